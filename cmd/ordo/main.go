@@ -1,0 +1,84 @@
+// Command ordo runs, shows and checks the ideas of the distributed-systems
+// chapter: `ordo tour` walks it section by section.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "ordo:", err)
+		var ec exitCode
+		if asExit(err, &ec) {
+			os.Exit(int(ec))
+		}
+		os.Exit(2)
+	}
+}
+
+// exitCode is an error that asks for a particular exit status with no
+// further message (e.g. 1 when a check found violations).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func asExit(err error, ec *exitCode) bool {
+	if e, ok := err.(exitCode); ok {
+		*ec = e
+		return true
+	}
+	return false
+}
+
+// commands lists the constructors of every subcommand; each command's file
+// adds its own in an init function, so the files stay independent.
+var commands []func() *cobra.Command
+
+// benchCommands are the subcommands of `ordo bench`, added the same way.
+var benchCommands []func() *cobra.Command
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ordo",
+		Short: "run, break and check the core ideas of distributed systems",
+		Long: `ordo makes the ideas of the distributed-systems chapter real: clocks and
+happens-before, leader election, partitions and quorums, partial failure.
+Protocols are deterministic state machines that run in a reproducible
+simulator (same seed, same trace) and as real processes over TCP.
+
+Start with:  ordo tour`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print ordo's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "ordo", version)
+		},
+	})
+	bench := &cobra.Command{
+		Use:   "bench",
+		Short: "measure end-to-end figures (simulator speed, elections, ...)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	for _, c := range benchCommands {
+		bench.AddCommand(c())
+	}
+	root.AddCommand(bench)
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
+	return root
+}

@@ -1,0 +1,136 @@
+package ordo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// NodeID names a node. IDs are small integers 1..N, as in the chapter's
+// "Node 1 .. Node 5"; 0 is never a valid node and is used for "nobody".
+type NodeID int
+
+// None is the zero NodeID: no node.
+const None NodeID = 0
+
+func (id NodeID) String() string { return fmt.Sprintf("n%d", int(id)) }
+
+// Message is anything one node sends another. Kind names the message type
+// ("ELECTION", "OK", "heartbeat"); it labels traces, counts and codecs.
+//
+// A message is a value owned by the runtime once sent: the sender must not
+// change it afterwards (the simulator may deliver the same value twice when
+// it duplicates a message).
+type Message interface {
+	Kind() string
+}
+
+// Sizer is implemented by messages that know their encoded size in bytes.
+// The simulator uses it for bandwidth and transport cost; messages without
+// it count as DefaultMessageSize bytes.
+type Sizer interface {
+	Size() int
+}
+
+// DefaultMessageSize is the size assumed for a message that is not a Sizer:
+// roughly a small header plus a few integer fields.
+const DefaultMessageSize = 64
+
+// MaxMessageSize bounds every message on every runtime (TIGER_STYLE: a bound
+// on everything). The live transport refuses larger frames.
+const MaxMessageSize = 1 << 20
+
+// SizeOf returns the size used to account for m.
+func SizeOf(m Message) int {
+	if s, ok := m.(Sizer); ok {
+		return s.Size()
+	}
+	return DefaultMessageSize
+}
+
+// Timer is what a node asks to be woken with. It is a plain value so that
+// arming a timer allocates nothing; Arg is the protocol's own (a term, a peer,
+// a generation number for ignoring stale timers).
+type Timer struct {
+	Name string
+	Arg  int64
+}
+
+func (t Timer) String() string {
+	if t.Arg == 0 {
+		return t.Name
+	}
+	return fmt.Sprintf("%s(%d)", t.Name, t.Arg)
+}
+
+// Node is a protocol participant written as a deterministic state machine: it
+// reacts to one event at a time and performs no I/O of its own. Everything it
+// does goes through the Env it is handed. It must not start goroutines, take
+// locks, read the wall clock or use a global random source.
+type Node interface {
+	// Start is called when the node boots and again after every restart. A
+	// restarted node is a fresh value: only Env.Store() survives a crash.
+	Start(env Env)
+	// Receive handles one message from another node.
+	Receive(env Env, from NodeID, m Message)
+	// Fire handles one timer set earlier with Env.After.
+	Fire(env Env, t Timer)
+}
+
+// Env is the node's whole world. The simulator and the live runtime each
+// provide one.
+type Env interface {
+	ID() NodeID
+	// Peers returns every other node of the cluster, in ascending order.
+	// The slice is shared and must not be modified.
+	Peers() []NodeID
+	// Now reads this node's local clock: skewed, drifting and jumping in the
+	// simulator, the wall clock in the live runtime.
+	Now() time.Time
+	// Send hands m to the network; it may be lost, delayed, duplicated or
+	// reordered. Sending to oneself or to an unknown node is a bug.
+	Send(to NodeID, m Message)
+	// After arms a one-shot timer that fires after d of this node's local
+	// (monotonic) time. Timers cannot be cancelled: use Timer.Arg as a
+	// generation number and ignore stale ones.
+	After(d time.Duration, t Timer)
+	// Rand is this node's random source, seeded by the runtime.
+	Rand() *rand.Rand
+	// Store is durable: it survives crash and restart.
+	Store() Storage
+	// Note records a local event in the trace, e.g. Note("leader", "term", 3).
+	// attrs are key, value pairs.
+	Note(kind string, attrs ...any)
+}
+
+// Storage is a node's durable key-value state. A Put has reached stable
+// storage when it returns (the live runtime fsyncs); a storage failure stops
+// the node (fail-stop), so there is no error to handle.
+type Storage interface {
+	Get(key string) ([]byte, bool)
+	Put(key string, value []byte)
+	Delete(key string)
+}
+
+// MemStorage is a Storage kept in memory; the simulator gives every node one
+// and keeps it across crashes.
+type MemStorage struct {
+	m map[string][]byte
+}
+
+// NewMemStorage returns an empty MemStorage.
+func NewMemStorage() *MemStorage { return &MemStorage{m: map[string][]byte{}} }
+
+func (s *MemStorage) Get(key string) ([]byte, bool) {
+	v, ok := s.m[key]
+	return v, ok
+}
+
+func (s *MemStorage) Put(key string, value []byte) {
+	s.m[key] = append([]byte(nil), value...)
+}
+
+func (s *MemStorage) Delete(key string) { delete(s.m, key) }
+
+// Keys returns the number of keys stored (for tests and summaries).
+func (s *MemStorage) Len() int { return len(s.m) }

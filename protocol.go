@@ -1,0 +1,161 @@
+package ordo
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Protocol describes a protocol that scenario files, the CLI, the simulator
+// and the live runtime can name. Protocol packages register themselves in an
+// init function; cmd/ordo imports them all.
+type Protocol struct {
+	Name string
+	// Doc is one line for help texts.
+	Doc string
+	// Options lists every option the protocol accepts, with its default.
+	Options []Option
+	// New builds one node. It is called again for a restart, so it must
+	// return a fresh value holding no state of a previous incarnation.
+	New func(cfg Config) (Node, error)
+	// Messages lists one zero value of every message type the protocol
+	// sends, so the live transport can register codecs for them.
+	Messages []Message
+}
+
+// Option is one protocol option: a name, a default and a line of help.
+type Option struct {
+	Name    string
+	Default string
+	Help    string
+}
+
+// Config is what a protocol's New receives.
+type Config struct {
+	ID    NodeID
+	N     int     // cluster size; nodes are 1..N
+	Opts  Options // already checked against Protocol.Options, defaults filled
+	Proto *Protocol
+}
+
+// Options are a protocol's options as strings (from YAML or flags), read with
+// typed accessors. Every key has passed validation by Protocol.Resolve.
+type Options map[string]string
+
+// Duration reads an option as a time.Duration ("150ms").
+func (o Options) Duration(name string) time.Duration {
+	d, err := time.ParseDuration(o[name])
+	if err != nil {
+		panic(fmt.Sprintf("ordo: option %s=%q was validated but does not parse: %v", name, o[name], err))
+	}
+	return d
+}
+
+// Int reads an option as an int.
+func (o Options) Int(name string) int {
+	v, err := strconv.Atoi(o[name])
+	if err != nil {
+		panic(fmt.Sprintf("ordo: option %s=%q was validated but does not parse: %v", name, o[name], err))
+	}
+	return v
+}
+
+// Bool reads an option as a bool.
+func (o Options) Bool(name string) bool {
+	v, err := strconv.ParseBool(o[name])
+	if err != nil {
+		panic(fmt.Sprintf("ordo: option %s=%q was validated but does not parse: %v", name, o[name], err))
+	}
+	return v
+}
+
+// String reads an option as it is.
+func (o Options) String(name string) string { return o[name] }
+
+// Resolve checks user-given options against the protocol's declared ones and
+// fills in defaults. Values are checked to parse as the type of their
+// default (duration, int, bool), so accessors cannot fail later.
+func (p *Protocol) Resolve(given map[string]string) (Options, error) {
+	out := Options{}
+	known := map[string]Option{}
+	for _, o := range p.Options {
+		known[o.Name] = o
+		out[o.Name] = o.Default
+	}
+	for k, v := range given {
+		o, ok := known[k]
+		if !ok {
+			return nil, fmt.Errorf("protocol %s has no option %q (valid: %s)", p.Name, k, strings.Join(p.OptionNames(), ", "))
+		}
+		if err := sameKind(o.Default, v); err != nil {
+			return nil, fmt.Errorf("option %s of protocol %s: %v", k, p.Name, err)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// OptionNames lists the protocol's option names, sorted.
+func (p *Protocol) OptionNames() []string {
+	var names []string
+	for _, o := range p.Options {
+		names = append(names, o.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func sameKind(def, v string) error {
+	if _, err := time.ParseDuration(def); err == nil {
+		if d, err := time.ParseDuration(v); err != nil || d < 0 {
+			return fmt.Errorf("%q is not a non-negative duration like %q", v, def)
+		}
+		return nil
+	}
+	if _, err := strconv.Atoi(def); err == nil {
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		return nil
+	}
+	if _, err := strconv.ParseBool(def); err == nil {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+	}
+	return nil
+}
+
+var protocols = map[string]*Protocol{}
+
+// Register makes a protocol known by name. It panics on a duplicate name:
+// that is a programming error caught at init.
+func Register(p *Protocol) {
+	if p.Name == "" || p.New == nil {
+		panic("ordo: Register needs a name and New")
+	}
+	if _, dup := protocols[p.Name]; dup {
+		panic("ordo: protocol registered twice: " + p.Name)
+	}
+	protocols[p.Name] = p
+}
+
+// Lookup finds a registered protocol; the error lists the valid names.
+func Lookup(name string) (*Protocol, error) {
+	if p, ok := protocols[name]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("unknown protocol %q (valid: %s)", name, strings.Join(ProtocolNames(), ", "))
+}
+
+// ProtocolNames lists registered protocols, sorted.
+func ProtocolNames() []string {
+	var names []string
+	for n := range protocols {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

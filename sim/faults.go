@@ -1,0 +1,232 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"ordo"
+	"ordo/trace"
+)
+
+// Crash stops id at once: its volatile state, pending timers and held
+// events are lost; its Storage is kept. Crashing a down node does nothing.
+func (s *Sim) Crash(id ordo.NodeID) {
+	ns := s.node(id)
+	if !ns.up {
+		return
+	}
+	s.emit(ns, trace.Event{Kind: trace.Crash}, false)
+	ns.up = false
+	ns.paused = false
+	ns.node = nil
+	ns.inc++ // kills timers and drains of this incarnation
+	for i := range ns.deferred {
+		it := &ns.deferred[i]
+		if it.kind == itemDeliver {
+			s.dropInFlight(it, "node crashed")
+		}
+	}
+	ns.deferred = ns.deferred[:0]
+}
+
+// Restart boots a crashed node afresh: the protocol's New, then Start, with
+// the Storage it had. Restarting a running node crashes it first.
+func (s *Sim) Restart(id ordo.NodeID) error {
+	ns := s.node(id)
+	if ns.absent {
+		return fmt.Errorf("sim: %v has not joined (or has left); use Join", id)
+	}
+	if ns.up {
+		s.Crash(id)
+	}
+	return s.boot(ns, trace.Restart)
+}
+
+// Pause stops id from processing anything until Resume: messages and timers
+// wait, as in a long GC pause or a frozen VM. The node does not know.
+func (s *Sim) Pause(id ordo.NodeID) {
+	ns := s.node(id)
+	if !ns.up || ns.paused {
+		return
+	}
+	s.emit(ns, trace.Event{Kind: trace.Pause}, false)
+	ns.paused = true
+}
+
+// Resume lets a paused node handle what arrived meanwhile, in order.
+func (s *Sim) Resume(id ordo.NodeID) {
+	ns := s.node(id)
+	if !ns.up || !ns.paused {
+		return
+	}
+	ns.paused = false
+	s.emit(ns, trace.Event{Kind: trace.Resume}, false)
+	ns.drain()
+}
+
+// Partition cuts every link between nodes of different groups, both ways.
+// Nodes in no group form one more group together. It replaces any earlier
+// cut.
+func (s *Sim) Partition(groups ...[]ordo.NodeID) error {
+	g, err := s.groupOf(groups)
+	if err != nil {
+		return err
+	}
+	s.clearCuts()
+	for a := 1; a <= s.cfg.Nodes; a++ {
+		for b := 1; b <= s.cfg.Nodes; b++ {
+			if a != b && g[a] != g[b] {
+				s.net.setBlocked(ordo.NodeID(a), ordo.NodeID(b), true)
+			}
+		}
+	}
+	s.fallacy.add(FallacyReliable)
+	s.emitFault("partition", "groups", FormatGroups(groups))
+	return nil
+}
+
+// CutOneWay blocks messages from every node of from to every node of to,
+// leaving the other direction open (an asymmetric partition). It adds to
+// any earlier cut.
+func (s *Sim) CutOneWay(from, to []ordo.NodeID) error {
+	for _, set := range [][]ordo.NodeID{from, to} {
+		for _, id := range set {
+			if id < 1 || int(id) > s.cfg.Nodes {
+				return fmt.Errorf("sim: no node %d (cluster is 1..%d)", id, s.cfg.Nodes)
+			}
+		}
+	}
+	for _, a := range from {
+		for _, b := range to {
+			if a != b {
+				s.net.setBlocked(a, b, true)
+			}
+		}
+	}
+	s.fallacy.add(FallacyReliable)
+	s.emitFault("cut-one-way", "from", fmt.Sprint(from), "to", fmt.Sprint(to))
+	return nil
+}
+
+// Bridge partitions the cluster into two sides that cannot talk to each
+// other but can both talk to the bridge node (the partial partition of
+// Jepsen's "bridge" nemesis).
+func (s *Sim) Bridge(a, b []ordo.NodeID, bridge ordo.NodeID) error {
+	if err := s.Partition(a, b); err != nil {
+		return err
+	}
+	for i := 1; i <= s.cfg.Nodes; i++ {
+		if ordo.NodeID(i) != bridge {
+			s.net.setBlocked(ordo.NodeID(i), bridge, false)
+			s.net.setBlocked(bridge, ordo.NodeID(i), false)
+		}
+	}
+	s.emitFault("bridge", "node", int(bridge))
+	return nil
+}
+
+// Heal removes every cut.
+func (s *Sim) Heal() {
+	s.clearCuts()
+	s.emitFault("heal")
+}
+
+func (s *Sim) clearCuts() {
+	clear(s.net.blocked)
+	s.net.cut = false
+}
+
+// Blocked reports whether from → to is cut now.
+func (s *Sim) Blocked(from, to ordo.NodeID) bool { return s.net.isBlocked(from, to) }
+
+// JumpClock moves id's clock by d (negative: backwards), as an NTP step or
+// an operator's `date -s` does. Timers are not moved (they run on a
+// monotonic clock).
+func (s *Sim) JumpClock(id ordo.NodeID, d time.Duration) {
+	ns := s.node(id)
+	ns.clk.jump(s.now, d)
+	if ns.up {
+		n := s.emit(ns, trace.Event{Kind: trace.Note, Name: "clock-jump"}, false)
+		if n != nil {
+			n.Attrs = trace.Attrs{{Key: "by", Value: d.String()}}
+		}
+	}
+}
+
+// Join boots a node that was absent (topology change: a server is added).
+func (s *Sim) Join(id ordo.NodeID) error {
+	ns := s.node(id)
+	if !ns.absent {
+		return fmt.Errorf("sim: %v is already a member", id)
+	}
+	s.fallacy.add(FallacyTopology)
+	s.emitFault("join", "node", int(id))
+	if err := s.boot(ns, trace.Start); err != nil {
+		return err
+	}
+	s.schedNTP(ns)
+	return nil
+}
+
+// Leave removes a node for good (topology change: a server is removed).
+func (s *Sim) Leave(id ordo.NodeID) {
+	ns := s.node(id)
+	s.fallacy.add(FallacyTopology)
+	s.emitFault("leave", "node", int(id))
+	s.Crash(id)
+	ns.absent = true
+}
+
+// SetLink changes the behaviour of from → to from now on.
+func (s *Sim) SetLink(from, to ordo.NodeID, l Link) error {
+	if err := l.validate(); err != nil {
+		return err
+	}
+	if s.cfg.Network.Links == nil {
+		s.cfg.Network.Links = map[LinkKey]Link{}
+	}
+	s.cfg.Network.Links[LinkKey{from, to}] = l
+	s.fallacy.add(FallacyHomogeneous)
+	return nil
+}
+
+func (s *Sim) groupOf(groups [][]ordo.NodeID) ([]int, error) {
+	g := make([]int, s.cfg.Nodes+1)
+	for i := range g {
+		g[i] = -1
+	}
+	for gi, grp := range groups {
+		for _, id := range grp {
+			if id < 1 || int(id) > s.cfg.Nodes {
+				return nil, fmt.Errorf("sim: partition names node %d, cluster is 1..%d", id, s.cfg.Nodes)
+			}
+			if g[id] != -1 {
+				return nil, fmt.Errorf("sim: node %d is in two partition groups", id)
+			}
+			g[id] = gi
+		}
+	}
+	for i := 1; i <= s.cfg.Nodes; i++ {
+		if g[i] == -1 {
+			g[i] = len(groups)
+		}
+	}
+	return g, nil
+}
+
+// FormatGroups writes groups as the CLI reads them: "1,2/3,4,5".
+func FormatGroups(groups [][]ordo.NodeID) string {
+	out := ""
+	for i, g := range groups {
+		if i > 0 {
+			out += "/"
+		}
+		for j, id := range g {
+			if j > 0 {
+				out += ","
+			}
+			out += fmt.Sprint(int(id))
+		}
+	}
+	return out
+}

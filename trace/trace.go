@@ -1,0 +1,276 @@
+package trace
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"ordo"
+	"ordo/clock"
+)
+
+// Kind is what happened.
+type Kind string
+
+const (
+	Start   Kind = "start"   // the node booted (or rebooted: see Restart)
+	Send    Kind = "send"    // the node handed a message to the network
+	Recv    Kind = "recv"    // the node handled a message
+	Drop    Kind = "drop"    // the network lost a message (not a process event: unstamped)
+	Timer   Kind = "timer"   // a timer fired at the node
+	Note    Kind = "note"    // the protocol noted something (leader, vote, ...)
+	Crash   Kind = "crash"   // the node crashed: volatile state lost
+	Restart Kind = "restart" // the node restarted from its storage
+	Pause   Kind = "pause"   // the node stopped processing (GC pause, VM freeze)
+	Resume  Kind = "resume"  // the node processes again
+	Fault   Kind = "fault"   // a cluster-wide fault (partition, heal, ...): unstamped
+)
+
+// Stamped reports whether events of this kind are process events that carry
+// Lamport and vector timestamps.
+func (k Kind) Stamped() bool { return k != Drop && k != Fault }
+
+// Event is one line of a trace.
+type Event struct {
+	ID      int          `json:"id"`   // index in the trace, from 0
+	Kind    Kind         `json:"kind"` //
+	Node    ordo.NodeID  `json:"node,omitempty"`
+	T       int64        `json:"t"`               // true time, ns since the run began (live: since the cluster's epoch)
+	Local   int64        `json:"local,omitempty"` // the node's own clock reading, ns since the run began
+	Lamport uint64       `json:"lamport,omitempty"`
+	Vector  clock.Vector `json:"vc,omitempty"`
+	Peer    ordo.NodeID  `json:"peer,omitempty"` // to (send, drop) or from (recv)
+	Msg     uint64       `json:"msg,omitempty"`  // message id, the same on its send, recv and drop
+	MsgKind string       `json:"msg_kind,omitempty"`
+	Bytes   int          `json:"bytes,omitempty"`
+	Name    string       `json:"name,omitempty"` // timer name, note kind, fault or drop reason
+	Attrs   Attrs        `json:"attrs,omitempty"`
+}
+
+// Attrs are a note's key-value pairs, kept in the order given.
+type Attrs []Attr
+
+// Attr is one key-value pair of a note.
+type Attr struct {
+	Key   string `json:"k"`
+	Value any    `json:"v"`
+}
+
+// Get returns the value of key, or nil.
+func (a Attrs) Get(key string) any {
+	for _, kv := range a {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return nil
+}
+
+// Int returns the value of key as an int64 (JSON numbers decode as float64).
+func (a Attrs) Int(key string) (int64, bool) {
+	switch v := a.Get(key).(type) {
+	case int:
+		return int64(v), true
+	case int64:
+		return v, true
+	case uint64:
+		return int64(v), true
+	case float64:
+		return int64(v), true
+	case ordo.NodeID:
+		return int64(v), true
+	}
+	return 0, false
+}
+
+// MakeAttrs turns Note's variadic key, value list into Attrs. A key that is
+// not a string, or a missing value, is kept visibly rather than dropped.
+func MakeAttrs(kv []any) Attrs {
+	if len(kv) == 0 {
+		return nil
+	}
+	out := make(Attrs, 0, (len(kv)+1)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			k = fmt.Sprintf("!BADKEY(%v)", kv[i])
+		}
+		var v any = "!MISSING"
+		if i+1 < len(kv) {
+			v = kv[i+1]
+			if id, ok := v.(ordo.NodeID); ok {
+				v = int(id) // JSON-stable
+			}
+		}
+		out = append(out, Attr{k, v})
+	}
+	return out
+}
+
+// Meta describes the run a trace came from. It is the first line of a trace
+// file.
+type Meta struct {
+	Format   string            `json:"ordo_trace"` // always "1"
+	Runtime  string            `json:"runtime"`    // "sim" or "live"
+	Nodes    int               `json:"nodes"`      // vector clocks have this many entries
+	Protocol string            `json:"protocol,omitempty"`
+	Scenario string            `json:"scenario,omitempty"`
+	Seed     uint64            `json:"seed,omitempty"`
+	Options  map[string]string `json:"options,omitempty"`
+}
+
+// FormatVersion is the trace file format written by this version.
+const FormatVersion = "1"
+
+// Trace is a whole run: its description and its events in the order they
+// happened (by true time, ties in a deterministic order).
+type Trace struct {
+	Meta   Meta
+	Events []Event
+}
+
+// Append adds e, setting its ID, and returns the stored copy.
+func (t *Trace) Append(e Event) *Event {
+	e.ID = len(t.Events)
+	t.Events = append(t.Events, e)
+	return &t.Events[e.ID]
+}
+
+// Write writes t as JSON Lines: the Meta line, then one event per line.
+func (t *Trace) Write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	m := t.Meta
+	m.Format = FormatVersion
+	if err := enc.Encode(m); err != nil {
+		return err
+	}
+	for i := range t.Events {
+		if err := enc.Encode(&t.Events[i]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteFile writes t to path, creating or truncating it.
+func (t *Trace) WriteFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := t.Write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// MaxLine bounds one line of a trace file.
+const MaxLine = 4 << 20
+
+// Read parses a trace written by Write. Errors name the line.
+func Read(r io.Reader) (*Trace, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	t := &Trace{}
+	line := 0
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(strings.TrimSpace(string(b))) == 0 {
+			continue
+		}
+		if line == 1 {
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&t.Meta); err != nil {
+				return nil, fmt.Errorf("trace line 1: not an ordo trace header: %v", err)
+			}
+			if t.Meta.Format != FormatVersion {
+				return nil, fmt.Errorf("trace line 1: format %q, this ordo reads %q", t.Meta.Format, FormatVersion)
+			}
+			if t.Meta.Nodes < 1 || t.Meta.Nodes > MaxNodes {
+				return nil, fmt.Errorf("trace line 1: nodes=%d out of range 1..%d", t.Meta.Nodes, MaxNodes)
+			}
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, fmt.Errorf("trace line %d: %v", line, err)
+		}
+		if err := t.check(&e); err != nil {
+			return nil, fmt.Errorf("trace line %d: %v", line, err)
+		}
+		t.Events = append(t.Events, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("trace line %d: %v", line+1, err)
+	}
+	if line == 0 {
+		return nil, errors.New("trace is empty: no header line")
+	}
+	return t, nil
+}
+
+// MaxNodes bounds the cluster size a trace may describe.
+const MaxNodes = 4096
+
+func (t *Trace) check(e *Event) error {
+	if e.ID != len(t.Events) {
+		return fmt.Errorf("event id %d, expected %d (ids count from 0 without gaps)", e.ID, len(t.Events))
+	}
+	switch e.Kind {
+	case Start, Send, Recv, Drop, Timer, Note, Crash, Restart, Pause, Resume, Fault:
+	default:
+		return fmt.Errorf("unknown event kind %q", e.Kind)
+	}
+	if e.Kind != Fault && (e.Node < 1 || int(e.Node) > t.Meta.Nodes) {
+		return fmt.Errorf("node %d out of range 1..%d", e.Node, t.Meta.Nodes)
+	}
+	if len(e.Vector) > t.Meta.Nodes {
+		return fmt.Errorf("vector has %d entries for %d nodes", len(e.Vector), t.Meta.Nodes)
+	}
+	return nil
+}
+
+// ReadFile reads a trace file.
+func ReadFile(path string) (*Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Describe is a one-line human description of e: "e12 n2 recv ELECTION from n1".
+func (e *Event) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "e%d %v %s", e.ID, e.Node, e.Kind)
+	switch e.Kind {
+	case Send:
+		fmt.Fprintf(&b, " %s to %v", e.MsgKind, e.Peer)
+	case Recv:
+		fmt.Fprintf(&b, " %s from %v", e.MsgKind, e.Peer)
+	case Drop:
+		fmt.Fprintf(&b, " %s to %v (%s)", e.MsgKind, e.Peer, e.Name)
+	case Timer, Note, Fault:
+		fmt.Fprintf(&b, " %s", e.Name)
+		for _, a := range e.Attrs {
+			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		}
+	}
+	if e.Kind.Stamped() {
+		fmt.Fprintf(&b, " L=%d V=%v", e.Lamport, e.Vector)
+	}
+	return b.String()
+}
