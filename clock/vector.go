@@ -34,35 +34,85 @@ func (o Order) String() string {
 // vector's length count as zero, so vectors of different lengths compare.
 type Vector []uint64
 
-// Compare returns exactly one of Equal, Before, After, Concurrent. It
-// allocates nothing.
+// Compare returns exactly one of Equal, Before, After, Concurrent: a is
+// Before b when every entry of a is ≤ the same entry of b and one is
+// smaller (the chapter's V1 < V2). It allocates nothing.
 func Compare(a, b Vector) Order {
+	n := min(len(a), len(b))
+	a2, b2 := a[:n], b[:n]
 	less, greater := false, false
-	n := max(len(a), len(b))
-	for i := 0; i < n; i++ {
-		var x, y uint64
-		if i < len(a) {
-			x = a[i]
-		}
-		if i < len(b) {
-			y = b[i]
-		}
+	for i, x := range a2 {
+		y := b2[i]
 		if x < y {
 			less = true
 		} else if x > y {
 			greater = true
 		}
-		if less && greater {
-			return Concurrent
+	}
+	if less && greater {
+		return Concurrent
+	}
+	// Entries beyond the shorter vector compare against zero.
+	for _, x := range a[n:] {
+		if x != 0 {
+			greater = true
+			break
 		}
 	}
+	for _, y := range b[n:] {
+		if y != 0 {
+			less = true
+			break
+		}
+	}
+	return order(less, greater)
+}
+
+func order(less, greater bool) Order {
 	switch {
+	case less && greater:
+		return Concurrent
 	case less:
 		return Before
 	case greater:
 		return After
 	}
 	return Equal
+}
+
+// Get returns entry i (0-based), zero when v is shorter. It copies nothing.
+func (v Vector) Get(i int) uint64 {
+	if i < 0 || i >= len(v) {
+		return 0
+	}
+	return v[i]
+}
+
+// Tick records an event of process i (0-based): V[i] = V[i] + 1.
+func (v Vector) Tick(i int) { v[i]++ }
+
+// Receive applies the chapter's receive rule for process i (0-based):
+// V[j] = max(V[j], msg.V[j]) for all j, then V[i]++.
+func (v Vector) Receive(msg Vector, i int) {
+	v.Merge(msg)
+	v[i]++
+}
+
+// Clone returns a copy of v.
+func (v Vector) Clone() Vector {
+	if v == nil {
+		return nil
+	}
+	return append(Vector(make([]uint64, 0, len(v))), v...)
+}
+
+// Grow returns v with room for n entries (new entries zero), reusing v's
+// storage when it suffices; for membership that grows.
+func (v Vector) Grow(n int) Vector {
+	for len(v) < n {
+		v = append(v, 0)
+	}
+	return v
 }
 
 // Merge sets v to the entry-wise maximum of v and o. v must be at least as
@@ -79,15 +129,65 @@ func (v Vector) Merge(o Vector) {
 }
 
 // String formats v as the chapter does: [2,1,0].
-func (v Vector) String() string {
-	var b strings.Builder
-	b.WriteByte('[')
+func (v Vector) String() string { return string(v.AppendText(make([]byte, 0, 2+3*len(v)))) }
+
+// AppendText appends the chapter's form [2,1,0] of v to b.
+func (v Vector) AppendText(b []byte) []byte {
+	b = append(b, '[')
 	for i, x := range v {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(strconv.FormatUint(x, 10))
+		b = strconv.AppendUint(b, x, 10)
 	}
-	b.WriteByte(']')
-	return b.String()
+	return append(b, ']')
+}
+
+// MaxEntries bounds the vectors ParseVector accepts.
+const MaxEntries = 1 << 16
+
+// ParseVector parses the chapter's notation: "[2,1,0]", with optional
+// spaces ("[2, 1, 0]"). "[]" is the empty vector. Errors give the byte
+// offset of the problem.
+func ParseVector(s string) (Vector, error) {
+	p := strings.TrimSpace(s)
+	lead := len(s) - len(strings.TrimLeft(s, " \t"))
+	if len(p) < 2 || p[0] != '[' || p[len(p)-1] != ']' {
+		return nil, &SyntaxError{Input: s, Offset: lead, Msg: "a vector is written [n,n,...]"}
+	}
+	body := p[1 : len(p)-1]
+	v := Vector{}
+	if strings.TrimSpace(body) == "" {
+		return v, nil
+	}
+	off := lead + 1
+	for _, f := range strings.Split(body, ",") {
+		t := strings.TrimSpace(f)
+		at := off + strings.Index(f, t)
+		if t == "" {
+			return nil, &SyntaxError{Input: s, Offset: at, Msg: "empty entry"}
+		}
+		x, err := strconv.ParseUint(t, 10, 64)
+		if err != nil {
+			return nil, &SyntaxError{Input: s, Offset: at, Msg: "entry " + strconv.Quote(t) + " is not a non-negative integer"}
+		}
+		if len(v) == MaxEntries {
+			return nil, &SyntaxError{Input: s, Offset: at, Msg: "more than " + strconv.Itoa(MaxEntries) + " entries"}
+		}
+		v = append(v, x)
+		off += len(f) + 1
+	}
+	return v, nil
+}
+
+// SyntaxError is a malformed clock in text form; Offset is the 0-based byte
+// offset in Input where the problem is.
+type SyntaxError struct {
+	Input  string
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return "clock: " + strconv.Quote(e.Input) + " at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
 }

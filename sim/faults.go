@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"ordo"
@@ -15,18 +16,12 @@ func (s *Sim) Crash(id ordo.NodeID) {
 	if !ns.up {
 		return
 	}
-	s.emit(ns, trace.Event{Kind: trace.Crash}, false)
+	s.emit(ns, trace.Event{Kind: trace.Crash})
 	ns.up = false
 	ns.paused = false
 	ns.node = nil
-	ns.inc++ // kills timers and drains of this incarnation
-	for i := range ns.deferred {
-		it := &ns.deferred[i]
-		if it.kind == itemDeliver {
-			s.dropInFlight(it, "node crashed")
-		}
-	}
-	ns.deferred = ns.deferred[:0]
+	ns.inc++ // kills the timers and drains of this incarnation
+	ns.clearInbox()
 }
 
 // Restart boots a crashed node afresh: the protocol's New, then Start, with
@@ -49,20 +44,24 @@ func (s *Sim) Pause(id ordo.NodeID) {
 	if !ns.up || ns.paused {
 		return
 	}
-	s.emit(ns, trace.Event{Kind: trace.Pause}, false)
+	s.emit(ns, trace.Event{Kind: trace.Pause})
 	ns.paused = true
 }
 
-// Resume lets a paused node handle what arrived meanwhile, in order.
+// Resume lets a paused node handle what arrived meanwhile, in arrival order
+// (one at a time at its speed, if it has one).
 func (s *Sim) Resume(id ordo.NodeID) {
 	ns := s.node(id)
 	if !ns.up || !ns.paused {
 		return
 	}
 	ns.paused = false
-	s.emit(ns, trace.Event{Kind: trace.Resume}, false)
+	s.emit(ns, trace.Event{Kind: trace.Resume})
 	ns.drain()
 }
+
+// Paused reports whether id is paused.
+func (s *Sim) Paused(id ordo.NodeID) bool { return s.node(id).paused }
 
 // Partition cuts every link between nodes of different groups, both ways.
 // Nodes in no group form one more group together. It replaces any earlier
@@ -112,6 +111,12 @@ func (s *Sim) CutOneWay(from, to []ordo.NodeID) error {
 // other but can both talk to the bridge node (the partial partition of
 // Jepsen's "bridge" nemesis).
 func (s *Sim) Bridge(a, b []ordo.NodeID, bridge ordo.NodeID) error {
+	if bridge < 1 || int(bridge) > s.cfg.Nodes {
+		return fmt.Errorf("sim: bridge node %d, cluster is 1..%d", bridge, s.cfg.Nodes)
+	}
+	if slices.Contains(a, bridge) || slices.Contains(b, bridge) {
+		return fmt.Errorf("sim: bridge node %d must be in neither side", bridge)
+	}
 	if err := s.Partition(a, b); err != nil {
 		return err
 	}
@@ -146,10 +151,9 @@ func (s *Sim) JumpClock(id ordo.NodeID, d time.Duration) {
 	ns := s.node(id)
 	ns.clk.jump(s.now, d)
 	if ns.up {
-		n := s.emit(ns, trace.Event{Kind: trace.Note, Name: "clock-jump"}, false)
-		if n != nil {
-			n.Attrs = trace.Attrs{{Key: "by", Value: d.String()}}
-		}
+		s.emit(ns, trace.Event{Kind: trace.Note, Name: "clock-jump", Attrs: trace.Attrs{{Key: "by", Value: d.String()}}})
+	} else {
+		s.emitFault("clock-jump", "node", int(id), "by", d.String())
 	}
 }
 
@@ -179,14 +183,19 @@ func (s *Sim) Leave(id ordo.NodeID) {
 
 // SetLink changes the behaviour of from → to from now on.
 func (s *Sim) SetLink(from, to ordo.NodeID, l Link) error {
+	if from < 1 || int(from) > s.cfg.Nodes || to < 1 || int(to) > s.cfg.Nodes || from == to {
+		return fmt.Errorf("sim: link %d->%d: nodes must be distinct and in 1..%d", from, to, s.cfg.Nodes)
+	}
 	if err := l.validate(); err != nil {
-		return err
+		return fmt.Errorf("sim: link %d->%d: %w", from, to, err)
 	}
 	if s.cfg.Network.Links == nil {
 		s.cfg.Network.Links = map[LinkKey]Link{}
 	}
 	s.cfg.Network.Links[LinkKey{from, to}] = l
+	s.net.setLink(from, to, l)
 	s.fallacy.add(FallacyHomogeneous)
+	s.emitFault("link", "from", int(from), "to", int(to))
 	return nil
 }
 

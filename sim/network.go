@@ -160,58 +160,78 @@ func (n *Network) validate(nodes int) error {
 	return nil
 }
 
-// link returns the behaviour of from → to.
-func (n *Network) link(from, to ordo.NodeID) *Link {
-	if len(n.Links) > 0 {
-		if l, ok := n.Links[LinkKey{from, to}]; ok {
-			return &l
-		}
-	}
-	return &n.Default
-}
-
-// netState is the network's mutable state during a run.
+// netState is the network's mutable state during a run. Per-link tables
+// are dense slices indexed by from*(n+1)+to, allocated only when a feature
+// needs them, so the common case does no map lookups per message.
 type netState struct {
 	cfg     *Network
 	n       int
-	blocked []bool // blocked[from*(n+1)+to]: a partition cuts from → to
-	cut     bool   // any link blocked
+	blocked []bool  // a partition cuts from → to
+	cut     bool    // any link blocked
+	over    []*Link // per-link overrides (nil: none at all)
 	// busy is when a bandwidth-limited link is free again; last is the
 	// latest arrival on a FIFO link.
-	busy map[LinkKey]time.Duration
-	last map[LinkKey]time.Duration
+	busy []time.Duration
+	last []time.Duration
+	// burst is an extra loss probability on every link (the nemesis's loss
+	// bursts).
+	burst float64
 }
 
 func (ns *netState) init(cfg *Network, n int) {
 	ns.cfg = cfg
 	ns.n = n
 	ns.blocked = make([]bool, (n+1)*(n+1))
-	ns.busy = map[LinkKey]time.Duration{}
-	ns.last = map[LinkKey]time.Duration{}
+	for k, l := range cfg.Links {
+		ns.setLink(k.From, k.To, l)
+	}
+	if cfg.FIFO {
+		ns.last = make([]time.Duration, (n+1)*(n+1))
+	}
+}
+
+func (ns *netState) idx(from, to ordo.NodeID) int { return int(from)*(ns.n+1) + int(to) }
+
+func (ns *netState) setLink(from, to ordo.NodeID, l Link) {
+	if ns.over == nil {
+		ns.over = make([]*Link, (ns.n+1)*(ns.n+1))
+	}
+	ns.over[ns.idx(from, to)] = &l
+}
+
+// link returns the behaviour of from → to.
+func (ns *netState) link(from, to ordo.NodeID) *Link {
+	if ns.over != nil {
+		if l := ns.over[ns.idx(from, to)]; l != nil {
+			return l
+		}
+	}
+	return &ns.cfg.Default
 }
 
 func (ns *netState) isBlocked(from, to ordo.NodeID) bool {
-	return ns.cut && ns.blocked[int(from)*(ns.n+1)+int(to)]
+	return ns.cut && ns.blocked[ns.idx(from, to)]
 }
 
 func (ns *netState) setBlocked(from, to ordo.NodeID, b bool) {
-	ns.blocked[int(from)*(ns.n+1)+int(to)] = b
+	ns.blocked[ns.idx(from, to)] = b
 	if b {
 		ns.cut = true
 	}
 }
 
-// route decides the fate of one sent message.
+// route decides the fate of one sent message: cut, lost, tampered, queued
+// behind earlier messages on a slow link, delayed, duplicated.
 func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message, id uint64, size int) {
 	from := src.id
-	l := ns.cfg.link(from, to)
+	l := ns.link(from, to)
 	if ns.isBlocked(from, to) {
 		s.fallacy.add(FallacyReliable)
 		s.stats.dropped(m.Kind())
 		s.emitDrop(from, to, id, m.Kind(), size, "partition")
 		return
 	}
-	if l.Loss > 0 && s.rng.Float64() < l.Loss {
+	if (l.Loss > 0 && s.rng.Float64() < l.Loss) || (ns.burst > 0 && s.rng.Float64() < ns.burst) {
 		s.fallacy.add(FallacyReliable)
 		s.stats.dropped(m.Kind())
 		s.emitDrop(from, to, id, m.Kind(), size, "loss")
@@ -219,7 +239,12 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 	}
 	depart := s.now
 	if l.Bandwidth > 0 {
-		k := LinkKey{from, to}
+		// The link sends one message at a time: this one starts when the
+		// previous one has left, and takes size/bandwidth to leave.
+		if ns.busy == nil {
+			ns.busy = make([]time.Duration, (ns.n+1)*(ns.n+1))
+		}
+		k := ns.idx(from, to)
 		start := max(s.now, ns.busy[k])
 		if start > s.now {
 			s.fallacy.add(FallacyBandwidth)
@@ -231,12 +256,6 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 	if lat > 0 {
 		s.fallacy.add(FallacyLatency)
 	}
-	at := depart + lat
-	if ns.cfg.FIFO {
-		k := LinkKey{from, to}
-		at = max(at, ns.last[k])
-		ns.last[k] = at
-	}
 	if l.Tamper > 0 && s.rng.Float64() < l.Tamper {
 		s.fallacy.add(FallacySecure)
 		s.stats.Tampered++
@@ -247,11 +266,22 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 		}
 		m = ns.tamper(m, s.rng)
 	}
-	s.enqueueDelivery(src, to, m, id, size, at)
+	s.enqueueDelivery(src, to, m, id, size, ns.arrival(from, to, depart+lat))
 	if l.Duplicate > 0 && s.rng.Float64() < l.Duplicate {
 		s.stats.Duplicated++
-		s.enqueueDelivery(src, to, m, id, size, depart+l.Latency.sample(s.rng))
+		s.enqueueDelivery(src, to, m, id, size, ns.arrival(from, to, depart+l.Latency.sample(s.rng)))
 	}
+}
+
+// arrival applies FIFO order: on a FIFO link nothing overtakes what was
+// sent before it (ties keep scheduling order, which is sending order).
+func (ns *netState) arrival(from, to ordo.NodeID, at time.Duration) time.Duration {
+	if ns.last != nil {
+		k := ns.idx(from, to)
+		at = max(at, ns.last[k])
+		ns.last[k] = at
+	}
+	return at
 }
 
 func (ns *netState) tamper(m ordo.Message, r *rand.Rand) ordo.Message {

@@ -22,14 +22,23 @@ type nodeState struct {
 	up     bool
 	absent bool // has not joined, or has left for good
 	paused bool
-	inc    uint32 // incarnation: bumped at every boot; old timers die
+	ntp    bool   // an NTP sync chain is scheduled for this node
+	inc    uint32 // incarnation: bumped at every boot and crash; old timers die
 	// speed is the time one event occupies the node; busy is when it is
-	// free again. Events arriving earlier wait in deferred.
+	// free again. Events that arrive while the node is paused or busy wait
+	// in inbox (from head on), in arrival order, like packets in a socket
+	// buffer and expired timers in a run queue.
 	speed    time.Duration
 	busy     time.Duration
-	deferred []item
-	drainAt  time.Duration // a drain is scheduled at this time (0: none)
+	inbox    []item
+	head     int
+	draining bool // an itemDrain is scheduled for this incarnation
 }
+
+// MaxInbox bounds the events a paused or busy node holds. A message that
+// arrives at a full inbox is dropped ("receive buffer full"), as a kernel
+// drops packets at a full socket buffer.
+const MaxInbox = 1 << 20
 
 var _ ordo.Env = (*nodeState)(nil)
 
@@ -44,13 +53,15 @@ func (n *nodeState) After(d time.Duration, t ordo.Timer) {
 	if d < 0 {
 		panic(fmt.Sprintf("sim: %v arms timer %v with negative duration %v", n.id, t, d))
 	}
-	n.sim.push(item{at: n.sim.now + n.clk.trueDuration(d), kind: itemTimer, to: n.id, timer: t, inc: n.inc})
+	it := item{at: n.sim.now + n.clk.trueDuration(d), kind: itemTimer, to: n.id, timer: t, inc: n.inc}
+	n.sim.q.push(&it)
 }
 
 func (n *nodeState) Note(kind string, attrs ...any) {
-	e := n.sim.emit(n, trace.Event{Kind: trace.Note, Name: kind}, false)
-	if e != nil {
-		e.Attrs = trace.MakeAttrs(attrs)
+	s := n.sim
+	s.tick(n)
+	if s.tr != nil {
+		s.record(n, trace.Event{Kind: trace.Note, Name: kind, Attrs: trace.MakeAttrs(attrs)})
 	}
 }
 
@@ -61,46 +72,80 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // Epoch returns the wall time that simulated time 0 stands for.
 func Epoch() time.Time { return epoch }
 
+// holding reports whether an event arriving now must wait: the node is
+// paused, still busy with an earlier event, or has older events waiting
+// (which keep their place in line).
+func (n *nodeState) holding() bool {
+	return n.paused || n.busy > n.sim.now || n.head < len(n.inbox)
+}
+
+// hold appends an arriving event to the inbox and makes sure someone will
+// drain it: a drain at the end of the busy period (a paused node is drained
+// by Resume).
+func (n *nodeState) hold(it *item) {
+	if it.kind == itemDeliver && len(n.inbox)-n.head >= MaxInbox {
+		n.sim.dropInFlight(it, "receive buffer full")
+		return
+	}
+	if n.head > 0 && n.head == len(n.inbox) {
+		n.inbox, n.head = n.inbox[:0], 0
+	}
+	n.inbox = append(n.inbox, *it)
+	n.scheduleDrain()
+}
+
+func (n *nodeState) scheduleDrain() {
+	if n.paused || n.draining {
+		return
+	}
+	n.draining = true
+	it := item{at: max(n.busy, n.sim.now), kind: itemDrain, to: n.id, inc: n.inc}
+	n.sim.q.push(&it)
+}
+
 // occupy marks the node busy for one event's processing time.
 func (n *nodeState) occupy() {
 	if n.speed > 0 {
 		n.busy = n.sim.now + n.speed
-		n.scheduleDrain(n.busy)
 	}
 }
 
-// defer_ holds an event for a paused or busy node, in arrival order.
-func (n *nodeState) defer_(it item) {
-	n.deferred = append(n.deferred, it)
-	if !n.paused && n.busy > n.sim.now {
-		n.scheduleDrain(n.busy)
-	}
-}
-
-func (n *nodeState) scheduleDrain(at time.Duration) {
-	if n.drainAt == at {
-		return
-	}
-	n.drainAt = at
-	inc := n.inc
-	n.sim.push(item{at: at, kind: itemAction, action: func(s *Sim) {
-		if n.inc != inc || n.drainAt != at {
-			return
-		}
-		n.drainAt = 0
-		n.drain()
-	}})
-}
-
-// drain re-queues held events at the current time, keeping their order.
+// drain handles held events in arrival order until the inbox is empty or
+// the node is busy or paused again.
 func (n *nodeState) drain() {
-	if n.paused || len(n.deferred) == 0 {
+	s := n.sim
+	for n.up && !n.paused && n.busy <= s.now && n.head < len(n.inbox) {
+		it := n.inbox[n.head]
+		n.inbox[n.head] = item{}
+		n.head++
+		switch it.kind {
+		case itemDeliver:
+			s.deliver(n, &it)
+		case itemTimer:
+			s.fire(n, &it)
+		default:
+			panic(fmt.Sprintf("sim: item kind %d in an inbox", it.kind))
+		}
+	}
+	if n.head == len(n.inbox) {
+		n.inbox, n.head = n.inbox[:0], 0
 		return
 	}
-	held := n.deferred
-	n.deferred = nil
-	for _, it := range held {
-		it.at = n.sim.now
-		n.sim.push(it)
+	if n.up {
+		n.scheduleDrain()
 	}
+}
+
+// clearInbox forgets held events at a crash: held messages are lost (they
+// were in the dead process's buffers), held timers die with it.
+func (n *nodeState) clearInbox() {
+	for i := n.head; i < len(n.inbox); i++ {
+		if it := &n.inbox[i]; it.kind == itemDeliver {
+			n.sim.dropInFlight(it, "node crashed")
+		}
+		n.inbox[i] = item{}
+	}
+	n.inbox, n.head = n.inbox[:0], 0
+	n.draining = false
+	n.busy = 0
 }

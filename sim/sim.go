@@ -28,8 +28,10 @@ type Config struct {
 	// Events that arrive while it is busy wait, as on a slow machine.
 	Speed   time.Duration
 	SpeedOf map[ordo.NodeID]time.Duration
-	// Trace records every event in memory (Sim.Trace). Off, the simulator
-	// still stamps events but keeps nothing: the fast path for benchmarks.
+	// Trace records every event in memory (Sim.Trace), stamped with
+	// Lamport and vector timestamps. Off, the simulator keeps nothing and
+	// maintains only Lamport counters: vector stamps cost O(Nodes) per
+	// message and nobody could read them. This is the benchmarks' fast path.
 	Trace bool
 	// Name labels the trace (a scenario's name).
 	Name string
@@ -52,8 +54,8 @@ type Sim struct {
 	cfg   Config
 	now   time.Duration // true time since the run began
 	q     queue
-	seq   uint64
-	rng   *rand.Rand // the network's and nemesis's choices
+	rng   *rand.Rand // the network's choices
+	nem   nemesisState
 	nodes []*nodeState
 	net   netState
 	tr    *trace.Trace
@@ -65,6 +67,7 @@ type Sim struct {
 	// observers see every recorded event as it happens (checkers, UIs).
 	observers []func(*trace.Event)
 	fallacy   Fallacies
+	cur       item // the item being dispatched (kept here so it never escapes)
 }
 
 // New builds a simulator and boots every present node at time 0.
@@ -93,6 +96,7 @@ func New(cfg Config) (*Sim, error) {
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x6f72646f)), // "ordo"
 		limit: cfg.MaxEvents,
 	}
+	s.nem.rng = rand.New(rand.NewPCG(cfg.Seed, 0x6e656d65)) // "neme"
 	s.stats.init()
 	s.net.init(&s.cfg.Network, cfg.Nodes)
 	if cfg.Trace {
@@ -128,6 +132,9 @@ func New(cfg Config) (*Sim, error) {
 		speed := cfg.Speed
 		if sp, ok := cfg.SpeedOf[id]; ok {
 			speed = sp
+		}
+		if speed < 0 {
+			return nil, fmt.Errorf("sim: speed of %v is negative (%v)", id, speed)
 		}
 		ns := &nodeState{
 			sim:   s,
@@ -214,22 +221,27 @@ func (s *Sim) RunFor(d time.Duration) error { return s.RunUntil(s.now + d) }
 
 // RunUntil processes every event due at or before t, then sets the clock to t.
 func (s *Sim) RunUntil(t time.Duration) error {
-	for s.q.len() > 0 && s.q.peek().at <= t {
+	for s.q.len() > 0 && s.q.peekAt() <= t {
 		if s.events >= s.limit {
 			return ErrEventLimit{s.limit}
 		}
-		it := s.q.pop()
-		s.now = it.at
+		s.q.pop(&s.cur)
+		if s.cur.at < s.now {
+			panic(fmt.Sprintf("sim: item due at %v popped at %v: time went backwards", s.cur.at, s.now))
+		}
+		s.now = s.cur.at
 		s.events++
-		s.dispatch(&it)
+		s.dispatch(&s.cur)
 	}
+	s.cur = item{}
 	if t > s.now {
 		s.now = t
 	}
 	return nil
 }
 
-// Events returns how many queue items the run has processed.
+// Events returns how many queue items (deliveries, timers, actions) the run
+// has processed.
 func (s *Sim) Events() uint64 { return s.events }
 
 // At schedules f at true time t (faults, checks, client requests). f runs
@@ -238,13 +250,8 @@ func (s *Sim) At(t time.Duration, f func(*Sim)) {
 	if t < s.now {
 		t = s.now
 	}
-	s.push(item{at: t, kind: itemAction, action: f})
-}
-
-func (s *Sim) push(it item) {
-	s.seq++
-	it.seq = s.seq
-	s.q.push(it)
+	it := item{at: t, kind: itemAction, action: f}
+	s.q.push(&it)
 }
 
 func (s *Sim) dispatch(it *item) {
@@ -264,8 +271,8 @@ func (s *Sim) dispatch(it *item) {
 			s.dropInFlight(it, "partition")
 			return
 		}
-		if ns.paused || ns.busy > s.now {
-			ns.defer_(*it)
+		if ns.holding() {
+			ns.hold(it)
 			return
 		}
 		s.deliver(ns, it)
@@ -274,46 +281,79 @@ func (s *Sim) dispatch(it *item) {
 		if !ns.up || ns.inc != it.inc {
 			return // a timer of a previous incarnation dies with it
 		}
-		if ns.paused || ns.busy > s.now {
-			ns.defer_(*it)
+		if ns.holding() {
+			ns.hold(it)
 			return
 		}
-		ns.occupy()
-		e := s.emit(ns, trace.Event{Kind: trace.Timer, Name: it.timer.Name}, false)
-		if e != nil && it.timer.Arg != 0 {
-			e.Attrs = trace.Attrs{{Key: "arg", Value: it.timer.Arg}}
+		s.fire(ns, it)
+	case itemDrain:
+		ns := s.nodes[it.to]
+		if ns.inc != it.inc {
+			return
 		}
-		ns.node.Fire(ns, it.timer)
+		ns.draining = false
+		ns.drain()
 	case itemSync:
 		ns := s.nodes[it.to]
 		ns.clk.sync(s.now)
-		s.schedNTP(ns)
+		it.at = s.now + ns.clk.model.NTPEvery
+		s.q.push(it)
+	default:
+		panic(fmt.Sprintf("sim: unknown item kind %d", it.kind))
 	}
 }
 
 func (s *Sim) deliver(ns *nodeState, it *item) {
 	ns.occupy()
-	ns.stamp.Recv(it.lamport, it.vc)
-	s.putVec(it.vc)
+	if it.vc != nil {
+		ns.stamp.Recv(it.lamport, it.vc)
+		s.putVec(it.vc)
+		it.vc = nil
+	} else {
+		ns.stamp.Lamport = max(ns.stamp.Lamport, it.lamport) + 1
+	}
+	s.stats.Events++
 	s.stats.delivered(it.msg.Kind())
-	s.emit(ns, trace.Event{Kind: trace.Recv, Peer: it.from, Msg: it.msgID, MsgKind: it.msg.Kind(), Bytes: it.size}, true)
+	if s.tr != nil {
+		s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, Msg: it.msgID, MsgKind: it.msg.Kind(), Bytes: it.size})
+	}
 	ns.node.Receive(ns, it.from, it.msg)
+}
+
+func (s *Sim) fire(ns *nodeState, it *item) {
+	ns.occupy()
+	s.tick(ns)
+	if s.tr != nil {
+		e := trace.Event{Kind: trace.Timer, Name: it.timer.Name}
+		if it.timer.Arg != 0 {
+			e.Attrs = trace.Attrs{{Key: "arg", Value: it.timer.Arg}}
+		}
+		s.record(ns, e)
+	}
+	ns.node.Fire(ns, it.timer)
 }
 
 func (s *Sim) dropInFlight(it *item, why string) {
 	s.putVec(it.vc)
+	it.vc = nil
 	s.stats.dropped(it.msg.Kind())
 	s.emitDrop(it.from, it.to, it.msgID, it.msg.Kind(), it.size, why)
 }
 
-// emit stamps a process event of ns (unless stamped already) and records it.
-func (s *Sim) emit(ns *nodeState, e trace.Event, stamped bool) *trace.Event {
-	if !stamped {
+// tick stamps one local or send event of ns by the chapter's rules (section
+// 3): C = C + 1, and V[i] = V[i] + 1 when vectors are kept.
+func (s *Sim) tick(ns *nodeState) {
+	if s.tr != nil {
 		ns.stamp.Tick()
+	} else {
+		ns.stamp.Lamport++
 	}
-	if s.tr == nil {
-		return nil
-	}
+	s.stats.Events++
+}
+
+// record stores a process event of ns, already stamped, and shows it to the
+// observers. Only called when tracing.
+func (s *Sim) record(ns *nodeState, e trace.Event) *trace.Event {
 	e.Node = ns.id
 	e.T = int64(s.now)
 	e.Local = int64(ns.clk.local(s.now))
@@ -324,6 +364,14 @@ func (s *Sim) emit(ns *nodeState, e trace.Event, stamped bool) *trace.Event {
 		f(p)
 	}
 	return p
+}
+
+// emit ticks and records a process event of ns.
+func (s *Sim) emit(ns *nodeState, e trace.Event) {
+	s.tick(ns)
+	if s.tr != nil {
+		s.record(ns, e)
+	}
 }
 
 func (s *Sim) emitDrop(from, to ordo.NodeID, id uint64, kind string, size int, why string) {
@@ -373,17 +421,23 @@ func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) {
 	}
 	s.msgID++
 	id := s.msgID
-	ns.stamp.Tick()
-	s.stats.sent(m.Kind(), size, ns.id, to)
-	s.emit(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: size}, true)
+	s.tick(ns)
+	kind := m.Kind()
+	s.stats.sent(kind, size)
+	if s.tr != nil {
+		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size})
+	}
 	s.net.route(s, ns, to, m, id, size)
 }
 
 // enqueueDelivery puts one copy of a message in flight, arriving at at.
 func (s *Sim) enqueueDelivery(ns *nodeState, to ordo.NodeID, m ordo.Message, id uint64, size int, at time.Duration) {
-	v := s.getVec()
-	copy(v, ns.stamp.Vector)
-	s.push(item{at: at, kind: itemDeliver, to: to, from: ns.id, msg: m, msgID: id, size: size, lamport: ns.stamp.Lamport, vc: v})
+	it := item{at: at, kind: itemDeliver, to: to, from: ns.id, msg: m, msgID: id, size: size, lamport: ns.stamp.Lamport}
+	if s.tr != nil {
+		it.vc = s.getVec()
+		copy(it.vc, ns.stamp.Vector)
+	}
+	s.q.push(&it)
 }
 
 func (s *Sim) boot(ns *nodeState, kind trace.Kind) error {
@@ -392,20 +446,27 @@ func (s *Sim) boot(ns *nodeState, kind trace.Kind) error {
 	if err != nil {
 		return fmt.Errorf("sim: starting %v: %w", ns.id, err)
 	}
+	if n == nil {
+		return fmt.Errorf("sim: starting %v: protocol %s returned a nil node", ns.id, s.cfg.Protocol.Name)
+	}
 	ns.node = n
 	ns.up = true
 	ns.absent = false
 	ns.paused = false
-	ns.busy = 0
-	ns.deferred = ns.deferred[:0]
+	ns.clearInbox()
 	ns.inc++
-	s.emit(ns, trace.Event{Kind: kind}, false)
+	s.emit(ns, trace.Event{Kind: kind})
 	n.Start(ns)
 	return nil
 }
 
+// schedNTP starts id's NTP chain once; the clock keeps running (and
+// syncing) while the node is down, as the hardware clock of a powered-off
+// machine would.
 func (s *Sim) schedNTP(ns *nodeState) {
-	if every := ns.clk.model.NTPEvery; every > 0 {
-		s.push(item{at: s.now + every, kind: itemSync, to: ns.id})
+	if every := ns.clk.model.NTPEvery; every > 0 && !ns.ntp {
+		ns.ntp = true
+		it := item{at: s.now + every, kind: itemSync, to: ns.id}
+		s.q.push(&it)
 	}
 }

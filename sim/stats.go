@@ -2,8 +2,6 @@ package sim
 
 import (
 	"sort"
-
-	"ordo"
 )
 
 // KindStats counts one message kind.
@@ -18,24 +16,41 @@ type Stats struct {
 	Sent, Delivered, Dropped int
 	Duplicated, Tampered     int
 	Bytes                    int64
-	// CrossBytes counts bytes on links marked as crossing a region or
-	// provider boundary (for egress cost); see Network.Links.
+	// Events counts process events (start, send, recv, timer, note, crash,
+	// ...): what the trace holds or would hold with tracing on.
+	Events  int64
 	perKind []string
+	// recent caches kind lookups: a protocol has a handful of kinds whose
+	// names are constants, so a short scan beats hashing every message.
+	recent []kindEntry
+}
+
+type kindEntry struct {
+	name string
+	ks   *KindStats
 }
 
 func (st *Stats) init() { st.Kinds = map[string]*KindStats{} }
 
 func (st *Stats) kind(k string) *KindStats {
+	for i := range st.recent {
+		if st.recent[i].name == k {
+			return st.recent[i].ks
+		}
+	}
 	ks := st.Kinds[k]
 	if ks == nil {
 		ks = &KindStats{}
 		st.Kinds[k] = ks
 		st.perKind = append(st.perKind, k)
 	}
+	if len(st.recent) < 16 {
+		st.recent = append(st.recent, kindEntry{k, ks})
+	}
 	return ks
 }
 
-func (st *Stats) sent(k string, size int, from, to ordo.NodeID) {
+func (st *Stats) sent(k string, size int) {
 	ks := st.kind(k)
 	ks.Sent++
 	ks.Bytes += int64(size)

@@ -14,11 +14,12 @@ var version = "0.1.0-dev"
 
 func main() {
 	if err := newRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "ordo:", err)
 		var ec exitCode
 		if asExit(err, &ec) {
+			// The command has said what went wrong; only the status is left.
 			os.Exit(int(ec))
 		}
+		fmt.Fprintln(os.Stderr, "ordo:", err)
 		os.Exit(2)
 	}
 }

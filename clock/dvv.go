@@ -1,0 +1,195 @@
+package clock
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DVVSet is a dotted version vector set (Almeida, Baquero et al., "Scalable
+// and Accurate Causality Tracking for Eventually Consistent Stores", 2014):
+// the causal history of one key in a replicated store, with the values of
+// the writes that are still concurrent (the siblings).
+//
+// For each replica r it keeps a counter n and the values of r's most recent
+// writes that no later write has overwritten: the i-th value (from 0) is
+// the write with dot (r, n-i). A client reads the values and a Context (a
+// version vector: what it saw) and writes back with that context; the write
+// discards exactly the values the client saw and adds one new dot. So
+// concurrent writes stay siblings, and siblings never outnumber the writes
+// that really were concurrent, however many clients write through one
+// replica (the "sibling explosion" of per-replica vector clocks).
+type DVVSet[V any] struct {
+	e []dvvEntry[V] // sorted by ID
+}
+
+type dvvEntry[V any] struct {
+	ID     string
+	N      uint64
+	Values []V // newest first: Values[i] has dot (ID, N-i)
+}
+
+// Context is what a client read: for each replica, the highest dot seen.
+type Context map[string]uint64
+
+func (s *DVVSet[V]) find(id string) (int, bool) {
+	return slices.BinarySearchFunc(s.e, id, func(e dvvEntry[V], id string) int { return strings.Compare(e.ID, id) })
+}
+
+// Values returns the current siblings (one value when there is no conflict).
+func (s *DVVSet[V]) Values() []V {
+	var out []V
+	for _, e := range s.e {
+		out = append(out, e.Values...)
+	}
+	return out
+}
+
+// Siblings is the number of concurrent values held.
+func (s *DVVSet[V]) Siblings() int {
+	n := 0
+	for _, e := range s.e {
+		n += len(e.Values)
+	}
+	return n
+}
+
+// Context returns the version vector of everything s has seen: what a
+// client must send back with its next write.
+func (s *DVVSet[V]) Context() Context {
+	c := Context{}
+	for _, e := range s.e {
+		c[e.ID] = e.N
+	}
+	return c
+}
+
+// Update records a client's write of v at replica r, where ctx is the
+// context the client read (nil for a blind write). Values covered by ctx
+// are discarded: the client has seen them and v replaces them.
+func (s *DVVSet[V]) Update(ctx Context, r string, v V) {
+	s.discard(ctx)
+	i, ok := s.find(r)
+	if !ok {
+		s.e = slices.Insert(s.e, i, dvvEntry[V]{ID: r})
+	}
+	e := &s.e[i]
+	e.N++
+	e.Values = append([]V{v}, e.Values...)
+}
+
+// discard drops every value whose dot ctx covers, and raises counters to
+// what ctx has seen.
+func (s *DVVSet[V]) discard(ctx Context) {
+	ids := make([]string, 0, len(ctx))
+	for id := range ctx {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // deterministic insertion
+	for _, id := range ids {
+		m := ctx[id]
+		i, ok := s.find(id)
+		if !ok {
+			if m > 0 {
+				s.e = slices.Insert(s.e, i, dvvEntry[V]{ID: id, N: m})
+			}
+			continue
+		}
+		e := &s.e[i]
+		if m >= e.N {
+			e.N, e.Values = m, nil
+			continue
+		}
+		keep := int(min(uint64(len(e.Values)), e.N-m))
+		e.Values = e.Values[:keep]
+	}
+}
+
+// Sync merges o into s: the state two replicas reach after exchanging their
+// versions of the key. For each replica entry the larger counter wins, and
+// of its values only those the other side has not already discarded stay.
+func (s *DVVSet[V]) Sync(o *DVVSet[V]) {
+	for _, oe := range o.e {
+		i, ok := s.find(oe.ID)
+		if !ok {
+			s.e = slices.Insert(s.e, i, dvvEntry[V]{ID: oe.ID, N: oe.N, Values: slices.Clone(oe.Values)})
+			continue
+		}
+		e := &s.e[i]
+		// The side with the smaller counter n' and l' values has discarded
+		// every dot ≤ n' - len(l'); the larger side keeps its dots above that.
+		if e.N >= oe.N {
+			keep := e.N - oe.N + uint64(len(oe.Values))
+			e.Values = e.Values[:min(uint64(len(e.Values)), keep)]
+		} else {
+			keep := oe.N - e.N + uint64(len(e.Values))
+			e.N = oe.N
+			e.Values = slices.Clone(oe.Values[:min(uint64(len(oe.Values)), keep)])
+		}
+	}
+}
+
+// Clone returns an independent copy (values are copied shallowly).
+func (s *DVVSet[V]) Clone() *DVVSet[V] {
+	c := &DVVSet[V]{e: slices.Clone(s.e)}
+	for i := range c.e {
+		c.e[i].Values = slices.Clone(c.e[i].Values)
+	}
+	return c
+}
+
+// Compare orders the causal histories of two sets: Before when everything
+// s has seen o has seen too and more, and so on.
+func (s *DVVSet[V]) Compare(o *DVVSet[V]) Order {
+	return CompareContext(s.Context(), o.Context())
+}
+
+// CompareContext compares two version vectors keyed by replica id; a
+// missing replica counts as zero.
+func CompareContext(a, b Context) Order {
+	less, greater := false, false
+	for id, x := range a {
+		if y := b[id]; x < y {
+			less = true
+		} else if x > y {
+			greater = true
+		}
+	}
+	for id, y := range b {
+		if _, ok := a[id]; !ok && y > 0 {
+			less = true
+		}
+	}
+	return order(less, greater)
+}
+
+// String shows the entries as {r:n[v,...],...}, replicas sorted.
+func (s *DVVSet[V]) String() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, e := range s.e {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(e.ID + ":" + strconv.FormatUint(e.N, 10) + "[")
+		for j, v := range e.Values {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strings.TrimSpace(strings.ReplaceAll(fmtAny(v), "\n", " ")))
+		}
+		b.WriteByte(']')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func fmtAny(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case interface{ String() string }:
+		return x.String()
+	}
+	return fmtValue(v)
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ordo"
+	"ordo/election/campaign"
+	"ordo/viz"
+)
+
+func init() { commands = append(commands, newElectCmd) }
+
+type electFlags struct {
+	protocol   string
+	n          int
+	crashes    []string
+	restarts   []string
+	partitions []string
+	heals      []string
+	seed       uint64
+	duration   time.Duration
+	opts       []string
+	diagram    bool
+	json       bool
+}
+
+func newElectCmd() *cobra.Command {
+	var f electFlags
+	cmd := &cobra.Command{
+		Use:   "elect",
+		Short: "run a leader election (bully, ring, raft) under crashes and partitions",
+		Long: `elect runs one leader election protocol in the simulator (chapter section 4)
+under the faults you name (section 5) and prints the leader timeline, the
+messages by kind and the verdicts of single-leader, one-leader-per-term,
+eventual-leader and fencing.
+
+  ordo elect --protocol bully --crash 5@1s
+  ordo elect --protocol bully --partition 1,2/3,4,5@1s --heal @4s
+  ordo elect --protocol raft  --partition 1,2/3,4,5@1s --heal @4s --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sp, err := f.spec()
+			if err != nil {
+				return err
+			}
+			o, err := campaign.Run(sp)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if f.json {
+				err = writeElectJSON(w, o)
+			} else {
+				err = writeElectText(w, o, f.diagram)
+			}
+			if err != nil {
+				return err
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.protocol, "protocol", "raft", "bully, ring or raft")
+	fl.IntVarP(&f.n, "nodes", "n", 5, "cluster size")
+	fl.StringArrayVar(&f.crashes, "crash", nil, "crash a node: ID@TIME (repeatable)")
+	fl.StringArrayVar(&f.restarts, "restart", nil, "restart a crashed node: ID@TIME (repeatable)")
+	fl.StringArrayVar(&f.partitions, "partition", nil, "partition the cluster: 1,2/3,4,5@TIME (repeatable)")
+	fl.StringArrayVar(&f.heals, "heal", nil, "heal every partition: @TIME (repeatable)")
+	fl.Uint64Var(&f.seed, "seed", 1, "random seed (same seed, same run)")
+	fl.DurationVar(&f.duration, "duration", 0, "simulated time to run (default: 3s after the last fault, at least 5s)")
+	fl.StringArrayVarP(&f.opts, "option", "o", nil, "protocol option key=value (repeatable), e.g. -o quorum=true")
+	fl.BoolVar(&f.diagram, "diagram", false, "draw the first events as an ASCII space-time diagram")
+	fl.BoolVar(&f.json, "json", false, "print JSON")
+	return cmd
+}
+
+func (f *electFlags) spec() (campaign.Spec, error) {
+	if _, err := ordo.Lookup(f.protocol); err != nil {
+		return campaign.Spec{}, err
+	}
+	if f.n < 1 || f.n > campaign.MaxNodes {
+		return campaign.Spec{}, fmt.Errorf("-n %d: need 1..%d nodes", f.n, campaign.MaxNodes)
+	}
+	sp := campaign.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, Options: map[string]string{}}
+	for _, o := range f.opts {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			return sp, fmt.Errorf("--option %q: want key=value", o)
+		}
+		sp.Options[k] = v
+	}
+	add := func(list []string, parse func(string) (campaign.Fault, error)) error {
+		for _, s := range list {
+			ft, err := parse(s)
+			if err != nil {
+				return err
+			}
+			sp.Faults = append(sp.Faults, ft)
+		}
+		return nil
+	}
+	n := f.n
+	if err := add(f.crashes, func(s string) (campaign.Fault, error) { return campaign.ParseCrash(s, n) }); err != nil {
+		return sp, err
+	}
+	if err := add(f.restarts, func(s string) (campaign.Fault, error) { return campaign.ParseRestart(s, n) }); err != nil {
+		return sp, err
+	}
+	if err := add(f.partitions, func(s string) (campaign.Fault, error) { return campaign.ParsePartition(s, n) }); err != nil {
+		return sp, err
+	}
+	if err := add(f.heals, campaign.ParseHeal); err != nil {
+		return sp, err
+	}
+	campaign.SortFaults(sp.Faults)
+	sp.Duration = f.duration
+	if sp.Duration == 0 {
+		sp.Duration = 5 * time.Second
+		if k := len(sp.Faults); k > 0 {
+			sp.Duration = max(sp.Duration, sp.Faults[k-1].At+3*time.Second)
+		}
+	}
+	if sp.Duration > time.Hour {
+		return sp, fmt.Errorf("--duration %v: at most 1h of simulated time", sp.Duration)
+	}
+	return sp, nil
+}
+
+type electJSON struct {
+	Protocol      string               `json:"protocol"`
+	Nodes         int                  `json:"nodes"`
+	Seed          uint64               `json:"seed"`
+	FinalLeaders  []int                `json:"final_leaders"`
+	MessagesTotal int                  `json:"messages_total"`
+	Messages      []campaign.KindCount `json:"messages"`
+	Violations    []string             `json:"violations"`
+	TimeToLeader  *float64             `json:"time_to_leader_ms"`
+	Leaderships   []electSpan          `json:"leaderships"`
+	Checks        any                  `json:"checks"`
+}
+
+type electSpan struct {
+	Node   int     `json:"node"`
+	Term   int64   `json:"term"`
+	FromMS float64 `json:"from_ms"`
+	ToMS   float64 `json:"to_ms"`
+	Open   bool    `json:"open,omitempty"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func writeElectJSON(w io.Writer, o *campaign.Outcome) error {
+	j := electJSON{Protocol: o.Spec.Protocol, Nodes: o.Spec.Nodes, Seed: o.Spec.Seed,
+		FinalLeaders: []int{}, MessagesTotal: o.Stats.Sent, Messages: o.ByKind(), Violations: o.Violations(), Checks: o.Checks}
+	if j.Violations == nil {
+		j.Violations = []string{}
+	}
+	for _, l := range o.FinalLeaders {
+		j.FinalLeaders = append(j.FinalLeaders, int(l))
+	}
+	if ttl := o.Agreement.TimeToLeader(); ttl >= 0 {
+		v := ms(ttl)
+		j.TimeToLeader = &v
+	}
+	for _, s := range o.Spans {
+		j.Leaderships = append(j.Leaderships, electSpan{int(s.Node), s.Term, ms(time.Duration(s.From)), ms(time.Duration(s.To)), s.Open})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(j)
+}
+
+func writeElectText(w io.Writer, o *campaign.Outcome, diagram bool) error {
+	sp := o.Spec
+	fmt.Fprintf(w, "%s, %d nodes, seed %d, %v simulated\n", sp.Protocol, sp.Nodes, sp.Seed, sp.Duration)
+	for _, f := range sp.Faults {
+		fmt.Fprintf(w, "  fault  %v\n", f)
+	}
+	fmt.Fprintln(w, "\nleader timeline (true time):")
+	if len(o.Spans) == 0 {
+		fmt.Fprintln(w, "  (no leader ever)")
+	}
+	for _, s := range o.Spans {
+		to := fmtDur(time.Duration(s.To))
+		if s.Open {
+			to = "end"
+		}
+		fmt.Fprintf(w, "  %-4v term %-3d %9s → %-9s\n", s.Node, s.Term, fmtDur(time.Duration(s.From)), to)
+	}
+	fmt.Fprintf(w, "\nmessages (%d sent, %d dropped):\n", o.Stats.Sent, o.Stats.Dropped)
+	for _, k := range o.ByKind() {
+		fmt.Fprintf(w, "  %-16s %d\n", k.Kind, k.Sent)
+	}
+	fmt.Fprintln(w, "\nchecks:")
+	for _, r := range o.Checks {
+		v := "pass"
+		if !r.OK {
+			v = "FAIL"
+		}
+		fmt.Fprintf(w, "  %-20s %s  %s\n", r.Check, v, r.Summary)
+		for _, x := range r.Violations {
+			fmt.Fprintf(w, "      %s\n", x.Message)
+		}
+	}
+	var leaders []string
+	for _, l := range o.FinalLeaders {
+		leaders = append(leaders, l.String())
+	}
+	fmt.Fprintf(w, "\nfinal leaders: [%s]", strings.Join(leaders, " "))
+	if ttl := o.Agreement.TimeToLeader(); ttl >= 0 {
+		fmt.Fprintf(w, "; time to leader after the last fault: %s", fmtDur(ttl))
+	}
+	fmt.Fprintln(w)
+	if diagram {
+		fmt.Fprintln(w)
+		if err := viz.ASCII(w, o.Trace, viz.Options{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtDur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }

@@ -1,0 +1,49 @@
+package bully
+
+import "ordo"
+
+// Election asks every higher ID whether it is alive ("ELECTION").
+type Election struct{ Epoch uint64 }
+
+// OK is a higher node's answer: "I am alive and take over".
+type OK struct{ Epoch uint64 }
+
+// Coordinator announces the winner to all ("COORDINATOR").
+type Coordinator struct {
+	Leader ordo.NodeID
+	Epoch  uint64
+}
+
+// CoordinatorAck accepts a Coordinator (quorum mode only).
+type CoordinatorAck struct{ Epoch uint64 }
+
+// Heartbeat is the leader's periodic "I am alive" that the followers'
+// failure detectors listen for.
+type Heartbeat struct {
+	Leader ordo.NodeID
+	Epoch  uint64
+	Round  uint64
+}
+
+// HeartbeatAck answers a Heartbeat (quorum mode only).
+type HeartbeatAck struct {
+	Epoch uint64
+	Round uint64
+}
+
+func (Election) Kind() string       { return "ELECTION" }
+func (OK) Kind() string             { return "OK" }
+func (Coordinator) Kind() string    { return "COORDINATOR" }
+func (CoordinatorAck) Kind() string { return "COORDINATOR-ACK" }
+func (Heartbeat) Kind() string      { return "HEARTBEAT" }
+func (HeartbeatAck) Kind() string   { return "HEARTBEAT-ACK" }
+
+func (Election) Size() int       { return 8 + 8 }
+func (OK) Size() int             { return 8 + 8 }
+func (Coordinator) Size() int    { return 8 + 16 }
+func (CoordinatorAck) Size() int { return 8 + 8 }
+func (Heartbeat) Size() int      { return 8 + 24 }
+func (HeartbeatAck) Size() int   { return 8 + 16 }
+
+// Messages lists one value of every message type (for codecs).
+var Messages = []ordo.Message{Election{}, OK{}, Coordinator{}, CoordinatorAck{}, Heartbeat{}, HeartbeatAck{}}

@@ -1,0 +1,368 @@
+package raft
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"ordo"
+	"ordo/election"
+)
+
+// Options of the "raft" protocol.
+var Options = []ordo.Option{
+	{Name: "election_timeout_min", Default: "150ms", Help: "lower bound of the randomized election timeout"},
+	{Name: "election_timeout_max", Default: "300ms", Help: "upper bound of the randomized election timeout"},
+	{Name: "heartbeat", Default: "50ms", Help: "leader's heartbeat interval (well below the election timeout)"},
+	{Name: "prevote", Default: "true", Help: "ask for a PreVote before raising the term (thesis 9.6)"},
+	{Name: "check_quorum", Default: "true", Help: "a leader without a majority within its lease steps down; followers that hear a leader refuse votes"},
+}
+
+// Protocol is the registered "raft" protocol.
+var Protocol = &ordo.Protocol{
+	Name:     "raft",
+	Doc:      "Raft-style election: terms, randomized timeouts, majority votes, PreVote, CheckQuorum (section 4)",
+	Options:  Options,
+	New:      New,
+	Messages: Messages,
+}
+
+func init() { ordo.Register(Protocol) }
+
+// Timer names.
+const (
+	timerElection  = "election"
+	timerHeartbeat = "heartbeat"
+	timerLease     = "lease"
+	timerSticky    = "sticky"
+)
+
+// storeKey holds the hard state: term and vote.
+const storeKey = "raft/hardstate"
+
+type config struct {
+	min, max, heartbeat  time.Duration
+	prevote, checkQuorum bool
+}
+
+// Node is one Raft participant (election only).
+type Node struct {
+	cfg config
+	id  ordo.NodeID
+	n   int
+
+	// Hard state: persisted before any message that depends on it.
+	term     uint64
+	votedFor ordo.NodeID
+	// The log, empty in this issue; kept so replication can slot in.
+	lastLogIndex, lastLogTerm, commitIndex uint64
+
+	role     election.Role
+	pre      bool // a pre-candidate: asked for PreVotes, term unchanged
+	leader   ordo.NodeID
+	since    time.Time
+	votes    int
+	prevotes int
+	voted    []bool // by NodeID: who answered this round (counts once)
+
+	electGen  int64 // generation of the election timer
+	sticky    bool  // heard from a leader within election_timeout_min
+	stickyGen int64
+
+	round     uint64 // heartbeat rounds sent by this incarnation
+	candRound uint64 // the round standing for the vote round of a candidacy
+	majRound  uint64 // newest round acknowledged by a majority
+	rounds    *election.Rounds
+}
+
+var _ election.Elector = (*Node)(nil)
+
+// New builds a node from resolved options.
+func New(c ordo.Config) (ordo.Node, error) {
+	cfg := config{
+		min:         c.Opts.Duration("election_timeout_min"),
+		max:         c.Opts.Duration("election_timeout_max"),
+		heartbeat:   c.Opts.Duration("heartbeat"),
+		prevote:     c.Opts.Bool("prevote"),
+		checkQuorum: c.Opts.Bool("check_quorum"),
+	}
+	if cfg.min <= 0 || cfg.max < cfg.min {
+		return nil, fmt.Errorf("raft: election timeout range %v–%v: need 0 < min ≤ max", cfg.min, cfg.max)
+	}
+	if cfg.heartbeat <= 0 || cfg.heartbeat*2 > cfg.min {
+		return nil, fmt.Errorf("raft: heartbeat %v must be positive and at most half of election_timeout_min %v", cfg.heartbeat, cfg.min)
+	}
+	return &Node{cfg: cfg, id: c.ID, n: c.N, voted: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
+}
+
+// View implements election.Elector.
+func (r *Node) View() election.View {
+	v := election.View{Role: r.role, Leader: r.leader, Since: r.since, Term: r.term}
+	if r.leader != ordo.None {
+		v.Token = r.term
+	}
+	return v
+}
+
+// Term returns the current term (tests).
+func (r *Node) Term() uint64 { return r.term }
+
+// Start boots or reboots the node from its hard state.
+func (r *Node) Start(env ordo.Env) {
+	if b, ok := env.Store().Get(storeKey); ok {
+		if len(b) != 16 {
+			panic(fmt.Sprintf("raft: %v: hard state of %d bytes, want 16", r.id, len(b)))
+		}
+		r.term = binary.BigEndian.Uint64(b[:8])
+		r.votedFor = ordo.NodeID(binary.BigEndian.Uint64(b[8:]))
+	}
+	r.role = election.Follower
+	r.since = env.Now()
+	env.Note(election.NoteFollower, "term", r.term, "leader", 0)
+	// A rebooted node may have acknowledged a leader just before it
+	// crashed; it keeps that promise for one minimum timeout.
+	r.hearLeader(env)
+	r.resetElectionTimer(env)
+}
+
+func (r *Node) persist(env ordo.Env) {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], r.term)
+	binary.BigEndian.PutUint64(b[8:], uint64(r.votedFor))
+	env.Store().Put(storeKey, b[:])
+}
+
+func (r *Node) randomTimeout(env ordo.Env) time.Duration {
+	span := int64(r.cfg.max - r.cfg.min)
+	if span == 0 {
+		return r.cfg.min
+	}
+	return r.cfg.min + time.Duration(env.Rand().Int64N(span+1))
+}
+
+func (r *Node) resetElectionTimer(env ordo.Env) {
+	r.electGen++
+	env.After(r.randomTimeout(env), ordo.Timer{Name: timerElection, Arg: r.electGen})
+}
+
+// hearLeader starts (or extends) the period in which this node refuses to
+// vote for anyone else.
+func (r *Node) hearLeader(env ordo.Env) {
+	if !r.cfg.checkQuorum {
+		return
+	}
+	r.sticky = true
+	r.stickyGen++
+	env.After(r.cfg.min, ordo.Timer{Name: timerSticky, Arg: r.stickyGen})
+}
+
+func (r *Node) becomeFollower(env ordo.Env, term uint64, leader ordo.NodeID) {
+	changed := r.role != election.Follower || term != r.term || leader != r.leader
+	if term > r.term {
+		r.term = term
+		r.votedFor = ordo.None
+		r.persist(env)
+	}
+	r.role = election.Follower
+	r.pre = false
+	if changed {
+		r.leader = leader
+		r.since = env.Now()
+		env.Note(election.NoteFollower, "term", r.term, "leader", leader)
+	}
+}
+
+func (r *Node) clearVotes() {
+	clear(r.voted)
+	r.votes, r.prevotes = 1, 1 // our own
+}
+
+// Fire handles the node's timers.
+func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
+	switch t.Name {
+	case timerElection:
+		if t.Arg != r.electGen || r.role == election.Leader {
+			return
+		}
+		r.resetElectionTimer(env)
+		if r.cfg.prevote {
+			r.startPreVote(env)
+		} else {
+			r.startElection(env)
+		}
+	case timerSticky:
+		if t.Arg == r.stickyGen {
+			r.sticky = false
+		}
+	case timerHeartbeat:
+		if r.role != election.Leader || uint64(t.Arg) != r.term {
+			return
+		}
+		r.broadcastHeartbeat(env)
+		env.After(r.cfg.heartbeat, t)
+	case timerLease:
+		// The lease of round t.Arg ends now: step down unless a newer
+		// round has been acknowledged by a majority.
+		if r.role == election.Leader && r.cfg.checkQuorum && r.majRound <= uint64(t.Arg) {
+			r.becomeFollower(env, r.term, ordo.None)
+		}
+	}
+}
+
+func (r *Node) leaseTimer(env ordo.Env, round uint64) {
+	if r.cfg.checkQuorum {
+		// A tenth of the minimum timeout absorbs clock drift between the
+		// leader's timers and the followers' (100 ppm in the simulator).
+		env.After(r.cfg.min-r.cfg.min/10, ordo.Timer{Name: timerLease, Arg: int64(round)})
+	}
+}
+
+func (r *Node) startPreVote(env ordo.Env) {
+	r.pre = true
+	r.clearVotes()
+	env.Note("precandidate", "term", r.term+1)
+	if r.prevotes >= election.Majority(r.n) {
+		r.startElection(env)
+		return
+	}
+	m := PreVote{Term: r.term + 1, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
+	for _, p := range env.Peers() {
+		env.Send(p, m)
+	}
+}
+
+func (r *Node) startElection(env ordo.Env) {
+	r.pre = false
+	r.term++
+	r.votedFor = r.id
+	r.persist(env) // before asking anyone
+	r.role = election.Candidate
+	r.leader = ordo.None
+	r.since = env.Now()
+	r.clearVotes()
+	env.Note(election.NoteCandidate, "term", r.term)
+	r.round++
+	r.candRound = r.round
+	r.leaseTimer(env, r.candRound)
+	if r.votes >= election.Majority(r.n) {
+		r.becomeLeader(env)
+		return
+	}
+	m := RequestVote{Term: r.term, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
+	for _, p := range env.Peers() {
+		env.Send(p, m)
+	}
+}
+
+func (r *Node) becomeLeader(env ordo.Env) {
+	r.role = election.Leader
+	r.leader = r.id
+	r.since = env.Now()
+	r.rounds.Reset()
+	r.majRound = r.candRound // the votes were this round's acknowledgements
+	env.Note(election.NoteLeader, "term", r.term, "token", r.term)
+	r.broadcastHeartbeat(env)
+	env.After(r.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.term)})
+}
+
+func (r *Node) broadcastHeartbeat(env ordo.Env) {
+	r.round++
+	r.leaseTimer(env, r.round)
+	m := Heartbeat{Term: r.term, Leader: r.id, Round: r.round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
+	for _, p := range env.Peers() {
+		env.Send(p, m)
+	}
+}
+
+func (r *Node) logUpToDate(lastTerm, lastIndex uint64) bool {
+	return lastTerm > r.lastLogTerm || (lastTerm == r.lastLogTerm && lastIndex >= r.lastLogIndex)
+}
+
+// inLease reports whether this node refuses to help elect anyone: it is
+// the leader, or it heard from one within the minimum election timeout.
+func (r *Node) inLease() bool {
+	return r.cfg.checkQuorum && (r.role == election.Leader || r.sticky)
+}
+
+// Receive handles one message.
+func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
+	switch m := m.(type) {
+	case PreVote:
+		granted := !r.inLease() && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
+		resp := PreVoteResp{Term: r.term, Granted: granted}
+		if granted {
+			resp.Term = m.Term
+		}
+		env.Send(from, resp)
+	case PreVoteResp:
+		if !m.Granted {
+			if m.Term > r.term {
+				r.becomeFollower(env, m.Term, ordo.None)
+			}
+			return
+		}
+		if !r.pre || m.Term != r.term+1 || r.voted[from] {
+			return
+		}
+		r.voted[from] = true
+		r.prevotes++
+		if r.prevotes >= election.Majority(r.n) {
+			r.startElection(env)
+		}
+	case RequestVote:
+		if m.Term > r.term && r.inLease() {
+			// Ignored outright (no term change): a leader is alive.
+			env.Send(from, RequestVoteResp{Term: r.term, Granted: false})
+			return
+		}
+		if m.Term > r.term {
+			r.becomeFollower(env, m.Term, ordo.None)
+		}
+		granted := m.Term == r.term && (r.votedFor == ordo.None || r.votedFor == m.Candidate) &&
+			r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
+		if granted {
+			r.votedFor = m.Candidate
+			r.persist(env) // the vote is durable before it is sent
+			r.resetElectionTimer(env)
+			r.hearLeader(env) // promise: no other vote for a minimum timeout
+		}
+		env.Send(from, RequestVoteResp{Term: r.term, Granted: granted})
+	case RequestVoteResp:
+		if m.Term > r.term {
+			r.becomeFollower(env, m.Term, ordo.None)
+			return
+		}
+		if r.role != election.Candidate || m.Term != r.term || !m.Granted || r.voted[from] {
+			return
+		}
+		r.voted[from] = true
+		r.votes++
+		if r.votes >= election.Majority(r.n) {
+			r.becomeLeader(env)
+		}
+	case Heartbeat:
+		if m.Term < r.term {
+			env.Send(from, HeartbeatResp{Term: r.term, Round: m.Round, Success: false})
+			return
+		}
+		if r.role == election.Leader && m.Term == r.term {
+			panic(fmt.Sprintf("raft: %v and %v both lead term %d", r.id, m.Leader, m.Term))
+		}
+		r.becomeFollower(env, m.Term, m.Leader)
+		r.resetElectionTimer(env)
+		r.hearLeader(env)
+		env.Send(from, HeartbeatResp{Term: r.term, Round: m.Round, Success: true})
+	case HeartbeatResp:
+		if m.Term > r.term {
+			r.becomeFollower(env, m.Term, ordo.None)
+			return
+		}
+		if r.role != election.Leader || m.Term != r.term || !m.Success {
+			return
+		}
+		r.rounds.Ack(from, m.Round)
+		r.majRound = max(r.majRound, r.rounds.Newest(r.round))
+	default:
+		panic(fmt.Sprintf("raft: unexpected message %T", m))
+	}
+}

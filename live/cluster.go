@@ -1,0 +1,730 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"ordo"
+	"ordo/live/transport"
+)
+
+// ConfigFileName and StateFileName are the files of a cluster directory.
+const (
+	ConfigFileName = "cluster.yaml"
+	StateFileName  = "state.json"
+)
+
+// State is what a cluster directory records about the running processes, so
+// that later commands (`ordo cluster kill 3`) find them.
+type State struct {
+	Binary string `json:"binary"`
+	// Pids of the node processes, by id; 0 when the node is down.
+	Pids map[int]int `json:"pids"`
+	// Faults the cluster commands set, re-applied to a restarted node.
+	Faults    map[int]transport.Faults `json:"faults,omitempty"`
+	Partition string                   `json:"partition,omitempty"`
+}
+
+// Cluster is a set of local node processes described by a directory.
+type Cluster struct {
+	Dir   string
+	Cfg   *Config
+	State State
+
+	// DieWithParent makes the nodes this process starts die with it
+	// (Linux); set by supervising commands and tests.
+	DieWithParent bool
+
+	mu       sync.Mutex
+	children map[int]*exec.Cmd // nodes started by this process
+	waited   map[int]chan struct{}
+	client   *http.Client
+}
+
+// UpOptions configure a new local cluster.
+type UpOptions struct {
+	N        int
+	Protocol string
+	Options  map[string]string
+	TLS      bool
+	Dir      string // created if missing; must not hold a running cluster
+	Binary   string // the ordo binary to run nodes with (default: this one)
+	Seed     uint64
+	LogLevel string
+	// DieWithParent: see Cluster.DieWithParent.
+	DieWithParent bool
+}
+
+// Up writes a cluster file for N nodes on free loopback ports into Dir
+// (with a development CA when TLS is on) and starts every node.
+func Up(o UpOptions) (*Cluster, error) {
+	if o.N < 1 || o.N > MaxClusterNodes {
+		return nil, fmt.Errorf("-n %d: want 1..%d nodes", o.N, MaxClusterNodes)
+	}
+	proto, err := ordo.Lookup(o.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := proto.Resolve(o.Options); err != nil {
+		return nil, err
+	}
+	if o.Binary == "" {
+		if o.Binary, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if old, err := Open(dir); err == nil && len(old.Running()) > 0 {
+		return nil, fmt.Errorf("%s holds a running cluster (nodes %v); `ordo cluster down --dir %s` first", dir, old.Running(), dir)
+	}
+	// A fresh cluster: old node data would restore old terms and traces.
+	for i := 1; i <= MaxClusterNodes; i++ {
+		os.RemoveAll(filepath.Join(dir, fmt.Sprintf("node%d", i)))
+	}
+	for _, f := range []string{FaultsFileName, StateFileName, "merged.jsonl"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	addrs, err := freePorts(2 * o.N)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Name: "local", Protocol: o.Protocol, Options: o.Options, Seed: o.Seed,
+		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: o.TLS, LogLevel: o.LogLevel}
+	if o.TLS {
+		cfg.TLSDir = "tls"
+		if err := transport.GenerateDevCA(filepath.Join(dir, "tls"), o.N); err != nil {
+			return nil, err
+		}
+	}
+	for i := 1; i <= o.N; i++ {
+		cfg.Nodes = append(cfg.Nodes, NodeConfig{ID: i, Addr: addrs[2*i-2], Admin: addrs[2*i-1], Dir: fmt.Sprintf("node%d", i)})
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Write(filepath.Join(dir, ConfigFileName)); err != nil {
+		return nil, err
+	}
+	cfg.SetDir(dir)
+	c := newCluster(dir, cfg)
+	c.State = State{Binary: o.Binary, Pids: map[int]int{}}
+	c.DieWithParent = o.DieWithParent
+	for i := 1; i <= o.N; i++ {
+		if err := c.spawn(ordo.NodeID(i)); err != nil {
+			c.Down()
+			return nil, err
+		}
+	}
+	if err := c.saveState(); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= o.N; i++ {
+		if err := c.waitReady(ordo.NodeID(i), 10*time.Second); err != nil {
+			c.Down()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func newCluster(dir string, cfg *Config) *Cluster {
+	return &Cluster{Dir: dir, Cfg: cfg, children: map[int]*exec.Cmd{}, waited: map[int]chan struct{}{},
+		client: &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true}}}
+}
+
+// Open reads a cluster directory written by Up.
+func Open(dir string) (*Cluster, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
+	if err != nil {
+		return nil, err
+	}
+	c := newCluster(dir, cfg)
+	b, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	if err != nil {
+		return nil, fmt.Errorf("%s: no cluster state (was it started with `ordo cluster up`?): %w", dir, err)
+	}
+	if err := json.Unmarshal(b, &c.State); err != nil {
+		return nil, fmt.Errorf("%s: %v", StateFileName, err)
+	}
+	if c.State.Pids == nil {
+		c.State.Pids = map[int]int{}
+	}
+	return c, nil
+}
+
+// Reload re-reads the state file (another command may have changed it).
+func (c *Cluster) Reload() error {
+	b, err := os.ReadFile(filepath.Join(c.Dir, StateFileName))
+	if err != nil {
+		return err
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.State = s
+	if c.State.Pids == nil {
+		c.State.Pids = map[int]int{}
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Cluster) saveState() error {
+	c.mu.Lock()
+	b, err := json.MarshalIndent(c.State, "", "  ")
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(c.Dir, StateFileName), b)
+}
+
+// N is the cluster's size.
+func (c *Cluster) N() int { return len(c.Cfg.Nodes) }
+
+// Running lists the nodes whose recorded process is alive.
+func (c *Cluster) Running() []ordo.NodeID {
+	var out []ordo.NodeID
+	for i := 1; i <= c.N(); i++ {
+		if c.alive(ordo.NodeID(i)) {
+			out = append(out, ordo.NodeID(i))
+		}
+	}
+	return out
+}
+
+// alive reports whether node id's recorded process exists and is that
+// node (the pid is not reused by something else).
+func (c *Cluster) alive(id ordo.NodeID) bool {
+	c.mu.Lock()
+	pid := c.State.Pids[int(id)]
+	ch := c.waited[int(id)]
+	c.mu.Unlock()
+	if pid <= 0 {
+		return false
+	}
+	if ch != nil {
+		select {
+		case <-ch:
+			return false // our child, reaped
+		default:
+		}
+	}
+	return c.isNode(pid, id)
+}
+
+// isNode checks that pid runs `ordo node` for this cluster and id before we
+// send it a signal.
+func (c *Cluster) isNode(pid int, id ordo.NodeID) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+		args := strings.Split(string(b), "\x00")
+		cfg := filepath.Join(c.Dir, ConfigFileName)
+		hasCfg, hasID := false, false
+		for i, a := range args {
+			if a == cfg {
+				hasCfg = true
+			}
+			if a == "--id" && i+1 < len(args) && args[i+1] == strconv.Itoa(int(id)) {
+				hasID = true
+			}
+		}
+		if string(b) != "" {
+			return hasCfg && hasID
+		}
+	}
+	// No /proc: ask the node itself.
+	s, err := c.Status(id)
+	return err == nil && s.Pid == pid
+}
+
+func (c *Cluster) spawn(id ordo.NodeID) error {
+	nc, _ := c.Cfg.Node(id)
+	dir := c.Cfg.Path(nc.Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(c.State.Binary, "node", "--config", filepath.Join(c.Dir, ConfigFileName), "--id", strconv.Itoa(int(id)))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	procAttr(cmd, c.DieWithParent)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("starting node %d: %w", id, err)
+	}
+	logf.Close()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }() // reap
+	c.mu.Lock()
+	c.children[int(id)] = cmd
+	c.waited[int(id)] = done
+	c.State.Pids[int(id)] = cmd.Process.Pid
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Cluster) waitReady(id ordo.NodeID, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		if _, err := c.Status(id); err == nil {
+			return nil
+		}
+		c.mu.Lock()
+		ch := c.waited[int(id)]
+		c.mu.Unlock()
+		if ch != nil {
+			select {
+			case <-ch:
+				nc, _ := c.Cfg.Node(id)
+				return fmt.Errorf("node %d exited at start; see %s", id, filepath.Join(c.Cfg.Path(nc.Dir), "node.log"))
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %d did not answer on its admin endpoint within %v", id, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// now is wall-clock ns since the cluster's epoch, the time base of traces.
+func (c *Cluster) now() int64 {
+	e, _ := c.Cfg.EpochTime()
+	return time.Since(e).Nanoseconds()
+}
+
+// Kill sends SIGKILL to node id: a real crash. The kill's moment is left in
+// the node's directory for its trace and logged as a fault.
+func (c *Cluster) Kill(id ordo.NodeID) error {
+	nc, err := c.Cfg.Node(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	pid := c.State.Pids[int(id)]
+	c.mu.Unlock()
+	if pid <= 0 || !c.alive(id) {
+		return fmt.Errorf("node %d is not running", id)
+	}
+	at := time.Now()
+	e, _ := c.Cfg.EpochTime()
+	os.WriteFile(filepath.Join(c.Cfg.Path(nc.Dir), KilledFileName), []byte(strconv.FormatInt(at.UnixNano(), 10)), 0o644)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill node %d (pid %d): %w", id, pid, err)
+	}
+	LogFault(c.Cfg, at.Sub(e).Nanoseconds(), "kill", "node", int(id), "pid", pid)
+	c.waitExit(id, pid, 5*time.Second)
+	c.mu.Lock()
+	c.State.Pids[int(id)] = 0
+	c.mu.Unlock()
+	return c.saveState()
+}
+
+func (c *Cluster) waitExit(id ordo.NodeID, pid int, within time.Duration) bool {
+	c.mu.Lock()
+	ch := c.waited[int(id)]
+	c.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+			return true
+		case <-time.After(within):
+			return false
+		}
+	}
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(pid, 0) != nil {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
+// Stop sends SIGTERM to node id (a graceful stop) and waits for it, then
+// SIGKILL after the grace period.
+func (c *Cluster) Stop(id ordo.NodeID) error {
+	c.mu.Lock()
+	pid := c.State.Pids[int(id)]
+	c.mu.Unlock()
+	if pid <= 0 || !c.alive(id) {
+		return nil
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	if !c.waitExit(id, pid, 3*time.Second) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		c.waitExit(id, pid, 2*time.Second)
+	}
+	c.mu.Lock()
+	c.State.Pids[int(id)] = 0
+	c.mu.Unlock()
+	return c.saveState()
+}
+
+// Restart starts node id again (killing it first if it runs). It comes
+// back from its own disk, and the cluster's current faults are re-applied.
+func (c *Cluster) Restart(id ordo.NodeID) error {
+	if _, err := c.Cfg.Node(id); err != nil {
+		return err
+	}
+	if c.alive(id) {
+		if err := c.Kill(id); err != nil {
+			return err
+		}
+	}
+	if err := c.spawn(id); err != nil {
+		return err
+	}
+	if err := c.saveState(); err != nil {
+		return err
+	}
+	LogFault(c.Cfg, c.now(), "restart", "node", int(id))
+	if err := c.waitReady(id, 10*time.Second); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	f, ok := c.State.Faults[int(id)]
+	c.mu.Unlock()
+	if ok {
+		return c.setFaults(id, f)
+	}
+	return nil
+}
+
+// Down stops every node gracefully.
+func (c *Cluster) Down() error {
+	var wg sync.WaitGroup
+	for i := 1; i <= c.N(); i++ {
+		wg.Add(1)
+		go func(id ordo.NodeID) {
+			defer wg.Done()
+			c.Stop(id)
+		}(ordo.NodeID(i))
+	}
+	wg.Wait()
+	c.mu.Lock()
+	c.State.Faults, c.State.Partition = nil, ""
+	c.mu.Unlock()
+	c.client.CloseIdleConnections()
+	return c.saveState()
+}
+
+// ParseGroups parses "1,2/3,4,5" for a cluster of n. Nodes named in no
+// group form one more group together.
+func ParseGroups(s string, n int) ([][]ordo.NodeID, error) {
+	seen := map[ordo.NodeID]bool{}
+	var groups [][]ordo.NodeID
+	for gi, part := range strings.Split(s, "/") {
+		var g []ordo.NodeID
+		for _, f := range strings.Split(part, ",") {
+			f = strings.TrimSpace(f)
+			v, err := strconv.Atoi(f)
+			if err != nil || v < 1 || v > n {
+				return nil, fmt.Errorf("partition %q: group %d: %q is not a node 1..%d", s, gi+1, f, n)
+			}
+			if seen[ordo.NodeID(v)] {
+				return nil, fmt.Errorf("partition %q: node %d is in two groups", s, v)
+			}
+			seen[ordo.NodeID(v)] = true
+			g = append(g, ordo.NodeID(v))
+		}
+		groups = append(groups, g)
+	}
+	var rest []ordo.NodeID
+	for i := 1; i <= n; i++ {
+		if !seen[ordo.NodeID(i)] {
+			rest = append(rest, ordo.NodeID(i))
+		}
+	}
+	if len(rest) > 0 {
+		groups = append(groups, rest)
+	}
+	if len(groups) < 2 {
+		return nil, fmt.Errorf("partition %q: needs at least two groups, like 1,2/3,4,5", s)
+	}
+	return groups, nil
+}
+
+// Partition cuts the cluster into groups that cannot reach each other.
+func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
+	var names []string
+	faults := map[int]transport.Faults{}
+	for _, g := range groups {
+		var others []ordo.NodeID
+		for _, h := range groups {
+			if !sameGroup(g, h) {
+				others = append(others, h...)
+			}
+		}
+		sort.Slice(others, func(i, j int) bool { return others[i] < others[j] })
+		for _, id := range g {
+			faults[int(id)] = transport.Faults{BlockOut: others, BlockIn: others}
+		}
+		names = append(names, groupString(g))
+	}
+	desc := strings.Join(names, "/")
+	LogFault(c.Cfg, c.now(), "partition", "groups", desc)
+	err := c.applyAll(faults)
+	c.mu.Lock()
+	c.State.Faults, c.State.Partition = faults, desc
+	c.mu.Unlock()
+	if serr := c.saveState(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+func sameGroup(a, b []ordo.NodeID) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+
+func groupString(g []ordo.NodeID) string {
+	var s []string
+	for _, id := range g {
+		s = append(s, strconv.Itoa(int(id)))
+	}
+	return strings.Join(s, ",")
+}
+
+// SetFaults sets one node's fault layer (one-way cuts, delay, loss).
+func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
+	if err := f.Validate(id, c.N()); err != nil {
+		return err
+	}
+	LogFault(c.Cfg, c.now(), "faults", "node", int(id), "block_out", fmt.Sprint(f.BlockOut), "block_in", fmt.Sprint(f.BlockIn), "delay", time.Duration(f.Delay).String(), "loss", f.Loss)
+	err := c.setFaults(id, f)
+	c.mu.Lock()
+	if c.State.Faults == nil {
+		c.State.Faults = map[int]transport.Faults{}
+	}
+	c.State.Faults[int(id)] = f
+	c.mu.Unlock()
+	if serr := c.saveState(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Heal clears every node's faults.
+func (c *Cluster) Heal() error {
+	LogFault(c.Cfg, c.now(), "heal")
+	faults := map[int]transport.Faults{}
+	for i := 1; i <= c.N(); i++ {
+		faults[i] = transport.Faults{}
+	}
+	err := c.applyAll(faults)
+	c.mu.Lock()
+	c.State.Faults, c.State.Partition = nil, ""
+	c.mu.Unlock()
+	if serr := c.saveState(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// applyAll sets faults on every running node at once, so the cut is as
+// close to simultaneous as the admin endpoints allow.
+func (c *Cluster) applyAll(faults map[int]transport.Faults) error {
+	var wg sync.WaitGroup
+	errs := make([]error, c.N()+1)
+	for id, f := range faults {
+		if !c.alive(ordo.NodeID(id)) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[id] = c.setFaults(ordo.NodeID(id), f)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (c *Cluster) setFaults(id ordo.NodeID, f transport.Faults) error {
+	body, _ := json.Marshal(f)
+	nc, _ := c.Cfg.Node(id)
+	resp, err := c.client.Post("http://"+nc.Admin+"/faults", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		return fmt.Errorf("node %d: %w", id, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("node %d: %s", id, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// Status asks node id's admin endpoint for its status.
+func (c *Cluster) Status(id ordo.NodeID) (Status, error) {
+	var s Status
+	nc, err := c.Cfg.Node(id)
+	if err != nil {
+		return s, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+nc.Admin+"/status", nil)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return s, fmt.Errorf("node %d: status %s", id, resp.Status)
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&s)
+	return s, err
+}
+
+// NodeView is one row of the cluster's status.
+type NodeView struct {
+	ID     ordo.NodeID `json:"id"`
+	Up     bool        `json:"up"`
+	Status *Status     `json:"status,omitempty"`
+	Err    string      `json:"error,omitempty"`
+}
+
+// View asks every node for its status, in parallel.
+func (c *Cluster) View() []NodeView {
+	out := make([]NodeView, c.N())
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := ordo.NodeID(i + 1)
+			out[i].ID = id
+			s, err := c.Status(id)
+			if err != nil {
+				out[i].Err = "down"
+				return
+			}
+			out[i].Up, out[i].Status = true, &s
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// FormatView renders a view as a table.
+func FormatView(w io.Writer, v []NodeView, partition string) {
+	leaders := map[ordo.NodeID]int64{}
+	for _, nv := range v {
+		if nv.Up && nv.Status.Role == "leader" {
+			leaders[nv.ID] = nv.Status.Term
+		}
+	}
+	switch len(leaders) {
+	case 0:
+		fmt.Fprintln(w, "leader: none")
+	case 1:
+		for id, t := range leaders {
+			fmt.Fprintf(w, "leader: n%d (term %d)\n", int(id), t)
+		}
+	default:
+		var s []string
+		for id, t := range leaders {
+			s = append(s, fmt.Sprintf("n%d (term %d)", int(id), t))
+		}
+		sort.Strings(s)
+		fmt.Fprintf(w, "leaders: %s — more than one node believes it leads\n", strings.Join(s, ", "))
+	}
+	if partition != "" {
+		fmt.Fprintf(w, "partition: %s\n", partition)
+	}
+	fmt.Fprintf(w, "%-5s %-7s %-10s %-5s %-7s %-6s %-14s %s\n", "NODE", "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "FAULTS")
+	for _, nv := range v {
+		if !nv.Up {
+			fmt.Fprintf(w, "n%-4d %-7s %-10s\n", int(nv.ID), "-", "DOWN")
+			continue
+		}
+		s := nv.Status
+		var conn []string
+		for _, p := range s.Peers {
+			if p.Out {
+				conn = append(conn, strconv.Itoa(int(p.ID)))
+			}
+		}
+		leader := "-"
+		if s.Leader != 0 {
+			leader = "n" + strconv.Itoa(int(s.Leader))
+		}
+		role := s.Role
+		if role == "" {
+			role = "starting"
+		}
+		fmt.Fprintf(w, "n%-4d %-7d %-10s %-5d %-7s %-6d %-14s %s\n", int(nv.ID), s.Pid, role, s.Term, leader, s.Boot, strings.Join(conn, ","), faultString(s.Faults))
+	}
+}
+
+func faultString(f transport.Faults) string {
+	if f.Healthy() {
+		return "-"
+	}
+	var s []string
+	if len(f.BlockOut) > 0 {
+		s = append(s, "cut-out:"+groupString(f.BlockOut))
+	}
+	if len(f.BlockIn) > 0 {
+		s = append(s, "cut-in:"+groupString(f.BlockIn))
+	}
+	if f.Delay > 0 {
+		s = append(s, "delay:"+time.Duration(f.Delay).String())
+	}
+	if f.Loss > 0 {
+		s = append(s, fmt.Sprintf("loss:%g", f.Loss))
+	}
+	return strings.Join(s, " ")
+}
+
+// freePorts finds n loopback addresses free at the moment.
+func freePorts(n int) ([]string, error) {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().String())
+	}
+	return out, nil
+}

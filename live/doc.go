@@ -1,0 +1,15 @@
+// Package live is ordo's real runtime: the same protocol nodes the simulator
+// drives, run as real processes over real TCP with real timers, a real disk
+// (fsync before a write is acknowledged) and real crashes (SIGKILL).
+//
+// It implements the chapter's section 1 — the eight fallacies are about real
+// networks, so here the network is real and the fault layer of package
+// live/transport breaks it on demand — and the chapter's exercise 3: a
+// 5-node system that survives partitions and the failure of its leader
+// (`ordo cluster up`, `ordo cluster chaos`).
+//
+// Each node runs one event loop goroutine: protocol code still sees one
+// event at a time and needs no lock. Each node writes its own trace file,
+// stamped by the same trace.Stamper as the simulator; Merge joins them into
+// one trace.Trace that the checkers and diagrams read.
+package live

@@ -1,0 +1,493 @@
+package live
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"ordo"
+	"ordo/live/transport"
+	"ordo/trace"
+)
+
+// Bounds of the event loop.
+const (
+	// InboxLen bounds the messages waiting for the loop; a full inbox
+	// pushes back on the peers' connections.
+	InboxLen = 4096
+	// MaxTimers bounds the timers armed and not yet fired. A protocol that
+	// arms more has a bug (it arms timers without letting old ones expire).
+	MaxTimers = 1 << 16
+)
+
+// Runtime runs one node of a live cluster: its event loop, transport, disk
+// storage, trace file and admin endpoint.
+type Runtime struct {
+	cfg   *Config
+	id    ordo.NodeID
+	n     int
+	proto *ordo.Protocol
+	opts  ordo.Options
+	codec *transport.Codec
+	log   *slog.Logger
+	epoch time.Time
+
+	// Owned by the loop goroutine.
+	node     ordo.Node
+	peers    []ordo.NodeID
+	store    *DiskStorage
+	rng      *rand.Rand
+	stamp    trace.Stamper
+	msgSeq   uint64
+	timers   timerHeap
+	boot     int
+	seqTimer uint64
+
+	tf      *traceFile
+	tr      *transport.Transport
+	metrics *Metrics
+	admin   *http.Server
+	adminLn net.Listener
+
+	inbox    chan inbound
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	err      error // why the loop ended; read after done
+
+	statusMu sync.Mutex
+	status   roleStatus
+}
+
+type inbound struct {
+	env   transport.Envelope
+	msg   ordo.Message
+	bytes int
+}
+
+// roleStatus is what the node's notes say about its role.
+type roleStatus struct {
+	Role          string
+	Term          int64
+	Leader        ordo.NodeID
+	Elections     int
+	LeaderChanges int
+}
+
+var _ ordo.Env = (*Runtime)(nil)
+
+// Options for Start beyond the cluster file.
+type Options struct {
+	// Log receives the node's structured logs (default: stderr, text, at
+	// the config's level).
+	Log *slog.Logger
+	// Listen overrides the node's peer address (tests use ":0").
+	Listen string
+	// AdminListen overrides the admin address.
+	AdminListen string
+}
+
+// Start boots node id of the cluster: it reads back its storage and trace,
+// binds its peer and admin addresses and starts its event loop, which calls
+// the protocol's Start first.
+func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
+	nc, err := cfg.Node(id)
+	if err != nil {
+		return nil, err
+	}
+	proto, err := ordo.Lookup(cfg.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := proto.Resolve(cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	codec, err := transport.NewCodec(proto.Messages)
+	if err != nil {
+		return nil, err
+	}
+	epoch, err := cfg.EpochTime()
+	if err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: levelOf(cfg.LogLevel)}))
+	}
+	log = log.With("node", int(id))
+	r := &Runtime{
+		cfg: cfg, id: id, n: len(cfg.Nodes), proto: proto, opts: opts, codec: codec, log: log, epoch: epoch,
+		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	for i := 1; i <= r.n; i++ {
+		if ordo.NodeID(i) != id {
+			r.peers = append(r.peers, ordo.NodeID(i))
+		}
+	}
+	dir := cfg.Path(nc.Dir)
+	if r.store, err = OpenDiskStorage(filepath.Join(dir, "store")); err != nil {
+		return nil, err
+	}
+	meta := trace.Meta{Runtime: "live", Nodes: r.n, Protocol: cfg.Protocol, Options: opts, Seed: cfg.Seed, Scenario: cfg.Name}
+	tf, res, err := openTrace(filepath.Join(dir, TraceFileName), meta, id, r.n)
+	if err != nil {
+		return nil, err
+	}
+	r.tf, r.stamp, r.msgSeq, r.boot = tf, res.stamp, res.msgSeq, res.boots
+	r.rng = rand.New(rand.NewPCG(cfg.Seed, uint64(id)<<32|uint64(r.boot)))
+	r.metrics = newMetrics(r)
+
+	var tlsFiles *transport.TLSFiles
+	if cfg.TLS {
+		f := transport.TLSFilesIn(cfg.Path(cfg.TLSDir), id)
+		tlsFiles = &f
+	}
+	tcfg := transport.Config{
+		ID: id, N: r.n, Listen: nc.Addr, Peers: map[ordo.NodeID]string{}, Codec: codec, Log: log,
+		Seed: cfg.Seed ^ uint64(r.boot)<<20, QueueLen: cfg.QueueLen,
+		Deliver: r.deliver, OnDrop: r.onDrop, OnTraffic: r.metrics.traffic, OnRefused: r.metrics.refused,
+	}
+	if o.Listen != "" {
+		tcfg.Listen = o.Listen
+	}
+	for _, p := range cfg.Nodes {
+		if ordo.NodeID(p.ID) != id {
+			tcfg.Peers[ordo.NodeID(p.ID)] = p.Addr
+		}
+	}
+	if tlsFiles != nil {
+		if tcfg.TLS, err = transport.LoadTLS(*tlsFiles); err != nil {
+			tf.close()
+			return nil, err
+		}
+	}
+	adminAddr := nc.Admin
+	if o.AdminListen != "" {
+		adminAddr = o.AdminListen
+	}
+	if r.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
+		tf.close()
+		return nil, fmt.Errorf("admin endpoint of %v: %w", id, err)
+	}
+	if r.tr, err = transport.Listen(tcfg); err != nil {
+		r.adminLn.Close()
+		tf.close()
+		return nil, err
+	}
+
+	// The previous incarnation died without a stop event: record its crash
+	// (at the moment of the kill, when `cluster kill` noted it) before the
+	// restart, as the simulator does.
+	kind := trace.Start
+	if res.events > 0 {
+		kind = trace.Restart
+	}
+	if res.crashed {
+		at := res.lastT + 1
+		if k, ok := readKilled(dir, epoch.UnixNano()); ok && k > at {
+			at = k
+		}
+		r.stamp.Tick()
+		r.record(trace.Event{Kind: trace.Crash, Name: "killed", T: at, Local: at})
+	}
+	os.Remove(filepath.Join(dir, KilledFileName))
+	r.stamp.Tick()
+	r.record(trace.Event{Kind: kind, Attrs: trace.Attrs{{Key: "boot", Value: r.boot + 1}, {Key: "pid", Value: os.Getpid()}}})
+	r.boot++
+
+	node, err := proto.New(ordo.Config{ID: id, N: r.n, Opts: opts, Proto: proto})
+	if err != nil {
+		r.tr.Close()
+		r.adminLn.Close()
+		tf.close()
+		return nil, err
+	}
+	r.node = node
+	r.admin = &http.Server{Handler: r.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go r.admin.Serve(r.adminLn)
+	started := make(chan struct{})
+	go r.loop(started)
+	// Start returns once the protocol's Start has run, so the status
+	// already shows what the node read from its disk.
+	select {
+	case <-started:
+	case <-r.done:
+	}
+	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "protocol", cfg.Protocol, "boot", r.boot, "tls", cfg.TLS)
+	return r, nil
+}
+
+func levelOf(s string) slog.Level {
+	switch s {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// ID is the node's id.
+func (r *Runtime) NodeID() ordo.NodeID { return r.id }
+
+// Addr is the address peers connect to.
+func (r *Runtime) Addr() string { return r.tr.Addr().String() }
+
+// AdminAddr is the admin endpoint's address.
+func (r *Runtime) AdminAddr() string { return r.adminLn.Addr().String() }
+
+// Done is closed when the node has stopped (Stop, or fail-stop).
+func (r *Runtime) Done() <-chan struct{} { return r.done }
+
+// Err says why the loop stopped: nil after Stop, a FailStop after a storage
+// failure.
+func (r *Runtime) Err() error {
+	select {
+	case <-r.done:
+		return r.err
+	default:
+		return nil
+	}
+}
+
+// Stop stops the node gracefully: the loop ends, a crash event named "stop"
+// closes this incarnation's trace, and every goroutine and socket is closed.
+func (r *Runtime) Stop() error {
+	r.stopOnce.Do(func() { close(r.stop) })
+	<-r.done
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r.admin.Shutdown(ctx)
+	r.tr.Close()
+	r.tf.close()
+	return r.err
+}
+
+func (r *Runtime) loop(started chan<- struct{}) {
+	defer close(r.done)
+	defer func() {
+		if p := recover(); p != nil {
+			fs, ok := p.(FailStop)
+			if !ok {
+				panic(p) // a bug: crash loudly
+			}
+			r.err = fs
+			r.log.Error("fail-stop", "err", fs.Err)
+		}
+		// Graceful or fail-stop: the node's volatile state ends here.
+		r.stamp.Tick()
+		name := "stop"
+		if r.err != nil {
+			name = "fail-stop"
+		}
+		r.record(trace.Event{Kind: trace.Crash, Name: name})
+	}()
+	r.node.Start(r)
+	close(started)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		if len(r.timers) > 0 {
+			t.Reset(time.Until(r.timers[0].at))
+		} else {
+			t.Stop()
+		}
+		select {
+		case <-r.stop:
+			return
+		case in := <-r.inbox:
+			r.receive(in)
+		case <-t.C:
+			for len(r.timers) > 0 && !time.Now().Before(r.timers[0].at) {
+				select {
+				case <-r.stop:
+					return
+				default:
+				}
+				tm := heap.Pop(&r.timers).(armed)
+				r.metrics.timers.Set(float64(len(r.timers)))
+				r.stamp.Tick()
+				e := trace.Event{Kind: trace.Timer, Name: tm.t.Name}
+				if tm.t.Arg != 0 {
+					e.Attrs = trace.Attrs{{Key: "arg", Value: tm.t.Arg}}
+				}
+				r.record(e)
+				r.node.Fire(r, tm.t)
+			}
+		}
+	}
+}
+
+func (r *Runtime) receive(in inbound) {
+	r.stamp.Recv(in.env.Lamport, in.env.Vector)
+	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, Msg: in.env.Msg, MsgKind: in.env.Kind, Bytes: in.bytes})
+	r.node.Receive(r, in.env.From, in.msg)
+}
+
+// deliver is the transport's Deliver: it runs on a connection goroutine.
+func (r *Runtime) deliver(e transport.Envelope, m ordo.Message) {
+	in := inbound{env: e, msg: m, bytes: len(e.Payload)}
+	in.env.Payload = nil // aliases the connection's buffer
+	select {
+	case r.inbox <- in:
+	case <-r.stop:
+	}
+}
+
+// onDrop records a message the transport dropped; any goroutine.
+func (r *Runtime) onDrop(d transport.Dropped) {
+	r.metrics.dropped.WithLabelValues(d.Reason).Inc()
+	r.record(trace.Event{Kind: trace.Drop, Node: d.From, Peer: d.To, Msg: d.Msg, MsgKind: d.Kind, Bytes: d.Bytes, Name: d.Reason})
+}
+
+// record stamps e with the node, the time and (for process events) the
+// current Lamport and vector stamps, and writes it. The caller has ticked.
+func (r *Runtime) record(e trace.Event) {
+	if e.Node == 0 {
+		e.Node = r.id
+	}
+	if e.T == 0 {
+		e.T = time.Since(r.epoch).Nanoseconds()
+		e.Local = e.T
+	}
+	if e.Kind.Stamped() {
+		e.Lamport = r.stamp.Lamport
+		e.Vector = slices.Clone(r.stamp.Vector)
+	}
+	if err := r.tf.write(e); err != nil && !errors.Is(err, os.ErrClosed) {
+		r.metrics.traceErrors.Inc()
+	}
+}
+
+// ---- ordo.Env, called only from the loop goroutine ----
+
+func (r *Runtime) ID() ordo.NodeID      { return r.id }
+func (r *Runtime) Peers() []ordo.NodeID { return r.peers }
+func (r *Runtime) Now() time.Time       { return time.Now() }
+func (r *Runtime) Rand() *rand.Rand     { return r.rng }
+func (r *Runtime) Store() ordo.Storage  { return r.store }
+
+func (r *Runtime) Send(to ordo.NodeID, m ordo.Message) {
+	if to == r.id || to < 1 || int(to) > r.n {
+		panic(fmt.Sprintf("live: %v sends %s to %v: not a peer", r.id, m.Kind(), to))
+	}
+	payload, err := r.codec.Encode(m)
+	if err != nil {
+		panic(fmt.Sprintf("live: %v cannot encode %s: %v", r.id, m.Kind(), err))
+	}
+	if len(payload) > ordo.MaxMessageSize {
+		panic(fmt.Sprintf("live: %v sends %s of %d bytes, bound is %d", r.id, m.Kind(), len(payload), ordo.MaxMessageSize))
+	}
+	r.msgSeq++
+	if r.msgSeq >= 1<<40 {
+		panic("live: message sequence exhausted")
+	}
+	id := uint64(r.id)<<40 | r.msgSeq
+	r.stamp.Tick()
+	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: len(payload)})
+	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: r.stamp.Vector, Payload: payload}
+	if err := r.tr.Send(env); err != nil {
+		panic(fmt.Sprintf("live: %v sends %s: %v", r.id, m.Kind(), err))
+	}
+}
+
+func (r *Runtime) After(d time.Duration, t ordo.Timer) {
+	if d < 0 {
+		panic(fmt.Sprintf("live: %v arms timer %v with negative duration %v", r.id, t, d))
+	}
+	if len(r.timers) >= MaxTimers {
+		panic(fmt.Sprintf("live: %v has %d timers armed; bound is %d", r.id, len(r.timers), MaxTimers))
+	}
+	r.seqTimer++
+	heap.Push(&r.timers, armed{at: time.Now().Add(d), seq: r.seqTimer, t: t})
+	r.metrics.timers.Set(float64(len(r.timers)))
+}
+
+func (r *Runtime) Note(kind string, attrs ...any) {
+	r.stamp.Tick()
+	a := trace.MakeAttrs(attrs)
+	r.record(trace.Event{Kind: trace.Note, Name: kind, Attrs: a})
+	r.observeNote(kind, a)
+}
+
+// observeNote keeps the role, term and leader the admin status shows, from
+// the notes election protocols make: "leader", "follower", "candidate",
+// with attributes "term" and (optionally) "leader".
+func (r *Runtime) observeNote(kind string, a trace.Attrs) {
+	switch kind {
+	case "leader", "follower", "candidate":
+	default:
+		return
+	}
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
+	s := &r.status
+	prevLeader := s.Leader
+	if t, ok := a.Int("term"); ok {
+		if t != s.Term {
+			s.Leader = ordo.None
+		}
+		s.Term = t
+	}
+	s.Role = kind
+	switch kind {
+	case "leader":
+		s.Leader = r.id
+	case "candidate":
+		s.Elections++
+		s.Leader = ordo.None
+		r.metrics.elections.Inc()
+	}
+	if l, ok := a.Int("leader"); ok {
+		s.Leader = ordo.NodeID(l)
+	}
+	if s.Leader != prevLeader && s.Leader != ordo.None {
+		s.LeaderChanges++
+		r.metrics.leaderChanges.Inc()
+	}
+	r.metrics.term.Set(float64(s.Term))
+	if s.Role == "leader" {
+		r.metrics.isLeader.Set(1)
+	} else {
+		r.metrics.isLeader.Set(0)
+	}
+}
+
+// ---- timers ----
+
+type armed struct {
+	at  time.Time
+	seq uint64 // ties fire in the order armed
+	t   ordo.Timer
+}
+
+type timerHeap []armed
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(armed)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,567 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ordo"
+)
+
+// Config configures one node's transport.
+type Config struct {
+	ID     ordo.NodeID
+	N      int                    // cluster size; vectors have N entries
+	Listen string                 // host:port to accept peers on
+	Peers  map[ordo.NodeID]string // every other node's address
+	TLS    *tls.Config            // mutual TLS when set
+	Codec  *Codec
+	Log    *slog.Logger
+	Seed   uint64 // for backoff jitter and random loss
+	// QueueLen bounds each peer's send queue (default 1024).
+	QueueLen int
+	// Deliver hands a received message to the node. It is called from
+	// connection goroutines and may block (backpressure on that peer).
+	Deliver func(e Envelope, m ordo.Message)
+	// OnDrop reports a message the transport or its fault layer dropped.
+	// Called from any goroutine.
+	OnDrop func(d Dropped)
+	// OnTraffic counts a message sent or received. Called from any goroutine.
+	OnTraffic func(dir Direction, kind string, bytes int)
+	// OnRefused counts a connection refused (bad certificate, bad hello,
+	// undecodable frame).
+	OnRefused func(reason string)
+}
+
+// Direction of traffic, for metrics.
+type Direction string
+
+const (
+	Out Direction = "out"
+	In  Direction = "in"
+)
+
+// Dropped describes one dropped message.
+type Dropped struct {
+	From, To ordo.NodeID
+	Msg      uint64
+	Kind     string
+	Bytes    int
+	Reason   string
+}
+
+// Drop reasons, which label the drop events of traces and metrics.
+const (
+	ReasonPartitionOut = "fault: blocked outbound"
+	ReasonPartitionIn  = "fault: blocked inbound"
+	ReasonLoss         = "fault: random loss"
+	ReasonUnreachable  = "peer unreachable"
+	ReasonQueueFull    = "send queue full"
+	ReasonConnLost     = "connection lost"
+)
+
+// Timing of connections.
+const (
+	minBackoff       = 10 * time.Millisecond
+	maxBackoff       = 500 * time.Millisecond
+	dialTimeout      = time.Second
+	handshakeTimeout = 3 * time.Second
+	writeTimeout     = 2 * time.Second
+	defaultQueueLen  = 1024
+)
+
+// Transport connects one node to its peers: one outbound connection per peer
+// carries this node's messages, and peers' connections carry theirs in.
+type Transport struct {
+	cfg    Config
+	ln     net.Listener
+	peers  map[ordo.NodeID]*peer
+	ids    []ordo.NodeID
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	faults Faults
+	rng    *rand.Rand
+	conns  map[net.Conn]struct{} // every open connection, to close on Close
+	slots  chan struct{}         // bounds inbound connections
+}
+
+type peer struct {
+	id        ordo.NodeID
+	addr      string
+	q         chan outFrame
+	connected atomic.Bool
+	inbound   atomic.Int32
+	lastErr   atomic.Pointer[string]
+}
+
+type outFrame struct {
+	frame []byte
+	due   time.Time
+	msg   uint64
+	kind  string
+	bytes int
+}
+
+// Listen binds the node's address and starts connecting to its peers.
+func Listen(cfg Config) (*Transport, error) {
+	if cfg.Codec == nil || cfg.Deliver == nil {
+		return nil, errors.New("transport: Config needs Codec and Deliver")
+	}
+	if cfg.ID < 1 || int(cfg.ID) > cfg.N || cfg.N > MaxNodes {
+		return nil, fmt.Errorf("transport: node %d out of 1..%d", cfg.ID, cfg.N)
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = defaultQueueLen
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	for _, f := range []*func(Dropped){&cfg.OnDrop} {
+		if *f == nil {
+			*f = func(Dropped) {}
+		}
+	}
+	if cfg.OnTraffic == nil {
+		cfg.OnTraffic = func(Direction, string, int) {}
+	}
+	if cfg.OnRefused == nil {
+		cfg.OnRefused = func(string) {}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %v listens: %w", cfg.ID, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Transport{
+		cfg: cfg, ln: ln, peers: map[ordo.NodeID]*peer{}, ctx: ctx, cancel: cancel,
+		rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
+		conns: map[net.Conn]struct{}{},
+		slots: make(chan struct{}, 4*cfg.N+8),
+	}
+	for id, addr := range cfg.Peers {
+		if id < 1 || int(id) > cfg.N || id == cfg.ID {
+			ln.Close()
+			cancel()
+			return nil, fmt.Errorf("transport: peer %d out of 1..%d or self", id, cfg.N)
+		}
+		t.peers[id] = &peer{id: id, addr: addr, q: make(chan outFrame, cfg.QueueLen)}
+		t.ids = append(t.ids, id)
+	}
+	sort.Slice(t.ids, func(i, j int) bool { return t.ids[i] < t.ids[j] })
+	t.wg.Add(1)
+	go t.accept()
+	for _, id := range t.ids {
+		t.wg.Add(1)
+		go t.dialLoop(t.peers[id])
+	}
+	return t, nil
+}
+
+// Addr is the address the transport listens on.
+func (t *Transport) Addr() net.Addr { return t.ln.Addr() }
+
+// Close stops every goroutine and closes every connection. Messages still
+// queued are dropped.
+func (t *Transport) Close() error {
+	t.cancel()
+	err := t.ln.Close()
+	t.mu.Lock()
+	for c := range t.conns {
+		c.Close()
+	}
+	t.mu.Unlock()
+	t.wg.Wait()
+	return err
+}
+
+func (t *Transport) track(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctx.Err() != nil {
+		c.Close()
+		return false
+	}
+	t.conns[c] = struct{}{}
+	return true
+}
+
+func (t *Transport) untrack(c net.Conn) {
+	c.Close()
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+}
+
+// SetFaults replaces the fault layer's setting.
+func (t *Transport) SetFaults(f Faults) error {
+	if err := f.Validate(t.cfg.ID, t.cfg.N); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.faults = f
+	t.mu.Unlock()
+	return nil
+}
+
+// Faults returns the fault layer's setting.
+func (t *Transport) Faults() Faults {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.faults
+}
+
+// Send queues e for its destination. It never blocks: a message the fault
+// layer blocks or loses, one for a peer that is not connected, and one that
+// finds the peer's queue full is dropped and reported. An error means the
+// envelope cannot be framed at all (a bug of the caller).
+func (t *Transport) Send(e Envelope) error {
+	p := t.peers[e.To]
+	if p == nil {
+		return fmt.Errorf("transport: %v has no peer %v", t.cfg.ID, e.To)
+	}
+	e.Version = Version
+	frame, err := e.AppendFrame(nil)
+	if err != nil {
+		return err
+	}
+	d := Dropped{From: t.cfg.ID, To: e.To, Msg: e.Msg, Kind: e.Kind, Bytes: len(e.Payload)}
+	t.mu.Lock()
+	blocked := t.faults.blocksOut(e.To)
+	lost := !blocked && t.faults.Loss > 0 && t.rng.Float64() < t.faults.Loss
+	delay := time.Duration(t.faults.Delay)
+	t.mu.Unlock()
+	switch {
+	case blocked:
+		d.Reason = ReasonPartitionOut
+	case lost:
+		d.Reason = ReasonLoss
+	case !p.connected.Load():
+		d.Reason = ReasonUnreachable
+	}
+	if d.Reason != "" {
+		t.cfg.OnDrop(d)
+		return nil
+	}
+	f := outFrame{frame: frame, msg: e.Msg, kind: e.Kind, bytes: len(e.Payload)}
+	if delay > 0 {
+		f.due = time.Now().Add(delay)
+	}
+	select {
+	case p.q <- f:
+	default:
+		d.Reason = ReasonQueueFull
+		t.cfg.OnDrop(d)
+	}
+	return nil
+}
+
+// dialLoop keeps one outbound connection to p, reconnecting with
+// exponential backoff and full jitter.
+func (t *Transport) dialLoop(p *peer) {
+	defer t.wg.Done()
+	backoff := minBackoff
+	for t.ctx.Err() == nil {
+		conn, err := t.dial(p)
+		if err != nil {
+			msg := err.Error()
+			p.lastErr.Store(&msg)
+			t.mu.Lock()
+			wait := minBackoff/2 + time.Duration(t.rng.Int64N(int64(backoff)))
+			t.mu.Unlock()
+			backoff = min(2*backoff, maxBackoff)
+			select {
+			case <-t.ctx.Done():
+			case <-time.After(wait):
+			}
+			continue
+		}
+		backoff = minBackoff
+		p.lastErr.Store(nil)
+		t.cfg.Log.Debug("connected", "peer", int(p.id), "addr", p.addr)
+		t.writeLoop(p, conn)
+		t.cfg.Log.Debug("disconnected", "peer", int(p.id))
+	}
+}
+
+func (t *Transport) dial(p *peer) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(t.ctx, dialTimeout)
+	defer cancel()
+	d := net.Dialer{}
+	raw, err := d.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err
+	}
+	if !t.track(raw) {
+		return nil, context.Canceled
+	}
+	conn := raw
+	if t.cfg.TLS != nil {
+		c := t.cfg.TLS.Clone()
+		c.ServerName = NodeName(p.id) // the server must be the node we dial
+		tc := tls.Client(raw, c)
+		hctx, hcancel := context.WithTimeout(t.ctx, handshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		hcancel()
+		if err != nil {
+			t.untrack(raw)
+			return nil, fmt.Errorf("tls handshake with %v: %w", p.id, err)
+		}
+		conn = tc
+	}
+	hello := Envelope{Version: Version, From: t.cfg.ID, To: p.id, Kind: HelloKind}
+	frame, _ := hello.AppendFrame(nil)
+	raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := conn.Write(frame); err != nil {
+		t.untrack(raw)
+		return nil, err
+	}
+	return &trackedConn{Conn: conn, raw: raw}, nil
+}
+
+// trackedConn remembers the raw connection registered for Close.
+type trackedConn struct {
+	net.Conn
+	raw net.Conn
+}
+
+// writeLoop writes p's queue to conn until the connection breaks or the
+// transport closes. A reader on the same connection notices a peer that
+// closed it (the peer never writes on it) so the state is right even when
+// there is nothing to send.
+func (t *Transport) writeLoop(p *peer, conn net.Conn) {
+	tc := conn.(*trackedConn)
+	defer t.untrack(tc.raw)
+	broken := make(chan struct{})
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
+		close(broken)
+		conn.Close()
+	}()
+	p.connected.Store(true)
+	defer func() {
+		p.connected.Store(false)
+		conn.Close()
+		<-broken
+		// What was queued for this connection is lost with it.
+		for {
+			select {
+			case f := <-p.q:
+				t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+			default:
+				return
+			}
+		}
+	}()
+	var timer *time.Timer
+	for {
+		var f outFrame
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-broken:
+			return
+		case f = <-p.q:
+		}
+		if wait := time.Until(f.due); !f.due.IsZero() && wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+				defer timer.Stop()
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-t.ctx.Done():
+				return
+			case <-broken:
+				return
+			case <-timer.C:
+			}
+		}
+		tc.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := conn.Write(f.frame); err != nil {
+			msg := err.Error()
+			p.lastErr.Store(&msg)
+			t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+			return
+		}
+		t.cfg.OnTraffic(Out, f.kind, f.bytes)
+	}
+}
+
+func (t *Transport) accept() {
+	defer t.wg.Done()
+	for {
+		c, err := t.ln.Accept()
+		if err != nil {
+			if t.ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			t.cfg.Log.Warn("accept failed", "err", err)
+			select {
+			case <-t.ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case t.slots <- struct{}{}:
+		default:
+			// More connections than a cluster of N needs: refuse.
+			t.cfg.OnRefused("too many connections")
+			c.Close()
+			continue
+		}
+		if !t.track(c) {
+			<-t.slots
+			continue
+		}
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			defer func() { <-t.slots }()
+			defer t.untrack(c)
+			if err := t.serve(c); err != nil && t.ctx.Err() == nil {
+				t.cfg.Log.Info("inbound connection closed", "remote", c.RemoteAddr().String(), "err", err)
+			}
+		}()
+	}
+}
+
+// refusal is an error that refused a connection.
+type refusal struct {
+	reason string
+	err    error
+}
+
+func (r *refusal) Error() string { return r.reason + ": " + r.err.Error() }
+
+func (t *Transport) refuse(reason string, err error) error {
+	t.cfg.OnRefused(reason)
+	return &refusal{reason, err}
+}
+
+// serve reads one inbound connection: handshake, hello, then frames until
+// the connection ends or a frame fails to decode, which closes it (and only
+// it).
+func (t *Transport) serve(raw net.Conn) error {
+	conn := raw
+	raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	var certID ordo.NodeID
+	if t.cfg.TLS != nil {
+		tc := tls.Server(raw, t.cfg.TLS)
+		if err := tc.HandshakeContext(t.ctx); err != nil {
+			return t.refuse("tls handshake", err)
+		}
+		id, err := peerIdentity(tc.ConnectionState())
+		if err != nil {
+			return t.refuse("tls identity", err)
+		}
+		certID = id
+		conn = tc
+	}
+	buf, err := ReadFrame(conn, nil)
+	if err != nil {
+		return t.refuse("hello", err)
+	}
+	hello, err := DecodeFrame(buf)
+	if err != nil {
+		return t.refuse("hello", err)
+	}
+	p := t.peers[hello.From]
+	switch {
+	case hello.Kind != HelloKind:
+		return t.refuse("hello", fmt.Errorf("first frame is %q, not a hello", hello.Kind))
+	case p == nil:
+		return t.refuse("hello", fmt.Errorf("node %d is not a peer of %v", hello.From, t.cfg.ID))
+	case hello.To != t.cfg.ID:
+		return t.refuse("hello", fmt.Errorf("hello addressed to %v, this is %v", hello.To, t.cfg.ID))
+	case t.cfg.TLS != nil && certID != hello.From:
+		return t.refuse("tls identity", fmt.Errorf("certificate of %v claims to be %v", certID, hello.From))
+	}
+	raw.SetDeadline(time.Time{})
+	p.inbound.Add(1)
+	defer p.inbound.Add(-1)
+	for {
+		buf, err = ReadFrame(conn, buf)
+		if err != nil {
+			if err == io.EOF || t.ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, ErrFrameTooLarge) {
+				return t.refuse("bad frame", err)
+			}
+			return err
+		}
+		e, err := DecodeFrame(buf)
+		if err != nil {
+			return t.refuse("bad frame", err)
+		}
+		if e.From != hello.From || e.To != t.cfg.ID {
+			return t.refuse("bad frame", fmt.Errorf("frame %v→%v on the connection of %v→%v", e.From, e.To, hello.From, t.cfg.ID))
+		}
+		if len(e.Vector) != t.cfg.N {
+			return t.refuse("bad frame", fmt.Errorf("vector of %d entries in a cluster of %d", len(e.Vector), t.cfg.N))
+		}
+		t.mu.Lock()
+		blocked := t.faults.blocksIn(e.From)
+		t.mu.Unlock()
+		if blocked {
+			t.cfg.OnDrop(Dropped{From: e.From, To: t.cfg.ID, Msg: e.Msg, Kind: e.Kind, Bytes: len(e.Payload), Reason: ReasonPartitionIn})
+			continue
+		}
+		m, err := t.cfg.Codec.Decode(e.Kind, e.Payload)
+		if err != nil {
+			return t.refuse("bad frame", err)
+		}
+		t.cfg.OnTraffic(In, e.Kind, len(e.Payload))
+		e.Payload = nil // aliases buf, which the next frame reuses
+		t.cfg.Deliver(e, m)
+	}
+}
+
+// PeerStatus is one peer's connection state as the admin endpoint shows it.
+type PeerStatus struct {
+	ID         ordo.NodeID `json:"id"`
+	Addr       string      `json:"addr"`
+	Out        bool        `json:"out"`   // our connection to it is up
+	In         int         `json:"in"`    // its connections to us
+	Queue      int         `json:"queue"` // frames waiting to be written
+	BlockedOut bool        `json:"blocked_out,omitempty"`
+	BlockedIn  bool        `json:"blocked_in,omitempty"`
+	LastError  string      `json:"last_error,omitempty"`
+}
+
+// Peers reports every peer's state, in id order.
+func (t *Transport) Peers() []PeerStatus {
+	f := t.Faults()
+	out := make([]PeerStatus, 0, len(t.ids))
+	for _, id := range t.ids {
+		p := t.peers[id]
+		s := PeerStatus{ID: id, Addr: p.addr, Out: p.connected.Load(), In: int(p.inbound.Load()), Queue: len(p.q),
+			BlockedOut: f.blocksOut(id), BlockedIn: f.blocksIn(id)}
+		if e := p.lastErr.Load(); e != nil && !s.Out {
+			s.LastError = *e
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package scenario
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// FuzzParse: no input makes the parser panic, and every error it returns is
+// a *Error placed on a line of the document.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(full))
+	f.Add([]byte("name: x\nprotocol: broadcast\nnodes: 3\nduration: 1s\n"))
+	f.Add([]byte("name: x\nprotocol: broadcast\nnodes: 5\nduration: 10s\nfaults:\n  - {at: 1s, partition: \"1,2/3\"}\n"))
+	f.Add([]byte("name: x\n  protocol: [\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("\xff\xfe"))
+	files, _ := filepath.Glob("../scenarios/*.yaml")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		type out struct {
+			sc  *Scenario
+			err error
+		}
+		done := make(chan out, 1)
+		go func() {
+			sc, err := Parse("fuzz.yaml", data)
+			done <- out{sc, err}
+		}()
+		var o out
+		select {
+		case o = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Parse hangs on %q", data)
+		}
+		sc, err := o.sc, o.err
+		if err == nil {
+			if sc == nil || sc.Protocol == nil || sc.Nodes < 1 || sc.Duration <= 0 {
+				t.Fatalf("accepted an incomplete scenario: %+v", sc)
+			}
+			return
+		}
+		var pe *Error
+		if !errors.As(err, &pe) {
+			t.Fatalf("error without a position: %v", err)
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		if pe.Line < 1 || pe.Line > lines+1 || pe.Column < 1 {
+			t.Fatalf("error at line %d col %d of a %d-line document: %v", pe.Line, pe.Column, lines, err)
+		}
+	})
+}

@@ -1,0 +1,1393 @@
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"ordo"
+	"ordo/check"
+	"ordo/sim"
+)
+
+// Scenario is a parsed scenario file, ready to run.
+type Scenario struct {
+	File     string // where it was read from (for errors)
+	Name     string
+	Doc      string
+	Protocol *ordo.Protocol
+	Options  ordo.Options // resolved: defaults filled in
+	// Given are the options the file set, as written (for summaries).
+	Given    map[string]string
+	Nodes    int
+	Seed     uint64
+	Duration time.Duration
+	Network  sim.Network
+	// PricePerGB is the transport price in USD per 10^9 bytes.
+	PricePerGB float64
+	Clock      sim.ClockModel
+	ClockOf    map[ordo.NodeID]sim.ClockModel
+	Speed      time.Duration
+	SpeedOf    map[ordo.NodeID]time.Duration
+	Absent     []ordo.NodeID
+	Faults     []Fault // sorted by At; equal times keep file order
+	Nemesis    *Nemesis
+	Checks     []string
+	Expect     []Expectation
+}
+
+// Fault is one entry of the scripted fault schedule.
+type Fault struct {
+	At   time.Duration
+	Kind string // crash, restart, partition, cut, bridge, heal, pause, resume, clock_jump, join, leave, link
+	Desc string // "partition 1,2/3,4,5", for reports
+	Line int
+	// apply performs the fault on a running simulator.
+	apply func(s *sim.Sim) error
+	link  *linkSpec // a link fault's fields, resolved in file-time order
+}
+
+// Nemesis is the random fault mode: rates per second of simulated time,
+// drawn from the run's seed between Start and Stop.
+type Nemesis struct {
+	Start, Stop  time.Duration
+	Crash        float64
+	Partition    float64
+	Pause        float64
+	ClockJump    float64
+	Loss         float64
+	MeanDowntime time.Duration
+	Line         int
+}
+
+// Expectation is one `expect` entry: the named check must pass (or fail).
+type Expectation struct {
+	Check string
+	Pass  bool
+	Line  int
+}
+
+// DefaultPricePerGB is the transport price when a file sets none: a typical
+// cloud egress price in USD per GB (fallacy 7, "transport cost is zero").
+const DefaultPricePerGB = 0.09
+
+// MaxFileSize bounds a scenario file.
+const MaxFileSize = 1 << 20
+
+// MaxDuration bounds a scenario's simulated duration.
+const MaxDuration = 24 * time.Hour
+
+// MaxFaults bounds the scripted fault schedule.
+const MaxFaults = 10_000
+
+// FaultKinds lists the fault kinds a `faults` entry may name.
+var FaultKinds = []string{"bridge", "clock_jump", "crash", "cut", "heal", "join", "leave", "link", "partition", "pause", "restart", "resume"}
+
+// faultExtras are the fields a fault of each kind accepts besides `at` and
+// the kind itself.
+var faultExtras = map[string][]string{
+	"bridge":     {"via"},
+	"pause":      {"for"},
+	"clock_jump": {"by"},
+	"link":       {"latency", "loss", "duplicate", "bandwidth", "tamper"},
+}
+
+var topFields = []string{"name", "doc", "protocol", "options", "nodes", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect"}
+
+// Error is a mistake in a scenario file, located at a line and column.
+type Error struct {
+	File   string
+	Line   int
+	Column int
+	Field  string // e.g. "network.links.1->2.loss"; may be empty
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	loc := fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// Load reads and parses a scenario file.
+func Load(path string) (*Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return Parse(path, buf.Bytes())
+}
+
+// Parse parses a scenario from data; name labels errors (a file name).
+func Parse(name string, data []byte) (sc *Scenario, err error) {
+	p := &parser{file: name}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("file is %d bytes, the bound is %d", len(data), MaxFileSize)}
+	}
+	if e := p.scanText(data); e != nil {
+		return nil, e
+	}
+	var doc yaml.Node
+	func() {
+		// The YAML library must not take ordo down on a hostile file.
+		defer func() {
+			if r := recover(); r != nil {
+				err = &Error{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("YAML parser failed: %v", r)}
+			}
+		}()
+		if e := yaml.Unmarshal(data, &doc); e != nil {
+			err = p.yamlErr(e)
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &Error{File: name, Line: 1, Column: 1, Msg: "empty scenario: expected a mapping with name, protocol, nodes, duration, ..."}
+	}
+	root := doc.Content[0]
+	if err := p.noAliases(root, 0); err != nil {
+		return nil, err
+	}
+	return p.scenario(root)
+}
+
+type parser struct {
+	file  string
+	nodes int
+}
+
+func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
+	line, col := 1, 1
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	return &Error{File: p.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlErr relocates a YAML syntax error into an Error with a line.
+func (p *parser) yamlErr(e error) error {
+	msg := e.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: p.file, Line: max(line, 1), Column: 1, Msg: "YAML syntax: " + m[2]}
+	}
+	// Errors without a position (rare): the whole document is at fault.
+	return &Error{File: p.file, Line: 1, Column: 1, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// scanText rejects bytes the YAML library reports without a position
+// (invalid UTF-8, control characters), naming where they are.
+func (p *parser) scanText(data []byte) error {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return &Error{File: p.file, Line: line, Column: col, Msg: "invalid UTF-8"}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+			i += size
+			continue
+		}
+		if (r < 0x20 && r != '\t' && r != '\r') || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfeff && i > 0 || r >= 0xfffe && r <= 0xffff {
+			return &Error{File: p.file, Line: line, Column: col, Msg: fmt.Sprintf("control character %U is not allowed", r)}
+		}
+		col++
+		i += size
+	}
+	return nil
+}
+
+// noAliases rejects anchors and aliases: scenario files are small, and
+// aliases would let a tiny file expand without bound.
+func (p *parser) noAliases(n *yaml.Node, depth int) error {
+	if depth > 50 {
+		return p.errf(n, "", "nested too deeply")
+	}
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return p.errf(n, "", "YAML anchors and aliases (&, *) are not supported in scenario files")
+	}
+	if n.Tag != "" && strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		return p.errf(n, "", "custom YAML tag %q is not supported", n.Tag)
+	}
+	for _, c := range n.Content {
+		if err := p.noAliases(c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type entry struct {
+	key, val *yaml.Node
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+// pairs returns a mapping's entries in file order, rejecting duplicate or
+// non-scalar keys. A null value counts as an empty mapping.
+func (p *parser) pairs(n *yaml.Node, field string) ([]entry, error) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, p.errf(n, field, "want a mapping (key: value, ...), got %s", kindName(n))
+	}
+	var out []entry
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, p.errf(k, field, "keys must be plain names, got %s", kindName(k))
+		}
+		if seen[k.Value] {
+			return nil, p.errf(k, join(field, k.Value), "given twice")
+		}
+		seen[k.Value] = true
+		out = append(out, entry{k, v})
+	}
+	return out, nil
+}
+
+// fields is pairs with the keys checked against valid.
+func (p *parser) fields(n *yaml.Node, field string, valid []string) (map[string]entry, error) {
+	ps, err := p.pairs(n, field)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]entry{}
+	for _, e := range ps {
+		if !contains(valid, e.key.Value) {
+			return nil, p.errf(e.key, join(field, e.key.Value), "unknown field (valid: %s)", strings.Join(sorted(valid), ", "))
+		}
+		out[e.key.Value] = e
+	}
+	return out, nil
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sorted(list []string) []string {
+	out := append([]string(nil), list...)
+	sort.Strings(out)
+	return out
+}
+
+func (p *parser) scalar(n *yaml.Node, field, want string) error {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return p.errf(n, field, "want %s, got %s", want, kindName(n))
+	}
+	return nil
+}
+
+func (p *parser) str(n *yaml.Node, field string) (string, error) {
+	if err := p.scalar(n, field, "a string"); err != nil {
+		return "", err
+	}
+	return n.Value, nil
+}
+
+func (p *parser) integer(n *yaml.Node, field string) (int64, error) {
+	if err := p.scalar(n, field, "an integer"); err != nil {
+		return 0, err
+	}
+	var v int64
+	if n.Tag != "!!int" || n.Decode(&v) != nil {
+		return 0, p.errf(n, field, "want an integer, got %q", n.Value)
+	}
+	return v, nil
+}
+
+func (p *parser) float(n *yaml.Node, field string) (float64, error) {
+	if err := p.scalar(n, field, "a number"); err != nil {
+		return 0, err
+	}
+	var v float64
+	if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&v) != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, p.errf(n, field, "want a number, got %q", n.Value)
+	}
+	return v, nil
+}
+
+func (p *parser) prob(n *yaml.Node, field string) (float64, error) {
+	v, err := p.float(n, field)
+	if err != nil {
+		return 0, err
+	}
+	if v < 0 || v > 1 {
+		return 0, p.errf(n, field, "a probability must be in [0, 1], got %v", v)
+	}
+	return v, nil
+}
+
+func (p *parser) rate(n *yaml.Node, field string) (float64, error) {
+	v, err := p.float(n, field)
+	if err != nil {
+		return 0, err
+	}
+	if v < 0 || v > 1000 {
+		return 0, p.errf(n, field, "a rate (events per second) must be in [0, 1000], got %v", v)
+	}
+	return v, nil
+}
+
+func (p *parser) boolean(n *yaml.Node, field string) (bool, error) {
+	if err := p.scalar(n, field, "true or false"); err != nil {
+		return false, err
+	}
+	var v bool
+	if n.Tag != "!!bool" || n.Decode(&v) != nil {
+		return false, p.errf(n, field, "want true or false, got %q", n.Value)
+	}
+	return v, nil
+}
+
+// duration reads a Go duration ("150ms", "2s", "-2s" where signed is set).
+func (p *parser) duration(n *yaml.Node, field string, signed bool) (time.Duration, error) {
+	if err := p.scalar(n, field, "a duration"); err != nil {
+		return 0, err
+	}
+	if n.Value == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return 0, p.errf(n, field, "bad duration %q (write it like 150ms, 2s or 1m30s)", n.Value)
+	}
+	if d < 0 && !signed {
+		return 0, p.errf(n, field, "duration %q must not be negative", n.Value)
+	}
+	return d, nil
+}
+
+func (p *parser) nodeID(n *yaml.Node, field string) (ordo.NodeID, error) {
+	v, err := p.integer(n, field)
+	if err != nil {
+		return 0, err
+	}
+	if v < 1 || v > int64(p.nodes) {
+		return 0, p.errf(n, field, "node %d out of range: the cluster is nodes 1..%d", v, p.nodes)
+	}
+	return ordo.NodeID(v), nil
+}
+
+// nodeText reads one node ID written inside a string ("3" in "1,2/3").
+func (p *parser) nodeText(n *yaml.Node, field, s string) (ordo.NodeID, error) {
+	s = strings.TrimSpace(s)
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, p.errf(n, field, "%q is not a node number", s)
+	}
+	if v < 1 || v > p.nodes {
+		return 0, p.errf(n, field, "node %d out of range: the cluster is nodes 1..%d", v, p.nodes)
+	}
+	return ordo.NodeID(v), nil
+}
+
+// nodeSet reads "1,2,3" (or a single number), rejecting repeats.
+func (p *parser) nodeSet(n *yaml.Node, field, s string, seen map[ordo.NodeID]bool) ([]ordo.NodeID, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, p.errf(n, field, "empty group of nodes in %q", n.Value)
+	}
+	var out []ordo.NodeID
+	for _, part := range strings.Split(s, ",") {
+		id, err := p.nodeText(n, field, part)
+		if err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			return nil, p.errf(n, field, "node %d is named twice in %q", id, n.Value)
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// groups reads "1,2/3,4,5".
+func (p *parser) groups(n *yaml.Node, field string) ([][]ordo.NodeID, error) {
+	var s string
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
+		s = n.Value
+	} else {
+		var err error
+		if s, err = p.str(n, field); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[ordo.NodeID]bool{}
+	var out [][]ordo.NodeID
+	for _, g := range strings.Split(s, "/") {
+		ids, err := p.nodeSet(n, field, g, seen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids)
+	}
+	return out, nil
+}
+
+// linkKey reads "1->2" (one direction) or "1<->2" (both).
+func (p *parser) linkKey(n *yaml.Node, field string) ([]sim.LinkKey, error) {
+	s := n.Value
+	both := strings.Contains(s, "<->")
+	var parts []string
+	if both {
+		parts = strings.SplitN(s, "<->", 2)
+	} else {
+		parts = strings.SplitN(s, "->", 2)
+	}
+	if len(parts) != 2 {
+		return nil, p.errf(n, field, "%q is not a link: write \"1->2\" for one direction or \"1<->2\" for both", s)
+	}
+	a, err := p.nodeText(n, field, parts[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.nodeText(n, field, parts[1])
+	if err != nil {
+		return nil, err
+	}
+	if a == b {
+		return nil, p.errf(n, field, "a link joins two different nodes, got %q", s)
+	}
+	if both {
+		return []sim.LinkKey{{From: a, To: b}, {From: b, To: a}}, nil
+	}
+	return []sim.LinkKey{{From: a, To: b}}, nil
+}
+
+var bandwidthRe = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)/s\s*$`)
+
+var bandwidthUnit = map[string]float64{"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+// bandwidth reads "1MB/s" (decimal units; KiB/MiB/GiB binary) or a plain
+// number of bytes per second.
+func (p *parser) bandwidth(n *yaml.Node, field string) (int64, error) {
+	if err := p.scalar(n, field, "a bandwidth"); err != nil {
+		return 0, err
+	}
+	var v float64
+	if n.Tag == "!!int" {
+		i, err := p.integer(n, field)
+		if err != nil {
+			return 0, err
+		}
+		v = float64(i)
+	} else {
+		m := bandwidthRe.FindStringSubmatch(n.Value)
+		if m == nil {
+			return 0, p.errf(n, field, "bad bandwidth %q (write it like 10KB/s, 1MB/s, 1GB/s or 500B/s)", n.Value)
+		}
+		x, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			return 0, p.errf(n, field, "bad bandwidth %q", n.Value)
+		}
+		v = x * bandwidthUnit[m[2]]
+	}
+	if v < 1 || v > 1e13 {
+		return 0, p.errf(n, field, "bandwidth %q out of range (1 B/s .. 10 TB/s)", n.Value)
+	}
+	return int64(v), nil
+}
+
+// drift reads "50ppm", "-100ppm", "50us/s" or a plain number of ppm.
+func (p *parser) drift(n *yaml.Node, field string) (float64, error) {
+	if err := p.scalar(n, field, "a drift"); err != nil {
+		return 0, err
+	}
+	var v float64
+	if n.Tag == "!!int" || n.Tag == "!!float" {
+		x, err := p.float(n, field)
+		if err != nil {
+			return 0, err
+		}
+		v = x
+	} else {
+		s := strings.TrimSpace(n.Value)
+		num := ""
+		for _, suf := range []string{"ppm", "us/s", "µs/s"} {
+			if strings.HasSuffix(s, suf) {
+				num = strings.TrimSpace(strings.TrimSuffix(s, suf))
+				break
+			}
+		}
+		x, err := strconv.ParseFloat(num, 64)
+		if num == "" || err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, p.errf(n, field, "bad drift %q (write it like 50ppm or -100ppm; 1 ppm = 1 µs per second)", n.Value)
+		}
+		v = x
+	}
+	if v <= -1e6 || v > 1e6 {
+		return 0, p.errf(n, field, "drift %v ppm out of range (-1000000, 1000000]", v)
+	}
+	return v, nil
+}
+
+var dists = map[string][]string{
+	"constant":    {"dist", "value"},
+	"uniform":     {"dist", "min", "max"},
+	"normal":      {"dist", "mean", "stddev"},
+	"exponential": {"dist", "min", "mean"},
+}
+
+// latency reads a preset name or {dist: ..., ...}.
+func (p *parser) latency(n *yaml.Node, field string) (sim.Dist, error) {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		d, err := sim.Preset(n.Value)
+		if err != nil {
+			return sim.Dist{}, p.errf(n, field, "%v", err)
+		}
+		return d, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return sim.Dist{}, p.errf(n, field, "want a preset (%s) or {dist: ..., ...}, got %s", strings.Join(sim.PresetNames(), ", "), kindName(n))
+	}
+	ps, err := p.pairs(n, field)
+	if err != nil {
+		return sim.Dist{}, err
+	}
+	var kind string
+	for _, e := range ps {
+		if e.key.Value == "dist" {
+			if kind, err = p.str(e.val, join(field, "dist")); err != nil {
+				return sim.Dist{}, err
+			}
+			if _, ok := dists[kind]; !ok {
+				return sim.Dist{}, p.errf(e.val, join(field, "dist"), "unknown distribution %q (valid: constant, exponential, normal, uniform)", kind)
+			}
+		}
+	}
+	if kind == "" {
+		return sim.Dist{}, p.errf(n, field, "missing dist (constant, uniform, normal or exponential)")
+	}
+	fs, err := p.fields(n, field, dists[kind])
+	if err != nil {
+		return sim.Dist{}, err
+	}
+	get := func(name string) (time.Duration, error) {
+		e, ok := fs[name]
+		if !ok {
+			return 0, p.errf(n, field, "a %s latency needs %s", kind, strings.Join(dists[kind][1:], " and "))
+		}
+		return p.duration(e.val, join(field, name), false)
+	}
+	var a, b time.Duration
+	switch kind {
+	case "constant":
+		a, err = get("value")
+		return sim.Dist{Kind: sim.Constant, A: a}, err
+	case "uniform":
+		if a, err = get("min"); err != nil {
+			return sim.Dist{}, err
+		}
+		if b, err = get("max"); err != nil {
+			return sim.Dist{}, err
+		}
+		if b < a {
+			return sim.Dist{}, p.errf(fs["max"].val, join(field, "max"), "max %v is below min %v", b, a)
+		}
+		return sim.Dist{Kind: sim.Uniform, A: a, B: b}, nil
+	case "normal":
+		if a, err = get("mean"); err != nil {
+			return sim.Dist{}, err
+		}
+		if b, err = get("stddev"); err != nil {
+			return sim.Dist{}, err
+		}
+		return sim.Dist{Kind: sim.Normal, A: a, B: b}, nil
+	default: // exponential: min plus a tail, so that the mean is `mean`
+		if a, err = get("min"); err != nil {
+			return sim.Dist{}, err
+		}
+		if b, err = get("mean"); err != nil {
+			return sim.Dist{}, err
+		}
+		if b < a {
+			return sim.Dist{}, p.errf(fs["mean"].val, join(field, "mean"), "mean %v is below min %v", b, a)
+		}
+		return sim.Dist{Kind: sim.Exponential, A: a, B: b - a}, nil
+	}
+}
+
+var linkFields = []string{"latency", "loss", "duplicate", "bandwidth", "tamper"}
+
+// linkField applies one link field to l.
+func (p *parser) linkField(l *sim.Link, e entry, field string) error {
+	f := join(field, e.key.Value)
+	var err error
+	switch e.key.Value {
+	case "latency":
+		l.Latency, err = p.latency(e.val, f)
+	case "loss":
+		l.Loss, err = p.prob(e.val, f)
+	case "duplicate":
+		l.Duplicate, err = p.prob(e.val, f)
+	case "tamper":
+		l.Tamper, err = p.prob(e.val, f)
+	case "bandwidth":
+		l.Bandwidth, err = p.bandwidth(e.val, f)
+	default:
+		panic("scenario: linkField called with " + e.key.Value)
+	}
+	return err
+}
+
+var nameRe = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
+	fs, err := p.fields(root, "", topFields)
+	if err != nil {
+		return nil, err
+	}
+	need := func(name string) (entry, error) {
+		e, ok := fs[name]
+		if !ok {
+			return e, p.errf(root, "", "missing required field %q", name)
+		}
+		return e, nil
+	}
+	sc := &Scenario{File: p.file, Seed: 1, PricePerGB: DefaultPricePerGB}
+
+	e, err := need("name")
+	if err != nil {
+		return nil, err
+	}
+	if sc.Name, err = p.str(e.val, "name"); err != nil {
+		return nil, err
+	}
+	if !nameRe.MatchString(sc.Name) || len(sc.Name) > 100 {
+		return nil, p.errf(e.val, "name", "%q: use lower-case letters, digits and '-' (at most 100)", sc.Name)
+	}
+	if e, ok := fs["doc"]; ok {
+		if sc.Doc, err = p.str(e.val, "doc"); err != nil {
+			return nil, err
+		}
+	}
+
+	if e, err = need("protocol"); err != nil {
+		return nil, err
+	}
+	pname, err := p.str(e.val, "protocol")
+	if err != nil {
+		return nil, err
+	}
+	if sc.Protocol, err = ordo.Lookup(pname); err != nil {
+		return nil, p.errf(e.val, "protocol", "%v", err)
+	}
+	if err := p.options(sc, fs); err != nil {
+		return nil, err
+	}
+
+	if e, err = need("nodes"); err != nil {
+		return nil, err
+	}
+	n, err := p.integer(e.val, "nodes")
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > sim.MaxNodes {
+		return nil, p.errf(e.val, "nodes", "%d nodes out of range 1..%d", n, sim.MaxNodes)
+	}
+	sc.Nodes, p.nodes = int(n), int(n)
+
+	if e, ok := fs["seed"]; ok {
+		if err := p.scalar(e.val, "seed", "a seed (a non-negative integer)"); err != nil {
+			return nil, err
+		}
+		if e.val.Tag != "!!int" || e.val.Decode(&sc.Seed) != nil {
+			return nil, p.errf(e.val, "seed", "want a non-negative integer, got %q", e.val.Value)
+		}
+	}
+	if e, err = need("duration"); err != nil {
+		return nil, err
+	}
+	if sc.Duration, err = p.duration(e.val, "duration", false); err != nil {
+		return nil, err
+	}
+	if sc.Duration <= 0 || sc.Duration > MaxDuration {
+		return nil, p.errf(e.val, "duration", "%v out of range (0, %v]", sc.Duration, MaxDuration)
+	}
+
+	steps := []func(*Scenario, map[string]entry) error{p.network, p.clocks, p.speed, p.absent, p.faults, p.nemesis, p.checks, p.expect}
+	for _, step := range steps {
+		if err := step(sc, fs); err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+func (p *parser) options(sc *Scenario, fs map[string]entry) error {
+	sc.Given = map[string]string{}
+	var last *yaml.Node
+	if e, ok := fs["options"]; ok {
+		ps, err := p.pairs(e.val, "options")
+		if err != nil {
+			return err
+		}
+		for _, o := range ps {
+			f := join("options", o.key.Value)
+			if err := p.scalar(o.val, f, "a value"); err != nil {
+				return err
+			}
+			one, err := sc.Protocol.Resolve(map[string]string{o.key.Value: o.val.Value})
+			if err != nil {
+				return p.errf(o.key, f, "%v", err)
+			}
+			_ = one
+			sc.Given[o.key.Value] = o.val.Value
+		}
+		last = e.key
+	}
+	opts, err := sc.Protocol.Resolve(sc.Given)
+	if err != nil {
+		return p.errf(last, "options", "%v", err)
+	}
+	sc.Options = opts
+	return nil
+}
+
+func (p *parser) network(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["network"]
+	if !ok {
+		return nil
+	}
+	valid := append([]string{"fifo", "authenticated", "price_per_gb", "links"}, linkFields...)
+	nf, err := p.fields(e.val, "network", valid)
+	if err != nil {
+		return err
+	}
+	for _, name := range linkFields {
+		if x, ok := nf[name]; ok {
+			if err := p.linkField(&sc.Network.Default, x, "network"); err != nil {
+				return err
+			}
+		}
+	}
+	if x, ok := nf["fifo"]; ok {
+		if sc.Network.FIFO, err = p.boolean(x.val, "network.fifo"); err != nil {
+			return err
+		}
+	}
+	if x, ok := nf["authenticated"]; ok {
+		if sc.Network.Authenticated, err = p.boolean(x.val, "network.authenticated"); err != nil {
+			return err
+		}
+	}
+	if x, ok := nf["price_per_gb"]; ok {
+		if sc.PricePerGB, err = p.float(x.val, "network.price_per_gb"); err != nil {
+			return err
+		}
+		if sc.PricePerGB < 0 {
+			return p.errf(x.val, "network.price_per_gb", "a price must not be negative")
+		}
+	}
+	if x, ok := nf["links"]; ok {
+		ps, err := p.pairs(x.val, "network.links")
+		if err != nil {
+			return err
+		}
+		sc.Network.Links = map[sim.LinkKey]sim.Link{}
+		for _, le := range ps {
+			f := "network.links." + le.key.Value
+			keys, err := p.linkKey(le.key, f)
+			if err != nil {
+				return err
+			}
+			lf, err := p.pairs(le.val, f)
+			if err != nil {
+				return err
+			}
+			l := sc.Network.Default
+			for _, y := range lf {
+				if !contains(linkFields, y.key.Value) {
+					return p.errf(y.key, join(f, y.key.Value), "unknown field (valid: %s)", strings.Join(sorted(linkFields), ", "))
+				}
+				if err := p.linkField(&l, y, f); err != nil {
+					return err
+				}
+			}
+			for _, k := range keys {
+				if _, dup := sc.Network.Links[k]; dup {
+					return p.errf(le.key, f, "link %d->%d is configured twice", k.From, k.To)
+				}
+				sc.Network.Links[k] = l
+			}
+		}
+	}
+	return nil
+}
+
+var clockFields = []string{"offset", "drift", "ntp_every", "ntp_error"}
+
+func (p *parser) clockModel(n *yaml.Node, field string, m sim.ClockModel) (sim.ClockModel, error) {
+	cf, err := p.fields(n, field, clockFields)
+	if err != nil {
+		return m, err
+	}
+	if x, ok := cf["offset"]; ok {
+		if m.Offset, err = p.duration(x.val, join(field, "offset"), true); err != nil {
+			return m, err
+		}
+	}
+	if x, ok := cf["drift"]; ok {
+		if m.DriftPPM, err = p.drift(x.val, join(field, "drift")); err != nil {
+			return m, err
+		}
+	}
+	if x, ok := cf["ntp_every"]; ok {
+		if m.NTPEvery, err = p.duration(x.val, join(field, "ntp_every"), false); err != nil {
+			return m, err
+		}
+		if m.NTPEvery > 0 && m.NTPEvery < time.Millisecond {
+			return m, p.errf(x.val, join(field, "ntp_every"), "NTP every %v is too often (at least 1ms)", m.NTPEvery)
+		}
+	}
+	if x, ok := cf["ntp_error"]; ok {
+		if m.NTPError, err = p.duration(x.val, join(field, "ntp_error"), false); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}
+
+func (p *parser) clocks(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["clocks"]
+	if !ok {
+		return nil
+	}
+	ps, err := p.pairs(e.val, "clocks")
+	if err != nil {
+		return err
+	}
+	// The default first: nodes' entries override it field by field.
+	for _, c := range ps {
+		if c.key.Value == "default" {
+			if sc.Clock, err = p.clockModel(c.val, "clocks.default", sim.ClockModel{}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range ps {
+		if c.key.Value == "default" {
+			continue
+		}
+		f := "clocks." + c.key.Value
+		id, err := p.nodeKey(c.key, f)
+		if err != nil {
+			return err
+		}
+		m, err := p.clockModel(c.val, f, sc.Clock)
+		if err != nil {
+			return err
+		}
+		if sc.ClockOf == nil {
+			sc.ClockOf = map[ordo.NodeID]sim.ClockModel{}
+		}
+		sc.ClockOf[id] = m
+	}
+	return nil
+}
+
+// nodeKey reads a mapping key that must be "default" or a node number.
+func (p *parser) nodeKey(k *yaml.Node, field string) (ordo.NodeID, error) {
+	v, err := strconv.Atoi(strings.TrimSpace(k.Value))
+	if err != nil {
+		return 0, p.errf(k, field, "%q is neither \"default\" nor a node number", k.Value)
+	}
+	if v < 1 || v > p.nodes {
+		return 0, p.errf(k, field, "node %d out of range: the cluster is nodes 1..%d", v, p.nodes)
+	}
+	return ordo.NodeID(v), nil
+}
+
+func (p *parser) speed(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["speed"]
+	if !ok {
+		return nil
+	}
+	if e.val.Kind == yaml.ScalarNode {
+		d, err := p.duration(e.val, "speed", false)
+		sc.Speed = d
+		return err
+	}
+	ps, err := p.pairs(e.val, "speed")
+	if err != nil {
+		return err
+	}
+	for _, x := range ps {
+		f := "speed." + x.key.Value
+		d, err := p.duration(x.val, f, false)
+		if err != nil {
+			return err
+		}
+		if d > time.Minute {
+			return p.errf(x.val, f, "%v per event is too slow (at most 1m)", d)
+		}
+		if x.key.Value == "default" {
+			sc.Speed = d
+			continue
+		}
+		id, err := p.nodeKey(x.key, f)
+		if err != nil {
+			return err
+		}
+		if sc.SpeedOf == nil {
+			sc.SpeedOf = map[ordo.NodeID]time.Duration{}
+		}
+		sc.SpeedOf[id] = d
+	}
+	return nil
+}
+
+func (p *parser) absent(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["absent"]
+	if !ok {
+		return nil
+	}
+	if e.val.Kind != yaml.SequenceNode {
+		return p.errf(e.val, "absent", "want a list of node numbers like [6, 7], got %s", kindName(e.val))
+	}
+	seen := map[ordo.NodeID]bool{}
+	for i, x := range e.val.Content {
+		f := fmt.Sprintf("absent[%d]", i)
+		id, err := p.nodeID(x, f)
+		if err != nil {
+			return err
+		}
+		if seen[id] {
+			return p.errf(x, f, "node %d is listed twice", id)
+		}
+		seen[id] = true
+		sc.Absent = append(sc.Absent, id)
+	}
+	return nil
+}
+
+func (p *parser) faults(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["faults"]
+	if !ok {
+		return nil
+	}
+	if e.val.Kind != yaml.SequenceNode {
+		return p.errf(e.val, "faults", "want a list of faults like - {at: 2s, crash: 5}, got %s", kindName(e.val))
+	}
+	if len(e.val.Content) > MaxFaults {
+		return p.errf(e.val, "faults", "%d faults, the bound is %d", len(e.val.Content), MaxFaults)
+	}
+	var list []Fault
+	for i, x := range e.val.Content {
+		f, err := p.fault(sc, x, fmt.Sprintf("faults[%d]", i))
+		if err != nil {
+			return err
+		}
+		list = append(list, f)
+	}
+	sort.SliceStable(list, func(a, b int) bool { return list[a].At < list[b].At })
+	// A link fault changes only the fields it names: resolve each against
+	// the link as it stands at that time.
+	current := map[sim.LinkKey]sim.Link{}
+	for k, l := range sc.Network.Links {
+		current[k] = l
+	}
+	for i := range list {
+		if list[i].Kind == "link" {
+			var err error
+			if list[i].apply, err = p.resolveLink(sc, list[i], current); err != nil {
+				return err
+			}
+		}
+	}
+	sc.Faults = list
+	return nil
+}
+
+func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) {
+	ps, err := p.pairs(n, field)
+	if err != nil {
+		return Fault{}, err
+	}
+	if n.Kind != yaml.MappingNode {
+		return Fault{}, p.errf(n, field, "want a fault like {at: 2s, crash: 5}, got %s", kindName(n))
+	}
+	f := Fault{Line: n.Line}
+	var kindEntry entry
+	extras := map[string]bool{}
+	for _, ex := range faultExtras {
+		for _, x := range ex {
+			extras[x] = true
+		}
+	}
+	for _, x := range ps {
+		k := x.key.Value
+		switch {
+		case k == "at":
+		case contains(FaultKinds, k):
+			if f.Kind != "" {
+				return Fault{}, p.errf(x.key, join(field, k), "one fault per entry: this one is already a %s", f.Kind)
+			}
+			f.Kind, kindEntry = k, x
+		case extras[k]:
+		default:
+			return Fault{}, p.errf(x.key, join(field, k), "unknown fault kind or field (valid kinds: %s; each entry also has at)", strings.Join(FaultKinds, ", "))
+		}
+	}
+	if f.Kind == "" {
+		return Fault{}, p.errf(n, field, "fault names no kind (valid kinds: %s)", strings.Join(FaultKinds, ", "))
+	}
+	allowed := append([]string{"at", f.Kind}, faultExtras[f.Kind]...)
+	got := map[string]entry{}
+	for _, x := range ps {
+		if !contains(allowed, x.key.Value) {
+			return Fault{}, p.errf(x.key, join(field, x.key.Value), "a %s fault has no field %s (valid: %s)", f.Kind, x.key.Value, strings.Join(allowed, ", "))
+		}
+		got[x.key.Value] = x
+	}
+	at, ok := got["at"]
+	if !ok {
+		return Fault{}, p.errf(n, field, "fault needs at: the time it happens, like at: 2s")
+	}
+	if f.At, err = p.duration(at.val, join(field, "at"), false); err != nil {
+		return Fault{}, err
+	}
+	if f.At > sc.Duration {
+		return Fault{}, p.errf(at.val, join(field, "at"), "at %v is after the scenario's end (duration %v)", f.At, sc.Duration)
+	}
+	kf := join(field, f.Kind)
+	kv := kindEntry.val
+	switch f.Kind {
+	case "crash", "restart", "resume", "join", "leave":
+		id, err := p.nodeID(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		f.Desc = fmt.Sprintf("%s %d", f.Kind, id)
+		switch f.Kind {
+		case "crash":
+			f.apply = func(s *sim.Sim) error { s.Crash(id); return nil }
+		case "restart":
+			f.apply = func(s *sim.Sim) error { return s.Restart(id) }
+		case "resume":
+			f.apply = func(s *sim.Sim) error { s.Resume(id); return nil }
+		case "join":
+			f.apply = func(s *sim.Sim) error { return s.Join(id) }
+		case "leave":
+			f.apply = func(s *sim.Sim) error { s.Leave(id); return nil }
+		}
+	case "pause":
+		id, err := p.nodeID(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		f.Desc = fmt.Sprintf("pause %d", id)
+		var d time.Duration
+		if x, ok := got["for"]; ok {
+			if d, err = p.duration(x.val, join(field, "for"), false); err != nil {
+				return Fault{}, err
+			}
+			if d <= 0 {
+				return Fault{}, p.errf(x.val, join(field, "for"), "a pause lasts more than 0s")
+			}
+			f.Desc += " for " + d.String()
+		}
+		f.apply = func(s *sim.Sim) error {
+			s.Pause(id)
+			if d > 0 {
+				s.At(s.Now()+d, func(s *sim.Sim) { s.Resume(id) })
+			}
+			return nil
+		}
+	case "clock_jump":
+		id, err := p.nodeID(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		x, ok := got["by"]
+		if !ok {
+			return Fault{}, p.errf(n, field, "a clock_jump needs by: how far, like by: -2s")
+		}
+		by, err := p.duration(x.val, join(field, "by"), true)
+		if err != nil {
+			return Fault{}, err
+		}
+		f.Desc = fmt.Sprintf("clock_jump %d by %v", id, by)
+		f.apply = func(s *sim.Sim) error { s.JumpClock(id, by); return nil }
+	case "partition":
+		gs, err := p.groups(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		f.Desc = "partition " + sim.FormatGroups(gs)
+		f.apply = func(s *sim.Sim) error { return s.Partition(gs...) }
+	case "cut":
+		s, err := p.str(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		parts := strings.Split(s, "->")
+		if len(parts) != 2 {
+			return Fault{}, p.errf(kv, kf, "%q is not a one-way cut: write \"1,2->3\" (messages from 1 and 2 to 3 are lost)", s)
+		}
+		seen := map[ordo.NodeID]bool{}
+		from, err := p.nodeSet(kv, kf, parts[0], seen)
+		if err != nil {
+			return Fault{}, err
+		}
+		to, err := p.nodeSet(kv, kf, parts[1], seen)
+		if err != nil {
+			return Fault{}, err
+		}
+		f.Desc = "cut " + s
+		f.apply = func(s *sim.Sim) error { return s.CutOneWay(from, to) }
+	case "bridge":
+		gs, err := p.groups(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		if len(gs) != 2 {
+			return Fault{}, p.errf(kv, kf, "a bridge joins two sides: write \"1,2/4,5\" with via: 3")
+		}
+		x, ok := got["via"]
+		if !ok {
+			return Fault{}, p.errf(n, field, "a bridge needs via: the node both sides can still reach")
+		}
+		via, err := p.nodeID(x.val, join(field, "via"))
+		if err != nil {
+			return Fault{}, err
+		}
+		for _, g := range gs {
+			if slicesContains(g, via) {
+				return Fault{}, p.errf(x.val, join(field, "via"), "node %d is the bridge, so it cannot also be on a side", via)
+			}
+		}
+		f.Desc = fmt.Sprintf("bridge %s via %d", sim.FormatGroups(gs), via)
+		f.apply = func(s *sim.Sim) error { return s.Bridge(gs[0], gs[1], via) }
+	case "heal":
+		b, err := p.boolean(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		if !b {
+			return Fault{}, p.errf(kv, kf, "write heal: true (or leave the entry out)")
+		}
+		f.Desc = "heal"
+		f.apply = func(s *sim.Sim) error { s.Heal(); return nil }
+	case "link":
+		if err := p.scalar(kv, kf, "a link like \"1->2\""); err != nil {
+			return Fault{}, err
+		}
+		if _, err := p.linkKey(kv, kf); err != nil {
+			return Fault{}, err
+		}
+		changed := 0
+		for _, name := range linkFields {
+			if x, ok := got[name]; ok {
+				var l sim.Link
+				if err := p.linkField(&l, x, field); err != nil {
+					return Fault{}, err
+				}
+				changed++
+			}
+		}
+		if changed == 0 {
+			return Fault{}, p.errf(n, field, "a link fault changes at least one of: %s", strings.Join(linkFields, ", "))
+		}
+		f.Desc = "link " + kv.Value
+		// Resolved once all faults are sorted (see faults).
+		f.link = &linkSpec{key: kv, fields: got, field: field}
+	}
+	return f, nil
+}
+
+func slicesContains(s []ordo.NodeID, id ordo.NodeID) bool {
+	for _, x := range s {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+type linkSpec struct {
+	key    *yaml.Node
+	fields map[string]entry
+	field  string
+}
+
+// resolveLink computes the links a link fault sets, changing only the
+// fields it names on top of the link as it stands at that time.
+func (p *parser) resolveLink(sc *Scenario, f Fault, current map[sim.LinkKey]sim.Link) (func(*sim.Sim) error, error) {
+	keys, err := p.linkKey(f.link.key, join(f.link.field, "link"))
+	if err != nil {
+		return nil, err
+	}
+	set := map[sim.LinkKey]sim.Link{}
+	var order []sim.LinkKey
+	for _, k := range keys {
+		l, ok := current[k]
+		if !ok {
+			l = sc.Network.Default
+		}
+		for _, name := range linkFields {
+			if x, ok := f.link.fields[name]; ok {
+				if err := p.linkField(&l, x, f.link.field); err != nil {
+					return nil, err
+				}
+			}
+		}
+		current[k] = l
+		set[k] = l
+		order = append(order, k)
+	}
+	return func(s *sim.Sim) error {
+		for _, k := range order {
+			if err := s.SetLink(k.From, k.To, set[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+var nemesisFields = []string{"start", "stop", "crash", "partition", "pause", "clock_jump", "loss", "mean_downtime"}
+
+func (p *parser) nemesis(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["nemesis"]
+	if !ok {
+		return nil
+	}
+	nf, err := p.fields(e.val, "nemesis", nemesisFields)
+	if err != nil {
+		return err
+	}
+	nm := &Nemesis{Stop: sc.Duration, MeanDowntime: time.Second, Line: e.key.Line}
+	durs := map[string]*time.Duration{"start": &nm.Start, "stop": &nm.Stop, "mean_downtime": &nm.MeanDowntime}
+	rates := map[string]*float64{"crash": &nm.Crash, "partition": &nm.Partition, "pause": &nm.Pause, "clock_jump": &nm.ClockJump, "loss": &nm.Loss}
+	for _, name := range nemesisFields {
+		x, ok := nf[name]
+		if !ok {
+			continue
+		}
+		f := "nemesis." + name
+		if d, ok := durs[name]; ok {
+			if *d, err = p.duration(x.val, f, false); err != nil {
+				return err
+			}
+		} else if r, ok := rates[name]; ok {
+			if *r, err = p.rate(x.val, f); err != nil {
+				return err
+			}
+		}
+	}
+	if nm.Stop <= nm.Start || nm.Stop > sc.Duration {
+		return p.errf(e.val, "nemesis", "want start < stop ≤ duration, got start %v, stop %v, duration %v", nm.Start, nm.Stop, sc.Duration)
+	}
+	if nm.MeanDowntime <= 0 {
+		return p.errf(e.val, "nemesis.mean_downtime", "must be more than 0s")
+	}
+	sc.Nemesis = nm
+	return nil
+}
+
+func (p *parser) checks(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["checks"]
+	if !ok {
+		return nil
+	}
+	if e.val.Kind != yaml.SequenceNode {
+		return p.errf(e.val, "checks", "want a list of check names like [single-leader], got %s", kindName(e.val))
+	}
+	for i, x := range e.val.Content {
+		f := fmt.Sprintf("checks[%d]", i)
+		name, err := p.str(x, f)
+		if err != nil {
+			return err
+		}
+		if _, err := check.Lookup(name); err != nil {
+			return p.errf(x, f, "%v", err)
+		}
+		if contains(sc.Checks, name) {
+			return p.errf(x, f, "check %q is listed twice", name)
+		}
+		sc.Checks = append(sc.Checks, name)
+	}
+	return nil
+}
+
+func (p *parser) expect(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["expect"]
+	if !ok {
+		return nil
+	}
+	ps, err := p.pairs(e.val, "expect")
+	if err != nil {
+		return err
+	}
+	for _, x := range ps {
+		f := "expect." + x.key.Value
+		if !contains(sc.Checks, x.key.Value) {
+			listed := "none"
+			if len(sc.Checks) > 0 {
+				listed = strings.Join(sc.Checks, ", ")
+			}
+			return p.errf(x.key, f, "expects check %q, which is not in checks (checks: %s)", x.key.Value, listed)
+		}
+		v, err := p.str(x.val, f)
+		if err != nil {
+			return err
+		}
+		if v != "pass" && v != "fail" {
+			return p.errf(x.val, f, "want pass or fail, got %q", v)
+		}
+		sc.Expect = append(sc.Expect, Expectation{Check: x.key.Value, Pass: v == "pass", Line: x.key.Line})
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package scenario
+
+import (
+	"fmt"
+	"time"
+
+	"ordo/check"
+	"ordo/sim"
+	"ordo/trace"
+)
+
+// RunOptions adjust one run of a scenario.
+type RunOptions struct {
+	// Seed overrides the file's seed when set.
+	Seed *uint64
+	// Trace keeps the trace in the Result (it is recorded anyway when the
+	// scenario has checks, since checkers read it).
+	Trace bool
+}
+
+// Result is what one run produced.
+type Result struct {
+	Scenario  *Scenario
+	Seed      uint64
+	Trace     *trace.Trace // nil unless traced
+	Stats     *sim.Stats
+	Fallacies sim.Fallacies
+	Bytes     int64
+	CostUSD   float64
+	Checks    []check.Result
+	// Unmet lists the expectations the run did not meet, one line each.
+	Unmet   []string
+	Events  uint64
+	SimTime time.Duration
+	// Wall is how long the run took in real time.
+	Wall time.Duration
+}
+
+// Config returns the simulator configuration of a run with seed.
+func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
+	net := sc.Network
+	if len(sc.Network.Links) > 0 {
+		// The simulator changes links at run time: give it its own map.
+		net.Links = map[sim.LinkKey]sim.Link{}
+		for k, l := range sc.Network.Links {
+			net.Links[k] = l
+		}
+	}
+	return sim.Config{
+		Protocol: sc.Protocol,
+		Options:  sc.Options,
+		Nodes:    sc.Nodes,
+		Seed:     seed,
+		Network:  net,
+		Clock:    sc.Clock,
+		ClockOf:  sc.ClockOf,
+		Absent:   sc.Absent,
+		Speed:    sc.Speed,
+		SpeedOf:  sc.SpeedOf,
+		Trace:    traced,
+		Name:     sc.Name,
+	}
+}
+
+// Run runs the scenario in the simulator for its duration, then runs its
+// checks and compares them with its expectations. An error means the run
+// could not happen as written (a fault the cluster refused, the event
+// bound); a failed check is not an error but a Result.
+func (sc *Scenario) Run(o RunOptions) (*Result, error) {
+	start := time.Now()
+	seed := sc.Seed
+	if o.Seed != nil {
+		seed = *o.Seed
+	}
+	traced := o.Trace || len(sc.Checks) > 0
+	s, err := sim.New(sc.Config(seed, traced))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.File, err)
+	}
+	var faultErr error
+	for i := range sc.Faults {
+		f := &sc.Faults[i]
+		s.At(f.At, func(s *sim.Sim) {
+			if faultErr != nil {
+				return
+			}
+			if err := f.apply(s); err != nil {
+				faultErr = fmt.Errorf("%s:%d: fault %q at %v: %w", sc.File, f.Line, f.Desc, f.At, err)
+			}
+		})
+	}
+	if sc.Nemesis != nil {
+		if err := startNemesis(s, sc.Nemesis); err != nil {
+			return nil, fmt.Errorf("%s:%d: nemesis: %w", sc.File, sc.Nemesis.Line, err)
+		}
+	}
+	if err := s.RunFor(sc.Duration); err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.File, err)
+	}
+	if faultErr != nil {
+		return nil, faultErr
+	}
+	st := s.Stats()
+	r := &Result{
+		Scenario:  sc,
+		Seed:      seed,
+		Stats:     st,
+		Fallacies: s.Fallacies(),
+		Bytes:     st.Bytes,
+		CostUSD:   float64(st.Bytes) / 1e9 * sc.PricePerGB,
+		Events:    s.Events(),
+		SimTime:   s.Now(),
+	}
+	if traced {
+		r.Trace = s.Trace()
+		r.Checks, err = check.Run(r.Trace, sc.Checks)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.File, err)
+		}
+		r.Unmet = unmet(sc.Expect, r.Checks)
+	}
+	if !o.Trace {
+		r.Trace = nil
+	}
+	r.Wall = time.Since(start)
+	return r, nil
+}
+
+func unmet(exp []Expectation, got []check.Result) []string {
+	var out []string
+	for _, e := range exp {
+		for _, g := range got {
+			if g.Check != e.Check || g.OK == e.Pass {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s: expected %s, got %s", e.Check, verdict(e.Pass), verdict(g.OK)))
+		}
+	}
+	return out
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "fail"
+}

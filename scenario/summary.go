@@ -1,0 +1,216 @@
+package scenario
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"ordo/check"
+	"ordo/sim"
+)
+
+// fallacyKo are the fallacies' names as the chapter's section 1 gives them.
+var fallacyKo = map[sim.Fallacy]string{
+	sim.FallacyReliable:      "네트워크는 신뢰할 수 있다",
+	sim.FallacyLatency:       "지연 시간은 0이다",
+	sim.FallacyBandwidth:     "대역폭은 무한하다",
+	sim.FallacySecure:        "네트워크는 안전하다",
+	sim.FallacyTopology:      "토폴로지는 변하지 않는다",
+	sim.FallacyAdministrator: "관리자는 한 명이다",
+	sim.FallacyTransportCost: "전송 비용은 0이다",
+	sim.FallacyHomogeneous:   "네트워크는 균질적이다",
+}
+
+// FallacyName is "1. The network is reliable (네트워크는 신뢰할 수 있다)".
+func FallacyName(f sim.Fallacy) string {
+	en := f.String()
+	if en != "" {
+		en = strings.ToUpper(en[:1]) + en[1:]
+	}
+	return fmt.Sprintf("%d. %s (%s)", int(f), en, fallacyKo[f])
+}
+
+// Summary is the machine-readable form of a run's report (`ordo sim --json`).
+type Summary struct {
+	Scenario   string              `json:"scenario"`
+	File       string              `json:"file"`
+	Protocol   string              `json:"protocol"`
+	Nodes      int                 `json:"nodes"`
+	Seed       uint64              `json:"seed"`
+	SimTimeNs  int64               `json:"sim_time_ns"`
+	Events     uint64              `json:"events"`
+	Messages   map[string]KindJSON `json:"messages"`
+	Sent       int                 `json:"sent"`
+	Delivered  int                 `json:"delivered"`
+	Dropped    int                 `json:"dropped"`
+	Duplicated int                 `json:"duplicated"`
+	Tampered   int                 `json:"tampered"`
+	Bytes      int64               `json:"bytes"`
+	PricePerGB float64             `json:"price_per_gb_usd"`
+	CostUSD    float64             `json:"cost_usd"`
+	Fallacies  []FallacyJSON       `json:"fallacies"`
+	Checks     []check.Result      `json:"checks"`
+	Unmet      []string            `json:"unmet,omitempty"`
+	OK         bool                `json:"ok"` // every expectation met
+}
+
+// KindJSON counts one message kind.
+type KindJSON struct {
+	Sent      int   `json:"sent"`
+	Delivered int   `json:"delivered"`
+	Dropped   int   `json:"dropped"`
+	Bytes     int64 `json:"bytes"`
+}
+
+// FallacyJSON is one exercised fallacy.
+type FallacyJSON struct {
+	Number int    `json:"number"`
+	Name   string `json:"name"`
+	Ko     string `json:"ko"`
+}
+
+// Summary returns the report of r as a value.
+func (r *Result) Summary() Summary {
+	sc := r.Scenario
+	s := Summary{
+		Scenario:   sc.Name,
+		File:       sc.File,
+		Protocol:   sc.Protocol.Name,
+		Nodes:      sc.Nodes,
+		Seed:       r.Seed,
+		SimTimeNs:  int64(r.SimTime),
+		Events:     r.Events,
+		Messages:   map[string]KindJSON{},
+		Sent:       r.Stats.Sent,
+		Delivered:  r.Stats.Delivered,
+		Dropped:    r.Stats.Dropped,
+		Duplicated: r.Stats.Duplicated,
+		Tampered:   r.Stats.Tampered,
+		Bytes:      r.Bytes,
+		PricePerGB: sc.PricePerGB,
+		CostUSD:    r.CostUSD,
+		Fallacies:  []FallacyJSON{},
+		Checks:     r.Checks,
+		Unmet:      r.Unmet,
+		OK:         len(r.Unmet) == 0,
+	}
+	for k, ks := range r.Stats.Kinds {
+		s.Messages[k] = KindJSON{ks.Sent, ks.Delivered, ks.Dropped, ks.Bytes}
+	}
+	if s.Checks == nil {
+		s.Checks = []check.Result{}
+	}
+	for _, f := range r.Fallacies.List() {
+		s.Fallacies = append(s.Fallacies, FallacyJSON{int(f), f.String(), fallacyKo[f]})
+	}
+	return s
+}
+
+// WriteJSON writes the summary as one indented JSON document.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.Summary())
+}
+
+// WriteText writes the human report of a run: messages and bytes by kind,
+// losses, transport cost, the fallacies exercised and the checks' verdicts.
+func (r *Result) WriteText(w io.Writer) error {
+	sc := r.Scenario
+	st := r.Stats
+	fmt.Fprintf(w, "scenario %s: protocol %s, %d nodes, seed %d, %v simulated, %d simulator events\n",
+		sc.Name, sc.Protocol.Name, sc.Nodes, r.Seed, r.SimTime, r.Events)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "message\tsent\tdelivered\tdropped\tbytes\t")
+	for _, k := range st.KindNames() {
+		ks := st.Kinds[k]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", k, ks.Sent, ks.Delivered, ks.Dropped, ks.Bytes)
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t\n", st.Sent, st.Delivered, st.Dropped, st.Bytes)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "duplicated %d, tampered %d\n", st.Duplicated, st.Tampered)
+	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", r.Bytes, sc.PricePerGB, r.CostUSD)
+	fmt.Fprintln(w)
+	fs := r.Fallacies.List()
+	if len(fs) == 0 {
+		fmt.Fprintln(w, "fallacies exercised: none")
+	} else {
+		fmt.Fprintln(w, "fallacies exercised (chapter section 1):")
+		for _, f := range fs {
+			fmt.Fprintf(w, "  %s%s\n", FallacyName(f), r.evidence(f))
+		}
+	}
+	if len(r.Checks) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "checks:")
+		for _, c := range r.Checks {
+			v := "PASS"
+			if !c.OK {
+				v = "FAIL"
+			}
+			line := fmt.Sprintf("  %s %s", v, c.Check)
+			if c.Summary != "" {
+				line += ": " + c.Summary
+			}
+			fmt.Fprintln(w, line)
+			for i, vi := range c.Violations {
+				if i == 10 {
+					fmt.Fprintf(w, "    ... and %d more violations\n", len(c.Violations)-10)
+					break
+				}
+				fmt.Fprintf(w, "    - %s%s\n", vi.Message, eventList(vi.Events))
+			}
+		}
+	}
+	if len(sc.Expect) > 0 {
+		fmt.Fprintln(w)
+		if len(r.Unmet) == 0 {
+			fmt.Fprintf(w, "expectations met (%d)\n", len(sc.Expect))
+		} else {
+			fmt.Fprintln(w, "EXPECTATIONS NOT MET:")
+			for _, u := range r.Unmet {
+				fmt.Fprintf(w, "  %s\n", u)
+			}
+		}
+	}
+	return nil
+}
+
+// evidence says briefly what in the run exercised fallacy f.
+func (r *Result) evidence(f sim.Fallacy) string {
+	st := r.Stats
+	switch f {
+	case sim.FallacyReliable:
+		return fmt.Sprintf(": %d messages lost", st.Dropped)
+	case sim.FallacySecure:
+		return fmt.Sprintf(": %d messages tampered with", st.Tampered)
+	case sim.FallacyTransportCost:
+		return fmt.Sprintf(": %d bytes", st.Bytes)
+	}
+	return ""
+}
+
+func eventList(ids []int) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" [")
+	for i, id := range ids {
+		if i == 8 {
+			b.WriteString(" ...")
+			break
+		}
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "e%d", id)
+	}
+	b.WriteString("]")
+	return b.String()
+}

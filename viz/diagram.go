@@ -1,0 +1,42 @@
+package viz
+
+import (
+	"strconv"
+
+	"ordo/diagram"
+)
+
+// FromDiagram draws a hand-written diagram in the chapter's style: event
+// names on the line, the chosen stamps under them ("lamport", "vector",
+// "both", "none"), messages as vertical arrows where they fit.
+func FromDiagram(d *diagram.Diagram, stamps string) (*Picture, error) {
+	o, err := Options{Stamps: stamps}.norm()
+	if err != nil {
+		return nil, err
+	}
+	p := &Picture{StampNames: stampNames(o.Stamps)}
+	for _, pr := range d.Processes {
+		p.Lanes = append(p.Lanes, pr.Name)
+	}
+	at := make([]int, len(d.Events))
+	for _, i := range d.Order {
+		e := &d.Events[i]
+		mk := Mark{Lane: e.Proc, Glyph: '●', Label: e.Name}
+		l := strconv.FormatUint(e.Lamport, 10)
+		switch o.Stamps {
+		case "lamport":
+			mk.Stamps = []string{l}
+		case "vector":
+			mk.Stamps = []string{e.Vector.String()}
+		case "both":
+			mk.Stamps = []string{l, e.Vector.String()}
+		}
+		at[i] = len(p.Marks)
+		p.Marks = append(p.Marks, mk)
+	}
+	for _, m := range d.Messages {
+		p.Msgs = append(p.Msgs, Msg{From: at[m.From], To: at[m.To],
+			FromTag: "→" + d.Events[m.To].Name, ToTag: "←" + d.Events[m.From].Name})
+	}
+	return p, p.Check()
+}

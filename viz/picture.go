@@ -1,0 +1,409 @@
+package viz
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// Picture is a space-time diagram independent of where it came from (a
+// trace of a run or a hand-drawn diagram file): lanes are processes, marks
+// are events in a causal order (every send before its receives).
+type Picture struct {
+	Lanes      []string // process names, top to bottom
+	StampNames []string // one header per stamp row: "C", "V", ...
+	Marks      []Mark
+	Msgs       []Msg
+	Title      string // printed above the diagram
+}
+
+// Mark is one event, or a barrier across all lanes (Lane < 0) for a
+// cluster-wide fault such as a partition.
+type Mark struct {
+	Lane   int
+	Glyph  rune
+	Label  string
+	Stamps []string // one per StampNames entry
+	// State the lane is in after this event: laneUp, laneDown (crashed),
+	// lanePaused. Zero means unchanged.
+	State laneState
+}
+
+type laneState int8
+
+const (
+	laneSame laneState = iota
+	laneUp
+	laneDown
+	lanePaused
+)
+
+// Msg is a message from the mark at index From to the mark at index To.
+// When the layout cannot draw it as a vertical arrow, FromTag is appended
+// to the sender's label and ToTag to the receiver's.
+type Msg struct {
+	From, To       int
+	FromTag, ToTag string
+}
+
+// layout is where every mark went.
+type layout struct {
+	col      []int   // column of each mark
+	vertical []bool  // per msg: drawn as an arrow
+	arrows   [][]arr // per column
+	ncol     int
+}
+
+type arr struct {
+	top, bottom int  // lanes
+	down        bool // receiver is the bottom lane
+}
+
+func (p *Picture) layout() layout {
+	lo := layout{col: make([]int, len(p.Marks)), vertical: make([]bool, len(p.Msgs))}
+	nl := len(p.Lanes)
+	last := make([]int, nl)
+	for i := range last {
+		last[i] = -1
+	}
+	occupied := map[[2]int]bool{} // (lane, col)
+	recvOf := map[int]int{}       // mark -> msg index, for receives
+	for i, m := range p.Msgs {
+		if _, dup := recvOf[m.To]; !dup {
+			recvOf[m.To] = i
+		}
+	}
+	arrowAt := func(c int) []arr {
+		if c < len(lo.arrows) {
+			return lo.arrows[c]
+		}
+		return nil
+	}
+	crosses := func(lane, c int) bool {
+		for _, a := range arrowAt(c) {
+			if a.top < lane && lane < a.bottom {
+				return true
+			}
+		}
+		return false
+	}
+	fits := func(a arr, c int) bool {
+		for l := a.top + 1; l < a.bottom; l++ {
+			if occupied[[2]int{l, c}] {
+				return false
+			}
+		}
+		for _, b := range arrowAt(c) {
+			if max(a.top, b.top) < min(a.bottom, b.bottom) {
+				return false
+			}
+		}
+		return true
+	}
+	addArrow := func(a arr, c int) {
+		for len(lo.arrows) <= c {
+			lo.arrows = append(lo.arrows, nil)
+		}
+		lo.arrows[c] = append(lo.arrows[c], a)
+	}
+	for i, mk := range p.Marks {
+		if mk.Lane < 0 || mk.Lane >= nl {
+			c := lo.ncol
+			for l := range last {
+				last[l] = c
+			}
+			lo.col[i] = c
+			lo.ncol = c + 1
+			continue
+		}
+		base := last[mk.Lane] + 1
+		c := -1
+		if mi, ok := recvOf[i]; ok {
+			s := p.Msgs[mi].From
+			cs := lo.col[s]
+			sl := p.Marks[s].Lane
+			if s < i && sl >= 0 && sl != mk.Lane && cs >= base && !crosses(mk.Lane, cs) && !occupied[[2]int{mk.Lane, cs}] {
+				a := arr{top: min(sl, mk.Lane), bottom: max(sl, mk.Lane), down: mk.Lane > sl}
+				if fits(a, cs) {
+					c = cs
+					addArrow(a, c)
+					lo.vertical[mi] = true
+				}
+			}
+		}
+		if c < 0 {
+			c = base
+			for crosses(mk.Lane, c) || occupied[[2]int{mk.Lane, c}] {
+				c++
+			}
+		}
+		occupied[[2]int{mk.Lane, c}] = true
+		last[mk.Lane] = c
+		lo.col[i] = c
+		lo.ncol = max(lo.ncol, c+1)
+	}
+	return lo
+}
+
+func width(s string) int { return utf8.RuneCountInString(s) }
+
+// cell is a fixed-width row under construction.
+type row []rune
+
+func newRow(n int, fill rune) row {
+	r := make(row, n)
+	for i := range r {
+		r[i] = fill
+	}
+	return r
+}
+
+func (r row) put(at int, s string) {
+	for _, ch := range s {
+		if at >= 0 && at < len(r) {
+			r[at] = ch
+		}
+		at++
+	}
+}
+
+// Render writes the picture as text no wider than maxWidth columns
+// (0: unlimited), breaking it into bands like lines of music.
+func (p *Picture) Render(w io.Writer, maxWidth int) error {
+	lo := p.layout()
+	labels := make([]string, len(p.Marks))
+	for i, mk := range p.Marks {
+		labels[i] = mk.Label
+	}
+	for i, m := range p.Msgs {
+		if !lo.vertical[i] {
+			labels[m.From] += m.FromTag
+			labels[m.To] += m.ToTag
+		}
+	}
+	hasLabels := false
+	for i, mk := range p.Marks {
+		if mk.Lane >= 0 && labels[i] != "" {
+			hasLabels = true
+		}
+	}
+	// Column widths.
+	cw := make([]int, lo.ncol)
+	for i := range cw {
+		cw[i] = 1
+	}
+	for i, mk := range p.Marks {
+		c := lo.col[i]
+		cw[c] = max(cw[c], width(labels[i]))
+		for _, s := range mk.Stamps {
+			cw[c] = max(cw[c], width(s))
+		}
+	}
+	for i := range cw {
+		cw[i] += 2
+	}
+	// Per-lane state along the columns.
+	byCell := map[[2]int]int{}
+	barrier := map[int]int{}
+	for i, mk := range p.Marks {
+		if mk.Lane < 0 || mk.Lane >= len(p.Lanes) {
+			barrier[lo.col[i]] = i
+		} else {
+			byCell[[2]int{mk.Lane, lo.col[i]}] = i
+		}
+	}
+	state := make([][]laneState, len(p.Lanes))
+	for l := range p.Lanes {
+		state[l] = make([]laneState, lo.ncol)
+		cur := laneUp
+		for c := 0; c < lo.ncol; c++ {
+			state[l][c] = cur
+			if i, ok := byCell[[2]int{l, c}]; ok && p.Marks[i].State != laneSame {
+				cur = p.Marks[i].State
+			}
+			state[l][c] = cur
+		}
+	}
+	// Prefix: lane names and stamp headers.
+	pw := 0
+	for _, n := range p.Lanes {
+		pw = max(pw, width(n)+2)
+	}
+	for _, n := range p.StampNames {
+		pw = max(pw, width(n)+4)
+	}
+	pad := func(s string) string { return s + strings.Repeat(" ", max(0, pw-width(s))) }
+	// Bands.
+	var bands [][2]int
+	start, acc := 0, pw
+	for c := 0; c < lo.ncol; c++ {
+		if maxWidth > 0 && acc+cw[c]+1 > maxWidth && c > start {
+			bands = append(bands, [2]int{start, c})
+			start, acc = c, pw
+		}
+		acc += cw[c]
+	}
+	if lo.ncol > start || len(bands) == 0 {
+		bands = append(bands, [2]int{start, lo.ncol})
+	}
+	hasArrows := false
+	for _, v := range lo.vertical {
+		hasArrows = hasArrows || v
+	}
+	gap := 1
+	if hasArrows {
+		gap = 2
+	}
+	var out strings.Builder
+	if p.Title != "" {
+		out.WriteString(p.Title + "\n")
+	}
+	for bi, b := range bands {
+		if bi > 0 {
+			out.WriteString("\n")
+		}
+		x := make([]int, b[1]-b[0]+1) // x offset of each column in the band
+		for c := b[0]; c < b[1]; c++ {
+			x[c-b[0]+1] = x[c-b[0]] + cw[c]
+		}
+		total := x[len(x)-1]
+		bandGap := 1
+		for c := b[0]; c < b[1]; c++ {
+			if len(arrowAt(lo.arrows, c)) > 0 {
+				bandGap = gap
+			}
+		}
+		// Header row for barriers.
+		if hdr := newRow(total, ' '); true {
+			any := false
+			for c := b[0]; c < b[1]; c++ {
+				if i, ok := barrier[c]; ok {
+					hdr.put(x[c-b[0]], labels[i])
+					any = true
+				}
+			}
+			if any {
+				out.WriteString(pad("") + strings.TrimRight(string(hdr), " ") + "\n")
+			}
+		}
+		for l, name := range p.Lanes {
+			line := newRow(total, '─')
+			var lab row
+			if hasLabels {
+				lab = newRow(total, ' ')
+			}
+			stamps := make([]row, len(p.StampNames))
+			for k := range stamps {
+				stamps[k] = newRow(total, ' ')
+			}
+			gaps := make([]row, bandGap)
+			for k := range gaps {
+				gaps[k] = newRow(total, ' ')
+			}
+			for c := b[0]; c < b[1]; c++ {
+				xc := x[c-b[0]]
+				fill := '─'
+				switch state[l][c] {
+				case laneDown:
+					fill = ' '
+				case lanePaused:
+					fill = '·'
+				}
+				for k := xc; k < xc+cw[c]; k++ {
+					line[k] = fill
+				}
+				if _, ok := barrier[c]; ok {
+					line[xc] = '┆'
+					for k := range gaps {
+						gaps[k][xc] = '┆'
+					}
+					for k := range stamps {
+						stamps[k][xc] = '┆'
+					}
+					if lab != nil {
+						lab[xc] = '┆'
+					}
+				}
+				if i, ok := byCell[[2]int{l, c}]; ok {
+					g := p.Marks[i].Glyph
+					if g == 0 {
+						g = '●'
+					}
+					line[xc] = g
+					if lab != nil {
+						lab.put(xc, labels[i])
+					}
+					for k := range stamps {
+						if k < len(p.Marks[i].Stamps) {
+							stamps[k].put(xc, p.Marks[i].Stamps[k])
+						}
+					}
+				}
+				for _, a := range arrowAt(lo.arrows, c) {
+					switch {
+					case a.top < l && l < a.bottom:
+						line[xc] = '┼'
+						if lab != nil {
+							lab[xc] = '│'
+						}
+						for k := range stamps {
+							stamps[k][xc] = '│'
+						}
+						for k := range gaps {
+							gaps[k][xc] = '│'
+						}
+					case l == a.top:
+						for k := range gaps {
+							gaps[k][xc] = '│'
+						}
+						if a.down {
+							gaps[len(gaps)-1][xc] = '▼'
+						} else {
+							gaps[0][xc] = '▲'
+						}
+					}
+				}
+			}
+			end := "►"
+			if bi < len(bands)-1 {
+				end = "…"
+			}
+			out.WriteString(pad(name+":") + string(line) + end + "\n")
+			if lab != nil {
+				out.WriteString(pad("") + strings.TrimRight(string(lab), " ") + "\n")
+			}
+			for k, s := range stamps {
+				out.WriteString(pad("("+p.StampNames[k]+")") + strings.TrimRight(string(s), " ") + "\n")
+			}
+			if l < len(p.Lanes)-1 {
+				for _, g := range gaps {
+					out.WriteString(strings.TrimRight(pad("")+string(g), " ") + "\n")
+				}
+			}
+		}
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}
+
+func arrowAt(arrows [][]arr, c int) []arr {
+	if c < len(arrows) {
+		return arrows[c]
+	}
+	return nil
+}
+
+// Check validates a picture's indices; it is the guard against bad input
+// from converters.
+func (p *Picture) Check() error {
+	for i, m := range p.Msgs {
+		if m.From < 0 || m.From >= len(p.Marks) || m.To < 0 || m.To >= len(p.Marks) {
+			return fmt.Errorf("viz: message %d refers to a missing event", i)
+		}
+		if m.From >= m.To {
+			return fmt.Errorf("viz: message %d is received before it is sent", i)
+		}
+	}
+	return nil
+}
