@@ -481,10 +481,10 @@ func ParseGroups(s string, n int) ([][]ordo.NodeID, error) {
 func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
 	var names []string
 	faults := map[int]transport.Faults{}
-	for _, g := range groups {
+	for gi, g := range groups {
 		var others []ordo.NodeID
-		for _, h := range groups {
-			if !sameGroup(g, h) {
+		for hi, h := range groups {
+			if hi != gi {
 				others = append(others, h...)
 			}
 		}
@@ -505,8 +505,6 @@ func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
 	}
 	return err
 }
-
-func sameGroup(a, b []ordo.NodeID) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 
 func groupString(g []ordo.NodeID) string {
 	var s []string

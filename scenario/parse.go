@@ -57,8 +57,9 @@ type Fault struct {
 	link  *linkSpec // a link fault's fields, resolved in file-time order
 }
 
-// Nemesis is the random fault mode: rates per second of simulated time,
-// drawn from the run's seed between Start and Stop.
+// Nemesis is the random fault mode (sim.Nemesis): crash, partition, pause,
+// clock-jump and loss-burst rates per second of simulated time, drawn from
+// the run's seed between Start and Stop (default: the scenario's end).
 type Nemesis struct {
 	Start, Stop  time.Duration
 	Crash        float64
