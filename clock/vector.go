@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -40,15 +41,17 @@ type Vector []uint64
 func Compare(a, b Vector) Order {
 	n := min(len(a), len(b))
 	a2, b2 := a[:n], b[:n]
-	less, greater := false, false
+	// Branch-free: the borrow of x-y is 1 exactly when x < y. Random
+	// vectors make the branches of a plain comparison unpredictable.
+	var lt, gt uint64
 	for i, x := range a2 {
 		y := b2[i]
-		if x < y {
-			less = true
-		} else if x > y {
-			greater = true
-		}
+		_, bl := bits.Sub64(x, y, 0)
+		_, bg := bits.Sub64(y, x, 0)
+		lt |= bl
+		gt |= bg
 	}
+	less, greater := lt != 0, gt != 0
 	if less && greater {
 		return Concurrent
 	}

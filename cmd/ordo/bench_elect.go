@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,8 @@ import (
 func init() { benchCommands = append(benchCommands, newBenchElectCmd) }
 
 func newBenchElectCmd() *cobra.Command {
-	var sizes string
+	var sizes, protocol string
+	var failover int
 	cmd := &cobra.Command{
 		Use:   "elect",
 		Short: "messages per election and time to elect, beside the theory (section 4)",
@@ -24,6 +26,9 @@ chapter's complexity: Bully Θ(n²) in the worst case (node 1 detects first),
 Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if failover > 0 {
+				return benchFailover(cmd.OutOrStdout(), protocol, failover)
+			}
 			var ns []int
 			for _, s := range strings.Split(sizes, ",") {
 				n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -40,6 +45,8 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 		def = append(def, strconv.Itoa(n))
 	}
 	cmd.Flags().StringVar(&sizes, "sizes", strings.Join(def, ","), "cluster sizes")
+	cmd.Flags().IntVar(&failover, "failover", 0, "instead: crash the leader of 5 nodes (LAN) over this many seeds and report time to a new leader, p50/p99")
+	cmd.Flags().StringVar(&protocol, "protocol", "raft", "protocol for --failover")
 	return cmd
 }
 
@@ -62,5 +69,37 @@ func benchElect(w io.Writer, ns []int) error {
 	}
 	fmt.Fprintln(w, "\nmessages: election messages from the crash on (Bully ELECTION+OK+COORDINATOR, Ring ELECTION+COORDINATOR, Raft RequestVote+responses; PreVote is extra);")
 	fmt.Fprintln(w, "all msgs: every message from the crash to the new leader, heartbeats and acks included. Raft's cases are the best and worst of 8 seeds.")
+	return nil
+}
+
+func benchFailover(w io.Writer, protocol string, seeds int) error {
+	if seeds > 100000 {
+		return fmt.Errorf("--failover %d: at most 100000 seeds", seeds)
+	}
+	var elected, agreed []time.Duration
+	noLeader := 0
+	start := time.Now()
+	for seed := 1; seed <= seeds; seed++ {
+		f, err := campaign.RunFailover(campaign.FailoverConfig{Protocol: protocol, Nodes: 5}, uint64(seed))
+		if err != nil {
+			return err
+		}
+		if f.Elected < 0 {
+			noLeader++
+			continue
+		}
+		elected = append(elected, f.Elected)
+		if f.Agreed >= 0 {
+			agreed = append(agreed, f.Agreed)
+		}
+	}
+	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", protocol, seeds, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",
+		fmtDur(campaign.Percentile(elected, 50)), fmtDur(campaign.Percentile(elected, 99)), fmtDur(campaign.Percentile(elected, 100)))
+	fmt.Fprintf(w, "time from the crash until every node follows it:   p50 %v  p99 %v  max %v\n",
+		fmtDur(campaign.Percentile(agreed, 50)), fmtDur(campaign.Percentile(agreed, 99)), fmtDur(campaign.Percentile(agreed, 100)))
+	if noLeader > 0 {
+		fmt.Fprintf(w, "%d seeds elected no new leader within 3s\n", noLeader)
+	}
 	return nil
 }

@@ -231,7 +231,7 @@ func (b *Node) lead(env ordo.Env) {
 	b.since = env.Now()
 	env.Note(election.NoteLeader, "term", b.epoch, "token", b.epoch)
 	b.beat(env)
-	env.After(b.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(b.epoch)})
+	env.After(b.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(b.token)})
 }
 
 func (b *Node) beat(env ordo.Env) {
@@ -283,7 +283,7 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 			b.stepDown(env) // no majority: not a leader
 		}
 	case timerHeartbeat:
-		if b.role == election.Leader && uint64(t.Arg) == b.epoch {
+		if b.role == election.Leader && uint64(t.Arg) == b.token {
 			b.beat(env)
 			env.After(b.cfg.heartbeat, t)
 		}

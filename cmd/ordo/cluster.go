@@ -1,0 +1,517 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ordo"
+	_ "ordo/election/raft" // the cluster's default protocol
+	"ordo/live"
+	"ordo/live/transport"
+)
+
+func init() { commands = append(commands, newClusterCmd) }
+
+// defaultClusterDir is where `ordo cluster up` keeps a cluster unless told
+// otherwise, so the other cluster commands find it without --dir.
+const defaultClusterDir = ".ordo-cluster"
+
+func newClusterCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "run and break a real local cluster (exercise 3)",
+		Long: `Run the chapter's exercise 3 for real: N node processes on loopback TCP
+(ordo node), each with its disk, its trace and an admin endpoint. Kill the
+leader with SIGKILL, partition the cluster, heal it, and watch it recover;
+ordo cluster chaos does this in rounds and measures the failover.
+
+The cluster lives in a directory (default ./.ordo-cluster): cluster.yaml,
+state.json (the processes), faults.jsonl, and nodeN/ (store/, trace.jsonl,
+node.log).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(),
+		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
+	return cmd
+}
+
+// protoFlags are the flags that choose a protocol and its timing.
+type protoFlags struct {
+	protocol string
+	election string
+	hb       string
+	opts     []string
+	seed     uint64
+}
+
+func (p *protoFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&p.protocol, "protocol", "raft", "the protocol every node runs")
+	cmd.Flags().StringVar(&p.election, "election-timeout", "", `randomized election timeout "MIN-MAX" (150ms-300ms); "1s" means 1s-2s as in etcd`)
+	cmd.Flags().StringVar(&p.hb, "heartbeat", "", "leader heartbeat interval (e.g. 50ms)")
+	cmd.Flags().StringArrayVar(&p.opts, "opt", nil, "a protocol option KEY=VALUE (repeatable)")
+	cmd.Flags().Uint64Var(&p.seed, "seed", 1, "seeds every node's random source")
+}
+
+func (p *protoFlags) options() (map[string]string, error) {
+	o := map[string]string{}
+	for _, kv := range p.opts {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--opt %q: want KEY=VALUE", kv)
+		}
+		o[k] = v
+	}
+	if p.election != "" {
+		lo, hi, err := parseElection(p.election)
+		if err != nil {
+			return nil, err
+		}
+		o["election_timeout_min"], o["election_timeout_max"] = lo.String(), hi.String()
+	}
+	if p.hb != "" {
+		d, err := time.ParseDuration(p.hb)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("--heartbeat %q: want a positive duration like 50ms", p.hb)
+		}
+		o["heartbeat"] = d.String()
+	}
+	proto, err := ordo.Lookup(p.protocol)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := proto.Resolve(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func parseElection(s string) (lo, hi time.Duration, err error) {
+	a, b, two := strings.Cut(s, "-")
+	lo, err = time.ParseDuration(strings.TrimSpace(a))
+	if err != nil || lo <= 0 {
+		return 0, 0, fmt.Errorf("--election-timeout %q: want MIN-MAX like 150ms-300ms", s)
+	}
+	hi = 2 * lo
+	if two {
+		hi, err = time.ParseDuration(strings.TrimSpace(b))
+		if err != nil || hi < lo {
+			return 0, 0, fmt.Errorf("--election-timeout %q: want MIN-MAX with MIN ≤ MAX, like 150ms-300ms", s)
+		}
+	}
+	return lo, hi, nil
+}
+
+func newClusterUpCmd() *cobra.Command {
+	var (
+		n        int
+		tls      bool
+		dir      string
+		detach   bool
+		logLevel string
+		pf       protoFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "start N local node processes and show who leads",
+		Long: `Start N node processes (this ordo binary, ordo node ...) on free loopback
+ports, write DIR/cluster.yaml and DIR/state.json, and show a live status view:
+who leads in which term, who is down, who is cut off. Ctrl-C stops the nodes.
+With --detach the nodes keep running in the background; stop them with
+ordo cluster down.
+
+With --tls every link is mutual TLS under a development CA generated into
+DIR/tls: a peer without a certificate from that CA is refused.`,
+		Example: `  ordo cluster up -n 5
+  ordo cluster up --detach --election-timeout 150ms-300ms
+  ordo cluster kill 3; ordo cluster partition 1,2/3,4,5; ordo cluster heal`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := pf.options()
+			if err != nil {
+				return err
+			}
+			c, err := live.Up(live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, TLS: tls, Dir: dir, Seed: pf.seed, LogLevel: logLevel, DieWithParent: !detach})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%d nodes of %s up in %s\n", n, pf.protocol, c.Dir)
+			if detach {
+				return nil
+			}
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sig)
+			tty := isTerminal(os.Stdout)
+			tick := time.NewTicker(300 * time.Millisecond)
+			defer tick.Stop()
+			last := ""
+			for {
+				select {
+				case <-sig:
+					fmt.Fprintln(out, "\nstopping the nodes ...")
+					return c.Down()
+				case <-tick.C:
+				}
+				c.Reload()
+				var b bytes.Buffer
+				live.FormatView(&b, c.View(), c.State.Partition)
+				if b.String() == last {
+					continue
+				}
+				last = b.String()
+				if tty {
+					fmt.Fprint(out, "\033[H\033[2J")
+					fmt.Fprintf(out, "ordo cluster (%s) — Ctrl-C stops it; in another terminal: ordo cluster kill|restart|partition|heal --dir %s\n\n", c.Dir, dir)
+				} else {
+					fmt.Fprintf(out, "--- %s\n", time.Now().Format("15:04:05.000"))
+				}
+				fmt.Fprint(out, last)
+			}
+		},
+	}
+	cmd.Flags().IntVarP(&n, "nodes", "n", 5, "number of nodes")
+	cmd.Flags().BoolVar(&tls, "tls", false, "mutual TLS between nodes (development CA)")
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	cmd.Flags().BoolVar(&detach, "detach", false, "start the nodes and return; they keep running")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "node log level: debug, info, warn, error")
+	pf.add(cmd)
+	return cmd
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func openCluster(dir string) (*live.Cluster, error) {
+	c, err := live.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n(start one with: ordo cluster up --dir %s)", err, dir)
+	}
+	return c, nil
+}
+
+func nodeArg(c *live.Cluster, s string) (ordo.NodeID, error) {
+	v, err := strconv.Atoi(strings.TrimPrefix(s, "n"))
+	if err != nil || v < 1 || v > c.N() {
+		return 0, fmt.Errorf("%q is not a node: the cluster has nodes 1..%d", s, c.N())
+	}
+	return ordo.NodeID(v), nil
+}
+
+func newClusterStatusCmd() *cobra.Command {
+	var (
+		dir    string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "show every node's role, term, leader and faults",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			v := c.View()
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(v)
+			}
+			live.FormatView(cmd.OutOrStdout(), v, c.State.Partition)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the nodes' status as JSON")
+	return cmd
+}
+
+func newClusterKillCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "kill N",
+		Short: "SIGKILL node N: a real crash",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			id, err := nodeArg(c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.Kill(id); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "killed n%d (SIGKILL)\n", id)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	return cmd
+}
+
+func newClusterRestartCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "restart N",
+		Short: "start node N again from its disk (killing it first if it runs)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			id, err := nodeArg(c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.Restart(id); err != nil {
+				return err
+			}
+			s, err := c.Status(id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d, term %d from disk)\n", id, s.Pid, s.Boot, s.Term)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	return cmd
+}
+
+func newClusterPartitionCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "partition GROUPS",
+		Short: "cut the cluster into groups, e.g. 1,2/3,4,5",
+		Long: `Cut the cluster into groups that cannot reach each other: every node drops
+traffic to and from the nodes of the other groups in its fault layer. Nodes
+named in no group form one more group. Replaces any earlier partition.`,
+		Example: `  ordo cluster partition 1,2/3,4,5`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			groups, err := live.ParseGroups(args[0], c.N())
+			if err != nil {
+				return err
+			}
+			if err := c.Partition(groups); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "partitioned: %s\n", c.State.Partition)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	return cmd
+}
+
+func newClusterHealCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "heal",
+		Short: "clear every fault (partitions, delay, loss)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			if err := c.Heal(); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "healed")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	return cmd
+}
+
+func newClusterFaultCmd() *cobra.Command {
+	var (
+		dir               string
+		blockOut, blockIn string
+		delay             time.Duration
+		loss              float64
+	)
+	cmd := &cobra.Command{
+		Use:   "fault N",
+		Short: "set node N's fault layer: one-way cuts, delay, loss",
+		Long: `Set the fault layer of node N (replacing its earlier setting): drop what it
+sends to the nodes of --block-out, drop what it receives from those of
+--block-in (a one-way partition when only one is given), hold every message
+it sends back by --delay, and drop the fraction --loss of them at random.`,
+		Example: `  ordo cluster fault 1 --block-out 2,3      # n1 can hear 2 and 3 but not reach them
+  ordo cluster fault 4 --delay 80ms --loss 0.2`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			id, err := nodeArg(c, args[0])
+			if err != nil {
+				return err
+			}
+			f := transport.Faults{Delay: transport.Duration(delay), Loss: loss}
+			for _, l := range []struct {
+				s   string
+				dst *[]ordo.NodeID
+			}{{blockOut, &f.BlockOut}, {blockIn, &f.BlockIn}} {
+				if l.s == "" {
+					continue
+				}
+				for _, x := range strings.Split(l.s, ",") {
+					p, err := nodeArg(c, strings.TrimSpace(x))
+					if err != nil {
+						return err
+					}
+					*l.dst = append(*l.dst, p)
+				}
+			}
+			if err := c.SetFaults(id, f); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "n%d: faults set\n", id)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	cmd.Flags().StringVar(&blockOut, "block-out", "", "peers N cannot send to, e.g. 2,3")
+	cmd.Flags().StringVar(&blockIn, "block-in", "", "peers N cannot receive from")
+	cmd.Flags().DurationVar(&delay, "delay", 0, "delay of every message N sends")
+	cmd.Flags().Float64Var(&loss, "loss", 0, "fraction of N's messages dropped at random (0..1)")
+	return cmd
+}
+
+func newClusterDownCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "stop every node gracefully (SIGTERM)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCluster(dir)
+			if err != nil {
+				return err
+			}
+			if err := c.Down(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "stopped; traces in %s (ordo trace merge %s)\n", c.Dir, dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	return cmd
+}
+
+func newClusterChaosCmd() *cobra.Command {
+	var (
+		n      int
+		rounds int
+		asJSON bool
+		dir    string
+		keep   bool
+		tls    bool
+		pf     protoFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "chaos",
+		Short: "kill the leader and partition the cluster in rounds; measure failover",
+		Long: `Start a cluster, then run rounds of: SIGKILL the leader and wait for a new
+one (then restart the old one), cut the new leader and one other node into a
+minority and wait for a leader in the majority, heal. Then stop the nodes,
+merge their traces and run the checkers one-leader-per-term and
+single-leader on the merged trace.
+
+Failover is measured on the merged trace: from the SIGKILL to the first
+moment a node other than the killed one has noted "leader" with a higher
+term and a majority of the cluster (the leader and its followers in that
+term) knows it. --json prints failover_ms (each round), p50_ms, p99_ms,
+max_ms, partition_failover_ms and violations.
+
+Exit status 1 when a checker found a violation.`,
+		Example: `  ordo cluster chaos -n 5 --rounds 20
+  ordo cluster chaos -n 5 --rounds 20 --heartbeat 100ms --election-timeout 1s --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := pf.options()
+			if err != nil {
+				return err
+			}
+			if dir == "" {
+				if dir, err = os.MkdirTemp("", "ordo-chaos-"); err != nil {
+					return err
+				}
+				if !keep {
+					defer os.RemoveAll(dir)
+				}
+			}
+			var progress io.Writer = cmd.ErrOrStderr()
+			rep, err := live.Chaos(live.ChaosOptions{
+				Up:     live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, TLS: tls, Dir: dir, Seed: pf.seed, LogLevel: "warn"},
+				Rounds: rounds, Progress: progress,
+			})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s %v\n", rep.Nodes, rep.Rounds, rep.Protocol, rep.Options)
+				fmt.Fprintf(out, "failover after SIGKILL of the leader: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", rep.P50Ms, rep.P99Ms, rep.MaxMs)
+				fmt.Fprintf(out, "failover after cutting the leader off: p50 %.1f ms\n", rep.PartitionP50Ms)
+				for _, r := range rep.Checks {
+					verdict := "ok"
+					if !r.OK {
+						verdict = "VIOLATED"
+					}
+					fmt.Fprintf(out, "check %-20s %s  %s\n", r.Check, verdict, r.Summary)
+				}
+				fmt.Fprintf(out, "violations: %d   (%d events in the merged trace)\n", rep.Violations, rep.Events)
+				if keep || cmd.Flags().Changed("dir") {
+					fmt.Fprintf(out, "trace: %s\n", rep.Trace)
+				}
+			}
+			if rep.Violations > 0 {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&n, "nodes", "n", 5, "number of nodes")
+	cmd.Flags().IntVar(&rounds, "rounds", 10, "rounds of kill + partition")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().StringVar(&dir, "dir", "", "cluster directory to use and keep (default: a temporary one)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (traces, logs)")
+	cmd.Flags().BoolVar(&tls, "tls", false, "mutual TLS between nodes")
+	pf.add(cmd)
+	return cmd
+}

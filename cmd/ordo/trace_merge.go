@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"ordo/live"
+)
+
+func init() { traceCommands = append(traceCommands, newTraceMergeCmd) }
+
+func newTraceMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge DIR",
+		Short: "merge the per-node traces of a live cluster into one trace",
+		Long: `Merge the trace files of a live cluster's nodes (DIR/nodeN/trace.jsonl, and
+the cluster's fault log DIR/faults.jsonl) into one trace that ordo trace
+diagram, ordo trace why and the checkers read. DIR is the cluster directory
+(it holds cluster.yaml), or a cluster.yaml file.
+
+Each node's events keep their order; a receive always follows its send;
+otherwise events are ordered by wall-clock time since the cluster's epoch
+(the nodes of a local cluster share one clock). A node killed with
+ordo cluster kill gets its crash event at the moment of the kill.`,
+		Example: `  ordo trace merge .ordo-cluster -o run.jsonl
+  ordo trace diagram run.jsonl`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := args[0]
+			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				path = filepath.Join(path, live.ConfigFileName)
+			}
+			cfg, err := live.LoadConfig(path)
+			if err != nil {
+				return err
+			}
+			t, err := live.Merge(cfg)
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				return t.Write(cmd.OutOrStdout())
+			}
+			if err := t.WriteFile(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d events from %d nodes → %s\n", len(t.Events), t.Meta.Nodes, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the merged trace here (default: stdout)")
+	return cmd
+}
