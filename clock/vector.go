@@ -1,7 +1,6 @@
 package clock
 
 import (
-	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -39,37 +38,54 @@ type Vector []uint64
 // Before b when every entry of a is ≤ the same entry of b and one is
 // smaller (the chapter's V1 < V2). It allocates nothing.
 func Compare(a, b Vector) Order {
+	if len(a) != len(b) {
+		return compareRagged(a, b)
+	}
+	b = b[:len(a)]
+	// Two flags set by conditional moves, not branches: random vectors make
+	// the branches of a plain comparison unpredictable. Kept small enough
+	// for the compiler to inline.
+	var lt, gt uint8
+	for i, x := range a {
+		if x < b[i] {
+			lt = 1
+		}
+		if x > b[i] {
+			gt = 1
+		}
+	}
+	return orders[lt|gt<<1]
+}
+
+// compareRagged compares vectors of different lengths: entries beyond the
+// shorter one count as zero.
+func compareRagged(a, b Vector) Order {
 	n := min(len(a), len(b))
-	a2, b2 := a[:n], b[:n]
-	// Branch-free: the borrow of x-y is 1 exactly when x < y. Random
-	// vectors make the branches of a plain comparison unpredictable.
-	var lt, gt uint64
-	for i, x := range a2 {
-		y := b2[i]
-		_, bl := bits.Sub64(x, y, 0)
-		_, bg := bits.Sub64(y, x, 0)
-		lt |= bl
-		gt |= bg
+	o := Compare(a[:n], b[:n])
+	var lt, gt uint8
+	if o == Before || o == Concurrent {
+		lt = 1
 	}
-	less, greater := lt != 0, gt != 0
-	if less && greater {
-		return Concurrent
+	if o == After || o == Concurrent {
+		gt = 1
 	}
-	// Entries beyond the shorter vector compare against zero.
 	for _, x := range a[n:] {
 		if x != 0 {
-			greater = true
+			gt = 1
 			break
 		}
 	}
 	for _, y := range b[n:] {
 		if y != 0 {
-			less = true
+			lt = 1
 			break
 		}
 	}
-	return order(less, greater)
+	return orders[lt|gt<<1]
 }
+
+// orders maps (less, greater) flags to the relation.
+var orders = [4]Order{Equal, Before, After, Concurrent}
 
 func order(less, greater bool) Order {
 	switch {
