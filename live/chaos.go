@@ -44,8 +44,8 @@ type ChaosReport struct {
 	PartitionP50Ms      float64        `json:"partition_p50_ms"`
 	Violations          int            `json:"violations"`
 	Checks              []check.Result `json:"checks"`
-	Dir                 string         `json:"dir"`
-	Trace               string         `json:"trace"`
+	Dir                 string         `json:"dir,omitempty"`
+	Trace               string         `json:"trace,omitempty"`
 	Events              int            `json:"events"`
 }
 
@@ -94,8 +94,12 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	rng := rand.New(rand.NewPCG(o.Up.Seed, 0xc4a05))
 	var kills, cuts []chaosMark
 	n := c.N()
+	settle := electionMin(c.Cfg)
 	for round := 1; round <= o.Rounds; round++ {
-		l, term, err := c.WaitLeader(0, nil, within)
+		// Each failover starts from a steady cluster: every node has
+		// followed one leader for a minimum election timeout, as in a
+		// production cluster that fails.
+		l, term, err := c.WaitSteady(within, settle)
 		if err != nil {
 			return nil, fmt.Errorf("round %d: before the kill: %w", round, err)
 		}
@@ -112,7 +116,7 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		if err := c.Restart(l); err != nil {
 			return nil, fmt.Errorf("round %d: %w", round, err)
 		}
-		if _, _, err := c.WaitLeader(term2-1, nil, within); err != nil {
+		if l2, term2, err = c.WaitSteady(within, settle); err != nil {
 			return nil, fmt.Errorf("round %d: after restarting n%d: %w", round, l, err)
 		}
 		// Cut the leader and one other node off: the majority must elect.
@@ -183,15 +187,20 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	return rep, nil
 }
 
-func electionMax(cfg *Config) time.Duration {
-	if v, ok := cfg.Options["election_timeout_max"]; ok {
+func electionMax(cfg *Config) time.Duration { return protoDuration(cfg, "election_timeout_max") }
+func electionMin(cfg *Config) time.Duration { return protoDuration(cfg, "election_timeout_min") }
+
+// protoDuration reads a duration option of the cluster's protocol (1s if
+// the protocol has no such option).
+func protoDuration(cfg *Config, name string) time.Duration {
+	if v, ok := cfg.Options[name]; ok {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
 		}
 	}
 	if p, err := ordo.Lookup(cfg.Protocol); err == nil {
 		for _, o := range p.Options {
-			if o.Name == "election_timeout_max" {
+			if o.Name == name {
 				if d, err := time.ParseDuration(o.Default); err == nil {
 					return d
 				}
@@ -236,6 +245,32 @@ func (c *Cluster) WaitLeader(after int64, group []ordo.NodeID, within time.Durat
 	return 0, 0, fmt.Errorf("no majority-acknowledged leader with term > %d within %v (%s)", after, within, desc)
 }
 
+// WaitSteady waits until every node is up and follows one leader in one
+// term, and has done so for settle.
+func (c *Cluster) WaitSteady(within, settle time.Duration) (ordo.NodeID, int64, error) {
+	deadline := time.Now().Add(within)
+	var since time.Time
+	var leader ordo.NodeID
+	var term int64
+	for time.Now().Before(deadline) {
+		v := c.View()
+		ok := v[0].Up && v[0].Status.Leader != 0
+		for _, nv := range v {
+			ok = ok && nv.Up && nv.Status.Leader == v[0].Status.Leader && nv.Status.Term == v[0].Status.Term
+		}
+		switch {
+		case !ok:
+			since = time.Time{}
+		case since.IsZero() || v[0].Status.Leader != leader || v[0].Status.Term != term:
+			since, leader, term = time.Now(), v[0].Status.Leader, v[0].Status.Term
+		case time.Since(since) >= settle:
+			return leader, term, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0, 0, fmt.Errorf("the cluster did not settle on one leader within %v", within)
+}
+
 // Failover measures on a trace the time in milliseconds from from (ns) to
 // the first moment a node other than killed (and in group, if given) has
 // noted "leader" with a term above term, and a majority of the cluster —
@@ -278,7 +313,7 @@ func Failover(t *trace.Trace, from, term int64, killed ordo.NodeID, group []ordo
 		}
 		acks[k][e.Node] = true
 		if acks[k][k.node] && len(acks[k]) >= need {
-			return float64(e.T-from) / 1e6
+			return math.Round(float64(e.T-from)/1e5) / 10
 		}
 	}
 	return -1

@@ -179,23 +179,25 @@ func Read(r io.Reader) (*Trace, error) {
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
 	t := &Trace{}
 	line := 0
+	header := false
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
 		if len(strings.TrimSpace(string(b))) == 0 {
 			continue
 		}
-		if line == 1 {
+		if !header {
+			header = true
 			dec := json.NewDecoder(strings.NewReader(string(b)))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&t.Meta); err != nil {
-				return nil, fmt.Errorf("trace line 1: not an ordo trace header: %v", err)
+				return nil, fmt.Errorf("trace line %d: not an ordo trace header: %v", line, err)
 			}
 			if t.Meta.Format != FormatVersion {
-				return nil, fmt.Errorf("trace line 1: format %q, this ordo reads %q", t.Meta.Format, FormatVersion)
+				return nil, fmt.Errorf("trace line %d: format %q, this ordo reads %q", line, t.Meta.Format, FormatVersion)
 			}
 			if t.Meta.Nodes < 1 || t.Meta.Nodes > MaxNodes {
-				return nil, fmt.Errorf("trace line 1: nodes=%d out of range 1..%d", t.Meta.Nodes, MaxNodes)
+				return nil, fmt.Errorf("trace line %d: nodes=%d out of range 1..%d", line, t.Meta.Nodes, MaxNodes)
 			}
 			continue
 		}
@@ -211,7 +213,7 @@ func Read(r io.Reader) (*Trace, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("trace line %d: %v", line+1, err)
 	}
-	if line == 0 {
+	if !header {
 		return nil, errors.New("trace is empty: no header line")
 	}
 	return t, nil

@@ -478,6 +478,9 @@ Exit status 1 when a checker found a violation.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if !keep && !cmd.Flags().Changed("dir") {
+				rep.Dir, rep.Trace = "", "" // removed on return
+			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -496,7 +499,7 @@ Exit status 1 when a checker found a violation.`,
 					fmt.Fprintf(out, "check %-20s %s  %s\n", r.Check, verdict, r.Summary)
 				}
 				fmt.Fprintf(out, "violations: %d   (%d events in the merged trace)\n", rep.Violations, rep.Events)
-				if keep || cmd.Flags().Changed("dir") {
+				if rep.Trace != "" {
 					fmt.Fprintf(out, "trace: %s\n", rep.Trace)
 				}
 			}
