@@ -240,7 +240,7 @@ func levelOf(s string) slog.Level {
 	return slog.LevelInfo
 }
 
-// ID is the node's id.
+// NodeID is the node's id (ID, the Env method, is for the protocol).
 func (r *Runtime) NodeID() ordo.NodeID { return r.id }
 
 // Addr is the address peers connect to.

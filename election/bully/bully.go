@@ -3,6 +3,7 @@ package bully
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"time"
 
 	"ordo"
@@ -12,17 +13,18 @@ import (
 // Options of the "bully" protocol.
 var Options = []ordo.Option{
 	{Name: "heartbeat", Default: "50ms", Help: "leader's heartbeat interval"},
-	{Name: "timeout", Default: "150ms", Help: "a follower suspects the leader after a silence drawn from [timeout, timeout+suspect_jitter)"},
+	{Name: "timeout", Default: "150ms", Help: "a follower suspects the leader after a silence drawn from [timeout, timeout+suspect_jitter); with quorum also the length of a follower's promise"},
 	{Name: "suspect_jitter", Default: "150ms", Help: "random spread of the failure detector's timeout (0: every node suspects at once)"},
+	{Name: "first_detector", Default: "none", Help: "node whose failure detector fires first, after exactly `timeout`; every other node waits 2×timeout plus its jitter (the chapter's figure: 2; none: nobody is favoured)"},
 	{Name: "answer_timeout", Default: "20ms", Help: "how long a candidate waits for an OK from a higher ID"},
-	{Name: "coordinator_timeout", Default: "100ms", Help: "how long a node that got OK waits for COORDINATOR (and, with quorum, a claimant waits for acks)"},
-	{Name: "quorum", Default: "false", Help: "leadership needs acknowledgements from a majority; a leader without them steps down"},
+	{Name: "coordinator_timeout", Default: "100ms", Help: "how long a node that got OK waits for COORDINATOR (and, with quorum, a claimant waits for acks, at most the lease)"},
+	{Name: "quorum", Default: "false", Help: "leadership needs acknowledgements from a majority within a lease; a leader without them steps down"},
 }
 
 // Protocol is the registered "bully" protocol.
 var Protocol = &ordo.Protocol{
 	Name:     "bully",
-	Doc:      "Bully election: ELECTION to higher IDs, OK, COORDINATOR (section 4); quorum=true adds a majority (section 5)",
+	Doc:      "Bully election: ELECTION to higher IDs, OK, COORDINATOR (section 4); quorum=true adds a majority and leases (section 5)",
 	Options:  Options,
 	New:      New,
 	Messages: Messages,
@@ -37,14 +39,22 @@ const (
 	timerClaim     = "claim"
 	timerHeartbeat = "heartbeat"
 	timerLease     = "lease"
-	timerSticky    = "sticky"
+	timerBound     = "bound"
 	storeKey       = "bully/epoch"
+	storePromise   = "bully/promise"
 )
 
 type config struct {
 	heartbeat, timeout, jitter, answer, coord time.Duration
+	first                                     ordo.NodeID
 	quorum                                    bool
 }
+
+// lease is how long a leader may lead after sending a round that a
+// majority acknowledged: a tenth less than the followers' promise
+// (timeout), so clocks that drift apart by up to ±5% keep it safe. Both
+// run on monotonic timers; clock jumps do not move them.
+func (c config) lease() time.Duration { return c.timeout - c.timeout/10 }
 
 // Node is one Bully participant.
 type Node struct {
@@ -55,23 +65,32 @@ type Node struct {
 	epoch  uint64 // highest epoch seen; durable
 	role   election.Role
 	leader ordo.NodeID
-	token  uint64 // epoch of the leader's leadership
+	token  uint64 // epoch of the believed leader's leadership
 	since  time.Time
 
 	electing bool
 	gotOK    bool
-	gen      int64 // generation of the answer/coordinator-wait timers
+	gen      int64 // generation of the answer/coordinator-wait/claim timers
 	suspGen  int64
 
-	// Quorum mode.
-	claiming  bool
-	acked     []bool
-	acks      int
-	sticky    bool
-	stickyGen int64
-	round     uint64
-	majRound  uint64
-	rounds    *election.Rounds
+	// Quorum mode. A node acknowledges a leadership (L, e) only if e is at
+	// least its durable promise (promised, promisedTo) and it is not bound
+	// to another leader: an acknowledgement binds it to L for one timeout
+	// (a restart binds it to nobody for one timeout, since the promise
+	// made before the crash may still be in force). A leader leads only
+	// while a majority acknowledged a round sent within the lease.
+	promised   uint64
+	promisedTo ordo.NodeID
+	bound      bool
+	boundTo    ordo.NodeID
+	boundGen   int64
+	deferred   bool // an election waits until the binding expires
+	claiming   bool
+	acked      []bool
+	acks       int
+	round      uint64
+	majRound   uint64
+	rounds     *election.Rounds
 
 	// Elections counts the elections this incarnation started.
 	Elections int
@@ -92,8 +111,15 @@ func New(c ordo.Config) (ordo.Node, error) {
 	if cfg.heartbeat <= 0 || cfg.timeout <= cfg.heartbeat {
 		return nil, fmt.Errorf("bully: need 0 < heartbeat (%v) < timeout (%v)", cfg.heartbeat, cfg.timeout)
 	}
-	if cfg.answer <= 0 || cfg.coord <= 0 {
-		return nil, fmt.Errorf("bully: answer_timeout and coordinator_timeout must be positive")
+	if cfg.answer <= 0 || cfg.coord <= 0 || cfg.jitter < 0 {
+		return nil, fmt.Errorf("bully: answer_timeout and coordinator_timeout must be positive, suspect_jitter not negative")
+	}
+	if v := c.Opts.String("first_detector"); v != "none" && v != "" {
+		first, err := strconv.Atoi(v)
+		if err != nil || first < 1 || first > c.N {
+			return nil, fmt.Errorf("bully: first_detector %q is not a node of 1..%d (or none)", v, c.N)
+		}
+		cfg.first = ordo.NodeID(first)
 	}
 	return &Node{cfg: cfg, id: c.ID, n: c.N, acked: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
 }
@@ -113,10 +139,16 @@ func (b *Node) Start(env ordo.Env) {
 		}
 		b.epoch = binary.BigEndian.Uint64(v)
 	}
+	if v, ok := env.Store().Get(storePromise); ok {
+		if len(v) != 16 {
+			panic(fmt.Sprintf("bully: %v: promise of %d bytes", b.id, len(v)))
+		}
+		b.promised, b.promisedTo = binary.BigEndian.Uint64(v), ordo.NodeID(binary.BigEndian.Uint64(v[8:]))
+	}
 	b.since = env.Now()
 	env.Note(election.NoteFollower, "term", b.epoch, "leader", 0)
 	if b.cfg.quorum {
-		b.hearLeader(env) // keep any promise made before the crash
+		b.bind(env, ordo.None) // keep any promise made before the crash
 	}
 	b.startElection(env)
 }
@@ -134,26 +166,64 @@ func (b *Node) persist(env ordo.Env) {
 	env.Store().Put(storeKey, v[:])
 }
 
-func (b *Node) armSuspect(env ordo.Env) {
-	b.suspGen++
+// suspectAfter is the failure detector's timeout for this node.
+func (b *Node) suspectAfter(env ordo.Env) time.Duration {
 	d := b.cfg.timeout
+	switch b.cfg.first {
+	case ordo.None:
+	case b.id:
+		return d // the chapter's first detector: no jitter
+	default:
+		d *= 2
+	}
 	if b.cfg.jitter > 0 {
 		d += time.Duration(env.Rand().Int64N(int64(b.cfg.jitter)))
 	}
-	env.After(d, ordo.Timer{Name: timerSuspect, Arg: b.suspGen})
+	return d
 }
 
-func (b *Node) hearLeader(env ordo.Env) {
-	b.sticky = true
-	b.stickyGen++
-	env.After(b.cfg.timeout, ordo.Timer{Name: timerSticky, Arg: b.stickyGen})
+func (b *Node) armSuspect(env ordo.Env) {
+	b.suspGen++
+	env.After(b.suspectAfter(env), ordo.Timer{Name: timerSuspect, Arg: b.suspGen})
+}
+
+// bind makes this node refuse every leader but to for one timeout.
+func (b *Node) bind(env ordo.Env, to ordo.NodeID) {
+	b.bound, b.boundTo = true, to
+	b.boundGen++
+	env.After(b.cfg.timeout, ordo.Timer{Name: timerBound, Arg: b.boundGen})
+}
+
+// mayPromise reports whether this node may acknowledge leader l at epoch e.
+func (b *Node) mayPromise(l ordo.NodeID, e uint64) bool {
+	if b.bound && b.boundTo != l {
+		return false
+	}
+	return e > b.promised || (e == b.promised && l == b.promisedTo)
+}
+
+// promise records, durably before any acknowledgement leaves, that this
+// node acknowledged (l, e), and binds it to l.
+func (b *Node) promise(env ordo.Env, l ordo.NodeID, e uint64) {
+	if !b.mayPromise(l, e) {
+		panic(fmt.Sprintf("bully: %v promises (%v, %d) against (%v, %d) bound=%v to %v", b.id, l, e, b.promisedTo, b.promised, b.bound, b.boundTo))
+	}
+	b.see(env, e)
+	if e != b.promised || l != b.promisedTo {
+		b.promised, b.promisedTo = e, l
+		var v [16]byte
+		binary.BigEndian.PutUint64(v[:], e)
+		binary.BigEndian.PutUint64(v[8:], uint64(l))
+		env.Store().Put(storePromise, v[:])
+	}
+	b.bind(env, l)
 }
 
 func (b *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
 	b.see(env, epoch)
 	changed := b.role != election.Follower || b.leader != leader || b.token != epoch
 	b.role, b.leader, b.token = election.Follower, leader, epoch
-	b.electing, b.claiming = false, false
+	b.electing, b.claiming, b.deferred = false, false, false
 	b.gen++
 	if changed {
 		b.since = env.Now()
@@ -166,6 +236,14 @@ func (b *Node) startElection(env ordo.Env) {
 	if b.electing || b.claiming || b.role == election.Leader {
 		return
 	}
+	if b.cfg.quorum && b.bound && b.boundTo != b.id {
+		// Still promised to another leader: an election now could only
+		// produce a claim this node itself must refuse. Hold it until the
+		// promise expires.
+		b.deferred = true
+		return
+	}
+	b.deferred = false
 	b.Elections++
 	b.electing, b.gotOK = true, false
 	b.gen++
@@ -188,32 +266,44 @@ func (b *Node) startElection(env ordo.Env) {
 	env.After(b.cfg.answer, ordo.Timer{Name: timerAnswer, Arg: b.gen})
 }
 
-// claim makes this node coordinator: at once, or with quorum once a
-// majority has acknowledged.
+// claim makes this node coordinator with an epoch above every epoch it has
+// seen: at once, or with quorum once a majority has acknowledged.
 func (b *Node) claim(env ordo.Env) {
 	b.electing = false
+	b.gen++
+	if b.cfg.quorum && !b.mayPromise(b.id, b.epoch+1) {
+		// Bound to another leader since the election began.
+		b.deferred = true
+		b.stepDown(env)
+		return
+	}
 	b.epoch++
 	b.persist(env) // the epoch is durable before anyone hears of it
-	b.gen++
 	m := Coordinator{Leader: b.id, Epoch: b.epoch}
 	if !b.cfg.quorum {
+		// COORDINATOR to all (step 4); lead once answer_timeout passed
+		// without a STALE: a node that knows a newer epoch (this one
+		// may have been down while others elected) says so, and the claim
+		// is repeated above it, so the token is new when leadership starts.
+		b.claiming = true
 		for _, p := range env.Peers() {
 			env.Send(p, m)
 		}
-		b.lead(env)
+		env.After(b.cfg.answer, ordo.Timer{Name: timerClaim, Arg: b.gen})
 		return
 	}
+	b.promise(env, b.id, b.epoch) // its own acknowledgement
 	b.claiming = true
 	clear(b.acked)
 	b.acks = 1
 	b.round++
 	b.majRound = 0
 	claimRound := b.round
-	b.leaseTimer(env, claimRound)
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
-	env.After(b.cfg.coord, ordo.Timer{Name: timerClaim, Arg: b.gen})
+	// The claim must complete within the lease that its round starts.
+	env.After(min(b.cfg.coord, b.cfg.lease()), ordo.Timer{Name: timerClaim, Arg: b.gen})
 	b.checkClaim(env, claimRound)
 }
 
@@ -222,6 +312,7 @@ func (b *Node) checkClaim(env ordo.Env, claimRound uint64) {
 		b.claiming = false
 		b.rounds.Reset()
 		b.majRound = claimRound
+		env.After(b.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(claimRound)})
 		b.lead(env)
 	}
 }
@@ -234,27 +325,45 @@ func (b *Node) lead(env ordo.Env) {
 	env.After(b.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(b.token)})
 }
 
+// reclaim answers a leader's (or claimant's) discovery that its epoch is
+// not the newest: plain Bully claims again above every epoch seen (a new,
+// larger fencing token); a quorum leader steps down, since a majority may
+// have promised that epoch, and holds a new election.
+func (b *Node) reclaim(env ordo.Env) {
+	switch {
+	case b.claiming:
+		b.claim(env) // repeat the claim above the newer epoch
+	case b.role != election.Leader:
+	case b.cfg.quorum:
+		b.stepDown(env)
+		b.startElection(env)
+	default:
+		b.role = election.Candidate
+		b.since = env.Now()
+		env.Note(election.NoteCandidate, "term", b.epoch)
+		b.claim(env)
+	}
+}
+
 func (b *Node) beat(env ordo.Env) {
 	b.round++
-	b.leaseTimer(env, b.round)
-	m := Heartbeat{Leader: b.id, Epoch: b.epoch, Round: b.round}
+	if b.cfg.quorum {
+		env.After(b.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(b.round)})
+	}
+	m := Heartbeat{Leader: b.id, Epoch: b.token, Round: b.round}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
 }
 
-func (b *Node) leaseTimer(env ordo.Env, round uint64) {
-	if b.cfg.quorum {
-		env.After(b.cfg.timeout-b.cfg.timeout/10, ordo.Timer{Name: timerLease, Arg: int64(round)})
-	}
-}
-
 func (b *Node) stepDown(env ordo.Env) {
+	if b.role != election.Follower || b.leader != ordo.None {
+		b.since = env.Now()
+		env.Note(election.NoteFollower, "term", b.epoch, "leader", 0)
+	}
 	b.role, b.leader = election.Follower, ordo.None
 	b.claiming, b.electing = false, false
 	b.gen++
-	b.since = env.Now()
-	env.Note(election.NoteFollower, "term", b.epoch, "leader", 0)
 	b.armSuspect(env)
 }
 
@@ -279,8 +388,14 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 			b.startElection(env)
 		}
 	case timerClaim:
-		if t.Arg == b.gen && b.claiming {
+		if t.Arg != b.gen || !b.claiming {
+			return
+		}
+		b.claiming = false
+		if b.cfg.quorum {
 			b.stepDown(env) // no majority: not a leader
+		} else {
+			b.lead(env)
 		}
 	case timerHeartbeat:
 		if b.role == election.Leader && uint64(t.Arg) == b.token {
@@ -288,12 +403,17 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 			env.After(b.cfg.heartbeat, t)
 		}
 	case timerLease:
+		// No round sent since this one has been acknowledged by a
+		// majority: the followers' promises may be running out.
 		if b.role == election.Leader && b.majRound <= uint64(t.Arg) {
 			b.stepDown(env)
 		}
-	case timerSticky:
-		if t.Arg == b.stickyGen {
-			b.sticky = false
+	case timerBound:
+		if t.Arg == b.boundGen {
+			b.bound = false
+			if b.deferred {
+				b.startElection(env)
+			}
 		}
 	}
 }
@@ -309,8 +429,15 @@ func (b *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		// Step 2: a higher node answers OK ...
 		env.Send(from, OK{Epoch: b.epoch})
 		if b.role == election.Leader {
-			env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
-			return
+			if m.Epoch > b.token {
+				b.reclaim(env)
+				if b.role == election.Leader {
+					return // reclaim announced the new epoch to all
+				}
+			} else {
+				env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
+				return
+			}
 		}
 		// ... and step 3: holds its own election.
 		b.startElection(env)
@@ -336,49 +463,92 @@ func (b *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			b.rounds.Ack(from, m.Round)
 			b.majRound = max(b.majRound, b.rounds.Newest(b.round))
 		}
+	case Stale:
+		mine := b.token
+		if b.claiming {
+			mine = b.epoch
+		}
+		b.see(env, m.Epoch)
+		if (b.role == election.Leader || b.claiming) && m.Epoch >= mine {
+			b.reclaim(env)
+		}
 	default:
 		panic(fmt.Sprintf("bully: unexpected message %T", m))
 	}
 }
 
+// conflicts reports whether leadership (l, e) is older than what this node
+// knows: an epoch below the newest it has seen (with quorum: promised), or
+// the same epoch held by another leader. known is the epoch to tell l.
+func (b *Node) conflicts(l ordo.NodeID, e uint64) (stale bool, known uint64) {
+	if b.cfg.quorum {
+		return e < b.promised || (e == b.promised && l != b.promisedTo), b.promised
+	}
+	return e < b.epoch || (e == b.token && b.leader != ordo.None && b.leader != l), b.epoch
+}
+
 func (b *Node) onCoordinator(env ordo.Env, from, leader ordo.NodeID, epoch uint64) {
+	stale, known := b.conflicts(leader, epoch)
 	b.see(env, epoch)
 	if leader < b.id {
 		// A lower node claims while this higher one lives: bully it.
 		if b.role == election.Leader {
-			env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
-			return
+			if b.token < epoch {
+				b.reclaim(env)
+			} else {
+				env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
+			}
+			if b.role == election.Leader {
+				return
+			}
 		}
 		b.startElection(env)
 		return
 	}
-	if b.cfg.quorum && b.sticky && b.leader != leader && b.role != election.Leader {
-		return // still bound to a leader heard within the timeout
+	if stale {
+		env.Send(from, Stale{Epoch: known})
 	}
+	if !b.cfg.quorum {
+		b.follow(env, leader, epoch)
+		return
+	}
+	if !b.mayPromise(leader, epoch) {
+		return // bound to another leader, or promised a newer epoch
+	}
+	b.promise(env, leader, epoch)
 	b.follow(env, leader, epoch)
-	if b.cfg.quorum {
-		b.hearLeader(env)
-		env.Send(from, CoordinatorAck{Epoch: epoch})
-	}
+	env.Send(from, CoordinatorAck{Epoch: epoch})
 }
 
 func (b *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
+	stale, known := b.conflicts(from, m.Epoch)
 	b.see(env, m.Epoch)
 	switch {
 	case b.role == election.Leader && from < b.id:
-		// Two leaders meet after a partition heals: the higher bullies.
-		env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
-		return
-	case from == b.leader && m.Epoch >= b.token, b.leader == ordo.None, from > b.leader:
-		if b.cfg.quorum && from != b.leader && b.sticky && b.role != election.Leader {
-			return
+		// Two leaders meet after a partition heals: the higher bullies,
+		// with a token above the other's.
+		if m.Epoch > b.token {
+			b.reclaim(env)
+		} else {
+			env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
 		}
-		b.follow(env, from, m.Epoch)
+		return
+	case b.role == election.Leader && from > b.id && !b.cfg.quorum:
+		b.follow(env, from, m.Epoch) // a higher leader: yield
+	case from == b.leader && m.Epoch >= b.token, b.leader == ordo.None, from > b.leader:
+		if !b.cfg.quorum {
+			b.follow(env, from, m.Epoch)
+		}
 	default:
 		return // a lower leader than ours: ignore
 	}
-	if b.cfg.quorum {
-		b.hearLeader(env)
-		env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})
+	if stale {
+		env.Send(from, Stale{Epoch: known})
 	}
+	if !b.cfg.quorum || !b.mayPromise(from, m.Epoch) {
+		return
+	}
+	b.promise(env, from, m.Epoch)
+	b.follow(env, from, m.Epoch)
+	env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})
 }

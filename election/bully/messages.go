@@ -8,13 +8,15 @@ type Election struct{ Epoch uint64 }
 // OK is a higher node's answer: "I am alive and take over".
 type OK struct{ Epoch uint64 }
 
-// Coordinator announces the winner to all ("COORDINATOR").
+// Coordinator announces the winner to all ("COORDINATOR"). With quorum it
+// is the claim that a majority must acknowledge.
 type Coordinator struct {
 	Leader ordo.NodeID
 	Epoch  uint64
 }
 
-// CoordinatorAck accepts a Coordinator (quorum mode only).
+// CoordinatorAck accepts a Coordinator (quorum mode only): the sender
+// promises to acknowledge no other leader for one timeout.
 type CoordinatorAck struct{ Epoch uint64 }
 
 // Heartbeat is the leader's periodic "I am alive" that the followers'
@@ -25,11 +27,17 @@ type Heartbeat struct {
 	Round  uint64
 }
 
-// HeartbeatAck answers a Heartbeat (quorum mode only).
+// HeartbeatAck answers a Heartbeat (quorum mode only), renewing the
+// sender's promise.
 type HeartbeatAck struct {
 	Epoch uint64
 	Round uint64
 }
+
+// Stale tells a leader that its epoch is out of date: the sender has seen
+// (or, with quorum, promised) Epoch. A leader that gets it re-claims with a
+// larger epoch (plain) or steps down (quorum), so fencing tokens only grow.
+type Stale struct{ Epoch uint64 }
 
 func (Election) Kind() string       { return "ELECTION" }
 func (OK) Kind() string             { return "OK" }
@@ -37,6 +45,7 @@ func (Coordinator) Kind() string    { return "COORDINATOR" }
 func (CoordinatorAck) Kind() string { return "COORDINATOR-ACK" }
 func (Heartbeat) Kind() string      { return "HEARTBEAT" }
 func (HeartbeatAck) Kind() string   { return "HEARTBEAT-ACK" }
+func (Stale) Kind() string          { return "STALE" }
 
 func (Election) Size() int       { return 8 + 8 }
 func (OK) Size() int             { return 8 + 8 }
@@ -44,6 +53,7 @@ func (Coordinator) Size() int    { return 8 + 16 }
 func (CoordinatorAck) Size() int { return 8 + 8 }
 func (Heartbeat) Size() int      { return 8 + 24 }
 func (HeartbeatAck) Size() int   { return 8 + 16 }
+func (Stale) Size() int          { return 8 + 8 }
 
 // Messages lists one value of every message type (for codecs).
-var Messages = []ordo.Message{Election{}, OK{}, Coordinator{}, CoordinatorAck{}, Heartbeat{}, HeartbeatAck{}}
+var Messages = []ordo.Message{Election{}, OK{}, Coordinator{}, CoordinatorAck{}, Heartbeat{}, HeartbeatAck{}, Stale{}}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"ordo"
@@ -13,12 +14,13 @@ import (
 // Options of the "ring" protocol.
 var Options = []ordo.Option{
 	{Name: "heartbeat", Default: "50ms", Help: "leader's heartbeat interval"},
-	{Name: "timeout", Default: "150ms", Help: "a follower suspects the leader after a silence drawn from [timeout, timeout+suspect_jitter)"},
+	{Name: "timeout", Default: "150ms", Help: "a follower suspects the leader after a silence drawn from [timeout, timeout+suspect_jitter); with quorum also the length of a follower's promise"},
 	{Name: "suspect_jitter", Default: "150ms", Help: "random spread of the failure detector's timeout (0: every node suspects at once)"},
+	{Name: "first_detector", Default: "none", Help: "node whose failure detector fires first, after exactly `timeout`; every other node waits 2×timeout plus its jitter (the chapter's figure: 3; none: nobody is favoured)"},
 	{Name: "answer_timeout", Default: "20ms", Help: "how long a node waits for its successor to acknowledge a hop before skipping it"},
-	{Name: "coordinator_timeout", Default: "200ms", Help: "with quorum, how long the winner waits for a majority of acknowledgements"},
+	{Name: "coordinator_timeout", Default: "200ms", Help: "with quorum, how long the winner waits for a majority of acknowledgements (at most the lease)"},
 	{Name: "variant", Default: "collect", Help: "collect (the chapter: the message collects every ID) or chang-roberts (only the highest ID travels)"},
-	{Name: "quorum", Default: "false", Help: "leadership needs acknowledgements from a majority; a leader without them steps down"},
+	{Name: "quorum", Default: "false", Help: "leadership needs acknowledgements from a majority within a lease; a leader without them steps down"},
 }
 
 // Protocol is the registered "ring" protocol.
@@ -38,14 +40,23 @@ const (
 	timerClaim     = "claim"
 	timerHeartbeat = "heartbeat"
 	timerLease     = "lease"
-	timerSticky    = "sticky"
+	timerBound     = "bound"
+	timerAlive     = "alive" // a dead-successor hint expires
+	timerPart      = "part"  // participation in a higher election expires
 	storeKey       = "ring/epoch"
+	storePromise   = "ring/promise"
 )
 
 type config struct {
 	heartbeat, timeout, jitter, answer, coord time.Duration
+	first                                     ordo.NodeID
 	chang, quorum                             bool
 }
+
+// lease is how long a leader may lead after sending a round that a
+// majority acknowledged: a tenth less than the followers' promise, so
+// clocks drifting apart by up to ±5% keep it safe (timers are monotonic).
+func (c config) lease() time.Duration { return c.timeout - c.timeout/10 }
 
 type pendingHop struct {
 	hop uint64
@@ -65,21 +76,31 @@ type Node struct {
 	token  uint64
 	since  time.Time
 
-	participating ordo.NodeID // highest initiator (or candidate) passed on since the last COORDINATOR
+	participating ordo.NodeID // highest initiator (or candidate) passed on recently
+	partGen       int64
+	mine          uint64 // nonce of this node's running election (0: none)
+	tookOver      uint64 // nonce of the last election this node completed for a lost initiator
 	suspGen       int64
 	hop           uint64
 	pending       []pendingHop // hops awaiting an Ack; bounded by maxPending
-	dead          []bool       // successors that failed to acknowledge (a hint)
+	dead          []int64      // successors that failed to acknowledge: hint generation (0: alive)
+	deadGen       int64
 
-	claiming  bool
-	claimGen  int64
-	acked     []bool
-	acks      int
-	sticky    bool
-	stickyGen int64
-	round     uint64
-	majRound  uint64
-	rounds    *election.Rounds
+	// Quorum mode: as in package bully, a node acknowledges leadership
+	// (L, e) only if e is at least its durable promise and it is not bound
+	// to another leader; an acknowledgement binds it to L for one timeout.
+	promised   uint64
+	promisedTo ordo.NodeID
+	bound      bool
+	boundTo    ordo.NodeID
+	boundGen   int64
+	deferred   uint64 // epoch of a claim waiting for the binding to expire
+	claiming   bool
+	claimGen   int64
+	claimRound uint64
+	round      uint64
+	majRound   uint64
+	rounds     *election.Rounds
 
 	// Elections counts elections this incarnation initiated.
 	Elections int
@@ -107,10 +128,17 @@ func New(c ordo.Config) (ordo.Node, error) {
 	if cfg.heartbeat <= 0 || cfg.timeout <= cfg.heartbeat {
 		return nil, fmt.Errorf("ring: need 0 < heartbeat (%v) < timeout (%v)", cfg.heartbeat, cfg.timeout)
 	}
-	if cfg.answer <= 0 || cfg.coord <= 0 {
-		return nil, fmt.Errorf("ring: answer_timeout and coordinator_timeout must be positive")
+	if cfg.answer <= 0 || cfg.coord <= 0 || cfg.jitter < 0 {
+		return nil, fmt.Errorf("ring: answer_timeout and coordinator_timeout must be positive, suspect_jitter not negative")
 	}
-	return &Node{cfg: cfg, id: c.ID, n: c.N, dead: make([]bool, c.N+1), acked: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
+	if v := c.Opts.String("first_detector"); v != "none" && v != "" {
+		first, err := strconv.Atoi(v)
+		if err != nil || first < 1 || first > c.N {
+			return nil, fmt.Errorf("ring: first_detector %q is not a node of 1..%d (or none)", v, c.N)
+		}
+		cfg.first = ordo.NodeID(first)
+	}
+	return &Node{cfg: cfg, id: c.ID, n: c.N, dead: make([]int64, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
 }
 
 // maxPending bounds the unacknowledged hops a node keeps.
@@ -130,10 +158,16 @@ func (r *Node) Start(env ordo.Env) {
 		}
 		r.epoch = binary.BigEndian.Uint64(v)
 	}
+	if v, ok := env.Store().Get(storePromise); ok {
+		if len(v) != 16 {
+			panic(fmt.Sprintf("ring: %v: promise of %d bytes", r.id, len(v)))
+		}
+		r.promised, r.promisedTo = binary.BigEndian.Uint64(v), ordo.NodeID(binary.BigEndian.Uint64(v[8:]))
+	}
 	r.since = env.Now()
 	env.Note(election.NoteFollower, "term", r.epoch, "leader", 0)
 	if r.cfg.quorum {
-		r.hearLeader(env)
+		r.bind(env, ordo.None) // keep any promise made before the crash
 	}
 	r.armSuspect(env)
 }
@@ -147,29 +181,82 @@ func (r *Node) see(env ordo.Env, epoch uint64) {
 	}
 }
 
-func (r *Node) armSuspect(env ordo.Env) {
-	r.suspGen++
+// suspectAfter is the failure detector's timeout for this node.
+func (r *Node) suspectAfter(env ordo.Env) time.Duration {
 	d := r.cfg.timeout
+	switch r.cfg.first {
+	case ordo.None:
+	case r.id:
+		return d // the chapter's first detector: no jitter
+	default:
+		d *= 2
+	}
 	if r.cfg.jitter > 0 {
 		d += time.Duration(env.Rand().Int64N(int64(r.cfg.jitter)))
 	}
-	env.After(d, ordo.Timer{Name: timerSuspect, Arg: r.suspGen})
+	return d
 }
 
-func (r *Node) hearLeader(env ordo.Env) {
-	r.sticky = true
-	r.stickyGen++
-	env.After(r.cfg.timeout, ordo.Timer{Name: timerSticky, Arg: r.stickyGen})
+func (r *Node) armSuspect(env ordo.Env) {
+	r.suspGen++
+	env.After(r.suspectAfter(env), ordo.Timer{Name: timerSuspect, Arg: r.suspGen})
+}
+
+// bind makes this node refuse every leader but to for one timeout.
+func (r *Node) bind(env ordo.Env, to ordo.NodeID) {
+	r.bound, r.boundTo = true, to
+	r.boundGen++
+	env.After(r.cfg.timeout, ordo.Timer{Name: timerBound, Arg: r.boundGen})
+}
+
+// mayPromise reports whether this node may acknowledge leader l at epoch e.
+func (r *Node) mayPromise(l ordo.NodeID, e uint64) bool {
+	if r.bound && r.boundTo != l {
+		return false
+	}
+	return e > r.promised || (e == r.promised && l == r.promisedTo)
+}
+
+// promise durably records the acknowledgement of (l, e) and binds to l.
+func (r *Node) promise(env ordo.Env, l ordo.NodeID, e uint64) {
+	if !r.mayPromise(l, e) {
+		panic(fmt.Sprintf("ring: %v promises (%v, %d) against (%v, %d)", r.id, l, e, r.promisedTo, r.promised))
+	}
+	r.see(env, e)
+	if e != r.promised || l != r.promisedTo {
+		r.promised, r.promisedTo = e, l
+		var v [16]byte
+		binary.BigEndian.PutUint64(v[:], e)
+		binary.BigEndian.PutUint64(v[8:], uint64(l))
+		env.Store().Put(storePromise, v[:])
+	}
+	r.bind(env, l)
+}
+
+// conflicts reports whether leadership (l, e) is older than what this node
+// knows, and the epoch to tell l.
+func (r *Node) conflicts(l ordo.NodeID, e uint64) (bool, uint64) {
+	if r.cfg.quorum {
+		return e < r.promised || (e == r.promised && l != r.promisedTo), r.promised
+	}
+	return e < r.epoch || (e == r.token && r.leader != ordo.None && r.leader != l), r.epoch
 }
 
 // succ is the next node after id on the ring 1 → 2 → … → N → 1.
 func (r *Node) succ(id ordo.NodeID) ordo.NodeID { return id%ordo.NodeID(r.n) + 1 }
 
+// markDead remembers, for one timeout, that id did not acknowledge a hop.
+func (r *Node) markDead(env ordo.Env, id ordo.NodeID) {
+	r.deadGen++
+	r.dead[id] = r.deadGen
+	env.After(r.cfg.timeout, ordo.Timer{Name: timerAlive, Arg: int64(id)<<32 | r.deadGen&(1<<32-1)})
+}
+
 // forward sends m to the first successor after `after` not known dead,
 // and waits for its Ack. It reports false when no other node is left.
 func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
 	to := r.succ(after)
-	for to != r.id && r.dead[to] {
+	for to != r.id && r.dead[to] != 0 {
 		to = r.succ(to)
 	}
 	if to == r.id {
@@ -193,16 +280,27 @@ func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
 	return true
 }
 
+// participate records that an election of initiator (or candidate) id
+// passed through; it suppresses lower ones only for one ring traversal's
+// worth of time, so an election lost with a crashed node cannot block
+// every later one.
+func (r *Node) participate(env ordo.Env, id ordo.NodeID) {
+	r.participating = id
+	r.partGen++
+	env.After(r.cfg.timeout+time.Duration(r.n)*r.cfg.answer, ordo.Timer{Name: timerPart, Arg: r.partGen})
+}
+
 // startElection is step 1 of the chapter: "[initiator_id]".
 func (r *Node) startElection(env ordo.Env) {
 	r.Elections++
-	r.participating = r.id
+	r.participate(env, r.id)
+	r.mine = env.Rand().Uint64() | 1
 	if r.role != election.Candidate {
 		r.role = election.Candidate
 		r.since = env.Now()
 		env.Note(election.NoteCandidate, "term", r.epoch)
 	}
-	m := Election{Initiator: r.id, IDs: []ordo.NodeID{r.id}, Candidate: r.id, MaxEpoch: r.epoch}
+	m := Election{ID: r.mine, Initiator: r.id, IDs: []ordo.NodeID{r.id}, Candidate: r.id, MaxEpoch: r.epoch}
 	if !r.forward(env, m, r.id) {
 		r.elected(env, r.id, r.epoch+1) // alone on the ring
 	}
@@ -211,37 +309,48 @@ func (r *Node) startElection(env ordo.Env) {
 
 // elected starts the COORDINATOR round for winner.
 func (r *Node) elected(env ordo.Env, winner ordo.NodeID, epoch uint64) {
+	r.mine = 0
 	m := Coordinator{Origin: r.id, Leader: winner, Epoch: epoch}
-	r.apply(env, r.id, m)
+	m = r.apply(env, m)
 	r.forward(env, m, r.id)
 }
 
-// apply adopts the COORDINATOR's winner.
-func (r *Node) apply(env ordo.Env, from ordo.NodeID, m Coordinator) {
-	r.see(env, m.Epoch)
+// apply adopts the COORDINATOR's winner; the winner may raise the epoch
+// above every epoch it has seen, and the round carries that on.
+func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
 	r.participating = ordo.None
 	if m.Leader == r.id {
-		if r.role == election.Leader && r.token == m.Epoch {
-			return
+		e := m.Epoch
+		if r.epoch >= e {
+			e = r.epoch + 1 // a newer epoch exists: the token must exceed it
 		}
-		r.claim(env, m.Epoch)
-		return
+		r.see(env, e)
+		m.Epoch = e
+		if r.role == election.Leader && r.token == e {
+			return m
+		}
+		r.claim(env, e)
+		return m
 	}
-	if r.cfg.quorum && r.sticky && r.leader != m.Leader && r.role != election.Leader {
-		return // still bound to a leader heard within the timeout
+	r.see(env, m.Epoch)
+	if r.cfg.quorum && !r.mayPromise(m.Leader, m.Epoch) {
+		return m // bound to another leader: the winner's claim round decides
+	}
+	if r.role == election.Leader {
+		if m.Epoch < r.token || (m.Epoch == r.token && m.Leader < r.id) {
+			return m
+		}
 	}
 	r.follow(env, m.Leader, m.Epoch)
-	if r.cfg.quorum {
-		r.hearLeader(env)
-		env.Send(m.Leader, CoordinatorAck{Epoch: m.Epoch})
-	}
+	return m
 }
 
 func (r *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
 	r.see(env, epoch)
 	changed := r.role != election.Follower || r.leader != leader || r.token != epoch
 	r.role, r.leader, r.token = election.Follower, leader, epoch
-	r.claiming = false
+	r.claiming, r.deferred = false, 0
+	r.mine = 0
 	if changed {
 		r.since = env.Now()
 		env.Note(election.NoteFollower, "term", epoch, "leader", leader)
@@ -249,29 +358,50 @@ func (r *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
 	r.armSuspect(env)
 }
 
+// claim makes this node leader with token epoch: at once, or with quorum
+// once a majority acknowledged its first heartbeat round (acknowledgements
+// of the COORDINATOR, sent before the claim, could not start a lease).
 func (r *Node) claim(env ordo.Env, epoch uint64) {
 	r.see(env, epoch)
-	r.token = epoch
+	r.deferred = 0
+	r.mine = 0
 	if !r.cfg.quorum {
+		r.token = epoch
 		r.lead(env)
 		return
 	}
+	if !r.mayPromise(r.id, epoch) {
+		if r.bound && r.boundTo != r.id && epoch > r.promised {
+			r.deferred = epoch // bound to another leader: claim when it expires
+		}
+		return
+	}
+	r.promise(env, r.id, epoch)
+	r.token = epoch
+	if r.role != election.Candidate {
+		r.role, r.leader = election.Candidate, ordo.None
+		r.since = env.Now()
+		env.Note(election.NoteCandidate, "term", epoch)
+	}
 	r.claiming = true
 	r.claimGen++
-	clear(r.acked)
-	r.acks = 1
+	r.rounds.Reset()
 	r.round++
+	r.claimRound = r.round
 	r.majRound = 0
-	r.leaseTimer(env, r.round)
-	env.After(r.cfg.coord, ordo.Timer{Name: timerClaim, Arg: r.claimGen})
+	m := Heartbeat{Leader: r.id, Epoch: epoch, Round: r.round}
+	for _, p := range env.Peers() {
+		env.Send(p, m)
+	}
+	env.After(min(r.cfg.coord, r.cfg.lease()), ordo.Timer{Name: timerClaim, Arg: r.claimGen})
 	r.checkClaim(env)
 }
 
 func (r *Node) checkClaim(env ordo.Env) {
-	if r.claiming && r.acks >= election.Majority(r.n) {
+	if r.claiming && r.rounds.Newest(r.round) >= r.claimRound {
 		r.claiming = false
-		r.rounds.Reset()
-		r.majRound = r.round
+		r.majRound = r.claimRound
+		env.After(r.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(r.claimRound)})
 		r.lead(env)
 	}
 }
@@ -286,23 +416,41 @@ func (r *Node) lead(env ordo.Env) {
 
 func (r *Node) beat(env ordo.Env) {
 	r.round++
-	r.leaseTimer(env, r.round)
+	if r.cfg.quorum {
+		env.After(r.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(r.round)})
+	}
 	m := Heartbeat{Leader: r.id, Epoch: r.token, Round: r.round}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
 }
 
-func (r *Node) leaseTimer(env ordo.Env, round uint64) {
-	if r.cfg.quorum {
-		env.After(r.cfg.timeout-r.cfg.timeout/10, ordo.Timer{Name: timerLease, Arg: int64(round)})
+// reclaim answers a leader's discovery that its epoch is not the newest:
+// plain Ring leads on with a token above every epoch seen; a quorum
+// leader steps down (a majority may have promised the newer epoch) and
+// its failure detector starts the next election.
+func (r *Node) reclaim(env ordo.Env) {
+	switch {
+	case r.claiming:
+		r.claiming = false
+		r.claim(env, r.epoch+1)
+	case r.role != election.Leader:
+	case r.cfg.quorum:
+		r.stepDown(env)
+	default:
+		r.role = election.Candidate
+		r.since = env.Now()
+		env.Note(election.NoteCandidate, "term", r.epoch)
+		r.claim(env, r.epoch+1)
 	}
 }
 
 func (r *Node) stepDown(env ordo.Env) {
+	if r.role != election.Follower || r.leader != ordo.None {
+		r.since = env.Now()
+		env.Note(election.NoteFollower, "term", r.epoch, "leader", 0)
+	}
 	r.role, r.leader, r.claiming = election.Follower, ordo.None, false
-	r.since = env.Now()
-	env.Note(election.NoteFollower, "term", r.epoch, "leader", 0)
 	r.armSuspect(env)
 }
 
@@ -320,14 +468,23 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		}
 		p := r.pending[i]
 		r.pending = slices.Delete(r.pending, i, i+1)
-		r.dead[p.to] = true // skip it from now on
+		r.markDead(env, p.to) // skip it for a while
 		if !r.forward(env, p.msg, p.to) {
 			// Everyone else is gone: the message is back home.
 			r.Receive(env, r.id, p.msg)
 		}
+	case timerAlive:
+		id, gen := ordo.NodeID(t.Arg>>32), t.Arg&(1<<32-1)
+		if id >= 1 && int(id) <= r.n && r.dead[id]&(1<<32-1) == gen {
+			r.dead[id] = 0
+		}
+	case timerPart:
+		if t.Arg == r.partGen {
+			r.participating = ordo.None
+		}
 	case timerClaim:
 		if t.Arg == r.claimGen && r.claiming {
-			r.stepDown(env)
+			r.stepDown(env) // no majority: not a leader
 		}
 	case timerHeartbeat:
 		if r.role == election.Leader && uint64(t.Arg) == r.token {
@@ -338,9 +495,12 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		if r.role == election.Leader && r.majRound <= uint64(t.Arg) {
 			r.stepDown(env)
 		}
-	case timerSticky:
-		if t.Arg == r.stickyGen {
-			r.sticky = false
+	case timerBound:
+		if t.Arg == r.boundGen {
+			r.bound = false
+			if e := r.deferred; e != 0 && r.role != election.Leader && !r.claiming {
+				r.claim(env, max(e, r.epoch+1))
+			}
 		}
 	}
 }
@@ -348,7 +508,7 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 // Receive handles messages.
 func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	if from != r.id {
-		r.dead[from] = false // it is alive after all
+		r.dead[from] = 0 // it is alive after all
 	}
 	switch m := m.(type) {
 	case Election:
@@ -364,24 +524,25 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		if m.Origin == r.id {
 			return // it has been all the way round
 		}
-		r.apply(env, from, m)
+		m = r.apply(env, m)
 		r.forward(env, m, r.id)
 	case Ack:
 		if i := slices.IndexFunc(r.pending, func(p pendingHop) bool { return p.hop == m.Hop }); i >= 0 {
 			r.pending = slices.Delete(r.pending, i, i+1)
 		}
-	case CoordinatorAck:
-		if r.claiming && m.Epoch == r.token && !r.acked[from] {
-			r.acked[from] = true
-			r.acks++
-			r.checkClaim(env)
-		}
 	case Heartbeat:
 		r.onHeartbeat(env, from, m)
 	case HeartbeatAck:
-		if r.role == election.Leader && m.Epoch == r.token {
+		if (r.role == election.Leader || r.claiming) && m.Epoch == r.token {
 			r.rounds.Ack(from, m.Round)
 			r.majRound = max(r.majRound, r.rounds.Newest(r.round))
+			r.checkClaim(env)
+		}
+	case Stale:
+		mine := r.token
+		r.see(env, m.Epoch)
+		if (r.role == election.Leader || r.claiming) && m.Epoch >= mine {
+			r.reclaim(env)
 		}
 	default:
 		panic(fmt.Sprintf("ring: unexpected message %T", m))
@@ -389,61 +550,102 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 }
 
 func (r *Node) onElection(env ordo.Env, m Election) {
+	if m.Travelled > 2*r.n {
+		return // went round twice without an end: its election is lost
+	}
+	m.Travelled++
 	if r.cfg.chang {
 		switch {
 		case m.Candidate == r.id:
 			r.elected(env, r.id, max(m.MaxEpoch, r.epoch)+1)
 		case m.Candidate > r.id:
-			r.participating = max(r.participating, m.Candidate)
+			r.participate(env, max(r.participating, m.Candidate))
 			m.MaxEpoch = max(m.MaxEpoch, r.epoch)
 			r.forward(env, m, r.id)
 		case r.participating == ordo.None:
-			r.participating = r.id
+			r.participate(env, r.id)
 			m.Candidate = r.id
 			m.MaxEpoch = max(m.MaxEpoch, r.epoch)
 			r.forward(env, m, r.id)
 		}
 		return
 	}
-	if m.Initiator == r.id {
+	if len(m.IDs) > r.n {
+		panic(fmt.Sprintf("ring: election list of %d IDs in a ring of %d", len(m.IDs), r.n))
+	}
+	switch {
+	case m.Initiator == r.id:
 		// Step 3 of the chapter: back at the initiator, the highest wins.
-		if len(m.IDs) > r.n {
-			panic(fmt.Sprintf("ring: election list of %d IDs in a ring of %d", len(m.IDs), r.n))
+		if m.ID != r.mine {
+			return // an older election of this node (or of an earlier incarnation)
 		}
-		if r.cfg.quorum && len(m.IDs) < election.Majority(r.n) {
-			r.participating = ordo.None
-			return // a minority ring: no leader
+		r.complete(env, m, m.IDs)
+		return
+	case slices.Contains(m.IDs, r.id):
+		// The message went round without reaching its initiator, which
+		// did not acknowledge the hop: it is gone. The first node to see
+		// its own ID again completes the election in its place.
+		if m.ID == r.tookOver {
+			return
 		}
-		r.elected(env, slices.Max(m.IDs), max(m.MaxEpoch, r.epoch)+1)
+		r.tookOver = m.ID
+		r.complete(env, m, m.IDs[1:])
 		return
 	}
-	if r.participating > m.Initiator || slices.Contains(m.IDs, r.id) {
+	if r.participating > m.Initiator {
 		return // a higher initiator's election is under way: this one dies
 	}
-	r.participating = m.Initiator
+	r.participate(env, m.Initiator)
 	// Step 2: append our ID and pass it on.
 	m.IDs = append(slices.Clip(m.IDs), r.id)
 	m.MaxEpoch = max(m.MaxEpoch, r.epoch)
 	if !r.forward(env, m, r.id) {
 		r.participating = ordo.None
+		r.complete(env, m, m.IDs[1:]) // nobody else answers
 	}
 }
 
+// complete announces the highest of ids as the winner.
+func (r *Node) complete(env ordo.Env, m Election, ids []ordo.NodeID) {
+	r.participating = ordo.None
+	if r.cfg.quorum && len(m.IDs) < election.Majority(r.n) {
+		r.mine = 0
+		return // a minority ring: no leader
+	}
+	if len(ids) == 0 {
+		ids = m.IDs
+	}
+	r.elected(env, slices.Max(ids), max(m.MaxEpoch, r.epoch)+1)
+}
+
 func (r *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
+	stale, known := r.conflicts(from, m.Epoch)
 	r.see(env, m.Epoch)
-	switch {
-	case r.role == election.Leader && from < r.id:
-		return // the lower leader yields when it hears ours
-	case from == r.leader && m.Epoch >= r.token, r.leader == ordo.None, from > r.leader:
-		if r.cfg.quorum && from != r.leader && r.sticky && r.role != election.Leader {
-			return
-		}
-		r.follow(env, from, m.Epoch)
-	default:
+	if stale {
+		env.Send(from, Stale{Epoch: known})
 		return
 	}
 	if r.cfg.quorum {
-		r.hearLeader(env)
+		if !r.mayPromise(from, m.Epoch) {
+			return // bound to another leader
+		}
+		if r.role == election.Leader || r.claiming {
+			if from == r.id {
+				return
+			}
+			// Another leadership with a newer epoch (ours would conflict).
+		}
+		r.promise(env, from, m.Epoch)
+		r.follow(env, from, m.Epoch)
 		env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})
+		return
+	}
+	// Plain: the newest leadership wins — higher epoch, then higher ID.
+	newer := m.Epoch > r.token || (m.Epoch == r.token && from > r.leader)
+	switch {
+	case r.role == election.Leader && !newer:
+		return // ours is newer: the other leader yields when it hears ours
+	case from == r.leader && m.Epoch >= r.token, r.leader == ordo.None, newer:
+		r.follow(env, from, m.Epoch)
 	}
 }

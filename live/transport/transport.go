@@ -128,10 +128,8 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	for _, f := range []*func(Dropped){&cfg.OnDrop} {
-		if *f == nil {
-			*f = func(Dropped) {}
-		}
+	if cfg.OnDrop == nil {
+		cfg.OnDrop = func(Dropped) {}
 	}
 	if cfg.OnTraffic == nil {
 		cfg.OnTraffic = func(Direction, string, int) {}
