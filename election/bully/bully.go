@@ -533,12 +533,13 @@ func (b *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 			env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
 		}
 		return
-	case b.role == election.Leader && from > b.id && !b.cfg.quorum:
+	case b.cfg.quorum:
+		// An established leadership is judged by its epoch and this
+		// node's promise, not by IDs: a majority already acknowledged it.
+	case b.role == election.Leader && from > b.id:
 		b.follow(env, from, m.Epoch) // a higher leader: yield
 	case from == b.leader && m.Epoch >= b.token, b.leader == ordo.None, from > b.leader:
-		if !b.cfg.quorum {
-			b.follow(env, from, m.Epoch)
-		}
+		b.follow(env, from, m.Epoch)
 	default:
 		return // a lower leader than ours: ignore
 	}

@@ -8,6 +8,11 @@
 // partition {1,2} | {3,4,5} each side elects its own leader (split brain),
 // and an unstable high-ID node forces an election at every restart. The
 // option quorum=true gates leadership on acknowledgements from a majority
-// (N/2 + 1) and makes a leader step down when it loses them — the quorum,
-// not the algorithm, is what prevents split brain.
+// (N/2 + 1): an acknowledgement is a durable promise to follow no other
+// leader for one timeout, and a leader leads only while a majority
+// acknowledged a round within its lease — the quorum, not the algorithm,
+// is what prevents split brain (under crashes, partitions, loss and clock
+// jumps; a process pause defeats any lease, which is what fencing tokens
+// are for). Epochs are the fencing tokens: adopted from every message, and
+// a leader that learns of a newer one claims above it.
 package bully

@@ -186,7 +186,7 @@ func TestPartition_Section5_BullySplitBrain(t *testing.T) {
 // Reference: section 5, 해결책: Quorum — "Partition A (2개): 2 < 3 → 리더
 // 불가, Partition B (3개): 3 ≥ 3 → 리더 가능".
 func TestPartition_Section5_QuorumPreventsSplitBrain(t *testing.T) {
-	for _, name := range []string{"partition-raft", "partition-quorum-bully"} {
+	for _, name := range []string{"partition-raft", "partition-quorum-bully", "ring-partition-quorum"} {
 		tr := runScenario(t, name)
 		for _, s := range check.LeaderSpans(tr) {
 			// Any leadership alive during the partition must be in {3,4,5}

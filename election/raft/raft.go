@@ -292,6 +292,15 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		resp := PreVoteResp{Term: r.term, Granted: granted}
 		if granted {
 			resp.Term = m.Term
+			// Someone is already trying: postpone our own candidacy. Two
+			// candidates whose timeouts fire within one PreVote round trip
+			// plus an fsync split the vote, and a split costs a whole
+			// second timeout; deferring shrinks that window to one
+			// message delay. Liveness only: if the other candidate fails,
+			// our reset timer fires later.
+			if r.role == election.Follower {
+				r.resetElectionTimer(env)
+			}
 		}
 		env.Send(from, resp)
 	case PreVoteResp:

@@ -8,5 +8,8 @@
 //
 // variant=chang-roberts instead forwards only the highest ID seen
 // (Chang & Roberts 1979): between 2n and 3n−1 messages for one initiator.
-// quorum=true gates leadership on a majority, as in package bully.
+// quorum=true gates leadership on a majority, as in package bully; the
+// winner's claim is its first heartbeat round. Elections carry a nonce, and
+// one whose initiator crashed is completed by the first node that sees its
+// own ID come round again, so an election always ends once faults stop.
 package ring
