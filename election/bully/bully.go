@@ -79,18 +79,14 @@ type Node struct {
 	// (a restart binds it to nobody for one timeout, since the promise
 	// made before the crash may still be in force). A leader leads only
 	// while a majority acknowledged a round sent within the lease.
-	promised   uint64
-	promisedTo ordo.NodeID
-	bound      bool
-	boundTo    ordo.NodeID
-	boundGen   int64
-	deferred   bool // an election waits until the binding expires
-	claiming   bool
-	acked      []bool
-	acks       int
-	round      uint64
-	majRound   uint64
-	rounds     *election.Rounds
+	prom     election.Promise
+	deferred bool // an election waits until the binding expires
+	claiming bool
+	acked    []bool
+	acks     int
+	round    uint64
+	majRound uint64
+	rounds   *election.Rounds
 
 	// Elections counts the elections this incarnation started.
 	Elections int
@@ -121,7 +117,8 @@ func New(c ordo.Config) (ordo.Node, error) {
 		}
 		cfg.first = ordo.NodeID(first)
 	}
-	return &Node{cfg: cfg, id: c.ID, n: c.N, acked: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
+	return &Node{cfg: cfg, id: c.ID, n: c.N, acked: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N),
+		prom: election.NewPromise(storePromise, timerBound, cfg.timeout)}, nil
 }
 
 // View implements election.Elector.
@@ -139,16 +136,11 @@ func (b *Node) Start(env ordo.Env) {
 		}
 		b.epoch = binary.BigEndian.Uint64(v)
 	}
-	if v, ok := env.Store().Get(storePromise); ok {
-		if len(v) != 16 {
-			panic(fmt.Sprintf("bully: %v: promise of %d bytes", b.id, len(v)))
-		}
-		b.promised, b.promisedTo = binary.BigEndian.Uint64(v), ordo.NodeID(binary.BigEndian.Uint64(v[8:]))
-	}
+	b.prom.Load(env)
 	b.since = env.Now()
 	env.Note(election.NoteFollower, "term", b.epoch, "leader", 0)
 	if b.cfg.quorum {
-		b.bind(env, ordo.None) // keep any promise made before the crash
+		b.prom.Bind(env, ordo.None) // keep any promise made before the crash
 	}
 	b.startElection(env)
 }
@@ -168,55 +160,12 @@ func (b *Node) persist(env ordo.Env) {
 
 // suspectAfter is the failure detector's timeout for this node.
 func (b *Node) suspectAfter(env ordo.Env) time.Duration {
-	d := b.cfg.timeout
-	switch b.cfg.first {
-	case ordo.None:
-	case b.id:
-		return d // the chapter's first detector: no jitter
-	default:
-		d *= 2
-	}
-	if b.cfg.jitter > 0 {
-		d += time.Duration(env.Rand().Int64N(int64(b.cfg.jitter)))
-	}
-	return d
+	return election.DetectorTimeout(env.Rand(), b.id, b.cfg.first, b.cfg.timeout, b.cfg.jitter)
 }
 
 func (b *Node) armSuspect(env ordo.Env) {
 	b.suspGen++
 	env.After(b.suspectAfter(env), ordo.Timer{Name: timerSuspect, Arg: b.suspGen})
-}
-
-// bind makes this node refuse every leader but to for one timeout.
-func (b *Node) bind(env ordo.Env, to ordo.NodeID) {
-	b.bound, b.boundTo = true, to
-	b.boundGen++
-	env.After(b.cfg.timeout, ordo.Timer{Name: timerBound, Arg: b.boundGen})
-}
-
-// mayPromise reports whether this node may acknowledge leader l at epoch e.
-func (b *Node) mayPromise(l ordo.NodeID, e uint64) bool {
-	if b.bound && b.boundTo != l {
-		return false
-	}
-	return e > b.promised || (e == b.promised && l == b.promisedTo)
-}
-
-// promise records, durably before any acknowledgement leaves, that this
-// node acknowledged (l, e), and binds it to l.
-func (b *Node) promise(env ordo.Env, l ordo.NodeID, e uint64) {
-	if !b.mayPromise(l, e) {
-		panic(fmt.Sprintf("bully: %v promises (%v, %d) against (%v, %d) bound=%v to %v", b.id, l, e, b.promisedTo, b.promised, b.bound, b.boundTo))
-	}
-	b.see(env, e)
-	if e != b.promised || l != b.promisedTo {
-		b.promised, b.promisedTo = e, l
-		var v [16]byte
-		binary.BigEndian.PutUint64(v[:], e)
-		binary.BigEndian.PutUint64(v[8:], uint64(l))
-		env.Store().Put(storePromise, v[:])
-	}
-	b.bind(env, l)
 }
 
 func (b *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
@@ -236,7 +185,7 @@ func (b *Node) startElection(env ordo.Env) {
 	if b.electing || b.claiming || b.role == election.Leader {
 		return
 	}
-	if b.cfg.quorum && b.bound && b.boundTo != b.id {
+	if b.cfg.quorum && b.prom.Bound && b.prom.BoundTo != b.id {
 		// Still promised to another leader: an election now could only
 		// produce a claim this node itself must refuse. Hold it until the
 		// promise expires.
@@ -271,7 +220,7 @@ func (b *Node) startElection(env ordo.Env) {
 func (b *Node) claim(env ordo.Env) {
 	b.electing = false
 	b.gen++
-	if b.cfg.quorum && !b.mayPromise(b.id, b.epoch+1) {
+	if b.cfg.quorum && !b.prom.May(b.id, b.epoch+1) {
 		// Bound to another leader since the election began.
 		b.deferred = true
 		b.stepDown(env)
@@ -292,7 +241,8 @@ func (b *Node) claim(env ordo.Env) {
 		env.After(b.cfg.answer, ordo.Timer{Name: timerClaim, Arg: b.gen})
 		return
 	}
-	b.promise(env, b.id, b.epoch) // its own acknowledgement
+	b.see(env, b.epoch)
+	b.prom.Keep(env, b.id, b.epoch) // its own acknowledgement
 	b.claiming = true
 	clear(b.acked)
 	b.acks = 1
@@ -409,8 +359,7 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 			b.stepDown(env)
 		}
 	case timerBound:
-		if t.Arg == b.boundGen {
-			b.bound = false
+		if b.prom.Expired(t) {
 			if b.deferred {
 				b.startElection(env)
 			}
@@ -482,7 +431,7 @@ func (b *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 // the same epoch held by another leader. known is the epoch to tell l.
 func (b *Node) conflicts(l ordo.NodeID, e uint64) (stale bool, known uint64) {
 	if b.cfg.quorum {
-		return e < b.promised || (e == b.promised && l != b.promisedTo), b.promised
+		return e < b.prom.Epoch || (e == b.prom.Epoch && l != b.prom.To), b.prom.Epoch
 	}
 	return e < b.epoch || (e == b.token && b.leader != ordo.None && b.leader != l), b.epoch
 }
@@ -512,10 +461,11 @@ func (b *Node) onCoordinator(env ordo.Env, from, leader ordo.NodeID, epoch uint6
 		b.follow(env, leader, epoch)
 		return
 	}
-	if !b.mayPromise(leader, epoch) {
+	if !b.prom.May(leader, epoch) {
 		return // bound to another leader, or promised a newer epoch
 	}
-	b.promise(env, leader, epoch)
+	b.see(env, epoch)
+	b.prom.Keep(env, leader, epoch)
 	b.follow(env, leader, epoch)
 	env.Send(from, CoordinatorAck{Epoch: epoch})
 }
@@ -546,10 +496,11 @@ func (b *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 	if stale {
 		env.Send(from, Stale{Epoch: known})
 	}
-	if !b.cfg.quorum || !b.mayPromise(from, m.Epoch) {
+	if !b.cfg.quorum || !b.prom.May(from, m.Epoch) {
 		return
 	}
-	b.promise(env, from, m.Epoch)
+	b.see(env, m.Epoch)
+	b.prom.Keep(env, from, m.Epoch)
 	b.follow(env, from, m.Epoch)
 	env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})
 }

@@ -89,11 +89,7 @@ type Node struct {
 	// Quorum mode: as in package bully, a node acknowledges leadership
 	// (L, e) only if e is at least its durable promise and it is not bound
 	// to another leader; an acknowledgement binds it to L for one timeout.
-	promised   uint64
-	promisedTo ordo.NodeID
-	bound      bool
-	boundTo    ordo.NodeID
-	boundGen   int64
+	prom       election.Promise
 	deferred   uint64 // epoch of a claim waiting for the binding to expire
 	claiming   bool
 	claimGen   int64
@@ -138,7 +134,8 @@ func New(c ordo.Config) (ordo.Node, error) {
 		}
 		cfg.first = ordo.NodeID(first)
 	}
-	return &Node{cfg: cfg, id: c.ID, n: c.N, dead: make([]int64, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
+	return &Node{cfg: cfg, id: c.ID, n: c.N, dead: make([]int64, c.N+1), rounds: election.NewRounds(c.ID, c.N),
+		prom: election.NewPromise(storePromise, timerBound, cfg.timeout)}, nil
 }
 
 // maxPending bounds the unacknowledged hops a node keeps.
@@ -158,16 +155,11 @@ func (r *Node) Start(env ordo.Env) {
 		}
 		r.epoch = binary.BigEndian.Uint64(v)
 	}
-	if v, ok := env.Store().Get(storePromise); ok {
-		if len(v) != 16 {
-			panic(fmt.Sprintf("ring: %v: promise of %d bytes", r.id, len(v)))
-		}
-		r.promised, r.promisedTo = binary.BigEndian.Uint64(v), ordo.NodeID(binary.BigEndian.Uint64(v[8:]))
-	}
+	r.prom.Load(env)
 	r.since = env.Now()
 	env.Note(election.NoteFollower, "term", r.epoch, "leader", 0)
 	if r.cfg.quorum {
-		r.bind(env, ordo.None) // keep any promise made before the crash
+		r.prom.Bind(env, ordo.None) // keep any promise made before the crash
 	}
 	r.armSuspect(env)
 }
@@ -183,18 +175,7 @@ func (r *Node) see(env ordo.Env, epoch uint64) {
 
 // suspectAfter is the failure detector's timeout for this node.
 func (r *Node) suspectAfter(env ordo.Env) time.Duration {
-	d := r.cfg.timeout
-	switch r.cfg.first {
-	case ordo.None:
-	case r.id:
-		return d // the chapter's first detector: no jitter
-	default:
-		d *= 2
-	}
-	if r.cfg.jitter > 0 {
-		d += time.Duration(env.Rand().Int64N(int64(r.cfg.jitter)))
-	}
-	return d
+	return election.DetectorTimeout(env.Rand(), r.id, r.cfg.first, r.cfg.timeout, r.cfg.jitter)
 }
 
 func (r *Node) armSuspect(env ordo.Env) {
@@ -202,42 +183,11 @@ func (r *Node) armSuspect(env ordo.Env) {
 	env.After(r.suspectAfter(env), ordo.Timer{Name: timerSuspect, Arg: r.suspGen})
 }
 
-// bind makes this node refuse every leader but to for one timeout.
-func (r *Node) bind(env ordo.Env, to ordo.NodeID) {
-	r.bound, r.boundTo = true, to
-	r.boundGen++
-	env.After(r.cfg.timeout, ordo.Timer{Name: timerBound, Arg: r.boundGen})
-}
-
-// mayPromise reports whether this node may acknowledge leader l at epoch e.
-func (r *Node) mayPromise(l ordo.NodeID, e uint64) bool {
-	if r.bound && r.boundTo != l {
-		return false
-	}
-	return e > r.promised || (e == r.promised && l == r.promisedTo)
-}
-
-// promise durably records the acknowledgement of (l, e) and binds to l.
-func (r *Node) promise(env ordo.Env, l ordo.NodeID, e uint64) {
-	if !r.mayPromise(l, e) {
-		panic(fmt.Sprintf("ring: %v promises (%v, %d) against (%v, %d)", r.id, l, e, r.promisedTo, r.promised))
-	}
-	r.see(env, e)
-	if e != r.promised || l != r.promisedTo {
-		r.promised, r.promisedTo = e, l
-		var v [16]byte
-		binary.BigEndian.PutUint64(v[:], e)
-		binary.BigEndian.PutUint64(v[8:], uint64(l))
-		env.Store().Put(storePromise, v[:])
-	}
-	r.bind(env, l)
-}
-
 // conflicts reports whether leadership (l, e) is older than what this node
 // knows, and the epoch to tell l.
 func (r *Node) conflicts(l ordo.NodeID, e uint64) (bool, uint64) {
 	if r.cfg.quorum {
-		return e < r.promised || (e == r.promised && l != r.promisedTo), r.promised
+		return e < r.prom.Epoch || (e == r.prom.Epoch && l != r.prom.To), r.prom.Epoch
 	}
 	return e < r.epoch || (e == r.token && r.leader != ordo.None && r.leader != l), r.epoch
 }
@@ -333,7 +283,7 @@ func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
 		return m
 	}
 	r.see(env, m.Epoch)
-	if r.cfg.quorum && !r.mayPromise(m.Leader, m.Epoch) {
+	if r.cfg.quorum && !r.prom.May(m.Leader, m.Epoch) {
 		return m // bound to another leader: the winner's claim round decides
 	}
 	if r.role == election.Leader {
@@ -370,13 +320,14 @@ func (r *Node) claim(env ordo.Env, epoch uint64) {
 		r.lead(env)
 		return
 	}
-	if !r.mayPromise(r.id, epoch) {
-		if r.bound && r.boundTo != r.id && epoch > r.promised {
+	if !r.prom.May(r.id, epoch) {
+		if r.prom.Bound && r.prom.BoundTo != r.id && epoch > r.prom.Epoch {
 			r.deferred = epoch // bound to another leader: claim when it expires
 		}
 		return
 	}
-	r.promise(env, r.id, epoch)
+	r.see(env, epoch)
+	r.prom.Keep(env, r.id, epoch)
 	r.token = epoch
 	if r.role != election.Candidate {
 		r.role, r.leader = election.Candidate, ordo.None
@@ -496,8 +447,7 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 			r.stepDown(env)
 		}
 	case timerBound:
-		if t.Arg == r.boundGen {
-			r.bound = false
+		if r.prom.Expired(t) {
 			if e := r.deferred; e != 0 && r.role != election.Leader && !r.claiming {
 				r.claim(env, max(e, r.epoch+1))
 			}
@@ -626,7 +576,7 @@ func (r *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 		return
 	}
 	if r.cfg.quorum {
-		if !r.mayPromise(from, m.Epoch) {
+		if !r.prom.May(from, m.Epoch) {
 			return // bound to another leader
 		}
 		if r.role == election.Leader || r.claiming {
@@ -635,7 +585,8 @@ func (r *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 			}
 			// Another leadership with a newer epoch (ours would conflict).
 		}
-		r.promise(env, from, m.Epoch)
+		r.see(env, m.Epoch)
+		r.prom.Keep(env, from, m.Epoch)
 		r.follow(env, from, m.Epoch)
 		env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})
 		return
