@@ -1,5 +1,3 @@
-// Command ordo runs, shows and checks the ideas of the distributed-systems
-// chapter: `ordo tour` walks it section by section.
 package main
 
 import (
