@@ -134,3 +134,33 @@ func (s *MemStorage) Delete(key string) { delete(s.m, key) }
 
 // Keys returns the number of keys stored (for tests and summaries).
 func (s *MemStorage) Len() int { return len(s.m) }
+
+// PeerDown is not sent by any node: the runtime delivers it (via Receive,
+// from = the peer) when the peer's process is gone — its connection closed
+// and a reconnect was refused, so its host is up but nothing listens. It is
+// evidence, not proof of anything but that: the peer may restart at once,
+// and a partitioned, paused or powered-off peer produces none (only
+// timeouts find those). The runtimes deliver it only to nodes that ask for
+// it (PeerDownListener), so a protocol written without it never receives a
+// message kind it does not know.
+type PeerDown struct{}
+
+// Kind implements Message.
+func (PeerDown) Kind() string { return PeerDownKind }
+
+// PeerDownKind is PeerDown's Kind, which labels its receive events in
+// traces (they carry message id 0: no send precedes them).
+const PeerDownKind = "peer-down"
+
+// PeerDownListener is implemented by nodes that want PeerDown hints. The
+// runtimes ask at the moment of delivery; false (an option turned off)
+// means the node neither receives the hint nor has it in its trace.
+type PeerDownListener interface {
+	WantsPeerDown() bool
+}
+
+// WantsPeerDown reports whether n asked for PeerDown hints.
+func WantsPeerDown(n Node) bool {
+	l, ok := n.(PeerDownListener)
+	return ok && l.WantsPeerDown()
+}

@@ -22,6 +22,7 @@ type Metrics struct {
 	dropped       *prometheus.CounterVec
 	refusedConns  *prometheus.CounterVec
 	traceErrors   prometheus.Counter
+	peerDown      prometheus.Counter
 }
 
 func newMetrics(r *Runtime) *Metrics {
@@ -37,7 +38,8 @@ func newMetrics(r *Runtime) *Metrics {
 	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordo_dropped_total", Help: "Messages dropped by the fault layer or the transport, by reason."}, []string{"reason"})
 	m.refusedConns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordo_refused_connections_total", Help: "Inbound connections refused (bad certificate, bad hello, undecodable frame)."}, []string{"reason"})
 	m.traceErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "ordo_trace_write_errors_total", Help: "Trace events that could not be written."})
-	for _, c := range []prometheus.Collector{m.elections, m.leaderChanges, m.term, m.isLeader, m.timers, m.messages, m.bytes, m.dropped, m.refusedConns, m.traceErrors} {
+	m.peerDown = prometheus.NewCounter(prometheus.CounterOpts{Name: "ordo_peer_down_total", Help: "PeerDown hints handed to the protocol (a peer's connection closed and a redial was refused)."})
+	for _, c := range []prometheus.Collector{m.elections, m.leaderChanges, m.term, m.isLeader, m.timers, m.messages, m.bytes, m.dropped, m.refusedConns, m.traceErrors, m.peerDown} {
 		f(c)
 	}
 	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ordo_inbox_depth", Help: "Messages waiting for the event loop."}, func() float64 { return float64(len(r.inbox)) }))

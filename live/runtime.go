@@ -73,6 +73,7 @@ type inbound struct {
 	env   transport.Envelope
 	msg   ordo.Message
 	bytes int
+	hint  bool // a PeerDown from env.From, not a message
 }
 
 // roleStatus is what the node's notes say about its role.
@@ -156,7 +157,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	tcfg := transport.Config{
 		ID: id, N: r.n, Listen: nc.Addr, Peers: map[ordo.NodeID]string{}, Codec: codec, Log: log,
 		Seed: cfg.Seed ^ uint64(r.boot)<<20, QueueLen: cfg.QueueLen,
-		Deliver: r.deliver, OnDrop: r.onDrop, OnTraffic: r.metrics.traffic, OnRefused: r.metrics.refused,
+		Deliver: r.deliver, OnDrop: r.onDrop, OnPeerDown: r.peerDown, OnTraffic: r.metrics.traffic, OnRefused: r.metrics.refused,
 	}
 	if o.Listen != "" {
 		tcfg.Listen = o.Listen
@@ -332,6 +333,18 @@ func (r *Runtime) loop(started chan<- struct{}) {
 }
 
 func (r *Runtime) receive(in inbound) {
+	if in.hint {
+		if !ordo.WantsPeerDown(r.node) {
+			return
+		}
+		// No stamped message arrives: the receive ticks like a local
+		// event, with message id 0, as in the simulator.
+		r.stamp.Tick()
+		r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, MsgKind: ordo.PeerDownKind})
+		r.metrics.peerDown.Inc()
+		r.node.Receive(r, in.env.From, ordo.PeerDown{})
+		return
+	}
 	r.stamp.Recv(in.env.Lamport, in.env.Vector)
 	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, Msg: in.env.Msg, MsgKind: in.env.Kind, Bytes: in.bytes})
 	r.node.Receive(r, in.env.From, in.msg)
@@ -343,6 +356,15 @@ func (r *Runtime) deliver(e transport.Envelope, m ordo.Message) {
 	in.env.Payload = nil // aliases the connection's buffer
 	select {
 	case r.inbox <- in:
+	case <-r.stop:
+	}
+}
+
+// peerDown is the transport's OnPeerDown: it runs on a dial goroutine and
+// hands the hint to the loop like a message.
+func (r *Runtime) peerDown(id ordo.NodeID) {
+	select {
+	case r.inbox <- inbound{env: transport.Envelope{From: id, To: r.id}, hint: true}:
 	case <-r.stop:
 	}
 }

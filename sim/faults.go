@@ -11,7 +11,17 @@ import (
 
 // Crash stops id at once: its volatile state, pending timers and held
 // events are lost; its Storage is kept. Crashing a down node does nothing.
-func (s *Sim) Crash(id ordo.NodeID) {
+//
+// A crashed process's host is still up: its connections close and a
+// reconnect is refused. Every other up node that can hear id (its link
+// from id is not cut) and wants hints (ordo.PeerDownListener) therefore
+// receives ordo.PeerDown from id, one
+// latency sample of that link later — the signal the live transport
+// derives from ECONNREFUSED (section 5: a crash, unlike a slow or
+// partitioned node, can be told apart).
+func (s *Sim) Crash(id ordo.NodeID) { s.crash(id, true) }
+
+func (s *Sim) crash(id ordo.NodeID, hint bool) {
 	ns := s.node(id)
 	if !ns.up {
 		return
@@ -22,6 +32,25 @@ func (s *Sim) Crash(id ordo.NodeID) {
 	ns.node = nil
 	ns.inc++ // kills the timers and drains of this incarnation
 	ns.clearInbox()
+	if hint {
+		s.hintPeerDown(ns)
+	}
+}
+
+// hintPeerDown schedules PeerDown from the crashed node to each node that
+// would notice its connection close. In id order, so runs stay
+// deterministic.
+func (s *Sim) hintPeerDown(dead *nodeState) {
+	for i := 1; i <= s.cfg.Nodes; i++ {
+		to := s.nodes[i]
+		if to == dead || !to.up || !ordo.WantsPeerDown(to.node) || s.net.isBlocked(dead.id, to.id) {
+			continue
+		}
+		// Its own source: a hint must not shift the network's draws.
+		lat := s.net.link(dead.id, to.id).Latency.sample(s.hintRng)
+		it := item{at: s.now + lat, kind: itemDeliver, to: to.id, from: dead.id, msg: ordo.PeerDown{}, inc: to.inc, deadInc: dead.inc}
+		s.q.push(&it)
+	}
 }
 
 // Restart boots a crashed node afresh: the protocol's New, then Start, with
@@ -177,7 +206,7 @@ func (s *Sim) Leave(id ordo.NodeID) {
 	ns := s.node(id)
 	s.fallacy.add(FallacyTopology)
 	s.emitFault("leave", "node", int(id))
-	s.Crash(id)
+	s.crash(id, false) // a graceful removal: no crash to hint at
 	ns.absent = true
 }
 

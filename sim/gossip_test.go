@@ -27,7 +27,14 @@ func (g *gossip) Start(env ordo.Env) {
 	env.After(time.Duration(env.Rand().Int64N(int64(50*time.Millisecond))), ordo.Timer{Name: "tick"})
 }
 
+// WantsPeerDown: gossip takes crash hints, so the chaos runs carry them.
+func (g *gossip) WantsPeerDown() bool { return true }
+
 func (g *gossip) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
+	if _, ok := m.(ordo.PeerDown); ok {
+		env.Note("heard-down", "peer", int(from))
+		return
+	}
 	msg := m.(gossipMsg)
 	if msg.Val > g.n {
 		g.n = msg.Val
@@ -111,7 +118,7 @@ func TestDeterminismByteIdenticalTraces(t *testing.T) {
 	if n := bytes.Count(a, []byte("\n")); n < 500 {
 		t.Fatalf("only %d trace lines: the scenario exercises too little", n)
 	}
-	for _, want := range []string{`"kind":"crash"`, `"kind":"restart"`, `"kind":"pause"`, `"name":"partition"`, `"name":"clock-jump"`, `"name":"loss-burst"`, `"name":"loss"`} {
+	for _, want := range []string{`"kind":"crash"`, `"kind":"restart"`, `"kind":"pause"`, `"name":"partition"`, `"name":"clock-jump"`, `"name":"loss-burst"`, `"name":"loss"`, `"msg_kind":"peer-down"`} {
 		if !bytes.Contains(a, []byte(want)) {
 			t.Errorf("the chaos trace has no %s", want)
 		}

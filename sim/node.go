@@ -84,6 +84,9 @@ func (n *nodeState) holding() bool {
 // by Resume).
 func (n *nodeState) hold(it *item) {
 	if it.kind == itemDeliver && len(n.inbox)-n.head >= MaxInbox {
+		if it.hint() {
+			return // a hint is no message: nothing to drop
+		}
 		n.sim.dropInFlight(it, "receive buffer full")
 		return
 	}
@@ -140,7 +143,7 @@ func (n *nodeState) drain() {
 // were in the dead process's buffers), held timers die with it.
 func (n *nodeState) clearInbox() {
 	for i := n.head; i < len(n.inbox); i++ {
-		if it := &n.inbox[i]; it.kind == itemDeliver {
+		if it := &n.inbox[i]; it.kind == itemDeliver && !it.hint() {
 			n.sim.dropInFlight(it, "node crashed")
 		}
 		n.inbox[i] = item{}

@@ -25,7 +25,8 @@ const (
 type item struct {
 	at      time.Duration
 	kind    itemKind
-	inc     uint32 // the target's incarnation (timers, drains)
+	inc     uint32 // the target's incarnation (timers, drains, hints)
+	deadInc uint32 // a hint's: the crashed node's incarnation after the crash
 	to      ordo.NodeID
 	from    ordo.NodeID
 	size    int
@@ -36,6 +37,10 @@ type item struct {
 	timer   ordo.Timer
 	action  func(*Sim)
 }
+
+// hint reports whether it is a runtime hint (ordo.PeerDown) rather than a
+// message: message ids start at 1, hints carry 0 and no stamps.
+func (it *item) hint() bool { return it.kind == itemDeliver && it.msgID == 0 }
 
 // key orders the heap: by time, then by scheduling order, so two items due
 // at the same instant run in the order they were scheduled (deterministic

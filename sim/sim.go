@@ -51,17 +51,20 @@ const MaxNodes = trace.MaxNodes
 // sources derived from one seed. Same Config and same calls ⇒ the same run,
 // byte for byte.
 type Sim struct {
-	cfg   Config
-	now   time.Duration // true time since the run began
-	q     queue
-	rng   *rand.Rand // the network's choices
-	nem   nemesisState
-	nodes []*nodeState
-	net   netState
-	tr    *trace.Trace
-	stats Stats
-	msgID uint64
-	vpool []clock.Vector // free vectors for in-flight messages
+	cfg Config
+	now time.Duration // true time since the run began
+	q   queue
+	rng *rand.Rand // the network's choices
+	// hintRng delays PeerDown hints; a source of its own keeps the
+	// network's draws (and so existing runs) unchanged by hints.
+	hintRng *rand.Rand
+	nem     nemesisState
+	nodes   []*nodeState
+	net     netState
+	tr      *trace.Trace
+	stats   Stats
+	msgID   uint64
+	vpool   []clock.Vector // free vectors for in-flight messages
 	// events counts processed queue items; limit bounds them.
 	events, limit uint64
 	// observers see every recorded event as it happens (checkers, UIs).
@@ -97,6 +100,7 @@ func New(cfg Config) (*Sim, error) {
 		limit: cfg.MaxEvents,
 	}
 	s.nem.rng = rand.New(rand.NewPCG(cfg.Seed, 0x6e656d65)) // "neme"
+	s.hintRng = rand.New(rand.NewPCG(cfg.Seed, 0x68696e74)) // "hint"
 	s.stats.init()
 	s.net.init(&s.cfg.Network, cfg.Nodes)
 	if cfg.Trace {
@@ -260,6 +264,21 @@ func (s *Sim) dispatch(it *item) {
 		it.action(s)
 	case itemDeliver:
 		ns := s.nodes[it.to]
+		if it.hint() {
+			// A hint is no message: nothing to drop or count. It is stale
+			// when its receiver has crashed since, when the dead node is
+			// already back (a new incarnation), or when a cut now hides
+			// the closed connection.
+			if !ns.up || ns.inc != it.inc || s.nodes[it.from].inc != it.deadInc || s.net.isBlocked(it.from, it.to) || !ordo.WantsPeerDown(ns.node) {
+				return
+			}
+			if ns.holding() {
+				ns.hold(it)
+				return
+			}
+			s.deliver(ns, it)
+			return
+		}
 		if !ns.up {
 			// In flight to a node that is down: lost. One that restarted
 			// before the message arrived receives it, as over UDP.
@@ -305,6 +324,16 @@ func (s *Sim) dispatch(it *item) {
 
 func (s *Sim) deliver(ns *nodeState, it *item) {
 	ns.occupy()
+	if it.hint() {
+		// No stamped message arrives: the receive ticks like a local
+		// event, and the network's counters do not see it.
+		s.tick(ns)
+		if s.tr != nil {
+			s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, MsgKind: it.msg.Kind()})
+		}
+		ns.node.Receive(ns, it.from, it.msg)
+		return
+	}
 	if it.vc != nil {
 		ns.stamp.Recv(it.lamport, it.vc)
 		s.putVec(it.vc)

@@ -50,7 +50,7 @@ func checkStampRules(t *testing.T, tr *trace.Trace, replay func() string) {
 		vec[i] = make(clock.Vector, n)
 	}
 	sends := map[uint64]*trace.Event{}
-	checked := 0
+	checked, hints := 0, 0
 	for i := range tr.Events {
 		e := &tr.Events[i]
 		if !e.Kind.Stamped() {
@@ -59,7 +59,13 @@ func checkStampRules(t *testing.T, tr *trace.Trace, replay func() string) {
 		id := int(e.Node)
 		wantL := lam[id] + 1
 		wantV := slices.Clone(vec[id])
-		if e.Kind == trace.Recv {
+		if e.Kind == trace.Recv && e.Msg == 0 {
+			// A runtime hint (peer-down): no message, a local event.
+			if e.MsgKind != "peer-down" {
+				t.Fatalf("%s: a receive without a message id (%s)", e.Describe(), replay())
+			}
+			hints++
+		} else if e.Kind == trace.Recv {
 			snd := sends[e.Msg]
 			if snd == nil {
 				t.Fatalf("%s: no send of message %d before it (%s)", e.Describe(), e.Msg, replay())
@@ -86,6 +92,9 @@ func checkStampRules(t *testing.T, tr *trace.Trace, replay func() string) {
 	if checked < 500 {
 		t.Fatalf("only %d process events checked", checked)
 	}
+	if hints == 0 {
+		t.Fatalf("no peer-down hint in the run: the crash hints go untested (%s)", replay())
+	}
 }
 
 // checkRelationOracle compares Trace.Relation with reachability over the
@@ -108,7 +117,7 @@ func checkRelationOracle(t *testing.T, tr *trace.Trace, seed uint64, replay func
 		if e.Kind == trace.Send {
 			sendOf[e.Msg] = i
 		}
-		if e.Kind == trace.Recv {
+		if e.Kind == trace.Recv && e.Msg != 0 { // a hint has no send
 			next[sendOf[e.Msg]] = append(next[sendOf[e.Msg]], i)
 		}
 	}

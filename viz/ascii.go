@@ -128,6 +128,12 @@ func FromTrace(t *trace.Trace, opts Options) (*Picture, error) {
 				mk.Label += "✗"
 			}
 		case trace.Recv:
+			if e.Msg == 0 {
+				// A runtime hint (peer-down): no message was sent, so it
+				// is drawn as a local event naming the peer it is about.
+				mk.Glyph, mk.Label = '◆', short(e.MsgKind, 9)+"←"+strconv.Itoa(int(e.Peer))
+				break
+			}
 			mk.Glyph = '●'
 			mk.Label = short(e.MsgKind, 8)
 			if s, ok := sendMark[e.Msg]; ok {

@@ -18,7 +18,15 @@ func (ping) Kind() string { return "ping" }
 type pinger struct{ seq int }
 
 func (p *pinger) Start(env ordo.Env) { env.After(100*time.Millisecond, ordo.Timer{Name: "tick"}) }
+
+// WantsPeerDown: the crash of simTrace then carries peer-down hints (a
+// receive without a send), which every renderer must draw sanely.
+func (p *pinger) WantsPeerDown() bool { return true }
+
 func (p *pinger) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
+	if _, ok := m.(ordo.PeerDown); ok {
+		return
+	}
 	if m.(ping).Seq%3 == 0 {
 		env.Note("third", "from", from)
 	}
@@ -77,7 +85,7 @@ func TestASCIITrace(t *testing.T) {
 	if err := ASCII(&b, tr, Options{Stamps: "both", From: 0, MaxEvents: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"✖", "crash", "restart", "partition", "heal", "┆"} {
+	for _, want := range []string{"✖", "crash", "restart", "partition", "heal", "┆", "peer-down←3"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("full drawing lacks %q", want)
 		}

@@ -53,7 +53,7 @@ func TestSVGIsXML(t *testing.T) {
 	}
 	var b bytes.Buffer
 	_ = SVG(&b, tr, Options{MaxEvents: 1000})
-	for _, want := range []string{"✖", "partition", "heal", "marker-end"} {
+	for _, want := range []string{"✖", "partition", "heal", "marker-end", "peer-down←3"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("SVG lacks %q", want)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo"
 	"ordo/election/campaign"
 )
 
@@ -17,6 +18,7 @@ func init() { benchCommands = append(benchCommands, newBenchElectCmd) }
 func newBenchElectCmd() *cobra.Command {
 	var sizes, protocol string
 	var failover int
+	var opts []string
 	cmd := &cobra.Command{
 		Use:   "elect",
 		Short: "messages per election and time to elect, beside the theory (section 4)",
@@ -27,7 +29,14 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if failover > 0 {
-				return benchFailover(cmd.OutOrStdout(), protocol, failover)
+				o, err := parseOpts(protocol, opts)
+				if err != nil {
+					return err
+				}
+				return benchFailover(cmd.OutOrStdout(), protocol, o, failover)
+			}
+			if len(opts) > 0 {
+				return fmt.Errorf("-o applies to --failover only")
 			}
 			var ns []int
 			for _, s := range strings.Split(sizes, ",") {
@@ -47,6 +56,7 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 	cmd.Flags().StringVar(&sizes, "sizes", strings.Join(def, ","), "cluster sizes")
 	cmd.Flags().IntVar(&failover, "failover", 0, "instead: crash the leader of 5 nodes (LAN) over this many seeds and report time to a new leader, p50/p99")
 	cmd.Flags().StringVar(&protocol, "protocol", "raft", "protocol for --failover")
+	cmd.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a protocol option KEY=VALUE for --failover (repeatable), e.g. -o peer_down=false")
 	return cmd
 }
 
@@ -72,7 +82,28 @@ func benchElect(w io.Writer, ns []int) error {
 	return nil
 }
 
-func benchFailover(w io.Writer, protocol string, seeds int) error {
+// parseOpts reads repeated KEY=VALUE options and checks them against the
+// protocol's own.
+func parseOpts(protocol string, kvs []string) (map[string]string, error) {
+	o := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-o %q: want KEY=VALUE", kv)
+		}
+		o[k] = v
+	}
+	proto, err := ordo.Lookup(protocol)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := proto.Resolve(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds int) error {
 	if seeds > 100000 {
 		return fmt.Errorf("--failover %d: at most 100000 seeds", seeds)
 	}
@@ -80,7 +111,7 @@ func benchFailover(w io.Writer, protocol string, seeds int) error {
 	noLeader := 0
 	start := time.Now()
 	for seed := 1; seed <= seeds; seed++ {
-		f, err := campaign.RunFailover(campaign.FailoverConfig{Protocol: protocol, Nodes: 5}, uint64(seed))
+		f, err := campaign.RunFailover(campaign.FailoverConfig{Protocol: protocol, Options: opts, Nodes: 5}, uint64(seed))
 		if err != nil {
 			return err
 		}
@@ -93,7 +124,7 @@ func benchFailover(w io.Writer, protocol string, seeds int) error {
 			agreed = append(agreed, f.Agreed)
 		}
 	}
-	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", protocol, seeds, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "%s %v, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", protocol, opts, seeds, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",
 		fmtDur(campaign.Percentile(elected, 50)), fmtDur(campaign.Percentile(elected, 99)), fmtDur(campaign.Percentile(elected, 100)))
 	fmt.Fprintf(w, "time from the crash until every node follows it:   p50 %v  p99 %v  max %v\n",

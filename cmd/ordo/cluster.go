@@ -59,7 +59,7 @@ func (p *protoFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&p.protocol, "protocol", "raft", "the protocol every node runs")
 	cmd.Flags().StringVar(&p.election, "election-timeout", "", `randomized election timeout "MIN-MAX" (150ms-300ms); "1s" means 1s-2s as in etcd`)
 	cmd.Flags().StringVar(&p.hb, "heartbeat", "", "leader heartbeat interval (e.g. 50ms)")
-	cmd.Flags().StringArrayVar(&p.opts, "opt", nil, "a protocol option KEY=VALUE (repeatable)")
+	cmd.Flags().StringArrayVarP(&p.opts, "opt", "o", nil, "a protocol option KEY=VALUE (repeatable), e.g. -o peer_down=false")
 	cmd.Flags().Uint64Var(&p.seed, "seed", 1, "seeds every node's random source")
 }
 

@@ -16,6 +16,7 @@ var Options = []ordo.Option{
 	{Name: "heartbeat", Default: "50ms", Help: "leader's heartbeat interval (well below the election timeout)"},
 	{Name: "prevote", Default: "true", Help: "ask for a PreVote before raising the term (thesis 9.6)"},
 	{Name: "check_quorum", Default: "true", Help: "a leader without a majority within its lease steps down; followers that hear a leader refuse votes"},
+	{Name: "peer_down", Default: "true", Help: "a follower told that its leader's process is gone (connection refused) campaigns within one heartbeat instead of waiting out the election timeout"},
 }
 
 // Protocol is the registered "raft" protocol.
@@ -43,6 +44,7 @@ const storeKey = "raft/hardstate"
 type config struct {
 	min, max, heartbeat  time.Duration
 	prevote, checkQuorum bool
+	peerDown             bool
 }
 
 // Node is one Raft participant (election only).
@@ -85,6 +87,7 @@ func New(c ordo.Config) (ordo.Node, error) {
 		heartbeat:   c.Opts.Duration("heartbeat"),
 		prevote:     c.Opts.Bool("prevote"),
 		checkQuorum: c.Opts.Bool("check_quorum"),
+		peerDown:    c.Opts.Bool("peer_down"),
 	}
 	if cfg.min <= 0 || cfg.max < cfg.min {
 		return nil, fmt.Errorf("raft: election timeout range %v–%v: need 0 < min ≤ max", cfg.min, cfg.max)
@@ -143,6 +146,27 @@ func (r *Node) randomTimeout(env ordo.Env) time.Duration {
 func (r *Node) resetElectionTimer(env ordo.Env) {
 	r.electGen++
 	env.After(r.randomTimeout(env), ordo.Timer{Name: timerElection, Arg: r.electGen})
+}
+
+// WantsPeerDown implements ordo.PeerDownListener.
+func (r *Node) WantsPeerDown() bool { return r.cfg.peerDown }
+
+// leaderDown reacts to the runtime's evidence that the leader's process is
+// gone. The dead leader cannot act, so its lease needs no protecting: the
+// sticky refusal ends, and the election timer is re-armed at a random delay
+// below one heartbeat rather than a whole timeout. The first follower whose
+// timer fires asks for PreVotes; the others grant them and so reset their
+// own timers (the rule above), which keeps them from splitting the vote.
+// Safety is untouched: the winner still needs a majority of votes in a new
+// term. Only liveness (how soon) changes.
+func (r *Node) leaderDown(env ordo.Env, from ordo.NodeID) {
+	if r.role != election.Follower || r.leader != from || from == ordo.None {
+		return
+	}
+	r.sticky = false
+	r.stickyGen++ // a pending sticky timer must not matter any more
+	r.electGen++
+	env.After(time.Duration(env.Rand().Int64N(int64(r.cfg.heartbeat))), ordo.Timer{Name: timerElection, Arg: r.electGen})
 }
 
 // hearLeader starts (or extends) the period in which this node refuses to
@@ -371,6 +395,8 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		}
 		r.rounds.Ack(from, m.Round)
 		r.majRound = max(r.majRound, r.rounds.Newest(r.round))
+	case ordo.PeerDown:
+		r.leaderDown(env, from)
 	default:
 		panic(fmt.Sprintf("raft: unexpected message %T", m))
 	}

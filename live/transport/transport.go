@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"ordo"
@@ -40,6 +41,13 @@ type Config struct {
 	// OnRefused counts a connection refused (bad certificate, bad hello,
 	// undecodable frame).
 	OnRefused func(reason string)
+	// OnPeerDown reports a peer whose process is gone: a connection to or
+	// from it closed and an immediate redial was refused (ECONNREFUSED:
+	// its host answered, nothing listens). Once per loss; re-armed when a
+	// connection with the peer is established again. A partition of the
+	// fault layer closes nothing and so never reports. Called from the
+	// peer's dial goroutine; it may block briefly.
+	OnPeerDown func(id ordo.NodeID)
 }
 
 // Direction of traffic, for metrics.
@@ -104,6 +112,11 @@ type peer struct {
 	connected atomic.Bool
 	inbound   atomic.Int32
 	lastErr   atomic.Pointer[string]
+	// armed: a connection with the peer has existed since the last
+	// PeerDown, so losing it may report one. lost wakes the dial loop
+	// when an inbound connection from the peer ends.
+	armed atomic.Bool
+	lost  chan struct{}
 }
 
 type outFrame struct {
@@ -137,6 +150,9 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.OnRefused == nil {
 		cfg.OnRefused = func(string) {}
 	}
+	if cfg.OnPeerDown == nil {
+		cfg.OnPeerDown = func(ordo.NodeID) {}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("transport: %v listens: %w", cfg.ID, err)
@@ -154,7 +170,7 @@ func Listen(cfg Config) (*Transport, error) {
 			cancel()
 			return nil, fmt.Errorf("transport: peer %d out of 1..%d or self", id, cfg.N)
 		}
-		t.peers[id] = &peer{id: id, addr: addr, q: make(chan outFrame, cfg.QueueLen)}
+		t.peers[id] = &peer{id: id, addr: addr, q: make(chan outFrame, cfg.QueueLen), lost: make(chan struct{}, 1)}
 		t.ids = append(t.ids, id)
 	}
 	sort.Slice(t.ids, func(i, j int) bool { return t.ids[i] < t.ids[j] })
@@ -266,7 +282,10 @@ func (t *Transport) Send(e Envelope) error {
 }
 
 // dialLoop keeps one outbound connection to p, reconnecting with
-// exponential backoff and full jitter.
+// exponential backoff and full jitter. After a lost connection (ours, or
+// the peer's to us) the first redial is immediate: if the peer's host
+// refuses it, its process is gone, which OnPeerDown reports (section 5:
+// unlike a timeout, this tells a crash from a slow or cut-off node).
 func (t *Transport) dialLoop(p *peer) {
 	defer t.wg.Done()
 	backoff := minBackoff
@@ -275,6 +294,10 @@ func (t *Transport) dialLoop(p *peer) {
 		if err != nil {
 			msg := err.Error()
 			p.lastErr.Store(&msg)
+			if errors.Is(err, syscall.ECONNREFUSED) && p.armed.CompareAndSwap(true, false) {
+				t.cfg.Log.Info("peer down: connection refused", "peer", int(p.id))
+				t.cfg.OnPeerDown(p.id)
+			}
 			t.mu.Lock()
 			wait := minBackoff/2 + time.Duration(t.rng.Int64N(int64(backoff)))
 			t.mu.Unlock()
@@ -282,11 +305,14 @@ func (t *Transport) dialLoop(p *peer) {
 			select {
 			case <-t.ctx.Done():
 			case <-time.After(wait):
+			case <-p.lost:
+				// The peer's connection to us ended: redial now.
 			}
 			continue
 		}
 		backoff = minBackoff
 		p.lastErr.Store(nil)
+		p.armed.Store(true)
 		t.cfg.Log.Debug("connected", "peer", int(p.id), "addr", p.addr)
 		t.writeLoop(p, conn)
 		t.cfg.Log.Debug("disconnected", "peer", int(p.id))
@@ -497,7 +523,14 @@ func (t *Transport) serve(raw net.Conn) error {
 	}
 	raw.SetDeadline(time.Time{})
 	p.inbound.Add(1)
-	defer p.inbound.Add(-1)
+	p.armed.Store(true)
+	defer func() {
+		p.inbound.Add(-1)
+		select {
+		case p.lost <- struct{}{}:
+		default:
+		}
+	}()
 	for {
 		buf, err = ReadFrame(conn, buf)
 		if err != nil {
