@@ -266,11 +266,23 @@ func TestDiskStorageDurableAndFailStop(t *testing.T) {
 // A node whose disk fails stops itself (fail-stop) instead of running on.
 func TestFailStopStopsTheNode(t *testing.T) {
 	c := startCluster(t, 3)
-	c.leader(0, 5*time.Second)
-	rt := c.rt[0]
-	os.RemoveAll(filepath.Join(c.cfg.Path(c.cfg.Nodes[0].Dir), "store"))
-	// Cut n1 off so that it starts an election, which writes its term.
-	rt.SetFaults(transport.Faults{BlockOut: []ordo.NodeID{2, 3}, BlockIn: []ordo.NodeID{2, 3}})
+	lead, _ := c.leader(0, 5*time.Second)
+	// A follower, cut off, starts an election, which writes its term; a
+	// leader cut off would just go on leading (the test protocol has no
+	// CheckQuorum) and never write.
+	victim := ordo.NodeID(1)
+	if lead == victim {
+		victim = 2
+	}
+	var others []ordo.NodeID
+	for id := ordo.NodeID(1); id <= 3; id++ {
+		if id != victim {
+			others = append(others, id)
+		}
+	}
+	rt := c.rt[victim-1]
+	os.RemoveAll(filepath.Join(c.cfg.Path(c.cfg.Nodes[victim-1].Dir), "store"))
+	rt.SetFaults(transport.Faults{BlockOut: others, BlockIn: others})
 	select {
 	case <-rt.Done():
 	case <-time.After(5 * time.Second):
