@@ -139,8 +139,28 @@ func (s *Sparse) Merge(o *Sparse) {
 // CompareSparse returns exactly one of Equal, Before, After, Concurrent;
 // entries missing on either side count as zero. It allocates nothing.
 func CompareSparse(a, b *Sparse) Order {
-	less, greater := false, false
 	x, y := a.e, b.e
+	if len(x) == len(y) {
+		// Stable membership, the common case: both hold the same ids, so
+		// one pass with conditional moves decides, as for a dense vector.
+		y = y[:len(x)]
+		var lt, gt, moved uint
+		for k := range x {
+			if x[k].ID != y[k].ID {
+				moved = 1
+			}
+			if x[k].N < y[k].N {
+				lt = 1
+			}
+			if x[k].N > y[k].N {
+				gt = 1
+			}
+		}
+		if moved == 0 {
+			return orders[(lt|gt<<1)&3]
+		}
+	}
+	less, greater := false, false
 	i, j := 0, 0
 	for i < len(x) && j < len(y) {
 		switch {

@@ -92,7 +92,21 @@ func (c *Config) Validate() error {
 	if n < 1 || n > MaxClusterNodes {
 		return fmt.Errorf("nodes: %d nodes, want 1..%d", n, MaxClusterNodes)
 	}
+	seen := map[string]string{} // addresses and directories already used
 	for i, nd := range c.Nodes {
+		for _, u := range []struct{ what, v string }{{"addr", nd.Addr}, {"admin", nd.Admin}, {"dir", nd.Dir}} {
+			if u.v == "" {
+				continue
+			}
+			key := u.what + "\x00" + u.v
+			if u.what != "dir" {
+				key = "net\x00" + u.v // a peer and an admin port may not share either
+			}
+			if prev, dup := seen[key]; dup {
+				return fmt.Errorf("nodes[%d].%s: %q is already %s", i, u.what, u.v, prev)
+			}
+			seen[key] = fmt.Sprintf("nodes[%d].%s", i, u.what)
+		}
 		if nd.ID != i+1 {
 			return fmt.Errorf("nodes[%d]: id %d, want %d (ids are 1..N in order)", i, nd.ID, i+1)
 		}
