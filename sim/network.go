@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -115,9 +116,14 @@ func (l Link) validate() error {
 	if err := l.Latency.validate(); err != nil {
 		return err
 	}
-	for name, p := range map[string]float64{"loss": l.Loss, "duplicate": l.Duplicate, "tamper": l.Tamper} {
-		if p < 0 || p > 1 || math.IsNaN(p) {
-			return fmt.Errorf("%s probability %v out of range [0, 1]", name, p)
+	// A slice, not a map: with two bad values the error must name the
+	// same one on every run.
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"loss", l.Loss}, {"duplicate", l.Duplicate}, {"tamper", l.Tamper}} {
+		if p.v < 0 || p.v > 1 || math.IsNaN(p.v) {
+			return fmt.Errorf("%s probability %v out of range [0, 1]", p.name, p.v)
 		}
 	}
 	if l.Bandwidth < 0 {
@@ -149,7 +155,20 @@ func (n *Network) validate(nodes int) error {
 	if err := n.Default.validate(); err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
-	for k, l := range n.Links {
+	keys := make([]LinkKey, 0, len(n.Links))
+	for k := range n.Links {
+		keys = append(keys, k)
+	}
+	// Sorted, so that with two bad links the error names the same one on
+	// every run.
+	slices.SortFunc(keys, func(a, b LinkKey) int {
+		if a.From != b.From {
+			return int(a.From) - int(b.From)
+		}
+		return int(a.To) - int(b.To)
+	})
+	for _, k := range keys {
+		l := n.Links[k]
 		if k.From < 1 || int(k.From) > nodes || k.To < 1 || int(k.To) > nodes || k.From == k.To {
 			return fmt.Errorf("network: link %d->%d: nodes must be distinct and in 1..%d", k.From, k.To, nodes)
 		}

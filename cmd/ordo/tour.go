@@ -49,13 +49,16 @@ any scene's own check fails, so it doubles as a smoke test.`,
 			return runTour(cmd.OutOrStdout(), section)
 		},
 	}
-	cmd.Flags().IntVar(&section, "section", 0, "run only this section of the chapter (1-6)")
+	cmd.Flags().IntVar(&section, "section", 0, "run only this section of the chapter (1-5; 0: every section)")
 	return cmd
 }
 
 func runTour(w io.Writer, section int) error {
 	scenes := append([]tourScene(nil), tourScenes...)
 	sort.SliceStable(scenes, func(i, j int) bool { return scenes[i].Order < scenes[j].Order })
+	if section < 0 {
+		return fmt.Errorf("--section %d: sections are numbered from 1 (0 runs every section)", section)
+	}
 	if section != 0 {
 		var keep []tourScene
 		have := map[int]bool{}
