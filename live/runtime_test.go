@@ -88,13 +88,13 @@ func in(g []ordo.NodeID, id ordo.NodeID) bool {
 // and the node that failed comes back with its term from disk.
 func TestLeaderFailoverAndRejoin(t *testing.T) {
 	c := startCluster(t, 5)
-	l, term := c.leader(0, 5*time.Second)
+	l, term := c.leader(0, 10*time.Second)
 	if err := c.rt[l-1].Stop(); err != nil {
 		t.Fatal(err)
 	}
 	c.rt[l-1] = nil
 	start := time.Now()
-	l2, term2 := c.leader(term, 5*time.Second)
+	l2, term2 := c.leader(term, 10*time.Second)
 	t.Logf("leader n%d (term %d) stopped; n%d leads term %d after %v", l, term, l2, term2, time.Since(start))
 	c.start(l)
 	s := c.rt[l-1].Status()
@@ -185,7 +185,7 @@ func assertTraceSound(t *testing.T, tr *trace.Trace) {
 // side elects a leader; no term ever has two.
 func TestPartitionTwoThree(t *testing.T) {
 	c := startCluster(t, 5)
-	_, term := c.leader(0, 5*time.Second)
+	_, term := c.leader(0, 10*time.Second)
 	minority, majority := []ordo.NodeID{1, 2}, []ordo.NodeID{3, 4, 5}
 	for _, id := range minority {
 		c.rt[id-1].SetFaults(transport.Faults{BlockOut: majority, BlockIn: majority})
@@ -194,7 +194,7 @@ func TestPartitionTwoThree(t *testing.T) {
 		c.rt[id-1].SetFaults(transport.Faults{BlockOut: minority, BlockIn: minority})
 	}
 	// The majority has (or gets) a leader that every member follows.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s3, s4, s5 := c.rt[2].Status(), c.rt[3].Status(), c.rt[4].Status()
 		if s3.Leader != 0 && s3.Leader == s4.Leader && s4.Leader == s5.Leader && s3.Term == s4.Term && s4.Term == s5.Term && in(majority, s3.Leader) {
@@ -208,7 +208,7 @@ func TestPartitionTwoThree(t *testing.T) {
 	for _, rt := range c.rt {
 		rt.SetFaults(transport.Faults{})
 	}
-	c.leader(term, 5*time.Second)
+	c.leader(term, 10*time.Second)
 	for _, rt := range c.rt {
 		rt.Stop()
 	}
@@ -266,7 +266,7 @@ func TestDiskStorageDurableAndFailStop(t *testing.T) {
 // A node whose disk fails stops itself (fail-stop) instead of running on.
 func TestFailStopStopsTheNode(t *testing.T) {
 	c := startCluster(t, 3)
-	lead, _ := c.leader(0, 5*time.Second)
+	lead, _ := c.leader(0, 10*time.Second)
 	// A follower, cut off, starts an election, which writes its term; a
 	// leader cut off would just go on leading (the test protocol has no
 	// CheckQuorum) and never write.

@@ -176,6 +176,10 @@ func readKilled(dir string, epochNs int64) (int64, bool) {
 // otherwise events are ordered by wall-clock time (all nodes of a local
 // cluster read one clock). A node that was killed and not restarted gets its
 // crash event at the moment of the kill.
+//
+// Every line is checked as it is read, and the merged trace must pass
+// trace.Validate; an error names the node file and line at fault, and no
+// trace is returned.
 func Merge(cfg *Config) (*trace.Trace, error) {
 	n := len(cfg.Nodes)
 	epoch, err := cfg.EpochTime()
@@ -183,13 +187,14 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 		return nil, err
 	}
 	out := &trace.Trace{Meta: trace.Meta{Format: trace.FormatVersion, Runtime: "live", Nodes: n, Protocol: cfg.Protocol, Seed: cfg.Seed, Options: cfg.Options, Scenario: cfg.Name}}
-	var streams [][]trace.Event
+	var streams []nodeEvents
 	for _, nd := range cfg.Nodes {
 		dir := cfg.Path(nd.Dir)
-		evs, err := readEvents(filepath.Join(dir, TraceFileName))
+		ne, err := readEvents(filepath.Join(dir, TraceFileName), ordo.NodeID(nd.ID), n)
 		if err != nil {
 			return nil, err
 		}
+		evs := ne.events
 		// A node killed after its last event and not restarted since.
 		if at, ok := readKilled(dir, epoch.UnixNano()); ok {
 			var last *trace.Event
@@ -202,22 +207,27 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 				v := slices.Clone(last.Vector)
 				v[nd.ID-1]++
 				t := max(at, evs[len(evs)-1].T+1)
-				evs = append(evs, trace.Event{Kind: trace.Crash, Node: ordo.NodeID(nd.ID), T: t, Local: t, Lamport: last.Lamport + 1, Vector: v, Name: "killed"})
+				ne.events = append(evs, trace.Event{Kind: trace.Crash, Node: ordo.NodeID(nd.ID), T: t, Local: t, Lamport: last.Lamport + 1, Vector: v, Name: "killed"})
+				ne.lines = append(ne.lines, 0) // from the kill marker, not a line
 			}
 		}
-		streams = append(streams, evs)
+		streams = append(streams, ne)
 	}
-	if faults, err := readEvents(filepath.Join(cfg.Path("."), FaultsFileName)); err == nil {
+	if faults, err := readEvents(filepath.Join(cfg.Path("."), FaultsFileName), 0, n); err == nil {
 		streams = append(streams, faults)
 	} else if !os.IsNotExist(err) {
 		return nil, err
 	}
-	// Sends that exist somewhere: a receive waits for its send.
-	sent := map[uint64]bool{}
-	for _, s := range streams {
-		for _, e := range s {
+	// Where each message is sent: a receive waits for its send.
+	type at struct{ stream, k int }
+	sent := map[uint64]at{}
+	for si, s := range streams {
+		for k, e := range s.events {
 			if e.Kind == trace.Send {
-				sent[e.Msg] = true
+				if p, dup := sent[e.Msg]; dup {
+					return nil, fmt.Errorf("%s: message %d is sent twice (also at %s)", s.where(k), e.Msg, streams[p.stream].where(p.k))
+				}
+				sent[e.Msg] = at{si, k}
 			}
 		}
 	}
@@ -225,76 +235,182 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 	heads := make([]int, len(streams))
 	total := 0
 	for _, s := range streams {
-		total += len(s)
+		total += len(s.events)
 	}
+	from := make([]at, 0, total) // where each merged event came from
 	for len(out.Events) < total {
-		best, bestForced := -1, -1
+		best, blocked := -1, -1
 		for i, s := range streams {
-			if heads[i] >= len(s) {
+			if heads[i] >= len(s.events) {
 				continue
 			}
-			e := &s[heads[i]]
-			if bestForced < 0 || e.T < streams[bestForced][heads[bestForced]].T {
-				bestForced = i
-			}
-			if e.Kind == trace.Recv && sent[e.Msg] && !emitted[e.Msg] {
+			e := &s.events[heads[i]]
+			if _, ok := sent[e.Msg]; ok && e.Kind == trace.Recv && !emitted[e.Msg] {
+				blocked = i
 				continue
 			}
-			if best < 0 || e.T < streams[best][heads[best]].T {
+			if best < 0 || e.T < streams[best].events[heads[best]].T {
 				best = i
 			}
 		}
 		if best < 0 {
-			best = bestForced // cannot happen with consistent stamps
+			// Every next event is a receive whose send lies behind another
+			// such receive: the files describe a causal cycle.
+			s := streams[blocked]
+			e := &s.events[heads[blocked]]
+			p := sent[e.Msg]
+			return nil, fmt.Errorf("%s: recv of message %d cannot follow its send at %s: the node trace files contradict each other (no merged order puts every receive after its send)",
+				s.where(heads[blocked]), e.Msg, streams[p.stream].where(p.k))
 		}
-		e := streams[best][heads[best]]
+		e := streams[best].events[heads[best]]
+		from = append(from, at{best, heads[best]})
 		heads[best]++
 		if e.Kind == trace.Send {
 			emitted[e.Msg] = true
 		}
 		out.Append(e)
 	}
+	if err := out.Validate(); err != nil {
+		var ve *trace.ValidationError
+		if errors.As(err, &ve) && ve.Event < len(from) {
+			p := from[ve.Event]
+			return nil, fmt.Errorf("%s: %v (merged as e%d)", streams[p.stream].where(p.k), ve.Err, ve.Event)
+		}
+		return nil, fmt.Errorf("merged trace: %v", err)
+	}
 	return out, nil
 }
 
-// readEvents reads the events of one trace file leniently: the header is
-// skipped and a torn last line is ignored.
-func readEvents(path string) ([]trace.Event, error) {
+// where names the file and line of the k-th event of s.
+func (s *nodeEvents) where(k int) string {
+	if s.lines[k] == 0 {
+		return s.path + " (the crash recorded for its kill)"
+	}
+	return fmt.Sprintf("%s line %d", s.path, s.lines[k])
+}
+
+// nodeEvents are the events of one file Merge reads, with the line each
+// came from, so that an inconsistency found after merging names its source.
+type nodeEvents struct {
+	path   string
+	events []trace.Event
+	lines  []int
+}
+
+// readEvents reads the events of one trace file of a cluster of n nodes:
+// node's trace file (node ≥ 1) or the cluster's fault log (node 0). The
+// header is checked, a torn last line (a kill during the write) is ignored,
+// and every other line must be an event that file can hold.
+func readEvents(path string, node ordo.NodeID, n int) (nodeEvents, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nodeEvents{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nodeEvents{}, err
 	}
 	if st.Size() > MaxTraceFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxTraceFile)
+		return nodeEvents{}, fmt.Errorf("%s is larger than %d bytes", path, MaxTraceFile)
 	}
-	sc := bufio.NewScanner(f)
+	return decodeEvents(f, path, node, n)
+}
+
+// decodeEvents is readEvents on any reader; name is used in errors.
+func decodeEvents(r io.Reader, name string, node ordo.NodeID, n int) (nodeEvents, error) {
+	out := nodeEvents{path: name}
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), trace.MaxLine)
-	var out []trace.Event
 	line := 0
+	header := false
 	for sc.Scan() {
 		line++
-		if line == 1 || len(bytes.TrimSpace(sc.Bytes())) == 0 {
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		if !header {
+			header = true
+			var m trace.Meta
+			if err := json.Unmarshal(b, &m); err != nil {
+				return out, fmt.Errorf("%s line %d: not an ordo trace header: %v", name, line, err)
+			}
+			if m.Format != trace.FormatVersion {
+				return out, fmt.Errorf("%s line %d: format %q, this ordo reads %q", name, line, m.Format, trace.FormatVersion)
+			}
+			if m.Nodes != n {
+				return out, fmt.Errorf("%s line %d: written for %d nodes, the cluster has %d", name, line, m.Nodes, n)
+			}
 			continue
 		}
 		var e trace.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+		if err := json.Unmarshal(b, &e); err != nil {
 			// Only the last line may be torn.
 			if !sc.Scan() {
 				break
 			}
-			return nil, fmt.Errorf("%s line %d: %v", path, line, err)
+			return out, fmt.Errorf("%s line %d: %v", name, line, err)
 		}
-		out = append(out, e)
+		if err := checkNodeEvent(&e, node, n, len(out.events)); err != nil {
+			return out, fmt.Errorf("%s line %d: %v", name, line, err)
+		}
+		out.events = append(out.events, e)
+		out.lines = append(out.lines, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return out, fmt.Errorf("%s line %d: %v", name, line+1, err)
+	}
+	if !header {
+		return out, fmt.Errorf("%s: empty, no trace header", name)
 	}
 	return out, nil
+}
+
+// checkNodeEvent checks one event of node's file (node 0: the fault log)
+// that is its k-th event: what the file can hold, before any cross-node
+// check, which Merge leaves to trace.Validate on the merged trace.
+func checkNodeEvent(e *trace.Event, node ordo.NodeID, n, k int) error {
+	switch e.Kind {
+	case trace.Start, trace.Send, trace.Recv, trace.Drop, trace.Timer, trace.Note, trace.Crash, trace.Restart, trace.Pause, trace.Resume, trace.Fault:
+	default:
+		return fmt.Errorf("unknown event kind %q", e.Kind)
+	}
+	if node == 0 {
+		// The fault log is appended by the cluster commands without ids.
+		if e.Kind != trace.Fault {
+			return fmt.Errorf("a %s event in the fault log, which holds only faults", e.Kind)
+		}
+		if e.Node != 0 {
+			return fmt.Errorf("a fault event names node %d; cluster faults belong to no node", e.Node)
+		}
+		return nil
+	}
+	if e.ID != k {
+		return fmt.Errorf("event id %d, expected %d (a node's events count from 0 without gaps)", e.ID, k)
+	}
+	if e.Kind == trace.Fault {
+		return fmt.Errorf("a fault event in %v's trace (cluster faults go to %s)", node, FaultsFileName)
+	}
+	if e.Kind == trace.Drop {
+		// A node records the messages it drops on the way out (node →
+		// peer) and, in a one-way partition, on the way in (sender →
+		// node): one end of the drop is the file's node.
+		if e.Node < 1 || int(e.Node) > n || e.Peer < 1 || int(e.Peer) > n || e.Node == e.Peer || (e.Node != node && e.Peer != node) {
+			return fmt.Errorf("drop of a message from node %d to %d in %v's trace file", e.Node, e.Peer, node)
+		}
+		return nil
+	}
+	if e.Node != node {
+		return fmt.Errorf("an event of node %d in %v's trace file", e.Node, node)
+	}
+	if len(e.Vector) != n {
+		return fmt.Errorf("vector of %d entries, the cluster has %d nodes", len(e.Vector), n)
+	}
+	if (e.Kind == trace.Send || e.Kind == trace.Recv) && (e.Peer < 1 || int(e.Peer) > n || e.Peer == node) {
+		return fmt.Errorf("%s with peer %d: want another node of 1..%d", e.Kind, e.Peer, n)
+	}
+	return nil
 }
 
 // FaultsFileName is the cluster's log of faults (kill, restart, partition,

@@ -40,9 +40,14 @@ func TestScenarios(t *testing.T) {
 			if want := sc.Name + ".yaml"; want != f {
 				t.Errorf("%s: name %q does not match the file name (want %s)", f, sc.Name, want)
 			}
-			res, err := sc.Run(scenario.RunOptions{})
+			res, err := sc.Run(scenario.RunOptions{Trace: true})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The trace obeys the chapter's clock rules on every event and
+			// links every receive to its send.
+			if err := res.Trace.Validate(); err != nil {
+				t.Errorf("seed %d: the run's trace is not sound: %v", res.Seed, err)
 			}
 			if len(res.Unmet) > 0 {
 				var out bytes.Buffer

@@ -173,13 +173,15 @@ func (t *Trace) WriteFile(path string) error {
 // MaxLine bounds one line of a trace file.
 const MaxLine = 4 << 20
 
-// Read parses a trace written by Write. Errors name the line.
+// Read parses a trace written by Write, checking each event as Validate
+// does. Errors name the line.
 func Read(r io.Reader) (*Trace, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
 	t := &Trace{}
 	line := 0
 	header := false
+	var v *validator // after the header: it needs Meta.Nodes
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
@@ -205,7 +207,10 @@ func Read(r io.Reader) (*Trace, error) {
 		if err := json.Unmarshal(b, &e); err != nil {
 			return nil, fmt.Errorf("trace line %d: %v", line, err)
 		}
-		if err := t.check(&e); err != nil {
+		if v == nil {
+			v = newValidator(t.Meta.Nodes)
+		}
+		if err := v.check(t.Events, &e); err != nil {
 			return nil, fmt.Errorf("trace line %d: %v", line, err)
 		}
 		t.Events = append(t.Events, e)
@@ -221,24 +226,6 @@ func Read(r io.Reader) (*Trace, error) {
 
 // MaxNodes bounds the cluster size a trace may describe.
 const MaxNodes = 4096
-
-func (t *Trace) check(e *Event) error {
-	if e.ID != len(t.Events) {
-		return fmt.Errorf("event id %d, expected %d (ids count from 0 without gaps)", e.ID, len(t.Events))
-	}
-	switch e.Kind {
-	case Start, Send, Recv, Drop, Timer, Note, Crash, Restart, Pause, Resume, Fault:
-	default:
-		return fmt.Errorf("unknown event kind %q", e.Kind)
-	}
-	if e.Kind != Fault && (e.Node < 1 || int(e.Node) > t.Meta.Nodes) {
-		return fmt.Errorf("node %d out of range 1..%d", e.Node, t.Meta.Nodes)
-	}
-	if len(e.Vector) > t.Meta.Nodes {
-		return fmt.Errorf("vector has %d entries for %d nodes", len(e.Vector), t.Meta.Nodes)
-	}
-	return nil
-}
 
 // ReadFile reads a trace file.
 func ReadFile(path string) (*Trace, error) {

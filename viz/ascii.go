@@ -34,20 +34,31 @@ func (o Options) norm() (Options, error) {
 	if o.Width <= 0 {
 		o.Width = DefaultWidth
 	}
-	if o.MaxEvents <= 0 {
+	// A negative window is a mistake, not a request for the default:
+	// falling back silently would draw something the user did not ask for.
+	if o.MaxEvents < 0 {
+		return o, fmt.Errorf("viz: max events %d: want a positive number (0 means the default, %d)", o.MaxEvents, DefaultMaxEvents)
+	}
+	if o.MaxEvents == 0 {
 		o.MaxEvents = DefaultMaxEvents
 	}
 	if o.From < 0 {
-		o.From = 0
+		return o, fmt.Errorf("viz: from event %d: want an event id of 0 or more", o.From)
 	}
 	return o, nil
 }
 
-// window returns the range of event indices drawn.
-func (o Options) window(t *trace.Trace) (int, int) {
-	from := min(o.From, len(t.Events))
-	to := min(len(t.Events), from+o.MaxEvents)
-	return from, to
+// window returns the range of event indices drawn, or an error when the
+// window starts past the end of a non-empty trace (an empty trace draws an
+// empty picture from 0).
+func (o Options) window(t *trace.Trace) (int, int, error) {
+	n := len(t.Events)
+	if n > 0 && o.From >= n {
+		return 0, 0, fmt.Errorf("viz: from event %d: the trace has %d events (e0..e%d)", o.From, n, n-1)
+	}
+	from := min(o.From, n)
+	to := from + min(n-from, o.MaxEvents)
+	return from, to, nil
 }
 
 // stampNames returns the row headers for the chosen stamps.
@@ -82,7 +93,10 @@ func FromTrace(t *trace.Trace, opts Options) (*Picture, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to := opts.window(t)
+	from, to, err := opts.window(t)
+	if err != nil {
+		return nil, err
+	}
 	n := t.Meta.Nodes
 	for i := from; i < to; i++ {
 		if int(t.Events[i].Node) > n {

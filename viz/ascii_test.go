@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,51 @@ func TestASCIITrace(t *testing.T) {
 	if err := ASCII(&b, tr, Options{Stamps: "bogus"}); err == nil {
 		t.Error("bad stamps option accepted")
 	}
+}
+
+// The window flags (--from, --max) reject what names no events instead of
+// drawing a nonexistent range or silently using the default.
+func TestASCIIWindowErrors(t *testing.T) {
+	tr := simTrace(t)
+	n := len(tr.Events)
+	for _, c := range []struct {
+		opts Options
+		want string // substring of the error; "" = accepted
+	}{
+		{Options{From: n}, fmt.Sprintf("the trace has %d events (e0..e%d)", n, n-1)},
+		{Options{From: n + 100}, "from event"},
+		{Options{From: -1}, "from event -1"},
+		{Options{MaxEvents: -5}, "max events -5"},
+		{Options{From: n - 1}, ""},
+		{Options{MaxEvents: 0}, ""},
+		{Options{MaxEvents: 1 << 62, From: 1}, ""},
+	} {
+		var b bytes.Buffer
+		err := ASCII(&b, tr, c.opts)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: %v", c.opts, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%+v: error %v, want one containing %q (drew %q)", c.opts, err, c.want, firstLine(b.String()))
+		}
+		if err == nil && c.opts.From == n-1 && !strings.Contains(b.String(), fmt.Sprintf("e%d..e%d of %d", n-1, n-1, n)) {
+			t.Errorf("last event window: %q", firstLine(b.String()))
+		}
+		var s bytes.Buffer
+		if serr := SVG(&s, tr, c.opts); (serr == nil) != (err == nil) {
+			t.Errorf("%+v: SVG error %v, ASCII error %v", c.opts, serr, err)
+		}
+	}
+	// An empty trace still draws (nothing) from 0.
+	var b bytes.Buffer
+	if err := ASCII(&b, &trace.Trace{Meta: trace.Meta{Nodes: 2}}, Options{}); err != nil {
+		t.Errorf("empty trace: %v", err)
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -68,11 +68,12 @@ func (p *Picture) layout() layout {
 		last[i] = -1
 	}
 	occupied := map[[2]int]bool{} // (lane, col)
-	recvOf := map[int]int{}       // mark -> msg index, for receives
+	// Every message into a mark, in message order: a mark may receive
+	// several (a diagram's "a -> d" and "c -> d"), and its column must
+	// follow all their senders, not just the first.
+	recvOf := map[int][]int{}
 	for i, m := range p.Msgs {
-		if _, dup := recvOf[m.To]; !dup {
-			recvOf[m.To] = i
-		}
+		recvOf[m.To] = append(recvOf[m.To], i)
 	}
 	arrowAt := func(c int) []arr {
 		if c < len(lo.arrows) {
@@ -117,19 +118,45 @@ func (p *Picture) layout() layout {
 			lo.ncol = c + 1
 			continue
 		}
+		// The earliest column a mark may take: after its predecessor on
+		// the lane and after every sender, so that no receive is drawn
+		// left of its send (the picture reads left to right in causal
+		// order). A vertical arrow puts the receive in its sender's
+		// column, so it is tried only when that column is also strictly
+		// after every other sender and the predecessor.
 		base := last[mk.Lane] + 1
+		senders := map[int]bool{}
+		for _, mi := range recvOf[i] {
+			s := p.Msgs[mi].From
+			if s >= i {
+				panic("viz: layout of a message received before it is sent (Check not called)")
+			}
+			senders[s] = true
+			base = max(base, lo.col[s]+1)
+		}
 		c := -1
-		if mi, ok := recvOf[i]; ok {
+		for _, mi := range recvOf[i] {
 			s := p.Msgs[mi].From
 			cs := lo.col[s]
 			sl := p.Marks[s].Lane
-			if s < i && sl >= 0 && sl != mk.Lane && cs >= base && !crosses(mk.Lane, cs) && !occupied[[2]int{mk.Lane, cs}] {
-				a := arr{top: min(sl, mk.Lane), bottom: max(sl, mk.Lane), down: mk.Lane > sl}
-				if fits(a, cs) {
-					c = cs
-					addArrow(a, c)
-					lo.vertical[mi] = true
+			if sl < 0 || sl >= nl || sl == mk.Lane || cs <= last[mk.Lane] {
+				continue
+			}
+			ok := true
+			for o := range senders {
+				if o != s && lo.col[o] >= cs {
+					ok = false
 				}
+			}
+			if !ok || crosses(mk.Lane, cs) || occupied[[2]int{mk.Lane, cs}] {
+				continue
+			}
+			a := arr{top: min(sl, mk.Lane), bottom: max(sl, mk.Lane), down: mk.Lane > sl}
+			if fits(a, cs) {
+				c = cs
+				addArrow(a, c)
+				lo.vertical[mi] = true
+				break
 			}
 		}
 		if c < 0 {
@@ -171,6 +198,9 @@ func (r row) put(at int, s string) {
 // Render writes the picture as text no wider than maxWidth columns
 // (0: unlimited), breaking it into bands like lines of music.
 func (p *Picture) Render(w io.Writer, maxWidth int) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
 	lo := p.layout()
 	labels := make([]string, len(p.Marks))
 	for i, mk := range p.Marks {

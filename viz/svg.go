@@ -28,6 +28,9 @@ func SVG(w io.Writer, t *trace.Trace, opts Options) error {
 
 // SVG writes the picture as a standalone SVG document.
 func (p *Picture) SVG(w io.Writer) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
 	lo := p.layout()
 	const (
 		charW   = 7.2 // px per character at font-size 12, monospace
