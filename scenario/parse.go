@@ -164,6 +164,12 @@ func Parse(name string, data []byte) (sc *Scenario, err error) {
 		return nil, &Error{File: name, Line: 1, Column: 1, Msg: "empty scenario: expected a mapping with name, protocol, nodes, duration, ..."}
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.SequenceNode {
+		return nil, p.errf(root, "", "a scenario is a mapping (key: value, e.g. name: ..., protocol: ...), got a sequence (a list of - items)")
+	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, p.errf(root, "", "empty scenario: expected a mapping with name, protocol, nodes, duration, ...")
+	}
 	if err := p.noAliases(root, 0); err != nil {
 		return nil, err
 	}
@@ -209,6 +215,11 @@ func (p *parser) scanText(data []byte) error {
 			line, col = line+1, 1
 			i += size
 			continue
+		}
+		if r == '\r' && (i+1 >= len(data) || data[i+1] != '\n') {
+			// YAML counts a lone CR as a line break and this scanner does
+			// not: line numbers would disagree.
+			return &Error{File: p.file, Line: line, Column: col, Msg: "a carriage return without a line feed (old Mac line ending) is not allowed; end lines with \\n or \\r\\n"}
 		}
 		if (r < 0x20 && r != '\t' && r != '\r') || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfeff && i > 0 || r >= 0xfffe && r <= 0xffff {
 			return &Error{File: p.file, Line: line, Column: col, Msg: fmt.Sprintf("control character %U is not allowed", r)}
@@ -738,6 +749,15 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 		return nil, p.errf(e.val, "nodes", "%d nodes out of range 1..%d", n, sim.MaxNodes)
 	}
 	sc.Nodes, p.nodes = int(n), int(n)
+	// The protocol judges its options as a whole (floors, orderings,
+	// node numbers): build one node now so a mistake gets a line.
+	if _, err := sc.Protocol.New(ordo.Config{ID: 1, N: sc.Nodes, Opts: sc.Options, Proto: sc.Protocol}); err != nil {
+		at, field := e.key, "nodes"
+		if o, ok := fs["options"]; ok {
+			at, field = o.key, "options"
+		}
+		return nil, p.errf(at, field, "%v", err)
+	}
 
 	if e, ok := fs["seed"]; ok {
 		if err := p.scalar(e.val, "seed", "a seed (a non-negative integer)"); err != nil {

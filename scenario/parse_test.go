@@ -10,6 +10,7 @@ import (
 	"ordo/sim"
 
 	_ "ordo/broadcast"
+	_ "ordo/election/raft"
 )
 
 const full = `name: every-field
@@ -193,7 +194,13 @@ func TestParseErrors(t *testing.T) {
 		{"name: x\n  protocol: [\n", `YAML syntax`, 2},
 		{"", `empty scenario`, 1},
 		{"name: x\x01\n", `control character`, 1},
-		{"- 1\n- 2\n", `want a mapping`, 1},
+		{"- 1\n- 2\n", `a scenario is a mapping (key: value, e.g. name: ..., protocol: ...), got a sequence`, 1},
+		{"# a list of scenarios is not one\n\n- name: x\n  protocol: raft\n", `got a sequence`, 3},
+		{"[]\n", `got a sequence`, 1},
+		{"~\n", `empty scenario`, 1},
+		{"name: x\nprotocol: broadcast\noptions: {sender: 7}\nnodes: 5\nduration: 1s\n", `options: broadcast: sender 7 is not a node of 1..5`, 3},
+		{"name: x\nprotocol: raft\nnodes: 5\noptions: {heartbeat: 1ns}\nduration: 1s\n", `options: raft: option heartbeat=1ns is below its floor of 1ms`, 4},
+		{"name: x\nprotocol: raft\noptions:\n  heartbeat: 100ms\nnodes: 5\nduration: 1s\n", `options: raft: option heartbeat=100ms must be at most half of election_timeout_min=150ms`, 3},
 	}
 	for _, c := range cases {
 		_, err := Parse("bad.yaml", []byte(c.src))

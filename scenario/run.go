@@ -16,6 +16,8 @@ type RunOptions struct {
 	// Trace keeps the trace in the Result (it is recorded anyway when the
 	// scenario has checks, since checkers read it).
 	Trace bool
+	// MaxEvents bounds the run (0: the simulator's default).
+	MaxEvents uint64
 }
 
 // Result is what one run produced.
@@ -73,7 +75,9 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		seed = *o.Seed
 	}
 	traced := o.Trace || len(sc.Checks) > 0
-	s, err := sim.New(sc.Config(seed, traced))
+	cfg := sc.Config(seed, traced)
+	cfg.MaxEvents = o.MaxEvents
+	s, err := sim.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
 	}

@@ -35,13 +35,35 @@ type Config struct {
 	Trace bool
 	// Name labels the trace (a scenario's name).
 	Name string
-	// MaxEvents bounds a run (0: DefaultMaxEvents): a protocol that floods
-	// the network must not hang the simulator.
+	// MaxEvents bounds a run (0: DefaultMaxEvents, or TracedMaxEvents when
+	// Trace is on): a protocol that floods the network must not hang the
+	// simulator, nor a traced run exhaust memory.
 	MaxEvents uint64
 }
 
-// DefaultMaxEvents bounds a run when Config.MaxEvents is 0.
+// DefaultMaxEvents bounds an untraced run when Config.MaxEvents is 0: such
+// a run keeps no per-event memory, so the bound is about time only.
 const DefaultMaxEvents = 50_000_000
+
+// TraceMemoryBudget is the memory a traced run may use by default (see
+// TracedMaxEvents).
+const TraceMemoryBudget = 2 << 30
+
+// TracedMaxEvents bounds a traced run of n nodes when Config.MaxEvents is
+// 0. A traced run keeps every event, and each carries a vector of 8·n
+// bytes; the trace's slice grows by doubling, so peak memory per item
+// varies. The cost is modelled as 1024 + 12·n bytes per processed queue
+// item (a delivery records a send and a receive) and the bound is
+// TraceMemoryBudget (2 GiB) divided by it: 2.0 M items at 5 nodes, 1.2 M at
+// 65, 161 k at 1024. Measured peak RSS of runs stopped by this bound
+// (ordo elect --protocol raft -o heartbeat=1ms --duration 1h [-n 65]):
+// 1.3 GB at 5 nodes, 1.85 GB at 65 (a 2.53 M bound at 5 nodes peaked at
+// 2.5 GB). The largest traced run in the repository (ordo explore, the
+// tests, the tour) processes ~40 k items; ordo elect --duration 1h of Raft
+// at 5 nodes with default options, 1.3 M (1.26 GB).
+func TracedMaxEvents(n int) uint64 {
+	return TraceMemoryBudget / (1024 + 12*uint64(max(n, 1)))
+}
 
 // MaxNodes bounds the cluster size.
 const MaxNodes = trace.MaxNodes
@@ -93,6 +115,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = DefaultMaxEvents
+		if cfg.Trace {
+			cfg.MaxEvents = TracedMaxEvents(cfg.Nodes)
+		}
 	}
 	s := &Sim{
 		cfg:   cfg,
@@ -214,10 +239,17 @@ func (s *Sim) node(id ordo.NodeID) *nodeState {
 }
 
 // ErrEventLimit is returned when a run hits Config.MaxEvents.
-type ErrEventLimit struct{ Limit uint64 }
+type ErrEventLimit struct {
+	Limit  uint64
+	Traced bool // the bound was a traced run's memory bound
+}
 
 func (e ErrEventLimit) Error() string {
-	return fmt.Sprintf("sim: stopped after %d events (the run's bound); a protocol may be flooding the network", e.Limit)
+	why := "a protocol may be flooding the network (very short timers?)"
+	if e.Traced {
+		why = "a traced run keeps every event in memory (the default bound keeps it near 2 GiB); the run may be too long, or a protocol may be flooding the network (very short timers?)"
+	}
+	return fmt.Sprintf("sim: stopped after %d events, the run's bound: %s; raise the bound with --max-events (ordo sim, ordo elect) or sim.Config.MaxEvents", e.Limit, why)
 }
 
 // RunFor advances true time by d, processing every event due until then.
@@ -227,7 +259,7 @@ func (s *Sim) RunFor(d time.Duration) error { return s.RunUntil(s.now + d) }
 func (s *Sim) RunUntil(t time.Duration) error {
 	for s.q.len() > 0 && s.q.peekAt() <= t {
 		if s.events >= s.limit {
-			return ErrEventLimit{s.limit}
+			return ErrEventLimit{Limit: s.limit, Traced: s.tr != nil}
 		}
 		s.q.pop(&s.cur)
 		if s.cur.at < s.now {

@@ -124,7 +124,7 @@ func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds i
 			agreed = append(agreed, f.Agreed)
 		}
 	}
-	fmt.Fprintf(w, "%s %v, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", protocol, opts, seeds, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", withOptions(protocol, opts), seeds, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",
 		fmtDur(campaign.Percentile(elected, 50)), fmtDur(campaign.Percentile(elected, 99)), fmtDur(campaign.Percentile(elected, 100)))
 	fmt.Fprintf(w, "time from the crash until every node follows it:   p50 %v  p99 %v  max %v\n",

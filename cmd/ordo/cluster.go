@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo"
+	"ordo/election/campaign"
 	_ "ordo/election/raft" // the cluster's default protocol
 	"ordo/live"
 	"ordo/live/transport"
@@ -63,7 +64,11 @@ func (p *protoFlags) add(cmd *cobra.Command) {
 	cmd.Flags().Uint64Var(&p.seed, "seed", 1, "seeds every node's random source")
 }
 
-func (p *protoFlags) options() (map[string]string, error) {
+// options gathers the protocol options of the flags and checks them the
+// way a node of an n-node cluster will (floors, orderings), so that a bad
+// value is refused here with the protocol's own words instead of by N
+// node processes in their logs.
+func (p *protoFlags) options(n int) (map[string]string, error) {
 	o := map[string]string{}
 	for _, kv := range p.opts {
 		k, v, ok := strings.Cut(kv, "=")
@@ -90,8 +95,14 @@ func (p *protoFlags) options() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := proto.Resolve(o); err != nil {
+	resolved, err := proto.Resolve(o)
+	if err != nil {
 		return nil, err
+	}
+	if n >= 1 {
+		if _, err := proto.New(ordo.Config{ID: 1, N: n, Opts: resolved, Proto: proto}); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }
@@ -137,7 +148,7 @@ DIR/tls: a peer without a certificate from that CA is refused.`,
   ordo cluster kill 3; ordo cluster partition 1,2/3,4,5; ordo cluster heal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
+			opts, err := pf.options(n)
 			if err != nil {
 				return err
 			}
@@ -457,7 +468,7 @@ Exit status 1 when a checker found a violation.`,
   ordo cluster chaos -n 5 --rounds 20 --heartbeat 100ms --election-timeout 1s --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := pf.options()
+			opts, err := pf.options(n)
 			if err != nil {
 				return err
 			}
@@ -488,7 +499,7 @@ Exit status 1 when a checker found a violation.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s %v\n", rep.Nodes, rep.Rounds, rep.Protocol, rep.Options)
+				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s\n", rep.Nodes, rep.Rounds, strings.TrimSpace(rep.Protocol+" "+campaign.FormatOptions(rep.Options)))
 				fmt.Fprintf(out, "failover after SIGKILL of the leader: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", rep.P50Ms, rep.P99Ms, rep.MaxMs)
 				fmt.Fprintf(out, "failover after cutting the leader off: p50 %.1f ms\n", rep.PartitionP50Ms)
 				for _, r := range rep.Checks {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo"
 	"ordo/election/campaign"
 	"ordo/viz"
 )
@@ -28,6 +27,7 @@ type electFlags struct {
 	opts       []string
 	diagram    bool
 	json       bool
+	maxEvents  uint64
 }
 
 func newElectCmd() *cobra.Command {
@@ -77,23 +77,25 @@ eventual-leader and fencing.
 	fl.StringArrayVarP(&f.opts, "option", "o", nil, "protocol option key=value (repeatable), e.g. -o quorum=true")
 	fl.BoolVar(&f.diagram, "diagram", false, "draw the first events as an ASCII space-time diagram")
 	fl.BoolVar(&f.json, "json", false, "print JSON")
+	fl.Uint64Var(&f.maxEvents, "max-events", 0, "stop the run after this many simulator events (0: the traced default, about 2 GiB of trace)")
 	return cmd
 }
 
 func (f *electFlags) spec() (campaign.Spec, error) {
-	if _, err := ordo.Lookup(f.protocol); err != nil {
-		return campaign.Spec{}, err
-	}
 	if f.n < 1 || f.n > campaign.MaxNodes {
 		return campaign.Spec{}, fmt.Errorf("-n %d: need 1..%d nodes", f.n, campaign.MaxNodes)
 	}
-	sp := campaign.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, Options: map[string]string{}}
+	sp := campaign.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, Options: map[string]string{}, MaxEvents: f.maxEvents}
 	for _, o := range f.opts {
 		k, v, ok := strings.Cut(o, "=")
 		if !ok {
 			return sp, fmt.Errorf("--option %q: want key=value", o)
 		}
 		sp.Options[k] = v
+	}
+	// Only leader elections: the checkers judge election notes.
+	if _, _, err := campaign.Validate(f.protocol, sp.Options, f.n); err != nil {
+		return sp, err
 	}
 	add := func(list []string, parse func(string) (campaign.Fault, error)) error {
 		for _, s := range list {
@@ -119,6 +121,9 @@ func (f *electFlags) spec() (campaign.Spec, error) {
 		return sp, err
 	}
 	campaign.SortFaults(sp.Faults)
+	if err := campaign.CheckSchedule(sp.Faults); err != nil {
+		return sp, err
+	}
 	sp.Duration = f.duration
 	if sp.Duration == 0 {
 		sp.Duration = 5 * time.Second
@@ -178,7 +183,7 @@ func writeElectJSON(w io.Writer, o *campaign.Outcome) error {
 
 func writeElectText(w io.Writer, o *campaign.Outcome, diagram bool) error {
 	sp := o.Spec
-	fmt.Fprintf(w, "%s, %d nodes, seed %d, %v simulated\n", sp.Protocol, sp.Nodes, sp.Seed, sp.Duration)
+	fmt.Fprintf(w, "%s, %d nodes, seed %d, %v simulated\n", withOptions(sp.Protocol, sp.Options), sp.Nodes, sp.Seed, sp.Duration)
 	for _, f := range sp.Faults {
 		fmt.Fprintf(w, "  fault  %v\n", f)
 	}
@@ -224,6 +229,14 @@ func writeElectText(w io.Writer, o *campaign.Outcome, diagram bool) error {
 		}
 	}
 	return nil
+}
+
+// withOptions is "raft" or "raft (heartbeat=20ms prevote=false)".
+func withOptions(protocol string, opts map[string]string) string {
+	if s := campaign.FormatOptions(opts); s != "" {
+		return protocol + " (" + s + ")"
+	}
+	return protocol
 }
 
 func fmtDur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ func newExploreCmd() *cobra.Command {
 	var (
 		c      campaign.ExploreConfig
 		faults string
-		replay int64
+		replay uint64
 		opts   []string
 		quiet  bool
 	)
@@ -51,12 +52,15 @@ replays it.
 				}
 				c.Options[k] = v
 			}
-			if c.Nodes < 1 || c.Nodes > campaign.MaxNodes {
-				return fmt.Errorf("-n %d: need 1..%d nodes", c.Nodes, campaign.MaxNodes)
+			if c.Workers < 1 {
+				return fmt.Errorf("--workers %d: need at least 1", c.Workers)
+			}
+			if err := c.Check(); err != nil {
+				return err
 			}
 			w := cmd.OutOrStdout()
-			if replay >= 0 {
-				o, err := campaign.Run(c.SpecFor(uint64(replay)))
+			if cmd.Flags().Changed("replay") {
+				o, err := campaign.Run(c.SpecFor(replay))
 				if err != nil {
 					return err
 				}
@@ -70,7 +74,7 @@ replays it.
 			if err != nil {
 				return err
 			}
-			writeExplore(w, rep, faults)
+			writeExplore(w, rep)
 			return nil
 		},
 	}
@@ -83,7 +87,7 @@ replays it.
 	fl.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "parallel runs")
 	fl.DurationVar(&c.Duration, "duration", 10*time.Second, "simulated time per run (faults stop 3s before the end)")
 	fl.StringArrayVarP(&opts, "option", "o", nil, "protocol option key=value (repeatable)")
-	fl.Int64Var(&replay, "replay", -1, "replay one seed of the campaign and print its run")
+	fl.Uint64Var(&replay, "replay", 0, "replay one seed of the campaign and print its run")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	return cmd
 }
@@ -106,9 +110,10 @@ func progressBar(w io.Writer) func(done, total int) {
 	}
 }
 
-func writeExplore(w io.Writer, rep *campaign.ExploreReport, faults string) {
+func writeExplore(w io.Writer, rep *campaign.ExploreReport) {
 	c := rep.Config
-	fmt.Fprintf(w, "%s, %d nodes, %d seeds (%d..%d), faults %s, %v each\n", c.Protocol, c.Nodes, rep.Runs, c.First, c.First+uint64(rep.Runs)-1, faults, c.Duration)
+	faults := strings.Join(c.Kinds, ",")
+	fmt.Fprintf(w, "%s, %d nodes, %d seeds (%d..%d), faults %s, %v each\n", withOptions(c.Protocol, c.Options), c.Nodes, rep.Runs, c.First, c.First+uint64(rep.Runs)-1, faults, c.Duration)
 	per := rep.Wall * time.Duration(c.Workers) / time.Duration(rep.Runs)
 	fmt.Fprintf(w, "wall %v on %d workers (%v of CPU per seed), %d simulator events, %d leaderships\n",
 		rep.Wall.Round(time.Millisecond), c.Workers, per.Round(10*time.Microsecond), rep.Events, rep.Leaderships)
@@ -133,20 +138,36 @@ func writeExplore(w io.Writer, rep *campaign.ExploreReport, faults string) {
 		} else {
 			fmt.Fprintf(w, "  seed %d: %s\n", b.Seed, b.Violations[0])
 		}
-		fmt.Fprintf(w, "    replay: ordo explore --protocol %s -n %d --faults %s --duration %v%s --replay %d\n",
-			c.Protocol, c.Nodes, faults, c.Duration, optFlags(c.Options), b.Seed)
+		fmt.Fprintf(w, "    replay: %s\n", replayCommand(c, b.Seed))
 	}
 }
 
-func optFlags(o map[string]string) string {
+// replayCommand is the command line that replays one seed of a campaign:
+// the same protocol, options, cluster, fault kinds (in the order drawn
+// from) and duration, shell-quoted where needed.
+func replayCommand(c campaign.ExploreConfig, seed uint64) string {
+	args := []string{"ordo", "explore", "--protocol", c.Protocol, "-n", strconv.Itoa(c.Nodes),
+		"--faults", strings.Join(c.Kinds, ","), "--duration", c.Duration.String()}
 	var keys []string
-	for k := range o {
+	for k := range c.Options {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, " -o %s=%s", k, o[k])
+		args = append(args, "-o", k+"="+c.Options[k])
 	}
-	return b.String()
+	args = append(args, "--replay", strconv.FormatUint(seed, 10))
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe
+// characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,:/+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

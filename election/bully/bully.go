@@ -94,6 +94,25 @@ type Node struct {
 
 var _ election.Elector = (*Node)(nil)
 
+// Bounds of the duration options. Timers far shorter than a network hop
+// only make a run flood itself with events, and the ceiling keeps sums of
+// timers from overflowing.
+const (
+	MinHeartbeat = time.Millisecond
+	MinTimeout   = 10 * time.Millisecond
+	MaxTimer     = time.Hour
+)
+
+func bound(name string, d, floor time.Duration) error {
+	if d < floor {
+		return fmt.Errorf("bully: option %s=%v is below its floor of %v (shorter timers only flood the run with events)", name, d, floor)
+	}
+	if d > MaxTimer {
+		return fmt.Errorf("bully: option %s=%v is above its ceiling of %v", name, d, MaxTimer)
+	}
+	return nil
+}
+
 // New builds a node.
 func New(c ordo.Config) (ordo.Node, error) {
 	cfg := config{
@@ -104,11 +123,18 @@ func New(c ordo.Config) (ordo.Node, error) {
 		coord:     c.Opts.Duration("coordinator_timeout"),
 		quorum:    c.Opts.Bool("quorum"),
 	}
-	if cfg.heartbeat <= 0 || cfg.timeout <= cfg.heartbeat {
-		return nil, fmt.Errorf("bully: need 0 < heartbeat (%v) < timeout (%v)", cfg.heartbeat, cfg.timeout)
+	for _, b := range []struct {
+		name  string
+		d     time.Duration
+		floor time.Duration
+	}{{"heartbeat", cfg.heartbeat, MinHeartbeat}, {"timeout", cfg.timeout, MinTimeout}, {"suspect_jitter", cfg.jitter, 0},
+		{"answer_timeout", cfg.answer, MinTimeout}, {"coordinator_timeout", cfg.coord, MinTimeout}} {
+		if err := bound(b.name, b.d, b.floor); err != nil {
+			return nil, err
+		}
 	}
-	if cfg.answer <= 0 || cfg.coord <= 0 || cfg.jitter < 0 {
-		return nil, fmt.Errorf("bully: answer_timeout and coordinator_timeout must be positive, suspect_jitter not negative")
+	if cfg.timeout <= cfg.heartbeat {
+		return nil, fmt.Errorf("bully: option timeout=%v must be longer than heartbeat=%v", cfg.timeout, cfg.heartbeat)
 	}
 	if v := c.Opts.String("first_detector"); v != "none" && v != "" {
 		first, err := strconv.Atoi(v)

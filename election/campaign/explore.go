@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -129,6 +130,14 @@ type ExploreReport struct {
 	Leaderships int
 }
 
+// Bounds of a campaign: the report keeps one small result per seed, and a
+// traced run of a long duration holds its whole trace in memory.
+const (
+	MaxSeeds    = 1_000_000
+	MaxWorkers  = 256
+	MaxDuration = time.Hour
+)
+
 // MaxBadReported bounds the failing seeds an ExploreReport keeps.
 const MaxBadReported = 200
 
@@ -138,19 +147,47 @@ func (c ExploreConfig) SpecFor(seed uint64) Spec {
 		Faults: RandomFaults(seed, c.Kinds, c.Nodes, c.Duration), Checks: c.Checks}
 }
 
+// Check rejects a campaign that cannot run: a protocol that is not a
+// leader election or options it refuses, no seeds, seeds past the largest
+// uint64, an unknown fault kind, a duration without room for the quiet
+// tail, too many workers (0 workers means one per core).
+func (c ExploreConfig) Check() error {
+	if _, _, err := Validate(c.Protocol, c.Options, c.Nodes); err != nil {
+		return err
+	}
+	for _, k := range c.Kinds {
+		if !slices.Contains(AllFaultKinds, k) {
+			return fmt.Errorf("--faults: unknown fault kind %q (valid: %s)", k, strings.Join(AllFaultKinds, ","))
+		}
+	}
+	if c.Seeds < 1 {
+		return fmt.Errorf("--seeds %d: need at least 1", c.Seeds)
+	}
+	if c.Seeds > MaxSeeds {
+		return fmt.Errorf("--seeds %d: at most %d per campaign (split it with --first-seed)", c.Seeds, MaxSeeds)
+	}
+	if c.First > math.MaxUint64-uint64(c.Seeds-1) {
+		return fmt.Errorf("--first-seed %d with --seeds %d runs past the largest seed %d", c.First, c.Seeds, uint64(math.MaxUint64))
+	}
+	if c.Duration < settle+time.Second {
+		return fmt.Errorf("--duration %v: at least %v (faults, then %v of quiet)", c.Duration, settle+time.Second, settle)
+	}
+	if c.Duration > MaxDuration {
+		return fmt.Errorf("--duration %v: at most %v of simulated time per run", c.Duration, MaxDuration)
+	}
+	if c.Workers < 0 || c.Workers > MaxWorkers {
+		return fmt.Errorf("--workers %d: need 1..%d", c.Workers, MaxWorkers)
+	}
+	return nil
+}
+
 // Explore runs the campaign on Workers goroutines; each run is
 // deterministic and independent, so the report does not depend on the
 // number of workers. progress is called after each run (from one
 // goroutine at a time).
 func Explore(c ExploreConfig, progress func(done, total int)) (*ExploreReport, error) {
-	if _, err := ordo.Lookup(c.Protocol); err != nil {
+	if err := c.Check(); err != nil {
 		return nil, err
-	}
-	if c.Seeds < 1 {
-		return nil, fmt.Errorf("--seeds must be at least 1")
-	}
-	if c.Duration < settle+time.Second {
-		return nil, fmt.Errorf("--duration must be at least %v (faults, then %v of quiet)", settle+time.Second, settle)
 	}
 	if c.Workers < 1 {
 		c.Workers = runtime.GOMAXPROCS(0)

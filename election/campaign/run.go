@@ -26,6 +26,9 @@ type Spec struct {
 	ClockOf map[ordo.NodeID]sim.ClockModel
 	// Checks to run (nil: DefaultChecks).
 	Checks []string
+	// MaxEvents bounds the run (0: the simulator's default for a traced
+	// run, sim.TracedMaxEvents).
+	MaxEvents uint64
 }
 
 // DefaultChecks are the election checkers.
@@ -69,14 +72,7 @@ func (o *Outcome) Failed() []string {
 
 // New builds the simulator of a spec with its faults scheduled.
 func New(sp Spec) (*sim.Sim, error) {
-	p, err := ordo.Lookup(sp.Protocol)
-	if err != nil {
-		return nil, err
-	}
-	if sp.Nodes < 1 || sp.Nodes > MaxNodes {
-		return nil, fmt.Errorf("-n %d: need 1..%d nodes", sp.Nodes, MaxNodes)
-	}
-	opts, err := p.Resolve(sp.Options)
+	p, opts, err := Validate(sp.Protocol, sp.Options, sp.Nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +82,7 @@ func New(sp Spec) (*sim.Sim, error) {
 	}
 	s, err := sim.New(sim.Config{Protocol: p, Options: opts, Nodes: sp.Nodes, Seed: sp.Seed, Trace: true,
 		Network: sim.Network{Default: sim.Link{Latency: lat}}, ClockOf: sp.ClockOf,
-		Name: "elect-" + sp.Protocol})
+		Name: "elect-" + sp.Protocol, MaxEvents: sp.MaxEvents})
 	if err != nil {
 		return nil, err
 	}

@@ -174,6 +174,38 @@ func ParseHeal(s string) (Fault, error) {
 	return Fault{At: d, Kind: Heal}, nil
 }
 
+// CheckSchedule rejects a hand-written schedule (sorted by SortFaults)
+// that undoes what was never done: a heal with no partition before it, a
+// restart of a node that is not down, a crash of a node already down. Such
+// a fault would silently do nothing. (Random schedules end with a heal and
+// a restart of every node on purpose and are not checked.)
+func CheckSchedule(faults []Fault) error {
+	partitioned := false
+	down := map[ordo.NodeID]time.Duration{}
+	for _, f := range faults {
+		switch f.Kind {
+		case Partition:
+			partitioned = true
+		case Heal:
+			if !partitioned {
+				return fmt.Errorf("--heal @%v: there is no partition to heal before %v (add --partition GROUPS@TIME)", f.At, f.At)
+			}
+			partitioned = false
+		case Crash:
+			if at, ok := down[f.Node]; ok {
+				return fmt.Errorf("--crash %d@%v: node %d is already down (crashed at %v; restart it first with --restart %d@TIME)", f.Node, f.At, f.Node, at, f.Node)
+			}
+			down[f.Node] = f.At
+		case Restart:
+			if _, ok := down[f.Node]; !ok {
+				return fmt.Errorf("--restart %d@%v: node %d is not down at %v (crash it first with --crash %d@TIME)", f.Node, f.At, f.Node, f.At, f.Node)
+			}
+			delete(down, f.Node)
+		}
+	}
+	return nil
+}
+
 // SortFaults orders faults by time, keeping the given order for ties.
 func SortFaults(fs []Fault) {
 	slices.SortStableFunc(fs, func(a, b Fault) int { return int(a.At - b.At) })

@@ -290,11 +290,16 @@ func (t *Transport) dialLoop(p *peer) {
 	defer t.wg.Done()
 	backoff := minBackoff
 	for t.ctx.Err() == nil {
+		// Only a dial begun while a connection had existed can report
+		// its loss: one begun before the peer first answered (its
+		// refusal delivered late, after the peer's own connection to us
+		// armed the hint) says nothing about a process that died.
+		armed := p.armed.Load()
 		conn, err := t.dial(p)
 		if err != nil {
 			msg := err.Error()
 			p.lastErr.Store(&msg)
-			if errors.Is(err, syscall.ECONNREFUSED) && p.armed.CompareAndSwap(true, false) {
+			if errors.Is(err, syscall.ECONNREFUSED) && armed && p.armed.CompareAndSwap(true, false) {
 				t.cfg.Log.Info("peer down: connection refused", "peer", int(p.id))
 				t.cfg.OnPeerDown(p.id)
 			}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestElectRejectsNonsense(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--protocol", "broadcast"}, "protocol broadcast is not a leader election, so the election checkers cannot judge it (leader elections: bully, raft, ring)"},
+		{[]string{"--protocol", "heartbeat"}, "not a leader election"},
+		{[]string{"--protocol", "paxos"}, `unknown protocol "paxos" (leader elections: bully, raft, ring)`},
+		{[]string{"-o", "heartbeat=1ns", "--duration", "2s"}, "raft: option heartbeat=1ns is below its floor of 1ms"},
+		{[]string{"--protocol", "bully", "-o", "timeout=5ms"}, "bully: option timeout=5ms is below its floor of 10ms"},
+		{[]string{"--heal", "@4s"}, "--heal @4s: there is no partition to heal before 4s"},
+		{[]string{"--partition", "1,2/3,4,5@5s", "--heal", "@4s"}, "--heal @4s: there is no partition"},
+		{[]string{"--restart", "3@2s"}, "--restart 3@2s: node 3 is not down at 2s"},
+		{[]string{"--crash", "3@1s", "--crash", "3@2s"}, "node 3 is already down"},
+		{[]string{"--max-events", "500"}, "--max-events"},
+	} {
+		out, err := run(t, append([]string{"elect"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("elect %v: err %v, want one containing %q\n%s", c.args, err, c.want, out)
+		}
+	}
+	// A partition healed, a crash restarted: accepted, options shown.
+	out, err := run(t, "elect", "--protocol", "bully", "--partition", "1,2/3,4,5@1s", "--heal", "@2s", "--crash", "5@1s", "--restart", "5@2s", "-o", "quorum=true", "--duration", "4s")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "bully (quorum=true), 5 nodes, seed 1, 4s simulated\n") {
+		t.Errorf("header:\n%s", out)
+	}
+}
+
+// The cluster commands check options the way every node will before any
+// process starts.
+func TestClusterOptionsRefusedBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster", "up", "--heartbeat", "1ns"}, "raft: option heartbeat=1ns is below its floor of 1ms"},
+		{[]string{"cluster", "up", "--heartbeat", "100ms"}, "heartbeat=100ms must be at most half of election_timeout_min=150ms"},
+		{[]string{"cluster", "chaos", "--election-timeout", "5ms"}, "election_timeout_min=5ms is below its floor of 10ms"},
+		{[]string{"cluster", "up", "-o", "election_timeout_max=3h"}, "above its ceiling"},
+	} {
+		out, err := run(t, append(c.args, "--dir", dir+"/c")...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err %v, want one containing %q\n%s", c.args, err, c.want, out)
+		}
+	}
+}
+
+func TestSimMaxEvents(t *testing.T) {
+	out, err := run(t, "sim", "broadcast-lossy", "--max-events", "100")
+	if err == nil || !strings.Contains(err.Error(), "stopped after 100 events") || !strings.Contains(err.Error(), "--max-events") {
+		t.Fatalf("err %v, want the event bound and how to raise it\n%s", err, out)
+	}
+	if _, err := run(t, "sim", "broadcast-lossy", "--max-events", "1000000"); err != nil {
+		t.Fatal(err)
+	}
+}
