@@ -94,25 +94,6 @@ type Node struct {
 
 var _ election.Elector = (*Node)(nil)
 
-// Bounds of the duration options. Timers far shorter than a network hop
-// only make a run flood itself with events, and the ceiling keeps sums of
-// timers from overflowing.
-const (
-	MinHeartbeat = time.Millisecond
-	MinTimeout   = 10 * time.Millisecond
-	MaxTimer     = time.Hour
-)
-
-func bound(name string, d, floor time.Duration) error {
-	if d < floor {
-		return fmt.Errorf("bully: option %s=%v is below its floor of %v (shorter timers only flood the run with events)", name, d, floor)
-	}
-	if d > MaxTimer {
-		return fmt.Errorf("bully: option %s=%v is above its ceiling of %v", name, d, MaxTimer)
-	}
-	return nil
-}
-
 // New builds a node.
 func New(c ordo.Config) (ordo.Node, error) {
 	cfg := config{
@@ -123,15 +104,13 @@ func New(c ordo.Config) (ordo.Node, error) {
 		coord:     c.Opts.Duration("coordinator_timeout"),
 		quorum:    c.Opts.Bool("quorum"),
 	}
-	for _, b := range []struct {
-		name  string
-		d     time.Duration
-		floor time.Duration
-	}{{"heartbeat", cfg.heartbeat, MinHeartbeat}, {"timeout", cfg.timeout, MinTimeout}, {"suspect_jitter", cfg.jitter, 0},
-		{"answer_timeout", cfg.answer, MinTimeout}, {"coordinator_timeout", cfg.coord, MinTimeout}} {
-		if err := bound(b.name, b.d, b.floor); err != nil {
-			return nil, err
-		}
+	if err := election.CheckTimers("bully",
+		election.TimerOption{Name: "heartbeat", D: cfg.heartbeat, Floor: election.MinHeartbeat},
+		election.TimerOption{Name: "timeout", D: cfg.timeout, Floor: election.MinTimeout},
+		election.TimerOption{Name: "suspect_jitter", D: cfg.jitter, Floor: 0},
+		election.TimerOption{Name: "answer_timeout", D: cfg.answer, Floor: election.MinTimeout},
+		election.TimerOption{Name: "coordinator_timeout", D: cfg.coord, Floor: election.MinTimeout}); err != nil {
+		return nil, err
 	}
 	if cfg.timeout <= cfg.heartbeat {
 		return nil, fmt.Errorf("bully: option timeout=%v must be longer than heartbeat=%v", cfg.timeout, cfg.heartbeat)

@@ -79,25 +79,6 @@ type Node struct {
 
 var _ election.Elector = (*Node)(nil)
 
-// Bounds of the duration options. Timers far shorter than a network hop
-// only make a run flood itself with events (heartbeat=1ns grew a traced
-// run by ~300 MB/s), and the ceiling keeps sums of timers from overflowing.
-const (
-	MinHeartbeat = time.Millisecond
-	MinTimeout   = 10 * time.Millisecond
-	MaxTimer     = time.Hour
-)
-
-func bound(name string, d, floor time.Duration) error {
-	if d < floor {
-		return fmt.Errorf("raft: option %s=%v is below its floor of %v (shorter timers only flood the run with events)", name, d, floor)
-	}
-	if d > MaxTimer {
-		return fmt.Errorf("raft: option %s=%v is above its ceiling of %v", name, d, MaxTimer)
-	}
-	return nil
-}
-
 // New builds a node from resolved options.
 func New(c ordo.Config) (ordo.Node, error) {
 	cfg := config{
@@ -108,14 +89,11 @@ func New(c ordo.Config) (ordo.Node, error) {
 		checkQuorum: c.Opts.Bool("check_quorum"),
 		peerDown:    c.Opts.Bool("peer_down"),
 	}
-	for _, b := range []struct {
-		name  string
-		d     time.Duration
-		floor time.Duration
-	}{{"heartbeat", cfg.heartbeat, MinHeartbeat}, {"election_timeout_min", cfg.min, MinTimeout}, {"election_timeout_max", cfg.max, MinTimeout}} {
-		if err := bound(b.name, b.d, b.floor); err != nil {
-			return nil, err
-		}
+	if err := election.CheckTimers("raft",
+		election.TimerOption{Name: "heartbeat", D: cfg.heartbeat, Floor: election.MinHeartbeat},
+		election.TimerOption{Name: "election_timeout_min", D: cfg.min, Floor: election.MinTimeout},
+		election.TimerOption{Name: "election_timeout_max", D: cfg.max, Floor: election.MinTimeout}); err != nil {
+		return nil, err
 	}
 	if cfg.max < cfg.min {
 		return nil, fmt.Errorf("raft: option election_timeout_max=%v is below election_timeout_min=%v", cfg.max, cfg.min)
