@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"ordo/examples"
 	"os"
 	"strings"
 	"time"
@@ -313,18 +314,20 @@ steps) that proves it.
 
 // ---- tour scenes ----
 
-// The chapter's figures, the same text as the files in examples/seed/.
-const (
-	seedHappensBefore = "P1: a c\nP2: b d\na -> b\nd -> c\n"
-	seedLamportFigure = "A: a1=1 a2=2 a3=5\nB: b1=3 b2=4 b3=5\na2 -> b1\nb3 -> a3\n"
-	seedVectorFigure  = "A: a1=[1,0,0] a2=[2,0,0] a3=[3,2,1]\nB: b1=[2,1,0] b2=[2,2,0] b3=[2,2,1]\nC: c1=[0,0,1] c2=[2,2,1]\na2 -> b1\nc1 -> b1\nb2 -> c2\nb3 -> a3\n"
-	seedExercise1     = "P1: a b c\nP2: d e f\na -> d\nf -> c\n"
-)
-
 func mustDiagram(src string) (*diagram.Diagram, error) { return diagram.Parse([]byte(src)) }
 
+// seedDiagram parses one of the chapter's figures, the very file under
+// examples/seed/ that the scene tells the reader to run.
+func seedDiagram(name string) (*diagram.Diagram, error) {
+	b, err := examples.Seed(name)
+	if err != nil {
+		return nil, err
+	}
+	return diagram.Parse(b)
+}
+
 func sceneHappensBefore(w io.Writer) error {
-	d, err := mustDiagram(seedHappensBefore)
+	d, err := seedDiagram("happens-before-figure.txt")
 	if err != nil {
 		return err
 	}
@@ -428,7 +431,7 @@ func sceneLWWSkew(w io.Writer) error {
 }
 
 func sceneLamportFigure(w io.Writer) error {
-	d, err := mustDiagram(seedLamportFigure)
+	d, err := seedDiagram("lamport-figure.txt")
 	if err != nil {
 		return err
 	}
@@ -446,7 +449,7 @@ func sceneLamportFigure(w io.Writer) error {
 }
 
 func sceneVectorFigure(w io.Writer) error {
-	d, err := mustDiagram(seedVectorFigure)
+	d, err := seedDiagram("vector-figure.txt")
 	if err != nil {
 		return err
 	}
@@ -471,7 +474,7 @@ func sceneVectorFigure(w io.Writer) error {
 }
 
 func sceneExercises(w io.Writer) error {
-	d, err := mustDiagram(seedExercise1)
+	d, err := seedDiagram("exercise-1.txt")
 	if err != nil {
 		return err
 	}
