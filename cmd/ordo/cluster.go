@@ -222,94 +222,85 @@ func nodeArg(c *live.Cluster, s string) (ordo.NodeID, error) {
 	return ordo.NodeID(v), nil
 }
 
+// clusterOp completes cmd into a subcommand that acts on the running
+// cluster in --dir: it adds the flag and opens the cluster before run.
+func clusterOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster, args []string) error) *cobra.Command {
+	var dir string
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := openCluster(dir)
+		if err != nil {
+			return err
+		}
+		return run(cmd, c, args)
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	return cmd
+}
+
+// nodeOp is clusterOp for a subcommand whose one argument is a node.
+func nodeOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error) *cobra.Command {
+	cmd.Args = cobra.ExactArgs(1)
+	return clusterOp(cmd, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		id, err := nodeArg(c, args[0])
+		if err != nil {
+			return err
+		}
+		return run(cmd, c, id)
+	})
+}
+
 func newClusterStatusCmd() *cobra.Command {
-	var (
-		dir    string
-		asJSON bool
-	)
-	cmd := &cobra.Command{
+	var asJSON bool
+	cmd := clusterOp(&cobra.Command{
 		Use:   "status",
 		Short: "show every node's role, term, leader and faults",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
-			}
-			v := c.View()
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			}
-			live.FormatView(cmd.OutOrStdout(), v, c.State.Partition)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		v := c.View()
+		if asJSON {
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(v)
+		}
+		live.FormatView(cmd.OutOrStdout(), v, c.State.Partition)
+		return nil
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the nodes' status as JSON")
 	return cmd
 }
 
 func newClusterKillCmd() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
+	return nodeOp(&cobra.Command{
 		Use:   "kill N",
 		Short: "SIGKILL node N: a real crash",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
-			}
-			id, err := nodeArg(c, args[0])
-			if err != nil {
-				return err
-			}
-			if err := c.Kill(id); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "killed n%d (SIGKILL)\n", id)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
-	return cmd
+	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
+		if err := c.Kill(id); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "killed n%d (SIGKILL)\n", id)
+		return nil
+	})
 }
 
 func newClusterRestartCmd() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
+	return nodeOp(&cobra.Command{
 		Use:   "restart N",
 		Short: "start node N again from its disk (killing it first if it runs)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
-			}
-			id, err := nodeArg(c, args[0])
-			if err != nil {
-				return err
-			}
-			if err := c.Restart(id); err != nil {
-				return err
-			}
-			s, err := c.Status(id)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d, term %d from disk)\n", id, s.Pid, s.Boot, s.Term)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
-	return cmd
+	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
+		if err := c.Restart(id); err != nil {
+			return err
+		}
+		s, err := c.Status(id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d, term %d from disk)\n", id, s.Pid, s.Boot, s.Term)
+		return nil
+	})
 }
 
 func newClusterPartitionCmd() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
+	return clusterOp(&cobra.Command{
 		Use:   "partition GROUPS",
 		Short: "cut the cluster into groups, e.g. 1,2/3,4,5",
 		Long: `Cut the cluster into groups that cannot reach each other: every node drops
@@ -317,56 +308,40 @@ traffic to and from the nodes of the other groups in its fault layer. Nodes
 named in no group form one more group. Replaces any earlier partition.`,
 		Example: `  ordo cluster partition 1,2/3,4,5`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
-			}
-			groups, err := live.ParseGroups(args[0], c.N())
-			if err != nil {
-				return err
-			}
-			if err := c.Partition(groups); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "partitioned: %s\n", c.State.Partition)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
-	return cmd
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		groups, err := live.ParseGroups(args[0], c.N())
+		if err != nil {
+			return err
+		}
+		if err := c.Partition(groups); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "partitioned: %s\n", c.State.Partition)
+		return nil
+	})
 }
 
 func newClusterHealCmd() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
+	return clusterOp(&cobra.Command{
 		Use:   "heal",
 		Short: "clear every fault (partitions, delay, loss)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
-			}
-			if err := c.Heal(); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "healed")
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
-	return cmd
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		if err := c.Heal(); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "healed")
+		return nil
+	})
 }
 
 func newClusterFaultCmd() *cobra.Command {
 	var (
-		dir               string
 		blockOut, blockIn string
 		delay             time.Duration
 		loss              float64
 	)
-	cmd := &cobra.Command{
+	cmd := nodeOp(&cobra.Command{
 		Use:   "fault N",
 		Short: "set node N's fault layer: one-way cuts, delay, loss",
 		Long: `Set the fault layer of node N (replacing its earlier setting): drop what it
@@ -375,40 +350,29 @@ sends to the nodes of --block-out, drop what it receives from those of
 it sends back by --delay, and drop the fraction --loss of them at random.`,
 		Example: `  ordo cluster fault 1 --block-out 2,3      # n1 can hear 2 and 3 but not reach them
   ordo cluster fault 4 --delay 80ms --loss 0.2`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
+	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
+		f := transport.Faults{Delay: transport.Duration(delay), Loss: loss}
+		for _, l := range []struct {
+			s   string
+			dst *[]ordo.NodeID
+		}{{blockOut, &f.BlockOut}, {blockIn, &f.BlockIn}} {
+			if l.s == "" {
+				continue
 			}
-			id, err := nodeArg(c, args[0])
-			if err != nil {
-				return err
-			}
-			f := transport.Faults{Delay: transport.Duration(delay), Loss: loss}
-			for _, l := range []struct {
-				s   string
-				dst *[]ordo.NodeID
-			}{{blockOut, &f.BlockOut}, {blockIn, &f.BlockIn}} {
-				if l.s == "" {
-					continue
+			for _, x := range strings.Split(l.s, ",") {
+				p, err := nodeArg(c, strings.TrimSpace(x))
+				if err != nil {
+					return err
 				}
-				for _, x := range strings.Split(l.s, ",") {
-					p, err := nodeArg(c, strings.TrimSpace(x))
-					if err != nil {
-						return err
-					}
-					*l.dst = append(*l.dst, p)
-				}
+				*l.dst = append(*l.dst, p)
 			}
-			if err := c.SetFaults(id, f); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "n%d: faults set\n", id)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
+		}
+		if err := c.SetFaults(id, f); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "n%d: faults set\n", id)
+		return nil
+	})
 	cmd.Flags().StringVar(&blockOut, "block-out", "", "peers N cannot send to, e.g. 2,3")
 	cmd.Flags().StringVar(&blockIn, "block-in", "", "peers N cannot receive from")
 	cmd.Flags().DurationVar(&delay, "delay", 0, "delay of every message N sends")
@@ -417,25 +381,17 @@ it sends back by --delay, and drop the fraction --loss of them at random.`,
 }
 
 func newClusterDownCmd() *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
+	return clusterOp(&cobra.Command{
 		Use:   "down",
 		Short: "stop every node gracefully (SIGTERM)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCluster(dir)
-			if err != nil {
-				return err
-			}
-			if err := c.Down(); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "stopped; traces in %s (ordo trace merge %s)\n", c.Dir, dir)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
-	return cmd
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		if err := c.Down(); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "stopped; traces in %s (ordo trace merge %s)\n", c.Dir, c.Dir)
+		return nil
+	})
 }
 
 func newClusterChaosCmd() *cobra.Command {
