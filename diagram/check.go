@@ -2,6 +2,7 @@ package diagram
 
 import (
 	"fmt"
+	"ordo/trace"
 	"strconv"
 	"strings"
 
@@ -188,26 +189,15 @@ func (d *Diagram) HappensBefore(x, y string) (clock.Order, []string, error) {
 
 // chain finds a shortest path a → ... → b along happens-before edges.
 func (d *Diagram) chain(a, b int) []string {
-	prev := map[int]int{a: -1}
-	queue := []int{a}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		if cur == b {
-			var path []string
-			for x := b; x != -1; x = prev[x] {
-				path = append([]string{d.Events[x].Name}, path...)
-			}
-			return path
-		}
-		for _, s := range d.succs(cur) {
-			if _, seen := prev[s]; !seen {
-				prev[s] = cur
-				queue = append(queue, s)
-			}
-		}
+	path := trace.ShortestPath(a, b, d.succs, nil)
+	if path == nil {
+		panic("diagram: vector stamps say happens-before but no chain exists")
 	}
-	panic("diagram: vector stamps say happens-before but no chain exists")
+	names := make([]string, len(path))
+	for i, x := range path {
+		names[i] = d.Events[x].Name
+	}
+	return names
 }
 
 // Step describes one edge of a chain: "a → b (message)" or "(same process)".

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"slices"
 
 	"ordo/clock"
 )
@@ -63,29 +64,13 @@ func (t *Trace) Chain(a, b int) ([]int, error) {
 	}
 	next := t.successors()
 	target := t.Events[b].Vector
-	prev := map[int]int{a: -1}
-	queue := []int{a}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		if cur == b {
-			var path []int
-			for x := b; x != -1; x = prev[x] {
-				path = append([]int{x}, path...)
-			}
-			return path, nil
-		}
-		for _, nx := range next[cur] {
-			if _, seen := prev[nx]; seen {
-				continue
-			}
-			// Only events that b knows of can lie on a path to b.
-			if o := clock.Compare(t.Events[nx].Vector, target); o != clock.Before && o != clock.Equal {
-				continue
-			}
-			prev[nx] = cur
-			queue = append(queue, nx)
-		}
+	path := ShortestPath(a, b, func(x int) []int { return next[x] }, func(x int) bool {
+		// Only events that b knows of can lie on a path to b.
+		o := clock.Compare(t.Events[x].Vector, target)
+		return o == clock.Before || o == clock.Equal
+	})
+	if path != nil {
+		return path, nil
 	}
 	return nil, fmt.Errorf("vector stamps say e%d → e%d but no chain of events links them: the trace is corrupt", a, b)
 }
@@ -119,22 +104,35 @@ func (t *Trace) successors() map[int][]int {
 
 // reaches reports whether a path of successor edges leads from a to b.
 func reaches(next map[int][]int, a, b int) bool {
-	seen := map[int]bool{a: true}
-	stack := []int{a}
-	for len(stack) > 0 {
-		cur := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+	// Successors lie later in the trace: nothing past b can lead back to it.
+	return ShortestPath(a, b, func(x int) []int { return next[x] }, func(x int) bool { return x <= b }) != nil
+}
+
+// ShortestPath returns a shortest path a, ..., b in the graph whose edges
+// next gives, through nodes keep accepts (nil: every node), or nil when
+// there is none. Happens-before chains of traces and of hand-drawn
+// diagrams are both found with it.
+func ShortestPath(a, b int, next func(int) []int, keep func(int) bool) []int {
+	prev := map[int]int{a: -1}
+	queue := []int{a}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
 		if cur == b {
-			return true
-		}
-		for _, nx := range next[cur] {
-			// Successors lie later in the trace: nothing past b can
-			// lead back to it.
-			if !seen[nx] && nx <= b {
-				seen[nx] = true
-				stack = append(stack, nx)
+			var path []int
+			for x := b; x != -1; x = prev[x] {
+				path = append(path, x)
 			}
+			slices.Reverse(path)
+			return path
+		}
+		for _, nx := range next(cur) {
+			if _, seen := prev[nx]; seen || keep != nil && !keep(nx) {
+				continue
+			}
+			prev[nx] = cur
+			queue = append(queue, nx)
 		}
 	}
-	return false
+	return nil
 }
