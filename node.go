@@ -132,9 +132,6 @@ func (s *MemStorage) Put(key string, value []byte) {
 
 func (s *MemStorage) Delete(key string) { delete(s.m, key) }
 
-// Keys returns the number of keys stored (for tests and summaries).
-func (s *MemStorage) Len() int { return len(s.m) }
-
 // PeerDown is not sent by any node: the runtime delivers it (via Receive,
 // from = the peer) when the peer's process is gone — its connection closed
 // and a reconnect was refused, so its host is up but nothing listens. It is

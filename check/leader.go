@@ -51,13 +51,18 @@ func LeaderSpans(t *trace.Trace) []LeaderSpan {
 		e := &t.Events[i]
 		switch {
 		case e.Kind == trace.Note && e.Name == noteLeader:
-			if _, ok := open[e.Node]; ok {
-				continue // already leading: a re-announcement
-			}
 			term, _ := e.Attrs.Int("term")
 			tok, ok := e.Attrs.Int("token")
 			if !ok {
 				tok = term
+			}
+			if k, ok := open[e.Node]; ok {
+				if out[k].Term == term && out[k].Token == tok {
+					continue // already leading: a re-announcement
+				}
+				// A re-claim under a new term or token is a new
+				// leadership for fencing: close the old one here.
+				out[k].To, out[k].End = e.T, e.ID
 			}
 			open[e.Node] = len(out)
 			out = append(out, LeaderSpan{Node: e.Node, Term: term, Token: tok, From: e.T, Begin: e.ID, End: -1})
@@ -139,7 +144,7 @@ func (oneLeaderPerTerm) Doc() string {
 func (oneLeaderPerTerm) Check(t *trace.Trace) Result {
 	r := Result{Check: "one-leader-per-term", OK: true}
 	first := map[int64]*trace.Event{}
-	terms := 0
+	shared := map[int64]bool{} // terms with two leaders
 	for i := range t.Events {
 		e := &t.Events[i]
 		if e.Kind != trace.Note || e.Name != noteLeader {
@@ -152,11 +157,11 @@ func (oneLeaderPerTerm) Check(t *trace.Trace) Result {
 		f, seen := first[term]
 		if !seen {
 			first[term] = e
-			terms++
 			continue
 		}
 		if f.Node != e.Node {
 			r.OK = false
+			shared[term] = true
 			if len(r.Violations) < maxReported {
 				r.Violations = append(r.Violations, Violation{
 					Message: fmt.Sprintf("term %d has two leaders: %v at %s and %v at %s", term, f.Node, fmtT(f.T), e.Node, fmtT(e.T)),
@@ -166,9 +171,9 @@ func (oneLeaderPerTerm) Check(t *trace.Trace) Result {
 		}
 	}
 	if r.OK {
-		r.Summary = fmt.Sprintf("%d terms with a leader, one each", terms)
+		r.Summary = fmt.Sprintf("%d terms with a leader, one each", len(first))
 	} else {
-		r.Summary = fmt.Sprintf("%d terms with two leaders", len(r.Violations))
+		r.Summary = fmt.Sprintf("%d terms with two leaders", len(shared))
 	}
 	return r
 }
@@ -344,9 +349,8 @@ func (fencing) Doc() string {
 func (fencing) Check(t *trace.Trace) Result {
 	r := Result{Check: "fencing", OK: true}
 	type seen struct {
-		tok  int64
-		node ordo.NodeID
-		ev   int
+		tok int64
+		ev  int // the note that accepted it
 	}
 	fenced := false
 	highest := map[ordo.NodeID]seen{} // resource → highest accepted
@@ -368,7 +372,7 @@ func (fencing) Check(t *trace.Trace) Result {
 			}
 			continue
 		}
-		highest[e.Node] = seen{tok, e.Node, e.ID}
+		highest[e.Node] = seen{tok, e.ID}
 	}
 	if fenced {
 		if r.OK {

@@ -93,6 +93,12 @@ func TestOneLeaderPerTerm(t *testing.T) {
 	if r.OK || len(r.Violations) != 1 || !strings.Contains(r.Violations[0].Message, "term 4") {
 		t.Fatalf("%+v", r)
 	}
+	// A third leader of term 4 is one more violation, not one more term.
+	bad.leader(40, 3, 4)
+	r = run(t, "one-leader-per-term", &bad.t)
+	if len(r.Violations) != 2 || r.Summary != "1 terms with two leaders" {
+		t.Fatalf("three leaders of one term: %+v", r)
+	}
 }
 
 func TestEventualLeader(t *testing.T) {
@@ -157,6 +163,21 @@ func TestFencing(t *testing.T) {
 	shared := newTB(5).start(0, 1, 5).leader(10, 5, 2).leader(400, 1, 2)
 	if r := run(t, "fencing", &shared.t); r.OK {
 		t.Fatalf("two leaders with one token passed: %+v", r)
+	}
+	// A leader that re-claims under a higher token while still leading
+	// (plain Ring does) starts a new leadership: a later leader whose
+	// token lies between the two is stale and must be caught.
+	reclaim := newTB(5).start(0, 1, 5).leader(10, 5, 1).leader(200, 5, 3).leader(400, 1, 2)
+	if r := run(t, "fencing", &reclaim.t); r.OK {
+		t.Fatalf("token 2 after a re-claim with 3 passed: %+v", r)
+	}
+	if spans := LeaderSpans(&reclaim.t); len(spans) != 3 || spans[0].Token != 1 || spans[1].Token != 3 || spans[0].End != spans[1].Begin {
+		t.Fatalf("a re-claim must close the old span and open one with the new token: %+v", spans)
+	}
+	// The same claim announced again is not a new leadership.
+	again := newTB(5).start(0, 5).leader(10, 5, 1).leader(200, 5, 1)
+	if spans := LeaderSpans(&again.t); len(spans) != 1 {
+		t.Fatalf("a re-announcement opened a new span: %+v", spans)
 	}
 	// With a resource's own notes, only what it accepted counts.
 	res := newTB(3).start(0, 1, 2, 3).

@@ -9,6 +9,9 @@ import (
 
 // mapClock is the baseline: the layout of GoVector's vclock (a map from
 // process name to count), compared and merged the straightforward way.
+// compareMap is the same walk as CompareContext (a DVVSet context is such a
+// map) but deliberately not a call to it: the baseline must not move when
+// the library does.
 type mapClock map[string]uint64
 
 func compareMap(a, b mapClock) Order {

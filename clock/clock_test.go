@@ -249,7 +249,6 @@ func TestHLCProperties(t *testing.T) {
 	skew := []uint64{0, 30, 5, 100}
 	nodes := make([]*HLC, n)
 	for i := range nodes {
-		i := i
 		nodes[i] = &HLC{Node: uint16(i), Physical: func() uint64 { return now + skew[i] }}
 	}
 	last := make([]Timestamp, n)

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,7 +177,7 @@ func (s *DVVSet[V]) String() string {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(strings.TrimSpace(strings.ReplaceAll(fmtAny(v), "\n", " ")))
+			b.WriteString(strings.TrimSpace(strings.ReplaceAll(fmtValue(v), "\n", " ")))
 		}
 		b.WriteByte(']')
 	}
@@ -184,12 +185,10 @@ func (s *DVVSet[V]) String() string {
 	return b.String()
 }
 
-func fmtAny(v any) string {
-	switch x := v.(type) {
-	case string:
-		return strconv.Quote(x)
-	case interface{ String() string }:
-		return x.String()
+// fmtValue shows a sibling: strings quoted, anything else as fmt prints it.
+func fmtValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
 	}
-	return fmtValue(v)
+	return fmt.Sprint(v)
 }

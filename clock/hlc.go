@@ -183,5 +183,3 @@ func (h *HLC) tickC() {
 	}
 	h.last.C++
 }
-
-func fmtValue(v any) string { return fmt.Sprint(v) }

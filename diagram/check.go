@@ -2,11 +2,11 @@ package diagram
 
 import (
 	"fmt"
-	"ordo/trace"
 	"strconv"
 	"strings"
 
 	"ordo/clock"
+	"ordo/trace"
 )
 
 // Mismatch is a claimed stamp that the chapter's rules do not give.
@@ -46,18 +46,20 @@ func (d *Diagram) Check() []Mismatch {
 		}
 		if c.Lamport != nil && *c.Lamport != e.Lamport {
 			m := Mismatch{Event: e.Name, Pos: c.Pos, Claimed: c.Text, Correct: strconv.FormatUint(e.Lamport, 10)}
-			m.Rule, m.Explain = d.explainLamport(i, false)
-			m.Inherited = d.lamportFromClaims(i) == *c.Lamport
-			if _, fc := d.explainLamport(i, true); fc != m.Explain {
+			m.Rule, m.Explain, _ = d.explainLamport(i, false)
+			_, fc, fromClaims := d.explainLamport(i, true)
+			m.Inherited = fromClaims == *c.Lamport
+			if fc != m.Explain {
 				m.FromClaims = fc
 			}
 			out = append(out, m)
 		}
 		if c.Vector != nil && clock.Compare(c.Vector, e.Vector) != clock.Equal {
 			m := Mismatch{Event: e.Name, Pos: c.Pos, Claimed: c.Text, Correct: e.Vector.String()}
-			m.Rule, m.Explain = d.explainVector(i, false)
-			m.Inherited = clock.Compare(d.vectorFromClaims(i), c.Vector) == clock.Equal
-			if _, fc := d.explainVector(i, true); fc != m.Explain {
+			m.Rule, m.Explain, _ = d.explainVector(i, false)
+			_, fc, fromClaims := d.explainVector(i, true)
+			m.Inherited = clock.Compare(fromClaims, c.Vector) == clock.Equal
+			if fc != m.Explain {
 				m.FromClaims = fc
 			}
 			out = append(out, m)
@@ -90,31 +92,10 @@ func (d *Diagram) prev(i int) (int, bool) {
 	return d.Processes[e.Proc].Events[e.Index-1], true
 }
 
-// lamportFromClaims applies the rule to the claimed stamps of i's inputs.
-func (d *Diagram) lamportFromClaims(i int) uint64 {
-	var c uint64
-	if p, ok := d.prev(i); ok {
-		c = d.lamportOf(p, true)
-	}
-	for _, m := range d.Events[i].Recvs {
-		c = max(c, d.lamportOf(d.Messages[m].From, true))
-	}
-	return c + 1
-}
-
-func (d *Diagram) vectorFromClaims(i int) clock.Vector {
-	v := make(clock.Vector, len(d.Processes))
-	if p, ok := d.prev(i); ok {
-		v.Merge(d.vectorOf(p, true))
-	}
-	for _, m := range d.Events[i].Recvs {
-		v.Merge(d.vectorOf(d.Messages[m].From, true))
-	}
-	v[d.Events[i].Proc]++
-	return v
-}
-
-func (d *Diagram) explainLamport(i int, fromClaims bool) (rule, explain string) {
+// explainLamport applies the Lamport rule to the stamps of i's inputs
+// (claimed ones when fromClaims): the rule, the computation in words, and
+// its result.
+func (d *Diagram) explainLamport(i int, fromClaims bool) (rule, explain string, stamp uint64) {
 	e := &d.Events[i]
 	var cur uint64
 	curText := "C starts at 0"
@@ -123,7 +104,7 @@ func (d *Diagram) explainLamport(i int, fromClaims bool) (rule, explain string) 
 		curText = fmt.Sprintf("C = %d after %s", cur, d.Events[p].Name)
 	}
 	if len(e.Recvs) == 0 {
-		return RuleLamportTick, fmt.Sprintf("%s, so %s = %d + 1 = %d", curText, e.Name, cur, cur+1)
+		return RuleLamportTick, fmt.Sprintf("%s, so %s = %d + 1 = %d", curText, e.Name, cur, cur+1), cur + 1
 	}
 	args := []string{strconv.FormatUint(cur, 10)}
 	var msgs []string
@@ -135,10 +116,11 @@ func (d *Diagram) explainLamport(i int, fromClaims bool) (rule, explain string) 
 		msgs = append(msgs, fmt.Sprintf("msg.C = %d from %s", x, d.Events[s].Name))
 		c = max(c, x)
 	}
-	return RuleLamportReceive, fmt.Sprintf("%s, %s, so %s = max(%s) + 1 = %d", curText, strings.Join(msgs, ", "), e.Name, strings.Join(args, ", "), c+1)
+	return RuleLamportReceive, fmt.Sprintf("%s, %s, so %s = max(%s) + 1 = %d", curText, strings.Join(msgs, ", "), e.Name, strings.Join(args, ", "), c+1), c + 1
 }
 
-func (d *Diagram) explainVector(i int, fromClaims bool) (rule, explain string) {
+// explainVector is explainLamport for the vector rule.
+func (d *Diagram) explainVector(i int, fromClaims bool) (rule, explain string, stamp clock.Vector) {
 	e := &d.Events[i]
 	name := d.Processes[e.Proc].Name
 	v := make(clock.Vector, len(d.Processes))
@@ -150,7 +132,7 @@ func (d *Diagram) explainVector(i int, fromClaims bool) (rule, explain string) {
 	}
 	if len(e.Recvs) == 0 {
 		v[e.Proc]++
-		return RuleVectorTick, fmt.Sprintf("%s, so %s = %v (V[%s] + 1)", curText, e.Name, v, name)
+		return RuleVectorTick, fmt.Sprintf("%s, so %s = %v (V[%s] + 1)", curText, e.Name, v, name), v
 	}
 	var msgs []string
 	for _, m := range e.Recvs {
@@ -161,7 +143,7 @@ func (d *Diagram) explainVector(i int, fromClaims bool) (rule, explain string) {
 	}
 	merged := v.String()
 	v[e.Proc]++
-	return RuleVectorReceive, fmt.Sprintf("%s, %s, entry-wise max %s, then V[%s] + 1, so %s = %v", curText, strings.Join(msgs, ", "), merged, name, e.Name, v)
+	return RuleVectorReceive, fmt.Sprintf("%s, %s, entry-wise max %s, then V[%s] + 1, so %s = %v", curText, strings.Join(msgs, ", "), merged, name, e.Name, v), v
 }
 
 // HappensBefore answers the chapter's question for events x and y: Before

@@ -151,8 +151,7 @@ func Parse(src []byte) (*Diagram, error) {
 	procNames := map[string]Pos{}
 	type arrow struct {
 		from, to field
-		line     int
-		pos      Pos
+		pos      Pos // of the arrow; pos.Line is the statement's line
 	}
 	var arrows []arrow
 	for ln, raw := range strings.Split(string(src), "\n") {
@@ -187,7 +186,7 @@ func Parse(src []byte) (*Diagram, error) {
 			if len(arrows) == MaxMessages {
 				return nil, &Error{at, fmt.Sprintf("more than %d messages", MaxMessages)}
 			}
-			arrows = append(arrows, arrow{lhs[0], rhs[0], line, at})
+			arrows = append(arrows, arrow{lhs[0], rhs[0], at})
 			continue
 		}
 		colon := strings.IndexByte(text, ':')
@@ -226,9 +225,6 @@ func Parse(src []byte) (*Diagram, error) {
 			if j, dup := d.byName[name]; dup {
 				return nil, &Error{Pos{line, f.col}, fmt.Sprintf("event %s declared twice (first at %v)", name, d.Events[j].Pos)}
 			}
-			if _, dup := procNames[name]; dup && name != pname {
-				// allowed but confusing; names are separate namespaces
-			}
 			if len(d.Events) == MaxEvents {
 				return nil, &Error{Pos{line, f.col}, fmt.Sprintf("more than %d events", MaxEvents)}
 			}
@@ -253,11 +249,11 @@ func Parse(src []byte) (*Diagram, error) {
 	for _, a := range arrows {
 		from, ok := d.byName[a.from.s]
 		if !ok {
-			return nil, &Error{Pos{a.line, a.from.col}, fmt.Sprintf("unknown event %q in a message: declare it on a process line", a.from.s)}
+			return nil, &Error{Pos{a.pos.Line, a.from.col}, fmt.Sprintf("unknown event %q in a message: declare it on a process line", a.from.s)}
 		}
 		to, ok := d.byName[a.to.s]
 		if !ok {
-			return nil, &Error{Pos{a.line, a.to.col}, fmt.Sprintf("unknown event %q in a message: declare it on a process line", a.to.s)}
+			return nil, &Error{Pos{a.pos.Line, a.to.col}, fmt.Sprintf("unknown event %q in a message: declare it on a process line", a.to.s)}
 		}
 		if d.Events[from].Proc == d.Events[to].Proc {
 			return nil, &Error{a.pos, fmt.Sprintf("message %s -> %s stays on process %s: a message goes between two processes", a.from.s, a.to.s, d.Processes[d.Events[from].Proc].Name)}
@@ -304,9 +300,8 @@ func parseClaim(s string, at Pos) (*Claim, error) {
 	if strings.HasPrefix(s, "[") {
 		v, err := clock.ParseVector(s)
 		if err != nil {
-			off := 0
 			if se, ok := err.(*clock.SyntaxError); ok {
-				off = utf8.RuneCountInString(s[:min(len(s), se.Offset)])
+				off := utf8.RuneCountInString(s[:min(len(s), se.Offset)])
 				return nil, &Error{Pos{at.Line, at.Col + off}, "malformed vector stamp " + strconv.Quote(s) + ": " + se.Msg}
 			}
 			return nil, &Error{at, err.Error()}

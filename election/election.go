@@ -56,15 +56,19 @@ type Elector interface {
 // Majority is the chapter's quorum, N/2 + 1 ("과반수 (N/2 + 1)").
 func Majority(n int) int { return n/2 + 1 }
 
-// Rounds tracks, for a leader, which heartbeat round each peer last
-// acknowledged, so the leader knows the newest round a majority answered.
-// A leader whose newest majority round is too old must step down before
-// the followers' timeouts let anyone else win (a lease, counted in rounds
-// so it needs no wall clock).
+// Rounds is a leader's lease counted in heartbeat rounds, so it needs no
+// wall clock: it numbers the rounds the leader sends and tracks, from the
+// acknowledgements, the newest round a majority answered (the leader
+// itself answers every round it sends). A leader whose newest majority
+// round is too old must step down before the followers' timeouts let
+// anyone else win.
 type Rounds struct {
-	acked []uint64 // by NodeID; index 0 unused
-	self  ordo.NodeID
-	n     int
+	sent    uint64   // rounds sent by this incarnation
+	newest  uint64   // newest round acknowledged by a majority
+	acked   []uint64 // by NodeID; index 0 unused
+	scratch []uint64 // for the majority's round, so acks allocate nothing
+	self    ordo.NodeID
+	n       int
 }
 
 // NewRounds tracks acks for self in a cluster of n.
@@ -72,7 +76,15 @@ func NewRounds(self ordo.NodeID, n int) *Rounds {
 	if self < 1 || int(self) > n {
 		panic("election: Rounds self out of range")
 	}
-	return &Rounds{acked: make([]uint64, n+1), self: self, n: n}
+	return &Rounds{acked: make([]uint64, n+1), scratch: make([]uint64, 0, n), self: self, n: n}
+}
+
+// Next numbers a new round, the leader's own acknowledgement of it
+// included (alone, in a cluster of one, it is its own majority).
+func (q *Rounds) Next() uint64 {
+	q.sent++
+	q.update()
+	return q.sent
 }
 
 // Ack records that peer answered round r.
@@ -81,23 +93,29 @@ func (q *Rounds) Ack(peer ordo.NodeID, r uint64) {
 		return
 	}
 	q.acked[peer] = max(q.acked[peer], r)
+	q.update()
 }
 
-// Reset forgets every ack (a new leadership).
-func (q *Rounds) Reset() { clear(q.acked) }
+// Restart begins a new leadership (or claim): it forgets every ack and
+// takes round r as the newest a majority acknowledged (0: none yet; a
+// candidate's votes are its majority's answer to its candidacy's round).
+func (q *Rounds) Restart(r uint64) {
+	clear(q.acked)
+	q.newest = r
+}
 
-// Newest returns the newest round acknowledged by a majority, counting self
-// as having acknowledged round current.
-func (q *Rounds) Newest(current uint64) uint64 {
-	vals := make([]uint64, 0, q.n)
+// Newest returns the newest round acknowledged by a majority.
+func (q *Rounds) Newest() uint64 { return q.newest }
+
+func (q *Rounds) update() {
+	vals := q.scratch[:0]
 	for id := 1; id <= q.n; id++ {
 		if ordo.NodeID(id) == q.self {
-			vals = append(vals, current)
+			vals = append(vals, q.sent)
 		} else {
 			vals = append(vals, q.acked[id])
 		}
 	}
 	slices.Sort(vals)
-	slices.Reverse(vals)
-	return vals[Majority(q.n)-1]
+	q.newest = max(q.newest, vals[len(vals)-Majority(q.n)])
 }

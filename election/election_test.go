@@ -16,24 +16,43 @@ func TestMajority(t *testing.T) {
 
 func TestRoundsNewest(t *testing.T) {
 	q := NewRounds(1, 5)
-	if got := q.Newest(7); got != 0 {
+	for range 7 {
+		q.Next()
+	}
+	if got := q.Newest(); got != 0 {
 		t.Fatalf("no acks: newest majority round %d, want 0", got)
 	}
 	q.Ack(2, 7)
-	if got := q.Newest(7); got != 0 {
+	if got := q.Newest(); got != 0 {
 		t.Fatalf("2 of 5: %d, want 0", got)
 	}
 	q.Ack(3, 6)
-	if got := q.Newest(7); got != 6 {
+	if got := q.Newest(); got != 6 {
 		t.Fatalf("3 of 5 (7,7,6): %d, want 6", got)
 	}
 	q.Ack(3, 5) // older ack does not go back
-	if got := q.Newest(7); got != 6 {
+	if got := q.Newest(); got != 6 {
 		t.Fatalf("after an older ack: %d, want 6", got)
 	}
-	q.Reset()
-	if got := q.Newest(9); got != 0 {
-		t.Fatalf("after reset: %d", got)
+	q.Restart(0)
+	if r := q.Next(); r != 8 || q.Newest() != 0 {
+		t.Fatalf("after restart: round %d, newest %d; want 8, 0", r, q.Newest())
+	}
+	q.Restart(8) // a candidacy's round, acknowledged by its votes
+	if got := q.Newest(); got != 8 {
+		t.Fatalf("restart at 8: %d", got)
+	}
+}
+
+// A leader alone is its own majority: every round it sends is acknowledged
+// at once, so its lease never runs out.
+func TestRoundsAloneIsMajority(t *testing.T) {
+	q := NewRounds(1, 1)
+	q.Restart(0)
+	for want := uint64(1); want <= 3; want++ {
+		if r := q.Next(); r != want || q.Newest() != want {
+			t.Fatalf("round %d: newest %d, want %d", r, q.Newest(), want)
+		}
 	}
 }
 

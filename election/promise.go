@@ -3,7 +3,6 @@ package election
 import (
 	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"ordo"
@@ -86,23 +85,4 @@ func (p *Promise) Expired(t ordo.Timer) bool {
 	}
 	p.Bound = false
 	return true
-}
-
-// DetectorTimeout is the failure-detector timeout of node id: timeout, or
-// twice that when first names another node (so that first detects a failure
-// before everyone else, as in the chapter's figures), plus up to jitter
-// unless id is first.
-func DetectorTimeout(r *rand.Rand, id, first ordo.NodeID, timeout, jitter time.Duration) time.Duration {
-	d := timeout
-	switch first {
-	case ordo.None:
-	case id:
-		return d
-	default:
-		d *= 2
-	}
-	if jitter > 0 {
-		d += time.Duration(r.Int64N(int64(jitter)))
-	}
-	return d
 }

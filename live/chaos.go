@@ -199,20 +199,13 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 func electionMax(cfg *Config) time.Duration { return protoDuration(cfg, "election_timeout_max") }
 func electionMin(cfg *Config) time.Duration { return protoDuration(cfg, "election_timeout_min") }
 
-// protoDuration reads a duration option of the cluster's protocol (1s if
-// the protocol has no such option).
+// protoDuration reads a duration option of the cluster's protocol, its
+// default filled in by Resolve (1s if the protocol has no such option).
 func protoDuration(cfg *Config, name string) time.Duration {
-	if v, ok := cfg.Options[name]; ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
 	if p, err := ordo.Lookup(cfg.Protocol); err == nil {
-		for _, o := range p.Options {
-			if o.Name == name {
-				if d, err := time.ParseDuration(o.Default); err == nil {
-					return d
-				}
+		if opts, err := p.Resolve(cfg.Options); err == nil {
+			if d, err := time.ParseDuration(opts[name]); err == nil {
+				return d
 			}
 		}
 	}

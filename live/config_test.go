@@ -26,6 +26,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{`s/id: 2/id: 3/`, "nodes[1]: id 3, want 2"},
 		{`s/protocol: raft/protocl: raft/`, "line 2"},
 		{`s/seed: 1/seed: one/`, "line 3"},
+		{`s/epoch: "2026-11-26T12:00:00Z"/epoch: yesterday/`, `epoch: "yesterday" is not an RFC 3339 time`},
 	} {
 		parts := strings.Split(tc.edit, "/")
 		in := strings.Replace(goodConfig, parts[1], parts[2], 1)

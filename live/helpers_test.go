@@ -40,18 +40,30 @@ func (teVote) Kind() string     { return "te-vote" }
 func (teVoteResp) Kind() string { return "te-vote-resp" }
 func (teBeat) Kind() string     { return "te-beat" }
 
+// testElectOptions and testElectMessages are those of live-test-elect and
+// of its variants.
+var (
+	testElectOptions = []ordo.Option{
+		{Name: "election_timeout_min", Default: "150ms"},
+		{Name: "election_timeout_max", Default: "300ms"},
+		{Name: "heartbeat", Default: "40ms"},
+	}
+	testElectMessages = []ordo.Message{teVote{}, teVoteResp{}, teBeat{}}
+)
+
+func newTestElect(c ordo.Config) testElect {
+	return testElect{id: c.ID, n: c.N, minT: c.Opts.Duration("election_timeout_min"), maxT: c.Opts.Duration("election_timeout_max"), hb: c.Opts.Duration("heartbeat")}
+}
+
 func init() {
 	ordo.Register(&ordo.Protocol{
-		Name: "live-test-elect",
-		Doc:  "a small election for the live runtime's tests",
-		Options: []ordo.Option{
-			{Name: "election_timeout_min", Default: "150ms"},
-			{Name: "election_timeout_max", Default: "300ms"},
-			{Name: "heartbeat", Default: "40ms"},
-		},
-		Messages: []ordo.Message{teVote{}, teVoteResp{}, teBeat{}},
+		Name:     "live-test-elect",
+		Doc:      "a small election for the live runtime's tests",
+		Options:  testElectOptions,
+		Messages: testElectMessages,
 		New: func(c ordo.Config) (ordo.Node, error) {
-			return &testElect{id: c.ID, n: c.N, minT: c.Opts.Duration("election_timeout_min"), maxT: c.Opts.Duration("election_timeout_max"), hb: c.Opts.Duration("heartbeat")}, nil
+			p := newTestElect(c)
+			return &p, nil
 		},
 	})
 }

@@ -51,11 +51,9 @@ func init() {
 	ordo.Register(&ordo.Protocol{
 		Name:     "live-test-hints",
 		Doc:      "live-test-elect, noting PeerDown hints",
-		Options:  []ordo.Option{{Name: "election_timeout_min", Default: "150ms"}, {Name: "election_timeout_max", Default: "300ms"}, {Name: "heartbeat", Default: "40ms"}},
-		Messages: []ordo.Message{teVote{}, teVoteResp{}, teBeat{}},
-		New: func(c ordo.Config) (ordo.Node, error) {
-			return &testElectHints{testElect{id: c.ID, n: c.N, minT: c.Opts.Duration("election_timeout_min"), maxT: c.Opts.Duration("election_timeout_max"), hb: c.Opts.Duration("heartbeat")}}, nil
-		},
+		Options:  testElectOptions,
+		Messages: testElectMessages,
+		New:      func(c ordo.Config) (ordo.Node, error) { return &testElectHints{newTestElect(c)}, nil },
 	})
 }
 
@@ -153,15 +151,7 @@ func TestPeerDownLiveOnceAndNotOnPartition(t *testing.T) {
 	}
 
 	// n3 stops last, after n1 and n2: hints about it stay one each.
-	for _, rt := range c.rt {
-		rt.Stop()
-	}
-	c.rt = make([]*Runtime, 3)
-	tr, err := Merge(c.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertTraceSound(t, tr)
+	tr := c.stopAndMerge()
 	for _, id := range []ordo.NodeID{1, 2} {
 		got := hints(tr)[id]
 		if len(got) == 0 || got[0] != 3 || slices.Contains(got[1:], 3) {

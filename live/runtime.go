@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -353,7 +352,7 @@ func (r *Runtime) receive(in inbound) {
 // deliver is the transport's Deliver: it runs on a connection goroutine.
 func (r *Runtime) deliver(e transport.Envelope, m ordo.Message) {
 	in := inbound{env: e, msg: m, bytes: len(e.Payload)}
-	in.env.Payload = nil // aliases the connection's buffer
+	in.env.Payload = nil // aliases the connection's buffer, reused once we return
 	select {
 	case r.inbox <- in:
 	case <-r.stop:
@@ -386,8 +385,9 @@ func (r *Runtime) record(e trace.Event) {
 		e.Local = e.T
 	}
 	if e.Kind.Stamped() {
+		// No copy of the vector: write encodes e before it returns.
 		e.Lamport = r.stamp.Lamport
-		e.Vector = slices.Clone(r.stamp.Vector)
+		e.Vector = r.stamp.Vector
 	}
 	if err := r.tf.write(e); err != nil && !errors.Is(err, os.ErrClosed) {
 		r.metrics.traceErrors.Inc()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func (c *inproc) leader(after int64, within time.Duration, group ...ordo.NodeID)
 		var leaders []Status
 		for _, rt := range c.rt {
 			if rt != nil {
-				if s := rt.Status(); s.Role == "leader" && s.Term > after && (len(group) == 0 || in(group, s.ID)) {
+				if s := rt.Status(); s.Role == "leader" && s.Term > after && (len(group) == 0 || slices.Contains(group, s.ID)) {
 					leaders = append(leaders, s)
 				}
 			}
@@ -75,13 +76,22 @@ func (c *inproc) leader(after int64, within time.Duration, group ...ordo.NodeID)
 	return 0, 0
 }
 
-func in(g []ordo.NodeID, id ordo.NodeID) bool {
-	for _, x := range g {
-		if x == id {
-			return true
+// stopAndMerge stops every running node, merges their traces and checks
+// the merged trace with assertTraceSound.
+func (c *inproc) stopAndMerge() *trace.Trace {
+	c.t.Helper()
+	for i, rt := range c.rt {
+		if rt != nil {
+			rt.Stop()
+			c.rt[i] = nil
 		}
 	}
-	return false
+	tr, err := Merge(c.cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	assertTraceSound(c.t, tr)
+	return tr
 }
 
 // Reference: exercise 3 — the cluster survives the failure of its leader,
@@ -108,15 +118,7 @@ func TestLeaderFailoverAndRejoin(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for _, rt := range c.rt {
-		rt.Stop()
-	}
-	c.rt = make([]*Runtime, 5)
-	tr, err := Merge(c.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertTraceSound(t, tr)
+	tr := c.stopAndMerge()
 	res, err := check.Run(tr, []string{"one-leader-per-term"})
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +128,10 @@ func TestLeaderFailoverAndRejoin(t *testing.T) {
 	}
 }
 
-// assertTraceSound checks what Merge promises: ids in order, program order
-// kept, every receive after its send, and distinct vector stamps per node.
+// assertTraceSound checks what Merge promises beyond what trace.Read
+// validates: each node's own vector entry counts up by one across restarts,
+// a receive carries the size of its send, and a receive's happens-before
+// chain reaches its send.
 func assertTraceSound(t *testing.T, tr *trace.Trace) {
 	t.Helper()
 	var buf bytes.Buffer
@@ -150,8 +154,8 @@ func assertTraceSound(t *testing.T, tr *trace.Trace) {
 				break
 			}
 			recvs++
-			if _, ok := sent[e.Msg]; !ok {
-				t.Fatalf("e%d receives message %d before (or without) its send", i, e.Msg)
+			if s := back.Events[sent[e.Msg]]; e.Bytes != s.Bytes {
+				t.Fatalf("e%d receives message %d of %d bytes, sent as %d bytes by e%d", i, e.Msg, e.Bytes, s.Bytes, sent[e.Msg])
 			}
 		case trace.Start, trace.Restart:
 			starts++
@@ -197,7 +201,7 @@ func TestPartitionTwoThree(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s3, s4, s5 := c.rt[2].Status(), c.rt[3].Status(), c.rt[4].Status()
-		if s3.Leader != 0 && s3.Leader == s4.Leader && s4.Leader == s5.Leader && s3.Term == s4.Term && s4.Term == s5.Term && in(majority, s3.Leader) {
+		if s3.Leader != 0 && s3.Leader == s4.Leader && s4.Leader == s5.Leader && s3.Term == s4.Term && s4.Term == s5.Term && slices.Contains(majority, s3.Leader) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -209,15 +213,7 @@ func TestPartitionTwoThree(t *testing.T) {
 		rt.SetFaults(transport.Faults{})
 	}
 	c.leader(term, 10*time.Second)
-	for _, rt := range c.rt {
-		rt.Stop()
-	}
-	c.rt = make([]*Runtime, 5)
-	tr, err := Merge(c.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertTraceSound(t, tr)
+	tr := c.stopAndMerge()
 	drops := 0
 	for _, e := range tr.Events {
 		if e.Kind == trace.Drop && strings.HasPrefix(e.Name, "fault:") {
@@ -322,19 +318,5 @@ func TestTraceResumesAfterKill(t *testing.T) {
 	}
 	if _, err := trace.ReadFile(path); err != nil {
 		t.Fatalf("torn line not cut: %v", err)
-	}
-}
-
-func TestConfigErrorsNameTheField(t *testing.T) {
-	for _, tc := range []struct{ yaml, want string }{
-		{"protocol: raft\nepoch: 2026-01-01T00:00:00Z\nnodes: [{id: 1, addr: '127.0.0.1:1', admin: '10.0.0.1:2', dir: a}]\n", "not a loopback"},
-		{"protocol: raft\nepoch: 2026-01-01T00:00:00Z\nnodes: [{id: 2, addr: '127.0.0.1:1', admin: '127.0.0.1:2', dir: a}]\n", "nodes[0]: id 2"},
-		{"protocol: raft\nepoch: yesterday\nnodes: []\n", "epoch"},
-		{"protocol: raft\nbogus: 1\n", "bogus"},
-	} {
-		_, err := ParseConfig([]byte(tc.yaml))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want it to mention %q", tc.yaml, err, tc.want)
-		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 )
 
 // DiskStorage is a node's durable state: one file per key in a directory.
@@ -15,10 +14,10 @@ import (
 // of the process or the machine, and a crash during Put leaves the old value
 // or the new one, never a torn one. A failing disk stops the node
 // (fail-stop): Put and Delete panic with FailStop, which the runtime turns
-// into a stop of the node rather than running on with lost state.
+// into a stop of the node rather than running on with lost state. Like
+// the rest of ordo.Env, it is used by the node's event loop only.
 type DiskStorage struct {
 	dir string
-	mu  sync.Mutex // the admin endpoint reads keys while the loop writes
 	m   map[string][]byte
 }
 
@@ -71,8 +70,6 @@ func (s *DiskStorage) file(key string) string {
 
 // Get returns the value of key.
 func (s *DiskStorage) Get(key string) ([]byte, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	v, ok := s.m[key]
 	return v, ok
 }
@@ -85,9 +82,7 @@ func (s *DiskStorage) Put(key string, value []byte) {
 	if err := writeFileAtomic(s.file(key), value); err != nil {
 		panic(FailStop{fmt.Errorf("storage put %q: %w", key, err)})
 	}
-	s.mu.Lock()
 	s.m[key] = append([]byte(nil), value...)
-	s.mu.Unlock()
 }
 
 // Delete removes key durably.
@@ -99,9 +94,7 @@ func (s *DiskStorage) Delete(key string) {
 	if err != nil && !os.IsNotExist(err) {
 		panic(FailStop{fmt.Errorf("storage delete %q: %w", key, err)})
 	}
-	s.mu.Lock()
 	delete(s.m, key)
-	s.mu.Unlock()
 }
 
 // writeFileAtomic is write temp + fsync + rename + fsync dir.

@@ -122,7 +122,8 @@ func openTrace(path string, meta trace.Meta, id ordo.NodeID, n int) (*traceFile,
 	return tf, r, nil
 }
 
-// write appends e with the next id. Any goroutine may call it.
+// write appends e with the next id. Any goroutine may call it; e is
+// encoded before write returns, so its slices may change afterwards.
 func (tf *traceFile) write(e trace.Event) error {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
@@ -204,10 +205,11 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 				}
 			}
 			if last != nil && last.Kind != trace.Crash {
-				v := slices.Clone(last.Vector)
-				v[nd.ID-1]++
+				// The crash ticks the node's clocks like any local event.
+				s := trace.Stamper{Node: nd.ID, Lamport: last.Lamport, Vector: slices.Clone(last.Vector)}
+				s.Tick()
 				t := max(at, evs[len(evs)-1].T+1)
-				ne.events = append(evs, trace.Event{Kind: trace.Crash, Node: ordo.NodeID(nd.ID), T: t, Local: t, Lamport: last.Lamport + 1, Vector: v, Name: "killed"})
+				ne.events = append(evs, trace.Event{Kind: trace.Crash, Node: ordo.NodeID(nd.ID), T: t, Local: t, Lamport: s.Lamport, Vector: s.Vector, Name: "killed"})
 				ne.lines = append(ne.lines, 0) // from the kill marker, not a line
 			}
 		}

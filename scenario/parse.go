@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -302,8 +303,8 @@ func (p *parser) fields(n *yaml.Node, field string, valid []string) (map[string]
 	}
 	out := map[string]entry{}
 	for _, e := range ps {
-		if !contains(valid, e.key.Value) {
-			return nil, p.errf(e.key, join(field, e.key.Value), "unknown field (valid: %s)", strings.Join(sorted(valid), ", "))
+		if !slices.Contains(valid, e.key.Value) {
+			return nil, p.errf(e.key, join(field, e.key.Value), "unknown field (valid: %s)", strings.Join(slices.Sorted(slices.Values(valid)), ", "))
 		}
 		out[e.key.Value] = e
 	}
@@ -315,21 +316,6 @@ func join(a, b string) string {
 		return b
 	}
 	return a + "." + b
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sorted(list []string) []string {
-	out := append([]string(nil), list...)
-	sort.Strings(out)
-	return out
 }
 
 func (p *parser) scalar(n *yaml.Node, field, want string) error {
@@ -671,23 +657,41 @@ func (p *parser) latency(n *yaml.Node, field string) (sim.Dist, error) {
 
 var linkFields = []string{"latency", "loss", "duplicate", "bandwidth", "tamper"}
 
-// linkField applies one link field to l.
-func (p *parser) linkField(l *sim.Link, e entry, field string) error {
+// linkField reads one link field and returns what sets it on a link: a
+// link fault's fields are read once, in file order, and applied later on
+// top of the link as it stands at the fault's time.
+func (p *parser) linkField(e entry, field string) (func(*sim.Link), error) {
 	f := join(field, e.key.Value)
+	var v sim.Link
+	var set func(*sim.Link)
 	var err error
 	switch e.key.Value {
 	case "latency":
-		l.Latency, err = p.latency(e.val, f)
+		v.Latency, err = p.latency(e.val, f)
+		set = func(l *sim.Link) { l.Latency = v.Latency }
 	case "loss":
-		l.Loss, err = p.prob(e.val, f)
+		v.Loss, err = p.prob(e.val, f)
+		set = func(l *sim.Link) { l.Loss = v.Loss }
 	case "duplicate":
-		l.Duplicate, err = p.prob(e.val, f)
+		v.Duplicate, err = p.prob(e.val, f)
+		set = func(l *sim.Link) { l.Duplicate = v.Duplicate }
 	case "tamper":
-		l.Tamper, err = p.prob(e.val, f)
+		v.Tamper, err = p.prob(e.val, f)
+		set = func(l *sim.Link) { l.Tamper = v.Tamper }
 	case "bandwidth":
-		l.Bandwidth, err = p.bandwidth(e.val, f)
+		v.Bandwidth, err = p.bandwidth(e.val, f)
+		set = func(l *sim.Link) { l.Bandwidth = v.Bandwidth }
 	default:
 		panic("scenario: linkField called with " + e.key.Value)
+	}
+	return set, err
+}
+
+// setLink reads one link field into l.
+func (p *parser) setLink(l *sim.Link, e entry, field string) error {
+	set, err := p.linkField(e, field)
+	if err == nil {
+		set(l)
 	}
 	return err
 }
@@ -799,11 +803,10 @@ func (p *parser) options(sc *Scenario, fs map[string]entry) error {
 			if err := p.scalar(o.val, f, "a value"); err != nil {
 				return err
 			}
-			one, err := sc.Protocol.Resolve(map[string]string{o.key.Value: o.val.Value})
-			if err != nil {
+			// One at a time first, so that a bad option gets its own line.
+			if _, err := sc.Protocol.Resolve(map[string]string{o.key.Value: o.val.Value}); err != nil {
 				return p.errf(o.key, f, "%v", err)
 			}
-			_ = one
 			sc.Given[o.key.Value] = o.val.Value
 		}
 		last = e.key
@@ -828,7 +831,7 @@ func (p *parser) network(sc *Scenario, fs map[string]entry) error {
 	}
 	for _, name := range linkFields {
 		if x, ok := nf[name]; ok {
-			if err := p.linkField(&sc.Network.Default, x, "network"); err != nil {
+			if err := p.setLink(&sc.Network.Default, x, "network"); err != nil {
 				return err
 			}
 		}
@@ -869,10 +872,10 @@ func (p *parser) network(sc *Scenario, fs map[string]entry) error {
 			}
 			l := sc.Network.Default
 			for _, y := range lf {
-				if !contains(linkFields, y.key.Value) {
-					return p.errf(y.key, join(f, y.key.Value), "unknown field (valid: %s)", strings.Join(sorted(linkFields), ", "))
+				if !slices.Contains(linkFields, y.key.Value) {
+					return p.errf(y.key, join(f, y.key.Value), "unknown field (valid: %s)", strings.Join(slices.Sorted(slices.Values(linkFields)), ", "))
 				}
-				if err := p.linkField(&l, y, f); err != nil {
+				if err := p.setLink(&l, y, f); err != nil {
 					return err
 				}
 			}
@@ -976,8 +979,8 @@ func (p *parser) speed(sc *Scenario, fs map[string]entry) error {
 		return nil
 	}
 	if e.val.Kind == yaml.ScalarNode {
-		d, err := p.duration(e.val, "speed", false)
-		sc.Speed = d
+		var err error
+		sc.Speed, err = p.speedOf(e.val, "speed")
 		return err
 	}
 	ps, err := p.pairs(e.val, "speed")
@@ -986,12 +989,9 @@ func (p *parser) speed(sc *Scenario, fs map[string]entry) error {
 	}
 	for _, x := range ps {
 		f := "speed." + x.key.Value
-		d, err := p.duration(x.val, f, false)
+		d, err := p.speedOf(x.val, f)
 		if err != nil {
 			return err
-		}
-		if d > time.Minute {
-			return p.errf(x.val, f, "%v per event is too slow (at most 1m)", d)
 		}
 		if x.key.Value == "default" {
 			sc.Speed = d
@@ -1007,6 +1007,15 @@ func (p *parser) speed(sc *Scenario, fs map[string]entry) error {
 		sc.SpeedOf[id] = d
 	}
 	return nil
+}
+
+// speedOf reads the time a node spends on each event.
+func (p *parser) speedOf(n *yaml.Node, field string) (time.Duration, error) {
+	d, err := p.duration(n, field, false)
+	if err == nil && d > time.Minute {
+		return 0, p.errf(n, field, "%v per event is too slow (at most 1m)", d)
+	}
+	return d, err
 }
 
 func (p *parser) absent(sc *Scenario, fs map[string]entry) error {
@@ -1060,11 +1069,8 @@ func (p *parser) faults(sc *Scenario, fs map[string]entry) error {
 		current[k] = l
 	}
 	for i := range list {
-		if list[i].Kind == "link" {
-			var err error
-			if list[i].apply, err = p.resolveLink(sc, list[i], current); err != nil {
-				return err
-			}
+		if list[i].link != nil {
+			list[i].apply = resolveLink(sc, list[i].link, current)
 		}
 	}
 	sc.Faults = list
@@ -1091,7 +1097,7 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		k := x.key.Value
 		switch {
 		case k == "at":
-		case contains(FaultKinds, k):
+		case slices.Contains(FaultKinds, k):
 			if f.Kind != "" {
 				return Fault{}, p.errf(x.key, join(field, k), "one fault per entry: this one is already a %s", f.Kind)
 			}
@@ -1107,7 +1113,7 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 	allowed := append([]string{"at", f.Kind}, faultExtras[f.Kind]...)
 	got := map[string]entry{}
 	for _, x := range ps {
-		if !contains(allowed, x.key.Value) {
+		if !slices.Contains(allowed, x.key.Value) {
 			return Fault{}, p.errf(x.key, join(field, x.key.Value), "a %s fault has no field %s (valid: %s)", f.Kind, x.key.Value, strings.Join(allowed, ", "))
 		}
 		got[x.key.Value] = x
@@ -1225,7 +1231,7 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 			return Fault{}, err
 		}
 		for _, g := range gs {
-			if slicesContains(g, via) {
+			if slices.Contains(g, via) {
 				return Fault{}, p.errf(x.val, join(field, "via"), "node %d is the bridge, so it cannot also be on a side", via)
 			}
 		}
@@ -1245,77 +1251,60 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		if err := p.scalar(kv, kf, "a link like \"1->2\""); err != nil {
 			return Fault{}, err
 		}
-		if _, err := p.linkKey(kv, kf); err != nil {
+		keys, err := p.linkKey(kv, kf)
+		if err != nil {
 			return Fault{}, err
 		}
-		changed := 0
+		ls := &linkSpec{keys: keys}
 		for _, name := range linkFields {
 			if x, ok := got[name]; ok {
-				var l sim.Link
-				if err := p.linkField(&l, x, field); err != nil {
+				set, err := p.linkField(x, field)
+				if err != nil {
 					return Fault{}, err
 				}
-				changed++
+				ls.set = append(ls.set, set)
 			}
 		}
-		if changed == 0 {
+		if len(ls.set) == 0 {
 			return Fault{}, p.errf(n, field, "a link fault changes at least one of: %s", strings.Join(linkFields, ", "))
 		}
 		f.Desc = "link " + kv.Value
 		// Resolved once all faults are sorted (see faults).
-		f.link = &linkSpec{key: kv, fields: got, field: field}
+		f.link = ls
 	}
 	return f, nil
 }
 
-func slicesContains(s []ordo.NodeID, id ordo.NodeID) bool {
-	for _, x := range s {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
+// linkSpec is a link fault as read: the directions it changes and a setter
+// per field it names.
 type linkSpec struct {
-	key    *yaml.Node
-	fields map[string]entry
-	field  string
+	keys []sim.LinkKey
+	set  []func(*sim.Link)
 }
 
 // resolveLink computes the links a link fault sets, changing only the
 // fields it names on top of the link as it stands at that time.
-func (p *parser) resolveLink(sc *Scenario, f Fault, current map[sim.LinkKey]sim.Link) (func(*sim.Sim) error, error) {
-	keys, err := p.linkKey(f.link.key, join(f.link.field, "link"))
-	if err != nil {
-		return nil, err
-	}
-	set := map[sim.LinkKey]sim.Link{}
-	var order []sim.LinkKey
-	for _, k := range keys {
+func resolveLink(sc *Scenario, ls *linkSpec, current map[sim.LinkKey]sim.Link) func(*sim.Sim) error {
+	links := make([]sim.Link, len(ls.keys))
+	for i, k := range ls.keys {
 		l, ok := current[k]
 		if !ok {
 			l = sc.Network.Default
 		}
-		for _, name := range linkFields {
-			if x, ok := f.link.fields[name]; ok {
-				if err := p.linkField(&l, x, f.link.field); err != nil {
-					return nil, err
-				}
-			}
+		for _, set := range ls.set {
+			set(&l)
 		}
 		current[k] = l
-		set[k] = l
-		order = append(order, k)
+		links[i] = l
 	}
 	return func(s *sim.Sim) error {
-		for _, k := range order {
-			if err := s.SetLink(k.From, k.To, set[k]); err != nil {
+		for i, k := range ls.keys {
+			if err := s.SetLink(k.From, k.To, links[i]); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, nil
+	}
 }
 
 var nemesisFields = []string{"start", "stop", "crash", "partition", "pause", "clock_jump", "loss", "mean_downtime"}
@@ -1375,7 +1364,7 @@ func (p *parser) checks(sc *Scenario, fs map[string]entry) error {
 		if _, err := check.Lookup(name); err != nil {
 			return p.errf(x, f, "%v", err)
 		}
-		if contains(sc.Checks, name) {
+		if slices.Contains(sc.Checks, name) {
 			return p.errf(x, f, "check %q is listed twice", name)
 		}
 		sc.Checks = append(sc.Checks, name)
@@ -1394,7 +1383,7 @@ func (p *parser) expect(sc *Scenario, fs map[string]entry) error {
 	}
 	for _, x := range ps {
 		f := "expect." + x.key.Value
-		if !contains(sc.Checks, x.key.Value) {
+		if !slices.Contains(sc.Checks, x.key.Value) {
 			listed := "none"
 			if len(sc.Checks) > 0 {
 				listed = strings.Join(sc.Checks, ", ")

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"ordo"
 	"ordo/sim"
 
 	_ "ordo/broadcast"
@@ -239,13 +238,16 @@ func TestRunSeedOverrideAndCost(t *testing.T) {
 	if r.Seed != 9 || r.Trace.Meta.Seed != 9 {
 		t.Fatal("seed override ignored")
 	}
-	if r.Bytes == 0 || r.CostUSD != float64(r.Bytes)/1e9*1000 {
-		t.Fatalf("cost %v for %d bytes", r.CostUSD, r.Bytes)
+	if r.Stats.Bytes == 0 || r.CostUSD != float64(r.Stats.Bytes)/1e9*1000 {
+		t.Fatalf("cost %v for %d bytes", r.CostUSD, r.Stats.Bytes)
 	}
 	if !r.Fallacies.Has(sim.FallacyReliable) || !r.Fallacies.Has(sim.FallacyTransportCost) {
 		t.Fatalf("fallacies %v", r.Fallacies.List())
 	}
-	r2, _ := sc.Run(RunOptions{})
+	r2, err := sc.Run(RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r2.Trace != nil {
 		t.Fatal("trace kept without Trace")
 	}
@@ -256,7 +258,6 @@ func TestRunSeedOverrideAndCost(t *testing.T) {
 	if sc2.PricePerGB != DefaultPricePerGB || sc2.Seed != 1 {
 		t.Fatal("defaults")
 	}
-	_ = ordo.None
 }
 
 // A fault the cluster refuses at run time names the file's line.
@@ -268,5 +269,52 @@ func TestRunFaultError(t *testing.T) {
 	_, err = sc.Run(RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "r.yaml:6:") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A link fault changes only the fields it names, on top of the link as it
+// stands at its time (earlier link faults included), not as the file lists it.
+func TestLinkFaultKeepsUnnamedFields(t *testing.T) {
+	src := "name: l\nprotocol: broadcast\nnodes: 3\nduration: 5s\n" +
+		"network:\n  loss: 0.1\n  links: {\"1->2\": {latency: intercontinental, loss: 0.2}}\n" +
+		"faults:\n" +
+		"  - {at: 2s, link: \"1<->2\", bandwidth: 10KB/s}\n" +
+		"  - {at: 1s, link: \"1->2\", loss: 0.5}\n"
+	sc, err := Parse("l.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(sc.Config(1, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sc.Faults {
+		if err := f.apply(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := s.Config().Network.Links
+	want12 := sim.Link{Latency: sim.Presets["intercontinental"], Loss: 0.5, Bandwidth: 10_000}
+	if got := links[sim.LinkKey{From: 1, To: 2}]; got != want12 {
+		t.Errorf("1->2: got %+v, want %+v", got, want12)
+	}
+	want21 := sim.Link{Loss: 0.1, Bandwidth: 10_000}
+	if got := links[sim.LinkKey{From: 2, To: 1}]; got != want21 {
+		t.Errorf("2->1: got %+v, want %+v", got, want21)
+	}
+	// The scenario's own links are untouched by a run.
+	if l := sc.Network.Links[sim.LinkKey{From: 1, To: 2}]; l.Loss != 0.2 || l.Bandwidth != 0 {
+		t.Errorf("the scenario's link 1->2 changed: %+v", l)
+	}
+}
+
+// The time a node spends per event is bounded in both forms of speed.
+func TestSpeedBound(t *testing.T) {
+	base := "name: s\nprotocol: broadcast\nnodes: 3\nduration: 5s\n"
+	for _, src := range []string{"speed: 2m\n", "speed: {default: 2m}\n", "speed: {\"2\": 2m}\n"} {
+		_, err := Parse("s.yaml", []byte(base+src))
+		if err == nil || !strings.Contains(err.Error(), "too slow (at most 1m)") {
+			t.Errorf("%q: got %v", src, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"ordo/check"
@@ -27,9 +28,9 @@ type Result struct {
 	Trace     *trace.Trace // nil unless traced
 	Stats     *sim.Stats
 	Fallacies sim.Fallacies
-	Bytes     int64
-	CostUSD   float64
-	Checks    []check.Result
+	// CostUSD is the transport cost of Stats.Bytes at the scenario's price.
+	CostUSD float64
+	Checks  []check.Result
 	// Unmet lists the expectations the run did not meet, one line each.
 	Unmet   []string
 	Events  uint64
@@ -41,13 +42,8 @@ type Result struct {
 // Config returns the simulator configuration of a run with seed.
 func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
 	net := sc.Network
-	if len(sc.Network.Links) > 0 {
-		// The simulator changes links at run time: give it its own map.
-		net.Links = map[sim.LinkKey]sim.Link{}
-		for k, l := range sc.Network.Links {
-			net.Links[k] = l
-		}
-	}
+	// The simulator changes links at run time: give it its own map.
+	net.Links = maps.Clone(sc.Network.Links)
 	return sim.Config{
 		Protocol: sc.Protocol,
 		Options:  sc.Options,
@@ -110,7 +106,6 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		Seed:      seed,
 		Stats:     st,
 		Fallacies: s.Fallacies(),
-		Bytes:     st.Bytes,
 		CostUSD:   float64(st.Bytes) / 1e9 * sc.PricePerGB,
 		Events:    s.Events(),
 		SimTime:   s.Now(),

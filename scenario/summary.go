@@ -88,7 +88,7 @@ func (r *Result) Summary() Summary {
 		Dropped:    r.Stats.Dropped,
 		Duplicated: r.Stats.Duplicated,
 		Tampered:   r.Stats.Tampered,
-		Bytes:      r.Bytes,
+		Bytes:      r.Stats.Bytes,
 		PricePerGB: sc.PricePerGB,
 		CostUSD:    r.CostUSD,
 		Fallacies:  []FallacyJSON{},
@@ -134,7 +134,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "duplicated %d, tampered %d\n", st.Duplicated, st.Tampered)
-	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", r.Bytes, sc.PricePerGB, r.CostUSD)
+	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", st.Bytes, sc.PricePerGB, r.CostUSD)
 	fmt.Fprintln(w)
 	fs := r.Fallacies.List()
 	if len(fs) == 0 {

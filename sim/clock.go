@@ -19,10 +19,6 @@ type ClockModel struct {
 	NTPError time.Duration
 }
 
-func (m ClockModel) active() bool {
-	return m.Offset != 0 || m.DriftPPM != 0 || m.NTPEvery != 0
-}
-
 func (m ClockModel) validate() error {
 	if m.DriftPPM <= -1e6 || m.DriftPPM > 1e6 {
 		return fmt.Errorf("drift %v ppm out of range (-1e6, 1e6]", m.DriftPPM)

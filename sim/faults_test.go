@@ -154,11 +154,7 @@ func TestPausedNodeHandlesNothingUntilResume(t *testing.T) {
 	if !slices.Equal(seen, want) {
 		t.Fatalf("node 2 events %v, want %v", seen, want)
 	}
-	var got []int
-	for _, m := range pr(s, 2).got {
-		got = append(got, m.Seq)
-	}
-	if !slices.Equal(got, []int{1, 2, 3}) {
+	if got := recvSeqs(s, 2); !slices.Equal(got, []int{1, 2, 3}) {
 		t.Fatalf("handled in order %v, want 1 2 3", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"ordo"
@@ -239,11 +240,7 @@ func (s *Sim) SetLossBurst(p float64) error {
 }
 
 func sortedIDs(ids []ordo.NodeID) []ordo.NodeID {
-	out := append([]ordo.NodeID(nil), ids...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Clone(ids)
+	slices.Sort(out)
 	return out
 }

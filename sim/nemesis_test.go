@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -88,22 +90,7 @@ func TestNemesisIsDrawnFromTheSeed(t *testing.T) {
 		return nemesisFaults(run(t, s, 6*time.Second))
 	}
 	a, b, c := sched(5), sched(5), sched(6)
-	same := func(x, y map[string][]time.Duration) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if len(v) != len(y[k]) {
-				return false
-			}
-			for i := range v {
-				if v[i] != y[k][i] {
-					return false
-				}
-			}
-		}
-		return true
-	}
+	same := func(x, y map[string][]time.Duration) bool { return maps.EqualFunc(x, y, slices.Equal) }
 	if !same(a, b) {
 		t.Fatal("same seed, different nemesis schedules")
 	}

@@ -246,14 +246,12 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 	l := ns.link(from, to)
 	if ns.isBlocked(from, to) {
 		s.fallacy.add(FallacyReliable)
-		s.stats.dropped(m.Kind())
-		s.emitDrop(from, to, id, m.Kind(), size, "partition")
+		s.drop(from, to, id, m.Kind(), size, "partition")
 		return
 	}
 	if (l.Loss > 0 && s.rng.Float64() < l.Loss) || (ns.burst > 0 && s.rng.Float64() < ns.burst) {
 		s.fallacy.add(FallacyReliable)
-		s.stats.dropped(m.Kind())
-		s.emitDrop(from, to, id, m.Kind(), size, "loss")
+		s.drop(from, to, id, m.Kind(), size, "loss")
 		return
 	}
 	depart := s.now
@@ -279,8 +277,7 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 		s.fallacy.add(FallacySecure)
 		s.stats.Tampered++
 		if ns.cfg.Authenticated {
-			s.stats.dropped(m.Kind())
-			s.emitDrop(from, to, id, m.Kind(), size, "tampered: authentication failed")
+			s.drop(from, to, id, m.Kind(), size, "tampered: authentication failed")
 			return
 		}
 		m = ns.tamper(m, s.rng)

@@ -148,8 +148,8 @@ func allToAll(s *Sim, at time.Duration, n int) {
 	}
 }
 
-// fatesAfter runs s to the end of a round of allToAll and returns the
-// fate of each link's message sent in that round (events after mark).
+// fates returns the fate of each link's first message among the events
+// after mark (a round of allToAll that has run).
 func fates(tr *trace.Trace, mark int, n int) map[[2]int]string {
 	sub := &trace.Trace{Meta: tr.Meta, Events: tr.Events[mark:]}
 	out := map[[2]int]string{}

@@ -86,7 +86,7 @@ type Sim struct {
 	tr      *trace.Trace
 	stats   Stats
 	msgID   uint64
-	vpool   []clock.Vector // free vectors for in-flight messages
+	vpool   []clock.Vector // free vectors for in-flight messages (tracing on)
 	// events counts processed queue items; limit bounds them.
 	events, limit uint64
 	// observers see every recorded event as it happens (checkers, UIs).
@@ -397,8 +397,7 @@ func (s *Sim) fire(ns *nodeState, it *item) {
 func (s *Sim) dropInFlight(it *item, why string) {
 	s.putVec(it.vc)
 	it.vc = nil
-	s.stats.dropped(it.msg.Kind())
-	s.emitDrop(it.from, it.to, it.msgID, it.msg.Kind(), it.size, why)
+	s.drop(it.from, it.to, it.msgID, it.msg.Kind(), it.size, why)
 }
 
 // tick stamps one local or send event of ns by the chapter's rules (section
@@ -435,7 +434,9 @@ func (s *Sim) emit(ns *nodeState, e trace.Event) {
 	}
 }
 
-func (s *Sim) emitDrop(from, to ordo.NodeID, id uint64, kind string, size int, why string) {
+// drop counts a lost message and records its drop event.
+func (s *Sim) drop(from, to ordo.NodeID, id uint64, kind string, size int, why string) {
+	s.stats.dropped(kind)
 	if s.tr == nil {
 		return
 	}

@@ -1,7 +1,8 @@
 package sim
 
 import (
-	"sort"
+	"maps"
+	"slices"
 )
 
 // KindStats counts one message kind.
@@ -18,8 +19,7 @@ type Stats struct {
 	Bytes                    int64
 	// Events counts process events (start, send, recv, timer, note, crash,
 	// ...): what the trace holds or would hold with tracing on.
-	Events  int64
-	perKind []string
+	Events int64
 	// recent caches kind lookups: a protocol has a handful of kinds whose
 	// names are constants, so a short scan beats hashing every message.
 	recent []kindEntry
@@ -42,7 +42,6 @@ func (st *Stats) kind(k string) *KindStats {
 	if ks == nil {
 		ks = &KindStats{}
 		st.Kinds[k] = ks
-		st.perKind = append(st.perKind, k)
 	}
 	if len(st.recent) < 16 {
 		st.recent = append(st.recent, kindEntry{k, ks})
@@ -62,8 +61,4 @@ func (st *Stats) delivered(k string) { st.kind(k).Delivered++; st.Delivered++ }
 func (st *Stats) dropped(k string)   { st.kind(k).Dropped++; st.Dropped++ }
 
 // KindNames lists the message kinds seen, sorted, for stable reports.
-func (st *Stats) KindNames() []string {
-	out := append([]string(nil), st.perKind...)
-	sort.Strings(out)
-	return out
-}
+func (st *Stats) KindNames() []string { return slices.Sorted(maps.Keys(st.Kinds)) }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 
+	"ordo/clock"
 	"ordo/trace"
 )
 
@@ -74,15 +75,17 @@ func stampNames(s string) []string {
 	return nil
 }
 
-func stampsOf(s string, e *trace.Event) []string {
-	l := strconv.FormatUint(e.Lamport, 10)
+// stampsOf returns an event's stamp rows for the chosen stamps (a trace's
+// or a diagram's event).
+func stampsOf(s string, lamport uint64, v clock.Vector) []string {
+	l := strconv.FormatUint(lamport, 10)
 	switch s {
 	case "lamport":
 		return []string{l}
 	case "vector":
-		return []string{e.Vector.String()}
+		return []string{v.String()}
 	case "both":
-		return []string{l, e.Vector.String()}
+		return []string{l, v.String()}
 	}
 	return nil
 }
@@ -121,7 +124,7 @@ func FromTrace(t *trace.Trace, opts Options) (*Picture, error) {
 		}
 		mk := Mark{Lane: int(e.Node) - 1}
 		if e.Kind.Stamped() {
-			mk.Stamps = stampsOf(opts.Stamps, e)
+			mk.Stamps = stampsOf(opts.Stamps, e.Lamport, e.Vector)
 		}
 		switch e.Kind {
 		case trace.Start:

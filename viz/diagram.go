@@ -1,10 +1,6 @@
 package viz
 
-import (
-	"strconv"
-
-	"ordo/diagram"
-)
+import "ordo/diagram"
 
 // FromDiagram draws a hand-written diagram in the chapter's style: event
 // names on the line, the chosen stamps under them ("lamport", "vector",
@@ -21,18 +17,8 @@ func FromDiagram(d *diagram.Diagram, stamps string) (*Picture, error) {
 	at := make([]int, len(d.Events))
 	for _, i := range d.Order {
 		e := &d.Events[i]
-		mk := Mark{Lane: e.Proc, Glyph: '●', Label: e.Name}
-		l := strconv.FormatUint(e.Lamport, 10)
-		switch o.Stamps {
-		case "lamport":
-			mk.Stamps = []string{l}
-		case "vector":
-			mk.Stamps = []string{e.Vector.String()}
-		case "both":
-			mk.Stamps = []string{l, e.Vector.String()}
-		}
 		at[i] = len(p.Marks)
-		p.Marks = append(p.Marks, mk)
+		p.Marks = append(p.Marks, Mark{Lane: e.Proc, Glyph: '●', Label: e.Name, Stamps: stampsOf(o.Stamps, e.Lamport, e.Vector)})
 	}
 	for _, m := range d.Messages {
 		p.Msgs = append(p.Msgs, Msg{From: at[m.From], To: at[m.To],

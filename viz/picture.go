@@ -49,9 +49,10 @@ type Msg struct {
 
 // layout is where every mark went.
 type layout struct {
-	col      []int   // column of each mark
-	vertical []bool  // per msg: drawn as an arrow
-	arrows   [][]arr // per column
+	col      []int          // column of each mark
+	at       map[[2]int]int // (lane, column) -> the mark there; barriers excluded
+	vertical []bool         // per msg: drawn as an arrow
+	arrows   [][]arr        // per column
 	ncol     int
 }
 
@@ -61,13 +62,13 @@ type arr struct {
 }
 
 func (p *Picture) layout() layout {
-	lo := layout{col: make([]int, len(p.Marks)), vertical: make([]bool, len(p.Msgs))}
+	lo := layout{col: make([]int, len(p.Marks)), at: map[[2]int]int{}, vertical: make([]bool, len(p.Msgs))}
 	nl := len(p.Lanes)
 	last := make([]int, nl)
 	for i := range last {
 		last[i] = -1
 	}
-	occupied := map[[2]int]bool{} // (lane, col)
+	occupied := func(lane, c int) bool { _, ok := lo.at[[2]int{lane, c}]; return ok }
 	// Every message into a mark, in message order: a mark may receive
 	// several (a diagram's "a -> d" and "c -> d"), and its column must
 	// follow all their senders, not just the first.
@@ -75,14 +76,8 @@ func (p *Picture) layout() layout {
 	for i, m := range p.Msgs {
 		recvOf[m.To] = append(recvOf[m.To], i)
 	}
-	arrowAt := func(c int) []arr {
-		if c < len(lo.arrows) {
-			return lo.arrows[c]
-		}
-		return nil
-	}
 	crosses := func(lane, c int) bool {
-		for _, a := range arrowAt(c) {
+		for _, a := range arrowAt(lo.arrows, c) {
 			if a.top < lane && lane < a.bottom {
 				return true
 			}
@@ -91,11 +86,11 @@ func (p *Picture) layout() layout {
 	}
 	fits := func(a arr, c int) bool {
 		for l := a.top + 1; l < a.bottom; l++ {
-			if occupied[[2]int{l, c}] {
+			if occupied(l, c) {
 				return false
 			}
 		}
-		for _, b := range arrowAt(c) {
+		for _, b := range arrowAt(lo.arrows, c) {
 			if max(a.top, b.top) < min(a.bottom, b.bottom) {
 				return false
 			}
@@ -148,7 +143,7 @@ func (p *Picture) layout() layout {
 					ok = false
 				}
 			}
-			if !ok || crosses(mk.Lane, cs) || occupied[[2]int{mk.Lane, cs}] {
+			if !ok || crosses(mk.Lane, cs) || occupied(mk.Lane, cs) {
 				continue
 			}
 			a := arr{top: min(sl, mk.Lane), bottom: max(sl, mk.Lane), down: mk.Lane > sl}
@@ -161,11 +156,11 @@ func (p *Picture) layout() layout {
 		}
 		if c < 0 {
 			c = base
-			for crosses(mk.Lane, c) || occupied[[2]int{mk.Lane, c}] {
+			for crosses(mk.Lane, c) || occupied(mk.Lane, c) {
 				c++
 			}
 		}
-		occupied[[2]int{mk.Lane, c}] = true
+		lo.at[[2]int{mk.Lane, c}] = i
 		last[mk.Lane] = c
 		lo.col[i] = c
 		lo.ncol = max(lo.ncol, c+1)
@@ -175,7 +170,7 @@ func (p *Picture) layout() layout {
 
 func width(s string) int { return utf8.RuneCountInString(s) }
 
-// cell is a fixed-width row under construction.
+// row is a fixed-width line of text under construction.
 type row []rune
 
 func newRow(n int, fill rune) row {
@@ -234,13 +229,10 @@ func (p *Picture) Render(w io.Writer, maxWidth int) error {
 		cw[i] += 2
 	}
 	// Per-lane state along the columns.
-	byCell := map[[2]int]int{}
 	barrier := map[int]int{}
 	for i, mk := range p.Marks {
 		if mk.Lane < 0 || mk.Lane >= len(p.Lanes) {
 			barrier[lo.col[i]] = i
-		} else {
-			byCell[[2]int{mk.Lane, lo.col[i]}] = i
 		}
 	}
 	state := make([][]laneState, len(p.Lanes))
@@ -248,8 +240,7 @@ func (p *Picture) Render(w io.Writer, maxWidth int) error {
 		state[l] = make([]laneState, lo.ncol)
 		cur := laneUp
 		for c := 0; c < lo.ncol; c++ {
-			state[l][c] = cur
-			if i, ok := byCell[[2]int{l, c}]; ok && p.Marks[i].State != laneSame {
+			if i, ok := lo.at[[2]int{l, c}]; ok && p.Marks[i].State != laneSame {
 				cur = p.Marks[i].State
 			}
 			state[l][c] = cur
@@ -305,17 +296,15 @@ func (p *Picture) Render(w io.Writer, maxWidth int) error {
 			}
 		}
 		// Header row for barriers.
-		if hdr := newRow(total, ' '); true {
-			any := false
-			for c := b[0]; c < b[1]; c++ {
-				if i, ok := barrier[c]; ok {
-					hdr.put(x[c-b[0]], labels[i])
-					any = true
-				}
+		hdr, named := newRow(total, ' '), false
+		for c := b[0]; c < b[1]; c++ {
+			if i, ok := barrier[c]; ok {
+				hdr.put(x[c-b[0]], labels[i])
+				named = true
 			}
-			if any {
-				out.WriteString(pad("") + strings.TrimRight(string(hdr), " ") + "\n")
-			}
+		}
+		if named {
+			out.WriteString(pad("") + strings.TrimRight(string(hdr), " ") + "\n")
 		}
 		for l, name := range p.Lanes {
 			line := newRow(total, '─')
@@ -355,7 +344,7 @@ func (p *Picture) Render(w io.Writer, maxWidth int) error {
 						lab[xc] = '┆'
 					}
 				}
-				if i, ok := byCell[[2]int{l, c}]; ok {
+				if i, ok := lo.at[[2]int{l, c}]; ok {
 					g := p.Marks[i].Glyph
 					if g == 0 {
 						g = '●'

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -63,20 +62,16 @@ func shivizEvent(e *trace.Event) string {
 	return strings.ReplaceAll(strings.ReplaceAll(d, "\n", " "), "\r", " ")
 }
 
-// shivizClock renders {"n1":3,"n2":1} with the non-zero entries, sorted by
-// node number.
+// shivizClock renders {"n1":3,"n2":1} with the non-zero entries, in node
+// order.
 func shivizClock(v []uint64) string {
-	var ids []int
-	for j := 1; j < len(v); j++ {
-		if v[j] != 0 {
-			ids = append(ids, j)
-		}
-	}
-	sort.Ints(ids)
 	var b strings.Builder
 	b.WriteByte('{')
-	for k, j := range ids {
-		if k > 0 {
+	for j := 1; j < len(v); j++ {
+		if v[j] == 0 {
+			continue
+		}
+		if b.Len() > 1 {
 			b.WriteString(", ")
 		}
 		b.WriteString(`"n` + strconv.Itoa(j) + `":` + strconv.FormatUint(v[j], 10))

@@ -15,10 +15,6 @@ import (
 // line dashed while down), pauses and cluster faults (a dashed red line
 // across all processes, named at the top) marked.
 func SVG(w io.Writer, t *trace.Trace, opts Options) error {
-	opts, err := opts.norm()
-	if err != nil {
-		return err
-	}
 	p, err := FromTrace(t, opts)
 	if err != nil {
 		return err
@@ -73,12 +69,6 @@ func (p *Picture) SVG(w io.Writer) error {
 		fmt.Fprintf(bw, "<text x=\"8\" y=\"16\" font-weight=\"bold\">%s</text>\n", esc(p.Title))
 	}
 	// Lane lines, dashed where the process is down or paused.
-	byCell := map[[2]int]int{}
-	for i, mk := range p.Marks {
-		if mk.Lane >= 0 && mk.Lane < len(p.Lanes) {
-			byCell[[2]int{mk.Lane, lo.col[i]}] = i
-		}
-	}
 	for l, name := range p.Lanes {
 		y := ly(l)
 		fmt.Fprintf(bw, "<text x=\"8\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", y+4, esc(name))
@@ -97,7 +87,7 @@ func (p *Picture) SVG(w io.Writer) error {
 			}
 		}
 		for c := 0; c < lo.ncol; c++ {
-			if i, ok := byCell[[2]int{l, c}]; ok && p.Marks[i].State != laneSame && p.Marks[i].State != state {
+			if i, ok := lo.at[[2]int{l, c}]; ok && p.Marks[i].State != laneSame && p.Marks[i].State != state {
 				flush(x[c]+6, state)
 				segStart, state = x[c]+6, p.Marks[i].State
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo"
 	"ordo/election/campaign"
 )
 
@@ -29,8 +28,12 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if failover > 0 {
-				o, err := parseOpts(protocol, opts)
+				o, err := parseOptions(opts)
 				if err != nil {
+					return err
+				}
+				// The checks every run of the failover makes, once, up front.
+				if _, _, err := campaign.Validate(protocol, o, 5); err != nil {
 					return err
 				}
 				return benchFailover(cmd.OutOrStdout(), protocol, o, failover)
@@ -38,13 +41,9 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 			if len(opts) > 0 {
 				return fmt.Errorf("-o applies to --failover only")
 			}
-			var ns []int
-			for _, s := range strings.Split(sizes, ",") {
-				n, err := strconv.Atoi(strings.TrimSpace(s))
-				if err != nil || n < 3 || n > 257 {
-					return fmt.Errorf("--sizes: %q is not a cluster size in 3..257", s)
-				}
-				ns = append(ns, n)
+			ns, err := parseSizes("--sizes", sizes, 3, 257)
+			if err != nil {
+				return err
 			}
 			return benchElect(cmd.OutOrStdout(), ns)
 		},
@@ -82,38 +81,15 @@ func benchElect(w io.Writer, ns []int) error {
 	return nil
 }
 
-// parseOpts reads repeated KEY=VALUE options and checks them against the
-// protocol's own.
-func parseOpts(protocol string, kvs []string) (map[string]string, error) {
-	o := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("-o %q: want KEY=VALUE", kv)
-		}
-		o[k] = v
-	}
-	proto, err := ordo.Lookup(protocol)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := proto.Resolve(o); err != nil {
-		return nil, err
-	}
-	return o, nil
-}
-
-func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds int) error {
-	if seeds > 100000 {
-		return fmt.Errorf("--failover %d: at most 100000 seeds", seeds)
-	}
-	var elected, agreed []time.Duration
-	noLeader := 0
-	start := time.Now()
+// failovers crashes the leader of a 5-node cluster once for each seed
+// 1..seeds and returns the times from the crash to the new leader's
+// election and until every node follows it, and how many seeds elected no
+// new leader.
+func failovers(protocol string, opts map[string]string, seeds int) (elected, agreed []time.Duration, noLeader int, err error) {
 	for seed := 1; seed <= seeds; seed++ {
 		f, err := campaign.RunFailover(campaign.FailoverConfig{Protocol: protocol, Options: opts, Nodes: 5}, uint64(seed))
 		if err != nil {
-			return err
+			return nil, nil, 0, err
 		}
 		if f.Elected < 0 {
 			noLeader++
@@ -123,6 +99,18 @@ func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds i
 		if f.Agreed >= 0 {
 			agreed = append(agreed, f.Agreed)
 		}
+	}
+	return elected, agreed, noLeader, nil
+}
+
+func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds int) error {
+	if seeds > 100000 {
+		return fmt.Errorf("--failover %d: at most 100000 seeds", seeds)
+	}
+	start := time.Now()
+	elected, agreed, noLeader, err := failovers(protocol, opts, seeds)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", withOptions(protocol, opts), seeds, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",

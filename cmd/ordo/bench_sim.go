@@ -60,7 +60,7 @@ long.`,
   ordo bench sim --nodes 5 --duration 60s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sizes, err := parseNodeList(nodesFlag)
+			sizes, err := parseSizes("--nodes", nodesFlag, 2, sim.MaxNodes)
 			if err != nil {
 				return err
 			}
@@ -114,12 +114,13 @@ long.`,
 	return cmd
 }
 
-func parseNodeList(s string) ([]int, error) {
+// parseSizes reads a flag's comma-separated cluster sizes, each in lo..hi.
+func parseSizes(flag, s string, lo, hi int) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 2 || n > sim.MaxNodes {
-			return nil, fmt.Errorf("--nodes: %q is not a cluster size in 2..%d", f, sim.MaxNodes)
+		if err != nil || n < lo || n > hi {
+			return nil, fmt.Errorf("%s: %q is not a cluster size in %d..%d", flag, f, lo, hi)
 		}
 		out = append(out, n)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"ordo/examples"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"ordo"
 	"ordo/clock"
 	"ordo/diagram"
+	"ordo/examples"
 	"ordo/sim"
 	"ordo/trace"
 	"ordo/viz"
@@ -145,8 +145,6 @@ func printStamps(w io.Writer, d *diagram.Diagram, kind string, width int) error 
 	return pic.Render(w, width)
 }
 
-func relationWord(o clock.Order) string { return o.String() }
-
 func newClockCompareCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -185,7 +183,7 @@ entries count as zero.`,
 			for i := range vs {
 				for j := i + 1; j < len(vs); j++ {
 					o := clock.Compare(vs[i], vs[j])
-					out.Pairs = append(out.Pairs, pair{vs[i].String(), vs[j].String(), relationWord(o)})
+					out.Pairs = append(out.Pairs, pair{vs[i].String(), vs[j].String(), o.String()})
 					if asJSON {
 						continue
 					}
@@ -314,8 +312,6 @@ steps) that proves it.
 
 // ---- tour scenes ----
 
-func mustDiagram(src string) (*diagram.Diagram, error) { return diagram.Parse([]byte(src)) }
-
 // seedDiagram parses one of the chapter's figures, the very file under
 // examples/seed/ that the scene tells the reader to run.
 func seedDiagram(name string) (*diagram.Diagram, error) {
@@ -341,7 +337,10 @@ func sceneHappensBefore(w io.Writer) error {
 			return err
 		}
 	}
-	c, _ := mustDiagram("P1: a\nP2: b\n")
+	c, err := diagram.Parse([]byte("P1: a\nP2: b\n"))
+	if err != nil {
+		return err
+	}
 	fmt.Fprint(w, "the concurrency figure (P1: a, P2: b, no message): ")
 	if err := writeHB(w, c, "a", "b"); err != nil {
 		return err

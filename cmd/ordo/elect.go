@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,14 +56,9 @@ eventual-leader and fencing.
 			}
 			w := cmd.OutOrStdout()
 			if f.json {
-				err = writeElectJSON(w, o)
-			} else {
-				err = writeElectText(w, o, f.diagram)
+				return writeElectJSON(w, o)
 			}
-			if err != nil {
-				return err
-			}
-			return nil
+			return writeElectText(w, o, f.diagram)
 		},
 	}
 	fl := cmd.Flags()
@@ -85,13 +81,10 @@ func (f *electFlags) spec() (campaign.Spec, error) {
 	if f.n < 1 || f.n > campaign.MaxNodes {
 		return campaign.Spec{}, fmt.Errorf("-n %d: need 1..%d nodes", f.n, campaign.MaxNodes)
 	}
-	sp := campaign.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, Options: map[string]string{}, MaxEvents: f.maxEvents}
-	for _, o := range f.opts {
-		k, v, ok := strings.Cut(o, "=")
-		if !ok {
-			return sp, fmt.Errorf("--option %q: want key=value", o)
-		}
-		sp.Options[k] = v
+	sp := campaign.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, MaxEvents: f.maxEvents}
+	var err error
+	if sp.Options, err = parseOptions(f.opts); err != nil {
+		return sp, err
 	}
 	// Only leader elections: the checkers judge election notes.
 	if _, _, err := campaign.Validate(f.protocol, sp.Options, f.n); err != nil {
@@ -231,6 +224,19 @@ func writeElectText(w io.Writer, o *campaign.Outcome, diagram bool) error {
 	return nil
 }
 
+// parseOptions reads the repeated -o KEY=VALUE flags of a protocol's options.
+func parseOptions(kvs []string) (map[string]string, error) {
+	o := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-o %q: want KEY=VALUE", kv)
+		}
+		o[k] = v
+	}
+	return o, nil
+}
+
 // withOptions is "raft" or "raft (heartbeat=20ms prevote=false)".
 func withOptions(protocol string, opts map[string]string) string {
 	if s := campaign.FormatOptions(opts); s != "" {
@@ -244,27 +250,18 @@ func fmtDur(d time.Duration) string { return d.Round(10 * time.Microsecond).Stri
 func init() {
 	addTourScene(tourScene{Order: 401, Section: "4. Leader election: Bully", Run: tourBully})
 	addTourScene(tourScene{Order: 402, Section: "4. Leader election: Ring", Run: tourRing})
-	addTourScene(tourScene{Order: 501, Section: "5. Network partition: split brain vs quorum", Run: tourPartition})
-	addTourScene(tourScene{Order: 502, Section: "5. Leader crash and automatic recovery (exercise 3)", Run: tourFailover})
+	addTourScene(tourScene{Order: 502, Section: "5. Network partition: split brain vs quorum", Run: tourPartition})
+	addTourScene(tourScene{Order: 503, Section: "5. Leader crash and automatic recovery (exercise 3)", Run: tourFailover})
 }
 
 // tourMessages prints the election's messages after `after`, skipping kinds.
 func tourMessages(w io.Writer, o *campaign.Outcome, after time.Duration, skip ...string) {
 	for _, e := range o.Trace.Events {
-		if e.Kind != "send" || e.T < int64(after) || slicesContains(skip, e.MsgKind) {
+		if e.Kind != "send" || e.T < int64(after) || slices.Contains(skip, e.MsgKind) {
 			continue
 		}
 		fmt.Fprintf(w, "  %9s  %v → %v  %s\n", fmtDur(time.Duration(e.T)), e.Node, e.Peer, e.MsgKind)
 	}
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func tourBully(w io.Writer) error {
@@ -332,16 +329,12 @@ func tourFailover(w io.Writer) error {
 		{map[string]string{"peer_down": "false"}, "timeouts only (-o peer_down=false)"},
 		{nil, "with peer-down hints (a crashed process's host refuses the reconnect)"},
 	} {
-		var ds []time.Duration
-		for seed := uint64(1); seed <= 100; seed++ {
-			f, err := campaign.RunFailover(campaign.FailoverConfig{Protocol: "raft", Options: c.opts, Nodes: 5}, seed)
-			if err != nil {
-				return err
-			}
-			if f.Elected < 0 {
-				return fmt.Errorf("failover scene: seed %d elected no new leader", seed)
-			}
-			ds = append(ds, f.Elected)
+		ds, _, noLeader, err := failovers("raft", c.opts, 100)
+		if err != nil {
+			return err
+		}
+		if noLeader > 0 {
+			return fmt.Errorf("failover scene: %d seeds elected no new leader", noLeader)
 		}
 		fmt.Fprintf(w, "  %-72s p50 %v, p99 %v\n", c.label, fmtDur(campaign.Percentile(ds, 50)), fmtDur(campaign.Percentile(ds, 99)))
 	}

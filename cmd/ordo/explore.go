@@ -44,13 +44,8 @@ replays it.
 				return err
 			}
 			c.Kinds = kinds
-			c.Options = map[string]string{}
-			for _, o := range opts {
-				k, v, ok := strings.Cut(o, "=")
-				if !ok {
-					return fmt.Errorf("--option %q: want key=value", o)
-				}
-				c.Options[k] = v
+			if c.Options, err = parseOptions(opts); err != nil {
+				return err
 			}
 			if c.Workers < 1 {
 				return fmt.Errorf("--workers %d: need at least 1", c.Workers)

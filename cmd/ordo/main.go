@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -13,7 +14,7 @@ var version = "0.1.0-dev"
 func main() {
 	if err := newRoot().Execute(); err != nil {
 		var ec exitCode
-		if asExit(err, &ec) {
+		if errors.As(err, &ec) {
 			// The command has said what went wrong; only the status is left.
 			os.Exit(int(ec))
 		}
@@ -27,14 +28,6 @@ func main() {
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-func asExit(err error, ec *exitCode) bool {
-	if e, ok := err.(exitCode); ok {
-		*ec = e
-		return true
-	}
-	return false
-}
 
 // commands lists the constructors of every subcommand; each command's file
 // adds its own in an init function, so the files stay independent.

@@ -29,7 +29,13 @@ func loadScenario(arg string) (*scenario.Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is neither a file nor a built-in scenario: %v", arg, err)
 	}
-	return scenario.Parse("scenarios/"+strings.TrimSuffix(arg, ".yaml")+".yaml", data)
+	return parseBuiltin(arg, data)
+}
+
+// parseBuiltin parses a scenario built into ordo, naming it by its path in
+// the repository for errors.
+func parseBuiltin(name string, data []byte) (*scenario.Scenario, error) {
+	return scenario.Parse("scenarios/"+strings.TrimSuffix(name, ".yaml")+".yaml", data)
 }
 
 func newSimCmd() *cobra.Command {
@@ -141,7 +147,7 @@ func listScenarios(w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		sc, err := scenario.Parse("scenarios/"+name+".yaml", data)
+		sc, err := parseBuiltin(name, data)
 		if err != nil {
 			// A broken built-in file is listed, not hidden.
 			fmt.Fprintf(tw, "%s\t?\t?\tERROR: %v\n", name, err)

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ordo/trace"
 )
 
 // run executes the ordo command line args and returns its output and error.
@@ -40,7 +43,7 @@ func TestSimReportAndExitCodes(t *testing.T) {
 	}
 	_, err = run(t, "sim", f)
 	var ec exitCode
-	if !asExit(err, &ec) || ec != 1 {
+	if !errors.As(err, &ec) || ec != 1 {
 		t.Fatalf("unmet expect: got %v, want exit status 1", err)
 	}
 	// Bad input is an ordinary error (exit status 2) naming the line.
@@ -48,7 +51,7 @@ func TestSimReportAndExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = run(t, "sim", f)
-	if err == nil || asExit(err, &ec) || !strings.Contains(err.Error(), "unmet.yaml:2:11: protocol: unknown protocol") {
+	if err == nil || errors.As(err, &ec) || !strings.Contains(err.Error(), "unmet.yaml:2:11: protocol: unknown protocol") {
 		t.Fatalf("bad file: got %v", err)
 	}
 	if _, err := run(t, "sim", "no-such-scenario"); err == nil || !strings.Contains(err.Error(), "broadcast-lossy") {
@@ -100,6 +103,35 @@ func TestTraceWhy(t *testing.T) {
 	}
 	if _, err := run(t, "trace", "why", f, "e1", "e999999"); err == nil {
 		t.Fatal("event out of range accepted")
+	}
+}
+
+// A trace without vector stamps is answered from its happens-before graph:
+// the chain proves a → b, and a ∥ b is said without a vector argument.
+func TestTraceWhyWithoutVectors(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "run.jsonl")
+	if _, err := run(t, "sim", "broadcast-lossy", "--trace", f); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trace.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tr.Events {
+		tr.Events[i].Vector = nil
+	}
+	nov := filepath.Join(dir, "novector.jsonl")
+	if err := tr.WriteFile(nov); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "trace", "why", nov, "e1", "e2")
+	if err != nil || !strings.Contains(out, "e1 ∥ e2") || strings.Contains(out, "≰") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err = run(t, "trace", "why", nov, "e40", "e3")
+	if err != nil || !strings.Contains(out, "e3 → e40") || strings.Contains(out, "≤ V(") {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
 

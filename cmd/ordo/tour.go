@@ -113,7 +113,7 @@ func tourRun(name string) (*scenario.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := scenario.Parse("scenarios/"+name+".yaml", data)
+	sc, err := parseBuiltin(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func tourFallacies(w io.Writer, r *scenario.Result) {
 		fmt.Fprintf(w, "  %s\n", scenario.FallacyName(f))
 	}
 	fmt.Fprintf(w, "transport: %d messages, %d bytes ≈ $%.9f at $%g/GB (%d lost, %d altered)\n",
-		r.Stats.Sent, r.Bytes, r.CostUSD, r.Scenario.PricePerGB, r.Stats.Dropped, r.Stats.Tampered)
+		r.Stats.Sent, r.Stats.Bytes, r.CostUSD, r.Scenario.PricePerGB, r.Stats.Dropped, r.Stats.Tampered)
 }
 
 func tourChecks(w io.Writer, r *scenario.Result) {

@@ -86,6 +86,9 @@ func why(w io.Writer, t *trace.Trace, a, b int) error {
 		return err
 	}
 	ea, eb := &t.Events[a], &t.Events[b]
+	// A trace may carry no vector stamps (Relation then walks the
+	// happens-before graph): the proof is then the chain alone.
+	vectors := len(ea.Vector) > 0 && len(eb.Vector) > 0
 	switch o {
 	case clock.Equal:
 		fmt.Fprintf(w, "e%d and e%d are the same event\n  %s\n", a, b, ea.Describe())
@@ -112,15 +115,19 @@ func why(w io.Writer, t *trace.Trace, a, b int) error {
 			}
 			fmt.Fprintf(w, "  →  %s\n       (%s)\n", e.Describe(), step)
 		}
-		fmt.Fprintf(w, "\nand V(e%d) = %v ≤ V(e%d) = %v, entry by entry.\n", from, t.Events[from].Vector, to, t.Events[to].Vector)
+		if vectors {
+			fmt.Fprintf(w, "\nand V(e%d) = %v ≤ V(e%d) = %v, entry by entry.\n", from, t.Events[from].Vector, to, t.Events[to].Vector)
+		}
 	case clock.Concurrent:
 		fmt.Fprintf(w, "e%d ∥ e%d: concurrent — neither happened before the other\n\n", a, b)
 		fmt.Fprintf(w, "  %s\n  %s\n\n", ea.Describe(), eb.Describe())
-		i, j := ahead(ea.Vector, eb.Vector), ahead(eb.Vector, ea.Vector)
-		fmt.Fprintf(w, "V(e%d) ≰ V(e%d): entry n%d is %d > %d (e%d knows an event of n%d that e%d does not)\n",
-			a, b, i+1, at(ea.Vector, i), at(eb.Vector, i), a, i+1, b)
-		fmt.Fprintf(w, "V(e%d) ≰ V(e%d): entry n%d is %d > %d (e%d knows an event of n%d that e%d does not)\n",
-			b, a, j+1, at(eb.Vector, j), at(ea.Vector, j), b, j+1, a)
+		if vectors {
+			i, j := ahead(ea.Vector, eb.Vector), ahead(eb.Vector, ea.Vector)
+			fmt.Fprintf(w, "V(e%d) ≰ V(e%d): entry n%d is %d > %d (e%d knows an event of n%d that e%d does not)\n",
+				a, b, i+1, ea.Vector.Get(i), eb.Vector.Get(i), a, i+1, b)
+			fmt.Fprintf(w, "V(e%d) ≰ V(e%d): entry n%d is %d > %d (e%d knows an event of n%d that e%d does not)\n",
+				b, a, j+1, eb.Vector.Get(j), ea.Vector.Get(j), b, j+1, a)
+		}
 		fmt.Fprintln(w, "No chain of same-node steps and messages leads from either event to the other.")
 	}
 	return nil
@@ -129,16 +136,9 @@ func why(w io.Writer, t *trace.Trace, a, b int) error {
 // ahead returns the first index where x exceeds y.
 func ahead(x, y clock.Vector) int {
 	for i := range x {
-		if x[i] > at(y, i) {
+		if x[i] > y.Get(i) {
 			return i
 		}
 	}
 	panic("trace why: concurrent vectors with no entry ahead")
-}
-
-func at(v clock.Vector, i int) uint64 {
-	if i < len(v) {
-		return v[i]
-	}
-	return 0
 }

@@ -1,9 +1,7 @@
 package bully
 
 import (
-	"encoding/binary"
 	"fmt"
-	"strconv"
 	"time"
 
 	"ordo"
@@ -44,25 +42,13 @@ const (
 	storePromise   = "bully/promise"
 )
 
-type config struct {
-	heartbeat, timeout, jitter, answer, coord time.Duration
-	first                                     ordo.NodeID
-	quorum                                    bool
-}
-
-// lease is how long a leader may lead after sending a round that a
-// majority acknowledged: a tenth less than the followers' promise
-// (timeout), so clocks that drift apart by up to ±5% keep it safe. Both
-// run on monotonic timers; clock jumps do not move them.
-func (c config) lease() time.Duration { return c.timeout - c.timeout/10 }
-
 // Node is one Bully participant.
 type Node struct {
-	cfg config
+	cfg election.Watch
 	id  ordo.NodeID
 	n   int
 
-	epoch  uint64 // highest epoch seen; durable
+	epoch  election.Epoch // highest epoch seen; durable
 	role   election.Role
 	leader ordo.NodeID
 	token  uint64 // epoch of the believed leader's leadership
@@ -79,14 +65,13 @@ type Node struct {
 	// (a restart binds it to nobody for one timeout, since the promise
 	// made before the crash may still be in force). A leader leads only
 	// while a majority acknowledged a round sent within the lease.
-	prom     election.Promise
-	deferred bool // an election waits until the binding expires
-	claiming bool
-	acked    []bool
-	acks     int
-	round    uint64
-	majRound uint64
-	rounds   *election.Rounds
+	prom       election.Promise
+	deferred   bool // an election waits until the binding expires
+	claiming   bool
+	claimRound uint64 // the round a claim's acknowledgements stand for
+	acked      []bool
+	acks       int
+	rounds     *election.Rounds
 
 	// Elections counts the elections this incarnation started.
 	Elections int
@@ -96,34 +81,12 @@ var _ election.Elector = (*Node)(nil)
 
 // New builds a node.
 func New(c ordo.Config) (ordo.Node, error) {
-	cfg := config{
-		heartbeat: c.Opts.Duration("heartbeat"),
-		timeout:   c.Opts.Duration("timeout"),
-		jitter:    c.Opts.Duration("suspect_jitter"),
-		answer:    c.Opts.Duration("answer_timeout"),
-		coord:     c.Opts.Duration("coordinator_timeout"),
-		quorum:    c.Opts.Bool("quorum"),
-	}
-	if err := election.CheckTimers("bully",
-		election.TimerOption{Name: "heartbeat", D: cfg.heartbeat, Floor: election.MinHeartbeat},
-		election.TimerOption{Name: "timeout", D: cfg.timeout, Floor: election.MinTimeout},
-		election.TimerOption{Name: "suspect_jitter", D: cfg.jitter, Floor: 0},
-		election.TimerOption{Name: "answer_timeout", D: cfg.answer, Floor: election.MinTimeout},
-		election.TimerOption{Name: "coordinator_timeout", D: cfg.coord, Floor: election.MinTimeout}); err != nil {
+	cfg, err := election.ParseWatch("bully", c)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.timeout <= cfg.heartbeat {
-		return nil, fmt.Errorf("bully: option timeout=%v must be longer than heartbeat=%v", cfg.timeout, cfg.heartbeat)
-	}
-	if v := c.Opts.String("first_detector"); v != "none" && v != "" {
-		first, err := strconv.Atoi(v)
-		if err != nil || first < 1 || first > c.N {
-			return nil, fmt.Errorf("bully: first_detector %q is not a node of 1..%d (or none)", v, c.N)
-		}
-		cfg.first = ordo.NodeID(first)
-	}
-	return &Node{cfg: cfg, id: c.ID, n: c.N, acked: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N),
-		prom: election.NewPromise(storePromise, timerBound, cfg.timeout)}, nil
+	return &Node{cfg: cfg, id: c.ID, n: c.N, epoch: election.NewEpoch(storeKey), acked: make([]bool, c.N+1),
+		rounds: election.NewRounds(c.ID, c.N), prom: election.NewPromise(storePromise, timerBound, cfg.Timeout)}, nil
 }
 
 // View implements election.Elector.
@@ -135,46 +98,23 @@ func (b *Node) View() election.View {
 // Garcia-Molina's recovering process does — which is why an unstable
 // high-ID node disturbs the cluster at every restart.
 func (b *Node) Start(env ordo.Env) {
-	if v, ok := env.Store().Get(storeKey); ok {
-		if len(v) != 8 {
-			panic(fmt.Sprintf("bully: %v: epoch of %d bytes", b.id, len(v)))
-		}
-		b.epoch = binary.BigEndian.Uint64(v)
-	}
+	b.epoch.Load(env)
 	b.prom.Load(env)
 	b.since = env.Now()
-	env.Note(election.NoteFollower, "term", b.epoch, "leader", 0)
-	if b.cfg.quorum {
+	env.Note(election.NoteFollower, "term", b.epoch.N, "leader", 0)
+	if b.cfg.Quorum {
 		b.prom.Bind(env, ordo.None) // keep any promise made before the crash
 	}
 	b.startElection(env)
 }
 
-func (b *Node) see(env ordo.Env, epoch uint64) {
-	if epoch > b.epoch {
-		b.epoch = epoch
-		b.persist(env)
-	}
-}
-
-func (b *Node) persist(env ordo.Env) {
-	var v [8]byte
-	binary.BigEndian.PutUint64(v[:], b.epoch)
-	env.Store().Put(storeKey, v[:])
-}
-
-// suspectAfter is the failure detector's timeout for this node.
-func (b *Node) suspectAfter(env ordo.Env) time.Duration {
-	return election.DetectorTimeout(env.Rand(), b.id, b.cfg.first, b.cfg.timeout, b.cfg.jitter)
-}
-
 func (b *Node) armSuspect(env ordo.Env) {
 	b.suspGen++
-	env.After(b.suspectAfter(env), ordo.Timer{Name: timerSuspect, Arg: b.suspGen})
+	env.After(b.cfg.SuspectAfter(env.Rand(), b.id), ordo.Timer{Name: timerSuspect, Arg: b.suspGen})
 }
 
 func (b *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
-	b.see(env, epoch)
+	b.epoch.See(env, epoch)
 	changed := b.role != election.Follower || b.leader != leader || b.token != epoch
 	b.role, b.leader, b.token = election.Follower, leader, epoch
 	b.electing, b.claiming, b.deferred = false, false, false
@@ -190,7 +130,7 @@ func (b *Node) startElection(env ordo.Env) {
 	if b.electing || b.claiming || b.role == election.Leader {
 		return
 	}
-	if b.cfg.quorum && b.prom.Bound && b.prom.BoundTo != b.id {
+	if b.cfg.Quorum && b.prom.Bound && b.prom.BoundTo != b.id {
 		// Still promised to another leader: an election now could only
 		// produce a claim this node itself must refuse. Hold it until the
 		// promise expires.
@@ -204,12 +144,12 @@ func (b *Node) startElection(env ordo.Env) {
 	if b.role != election.Candidate {
 		b.role = election.Candidate
 		b.since = env.Now()
-		env.Note(election.NoteCandidate, "term", b.epoch)
+		env.Note(election.NoteCandidate, "term", b.epoch.N)
 	}
 	sent := 0
 	for _, p := range env.Peers() {
 		if p > b.id {
-			env.Send(p, Election{Epoch: b.epoch})
+			env.Send(p, Election{Epoch: b.epoch.N})
 			sent++
 		}
 	}
@@ -217,7 +157,7 @@ func (b *Node) startElection(env ordo.Env) {
 		b.claim(env)
 		return
 	}
-	env.After(b.cfg.answer, ordo.Timer{Name: timerAnswer, Arg: b.gen})
+	env.After(b.cfg.Answer, ordo.Timer{Name: timerAnswer, Arg: b.gen})
 }
 
 // claim makes this node coordinator with an epoch above every epoch it has
@@ -225,16 +165,15 @@ func (b *Node) startElection(env ordo.Env) {
 func (b *Node) claim(env ordo.Env) {
 	b.electing = false
 	b.gen++
-	if b.cfg.quorum && !b.prom.May(b.id, b.epoch+1) {
+	if b.cfg.Quorum && !b.prom.May(b.id, b.epoch.N+1) {
 		// Bound to another leader since the election began.
 		b.deferred = true
 		b.stepDown(env)
 		return
 	}
-	b.epoch++
-	b.persist(env) // the epoch is durable before anyone hears of it
-	m := Coordinator{Leader: b.id, Epoch: b.epoch}
-	if !b.cfg.quorum {
+	b.epoch.See(env, b.epoch.N+1) // durable before anyone hears of it
+	m := Coordinator{Leader: b.id, Epoch: b.epoch.N}
+	if !b.cfg.Quorum {
 		// COORDINATOR to all (step 4); lead once answer_timeout passed
 		// without a STALE: a node that knows a newer epoch (this one
 		// may have been down while others elected) says so, and the claim
@@ -243,41 +182,37 @@ func (b *Node) claim(env ordo.Env) {
 		for _, p := range env.Peers() {
 			env.Send(p, m)
 		}
-		env.After(b.cfg.answer, ordo.Timer{Name: timerClaim, Arg: b.gen})
+		env.After(b.cfg.Answer, ordo.Timer{Name: timerClaim, Arg: b.gen})
 		return
 	}
-	b.see(env, b.epoch)
-	b.prom.Keep(env, b.id, b.epoch) // its own acknowledgement
+	b.prom.Keep(env, b.id, b.epoch.N) // its own acknowledgement
 	b.claiming = true
 	clear(b.acked)
 	b.acks = 1
-	b.round++
-	b.majRound = 0
-	claimRound := b.round
+	b.claimRound = b.rounds.Next()
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
 	// The claim must complete within the lease that its round starts.
-	env.After(min(b.cfg.coord, b.cfg.lease()), ordo.Timer{Name: timerClaim, Arg: b.gen})
-	b.checkClaim(env, claimRound)
+	env.After(min(b.cfg.Coord, b.cfg.Lease()), ordo.Timer{Name: timerClaim, Arg: b.gen})
+	b.checkClaim(env)
 }
 
-func (b *Node) checkClaim(env ordo.Env, claimRound uint64) {
+func (b *Node) checkClaim(env ordo.Env) {
 	if b.claiming && b.acks >= election.Majority(b.n) {
 		b.claiming = false
-		b.rounds.Reset()
-		b.majRound = claimRound
-		env.After(b.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(claimRound)})
+		b.rounds.Restart(b.claimRound)
+		env.After(b.cfg.Lease(), ordo.Timer{Name: timerLease, Arg: int64(b.claimRound)})
 		b.lead(env)
 	}
 }
 
 func (b *Node) lead(env ordo.Env) {
-	b.role, b.leader, b.token = election.Leader, b.id, b.epoch
+	b.role, b.leader, b.token = election.Leader, b.id, b.epoch.N
 	b.since = env.Now()
-	env.Note(election.NoteLeader, "term", b.epoch, "token", b.epoch)
+	env.Note(election.NoteLeader, "term", b.epoch.N, "token", b.epoch.N)
 	b.beat(env)
-	env.After(b.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(b.token)})
+	env.After(b.cfg.Heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(b.token)})
 }
 
 // reclaim answers a leader's (or claimant's) discovery that its epoch is
@@ -289,23 +224,23 @@ func (b *Node) reclaim(env ordo.Env) {
 	case b.claiming:
 		b.claim(env) // repeat the claim above the newer epoch
 	case b.role != election.Leader:
-	case b.cfg.quorum:
+	case b.cfg.Quorum:
 		b.stepDown(env)
 		b.startElection(env)
 	default:
 		b.role = election.Candidate
 		b.since = env.Now()
-		env.Note(election.NoteCandidate, "term", b.epoch)
+		env.Note(election.NoteCandidate, "term", b.epoch.N)
 		b.claim(env)
 	}
 }
 
 func (b *Node) beat(env ordo.Env) {
-	b.round++
-	if b.cfg.quorum {
-		env.After(b.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(b.round)})
+	round := b.rounds.Next()
+	if b.cfg.Quorum {
+		env.After(b.cfg.Lease(), ordo.Timer{Name: timerLease, Arg: int64(round)})
 	}
-	m := Heartbeat{Leader: b.id, Epoch: b.token, Round: b.round}
+	m := Heartbeat{Leader: b.id, Epoch: b.token, Round: round}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
@@ -314,7 +249,7 @@ func (b *Node) beat(env ordo.Env) {
 func (b *Node) stepDown(env ordo.Env) {
 	if b.role != election.Follower || b.leader != ordo.None {
 		b.since = env.Now()
-		env.Note(election.NoteFollower, "term", b.epoch, "leader", 0)
+		env.Note(election.NoteFollower, "term", b.epoch.N, "leader", 0)
 	}
 	b.role, b.leader = election.Follower, ordo.None
 	b.claiming, b.electing = false, false
@@ -347,7 +282,7 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 			return
 		}
 		b.claiming = false
-		if b.cfg.quorum {
+		if b.cfg.Quorum {
 			b.stepDown(env) // no majority: not a leader
 		} else {
 			b.lead(env)
@@ -355,12 +290,12 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 	case timerHeartbeat:
 		if b.role == election.Leader && uint64(t.Arg) == b.token {
 			b.beat(env)
-			env.After(b.cfg.heartbeat, t)
+			env.After(b.cfg.Heartbeat, t)
 		}
 	case timerLease:
 		// No round sent since this one has been acknowledged by a
 		// majority: the followers' promises may be running out.
-		if b.role == election.Leader && b.majRound <= uint64(t.Arg) {
+		if b.role == election.Leader && b.rounds.Newest() <= uint64(t.Arg) {
 			b.stepDown(env)
 		}
 	case timerBound:
@@ -376,12 +311,12 @@ func (b *Node) Fire(env ordo.Env, t ordo.Timer) {
 func (b *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	switch m := m.(type) {
 	case Election:
-		b.see(env, m.Epoch)
+		b.epoch.See(env, m.Epoch)
 		if from > b.id {
 			return // only lower IDs ask higher ones
 		}
 		// Step 2: a higher node answers OK ...
-		env.Send(from, OK{Epoch: b.epoch})
+		env.Send(from, OK{Epoch: b.epoch.N})
 		if b.role == election.Leader {
 			if m.Epoch > b.token {
 				b.reclaim(env)
@@ -396,33 +331,32 @@ func (b *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		// ... and step 3: holds its own election.
 		b.startElection(env)
 	case OK:
-		b.see(env, m.Epoch)
+		b.epoch.See(env, m.Epoch)
 		if b.electing && !b.gotOK {
 			b.gotOK = true
 			b.gen++
-			env.After(b.cfg.coord, ordo.Timer{Name: timerCoordWait, Arg: b.gen})
+			env.After(b.cfg.Coord, ordo.Timer{Name: timerCoordWait, Arg: b.gen})
 		}
 	case Coordinator:
 		b.onCoordinator(env, from, m.Leader, m.Epoch)
 	case CoordinatorAck:
-		if b.claiming && m.Epoch == b.epoch && !b.acked[from] {
+		if b.claiming && m.Epoch == b.epoch.N && !b.acked[from] {
 			b.acked[from] = true
 			b.acks++
-			b.checkClaim(env, b.round)
+			b.checkClaim(env)
 		}
 	case Heartbeat:
 		b.onHeartbeat(env, from, m)
 	case HeartbeatAck:
 		if b.role == election.Leader && m.Epoch == b.token {
 			b.rounds.Ack(from, m.Round)
-			b.majRound = max(b.majRound, b.rounds.Newest(b.round))
 		}
 	case Stale:
 		mine := b.token
 		if b.claiming {
-			mine = b.epoch
+			mine = b.epoch.N
 		}
-		b.see(env, m.Epoch)
+		b.epoch.See(env, m.Epoch)
 		if (b.role == election.Leader || b.claiming) && m.Epoch >= mine {
 			b.reclaim(env)
 		}
@@ -435,15 +369,15 @@ func (b *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 // knows: an epoch below the newest it has seen (with quorum: promised), or
 // the same epoch held by another leader. known is the epoch to tell l.
 func (b *Node) conflicts(l ordo.NodeID, e uint64) (stale bool, known uint64) {
-	if b.cfg.quorum {
+	if b.cfg.Quorum {
 		return e < b.prom.Epoch || (e == b.prom.Epoch && l != b.prom.To), b.prom.Epoch
 	}
-	return e < b.epoch || (e == b.token && b.leader != ordo.None && b.leader != l), b.epoch
+	return e < b.epoch.N || (e == b.token && b.leader != ordo.None && b.leader != l), b.epoch.N
 }
 
 func (b *Node) onCoordinator(env ordo.Env, from, leader ordo.NodeID, epoch uint64) {
 	stale, known := b.conflicts(leader, epoch)
-	b.see(env, epoch)
+	b.epoch.See(env, epoch)
 	if leader < b.id {
 		// A lower node claims while this higher one lives: bully it.
 		if b.role == election.Leader {
@@ -462,14 +396,13 @@ func (b *Node) onCoordinator(env ordo.Env, from, leader ordo.NodeID, epoch uint6
 	if stale {
 		env.Send(from, Stale{Epoch: known})
 	}
-	if !b.cfg.quorum {
+	if !b.cfg.Quorum {
 		b.follow(env, leader, epoch)
 		return
 	}
 	if !b.prom.May(leader, epoch) {
 		return // bound to another leader, or promised a newer epoch
 	}
-	b.see(env, epoch)
 	b.prom.Keep(env, leader, epoch)
 	b.follow(env, leader, epoch)
 	env.Send(from, CoordinatorAck{Epoch: epoch})
@@ -477,7 +410,7 @@ func (b *Node) onCoordinator(env ordo.Env, from, leader ordo.NodeID, epoch uint6
 
 func (b *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 	stale, known := b.conflicts(from, m.Epoch)
-	b.see(env, m.Epoch)
+	b.epoch.See(env, m.Epoch)
 	switch {
 	case b.role == election.Leader && from < b.id:
 		// Two leaders meet after a partition heals: the higher bullies,
@@ -488,7 +421,7 @@ func (b *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 			env.Send(from, Coordinator{Leader: b.id, Epoch: b.token})
 		}
 		return
-	case b.cfg.quorum:
+	case b.cfg.Quorum:
 		// An established leadership is judged by its epoch and this
 		// node's promise, not by IDs: a majority already acknowledged it.
 	case b.role == election.Leader && from > b.id:
@@ -501,10 +434,9 @@ func (b *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 	if stale {
 		env.Send(from, Stale{Epoch: known})
 	}
-	if !b.cfg.quorum || !b.prom.May(from, m.Epoch) {
+	if !b.cfg.Quorum || !b.prom.May(from, m.Epoch) {
 		return
 	}
-	b.see(env, m.Epoch)
 	b.prom.Keep(env, from, m.Epoch)
 	b.follow(env, from, m.Epoch)
 	env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})

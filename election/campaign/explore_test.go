@@ -1,8 +1,11 @@
 package campaign
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"ordo/sim"
 
 	_ "ordo/election/bully"
 	_ "ordo/election/raft"
@@ -60,19 +63,10 @@ func TestParseErrors(t *testing.T) {
 		{func() error { _, err := Run(Spec{Protocol: "paxos", Nodes: 5, Duration: time.Second}); return err }, "unknown protocol"},
 	} {
 		err := c.f()
-		if err == nil || !contains(err.Error(), c.msg) {
+		if err == nil || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("error %v, want one mentioning %q", err, c.msg)
 		}
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 func FuzzParsePartition(f *testing.F) {
@@ -84,7 +78,7 @@ func FuzzParsePartition(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := ParseGroups(formatGroups(fl.Groups), 5); err != nil {
+		if _, err := ParseGroups(sim.FormatGroups(fl.Groups), 5); err != nil {
 			t.Fatalf("accepted %q but its groups do not re-parse: %v", s, err)
 		}
 	})

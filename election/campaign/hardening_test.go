@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ func TestFirstDetectorErrors(t *testing.T) {
 	for _, proto := range []string{"bully", "ring"} {
 		for _, v := range []string{"0", "6", "two", "-1"} {
 			_, err := Run(Spec{Protocol: proto, Nodes: 5, Duration: time.Second, Options: map[string]string{"first_detector": v}})
-			if err == nil || !contains(err.Error(), "first_detector") {
+			if err == nil || !strings.Contains(err.Error(), "first_detector") {
 				t.Errorf("%s first_detector=%s: error %v", proto, v, err)
 			}
 		}
@@ -120,5 +121,27 @@ func TestFirstDetectorErrors(t *testing.T) {
 	// A valid one runs.
 	if _, err := Run(Spec{Protocol: "ring", Nodes: 5, Duration: time.Second, Options: map[string]string{"first_detector": "5"}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A cluster of one is its own majority: the lone leader's lease holds, so
+// it leads once for the whole run instead of stepping down (and being
+// elected again) every lease because no peer acknowledges its rounds.
+func TestLoneLeaderKeepsItsLease(t *testing.T) {
+	for _, c := range []struct {
+		proto string
+		opts  map[string]string
+	}{
+		{"raft", nil}, // check_quorum=true by default
+		{"bully", map[string]string{"quorum": "true"}},
+		{"ring", map[string]string{"quorum": "true"}},
+	} {
+		o, err := Run(Spec{Protocol: c.proto, Options: c.opts, Nodes: 1, Seed: 1, Duration: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Spans) != 1 || !o.Spans[0].Open {
+			t.Errorf("%s %v alone: %d leaderships %+v, want one that lasts", c.proto, c.opts, len(o.Spans), o.Spans)
+		}
 	}
 }

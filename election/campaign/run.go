@@ -93,7 +93,7 @@ func New(sp Spec) (*sim.Sim, error) {
 			return nil, fmt.Errorf("fault %v: node %d does not exist (the cluster is 1..%d)", f, f.Node, sp.Nodes)
 		}
 		if f.Kind == Partition {
-			if _, err := ParseGroups(formatGroups(f.Groups), sp.Nodes); err != nil {
+			if _, err := ParseGroups(sim.FormatGroups(f.Groups), sp.Nodes); err != nil {
 				return nil, fmt.Errorf("fault %v: %v", f, err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/sim"
 )
 
 // FaultKind names a scheduled fault.
@@ -37,7 +38,7 @@ type Fault struct {
 func (f Fault) String() string {
 	switch f.Kind {
 	case Partition:
-		return fmt.Sprintf("%v partition %s", f.At, formatGroups(f.Groups))
+		return fmt.Sprintf("%v partition %s", f.At, sim.FormatGroups(f.Groups))
 	case Heal:
 		return fmt.Sprintf("%v heal", f.At)
 	case ClockJump:
@@ -46,18 +47,6 @@ func (f Fault) String() string {
 		return fmt.Sprintf("%v loss %.2f", f.At, f.Rate)
 	}
 	return fmt.Sprintf("%v %s %v", f.At, f.Kind, f.Node)
-}
-
-func formatGroups(g [][]ordo.NodeID) string {
-	var parts []string
-	for _, grp := range g {
-		var ids []string
-		for _, id := range grp {
-			ids = append(ids, strconv.Itoa(int(id)))
-		}
-		parts = append(parts, strings.Join(ids, ","))
-	}
-	return strings.Join(parts, "/")
 }
 
 func parseAt(s, what string) (time.Duration, error) {

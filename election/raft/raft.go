@@ -71,10 +71,8 @@ type Node struct {
 	sticky    bool  // heard from a leader within election_timeout_min
 	stickyGen int64
 
-	round     uint64 // heartbeat rounds sent by this incarnation
-	candRound uint64 // the round standing for the vote round of a candidacy
-	majRound  uint64 // newest round acknowledged by a majority
-	rounds    *election.Rounds
+	candRound uint64           // the round standing for the vote round of a candidacy
+	rounds    *election.Rounds // heartbeat rounds and the lease
 }
 
 var _ election.Elector = (*Node)(nil)
@@ -233,7 +231,7 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 	case timerLease:
 		// The lease of round t.Arg ends now: step down unless a newer
 		// round has been acknowledged by a majority.
-		if r.role == election.Leader && r.cfg.checkQuorum && r.majRound <= uint64(t.Arg) {
+		if r.role == election.Leader && r.cfg.checkQuorum && r.rounds.Newest() <= uint64(t.Arg) {
 			r.becomeFollower(env, r.term, ordo.None)
 		}
 	}
@@ -271,8 +269,7 @@ func (r *Node) startElection(env ordo.Env) {
 	r.since = env.Now()
 	r.clearVotes()
 	env.Note(election.NoteCandidate, "term", r.term)
-	r.round++
-	r.candRound = r.round
+	r.candRound = r.rounds.Next()
 	r.leaseTimer(env, r.candRound)
 	if r.votes >= election.Majority(r.n) {
 		r.becomeLeader(env)
@@ -288,17 +285,16 @@ func (r *Node) becomeLeader(env ordo.Env) {
 	r.role = election.Leader
 	r.leader = r.id
 	r.since = env.Now()
-	r.rounds.Reset()
-	r.majRound = r.candRound // the votes were this round's acknowledgements
+	r.rounds.Restart(r.candRound) // the votes were this round's acknowledgements
 	env.Note(election.NoteLeader, "term", r.term, "token", r.term)
 	r.broadcastHeartbeat(env)
 	env.After(r.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.term)})
 }
 
 func (r *Node) broadcastHeartbeat(env ordo.Env) {
-	r.round++
-	r.leaseTimer(env, r.round)
-	m := Heartbeat{Term: r.term, Leader: r.id, Round: r.round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
+	round := r.rounds.Next()
+	r.leaseTimer(env, round)
+	m := Heartbeat{Term: r.term, Leader: r.id, Round: round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
@@ -400,7 +396,6 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			return
 		}
 		r.rounds.Ack(from, m.Round)
-		r.majRound = max(r.majRound, r.rounds.Newest(r.round))
 	case ordo.PeerDown:
 		r.leaderDown(env, from)
 	default:

@@ -1,10 +1,8 @@
 package ring
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"ordo"
@@ -47,17 +45,6 @@ const (
 	storePromise   = "ring/promise"
 )
 
-type config struct {
-	heartbeat, timeout, jitter, answer, coord time.Duration
-	first                                     ordo.NodeID
-	chang, quorum                             bool
-}
-
-// lease is how long a leader may lead after sending a round that a
-// majority acknowledged: a tenth less than the followers' promise, so
-// clocks drifting apart by up to ±5% keep it safe (timers are monotonic).
-func (c config) lease() time.Duration { return c.timeout - c.timeout/10 }
-
 type pendingHop struct {
 	hop uint64
 	to  ordo.NodeID
@@ -66,11 +53,12 @@ type pendingHop struct {
 
 // Node is one Ring participant.
 type Node struct {
-	cfg config
-	id  ordo.NodeID
-	n   int
+	cfg   election.Watch
+	chang bool // variant=chang-roberts
+	id    ordo.NodeID
+	n     int
 
-	epoch  uint64 // highest epoch seen; durable
+	epoch  election.Epoch // highest epoch seen; durable
 	role   election.Role
 	leader ordo.NodeID
 	token  uint64
@@ -94,8 +82,6 @@ type Node struct {
 	claiming   bool
 	claimGen   int64
 	claimRound uint64
-	round      uint64
-	majRound   uint64
 	rounds     *election.Rounds
 
 	// Elections counts elections this incarnation initiated.
@@ -106,41 +92,20 @@ var _ election.Elector = (*Node)(nil)
 
 // New builds a node.
 func New(c ordo.Config) (ordo.Node, error) {
-	cfg := config{
-		heartbeat: c.Opts.Duration("heartbeat"),
-		timeout:   c.Opts.Duration("timeout"),
-		jitter:    c.Opts.Duration("suspect_jitter"),
-		answer:    c.Opts.Duration("answer_timeout"),
-		coord:     c.Opts.Duration("coordinator_timeout"),
-		quorum:    c.Opts.Bool("quorum"),
-	}
+	var chang bool
 	switch v := c.Opts.String("variant"); v {
 	case "collect":
 	case "chang-roberts":
-		cfg.chang = true
+		chang = true
 	default:
 		return nil, fmt.Errorf("ring: variant %q (valid: collect, chang-roberts)", v)
 	}
-	if err := election.CheckTimers("ring",
-		election.TimerOption{Name: "heartbeat", D: cfg.heartbeat, Floor: election.MinHeartbeat},
-		election.TimerOption{Name: "timeout", D: cfg.timeout, Floor: election.MinTimeout},
-		election.TimerOption{Name: "suspect_jitter", D: cfg.jitter, Floor: 0},
-		election.TimerOption{Name: "answer_timeout", D: cfg.answer, Floor: election.MinTimeout},
-		election.TimerOption{Name: "coordinator_timeout", D: cfg.coord, Floor: election.MinTimeout}); err != nil {
+	cfg, err := election.ParseWatch("ring", c)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.timeout <= cfg.heartbeat {
-		return nil, fmt.Errorf("ring: option timeout=%v must be longer than heartbeat=%v", cfg.timeout, cfg.heartbeat)
-	}
-	if v := c.Opts.String("first_detector"); v != "none" && v != "" {
-		first, err := strconv.Atoi(v)
-		if err != nil || first < 1 || first > c.N {
-			return nil, fmt.Errorf("ring: first_detector %q is not a node of 1..%d (or none)", v, c.N)
-		}
-		cfg.first = ordo.NodeID(first)
-	}
-	return &Node{cfg: cfg, id: c.ID, n: c.N, dead: make([]int64, c.N+1), rounds: election.NewRounds(c.ID, c.N),
-		prom: election.NewPromise(storePromise, timerBound, cfg.timeout)}, nil
+	return &Node{cfg: cfg, chang: chang, id: c.ID, n: c.N, epoch: election.NewEpoch(storeKey), dead: make([]int64, c.N+1),
+		rounds: election.NewRounds(c.ID, c.N), prom: election.NewPromise(storePromise, timerBound, cfg.Timeout)}, nil
 }
 
 // maxPending bounds the unacknowledged hops a node keeps.
@@ -154,47 +119,28 @@ func (r *Node) View() election.View {
 // Start boots the node as a follower that knows no leader; its failure
 // detector starts an election if no heartbeat arrives.
 func (r *Node) Start(env ordo.Env) {
-	if v, ok := env.Store().Get(storeKey); ok {
-		if len(v) != 8 {
-			panic(fmt.Sprintf("ring: %v: epoch of %d bytes", r.id, len(v)))
-		}
-		r.epoch = binary.BigEndian.Uint64(v)
-	}
+	r.epoch.Load(env)
 	r.prom.Load(env)
 	r.since = env.Now()
-	env.Note(election.NoteFollower, "term", r.epoch, "leader", 0)
-	if r.cfg.quorum {
+	env.Note(election.NoteFollower, "term", r.epoch.N, "leader", 0)
+	if r.cfg.Quorum {
 		r.prom.Bind(env, ordo.None) // keep any promise made before the crash
 	}
 	r.armSuspect(env)
 }
 
-func (r *Node) see(env ordo.Env, epoch uint64) {
-	if epoch > r.epoch {
-		r.epoch = epoch
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], r.epoch)
-		env.Store().Put(storeKey, v[:])
-	}
-}
-
-// suspectAfter is the failure detector's timeout for this node.
-func (r *Node) suspectAfter(env ordo.Env) time.Duration {
-	return election.DetectorTimeout(env.Rand(), r.id, r.cfg.first, r.cfg.timeout, r.cfg.jitter)
-}
-
 func (r *Node) armSuspect(env ordo.Env) {
 	r.suspGen++
-	env.After(r.suspectAfter(env), ordo.Timer{Name: timerSuspect, Arg: r.suspGen})
+	env.After(r.cfg.SuspectAfter(env.Rand(), r.id), ordo.Timer{Name: timerSuspect, Arg: r.suspGen})
 }
 
 // conflicts reports whether leadership (l, e) is older than what this node
 // knows, and the epoch to tell l.
 func (r *Node) conflicts(l ordo.NodeID, e uint64) (bool, uint64) {
-	if r.cfg.quorum {
+	if r.cfg.Quorum {
 		return e < r.prom.Epoch || (e == r.prom.Epoch && l != r.prom.To), r.prom.Epoch
 	}
-	return e < r.epoch || (e == r.token && r.leader != ordo.None && r.leader != l), r.epoch
+	return e < r.epoch.N || (e == r.token && r.leader != ordo.None && r.leader != l), r.epoch.N
 }
 
 // succ is the next node after id on the ring 1 → 2 → … → N → 1.
@@ -204,7 +150,7 @@ func (r *Node) succ(id ordo.NodeID) ordo.NodeID { return id%ordo.NodeID(r.n) + 1
 func (r *Node) markDead(env ordo.Env, id ordo.NodeID) {
 	r.deadGen++
 	r.dead[id] = r.deadGen
-	env.After(r.cfg.timeout, ordo.Timer{Name: timerAlive, Arg: int64(id)<<32 | r.deadGen&(1<<32-1)})
+	env.After(r.cfg.Timeout, ordo.Timer{Name: timerAlive, Arg: int64(id)<<32 | r.deadGen&(1<<32-1)})
 }
 
 // forward sends m to the first successor after `after` not known dead,
@@ -231,7 +177,7 @@ func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
 	}
 	r.pending = append(r.pending, pendingHop{hop: r.hop, to: to, msg: m})
 	env.Send(to, m)
-	env.After(r.cfg.answer, ordo.Timer{Name: timerHop, Arg: int64(r.hop)})
+	env.After(r.cfg.Answer, ordo.Timer{Name: timerHop, Arg: int64(r.hop)})
 	return true
 }
 
@@ -242,7 +188,7 @@ func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
 func (r *Node) participate(env ordo.Env, id ordo.NodeID) {
 	r.participating = id
 	r.partGen++
-	env.After(r.cfg.timeout+time.Duration(r.n)*r.cfg.answer, ordo.Timer{Name: timerPart, Arg: r.partGen})
+	env.After(r.cfg.Timeout+time.Duration(r.n)*r.cfg.Answer, ordo.Timer{Name: timerPart, Arg: r.partGen})
 }
 
 // startElection is step 1 of the chapter: "[initiator_id]".
@@ -253,11 +199,11 @@ func (r *Node) startElection(env ordo.Env) {
 	if r.role != election.Candidate {
 		r.role = election.Candidate
 		r.since = env.Now()
-		env.Note(election.NoteCandidate, "term", r.epoch)
+		env.Note(election.NoteCandidate, "term", r.epoch.N)
 	}
-	m := Election{ID: r.mine, Initiator: r.id, IDs: []ordo.NodeID{r.id}, Candidate: r.id, MaxEpoch: r.epoch}
+	m := Election{ID: r.mine, Initiator: r.id, IDs: []ordo.NodeID{r.id}, Candidate: r.id, MaxEpoch: r.epoch.N}
 	if !r.forward(env, m, r.id) {
-		r.elected(env, r.id, r.epoch+1) // alone on the ring
+		r.elected(env, r.id, r.epoch.N+1) // alone on the ring
 	}
 	r.armSuspect(env) // try again if this election is lost
 }
@@ -276,10 +222,10 @@ func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
 	r.participating = ordo.None
 	if m.Leader == r.id {
 		e := m.Epoch
-		if r.epoch >= e {
-			e = r.epoch + 1 // a newer epoch exists: the token must exceed it
+		if r.epoch.N >= e {
+			e = r.epoch.N + 1 // a newer epoch exists: the token must exceed it
 		}
-		r.see(env, e)
+		r.epoch.See(env, e)
 		m.Epoch = e
 		if r.role == election.Leader && r.token == e {
 			return m
@@ -287,8 +233,8 @@ func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
 		r.claim(env, e)
 		return m
 	}
-	r.see(env, m.Epoch)
-	if r.cfg.quorum && !r.prom.May(m.Leader, m.Epoch) {
+	r.epoch.See(env, m.Epoch)
+	if r.cfg.Quorum && !r.prom.May(m.Leader, m.Epoch) {
 		return m // bound to another leader: the winner's claim round decides
 	}
 	if r.role == election.Leader {
@@ -301,7 +247,7 @@ func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
 }
 
 func (r *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
-	r.see(env, epoch)
+	r.epoch.See(env, epoch)
 	changed := r.role != election.Follower || r.leader != leader || r.token != epoch
 	r.role, r.leader, r.token = election.Follower, leader, epoch
 	r.claiming, r.deferred = false, 0
@@ -317,10 +263,10 @@ func (r *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
 // once a majority acknowledged its first heartbeat round (acknowledgements
 // of the COORDINATOR, sent before the claim, could not start a lease).
 func (r *Node) claim(env ordo.Env, epoch uint64) {
-	r.see(env, epoch)
+	r.epoch.See(env, epoch)
 	r.deferred = 0
 	r.mine = 0
-	if !r.cfg.quorum {
+	if !r.cfg.Quorum {
 		r.token = epoch
 		r.lead(env)
 		return
@@ -331,7 +277,6 @@ func (r *Node) claim(env ordo.Env, epoch uint64) {
 		}
 		return
 	}
-	r.see(env, epoch)
 	r.prom.Keep(env, r.id, epoch)
 	r.token = epoch
 	if r.role != election.Candidate {
@@ -341,23 +286,20 @@ func (r *Node) claim(env ordo.Env, epoch uint64) {
 	}
 	r.claiming = true
 	r.claimGen++
-	r.rounds.Reset()
-	r.round++
-	r.claimRound = r.round
-	r.majRound = 0
-	m := Heartbeat{Leader: r.id, Epoch: epoch, Round: r.round}
+	r.rounds.Restart(0)
+	r.claimRound = r.rounds.Next()
+	m := Heartbeat{Leader: r.id, Epoch: epoch, Round: r.claimRound}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
-	env.After(min(r.cfg.coord, r.cfg.lease()), ordo.Timer{Name: timerClaim, Arg: r.claimGen})
+	env.After(min(r.cfg.Coord, r.cfg.Lease()), ordo.Timer{Name: timerClaim, Arg: r.claimGen})
 	r.checkClaim(env)
 }
 
 func (r *Node) checkClaim(env ordo.Env) {
-	if r.claiming && r.rounds.Newest(r.round) >= r.claimRound {
+	if r.claiming && r.rounds.Newest() >= r.claimRound {
 		r.claiming = false
-		r.majRound = r.claimRound
-		env.After(r.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(r.claimRound)})
+		env.After(r.cfg.Lease(), ordo.Timer{Name: timerLease, Arg: int64(r.claimRound)})
 		r.lead(env)
 	}
 }
@@ -367,15 +309,15 @@ func (r *Node) lead(env ordo.Env) {
 	r.since = env.Now()
 	env.Note(election.NoteLeader, "term", r.token, "token", r.token)
 	r.beat(env)
-	env.After(r.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.token)})
+	env.After(r.cfg.Heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.token)})
 }
 
 func (r *Node) beat(env ordo.Env) {
-	r.round++
-	if r.cfg.quorum {
-		env.After(r.cfg.lease(), ordo.Timer{Name: timerLease, Arg: int64(r.round)})
+	round := r.rounds.Next()
+	if r.cfg.Quorum {
+		env.After(r.cfg.Lease(), ordo.Timer{Name: timerLease, Arg: int64(round)})
 	}
-	m := Heartbeat{Leader: r.id, Epoch: r.token, Round: r.round}
+	m := Heartbeat{Leader: r.id, Epoch: r.token, Round: round}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
@@ -389,22 +331,22 @@ func (r *Node) reclaim(env ordo.Env) {
 	switch {
 	case r.claiming:
 		r.claiming = false
-		r.claim(env, r.epoch+1)
+		r.claim(env, r.epoch.N+1)
 	case r.role != election.Leader:
-	case r.cfg.quorum:
+	case r.cfg.Quorum:
 		r.stepDown(env)
 	default:
 		r.role = election.Candidate
 		r.since = env.Now()
-		env.Note(election.NoteCandidate, "term", r.epoch)
-		r.claim(env, r.epoch+1)
+		env.Note(election.NoteCandidate, "term", r.epoch.N)
+		r.claim(env, r.epoch.N+1)
 	}
 }
 
 func (r *Node) stepDown(env ordo.Env) {
 	if r.role != election.Follower || r.leader != ordo.None {
 		r.since = env.Now()
-		env.Note(election.NoteFollower, "term", r.epoch, "leader", 0)
+		env.Note(election.NoteFollower, "term", r.epoch.N, "leader", 0)
 	}
 	r.role, r.leader, r.claiming = election.Follower, ordo.None, false
 	r.armSuspect(env)
@@ -445,16 +387,16 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 	case timerHeartbeat:
 		if r.role == election.Leader && uint64(t.Arg) == r.token {
 			r.beat(env)
-			env.After(r.cfg.heartbeat, t)
+			env.After(r.cfg.Heartbeat, t)
 		}
 	case timerLease:
-		if r.role == election.Leader && r.majRound <= uint64(t.Arg) {
+		if r.role == election.Leader && r.rounds.Newest() <= uint64(t.Arg) {
 			r.stepDown(env)
 		}
 	case timerBound:
 		if r.prom.Expired(t) {
 			if e := r.deferred; e != 0 && r.role != election.Leader && !r.claiming {
-				r.claim(env, max(e, r.epoch+1))
+				r.claim(env, max(e, r.epoch.N+1))
 			}
 		}
 	}
@@ -470,7 +412,7 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		if from != r.id {
 			env.Send(from, Ack{Hop: m.Hop})
 		}
-		r.see(env, m.MaxEpoch)
+		r.epoch.See(env, m.MaxEpoch)
 		r.onElection(env, m)
 	case Coordinator:
 		if from != r.id {
@@ -490,12 +432,11 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	case HeartbeatAck:
 		if (r.role == election.Leader || r.claiming) && m.Epoch == r.token {
 			r.rounds.Ack(from, m.Round)
-			r.majRound = max(r.majRound, r.rounds.Newest(r.round))
 			r.checkClaim(env)
 		}
 	case Stale:
 		mine := r.token
-		r.see(env, m.Epoch)
+		r.epoch.See(env, m.Epoch)
 		if (r.role == election.Leader || r.claiming) && m.Epoch >= mine {
 			r.reclaim(env)
 		}
@@ -509,18 +450,18 @@ func (r *Node) onElection(env ordo.Env, m Election) {
 		return // went round twice without an end: its election is lost
 	}
 	m.Travelled++
-	if r.cfg.chang {
+	if r.chang {
 		switch {
 		case m.Candidate == r.id:
-			r.elected(env, r.id, max(m.MaxEpoch, r.epoch)+1)
+			r.elected(env, r.id, max(m.MaxEpoch, r.epoch.N)+1)
 		case m.Candidate > r.id:
 			r.participate(env, max(r.participating, m.Candidate))
-			m.MaxEpoch = max(m.MaxEpoch, r.epoch)
+			m.MaxEpoch = max(m.MaxEpoch, r.epoch.N)
 			r.forward(env, m, r.id)
 		case r.participating == ordo.None:
 			r.participate(env, r.id)
 			m.Candidate = r.id
-			m.MaxEpoch = max(m.MaxEpoch, r.epoch)
+			m.MaxEpoch = max(m.MaxEpoch, r.epoch.N)
 			r.forward(env, m, r.id)
 		}
 		return
@@ -553,7 +494,7 @@ func (r *Node) onElection(env ordo.Env, m Election) {
 	r.participate(env, m.Initiator)
 	// Step 2: append our ID and pass it on.
 	m.IDs = append(slices.Clip(m.IDs), r.id)
-	m.MaxEpoch = max(m.MaxEpoch, r.epoch)
+	m.MaxEpoch = max(m.MaxEpoch, r.epoch.N)
 	if !r.forward(env, m, r.id) {
 		r.participating = ordo.None
 		r.complete(env, m, m.IDs[1:]) // nobody else answers
@@ -563,24 +504,24 @@ func (r *Node) onElection(env ordo.Env, m Election) {
 // complete announces the highest of ids as the winner.
 func (r *Node) complete(env ordo.Env, m Election, ids []ordo.NodeID) {
 	r.participating = ordo.None
-	if r.cfg.quorum && len(m.IDs) < election.Majority(r.n) {
+	if r.cfg.Quorum && len(m.IDs) < election.Majority(r.n) {
 		r.mine = 0
 		return // a minority ring: no leader
 	}
 	if len(ids) == 0 {
 		ids = m.IDs
 	}
-	r.elected(env, slices.Max(ids), max(m.MaxEpoch, r.epoch)+1)
+	r.elected(env, slices.Max(ids), max(m.MaxEpoch, r.epoch.N)+1)
 }
 
 func (r *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 	stale, known := r.conflicts(from, m.Epoch)
-	r.see(env, m.Epoch)
+	r.epoch.See(env, m.Epoch)
 	if stale {
 		env.Send(from, Stale{Epoch: known})
 		return
 	}
-	if r.cfg.quorum {
+	if r.cfg.Quorum {
 		if !r.prom.May(from, m.Epoch) {
 			return // bound to another leader
 		}
@@ -590,7 +531,6 @@ func (r *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
 			}
 			// Another leadership with a newer epoch (ours would conflict).
 		}
-		r.see(env, m.Epoch)
 		r.prom.Keep(env, from, m.Epoch)
 		r.follow(env, from, m.Epoch)
 		env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"ordo"
 	"ordo/clock"
@@ -53,6 +54,10 @@ func (e *Envelope) AppendFrame(b []byte) ([]byte, error) {
 		return b, fmt.Errorf("transport: vector of %d entries exceeds %d", len(e.Vector), MaxNodes)
 	}
 	start := len(b)
+	// One allocation at most (the send path frames every message): room
+	// for the length, the version, six varints, the kind, the vector and
+	// the payload.
+	b = slices.Grow(b, 4+1+(6+len(e.Vector))*binary.MaxVarintLen64+len(e.Kind)+len(e.Payload))
 	b = append(b, 0, 0, 0, 0)
 	b = append(b, Version)
 	b = binary.AppendUvarint(b, uint64(e.From))

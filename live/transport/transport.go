@@ -32,6 +32,8 @@ type Config struct {
 	QueueLen int
 	// Deliver hands a received message to the node. It is called from
 	// connection goroutines and may block (backpressure on that peer).
+	// e.Payload aliases the connection's read buffer: it is valid only
+	// until Deliver returns.
 	Deliver func(e Envelope, m ordo.Message)
 	// OnDrop reports a message the transport or its fault layer dropped.
 	// Called from any goroutine.
@@ -569,7 +571,6 @@ func (t *Transport) serve(raw net.Conn) error {
 			return t.refuse("bad frame", err)
 		}
 		t.cfg.OnTraffic(In, e.Kind, len(e.Payload))
-		e.Payload = nil // aliases buf, which the next frame reuses
 		t.cfg.Deliver(e, m)
 	}
 }

@@ -111,22 +111,29 @@ func TestDeliversAndPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.send(t, 2)
-	// Inbound block at the receiver.
+	// Inbound block at the receiver; settled once the receiver dropped it.
 	p.a.SetFaults(Faults{})
 	p.b.SetFaults(Faults{BlockIn: []ordo.NodeID{1}})
 	p.send(t, 3)
-	time.Sleep(100 * time.Millisecond)
-	p.b.SetFaults(Faults{Delay: Duration(30 * time.Millisecond)})
-	p.send(t, 4)
-	start := time.Now()
-	expect(t, p, 4)
-	if time.Since(start) > 2*time.Second {
-		t.Fatal("delayed message far too late")
-	}
+	waitFor(t, "the inbound drop", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.drops) == 2
+	})
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.drops) != 2 || p.drops[0].Reason != ReasonPartitionOut || p.drops[1].Reason != ReasonPartitionIn {
+	if p.drops[0].Reason != ReasonPartitionOut || p.drops[1].Reason != ReasonPartitionIn {
 		t.Fatalf("drops: %+v, want one blocked outbound then one blocked inbound", p.drops)
+	}
+	p.mu.Unlock()
+	// Delay holds the sender's frames back.
+	const delay = 30 * time.Millisecond
+	p.b.SetFaults(Faults{})
+	p.a.SetFaults(Faults{Delay: Duration(delay)})
+	start := time.Now()
+	p.send(t, 4)
+	expect(t, p, 4)
+	if took := time.Since(start); took < delay || took > 2*time.Second {
+		t.Fatalf("a message delayed by %v arrived after %v", delay, took)
 	}
 	if err := p.a.SetFaults(Faults{BlockOut: []ordo.NodeID{1}}); err == nil {
 		t.Fatal("blocking oneself was accepted")
