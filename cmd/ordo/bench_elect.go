@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo/election/campaign"
+	"ordo/lab"
 )
 
 func init() { benchCommands = append(benchCommands, newBenchElectCmd) }
@@ -33,7 +33,7 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 					return err
 				}
 				// The checks every run of the failover makes, once, up front.
-				if _, _, err := campaign.Validate(protocol, o, 5); err != nil {
+				if _, _, err := lab.Validate(protocol, o, 5); err != nil {
 					return err
 				}
 				return benchFailover(cmd.OutOrStdout(), protocol, o, failover)
@@ -49,7 +49,7 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 		},
 	}
 	var def []string
-	for _, n := range campaign.BenchSizes {
+	for _, n := range lab.BenchSizes {
 		def = append(def, strconv.Itoa(n))
 	}
 	cmd.Flags().StringVar(&sizes, "sizes", strings.Join(def, ","), "cluster sizes")
@@ -64,7 +64,7 @@ func benchElect(w io.Writer, ns []int) error {
 	for _, p := range []struct{ proto, variant string }{{"bully", ""}, {"ring", "collect"}, {"ring", "chang-roberts"}, {"raft", ""}} {
 		for _, n := range ns {
 			for _, worst := range []bool{false, true} {
-				r, err := campaign.Bench(p.proto, p.variant, n, worst)
+				r, err := lab.Bench(p.proto, p.variant, n, worst)
 				if err != nil {
 					return err
 				}
@@ -87,7 +87,7 @@ func benchElect(w io.Writer, ns []int) error {
 // new leader.
 func failovers(protocol string, opts map[string]string, seeds int) (elected, agreed []time.Duration, noLeader int, err error) {
 	for seed := 1; seed <= seeds; seed++ {
-		f, err := campaign.RunFailover(campaign.FailoverConfig{Protocol: protocol, Options: opts, Nodes: 5}, uint64(seed))
+		f, err := lab.RunFailover(lab.FailoverConfig{Protocol: protocol, Options: opts, Nodes: 5}, uint64(seed))
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -114,9 +114,9 @@ func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds i
 	}
 	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", withOptions(protocol, opts), seeds, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",
-		fmtDur(campaign.Percentile(elected, 50)), fmtDur(campaign.Percentile(elected, 99)), fmtDur(campaign.Percentile(elected, 100)))
+		fmtDur(lab.Percentile(elected, 50)), fmtDur(lab.Percentile(elected, 99)), fmtDur(lab.Percentile(elected, 100)))
 	fmt.Fprintf(w, "time from the crash until every node follows it:   p50 %v  p99 %v  max %v\n",
-		fmtDur(campaign.Percentile(agreed, 50)), fmtDur(campaign.Percentile(agreed, 99)), fmtDur(campaign.Percentile(agreed, 100)))
+		fmtDur(lab.Percentile(agreed, 50)), fmtDur(lab.Percentile(agreed, 99)), fmtDur(lab.Percentile(agreed, 100)))
 	if noLeader > 0 {
 		fmt.Fprintf(w, "%d seeds elected no new leader within 3s\n", noLeader)
 	}

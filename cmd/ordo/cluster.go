@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo"
-	"ordo/election/campaign"
+	"ordo/lab"
 	_ "ordo/election/raft" // the cluster's default protocol
 	"ordo/live"
 	"ordo/live/transport"
@@ -455,7 +455,7 @@ Exit status 1 when a checker found a violation.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s\n", rep.Nodes, rep.Rounds, strings.TrimSpace(rep.Protocol+" "+campaign.FormatOptions(rep.Options)))
+				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s\n", rep.Nodes, rep.Rounds, strings.TrimSpace(rep.Protocol+" "+lab.FormatOptions(rep.Options)))
 				fmt.Fprintf(out, "failover after SIGKILL of the leader: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", rep.P50Ms, rep.P99Ms, rep.MaxMs)
 				fmt.Fprintf(out, "failover after cutting the leader off: p50 %.1f ms\n", rep.PartitionP50Ms)
 				for _, r := range rep.Checks {

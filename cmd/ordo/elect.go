@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo/election/campaign"
+	"ordo/lab"
 	"ordo/viz"
 )
 
@@ -50,7 +50,7 @@ eventual-leader and fencing.
 			if err != nil {
 				return err
 			}
-			o, err := campaign.Run(sp)
+			o, err := lab.Run(sp)
 			if err != nil {
 				return err
 			}
@@ -77,20 +77,20 @@ eventual-leader and fencing.
 	return cmd
 }
 
-func (f *electFlags) spec() (campaign.Spec, error) {
-	if f.n < 1 || f.n > campaign.MaxNodes {
-		return campaign.Spec{}, fmt.Errorf("-n %d: need 1..%d nodes", f.n, campaign.MaxNodes)
+func (f *electFlags) spec() (lab.Spec, error) {
+	if f.n < 1 || f.n > lab.MaxNodes {
+		return lab.Spec{}, fmt.Errorf("-n %d: need 1..%d nodes", f.n, lab.MaxNodes)
 	}
-	sp := campaign.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, MaxEvents: f.maxEvents}
+	sp := lab.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, MaxEvents: f.maxEvents}
 	var err error
 	if sp.Options, err = parseOptions(f.opts); err != nil {
 		return sp, err
 	}
 	// Only leader elections: the checkers judge election notes.
-	if _, _, err := campaign.Validate(f.protocol, sp.Options, f.n); err != nil {
+	if _, _, err := lab.Validate(f.protocol, sp.Options, f.n); err != nil {
 		return sp, err
 	}
-	add := func(list []string, parse func(string) (campaign.Fault, error)) error {
+	add := func(list []string, parse func(string) (lab.Fault, error)) error {
 		for _, s := range list {
 			ft, err := parse(s)
 			if err != nil {
@@ -101,20 +101,20 @@ func (f *electFlags) spec() (campaign.Spec, error) {
 		return nil
 	}
 	n := f.n
-	if err := add(f.crashes, func(s string) (campaign.Fault, error) { return campaign.ParseCrash(s, n) }); err != nil {
+	if err := add(f.crashes, func(s string) (lab.Fault, error) { return lab.ParseCrash(s, n) }); err != nil {
 		return sp, err
 	}
-	if err := add(f.restarts, func(s string) (campaign.Fault, error) { return campaign.ParseRestart(s, n) }); err != nil {
+	if err := add(f.restarts, func(s string) (lab.Fault, error) { return lab.ParseRestart(s, n) }); err != nil {
 		return sp, err
 	}
-	if err := add(f.partitions, func(s string) (campaign.Fault, error) { return campaign.ParsePartition(s, n) }); err != nil {
+	if err := add(f.partitions, func(s string) (lab.Fault, error) { return lab.ParsePartition(s, n) }); err != nil {
 		return sp, err
 	}
-	if err := add(f.heals, campaign.ParseHeal); err != nil {
+	if err := add(f.heals, lab.ParseHeal); err != nil {
 		return sp, err
 	}
-	campaign.SortFaults(sp.Faults)
-	if err := campaign.CheckSchedule(sp.Faults); err != nil {
+	lab.SortFaults(sp.Faults)
+	if err := lab.CheckSchedule(sp.Faults); err != nil {
 		return sp, err
 	}
 	sp.Duration = f.duration
@@ -136,7 +136,7 @@ type electJSON struct {
 	Seed          uint64               `json:"seed"`
 	FinalLeaders  []int                `json:"final_leaders"`
 	MessagesTotal int                  `json:"messages_total"`
-	Messages      []campaign.KindCount `json:"messages"`
+	Messages      []lab.KindCount `json:"messages"`
 	Violations    []string             `json:"violations"`
 	TimeToLeader  *float64             `json:"time_to_leader_ms"`
 	Leaderships   []electSpan          `json:"leaderships"`
@@ -153,7 +153,7 @@ type electSpan struct {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func writeElectJSON(w io.Writer, o *campaign.Outcome) error {
+func writeElectJSON(w io.Writer, o *lab.Outcome) error {
 	j := electJSON{Protocol: o.Spec.Protocol, Nodes: o.Spec.Nodes, Seed: o.Spec.Seed,
 		FinalLeaders: []int{}, MessagesTotal: o.Stats.Sent, Messages: o.ByKind(), Violations: o.Violations(), Checks: o.Checks}
 	if j.Violations == nil {
@@ -174,7 +174,7 @@ func writeElectJSON(w io.Writer, o *campaign.Outcome) error {
 	return enc.Encode(j)
 }
 
-func writeElectText(w io.Writer, o *campaign.Outcome, diagram bool) error {
+func writeElectText(w io.Writer, o *lab.Outcome, diagram bool) error {
 	sp := o.Spec
 	fmt.Fprintf(w, "%s, %d nodes, seed %d, %v simulated\n", withOptions(sp.Protocol, sp.Options), sp.Nodes, sp.Seed, sp.Duration)
 	for _, f := range sp.Faults {
@@ -239,7 +239,7 @@ func parseOptions(kvs []string) (map[string]string, error) {
 
 // withOptions is "raft" or "raft (heartbeat=20ms prevote=false)".
 func withOptions(protocol string, opts map[string]string) string {
-	if s := campaign.FormatOptions(opts); s != "" {
+	if s := lab.FormatOptions(opts); s != "" {
 		return protocol + " (" + s + ")"
 	}
 	return protocol
@@ -255,7 +255,7 @@ func init() {
 }
 
 // tourMessages prints the election's messages after `after`, skipping kinds.
-func tourMessages(w io.Writer, o *campaign.Outcome, after time.Duration, skip ...string) {
+func tourMessages(w io.Writer, o *lab.Outcome, after time.Duration, skip ...string) {
 	for _, e := range o.Trace.Events {
 		if e.Kind != "send" || e.T < int64(after) || slices.Contains(skip, e.MsgKind) {
 			continue
@@ -265,8 +265,8 @@ func tourMessages(w io.Writer, o *campaign.Outcome, after time.Duration, skip ..
 }
 
 func tourBully(w io.Writer) error {
-	crash, _ := campaign.ParseCrash("5@1s", 5)
-	o, err := campaign.Run(campaign.Spec{Protocol: "bully", Options: map[string]string{"first_detector": "2"}, Nodes: 5, Seed: 1, Duration: 3 * time.Second, Faults: []campaign.Fault{crash}})
+	crash, _ := lab.ParseCrash("5@1s", 5)
+	o, err := lab.Run(lab.Spec{Protocol: "bully", Options: map[string]string{"first_detector": "2"}, Nodes: 5, Seed: 1, Duration: 3 * time.Second, Faults: []lab.Fault{crash}})
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func tourBully(w io.Writer) error {
 }
 
 func tourRing(w io.Writer) error {
-	o, err := campaign.Run(campaign.Spec{Protocol: "ring", Options: map[string]string{"first_detector": "3"}, Nodes: 5, Seed: 1, Duration: 2 * time.Second})
+	o, err := lab.Run(lab.Spec{Protocol: "ring", Options: map[string]string{"first_detector": "3"}, Nodes: 5, Seed: 1, Duration: 2 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -294,15 +294,15 @@ func tourRing(w io.Writer) error {
 }
 
 func tourPartition(w io.Writer) error {
-	p, _ := campaign.ParsePartition("1,2/3,4,5@1s", 5)
-	h, _ := campaign.ParseHeal("@4s")
+	p, _ := lab.ParsePartition("1,2/3,4,5@1s", 5)
+	h, _ := lab.ParseHeal("@4s")
 	fmt.Fprintln(w, "the split {1,2} | {3,4,5} from 1s to 4s (ordo elect --protocol P --partition 1,2/3,4,5@1s --heal @4s):")
 	for _, c := range []struct {
 		proto string
 		opts  map[string]string
 		label string
 	}{{"bully", nil, "bully"}, {"bully", map[string]string{"quorum": "true"}, "bully, quorum=true"}, {"raft", nil, "raft"}} {
-		o, err := campaign.Run(campaign.Spec{Protocol: c.proto, Options: c.opts, Nodes: 5, Seed: 3, Duration: 7 * time.Second, Faults: []campaign.Fault{p, h}})
+		o, err := lab.Run(lab.Spec{Protocol: c.proto, Options: c.opts, Nodes: 5, Seed: 3, Duration: 7 * time.Second, Faults: []lab.Fault{p, h}})
 		if err != nil {
 			return err
 		}
@@ -336,7 +336,7 @@ func tourFailover(w io.Writer) error {
 		if noLeader > 0 {
 			return fmt.Errorf("failover scene: %d seeds elected no new leader", noLeader)
 		}
-		fmt.Fprintf(w, "  %-72s p50 %v, p99 %v\n", c.label, fmtDur(campaign.Percentile(ds, 50)), fmtDur(campaign.Percentile(ds, 99)))
+		fmt.Fprintf(w, "  %-72s p50 %v, p99 %v\n", c.label, fmtDur(lab.Percentile(ds, 50)), fmtDur(lab.Percentile(ds, 99)))
 	}
 	fmt.Fprintln(w, "a partitioned or frozen leader gives no hint: timeouts still find it.")
 	fmt.Fprintln(w, "(ordo bench elect --failover 1000; the old leader rejoins as a follower: scenarios/leader-crash-raft.yaml;")

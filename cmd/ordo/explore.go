@@ -11,14 +11,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo/election/campaign"
+	"ordo/lab"
 )
 
 func init() { commands = append(commands, newExploreCmd) }
 
 func newExploreCmd() *cobra.Command {
 	var (
-		c      campaign.ExploreConfig
+		c      lab.ExploreConfig
 		faults string
 		replay uint64
 		opts   []string
@@ -39,7 +39,7 @@ replays it.
   ordo explore --protocol bully --replay 17`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kinds, err := campaign.ParseFaultKinds(faults)
+			kinds, err := lab.ParseFaultKinds(faults)
 			if err != nil {
 				return err
 			}
@@ -55,7 +55,7 @@ replays it.
 			}
 			w := cmd.OutOrStdout()
 			if cmd.Flags().Changed("replay") {
-				o, err := campaign.Run(c.SpecFor(replay))
+				o, err := lab.Run(c.SpecFor(replay))
 				if err != nil {
 					return err
 				}
@@ -65,7 +65,7 @@ replays it.
 			if !quiet {
 				progress = progressBar(cmd.ErrOrStderr())
 			}
-			rep, err := campaign.Explore(c, progress)
+			rep, err := lab.Explore(c, progress)
 			if err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ replays it.
 	fl.IntVarP(&c.Nodes, "nodes", "n", 5, "cluster size")
 	fl.IntVar(&c.Seeds, "seeds", 1000, "number of runs (seeds first .. first+seeds-1)")
 	fl.Uint64Var(&c.First, "first-seed", 1, "first seed")
-	fl.StringVar(&faults, "faults", strings.Join(campaign.AllFaultKinds, ","), "fault kinds to draw from")
+	fl.StringVar(&faults, "faults", strings.Join(lab.AllFaultKinds, ","), "fault kinds to draw from")
 	fl.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "parallel runs")
 	fl.DurationVar(&c.Duration, "duration", 10*time.Second, "simulated time per run (faults stop 3s before the end)")
 	fl.StringArrayVarP(&opts, "option", "o", nil, "protocol option key=value (repeatable)")
@@ -105,7 +105,7 @@ func progressBar(w io.Writer) func(done, total int) {
 	}
 }
 
-func writeExplore(w io.Writer, rep *campaign.ExploreReport) {
+func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 	c := rep.Config
 	faults := strings.Join(c.Kinds, ",")
 	fmt.Fprintf(w, "%s, %d nodes, %d seeds (%d..%d), faults %s, %v each\n", withOptions(c.Protocol, c.Options), c.Nodes, rep.Runs, c.First, c.First+uint64(rep.Runs)-1, faults, c.Duration)
@@ -114,7 +114,7 @@ func writeExplore(w io.Writer, rep *campaign.ExploreReport) {
 		rep.Wall.Round(time.Millisecond), c.Workers, per.Round(10*time.Microsecond), rep.Events, rep.Leaderships)
 	checks := c.Checks
 	if checks == nil {
-		checks = campaign.DefaultChecks
+		checks = lab.DefaultChecks
 	}
 	fmt.Fprintln(w, "\nviolations (seeds):")
 	for _, k := range checks {
@@ -140,7 +140,7 @@ func writeExplore(w io.Writer, rep *campaign.ExploreReport) {
 // replayCommand is the command line that replays one seed of a campaign:
 // the same protocol, options, cluster, fault kinds (in the order drawn
 // from) and duration, shell-quoted where needed.
-func replayCommand(c campaign.ExploreConfig, seed uint64) string {
+func replayCommand(c lab.ExploreConfig, seed uint64) string {
 	args := []string{"ordo", "explore", "--protocol", c.Protocol, "-n", strconv.Itoa(c.Nodes),
 		"--faults", strings.Join(c.Kinds, ","), "--duration", c.Duration.String()}
 	var keys []string

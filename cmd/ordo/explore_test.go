@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"ordo/election/campaign"
+	"ordo/lab"
 )
 
 // TestExploreReplayCommandReplays runs a campaign whose seeds lie above
@@ -69,7 +69,7 @@ func TestExploreRejectsNonsense(t *testing.T) {
 }
 
 func TestReplayCommandQuotes(t *testing.T) {
-	c := campaign.ExploreConfig{Protocol: "raft", Nodes: 5, Kinds: []string{"crash", "loss"}, Duration: 10 * time.Second,
+	c := lab.ExploreConfig{Protocol: "raft", Nodes: 5, Kinds: []string{"crash", "loss"}, Duration: 10 * time.Second,
 		Options: map[string]string{"prevote": "false", "election_timeout_min": "200ms"}}
 	got := replayCommand(c, 18446744073709551615)
 	want := "ordo explore --protocol raft -n 5 --faults crash,loss --duration 10s -o election_timeout_min=200ms -o prevote=false --replay 18446744073709551615"

@@ -1,8 +1,8 @@
-// Package campaign runs leader elections in the simulator under the faults
+// Package lab is the harness that runs leader elections in the simulator under the faults
 // of the chapter's section 5 (crashes, partitions, pauses, message loss,
 // clock jumps) and measures them against section 4's requirements: safety
 // (at most one leader), liveness (a leader eventually), messages per
 // election against the theory (Bully O(n²), Ring O(n), Raft ≈ 2(n−1)) and
 // time to a new leader. `ordo elect`, `ordo explore` and `ordo bench elect`
 // are thin shells around it.
-package campaign
+package lab
