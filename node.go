@@ -81,12 +81,23 @@ type Node interface {
 // provide one.
 type Env interface {
 	ID() NodeID
-	// Peers returns every other node of the cluster, in ascending order.
-	// The slice is shared and must not be modified.
+	// Peers returns every server of the cluster but this node, in ascending
+	// order (for a client: every server). Quorums are counted over servers
+	// only. The slice is shared and must not be modified.
 	Peers() []NodeID
+	// Roster is who is in the cluster now, by role. It changes only by a
+	// membership change; the value is shared and must not be modified.
+	Roster() *Roster
 	// Now reads this node's local clock: skewed, drifting and jumping in the
-	// simulator, the wall clock in the live runtime.
+	// simulator, the wall clock in the live runtime. Use it for timestamps
+	// (last-write-wins, logs), never to measure an interval.
 	Now() time.Time
+	// Monotonic reads this node's monotonic clock: time since an arbitrary
+	// origin that never steps backwards or jumps, but runs at the node's
+	// drift rate (the OS monotonic clock live, scaled by a configured drift).
+	// Failure detectors, leases and timeouts measure intervals with it; an
+	// NTP step of Now does not move it. Timers (After) run on it.
+	Monotonic() time.Duration
 	// Send hands m to the network; it may be lost, delayed, duplicated or
 	// reordered. Sending to oneself or to an unknown node is a bug.
 	Send(to NodeID, m Message)
@@ -102,35 +113,6 @@ type Env interface {
 	// attrs are key, value pairs.
 	Note(kind string, attrs ...any)
 }
-
-// Storage is a node's durable key-value state. A Put has reached stable
-// storage when it returns (the live runtime fsyncs); a storage failure stops
-// the node (fail-stop), so there is no error to handle.
-type Storage interface {
-	Get(key string) ([]byte, bool)
-	Put(key string, value []byte)
-	Delete(key string)
-}
-
-// MemStorage is a Storage kept in memory; the simulator gives every node one
-// and keeps it across crashes.
-type MemStorage struct {
-	m map[string][]byte
-}
-
-// NewMemStorage returns an empty MemStorage.
-func NewMemStorage() *MemStorage { return &MemStorage{m: map[string][]byte{}} }
-
-func (s *MemStorage) Get(key string) ([]byte, bool) {
-	v, ok := s.m[key]
-	return v, ok
-}
-
-func (s *MemStorage) Put(key string, value []byte) {
-	s.m[key] = append([]byte(nil), value...)
-}
-
-func (s *MemStorage) Delete(key string) { delete(s.m, key) }
 
 // PeerDown is not sent by any node: the runtime delivers it (via Receive,
 // from = the peer) when the peer's process is gone — its connection closed

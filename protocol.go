@@ -21,8 +21,18 @@ type Protocol struct {
 	// return a fresh value holding no state of a previous incarnation.
 	New func(cfg Config) (Node, error)
 	// Messages lists one zero value of every message type the protocol
-	// sends, so the live transport can register codecs for them.
+	// sends. Register builds Codec from it and refuses the protocol if a
+	// type cannot travel (see NewCodec).
 	Messages []Message
+	// Role is the role this protocol's nodes play: Server (the default)
+	// for replicas, Client for workload generators, Service for a
+	// coordination service.
+	Role Role
+	// Client names the client protocol a scenario uses when it asks for
+	// clients without naming one ("" if the protocol serves no clients).
+	Client string
+	// Codec encodes and decodes Messages; set by Register.
+	Codec *Codec
 }
 
 // Option is one protocol option: a name, a default and a line of help.
@@ -35,9 +45,21 @@ type Option struct {
 // Config is what a protocol's New receives.
 type Config struct {
 	ID    NodeID
-	N     int     // cluster size; nodes are 1..N
+	N     int     // the number of servers at boot
 	Opts  Options // already checked against Protocol.Options, defaults filled
 	Proto *Protocol
+	Role  Role
+	// Roster is who is in the cluster at boot (nil: servers 1..N, no
+	// clients). Env.Roster has the current one.
+	Roster *Roster
+}
+
+// Servers returns the roster at boot (servers 1..N when none was given).
+func (c Config) Servers() *Roster {
+	if c.Roster == nil {
+		return NewRoster(c.N, 0, 0)
+	}
+	return c.Roster
 }
 
 // Options are a protocol's options as strings (from YAML or flags), read with
@@ -139,6 +161,11 @@ func Register(p *Protocol) {
 	if _, dup := protocols[p.Name]; dup {
 		panic("ordo: protocol registered twice: " + p.Name)
 	}
+	c, err := NewCodec(p.Messages)
+	if err != nil {
+		panic(fmt.Sprintf("ordo: protocol %s: %v", p.Name, err))
+	}
+	p.Codec = c
 	protocols[p.Name] = p
 }
 

@@ -40,6 +40,10 @@ type Runtime struct {
 	codec *transport.Codec
 	log   *slog.Logger
 	epoch time.Time
+	// started is the origin of Monotonic (time.Now carries a monotonic
+	// reading, and time.Since uses it).
+	started time.Time
+	roster  *ordo.Roster
 
 	// Owned by the loop goroutine.
 	node     ordo.Node
@@ -129,6 +133,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	r := &Runtime{
 		cfg: cfg, id: id, n: len(cfg.Nodes), proto: proto, opts: opts, codec: codec, log: log, epoch: epoch,
 		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}),
+		started: time.Now(), roster: ordo.NewRoster(len(cfg.Nodes), 0, 0),
 	}
 	for i := 1; i <= r.n; i++ {
 		if ordo.NodeID(i) != id {
@@ -206,7 +211,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	r.record(trace.Event{Kind: kind, Attrs: trace.Attrs{{Key: "boot", Value: r.boot + 1}, {Key: "pid", Value: os.Getpid()}}})
 	r.boot++
 
-	node, err := proto.New(ordo.Config{ID: id, N: r.n, Opts: opts, Proto: proto})
+	node, err := proto.New(ordo.Config{ID: id, N: r.n, Opts: opts, Proto: proto, Roster: r.roster})
 	if err != nil {
 		r.tr.Close()
 		r.adminLn.Close()
@@ -399,6 +404,12 @@ func (r *Runtime) record(e trace.Event) {
 func (r *Runtime) ID() ordo.NodeID      { return r.id }
 func (r *Runtime) Peers() []ordo.NodeID { return r.peers }
 func (r *Runtime) Now() time.Time       { return time.Now() }
+
+// Monotonic reads the OS monotonic clock (time since the runtime started).
+func (r *Runtime) Monotonic() time.Duration { return time.Since(r.started) }
+
+// Roster is the cluster's roster.
+func (r *Runtime) Roster() *ordo.Roster { return r.roster }
 func (r *Runtime) Rand() *rand.Rand     { return r.rng }
 func (r *Runtime) Store() ordo.Storage  { return r.store }
 

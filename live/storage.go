@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+
+	"ordo"
 )
 
 // DiskStorage is a node's durable state: one file per key in a directory.
@@ -133,4 +136,48 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// DeleteRange removes every key in [start, end) durably.
+// TODO(storage v2): one fsync for the whole range.
+func (s *DiskStorage) DeleteRange(start, end string) {
+	var del []string
+	for k := range s.m {
+		if ordo.InRange(k, start, end) {
+			del = append(del, k)
+		}
+	}
+	for _, k := range del {
+		s.Delete(k)
+	}
+}
+
+// Scan calls fn for the keys in [start, end) in ascending order.
+func (s *DiskStorage) Scan(start, end string, fn func(key string, value []byte) bool) {
+	var keys []string
+	for k := range s.m {
+		if ordo.InRange(k, start, end) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !fn(k, s.m[k]) {
+			return
+		}
+	}
+}
+
+// Apply performs b's operations in order (not yet atomically: storage v2).
+func (s *DiskStorage) Apply(b *ordo.Batch) {
+	for _, op := range b.Ops {
+		switch op.Kind {
+		case ordo.OpPut:
+			s.Put(op.Key, op.Value)
+		case ordo.OpDelete:
+			s.Delete(op.Key)
+		case ordo.OpDeleteRange:
+			s.DeleteRange(op.Key, op.End)
+		}
+	}
 }

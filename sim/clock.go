@@ -50,6 +50,16 @@ func (c *nodeClock) local(t time.Duration) time.Duration {
 	return c.base + time.Duration(float64(t-c.since)*c.rate)
 }
 
+// monotonic is the node's monotonic reading at true time t: true time at
+// the node's drift rate, untouched by NTP syncs and jumps (those move only
+// the wall clock, as an NTP step does on Linux).
+func (c *nodeClock) monotonic(t time.Duration) time.Duration {
+	if c.rate == 1 {
+		return t
+	}
+	return time.Duration(float64(t) * c.rate)
+}
+
 // trueDuration converts a local duration (a timer) to true time: a fast
 // clock fires its timers early. Jumps do not move timers: timers run on a
 // monotonic clock, as in Go and Linux.

@@ -45,6 +45,8 @@ var _ ordo.Env = (*nodeState)(nil)
 func (n *nodeState) ID() ordo.NodeID                     { return n.id }
 func (n *nodeState) Peers() []ordo.NodeID                { return n.peers }
 func (n *nodeState) Now() time.Time                      { return epoch.Add(n.clk.local(n.sim.now)) }
+func (n *nodeState) Monotonic() time.Duration            { return n.clk.monotonic(n.sim.now) }
+func (n *nodeState) Roster() *ordo.Roster                { return n.sim.roster }
 func (n *nodeState) Rand() *rand.Rand                    { return n.rng }
 func (n *nodeState) Store() ordo.Storage                 { return n.store }
 func (n *nodeState) Send(to ordo.NodeID, m ordo.Message) { n.sim.send(n, to, m) }

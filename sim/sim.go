@@ -73,10 +73,11 @@ const MaxNodes = trace.MaxNodes
 // sources derived from one seed. Same Config and same calls ⇒ the same run,
 // byte for byte.
 type Sim struct {
-	cfg Config
-	now time.Duration // true time since the run began
-	q   queue
-	rng *rand.Rand // the network's choices
+	cfg    Config
+	roster *ordo.Roster
+	now    time.Duration // true time since the run began
+	q      queue
+	rng    *rand.Rand // the network's choices
 	// hintRng delays PeerDown hints; a source of its own keeps the
 	// network's draws (and so existing runs) unchanged by hints.
 	hintRng *rand.Rand
@@ -126,6 +127,7 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.nem.rng = rand.New(rand.NewPCG(cfg.Seed, 0x6e656d65)) // "neme"
 	s.hintRng = rand.New(rand.NewPCG(cfg.Seed, 0x68696e74)) // "hint"
+	s.roster = ordo.NewRoster(cfg.Nodes, 0, 0)
 	s.stats.init()
 	s.net.init(&s.cfg.Network, cfg.Nodes)
 	if cfg.Trace {
@@ -503,7 +505,7 @@ func (s *Sim) enqueueDelivery(ns *nodeState, to ordo.NodeID, m ordo.Message, id 
 }
 
 func (s *Sim) boot(ns *nodeState, kind trace.Kind) error {
-	cfg := ordo.Config{ID: ns.id, N: s.cfg.Nodes, Opts: s.cfg.Options, Proto: s.cfg.Protocol}
+	cfg := ordo.Config{ID: ns.id, N: s.cfg.Nodes, Opts: s.cfg.Options, Proto: s.cfg.Protocol, Roster: s.roster}
 	n, err := s.cfg.Protocol.New(cfg)
 	if err != nil {
 		return fmt.Errorf("sim: starting %v: %w", ns.id, err)

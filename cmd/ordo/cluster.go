@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo"
-	"ordo/lab"
 	_ "ordo/election/raft" // the cluster's default protocol
+	"ordo/lab"
 	"ordo/live"
 	"ordo/live/transport"
 )

@@ -131,16 +131,16 @@ func (f *electFlags) spec() (lab.Spec, error) {
 }
 
 type electJSON struct {
-	Protocol      string               `json:"protocol"`
-	Nodes         int                  `json:"nodes"`
-	Seed          uint64               `json:"seed"`
-	FinalLeaders  []int                `json:"final_leaders"`
-	MessagesTotal int                  `json:"messages_total"`
+	Protocol      string          `json:"protocol"`
+	Nodes         int             `json:"nodes"`
+	Seed          uint64          `json:"seed"`
+	FinalLeaders  []int           `json:"final_leaders"`
+	MessagesTotal int             `json:"messages_total"`
 	Messages      []lab.KindCount `json:"messages"`
-	Violations    []string             `json:"violations"`
-	TimeToLeader  *float64             `json:"time_to_leader_ms"`
-	Leaderships   []electSpan          `json:"leaderships"`
-	Checks        any                  `json:"checks"`
+	Violations    []string        `json:"violations"`
+	TimeToLeader  *float64        `json:"time_to_leader_ms"`
+	Leaderships   []electSpan     `json:"leaderships"`
+	Checks        any             `json:"checks"`
 }
 
 type electSpan struct {
