@@ -21,7 +21,7 @@ func runScenario(t *testing.T, name string) *trace.Trace {
 // runScenarioSeed runs a scenario with its own seed (nil) or another one.
 func runScenarioSeed(t *testing.T, name string, seed *uint64) *trace.Trace {
 	t.Helper()
-	sc, err := scenario.Load("../../scenarios/" + name + ".yaml")
+	sc, err := scenario.Load("../scenarios/" + name + ".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

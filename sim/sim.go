@@ -35,10 +35,24 @@ type Config struct {
 	Trace bool
 	// Name labels the trace (a scenario's name).
 	Name string
+	// Clients are the run's client nodes, group by group, numbered after
+	// the servers (Nodes+1, Nodes+2, ...). Nodes counts servers only.
+	Clients []ClientGroup
+	// Wire runs the network on real bytes: every message is encoded by the
+	// protocol's codec at send and decoded at delivery, so sizes,
+	// tampering and signatures are about the bytes a live cluster sends.
+	Wire bool
 	// MaxEvents bounds a run (0: DefaultMaxEvents, or TracedMaxEvents when
 	// Trace is on): a protocol that floods the network must not hang the
 	// simulator, nor a traced run exhaust memory.
 	MaxEvents uint64
+}
+
+// ClientGroup is Count client nodes running one client protocol.
+type ClientGroup struct {
+	Protocol *ordo.Protocol
+	Options  ordo.Options // resolved; nil means defaults
+	Count    int
 }
 
 // DefaultMaxEvents bounds an untraced run when Config.MaxEvents is 0: such

@@ -122,6 +122,33 @@ type Meta struct {
 	Scenario string            `json:"scenario,omitempty"`
 	Seed     uint64            `json:"seed,omitempty"`
 	Options  map[string]string `json:"options,omitempty"`
+	// Servers lists the server nodes when the run has other roles (empty:
+	// every node 1..Nodes is a server). Checkers count servers only.
+	Servers []int `json:"servers,omitempty"`
+	// Clients lists the client nodes and their protocol.
+	Clients        []int  `json:"clients,omitempty"`
+	ClientProtocol string `json:"client_protocol,omitempty"`
+}
+
+// IsServer reports whether node id is a server of the run.
+func (m *Meta) IsServer(id int) bool {
+	if len(m.Servers) == 0 {
+		return id >= 1 && id <= m.Nodes
+	}
+	for _, s := range m.Servers {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ServerCount is the number of servers of the run.
+func (m *Meta) ServerCount() int {
+	if len(m.Servers) == 0 {
+		return m.Nodes
+	}
+	return len(m.Servers)
 }
 
 // FormatVersion is the trace file format written by this version.
