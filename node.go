@@ -26,8 +26,10 @@ type Message interface {
 }
 
 // Sizer is implemented by messages that know their encoded size in bytes.
-// The simulator uses it for bandwidth and transport cost; messages without
-// it count as DefaultMessageSize bytes.
+// Registration refuses one whose Size disagrees with the codec's encoding
+// (NewCodec), and the runtimes take sizes from the codec, so a message
+// rarely needs it: SizeOf serves protocols without Messages (tests), where
+// a message without it counts as DefaultMessageSize bytes.
 type Sizer interface {
 	Size() int
 }

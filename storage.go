@@ -2,8 +2,8 @@ package ordo
 
 import (
 	"fmt"
-	"sort"
-	"strings"
+
+	"github.com/google/btree"
 )
 
 // Storage is a node's durable, ordered key-value state.
@@ -15,11 +15,18 @@ import (
 // acknowledgement or a reply never promises state that a crash can take
 // back. After a crash a node finds every event's writes or none of them.
 // Apply makes a batch atomic on its own as well (for use outside a runtime).
+// Live, the event loop commits the writes of a whole turn of events with
+// one fsync (group commit, live.DiskStorage: an append-only log of
+// checksummed records); the simulator's disk model (sim.Disk) makes the
+// contract observable: sends wait for a simulated fsync, a crash drops
+// unsynced writes, and the seed can tear a batch or fail a disk.
+// ordotest.Storage is the contract's test suite.
 //
 // A storage failure (a failed fsync, a full disk, a corrupt file) stops the
 // node (fail-stop): there is no error to handle. A key longer than
-// MaxKeyLen, a value longer than MaxValueLen or an event whose writes exceed
-// MaxBatchBytes is a protocol bug and panics in both runtimes alike.
+// MaxKeyLen, a value longer than MaxValueLen or an event (or a Batch) whose
+// writes exceed MaxBatchBytes or MaxBatchOps is a protocol bug and panics
+// in both runtimes alike.
 type Storage interface {
 	Get(key string) ([]byte, bool)
 	Put(key string, value []byte)
@@ -40,6 +47,7 @@ const (
 	MaxKeyLen     = 1 << 10  // bytes
 	MaxValueLen   = 4 << 20  // bytes
 	MaxBatchBytes = 64 << 20 // bytes of keys and values written by one event
+	MaxBatchOps   = 1 << 20  // operations (puts, deletes, range deletes) of one event
 )
 
 // OpKind is what one batch operation does.
@@ -108,77 +116,80 @@ func CheckKV(key string, value []byte) {
 	}
 }
 
+// CheckBatch panics if b exceeds MaxBatchBytes or MaxBatchOps.
+func CheckBatch(b *Batch) {
+	if b.bytes > MaxBatchBytes || len(b.Ops) > MaxBatchOps {
+		panic(fmt.Sprintf("ordo: storage batch of %d ops and %d bytes exceeds MaxBatchOps (%d) or MaxBatchBytes (%d)", len(b.Ops), b.bytes, MaxBatchOps, MaxBatchBytes))
+	}
+}
+
 // InRange reports whether start <= k < end, where end "" means no bound.
 func InRange(k, start, end string) bool {
 	return k >= start && (end == "" || k < end)
 }
 
 // MemStorage is a Storage kept in memory, with no durability of its own
-// (the simulator models what reaches the disk; see sim). Keys are kept
-// sorted, so Scan is ordered.
+// (the simulator models what reaches the disk; see sim). Keys are kept in
+// a B-tree (github.com/google/btree), so Get, Put and Delete cost
+// O(log n) and Scan is ordered.
 type MemStorage struct {
-	m    map[string][]byte
-	keys []string // sorted; nil when it must be rebuilt
+	t *btree.BTreeG[memKV]
 }
 
-// NewMemStorage returns an empty MemStorage.
-func NewMemStorage() *MemStorage { return &MemStorage{m: map[string][]byte{}} }
+type memKV struct {
+	k string
+	v []byte
+}
 
-// Get implements Storage.
+func lessKV(a, b memKV) bool { return a.k < b.k }
+
+// NewMemStorage returns an empty MemStorage.
+func NewMemStorage() *MemStorage { return &MemStorage{t: btree.NewG(32, lessKV)} }
+
+// Get implements Storage. The value is shared: the caller must not modify
+// it.
 func (s *MemStorage) Get(key string) ([]byte, bool) {
-	v, ok := s.m[key]
-	return v, ok
+	kv, ok := s.t.Get(memKV{k: key})
+	return kv.v, ok
 }
 
 // Put implements Storage.
 func (s *MemStorage) Put(key string, value []byte) {
 	CheckKV(key, value)
-	if _, ok := s.m[key]; !ok {
-		s.keys = nil
-	}
-	s.m[key] = append([]byte(nil), value...)
+	s.t.ReplaceOrInsert(memKV{k: key, v: append([]byte(nil), value...)})
 }
 
 // Delete implements Storage.
 func (s *MemStorage) Delete(key string) {
-	if _, ok := s.m[key]; ok {
-		delete(s.m, key)
-		s.keys = nil
-	}
+	CheckKV(key, nil)
+	s.t.Delete(memKV{k: key})
 }
 
 // DeleteRange implements Storage.
 func (s *MemStorage) DeleteRange(start, end string) {
+	CheckKV(start, nil)
+	CheckKV(end, nil)
 	var del []string
 	s.Scan(start, end, func(k string, _ []byte) bool { del = append(del, k); return true })
 	for _, k := range del {
-		s.Delete(k)
+		s.t.Delete(memKV{k: k})
 	}
 }
 
 // Scan implements Storage.
 func (s *MemStorage) Scan(start, end string, fn func(key string, value []byte) bool) {
-	if s.keys == nil {
-		s.keys = make([]string, 0, len(s.m))
-		for k := range s.m {
-			s.keys = append(s.keys, k)
-		}
-		sort.Strings(s.keys)
+	visit := func(kv memKV) bool { return fn(kv.k, kv.v) }
+	if end == "" {
+		s.t.AscendGreaterOrEqual(memKV{k: start}, visit)
+		return
 	}
-	keys := s.keys
-	for i := sort.SearchStrings(keys, start); i < len(keys); i++ {
-		k := keys[i]
-		if end != "" && strings.Compare(k, end) >= 0 {
-			return
-		}
-		if !fn(k, s.m[k]) {
-			return
-		}
-	}
+	s.t.AscendRange(memKV{k: start}, memKV{k: end}, visit)
 }
 
-// Apply implements Storage.
+// Apply implements Storage. It checks the whole batch against the bounds
+// first, so a batch that panics has changed nothing.
 func (s *MemStorage) Apply(b *Batch) {
+	CheckBatch(b)
 	for _, op := range b.Ops {
 		switch op.Kind {
 		case OpPut:
@@ -194,4 +205,9 @@ func (s *MemStorage) Apply(b *Batch) {
 }
 
 // Len is the number of keys.
-func (s *MemStorage) Len() int { return len(s.m) }
+func (s *MemStorage) Len() int { return s.t.Len() }
+
+// Clone returns a copy of s in O(1): the two share the tree's nodes and
+// copy them lazily as either changes (the simulator keeps a node's synced
+// state beside its working state this way).
+func (s *MemStorage) Clone() *MemStorage { return &MemStorage{t: s.t.Clone()} }

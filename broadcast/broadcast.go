@@ -12,7 +12,9 @@ import (
 type Value struct {
 	Seq   int   // 1..messages
 	Value int64 // the payload's value
-	Pad   int   // payload bytes, for size accounting
+	// Payload is the value's body: `payload` bytes, so the message has
+	// the size the scenario asks for on the wire and in the simulator.
+	Payload []byte
 }
 
 // Ack acknowledges one value.
@@ -23,11 +25,9 @@ type Ack struct {
 func (Value) Kind() string { return "value" }
 func (Ack) Kind() string   { return "ack" }
 
-// headerSize approximates a frame header plus the integer fields.
+// headerSize bounds the encoding of Value's integer fields and the
+// payload's length: payload + headerSize stays within ordo.MaxMessageSize.
 const headerSize = 24
-
-func (v Value) Size() int { return headerSize + v.Pad }
-func (Ack) Size() int     { return headerSize }
 
 // ValueOf is the value broadcast as number seq: a fixed function, so a
 // checker (and a reader of the trace) can tell an altered value.
@@ -73,6 +73,9 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 	case n.payload < 0 || n.payload > ordo.MaxMessageSize-headerSize:
 		return nil, fmt.Errorf("broadcast: payload %d out of range 0..%d", n.payload, ordo.MaxMessageSize-headerSize)
 	}
+	if n.payload > 0 && n.sender == cfg.ID {
+		n.pad = make([]byte, n.payload) // shared by every Value sent: messages are immutable
+	}
 	return n, nil
 }
 
@@ -80,6 +83,7 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 type Node struct {
 	sender               ordo.NodeID
 	messages, payload    int
+	pad                  []byte // the payload every Value carries (sender only)
 	interval, retransmit time.Duration
 
 	// The sender's state. next is the next sequence number to broadcast
@@ -142,7 +146,7 @@ func (n *Node) broadcast(env ordo.Env) {
 	}
 	n.next++
 	env.Store().Put(keyNext, []byte(strconv.Itoa(n.next)))
-	v := Value{Seq: seq, Value: ValueOf(seq), Pad: n.payload}
+	v := Value{Seq: seq, Value: ValueOf(seq), Payload: n.pad}
 	env.Note("broadcast", "seq", seq, "value", v.Value)
 	n.deliver(env, v)
 	n.unacked[seq] = append([]ordo.NodeID(nil), env.Peers()...)
@@ -169,7 +173,7 @@ func (n *Node) armRetransmit(env ordo.Env) {
 func (n *Node) resend(env ordo.Env) {
 	for seq := 1; seq < n.next; seq++ {
 		for _, p := range n.unacked[seq] {
-			env.Send(p, Value{Seq: seq, Value: ValueOf(seq), Pad: n.payload})
+			env.Send(p, Value{Seq: seq, Value: ValueOf(seq), Payload: n.pad})
 		}
 	}
 	n.armRetransmit(env)

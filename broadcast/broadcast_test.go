@@ -164,10 +164,12 @@ func TestCrashRestart(t *testing.T) {
 }
 
 func TestSizes(t *testing.T) {
-	if got := ordo.SizeOf(Value{Pad: 100}); got != headerSize+100 {
-		t.Fatalf("value size %d", got)
+	// The size is the real encoding's: seq, value, then the payload.
+	p, _ := ordo.Lookup("broadcast")
+	if got, err := p.Codec.Size(Value{Seq: 1, Value: ValueOf(1), Payload: make([]byte, 100)}); err != nil || got != 1+2+1+100 {
+		t.Fatalf("value size %d (%v), want 104", got, err)
 	}
-	if got := ordo.SizeOf(Ack{}); got != headerSize {
-		t.Fatalf("ack size %d", got)
+	if got, err := p.Codec.Size(Ack{Seq: 1}); err != nil || got != 1 {
+		t.Fatalf("ack size %d (%v), want 1", got, err)
 	}
 }

@@ -22,6 +22,15 @@ func (allDelivered) Doc() string {
 	return "every broadcast value is delivered exactly once, unaltered, by every node that stayed up"
 }
 
+// Applies refuses runs of other protocols: their traces have no
+// "broadcast" and "deliver" notes, and "0 values" is no pass.
+func (allDelivered) Applies(m *trace.Meta) error {
+	if m.Protocol != "" && m.Protocol != "broadcast" {
+		return fmt.Errorf("all-delivered judges reliable broadcast, and this is a run of %s", m.Protocol)
+	}
+	return nil
+}
+
 type sent struct {
 	value int64
 	event int

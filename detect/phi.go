@@ -40,15 +40,15 @@ type Phi struct {
 }
 
 type phiPeer struct {
-	last      time.Time
+	last      time.Duration // monotonic
 	heard     bool
 	samples   []float64 // ring buffer of intervals, in seconds
 	next, n   int
 	sum, sum2 float64
 }
 
-// NewPhi monitors peers from now on.
-func NewPhi(peers []ordo.NodeID, cfg PhiConfig, now time.Time) *Phi {
+// NewPhi monitors peers from now (a monotonic reading) on.
+func NewPhi(peers []ordo.NodeID, cfg PhiConfig, now time.Duration) *Phi {
 	if cfg.Threshold <= 0 || math.IsNaN(cfg.Threshold) {
 		panic(fmt.Sprintf("detect: φ threshold %v must be positive", cfg.Threshold))
 	}
@@ -70,17 +70,20 @@ func NewPhi(peers []ordo.NodeID, cfg PhiConfig, now time.Time) *Phi {
 
 // Heard records a heartbeat from id at now. The first heartbeat only
 // starts the clock; every later one adds an inter-arrival sample. A
-// reading earlier than the last (a clock stepped back) adds no sample.
-func (p *Phi) Heard(id ordo.NodeID, now time.Time) {
+// reading no later than the last adds no sample. now is monotonic: a
+// wall-clock step would enter the window as one huge inter-arrival sample
+// and blunt the detector for a whole window (the test
+// TestPhiDetectsCrashThroughClockStep shows it).
+func (p *Phi) Heard(id ordo.NodeID, now time.Duration) {
 	s := &p.st[id]
 	if !s.heard {
 		s.heard, s.last = true, now
 		return
 	}
-	if !now.After(s.last) {
+	if now <= s.last {
 		return
 	}
-	x := now.Sub(s.last).Seconds()
+	x := (now - s.last).Seconds()
 	s.last = now
 	if s.n == len(s.samples) {
 		old := s.samples[s.next]
@@ -97,7 +100,7 @@ func (p *Phi) Heard(id ordo.NodeID, now time.Time) {
 
 // Phi returns the suspicion level of id at now: 0 right after a
 // heartbeat, growing without bound as silence lengthens.
-func (p *Phi) Phi(id ordo.NodeID, now time.Time) float64 {
+func (p *Phi) Phi(id ordo.NodeID, now time.Duration) float64 {
 	s := &p.st[id]
 	mean, sd := p.cfg.Expected.Seconds(), p.cfg.Expected.Seconds()/4
 	if s.n > 0 {
@@ -107,7 +110,7 @@ func (p *Phi) Phi(id ordo.NodeID, now time.Time) float64 {
 	}
 	sd = math.Max(sd, p.cfg.MinStdDev.Seconds())
 	mean += p.cfg.AcceptablePause.Seconds()
-	t := now.Sub(s.last).Seconds()
+	t := (now - s.last).Seconds()
 	return phiOf(t, mean, sd)
 }
 
@@ -125,11 +128,11 @@ func phiOf(t, mean, sd float64) float64 {
 }
 
 // Suspect reports whether φ(id) exceeds the threshold at now.
-func (p *Phi) Suspect(id ordo.NodeID, now time.Time) bool {
+func (p *Phi) Suspect(id ordo.NodeID, now time.Duration) bool {
 	return p.Phi(id, now) > p.cfg.Threshold
 }
 
 // Suspected lists the suspected peers at now, ascending.
-func (p *Phi) Suspected(now time.Time) []ordo.NodeID {
+func (p *Phi) Suspected(now time.Duration) []ordo.NodeID {
 	return appendSuspected(nil, p, p.peers, now)
 }

@@ -14,9 +14,6 @@ type Beat struct{}
 
 func (Beat) Kind() string { return "heartbeat" }
 
-// Size is a small header: sender, receiver, kind.
-func (Beat) Size() int { return 16 }
-
 // monitor is one node of the heartbeat protocol.
 type monitor struct {
 	interval, timeout time.Duration
@@ -30,18 +27,19 @@ const beatTimer = "beat"
 
 func (m *monitor) Start(env ordo.Env) {
 	// Monitoring starts now: a peer silent from the start is suspected
-	// after the timeout, like one that fell silent later.
+	// after the timeout, like one that fell silent later. Silences are
+	// measured on the monotonic clock, never on Now, which NTP steps.
 	if m.kind == "phi" {
-		m.det = NewPhi(env.Peers(), PhiConfig{Threshold: float64(m.phi), Expected: m.interval}, env.Now())
+		m.det = NewPhi(env.Peers(), PhiConfig{Threshold: float64(m.phi), Expected: m.interval}, env.Monotonic())
 	} else {
-		m.det = NewHeartbeat(env.Peers(), m.timeout, env.Now())
+		m.det = NewHeartbeat(env.Peers(), m.timeout, env.Monotonic())
 	}
 	// A random phase, so that nodes do not all beat at the same instant.
 	env.After(time.Duration(env.Rand().Int64N(int64(m.interval))), ordo.Timer{Name: beatTimer})
 }
 
 func (m *monitor) Receive(env ordo.Env, from ordo.NodeID, msg ordo.Message) {
-	now := env.Now()
+	now := env.Monotonic()
 	m.det.Heard(from, now)
 	if m.suspected[from] && !m.det.Suspect(from, now) {
 		m.suspected[from] = false
@@ -50,7 +48,7 @@ func (m *monitor) Receive(env ordo.Env, from ordo.NodeID, msg ordo.Message) {
 }
 
 func (m *monitor) Fire(env ordo.Env, t ordo.Timer) {
-	now := env.Now()
+	now := env.Monotonic()
 	for _, p := range env.Peers() {
 		env.Send(p, Beat{})
 		if s := m.det.Suspect(p, now); s != m.suspected[p] {

@@ -9,6 +9,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/election"
 	"ordo/scenario"
 	"ordo/trace"
 )
@@ -165,8 +166,8 @@ func TestPartition_Section5_BullySplitBrain(t *testing.T) {
 	// After the heal node 5 bullies node 2 and, having seen node 2's
 	// newer epoch, claims again above it: a fencing token larger than
 	// every token of the split.
-	spans := check.LeaderSpans(tr)
-	var after []check.LeaderSpan
+	spans := election.LeaderSpans(tr)
+	var after []election.LeaderSpan
 	top := int64(0)
 	for _, s := range spans {
 		if s.From >= int64(4*time.Second) {
@@ -178,7 +179,7 @@ func TestPartition_Section5_BullySplitBrain(t *testing.T) {
 	if len(after) != 1 || after[0].Node != 5 || after[0].Token <= top {
 		t.Fatalf("after the heal: leaderships %+v, want one of n5 with a token above %d", after, top)
 	}
-	if a := check.FinalAgreement(tr); a.Leader != 5 {
+	if a := election.FinalAgreement(tr); a.Leader != 5 {
 		t.Fatalf("after the heal: %+v", a)
 	}
 }
@@ -188,7 +189,7 @@ func TestPartition_Section5_BullySplitBrain(t *testing.T) {
 func TestPartition_Section5_QuorumPreventsSplitBrain(t *testing.T) {
 	for _, name := range []string{"partition-raft", "partition-quorum-bully", "ring-partition-quorum"} {
 		tr := runScenario(t, name)
-		for _, s := range check.LeaderSpans(tr) {
+		for _, s := range election.LeaderSpans(tr) {
 			// Any leadership alive during the partition must be in {3,4,5}
 			// (one in {1,2} may last until its lease runs out).
 			lease := int64(150 * time.Millisecond)
@@ -199,7 +200,7 @@ func TestPartition_Section5_QuorumPreventsSplitBrain(t *testing.T) {
 		if r, _ := check.Run(tr, []string{"single-leader"}); !r[0].OK {
 			t.Errorf("%s: %+v", name, r[0])
 		}
-		if a := check.FinalAgreement(tr); a.Leader == ordo.None {
+		if a := election.FinalAgreement(tr); a.Leader == ordo.None {
 			t.Errorf("%s: no single leader after the heal", name)
 		}
 	}
@@ -210,7 +211,7 @@ func TestPartition_Section5_QuorumPreventsSplitBrain(t *testing.T) {
 func TestExercise3_LeaderCrashRecovery(t *testing.T) {
 	tr := runScenario(t, "leader-crash-raft")
 	var old ordo.NodeID
-	for _, s := range check.LeaderSpans(tr) {
+	for _, s := range election.LeaderSpans(tr) {
 		if s.From < int64(2*time.Second) && s.To >= int64(2*time.Second) {
 			old = s.Node
 		}

@@ -1,163 +1,152 @@
 package lab
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"ordo"
+	"ordo/check"
+	"ordo/fault"
+	"ordo/sim"
 )
 
-// AllFaultKinds are the fault kinds explore can draw.
-var AllFaultKinds = []string{"crash", "partition", "loss", "pause", "clock"}
+// AllFaultKinds are the families of the friendly profile (the kinds
+// explore drew before the hostile profile existed).
+var AllFaultKinds = fault.Friendly.Families
 
-// ParseFaultKinds reads "crash,partition,...".
+// ParseFaultKinds reads "crash,partition,..." (fault.Families).
 func ParseFaultKinds(s string) ([]string, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, fmt.Errorf("--faults is empty (valid: %s)", strings.Join(AllFaultKinds, ","))
+	k, err := fault.ParseFamilies(s)
+	if err != nil {
+		return nil, fmt.Errorf("--faults: %w", err)
 	}
-	var out []string
-	for _, k := range strings.Split(s, ",") {
-		k = strings.TrimSpace(k)
-		if !slices.Contains(AllFaultKinds, k) {
-			return nil, fmt.Errorf("--faults: unknown fault kind %q (valid: %s)", k, strings.Join(AllFaultKinds, ","))
-		}
-		if !slices.Contains(out, k) {
-			out = append(out, k)
-		}
-	}
-	return out, nil
+	return k, nil
 }
 
-// Schedule bounds for random faults.
-const (
-	faultStart = 500 * time.Millisecond
-	settle     = 3 * time.Second // quiet time after the last fault, for eventual-leader
-)
-
-// RandomFaults draws a fault schedule from seed: faults from 0.5 s until
-// duration − 3 s, each undone (restart, heal, resume, loss 0) before the
-// quiet tail so that eventual-leader can be judged.
-func RandomFaults(seed uint64, kinds []string, n int, duration time.Duration) []Fault {
-	r := rand.New(rand.NewPCG(seed, 0x6e656d65)) // "neme"
-	stop := duration - settle
-	var out []Fault
-	t := faultStart
-	pick := func() ordo.NodeID { return ordo.NodeID(1 + r.IntN(n)) }
-	for len(kinds) > 0 {
-		t += time.Duration(r.ExpFloat64() * float64(400*time.Millisecond))
-		if t >= stop {
-			break
-		}
-		end := min(stop, t+50*time.Millisecond+time.Duration(r.Int64N(int64(1500*time.Millisecond))))
-		switch kinds[r.IntN(len(kinds))] {
-		case "crash":
-			// Crashing a node that is already down does nothing, and a
-			// restart only boots a node that is down.
-			id := pick()
-			out = append(out, Fault{At: t, Kind: Crash, Node: id}, Fault{At: end, Kind: Restart, Node: id})
-		case "partition":
-			perm := r.Perm(n)
-			k := 1 + r.IntN(max(1, n-1))
-			var a, b []ordo.NodeID
-			for i, p := range perm {
-				if i < k {
-					a = append(a, ordo.NodeID(p+1))
-				} else {
-					b = append(b, ordo.NodeID(p+1))
-				}
-			}
-			slices.Sort(a)
-			slices.Sort(b)
-			if len(b) == 0 {
-				continue
-			}
-			out = append(out, Fault{At: t, Kind: Partition, Groups: [][]ordo.NodeID{a, b}}, Fault{At: end, Kind: Heal})
-		case "pause":
-			id := pick()
-			out = append(out, Fault{At: t, Kind: Pause, Node: id}, Fault{At: min(end, t+800*time.Millisecond), Kind: Resume, Node: id})
-		case "clock":
-			by := time.Duration(r.Int64N(int64(4*time.Second))) - 2*time.Second
-			out = append(out, Fault{At: t, Kind: ClockJump, Node: pick(), By: by})
-		case "loss":
-			out = append(out, Fault{At: t, Kind: Loss, Rate: 0.01 + 0.2*r.Float64()}, Fault{At: end, Kind: Loss, Rate: 0})
-		}
-	}
-	// The quiet tail: everything back to normal.
-	out = append(out, Fault{At: stop, Kind: Heal}, Fault{At: stop, Kind: Loss, Rate: 0})
-	for id := 1; id <= n; id++ {
-		out = append(out, Fault{At: stop, Kind: Resume, Node: ordo.NodeID(id)}, Fault{At: stop, Kind: Restart, Node: ordo.NodeID(id)})
-	}
-	SortFaults(out)
-	return out
-}
+// settle is the quiet tail of a campaign's runs, for eventual-leader.
+const settle = fault.Settle
 
 // ExploreConfig is a campaign over random fault schedules.
 type ExploreConfig struct {
-	Protocol string
-	Options  map[string]string
-	Nodes    int
-	Seeds    int
-	First    uint64 // first seed (seeds are First .. First+Seeds-1)
-	Kinds    []string
-	Duration time.Duration
-	Workers  int
-	Checks   []string
-}
-
-// SeedResult is one seed's outcome in a campaign.
-type SeedResult struct {
-	Seed       uint64
-	Failed     []string
-	Violations []string
-	Elections  int // leaderships in the trace
-	Err        error
-}
-
-// ExploreReport sums up a campaign.
-type ExploreReport struct {
-	Config      ExploreConfig
-	Runs        int
-	Failures    map[string]int // check → seeds where it failed
-	Bad         []SeedResult   // seeds with a violation or an error (bounded)
-	Wall        time.Duration
-	Events      uint64
-	Leaderships int
+	Protocol string            `json:"protocol"`
+	Options  map[string]string `json:"options,omitempty"`
+	Nodes    int               `json:"nodes"`
+	Seeds    int               `json:"seeds"` // the whole campaign: seeds First .. First+Seeds-1
+	First    uint64            `json:"first_seed"`
+	// Profile names the fault profile ("": friendly); Kinds, if set,
+	// replaces its families (fault.Families).
+	Profile  string        `json:"profile"`
+	Kinds    []string      `json:"faults,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	Workers  int           `json:"-"` // does not change any result
+	Checks   []string      `json:"checks,omitempty"`
+	// Shard K of Shards (1-based) runs one contiguous slice of the seeds;
+	// 0 of 0 runs them all.
+	Shard  int `json:"shard,omitempty"`
+	Shards int `json:"shards,omitempty"`
+	// RunMemory bounds each run's trace in bytes (0: DefaultRunMemory):
+	// it sets the run's event bound by the simulator's cost model, so a
+	// campaign holds at most Workers × RunMemory of traces. A run that
+	// reaches the bound is an error, never a pass.
+	RunMemory int64 `json:"run_memory,omitempty"`
+	// Wire runs every seed in wire mode (sim.Config.Wire): slower, off by
+	// default for campaigns.
+	Wire bool `json:"wire,omitempty"`
 }
 
 // Bounds of a campaign: the report keeps one small result per seed, and a
 // traced run of a long duration holds its whole trace in memory.
 const (
-	MaxSeeds    = 1_000_000
-	MaxWorkers  = 256
-	MaxDuration = time.Hour
+	MaxSeeds         = 1_000_000
+	MaxWorkers       = 256
+	MaxDuration      = time.Hour
+	MaxShards        = 100_000
+	DefaultRunMemory = 256 << 20
+	MinRunMemory     = 1 << 20
+	MaxRunMemory     = 64 << 30
 )
 
 // MaxBadReported bounds the failing seeds an ExploreReport keeps.
 const MaxBadReported = 200
 
+// FaultProfile is the campaign's profile with its families.
+func (c ExploreConfig) FaultProfile() fault.Profile {
+	p := fault.Friendly
+	if c.Profile != "" {
+		if q, err := fault.ProfileNamed(c.Profile); err == nil {
+			p = q
+		}
+	}
+	if c.Kinds != nil {
+		p.Families = c.Kinds
+	}
+	return p
+}
+
+// Families are the fault families the campaign draws from.
+func (c ExploreConfig) Families() []string { return c.FaultProfile().Families }
+
+// Slice is the seeds this shard runs: first, and how many.
+func (c ExploreConfig) Slice() (uint64, int) {
+	if c.Shards == 0 {
+		return c.First, c.Seeds
+	}
+	lo := c.Seeds * (c.Shard - 1) / c.Shards
+	hi := c.Seeds * c.Shard / c.Shards
+	return c.First + uint64(lo), hi - lo
+}
+
+func (c ExploreConfig) runMemory() int64 {
+	if c.RunMemory == 0 {
+		return DefaultRunMemory
+	}
+	return c.RunMemory
+}
+
+// MaxEvents is each run's event bound: RunMemory over the simulator's cost
+// of a traced event (sim.TracedMaxEvents' model).
+func (c ExploreConfig) MaxEvents() uint64 {
+	return uint64(c.runMemory()) / (1024 + 12*uint64(max(c.Nodes, 1)))
+}
+
+// Schedule is the fault schedule of one seed.
+func (c ExploreConfig) Schedule(seed uint64) fault.Schedule {
+	return fault.Generate(seed, c.FaultProfile(), c.Nodes, c.Duration)
+}
+
 // SpecFor is the spec of one seed of a campaign (the replay).
 func (c ExploreConfig) SpecFor(seed uint64) Spec {
 	return Spec{Protocol: c.Protocol, Options: c.Options, Nodes: c.Nodes, Seed: seed, Duration: c.Duration,
-		Faults: RandomFaults(seed, c.Kinds, c.Nodes, c.Duration), Checks: c.Checks}
+		Faults: c.Schedule(seed), Checks: c.Checks, MaxEvents: c.MaxEvents(), Wire: c.Wire}
 }
 
 // Check rejects a campaign that cannot run: a protocol that is not a
 // leader election or options it refuses, no seeds, seeds past the largest
-// uint64, an unknown fault kind, a duration without room for the quiet
-// tail, too many workers (0 workers means one per core).
+// uint64, an unknown profile or fault kind, a duration without room for
+// the quiet tail, too many workers (0 workers means one per core), a shard
+// outside 1..Shards, a memory bound out of range.
 func (c ExploreConfig) Check() error {
 	if _, _, err := Validate(c.Protocol, c.Options, c.Nodes); err != nil {
 		return err
 	}
+	if c.Profile != "" {
+		if _, err := fault.ProfileNamed(c.Profile); err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+	}
+	if c.Kinds != nil && len(c.Kinds) == 0 {
+		return fmt.Errorf("--faults: no fault kinds (valid: %s)", strings.Join(fault.Families, ","))
+	}
 	for _, k := range c.Kinds {
-		if !slices.Contains(AllFaultKinds, k) {
-			return fmt.Errorf("--faults: unknown fault kind %q (valid: %s)", k, strings.Join(AllFaultKinds, ","))
+		if !slices.Contains(fault.Families, k) {
+			return fmt.Errorf("--faults: unknown fault kind %q (valid: %s)", k, strings.Join(fault.Families, ","))
 		}
 	}
 	if c.Seeds < 1 {
@@ -178,13 +167,103 @@ func (c ExploreConfig) Check() error {
 	if c.Workers < 0 || c.Workers > MaxWorkers {
 		return fmt.Errorf("--workers %d: need 1..%d", c.Workers, MaxWorkers)
 	}
+	if c.Shards != 0 || c.Shard != 0 {
+		if c.Shards < 1 || c.Shards > MaxShards || c.Shard < 1 || c.Shard > c.Shards {
+			return fmt.Errorf("--shard %d/%d: want K/N with 1 ≤ K ≤ N ≤ %d", c.Shard, c.Shards, MaxShards)
+		}
+		if c.Shards > c.Seeds {
+			return fmt.Errorf("--shard %d/%d: more shards than the %d seeds", c.Shard, c.Shards, c.Seeds)
+		}
+	}
+	if m := c.runMemory(); m < MinRunMemory || m > MaxRunMemory {
+		return fmt.Errorf("--run-memory %d bytes: need %d..%d", m, MinRunMemory, MaxRunMemory)
+	}
 	return nil
 }
 
-// Explore runs the campaign on Workers goroutines; each run is
+// SeedResult is one seed's outcome in a campaign.
+type SeedResult struct {
+	Seed       uint64   `json:"seed"`
+	Failed     []string `json:"failed,omitempty"`
+	Violations []string `json:"violations,omitempty"`
+	Elections  int      `json:"-"` // leaderships in the trace
+	Err        string   `json:"error,omitempty"`
+	Undecided  []string `json:"-"` // Outcome.Undecided
+	Labels     []string `json:"-"` // fault.Schedule.Labels of its schedule
+	Events     uint64   `json:"-"`
+}
+
+// ExploreReport sums up a campaign (or the shards of one merged).
+type ExploreReport struct {
+	Config ExploreConfig `json:"config"`
+	// ShardsRun lists the shards the report covers (nil: the whole
+	// campaign in one run).
+	ShardsRun []int `json:"shards_run,omitempty"`
+	// Merged is the number of shard reports MergeReports combined (0: a
+	// report of one run of explore).
+	Merged   int            `json:"merged,omitempty"`
+	Runs     int            `json:"runs"`
+	Errors   int            `json:"errors"`   // runs that could not finish: never counted as passing
+	Failures map[string]int `json:"failures"` // check → seeds where it failed
+	// Undecided counts "check: unknown" and "check: not-applicable"
+	// verdicts by seed: neither a pass nor a failure. Unknown is
+	// unexpected; not applicable (a liveness check where no majority is
+	// connected at the end) is not.
+	Undecided   map[string]int `json:"undecided,omitempty"`
+	Labels      map[string]int `json:"fault_kinds"` // fault label → seeds whose schedule has it
+	BadSeeds    int            `json:"bad_seeds"`   // seeds with a violation or an error
+	Bad         []SeedResult   `json:"findings"`    // the first of them by seed (at most MaxBadReported)
+	Wall        time.Duration  `json:"wall_ns"`     // of the slowest shard
+	Events      uint64         `json:"events"`
+	Leaderships int            `json:"leaderships"`
+}
+
+// ErrTooBig is returned by Explore when the first run of a campaign
+// reaches its event bound: every run would, so none is started.
+type ErrTooBig struct {
+	Nodes     int
+	Duration  time.Duration
+	MaxEvents uint64
+	RunMemory int64
+}
+
+func (e ErrTooBig) Error() string {
+	return fmt.Sprintf("a run of %d nodes for %v needs more than %d simulator events, the bound of --run-memory %dMiB per run: lower -n or --duration, or raise --run-memory (the campaign holds up to --workers runs at once)",
+		e.Nodes, e.Duration, e.MaxEvents, e.RunMemory>>20)
+}
+
+// runSeed runs one seed and checks it; an error is kept in the result.
+func (c ExploreConfig) runSeed(seed uint64) (SeedResult, error) {
+	sp := c.SpecFor(seed)
+	sp.Online = true // no stored trace: the checks run as events happen
+	res := SeedResult{Seed: seed, Labels: fault.Schedule(sp.Faults).Labels()}
+	s, err := New(sp)
+	var o *Outcome
+	if err == nil {
+		err = s.RunUntil(sp.Duration)
+	}
+	if err == nil {
+		o, err = Finish(sp, s)
+	}
+	if s != nil {
+		res.Events = s.Events()
+	}
+	if err != nil {
+		res.Err = err.Error()
+		return res, err
+	}
+	res.Failed = o.Failed()
+	res.Undecided = o.Undecided()
+	res.Violations = o.Violations()
+	res.Elections = len(o.Spans)
+	return res, nil
+}
+
+// Explore runs the campaign (its shard) on Workers goroutines; each run is
 // deterministic and independent, so the report does not depend on the
 // number of workers. progress is called after each run (from one
-// goroutine at a time).
+// goroutine at a time). The first seed runs alone first: if it reaches the
+// event bound, Explore returns ErrTooBig rather than fail every run.
 func Explore(c ExploreConfig, progress func(done, total int)) (*ExploreReport, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
@@ -193,10 +272,19 @@ func Explore(c ExploreConfig, progress func(done, total int)) (*ExploreReport, e
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	start := time.Now()
-	results := make([]SeedResult, c.Seeds)
+	first, count := c.Slice()
+	results := make([]SeedResult, count)
+	var err error
+	results[0], err = c.runSeed(first)
+	var limit sim.ErrEventLimit
+	if errors.As(err, &limit) {
+		return nil, ErrTooBig{Nodes: c.Nodes, Duration: c.Duration, MaxEvents: c.MaxEvents(), RunMemory: c.runMemory()}
+	}
 	var mu sync.Mutex
-	done := 0
-	var events uint64
+	done := 1
+	if progress != nil {
+		progress(done, count)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < c.Workers; w++ {
@@ -204,49 +292,162 @@ func Explore(c ExploreConfig, progress func(done, total int)) (*ExploreReport, e
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				seed := c.First + uint64(i)
-				sp := c.SpecFor(seed)
-				s, err := New(sp)
-				var o *Outcome
-				if err == nil {
-					err = s.RunUntil(sp.Duration)
-				}
-				if err == nil {
-					o, err = Finish(sp, s)
-				}
-				res := SeedResult{Seed: seed, Err: err}
-				if o != nil {
-					res.Failed = o.Failed()
-					res.Violations = o.Violations()
-					res.Elections = len(o.Spans)
-				}
+				res, _ := c.runSeed(first + uint64(i))
 				mu.Lock()
 				results[i] = res
-				if s != nil {
-					events += s.Events()
-				}
 				done++
 				if progress != nil {
-					progress(done, c.Seeds)
+					progress(done, count)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	for i := 0; i < c.Seeds; i++ {
+	for i := 1; i < count; i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	rep := &ExploreReport{Config: c, Runs: c.Seeds, Failures: map[string]int{}, Wall: time.Since(start), Events: events}
+	rep := &ExploreReport{Config: c, Runs: count, Failures: map[string]int{}, Undecided: map[string]int{}, Labels: map[string]int{}, Wall: time.Since(start)}
+	if c.Shards > 0 {
+		rep.ShardsRun = []int{c.Shard}
+	}
 	for _, r := range results {
+		rep.Events += r.Events
 		rep.Leaderships += r.Elections
+		for _, l := range r.Labels {
+			rep.Labels[l]++
+		}
 		for _, f := range r.Failed {
 			rep.Failures[f]++
 		}
-		if (len(r.Failed) > 0 || r.Err != nil) && len(rep.Bad) < MaxBadReported {
-			rep.Bad = append(rep.Bad, r)
+		for _, u := range r.Undecided {
+			rep.Undecided[u]++
+		}
+		if r.Err != "" {
+			rep.Errors++
+		}
+		if len(r.Failed) > 0 || r.Err != "" {
+			rep.BadSeeds++
+			if len(rep.Bad) < MaxBadReported {
+				rep.Bad = append(rep.Bad, r)
+			}
 		}
 	}
 	return rep, nil
+}
+
+// Unexpected lists every verdict of the campaign that is not what was
+// expected: a run that errored (always unexpected), a check that failed in
+// some seed although expected to pass, a check in expectFail that passed in
+// every seed (judged only when every shard is in the report). Empty means
+// the campaign came out as expected.
+func (r *ExploreReport) Unexpected(expectFail []string) []string {
+	var out []string
+	if r.Errors > 0 {
+		out = append(out, fmt.Sprintf("%d of %d runs ended in an error (counted, not passed)", r.Errors, r.Runs))
+	}
+	// A shard alone may hold no seed of an expected failure: that is
+	// judged on the merge of all the shards.
+	partial := len(r.Missing()) > 0
+	for _, k := range r.CheckNames() {
+		if u := r.Undecided[k+": "+string(check.Unknown)]; u > 0 {
+			out = append(out, fmt.Sprintf("%s: no verdict (unknown) in %d seeds", k, u))
+		}
+		n := r.Failures[k]
+		switch want := slices.Contains(expectFail, k); {
+		case want && n == 0 && !partial:
+			out = append(out, fmt.Sprintf("%s: expected to fail in some seed, passed in all %d", k, r.Runs-r.Errors))
+		case !want && n > 0:
+			out = append(out, fmt.Sprintf("%s: failed in %d seeds", k, n))
+		}
+	}
+	return out
+}
+
+// CheckNames are the checks the campaign ran.
+func (r *ExploreReport) CheckNames() []string {
+	if r.Config.Checks != nil {
+		return r.Config.Checks
+	}
+	return DefaultChecks
+}
+
+// MergeReports combines the reports of shards of one campaign (JSON of
+// `ordo explore --shard K/N --json`): same configuration but for the
+// shard, no shard twice. The findings are re-sorted by seed and bounded
+// again; Wall is the slowest shard's.
+func MergeReports(reps []*ExploreReport) (*ExploreReport, error) {
+	if len(reps) == 0 {
+		return nil, fmt.Errorf("merge: no reports")
+	}
+	base := reps[0].Config
+	base.Shard = 0
+	out := &ExploreReport{Config: base, Failures: map[string]int{}, Undecided: map[string]int{}, Labels: map[string]int{}}
+	seen := map[int]int{}
+	for i, r := range reps {
+		c := r.Config
+		c.Shard, c.Workers = 0, base.Workers
+		if !reflect.DeepEqual(normal(c), normal(base)) {
+			return nil, fmt.Errorf("merge: report %d is of another campaign (%+v, want %+v)", i+1, c, base)
+		}
+		shards := r.ShardsRun
+		if len(shards) == 0 {
+			return nil, fmt.Errorf("merge: report %d is a whole campaign, not a shard (run with --shard K/N)", i+1)
+		}
+		for _, k := range shards {
+			if j, dup := seen[k]; dup {
+				return nil, fmt.Errorf("merge: shard %d/%d is in reports %d and %d", k, base.Shards, j, i+1)
+			}
+			seen[k] = i + 1
+			out.ShardsRun = append(out.ShardsRun, k)
+		}
+		out.Runs += r.Runs
+		out.Errors += r.Errors
+		out.BadSeeds += r.BadSeeds
+		out.Events += r.Events
+		out.Leaderships += r.Leaderships
+		out.Wall = max(out.Wall, r.Wall)
+		for k, v := range r.Failures {
+			out.Failures[k] += v
+		}
+		for k, v := range r.Labels {
+			out.Labels[k] += v
+		}
+		for k, v := range r.Undecided {
+			out.Undecided[k] += v
+		}
+		out.Bad = append(out.Bad, r.Bad...)
+	}
+	slices.Sort(out.ShardsRun)
+	out.Merged = len(reps)
+	slices.SortFunc(out.Bad, func(a, b SeedResult) int { return cmp.Compare(a.Seed, b.Seed) })
+	out.Bad = out.Bad[:min(len(out.Bad), MaxBadReported)]
+	return out, nil
+}
+
+// normal makes two configurations comparable: nil and empty maps and
+// lists are the same.
+func normal(c ExploreConfig) ExploreConfig {
+	if len(c.Options) == 0 {
+		c.Options = nil
+	}
+	if len(c.Checks) == 0 {
+		c.Checks = nil
+	}
+	return c
+}
+
+// Missing lists the shards of 1..Shards the report does not cover.
+func (r *ExploreReport) Missing() []int {
+	if r.Config.Shards == 0 {
+		return nil
+	}
+	var out []int
+	for k := 1; k <= r.Config.Shards; k++ {
+		if !slices.Contains(r.ShardsRun, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -3,11 +3,10 @@ package lab
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"ordo"
-	"ordo/check"
+	"ordo/election"
 	"ordo/sim"
 	"ordo/trace"
 )
@@ -66,7 +65,7 @@ func RunFailover(c FailoverConfig, seed uint64) (*Failover, error) {
 	if err := s.RunUntil(crashAt); err != nil {
 		return nil, err
 	}
-	a := check.FinalAgreement(s.Trace())
+	a := election.FinalAgreement(s.Trace())
 	if a.Leader == ordo.None {
 		return nil, fmt.Errorf("seed %d: no agreed leader after %v of warm-up", seed, crashAt)
 	}
@@ -91,21 +90,10 @@ func RunFailover(c FailoverConfig, seed uint64) (*Failover, error) {
 			}
 		}
 	}
-	if b := check.FinalAgreement(s.Trace()); b.Leader != ordo.None && b.Leader == f.New {
+	if b := election.FinalAgreement(s.Trace()); b.Leader != ordo.None && b.Leader == f.New {
 		f.Agreed = time.Duration(b.Since) - crashAt
 	}
 	return f, nil
-}
-
-// Percentile returns the p-th percentile (0..100) of ds by nearest rank.
-func Percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	k := int(p/100*float64(len(s)) + 0.999999)
-	return s[min(max(k, 1), len(s))-1]
 }
 
 // BenchRow is one line of `ordo bench elect`.

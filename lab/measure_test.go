@@ -3,6 +3,8 @@ package lab
 import (
 	"testing"
 	"time"
+
+	"ordo/measure"
 )
 
 // Reference: section 4, "복잡도: O(n²) 메시지" (Bully) and "복잡도: O(n)
@@ -40,5 +42,5 @@ func TestFailoverRaft(t *testing.T) {
 		}
 		ds = append(ds, f.Elected)
 	}
-	t.Logf("p50 %v p99 %v", Percentile(ds, 50), Percentile(ds, 99))
+	t.Logf("p50 %v p99 %v", measure.Percentile(ds, 50), measure.Percentile(ds, 99))
 }

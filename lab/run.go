@@ -2,12 +2,14 @@ package lab
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"ordo"
 	"ordo/check"
 	"ordo/election"
+	"ordo/fault"
 	"ordo/sim"
 	"ordo/trace"
 )
@@ -20,7 +22,7 @@ type Spec struct {
 	Seed     uint64
 	Duration time.Duration
 	Latency  sim.Dist // zero: the LAN preset
-	Faults   []Fault
+	Faults   []Fault  // any order; clock-drift faults at 0s only
 	// ClockOf gives nodes their own clock model (bench uses a fast clock
 	// to choose which node's detector fires first).
 	ClockOf map[ordo.NodeID]sim.ClockModel
@@ -29,10 +31,23 @@ type Spec struct {
 	// MaxEvents bounds the run (0: the simulator's default for a traced
 	// run, sim.TracedMaxEvents).
 	MaxEvents uint64
+	// Online runs the checks as events happen and keeps no trace
+	// (Outcome.Trace is nil): what campaigns do.
+	Online bool
+	// Wire runs the network on real bytes (sim.Config.Wire). Campaigns
+	// leave it off for speed; scenario files turn it on.
+	Wire bool
+	// Disk is the disk model (sim.Config.Disk). Off unless set, or unless
+	// Faults hold a storage fault: then DefaultFsync is its fsync latency.
+	Disk sim.Disk
 }
 
+// DefaultFsync is the fsync latency of the disk model that storage faults
+// turn on (a datacenter SSD's order of magnitude).
+const DefaultFsync = 500 * time.Microsecond
+
 // DefaultChecks are the election checkers.
-var DefaultChecks = []string{"single-leader", "one-leader-per-term", "eventual-leader", "fencing"}
+var DefaultChecks = slices.Clone(election.Checks)
 
 // MaxNodes bounds the cluster of a campaign run.
 const MaxNodes = 1024
@@ -44,8 +59,8 @@ type Outcome struct {
 	Stats        *sim.Stats
 	Checks       []check.Result
 	FinalLeaders []ordo.NodeID // nodes that consider themselves leader at the end
-	Agreement    check.Agreement
-	Spans        []check.LeaderSpan
+	Agreement    election.Agreement
+	Spans        []election.LeaderSpan
 }
 
 // Violations lists every failed check's messages, prefixed by the check.
@@ -59,12 +74,25 @@ func (o *Outcome) Violations() []string {
 	return out
 }
 
-// Failed returns the names of the checks that failed.
+// Failed returns the names of the checks that failed (not those that do
+// not apply, nor those without a verdict).
 func (o *Outcome) Failed() []string {
 	var out []string
 	for _, r := range o.Checks {
-		if !r.OK {
+		if r.Failed() {
 			out = append(out, r.Check)
+		}
+	}
+	return out
+}
+
+// Undecided returns the checks that gave no verdict (unknown) or could not
+// be judged on this run (not applicable), as "name: verdict".
+func (o *Outcome) Undecided() []string {
+	var out []string
+	for _, r := range o.Checks {
+		if r.Verdict == check.Unknown || r.Verdict == check.NotApplicable {
+			out = append(out, r.Check+": "+string(r.Verdict))
 		}
 	}
 	return out
@@ -80,56 +108,41 @@ func New(sp Spec) (*sim.Sim, error) {
 	if lat.Kind == "" && lat.A == 0 && lat.B == 0 {
 		lat = sim.Presets["lan"]
 	}
-	s, err := sim.New(sim.Config{Protocol: p, Options: opts, Nodes: sp.Nodes, Seed: sp.Seed, Trace: true,
-		Network: sim.Network{Default: sim.Link{Latency: lat}}, ClockOf: sp.ClockOf,
-		Name: "elect-" + sp.Protocol, MaxEvents: sp.MaxEvents})
+	faults := fault.Schedule(slices.Clone(sp.Faults))
+	faults.Sort()
+	if err := faults.Validate(sp.Nodes); err != nil {
+		return nil, err
+	}
+	clocks, err := faults.Clocks(sp.ClockOf) // clock-drift faults
 	if err != nil {
 		return nil, err
 	}
-	faults := append([]Fault(nil), sp.Faults...)
-	SortFaults(faults)
-	for _, f := range faults {
-		if f.Node != ordo.None && (f.Node < 1 || int(f.Node) > sp.Nodes) {
-			return nil, fmt.Errorf("fault %v: node %d does not exist (the cluster is 1..%d)", f, f.Node, sp.Nodes)
+	disk := sp.Disk
+	if !disk.On() && faults.NeedsDisk() {
+		disk.SyncLatency = DefaultFsync
+	}
+	cfg := sim.Config{Disk: disk, Protocol: p, Options: opts, Nodes: sp.Nodes, Seed: sp.Seed, Trace: !sp.Online,
+		Network: sim.Network{Default: sim.Link{Latency: lat}}, ClockOf: clocks,
+		Name: "elect-" + sp.Protocol, MaxEvents: sp.MaxEvents, Wire: sp.Wire}
+	if sp.Online {
+		names := sp.Checks
+		if names == nil {
+			names = DefaultChecks
 		}
-		if f.Kind == Partition {
-			if _, err := ParseGroups(sim.FormatGroups(f.Groups), sp.Nodes); err != nil {
-				return nil, fmt.Errorf("fault %v: %v", f, err)
-			}
+		on, err := newOnline(names)
+		if err != nil {
+			return nil, err
 		}
-		s.At(f.At, func(s *sim.Sim) { apply(s, f, lat) })
+		cfg.Observer = on
+	}
+	s, err := sim.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := faults.Inject(s); err != nil {
+		return nil, err
 	}
 	return s, nil
-}
-
-func apply(s *sim.Sim, f Fault, lat sim.Dist) {
-	switch f.Kind {
-	case Crash:
-		s.Crash(f.Node)
-	case Restart:
-		if !s.Up(f.Node) {
-			s.Restart(f.Node) // a down, present node restarts; errors only for absent nodes
-		}
-	case Partition:
-		s.Partition(f.Groups...) // groups validated when scheduled
-	case Heal:
-		s.Heal()
-	case Pause:
-		s.Pause(f.Node)
-	case Resume:
-		s.Resume(f.Node)
-	case ClockJump:
-		s.JumpClock(f.Node, f.By)
-	case Loss:
-		n := s.Config().Nodes
-		for a := 1; a <= n; a++ {
-			for b := 1; b <= n; b++ {
-				if a != b {
-					s.SetLink(ordo.NodeID(a), ordo.NodeID(b), sim.Link{Latency: lat, Loss: f.Rate})
-				}
-			}
-		}
-	}
 }
 
 // Run runs a spec to its duration and checks the trace.
@@ -147,18 +160,53 @@ func Run(sp Spec) (*Outcome, error) {
 	return Finish(sp, s)
 }
 
-// Finish checks a finished simulation.
-func Finish(sp Spec, s *sim.Sim) (*Outcome, error) {
-	tr := s.Trace()
-	names := sp.Checks
-	if names == nil {
-		names = DefaultChecks
-	}
-	res, err := check.Run(tr, names)
+// online judges a run as it happens: the checks, and the leaderships and
+// final agreement an Outcome reports.
+type online struct {
+	meta  trace.Meta
+	sess  *check.Session
+	spans *election.SpanLog
+	agree *election.Agreeing
+}
+
+func newOnline(names []string) (*online, error) {
+	sess, err := check.NewSession(names)
 	if err != nil {
 		return nil, err
 	}
-	o := &Outcome{Spec: sp, Trace: tr, Stats: s.Stats(), Checks: res, Agreement: check.FinalAgreement(tr), Spans: check.LeaderSpans(tr)}
+	return &online{sess: sess}, nil
+}
+
+func (o *online) Begin(m trace.Meta) {
+	o.meta = m
+	o.sess.Begin(m)
+	o.spans = election.NewSpanLog(&o.meta)
+	o.agree = election.NewAgreeing(&o.meta)
+}
+
+func (o *online) Observe(e *trace.Event) {
+	o.sess.Observe(e)
+	o.spans.Observe(e)
+	o.agree.Observe(e)
+}
+
+// Finish checks a finished simulation.
+func Finish(sp Spec, s *sim.Sim) (*Outcome, error) {
+	var o *Outcome
+	if on, ok := s.Config().Observer.(*online); ok {
+		o = &Outcome{Spec: sp, Stats: s.Stats(), Checks: on.sess.Results(), Agreement: on.agree.Agreement(), Spans: on.spans.Spans()}
+	} else {
+		tr := s.Trace()
+		names := sp.Checks
+		if names == nil {
+			names = DefaultChecks
+		}
+		res, err := check.Run(tr, names)
+		if err != nil {
+			return nil, err
+		}
+		o = &Outcome{Spec: sp, Trace: tr, Stats: s.Stats(), Checks: res, Agreement: election.FinalAgreement(tr), Spans: election.LeaderSpans(tr)}
+	}
 	for i := 1; i <= sp.Nodes; i++ {
 		if nd, ok := s.Node(ordo.NodeID(i)).(election.Elector); ok && nd.View().Role == election.Leader {
 			o.FinalLeaders = append(o.FinalLeaders, ordo.NodeID(i))

@@ -2,165 +2,71 @@ package lab
 
 import (
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"ordo"
-	"ordo/sim"
+	"ordo/fault"
 )
 
-// FaultKind names a scheduled fault.
-type FaultKind string
+// FaultKind names a scheduled fault (the fault package's kinds).
+type FaultKind = fault.Kind
 
+// The kinds lab's callers name most (every fault.Kind is accepted).
 const (
-	Crash     FaultKind = "crash"
-	Restart   FaultKind = "restart"
-	Partition FaultKind = "partition"
-	Heal      FaultKind = "heal"
-	Pause     FaultKind = "pause"
-	Resume    FaultKind = "resume"
-	ClockJump FaultKind = "clock"
-	Loss      FaultKind = "loss" // Rate on every link from At on
+	Crash     = fault.Crash
+	Restart   = fault.Restart
+	Partition = fault.Partition
+	Heal      = fault.Heal
+	Pause     = fault.Pause
+	Resume    = fault.Resume
+	ClockJump = fault.ClockStep
+	Loss      = fault.Loss // Rate on every link (or From → To) from At on
 )
 
-// Fault is one scheduled event.
-type Fault struct {
-	At     time.Duration
-	Kind   FaultKind
-	Node   ordo.NodeID
-	Groups [][]ordo.NodeID
-	By     time.Duration // clock jump
-	Rate   float64       // loss probability
-}
+// Fault is one scheduled event (see fault.Fault).
+type Fault = fault.Fault
 
-func (f Fault) String() string {
-	switch f.Kind {
-	case Partition:
-		return fmt.Sprintf("%v partition %s", f.At, sim.FormatGroups(f.Groups))
-	case Heal:
-		return fmt.Sprintf("%v heal", f.At)
-	case ClockJump:
-		return fmt.Sprintf("%v clock %v by %v", f.At, f.Node, f.By)
-	case Loss:
-		return fmt.Sprintf("%v loss %.2f", f.At, f.Rate)
-	}
-	return fmt.Sprintf("%v %s %v", f.At, f.Kind, f.Node)
-}
-
-func parseAt(s, what string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s: time %q is not a non-negative duration like 2s or 1500ms", what, s)
-	}
-	return d, nil
-}
-
-func parseNode(s string, n int, what string) (ordo.NodeID, error) {
-	v, err := strconv.Atoi(strings.TrimSpace(s))
+// parseFlag reads one flag's fault; an error names the flag: "--crash
+// 7@1s: node 7 does not exist (the servers are 1..5)".
+func parseFlag(k fault.Kind, flag, s string, n int) (Fault, error) {
+	f, err := fault.Parse(k, s, n)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a node ID", what, s)
+		// The flag says what the parser's prefix would say again.
+		msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("%s %q: ", k, s))
+		return Fault{}, fmt.Errorf("--%s %s: %s", flag, s, msg)
 	}
-	if v < 1 || v > n {
-		return 0, fmt.Errorf("%s: node %d does not exist (the cluster is 1..%d)", what, v, n)
-	}
-	return ordo.NodeID(v), nil
-}
-
-// ParseCrash reads "ID@TIME" (e.g. "5@1s") for a cluster of n.
-func ParseCrash(s string, n int) (Fault, error) {
-	what := fmt.Sprintf("--crash %s", s)
-	id, at, ok := strings.Cut(s, "@")
-	if !ok {
-		return Fault{}, fmt.Errorf("%s: want ID@TIME, e.g. 5@1s", what)
-	}
-	node, err := parseNode(id, n, what)
-	if err != nil {
-		return Fault{}, err
-	}
-	d, err := parseAt(at, what)
-	if err != nil {
-		return Fault{}, err
-	}
-	return Fault{At: d, Kind: Crash, Node: node}, nil
-}
-
-// ParseRestart reads "ID@TIME".
-func ParseRestart(s string, n int) (Fault, error) {
-	f, err := ParseCrash(s, n)
-	if err != nil {
-		return Fault{}, fmt.Errorf("%s", strings.Replace(err.Error(), "--crash", "--restart", 1))
-	}
-	f.Kind = Restart
 	return f, nil
 }
 
-// ParsePartition reads "1,2/3,4,5@TIME": the groups must name every node
-// of the cluster exactly once (the chapter's partitions split the whole
-// cluster).
+// ParseCrash reads "ID@TIME" (e.g. "5@1s") for a cluster of n.
+func ParseCrash(s string, n int) (Fault, error) { return parseFlag(fault.Crash, "crash", s, n) }
+
+// ParseRestart reads "ID@TIME".
+func ParseRestart(s string, n int) (Fault, error) { return parseFlag(fault.Restart, "restart", s, n) }
+
+// ParsePartition reads "1,2/3,4,5@TIME": the groups must name every server
+// exactly once (fault.ParseGroups).
 func ParsePartition(s string, n int) (Fault, error) {
-	what := fmt.Sprintf("--partition %s", s)
-	spec, at, ok := strings.Cut(s, "@")
-	if !ok {
-		return Fault{}, fmt.Errorf("%s: want GROUPS@TIME, e.g. 1,2/3,4,5@2s", what)
-	}
-	d, err := parseAt(at, what)
-	if err != nil {
-		return Fault{}, err
-	}
-	groups, err := ParseGroups(spec, n)
-	if err != nil {
-		return Fault{}, fmt.Errorf("%s: %v", what, err)
-	}
-	return Fault{At: d, Kind: Partition, Groups: groups}, nil
+	return parseFlag(fault.Partition, "partition", s, n)
 }
 
-// ParseGroups reads "1,2/3,4,5" and checks that it covers 1..n once.
-func ParseGroups(spec string, n int) ([][]ordo.NodeID, error) {
-	parts := strings.Split(spec, "/")
-	if len(parts) < 2 {
-		return nil, fmt.Errorf("a partition needs at least two groups separated by '/'")
-	}
-	seen := make([]bool, n+1)
-	var groups [][]ordo.NodeID
-	for _, p := range parts {
-		if strings.TrimSpace(p) == "" {
-			return nil, fmt.Errorf("empty group in %q", spec)
-		}
-		var g []ordo.NodeID
-		for _, f := range strings.Split(p, ",") {
-			id, err := parseNode(f, n, "partition")
-			if err != nil {
-				return nil, err
-			}
-			if seen[id] {
-				return nil, fmt.Errorf("node %d is named twice", id)
-			}
-			seen[id] = true
-			g = append(g, id)
-		}
-		groups = append(groups, g)
-	}
-	var missing []string
-	for i := 1; i <= n; i++ {
-		if !seen[i] {
-			missing = append(missing, strconv.Itoa(i))
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("the groups do not cover the cluster 1..%d: missing %s", n, strings.Join(missing, ","))
-	}
-	return groups, nil
-}
+// ParseFault reads the flag --KIND (a fault.Kind) written as fault.Syntax
+// gives it: "1,2->3@1s" for --cut, "1/3 via 2@1s" for --bridge.
+func ParseFault(k fault.Kind, s string, n int) (Fault, error) { return parseFlag(k, string(k), s, n) }
+
+// ParseGroups reads "1,2/3,4,5" and checks that it covers 1..n once
+// (fault.ParseGroups).
+func ParseGroups(spec string, n int) ([][]ordo.NodeID, error) { return fault.ParseGroups(spec, n) }
 
 // ParseHeal reads "@TIME" (or "TIME").
 func ParseHeal(s string) (Fault, error) {
-	d, err := parseAt(strings.TrimPrefix(s, "@"), "--heal "+s)
-	if err != nil {
-		return Fault{}, err
+	t := s
+	if !strings.HasPrefix(t, "@") {
+		t = "@" + t
 	}
-	return Fault{At: d, Kind: Heal}, nil
+	// A heal names no node, so any cluster size reads it.
+	return parseFlag(fault.Heal, "heal", t, 1)
 }
 
 // CheckSchedule rejects a hand-written schedule (sorted by SortFaults)
@@ -173,16 +79,16 @@ func CheckSchedule(faults []Fault) error {
 	down := map[ordo.NodeID]time.Duration{}
 	for _, f := range faults {
 		switch f.Kind {
-		case Partition:
+		case fault.Partition, fault.Cut, fault.Bridge, fault.Star:
 			partitioned = true
 		case Heal:
 			if !partitioned {
-				return fmt.Errorf("--heal @%v: there is no partition to heal before %v (add --partition GROUPS@TIME)", f.At, f.At)
+				return fmt.Errorf("--heal @%v: there is no partition to heal before %v (add --partition GROUPS@TIME, or --cut, --bridge, --star)", f.At, f.At)
 			}
 			partitioned = false
-		case Crash:
+		case Crash, fault.TornWrite, fault.CorruptRead: // the last two stop the node
 			if at, ok := down[f.Node]; ok {
-				return fmt.Errorf("--crash %d@%v: node %d is already down (crashed at %v; restart it first with --restart %d@TIME)", f.Node, f.At, f.Node, at, f.Node)
+				return fmt.Errorf("--%s %d@%v: node %d is already down (crashed at %v; restart it first with --restart %d@TIME)", f.Kind, f.Node, f.At, f.Node, at, f.Node)
 			}
 			down[f.Node] = f.At
 		case Restart:
@@ -196,6 +102,4 @@ func CheckSchedule(faults []Fault) error {
 }
 
 // SortFaults orders faults by time, keeping the given order for ties.
-func SortFaults(fs []Fault) {
-	slices.SortStableFunc(fs, func(a, b Fault) int { return int(a.At - b.At) })
-}
+func SortFaults(fs []Fault) { fault.Schedule(fs).Sort() }

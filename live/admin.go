@@ -36,7 +36,7 @@ func (r *Runtime) Status() Status {
 	s := r.status
 	r.statusMu.Unlock()
 	return Status{
-		ID: r.id, Pid: os.Getpid(), Protocol: r.cfg.Protocol, Boot: r.boot, Role: s.Role, Term: s.Term, Leader: s.Leader,
+		ID: r.id, Pid: os.Getpid(), Protocol: r.proto.Name, Boot: r.boot, Role: s.Role, Term: s.Term, Leader: s.Leader,
 		Elections: s.Elections, LeaderChanges: s.LeaderChanges, Peers: r.tr.Peers(), Faults: r.tr.Faults(),
 		Now: time.Since(r.epoch).Nanoseconds(),
 	}
@@ -57,6 +57,8 @@ func (r *Runtime) SetFaults(f transport.Faults) error {
 //	GET  /faults   the fault layer's setting (JSON)
 //	POST /faults   replace it: {"block_out":[3],"block_in":[3],"delay":"50ms","loss":0.1}
 //	POST /heal     clear it
+//	GET  /clock    the node's clock: offset, drift, monotonic reading (JSON)
+//	POST /clock    step, offset or drift it: {"step":"10s"}, {"drift_ppm":100}
 //	GET  /metrics  Prometheus metrics
 func (r *Runtime) adminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -85,6 +87,7 @@ func (r *Runtime) adminHandler() http.Handler {
 		writeJSON(w, r.tr.Faults())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.metrics.reg, promhttp.HandlerOpts{}))
+	r.clockRoutes(mux) // GET, POST /clock: the node's clock fault (clock.go)
 	return mux
 }
 

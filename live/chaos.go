@@ -11,7 +11,8 @@ import (
 
 	"ordo"
 	"ordo/check"
-	"ordo/trace"
+	"ordo/election"
+	"ordo/measure"
 )
 
 // ChaosOptions configure `ordo cluster chaos`.
@@ -94,11 +95,11 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 			c.Down()
 		}
 	}()
-	within := 5*time.Second + 20*electionMax(c.Cfg)
+	settle, maxTimeout := electionTimeouts(c.Cfg)
+	within := 5*time.Second + 20*maxTimeout
 	rng := rand.New(rand.NewPCG(o.Up.Seed, 0xc4a05))
 	var kills, cuts []chaosMark
 	n := c.N()
-	settle := electionMin(c.Cfg)
 	for round := 1; round <= o.Rounds; round++ {
 		// Each failover starts from a steady cluster: every node has
 		// followed one leader for a minimum election timeout, as in a
@@ -175,41 +176,48 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	}
 	rep = &ChaosReport{Nodes: n, Rounds: o.Rounds, Protocol: cfg.Protocol, Options: cfg.Options, Dir: dir, Trace: out, Events: len(tr.Events)}
 	for _, k := range kills {
-		f := Failover(tr, k.at, k.term, k.killed, nil)
+		f := election.FailoverMs(tr, k.at, k.term, k.killed, nil)
 		rep.FailoverMs = append(rep.FailoverMs, f)
-		rep.ElectionMs = append(rep.ElectionMs, electionPart(tr, k.at, k.term, f))
+		rep.ElectionMs = append(rep.ElectionMs, election.ElectionMs(tr, k.at, k.term, f))
 	}
 	for _, k := range cuts {
-		rep.PartitionFailoverMs = append(rep.PartitionFailoverMs, Failover(tr, k.at, k.term, 0, k.in))
+		rep.PartitionFailoverMs = append(rep.PartitionFailoverMs, election.FailoverMs(tr, k.at, k.term, 0, k.in))
 	}
-	rep.P50Ms, rep.P99Ms, rep.MaxMs = Percentile(rep.FailoverMs, 50), Percentile(rep.FailoverMs, 99), Percentile(rep.FailoverMs, 100)
-	rep.PartitionP50Ms = Percentile(rep.PartitionFailoverMs, 50)
+	rep.P50Ms, rep.P99Ms, rep.MaxMs = percentileMs(rep.FailoverMs, 50), percentileMs(rep.FailoverMs, 99), percentileMs(rep.FailoverMs, 100)
+	rep.PartitionP50Ms = percentileMs(rep.PartitionFailoverMs, 50)
 	rep.Checks, err = check.Run(tr, o.Checks)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range rep.Checks {
-		if !r.OK {
+		if r.Failed() {
 			rep.Violations += max(1, len(r.Violations))
 		}
 	}
 	return rep, nil
 }
 
-func electionMax(cfg *Config) time.Duration { return protoDuration(cfg, "election_timeout_max") }
-func electionMin(cfg *Config) time.Duration { return protoDuration(cfg, "election_timeout_min") }
+// electionTimeouts is the election timeout range of the cluster's
+// protocol, as the election package reads it from its options (1s, 1s if
+// the protocol reports none).
+func electionTimeouts(cfg *Config) (lo, hi time.Duration) {
+	lo, hi, err := election.Timeouts(cfg.Protocol, cfg.Options, len(cfg.Nodes))
+	if err != nil {
+		return time.Second, time.Second
+	}
+	return lo, hi
+}
 
-// protoDuration reads a duration option of the cluster's protocol, its
-// default filled in by Resolve (1s if the protocol has no such option).
-func protoDuration(cfg *Config, name string) time.Duration {
-	if p, err := ordo.Lookup(cfg.Protocol); err == nil {
-		if opts, err := p.Resolve(cfg.Options); err == nil {
-			if d, err := time.ParseDuration(opts[name]); err == nil {
-				return d
-			}
+// percentileMs is the nearest-rank percentile p of the measured failovers
+// xs in ms (negative: not measured, ignored), to 0.1 ms; 0 for none.
+func percentileMs(xs []float64, p float64) float64 {
+	var v []float64
+	for _, x := range xs {
+		if x >= 0 {
+			v = append(v, x)
 		}
 	}
-	return time.Second
+	return math.Round(measure.Percentile(v, p)*10) / 10
 }
 
 // WaitLeader polls the nodes until one node in group (nil: any) notes
@@ -221,7 +229,7 @@ func (c *Cluster) WaitLeader(after int64, group []ordo.NodeID, within time.Durat
 	for time.Now().Before(deadline) {
 		last = c.View()
 		for _, nv := range last {
-			if !nv.Up || nv.Status.Role != "leader" || nv.Status.Term <= after || (group != nil && !slices.Contains(group, nv.ID)) {
+			if !nv.Up || nv.Status.Role != election.NoteLeader || nv.Status.Term <= after || (group != nil && !slices.Contains(group, nv.ID)) {
 				continue
 			}
 			agree := 0
@@ -271,106 +279,4 @@ func (c *Cluster) WaitSteady(within, settle time.Duration) (ordo.NodeID, int64, 
 		time.Sleep(10 * time.Millisecond)
 	}
 	return 0, 0, fmt.Errorf("the cluster did not settle on one leader within %v", within)
-}
-
-// Failover measures on a trace the time in milliseconds from from (ns) to
-// the first moment a node other than killed (and in group, if given) has
-// noted "leader" with a term above term, and a majority of the cluster —
-// the leader and the nodes that noted "follower" of it in that term — knows
-// it. It returns -1 when no such moment is in the trace.
-func Failover(t *trace.Trace, from, term int64, killed ordo.NodeID, group []ordo.NodeID) float64 {
-	type key struct {
-		node ordo.NodeID
-		term int64
-	}
-	acks := map[key]map[ordo.NodeID]bool{}
-	need := t.Meta.Nodes/2 + 1
-	for i := range t.Events {
-		e := &t.Events[i]
-		if e.T < from || e.Kind != trace.Note {
-			continue
-		}
-		tm, ok := e.Attrs.Int("term")
-		if !ok || tm <= term {
-			continue
-		}
-		var k key
-		switch e.Name {
-		case "leader":
-			if e.Node == killed || (group != nil && !slices.Contains(group, e.Node)) {
-				continue
-			}
-			k = key{e.Node, tm}
-		case "follower":
-			l, ok := e.Attrs.Int("leader")
-			if !ok || l == 0 {
-				continue
-			}
-			k = key{ordo.NodeID(l), tm}
-		default:
-			continue
-		}
-		if acks[k] == nil {
-			acks[k] = map[ordo.NodeID]bool{}
-		}
-		acks[k][e.Node] = true
-		if acks[k][k.node] && len(acks[k]) >= need {
-			return math.Round(float64(e.T-from)/1e5) / 10
-		}
-	}
-	return -1
-}
-
-// electionPart is the time from the last "precandidate" or "candidate"
-// note of the leader that ended a failover of f ms begun at from, to the
-// end of that failover.
-func electionPart(t *trace.Trace, from, term int64, f float64) float64 {
-	if f < 0 {
-		return -1
-	}
-	end := from + int64(f*1e6)
-	var winner ordo.NodeID
-	for i := range t.Events {
-		e := &t.Events[i]
-		if e.T >= from && e.T <= end && e.Kind == trace.Note && e.Name == "leader" {
-			if tm, _ := e.Attrs.Int("term"); tm > term {
-				winner = e.Node
-			}
-		}
-	}
-	began := int64(-1)
-	for i := range t.Events {
-		e := &t.Events[i]
-		if e.T >= from && e.T <= end && e.Node == winner && e.Kind == trace.Note && (e.Name == "precandidate" || e.Name == "candidate") && began < 0 {
-			began = e.T
-		}
-		if e.Node == winner && e.Kind == trace.Note && e.Name == "leader" && e.T >= from {
-			break
-		}
-		if e.Node == winner && e.Kind == trace.Note && e.Name == "follower" && e.T >= from {
-			began = -1 // an attempt that failed; the winning one comes later
-		}
-	}
-	if began < 0 {
-		return -1
-	}
-	return math.Round(float64(end-began)/1e5) / 10
-}
-
-// Percentile is the nearest-rank percentile p (0..100] of xs, negative
-// values (not measured) ignored; 0 for no values.
-func Percentile(xs []float64, p float64) float64 {
-	var v []float64
-	for _, x := range xs {
-		if x >= 0 {
-			v = append(v, x)
-		}
-	}
-	if len(v) == 0 {
-		return 0
-	}
-	slices.Sort(v)
-	r := int(math.Ceil(p / 100 * float64(len(v))))
-	r = min(max(r, 1), len(v))
-	return math.Round(v[r-1]*10) / 10
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,23 +58,35 @@ type Cluster struct {
 
 // UpOptions configure a new local cluster.
 type UpOptions struct {
-	N        int
+	N        int // servers
 	Protocol string
 	Options  map[string]string
-	TLS      bool
-	Dir      string // created if missing; must not hold a running cluster
-	Binary   string // the ordo binary to run nodes with (default: this one)
-	Seed     uint64
-	LogLevel string
+	// Clients client nodes follow the servers (ids N+1..N+Clients), each
+	// its own process running ClientProtocol (default: Protocol's client).
+	Clients        int
+	ClientProtocol string
+	ClientOptions  map[string]string
+	TLS            bool
+	Dir            string // created if missing; must not hold a running cluster
+	Binary         string // the ordo binary to run nodes with (default: this one)
+	Seed           uint64
+	LogLevel       string
 	// DieWithParent: see Cluster.DieWithParent.
 	DieWithParent bool
 }
 
-// Up writes a cluster file for N nodes on free loopback ports into Dir
-// (with a development CA when TLS is on) and starts every node.
+// Up writes a cluster file for N servers and Clients clients on free
+// loopback ports into Dir (with a development CA when TLS is on) and starts
+// every node.
 func Up(o UpOptions) (*Cluster, error) {
 	if o.N < 1 || o.N > MaxClusterNodes {
 		return nil, fmt.Errorf("-n %d: want 1..%d nodes", o.N, MaxClusterNodes)
+	}
+	if o.Clients < 0 || o.N+o.Clients > MaxClusterNodes {
+		return nil, fmt.Errorf("--clients %d: want 0..%d (at most %d nodes in all)", o.Clients, MaxClusterNodes-o.N, MaxClusterNodes)
+	}
+	if o.Clients == 0 && (o.ClientProtocol != "" || len(o.ClientOptions) > 0) {
+		return nil, fmt.Errorf("a client protocol or client options without --clients")
 	}
 	proto, err := ordo.Lookup(o.Protocol)
 	if err != nil {
@@ -82,6 +95,10 @@ func Up(o UpOptions) (*Cluster, error) {
 	if _, err := proto.Resolve(o.Options); err != nil {
 		return nil, err
 	}
+	if o.Clients > 0 && o.ClientProtocol == "" && proto.Client == "" {
+		return nil, fmt.Errorf("protocol %s names no client protocol: give one (--client-protocol)", proto.Name)
+	}
+	total := o.N + o.Clients
 	if o.Binary == "" {
 		if o.Binary, err = os.Executable(); err != nil {
 			return nil, err
@@ -104,7 +121,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	addrs, err := freePorts(2 * o.N)
+	addrs, err := freePorts(2 * total)
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +129,24 @@ func Up(o UpOptions) (*Cluster, error) {
 		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: o.TLS, LogLevel: o.LogLevel}
 	if o.TLS {
 		cfg.TLSDir = "tls"
-		if err := transport.GenerateDevCA(filepath.Join(dir, "tls"), o.N); err != nil {
+		if err := transport.GenerateDevCA(filepath.Join(dir, "tls"), total); err != nil {
 			return nil, err
 		}
 	}
-	for i := 1; i <= o.N; i++ {
-		cfg.Nodes = append(cfg.Nodes, NodeConfig{ID: i, Addr: addrs[2*i-2], Admin: addrs[2*i-1], Dir: fmt.Sprintf("node%d", i)})
+	for i := 1; i <= total; i++ {
+		nc := NodeConfig{ID: i, Addr: addrs[2*i-2], Admin: addrs[2*i-1], Dir: fmt.Sprintf("node%d", i)}
+		if i > o.N {
+			nc.Role = ordo.Client.String()
+		}
+		cfg.Nodes = append(cfg.Nodes, nc)
+	}
+	if o.Clients > 0 && (o.ClientProtocol != "" || len(o.ClientOptions) > 0) {
+		cfg.Clients = &ClientsConfig{Protocol: o.ClientProtocol, Options: o.ClientOptions}
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckProtocols(); err != nil {
 		return nil, err
 	}
 	if err := cfg.Write(filepath.Join(dir, ConfigFileName)); err != nil {
@@ -129,7 +156,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	c := newCluster(dir, cfg)
 	c.State = State{Binary: o.Binary, Pids: map[int]int{}}
 	c.DieWithParent = o.DieWithParent
-	for i := 1; i <= o.N; i++ {
+	for i := 1; i <= total; i++ {
 		if err := c.spawn(ordo.NodeID(i)); err != nil {
 			c.Down()
 			return nil, err
@@ -138,7 +165,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	if err := c.saveState(); err != nil {
 		return nil, err
 	}
-	for i := 1; i <= o.N; i++ {
+	for i := 1; i <= total; i++ {
 		if err := c.waitReady(ordo.NodeID(i), 10*time.Second); err != nil {
 			c.Down()
 			return nil, err
@@ -205,8 +232,11 @@ func (c *Cluster) saveState() error {
 	return writeFileAtomic(filepath.Join(c.Dir, StateFileName), b)
 }
 
-// N is the cluster's size.
+// N is the cluster's size: its nodes of every role.
 func (c *Cluster) N() int { return len(c.Cfg.Nodes) }
+
+// Servers lists the server ids (1..S): what chaos and quorums count.
+func (c *Cluster) Servers() []ordo.NodeID { return c.Cfg.Servers() }
 
 // Running lists the nodes whose recorded process is alive.
 func (c *Cluster) Running() []ordo.NodeID {
@@ -442,8 +472,22 @@ func (c *Cluster) Down() error {
 }
 
 // ParseGroups parses "1,2/3,4,5" for a cluster of n. Nodes named in no
-// group form one more group together.
+// group form one more group together. For a cluster with clients, use
+// Cluster.ParseGroups, which leaves unnamed clients out of every group.
 func ParseGroups(s string, n int) ([][]ordo.NodeID, error) {
+	return parseGroups(s, n, n)
+}
+
+// ParseGroups parses "1,2/3,4,5" for this cluster. Servers named in no
+// group form one more group together; a client named in no group is in
+// none, so it stays connected to every group (see Partition).
+func (c *Cluster) ParseGroups(s string) ([][]ordo.NodeID, error) {
+	return parseGroups(s, c.N(), len(c.Servers()))
+}
+
+// parseGroups reads groups of nodes 1..n; unnamed nodes 1..servers form
+// one more group.
+func parseGroups(s string, n, servers int) ([][]ordo.NodeID, error) {
 	seen := map[ordo.NodeID]bool{}
 	var groups [][]ordo.NodeID
 	for gi, part := range strings.Split(s, "/") {
@@ -463,7 +507,7 @@ func ParseGroups(s string, n int) ([][]ordo.NodeID, error) {
 		groups = append(groups, g)
 	}
 	var rest []ordo.NodeID
-	for i := 1; i <= n; i++ {
+	for i := 1; i <= servers; i++ {
 		if !seen[ordo.NodeID(i)] {
 			rest = append(rest, ordo.NodeID(i))
 		}
@@ -477,7 +521,9 @@ func ParseGroups(s string, n int) ([][]ordo.NodeID, error) {
 	return groups, nil
 }
 
-// Partition cuts the cluster into groups that cannot reach each other.
+// Partition cuts the cluster into groups that cannot reach each other. A
+// node in no group (a client the partition does not name) keeps every
+// link, as in the simulator.
 func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
 	var names []string
 	faults := map[int]transport.Faults{}
@@ -493,6 +539,12 @@ func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
 			faults[int(id)] = transport.Faults{BlockOut: others, BlockIn: others}
 		}
 		names = append(names, groupString(g))
+	}
+	// A partition replaces the earlier one: nodes in no group are whole.
+	for i := 1; i <= c.N(); i++ {
+		if _, ok := faults[i]; !ok {
+			faults[i] = transport.Faults{}
+		}
 	}
 	desc := strings.Join(names, "/")
 	LogFault(c.Cfg, c.now(), "partition", "groups", desc)
@@ -608,10 +660,12 @@ func (c *Cluster) Status(id ordo.NodeID) (Status, error) {
 
 // NodeView is one row of the cluster's status.
 type NodeView struct {
-	ID     ordo.NodeID `json:"id"`
-	Up     bool        `json:"up"`
-	Status *Status     `json:"status,omitempty"`
-	Err    string      `json:"error,omitempty"`
+	ID ordo.NodeID `json:"id"`
+	// Kind is the node's role in the cluster: server or client.
+	Kind   string  `json:"kind"`
+	Up     bool    `json:"up"`
+	Status *Status `json:"status,omitempty"`
+	Err    string  `json:"error,omitempty"`
 }
 
 // View asks every node for its status, in parallel.
@@ -624,6 +678,7 @@ func (c *Cluster) View() []NodeView {
 			defer wg.Done()
 			id := ordo.NodeID(i + 1)
 			out[i].ID = id
+			out[i].Kind = c.Cfg.RoleOf(id).String()
 			s, err := c.Status(id)
 			if err != nil {
 				out[i].Err = "down"
@@ -662,10 +717,23 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	if partition != "" {
 		fmt.Fprintf(w, "partition: %s\n", partition)
 	}
-	fmt.Fprintf(w, "%-5s %-7s %-10s %-5s %-7s %-6s %-14s %s\n", "NODE", "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "FAULTS")
+	// A cluster with clients shows each node's kind (server or client);
+	// ROLE stays what the protocol notes (leader, follower, ...).
+	kinds := slices.ContainsFunc(v, func(nv NodeView) bool { return nv.Kind == ordo.Client.String() })
+	kind := func(nv NodeView) string {
+		if !kinds {
+			return ""
+		}
+		return fmt.Sprintf("%-7s ", nv.Kind)
+	}
+	head := ""
+	if kinds {
+		head = fmt.Sprintf("%-7s ", "KIND")
+	}
+	fmt.Fprintf(w, "%-5s %s%-7s %-10s %-5s %-7s %-6s %-14s %s\n", "NODE", head, "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "FAULTS")
 	for _, nv := range v {
 		if !nv.Up {
-			fmt.Fprintf(w, "n%-4d %-7s %-10s\n", int(nv.ID), "-", "DOWN")
+			fmt.Fprintf(w, "n%-4d %s%-7s %-10s\n", int(nv.ID), kind(nv), "-", "DOWN")
 			continue
 		}
 		s := nv.Status
@@ -683,7 +751,7 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 		if role == "" {
 			role = "starting"
 		}
-		fmt.Fprintf(w, "n%-4d %-7d %-10s %-5d %-7s %-6d %-14s %s\n", int(nv.ID), s.Pid, role, s.Term, leader, s.Boot, strings.Join(conn, ","), faultString(s.Faults))
+		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, strings.Join(conn, ","), faultString(s.Faults))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/election"
 	_ "ordo/election/raft"
 	"ordo/live/transport"
 )
@@ -148,7 +149,7 @@ func TestLiveClusterSurvivesKillAndPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertTraceSound(t, tr)
-	failover := Failover(tr, killAt, term, l, nil)
+	failover := election.FailoverMs(tr, killAt, term, l, nil)
 	t.Logf("SIGKILL of n%d (term %d) → n%d leads term %d, acknowledged by a majority after %.1f ms", l, term, l2, term2, failover)
 	if failover < 0 || failover > float64(2*electionMax/time.Millisecond) {
 		t.Errorf("failover %.1f ms, want a new leader within twice the election timeout (%v)", failover, 2*electionMax)

@@ -29,19 +29,28 @@ type Config struct {
 	TLS    bool   `yaml:"tls,omitempty"`
 	TLSDir string `yaml:"tls_dir,omitempty"`
 	// QueueLen bounds each peer's send queue (default 1024).
-	QueueLen int          `yaml:"queue_len,omitempty"`
-	LogLevel string       `yaml:"log_level,omitempty"` // debug, info, warn, error
-	Nodes    []NodeConfig `yaml:"nodes"`
+	QueueLen int    `yaml:"queue_len,omitempty"`
+	LogLevel string `yaml:"log_level,omitempty"` // debug, info, warn, error
+	// Clients sets the protocol of the nodes with role: client (see
+	// roles.go); nil: the server protocol's client, default options.
+	Clients *ClientsConfig `yaml:"clients,omitempty"`
+	Nodes   []NodeConfig   `yaml:"nodes"`
 
 	dir string // the config file's directory
 }
 
-// NodeConfig is one node's addresses and data directory.
+// NodeConfig is one node's role, addresses and data directory.
 type NodeConfig struct {
 	ID    int    `yaml:"id"`
 	Addr  string `yaml:"addr"`  // TCP address for peers
 	Admin string `yaml:"admin"` // HTTP admin endpoint; must be loopback
 	Dir   string `yaml:"dir"`   // storage and trace
+	// Role is server (the default, "") or client; servers come first.
+	Role string `yaml:"role,omitempty"`
+	// Protocol and Options override the role's protocol for this node
+	// (a client running a different workload).
+	Protocol string            `yaml:"protocol,omitempty"`
+	Options  map[string]string `yaml:"options,omitempty"`
 }
 
 // MaxClusterNodes bounds a live cluster.
@@ -125,6 +134,9 @@ func (c *Config) Validate() error {
 		if nd.Dir == "" {
 			return fmt.Errorf("nodes[%d].dir: missing", i)
 		}
+	}
+	if err := c.validateRoles(); err != nil {
+		return err
 	}
 	if c.TLS && c.TLSDir == "" {
 		return fmt.Errorf("tls_dir: missing while tls is on")

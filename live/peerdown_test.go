@@ -9,6 +9,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/poll"
 	"ordo/live/transport"
 	"ordo/trace"
 )
@@ -68,20 +69,8 @@ func hints(tr *trace.Trace) map[ordo.NodeID][]ordo.NodeID {
 	return out
 }
 
-// until polls ok up to a generous deadline: these tests wait for the
-// condition that proves the cluster got there, never for a fixed time, so
-// a loaded machine makes them slower, not flaky.
-func until(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	const within = 20 * time.Second
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// until waits for a condition, never for a fixed time (package poll).
+var until = poll.Until
 
 // connectedTo reports whether rt's outbound connection to peer is up.
 func connectedTo(rt *Runtime, peer ordo.NodeID) bool {

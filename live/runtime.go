@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"ordo"
+	"ordo/election"
 	"ordo/live/transport"
 	"ordo/trace"
 )
@@ -37,13 +39,14 @@ type Runtime struct {
 	n     int
 	proto *ordo.Protocol
 	opts  ordo.Options
-	codec *transport.Codec
+	codec *ordo.Codec
 	log   *slog.Logger
 	epoch time.Time
-	// started is the origin of Monotonic (time.Now carries a monotonic
-	// reading, and time.Since uses it).
-	started time.Time
-	roster  *ordo.Roster
+	// clock is the node's clock model (clock.go): Now, Monotonic and
+	// timers read the machine's clocks through a configured offset, drift
+	// and steps.
+	clock  Clock
+	roster *ordo.Roster
 
 	// Owned by the loop goroutine.
 	node     ordo.Node
@@ -53,6 +56,7 @@ type Runtime struct {
 	stamp    trace.Stamper
 	msgSeq   uint64
 	timers   timerHeap
+	gc       groupCommit[transport.Envelope] // sends waiting for their fsync
 	boot     int
 	seqTimer uint64
 
@@ -79,14 +83,9 @@ type inbound struct {
 	hint  bool // a PeerDown from env.From, not a message
 }
 
-// roleStatus is what the node's notes say about its role.
-type roleStatus struct {
-	Role          string
-	Term          int64
-	Leader        ordo.NodeID
-	Elections     int
-	LeaderChanges int
-}
+// roleStatus is what the node's notes say about its role, read by the
+// election package's conventions.
+type roleStatus = election.Status
 
 var _ ordo.Env = (*Runtime)(nil)
 
@@ -109,17 +108,14 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	proto, err := ordo.Lookup(cfg.Protocol)
+	// A client runs the client protocol (roles.go).
+	proto, opts, role, err := cfg.ProtocolOf(id)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := proto.Resolve(cfg.Options)
-	if err != nil {
-		return nil, err
-	}
-	codec, err := transport.NewCodec(proto.Messages)
-	if err != nil {
-		return nil, err
+	codec := proto.Codec // built and checked by ordo.Register
+	if codec == nil {
+		return nil, fmt.Errorf("live: protocol %s has no codec: register it with ordo.Register", proto.Name)
 	}
 	epoch, err := cfg.EpochTime()
 	if err != nil {
@@ -133,18 +129,19 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	r := &Runtime{
 		cfg: cfg, id: id, n: len(cfg.Nodes), proto: proto, opts: opts, codec: codec, log: log, epoch: epoch,
 		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}),
-		started: time.Now(), roster: ordo.NewRoster(len(cfg.Nodes), 0, 0),
+		roster: cfg.Roster(),
 	}
-	for i := 1; i <= r.n; i++ {
-		if ordo.NodeID(i) != id {
-			r.peers = append(r.peers, ordo.NodeID(i))
-		}
-	}
+	r.peers = peersOf(r.roster, id, role)
 	dir := cfg.Path(nc.Dir)
 	if r.store, err = OpenDiskStorage(filepath.Join(dir, "store")); err != nil {
 		return nil, err
 	}
+	r.gc = groupCommit[transport.Envelope]{store: r.store, release: r.sendNow}
+	if info := r.store.Info(); info != "" {
+		log.Warn("storage recovered", "file", r.store.Path(), "what", info)
+	}
 	meta := trace.Meta{Runtime: "live", Nodes: r.n, Protocol: cfg.Protocol, Options: opts, Seed: cfg.Seed, Scenario: cfg.Name}
+	cfg.FillMeta(&meta)
 	tf, res, err := openTrace(filepath.Join(dir, TraceFileName), meta, id, r.n)
 	if err != nil {
 		return nil, err
@@ -211,7 +208,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	r.record(trace.Event{Kind: kind, Attrs: trace.Attrs{{Key: "boot", Value: r.boot + 1}, {Key: "pid", Value: os.Getpid()}}})
 	r.boot++
 
-	node, err := proto.New(ordo.Config{ID: id, N: r.n, Opts: opts, Proto: proto, Roster: r.roster})
+	node, err := proto.New(ordo.Config{ID: id, N: len(r.roster.Servers), Opts: opts, Proto: proto, Role: role, Roster: r.roster})
 	if err != nil {
 		r.tr.Close()
 		r.adminLn.Close()
@@ -229,7 +226,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	case <-started:
 	case <-r.done:
 	}
-	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "protocol", cfg.Protocol, "boot", r.boot, "tls", cfg.TLS)
+	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "protocol", proto.Name, "role", role, "boot", r.boot, "tls", cfg.TLS)
 	return r, nil
 }
 
@@ -278,6 +275,7 @@ func (r *Runtime) Stop() error {
 	r.admin.Shutdown(ctx)
 	r.tr.Close()
 	r.tf.close()
+	r.store.Close() // the loop committed its last turn (or failed: then nothing more is written)
 	return r.err
 }
 
@@ -291,6 +289,12 @@ func (r *Runtime) loop(started chan<- struct{}) {
 			}
 			r.err = fs
 			r.log.Error("fail-stop", "err", fs.Err)
+			r.dropHeld()
+		} else if err := r.gc.flush(); err != nil {
+			// A graceful stop commits what its last turns wrote.
+			r.err = FailStop{err}
+			r.log.Error("fail-stop", "err", err)
+			r.dropHeld()
 		}
 		// Graceful or fail-stop: the node's volatile state ends here.
 		r.stamp.Tick()
@@ -301,6 +305,8 @@ func (r *Runtime) loop(started chan<- struct{}) {
 		r.record(trace.Event{Kind: trace.Crash, Name: name})
 	}()
 	r.node.Start(r)
+	r.store.EndBatch()
+	r.endTurn()
 	close(started)
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
@@ -313,27 +319,95 @@ func (r *Runtime) loop(started chan<- struct{}) {
 		select {
 		case <-r.stop:
 			return
+		case <-r.store.Syncing():
+			// An fsync returned: release what it made durable. No
+			// event: no turn.
+			if err := r.gc.synced(); err != nil {
+				panic(FailStop{err})
+			}
+			continue
 		case in := <-r.inbox:
 			r.receive(in)
 		case <-t.C:
-			for len(r.timers) > 0 && !time.Now().Before(r.timers[0].at) {
-				select {
-				case <-r.stop:
-					return
-				default:
-				}
-				tm := heap.Pop(&r.timers).(armed)
-				r.metrics.timers.Set(float64(len(r.timers)))
-				r.stamp.Tick()
-				e := trace.Event{Kind: trace.Timer, Name: tm.t.Name}
-				if tm.t.Arg != 0 {
-					e.Attrs = trace.Attrs{{Key: "arg", Value: tm.t.Arg}}
-				}
-				r.record(e)
-				r.node.Fire(r, tm.t)
+			if !r.fireDue() {
+				continue // a stale wake-up: nothing was due
 			}
 		}
+		// Group commit: the rest of the turn handles whatever else is
+		// ready (bounded), then its writes go to the store's syncer and
+		// its sends wait for them (groupCommit): one fsync covers every
+		// turn that ran while the previous fsync was in flight.
+		stopping := false
+	turn:
+		for n := 1; n < MaxTurn; n++ {
+			select {
+			case <-r.stop:
+				stopping = true
+				break turn
+			default:
+			}
+			if r.fireDue() {
+				continue
+			}
+			select {
+			case in := <-r.inbox:
+				r.receive(in)
+			default:
+				break turn
+			}
+		}
+		r.endTurn()
+		if stopping {
+			return
+		}
 	}
+}
+
+// MaxTurn bounds the events of one turn of the event loop, which share one
+// fsync (group commit) and whose sends wait for it.
+const MaxTurn = 256
+
+// fireDue fires the earliest timer if it is due, as one event.
+func (r *Runtime) fireDue() bool {
+	if len(r.timers) == 0 || time.Now().Before(r.timers[0].at) {
+		return false
+	}
+	tm := heap.Pop(&r.timers).(armed)
+	r.metrics.timers.Set(float64(len(r.timers)))
+	r.stamp.Tick()
+	e := trace.Event{Kind: trace.Timer, Name: tm.t.Name}
+	if tm.t.Arg != 0 {
+		e.Attrs = trace.Attrs{{Key: "arg", Value: tm.t.Arg}}
+	}
+	r.record(e)
+	r.node.Fire(r, tm.t)
+	r.store.EndBatch()
+	return true
+}
+
+// endTurn is the durability contract: the turn's writes are committed
+// with one fsync, and the messages its events sent leave only when that
+// fsync has returned (groupCommit). A failed commit stops the node
+// (fail-stop) and the held messages never leave.
+func (r *Runtime) endTurn() {
+	if err := r.gc.endTurn(); err != nil {
+		panic(FailStop{err})
+	}
+}
+
+// sendNow hands a message whose fsync has returned to the transport.
+func (r *Runtime) sendNow(env transport.Envelope) {
+	if err := r.tr.Send(env); err != nil {
+		panic(fmt.Sprintf("live: %v sends %s: %v", r.id, env.Kind, err))
+	}
+}
+
+// dropHeld records the messages a fail-stop keeps from leaving.
+func (r *Runtime) dropHeld() {
+	for _, env := range r.gc.held() {
+		r.record(trace.Event{Kind: trace.Drop, Node: env.From, Peer: env.To, Msg: env.Msg, MsgKind: env.Kind, Bytes: len(env.Payload), Name: "fail-stop"})
+	}
+	r.gc.drop()
 }
 
 func (r *Runtime) receive(in inbound) {
@@ -347,11 +421,13 @@ func (r *Runtime) receive(in inbound) {
 		r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, MsgKind: ordo.PeerDownKind})
 		r.metrics.peerDown.Inc()
 		r.node.Receive(r, in.env.From, ordo.PeerDown{})
+		r.store.EndBatch()
 		return
 	}
 	r.stamp.Recv(in.env.Lamport, in.env.Vector)
 	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, Msg: in.env.Msg, MsgKind: in.env.Kind, Bytes: in.bytes})
 	r.node.Receive(r, in.env.From, in.msg)
+	r.store.EndBatch()
 }
 
 // deliver is the transport's Deliver: it runs on a connection goroutine.
@@ -403,10 +479,11 @@ func (r *Runtime) record(e trace.Event) {
 
 func (r *Runtime) ID() ordo.NodeID      { return r.id }
 func (r *Runtime) Peers() []ordo.NodeID { return r.peers }
-func (r *Runtime) Now() time.Time       { return time.Now() }
+func (r *Runtime) Now() time.Time       { return r.clock.Now() }
 
-// Monotonic reads the OS monotonic clock (time since the runtime started).
-func (r *Runtime) Monotonic() time.Duration { return time.Since(r.started) }
+// Monotonic reads the OS monotonic clock (time since the node's first
+// reading), scaled by a configured drift (clock.go).
+func (r *Runtime) Monotonic() time.Duration { return r.clock.Monotonic() }
 
 // Roster is the cluster's roster.
 func (r *Runtime) Roster() *ordo.Roster { return r.roster }
@@ -431,10 +508,9 @@ func (r *Runtime) Send(to ordo.NodeID, m ordo.Message) {
 	id := uint64(r.id)<<40 | r.msgSeq
 	r.stamp.Tick()
 	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: len(payload)})
-	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: r.stamp.Vector, Payload: payload}
-	if err := r.tr.Send(env); err != nil {
-		panic(fmt.Sprintf("live: %v sends %s: %v", r.id, m.Kind(), err))
-	}
+	// Held until the turn's fsync (endTurn): the durability contract. The
+	// vector is copied, the stamper moves on.
+	r.gc.hold(transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload})
 }
 
 func (r *Runtime) After(d time.Duration, t ordo.Timer) {
@@ -445,7 +521,7 @@ func (r *Runtime) After(d time.Duration, t ordo.Timer) {
 		panic(fmt.Sprintf("live: %v has %d timers armed; bound is %d", r.id, len(r.timers), MaxTimers))
 	}
 	r.seqTimer++
-	heap.Push(&r.timers, armed{at: time.Now().Add(d), seq: r.seqTimer, t: t})
+	heap.Push(&r.timers, armed{at: time.Now().Add(r.clock.Real(d)), seq: r.seqTimer, t: t})
 	r.metrics.timers.Set(float64(len(r.timers)))
 }
 
@@ -456,43 +532,25 @@ func (r *Runtime) Note(kind string, attrs ...any) {
 	r.observeNote(kind, a)
 }
 
-// observeNote keeps the role, term and leader the admin status shows, from
-// the notes election protocols make: "leader", "follower", "candidate",
-// with attributes "term" and (optionally) "leader".
+// observeNote keeps the role, term and leader the admin status shows, as
+// the election package reads the node's role notes.
 func (r *Runtime) observeNote(kind string, a trace.Attrs) {
-	switch kind {
-	case "leader", "follower", "candidate":
-	default:
+	if !election.IsRoleNote(kind) {
 		return
 	}
 	r.statusMu.Lock()
 	defer r.statusMu.Unlock()
 	s := &r.status
-	prevLeader := s.Leader
-	if t, ok := a.Int("term"); ok {
-		if t != s.Term {
-			s.Leader = ordo.None
-		}
-		s.Term = t
-	}
-	s.Role = kind
-	switch kind {
-	case "leader":
-		s.Leader = r.id
-	case "candidate":
-		s.Elections++
-		s.Leader = ordo.None
+	before := *s
+	s.Observe(r.id, kind, a)
+	if s.Elections > before.Elections {
 		r.metrics.elections.Inc()
 	}
-	if l, ok := a.Int("leader"); ok {
-		s.Leader = ordo.NodeID(l)
-	}
-	if s.Leader != prevLeader && s.Leader != ordo.None {
-		s.LeaderChanges++
+	if s.LeaderChanges > before.LeaderChanges {
 		r.metrics.leaderChanges.Inc()
 	}
 	r.metrics.term.Set(float64(s.Term))
-	if s.Role == "leader" {
+	if s.Leading() {
 		r.metrics.isLeader.Set(1)
 	} else {
 		r.metrics.isLeader.Set(0)

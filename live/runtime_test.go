@@ -18,7 +18,7 @@ import (
 	"ordo/trace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { runAsNode(); goleak.VerifyTestMain(m) }
 
 type inproc struct {
 	t   *testing.T
@@ -227,36 +227,6 @@ func TestPartitionTwoThree(t *testing.T) {
 	if !res[0].OK {
 		t.Fatalf("one-leader-per-term: %+v", res[0])
 	}
-}
-
-func TestDiskStorageDurableAndFailStop(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "store")
-	s, err := OpenDiskStorage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Put("term", []byte("7"))
-	s.Put("vote/x", []byte("n3"))
-	s.Delete("vote/x")
-	s2, err := OpenDiskStorage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, ok := s2.Get("term"); !ok || string(v) != "7" {
-		t.Fatalf("term after reopen: %q %v", v, ok)
-	}
-	if _, ok := s2.Get("vote/x"); ok {
-		t.Fatal("deleted key came back")
-	}
-	os.RemoveAll(dir) // the disk is gone
-	defer func() {
-		p := recover()
-		var fs FailStop
-		if err, ok := p.(error); !ok || !errors.As(err, &fs) {
-			t.Fatalf("Put on a failed disk: recovered %v, want a FailStop", p)
-		}
-	}()
-	s2.Put("term", []byte("8"))
 }
 
 // A node whose disk fails stops itself (fail-stop) instead of running on.

@@ -188,6 +188,7 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 		return nil, err
 	}
 	out := &trace.Trace{Meta: trace.Meta{Format: trace.FormatVersion, Runtime: "live", Nodes: n, Protocol: cfg.Protocol, Seed: cfg.Seed, Options: cfg.Options, Scenario: cfg.Name}}
+	cfg.FillMeta(&out.Meta)
 	var streams []nodeEvents
 	for _, nd := range cfg.Nodes {
 		dir := cfg.Path(nd.Dir)

@@ -18,6 +18,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\n  protocol: [\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte(withClients))
+	f.Add([]byte("name: x\nprotocol: scenario-test-server\nnodes: 3\nduration: 1s\nclients:\n  - {count: 2, protocol: scenario-test-client, options: {interval: 5ms}}\n  - {count: -1}\n"))
+	f.Add([]byte("name: x\nprotocol: broadcast\nnodes: 3\nduration: 1s\nclients: {count: 1, protocol: broadcast}\n"))
 	files, _ := filepath.Glob("../scenarios/*.yaml")
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {

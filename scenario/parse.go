@@ -29,8 +29,12 @@ type Scenario struct {
 	Protocol *ordo.Protocol
 	Options  ordo.Options // resolved: defaults filled in
 	// Given are the options the file set, as written (for summaries).
-	Given    map[string]string
-	Nodes    int
+	Given map[string]string
+	// Nodes counts the servers: nodes 1..Nodes run Protocol.
+	Nodes int
+	// Clients are the client groups, numbered after the servers in file
+	// order (see Clients).
+	Clients  []Clients
 	Seed     uint64
 	Duration time.Duration
 	Network  sim.Network
@@ -43,8 +47,14 @@ type Scenario struct {
 	Absent     []ordo.NodeID
 	Faults     []Fault // sorted by At; equal times keep file order
 	Nemesis    *Nemesis
-	Checks     []string
-	Expect     []Expectation
+	// Wire runs the network on real bytes (sim.Config.Wire): the default
+	// for scenario files, "wire: false" turns it off.
+	Wire bool
+	// Disk is the disk model (sim.Disk, disk.go): off unless a disk:
+	// section turns it on.
+	Disk   sim.Disk
+	Checks []string
+	Expect []Expectation
 }
 
 // Fault is one entry of the scripted fault schedule.
@@ -93,7 +103,7 @@ const MaxDuration = 24 * time.Hour
 const MaxFaults = 10_000
 
 // FaultKinds lists the fault kinds a `faults` entry may name.
-var FaultKinds = []string{"bridge", "clock_jump", "crash", "cut", "heal", "join", "leave", "link", "partition", "pause", "restart", "resume"}
+var FaultKinds = []string{"bridge", "clock_jump", "corrupt_read", "crash", "crash_torn", "cut", "disk_full", "fail_sync", "heal", "join", "leave", "link", "partition", "pause", "restart", "resume"}
 
 // faultExtras are the fields a fault of each kind accepts besides `at` and
 // the kind itself.
@@ -104,7 +114,7 @@ var faultExtras = map[string][]string{
 	"link":       {"latency", "loss", "duplicate", "bandwidth", "tamper"},
 }
 
-var topFields = []string{"name", "doc", "protocol", "options", "nodes", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect"}
+var topFields = []string{"name", "doc", "protocol", "options", "nodes", "clients", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect", "wire", "disk"}
 
 // Error is a mistake in a scenario file, located at a line and column.
 type Error struct {
@@ -179,7 +189,17 @@ func Parse(name string, data []byte) (sc *Scenario, err error) {
 
 type parser struct {
 	file  string
-	nodes int
+	nodes int // every node: servers, then clients
+	// servers is the number of servers (nodes when there are no clients).
+	servers int
+}
+
+// span names the cluster's node numbers for range errors.
+func (p *parser) span() string {
+	if p.servers == 0 || p.servers == p.nodes {
+		return fmt.Sprintf("nodes 1..%d", p.nodes)
+	}
+	return fmt.Sprintf("nodes 1..%d (servers 1..%d, clients %d..%d)", p.nodes, p.servers, p.servers+1, p.nodes)
 }
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
@@ -411,7 +431,7 @@ func (p *parser) nodeID(n *yaml.Node, field string) (ordo.NodeID, error) {
 		return 0, err
 	}
 	if v < 1 || v > int64(p.nodes) {
-		return 0, p.errf(n, field, "node %d out of range: the cluster is nodes 1..%d", v, p.nodes)
+		return 0, p.errf(n, field, "node %d out of range: the cluster is %s", v, p.span())
 	}
 	return ordo.NodeID(v), nil
 }
@@ -424,7 +444,7 @@ func (p *parser) nodeText(n *yaml.Node, field, s string) (ordo.NodeID, error) {
 		return 0, p.errf(n, field, "%q is not a node number", s)
 	}
 	if v < 1 || v > p.nodes {
-		return 0, p.errf(n, field, "node %d out of range: the cluster is nodes 1..%d", v, p.nodes)
+		return 0, p.errf(n, field, "node %d out of range: the cluster is %s", v, p.span())
 	}
 	return ordo.NodeID(v), nil
 }
@@ -738,6 +758,9 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 	if sc.Protocol, err = ordo.Lookup(pname); err != nil {
 		return nil, p.errf(e.val, "protocol", "%v", err)
 	}
+	if sc.Protocol.Role != ordo.Server {
+		return nil, p.errf(e.val, "protocol", "%s is a %s protocol: protocol names the servers' protocol (clients go in clients:)", pname, sc.Protocol.Role)
+	}
 	if err := p.options(sc, fs); err != nil {
 		return nil, err
 	}
@@ -752,7 +775,7 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 	if n < 1 || n > sim.MaxNodes {
 		return nil, p.errf(e.val, "nodes", "%d nodes out of range 1..%d", n, sim.MaxNodes)
 	}
-	sc.Nodes, p.nodes = int(n), int(n)
+	sc.Nodes, p.nodes, p.servers = int(n), int(n), int(n)
 	// The protocol judges its options as a whole (floors, orderings,
 	// node numbers): build one node now so a mistake gets a line.
 	if _, err := sc.Protocol.New(ordo.Config{ID: 1, N: sc.Nodes, Opts: sc.Options, Proto: sc.Protocol}); err != nil {
@@ -771,6 +794,15 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 			return nil, p.errf(e.val, "seed", "want a non-negative integer, got %q", e.val.Value)
 		}
 	}
+	if err := p.diskModel(sc, fs); err != nil {
+		return nil, err
+	}
+	sc.Wire = true
+	if e, ok := fs["wire"]; ok {
+		if sc.Wire, err = p.boolean(e.val, "wire"); err != nil {
+			return nil, err
+		}
+	}
 	if e, err = need("duration"); err != nil {
 		return nil, err
 	}
@@ -781,7 +813,7 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 		return nil, p.errf(e.val, "duration", "%v out of range (0, %v]", sc.Duration, MaxDuration)
 	}
 
-	steps := []func(*Scenario, map[string]entry) error{p.network, p.clocks, p.speed, p.absent, p.faults, p.nemesis, p.checks, p.expect}
+	steps := []func(*Scenario, map[string]entry) error{p.clients, p.network, p.clocks, p.speed, p.absent, p.faults, p.nemesis, p.checks, p.expect}
 	for _, step := range steps {
 		if err := step(sc, fs); err != nil {
 			return nil, err
@@ -968,7 +1000,7 @@ func (p *parser) nodeKey(k *yaml.Node, field string) (ordo.NodeID, error) {
 		return 0, p.errf(k, field, "%q is neither \"default\" nor a node number", k.Value)
 	}
 	if v < 1 || v > p.nodes {
-		return 0, p.errf(k, field, "node %d out of range: the cluster is nodes 1..%d", v, p.nodes)
+		return 0, p.errf(k, field, "node %d out of range: the cluster is %s", v, p.span())
 	}
 	return ordo.NodeID(v), nil
 }
@@ -1131,6 +1163,15 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 	kf := join(field, f.Kind)
 	kv := kindEntry.val
 	switch f.Kind {
+	case "fail_sync", "disk_full", "corrupt_read", "crash_torn": // disk.go
+		id, err := p.nodeID(kv, kf)
+		if err != nil {
+			return Fault{}, err
+		}
+		if !sc.Disk.On() {
+			return Fault{}, p.errf(kindEntry.key, kf, "a storage fault needs the disk model: add a disk: section (e.g. disk: {sync_latency: 1ms})")
+		}
+		f.Desc, f.apply = diskFault(f.Kind, id)
 	case "crash", "restart", "resume", "join", "leave":
 		id, err := p.nodeID(kv, kf)
 		if err != nil {

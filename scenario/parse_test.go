@@ -171,7 +171,7 @@ func TestParseErrors(t *testing.T) {
 		{base + "clocks: {default: {drift: fast}}\n", `clocks.default.drift: bad drift "fast"`, 5},
 		{base + "speed: {\"x\": 1ms}\n", `speed.x: "x" is neither "default" nor a node number`, 5},
 		{base + "absent: [2, 2]\n", `absent[1]: node 2 is listed twice`, 5},
-		{base + "faults:\n  - {at: 1s, explode: 3}\n", `faults[0].explode: unknown fault kind or field (valid kinds: bridge, clock_jump, crash, cut, heal, join, leave, link, partition, pause, restart, resume`, 6},
+		{base + "faults:\n  - {at: 1s, explode: 3}\n", `faults[0].explode: unknown fault kind or field (valid kinds: bridge, clock_jump, corrupt_read, crash, crash_torn, cut, disk_full, fail_sync, heal, join, leave, link, partition, pause, restart, resume`, 6},
 		{base + "faults:\n  - {at: 1s, crash: 6}\n", `faults[0].crash: node 6 out of range: the cluster is nodes 1..5`, 6},
 		{base + "faults:\n  - {at: 1s, partition: \"1,2/2,3\"}\n", `faults[0].partition: node 2 is named twice in "1,2/2,3"`, 6},
 		{base + "faults:\n  - {at: 1s, crash: 1, restart: 1}\n", `one fault per entry`, 6},

@@ -48,6 +48,7 @@ func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
 		Protocol: sc.Protocol,
 		Options:  sc.Options,
 		Nodes:    sc.Nodes,
+		Clients:  sc.clientGroups(),
 		Seed:     seed,
 		Network:  net,
 		Clock:    sc.Clock,
@@ -57,6 +58,8 @@ func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
 		SpeedOf:  sc.SpeedOf,
 		Trace:    traced,
 		Name:     sc.Name,
+		Wire:     sc.Wire,
+		Disk:     sc.Disk,
 	}
 }
 
@@ -129,18 +132,19 @@ func unmet(exp []Expectation, got []check.Result) []string {
 	var out []string
 	for _, e := range exp {
 		for _, g := range got {
-			if g.Check != e.Check || g.OK == e.Pass {
+			want := check.Fail
+			if e.Pass {
+				want = check.Pass
+			}
+			if g.Check != e.Check || g.Verdict == want {
 				continue
 			}
-			out = append(out, fmt.Sprintf("%s: expected %s, got %s", e.Check, verdict(e.Pass), verdict(g.OK)))
+			got := string(g.Verdict)
+			if g.Verdict == check.NotApplicable || g.Verdict == check.Unknown {
+				got += " (" + g.Summary + ")"
+			}
+			out = append(out, fmt.Sprintf("%s: expected %s, got %s", e.Check, want, got))
 		}
 	}
 	return out
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "pass"
-	}
-	return "fail"
 }

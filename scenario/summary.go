@@ -34,26 +34,30 @@ func FallacyName(f sim.Fallacy) string {
 
 // Summary is the machine-readable form of a run's report (`ordo sim --json`).
 type Summary struct {
-	Scenario   string              `json:"scenario"`
-	File       string              `json:"file"`
-	Protocol   string              `json:"protocol"`
-	Nodes      int                 `json:"nodes"`
-	Seed       uint64              `json:"seed"`
-	SimTimeNs  int64               `json:"sim_time_ns"`
-	Events     uint64              `json:"events"`
-	Messages   map[string]KindJSON `json:"messages"`
-	Sent       int                 `json:"sent"`
-	Delivered  int                 `json:"delivered"`
-	Dropped    int                 `json:"dropped"`
-	Duplicated int                 `json:"duplicated"`
-	Tampered   int                 `json:"tampered"`
-	Bytes      int64               `json:"bytes"`
-	PricePerGB float64             `json:"price_per_gb_usd"`
-	CostUSD    float64             `json:"cost_usd"`
-	Fallacies  []FallacyJSON       `json:"fallacies"`
-	Checks     []check.Result      `json:"checks"`
-	Unmet      []string            `json:"unmet,omitempty"`
-	OK         bool                `json:"ok"` // every expectation met
+	Scenario string `json:"scenario"`
+	File     string `json:"file"`
+	Protocol string `json:"protocol"`
+	Nodes    int    `json:"nodes"` // servers
+	// Clients counts the client nodes (numbered after the servers) and
+	// names their protocols; both are absent in a run without clients.
+	Clients        int                 `json:"clients,omitempty"`
+	ClientProtocol string              `json:"client_protocol,omitempty"`
+	Seed           uint64              `json:"seed"`
+	SimTimeNs      int64               `json:"sim_time_ns"`
+	Events         uint64              `json:"events"`
+	Messages       map[string]KindJSON `json:"messages"`
+	Sent           int                 `json:"sent"`
+	Delivered      int                 `json:"delivered"`
+	Dropped        int                 `json:"dropped"`
+	Duplicated     int                 `json:"duplicated"`
+	Tampered       int                 `json:"tampered"`
+	Bytes          int64               `json:"bytes"`
+	PricePerGB     float64             `json:"price_per_gb_usd"`
+	CostUSD        float64             `json:"cost_usd"`
+	Fallacies      []FallacyJSON       `json:"fallacies"`
+	Checks         []check.Result      `json:"checks"`
+	Unmet          []string            `json:"unmet,omitempty"`
+	OK             bool                `json:"ok"` // every expectation met
 }
 
 // KindJSON counts one message kind.
@@ -79,6 +83,7 @@ func (r *Result) Summary() Summary {
 		File:       sc.File,
 		Protocol:   sc.Protocol.Name,
 		Nodes:      sc.Nodes,
+		Clients:    sc.ClientCount(),
 		Seed:       r.Seed,
 		SimTimeNs:  int64(r.SimTime),
 		Events:     r.Events,
@@ -96,6 +101,7 @@ func (r *Result) Summary() Summary {
 		Unmet:      r.Unmet,
 		OK:         len(r.Unmet) == 0,
 	}
+	s.ClientProtocol = sc.clientProtocols()
 	for k, ks := range r.Stats.Kinds {
 		s.Messages[k] = KindJSON{ks.Sent, ks.Delivered, ks.Dropped, ks.Bytes}
 	}
@@ -120,8 +126,8 @@ func (r *Result) WriteJSON(w io.Writer) error {
 func (r *Result) WriteText(w io.Writer) error {
 	sc := r.Scenario
 	st := r.Stats
-	fmt.Fprintf(w, "scenario %s: protocol %s, %d nodes, seed %d, %v simulated, %d simulator events\n",
-		sc.Name, sc.Protocol.Name, sc.Nodes, r.Seed, r.SimTime, r.Events)
+	fmt.Fprintf(w, "scenario %s: protocol %s, %s, seed %d, %v simulated, %d simulator events\n",
+		sc.Name, sc.Protocol.Name, sc.describeNodes(), r.Seed, r.SimTime, r.Events)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "message\tsent\tdelivered\tdropped\tbytes\t")
@@ -151,7 +157,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		for _, c := range r.Checks {
 			v := "PASS"
 			if !c.OK {
-				v = "FAIL"
+				v = strings.ToUpper(string(c.Verdict)) // FAIL, UNKNOWN, NOT-APPLICABLE
 			}
 			line := fmt.Sprintf("  %s %s", v, c.Check)
 			if c.Summary != "" {

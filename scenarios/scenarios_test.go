@@ -14,6 +14,7 @@ import (
 	_ "ordo/election/bully"
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
+	_ "ordo/register"
 )
 
 func yamlFiles(t *testing.T) []string {
@@ -31,6 +32,7 @@ func yamlFiles(t *testing.T) []string {
 // TestScenarios runs every scenario file with its own seed and fails if one
 // of its expectations is unmet. Replay one with: go run ./cmd/ordo sim scenarios/FILE.
 func TestScenarios(t *testing.T) {
+	t.Setenv("ORDO_VIZ_DIR", t.TempDir()) // where failing linearizable checks draw
 	for _, f := range yamlFiles(t) {
 		t.Run(f, func(t *testing.T) {
 			sc, err := scenario.Load(f)

@@ -26,7 +26,14 @@ func (s *Sim) crash(id ordo.NodeID, hint bool) {
 	if !ns.up {
 		return
 	}
-	s.emit(ns, trace.Event{Kind: trace.Crash})
+	s.emit(ns, ns.crashEvent())
+	if ns.disk != nil {
+		why := "node crashed"
+		if ns.stopWhy != "" {
+			why = "fail-stop"
+		}
+		ns.disk.crashed(why)
+	}
 	ns.up = false
 	ns.paused = false
 	ns.node = nil
@@ -41,7 +48,7 @@ func (s *Sim) crash(id ordo.NodeID, hint bool) {
 // would notice its connection close. In id order, so runs stay
 // deterministic.
 func (s *Sim) hintPeerDown(dead *nodeState) {
-	for i := 1; i <= s.cfg.Nodes; i++ {
+	for i := 1; i < len(s.nodes); i++ {
 		to := s.nodes[i]
 		if to == dead || !to.up || !ordo.WantsPeerDown(to.node) || s.net.isBlocked(dead.id, to.id) {
 			continue
@@ -93,17 +100,19 @@ func (s *Sim) Resume(id ordo.NodeID) {
 func (s *Sim) Paused(id ordo.NodeID) bool { return s.node(id).paused }
 
 // Partition cuts every link between nodes of different groups, both ways.
-// Nodes in no group form one more group together. It replaces any earlier
-// cut.
+// Servers in no group form one more group together. A client in no group
+// stays connected to every group (a client outside the cluster's network,
+// as Jepsen's are); a group may name clients to cut them off with it. It
+// replaces any earlier cut.
 func (s *Sim) Partition(groups ...[]ordo.NodeID) error {
 	g, err := s.groupOf(groups)
 	if err != nil {
 		return err
 	}
 	s.clearCuts()
-	for a := 1; a <= s.cfg.Nodes; a++ {
-		for b := 1; b <= s.cfg.Nodes; b++ {
-			if a != b && g[a] != g[b] {
+	for a := 1; a < len(g); a++ {
+		for b := 1; b < len(g); b++ {
+			if a != b && g[a] != g[b] && g[a] != anyGroup && g[b] != anyGroup {
 				s.net.setBlocked(ordo.NodeID(a), ordo.NodeID(b), true)
 			}
 		}
@@ -119,8 +128,8 @@ func (s *Sim) Partition(groups ...[]ordo.NodeID) error {
 func (s *Sim) CutOneWay(from, to []ordo.NodeID) error {
 	for _, set := range [][]ordo.NodeID{from, to} {
 		for _, id := range set {
-			if id < 1 || int(id) > s.cfg.Nodes {
-				return fmt.Errorf("sim: no node %d (cluster is 1..%d)", id, s.cfg.Nodes)
+			if id < 1 || int(id) > s.Size() {
+				return fmt.Errorf("sim: no node %d (cluster is 1..%d)", id, s.Size())
 			}
 		}
 	}
@@ -140,8 +149,8 @@ func (s *Sim) CutOneWay(from, to []ordo.NodeID) error {
 // other but can both talk to the bridge node (the partial partition of
 // Jepsen's "bridge" nemesis).
 func (s *Sim) Bridge(a, b []ordo.NodeID, bridge ordo.NodeID) error {
-	if bridge < 1 || int(bridge) > s.cfg.Nodes {
-		return fmt.Errorf("sim: bridge node %d, cluster is 1..%d", bridge, s.cfg.Nodes)
+	if bridge < 1 || int(bridge) > s.Size() {
+		return fmt.Errorf("sim: bridge node %d, cluster is 1..%d", bridge, s.Size())
 	}
 	if slices.Contains(a, bridge) || slices.Contains(b, bridge) {
 		return fmt.Errorf("sim: bridge node %d must be in neither side", bridge)
@@ -149,7 +158,7 @@ func (s *Sim) Bridge(a, b []ordo.NodeID, bridge ordo.NodeID) error {
 	if err := s.Partition(a, b); err != nil {
 		return err
 	}
-	for i := 1; i <= s.cfg.Nodes; i++ {
+	for i := 1; i <= s.Size(); i++ {
 		if ordo.NodeID(i) != bridge {
 			s.net.setBlocked(ordo.NodeID(i), bridge, false)
 			s.net.setBlocked(bridge, ordo.NodeID(i), false)
@@ -212,8 +221,8 @@ func (s *Sim) Leave(id ordo.NodeID) {
 
 // SetLink changes the behaviour of from → to from now on.
 func (s *Sim) SetLink(from, to ordo.NodeID, l Link) error {
-	if from < 1 || int(from) > s.cfg.Nodes || to < 1 || int(to) > s.cfg.Nodes || from == to {
-		return fmt.Errorf("sim: link %d->%d: nodes must be distinct and in 1..%d", from, to, s.cfg.Nodes)
+	if from < 1 || int(from) > s.Size() || to < 1 || int(to) > s.Size() || from == to {
+		return fmt.Errorf("sim: link %d->%d: nodes must be distinct and in 1..%d", from, to, s.Size())
 	}
 	if err := l.validate(); err != nil {
 		return fmt.Errorf("sim: link %d->%d: %w", from, to, err)
@@ -228,24 +237,30 @@ func (s *Sim) SetLink(from, to ordo.NodeID, l Link) error {
 	return nil
 }
 
+// anyGroup marks a client that a partition does not name: it reaches every
+// group.
+const anyGroup = -1
+
+// groupOf returns each node's group by ID: the group that names it, one
+// more group for the unnamed servers, anyGroup for unnamed clients.
 func (s *Sim) groupOf(groups [][]ordo.NodeID) ([]int, error) {
-	g := make([]int, s.cfg.Nodes+1)
+	g := make([]int, s.Size()+1)
 	for i := range g {
-		g[i] = -1
+		g[i] = anyGroup
 	}
 	for gi, grp := range groups {
 		for _, id := range grp {
-			if id < 1 || int(id) > s.cfg.Nodes {
-				return nil, fmt.Errorf("sim: partition names node %d, cluster is 1..%d", id, s.cfg.Nodes)
+			if id < 1 || int(id) > s.Size() {
+				return nil, fmt.Errorf("sim: partition names node %d, cluster is 1..%d", id, s.Size())
 			}
-			if g[id] != -1 {
+			if g[id] != anyGroup {
 				return nil, fmt.Errorf("sim: node %d is in two partition groups", id)
 			}
 			g[id] = gi
 		}
 	}
-	for i := 1; i <= s.cfg.Nodes; i++ {
-		if g[i] == -1 {
+	for i := 1; i <= s.cfg.Nodes; i++ { // the servers
+		if g[i] == anyGroup {
 			g[i] = len(groups)
 		}
 	}

@@ -20,6 +20,9 @@ import (
 // simulator's seed: same seed, same faults.
 type Nemesis struct {
 	Start, Stop time.Duration
+	// Faults strike servers only: clients are the observers whose history
+	// is judged, and a client that fails is a workload question, not the
+	// system's (a scripted fault may still crash or cut off a client).
 	// Rates, per second: crash a random running node (restart after the
 	// downtime); split the cluster in two random groups (heal after the
 	// downtime); pause a random node (resume after the downtime); jump a
@@ -126,7 +129,7 @@ func (s *Sim) mendAt() time.Duration {
 	return s.now + d
 }
 
-// candidates lists the nodes for which ok holds, ascending.
+// candidates lists the servers for which ok holds, ascending.
 func (s *Sim) candidates(ok func(*nodeState) bool) []ordo.NodeID {
 	var out []ordo.NodeID
 	for i := 1; i <= s.cfg.Nodes; i++ {

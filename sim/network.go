@@ -147,7 +147,8 @@ type Network struct {
 	// dropped rather than delivered. The defence of fallacy 4.
 	Authenticated bool
 	// Tamperer alters a message in flight; nil uses the reflective default
-	// (change one integer or string field).
+	// (change one integer or string field). In wire mode bytes are
+	// flipped instead (see wire.go).
 	Tamperer func(m ordo.Message, r *rand.Rand) ordo.Message
 }
 
@@ -195,6 +196,7 @@ type netState struct {
 	// burst is an extra loss probability on every link (the nemesis's loss
 	// bursts).
 	burst float64
+	wire  *wireState // wire mode's buffers, for tampering with bytes
 }
 
 func (ns *netState) init(cfg *Network, n int) {
@@ -276,7 +278,7 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 	if l.Tamper > 0 && s.rng.Float64() < l.Tamper {
 		s.fallacy.add(FallacySecure)
 		s.stats.Tampered++
-		if ns.cfg.Authenticated {
+		if ns.cfg.Authenticated && !s.cfg.Wire { // wire mode: the receiver's MAC check drops it
 			s.drop(from, to, id, m.Kind(), size, "tampered: authentication failed")
 			return
 		}
@@ -301,6 +303,9 @@ func (ns *netState) arrival(from, to ordo.NodeID, at time.Duration) time.Duratio
 }
 
 func (ns *netState) tamper(m ordo.Message, r *rand.Rand) ordo.Message {
+	if w, ok := m.(*wireMsg); ok {
+		return ns.wire.tamperBytes(w, r) // wire mode: the bytes are altered
+	}
 	if ns.cfg.Tamperer != nil {
 		return ns.cfg.Tamperer(m, r)
 	}

@@ -33,6 +33,10 @@ type nodeState struct {
 	inbox    []item
 	head     int
 	draining bool // an itemDrain is scheduled for this incarnation
+	// disk is the node's disk when the disk model is on (disk.go);
+	// stopWhy names a fail-stop while its crash is recorded.
+	disk    *nodeDisk
+	stopWhy string
 }
 
 // MaxInbox bounds the events a paused or busy node holds. A message that
@@ -42,13 +46,18 @@ const MaxInbox = 1 << 20
 
 var _ ordo.Env = (*nodeState)(nil)
 
-func (n *nodeState) ID() ordo.NodeID                     { return n.id }
-func (n *nodeState) Peers() []ordo.NodeID                { return n.peers }
-func (n *nodeState) Now() time.Time                      { return epoch.Add(n.clk.local(n.sim.now)) }
-func (n *nodeState) Monotonic() time.Duration            { return n.clk.monotonic(n.sim.now) }
-func (n *nodeState) Roster() *ordo.Roster                { return n.sim.roster }
-func (n *nodeState) Rand() *rand.Rand                    { return n.rng }
-func (n *nodeState) Store() ordo.Storage                 { return n.store }
+func (n *nodeState) ID() ordo.NodeID          { return n.id }
+func (n *nodeState) Peers() []ordo.NodeID     { return n.peers }
+func (n *nodeState) Now() time.Time           { return epoch.Add(n.clk.local(n.sim.now)) }
+func (n *nodeState) Monotonic() time.Duration { return n.clk.monotonic(n.sim.now) }
+func (n *nodeState) Roster() *ordo.Roster     { return n.sim.roster }
+func (n *nodeState) Rand() *rand.Rand         { return n.rng }
+func (n *nodeState) Store() ordo.Storage {
+	if n.disk != nil {
+		return n.disk
+	}
+	return n.store
+}
 func (n *nodeState) Send(to ordo.NodeID, m ordo.Message) { n.sim.send(n, to, m) }
 
 func (n *nodeState) After(d time.Duration, t ordo.Timer) {

@@ -15,7 +15,7 @@ import (
 type Config struct {
 	Protocol *ordo.Protocol
 	Options  ordo.Options // resolved by Protocol.Resolve; nil means defaults
-	Nodes    int          // nodes 1..Nodes
+	Nodes    int          // servers 1..Nodes (Clients follow)
 	Seed     uint64
 	Network  Network // the default link and per-link overrides
 	// Clocks gives each node's clock model; index 0 is the default for
@@ -42,10 +42,25 @@ type Config struct {
 	// protocol's codec at send and decoded at delivery, so sizes,
 	// tampering and signatures are about the bytes a live cluster sends.
 	Wire bool
+	// Disk is the disk model (disk.go): fsync latency and storage faults.
+	// The zero value is off: writes are durable at once.
+	Disk Disk
 	// MaxEvents bounds a run (0: DefaultMaxEvents, or TracedMaxEvents when
 	// Trace is on): a protocol that floods the network must not hang the
 	// simulator, nor a traced run exhaust memory.
 	MaxEvents uint64
+	// Observer follows the run as it happens (online checkers: a
+	// check.Session): Begin with the trace's Meta before the first event,
+	// then every event a traced run records, stamped the same way, even
+	// with Trace off (then nothing is kept: an event is valid only during
+	// the call).
+	Observer Observer
+}
+
+// Observer is what Config.Observer receives.
+type Observer interface {
+	Begin(m trace.Meta)
+	Observe(e *trace.Event)
 }
 
 // ClientGroup is Count client nodes running one client protocol.
@@ -89,6 +104,7 @@ const MaxNodes = trace.MaxNodes
 type Sim struct {
 	cfg    Config
 	roster *ordo.Roster
+	specs  []nodeSpec    // each node's role, protocol and options, by ID
 	now    time.Duration // true time since the run began
 	q      queue
 	rng    *rand.Rand // the network's choices
@@ -107,7 +123,14 @@ type Sim struct {
 	// observers see every recorded event as it happens (checkers, UIs).
 	observers []func(*trace.Event)
 	fallacy   Fallacies
-	cur       item // the item being dispatched (kept here so it never escapes)
+	wire      wireState // the run's codec (wire.go)
+	cur       item      // the item being dispatched (kept here so it never escapes)
+
+	// discard: only Config.Observer wants events; each lives in last,
+	// numbered by seen.
+	discard bool
+	last    trace.Event
+	seen    int
 }
 
 // New builds a simulator and boots every present node at time 0.
@@ -125,48 +148,55 @@ func New(cfg Config) (*Sim, error) {
 		}
 		cfg.Options = o
 	}
-	if err := cfg.Network.validate(cfg.Nodes); err != nil {
+	if cfg.Protocol.Role != ordo.Server {
+		return nil, fmt.Errorf("sim: protocol %s is a %s protocol; servers need a server protocol", cfg.Protocol.Name, cfg.Protocol.Role)
+	}
+	// Clients are nodes too: every per-node table below has size entries.
+	specs, roster, err := roles(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	size := roster.Size()
+	if err := cfg.Network.validate(size); err != nil {
 		return nil, err
 	}
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 		if cfg.Trace {
-			cfg.MaxEvents = TracedMaxEvents(cfg.Nodes)
+			cfg.MaxEvents = TracedMaxEvents(size)
 		}
 	}
 	s := &Sim{
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x6f72646f)), // "ordo"
 		limit: cfg.MaxEvents,
+		specs: specs,
 	}
 	s.nem.rng = rand.New(rand.NewPCG(cfg.Seed, 0x6e656d65)) // "neme"
 	s.hintRng = rand.New(rand.NewPCG(cfg.Seed, 0x68696e74)) // "hint"
-	s.roster = ordo.NewRoster(cfg.Nodes, 0, 0)
+	s.roster = roster
 	s.stats.init()
-	s.net.init(&s.cfg.Network, cfg.Nodes)
-	if cfg.Trace {
+	s.net.init(&s.cfg.Network, size)
+	if cfg.Trace || cfg.Observer != nil {
 		s.tr = &trace.Trace{Meta: trace.Meta{
 			Runtime:  "sim",
-			Nodes:    cfg.Nodes,
+			Nodes:    size,
 			Protocol: cfg.Protocol.Name,
 			Scenario: cfg.Name,
 			Seed:     cfg.Seed,
 			Options:  cfg.Options,
 		}}
+		fillMeta(&s.tr.Meta, roster, specs)
 	}
-	peersAll := make([]ordo.NodeID, cfg.Nodes)
-	for i := range peersAll {
-		peersAll[i] = ordo.NodeID(i + 1)
+	if o := cfg.Observer; o != nil {
+		s.discard = !cfg.Trace
+		o.Begin(s.tr.Meta)
+		s.observers = append(s.observers, o.Observe)
 	}
-	s.nodes = make([]*nodeState, cfg.Nodes+1)
-	for i := 1; i <= cfg.Nodes; i++ {
+	s.nodes = make([]*nodeState, size+1)
+	for i := 1; i <= size; i++ {
 		id := ordo.NodeID(i)
-		peers := make([]ordo.NodeID, 0, cfg.Nodes-1)
-		for _, p := range peersAll {
-			if p != id {
-				peers = append(peers, p)
-			}
-		}
+		peers := peersOf(roster, id, specs[i].role)
 		cm := cfg.Clock
 		if c, ok := cfg.ClockOf[id]; ok {
 			cm = c
@@ -187,19 +217,25 @@ func New(cfg Config) (*Sim, error) {
 			peers: peers,
 			store: ordo.NewMemStorage(),
 			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
-			stamp: trace.NewStamper(i, cfg.Nodes),
+			stamp: trace.NewStamper(i, size),
 			clk:   newClock(cm, rand.New(rand.NewPCG(cfg.Seed, 0x636c6b00+uint64(i)))),
 			speed: speed,
 		}
 		s.nodes[i] = ns
 	}
+	if err := s.initWire(); err != nil {
+		return nil, err
+	}
+	if err := s.initDisk(); err != nil {
+		return nil, err
+	}
 	for _, id := range cfg.Absent {
-		if id < 1 || int(id) > cfg.Nodes {
-			return nil, fmt.Errorf("sim: absent node %d out of range 1..%d", id, cfg.Nodes)
+		if id < 1 || int(id) > size {
+			return nil, fmt.Errorf("sim: absent node %d out of range 1..%d", id, size)
 		}
 		s.nodes[id].absent = true
 	}
-	for i := 1; i <= cfg.Nodes; i++ {
+	for i := 1; i <= size; i++ {
 		ns := s.nodes[i]
 		if ns.absent {
 			continue
@@ -216,7 +252,12 @@ func New(cfg Config) (*Sim, error) {
 func (s *Sim) Now() time.Duration { return s.now }
 
 // Trace returns the recorded trace (nil unless Config.Trace).
-func (s *Sim) Trace() *trace.Trace { return s.tr }
+func (s *Sim) Trace() *trace.Trace {
+	if s.discard {
+		return nil
+	}
+	return s.tr
+}
 
 // Stats returns the counters of the run so far.
 func (s *Sim) Stats() *Stats { return &s.stats }
@@ -275,7 +316,7 @@ func (s *Sim) RunFor(d time.Duration) error { return s.RunUntil(s.now + d) }
 func (s *Sim) RunUntil(t time.Duration) error {
 	for s.q.len() > 0 && s.q.peekAt() <= t {
 		if s.events >= s.limit {
-			return ErrEventLimit{Limit: s.limit, Traced: s.tr != nil}
+			return ErrEventLimit{Limit: s.limit, Traced: s.cfg.Trace}
 		}
 		s.q.pop(&s.cur)
 		if s.cur.at < s.now {
@@ -338,6 +379,11 @@ func (s *Sim) dispatch(it *item) {
 			s.dropInFlight(it, "partition")
 			return
 		}
+		if w, ok := it.msg.(*wireMsg); ok {
+			if it.msg, ok = s.decode(it, w); !ok {
+				return // dropped: malformed or forged
+			}
+		}
 		if ns.holding() {
 			ns.hold(it)
 			return
@@ -380,6 +426,7 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 			s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, MsgKind: it.msg.Kind()})
 		}
 		ns.node.Receive(ns, it.from, it.msg)
+		s.endEvent(ns)
 		return
 	}
 	if it.vc != nil {
@@ -395,6 +442,7 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 		s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, Msg: it.msgID, MsgKind: it.msg.Kind(), Bytes: it.size})
 	}
 	ns.node.Receive(ns, it.from, it.msg)
+	s.endEvent(ns)
 }
 
 func (s *Sim) fire(ns *nodeState, it *item) {
@@ -408,12 +456,14 @@ func (s *Sim) fire(ns *nodeState, it *item) {
 		s.record(ns, e)
 	}
 	ns.node.Fire(ns, it.timer)
+	s.endEvent(ns)
 }
 
 func (s *Sim) dropInFlight(it *item, why string) {
 	s.putVec(it.vc)
 	it.vc = nil
 	s.drop(it.from, it.to, it.msgID, it.msg.Kind(), it.size, why)
+	s.releaseWire(it.msg)
 }
 
 // tick stamps one local or send event of ns by the chapter's rules (section
@@ -434,12 +484,25 @@ func (s *Sim) record(ns *nodeState, e trace.Event) *trace.Event {
 	e.T = int64(s.now)
 	e.Local = int64(ns.clk.local(s.now))
 	e.Lamport = ns.stamp.Lamport
-	e.Vector = slices.Clone(ns.stamp.Vector)
-	p := s.tr.Append(e)
+	e.Vector = ns.stamp.Vector
+	p := s.keep(e)
 	for _, f := range s.observers {
 		f(p)
 	}
 	return p
+}
+
+// keep appends e to the trace, or, when only an observer wants events,
+// numbers it as the trace would and keeps it until the next one.
+func (s *Sim) keep(e trace.Event) *trace.Event {
+	if s.discard {
+		e.ID = s.seen
+		s.seen++
+		s.last = e
+		return &s.last
+	}
+	e.Vector = slices.Clone(e.Vector)
+	return s.tr.Append(e)
 }
 
 // emit ticks and records a process event of ns.
@@ -456,7 +519,7 @@ func (s *Sim) drop(from, to ordo.NodeID, id uint64, kind string, size int, why s
 	if s.tr == nil {
 		return
 	}
-	p := s.tr.Append(trace.Event{Kind: trace.Drop, Node: from, Peer: to, Msg: id, MsgKind: kind, Bytes: size, T: int64(s.now), Name: why})
+	p := s.keep(trace.Event{Kind: trace.Drop, Node: from, Peer: to, Msg: id, MsgKind: kind, Bytes: size, T: int64(s.now), Name: why})
 	for _, f := range s.observers {
 		f(p)
 	}
@@ -467,7 +530,7 @@ func (s *Sim) emitFault(name string, attrs ...any) {
 	if s.tr == nil {
 		return
 	}
-	p := s.tr.Append(trace.Event{Kind: trace.Fault, T: int64(s.now), Name: name, Attrs: trace.MakeAttrs(attrs)})
+	p := s.keep(trace.Event{Kind: trace.Fault, T: int64(s.now), Name: name, Attrs: trace.MakeAttrs(attrs)})
 	for _, f := range s.observers {
 		f(p)
 	}
@@ -479,7 +542,7 @@ func (s *Sim) getVec() clock.Vector {
 		s.vpool = s.vpool[:n-1]
 		return v
 	}
-	return make(clock.Vector, s.cfg.Nodes)
+	return make(clock.Vector, s.Size())
 }
 
 func (s *Sim) putVec(v clock.Vector) {
@@ -490,10 +553,17 @@ func (s *Sim) putVec(v clock.Vector) {
 
 // send is Env.Send: stamp, then let the network decide the message's fate.
 func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) {
-	if to == ns.id || to < 1 || int(to) > s.cfg.Nodes {
+	if to == ns.id || to < 1 || int(to) >= len(s.nodes) {
 		panic(fmt.Sprintf("sim: %v sends %s to %v: not a peer", ns.id, m.Kind(), to))
 	}
-	size := ordo.SizeOf(m)
+	var w *wireMsg
+	var size int
+	if s.cfg.Wire {
+		w = s.encode(ns, m)
+		size = len(w.b)
+	} else {
+		size = s.sizeOf(ns, m)
+	}
 	if size < 0 || size > ordo.MaxMessageSize {
 		panic(fmt.Sprintf("sim: %v sends %s of %d bytes, bound is %d", ns.id, m.Kind(), size, ordo.MaxMessageSize))
 	}
@@ -505,12 +575,23 @@ func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) {
 	if s.tr != nil {
 		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size})
 	}
+	if w != nil {
+		s.seal(ns.id, to, id, w)
+		m = w
+	}
+	if ns.disk != nil {
+		s.holdSend(ns, to, m, id, size) // until the event's writes are on disk
+		return
+	}
 	s.net.route(s, ns, to, m, id, size)
 }
 
 // enqueueDelivery puts one copy of a message in flight, arriving at at.
 func (s *Sim) enqueueDelivery(ns *nodeState, to ordo.NodeID, m ordo.Message, id uint64, size int, at time.Duration) {
 	it := item{at: at, kind: itemDeliver, to: to, from: ns.id, msg: m, msgID: id, size: size, lamport: ns.stamp.Lamport}
+	if w, ok := m.(*wireMsg); ok {
+		w.refs++ // wire mode: one more copy in flight (wire.go)
+	}
 	if s.tr != nil {
 		it.vc = s.getVec()
 		copy(it.vc, ns.stamp.Vector)
@@ -519,13 +600,14 @@ func (s *Sim) enqueueDelivery(ns *nodeState, to ordo.NodeID, m ordo.Message, id 
 }
 
 func (s *Sim) boot(ns *nodeState, kind trace.Kind) error {
-	cfg := ordo.Config{ID: ns.id, N: s.cfg.Nodes, Opts: s.cfg.Options, Proto: s.cfg.Protocol, Roster: s.roster}
-	n, err := s.cfg.Protocol.New(cfg)
+	sp := ns.spec()
+	cfg := ordo.Config{ID: ns.id, N: s.cfg.Nodes, Opts: sp.opts, Proto: sp.proto, Role: sp.role, Roster: s.roster}
+	n, err := sp.proto.New(cfg)
 	if err != nil {
 		return fmt.Errorf("sim: starting %v: %w", ns.id, err)
 	}
 	if n == nil {
-		return fmt.Errorf("sim: starting %v: protocol %s returned a nil node", ns.id, s.cfg.Protocol.Name)
+		return fmt.Errorf("sim: starting %v: protocol %s returned a nil node", ns.id, sp.proto.Name)
 	}
 	ns.node = n
 	ns.up = true
@@ -534,7 +616,12 @@ func (s *Sim) boot(ns *nodeState, kind trace.Kind) error {
 	ns.clearInbox()
 	ns.inc++
 	s.emit(ns, trace.Event{Kind: kind})
+	if kind == trace.Restart && ns.disk != nil && ns.disk.recoverFails() {
+		s.failStop(ns, "corrupt read: checksum mismatch in its store")
+		return nil
+	}
 	n.Start(ns)
+	s.endEvent(ns)
 	return nil
 }
 

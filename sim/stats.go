@@ -16,7 +16,10 @@ type Stats struct {
 	Kinds                    map[string]*KindStats
 	Sent, Delivered, Dropped int
 	Duplicated, Tampered     int
-	Bytes                    int64
+	// Malformed counts messages dropped because their bytes did not
+	// decode, AuthFailed those whose MAC failed (wire mode only).
+	Malformed, AuthFailed int
+	Bytes                 int64
 	// Events counts process events (start, send, recv, timer, note, crash,
 	// ...): what the trace holds or would hold with tracing on.
 	Events int64

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/lab"
+	"ordo/measure"
 )
 
 func init() { benchCommands = append(benchCommands, newBenchElectCmd) }
@@ -61,62 +62,35 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 
 func benchElect(w io.Writer, ns []int) error {
 	fmt.Fprintf(w, "%-20s %4s %-5s %9s %10s %12s  %s\n", "protocol", "n", "case", "messages", "all msgs", "time", "theory (bounds)")
-	for _, p := range []struct{ proto, variant string }{{"bully", ""}, {"ring", "collect"}, {"ring", "chang-roberts"}, {"raft", ""}} {
-		for _, n := range ns {
-			for _, worst := range []bool{false, true} {
-				r, err := lab.Bench(p.proto, p.variant, n, worst)
-				if err != nil {
-					return err
-				}
-				mark := ""
-				if r.Messages < r.Lo || r.Messages > r.Hi {
-					mark = "  OUTSIDE THEORY"
-				}
-				fmt.Fprintf(w, "%-20s %4d %-5s %9d %10d %12s  %s (%d..%d)%s\n", r.Protocol, n, r.Case, r.Messages, r.All, fmtDur(r.TimeToElect), r.Theory, r.Lo, r.Hi, mark)
-			}
+	err := lab.BenchTable(ns, func(r *lab.BenchRow) {
+		mark := ""
+		if r.Messages < r.Lo || r.Messages > r.Hi {
+			mark = "  OUTSIDE THEORY"
 		}
+		fmt.Fprintf(w, "%-20s %4d %-5s %9d %10d %12s  %s (%d..%d)%s\n", r.Protocol, r.N, r.Case, r.Messages, r.All, fmtDur(r.TimeToElect), r.Theory, r.Lo, r.Hi, mark)
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintln(w, "\nmessages: election messages from the crash on (Bully ELECTION+OK+COORDINATOR, Ring ELECTION+COORDINATOR, Raft RequestVote+responses; PreVote is extra);")
 	fmt.Fprintln(w, "all msgs: every message from the crash to the new leader, heartbeats and acks included. Raft's cases are the best and worst of 8 seeds.")
 	return nil
 }
 
-// failovers crashes the leader of a 5-node cluster once for each seed
-// 1..seeds and returns the times from the crash to the new leader's
-// election and until every node follows it, and how many seeds elected no
-// new leader.
-func failovers(protocol string, opts map[string]string, seeds int) (elected, agreed []time.Duration, noLeader int, err error) {
-	for seed := 1; seed <= seeds; seed++ {
-		f, err := lab.RunFailover(lab.FailoverConfig{Protocol: protocol, Options: opts, Nodes: 5}, uint64(seed))
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		if f.Elected < 0 {
-			noLeader++
-			continue
-		}
-		elected = append(elected, f.Elected)
-		if f.Agreed >= 0 {
-			agreed = append(agreed, f.Agreed)
-		}
-	}
-	return elected, agreed, noLeader, nil
-}
-
 func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds int) error {
-	if seeds > 100000 {
-		return fmt.Errorf("--failover %d: at most 100000 seeds", seeds)
+	if seeds > lab.MaxFailoverSeeds {
+		return fmt.Errorf("--failover %d: at most %d seeds", seeds, lab.MaxFailoverSeeds)
 	}
 	start := time.Now()
-	elected, agreed, noLeader, err := failovers(protocol, opts, seeds)
+	elected, agreed, noLeader, err := lab.Failovers(protocol, opts, seeds)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", withOptions(protocol, opts), seeds, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",
-		fmtDur(lab.Percentile(elected, 50)), fmtDur(lab.Percentile(elected, 99)), fmtDur(lab.Percentile(elected, 100)))
+		fmtDur(measure.Percentile(elected, 50)), fmtDur(measure.Percentile(elected, 99)), fmtDur(measure.Percentile(elected, 100)))
 	fmt.Fprintf(w, "time from the crash until every node follows it:   p50 %v  p99 %v  max %v\n",
-		fmtDur(lab.Percentile(agreed, 50)), fmtDur(lab.Percentile(agreed, 99)), fmtDur(lab.Percentile(agreed, 100)))
+		fmtDur(measure.Percentile(agreed, 50)), fmtDur(measure.Percentile(agreed, 99)), fmtDur(measure.Percentile(agreed, 100)))
 	if noLeader > 0 {
 		fmt.Fprintf(w, "%d seeds elected no new leader within 3s\n", noLeader)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo"
 	"ordo/detect"
 	"ordo/sim"
 )
@@ -31,6 +33,26 @@ type benchSimRow struct {
 	PeakHeapBytes  uint64  `json:"peak_heap_bytes"`
 }
 
+// benchWireRow compares one workload run plain and in wire mode (every
+// message encoded at send and decoded at delivery): the same run, event for
+// event, so the ratio of real times is the cost of the bytes.
+type benchWireRow struct {
+	Workload     string  `json:"workload"`
+	Nodes        int     `json:"nodes"`
+	Events       int64   `json:"events"`
+	Messages     int     `json:"messages"`
+	BytesPerMsg  float64 `json:"bytes_per_message"`
+	PlainSeconds float64 `json:"plain_seconds"`
+	WireSeconds  float64 `json:"wire_seconds"`
+	Ratio        float64 `json:"wire_ratio"` // wire / plain real time
+}
+
+// benchSimReport is the --json output.
+type benchSimReport struct {
+	Rows []benchSimRow  `json:"rows"`
+	Wire []benchWireRow `json:"wire"`
+}
+
 func newBenchSimCmd() *cobra.Command {
 	var (
 		nodesFlag   string
@@ -38,6 +60,7 @@ func newBenchSimCmd() *cobra.Command {
 		events      int64
 		traceEvents int64
 		asJSON      bool
+		wireEvents  int64
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -51,6 +74,13 @@ tracing on (every event recorded with its vector stamp) as the baseline.
 
 An event is a process event, as a trace would hold it: a send, a receive,
 a timer firing, a note. Steps are the simulator's queue items.
+
+The wire-mode table runs two workloads at the first cluster size plain and
+in wire mode (three times each, keeping the fastest), and reports the
+ratio of their real times: the
+heartbeat protocol (empty messages: the simulator's own overhead per
+message) and Raft elections under loss and crashes (messages of six
+integer fields).
 
 Without --duration each row simulates as long as it takes to reach about
 --events events, so rows do equal work; with it every row simulates that
@@ -81,11 +111,19 @@ long.`,
 				return err
 			}
 			rows = append(rows, row)
+			var wire []benchWireRow
+			for _, w := range []string{"heartbeat", "raft"} {
+				wr, err := benchWire(w, sizes[0], min(events, wireEvents))
+				if err != nil {
+					return err
+				}
+				wire = append(wire, wr)
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return enc.Encode(benchSimReport{Rows: rows, Wire: wire})
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "nodes\ttrace\tsim time\tevents\treal\tevents/s\tsim/real\tallocs/event\tpeak heap\t")
@@ -103,6 +141,17 @@ long.`,
 					r.Events, time.Duration(r.RealSeconds*float64(time.Second)).Round(time.Millisecond),
 					r.EventsPerSec/1e6, r.SimPerReal, r.AllocsPerEvent, formatBytes(r.PeakHeapBytes))
 			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "\nwire mode (encode at send, decode at delivery) against the same run without it:")
+			tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "workload\tnodes\tevents\tmessages\tbytes/msg\tplain\twire\tratio\t")
+			for _, w := range wire {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%.2f×\t\n", w.Workload, w.Nodes, w.Events, w.Messages, w.BytesPerMsg,
+					time.Duration(w.PlainSeconds*float64(time.Second)).Round(time.Millisecond),
+					time.Duration(w.WireSeconds*float64(time.Second)).Round(time.Millisecond), w.Ratio)
+			}
 			return tw.Flush()
 		},
 	}
@@ -111,6 +160,7 @@ long.`,
 	cmd.Flags().Int64Var(&events, "events", 10_000_000, "events per row when --duration is 0")
 	cmd.Flags().Int64Var(&traceEvents, "trace-events", 200_000, "bound on the events of the tracing-on row (it keeps them all in memory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the rows as JSON")
+	cmd.Flags().Int64Var(&wireEvents, "wire-events", 2_000_000, "events per run of the wire-mode comparison")
 	return cmd
 }
 
@@ -198,4 +248,69 @@ func formatBytes(b uint64) string {
 		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", b)
+}
+
+// benchWire runs one workload plain and in wire mode on the same seed and
+// reports the ratio of real times. The runs are the same event for event
+// (sizes come from the codec in both modes), which it checks.
+func benchWire(workload string, nodes int, events int64) (benchWireRow, error) {
+	p, err := ordo.Lookup(workload)
+	if err != nil {
+		return benchWireRow{}, err
+	}
+	opts := map[string]string{}
+	var d time.Duration
+	switch workload {
+	case "heartbeat":
+		opts["interval"] = "100ms"
+		d = simFor(nodes, 0, events)
+	default:
+		// An election every few seconds: a node crashes and restarts.
+		d = time.Duration(events/400) * time.Second
+	}
+	o, err := p.Resolve(opts)
+	if err != nil {
+		return benchWireRow{}, err
+	}
+	row := benchWireRow{Workload: workload, Nodes: nodes}
+	// Three rounds, plain then wire, keeping each mode's fastest: the
+	// machine may be shared, and the minimum is what the code costs.
+	took := [2]time.Duration{time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)}
+	var ev [2]int64
+	for r := range 6 {
+		i, wire := r%2, r%2 == 1
+		s, err := sim.New(sim.Config{Protocol: p, Options: o, Nodes: nodes, Seed: 1, Wire: wire,
+			Network: sim.Network{Default: sim.Link{Latency: sim.Presets["lan"], Loss: 0.01}}, MaxEvents: 1 << 62})
+		if err != nil {
+			return row, err
+		}
+		if workload != "heartbeat" {
+			for t := 2 * time.Second; t < d; t += 4 * time.Second {
+				id := ordo.NodeID(1 + int(t/time.Second)%nodes)
+				s.At(t, func(s *sim.Sim) { s.Crash(id) })
+				s.At(t+time.Second, func(s *sim.Sim) { s.Restart(id) })
+			}
+		}
+		runtime.GC()
+		start := time.Now()
+		if err := s.RunFor(d); err != nil {
+			return row, err
+		}
+		took[i] = min(took[i], time.Since(start))
+		ev[i] = s.Stats().Events
+		if wire {
+			st := s.Stats()
+			row.Messages = st.Sent
+			if st.Sent > 0 {
+				row.BytesPerMsg = float64(st.Bytes) / float64(st.Sent)
+			}
+		}
+	}
+	if ev[0] != ev[1] {
+		return row, fmt.Errorf("bench sim: %s ran %d events plain and %d in wire mode: the runs should be the same", workload, ev[0], ev[1])
+	}
+	row.Events = ev[1]
+	row.PlainSeconds, row.WireSeconds = took[0].Seconds(), took[1].Seconds()
+	row.Ratio = took[1].Seconds() / took[0].Seconds()
+	return row, nil
 }

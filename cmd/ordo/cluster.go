@@ -131,6 +131,9 @@ func newClusterUpCmd() *cobra.Command {
 		detach   bool
 		logLevel string
 		pf       protoFlags
+		clients  int
+		cproto   string
+		copts    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -142,9 +145,16 @@ With --detach the nodes keep running in the background; stop them with
 ordo cluster down.
 
 With --tls every link is mutual TLS under a development CA generated into
-DIR/tls: a peer without a certificate from that CA is refused.`,
+DIR/tls: a peer without a certificate from that CA is refused.
+
+With --clients C, C client processes follow the N servers (nodes N+1..N+C),
+each running the client protocol (--client-protocol; default: the server
+protocol's own client) as its own ordo node process. Clients count toward no
+quorum; a partition that does not name a client leaves it connected to
+every group.`,
 		Example: `  ordo cluster up -n 5
   ordo cluster up --detach --election-timeout 150ms-300ms
+  ordo cluster up -n 3 --clients 2 --protocol register --client-opt rate=50
   ordo cluster kill 3; ordo cluster partition 1,2/3,4,5; ordo cluster heal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -152,12 +162,21 @@ DIR/tls: a peer without a certificate from that CA is refused.`,
 			if err != nil {
 				return err
 			}
-			c, err := live.Up(live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, TLS: tls, Dir: dir, Seed: pf.seed, LogLevel: logLevel, DieWithParent: !detach})
+			co, err := keyValues("--client-opt", copts)
+			if err != nil {
+				return err
+			}
+			c, err := live.Up(live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, TLS: tls, Dir: dir, Seed: pf.seed, LogLevel: logLevel, DieWithParent: !detach,
+				Clients: clients, ClientProtocol: cproto, ClientOptions: co})
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%d nodes of %s up in %s\n", n, pf.protocol, c.Dir)
+			if clients > 0 {
+				fmt.Fprintf(out, "%d servers of %s and %d clients up in %s\n", n, pf.protocol, clients, c.Dir)
+			} else {
+				fmt.Fprintf(out, "%d nodes of %s up in %s\n", n, pf.protocol, c.Dir)
+			}
 			if detach {
 				return nil
 			}
@@ -192,7 +211,10 @@ DIR/tls: a peer without a certificate from that CA is refused.`,
 			}
 		},
 	}
-	cmd.Flags().IntVarP(&n, "nodes", "n", 5, "number of nodes")
+	cmd.Flags().IntVarP(&n, "nodes", "n", 5, "number of nodes (servers)")
+	cmd.Flags().IntVar(&clients, "clients", 0, "number of client processes after the servers")
+	cmd.Flags().StringVar(&cproto, "client-protocol", "", "the clients' protocol (default: the server protocol's client)")
+	cmd.Flags().StringArrayVar(&copts, "client-opt", nil, "a client protocol option KEY=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&tls, "tls", false, "mutual TLS between nodes (development CA)")
 	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the nodes and return; they keep running")
@@ -304,12 +326,13 @@ func newClusterPartitionCmd() *cobra.Command {
 		Use:   "partition GROUPS",
 		Short: "cut the cluster into groups, e.g. 1,2/3,4,5",
 		Long: `Cut the cluster into groups that cannot reach each other: every node drops
-traffic to and from the nodes of the other groups in its fault layer. Nodes
-named in no group form one more group. Replaces any earlier partition.`,
+traffic to and from the nodes of the other groups in its fault layer. Servers
+named in no group form one more group; a client named in no group stays
+connected to every group. Replaces any earlier partition.`,
 		Example: `  ordo cluster partition 1,2/3,4,5`,
 		Args:    cobra.ExactArgs(1),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
-		groups, err := live.ParseGroups(args[0], c.N())
+		groups, err := c.ParseGroups(args[0])
 		if err != nil {
 			return err
 		}
@@ -460,8 +483,10 @@ Exit status 1 when a checker found a violation.`,
 				fmt.Fprintf(out, "failover after cutting the leader off: p50 %.1f ms\n", rep.PartitionP50Ms)
 				for _, r := range rep.Checks {
 					verdict := "ok"
-					if !r.OK {
+					if r.Failed() {
 						verdict = "VIOLATED"
+					} else if !r.OK {
+						verdict = string(r.Verdict) // unknown, not-applicable
 					}
 					fmt.Fprintf(out, "check %-20s %s  %s\n", r.Check, verdict, r.Summary)
 				}
@@ -484,4 +509,20 @@ Exit status 1 when a checker found a violation.`,
 	cmd.Flags().BoolVar(&tls, "tls", false, "mutual TLS between nodes")
 	pf.add(cmd)
 	return cmd
+}
+
+// keyValues reads repeated KEY=VALUE flags.
+func keyValues(flag string, kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	o := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s %q: want KEY=VALUE", flag, kv)
+		}
+		o[k] = v
+	}
+	return o, nil
 }

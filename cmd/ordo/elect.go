@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/check"
+	"ordo/fault"
 	"ordo/lab"
 	"ordo/viz"
 )
@@ -23,6 +25,8 @@ type electFlags struct {
 	restarts   []string
 	partitions []string
 	heals      []string
+	more       map[fault.Kind]*[]string // --cut, --bridge, --star, --pause, ...
+	expect     []string
 	seed       uint64
 	duration   time.Duration
 	opts       []string
@@ -43,10 +47,23 @@ eventual-leader and fencing.
 
   ordo elect --protocol bully --crash 5@1s
   ordo elect --protocol bully --partition 1,2/3,4,5@1s --heal @4s
-  ordo elect --protocol raft  --partition 1,2/3,4,5@1s --heal @4s --json`,
+  ordo elect --protocol raft  --partition 1,2/3,4,5@1s --heal @4s --json
+  ordo elect --protocol raft -n 3 --bridge '1/3 via 2@1s' -o check_quorum=false --duration 60s
+  ordo elect --protocol bully --partition 1,2/3,4,5@1s --expect single-leader=fail
+
+A partition names every server once; --cut 1,2->3@1s loses messages from 1
+and 2 to 3 only; --bridge '1/3 via 2@1s' leaves 1 and 3 apart, both reaching 2;
+--star 'hub 1@1s' leaves every node reaching only node 1.
+
+Exit status: 0 when every check gives the expected verdict (pass, or fail
+for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sp, err := f.spec()
+			if err != nil {
+				return err
+			}
+			fails, err := parseExpect(f.expect)
 			if err != nil {
 				return err
 			}
@@ -56,9 +73,18 @@ eventual-leader and fencing.
 			}
 			w := cmd.OutOrStdout()
 			if f.json {
-				return writeElectJSON(w, o)
+				if err := writeElectJSON(w, o); err != nil {
+					return err
+				}
+				if len(electUnexpected(o, fails)) > 0 {
+					return exitCode(1)
+				}
+				return nil
 			}
-			return writeElectText(w, o, f.diagram)
+			if err := writeElectText(w, o, f.diagram); err != nil {
+				return err
+			}
+			return verdictStatus(w, electUnexpected(o, fails))
 		},
 	}
 	fl := cmd.Flags()
@@ -67,7 +93,14 @@ eventual-leader and fencing.
 	fl.StringArrayVar(&f.crashes, "crash", nil, "crash a node: ID@TIME (repeatable)")
 	fl.StringArrayVar(&f.restarts, "restart", nil, "restart a crashed node: ID@TIME (repeatable)")
 	fl.StringArrayVar(&f.partitions, "partition", nil, "partition the cluster: 1,2/3,4,5@TIME (repeatable)")
-	fl.StringArrayVar(&f.heals, "heal", nil, "heal every partition: @TIME (repeatable)")
+	fl.StringArrayVar(&f.heals, "heal", nil, "heal every partition and cut: @TIME (repeatable)")
+	f.more = map[fault.Kind]*[]string{}
+	for _, k := range electFaultFlags {
+		list := new([]string)
+		f.more[k] = list
+		fl.StringArrayVar(list, string(k), nil, fmt.Sprintf("%s: %s (repeatable)", k, fault.Syntax[k]))
+	}
+	fl.StringArrayVar(&f.expect, "expect", nil, "CHECK=fail: the check is expected to fail (repeatable); exit status 1 when a verdict is not the expected one")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed (same seed, same run)")
 	fl.DurationVar(&f.duration, "duration", 0, "simulated time to run (default: 3s after the last fault, at least 5s)")
 	fl.StringArrayVarP(&f.opts, "option", "o", nil, "protocol option key=value (repeatable), e.g. -o quorum=true")
@@ -112,6 +145,13 @@ func (f *electFlags) spec() (lab.Spec, error) {
 	}
 	if err := add(f.heals, lab.ParseHeal); err != nil {
 		return sp, err
+	}
+	for _, k := range electFaultFlags {
+		if list := f.more[k]; list != nil {
+			if err := add(*list, func(s string) (lab.Fault, error) { return lab.ParseFault(k, s, n) }); err != nil {
+				return sp, err
+			}
+		}
 	}
 	lab.SortFaults(sp.Faults)
 	if err := lab.CheckSchedule(sp.Faults); err != nil {
@@ -198,8 +238,10 @@ func writeElectText(w io.Writer, o *lab.Outcome, diagram bool) error {
 	fmt.Fprintln(w, "\nchecks:")
 	for _, r := range o.Checks {
 		v := "pass"
-		if !r.OK {
+		if r.Failed() {
 			v = "FAIL"
+		} else if !r.OK {
+			v = string(r.Verdict) // unknown, not-applicable
 		}
 		fmt.Fprintf(w, "  %-20s %s  %s\n", r.Check, v, r.Summary)
 		for _, x := range r.Violations {
@@ -224,6 +266,35 @@ func writeElectText(w io.Writer, o *lab.Outcome, diagram bool) error {
 	return nil
 }
 
+// electFaultFlags are the fault flags of elect beyond --crash, --restart,
+// --partition and --heal, each read by fault.Parse.
+var electFaultFlags = []fault.Kind{fault.Cut, fault.Bridge, fault.Star, fault.Pause, fault.Resume, fault.ClockStep,
+	fault.ClockDrift, fault.Loss, fault.TornWrite, fault.CorruptRead, fault.FsyncFail, fault.DiskFull}
+
+// electUnexpected lists the checks of a run whose verdict is not the
+// expected one: fail for those in fails; otherwise pass, or not applicable
+// (a liveness check where no majority could elect anyone).
+func electUnexpected(o *lab.Outcome, fails []string) []string {
+	var out []string
+	for _, r := range o.Checks {
+		wantFail := slices.Contains(fails, r.Check)
+		switch {
+		case wantFail && !r.Failed():
+			out = append(out, fmt.Sprintf("%s: %s, expected to fail", r.Check, r.Verdict))
+		case !wantFail && r.Failed():
+			out = append(out, fmt.Sprintf("%s: fail, expected to pass", r.Check))
+		case !wantFail && r.Verdict == check.Unknown:
+			out = append(out, fmt.Sprintf("%s: no verdict (unknown)", r.Check))
+		}
+	}
+	for _, name := range fails {
+		if !slices.ContainsFunc(o.Checks, func(r check.Result) bool { return r.Check == name }) {
+			out = append(out, fmt.Sprintf("%s expected to fail but not run", name))
+		}
+	}
+	return out
+}
+
 // parseOptions reads the repeated -o KEY=VALUE flags of a protocol's options.
 func parseOptions(kvs []string) (map[string]string, error) {
 	o := map[string]string{}
@@ -246,100 +317,3 @@ func withOptions(protocol string, opts map[string]string) string {
 }
 
 func fmtDur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
-
-func init() {
-	addTourScene(tourScene{Order: 401, Section: "4. Leader election: Bully", Run: tourBully})
-	addTourScene(tourScene{Order: 402, Section: "4. Leader election: Ring", Run: tourRing})
-	addTourScene(tourScene{Order: 502, Section: "5. Network partition: split brain vs quorum", Run: tourPartition})
-	addTourScene(tourScene{Order: 503, Section: "5. Leader crash and automatic recovery (exercise 3)", Run: tourFailover})
-}
-
-// tourMessages prints the election's messages after `after`, skipping kinds.
-func tourMessages(w io.Writer, o *lab.Outcome, after time.Duration, skip ...string) {
-	for _, e := range o.Trace.Events {
-		if e.Kind != "send" || e.T < int64(after) || slices.Contains(skip, e.MsgKind) {
-			continue
-		}
-		fmt.Fprintf(w, "  %9s  %v → %v  %s\n", fmtDur(time.Duration(e.T)), e.Node, e.Peer, e.MsgKind)
-	}
-}
-
-func tourBully(w io.Writer) error {
-	crash, _ := lab.ParseCrash("5@1s", 5)
-	o, err := lab.Run(lab.Spec{Protocol: "bully", Options: map[string]string{"first_detector": "2"}, Nodes: 5, Seed: 1, Duration: 3 * time.Second, Faults: []lab.Fault{crash}})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "node 5 leads and crashes at 1s; node 2 detects it first (ordo elect --protocol bully --crash 5@1s -o first_detector=2):")
-	tourMessages(w, o, time.Second, "HEARTBEAT")
-	if len(o.FinalLeaders) != 1 || o.FinalLeaders[0] != 4 {
-		return fmt.Errorf("bully scene: final leaders %v, want [n4]", o.FinalLeaders)
-	}
-	fmt.Fprintln(w, "node 4 is the new leader (steps 1–4 of the figure).")
-	return nil
-}
-
-func tourRing(w io.Writer) error {
-	o, err := lab.Run(lab.Spec{Protocol: "ring", Options: map[string]string{"first_detector": "3"}, Nodes: 5, Seed: 1, Duration: 2 * time.Second})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "a ring of 5 without a leader; node 3 notices first (ordo elect --protocol ring -o first_detector=3):")
-	tourMessages(w, o, 0, "HEARTBEAT", "ACK")
-	if len(o.FinalLeaders) != 1 || o.FinalLeaders[0] != 5 {
-		return fmt.Errorf("ring scene: final leaders %v, want [n5]", o.FinalLeaders)
-	}
-	fmt.Fprintln(w, "the list comes back to node 3 as [3,4,5,1,2]; 5 wins: 2n = 10 messages.")
-	return nil
-}
-
-func tourPartition(w io.Writer) error {
-	p, _ := lab.ParsePartition("1,2/3,4,5@1s", 5)
-	h, _ := lab.ParseHeal("@4s")
-	fmt.Fprintln(w, "the split {1,2} | {3,4,5} from 1s to 4s (ordo elect --protocol P --partition 1,2/3,4,5@1s --heal @4s):")
-	for _, c := range []struct {
-		proto string
-		opts  map[string]string
-		label string
-	}{{"bully", nil, "bully"}, {"bully", map[string]string{"quorum": "true"}, "bully, quorum=true"}, {"raft", nil, "raft"}} {
-		o, err := lab.Run(lab.Spec{Protocol: c.proto, Options: c.opts, Nodes: 5, Seed: 3, Duration: 7 * time.Second, Faults: []lab.Fault{p, h}})
-		if err != nil {
-			return err
-		}
-		r := o.Checks[0]
-		verdict := "one leader at a time"
-		if !r.OK {
-			verdict = "SPLIT BRAIN: " + r.Violations[0].Message
-		}
-		fmt.Fprintf(w, "  %-20s %s\n", c.label, verdict)
-		if (c.proto == "bully" && c.opts == nil) == r.OK {
-			return fmt.Errorf("partition scene: %s single-leader=%v", c.label, r.OK)
-		}
-	}
-	fmt.Fprintln(w, "a majority (N/2+1 = 3) is what prevents the second leader, not the algorithm.")
-	return nil
-}
-
-func tourFailover(w io.Writer) error {
-	fmt.Fprintln(w, "raft, 5 nodes, election timeout 150–300ms, the leader crashes (100 seeds each):")
-	for _, c := range []struct {
-		opts  map[string]string
-		label string
-	}{
-		{map[string]string{"peer_down": "false"}, "timeouts only (-o peer_down=false)"},
-		{nil, "with peer-down hints (a crashed process's host refuses the reconnect)"},
-	} {
-		ds, _, noLeader, err := failovers("raft", c.opts, 100)
-		if err != nil {
-			return err
-		}
-		if noLeader > 0 {
-			return fmt.Errorf("failover scene: %d seeds elected no new leader", noLeader)
-		}
-		fmt.Fprintf(w, "  %-72s p50 %v, p99 %v\n", c.label, fmtDur(lab.Percentile(ds, 50)), fmtDur(lab.Percentile(ds, 99)))
-	}
-	fmt.Fprintln(w, "a partitioned or frozen leader gives no hint: timeouts still find it.")
-	fmt.Fprintln(w, "(ordo bench elect --failover 1000; the old leader rejoins as a follower: scenarios/leader-crash-raft.yaml;")
-	fmt.Fprintln(w, " the same with real processes: ordo cluster chaos -n 5)")
-	return nil
-}

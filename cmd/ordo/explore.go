@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/check"
+	"ordo/fault"
 	"ordo/lab"
 )
 
@@ -18,37 +24,75 @@ func init() { commands = append(commands, newExploreCmd) }
 
 func newExploreCmd() *cobra.Command {
 	var (
-		c      lab.ExploreConfig
-		faults string
-		replay uint64
-		opts   []string
-		quiet  bool
+		c       lab.ExploreConfig
+		faults  string
+		replay  uint64
+		opts    []string
+		quiet   bool
+		asJSON  bool
+		shard   string
+		expect  []string
+		memMiB  int64
+		profile string
 	)
 	cmd := &cobra.Command{
 		Use:   "explore",
 		Short: "run an election protocol under thousands of random fault schedules",
 		Long: `explore is a campaign: N runs of one election protocol, each under a random
-schedule of faults drawn from its seed (crashes and restarts, partitions and
-heals, pauses, message loss, clock jumps), each checked for single-leader,
+schedule of faults drawn from its seed, each checked for single-leader,
 one-leader-per-term, eventual-leader and fencing. Runs are deterministic and
 spread over the cores; every violation is reported with the command that
 replays it.
 
-  ordo explore --protocol raft --seeds 10000
-  ordo explore --protocol bully --seeds 1000 --faults partition
+Profiles (--profile): friendly draws crashes that restart, partitions that
+heal, pauses, loss and clock steps, all undone before a quiet tail; hostile
+adds crashes and partitions for ever, one-way cuts, bridges, stars, loss on
+one node's links, long pauses, large clock steps and drift. --faults picks
+the kinds (` + strings.Join(fault.Families, ",") + `).
+
+Exit status: 0 when every verdict is the expected one (every check passes in
+every seed, except those named by --expect CHECK=fail, which must fail in
+some seed), 1 otherwise or when a run errors, 2 for bad input.
+
+  ordo explore --protocol raft --seeds 10000 --profile hostile
+  ordo explore --protocol bully --seeds 1000 --faults partition --expect single-leader=fail
+  ordo explore --protocol raft --profile hostile --seeds 10000 --shard 3/8 --json > 3.json
+  ordo explore merge 1.json 2.json ... 8.json
   ordo explore --protocol bully --replay 17`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kinds, err := lab.ParseFaultKinds(faults)
-			if err != nil {
-				return err
+			c.Profile = profile
+			if _, err := fault.ProfileNamed(profile); err != nil {
+				return fmt.Errorf("--profile: %w", err)
 			}
-			c.Kinds = kinds
+			if cmd.Flags().Changed("faults") {
+				kinds, err := lab.ParseFaultKinds(faults)
+				if err != nil {
+					return err
+				}
+				c.Kinds = kinds
+			}
+			var err error
 			if c.Options, err = parseOptions(opts); err != nil {
 				return err
 			}
 			if c.Workers < 1 {
 				return fmt.Errorf("--workers %d: need at least 1", c.Workers)
+			}
+			if memMiB < 1 || memMiB > lab.MaxRunMemory>>20 {
+				return fmt.Errorf("--run-memory %d: need 1..%d MiB", memMiB, lab.MaxRunMemory>>20)
+			}
+			if memMiB != lab.DefaultRunMemory>>20 {
+				c.RunMemory = memMiB << 20
+			}
+			if shard != "" {
+				if c.Shard, c.Shards, err = parseShard(shard); err != nil {
+					return err
+				}
+			}
+			fails, err := parseExpect(expect)
+			if err != nil {
+				return err
 			}
 			if err := c.Check(); err != nil {
 				return err
@@ -59,18 +103,22 @@ replays it.
 				if err != nil {
 					return err
 				}
-				return writeElectText(w, o, false)
+				if err := writeElectText(w, o, false); err != nil {
+					return err
+				}
+				return verdictStatus(w, electUnexpected(o, fails))
 			}
 			var progress func(int, int)
-			if !quiet {
-				progress = progressBar(cmd.ErrOrStderr())
+			// A progress bar only on a terminal: redrawn in place, it is
+			// noise in a log or a pipe.
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && !asJSON && isTerminal(f) {
+				progress = progressBar(f)
 			}
 			rep, err := lab.Explore(c, progress)
 			if err != nil {
 				return err
 			}
-			writeExplore(w, rep)
-			return nil
+			return finishExplore(w, rep, fails, asJSON)
 		},
 	}
 	fl := cmd.Flags()
@@ -78,13 +126,168 @@ replays it.
 	fl.IntVarP(&c.Nodes, "nodes", "n", 5, "cluster size")
 	fl.IntVar(&c.Seeds, "seeds", 1000, "number of runs (seeds first .. first+seeds-1)")
 	fl.Uint64Var(&c.First, "first-seed", 1, "first seed")
-	fl.StringVar(&faults, "faults", strings.Join(lab.AllFaultKinds, ","), "fault kinds to draw from")
+	fl.StringVar(&profile, "profile", "friendly", "fault profile: friendly or hostile")
+	fl.StringVar(&faults, "faults", "", "fault kinds to draw from (default: the profile's; valid: "+strings.Join(fault.Families, ",")+")")
 	fl.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "parallel runs")
 	fl.DurationVar(&c.Duration, "duration", 10*time.Second, "simulated time per run (faults stop 3s before the end)")
 	fl.StringArrayVarP(&opts, "option", "o", nil, "protocol option key=value (repeatable)")
 	fl.Uint64Var(&replay, "replay", 0, "replay one seed of the campaign and print its run")
-	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress bar (there is none unless standard error is a terminal)")
+	fl.BoolVar(&c.Wire, "wire", false, "run on real bytes: encode at send, decode at delivery (slower; scenario files do it by default)")
+	fl.BoolVar(&asJSON, "json", false, "print the report as JSON (what explore merge reads)")
+	fl.StringVar(&shard, "shard", "", "run only shard K/N of the seeds (1 ≤ K ≤ N), for explore merge")
+	fl.StringArrayVar(&expect, "expect", nil, "CHECK=fail: the check is expected to fail in some seed (repeatable); CHECK=pass is the default")
+	fl.Int64Var(&memMiB, "run-memory", lab.DefaultRunMemory>>20, "MiB of trace each run may hold (a run past it is an error); peak memory is about --workers times this")
+	cmd.AddCommand(newExploreMergeCmd())
 	return cmd
+}
+
+func newExploreMergeCmd() *cobra.Command {
+	var (
+		asJSON bool
+		expect []string
+	)
+	cmd := &cobra.Command{
+		Use:   "merge FILE...",
+		Short: "combine the JSON reports of the shards of one campaign",
+		Long: `merge reads the reports of 'ordo explore --shard K/N --json' (one file per
+shard, '-' for standard input) and prints the campaign's report. The shards
+must come from one campaign (same protocol, options, seeds, profile); a
+missing shard is reported and makes the exit status 1.
+
+  for k in 1 2 3 4; do ordo explore --profile hostile --seeds 10000 --shard $k/4 --json > $k.json & done; wait
+  ordo explore merge 1.json 2.json 3.json 4.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fails, err := parseExpect(expect)
+			if err != nil {
+				return err
+			}
+			var reps []*lab.ExploreReport
+			for _, name := range args {
+				r, err := readExploreReport(cmd.InOrStdin(), name)
+				if err != nil {
+					return err
+				}
+				reps = append(reps, r)
+			}
+			rep, err := lab.MergeReports(reps)
+			if err != nil {
+				return err
+			}
+			return finishExplore(cmd.OutOrStdout(), rep, fails, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the merged report as JSON")
+	cmd.Flags().StringArrayVar(&expect, "expect", nil, "CHECK=fail: the check is expected to fail in some seed (repeatable)")
+	return cmd
+}
+
+// maxReportBytes bounds one shard's JSON report (its findings are bounded
+// by lab.MaxBadReported).
+const maxReportBytes = 16 << 20
+
+func readExploreReport(stdin io.Reader, name string) (*lab.ExploreReport, error) {
+	var r io.Reader = stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxReportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(b) > maxReportBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a report of ordo explore --json", name, maxReportBytes>>20)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var rep lab.ExploreReport
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("%s: not a report of ordo explore --json: %w", name, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: trailing data after the report", name)
+	}
+	if err := rep.Config.Check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if rep.Runs < 0 || rep.Errors < 0 || rep.Errors > rep.Runs || rep.BadSeeds < 0 || rep.BadSeeds > rep.Runs {
+		return nil, fmt.Errorf("%s: inconsistent counts (runs %d, errors %d, bad seeds %d)", name, rep.Runs, rep.Errors, rep.BadSeeds)
+	}
+	return &rep, nil
+}
+
+// finishExplore prints a report and turns its verdicts into the exit
+// status.
+func finishExplore(w io.Writer, rep *lab.ExploreReport, fails []string, asJSON bool) error {
+	unexpected := rep.Unexpected(fails)
+	if m := rep.Missing(); len(m) > 0 && rep.Merged > 0 {
+		unexpected = append(unexpected, fmt.Sprintf("shards missing from the merge: %v of %d", m, rep.Config.Shards))
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		if len(unexpected) > 0 {
+			return exitCode(1)
+		}
+		return nil
+	}
+	writeExplore(w, rep)
+	return verdictStatus(w, unexpected)
+}
+
+// verdictStatus prints what was not as expected and returns exit status 1
+// for it (nil when everything was).
+func verdictStatus(w io.Writer, unexpected []string) error {
+	if len(unexpected) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nnot as expected:")
+	for _, u := range unexpected {
+		fmt.Fprintf(w, "  %s\n", u)
+	}
+	return exitCode(1)
+}
+
+// parseExpect reads --expect CHECK=fail|pass flags and returns the checks
+// expected to fail.
+func parseExpect(list []string) ([]string, error) {
+	var fails []string
+	for _, e := range list {
+		name, v, ok := strings.Cut(e, "=")
+		if !ok || (v != "fail" && v != "pass") {
+			return nil, fmt.Errorf("--expect %q: want CHECK=fail or CHECK=pass", e)
+		}
+		if _, err := check.Lookup(name); err != nil {
+			return nil, fmt.Errorf("--expect %q: %w", e, err)
+		}
+		if v == "fail" && !slices.Contains(fails, name) {
+			fails = append(fails, name)
+		}
+		if v == "pass" {
+			fails = slices.DeleteFunc(fails, func(s string) bool { return s == name })
+		}
+	}
+	return fails, nil
+}
+
+// parseShard reads "K/N".
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	k, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || n > lab.MaxShards || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("--shard %q: want K/N with 1 ≤ K ≤ N ≤ %d, like 3/8", s, lab.MaxShards)
+	}
+	return k, n, nil
 }
 
 // progressBar draws "[=====>    ] 512/1000" on w, redrawn in place.
@@ -107,28 +310,51 @@ func progressBar(w io.Writer) func(done, total int) {
 
 func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 	c := rep.Config
-	faults := strings.Join(c.Kinds, ",")
-	fmt.Fprintf(w, "%s, %d nodes, %d seeds (%d..%d), faults %s, %v each\n", withOptions(c.Protocol, c.Options), c.Nodes, rep.Runs, c.First, c.First+uint64(rep.Runs)-1, faults, c.Duration)
-	per := rep.Wall * time.Duration(c.Workers) / time.Duration(rep.Runs)
-	fmt.Fprintf(w, "wall %v on %d workers (%v of CPU per seed), %d simulator events, %d leaderships\n",
-		rep.Wall.Round(time.Millisecond), c.Workers, per.Round(10*time.Microsecond), rep.Events, rep.Leaderships)
-	checks := c.Checks
-	if checks == nil {
-		checks = lab.DefaultChecks
+	first, count := c.First, c.Seeds
+	where := ""
+	if rep.Merged == 0 && len(rep.ShardsRun) == 1 {
+		first, count = c.Slice()
+		where = fmt.Sprintf(", shard %d/%d", c.Shard, c.Shards)
+	} else if rep.Merged > 0 && rep.Runs != c.Seeds {
+		where = fmt.Sprintf(", %d of %d shards merged: %d runs", len(rep.ShardsRun), c.Shards, rep.Runs)
+	} else if rep.Merged > 0 {
+		where = fmt.Sprintf(", %d shards merged", len(rep.ShardsRun))
+	}
+	fmt.Fprintf(w, "%s, %d nodes, %d seeds (%d..%d%s), profile %s, faults %s, %v each\n", withOptions(c.Protocol, c.Options), c.Nodes, count,
+		first, first+uint64(max(count, 1))-1, where, c.FaultProfile().Name, strings.Join(c.Families(), ","), c.Duration)
+	wall := fmt.Sprintf("wall %v", rep.Wall.Round(time.Millisecond))
+	if c.Workers > 0 {
+		wall += fmt.Sprintf(" on %d workers", c.Workers)
+	}
+	if rep.Merged > 0 {
+		wall = fmt.Sprintf("wall %v (slowest shard)", rep.Wall.Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+	if rep.Runs > 0 {
+		var labels []string
+		for l := range rep.Labels {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		fmt.Fprintln(w, "\nfault kinds (share of seeds whose schedule has one):")
+		for _, l := range labels {
+			fmt.Fprintf(w, "  %-20s %5.1f%%\n", l, 100*float64(rep.Labels[l])/float64(rep.Runs))
+		}
 	}
 	fmt.Fprintln(w, "\nviolations (seeds):")
-	for _, k := range checks {
+	for _, k := range rep.CheckNames() {
 		fmt.Fprintf(w, "  %-20s %d\n", k, rep.Failures[k])
 	}
-	if len(rep.Bad) == 0 {
-		fmt.Fprintln(w, "\nno violations")
+	fmt.Fprintf(w, "  %-20s %d\n", "run errors", rep.Errors)
+	if rep.BadSeeds == 0 {
+		fmt.Fprintln(w, "\nno violations, no errors")
 		return
 	}
-	fmt.Fprintf(w, "\nfindings (first %d seeds with a violation):\n", min(len(rep.Bad), 20))
-	bad := rep.Bad
+	bad := slices.Clone(rep.Bad)
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Seed < bad[j].Seed })
+	fmt.Fprintf(w, "\nfindings (first %d of %d seeds with a violation or an error):\n", min(len(bad), 20), rep.BadSeeds)
 	for _, b := range bad[:min(len(bad), 20)] {
-		if b.Err != nil {
+		if b.Err != "" {
 			fmt.Fprintf(w, "  seed %d: error: %v\n", b.Seed, b.Err)
 		} else {
 			fmt.Fprintf(w, "  seed %d: %s\n", b.Seed, b.Violations[0])
@@ -138,11 +364,20 @@ func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 }
 
 // replayCommand is the command line that replays one seed of a campaign:
-// the same protocol, options, cluster, fault kinds (in the order drawn
-// from) and duration, shell-quoted where needed.
+// the same protocol, options, cluster, profile, fault kinds (in the order
+// drawn from), duration and run memory, shell-quoted where needed.
 func replayCommand(c lab.ExploreConfig, seed uint64) string {
-	args := []string{"ordo", "explore", "--protocol", c.Protocol, "-n", strconv.Itoa(c.Nodes),
-		"--faults", strings.Join(c.Kinds, ","), "--duration", c.Duration.String()}
+	args := []string{"ordo", "explore", "--protocol", c.Protocol, "-n", strconv.Itoa(c.Nodes)}
+	if c.Profile != "" && c.Profile != fault.Friendly.Name {
+		args = append(args, "--profile", c.Profile)
+	}
+	if c.Kinds != nil {
+		args = append(args, "--faults", strings.Join(c.Kinds, ","))
+	}
+	args = append(args, "--duration", c.Duration.String())
+	if c.RunMemory != 0 && c.RunMemory != lab.DefaultRunMemory {
+		args = append(args, "--run-memory", strconv.FormatInt(c.RunMemory>>20, 10))
+	}
 	var keys []string
 	for k := range c.Options {
 		keys = append(keys, k)
@@ -150,6 +385,9 @@ func replayCommand(c lab.ExploreConfig, seed uint64) string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		args = append(args, "-o", k+"="+c.Options[k])
+	}
+	if c.Wire {
+		args = append(args, "--wire")
 	}
 	args = append(args, "--replay", strconv.FormatUint(seed, 10))
 	for i, a := range args {

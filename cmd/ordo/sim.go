@@ -47,6 +47,7 @@ func newSimCmd() *cobra.Command {
 		list      bool
 		vopts     viz.Options
 		maxEvents uint64
+		clients   int
 	)
 	cmd := &cobra.Command{
 		Use:   "sim SCENARIO",
@@ -88,6 +89,11 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("clients") {
+				if err := sc.SetClients(clients); err != nil {
+					return fmt.Errorf("--clients: %w", err)
+				}
+			}
 			opts := scenario.RunOptions{Trace: traceFile != "" || diagram, MaxEvents: maxEvents}
 			if cmd.Flags().Changed("seed") {
 				opts.Seed = &seed
@@ -127,6 +133,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 	}
 	f := cmd.Flags()
 	f.Uint64Var(&seed, "seed", 0, "override the scenario's seed")
+	f.IntVar(&clients, "clients", 0, "override the number of client nodes (the file's one clients: group, or the protocol's default client)")
 	f.StringVar(&traceFile, "trace", "", "write the run's trace (JSON Lines) to `FILE`")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&diagram, "diagram", false, "print the run's space-time diagram before the report")

@@ -147,3 +147,27 @@ func TestTour(t *testing.T) {
 		t.Fatal("section 9 has no scenes yet, and no error said so")
 	}
 }
+
+func TestSimClientsFlag(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "run.jsonl")
+	out, err := run(t, "sim", "register-linearizable", "--clients", "1", "--trace", f)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "5 servers + 1 client (register-client)") {
+		t.Errorf("report head: %s", strings.SplitN(out, "\n", 2)[0])
+	}
+	tr, err := trace.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := tr.Meta; m.Nodes != 6 || len(m.Servers) != 5 || len(m.Clients) != 1 || m.Clients[0] != 6 || m.ClientProtocol != "register-client" {
+		t.Errorf("meta %+v", m)
+	}
+	for _, bad := range [][]string{{"sim", "broadcast-lossy", "--clients", "2"}, {"sim", "register-linearizable", "--clients", "-1"}} {
+		if out, err := run(t, bad...); err == nil || !strings.Contains(err.Error()+out, "--clients") {
+			t.Errorf("%v: %v\n%s", bad, err, out)
+		}
+	}
+}

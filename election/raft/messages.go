@@ -58,13 +58,6 @@ func (PreVoteResp) Kind() string     { return "PreVoteResp" }
 func (Heartbeat) Kind() string       { return "Heartbeat" }
 func (HeartbeatResp) Kind() string   { return "HeartbeatResp" }
 
-// Sizes: an 8-byte header plus the fields' fixed-width encodings.
-func (RequestVote) Size() int     { return 8 + 8*4 }
-func (RequestVoteResp) Size() int { return 8 + 9 }
-func (PreVote) Size() int         { return 8 + 8*4 }
-func (PreVoteResp) Size() int     { return 8 + 9 }
-func (Heartbeat) Size() int       { return 8 + 8*6 }
-func (HeartbeatResp) Size() int   { return 8 + 17 }
-
-// Messages lists one value of every message type (for codecs).
+// Messages lists one value of every message type (for codecs). No type
+// declares a Size: the codec measures the real encoding, in both runtimes.
 var Messages = []ordo.Message{RequestVote{}, RequestVoteResp{}, PreVote{}, PreVoteResp{}, Heartbeat{}, HeartbeatResp{}}

@@ -186,6 +186,12 @@ func (r *Node) hearLeader(env ordo.Env) {
 
 func (r *Node) becomeFollower(env ordo.Env, term uint64, leader ordo.NodeID) {
 	changed := r.role != election.Follower || term != r.term || leader != r.leader
+	if r.role == election.Leader {
+		// A leader lets its election timer lapse; one that steps down (its
+		// lease ran out, or a reply carried a higher term) must arm it
+		// again, or it waits forever for a leader that may never come.
+		r.resetElectionTimer(env)
+	}
 	if term > r.term {
 		r.term = term
 		r.votedFor = ordo.None
@@ -248,6 +254,14 @@ func (r *Node) leaseTimer(env ordo.Env, round uint64) {
 func (r *Node) startPreVote(env ordo.Env) {
 	r.pre = true
 	r.clearVotes()
+	if r.leader != ordo.None {
+		// Asking for PreVotes means the leader has gone quiet: this node
+		// no longer follows it (thesis 9.6; a status that still names the
+		// old leader is a lie).
+		r.leader = ordo.None
+		r.since = env.Now()
+		env.Note(election.NoteFollower, "term", r.term, "leader", 0)
+	}
 	env.Note("precandidate", "term", r.term+1)
 	if r.prevotes >= election.Majority(r.n) {
 		r.startElection(env)
@@ -317,16 +331,13 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		granted := !r.inLease() && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
 		resp := PreVoteResp{Term: r.term, Granted: granted}
 		if granted {
+			// Granting a PreVote changes nothing here, not even our own
+			// election timer: a node that postponed its candidacy for
+			// every PreVote it granted could be starved by candidates
+			// that can never win (a star: only the hub reaches a
+			// majority, and every leaf keeps asking it). A RequestVote
+			// that we grant does reset the timer (below).
 			resp.Term = m.Term
-			// Someone is already trying: postpone our own candidacy. Two
-			// candidates whose timeouts fire within one PreVote round trip
-			// plus an fsync split the vote, and a split costs a whole
-			// second timeout; deferring shrinks that window to one
-			// message delay. Liveness only: if the other candidate fails,
-			// our reset timer fires later.
-			if r.role == election.Follower {
-				r.resetElectionTimer(env)
-			}
 		}
 		env.Send(from, resp)
 	case PreVoteResp:

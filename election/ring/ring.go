@@ -33,16 +33,9 @@ var Protocol = &ordo.Protocol{
 func init() { ordo.Register(Protocol) }
 
 const (
-	timerSuspect   = "suspect"
-	timerHop       = "hop"
-	timerClaim     = "claim"
-	timerHeartbeat = "heartbeat"
-	timerLease     = "lease"
-	timerBound     = "bound"
-	timerAlive     = "alive" // a dead-successor hint expires
-	timerPart      = "part"  // participation in a higher election expires
-	storeKey       = "ring/epoch"
-	storePromise   = "ring/promise"
+	timerHop   = "hop"
+	timerAlive = "alive" // a dead-successor hint expires
+	timerPart  = "part"  // participation in a higher election expires
 )
 
 type pendingHop struct {
@@ -51,38 +44,27 @@ type pendingHop struct {
 	msg ordo.Message
 }
 
-// Node is one Ring participant.
+// Node is one Ring participant: the chapter's steps (the ELECTION token
+// collecting IDs around the ring, then COORDINATOR) over the shared
+// election.Leadership, which keeps the role, epoch, failure detector,
+// heartbeats and quorum lease.
 type Node struct {
-	cfg   election.Watch
+	lead  *election.Leadership
 	chang bool // variant=chang-roberts
-	id    ordo.NodeID
-	n     int
-
-	epoch  election.Epoch // highest epoch seen; durable
-	role   election.Role
-	leader ordo.NodeID
-	token  uint64
-	since  time.Time
 
 	participating ordo.NodeID // highest initiator (or candidate) passed on recently
 	partGen       int64
 	mine          uint64 // nonce of this node's running election (0: none)
 	tookOver      uint64 // nonce of the last election this node completed for a lost initiator
-	suspGen       int64
 	hop           uint64
 	pending       []pendingHop // hops awaiting an Ack; bounded by maxPending
 	dead          []int64      // successors that failed to acknowledge: hint generation (0: alive)
 	deadGen       int64
 
-	// Quorum mode: as in package bully, a node acknowledges leadership
-	// (L, e) only if e is at least its durable promise and it is not bound
-	// to another leader; an acknowledgement binds it to L for one timeout.
-	prom       election.Promise
-	deferred   uint64 // epoch of a claim waiting for the binding to expire
-	claiming   bool
-	claimGen   int64
-	claimRound uint64
-	rounds     *election.Rounds
+	// Quorum mode: the winner's claim is its first heartbeat round, which
+	// a majority must acknowledge (election.Leadership.Claim).
+	deferred uint64 // epoch of a claim waiting for the binding to expire
+	claimGen int64
 
 	// Elections counts elections this incarnation initiated.
 	Elections int
@@ -100,67 +82,51 @@ func New(c ordo.Config) (ordo.Node, error) {
 	default:
 		return nil, fmt.Errorf("ring: variant %q (valid: collect, chang-roberts)", v)
 	}
-	cfg, err := election.ParseWatch("ring", c)
+	w, err := election.ParseWatch("ring", c)
 	if err != nil {
 		return nil, err
 	}
-	return &Node{cfg: cfg, chang: chang, id: c.ID, n: c.N, epoch: election.NewEpoch(storeKey), dead: make([]int64, c.N+1),
-		rounds: election.NewRounds(c.ID, c.N), prom: election.NewPromise(storePromise, timerBound, cfg.Timeout)}, nil
+	hb := func(leader ordo.NodeID, epoch, round uint64) ordo.Message {
+		return Heartbeat{Leader: leader, Epoch: epoch, Round: round}
+	}
+	return &Node{lead: election.NewLeadership("ring", c, w, hb), chang: chang, dead: make([]int64, c.N+1)}, nil
 }
 
 // maxPending bounds the unacknowledged hops a node keeps.
-func (r *Node) maxPending() int { return 4 * r.n }
+func (r *Node) maxPending() int { return 4 * r.lead.N }
 
 // View implements election.Elector.
-func (r *Node) View() election.View {
-	return election.View{Role: r.role, Leader: r.leader, Since: r.since, Term: r.token, Token: r.token}
-}
+func (r *Node) View() election.View { return r.lead.View() }
+
+// ElectionTimeout implements election.TimeoutReporter.
+func (r *Node) ElectionTimeout() (lo, hi time.Duration) { return r.lead.ElectionTimeout() }
 
 // Start boots the node as a follower that knows no leader; its failure
 // detector starts an election if no heartbeat arrives.
 func (r *Node) Start(env ordo.Env) {
-	r.epoch.Load(env)
-	r.prom.Load(env)
-	r.since = env.Now()
-	env.Note(election.NoteFollower, "term", r.epoch.N, "leader", 0)
-	if r.cfg.Quorum {
-		r.prom.Bind(env, ordo.None) // keep any promise made before the crash
-	}
-	r.armSuspect(env)
-}
-
-func (r *Node) armSuspect(env ordo.Env) {
-	r.suspGen++
-	env.After(r.cfg.SuspectAfter(env.Rand(), r.id), ordo.Timer{Name: timerSuspect, Arg: r.suspGen})
-}
-
-// conflicts reports whether leadership (l, e) is older than what this node
-// knows, and the epoch to tell l.
-func (r *Node) conflicts(l ordo.NodeID, e uint64) (bool, uint64) {
-	if r.cfg.Quorum {
-		return e < r.prom.Epoch || (e == r.prom.Epoch && l != r.prom.To), r.prom.Epoch
-	}
-	return e < r.epoch.N || (e == r.token && r.leader != ordo.None && r.leader != l), r.epoch.N
+	r.lead.Boot(env)
+	r.lead.ArmSuspect(env)
 }
 
 // succ is the next node after id on the ring 1 → 2 → … → N → 1.
-func (r *Node) succ(id ordo.NodeID) ordo.NodeID { return id%ordo.NodeID(r.n) + 1 }
+func (r *Node) succ(id ordo.NodeID) ordo.NodeID { return id%ordo.NodeID(r.lead.N) + 1 }
 
 // markDead remembers, for one timeout, that id did not acknowledge a hop.
 func (r *Node) markDead(env ordo.Env, id ordo.NodeID) {
 	r.deadGen++
 	r.dead[id] = r.deadGen
-	env.After(r.cfg.Timeout, ordo.Timer{Name: timerAlive, Arg: int64(id)<<32 | r.deadGen&(1<<32-1)})
+	env.After(r.lead.Watch.Timeout, ordo.Timer{Name: timerAlive, Arg: int64(id)<<32 | r.deadGen&(1<<32-1)})
 }
 
 // forward sends m to the first successor after `after` not known dead,
 // and waits for its Ack. It reports false when no other node is left.
 func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
+	self := r.lead.ID
 	to := r.succ(after)
-	for to != r.id && r.dead[to] != 0 {
+	for to != self && r.dead[to] != 0 {
 		to = r.succ(to)
 	}
-	if to == r.id {
+	if to == self {
 		return false
 	}
 	r.hop++
@@ -177,7 +143,7 @@ func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
 	}
 	r.pending = append(r.pending, pendingHop{hop: r.hop, to: to, msg: m})
 	env.Send(to, m)
-	env.After(r.cfg.Answer, ordo.Timer{Name: timerHop, Arg: int64(r.hop)})
+	env.After(r.lead.Watch.Answer, ordo.Timer{Name: timerHop, Arg: int64(r.hop)})
 	return true
 }
 
@@ -188,57 +154,56 @@ func (r *Node) forward(env ordo.Env, m ordo.Message, after ordo.NodeID) bool {
 func (r *Node) participate(env ordo.Env, id ordo.NodeID) {
 	r.participating = id
 	r.partGen++
-	env.After(r.cfg.Timeout+time.Duration(r.n)*r.cfg.Answer, ordo.Timer{Name: timerPart, Arg: r.partGen})
+	w := r.lead.Watch
+	env.After(w.Timeout+time.Duration(r.lead.N)*w.Answer, ordo.Timer{Name: timerPart, Arg: r.partGen})
 }
 
 // startElection is step 1 of the chapter: "[initiator_id]".
 func (r *Node) startElection(env ordo.Env) {
+	l := r.lead
 	r.Elections++
-	r.participate(env, r.id)
+	r.participate(env, l.ID)
 	r.mine = env.Rand().Uint64() | 1
-	if r.role != election.Candidate {
-		r.role = election.Candidate
-		r.since = env.Now()
-		env.Note(election.NoteCandidate, "term", r.epoch.N)
+	l.Run(env, l.Epoch.N)
+	m := Election{ID: r.mine, Initiator: l.ID, IDs: []ordo.NodeID{l.ID}, Candidate: l.ID, MaxEpoch: l.Epoch.N}
+	if !r.forward(env, m, l.ID) {
+		r.elected(env, l.ID, l.Epoch.N+1) // alone on the ring
 	}
-	m := Election{ID: r.mine, Initiator: r.id, IDs: []ordo.NodeID{r.id}, Candidate: r.id, MaxEpoch: r.epoch.N}
-	if !r.forward(env, m, r.id) {
-		r.elected(env, r.id, r.epoch.N+1) // alone on the ring
-	}
-	r.armSuspect(env) // try again if this election is lost
+	l.ArmSuspect(env) // try again if this election is lost
 }
 
-// elected starts the COORDINATOR round for winner.
+// elected starts the COORDINATOR round for winner (step 4).
 func (r *Node) elected(env ordo.Env, winner ordo.NodeID, epoch uint64) {
 	r.mine = 0
-	m := Coordinator{Origin: r.id, Leader: winner, Epoch: epoch}
+	m := Coordinator{Origin: r.lead.ID, Leader: winner, Epoch: epoch}
 	m = r.apply(env, m)
-	r.forward(env, m, r.id)
+	r.forward(env, m, r.lead.ID)
 }
 
 // apply adopts the COORDINATOR's winner; the winner may raise the epoch
 // above every epoch it has seen, and the round carries that on.
 func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
+	l := r.lead
 	r.participating = ordo.None
-	if m.Leader == r.id {
+	if m.Leader == l.ID {
 		e := m.Epoch
-		if r.epoch.N >= e {
-			e = r.epoch.N + 1 // a newer epoch exists: the token must exceed it
+		if l.Epoch.N >= e {
+			e = l.Epoch.N + 1 // a newer epoch exists: the token must exceed it
 		}
-		r.epoch.See(env, e)
+		l.Epoch.See(env, e)
 		m.Epoch = e
-		if r.role == election.Leader && r.token == e {
+		if l.Role == election.Leader && l.Token == e {
 			return m
 		}
 		r.claim(env, e)
 		return m
 	}
-	r.epoch.See(env, m.Epoch)
-	if r.cfg.Quorum && !r.prom.May(m.Leader, m.Epoch) {
+	l.Epoch.See(env, m.Epoch)
+	if l.Watch.Quorum && !l.Promise.May(m.Leader, m.Epoch) {
 		return m // bound to another leader: the winner's claim round decides
 	}
-	if r.role == election.Leader {
-		if m.Epoch < r.token || (m.Epoch == r.token && m.Leader < r.id) {
+	if l.Role == election.Leader {
+		if m.Epoch < l.Token || (m.Epoch == l.Token && m.Leader < l.ID) {
 			return m
 		}
 	}
@@ -247,79 +212,47 @@ func (r *Node) apply(env ordo.Env, m Coordinator) Coordinator {
 }
 
 func (r *Node) follow(env ordo.Env, leader ordo.NodeID, epoch uint64) {
-	r.epoch.See(env, epoch)
-	changed := r.role != election.Follower || r.leader != leader || r.token != epoch
-	r.role, r.leader, r.token = election.Follower, leader, epoch
-	r.claiming, r.deferred = false, 0
+	r.deferred = 0
 	r.mine = 0
-	if changed {
-		r.since = env.Now()
-		env.Note(election.NoteFollower, "term", epoch, "leader", leader)
-	}
-	r.armSuspect(env)
+	r.lead.Follow(env, leader, epoch)
 }
 
 // claim makes this node leader with token epoch: at once, or with quorum
 // once a majority acknowledged its first heartbeat round (acknowledgements
 // of the COORDINATOR, sent before the claim, could not start a lease).
 func (r *Node) claim(env ordo.Env, epoch uint64) {
-	r.epoch.See(env, epoch)
+	l := r.lead
+	l.Epoch.See(env, epoch)
 	r.deferred = 0
 	r.mine = 0
-	if !r.cfg.Quorum {
-		r.token = epoch
-		r.lead(env)
+	if !l.Watch.Quorum {
+		l.Lead(env, epoch)
 		return
 	}
-	if !r.prom.May(r.id, epoch) {
-		if r.prom.Bound && r.prom.BoundTo != r.id && epoch > r.prom.Epoch {
+	if !l.Promise.May(l.ID, epoch) {
+		if l.Promise.Bound && l.Promise.BoundTo != l.ID && epoch > l.Promise.Epoch {
 			r.deferred = epoch // bound to another leader: claim when it expires
 		}
 		return
 	}
-	r.prom.Keep(env, r.id, epoch)
-	r.token = epoch
-	if r.role != election.Candidate {
-		r.role, r.leader = election.Candidate, ordo.None
-		r.since = env.Now()
-		env.Note(election.NoteCandidate, "term", epoch)
+	l.Promise.Keep(env, l.ID, epoch)
+	l.Token = epoch
+	if l.Role != election.Candidate {
+		l.Leader = ordo.None
 	}
-	r.claiming = true
+	l.Run(env, epoch)
 	r.claimGen++
-	r.rounds.Restart(0)
-	r.claimRound = r.rounds.Next()
-	m := Heartbeat{Leader: r.id, Epoch: epoch, Round: r.claimRound}
-	for _, p := range env.Peers() {
-		env.Send(p, m)
-	}
-	env.After(min(r.cfg.Coord, r.cfg.Lease()), ordo.Timer{Name: timerClaim, Arg: r.claimGen})
+	l.Rounds.Restart(0)
+	l.Claim(env, r.claimGen, func(round uint64) ordo.Message {
+		return Heartbeat{Leader: l.ID, Epoch: epoch, Round: round}
+	})
 	r.checkClaim(env)
 }
 
 func (r *Node) checkClaim(env ordo.Env) {
-	if r.claiming && r.rounds.Newest() >= r.claimRound {
-		r.claiming = false
-		env.After(r.cfg.Lease(), ordo.Timer{Name: timerLease, Arg: int64(r.claimRound)})
-		r.lead(env)
-	}
-}
-
-func (r *Node) lead(env ordo.Env) {
-	r.role, r.leader = election.Leader, r.id
-	r.since = env.Now()
-	env.Note(election.NoteLeader, "term", r.token, "token", r.token)
-	r.beat(env)
-	env.After(r.cfg.Heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.token)})
-}
-
-func (r *Node) beat(env ordo.Env) {
-	round := r.rounds.Next()
-	if r.cfg.Quorum {
-		env.After(r.cfg.Lease(), ordo.Timer{Name: timerLease, Arg: int64(round)})
-	}
-	m := Heartbeat{Leader: r.id, Epoch: r.token, Round: round}
-	for _, p := range env.Peers() {
-		env.Send(p, m)
+	l := r.lead
+	if l.Claiming && l.Rounds.Newest() >= l.ClaimRound {
+		l.Win(env, l.Token)
 	}
 }
 
@@ -328,35 +261,26 @@ func (r *Node) beat(env ordo.Env) {
 // leader steps down (a majority may have promised the newer epoch) and
 // its failure detector starts the next election.
 func (r *Node) reclaim(env ordo.Env) {
+	l := r.lead
 	switch {
-	case r.claiming:
-		r.claiming = false
-		r.claim(env, r.epoch.N+1)
-	case r.role != election.Leader:
-	case r.cfg.Quorum:
-		r.stepDown(env)
+	case l.Claiming:
+		l.Claiming = false
+		r.claim(env, l.Epoch.N+1)
+	case l.Role != election.Leader:
+	case l.Watch.Quorum:
+		l.StepDown(env)
 	default:
-		r.role = election.Candidate
-		r.since = env.Now()
-		env.Note(election.NoteCandidate, "term", r.epoch.N)
-		r.claim(env, r.epoch.N+1)
+		l.Run(env, l.Epoch.N)
+		r.claim(env, l.Epoch.N+1)
 	}
-}
-
-func (r *Node) stepDown(env ordo.Env) {
-	if r.role != election.Follower || r.leader != ordo.None {
-		r.since = env.Now()
-		env.Note(election.NoteFollower, "term", r.epoch.N, "leader", 0)
-	}
-	r.role, r.leader, r.claiming = election.Follower, ordo.None, false
-	r.armSuspect(env)
 }
 
 // Fire handles timers.
 func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
+	l := r.lead
 	switch t.Name {
-	case timerSuspect:
-		if t.Arg == r.suspGen && r.role != election.Leader && !r.claiming {
+	case election.TimerSuspect:
+		if l.Suspects(t) && l.Role != election.Leader && !l.Claiming {
 			r.startElection(env)
 		}
 	case timerHop:
@@ -369,34 +293,31 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		r.markDead(env, p.to) // skip it for a while
 		if !r.forward(env, p.msg, p.to) {
 			// Everyone else is gone: the message is back home.
-			r.Receive(env, r.id, p.msg)
+			r.Receive(env, l.ID, p.msg)
 		}
 	case timerAlive:
 		id, gen := ordo.NodeID(t.Arg>>32), t.Arg&(1<<32-1)
-		if id >= 1 && int(id) <= r.n && r.dead[id]&(1<<32-1) == gen {
+		if id >= 1 && int(id) <= l.N && r.dead[id]&(1<<32-1) == gen {
 			r.dead[id] = 0
 		}
 	case timerPart:
 		if t.Arg == r.partGen {
 			r.participating = ordo.None
 		}
-	case timerClaim:
-		if t.Arg == r.claimGen && r.claiming {
-			r.stepDown(env) // no majority: not a leader
+	case election.TimerClaim:
+		if t.Arg == r.claimGen && l.Claiming {
+			l.StepDown(env) // no majority: not a leader
 		}
-	case timerHeartbeat:
-		if r.role == election.Leader && uint64(t.Arg) == r.token {
-			r.beat(env)
-			env.After(r.cfg.Heartbeat, t)
+	case election.TimerHeartbeat:
+		l.Beating(env, t)
+	case election.TimerLease:
+		if l.LeaseLost(t) {
+			l.StepDown(env)
 		}
-	case timerLease:
-		if r.role == election.Leader && r.rounds.Newest() <= uint64(t.Arg) {
-			r.stepDown(env)
-		}
-	case timerBound:
-		if r.prom.Expired(t) {
-			if e := r.deferred; e != 0 && r.role != election.Leader && !r.claiming {
-				r.claim(env, max(e, r.epoch.N+1))
+	case election.TimerBound:
+		if l.Promise.Expired(t) {
+			if e := r.deferred; e != 0 && l.Role != election.Leader && !l.Claiming {
+				r.claim(env, max(e, l.Epoch.N+1))
 			}
 		}
 	}
@@ -404,25 +325,26 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 
 // Receive handles messages.
 func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
-	if from != r.id {
+	l := r.lead
+	if from != l.ID {
 		r.dead[from] = 0 // it is alive after all
 	}
 	switch m := m.(type) {
 	case Election:
-		if from != r.id {
+		if from != l.ID {
 			env.Send(from, Ack{Hop: m.Hop})
 		}
-		r.epoch.See(env, m.MaxEpoch)
+		l.Epoch.See(env, m.MaxEpoch)
 		r.onElection(env, m)
 	case Coordinator:
-		if from != r.id {
+		if from != l.ID {
 			env.Send(from, Ack{Hop: m.Hop})
 		}
-		if m.Origin == r.id {
+		if m.Origin == l.ID {
 			return // it has been all the way round
 		}
 		m = r.apply(env, m)
-		r.forward(env, m, r.id)
+		r.forward(env, m, l.ID)
 	case Ack:
 		if i := slices.IndexFunc(r.pending, func(p pendingHop) bool { return p.hop == m.Hop }); i >= 0 {
 			r.pending = slices.Delete(r.pending, i, i+1)
@@ -430,14 +352,14 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	case Heartbeat:
 		r.onHeartbeat(env, from, m)
 	case HeartbeatAck:
-		if (r.role == election.Leader || r.claiming) && m.Epoch == r.token {
-			r.rounds.Ack(from, m.Round)
+		if (l.Role == election.Leader || l.Claiming) && m.Epoch == l.Token {
+			l.Rounds.Ack(from, m.Round)
 			r.checkClaim(env)
 		}
 	case Stale:
-		mine := r.token
-		r.epoch.See(env, m.Epoch)
-		if (r.role == election.Leader || r.claiming) && m.Epoch >= mine {
+		mine := l.Token
+		l.Epoch.See(env, m.Epoch)
+		if (l.Role == election.Leader || l.Claiming) && m.Epoch >= mine {
 			r.reclaim(env)
 		}
 	default:
@@ -445,39 +367,42 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	}
 }
 
+// onElection is steps 2 and 3 of the chapter: append this node's ID and
+// pass the message on; back at its initiator, the highest ID wins.
 func (r *Node) onElection(env ordo.Env, m Election) {
-	if m.Travelled > 2*r.n {
+	l := r.lead
+	if m.Travelled > 2*l.N {
 		return // went round twice without an end: its election is lost
 	}
 	m.Travelled++
 	if r.chang {
 		switch {
-		case m.Candidate == r.id:
-			r.elected(env, r.id, max(m.MaxEpoch, r.epoch.N)+1)
-		case m.Candidate > r.id:
+		case m.Candidate == l.ID:
+			r.elected(env, l.ID, max(m.MaxEpoch, l.Epoch.N)+1)
+		case m.Candidate > l.ID:
 			r.participate(env, max(r.participating, m.Candidate))
-			m.MaxEpoch = max(m.MaxEpoch, r.epoch.N)
-			r.forward(env, m, r.id)
+			m.MaxEpoch = max(m.MaxEpoch, l.Epoch.N)
+			r.forward(env, m, l.ID)
 		case r.participating == ordo.None:
-			r.participate(env, r.id)
-			m.Candidate = r.id
-			m.MaxEpoch = max(m.MaxEpoch, r.epoch.N)
-			r.forward(env, m, r.id)
+			r.participate(env, l.ID)
+			m.Candidate = l.ID
+			m.MaxEpoch = max(m.MaxEpoch, l.Epoch.N)
+			r.forward(env, m, l.ID)
 		}
 		return
 	}
-	if len(m.IDs) > r.n {
-		panic(fmt.Sprintf("ring: election list of %d IDs in a ring of %d", len(m.IDs), r.n))
+	if len(m.IDs) > l.N {
+		panic(fmt.Sprintf("ring: election list of %d IDs in a ring of %d", len(m.IDs), l.N))
 	}
 	switch {
-	case m.Initiator == r.id:
+	case m.Initiator == l.ID:
 		// Step 3 of the chapter: back at the initiator, the highest wins.
 		if m.ID != r.mine {
 			return // an older election of this node (or of an earlier incarnation)
 		}
 		r.complete(env, m, m.IDs)
 		return
-	case slices.Contains(m.IDs, r.id):
+	case slices.Contains(m.IDs, l.ID):
 		// The message went round without reaching its initiator, which
 		// did not acknowledge the hop: it is gone. The first node to see
 		// its own ID again completes the election in its place.
@@ -493,9 +418,9 @@ func (r *Node) onElection(env ordo.Env, m Election) {
 	}
 	r.participate(env, m.Initiator)
 	// Step 2: append our ID and pass it on.
-	m.IDs = append(slices.Clip(m.IDs), r.id)
-	m.MaxEpoch = max(m.MaxEpoch, r.epoch.N)
-	if !r.forward(env, m, r.id) {
+	m.IDs = append(slices.Clip(m.IDs), l.ID)
+	m.MaxEpoch = max(m.MaxEpoch, l.Epoch.N)
+	if !r.forward(env, m, l.ID) {
 		r.participating = ordo.None
 		r.complete(env, m, m.IDs[1:]) // nobody else answers
 	}
@@ -503,45 +428,47 @@ func (r *Node) onElection(env ordo.Env, m Election) {
 
 // complete announces the highest of ids as the winner.
 func (r *Node) complete(env ordo.Env, m Election, ids []ordo.NodeID) {
+	l := r.lead
 	r.participating = ordo.None
-	if r.cfg.Quorum && len(m.IDs) < election.Majority(r.n) {
+	if l.Watch.Quorum && len(m.IDs) < election.Majority(l.N) {
 		r.mine = 0
 		return // a minority ring: no leader
 	}
 	if len(ids) == 0 {
 		ids = m.IDs
 	}
-	r.elected(env, slices.Max(ids), max(m.MaxEpoch, r.epoch.N)+1)
+	r.elected(env, slices.Max(ids), max(m.MaxEpoch, l.Epoch.N)+1)
 }
 
 func (r *Node) onHeartbeat(env ordo.Env, from ordo.NodeID, m Heartbeat) {
-	stale, known := r.conflicts(from, m.Epoch)
-	r.epoch.See(env, m.Epoch)
+	l := r.lead
+	stale, known := l.Conflicts(from, m.Epoch)
+	l.Epoch.See(env, m.Epoch)
 	if stale {
 		env.Send(from, Stale{Epoch: known})
 		return
 	}
-	if r.cfg.Quorum {
-		if !r.prom.May(from, m.Epoch) {
+	if l.Watch.Quorum {
+		if !l.Promise.May(from, m.Epoch) {
 			return // bound to another leader
 		}
-		if r.role == election.Leader || r.claiming {
-			if from == r.id {
+		if l.Role == election.Leader || l.Claiming {
+			if from == l.ID {
 				return
 			}
 			// Another leadership with a newer epoch (ours would conflict).
 		}
-		r.prom.Keep(env, from, m.Epoch)
+		l.Promise.Keep(env, from, m.Epoch)
 		r.follow(env, from, m.Epoch)
 		env.Send(from, HeartbeatAck{Epoch: m.Epoch, Round: m.Round})
 		return
 	}
 	// Plain: the newest leadership wins — higher epoch, then higher ID.
-	newer := m.Epoch > r.token || (m.Epoch == r.token && from > r.leader)
+	newer := m.Epoch > l.Token || (m.Epoch == l.Token && from > l.Leader)
 	switch {
-	case r.role == election.Leader && !newer:
+	case l.Role == election.Leader && !newer:
 		return // ours is newer: the other leader yields when it hears ours
-	case from == r.leader && m.Epoch >= r.token, r.leader == ordo.None, newer:
+	case from == l.Leader && m.Epoch >= l.Token, l.Leader == ordo.None, newer:
 		r.follow(env, from, m.Epoch)
 	}
 }

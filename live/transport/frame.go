@@ -13,8 +13,9 @@ import (
 
 // Version is the wire format this ordo speaks. A frame of another version
 // is refused: the network is not homogeneous (section 1, fallacy 8), so the
-// format says what it is rather than being guessed.
-const Version = 1
+// format says what it is rather than being guessed. Version 2: payloads in
+// ordo.Codec's binary format (version 1 carried JSON).
+const Version = 2
 
 // MaxFrameSize bounds one frame (envelope and payload), the same bound the
 // simulator puts on a message.

@@ -8,6 +8,7 @@ import (
 
 	"ordo"
 	"ordo/clock"
+	"ordo/internal/poll"
 )
 
 // downs records OnPeerDown calls, deliveries and drops of one node.
@@ -44,7 +45,7 @@ func (d *downs) dropped(reason string) int {
 
 func listenNode(t *testing.T, id ordo.NodeID, listen string, peers map[ordo.NodeID]string, d *downs) *Transport {
 	t.Helper()
-	codec, _ := NewCodec([]ordo.Message{ping{}})
+	codec, _ := ordo.NewCodec([]ordo.Message{ping{}})
 	cfg := Config{ID: id, N: 2, Listen: listen, Peers: peers, Codec: codec,
 		Deliver: func(Envelope, ordo.Message) {}}
 	if d != nil {
@@ -75,25 +76,13 @@ func sendPing(t *testing.T, tr *Transport, from, to ordo.NodeID, n int) {
 	t.Helper()
 	v := clock.Vector{0, 0}
 	v[from-1] = uint64(n)
-	if err := tr.Send(Envelope{From: from, To: to, Msg: uint64(n), Kind: "ping", Vector: v, Payload: []byte(`{"term":1}`)}); err != nil {
+	if err := tr.Send(Envelope{From: from, To: to, Msg: uint64(n), Kind: "ping", Vector: v, Payload: []byte{2, 0}}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// waitFor polls ok until a generous deadline: the tests wait for
-// conditions, never for a fixed time, so a loaded machine makes them
-// slower, not flaky.
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	const within = 20 * time.Second
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// waitFor waits for a condition, never for a fixed time (package poll).
+var waitFor = poll.Until
 
 // Reference: section 5, partial failure. A peer whose process is gone (its
 // listener closed, the host up) is reported once per loss; a partition of

@@ -25,7 +25,7 @@ type Config struct {
 	Listen string                 // host:port to accept peers on
 	Peers  map[ordo.NodeID]string // every other node's address
 	TLS    *tls.Config            // mutual TLS when set
-	Codec  *Codec
+	Codec  *ordo.Codec            // the one codec of both runtimes
 	Log    *slog.Logger
 	Seed   uint64 // for backoff jitter and random loss
 	// QueueLen bounds each peer's send queue (default 1024).
@@ -77,7 +77,20 @@ const (
 	ReasonUnreachable  = "peer unreachable"
 	ReasonQueueFull    = "send queue full"
 	ReasonConnLost     = "connection lost"
+	// ReasonRejected prefixes the reason of a received message whose
+	// payload did not decode ("rejected: truncated", "rejected: unknown
+	// kind", ...: the ordo.DecodeError reasons, a fixed set).
+	ReasonRejected = "rejected: "
 )
+
+// RejectReason is the drop reason for a payload the codec refused.
+func RejectReason(err error) string {
+	var de *ordo.DecodeError
+	if errors.As(err, &de) {
+		return ReasonRejected + de.Reason
+	}
+	return ReasonRejected + "malformed"
+}
 
 // Timing of connections.
 const (
@@ -568,7 +581,11 @@ func (t *Transport) serve(raw net.Conn) error {
 		}
 		m, err := t.cfg.Codec.Decode(e.Kind, e.Payload)
 		if err != nil {
-			return t.refuse("bad frame", err)
+			// The frame is sound, its payload is not: reject this message,
+			// counted by reason, and keep the connection (framing is
+			// intact). Nothing half-decoded reaches the node.
+			t.cfg.OnDrop(Dropped{From: e.From, To: t.cfg.ID, Msg: e.Msg, Kind: e.Kind, Bytes: len(e.Payload), Reason: RejectReason(err)})
+			continue
 		}
 		t.cfg.OnTraffic(In, e.Kind, len(e.Payload))
 		t.cfg.Deliver(e, m)

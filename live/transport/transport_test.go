@@ -3,7 +3,7 @@ package transport
 import (
 	"crypto/tls"
 	"net"
-	"strconv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +21,7 @@ type pair struct {
 	a, b   *Transport
 	got    chan ordo.Message
 	refuse atomic.Int32
+	codec  *ordo.Codec
 	mu     sync.Mutex
 	drops  []Dropped
 }
@@ -37,8 +38,8 @@ func freeAddr(t *testing.T) string {
 // newPair starts transports of nodes 1 and 2; messages 1→2 arrive on got.
 func newPair(t *testing.T, tlsDir string) *pair {
 	t.Helper()
-	codec, _ := NewCodec([]ordo.Message{ping{}})
-	p := &pair{got: make(chan ordo.Message, 16)}
+	codec, _ := ordo.NewCodec([]ordo.Message{ping{}})
+	p := &pair{got: make(chan ordo.Message, 16), codec: codec}
 	a1, a2 := freeAddr(t), freeAddr(t)
 	mk := func(id ordo.NodeID, listen string, peers map[ordo.NodeID]string) *Transport {
 		cfg := Config{ID: id, N: 2, Listen: listen, Peers: peers, Codec: codec,
@@ -70,7 +71,10 @@ func newPair(t *testing.T, tlsDir string) *pair {
 
 func (p *pair) send(t *testing.T, term int) {
 	t.Helper()
-	payload := []byte(`{"term":` + strconv.Itoa(term) + `}`)
+	payload, err := p.codec.Encode(ping{Term: term})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := p.a.Send(Envelope{From: 1, To: 2, Msg: uint64(term), Kind: "ping", Vector: clock.Vector{1, 0}, Payload: payload}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +169,32 @@ func TestBadFrameClosesOnlyThatConnection(t *testing.T) {
 	// The node is unharmed: its real peer still gets through.
 	p.send(t, 7)
 	expect(t, p, 7)
+}
+
+// TestMalformedPayloadIsRejectedAndCounted: a sound frame whose payload
+// does not decode is dropped with its reason, never delivered, and the
+// connection carries on.
+func TestMalformedPayloadIsRejectedAndCounted(t *testing.T) {
+	p := newPair(t, "")
+	waitConnected(t, p.a)
+	good, _ := p.codec.Encode(ping{Term: 8, Note: "n"})
+	for _, bad := range [][]byte{good[:len(good)-1], append(append([]byte{}, good...), 0), {0x80, 0x00, 0}} {
+		if err := p.a.Send(Envelope{From: 1, To: 2, Msg: 9, Kind: "ping", Vector: clock.Vector{1, 0}, Payload: bad}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.send(t, 8)
+	expect(t, p, 8) // the first thing delivered: nothing malformed got through
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var reasons []string
+	for _, d := range p.drops {
+		reasons = append(reasons, d.Reason)
+	}
+	want := []string{ReasonRejected + ordo.ReasonTruncated, ReasonRejected + ordo.ReasonTrailing, ReasonRejected + ordo.ReasonInvalid}
+	if !slices.Equal(reasons, want) {
+		t.Fatalf("drops %q, want %q", reasons, want)
+	}
 }
 
 func TestTLSRefusesPeersWithoutValidCertificate(t *testing.T) {

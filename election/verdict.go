@@ -1,0 +1,650 @@
+package election
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"ordo"
+	"ordo/check"
+	"ordo/trace"
+)
+
+// The election checkers of the chapter's section 4 ("Safety: 동시에 최대
+// 1명의 리더", "Liveness: 결국 리더가 선출됨") and section 5 (split brain,
+// fencing). They judge a run as it happens (check.Online) from the role
+// notes of the package doc, read with ReadNote, and from the run's process
+// and fault events; they count servers only, and refuse runs of protocols
+// that are not leader elections.
+
+func init() {
+	check.Register(singleLeader{})
+	check.Register(staleLeader{})
+	check.Register(oneLeaderPerTerm{})
+	check.Register(EventualLeader{})
+	check.Register(fencing{})
+}
+
+// Checks are the names of the election checkers, in report order.
+var Checks = []string{"single-leader", "stale-leader", "one-leader-per-term", "eventual-leader", "fencing"}
+
+// maxReported bounds the violations one checker lists; the summary counts
+// the rest.
+const maxReported = 50
+
+func fmtT(ns int64) string { return time.Duration(ns).Round(10 * time.Microsecond).String() }
+
+// ---- single-leader and stale-leader --------------------------------------
+
+// Two leaderships overlap when both servers hold the leader role and are
+// running (up and not paused: a frozen process does nothing) at the same
+// instant. An overlap is a split brain while both could act with a quorum
+// — neither has been deposed — and a stale leader acting once one of them
+// has been deposed: a majority of servers has noted a term above its own,
+// so it can no longer gather a quorum, yet it acts until it learns (what
+// fencing tokens exist for, section 5).
+
+type singleLeader struct{}
+
+func (singleLeader) Name() string { return "single-leader" }
+func (singleLeader) Doc() string {
+	return "at no instant of true time do two running servers act as leader while neither is deposed (section 4 Safety; section 5 split brain); a paused leader does not act"
+}
+func (c singleLeader) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
+func (c singleLeader) Start(m *trace.Meta) (check.Judge, error) {
+	return gate(c.Name(), m, newOverlaps(m, false)), nil
+}
+
+type staleLeader struct{}
+
+func (staleLeader) Name() string { return "stale-leader" }
+func (staleLeader) Doc() string {
+	return "no deposed leader (a majority of servers has moved to a higher term) acts as leader beside the new one before it learns (section 5, fencing)"
+}
+func (c staleLeader) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
+func (c staleLeader) Start(m *trace.Meta) (check.Judge, error) {
+	return gate(c.Name(), m, newOverlaps(m, true)), nil
+}
+
+type pair struct{ a, b int } // span indices, a < b
+
+type segment struct {
+	from  int64
+	stale bool
+}
+
+type finding struct {
+	a, b     int // span indices
+	from, to int64
+}
+
+type overlaps struct {
+	stale   bool // report stale-leader overlaps (else split brain)
+	meta    *trace.Meta
+	net     *check.Net
+	spans   *SpanLog
+	term    []int64 // by server: the highest term it noted
+	deposed []bool  // by span
+	open    []int   // open spans
+	segs    map[pair]segment
+	acting  []int // scratch
+	found   []finding
+	n       int   // findings of the reported kind
+	other   int   // findings of the other kind
+	total   int64 // ns in all, of the reported kind
+}
+
+func newOverlaps(m *trace.Meta, stale bool) *overlaps {
+	return &overlaps{stale: stale, meta: m, net: check.NewNet(m), spans: NewSpanLog(m),
+		term: make([]int64, m.Nodes+1), segs: map[pair]segment{}}
+}
+
+func (o *overlaps) Observe(e *trace.Event) {
+	o.net.Observe(e)
+	opened, closed := o.spans.Observe(e)
+	changed := opened >= 0 || closed >= 0 || check.Changes(e)
+	if closed >= 0 {
+		o.open = remove(o.open, closed)
+	}
+	if opened >= 0 {
+		o.open = append(o.open, opened)
+		o.deposed = append(o.deposed, false)
+	}
+	if e.Kind == trace.Note && o.meta.IsServer(int(e.Node)) {
+		if v, ok := ReadNote(e.Node, e.Name, e.Attrs); ok && int64(v.Term) > o.term[e.Node] {
+			o.term[e.Node] = int64(v.Term)
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	o.depose()
+	o.update(e.T)
+}
+
+func remove(s []int, v int) []int {
+	for i, x := range s {
+		if x == v {
+			return append(s[:i], s[i+1:]...)
+		}
+	}
+	return s
+}
+
+// depose marks the open spans whose term a majority of servers has passed.
+func (o *overlaps) depose() {
+	for _, k := range o.open {
+		if o.deposed[k] {
+			continue
+		}
+		t := o.spans.Span(k).Term
+		c := 0
+		for _, s := range o.net.Servers() {
+			if o.term[s] > t {
+				c++
+			}
+		}
+		o.deposed[k] = c >= o.net.Majority()
+	}
+}
+
+// update closes and opens the overlap segments of running leaders at time
+// at.
+func (o *overlaps) update(at int64) {
+	o.acting = o.acting[:0]
+	for _, k := range o.open {
+		if o.net.Running(int(o.spans.Span(k).Node)) {
+			o.acting = append(o.acting, k)
+		}
+	}
+	sort.Ints(o.acting)
+	for p, sg := range o.segs {
+		if !o.isActing(p.a) || !o.isActing(p.b) || sg.stale != (o.deposed[p.a] || o.deposed[p.b]) {
+			o.finish(p, sg, at)
+			delete(o.segs, p)
+		}
+	}
+	for i, a := range o.acting {
+		for _, b := range o.acting[i+1:] {
+			p := pair{a, b}
+			if _, ok := o.segs[p]; !ok {
+				o.segs[p] = segment{from: at, stale: o.deposed[a] || o.deposed[b]}
+			}
+		}
+	}
+}
+
+func (o *overlaps) isActing(k int) bool {
+	for _, a := range o.acting {
+		if a == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *overlaps) finish(p pair, sg segment, to int64) {
+	if to <= sg.from {
+		return
+	}
+	if sg.stale != o.stale {
+		o.other++
+		return
+	}
+	o.n++
+	o.total += to - sg.from
+	f := finding{a: p.a, b: p.b, from: sg.from, to: to}
+	// Keep the maxReported first in (span, span, time) order: the order of
+	// a scan over the stored trace, whatever order overlaps end in.
+	i := sort.Search(len(o.found), func(i int) bool { return less(f, o.found[i]) })
+	if i >= maxReported {
+		return
+	}
+	o.found = append(o.found, finding{})
+	copy(o.found[i+1:], o.found[i:])
+	o.found[i] = f
+	if len(o.found) > maxReported {
+		o.found = o.found[:maxReported]
+	}
+}
+
+func less(x, y finding) bool {
+	if x.a != y.a {
+		return x.a < y.a
+	}
+	if x.b != y.b {
+		return x.b < y.b
+	}
+	return x.from < y.from
+}
+
+func (o *overlaps) Result() check.Result {
+	end := o.spans.End()
+	for p, sg := range o.segs {
+		o.finish(p, sg, end)
+	}
+	clear(o.segs)
+	name := "single-leader"
+	if o.stale {
+		name = "stale-leader"
+	}
+	r := check.Result{Check: name, OK: o.n == 0}
+	for _, f := range o.found {
+		a, b := o.spans.Span(f.a), o.spans.Span(f.b)
+		msg := fmt.Sprintf("split brain: %v (term %d) and %v (term %d) both act as leader from %s to %s",
+			a.Node, a.Term, b.Node, b.Term, fmtT(f.from), fmtT(f.to))
+		if o.stale {
+			old, cur := a, b
+			if !o.deposed[f.a] {
+				old, cur = b, a
+			}
+			msg = fmt.Sprintf("stale leader: %v (term %d) acts as leader from %s to %s after a majority moved past its term, beside %v (term %d)",
+				old.Node, old.Term, fmtT(f.from), fmtT(f.to), cur.Node, cur.Term)
+		}
+		r.Violations = append(r.Violations, check.Violation{Message: msg, Events: []int{a.Begin, b.Begin}, From: f.from, To: f.to})
+	}
+	total := time.Duration(o.total).Round(time.Millisecond)
+	nspans := len(o.spans.spans)
+	switch {
+	case !r.OK && o.stale:
+		r.Summary = fmt.Sprintf("%d overlaps of a deposed leader with a new one, %s in all", o.n, total)
+	case !r.OK:
+		r.Summary = fmt.Sprintf("%d overlaps of two leaders, %s in all", o.n, total)
+	case o.stale && o.other > 0:
+		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d split-brain overlaps: see single-leader)", nspans, o.other)
+	case o.stale:
+		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted", nspans)
+	case o.other > 0:
+		r.Summary = fmt.Sprintf("%d leaderships, never two undeposed at once (%d overlaps with a deposed leader: see stale-leader)", nspans, o.other)
+	default:
+		r.Summary = fmt.Sprintf("%d leaderships, never two at once", nspans)
+	}
+	return r
+}
+
+// ---- one-leader-per-term -------------------------------------------------
+
+type oneLeaderPerTerm struct{}
+
+func (oneLeaderPerTerm) Name() string { return "one-leader-per-term" }
+func (oneLeaderPerTerm) Doc() string {
+	return "no two servers become leader in the same term (Raft's Election Safety; section 4 \"Term 기반 리더십\")"
+}
+func (c oneLeaderPerTerm) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
+func (c oneLeaderPerTerm) Start(m *trace.Meta) (check.Judge, error) {
+	return gate(c.Name(), m, &perTerm{meta: m, first: map[int64]trace.Event{}, shared: map[int64]bool{}}), nil
+}
+
+type perTerm struct {
+	meta   *trace.Meta
+	first  map[int64]trace.Event // term → its first leader note (no attrs kept)
+	shared map[int64]bool        // terms with two leaders
+	vs     []check.Violation
+}
+
+func (p *perTerm) Observe(e *trace.Event) {
+	if e.Kind != trace.Note || e.Name != NoteLeader || !p.meta.IsServer(int(e.Node)) {
+		return
+	}
+	term, ok := e.Attrs.Int("term")
+	if !ok {
+		return
+	}
+	f, seen := p.first[term]
+	if !seen {
+		p.first[term] = trace.Event{ID: e.ID, Node: e.Node, T: e.T}
+		return
+	}
+	if f.Node != e.Node {
+		p.shared[term] = true
+		if len(p.vs) < maxReported {
+			p.vs = append(p.vs, check.Violation{
+				Message: fmt.Sprintf("term %d has two leaders: %v at %s and %v at %s", term, f.Node, fmtT(f.T), e.Node, fmtT(e.T)),
+				Events:  []int{f.ID, e.ID}, From: f.T, To: e.T,
+			})
+		}
+	}
+}
+
+func (p *perTerm) Result() check.Result {
+	r := check.Result{Check: "one-leader-per-term", OK: len(p.shared) == 0, Violations: p.vs}
+	if r.OK {
+		r.Summary = fmt.Sprintf("%d terms with a leader, one each", len(p.first))
+	} else {
+		r.Summary = fmt.Sprintf("%d terms with two leaders", len(p.shared))
+	}
+	return r
+}
+
+// ---- eventual-leader -----------------------------------------------------
+
+// Agreement is the outcome of the eventual-leader analysis.
+type Agreement struct {
+	LastFault int64       // true time of the last fault event (0: none)
+	Leader    ordo.NodeID // the leader the judged servers agree on at the end (None: no agreement)
+	Since     int64       // since when that agreement holds
+	// Judged are the servers liveness is asked of at the end: running
+	// and reaching a majority of servers both ways. Empty: no majority is
+	// connected and running, and liveness does not apply.
+	Judged []ordo.NodeID
+}
+
+// TimeToLeader is how long after the last fault the final agreement began
+// (0 if it held through the fault); -1 when there is no agreement.
+func (a Agreement) TimeToLeader() time.Duration {
+	if a.Leader == ordo.None {
+		return -1
+	}
+	return time.Duration(max(0, a.Since-a.LastFault))
+}
+
+// isFault reports whether e disturbs the cluster (the end of faults is
+// measured from the last of these).
+func isFault(e *trace.Event) bool {
+	switch e.Kind {
+	case trace.Crash, trace.Restart, trace.Pause, trace.Resume, trace.Fault:
+		return true
+	case trace.Note:
+		return e.Name == "clock-jump"
+	}
+	return false
+}
+
+// Agreeing follows a run and finds the leader the judged servers agree on
+// at the end, and since when: the servers judged are those running (up,
+// not paused) and reaching a majority of servers both ways, as fault
+// events leave the network (check.Net); each must follow the one among
+// them that leads. Servers that cannot reach a majority owe nobody a
+// leader.
+type Agreeing struct {
+	meta     *trace.Meta
+	net      *check.Net
+	role     []Role
+	believes []ordo.NodeID
+	judged   []int
+	a        Agreement
+	agreed   ordo.NodeID
+	since    int64
+}
+
+// NewAgreeing starts the analysis of a run described by m.
+func NewAgreeing(m *trace.Meta) *Agreeing {
+	return &Agreeing{meta: m, net: check.NewNet(m), role: make([]Role, m.Nodes+1),
+		believes: make([]ordo.NodeID, m.Nodes+1), since: -1}
+}
+
+// Observe applies e.
+func (g *Agreeing) Observe(e *trace.Event) {
+	id := int(e.Node)
+	server := id >= 1 && id <= g.meta.Nodes && g.meta.IsServer(id)
+	if e.Node != ordo.None && !server {
+		return // a client's crash or note concerns no election
+	}
+	if isFault(e) {
+		g.a.LastFault = e.T
+	}
+	g.net.Observe(e)
+	conn := check.Changes(e)
+	switch e.Kind {
+	case trace.Start, trace.Restart:
+		g.role[id], g.believes[id] = Follower, ordo.None
+	case trace.Note:
+		v, ok := ReadNote(e.Node, e.Name, e.Attrs)
+		if !ok {
+			return
+		}
+		g.role[id], g.believes[id] = v.Role, v.Leader
+	default:
+		if !conn {
+			return
+		}
+	}
+	if conn {
+		g.judged = g.net.WithMajority()
+	}
+	g.eval(e.T)
+}
+
+func (g *Agreeing) eval(at int64) {
+	var l ordo.NodeID
+	ok := len(g.judged) > 0
+	for _, id := range g.judged {
+		if g.role[id] == Leader {
+			if l != ordo.None {
+				ok = false
+			}
+			l = ordo.NodeID(id)
+		}
+	}
+	if l == ordo.None {
+		ok = false
+	}
+	for _, id := range g.judged {
+		if !ok {
+			break
+		}
+		if ordo.NodeID(id) != l && (g.role[id] != Follower || g.believes[id] != l) {
+			ok = false
+		}
+	}
+	switch {
+	case !ok:
+		g.agreed, g.since = ordo.None, -1
+	case l != g.agreed:
+		g.agreed, g.since = l, at
+	}
+}
+
+// Agreement returns the analysis so far.
+func (g *Agreeing) Agreement() Agreement {
+	a := g.a
+	a.Leader, a.Since = g.agreed, g.since
+	a.Judged = make([]ordo.NodeID, len(g.judged))
+	for i, id := range g.judged {
+		a.Judged[i] = ordo.NodeID(id)
+	}
+	return a
+}
+
+// Running lists the servers running at the end, with how many servers
+// each reaches (itself included), for reports: "n1 (1/5)".
+func (g *Agreeing) running() string {
+	var parts []string
+	for _, s := range g.net.Servers() {
+		if g.net.Running(s) {
+			parts = append(parts, fmt.Sprintf("n%d reaches %d", s, g.net.Reach(s)))
+		}
+	}
+	if len(parts) == 0 {
+		return "no server is running"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FinalAgreement replays a stored trace's role notes and faults.
+func FinalAgreement(t *trace.Trace) Agreement {
+	g := NewAgreeing(&t.Meta)
+	for i := range t.Events {
+		g.Observe(&t.Events[i])
+	}
+	return g.Agreement()
+}
+
+// EventualBound is how long after the last fault eventual-leader waits by
+// default: the trace's "leader_bound" option if set, else four times its
+// largest "...timeout..." option, and never less than one second.
+func EventualBound(m trace.Meta) time.Duration {
+	if d, err := time.ParseDuration(m.Options["leader_bound"]); err == nil && d > 0 {
+		return d
+	}
+	var worst time.Duration
+	keys := make([]string, 0, len(m.Options))
+	for k := range m.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !strings.Contains(k, "timeout") {
+			continue
+		}
+		if d, err := time.ParseDuration(m.Options[k]); err == nil {
+			worst = max(worst, d)
+		}
+	}
+	return max(time.Second, 4*worst)
+}
+
+// EventualLeader is the eventual-leader checker with an explicit bound
+// (0: EventualBound of the trace).
+type EventualLeader struct{ Bound time.Duration }
+
+func (EventualLeader) Name() string { return "eventual-leader" }
+func (EventualLeader) Doc() string {
+	return "once faults stop, the running servers that reach a majority agree on one leader among them within a bound (section 4 Liveness); not applicable when no majority is connected and running at the end"
+}
+func (c EventualLeader) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
+func (c EventualLeader) Start(m *trace.Meta) (check.Judge, error) {
+	bound := c.Bound
+	if bound == 0 {
+		bound = EventualBound(*m)
+	}
+	return gate(c.Name(), m, &eventual{g: NewAgreeing(m), bound: bound}), nil
+}
+
+type eventual struct {
+	g     *Agreeing
+	bound time.Duration
+	end   int64
+}
+
+func (v *eventual) Observe(e *trace.Event) {
+	v.end = e.T
+	v.g.Observe(e)
+}
+
+func (v *eventual) Result() check.Result {
+	a := v.g.Agreement()
+	bound := v.bound
+	r := check.Result{Check: "eventual-leader", OK: true}
+	ttl := a.TimeToLeader()
+	switch {
+	case len(a.Judged) == 0:
+		r.OK = false
+		r.Verdict = check.NotApplicable
+		r.Summary = fmt.Sprintf("not applicable: no server is running and reaching a majority of the %d servers at the end (%s)", len(v.g.net.Servers()), v.g.running())
+	case a.Leader == ordo.None:
+		r.OK = false
+		r.Violations = []check.Violation{{Message: fmt.Sprintf("no leader agreed on by the %d running servers that reach a majority (%s) at the end of the run (last fault at %s)", len(a.Judged), fmtIDs(a.Judged), fmtT(a.LastFault)), From: a.LastFault, To: v.end}}
+		r.Summary = "no agreed leader at the end"
+	case ttl > bound:
+		r.OK = false
+		r.Violations = []check.Violation{{Message: fmt.Sprintf("leader %v agreed on %s after the last fault, bound %s", a.Leader, ttl.Round(time.Millisecond), bound), From: a.LastFault, To: a.Since}}
+		r.Summary = fmt.Sprintf("leader %v, time_to_leader %s > %s", a.Leader, ttl.Round(time.Millisecond), bound)
+	default:
+		r.Summary = fmt.Sprintf("leader %v, time_to_leader %s (bound %s)", a.Leader, ttl.Round(time.Microsecond), bound)
+	}
+	return r
+}
+
+func fmtIDs(ids []ordo.NodeID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = id.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// ---- fencing -------------------------------------------------------------
+
+type fencing struct{}
+
+func (fencing) Name() string { return "fencing" }
+func (fencing) Doc() string {
+	return "tokens seen by the protected resource only increase (Kleppmann's fencing tokens)"
+}
+func (c fencing) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
+
+// Start reads "fence" notes {token, accepted} of protected resources when
+// the run has any; otherwise it treats every new leadership as one write
+// to a shared resource: its token must exceed every earlier leader's.
+func (c fencing) Start(m *trace.Meta) (check.Judge, error) {
+	return gate(c.Name(), m, &fence{spans: NewSpanLog(m), highest: map[ordo.NodeID]seenToken{}, top: -1}), nil
+}
+
+type seenToken struct {
+	tok int64
+	ev  int // the note that accepted it
+}
+
+type fence struct {
+	// From the resources' own notes.
+	fenced  bool
+	highest map[ordo.NodeID]seenToken // resource → highest accepted
+	rvs     []check.Violation
+	rbad    bool
+	// From the leaderships, when no resource notes.
+	spans *SpanLog
+	top   int // span with the highest token so far
+	lvs   []check.Violation
+	lbad  int
+}
+
+func (f *fence) Observe(e *trace.Event) {
+	if e.Kind == trace.Note && e.Name == NoteFence {
+		f.fenced = true
+		if acc, _ := e.Attrs.Get("accepted").(bool); !acc {
+			return
+		}
+		tok, _ := e.Attrs.Int("token")
+		h, ok := f.highest[e.Node]
+		if ok && tok < h.tok {
+			f.rbad = true
+			if len(f.rvs) < maxReported {
+				f.rvs = append(f.rvs, check.Violation{Message: fmt.Sprintf("resource %v accepted token %d after %d at %s", e.Node, tok, h.tok, fmtT(e.T)), Events: []int{h.ev, e.ID}, To: e.T})
+			}
+			return
+		}
+		f.highest[e.Node] = seenToken{tok, e.ID}
+		return
+	}
+	k, _ := f.spans.Observe(e)
+	if k < 0 {
+		return
+	}
+	s := f.spans.Span(k)
+	if f.top >= 0 {
+		top := f.spans.Span(f.top)
+		if s.Token < top.Token || (s.Token == top.Token && s.Node != top.Node) {
+			f.lbad++
+			if len(f.lvs) < maxReported {
+				f.lvs = append(f.lvs, check.Violation{
+					Message: fmt.Sprintf("%v leads with token %d at %s, but %v already held token %d: a fence could not tell them apart",
+						s.Node, s.Token, fmtT(s.From), top.Node, top.Token),
+					Events: []int{top.Begin, s.Begin}, From: top.From, To: s.From,
+				})
+			}
+			return
+		}
+	}
+	f.top = k
+}
+
+func (f *fence) Result() check.Result {
+	r := check.Result{Check: "fencing"}
+	if f.fenced {
+		r.OK, r.Violations = !f.rbad, f.rvs
+		if r.OK {
+			r.Summary = "every resource saw increasing tokens"
+		}
+		return r
+	}
+	r.OK, r.Violations = f.lbad == 0, f.lvs
+	if r.OK {
+		r.Summary = fmt.Sprintf("%d leaderships, tokens increasing", len(f.spans.spans))
+	} else {
+		r.Summary = fmt.Sprintf("%d stale or shared tokens", len(r.Violations))
+	}
+	return r
+}

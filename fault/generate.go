@@ -1,0 +1,320 @@
+package fault
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"ordo"
+)
+
+// Families are the kinds of trouble the generator draws from, each
+// selectable on its own (ordo explore --faults): one draw of a family
+// yields one fault and, unless it is to last for ever, what undoes it.
+//
+//	crash      crash a server; restart it later
+//	partition  split the servers in two groups; heal later
+//	cut        one-way cut between two sets of servers; heal later
+//	bridge     two sides that reach only a bridge server; heal later
+//	star       every server but a hub reaches only the hub; heal later
+//	loss       message loss on every link or on one server's links; end later
+//	pause      freeze a server (a GC pause); resume later
+//	clock      step a server's wall clock by up to ±MaxClockStep
+//	drift      from the start, some servers' clocks run fast or slow
+//	disk       a storage fault: a torn write at a crash or a corrupt read
+//	           (the server stops; restart it later), or a failing fsync or
+//	           a full disk (the server stops at its next write: for ever,
+//	           within the budget of Profile.Forever)
+var Families = []string{"crash", "partition", "cut", "bridge", "star", "loss", "pause", "clock", "drift", "disk"}
+
+// Profile is how hostile the generated faults are.
+type Profile struct {
+	Name     string
+	Families []string // drawn from with equal weight
+	// Forever is the probability that a crash, pause, network fault or
+	// loss is never undone. Crashes and pauses for ever are held to a
+	// minority of the servers, so that a majority can run at the end and
+	// liveness can be judged; loss for ever counts as one more server
+	// down in that budget (a bare majority that must also beat loss on
+	// every exchange elects, but not within a bound).
+	Forever   float64
+	MeanGap   time.Duration // mean time between two faults (exponential)
+	MaxLength time.Duration // a fault that ends lasts 50 ms + uniform [0, MaxLength)
+	MaxPause  time.Duration // a pause that ends lasts at most this
+	MaxLoss   float64       // loss probability uniform in [0.01, MaxLoss)
+	// MaxLossForever bounds the loss of a loss fault that is never undone:
+	// a run must stay able to elect within a bound, and the leader changes
+	// it causes at that loss are what the defaults are chosen by
+	// (docs/election.md).
+	MaxLossForever float64
+	MaxClockStep   time.Duration
+	MaxDriftPPM    float64 // drift magnitude uniform in [MaxDriftPPM/10, MaxDriftPPM)
+	// Partial: a loss fault hits one server's links (in or out) rather
+	// than every link half of the time.
+	Partial bool
+}
+
+// Friendly is the mix ordo explore drew before issue 9: crashes that
+// restart, partitions that heal, short pauses, loss bursts and clock steps
+// of up to ±2 s, every fault undone before the quiet tail.
+var Friendly = Profile{
+	Name:     "friendly",
+	Families: []string{"crash", "partition", "loss", "pause", "clock"},
+	MeanGap:  400 * time.Millisecond, MaxLength: 1500 * time.Millisecond, MaxPause: 800 * time.Millisecond,
+	MaxLoss: 0.21, MaxClockStep: 2 * time.Second,
+}
+
+// Hostile adds what friendly never does: crashes that never restart,
+// partitions that never heal, one-way cuts, bridges and stars (partial
+// connectivity), loss on one server's links, long pauses, clock steps of up
+// to ±10 s and drift, storage faults (the simulator's disk model), and any
+// of these overlapping.
+var Hostile = Profile{
+	Name:     "hostile",
+	Families: []string{"crash", "partition", "cut", "bridge", "star", "loss", "pause", "clock", "drift", "disk"},
+	Forever:  0.3,
+	MeanGap:  400 * time.Millisecond, MaxLength: 3 * time.Second, MaxPause: 2 * time.Second,
+	MaxLoss: 0.4, MaxLossForever: 0.1, MaxClockStep: 10 * time.Second, MaxDriftPPM: 5000, Partial: true,
+}
+
+// Profiles are the named profiles.
+var Profiles = []Profile{Friendly, Hostile}
+
+// ProfileNamed returns the profile called name.
+func ProfileNamed(name string) (Profile, error) {
+	for _, p := range Profiles {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	var names []string
+	for _, p := range Profiles {
+		names = append(names, p.Name)
+	}
+	return Profile{}, fmt.Errorf("unknown fault profile %q (valid: %s)", name, strings.Join(names, ", "))
+}
+
+// ParseFamilies reads "crash,partition,...": known families, no repeats
+// kept, at least one.
+func ParseFamilies(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("no fault kinds (valid: %s)", strings.Join(Families, ","))
+	}
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(Families, k) {
+			return nil, fmt.Errorf("unknown fault kind %q (valid: %s)", k, strings.Join(Families, ","))
+		}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// Validate checks p's families and bounds.
+func (p Profile) Validate() error {
+	for _, k := range p.Families {
+		if !slices.Contains(Families, k) {
+			return fmt.Errorf("profile %s: unknown fault kind %q (valid: %s)", p.Name, k, strings.Join(Families, ","))
+		}
+	}
+	switch {
+	case !(p.Forever >= 0 && p.Forever <= 1):
+		return fmt.Errorf("profile %s: forever %v out of 0..1", p.Name, p.Forever)
+	case p.MeanGap <= 0:
+		return fmt.Errorf("profile %s: mean gap %v must be positive", p.Name, p.MeanGap)
+	case p.MaxLength < 0 || p.MaxPause < 0 || p.MaxClockStep < 0 || p.MaxClockStep > MaxClockStep:
+		return fmt.Errorf("profile %s: a negative length or a clock step past %v", p.Name, MaxClockStep)
+	case !(p.MaxLoss >= 0 && p.MaxLoss <= 1) || !(p.MaxLossForever >= 0 && p.MaxLossForever <= 1):
+		return fmt.Errorf("profile %s: max loss %v (for ever %v) out of 0..1", p.Name, p.MaxLoss, p.MaxLossForever)
+	case !(p.MaxDriftPPM >= 0 && p.MaxDriftPPM <= MaxDriftPPM):
+		return fmt.Errorf("profile %s: max drift %v ppm out of 0..%d", p.Name, p.MaxDriftPPM, MaxDriftPPM)
+	}
+	return nil
+}
+
+// The window of generated faults: from Start until duration − Settle; the
+// Settle tail is quiet, so that liveness can be judged.
+const (
+	Start  = 500 * time.Millisecond
+	Settle = 3 * time.Second
+)
+
+// never is the end of a fault that lasts for ever.
+const never = time.Duration(1<<63 - 1)
+
+// Generate draws a schedule from seed for servers 1..servers over
+// duration: faults of p's families from Start until duration − Settle,
+// each undone by then unless p made it last for ever; nothing in the
+// quiet tail. Same arguments, same schedule. Only servers are ever picked
+// (clients are the observers). Network faults (partition, cut, bridge,
+// star) do not overlap each other (a heal removes every cut), so each is
+// seen whole; nor do loss faults; faults of different families overlap
+// freely. The schedule is sorted and passes Validate(servers).
+func Generate(seed uint64, p Profile, servers int, duration time.Duration) Schedule {
+	if servers < 1 || len(p.Families) == 0 || p.MeanGap <= 0 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(seed, 0x6661756c74)) // "fault"
+	stop := duration - Settle
+	var out Schedule
+	if slices.Contains(p.Families, "drift") && p.MaxDriftPPM > 0 && r.IntN(2) == 0 {
+		// The simulator sets a clock's rate from the start: drift is a
+		// property of the crystal, not an event.
+		for _, i := range r.Perm(servers)[:1+r.IntN(max(1, servers/2))] {
+			ppm := p.MaxDriftPPM/10 + r.Float64()*p.MaxDriftPPM*0.9
+			if r.IntN(2) == 0 {
+				ppm = -ppm
+			}
+			out = append(out, Fault{At: 0, Kind: ClockDrift, Node: ordo.NodeID(i + 1), PPM: float64(int64(ppm))})
+		}
+	}
+	busy := make([]time.Duration, servers+1) // crashed or paused until (by ID)
+	foreverBudget := (servers - 1) / 2       // servers that may stay down for ever
+	var netUntil, lossUntil time.Duration
+	free := func(t time.Duration) []ordo.NodeID {
+		var ids []ordo.NodeID
+		for i := 1; i <= servers; i++ {
+			if busy[i] <= t {
+				ids = append(ids, ordo.NodeID(i))
+			}
+		}
+		return ids
+	}
+	t := Start
+	for {
+		t += time.Duration(r.ExpFloat64() * float64(p.MeanGap))
+		if t >= stop || t < 0 {
+			break
+		}
+		fam := p.Families[r.IntN(len(p.Families))]
+		end := min(stop, t+50*time.Millisecond+time.Duration(r.Int64N(int64(p.MaxLength)+1)))
+		forever := p.Forever > 0 && r.Float64() < p.Forever
+		switch fam {
+		case "crash", "pause":
+			ids := free(t)
+			if len(ids) == 0 {
+				continue
+			}
+			id := ids[r.IntN(len(ids))]
+			if fam == "pause" {
+				end = min(stop, t+50*time.Millisecond+time.Duration(r.Int64N(int64(p.MaxPause)+1)))
+			}
+			if forever && foreverBudget > 0 {
+				foreverBudget--
+				end = never
+			}
+			busy[id] = end
+			do, undo := Crash, Restart
+			if fam == "pause" {
+				do, undo = Pause, Resume
+			}
+			out = append(out, Fault{At: t, Kind: do, Node: id})
+			if end != never {
+				out = append(out, Fault{At: end, Kind: undo, Node: id})
+			}
+		case "partition", "cut", "bridge", "star":
+			if t < netUntil || servers < 2 || (servers < 3 && (fam == "bridge" || fam == "star")) {
+				continue
+			}
+			out = append(out, network(r, fam, servers, t))
+			netUntil = end
+			if forever {
+				netUntil = never
+			} else {
+				out = append(out, Fault{At: end, Kind: Heal})
+			}
+		case "loss":
+			if t < lossUntil {
+				continue
+			}
+			top := p.MaxLoss
+			if forever && foreverBudget > 0 {
+				foreverBudget--
+				top = p.MaxLossForever
+			} else {
+				forever = false
+			}
+			f := Fault{At: t, Kind: Loss, Rate: 0.01 + r.Float64()*max(0, top-0.01)}
+			f.Rate = float64(int64(f.Rate*1000)) / 1000 // three digits, for the replay's printout
+			if p.Partial && servers > 1 && r.IntN(2) == 0 {
+				perm := r.Perm(servers)
+				one := []ordo.NodeID{ordo.NodeID(perm[0] + 1)}
+				var rest []ordo.NodeID
+				for _, i := range perm[1:] {
+					rest = append(rest, ordo.NodeID(i+1))
+				}
+				slices.Sort(rest)
+				f.From, f.To = one, rest
+				if r.IntN(2) == 0 {
+					f.From, f.To = rest, one
+				}
+			}
+			out = append(out, f)
+			lossUntil = end
+			if forever {
+				lossUntil = never
+			} else {
+				out = append(out, Fault{At: end, Kind: Loss, Rate: 0, From: f.From, To: f.To})
+			}
+		case "disk":
+			ids := free(t)
+			if len(ids) == 0 {
+				continue
+			}
+			id := ids[r.IntN(len(ids))]
+			kinds := []Kind{TornWrite, CorruptRead}
+			if forever && foreverBudget > 0 {
+				// A failing fsync or a full disk stops the server at its
+				// next write, whenever that is: a server lost for good.
+				kinds = append(kinds, FsyncFail, DiskFull)
+				foreverBudget--
+				end = never
+			}
+			busy[id] = end
+			out = append(out, Fault{At: t, Kind: kinds[r.IntN(len(kinds))], Node: id})
+			if end != never {
+				out = append(out, Fault{At: end, Kind: Restart, Node: id})
+			}
+		case "clock":
+			by := time.Duration(r.Int64N(int64(2*p.MaxClockStep)+1)) - p.MaxClockStep
+			out = append(out, Fault{At: t, Kind: ClockStep, Node: ordo.NodeID(1 + r.IntN(servers)), By: by.Round(time.Millisecond)})
+		}
+	}
+	out.Sort()
+	return out
+}
+
+// network draws one network fault of family fam at t.
+func network(r *rand.Rand, fam string, servers int, t time.Duration) Fault {
+	perm := r.Perm(servers)
+	ids := func(ix []int) []ordo.NodeID {
+		out := make([]ordo.NodeID, len(ix))
+		for i, x := range ix {
+			out[i] = ordo.NodeID(x + 1)
+		}
+		slices.Sort(out)
+		return out
+	}
+	switch fam {
+	case "partition":
+		k := 1 + r.IntN(servers-1)
+		return Fault{At: t, Kind: Partition, Groups: [][]ordo.NodeID{ids(perm[:k]), ids(perm[k:])}}
+	case "cut":
+		// From a set to a disjoint set: with one server on a side it is a
+		// node that cannot send (or cannot hear), the asymmetric failures
+		// that confuse failure detectors.
+		k := 1 + r.IntN(servers-1)
+		m := 1 + r.IntN(servers-k)
+		return Fault{At: t, Kind: Cut, From: ids(perm[:k]), To: ids(perm[k : k+m])}
+	case "bridge":
+		k := 1 + r.IntN(servers-2)
+		return Fault{At: t, Kind: Bridge, Via: ordo.NodeID(perm[0] + 1), Groups: [][]ordo.NodeID{ids(perm[1 : 1+k]), ids(perm[1+k:])}}
+	default: // star
+		return Fault{At: t, Kind: Star, Node: ordo.NodeID(perm[0] + 1)}
+	}
+}

@@ -1,0 +1,266 @@
+package live
+
+import (
+	"bufio"
+	"bytes"
+
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ordo"
+	"ordo/ordotest"
+	"ordo/trace"
+)
+
+var diskBackend = ordotest.StorageBackend{
+	Open: func(t testing.TB, dir string) ordo.Storage {
+		s, err := OpenDiskStorage(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	},
+	Commit: func(s ordo.Storage) error { return s.(*DiskStorage).Commit() },
+	Close:  func(s ordo.Storage) error { return s.(*DiskStorage).Close() },
+	Crash:  func(s ordo.Storage) { s.(*DiskStorage).abandon() },
+}
+
+// The storage contract (ordo.Storage's doc comment) on the disk backend.
+func TestDiskStorageContract(t *testing.T) { ordotest.Storage(t, diskBackend) }
+
+// A real kill -9 in the middle of writing batches: each is all or nothing,
+// and every acknowledged one survives.
+func TestDiskStorageKill9(t *testing.T) { ordotest.StorageKill(t, diskBackend) }
+
+// writeStore makes a store in dir with n committed records (one key each)
+// and returns the file's path.
+func writeStore(t testing.TB, dir string, n int) string {
+	t.Helper()
+	s, err := OpenDiskStorage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		s.Put(fmt.Sprint("k", i), bytes.Repeat([]byte{'v'}, 100))
+		if err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Syncs() != uint64(n) {
+		t.Fatalf("%d commits made %d fsyncs", n, s.Syncs())
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, StoreFileName)
+}
+
+// A record cut short at the end of the file (a write a crash tore, never
+// acknowledged) is discarded, and the store opens with every whole record.
+func TestDiskStorageTornTail(t *testing.T) {
+	for _, cut := range []int{1, 5, 12, 50, 111} {
+		dir := t.TempDir()
+		path := writeStore(t, dir, 3)
+		st, _ := os.Stat(path)
+		if err := os.Truncate(path, st.Size()-int64(cut)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenDiskStorage(dir)
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		if s.mem.Len() != 2 || !strings.Contains(s.Info(), "torn") {
+			t.Fatalf("cut %d: %d keys, info %q; want 2 keys and a torn record discarded", cut, s.mem.Len(), s.Info())
+		}
+		s.Put("after", nil) // appends where the torn record was
+		s.Close()
+		s, err = OpenDiskStorage(dir)
+		if err != nil || s.mem.Len() != 3 || s.Info() != "" {
+			t.Fatalf("cut %d, reopened: %v, %d keys, info %q", cut, err, s.mem.Len(), s.Info())
+		}
+		s.Close()
+	}
+	// A zero-filled tail (the file grew, its blocks never written).
+	dir := t.TempDir()
+	path := writeStore(t, dir, 2)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(make([]byte, 5000))
+	f.Close()
+	s, err := OpenDiskStorage(dir)
+	if err != nil || s.mem.Len() != 2 {
+		t.Fatalf("zero tail: %v", err)
+	}
+	s.Close()
+}
+
+// A flipped byte anywhere but in the last record is corruption: the store
+// refuses to open, naming the file and how to recover, and changes
+// nothing.
+func TestDiskStorageCorruptNamesTheFile(t *testing.T) {
+	for _, at := range []int64{0, 3, 8, 9, 13, 20, 60, 130} { // magic, header, payload of records 1 and 2
+		dir := t.TempDir()
+		path := writeStore(t, dir, 3)
+		data, _ := os.ReadFile(path)
+		data[at] ^= 0x40
+		os.WriteFile(path, data, 0o644)
+		_, err := OpenDiskStorage(dir)
+		if err == nil {
+			t.Fatalf("byte %d flipped: the store opened", at)
+		}
+		for _, want := range []string{path, "wipe"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Fatalf("byte %d flipped: error %q does not name %q", at, err, want)
+			}
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+			t.Fatalf("byte %d flipped: opening changed the file", at)
+		}
+	}
+}
+
+// A directory holding the one-file-per-key store of before storage v2 is
+// refused with an error that says so, rather than opened empty.
+func TestDiskStorageOldFormatRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "k-7465726d"), []byte("7"), 0o644)
+	_, err := OpenDiskStorage(dir)
+	if err == nil || !strings.Contains(err.Error(), "old one-file-per-key format") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("old format: %v", err)
+	}
+}
+
+// The file grows by appends and is compacted into a snapshot once it
+// passes CompactAt and twice the live data; the state survives it.
+func TestDiskStorageCompacts(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenDiskStorage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.compactAt = 64 << 10
+	v := bytes.Repeat([]byte{'x'}, 1000)
+	for i := range 1000 {
+		s.Put(fmt.Sprint("k", i%10), v) // ten live keys, rewritten
+		if err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := os.Stat(s.Path())
+	if st.Size() > 2*s.compactAt {
+		t.Fatalf("file of %d bytes after 1 MB of overwrites of 10 KB of data: not compacted", st.Size())
+	}
+	s.Close()
+	s, err = OpenDiskStorage(dir)
+	if err != nil || s.mem.Len() != 10 {
+		t.Fatalf("after compaction: %v, %d keys", err, s.mem.Len())
+	}
+	s.Close()
+}
+
+// A store whose file is removed under the running node fails its next
+// commit, and every later one (fail-stop, never running on).
+func TestDiskStorageFailStop(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenDiskStorage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Put("term", []byte("7"))
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(dir)
+	s.Put("term", []byte("8"))
+	if err := s.Commit(); err == nil || !strings.Contains(err.Error(), StoreFileName) {
+		t.Fatalf("commit after the file was removed: %v", err)
+	}
+	if err := s.Commit(); err == nil {
+		t.Fatal("a failed store committed again")
+	}
+	s.abandon()
+}
+
+// Arbitrary bytes as a store file never panic: the store opens to a state
+// that a clean write of it gives back, or errors naming the file.
+func FuzzStorageFile(f *testing.F) {
+	dir := f.TempDir()
+	seed, _ := os.ReadFile(writeStore(f, dir, 3))
+	f.Add(seed)
+	f.Add([]byte(logMagic))
+	f.Add(append([]byte(logMagic), 1, 0, 0, 0))
+	f.Add(seed[:len(seed)-7])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := ordo.NewMemStorage()
+		rep, err := replay(bufio.NewReader(bytes.NewReader(data)), int64(len(data)), m)
+		if err != nil {
+			if rep.good > int64(len(data)) {
+				t.Fatalf("good prefix %d past the end %d", rep.good, len(data))
+			}
+			return
+		}
+		// The good prefix replays to the same state, with nothing torn.
+		m2 := ordo.NewMemStorage()
+		rep2, err := replay(bufio.NewReader(bytes.NewReader(data[:rep.good])), rep.good, m2)
+		if err != nil || rep2.good != rep.good || rep2.torn != "" || rep2.records != rep.records {
+			t.Fatalf("the good prefix does not replay alike: %v %+v %+v", err, rep, rep2)
+		}
+		if m.Len() != m2.Len() {
+			t.Fatalf("states differ: %d keys, %d keys", m.Len(), m2.Len())
+		}
+	})
+}
+
+// BenchStorage runs and reports both figures (their values are the
+// benchmark's business, never a test's).
+func TestBenchStorageRuns(t *testing.T) {
+	d := 200 * time.Millisecond
+	if s := os.Getenv("ORDO_BENCH_STORAGE"); s != "" {
+		d, _ = time.ParseDuration(s)
+	}
+	res, err := BenchStorage(t.TempDir(), 64, 100, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BatchedWritesPerS <= 0 || res.FsyncPerWriteWritesPerS <= 0 || res.Ratio <= 0 || res.WritesPerFsync < 1 {
+		t.Fatalf("bench storage measured nothing: %+v", res)
+	}
+	t.Logf("%+v", res)
+}
+
+// The durability contract live: a node whose fsync fails stops (fail-stop)
+// and the messages its last turn sent, held for that fsync, never leave:
+// its trace records them dropped ("fail-stop") and no peer receives them.
+func TestHeldSendsNeverLeaveWithoutTheirFsync(t *testing.T) {
+	c := startCluster(t, 3)
+	lead, _ := c.leader(0, 10*time.Second)
+	victim := lead%3 + 1
+	os.RemoveAll(filepath.Join(c.cfg.Path(c.cfg.Nodes[victim-1].Dir), "store"))
+	// The leader stops: the victim soon votes or stands, and writes.
+	c.rt[lead-1].Stop()
+	c.rt[lead-1] = nil
+	rt := c.rt[victim-1]
+	select {
+	case <-rt.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the node whose store was removed kept running")
+	}
+	tr := c.stopAndMerge()
+	held := map[uint64]bool{}
+	for _, e := range tr.Events {
+		if e.Kind == trace.Drop && e.Name == "fail-stop" && e.Node == victim {
+			held[e.Msg] = true
+		}
+	}
+	if len(held) == 0 {
+		t.Fatal("the failed turn sent nothing: the test exercised nothing")
+	}
+	for _, e := range tr.Events {
+		if e.Kind == trace.Recv && held[e.Msg] {
+			t.Fatalf("%v received message %d, sent in a turn whose fsync failed", e.Node, e.Msg)
+		}
+	}
+}

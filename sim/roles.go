@@ -1,0 +1,123 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"ordo"
+	"ordo/trace"
+)
+
+// A run's nodes have roles (issue 8, "Roles"): servers 1..Config.Nodes run
+// Config.Protocol and are the replicas quorums count; clients follow,
+// Config.Clients group by group, each group running its own client
+// protocol. Every node, whatever its role, is a full simulated node: it has
+// a clock, a seed, storage, a vector-clock entry, and suffers crashes,
+// pauses and link faults like any other. Random faults (the Nemesis) pick
+// servers only; a partition that does not name a client leaves it connected
+// to every group (see Partition), as Jepsen's clients on the control node
+// are.
+
+// MaxClients bounds the client nodes of one run. Together with the servers
+// they must also fit MaxNodes.
+const MaxClients = 1024
+
+// nodeSpec is what one node runs: its role, protocol and resolved options.
+type nodeSpec struct {
+	role  ordo.Role
+	proto *ordo.Protocol
+	opts  ordo.Options
+}
+
+// roles checks cfg.Clients and lays out every node's spec, indexed by node
+// ID (index 0 unused), with the roster it implies. cfg.Options must already
+// be resolved.
+func roles(cfg *Config) ([]nodeSpec, *ordo.Roster, error) {
+	clients := 0
+	for i := range cfg.Clients {
+		g := &cfg.Clients[i]
+		if g.Protocol == nil {
+			return nil, nil, fmt.Errorf("sim: client group %d has no protocol", i+1)
+		}
+		if g.Protocol.Role != ordo.Client {
+			return nil, nil, fmt.Errorf("sim: client group %d: protocol %s is a %s protocol, not a client protocol", i+1, g.Protocol.Name, g.Protocol.Role)
+		}
+		if g.Count < 0 || g.Count > MaxClients {
+			return nil, nil, fmt.Errorf("sim: client group %d: %d clients, need 0..%d", i+1, g.Count, MaxClients)
+		}
+		if g.Options == nil {
+			o, err := g.Protocol.Resolve(nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("sim: client group %d: %w", i+1, err)
+			}
+			g.Options = o
+		}
+		clients += g.Count
+	}
+	if clients > MaxClients {
+		return nil, nil, fmt.Errorf("sim: %d clients in all, need at most %d", clients, MaxClients)
+	}
+	if cfg.Nodes+clients > MaxNodes {
+		return nil, nil, fmt.Errorf("sim: %d servers and %d clients, need at most %d nodes in all", cfg.Nodes, clients, MaxNodes)
+	}
+	specs := make([]nodeSpec, 1, 1+cfg.Nodes+clients)
+	for range cfg.Nodes {
+		specs = append(specs, nodeSpec{role: ordo.Server, proto: cfg.Protocol, opts: cfg.Options})
+	}
+	for _, g := range cfg.Clients {
+		for range g.Count {
+			specs = append(specs, nodeSpec{role: ordo.Client, proto: g.Protocol, opts: g.Options})
+		}
+	}
+	r := ordo.NewRoster(cfg.Nodes, clients, 0)
+	if err := r.Validate(); err != nil {
+		panic(fmt.Sprintf("sim: built an invalid roster: %v", err)) // by construction
+	}
+	return specs, r, nil
+}
+
+// peersOf is Env.Peers of a node: the other servers for a server, every
+// server for a client.
+func peersOf(r *ordo.Roster, id ordo.NodeID, role ordo.Role) []ordo.NodeID {
+	if role == ordo.Server {
+		return r.PeersOf(id)
+	}
+	return slices.Clone(r.Servers)
+}
+
+// fillMeta records the roles in a trace's Meta. A run without clients
+// leaves Servers and Clients empty, so its trace is byte for byte what it
+// was before roles existed.
+func fillMeta(m *trace.Meta, r *ordo.Roster, specs []nodeSpec) {
+	if len(r.Clients) == 0 && len(r.Services) == 0 {
+		return
+	}
+	for _, id := range r.Servers {
+		m.Servers = append(m.Servers, int(id))
+	}
+	var names []string
+	for _, id := range r.Clients {
+		m.Clients = append(m.Clients, int(id))
+		if n := specs[id].proto.Name; !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	// One name per distinct client protocol, in group order.
+	m.ClientProtocol = strings.Join(names, ",")
+}
+
+// Roster is the run's roster: servers 1..Config.Nodes, then the clients.
+func (s *Sim) Roster() *ordo.Roster { return s.roster }
+
+// Size is the number of nodes of every role; node IDs are 1..Size.
+func (s *Sim) Size() int { return len(s.nodes) - 1 }
+
+// Role returns id's role.
+func (s *Sim) Role(id ordo.NodeID) ordo.Role { return s.node(id).spec().role }
+
+// Protocol returns the protocol id runs (Config.Protocol for a server).
+func (s *Sim) Protocol(id ordo.NodeID) *ordo.Protocol { return s.node(id).spec().proto }
+
+// spec is what this node runs.
+func (n *nodeState) spec() *nodeSpec { return &n.sim.specs[n.id] }
