@@ -383,7 +383,9 @@ func (c *Codec) Size(m Message) (int, error) {
 // overflows its field, a length or count larger than the rest of the
 // payload can hold, map keys out of order, nesting deeper than MaxDepth or
 // a payload over MaxMessageSize is a *DecodeError, and no partly decoded
-// value is ever returned. It never panics.
+// value is ever returned. A message type that implements Validator is
+// checked after decoding: a value it refuses is a *DecodeError with
+// Reason ReasonAbsurd. It never panics.
 func (c *Codec) Decode(kind string, payload []byte) (Message, error) {
 	for _, mt := range c.small {
 		if mt.kind == kind {
@@ -441,6 +443,14 @@ func (mt *msgType) decode(payload []byte) (Message, error) {
 	if k := m.Kind(); k != mt.kind {
 		return nil, &DecodeError{Kind: mt.kind, Offset: len(payload), Reason: ReasonInvalid, Detail: fmt.Sprintf("decodes to kind %q", k)}
 	}
+	// A well-formed message may still carry a value no peer could have
+	// sent honestly (a term of 2^64−1): its Validate refuses it here, so
+	// both runtimes drop and count it like a malformed one (bounds.go).
+	if v, ok := m.(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return nil, &DecodeError{Kind: mt.kind, Offset: len(payload), Reason: ReasonAbsurd, Detail: err.Error()}
+		}
+	}
 	return m, nil
 }
 
@@ -460,6 +470,9 @@ const (
 	ReasonTooLarge    = "too large"
 	ReasonInvalid     = "invalid"
 	ReasonTooDeep     = "too deep"
+	// ReasonAbsurd: the message decoded but its Validate (Validator)
+	// refused a value, such as a term above MaxTerm.
+	ReasonAbsurd = "absurd"
 )
 
 // DecodeError is a payload Decode refused.

@@ -298,6 +298,6 @@ func (s *Session) Results() []Result {
 	return out
 }
 
-// maxReported bounds the violations one checker lists; the summary counts
+// MaxReported bounds the violations one checker lists; the summary counts
 // the rest.
-const maxReported = 50
+const MaxReported = 50

@@ -9,9 +9,10 @@
 //
 // Checkers of a protocol family register with the family (package
 // election registers single-leader, stale-leader, one-leader-per-term,
-// eventual-leader and fencing; package broadcast registers all-delivered);
-// this package holds the generic ones (linearizable, no-lost-write) and
-// Net, the replay of which servers run and which links are cut.
+// eventual-leader and fencing; package broadcast registers all-delivered;
+// package consistency registers linearizable and no-lost-write over client
+// histories). This package holds the interface, the registry and Net, the
+// replay of which servers run and which links are cut.
 //
 //	s, _ := check.NewSession([]string{"single-leader", "eventual-leader"})
 //	s.Begin(meta)

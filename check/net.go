@@ -17,7 +17,8 @@ import (
 // start, restart, crash, pause, resume; fault events "partition"
 // {groups: "1,2/3,4,5"; servers in no group form one more group},
 // "cut-one-way" {from, to: node lists}, "bridge" {node}, "heal", "leave"
-// and "kill" {node} (simulator and live cluster), and the live cluster's
+// and "kill" {node} (simulator and live cluster), "pause" and "resume"
+// {node} (the live cluster's SIGSTOP and SIGCONT), and the live cluster's
 // per-node fault layer "faults" {node, block_out, block_in}. Loss, delay
 // and clock faults leave links connected.
 type Net struct {
@@ -130,6 +131,13 @@ func (w *Net) fault(e *trace.Event) {
 	case "leave", "kill":
 		if id := node(); id != 0 {
 			w.up[id], w.paused[id] = false, false
+		}
+	case "pause", "resume":
+		// The live cluster's SIGSTOP and SIGCONT (live/faults.go); a node
+		// that brackets its pause itself also records pause and resume
+		// events, which say the same a moment closer to the truth.
+		if id := node(); id != 0 && w.up[id] {
+			w.paused[id] = e.Name == "pause"
 		}
 	case "faults":
 		if id := node(); id != 0 {

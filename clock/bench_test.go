@@ -1,7 +1,6 @@
 package clock
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
 	"testing"
@@ -164,23 +163,31 @@ func TestCompareMergeAllocs(t *testing.T) {
 	}
 }
 
-var ratios = flag.Bool("ratios", false, "print the speed-up table of dense and sparse vector clocks over the map baseline")
-
-// TestRatioTable prints the table in docs/clocks.md and checks issue 3's
-// target: dense Compare at least 30× faster than the map baseline for
-// n ≤ 16, and no allocations for Compare and Merge. It measures time, so it
-// runs only when asked (on a quiet machine):
+// BenchmarkRatioTable measures the table in docs/clocks.md: dense and
+// sparse vector clocks against the map baseline, each a sub-benchmark of
+// the same run, then the ratios (dense-x, sparse-x: times faster than the
+// map) as the metrics of a "ratio" sub-benchmark and the table in the log.
+// Issue 3's target is ≥ 30× for dense Compare at n ≤ 16; it is reported,
+// never asserted (a loaded machine lowers every ratio, and no test asserts
+// a timing). Allocations, which do not depend on load, are asserted by
+// TestCompareMergeAllocs.
 //
-//	go test ./clock -run TestRatioTable -ratios -v
-func TestRatioTable(t *testing.T) {
-	if !*ratios {
-		t.Skip("run with -ratios")
+//	go test ./clock -run XXX -bench RatioTable -v -benchtime 500ms
+func BenchmarkRatioTable(b *testing.B) {
+	type result struct {
+		ns     float64
+		allocs int64
 	}
-	ns := func(f func(*testing.B)) (float64, int64) {
-		r := testing.Benchmark(f)
-		return float64(r.T.Nanoseconds()) / float64(r.N), r.AllocsPerOp()
+	measure := func(name string, f func(*testing.B)) result {
+		var r result
+		b.Run(name, func(b *testing.B) {
+			f(b)
+			// The last call has the largest b.N: it is the measurement.
+			r = result{float64(b.Elapsed().Nanoseconds()) / float64(max(b.N, 1)), 0}
+		})
+		return r
 	}
-	out := "| op | n | dense ns/op | sparse ns/op | map ns/op | dense speed-up | sparse speed-up | allocs dense/sparse |\n|---|---|---|---|---|---|---|---|\n"
+	out := "| op | n | dense ns/op | sparse ns/op | map ns/op | dense speed-up | sparse speed-up |\n|---|---|---|---|---|---|---|\n"
 	for _, op := range []string{"Compare", "Merge"} {
 		for _, n := range sizes {
 			var d, s, m func(*testing.B)
@@ -189,17 +196,15 @@ func TestRatioTable(t *testing.T) {
 			} else {
 				d, s, m = benchMergeDense(n), benchMergeSparse(n), benchMergeMap(n)
 			}
-			dn, da := ns(d)
-			sn, sa := ns(s)
-			mn, _ := ns(m)
-			out += fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f× | %.0f× | %d/%d |\n", op, n, dn, sn, mn, mn/dn, mn/sn, da, sa)
-			if da != 0 || sa != 0 {
-				t.Errorf("%s at n=%d allocates: dense %d, sparse %d per op", op, n, da, sa)
-			}
-			if op == "Compare" && n <= 16 && mn/dn < 30 {
-				t.Errorf("dense Compare at n=%d is %.0f× the map baseline, target ≥ 30× (a loaded machine lowers it: rerun when quiet)", n, mn/dn)
-			}
+			at := fmt.Sprintf("%s/n=%d/", op, n)
+			dr, sr, mr := measure(at+"dense", d), measure(at+"sparse", s), measure(at+"map", m)
+			b.Run(at+"ratio", func(b *testing.B) {
+				b.ReportMetric(mr.ns/dr.ns, "dense-x")
+				b.ReportMetric(mr.ns/sr.ns, "sparse-x")
+				b.ReportMetric(0, "ns/op") // the ratios are this line's result
+			})
+			out += fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f× | %.0f× |\n", op, n, dr.ns, sr.ns, mr.ns, mr.ns/dr.ns, mr.ns/sr.ns)
 		}
 	}
-	t.Log("\n" + out)
+	b.Log("\n" + out)
 }

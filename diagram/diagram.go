@@ -141,6 +141,8 @@ func checkName(f field, line int, what string) error {
 
 // Parse reads a diagram. Errors are *Error with the line and column.
 func Parse(src []byte) (*Diagram, error) {
+	// A UTF-8 byte-order mark (some editors write one) is not content.
+	src = []byte(strings.TrimPrefix(string(src), "\ufeff"))
 	if len(src) > MaxSize {
 		return nil, &Error{Pos{1, 1}, fmt.Sprintf("diagram is %d bytes, limit %d", len(src), MaxSize)}
 	}

@@ -34,14 +34,9 @@ func NewPromise(key, timer string, timeout time.Duration) Promise {
 
 // Load reads the durable pair at boot.
 func (p *Promise) Load(env ordo.Env) {
-	v, ok := env.Store().Get(p.key)
-	if !ok {
-		return
+	if w, ok := LoadWords(env, p.key, 2); ok {
+		p.Epoch, p.To = w[0], ordo.NodeID(w[1])
 	}
-	if len(v) != 16 {
-		panic(fmt.Sprintf("election: %v: %s of %d bytes, want 16", env.ID(), p.key, len(v)))
-	}
-	p.Epoch, p.To = binary.BigEndian.Uint64(v), ordo.NodeID(binary.BigEndian.Uint64(v[8:]))
 }
 
 // Bind binds the node to leader to (None: to nobody, as after a restart,

@@ -27,11 +27,11 @@ func init() {
 }
 
 // Checks are the names of the election checkers, in report order.
-var Checks = []string{"single-leader", "stale-leader", "one-leader-per-term", "eventual-leader", "fencing"}
+var Checks = []string{"single-leader", "stale-leader", "one-leader-per-term", "eventual-leader", "isolated-leader", "fencing"}
 
-// maxReported bounds the violations one checker lists; the summary counts
+// MaxReported bounds the violations one checker lists; the summary counts
 // the rest.
-const maxReported = 50
+const MaxReported = 50
 
 func fmtT(ns int64) string { return time.Duration(ns).Round(10 * time.Microsecond).String() }
 
@@ -60,7 +60,7 @@ type staleLeader struct{}
 
 func (staleLeader) Name() string { return "stale-leader" }
 func (staleLeader) Doc() string {
-	return "no deposed leader (a majority of servers has moved to a higher term) acts as leader beside the new one before it learns (section 5, fencing)"
+	return "no deposed leader (a majority of servers has moved to a higher term) acts as leader — sends a message or uses its fencing token — beside the new one before it learns (section 5, fencing)"
 }
 func (c staleLeader) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
 func (c staleLeader) Start(m *trace.Meta) (check.Judge, error) {
@@ -72,6 +72,11 @@ type pair struct{ a, b int } // span indices, a < b
 type segment struct {
 	from  int64
 	stale bool
+	// acted: the deposed leader of a stale segment sent a message (or used
+	// its fencing token) during it. A deposed leader that holds the role
+	// for a moment and steps down without a word — a paused process that
+	// resumes, checks its lease and yields — has not acted.
+	acted bool
 }
 
 type finding struct {
@@ -92,6 +97,7 @@ type overlaps struct {
 	found   []finding
 	n       int   // findings of the reported kind
 	other   int   // findings of the other kind
+	idle    int   // stale overlaps in which the deposed leader did nothing
 	total   int64 // ns in all, of the reported kind
 }
 
@@ -101,6 +107,9 @@ func newOverlaps(m *trace.Meta, stale bool) *overlaps {
 }
 
 func (o *overlaps) Observe(e *trace.Event) {
+	if len(o.segs) > 0 && (e.Kind == trace.Send || (e.Kind == trace.Note && e.Name == NoteFence)) {
+		o.acts(e.Node)
+	}
 	o.net.Observe(e)
 	opened, closed := o.spans.Observe(e)
 	changed := opened >= 0 || closed >= 0 || check.Changes(e)
@@ -122,6 +131,19 @@ func (o *overlaps) Observe(e *trace.Event) {
 	}
 	o.depose()
 	o.update(e.T)
+}
+
+// acts marks the stale segments whose deposed leader is node as acted.
+func (o *overlaps) acts(node ordo.NodeID) {
+	for p, sg := range o.segs {
+		if !sg.stale || sg.acted {
+			continue
+		}
+		if (o.deposed[p.a] && o.spans.Span(p.a).Node == node) || (o.deposed[p.b] && o.spans.Span(p.b).Node == node) {
+			sg.acted = true
+			o.segs[p] = sg
+		}
+	}
 }
 
 func remove(s []int, v int) []int {
@@ -189,6 +211,10 @@ func (o *overlaps) finish(p pair, sg segment, to int64) {
 	if to <= sg.from {
 		return
 	}
+	if sg.stale && !sg.acted {
+		o.idle++
+		return
+	}
 	if sg.stale != o.stale {
 		o.other++
 		return
@@ -196,17 +222,17 @@ func (o *overlaps) finish(p pair, sg segment, to int64) {
 	o.n++
 	o.total += to - sg.from
 	f := finding{a: p.a, b: p.b, from: sg.from, to: to}
-	// Keep the maxReported first in (span, span, time) order: the order of
+	// Keep the MaxReported first in (span, span, time) order: the order of
 	// a scan over the stored trace, whatever order overlaps end in.
 	i := sort.Search(len(o.found), func(i int) bool { return less(f, o.found[i]) })
-	if i >= maxReported {
+	if i >= MaxReported {
 		return
 	}
 	o.found = append(o.found, finding{})
 	copy(o.found[i+1:], o.found[i:])
 	o.found[i] = f
-	if len(o.found) > maxReported {
-		o.found = o.found[:maxReported]
+	if len(o.found) > MaxReported {
+		o.found = o.found[:MaxReported]
 	}
 }
 
@@ -254,6 +280,8 @@ func (o *overlaps) Result() check.Result {
 		r.Summary = fmt.Sprintf("%d overlaps of two leaders, %s in all", o.n, total)
 	case o.stale && o.other > 0:
 		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d split-brain overlaps: see single-leader)", nspans, o.other)
+	case o.stale && o.idle > 0:
+		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d held the role a moment and yielded without acting)", nspans, o.idle)
 	case o.stale:
 		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted", nspans)
 	case o.other > 0:
@@ -299,7 +327,7 @@ func (p *perTerm) Observe(e *trace.Event) {
 	}
 	if f.Node != e.Node {
 		p.shared[term] = true
-		if len(p.vs) < maxReported {
+		if len(p.vs) < MaxReported {
 			p.vs = append(p.vs, check.Violation{
 				Message: fmt.Sprintf("term %d has two leaders: %v at %s and %v at %s", term, f.Node, fmtT(f.T), e.Node, fmtT(e.T)),
 				Events:  []int{f.ID, e.ID}, From: f.T, To: e.T,
@@ -355,9 +383,10 @@ func isFault(e *trace.Event) bool {
 // Agreeing follows a run and finds the leader the judged servers agree on
 // at the end, and since when: the servers judged are those running (up,
 // not paused) and reaching a majority of servers both ways, as fault
-// events leave the network (check.Net); each must follow the one among
-// them that leads. Servers that cannot reach a majority owe nobody a
-// leader.
+// events leave the network (check.Net); exactly one of them must lead, and
+// each of them that exchanges messages with it must follow it. Servers
+// that cannot reach a majority owe nobody a leader, and neither do servers
+// that reach a majority but not the leader (partial connectivity).
 type Agreeing struct {
 	meta     *trace.Meta
 	net      *check.Net
@@ -425,7 +454,15 @@ func (g *Agreeing) eval(at int64) {
 		if !ok {
 			break
 		}
-		if ordo.NodeID(id) != l && (g.role[id] != Follower || g.believes[id] != l) {
+		if ordo.NodeID(id) == l || !g.net.Link(id, int(l)) || !g.net.Link(int(l), id) {
+			// Under partial connectivity a server may reach a majority
+			// but not the leader (n3 of a bridge n1-n2-n3): it cannot
+			// learn who leads, and protocols that protect a leader
+			// (PreVote, CheckQuorum) rightly keep it from deposing one
+			// the majority still hears. It owes no agreement.
+			continue
+		}
+		if g.role[id] != Follower || g.believes[id] != l {
 			ok = false
 		}
 	}
@@ -601,7 +638,7 @@ func (f *fence) Observe(e *trace.Event) {
 		h, ok := f.highest[e.Node]
 		if ok && tok < h.tok {
 			f.rbad = true
-			if len(f.rvs) < maxReported {
+			if len(f.rvs) < MaxReported {
 				f.rvs = append(f.rvs, check.Violation{Message: fmt.Sprintf("resource %v accepted token %d after %d at %s", e.Node, tok, h.tok, fmtT(e.T)), Events: []int{h.ev, e.ID}, To: e.T})
 			}
 			return
@@ -618,7 +655,7 @@ func (f *fence) Observe(e *trace.Event) {
 		top := f.spans.Span(f.top)
 		if s.Token < top.Token || (s.Token == top.Token && s.Node != top.Node) {
 			f.lbad++
-			if len(f.lvs) < maxReported {
+			if len(f.lvs) < MaxReported {
 				f.lvs = append(f.lvs, check.Violation{
 					Message: fmt.Sprintf("%v leads with token %d at %s, but %v already held token %d: a fence could not tell them apart",
 						s.Node, s.Token, fmtT(s.From), top.Node, top.Token),

@@ -233,10 +233,23 @@ func TestSingleLeader_PauseIsNotSplitBrain(t *testing.T) {
 			t.Fatalf("%s: a leader paused for good was counted as acting: %+v", name, r)
 		}
 	}
-	// It resumes at 500 ms and learns of term 2 at 520 ms.
-	b.resume(500, 1).follower(520, 1, 2, 2)
+	// It resumes at 500 ms, sends a heartbeat under its old term at 510 ms
+	// and learns of term 2 at 520 ms.
+	b.resume(500, 1).ev(510, 1, trace.Send, "").follower(520, 1, 2, 2)
 	if r := run(t, "single-leader", &b.t); !r.OK {
 		t.Fatalf("a paused, deposed leader was reported as split brain: %+v", r)
+	}
+	// Had it yielded without a word (its lease checked first), it would
+	// not have acted.
+	quiet := b.t
+	quiet.Events = append([]trace.Event(nil), b.t.Events...)
+	for i := range quiet.Events {
+		if quiet.Events[i].Kind == trace.Send {
+			quiet.Events[i].Kind, quiet.Events[i].Name = trace.Note, "tick"
+		}
+	}
+	if r := run(t, "stale-leader", &quiet); !r.OK {
+		t.Fatalf("a deposed leader that sent nothing was reported: %+v", r)
 	}
 	r := run(t, "stale-leader", &b.t)
 	if r.OK || len(r.Violations) != 1 {
@@ -279,6 +292,7 @@ func TestSingleLeader_DepositionSplitsAnOverlap(t *testing.T) {
 		leader(10, 5, 1).
 		leader(100, 1, 2).follower(101, 2, 2, 1). // two of five past term 1
 		follower(200, 3, 2, 1).                   // three: n5 is deposed
+		ev(250, 5, trace.Send, "").               // and acts
 		follower(300, 5, 2, 1)
 	sl, st := run(t, "single-leader", &b.t), run(t, "stale-leader", &b.t)
 	if sl.OK || len(sl.Violations) != 1 || sl.Violations[0].From != ms(100) || sl.Violations[0].To != ms(200) {

@@ -95,19 +95,20 @@ func NewEpoch(key string) Epoch { return Epoch{key: key} }
 
 // Load reads the durable epoch at boot.
 func (e *Epoch) Load(env ordo.Env) {
-	v, ok := env.Store().Get(e.key)
-	if !ok {
-		return
+	if w, ok := LoadWords(env, e.key, 1); ok {
+		e.N = w[0]
 	}
-	if len(v) != 8 {
-		panic(fmt.Sprintf("election: %v: %s of %d bytes, want 8", env.ID(), e.key, len(v)))
-	}
-	e.N = binary.BigEndian.Uint64(v)
 }
 
 // See raises the epoch to n, durably, if n is newer.
 func (e *Epoch) See(env ordo.Env, n uint64) {
 	if n <= e.N {
+		return
+	}
+	if n > ordo.MaxTerm {
+		// Only reachable from MaxTerm by epoch+1: peers would refuse it
+		// and the next boot would not believe it, so never store it.
+		env.Note("term-exhausted", "term", n, "bound", uint64(ordo.MaxTerm))
 		return
 	}
 	e.N = n

@@ -251,3 +251,48 @@ func TestMembersWithClients(t *testing.T) {
 		t.Error("a client accepted where only servers may be named")
 	}
 }
+
+// The rate form (a scenario's nemesis: section) draws through the same
+// generator: only the kinds with a rate, inside the window, all undone.
+func TestNemesis(t *testing.T) {
+	n := Nemesis{From: time.Second, Until: 6 * time.Second, Crash: 2, Partition: 1, MeanDowntime: 300 * time.Millisecond}
+	kinds := map[Kind]int{}
+	for seed := uint64(1); seed <= 50; seed++ {
+		s, err := n.Generate(seed, 5, 8*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(5); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range s {
+			kinds[f.Kind]++
+			if f.At < n.From || f.At > n.Until {
+				t.Fatalf("seed %d: %v outside %v..%v", seed, f, n.From, n.Until)
+			}
+		}
+		for _, l := range s.Labels() {
+			if strings.HasSuffix(l, "-forever") {
+				t.Fatalf("seed %d: %s", seed, l)
+			}
+		}
+	}
+	if kinds[Crash] == 0 || kinds[Partition] == 0 || kinds[Crash] < kinds[Partition] || kinds[Pause]+kinds[Loss]+kinds[ClockStep] != 0 {
+		t.Errorf("kinds drawn %v, want crashes about twice the partitions and nothing else", kinds)
+	}
+	if s, err := (Nemesis{Until: time.Second, MeanDowntime: time.Second}).Generate(1, 5, 8*time.Second); s != nil || err != nil {
+		t.Errorf("no rates: %v %v", s, err)
+	}
+	for _, c := range []struct {
+		n   Nemesis
+		msg string
+	}{
+		{Nemesis{Until: time.Second, Crash: -1, MeanDowntime: time.Second}, "crash rate -1"},
+		{Nemesis{Until: time.Second, Crash: 1}, "mean downtime"},
+		{Nemesis{Until: 9 * time.Second, Crash: 1, MeanDowntime: time.Second}, "until ≤ duration"},
+	} {
+		if _, err := c.n.Generate(1, 5, 8*time.Second); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%+v: %v, want %q", c.n, err, c.msg)
+		}
+	}
+}

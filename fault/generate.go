@@ -54,6 +54,15 @@ type Profile struct {
 	// Partial: a loss fault hits one server's links (in or out) rather
 	// than every link half of the time.
 	Partial bool
+	// Weights, if set, are the relative rates of Families (one each);
+	// nil draws them alike.
+	Weights []float64
+	// MeanLength, if set, makes the length of a fault that ends (pauses
+	// included) exponential with this mean instead of uniform.
+	MeanLength time.Duration
+	// From and Until, if set, are the window of faults (default: Start
+	// and duration − Settle).
+	From, Until time.Duration
 }
 
 // Friendly is the mix ordo explore drew before issue 9: crashes that
@@ -133,6 +142,15 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("profile %s: max loss %v (for ever %v) out of 0..1", p.Name, p.MaxLoss, p.MaxLossForever)
 	case !(p.MaxDriftPPM >= 0 && p.MaxDriftPPM <= MaxDriftPPM):
 		return fmt.Errorf("profile %s: max drift %v ppm out of 0..%d", p.Name, p.MaxDriftPPM, MaxDriftPPM)
+	case p.Weights != nil && len(p.Weights) != len(p.Families):
+		return fmt.Errorf("profile %s: %d weights for %d fault kinds", p.Name, len(p.Weights), len(p.Families))
+	case p.MeanLength < 0 || p.From < 0 || p.Until < 0 || (p.Until > 0 && p.Until <= p.From):
+		return fmt.Errorf("profile %s: want 0 ≤ from < until and a mean length ≥ 0", p.Name)
+	}
+	for _, w := range p.Weights {
+		if !(w >= 0 && w <= MaxRate) {
+			return fmt.Errorf("profile %s: weight %v out of 0..%d", p.Name, w, MaxRate)
+		}
 	}
 	return nil
 }
@@ -161,6 +179,32 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 	}
 	r := rand.New(rand.NewPCG(seed, 0x6661756c74)) // "fault"
 	stop := duration - Settle
+	if p.Until > 0 {
+		stop = min(p.Until, duration)
+	}
+	var total float64
+	for _, w := range p.Weights {
+		total += w
+	}
+	family := func() string {
+		if p.Weights == nil {
+			return p.Families[r.IntN(len(p.Families))]
+		}
+		x := r.Float64() * total
+		for i, w := range p.Weights {
+			if x < w {
+				return p.Families[i]
+			}
+			x -= w
+		}
+		return p.Families[len(p.Families)-1]
+	}
+	length := func(t, most time.Duration) time.Duration {
+		if p.MeanLength > 0 {
+			return min(stop, t+time.Duration(r.ExpFloat64()*float64(p.MeanLength)))
+		}
+		return min(stop, t+50*time.Millisecond+time.Duration(r.Int64N(int64(most)+1)))
+	}
 	var out Schedule
 	if slices.Contains(p.Families, "drift") && p.MaxDriftPPM > 0 && r.IntN(2) == 0 {
 		// The simulator sets a clock's rate from the start: drift is a
@@ -186,13 +230,16 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 		return ids
 	}
 	t := Start
+	if p.From > 0 {
+		t = p.From
+	}
 	for {
 		t += time.Duration(r.ExpFloat64() * float64(p.MeanGap))
 		if t >= stop || t < 0 {
 			break
 		}
-		fam := p.Families[r.IntN(len(p.Families))]
-		end := min(stop, t+50*time.Millisecond+time.Duration(r.Int64N(int64(p.MaxLength)+1)))
+		fam := family()
+		end := length(t, p.MaxLength)
 		forever := p.Forever > 0 && r.Float64() < p.Forever
 		switch fam {
 		case "crash", "pause":
@@ -201,8 +248,8 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 				continue
 			}
 			id := ids[r.IntN(len(ids))]
-			if fam == "pause" {
-				end = min(stop, t+50*time.Millisecond+time.Duration(r.Int64N(int64(p.MaxPause)+1)))
+			if fam == "pause" && p.MeanLength == 0 {
+				end = length(t, p.MaxPause)
 			}
 			if forever && foreverBudget > 0 {
 				foreverBudget--
@@ -317,4 +364,71 @@ func network(r *rand.Rand, fam string, servers int, t time.Duration) Fault {
 	default: // star
 		return Fault{At: t, Kind: Star, Node: ordo.NodeID(perm[0] + 1)}
 	}
+}
+
+// MaxRate bounds a rate of Nemesis (faults per second): more than a
+// thousand a second is a typo, not a test.
+const MaxRate = 1000
+
+// Nemesis is a random schedule written as rates (a scenario file's
+// nemesis: section, Jepsen's nemesis): between From and Until, faults of
+// each kind arrive as Poisson processes with the given rates per second,
+// each lasting an exponential time of mean MeanDowntime, every one undone
+// by Until. It draws through Generate, so it is the same generator.
+type Nemesis struct {
+	From, Until                              time.Duration
+	Crash, Partition, Pause, ClockStep, Loss float64 // per second
+	MeanDowntime                             time.Duration
+}
+
+// Profile is the generator profile of n: the families with a non-zero
+// rate, weighted by it; mean gap 1/(sum of rates); loss 1–90 %; clock
+// steps up to ±3 mean downtimes.
+func (n Nemesis) Profile() (Profile, error) {
+	p := Profile{Name: "nemesis", From: n.From, Until: n.Until, MeanLength: n.MeanDowntime, MaxLoss: 0.9,
+		MaxClockStep: min(MaxClockStep, 3*n.MeanDowntime)}
+	var total float64
+	for _, f := range []struct {
+		fam  string
+		rate float64
+	}{{"crash", n.Crash}, {"partition", n.Partition}, {"pause", n.Pause}, {"clock", n.ClockStep}, {"loss", n.Loss}} {
+		if !(f.rate >= 0 && f.rate <= MaxRate) {
+			return Profile{}, fmt.Errorf("nemesis: %s rate %v out of range [0, %d] per second", f.fam, f.rate, MaxRate)
+		}
+		if f.rate > 0 {
+			p.Families = append(p.Families, f.fam)
+			p.Weights = append(p.Weights, f.rate)
+			total += f.rate
+		}
+	}
+	if total == 0 {
+		return Profile{}, fmt.Errorf("nemesis: every rate is 0 (no faults to draw)")
+	}
+	if n.MeanDowntime <= 0 {
+		return Profile{}, fmt.Errorf("nemesis: mean downtime %v must be positive", n.MeanDowntime)
+	}
+	p.MeanGap = time.Duration(float64(time.Second) / total)
+	if p.MeanGap <= 0 {
+		p.MeanGap = 1
+	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// Generate draws n's schedule for servers 1..servers in a run of duration
+// (none when every rate is 0).
+func (n Nemesis) Generate(seed uint64, servers int, duration time.Duration) (Schedule, error) {
+	if n.Crash == 0 && n.Partition == 0 && n.Pause == 0 && n.ClockStep == 0 && n.Loss == 0 {
+		return nil, nil
+	}
+	p, err := n.Profile()
+	if err != nil {
+		return nil, err
+	}
+	if n.Until <= n.From || n.Until > duration {
+		return nil, fmt.Errorf("nemesis: want from < until ≤ duration, got %v, %v, %v", n.From, n.Until, duration)
+	}
+	return Generate(seed, p, servers, duration), nil
 }

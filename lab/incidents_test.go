@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"ordo/check"
 	"testing"
 	"time"
 
@@ -32,9 +33,9 @@ type leaderStart struct {
 	Node ordo.NodeID
 }
 
-func runRaft(t *testing.T, seed uint64, n int, opts map[string]string, dur time.Duration, faults []Fault, extra func(s *sim.Sim)) (*sim.Sim, *Outcome) {
+func runRaft(t *testing.T, seed uint64, n int, opts map[string]string, dur time.Duration, faults []Fault, extra func(s *sim.Sim), checks ...string) (*sim.Sim, *Outcome) {
 	t.Helper()
-	sp := Spec{Protocol: "raft", Options: opts, Nodes: n, Seed: seed, Duration: dur, Faults: faults}
+	sp := Spec{Protocol: "raft", Options: opts, Nodes: n, Seed: seed, Duration: dur, Faults: faults, Checks: checks}
 	s, err := New(sp)
 	if err != nil {
 		t.Fatal(err)
@@ -176,5 +177,67 @@ func TestIncident_PreCandidateForgetsItsLeader(t *testing.T) {
 		if v.Leader != ordo.None {
 			t.Errorf("seed %d: n1, isolated since 1s, still follows %v at 10s", seed, v.Leader)
 		}
+	}
+}
+
+// Case 6: a leader without a quorum passed every check. The star with
+// CheckQuorum off leaves a leaf leading while it reaches only the hub; the
+// isolated-leader checker reports it. With the defaults a leaf that led at
+// the cut steps down within its lease, and the check passes.
+func TestIncident_IsolatedLeaderIsReported(t *testing.T) {
+	found := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		sp := func(opts map[string]string) *Outcome {
+			_, o := runRaft(t, seed, 7, opts, 20*time.Second, nil, star(7, 1), "isolated-leader", "single-leader")
+			return o
+		}
+		if r := sp(nil).Checks[0]; r.Verdict != check.Pass {
+			t.Errorf("seed %d: defaults: isolated-leader %s: %s %v", seed, r.Verdict, r.Summary, r.Violations)
+		}
+		o := sp(map[string]string{"check_quorum": "false"})
+		leafLed := false
+		for _, l := range leaderStarts(o.Trace) {
+			if l.At < time.Second && l.Node != 1 {
+				leafLed = true
+			}
+		}
+		var lastBefore leaderStart
+		for _, l := range leaderStarts(o.Trace) {
+			if l.At < time.Second {
+				lastBefore = l
+			}
+		}
+		leafLed = leafLed && lastBefore.Node != 1
+		r := o.Checks[0]
+		if leafLed {
+			found++
+			if r.Verdict != check.Fail {
+				t.Errorf("seed %d: check_quorum=false, leaf n%d led at the cut: isolated-leader %s, want fail", seed, lastBefore.Node, r.Verdict)
+			}
+		}
+	}
+	t.Logf("%d of 20 seeds had a leaf leading at the cut; each was reported", found)
+	if found == 0 {
+		t.Fatal("no seed had a leaf leading at the cut: the test proved nothing")
+	}
+}
+
+// Case 5: defaults that churn leaders on a lossy network. With the
+// heartbeat 3× below the election timeout, ten 60 s runs of 3 nodes at
+// 20 % loss saw 181 leader changes; the default is now 10× below it.
+func TestIncident_DefaultsHoldOnALossyNetwork(t *testing.T) {
+	rows, err := Churn("raft", nil, 3, []float64{0.2}, 5, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rows[0].LeaderChanges; c > 1 {
+		t.Errorf("defaults at 20%% loss: %d leader changes in five 60 s runs, want at most 1\nreplay: go run ./cmd/ordo bench churn --loss 0.2 --seeds 5", c)
+	}
+	rows, err = Churn("raft", map[string]string{"heartbeat": "50ms"}, 3, []float64{0.2}, 5, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rows[0].LeaderChanges; c < 20 {
+		t.Errorf("heartbeat 50ms at 20%% loss: %d leader changes, want the churn of the old default (≥ 20)", c)
 	}
 }

@@ -3,7 +3,6 @@ package live
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sync"
@@ -190,10 +189,7 @@ func (r *Runtime) clockRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /clock", func(w http.ResponseWriter, req *http.Request) {
 		var ch ClockChange
-		dec := json.NewDecoder(io.LimitReader(req.Body, 4<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&ch); err != nil {
-			http.Error(w, "clock: "+err.Error(), http.StatusBadRequest)
+		if !decodeJSONBody(w, req, &ch, "clock") { // bounded, one value (admin.go)
 			return
 		}
 		if err := r.clock.Apply(ch); err != nil {
@@ -202,6 +198,7 @@ func (r *Runtime) clockRoutes(mux *http.ServeMux) {
 		}
 		st := r.clock.State()
 		r.log.Info("clock set", "offset", time.Duration(st.Offset), "drift_ppm", st.DriftPPM)
+		r.logClock(st) // the cluster's fault log (admin.go)
 		writeJSON(w, st)
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/fault"
 	"ordo/live/transport"
 )
 
@@ -38,6 +39,9 @@ type State struct {
 	// Faults the cluster commands set, re-applied to a restarted node.
 	Faults    map[int]transport.Faults `json:"faults,omitempty"`
 	Partition string                   `json:"partition,omitempty"`
+	// Stopped: `ordo cluster down` stopped the cluster; live views end
+	// and operations on it fail (RequireRunning).
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Cluster is a set of local node processes described by a directory.
@@ -53,7 +57,9 @@ type Cluster struct {
 	mu       sync.Mutex
 	children map[int]*exec.Cmd // nodes started by this process
 	waited   map[int]chan struct{}
+	net      *Netns // the kernel's network faults (netns.go); nil without --netns
 	client   *http.Client
+	token    string // the admin endpoint's bearer token (adminclient.go)
 }
 
 // UpOptions configure a new local cluster.
@@ -66,18 +72,28 @@ type UpOptions struct {
 	Clients        int
 	ClientProtocol string
 	ClientOptions  map[string]string
-	TLS            bool
-	Dir            string // created if missing; must not hold a running cluster
-	Binary         string // the ordo binary to run nodes with (default: this one)
-	Seed           uint64
-	LogLevel       string
+	// Insecure turns off mutual TLS between the nodes (plain TCP, as
+	// an attacker on the network would like it). Off by default: Up
+	// generates a development CA and certificates (transport.GenerateDevCA).
+	Insecure bool
+	Dir      string // created if missing; must not hold a running cluster
+	Binary   string // the ordo binary to run nodes with (default: this one)
+	Seed     uint64
+	LogLevel string
 	// DieWithParent: see Cluster.DieWithParent.
 	DieWithParent bool
+	// Fresh lets Up delete a stopped run's node directories, fault log and
+	// merged trace found in Dir; without it Up refuses to start there.
+	Fresh bool
+	// Netns puts each node in its own network namespace, where network
+	// faults are nftables rules (netns.go); needs root.
+	Netns bool
 }
 
 // Up writes a cluster file for N servers and Clients clients on free
-// loopback ports into Dir (with a development CA when TLS is on) and starts
-// every node.
+// loopback ports into Dir, with a development CA and node certificates
+// (unless Insecure) and an admin token (AdminTokenFileName, 0600), and
+// starts every node.
 func Up(o UpOptions) (*Cluster, error) {
 	if o.N < 1 || o.N > MaxClusterNodes {
 		return nil, fmt.Errorf("-n %d: want 1..%d nodes", o.N, MaxClusterNodes)
@@ -99,6 +115,11 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, fmt.Errorf("protocol %s names no client protocol: give one (--client-protocol)", proto.Name)
 	}
 	total := o.N + o.Clients
+	if o.Netns {
+		if err := CheckNetns(); err != nil {
+			return nil, err
+		}
+	}
 	if o.Binary == "" {
 		if o.Binary, err = os.Executable(); err != nil {
 			return nil, err
@@ -112,9 +133,16 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, fmt.Errorf("%s holds a running cluster (nodes %v); `ordo cluster down --dir %s` first", dir, old.Running(), dir)
 	}
 	// A fresh cluster: old node data would restore old terms and traces.
+	// Those traces are a stopped run's record: deleted only when asked.
+	if !o.Fresh {
+		if old := staleRun(dir); len(old) > 0 {
+			return nil, fmt.Errorf("%s holds a stopped run's data (%s): its traces would be lost; replace it with ordo cluster up --fresh, or choose another directory", dir, strings.Join(old, ", "))
+		}
+	}
 	for i := 1; i <= MaxClusterNodes; i++ {
 		os.RemoveAll(filepath.Join(dir, fmt.Sprintf("node%d", i)))
 	}
+	cleanupStaleNetns(dir)
 	for _, f := range []string{FaultsFileName, StateFileName, "merged.jsonl"} {
 		os.Remove(filepath.Join(dir, f))
 	}
@@ -126,15 +154,23 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, err
 	}
 	cfg := &Config{Name: "local", Protocol: o.Protocol, Options: o.Options, Seed: o.Seed,
-		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: o.TLS, LogLevel: o.LogLevel}
-	if o.TLS {
+		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: !o.Insecure, LogLevel: o.LogLevel}
+	if cfg.TLS {
 		cfg.TLSDir = "tls"
 		if err := transport.GenerateDevCA(filepath.Join(dir, "tls"), total); err != nil {
 			return nil, err
 		}
 	}
+	cfg.AdminToken = AdminTokenFileName
+	token, err := GenerateAdminToken(filepath.Join(dir, AdminTokenFileName))
+	if err != nil {
+		return nil, err
+	}
 	for i := 1; i <= total; i++ {
 		nc := NodeConfig{ID: i, Addr: addrs[2*i-2], Admin: addrs[2*i-1], Dir: fmt.Sprintf("node%d", i)}
+		if o.Netns {
+			nc.Addr = NetnsAddr(ordo.NodeID(i))
+		}
 		if i > o.N {
 			nc.Role = ordo.Client.String()
 		}
@@ -154,6 +190,12 @@ func Up(o UpOptions) (*Cluster, error) {
 	}
 	cfg.SetDir(dir)
 	c := newCluster(dir, cfg)
+	c.token = token
+	if o.Netns {
+		if c.net, err = SetupNetns(dir, total); err != nil {
+			return nil, err
+		}
+	}
 	c.State = State{Binary: o.Binary, Pids: map[int]int{}}
 	c.DieWithParent = o.DieWithParent
 	for i := 1; i <= total; i++ {
@@ -174,9 +216,27 @@ func Up(o UpOptions) (*Cluster, error) {
 	return c, nil
 }
 
+// staleRun lists what a previous run left in dir that Up would delete.
+func staleRun(dir string) []string {
+	var old []string
+	for i := 1; i <= MaxClusterNodes; i++ {
+		if _, err := os.Lstat(filepath.Join(dir, fmt.Sprintf("node%d", i))); err == nil {
+			old = append(old, fmt.Sprintf("node%d/", i))
+		}
+	}
+	for _, f := range []string{FaultsFileName, "merged.jsonl"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+			old = append(old, f)
+		}
+	}
+	return old
+}
+
 func newCluster(dir string, cfg *Config) *Cluster {
-	return &Cluster{Dir: dir, Cfg: cfg, children: map[int]*exec.Cmd{}, waited: map[int]chan struct{}{},
-		client: &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true}}}
+	c := &Cluster{Dir: dir, Cfg: cfg, children: map[int]*exec.Cmd{}, waited: map[int]chan struct{}{},
+		client: &http.Client{Timeout: 2 * time.Second, Transport: &bearer{base: &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true}}}}
+	c.client.Transport.(*bearer).token = func() string { return c.token }
+	return c
 }
 
 // Open reads a cluster directory written by Up.
@@ -190,27 +250,35 @@ func Open(dir string) (*Cluster, error) {
 		return nil, err
 	}
 	c := newCluster(dir, cfg)
-	b, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	if cfg.AdminToken != "" {
+		if c.token, err = ReadAdminToken(cfg.Path(cfg.AdminToken)); err != nil {
+			return nil, err
+		}
+	}
+	b, err := ordo.ReadInput(filepath.Join(dir, StateFileName), nil, ordo.MaxSourceBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: no cluster state (was it started with `ordo cluster up`?): %w", dir, err)
 	}
-	if err := json.Unmarshal(b, &c.State); err != nil {
-		return nil, fmt.Errorf("%s: %v", StateFileName, err)
+	if c.State, err = decodeState(b, len(cfg.Nodes)); err != nil { // bounded pids: they are signalled
+		return nil, err
 	}
 	if c.State.Pids == nil {
 		c.State.Pids = map[int]int{}
+	}
+	if c.net, err = OpenNetns(dir); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
 // Reload re-reads the state file (another command may have changed it).
 func (c *Cluster) Reload() error {
-	b, err := os.ReadFile(filepath.Join(c.Dir, StateFileName))
+	b, err := ordo.ReadInput(filepath.Join(c.Dir, StateFileName), nil, ordo.MaxSourceBytes)
 	if err != nil {
 		return err
 	}
-	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := decodeState(b, len(c.Cfg.Nodes))
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -309,6 +377,14 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 	cmd := exec.Command(c.State.Binary, "node", "--config", filepath.Join(c.Dir, ConfigFileName), "--id", strconv.Itoa(int(id)))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	procAttr(cmd, c.DieWithParent)
+	if c.net != nil {
+		release, err := c.net.netnsCommand(cmd, id, nc.Admin)
+		if err != nil {
+			logf.Close()
+			return err
+		}
+		defer release()
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting node %d: %w", id, err)
@@ -412,6 +488,7 @@ func (c *Cluster) Stop(id ordo.NodeID) error {
 	if pid <= 0 || !c.alive(id) {
 		return nil
 	}
+	c.continuePaused(id, pid) // a stopped process cannot stop gracefully (faults.go)
 	syscall.Kill(pid, syscall.SIGTERM)
 	if !c.waitExit(id, pid, 3*time.Second) {
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -433,6 +510,9 @@ func (c *Cluster) Restart(id ordo.NodeID) error {
 		if err := c.Kill(id); err != nil {
 			return err
 		}
+	}
+	if err := c.guardAmnesia(id); err != nil { // a node that lost its disk (amnesia.go)
+		return err
 	}
 	if err := c.spawn(id); err != nil {
 		return err
@@ -466,65 +546,33 @@ func (c *Cluster) Down() error {
 	wg.Wait()
 	c.mu.Lock()
 	c.State.Faults, c.State.Partition = nil, ""
+	c.State.Stopped = true
 	c.mu.Unlock()
+	if c.net != nil {
+		if err := c.net.Teardown(); err != nil {
+			return err
+		}
+	}
 	c.client.CloseIdleConnections()
 	return c.saveState()
 }
 
-// ParseGroups parses "1,2/3,4,5" for a cluster of n. Nodes named in no
-// group form one more group together. For a cluster with clients, use
-// Cluster.ParseGroups, which leaves unnamed clients out of every group.
-func ParseGroups(s string, n int) ([][]ordo.NodeID, error) {
-	return parseGroups(s, n, n)
-}
-
-// ParseGroups parses "1,2/3,4,5" for this cluster. Servers named in no
-// group form one more group together; a client named in no group is in
-// none, so it stays connected to every group (see Partition).
+// ParseGroups reads a partition of this cluster in the fault package's
+// notation (fault.Members.ParseGroups): every server in exactly one
+// group, a client in at most one (a client named in none stays connected
+// to every group, as in the simulator).
 func (c *Cluster) ParseGroups(s string) ([][]ordo.NodeID, error) {
-	return parseGroups(s, c.N(), len(c.Servers()))
-}
-
-// parseGroups reads groups of nodes 1..n; unnamed nodes 1..servers form
-// one more group.
-func parseGroups(s string, n, servers int) ([][]ordo.NodeID, error) {
-	seen := map[ordo.NodeID]bool{}
-	var groups [][]ordo.NodeID
-	for gi, part := range strings.Split(s, "/") {
-		var g []ordo.NodeID
-		for _, f := range strings.Split(part, ",") {
-			f = strings.TrimSpace(f)
-			v, err := strconv.Atoi(f)
-			if err != nil || v < 1 || v > n {
-				return nil, fmt.Errorf("partition %q: group %d: %q is not a node 1..%d", s, gi+1, f, n)
-			}
-			if seen[ordo.NodeID(v)] {
-				return nil, fmt.Errorf("partition %q: node %d is in two groups", s, v)
-			}
-			seen[ordo.NodeID(v)] = true
-			g = append(g, ordo.NodeID(v))
-		}
-		groups = append(groups, g)
-	}
-	var rest []ordo.NodeID
-	for i := 1; i <= servers; i++ {
-		if !seen[ordo.NodeID(i)] {
-			rest = append(rest, ordo.NodeID(i))
-		}
-	}
-	if len(rest) > 0 {
-		groups = append(groups, rest)
-	}
-	if len(groups) < 2 {
-		return nil, fmt.Errorf("partition %q: needs at least two groups, like 1,2/3,4,5", s)
-	}
-	return groups, nil
+	servers := len(c.Servers())
+	return fault.Members{Servers: servers, Clients: c.N() - servers}.ParseGroups(s)
 }
 
 // Partition cuts the cluster into groups that cannot reach each other. A
 // node in no group (a client the partition does not name) keeps every
 // link, as in the simulator.
 func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
+	if c.net != nil {
+		return c.netPartition(groups)
+	}
 	var names []string
 	faults := map[int]transport.Faults{}
 	for gi, g := range groups {
@@ -568,11 +616,17 @@ func groupString(g []ordo.NodeID) string {
 
 // SetFaults sets one node's fault layer (one-way cuts, delay, loss).
 func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
+	if c.net != nil {
+		return c.netSetFaults(id, f)
+	}
 	if err := f.Validate(id, c.N()); err != nil {
 		return err
 	}
 	LogFault(c.Cfg, c.now(), "faults", "node", int(id), "block_out", fmt.Sprint(f.BlockOut), "block_in", fmt.Sprint(f.BlockIn), "delay", time.Duration(f.Delay).String(), "loss", f.Loss)
-	err := c.setFaults(id, f)
+	var err error
+	if !c.isPaused(id) { // a paused node gets it when it resumes (faults.go)
+		err = c.setFaults(id, f)
+	}
 	c.mu.Lock()
 	if c.State.Faults == nil {
 		c.State.Faults = map[int]transport.Faults{}
@@ -587,6 +641,9 @@ func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
 
 // Heal clears every node's faults.
 func (c *Cluster) Heal() error {
+	if c.net != nil {
+		return c.netHeal()
+	}
 	LogFault(c.Cfg, c.now(), "heal")
 	faults := map[int]transport.Faults{}
 	for i := 1; i <= c.N(); i++ {
@@ -608,8 +665,8 @@ func (c *Cluster) applyAll(faults map[int]transport.Faults) error {
 	var wg sync.WaitGroup
 	errs := make([]error, c.N()+1)
 	for id, f := range faults {
-		if !c.alive(ordo.NodeID(id)) {
-			continue
+		if !c.alive(ordo.NodeID(id)) || c.isPaused(ordo.NodeID(id)) {
+			continue // a paused node gets it when it resumes (faults.go)
 		}
 		wg.Add(1)
 		go func() {
@@ -688,6 +745,7 @@ func (c *Cluster) View() []NodeView {
 		}()
 	}
 	wg.Wait()
+	c.markNetCuts(out) // netns.go: the kernel's cuts
 	return out
 }
 
@@ -730,19 +788,16 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	if kinds {
 		head = fmt.Sprintf("%-7s ", "KIND")
 	}
-	fmt.Fprintf(w, "%-5s %s%-7s %-10s %-5s %-7s %-6s %-14s %s\n", "NODE", head, "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "FAULTS")
+	fmt.Fprintf(w, "%-5s %s%-7s %-10s %-5s %-7s %-6s %-14s %-14s %s\n", "NODE", head, "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "CUT-OFF", "FAULTS")
+	up := 0
 	for _, nv := range v {
 		if !nv.Up {
 			fmt.Fprintf(w, "n%-4d %s%-7s %-10s\n", int(nv.ID), kind(nv), "-", "DOWN")
 			continue
 		}
+		up++
 		s := nv.Status
-		var conn []string
-		for _, p := range s.Peers {
-			if p.Out {
-				conn = append(conn, strconv.Itoa(int(p.ID)))
-			}
-		}
+		conn, cut := links(s.Peers)
 		leader := "-"
 		if s.Leader != 0 {
 			leader = "n" + strconv.Itoa(int(s.Leader))
@@ -751,26 +806,67 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 		if role == "" {
 			role = "starting"
 		}
-		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, strings.Join(conn, ","), faultString(s.Faults))
+		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, orDash(conn), orDash(cut), faultString(s.Faults))
 	}
+	if up == 0 {
+		fmt.Fprintln(w, "no node answers: the cluster is stopped")
+	}
+	// Section 1: a starved host fires timers late, and late election
+	// timers look like a dead leader. Say so rather than leave the term
+	// churn unexplained.
+	for _, nv := range v {
+		if nv.Up && nv.Status.Timers.Starved {
+			fmt.Fprintf(w, "warning: n%d fired timers up to %v late in the last %v (%d late since start): the host is starved (CPU, a paused process, a slow disk); elections now may be the host's doing, not the network's\n",
+				int(nv.ID), time.Duration(nv.Status.Timers.Worst).Round(time.Millisecond), LatenessWindow, nv.Status.Timers.Late)
+		}
+	}
+}
+
+// links splits a node's peers into those it exchanges messages with and
+// those cut off. The fault layer keeps TCP connections open while it drops
+// their traffic, so a connection alone says nothing: a peer is connected
+// when our connection is up and neither direction is blocked. A cut peer
+// is "3" (both ways), "3:out" (we cannot reach it) or "3:in" (we cannot
+// hear it).
+func links(peers []transport.PeerStatus) (conn, cut string) {
+	var c, x []string
+	for _, p := range peers {
+		id := strconv.Itoa(int(p.ID))
+		switch {
+		case p.BlockedOut && p.BlockedIn:
+			x = append(x, id)
+		case p.BlockedOut:
+			x = append(x, id+":out")
+		case p.BlockedIn:
+			x = append(x, id+":in")
+		case p.Out:
+			c = append(c, id)
+		}
+	}
+	return strings.Join(c, ","), strings.Join(x, ",")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func faultString(f transport.Faults) string {
 	if f.Healthy() {
 		return "-"
 	}
+	// Cuts are in the CUT-OFF column (links).
 	var s []string
-	if len(f.BlockOut) > 0 {
-		s = append(s, "cut-out:"+groupString(f.BlockOut))
-	}
-	if len(f.BlockIn) > 0 {
-		s = append(s, "cut-in:"+groupString(f.BlockIn))
-	}
 	if f.Delay > 0 {
 		s = append(s, "delay:"+time.Duration(f.Delay).String())
 	}
 	if f.Loss > 0 {
 		s = append(s, fmt.Sprintf("loss:%g", f.Loss))
+	}
+	if len(s) == 0 {
+		return "-"
 	}
 	return strings.Join(s, " ")
 }

@@ -35,7 +35,7 @@ func buildOrdo(t *testing.T) string {
 // upCluster starts n real node processes that die with the test.
 func upCluster(t *testing.T, bin string, n int, tlsOn bool) *Cluster {
 	t.Helper()
-	c, err := Up(UpOptions{N: n, Protocol: "raft", Dir: t.TempDir(), Binary: bin, TLS: tlsOn, Seed: 1, LogLevel: "warn",
+	c, err := Up(UpOptions{N: n, Protocol: "raft", Dir: t.TempDir(), Binary: bin, Insecure: !tlsOn, Seed: 1, LogLevel: "warn",
 		Options:       map[string]string{"election_timeout_min": "150ms", "election_timeout_max": "300ms", "heartbeat": "50ms"},
 		DieWithParent: true})
 	if err != nil {

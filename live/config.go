@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -28,6 +30,9 @@ type Config struct {
 	// TLSDir (see transport.GenerateDevCA).
 	TLS    bool   `yaml:"tls,omitempty"`
 	TLSDir string `yaml:"tls_dir,omitempty"`
+	// AdminToken names the file holding the admin endpoint's bearer token
+	// (mode 0600; see admin.go). Empty: the endpoint takes no token.
+	AdminToken string `yaml:"admin_token,omitempty"`
 	// QueueLen bounds each peer's send queue (default 1024).
 	QueueLen int    `yaml:"queue_len,omitempty"`
 	LogLevel string `yaml:"log_level,omitempty"` // debug, info, warn, error
@@ -56,14 +61,20 @@ type NodeConfig struct {
 // MaxClusterNodes bounds a live cluster.
 const MaxClusterNodes = 64
 
-// LoadConfig reads and checks a cluster file.
+// LoadConfig reads and checks a cluster file, read through the bound
+// ordo.MaxSourceBytes ("-" is standard input). Errors are "FILE:LINE:COL:
+// what" (a *ConfigError for what the file says).
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ordo.ReadInput(path, nil, ordo.MaxSourceBytes)
 	if err != nil {
 		return nil, err
 	}
 	c, err := ParseConfig(data)
 	if err != nil {
+		if ce, ok := err.(*ConfigError); ok {
+			ce.File = path
+			return nil, ce
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	abs, err := filepath.Abs(filepath.Dir(path))
@@ -71,22 +82,167 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	c.dir = abs
+	if err := c.checkDirs(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return c, nil
 }
 
-// ParseConfig parses and checks a cluster file's contents. Errors name the
-// line or the field.
+// ConfigError is a cluster file's mistake, at a line and column (1-based;
+// column 1 when the YAML parser names only the line).
+type ConfigError struct {
+	File         string // empty from ParseConfig
+	Line, Column int
+	Msg          string
+}
+
+func (e *ConfigError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("%d:%d: %s", e.Line, e.Column, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// ParseConfig parses and checks a cluster file's contents (a UTF-8
+// byte-order mark is skipped). Errors are *ConfigError, at the line and
+// column of the value at fault.
 func ParseConfig(data []byte) (*Config, error) {
+	data = ordo.TrimBOM(data)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(&doc, err)
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return nil, err
+		return nil, yamlError(&doc, err)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, fieldError(&doc, err)
 	}
 	return &c, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// yamlError places a YAML parser's error: it names a line ("line 3: ..."),
+// and the column is that of the line's first node, when there is one.
+func yamlError(doc *yaml.Node, err error) *ConfigError {
+	msg := err.Error()
+	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+	ce := &ConfigError{Line: 1, Column: 1, Msg: strings.TrimPrefix(msg, "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		ce.Line, _ = strconv.Atoi(m[1])
+		ce.Msg = msg[len(m[0]):]
+		ce.Column = firstColumn(doc, ce.Line)
+	}
+	return ce
+}
+
+// firstColumn is the column of the first node on line, or 1.
+func firstColumn(n *yaml.Node, line int) int {
+	best := 0
+	var walk func(*yaml.Node, int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || depth > 64 {
+			return
+		}
+		if n.Line == line && (best == 0 || n.Column < best) {
+			best = n.Column
+		}
+		for _, k := range n.Content {
+			walk(k, depth+1)
+		}
+	}
+	walk(n, 0)
+	return max(best, 1)
+}
+
+// validField matches the field path that starts Validate's errors:
+// "protocol: ...", "nodes[2].dir: ...", "nodes[1]: ...".
+var validField = regexp.MustCompile(`^([a-z_]+)(?:\[(\d+)\])?(?:\.([a-z_]+))?: `)
+
+// fieldError places a Validate error at the value it names.
+func fieldError(doc *yaml.Node, err error) *ConfigError {
+	ce := &ConfigError{Line: 1, Column: 1, Msg: err.Error()}
+	m := validField.FindStringSubmatch(ce.Msg)
+	if m == nil || len(doc.Content) == 0 {
+		return ce
+	}
+	n := mapValue(doc.Content[0], m[1])
+	if n != nil && m[2] != "" {
+		i, _ := strconv.Atoi(m[2])
+		if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			n = n.Content[i]
+			if m[3] != "" {
+				if v := mapValue(n, m[3]); v != nil {
+					n = v
+				}
+			}
+		}
+	}
+	if n != nil {
+		ce.Line, ce.Column = n.Line, n.Column
+	}
+	return ce
+}
+
+// mapValue is the value of key in mapping n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// checkDirs refuses two nodes on one directory once relative paths can be
+// resolved: directories are compared cleaned, absolute and with the
+// symbolic links of their existing prefix resolved, so "shared",
+// "./shared", "shared/" and a link to it are one directory. (Each node
+// also locks its directory, lock.go: this catches the mistake before any
+// process starts.)
+func (c *Config) checkDirs() error {
+	seen := map[string]int{}
+	for i, nd := range c.Nodes {
+		p := ResolveDir(c.Path(nd.Dir))
+		if j, dup := seen[p]; dup {
+			return fmt.Errorf("nodes[%d].dir: %q is the directory of nodes[%d] (%s): each node needs its own", i, nd.Dir, j, p)
+		}
+		seen[p] = i
+	}
+	return nil
+}
+
+// ResolveDir returns dir cleaned, absolute, and with the symbolic links
+// of its longest existing prefix resolved: the name to compare two node
+// directories by.
+func ResolveDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	// Resolve the longest prefix that exists; append the rest.
+	rest := ""
+	for p := abs; ; {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
 }
 
 // Validate checks the fields that can be checked without the protocol.
@@ -107,7 +263,7 @@ func (c *Config) Validate() error {
 			if u.v == "" {
 				continue
 			}
-			key := u.what + "\x00" + u.v
+			key := u.what + "\x00" + filepath.Clean(u.v) // shared, ./shared and shared/ are one
 			if u.what != "dir" {
 				key = "net\x00" + u.v // a peer and an admin port may not share either
 			}

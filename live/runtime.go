@@ -52,6 +52,7 @@ type Runtime struct {
 	node     ordo.Node
 	peers    []ordo.NodeID
 	store    *DiskStorage
+	lock     *dirLock // held on the node directory while the node runs (lock.go)
 	rng      *rand.Rand
 	stamp    trace.Stamper
 	msgSeq   uint64
@@ -74,6 +75,14 @@ type Runtime struct {
 
 	statusMu sync.Mutex
 	status   roleStatus
+	// pauses carries a pause to the loop; pauser is its admin side
+	// (faults_node.go).
+	pauses chan pauseReq
+	pauser pauser
+	// fence keeps a node that lost its disk listen-only (amnesia.go).
+	fence fence
+	// late measures how late timers fire: a starved host (starve.go).
+	late lateness
 }
 
 type inbound struct {
@@ -128,15 +137,32 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	log = log.With("node", int(id))
 	r := &Runtime{
 		cfg: cfg, id: id, n: len(cfg.Nodes), proto: proto, opts: opts, codec: codec, log: log, epoch: epoch,
-		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}),
+		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}), pauses: make(chan pauseReq),
 		roster: cfg.Roster(),
 	}
 	r.peers = peersOf(r.roster, id, role)
 	dir := cfg.Path(nc.Dir)
+	// One directory, one node: a second process on dir refuses to start.
+	if r.lock, err = lockDir(dir, int(id)); err != nil {
+		return nil, err
+	}
+	booted := false
+	defer func() {
+		if !booted {
+			r.lock.release() // Start failed: the next attempt may lock
+		}
+	}()
 	if r.store, err = OpenDiskStorage(filepath.Join(dir, "store")); err != nil {
 		return nil, err
 	}
 	r.gc = groupCommit[transport.Envelope]{store: r.store, release: r.sendNow}
+	if r.fence.term, r.fence.on, err = readFence(dir); err != nil {
+		r.store.Close()
+		return nil, err
+	} else if r.fence.on {
+		r.fence.dir = dir
+		log.Warn("restarted without its store: listen-only until its term passes the fence", "fence", r.fence.term)
+	}
 	if info := r.store.Info(); info != "" {
 		log.Warn("storage recovered", "file", r.store.Path(), "what", info)
 	}
@@ -149,6 +175,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	r.tf, r.stamp, r.msgSeq, r.boot = tf, res.stamp, res.msgSeq, res.boots
 	r.rng = rand.New(rand.NewPCG(cfg.Seed, uint64(id)<<32|uint64(r.boot)))
 	r.metrics = newMetrics(r)
+	r.late.register(r.metrics.reg)
 
 	var tlsFiles *transport.TLSFiles
 	if cfg.TLS {
@@ -178,7 +205,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if o.AdminListen != "" {
 		adminAddr = o.AdminListen
 	}
-	if r.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
+	if r.adminLn, err = listenAdmin(adminAddr); err != nil { // netns.go: a netns node inherits it
 		tf.close()
 		return nil, fmt.Errorf("admin endpoint of %v: %w", id, err)
 	}
@@ -216,7 +243,15 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 		return nil, err
 	}
 	r.node = node
-	r.admin = &http.Server{Handler: r.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	handler, err := r.adminHandler() // reads the admin token (admin.go)
+	if err != nil {
+		r.tr.Close()
+		r.adminLn.Close()
+		tf.close()
+		r.store.Close()
+		return nil, err
+	}
+	r.admin = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go r.admin.Serve(r.adminLn)
 	started := make(chan struct{})
 	go r.loop(started)
@@ -227,6 +262,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	case <-r.done:
 	}
 	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "protocol", proto.Name, "role", role, "boot", r.boot, "tls", cfg.TLS)
+	booted = true
 	return r, nil
 }
 
@@ -276,6 +312,7 @@ func (r *Runtime) Stop() error {
 	r.tr.Close()
 	r.tf.close()
 	r.store.Close() // the loop committed its last turn (or failed: then nothing more is written)
+	r.lock.release()
 	return r.err
 }
 
@@ -284,6 +321,10 @@ func (r *Runtime) loop(started chan<- struct{}) {
 	defer func() {
 		if p := recover(); p != nil {
 			fs, ok := p.(FailStop)
+			if c, corrupt := p.(ordo.Corrupt); corrupt {
+				// The protocol refused a stored value (ordo.Corrupt).
+				fs, ok = FailStop{fmt.Errorf("%s: %w; to recover, restore that file from a backup, or wipe the node's directory %s and restart it so it rejoins empty", r.store.Path(), c, filepath.Dir(filepath.Dir(r.store.Path())))}, true
+			}
 			if !ok {
 				panic(p) // a bug: crash loudly
 			}
@@ -328,6 +369,11 @@ func (r *Runtime) loop(started chan<- struct{}) {
 			continue
 		case in := <-r.inbox:
 			r.receive(in)
+		case p := <-r.pauses: // a pause fault (faults_node.go)
+			if r.paused(p) {
+				return
+			}
+			continue
 		case <-t.C:
 			if !r.fireDue() {
 				continue // a stale wake-up: nothing was due
@@ -373,6 +419,8 @@ func (r *Runtime) fireDue() bool {
 		return false
 	}
 	tm := heap.Pop(&r.timers).(armed)
+	now := time.Now()
+	r.late.observe(now, now.Sub(tm.at))
 	r.metrics.timers.Set(float64(len(r.timers)))
 	r.stamp.Tick()
 	e := trace.Event{Kind: trace.Timer, Name: tm.t.Name}
@@ -508,6 +556,9 @@ func (r *Runtime) Send(to ordo.NodeID, m ordo.Message) {
 	id := uint64(r.id)<<40 | r.msgSeq
 	r.stamp.Tick()
 	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: len(payload)})
+	if r.guardSend(to, id, m.Kind(), len(payload)) {
+		return // fenced after losing its disk (amnesia.go)
+	}
 	// Held until the turn's fsync (endTurn): the durability contract. The
 	// vector is copied, the stamper moves on.
 	r.gc.hold(transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload})

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"ordo"
 )
@@ -92,6 +93,9 @@ type DiskStorage struct {
 	done     chan struct{} // cap 1: an fsync finished
 	quit     chan struct{} // nil until the syncer starts
 	exited   chan struct{}
+
+	// failNextSync makes the syncer's next fsync fail (faults_node.go).
+	failNextSync atomic.Bool
 }
 
 // StoreFileName is the log file in a store's directory.
@@ -395,6 +399,9 @@ func (s *DiskStorage) syncer() {
 		}
 		if err == nil {
 			err = f.Sync()
+		}
+		if err == nil && s.failNextSync.Swap(false) {
+			err = errInjectedSync // the fail-sync fault (faults_node.go)
 		}
 		s.mu.Lock()
 		s.busy = false

@@ -57,7 +57,7 @@ type resumed struct {
 // cut off.
 func openTrace(path string, meta trace.Meta, id ordo.NodeID, n int) (*traceFile, resumed, error) {
 	r := resumed{stamp: trace.NewStamper(int(id), n)}
-	data, err := os.ReadFile(path)
+	data, err := ordo.ReadInput(path, nil, MaxTraceFile) // bounded even if it is not a regular file
 	if err != nil && !os.IsNotExist(err) {
 		return nil, r, err
 	}
@@ -160,7 +160,7 @@ func (tf *traceFile) close() error {
 // readKilled returns the kill time (ns since epoch) a `cluster kill` left
 // in dir, if any.
 func readKilled(dir string, epochNs int64) (int64, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, KilledFileName))
+	b, err := ordo.ReadInput(filepath.Join(dir, KilledFileName), nil, 64) // one decimal number
 	if err != nil {
 		return 0, false
 	}
@@ -317,7 +317,7 @@ func readEvents(path string, node ordo.NodeID, n int) (nodeEvents, error) {
 	if st.Size() > MaxTraceFile {
 		return nodeEvents{}, fmt.Errorf("%s is larger than %d bytes", path, MaxTraceFile)
 	}
-	return decodeEvents(f, path, node, n)
+	return decodeEvents(ordo.LimitInput(f, path, MaxTraceFile), path, node, n) // a FIFO has no size
 }
 
 // decodeEvents is readEvents on any reader; name is used in errors.

@@ -172,11 +172,32 @@ func checkMessages(t reporter, p *ordo.Protocol, k kit) {
 					t.Fatalf("%v is not an ordo.Message", typ)
 				}
 				m = gm
+				if v, ok := m.(ordo.Validator); ok && v.Validate() != nil {
+					// A random value the type calls absurd (a term above
+					// ordo.MaxTerm): the codec must refuse it as such.
+					refusesAbsurd(t, p.Codec, m, i)
+					continue
+				}
 			}
 			if !roundTrip(t, p.Codec, m, i) {
 				break // one failing sample per type says enough
 			}
 		}
+	}
+}
+
+// refusesAbsurd checks that a value its Validate refuses encodes but does
+// not decode, with reason ordo.ReasonAbsurd.
+func refusesAbsurd(t reporter, c *ordo.Codec, m ordo.Message, sample int) {
+	t.Helper()
+	b, err := c.Encode(m)
+	if err != nil {
+		t.Errorf("%s (sample %d, %+v): encode: %v", m.Kind(), sample, m, err)
+		return
+	}
+	_, err = c.Decode(m.Kind(), b)
+	if de, ok := err.(*ordo.DecodeError); !ok || de.Reason != ordo.ReasonAbsurd {
+		t.Errorf("%s (sample %d, %+v): Validate refuses it but decoding gave %v, want reason %q", m.Kind(), sample, m, err, ordo.ReasonAbsurd)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/consistency"
 	"ordo/history"
 	"ordo/live"
 	_ "ordo/register"
@@ -136,7 +137,7 @@ func TestLiveStaleReadsNotLinearizable(t *testing.T) {
 	if r.Verdict != check.Fail {
 		t.Fatalf("linearizable: %s: %s", r.Verdict, r.Summary)
 	}
-	if check.LinearizableVizFile.FindStringSubmatch(r.Violations[0].Message) == nil {
+	if consistency.LinearizableVizFile.FindStringSubmatch(r.Violations[0].Message) == nil {
 		t.Errorf("no visualization named: %s", r.Violations[0].Message)
 	}
 	t.Logf("live stale reads: %s", r.Summary)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ordo/check"
+	"ordo/consistency"
 	"ordo/scenario"
 	"ordo/trace"
 )
@@ -66,7 +67,7 @@ func TestRegisterScenarios(t *testing.T) {
 	if lin.Verdict != check.Fail || len(lin.Violations) == 0 {
 		t.Fatalf("stale reads: linearizable %s (%s)\n%s", lin.Verdict, lin.Summary, replay)
 	}
-	m := check.LinearizableVizFile.FindStringSubmatch(lin.Violations[0].Message)
+	m := consistency.LinearizableVizFile.FindStringSubmatch(lin.Violations[0].Message)
 	if m == nil {
 		t.Fatalf("the violation names no visualization: %s", lin.Violations[0].Message)
 	}

@@ -136,8 +136,13 @@ func (s *Server) Start(env ordo.Env) {
 	s.refresh(env)
 	// A durable boot count makes rounds unique across restarts, so an
 	// ack for a round of a previous incarnation matches nothing.
-	if b, ok := env.Store().Get(bootKey); ok && len(b) == 8 {
-		s.boot = binary.BigEndian.Uint64(b)
+	if b, ok := env.Store().Get(bootKey); ok {
+		if len(b) != 8 {
+			panic(ordo.Corrupt{Key: bootKey, Err: fmt.Errorf("%d bytes, want 8", len(b))})
+		}
+		if s.boot = binary.BigEndian.Uint64(b); s.boot >= ordo.MaxIndex {
+			panic(ordo.Corrupt{Key: bootKey, Err: fmt.Errorf("boot count %d at or above ordo.MaxIndex", s.boot)})
+		}
 	}
 	s.boot++
 	env.Store().Put(bootKey, binary.BigEndian.AppendUint64(nil, s.boot))
@@ -166,13 +171,16 @@ func load(env ordo.Env, key string) (Timestamp, string) {
 	}
 	if len(b) < recordHead {
 		// Our own encoding, behind the runtime's checksums: a short
-		// record is a bug, and the node stops (fail-stop).
-		panic(fmt.Sprintf("register: stored copy of %q is %d bytes, want at least %d", key, len(b), recordHead))
+		// record is corrupt, and the node stops (fail-stop).
+		panic(ordo.Corrupt{Key: valuePrefix + key, Err: fmt.Errorf("%d bytes, want at least %d", len(b), recordHead)})
 	}
 	ts := Timestamp{
 		Counter: binary.BigEndian.Uint64(b),
 		Writer:  int(int64(binary.BigEndian.Uint64(b[8:]))),
 		Round:   binary.BigEndian.Uint64(b[16:]),
+	}
+	if err := ts.Validate(); err != nil {
+		panic(ordo.Corrupt{Key: valuePrefix + key, Err: err})
 	}
 	return ts, string(b[recordHead:])
 }
@@ -284,6 +292,14 @@ func (s *Server) request(env ordo.Env, from ordo.NodeID, m Request) {
 // writes back the largest it saw, so no later read can see less.
 func (s *Server) update(env ordo.Env, c *coord) {
 	c.phase = 2
+	if c.write && c.maxTS.Counter >= ordo.MaxIndex {
+		// Counter+1 would pass the bound every replica checks: refuse
+		// the write (busy) rather than store a timestamp nobody believes.
+		env.Note("counter-exhausted", "key", c.key, "counter", c.maxTS.Counter)
+		delete(s.ops, c.round)
+		env.Send(c.client, Reply{Op: c.op, Busy: true})
+		return
+	}
 	if c.write {
 		c.maxTS, c.maxVal = Timestamp{Counter: c.maxTS.Counter + 1, Writer: int(s.id), Round: c.round}, c.value
 	}

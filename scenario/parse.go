@@ -1,11 +1,8 @@
 package scenario
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -18,6 +15,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/fault"
 	"ordo/sim"
 )
 
@@ -66,6 +64,9 @@ type Fault struct {
 	// apply performs the fault on a running simulator.
 	apply func(s *sim.Sim) error
 	link  *linkSpec // a link fault's fields, resolved in file-time order
+	// Spec is the entry in the fault package's vocabulary, for runtimes
+	// other than the simulator (live.go); nil for link, join and leave.
+	Spec fault.Schedule
 }
 
 // Nemesis is the random fault mode (sim.Nemesis): crash, partition, pause,
@@ -135,21 +136,19 @@ func (e *Error) Error() string {
 
 // Load reads and parses a scenario file.
 func Load(path string) (*Scenario, error) {
-	f, err := os.Open(path)
+	// "-" is stdin; at most MaxFileSize+1 bytes are read (/dev/zero fails
+	// at once).
+	data, err := ordo.ReadInput(path, nil, MaxFileSize)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return Parse(path, buf.Bytes())
+	return Parse(path, data)
 }
 
 // Parse parses a scenario from data; name labels errors (a file name).
 func Parse(name string, data []byte) (sc *Scenario, err error) {
 	p := &parser{file: name}
+	data = ordo.TrimBOM(data) // an editor's byte-order mark is not content
 	if len(data) > MaxFileSize {
 		return nil, &Error{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("file is %d bytes, the bound is %d", len(data), MaxFileSize)}
 	}
@@ -1313,6 +1312,7 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		// Resolved once all faults are sorted (see faults).
 		f.link = ls
 	}
+	f.Spec = p.spec(&f, kindEntry, got, field) // live.go
 	return f, nil
 }
 

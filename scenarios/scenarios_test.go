@@ -93,8 +93,12 @@ func TestEmbedded(t *testing.T) {
 	if len(names) != len(fs) {
 		t.Fatalf("embedded %v, directory %v", names, fs)
 	}
-	for i, n := range names {
-		if n+".yaml" != fs[i] {
+	files := map[string]bool{}
+	for _, f := range fs {
+		files[f] = true
+	}
+	for _, n := range names {
+		if !files[n+".yaml"] {
 			t.Fatalf("embedded %v, directory %v", names, fs)
 		}
 	}

@@ -620,9 +620,27 @@ func (s *Sim) boot(ns *nodeState, kind trace.Kind) error {
 		s.failStop(ns, "corrupt read: checksum mismatch in its store")
 		return nil
 	}
-	n.Start(ns)
+	if c, corrupt := startNode(n, ns); corrupt {
+		// The protocol refused what its store holds (ordo.Corrupt):
+		// that node stops, the run goes on, as on the live runtime.
+		s.failStop(ns, "corrupt store: "+c.Error())
+		return nil
+	}
 	s.endEvent(ns)
 	return nil
+}
+
+// startNode runs n.Start, turning an ordo.Corrupt panic into a result.
+func startNode(n ordo.Node, ns *nodeState) (c ordo.Corrupt, corrupt bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if c, corrupt = p.(ordo.Corrupt); !corrupt {
+				panic(p)
+			}
+		}
+	}()
+	n.Start(ns)
+	return
 }
 
 // schedNTP starts id's NTP chain once; the clock keeps running (and

@@ -213,6 +213,9 @@ func Read(r io.Reader) (*Trace, error) {
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
+		if line == 1 {
+			b = ordo.TrimBOM(b) // an editor's byte-order mark is not content
+		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
@@ -221,7 +224,7 @@ func Read(r io.Reader) (*Trace, error) {
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&t.Meta); err != nil {
-				return nil, fmt.Errorf("trace line %d: not an ordo trace header: %v", line, err)
+				return nil, fmt.Errorf("trace line %d, column %d: not an ordo trace header: %v", line, jsonColumn(err), err)
 			}
 			if t.Meta.Format != FormatVersion {
 				return nil, fmt.Errorf("trace line %d: format %q, this ordo reads %q", line, t.Meta.Format, FormatVersion)
@@ -233,7 +236,7 @@ func Read(r io.Reader) (*Trace, error) {
 		}
 		var e Event
 		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("trace line %d: %v", line, err)
+			return nil, fmt.Errorf("trace line %d, column %d: %v", line, jsonColumn(err), err)
 		}
 		if v == nil {
 			v = newValidator(t.Meta.Nodes)
@@ -252,12 +255,28 @@ func Read(r io.Reader) (*Trace, error) {
 	return t, nil
 }
 
+// jsonColumn is the 1-based column of a JSON decoding error within its
+// line (1 when the decoder gives no offset).
+func jsonColumn(err error) int64 {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return max(se.Offset, 1)
+	case errors.As(err, &te):
+		return max(te.Offset, 1)
+	}
+	return 1
+}
+
 // MaxNodes bounds the cluster size a trace may describe.
 const MaxNodes = 4096
 
 // ReadFile reads a trace file.
+// "-" is standard input. At most ordo.MaxTraceBytes (plus one byte) are
+// read: a longer input fails with *ordo.InputTooLargeError.
 func ReadFile(path string) (*Trace, error) {
-	f, err := os.Open(path)
+	f, err := ordo.OpenInput(path, nil, ordo.MaxTraceBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"ordo"
 	"ordo/clock"
 	"ordo/diagram"
 	"ordo/tour"
@@ -46,8 +47,11 @@ does by hand, on diagrams written as text.
 	return cmd
 }
 
-func loadDiagram(path string) (*diagram.Diagram, error) {
-	src, err := os.ReadFile(path)
+// loadDiagram reads a diagram file ("-": stdin) through the bound
+// diagram.MaxSize: at most that plus one byte is read, so /dev/zero or an
+// endless pipe fails at once with a size error.
+func loadDiagram(stdin io.Reader, path string) (*diagram.Diagram, error) {
+	src, err := ordo.ReadInput(path, stdin, diagram.MaxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +86,7 @@ list them, and draw the diagram with the stamps under the events.
 		Example: "  ordo clock " + kind + " examples/seed/exercise-1.txt\n  ordo clock " + kind + " --json examples/seed/vector-figure.txt",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := loadDiagram(args[0])
+			d, err := loadDiagram(cmd.InOrStdin(), args[0])
 			if err != nil {
 				return err
 			}
@@ -183,7 +187,7 @@ Exit status 1 when any claim is wrong.
 		Example: "  ordo clock check examples/seed/lamport-figure.txt\n  ordo clock check examples/seed/exercise-1-answer.txt",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := loadDiagram(args[0])
+			d, err := loadDiagram(cmd.InOrStdin(), args[0])
 			if err != nil {
 				return err
 			}
@@ -207,7 +211,7 @@ steps) that proves it.
 		Example: "  ordo clock hb examples/seed/happens-before-figure.txt a d\n  ordo clock hb examples/seed/concurrent-figure.txt a b",
 		Args:    cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := loadDiagram(args[0])
+			d, err := loadDiagram(cmd.InOrStdin(), args[0])
 			if err != nil {
 				return err
 			}

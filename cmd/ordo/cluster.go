@@ -16,9 +16,9 @@ import (
 
 	"ordo"
 	_ "ordo/election/raft" // the cluster's default protocol
+	"ordo/fault"
 	"ordo/lab"
 	"ordo/live"
-	"ordo/live/transport"
 )
 
 func init() { commands = append(commands, newClusterCmd) }
@@ -44,6 +44,7 @@ node.log).`,
 	}
 	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(),
 		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
+	cmd.AddCommand(newClusterRunCmd(), newClusterPauseCmd(), newClusterResumeCmd()) // cluster_run.go
 	return cmd
 }
 
@@ -127,8 +128,11 @@ func newClusterUpCmd() *cobra.Command {
 	var (
 		n        int
 		tls      bool
+		insecure bool
 		dir      string
 		detach   bool
+		fresh    bool
+		netns    bool
 		logLevel string
 		pf       protoFlags
 		clients  int
@@ -142,10 +146,15 @@ func newClusterUpCmd() *cobra.Command {
 ports, write DIR/cluster.yaml and DIR/state.json, and show a live status view:
 who leads in which term, who is down, who is cut off. Ctrl-C stops the nodes.
 With --detach the nodes keep running in the background; stop them with
-ordo cluster down.
+ordo cluster down. A stopped run's node data and traces in DIR are kept:
+up refuses to start over them unless told --fresh.
 
-With --tls every link is mutual TLS under a development CA generated into
-DIR/tls: a peer without a certificate from that CA is refused.
+Every link is mutual TLS under a development CA generated into DIR/tls: a
+peer without a certificate from that CA, or whose certificate names another
+node than the one it claims to be, is refused. --insecure turns TLS off
+(plain TCP: anyone who can reach a peer port can forge messages). The admin
+endpoints take a bearer token generated into DIR/admin.token (mode 0600),
+which the cluster commands send; see docs/live.md, "Threat model".
 
 With --clients C, C client processes follow the N servers (nodes N+1..N+C),
 each running the client protocol (--client-protocol; default: the server
@@ -166,7 +175,11 @@ every group.`,
 			if err != nil {
 				return err
 			}
-			c, err := live.Up(live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, TLS: tls, Dir: dir, Seed: pf.seed, LogLevel: logLevel, DieWithParent: !detach,
+			insecure = insecure || !tls // the deprecated --tls=false
+			if insecure {
+				insecureWarning(cmd.ErrOrStderr())
+			}
+			c, err := live.Up(live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, Insecure: insecure, Dir: dir, Seed: pf.seed, LogLevel: logLevel, DieWithParent: !detach, Netns: netns, Fresh: fresh,
 				Clients: clients, ClientProtocol: cproto, ClientOptions: co})
 			if err != nil {
 				return err
@@ -194,7 +207,12 @@ every group.`,
 					return c.Down()
 				case <-tick.C:
 				}
-				c.Reload()
+				if err := c.Reload(); err != nil || c.State.Stopped {
+					// `ordo cluster down` (or a removed directory) ended
+					// the cluster: the view ends with it.
+					fmt.Fprintf(out, "\nthe cluster in %s was stopped; the view ends\n", c.Dir)
+					return nil
+				}
 				var b bytes.Buffer
 				live.FormatView(&b, c.View(), c.State.Partition)
 				if b.String() == last {
@@ -215,12 +233,21 @@ every group.`,
 	cmd.Flags().IntVar(&clients, "clients", 0, "number of client processes after the servers")
 	cmd.Flags().StringVar(&cproto, "client-protocol", "", "the clients' protocol (default: the server protocol's client)")
 	cmd.Flags().StringArrayVar(&copts, "client-opt", nil, "a client protocol option KEY=VALUE (repeatable)")
-	cmd.Flags().BoolVar(&tls, "tls", false, "mutual TLS between nodes (development CA)")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "plain TCP between nodes instead of mutual TLS (not for a network you do not trust)")
+	cmd.Flags().BoolVar(&tls, "tls", true, "mutual TLS between nodes (the default)")
+	cmd.Flags().MarkDeprecated("tls", "mutual TLS is on by default; --insecure turns it off")
+	cmd.Flags().BoolVar(&netns, "netns", false, "each node in its own network namespace on a bridge (10.213.7.0/24): partitions, cuts and loss become nftables rules applied by the kernel; needs root (docs/live.md)")
 	cmd.Flags().StringVar(&dir, "dir", defaultClusterDir, "the cluster's directory")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the nodes and return; they keep running")
+	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete a stopped run's node data and traces found in --dir (without it, up refuses to start there)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "node log level: debug, info, warn, error")
 	pf.add(cmd)
 	return cmd
+}
+
+// insecureWarning is what --insecure prints before it starts anything.
+func insecureWarning(w io.Writer) {
+	fmt.Fprintln(w, "warning: --insecure: the nodes talk plain TCP; any process that can reach a peer port can forge messages as any node (docs/live.md, Threat model)")
 }
 
 func isTerminal(f *os.File) bool {
@@ -267,6 +294,10 @@ func nodeOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster, id
 		if err != nil {
 			return err
 		}
+		if c.State.Stopped {
+			// `ordo cluster down` ran: say so, not "node N is not running".
+			return live.ErrStopped{Dir: c.Dir}
+		}
 		return run(cmd, c, id)
 	})
 }
@@ -285,6 +316,9 @@ func newClusterStatusCmd() *cobra.Command {
 			return enc.Encode(v)
 		}
 		live.FormatView(cmd.OutOrStdout(), v, c.State.Partition)
+		if c.State.Stopped {
+			fmt.Fprintf(cmd.OutOrStdout(), "stopped by ordo cluster down; start it again with ordo cluster up --dir %s\n", c.Dir)
+		}
 		return nil
 	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the nodes' status as JSON")
@@ -296,6 +330,9 @@ func newClusterKillCmd() *cobra.Command {
 		Use:   "kill N",
 		Short: "SIGKILL node N: a real crash",
 	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
+		if err := c.RequireNode(id); err != nil {
+			return err
+		}
 		if err := c.Kill(id); err != nil {
 			return err
 		}
@@ -326,9 +363,11 @@ func newClusterPartitionCmd() *cobra.Command {
 		Use:   "partition GROUPS",
 		Short: "cut the cluster into groups, e.g. 1,2/3,4,5",
 		Long: `Cut the cluster into groups that cannot reach each other: every node drops
-traffic to and from the nodes of the other groups in its fault layer. Servers
-named in no group form one more group; a client named in no group stays
-connected to every group. Replaces any earlier partition.`,
+traffic to and from the nodes of the other groups in its fault layer. Every
+server is in exactly one group (the fault package's notation, as in ordo
+elect and scenario files: 1,2/3 in a cluster of five is an error, not a
+guess); a client named in no group stays connected to every group.
+Replaces any earlier partition.`,
 		Example: `  ordo cluster partition 1,2/3,4,5`,
 		Args:    cobra.ExactArgs(1),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
@@ -336,7 +375,10 @@ connected to every group. Replaces any earlier partition.`,
 		if err != nil {
 			return err
 		}
-		if err := c.Partition(groups); err != nil {
+		if err := c.RequireRunning(); err != nil {
+			return err
+		}
+		if err := c.Apply(fault.Fault{Kind: fault.Partition, Groups: groups}); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "partitioned: %s\n", c.State.Partition)
@@ -350,6 +392,9 @@ func newClusterHealCmd() *cobra.Command {
 		Short: "clear every fault (partitions, delay, loss)",
 		Args:  cobra.NoArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		if err := c.RequireRunning(); err != nil {
+			return err
+		}
 		if err := c.Heal(); err != nil {
 			return err
 		}
@@ -359,48 +404,56 @@ func newClusterHealCmd() *cobra.Command {
 }
 
 func newClusterFaultCmd() *cobra.Command {
-	var (
-		blockOut, blockIn string
-		delay             time.Duration
-		loss              float64
-	)
-	cmd := nodeOp(&cobra.Command{
-		Use:   "fault N",
-		Short: "set node N's fault layer: one-way cuts, delay, loss",
-		Long: `Set the fault layer of node N (replacing its earlier setting): drop what it
-sends to the nodes of --block-out, drop what it receives from those of
---block-in (a one-way partition when only one is given), hold every message
-it sends back by --delay, and drop the fraction --loss of them at random.`,
-		Example: `  ordo cluster fault 1 --block-out 2,3      # n1 can hear 2 and 3 but not reach them
-  ordo cluster fault 4 --delay 80ms --loss 0.2`,
-	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
-		f := transport.Faults{Delay: transport.Duration(delay), Loss: loss}
-		for _, l := range []struct {
-			s   string
-			dst *[]ordo.NodeID
-		}{{blockOut, &f.BlockOut}, {blockIn, &f.BlockIn}} {
-			if l.s == "" {
-				continue
-			}
-			for _, x := range strings.Split(l.s, ",") {
-				p, err := nodeArg(c, strings.TrimSpace(x))
-				if err != nil {
-					return err
-				}
-				*l.dst = append(*l.dst, p)
-			}
-		}
-		if err := c.SetFaults(id, f); err != nil {
+	return clusterOp(&cobra.Command{
+		Use:   "fault KIND SPEC",
+		Short: "apply one fault now, in the notation of scenario files and ordo elect",
+		Long: `Apply one fault to the running cluster now, written as the fault package
+writes it (the notation ordo elect and ordo explore print). The kinds the
+live cluster can do:
+
+  crash N | restart N          SIGKILL node N | start it again from its disk
+  pause N | resume N           SIGSTOP node N (a GC pause) | SIGCONT it
+  partition 1,2/3,4,5          groups that cannot reach each other
+  cut 1,2->3                   messages from 1 and 2 to 3 are lost (one way)
+  bridge "1/3 via 2"           1 and 3 cannot talk, both reach 2
+  star "hub 1"                 every server but 1 reaches only 1
+  heal                         every cut removed
+  loss 0.2                     every node drops 20% of what it sends
+  clock-step "2 by -1s"        node 2's clock steps back 1s
+  clock-drift "2 by 200ppm"    node 2's clock runs 200 µs/s fast
+  fsync-fail N                 node N's next fsync fails: it stops (fail-stop)
+
+Each fault goes to the cluster's fault log, so the merged trace's checkers
+see it.`,
+		Example: `  ordo cluster fault cut 1->2,3
+  ordo cluster fault clock-step "3 by 2s"
+  ordo cluster fault heal`,
+		Args: cobra.RangeArgs(1, 2),
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		k, err := fault.ParseKind(args[0])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "n%d: faults set\n", id)
+		spec := ""
+		if len(args) == 2 {
+			spec = args[1]
+		}
+		f, err := fault.Parse(k, spec+"@0s", len(c.Servers()))
+		if err != nil {
+			return err
+		}
+		if err := live.CanApply(f); err != nil {
+			return err
+		}
+		if err := c.RequireRunning(); err != nil {
+			return err
+		}
+		if err := c.Apply(f); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "applied: %s %s\n", f.Kind, f.Spec())
 		return nil
 	})
-	cmd.Flags().StringVar(&blockOut, "block-out", "", "peers N cannot send to, e.g. 2,3")
-	cmd.Flags().StringVar(&blockIn, "block-in", "", "peers N cannot receive from")
-	cmd.Flags().DurationVar(&delay, "delay", 0, "delay of every message N sends")
-	cmd.Flags().Float64Var(&loss, "loss", 0, "fraction of N's messages dropped at random (0..1)")
-	return cmd
 }
 
 func newClusterDownCmd() *cobra.Command {
@@ -419,13 +472,13 @@ func newClusterDownCmd() *cobra.Command {
 
 func newClusterChaosCmd() *cobra.Command {
 	var (
-		n      int
-		rounds int
-		asJSON bool
-		dir    string
-		keep   bool
-		tls    bool
-		pf     protoFlags
+		n        int
+		rounds   int
+		asJSON   bool
+		dir      string
+		keep     bool
+		insecure bool
+		pf       protoFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "chaos",
@@ -461,7 +514,7 @@ Exit status 1 when a checker found a violation.`,
 			}
 			var progress io.Writer = cmd.ErrOrStderr()
 			rep, err := live.Chaos(live.ChaosOptions{
-				Up:     live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, TLS: tls, Dir: dir, Seed: pf.seed, LogLevel: "warn"},
+				Up:     live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, Insecure: insecure, Dir: dir, Seed: pf.seed, LogLevel: "warn"},
 				Rounds: rounds, Progress: progress,
 			})
 			if err != nil {
@@ -506,7 +559,7 @@ Exit status 1 when a checker found a violation.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().StringVar(&dir, "dir", "", "cluster directory to use and keep (default: a temporary one)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (traces, logs)")
-	cmd.Flags().BoolVar(&tls, "tls", false, "mutual TLS between nodes")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "plain TCP between nodes instead of mutual TLS")
 	pf.add(cmd)
 	return cmd
 }

@@ -212,3 +212,24 @@ func TestElectExitStatus(t *testing.T) {
 		t.Errorf("star: %v\n%s", err, out)
 	}
 }
+
+// FuzzReadExploreReport: merge reads JSON from other machines; whatever it
+// is, it is refused with an error or accepted with counts that add up.
+func FuzzReadExploreReport(f *testing.F) {
+	f.Add(`{"config":{"protocol":"raft","nodes":5,"seeds":10,"first_seed":1,"profile":"hostile","duration_ns":10000000000,"shard":1,"shards":2},"shards_run":[1],"runs":5,"errors":0,"failures":{},"fault_kinds":{"crash":3},"bad_seeds":0,"findings":null,"wall_ns":1,"events":10,"leaderships":5}`)
+	f.Add(`{"config":{"protocol":"raft","nodes":-1}}`)
+	f.Add(`{}`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := readExploreReport(strings.NewReader(s), "-")
+		if err != nil {
+			return
+		}
+		if r.Errors > r.Runs || r.BadSeeds > r.Runs || r.Runs < 0 {
+			t.Fatalf("accepted inconsistent counts: %+v", r)
+		}
+		if _, err := lab.MergeReports([]*lab.ExploreReport{r}); err != nil && !strings.Contains(err.Error(), "merge:") {
+			t.Fatalf("merge of an accepted report: %v", err)
+		}
+	})
+}

@@ -20,6 +20,9 @@ func init() { commands = append(commands, newSimCmd) }
 // loadScenario reads a scenario from a file path, or failing that from the
 // scenarios built into ordo by name ("broadcast-lossy").
 func loadScenario(arg string) (*scenario.Scenario, error) {
+	if arg == "-" {
+		return scenario.Load(arg) // standard input, through the file bound
+	}
 	if _, err := os.Stat(arg); err == nil {
 		return scenario.Load(arg)
 	} else if strings.ContainsAny(arg, "/\\") || !errors.Is(err, os.ErrNotExist) {

@@ -128,6 +128,10 @@ func (b *Node) claim(env ordo.Env) {
 	l := b.lead
 	b.electing = false
 	b.gen++
+	if !election.CanIncrement(env, l.Epoch.N) {
+		b.stepDown(env) // epoch+1 would pass ordo.MaxTerm: never wrap (noted)
+		return
+	}
 	if l.Watch.Quorum && !l.Promise.May(l.ID, l.Epoch.N+1) {
 		// Bound to another leader since the election began.
 		b.deferred = true

@@ -161,6 +161,9 @@ func (r *Node) participate(env ordo.Env, id ordo.NodeID) {
 // startElection is step 1 of the chapter: "[initiator_id]".
 func (r *Node) startElection(env ordo.Env) {
 	l := r.lead
+	if !election.CanIncrement(env, l.Epoch.N) {
+		return // the winner's epoch+1 would pass ordo.MaxTerm (noted)
+	}
 	r.Elections++
 	r.participate(env, l.ID)
 	r.mine = env.Rand().Uint64() | 1

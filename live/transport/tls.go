@@ -21,8 +21,9 @@ import (
 	"ordo"
 )
 
-// Section 1's fourth fallacy: the network is not secure. With --tls every
-// link is mutual TLS under a development CA that ordo generates: a peer
+// Section 1's fourth fallacy: the network is not secure. By default (all
+// but `ordo cluster up --insecure`) every link is mutual TLS under a
+// development CA that ordo generates: a peer
 // without a certificate from that CA is refused during the handshake, and a
 // peer whose certificate names another node than the one it claims to be is
 // refused after it.

@@ -136,7 +136,9 @@ func TestDeliversAndPartitions(t *testing.T) {
 	start := time.Now()
 	p.send(t, 4)
 	expect(t, p, 4)
-	if took := time.Since(start); took < delay || took > 2*time.Second {
+	// Only the lower bound is behaviour (the fault held the frame back);
+	// an upper bound would assert the machine's speed.
+	if took := time.Since(start); took < delay {
 		t.Fatalf("a message delayed by %v arrived after %v", delay, took)
 	}
 	if err := p.a.SetFaults(Faults{BlockOut: []ordo.NodeID{1}}); err == nil {

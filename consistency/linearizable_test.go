@@ -1,6 +1,7 @@
-package check
+package consistency
 
 import (
+	"ordo/check"
 	"os"
 	"strings"
 	"testing"
@@ -133,12 +134,12 @@ func TestLinearizableCAS(t *testing.T) {
 // out of time.
 func TestLinearizableUnknownIsNotAPass(t *testing.T) {
 	l := &Linearizable{Dir: t.TempDir()}
-	if r := l.CheckHistory(nil, "empty"); r.OK || r.Verdict != NotApplicable {
+	if r := l.CheckHistory(nil, "empty"); r.OK || r.Verdict != check.NotApplicable {
 		t.Errorf("empty history: %+v", r)
 	}
 	l.Timeout = time.Nanosecond
 	ops := []history.Operation{op(1, 0, history.Put, "x", "a", "", ok, 0, 10), op(2, 1, history.Get, "x", "", "a", ok, 20, 30)}
-	if r := l.CheckHistory(ops, "timeout"); r.OK || !r.Unknown || r.Verdict != Unknown || !strings.Contains(r.Summary, "exceeded") {
+	if r := l.CheckHistory(ops, "timeout"); r.OK || !r.Unknown || r.Verdict != check.Unknown || !strings.Contains(r.Summary, "exceeded") {
 		t.Errorf("timed-out check: %+v", r)
 	}
 }

@@ -1,7 +1,8 @@
-package check
+package consistency
 
 import (
 	"fmt"
+	"ordo/check"
 
 	"ordo/clock"
 	"ordo/history"
@@ -42,11 +43,11 @@ type NoLostWrite struct {
 }
 
 func init() {
-	Register(&NoLostWrite{})
-	Register(&NoLostWrite{Causal: true})
+	check.Register(&NoLostWrite{})
+	check.Register(&NoLostWrite{Causal: true})
 }
 
-// Name implements Checker.
+// Name implements check.Checker.
 func (c *NoLostWrite) Name() string {
 	if c.Causal {
 		return "no-lost-write-causal"
@@ -54,7 +55,7 @@ func (c *NoLostWrite) Name() string {
 	return "no-lost-write"
 }
 
-// Doc implements Checker.
+// Doc implements check.Checker.
 func (c *NoLostWrite) Doc() string {
 	if c.Causal {
 		return "no get that causally follows an acknowledged write returns a value older than it, by happens-before (concurrent overwrites lose)"
@@ -63,10 +64,10 @@ func (c *NoLostWrite) Doc() string {
 }
 
 // Check implements Checker: the online judge replayed over t.
-func (c *NoLostWrite) Check(t *trace.Trace) Result { return Replay(c, t) }
+func (c *NoLostWrite) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
 
-// Start implements Online.
-func (c *NoLostWrite) Start(m *trace.Meta) (Judge, error) {
+// Start implements check.Online.
+func (c *NoLostWrite) Start(m *trace.Meta) (check.Judge, error) {
 	j := &historyJudge{r: history.NewReader(), done: c.CheckHistory}
 	if c.Causal {
 		j.vectors = map[int]clock.Vector{}
@@ -76,8 +77,8 @@ func (c *NoLostWrite) Start(m *trace.Meta) (Judge, error) {
 
 // CheckHistory checks ops; hb(a, b) reports whether trace event a
 // happened before event b (used with Causal only; nil otherwise).
-func (c *NoLostWrite) CheckHistory(ops []history.Operation, hb func(a, b int) bool) Result {
-	res := Result{Check: c.Name()}
+func (c *NoLostWrite) CheckHistory(ops []history.Operation, hb func(a, b int) bool) check.Result {
+	res := check.Result{Check: c.Name()}
 	// after reports whether r began after w's acknowledgement.
 	after := func(w, r *history.Operation) bool {
 		if c.Causal {
@@ -122,8 +123,8 @@ func (c *NoLostWrite) CheckHistory(ops []history.Operation, hb func(a, b int) bo
 			reads++
 			sources := byValue[r.Result]
 			if len(sources) == 0 && r.Result != "" {
-				if len(res.Violations) < maxReported {
-					res.Violations = append(res.Violations, Violation{
+				if len(res.Violations) < check.MaxReported {
+					res.Violations = append(res.Violations, check.Violation{
 						Message: fmt.Sprintf("key %q: %s returned a value no client wrote", keys[ki], r),
 						Events:  events(r.CallEvent, r.ReturnEvent), From: r.Call, To: r.Return,
 					})
@@ -150,12 +151,12 @@ func (c *NoLostWrite) CheckHistory(ops []history.Operation, hb func(a, b int) bo
 				}
 				reported[w] = true
 				lost++
-				if len(res.Violations) < maxReported {
+				if len(res.Violations) < check.MaxReported {
 					was := "the initial value"
 					if len(sources) > 0 {
 						was = fmt.Sprintf("the value of %s, a write it superseded", sources[0])
 					}
-					res.Violations = append(res.Violations, Violation{
+					res.Violations = append(res.Violations, check.Violation{
 						Message: fmt.Sprintf("key %q: acknowledged %s is lost: %s, which began after its ack, returned %s", keys[ki], w, r, was),
 						Events:  events(w.CallEvent, w.ReturnEvent, r.CallEvent, r.ReturnEvent), From: w.Call, To: r.Return,
 					})
@@ -168,7 +169,7 @@ func (c *NoLostWrite) CheckHistory(ops []history.Operation, hb func(a, b int) bo
 	res.Summary = fmt.Sprintf("%d acknowledged writes, %d followed by a get (%d unverified), %d gets; %d lost", acked, judged, acked-judged, reads, lost)
 	if reads == 0 && res.OK {
 		// Nothing was read: nothing could be judged. Never a pass.
-		res.OK, res.Verdict = false, NotApplicable
+		res.OK, res.Verdict = false, check.NotApplicable
 		res.Summary = fmt.Sprintf("not applicable: no ok get to judge %d acknowledged writes by", acked)
 	}
 	return res

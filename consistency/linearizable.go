@@ -1,8 +1,9 @@
-package check
+package consistency
 
 import (
 	"fmt"
 	"hash/fnv"
+	"ordo/check"
 	"os"
 	"regexp"
 	"sort"
@@ -49,23 +50,23 @@ const (
 	MaxLinearizableTimeout     = time.Hour
 )
 
-func init() { Register(&Linearizable{}) }
+func init() { check.Register(&Linearizable{}) }
 
-// Name implements Checker.
+// Name implements check.Checker.
 func (*Linearizable) Name() string { return "linearizable" }
 
-// Doc implements Checker.
+// Doc implements check.Checker.
 func (*Linearizable) Doc() string {
 	return "the clients' history of gets, puts and cas is linearizable per key (porcupine; unknown on a timeout)"
 }
 
 // Check implements Checker: the online judge replayed over t.
-func (l *Linearizable) Check(t *trace.Trace) Result { return Replay(l, t) }
+func (l *Linearizable) Check(t *trace.Trace) check.Result { return check.Replay(l, t) }
 
 // Start implements Online: the history is collected as the run goes, and
 // searched when it is over.
-func (l *Linearizable) Start(m *trace.Meta) (Judge, error) {
-	return &historyJudge{r: history.NewReader(), done: func(ops []history.Operation, _ func(a, b int) bool) Result {
+func (l *Linearizable) Start(m *trace.Meta) (check.Judge, error) {
+	return &historyJudge{r: history.NewReader(), done: func(ops []history.Operation, _ func(a, b int) bool) check.Result {
 		return l.CheckHistory(ops, runLabel(m))
 	}}, nil
 }
@@ -88,7 +89,7 @@ func runLabel(m *trace.Meta) string {
 type historyJudge struct {
 	r       *history.Reader
 	vectors map[int]clock.Vector // event id → stamp (history notes only)
-	done    func(ops []history.Operation, hb func(a, b int) bool) Result
+	done    func(ops []history.Operation, hb func(a, b int) bool) check.Result
 	name    string
 }
 
@@ -99,13 +100,13 @@ func (j *historyJudge) Observe(e *trace.Event) {
 	j.vectors[e.ID] = e.Vector.Clone() // the runtime may reuse e's vector
 }
 
-func (j *historyJudge) Result() Result {
+func (j *historyJudge) Result() check.Result {
 	ops, err := j.r.Operations()
 	if err != nil {
-		return Result{Verdict: Fail, Violations: []Violation{{Message: err.Error()}}, Summary: "the client history is malformed"}
+		return check.Result{Verdict: check.Fail, Violations: []check.Violation{{Message: err.Error()}}, Summary: "the client history is malformed"}
 	}
 	if len(ops) == 0 {
-		return Result{Verdict: NotApplicable, Summary: "not applicable: the run recorded no client operation"}
+		return check.Result{Verdict: check.NotApplicable, Summary: "not applicable: the run recorded no client operation"}
 	}
 	hb := func(a, b int) bool {
 		va, vb := j.vectors[a], j.vectors[b]
@@ -266,8 +267,8 @@ var LinearizableVizFile = regexp.MustCompile(`porcupine visualization: (\S+\.htm
 
 // CheckHistory checks ops (from history.FromTrace). label names the
 // visualization file ("register-stale-reads-seed7").
-func (l *Linearizable) CheckHistory(ops []history.Operation, label string) Result {
-	res := Result{Check: l.Name()}
+func (l *Linearizable) CheckHistory(ops []history.Operation, label string) check.Result {
+	res := check.Result{Check: l.Name()}
 	timeout := l.Timeout
 	if timeout <= 0 {
 		timeout = DefaultLinearizableTimeout
@@ -277,7 +278,7 @@ func (l *Linearizable) CheckHistory(ops []history.Operation, label string) Resul
 	}
 	pops, src := porcupineOps(ops)
 	if len(pops) == 0 {
-		res.Verdict = NotApplicable
+		res.Verdict = check.NotApplicable
 		res.Summary = fmt.Sprintf("not applicable: no client operation to check (%d recorded, none ok or open-ended)", len(ops))
 		return res
 	}
@@ -323,11 +324,11 @@ func (l *Linearizable) CheckHistory(ops []history.Operation, label string) Resul
 	}
 	if len(bad) == 0 {
 		if len(unknown) > 0 {
-			res.Verdict, res.Unknown = Unknown, true
+			res.Verdict, res.Unknown = check.Unknown, true
 			res.Summary = fmt.Sprintf("unknown: the search exceeded %v on key %s (%d ops on %d keys); no verdict", timeout, strings.Join(unknown, ", "), len(pops), len(keys))
 			return res
 		}
-		res.Verdict, res.OK = Pass, true
+		res.Verdict, res.OK = check.Pass, true
 		res.Summary = fmt.Sprintf("linearizable: %d ops on %d keys (%d recorded)", len(pops), len(keys), len(ops))
 		return res
 	}
@@ -368,7 +369,7 @@ func (l *Linearizable) CheckHistory(ops []history.Operation, label string) Resul
 			}
 		}
 		o := ops[stuck]
-		v := Violation{
+		v := check.Violation{
 			Message: fmt.Sprintf("key %q: no linearization of its %d operations exists: the longest linearizable prefix orders %d of them and cannot take %s (e%d); %s", key, len(p), longest, o, o.CallEvent, where),
 			Events:  events(o.CallEvent, o.ReturnEvent),
 			From:    o.Call,
@@ -376,11 +377,11 @@ func (l *Linearizable) CheckHistory(ops []history.Operation, label string) Resul
 		if o.Return != history.Open {
 			v.To = o.Return
 		}
-		if len(res.Violations) < maxReported {
+		if len(res.Violations) < check.MaxReported {
 			res.Violations = append(res.Violations, v)
 		}
 	}
-	res.Verdict = Fail
+	res.Verdict = check.Fail
 	res.Summary = fmt.Sprintf("NOT linearizable: %d of %d keys have no linearization (%d ops); %s", len(bad), len(keys), len(pops), where)
 	return res
 }

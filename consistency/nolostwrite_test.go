@@ -1,6 +1,7 @@
-package check
+package consistency
 
 import (
+	"ordo/check"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestNoLostWriteRealTime(t *testing.T) {
 			t.Errorf("%s: violation %q does not say %q", tc.name, r.Violations[0].Message, tc.want)
 		}
 	}
-	if r := c.CheckHistory([]history.Operation{op(1, 0, history.Put, "x", "a", "", ok, 0, 10)}, nil); r.OK || r.Verdict != NotApplicable {
+	if r := c.CheckHistory([]history.Operation{op(1, 0, history.Put, "x", "a", "", ok, 0, 10)}, nil); r.OK || r.Verdict != check.NotApplicable {
 		t.Errorf("no reads: %+v", r)
 	}
 }

@@ -1,0 +1,301 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"ordo"
+	"ordo/check"
+	"ordo/fault"
+	"ordo/scenario"
+	"ordo/trace"
+)
+
+// Scenario files run live (ordo cluster run): the cluster the file
+// describes starts as real processes, its fault schedule is applied at its
+// wall times by the live interpreter (faults.go), and the merged trace is
+// judged by the same checks and expectations as `ordo sim` (scenario.Run).
+// Timing differs from run to run; the verdicts are what must agree.
+
+// ScenarioOptions adjust a live run of a scenario.
+type ScenarioOptions struct {
+	// Dir is the cluster directory (created; a temporary one when "").
+	Dir string
+	// Binary runs the nodes (default: this executable).
+	Binary string
+	// Insecure turns off mutual TLS between the nodes.
+	Insecure bool
+	// Seed overrides the file's seed when set.
+	Seed *uint64
+	// Progress receives a line per fault applied (nil: none).
+	Progress io.Writer
+	// LogLevel of the nodes (default warn).
+	LogLevel string
+}
+
+// Applied is one fault of a live run: when the schedule wanted it and when
+// it was applied (both since the run's start).
+type Applied struct {
+	Fault fault.Fault   `json:"-"`
+	Desc  string        `json:"fault"`
+	At    time.Duration `json:"at_ns"`
+	Done  time.Duration `json:"done_ns"`
+}
+
+// ScenarioResult is what a live run produced.
+type ScenarioResult struct {
+	Scenario *scenario.Scenario `json:"-"`
+	Seed     uint64             `json:"seed"`
+	Dir      string             `json:"dir"`
+	Trace    string             `json:"trace"` // the merged trace, cut at the run's end
+	Events   int                `json:"events"`
+	Applied  []Applied          `json:"applied"`
+	// Notes name what the live run approximates (latency as a fixed
+	// delay, the disk model by the real disk).
+	Notes  []string       `json:"notes,omitempty"`
+	Checks []check.Result `json:"checks"`
+	// Unmet lists the expectations the run did not meet, as scenario.Run.
+	Unmet []string      `json:"unmet,omitempty"`
+	Wall  time.Duration `json:"wall_ns"`
+}
+
+// LiveError is a scenario the live cluster cannot run as written: the
+// file, the line (0 when the entry has none) and why.
+type LiveError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *LiveError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: cannot run live: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: cannot run live: %v", e.File, e.Err)
+}
+
+func (e *LiveError) Unwrap() error { return e.Err }
+
+// CheckScenario reports what of sc the live cluster cannot do, before
+// anything starts: faults it has no interpreter for (with the fault's
+// line), a nemesis, node speeds, absent nodes, per-link networks and
+// network properties it does not model (duplication, bandwidth,
+// tampering), NTP resyncs, and more than one client group. It returns the
+// approximations it will make.
+func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
+	refuse := func(line int, format string, args ...any) error {
+		return &LiveError{File: sc.File, Line: line, Err: fmt.Errorf(format, args...)}
+	}
+	for _, f := range sc.Faults {
+		if len(f.Spec) == 0 {
+			return nil, refuse(f.Line, "fault %q: the live cluster has no %s fault (the simulator's own)", f.Desc, f.Kind)
+		}
+		for _, s := range f.Spec {
+			if err := CanApply(s); err != nil {
+				return nil, refuse(f.Line, "fault %q: %v", f.Desc, err)
+			}
+		}
+	}
+	if sc.Nemesis != nil {
+		return nil, refuse(sc.Nemesis.Line, "nemesis: the live cluster runs a written schedule only (draw one with ordo explore and write it as faults:)")
+	}
+	if sc.Speed != 0 || len(sc.SpeedOf) > 0 {
+		return nil, refuse(0, "speed: node speeds are the simulator's (a live node runs as fast as its host lets it)")
+	}
+	if len(sc.Absent) > 0 {
+		return nil, refuse(0, "absent: nodes that join later are the simulator's")
+	}
+	if len(sc.Network.Links) > 0 {
+		return nil, refuse(0, "network.links: per-link settings are the simulator's (the live fault layer sets a node's sends)")
+	}
+	d := sc.Network.Default
+	switch {
+	case d.Duplicate > 0:
+		return nil, refuse(0, "network: duplicate %v: the live transport (TCP) does not duplicate", d.Duplicate)
+	case d.Bandwidth > 0:
+		return nil, refuse(0, "network: bandwidth limits are the simulator's")
+	case d.Tamper > 0:
+		return nil, refuse(0, "network: tampering is the simulator's (live links are TLS)")
+	}
+	if m := d.Latency.Mean(); m > 0 {
+		notes = append(notes, fmt.Sprintf("latency: a fixed delay of %v per message (the mean of the scenario's latency; loopback adds little)", m.Round(time.Microsecond)))
+	}
+	clocks := []clockModel{{0, sc.Clock.Offset, sc.Clock.DriftPPM, sc.Clock.NTPEvery}}
+	for id, m := range sc.ClockOf {
+		clocks = append(clocks, clockModel{id, m.Offset, m.DriftPPM, m.NTPEvery})
+	}
+	for _, m := range clocks {
+		if m.ntp > 0 {
+			return nil, refuse(0, "clocks: NTP resyncs are the simulator's (a live node's clock takes offset, drift and steps)")
+		}
+	}
+	if len(sc.Clients) > 1 {
+		return nil, refuse(sc.Clients[1].Line, "clients: the live cluster runs one client group (one client protocol)")
+	}
+	if sc.Disk.On() {
+		notes = append(notes, "disk: the real disk, not the simulator's disk model")
+	}
+	return notes, nil
+}
+
+// clockModel is one node's clock as the file sets it (id 0: every node).
+type clockModel struct {
+	id     ordo.NodeID
+	offset time.Duration
+	ppm    float64
+	ntp    time.Duration
+}
+
+// RunScenario runs sc on a live local cluster for its duration: it starts
+// the servers and clients the file names, sets the network's loss and
+// latency and the nodes' clocks, applies the fault schedule at its times
+// (measured from the moment every node answers), stops the cluster,
+// merges the node traces, cuts the merged trace at the run's end (the
+// graceful stops after it are not part of the run) and applies the file's
+// checks and expectations. An error means the run could not happen as
+// written; a failed check is a result.
+func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, error) {
+	begin := time.Now()
+	notes, err := CheckScenario(sc)
+	if err != nil {
+		return nil, err
+	}
+	sched, _ := sc.Schedule() // Apply validates each fault against the cluster
+	seed := sc.Seed
+	if o.Seed != nil {
+		seed = *o.Seed
+	}
+	dir := o.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "ordo-run-"); err != nil {
+			return nil, err
+		}
+	}
+	up := UpOptions{N: sc.Nodes, Protocol: sc.Protocol.Name, Options: map[string]string(sc.Options), Insecure: o.Insecure,
+		Dir: dir, Binary: o.Binary, Seed: seed, LogLevel: o.LogLevel, DieWithParent: true}
+	if up.LogLevel == "" {
+		up.LogLevel = "warn"
+	}
+	if len(sc.Clients) == 1 {
+		g := sc.Clients[0]
+		up.Clients, up.ClientProtocol, up.ClientOptions = g.Count, g.Protocol.Name, map[string]string(g.Options)
+	}
+	c, err := Up(up)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if c != nil {
+			c.Down()
+		}
+	}()
+	res := &ScenarioResult{Scenario: sc, Seed: seed, Dir: c.Dir, Notes: notes}
+	progress := o.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	// The network and the clocks as the file sets them from the start.
+	if l := sc.Network.Default.Loss; l > 0 {
+		if err := c.setLoss(l); err != nil {
+			return nil, err
+		}
+	}
+	if m := sc.Network.Default.Latency.Mean(); m > 0 {
+		if err := c.SetDelay(m); err != nil {
+			return nil, err
+		}
+	}
+	for id := ordo.NodeID(1); int(id) <= sc.Nodes; id++ {
+		m := sc.Clock
+		if x, ok := sc.ClockOf[id]; ok {
+			m = x
+		}
+		if m.Offset == 0 && m.DriftPPM == 0 {
+			continue
+		}
+		off, ppm := Duration(m.Offset), m.DriftPPM
+		if err := c.SetClock(id, ClockChange{Offset: &off, DriftPPM: &ppm}); err != nil {
+			return nil, err
+		}
+	}
+	start := time.Now()
+	for _, f := range sched {
+		time.Sleep(time.Until(start.Add(f.At)))
+		if err := c.Apply(f); err != nil {
+			return nil, fmt.Errorf("%s: fault %v: %w", sc.File, f, err)
+		}
+		a := Applied{Fault: f, Desc: f.String(), At: f.At, Done: time.Since(start)}
+		res.Applied = append(res.Applied, a)
+		fmt.Fprintf(progress, "%8v  %v (applied at %v)\n", f.At, string(f.Kind)+" "+f.Spec(), a.Done.Round(time.Millisecond))
+	}
+	time.Sleep(time.Until(start.Add(sc.Duration)))
+	end := c.now()
+	// Paused nodes go on before the stop, so that they stop gracefully.
+	for _, id := range append(c.Servers(), clientIDs(c)...) {
+		if nc, err := c.Cfg.Node(id); err == nil {
+			if _, err := os.Stat(filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName)); err == nil {
+				c.Resume(id)
+			}
+		}
+	}
+	if err := c.Down(); err != nil {
+		return nil, err
+	}
+	c = nil
+	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
+	if err != nil {
+		return nil, err
+	}
+	merged, err := Merge(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tr := CutAt(merged, end)
+	res.Trace = filepath.Join(dir, "merged.jsonl")
+	if err := tr.WriteFile(res.Trace); err != nil {
+		return nil, err
+	}
+	res.Events = len(tr.Events)
+	if len(sc.Checks) > 0 {
+		if res.Checks, err = check.Run(tr, sc.Checks); err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.File, err)
+		}
+		res.Unmet = scenario.Unmet(sc.Expect, res.Checks)
+	}
+	res.Wall = time.Since(begin)
+	return res, nil
+}
+
+func clientIDs(c *Cluster) []ordo.NodeID {
+	var out []ordo.NodeID
+	for i := len(c.Servers()) + 1; i <= c.N(); i++ {
+		out = append(out, ordo.NodeID(i))
+	}
+	return out
+}
+
+// CutAt is the longest prefix of t's events at or before time end (ns):
+// a live run's trace as the simulator would have ended it, without the
+// stops of the shutdown after it. A prefix of a valid trace is valid (a
+// receive never precedes its send).
+func CutAt(t *trace.Trace, end int64) *trace.Trace {
+	out := &trace.Trace{Meta: t.Meta}
+	for _, e := range t.Events {
+		if e.T > end {
+			break
+		}
+		out.Append(e)
+	}
+	return out
+}
+
+// ErrLive tells a scenario the live cluster refuses (a *LiveError) from a
+// run that failed.
+func ErrLive(err error) bool {
+	var le *LiveError
+	return errors.As(err, &le)
+}
