@@ -107,6 +107,11 @@ func openTrace(path string, meta trace.Meta, id ordo.NodeID, n int) (*traceFile,
 				f.Close()
 				return nil, r, fmt.Errorf("%s line %d: vector of %d entries, the cluster has %d nodes", path, i+2, len(e.Vector), n)
 			}
+			// Resumed stamps keep counting: an absurd one would wrap.
+			if e.Lamport > ordo.MaxIndex || slices.ContainsFunc(e.Vector, func(v uint64) bool { return v > ordo.MaxIndex }) {
+				f.Close()
+				return nil, r, fmt.Errorf("%s line %d: a stamp exceeds ordo.MaxIndex: the file is corrupt; move it away (the node starts a new trace)", path, i+2)
+			}
 			r.stamp.Lamport = e.Lamport
 			r.stamp.Vector = slices.Clone(e.Vector)
 			r.crashed = e.Kind != trace.Crash

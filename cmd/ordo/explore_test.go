@@ -109,7 +109,7 @@ func TestExploreExitStatusShardsAndMerge(t *testing.T) {
 	if _, err := run(t, base...); err != exitCode(1) {
 		t.Errorf("bully split brain not expected: err %v, want exit status 1", err)
 	}
-	out, err := run(t, append(base, "--expect", "single-leader=fail", "--expect", "stale-leader=fail")...)
+	out, err := run(t, append(base, "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--expect", "isolated-leader=fail")...)
 	if err != nil {
 		t.Errorf("bully split brain expected: err %v\n%s", err, out)
 	}
@@ -122,7 +122,7 @@ func TestExploreExitStatusShardsAndMerge(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for k := 1; k <= 3; k++ {
-		out, err := run(t, append(base, "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--json", "--shard", fmt.Sprintf("%d/3", k))...)
+		out, err := run(t, append(base, "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--expect", "isolated-leader=fail", "--json", "--shard", fmt.Sprintf("%d/3", k))...)
 		if err != nil {
 			t.Fatalf("shard %d: %v\n%s", k, err, out)
 		}
@@ -132,11 +132,11 @@ func TestExploreExitStatusShardsAndMerge(t *testing.T) {
 		}
 		files = append(files, f)
 	}
-	whole, err := run(t, append(base, "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--json")...)
+	whole, err := run(t, append(base, "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--expect", "isolated-leader=fail", "--json")...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	merged, err := run(t, append([]string{"explore", "merge", "--json", "--expect", "single-leader=fail", "--expect", "stale-leader=fail"}, files...)...)
+	merged, err := run(t, append([]string{"explore", "merge", "--json", "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--expect", "isolated-leader=fail"}, files...)...)
 	if err != nil {
 		t.Fatalf("merge: %v\n%s", err, merged)
 	}
@@ -151,7 +151,7 @@ func TestExploreExitStatusShardsAndMerge(t *testing.T) {
 		t.Errorf("merged shards differ from the whole campaign:\n%s\n%s", merged, whole)
 	}
 	// A missing shard is reported and is exit status 1.
-	out, err = run(t, append([]string{"explore", "merge", "--expect", "single-leader=fail", "--expect", "stale-leader=fail"}, files[:2]...)...)
+	out, err = run(t, append([]string{"explore", "merge", "--expect", "single-leader=fail", "--expect", "stale-leader=fail", "--expect", "isolated-leader=fail"}, files[:2]...)...)
 	if err != exitCode(1) || !strings.Contains(out, "shards missing from the merge: [3] of 3") {
 		t.Errorf("merge of 2 of 3 shards: %v\n%s", err, out)
 	}
@@ -186,7 +186,7 @@ func TestElectExitStatus(t *testing.T) {
 	if out, err := run(t, args...); err != exitCode(1) || !strings.Contains(out, "not as expected") {
 		t.Errorf("unexpected split brain: %v\n%s", err, out)
 	}
-	if out, err := run(t, append(args, "--expect", "single-leader=fail")...); err != nil {
+	if out, err := run(t, append(args, "--expect", "single-leader=fail", "--expect", "isolated-leader=fail")...); err != nil {
 		t.Errorf("expected split brain: %v\n%s", err, out)
 	}
 	if _, err := run(t, "elect", "--protocol", "raft", "--expect", "single-leader=fail"); err != exitCode(1) {

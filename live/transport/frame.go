@@ -131,6 +131,11 @@ func DecodeFrame(body []byte) (Envelope, error) {
 	}
 	e.Kind = string(d.bytes(int(kl)))
 	e.Lamport = d.uvarint("lamport")
+	// Stamps are bounded like terms: a forged 2^64−1 would wrap the
+	// receiver's max(C, msg.C)+1 (ordo.MaxIndex, bounds.go).
+	if d.err == nil && e.Lamport > ordo.MaxIndex {
+		d.fail("lamport %d exceeds ordo.MaxIndex", e.Lamport)
+	}
 	vl := d.uvarint("vector length")
 	if d.err == nil && vl > MaxNodes {
 		d.fail("vector length %d exceeds %d", vl, MaxNodes)
@@ -139,6 +144,9 @@ func DecodeFrame(body []byte) (Envelope, error) {
 		e.Vector = make(clock.Vector, vl)
 		for i := range e.Vector {
 			e.Vector[i] = d.uvarint("vector entry")
+			if d.err == nil && e.Vector[i] > ordo.MaxIndex {
+				d.fail("vector entry %d exceeds ordo.MaxIndex", e.Vector[i])
+			}
 		}
 	}
 	if d.err == nil && (from > MaxNodes || to > MaxNodes) {
