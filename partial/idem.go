@@ -5,38 +5,55 @@ import (
 	"fmt"
 
 	"ordo"
+	"ordo/resilience"
 )
 
-// The bank's idempotency table: key → the request's amount and the first
-// reply, in the node's durable Storage, written in the same event as the
-// transfer it records, so a crash keeps both or neither (section 5,
-// strategy 1: 멱등성 설계).
+// The bank's idempotency table is a resilience.Table kept in the node's
+// durable Storage: Begin, the transfer and Finish happen in one event, so
+// their writes commit together and a crash keeps both or neither (section
+// 5, strategy 1: 멱등성 설계).
 
-// dedup returns the stored first reply of key, if any. A key reused for
-// another request (a different amount) is a client bug: it panics in the
-// scene, where it cannot happen.
-func (b *Bank) dedup(env ordo.Env, key string, req Transfer) (TransferReply, bool) {
-	v, ok := env.Store().Get(idemPrefix + key)
-	if !ok {
-		return TransferReply{}, false
+// openTable loads the bank's table at boot.
+func openTable(env ordo.Env) *resilience.Table {
+	t, err := resilience.NewTable(resilience.TableConfig{
+		Store:     env.Store(),
+		Prefix:    idemPrefix,
+		MaxKeyLen: MaxKeyLen + 16, // the client's key, prefixed by its node
+	}, resilience.AtTime(env.Monotonic()))
+	if err != nil {
+		// A table the bank itself wrote does not decode: storage is
+		// corrupt, and a storage failure stops the node (fail-stop).
+		panic(fmt.Sprintf("partial: bank: idempotency table: %v", err))
 	}
-	if len(v) != 24 {
-		panic(fmt.Sprintf("partial: idempotency entry %q of %d bytes", key, len(v)))
-	}
-	amount := int64(binary.BigEndian.Uint64(v[0:8]))
-	if amount != req.Amount {
-		panic(fmt.Sprintf("partial: idempotency key %q reused for amount %d (first %d)", key, req.Amount, amount))
-	}
-	return TransferReply{
-		Op:      int64(binary.BigEndian.Uint64(v[8:16])),
-		Balance: int64(binary.BigEndian.Uint64(v[16:24])),
-	}, true
+	return t
 }
 
-// remember stores key's first reply.
-func (b *Bank) remember(env ordo.Env, key string, req Transfer, r TransferReply) {
-	v := binary.BigEndian.AppendUint64(nil, uint64(req.Amount))
-	v = binary.BigEndian.AppendUint64(v, uint64(r.Op))
-	v = binary.BigEndian.AppendUint64(v, uint64(r.Balance))
-	env.Store().Put(idemPrefix+key, v)
+// keyed handles a request with an idempotency key: it applies the first
+// request under the key and replays its reply to every retry. It reports
+// false when the request must be dropped unanswered (a key reused for
+// another amount, a full table: the client's retry gets the same refusal).
+func (b *Bank) keyed(env ordo.Env, from ordo.NodeID, req Transfer) (TransferReply, bool) {
+	key := fmt.Sprintf("%v/%s", from, req.Key)
+	at := resilience.AtTime(env.Monotonic())
+	fp := resilience.FingerprintOf(binary.BigEndian.AppendUint64(nil, uint64(req.Amount)))
+	claim, err := b.idem.Begin(at, key, fp)
+	switch {
+	case err != nil:
+		// ErrInProgress cannot happen (Begin and Finish share an event);
+		// ErrKeyReused and ErrTableFull are refusals.
+		env.Note("refuse", "op", req.Op, "err", err.Error())
+		return TransferReply{}, false
+	case claim.Replay:
+		if len(claim.Response) != 8 {
+			panic(fmt.Sprintf("partial: bank: stored reply of %d bytes", len(claim.Response)))
+		}
+		env.Note("replay", "op", req.Op, "attempt", req.Attempt)
+		return TransferReply{Op: req.Op, Attempt: req.Attempt, Replayed: true,
+			Balance: int64(binary.BigEndian.Uint64(claim.Response))}, true
+	}
+	r := TransferReply{Op: req.Op, Attempt: req.Attempt, Balance: b.apply(env, req)}
+	if err := b.idem.Finish(at, key, binary.BigEndian.AppendUint64(nil, uint64(r.Balance))); err != nil {
+		panic(fmt.Sprintf("partial: bank: finish %q: %v", key, err)) // claimed just above
+	}
+	return r, true
 }

@@ -64,6 +64,7 @@ const MaxAmount = 1 << 20
 // transfer was applied (cause 4, "server slow").
 type Bank struct {
 	queue []queued
+	idem  *resilience.Table
 }
 
 type queued struct {
@@ -89,6 +90,7 @@ func (b *Bank) Start(env ordo.Env) {
 		put(st, keyApplied, 0)
 	}
 	b.queue = b.queue[:0]
+	b.idem = openTable(env)
 }
 
 // Receive implements ordo.Node.
@@ -115,19 +117,12 @@ func (b *Bank) Fire(env ordo.Env, t ordo.Timer) {
 	q := b.queue[0]
 	b.queue = b.queue[1:]
 	reply := TransferReply{Op: q.req.Op, Attempt: q.req.Attempt}
-	if q.req.Key != "" {
-		key := fmt.Sprintf("%v/%s", q.from, q.req.Key)
-		if prev, replay := b.dedup(env, key, q.req); replay {
-			prev.Attempt = q.req.Attempt
-			prev.Replayed = true
-			env.Note("replay", "op", q.req.Op, "key", q.req.Key)
-			env.Send(q.from, prev)
-			return
-		}
+	if q.req.Key == "" {
 		reply.Balance = b.apply(env, q.req)
-		b.remember(env, key, q.req, reply)
+	} else if r, ok := b.keyed(env, q.from, q.req); ok {
+		reply = r
 	} else {
-		reply.Balance = b.apply(env, q.req)
+		return
 	}
 	env.Send(q.from, reply)
 }
@@ -241,6 +236,7 @@ type BankClient struct {
 	retry          *resilience.Retry
 	breaker        *resilience.Breaker
 	ticket         resilience.Ticket
+	openedAt       time.Duration // when the breaker last opened
 	attempt        int
 	view           View
 }
@@ -252,7 +248,7 @@ type View struct {
 	Replayed bool          // the reply was a replay of the key's first reply
 	Sends    int           // transfers sent
 	Timeouts int           // sends without a reply in time
-	Open     int           // attempts the breaker refused (failing fast)
+	Open     int           // tries the breaker refused (failing fast)
 	Err      string        // why it gave up
 	Took     time.Duration // from the first send to the answer
 	began    time.Duration
@@ -286,6 +282,8 @@ func NewBankClient(cfg ordo.Config) (ordo.Node, error) {
 		return nil, fmt.Errorf("bank-client: amount=%d out of range 1..%d", c.amount, MaxAmount)
 	case c.policy.MaxAttempts < 1 || c.policy.MaxAttempts > 100:
 		return nil, fmt.Errorf("bank-client: attempts=%d out of range 1..100", c.policy.MaxAttempts)
+	case cfg.Opts.Duration("open-for") <= 0:
+		return nil, fmt.Errorf("bank-client: open-for must be more than 0s")
 	case failures < 1 || failures > 100:
 		return nil, fmt.Errorf("bank-client: failures=%d out of range 1..100", failures)
 	}
@@ -302,6 +300,9 @@ func (c *BankClient) Start(env ordo.Env) {
 	if c.strategy == KeyBreaker {
 		cfg := c.breakerCfg
 		cfg.OnChange = func(ch resilience.Change) {
+			if ch.To == resilience.Open {
+				c.openedAt = ch.At
+			}
 			env.Note("breaker", "from", ch.From.String(), "to", ch.To.String())
 		}
 		b, err := resilience.NewBreaker(cfg, env.Monotonic())
@@ -339,17 +340,19 @@ func (c *BankClient) send(env ordo.Env) {
 	if c.view.Sends == 0 && c.view.Open == 0 {
 		c.view.began = env.Monotonic()
 	}
-	c.attempt++
 	if c.breaker != nil {
 		tk, err := c.breaker.Allow(env.Monotonic())
 		if err != nil {
+			// Fail fast: no send, and no attempt spent; try again when
+			// the breaker half-opens and lets one probe through.
 			c.view.Open++
-			env.Note("fail-fast", "attempt", c.attempt)
-			c.next(env)
+			env.Note("fail-fast", "err", err.Error())
+			env.After(max(c.openedAt+c.breakerCfg.OpenFor-env.Monotonic(), 0), ordo.Timer{Name: timerRetry})
 			return
 		}
 		c.ticket = tk
 	}
+	c.attempt++
 	req := Transfer{Op: 1, Attempt: c.attempt, Amount: c.amount}
 	if c.strategy == WithKey || c.strategy == KeyBreaker {
 		req.Key = fmt.Sprintf("transfer-%d", req.Op)
@@ -365,9 +368,6 @@ func (c *BankClient) next(env ordo.Env) {
 	if err != nil {
 		c.view.Done = true
 		c.view.Err = "gave up: timed out"
-		if c.view.Sends == 0 || c.view.Open > 0 && c.view.Timeouts == 0 {
-			c.view.Err = "gave up: circuit open"
-		}
 		c.view.Took = env.Monotonic() - c.view.began
 		env.Note("give-up", "sends", c.view.Sends)
 		return

@@ -199,10 +199,11 @@ func (b *Breaker) Allow(now time.Duration) (Ticket, error) {
 }
 
 // Record reports at now the outcome of the request t was issued for.
-// Succeeded counts as a success; Failed and Throttled as failures;
-// Canceled (the caller gave up) and Fatal (the request was bad, the
-// service answered) count as neither, and a canceled probe frees its
-// slot. Outcomes of tickets from an earlier state are ignored.
+// Succeeded and Fatal (the request was bad, but the service answered)
+// count as successes; Failed and Throttled as failures; Canceled (the
+// caller gave up: not the service's fault) counts as neither, and a
+// canceled probe frees its slot. Outcomes of tickets from an earlier
+// state are ignored.
 func (b *Breaker) Record(now time.Duration, t Ticket, k Kind) {
 	b.State(now)
 	if t.gen != b.gen {

@@ -71,8 +71,8 @@ func (d Deadline) Forward(now, margin time.Duration) time.Duration {
 // remaining, in TimeoutString's format.
 const DeadlineHeader = "Request-Timeout"
 
-// MaxTimeout bounds a decoded timeout: 100 000 000 hours, as gRPC's
-// eight-digit hours field does.
+// MaxTimeout bounds a decoded timeout: the largest time.Duration (about
+// 292 years); larger header values are clamped to it.
 const MaxTimeout = time.Duration(math.MaxInt64)
 
 // Encode returns the time remaining at now in the header format of
@@ -98,7 +98,10 @@ func TimeoutString(d time.Duration) string {
 		d time.Duration
 	}{{'n', time.Nanosecond}, {'u', time.Microsecond}, {'m', time.Millisecond}, {'S', time.Second}, {'M', time.Minute}, {'H', time.Hour}}
 	for _, u := range units {
-		v := (d + u.d - 1) / u.d
+		v := d / u.d
+		if d%u.d != 0 {
+			v++
+		}
 		if v <= 99_999_999 {
 			return strconv.FormatInt(int64(v), 10) + string(u.c)
 		}

@@ -31,9 +31,11 @@
 // runs in production. The HTTP adapters (IdempotencyHandler, Transport)
 // are the production side: they lock around the state machines.
 //
-// Usage inside a protocol (env is the ordo.Env):
+// Usage inside a protocol (env is the ordo.Env; every reading is
+// env.Monotonic(), every draw env.Rand()):
 //
-//	r := resilience.NewRetry(resilience.RetryPolicy{Base: 10 * time.Millisecond, Cap: time.Second}, env.Monotonic())
+//	r := resilience.NewRetry(resilience.RetryPolicy{Base: 10 * time.Millisecond, Cap: time.Second,
+//		Deadline: resilience.DeadlineIn(env.Monotonic(), 2*time.Second)}, env.Monotonic())
 //	// after a failed attempt:
 //	wait, err := r.Next(env.Monotonic(), env.Rand(), resilience.Outcome{Kind: resilience.Failed})
 //	if err == nil {
@@ -41,8 +43,18 @@
 //	}
 //
 //	b, _ := resilience.NewBreaker(resilience.BreakerConfig{ConsecutiveFailures: 5, OpenFor: time.Second,
-//		OnChange: func(c resilience.Change) { env.Note("breaker", "from", c.From.String(), "to", c.To.String()) }})
-//	t, err := b.Allow(env.Monotonic()) // err is ErrOpen: fail fast
+//		OnChange: func(c resilience.Change) { env.Note("breaker", "to", c.To.String(), "why", c.Why) }}, env.Monotonic())
+//	t, err := b.Allow(env.Monotonic()) // ErrOpen: fail fast without sending
 //	// ... later, with the attempt's result:
 //	b.Record(env.Monotonic(), t, resilience.Succeeded)
+//
+//	tbl, _ := resilience.NewTable(resilience.TableConfig{Store: env.Store(), Prefix: "idem/"}, resilience.AtTime(env.Monotonic()))
+//	c, err := tbl.Begin(resilience.AtTime(env.Monotonic()), key, resilience.FingerprintOf(body))
+//	// err == nil && !c.Replay: apply, then tbl.Finish(..., key, response) in the same event
+//
+// And in production, around net/http:
+//
+//	table, _ := resilience.NewTable(resilience.TableConfig{Store: disk, Prefix: "idem/", DurableClaims: true, Sync: disk.Commit}, 0)
+//	http.Handle("/transfer", resilience.IdempotencyHandler(transferHandler, table, resilience.HandlerOptions{Required: true}))
+//	client := &http.Client{Transport: &resilience.Transport{Policy: resilience.RetryPolicy{MaxAttempts: 4}, Breaker: breaker}}
 package resilience

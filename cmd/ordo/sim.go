@@ -64,10 +64,17 @@ SCENARIO is a YAML file (see docs/scenarios.md) or the name of a scenario
 built into ordo (ordo sim --list shows them). The same scenario and seed
 always give the same run, byte for byte.
 
+Three built-in names are tables of many runs (section 5, partial failure),
+taking only --seed: partial-failure (a transfer under each cause of a
+timeout and each retry strategy), backoff-contention (total calls and
+completion time per backoff) and timeout-tuning (false suspicions against
+detection time for timeouts tuned from measured latency).
+
 Exit status: 0 when every expect of the file is met, 1 when one is not,
 2 for bad input (a mistake in the file, an unknown scenario).`,
 		Example: `  ordo sim --list
   ordo sim broadcast-lossy
+  ordo sim partial-failure
   ordo sim scenarios/broadcast-partition.yaml --seed 7 --diagram
   ordo sim broadcast-lossy --trace run.jsonl && ordo trace why run.jsonl e3 e40
   ordo sim broadcast-tampered --json`,
@@ -87,6 +94,9 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			}
 			if asJSON && diagram {
 				return fmt.Errorf("--json and --diagram do not mix: the JSON report is for programs")
+			}
+			if ok, err := runSimScene(cmd, args[0], seed); ok {
+				return err // a built-in table of runs (partial_failure.go)
 			}
 			sc, err := loadScenario(args[0])
 			if err != nil {
@@ -164,6 +174,9 @@ func listScenarios(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", name, sc.Protocol.Name, sc.Nodes, firstSentence(sc.Doc, 70))
+	}
+	for _, name := range simSceneNames() {
+		fmt.Fprintf(tw, "%s\t(table)\t-\t%s\n", name, firstSentence(simScenes[name].about, 70))
 	}
 	return tw.Flush()
 }

@@ -1,4 +1,4 @@
-package partial
+package scene
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/partial"
 	"ordo/sim"
 )
 
@@ -19,7 +20,7 @@ type Cause string
 const (
 	RequestLost Cause = "request lost" // a one-way cut client→server while the request is sent
 	ServerCrash Cause = "server crashed before applying"
-	ReplyLost   Cause = "reply lost" // a one-way cut server→client while the reply is sent
+	ReplyLost   Cause = "reply lost"  // a one-way cut server→client while the reply is sent
 	ServerSlow  Cause = "server slow" // the server takes longer than the client's timeout per event
 )
 
@@ -57,18 +58,22 @@ const clientStart = 10 * time.Millisecond
 // the client saw of it.
 type Outcome struct {
 	Cause    Cause
-	Strategy Strategy
-	Applied  int64 // transfers the server applied (the truth)
-	View     View  // the client's evidence
+	Strategy partial.Strategy
+	Applied  int64        // transfers the server applied (the truth)
+	View     partial.View // the client's evidence
 	Seed     uint64
 }
 
 // Knows reports whether the client's belief matches the truth: it
 // believes a reply means "applied once" and has no belief after giving up.
+// A naive client that timed out and then got a reply is right only by
+// luck: the same view follows a double application.
 func (o Outcome) Knows() string {
 	switch {
 	case !o.View.OK:
 		return "no: unknown"
+	case o.Applied == 1 && o.Strategy == partial.NaiveRetry && o.View.Timeouts > 0:
+		return "yes, by luck"
 	case o.Applied == 1:
 		return "yes"
 	}
@@ -90,7 +95,7 @@ func (o Outcome) Errors() string {
 		p = append(p, plural(o.View.Timeouts, "timeout"))
 	}
 	if o.View.Open > 0 {
-		p = append(p, plural(o.View.Open, "open"))
+		p = append(p, fmt.Sprintf("%d circuit-open", o.View.Open))
 	}
 	if len(p) == 0 {
 		return "-"
@@ -122,9 +127,9 @@ func (o Outcome) Answer() string {
 // Run plays one cell of the scene: strategy st under cause c, seeded by
 // seed (the client's jitter). It returns an error only for a bad
 // configuration.
-func Run(cfg SceneConfig, c Cause, st Strategy, seed uint64) (Outcome, error) {
+func Run(cfg SceneConfig, c Cause, st partial.Strategy, seed uint64) (Outcome, error) {
 	bank, client := ordo.NodeID(1), ordo.NodeID(2)
-	opts, err := BankClientProtocol.Resolve(map[string]string{
+	opts, err := partial.BankClientProtocol.Resolve(map[string]string{
 		"strategy": string(st),
 		"timeout":  cfg.Timeout.String(),
 		"start":    clientStart.String(),
@@ -133,12 +138,12 @@ func Run(cfg SceneConfig, c Cause, st Strategy, seed uint64) (Outcome, error) {
 		return Outcome{}, err
 	}
 	sc := sim.Config{
-		Protocol: BankProtocol,
+		Protocol: partial.BankProtocol,
 		Nodes:    1,
 		Seed:     seed,
 		Name:     "partial-failure",
 		Network:  sim.Network{Default: sim.Link{Latency: sim.Dist{Kind: sim.Constant, A: cfg.Latency}}},
-		Clients:  []sim.ClientGroup{{Protocol: BankClientProtocol, Options: opts, Count: 1}},
+		Clients:  []sim.ClientGroup{{Protocol: partial.BankClientProtocol, Options: opts, Count: 1}},
 	}
 	if c == ServerSlow {
 		sc.SpeedOf = map[ordo.NodeID]time.Duration{bank: cfg.Slow}
@@ -183,18 +188,18 @@ func Run(cfg SceneConfig, c Cause, st Strategy, seed uint64) (Outcome, error) {
 	if err := s.RunFor(cfg.Run); err != nil {
 		return Outcome{}, err
 	}
-	cl, ok := s.Node(client).(*BankClient)
+	cl, ok := s.Node(client).(*partial.BankClient)
 	if !ok {
 		return Outcome{}, fmt.Errorf("partial: client %v is not running", client)
 	}
-	return Outcome{Cause: c, Strategy: st, Applied: Applied(s.Store(bank)), View: cl.View(), Seed: seed}, nil
+	return Outcome{Cause: c, Strategy: st, Applied: partial.Applied(s.Store(bank)), View: cl.View(), Seed: seed}, nil
 }
 
 // Table runs every strategy under every cause, all with one seed.
 func Table(cfg SceneConfig, seed uint64) ([]Outcome, error) {
 	var out []Outcome
 	for _, c := range Causes {
-		for _, st := range Strategies {
+		for _, st := range partial.Strategies {
 			o, err := Run(cfg, c, st, seed)
 			if err != nil {
 				return nil, fmt.Errorf("%s, %s: %w", c, st, err)
@@ -212,7 +217,7 @@ func WriteTable(w io.Writer, rows []Outcome) error {
 	for _, o := range rows {
 		took := "-"
 		if o.View.Done {
-			took = o.View.Took.String()
+			took = o.View.Took.Round(100 * time.Microsecond).String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			o.Cause, o.Strategy, o.AppliedClass(), o.View.Sends, o.Errors(), o.Answer(), took, o.Knows())

@@ -1,0 +1,128 @@
+package bully_test
+
+import (
+	"slices"
+	"testing"
+
+	"ordo"
+	"ordo/election"
+	"ordo/election/bully"
+	"ordo/ordotest"
+)
+
+// leading4 makes node 4 of 5 the leader of epoch 2, as in the figure's
+// step 4 (n5 crashed after leading epoch 1).
+func leading4(t *testing.T) (*ordotest.Env, ordo.Node) {
+	t.Helper()
+	env, n := node(t, 4, quiet)
+	env.Fire(n, following(t, env, n))
+	env.Fire(n, timer(t, env, "answer").Timer)
+	env.Fire(n, timer(t, env, election.TimerClaim).Timer)
+	if v := n.(election.Elector).View(); v.Role != election.Leader || v.Token != 2 {
+		t.Fatalf("node 4 is %+v, want leader of epoch 2", v)
+	}
+	return env, n
+}
+
+// Step 2 and step 4 of the chapter seen from a sitting leader: a lower
+// node's ELECTION of the leader's own epoch gets OK and the leader's
+// COORDINATOR (it is alive and highest), and the leader neither raises its
+// epoch nor stops leading.
+func TestBullyLeaderAnswersElectionWithCoordinator(t *testing.T) {
+	env, n := leading4(t)
+	env.Receive(n, 2, bully.Election{Epoch: 2})
+	wantSends(t, env, "OK→n2", "COORDINATOR→n2")
+	if m := env.Sent[1].Msg.(bully.Coordinator); m.Leader != 4 || m.Epoch != 2 {
+		t.Errorf("COORDINATOR %+v, want leader 4 epoch 2", m)
+	}
+	if len(env.Writes)+len(env.Notes) != 0 {
+		t.Errorf("an ELECTION of the current epoch wrote %v and noted %v", env.Writes, env.Notes)
+	}
+	// An ELECTION carrying a newer epoch (the asker saw one this leader
+	// missed) makes the leader claim again above it: a fencing token must
+	// be newer than every epoch anyone has seen.
+	env.Receive(n, 2, bully.Election{Epoch: 3})
+	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 4 {
+		t.Fatalf("after ELECTION of epoch 3 sent %v with epoch %d stored, want a new claim of epoch 4 to all", sends(env), storedEpoch(t, env))
+	}
+}
+
+// Step 4 from a sitting leader: a lower node's COORDINATOR (it thought the
+// leader dead) is answered with the leader's own COORDINATOR; the highest
+// live ID keeps leading and never follows the lower one.
+func TestBullyLeaderBulliesLowerCoordinator(t *testing.T) {
+	env, n := leading4(t)
+	env.Receive(n, 2, bully.Coordinator{Leader: 2, Epoch: 2})
+	wantSends(t, env, "COORDINATOR→n2")
+	if v := n.(election.Elector).View(); v.Role != election.Leader || v.Leader != 4 {
+		t.Fatalf("after a lower COORDINATOR node 4 is %+v, want still leader", v)
+	}
+	if len(env.Notes) != 0 {
+		t.Errorf("noted %v", env.Notes)
+	}
+}
+
+// A follower told of a lower COORDINATOR while it is alive does not follow
+// it (it holds its own election); its leader stays the higher one until
+// that election ends.
+func TestBullyFollowerNeverFollowsLowerCoordinator(t *testing.T) {
+	env, n := node(t, 3, quiet)
+	following(t, env, n)
+	env.Receive(n, 2, bully.Coordinator{Leader: 2, Epoch: 2})
+	if v := n.(election.Elector).View(); v.Leader == 2 {
+		t.Fatalf("node 3 follows lower node 2: %+v", v)
+	}
+	for _, nt := range env.NotesOf(election.NoteFollower) {
+		if l, _ := nt.Int("leader"); l == 2 {
+			t.Fatalf("noted following n2: %v", env.Notes)
+		}
+	}
+}
+
+// A higher node answered OK but never announced itself (it crashed in
+// between): once coordinator_timeout passes, the initiator starts over
+// (section 4: "if no COORDINATOR arrives, restart the election"). A stale
+// coordinator-wait timer does nothing.
+func TestBullyCoordinatorWaitRestartsElection(t *testing.T) {
+	env, n := node(t, 2, quiet)
+	env.Fire(n, following(t, env, n))
+	env.Receive(n, 3, bully.OK{Epoch: 1})
+	wait := timer(t, env, "coordinator-wait").Timer
+	env.Fire(n, ordo.Timer{Name: wait.Name, Arg: wait.Arg - 1})
+	if len(env.Sent)+len(env.Timers) != 0 {
+		t.Fatalf("a stale coordinator-wait acted: %v %v", sends(env), env.Timers)
+	}
+	env.Fire(n, wait)
+	wantSends(t, env, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
+	timer(t, env, "answer")
+	// Once the COORDINATOR came, the wait is over: firing it does nothing.
+	env.Receive(n, 3, bully.OK{Epoch: 1})
+	wait = timer(t, env, "coordinator-wait").Timer
+	env.Receive(n, 3, bully.Coordinator{Leader: 3, Epoch: 2})
+	env.Fire(n, wait)
+	if len(env.Sent) != 0 {
+		t.Fatalf("coordinator-wait after the COORDINATOR sent %v", sends(env))
+	}
+}
+
+// STALE (a node knows a newer epoch than a leader's token): a leader claims
+// again above it; a STALE about an older epoch is ignored, and so is one
+// sent to a node that neither leads nor claims (it only adopts the epoch).
+func TestBullyStaleMakesLeaderReclaim(t *testing.T) {
+	env, n := leading4(t)
+	env.Receive(n, 1, bully.Stale{Epoch: 1})
+	if len(env.Sent)+len(env.Writes) != 0 {
+		t.Fatalf("a STALE about an older epoch sent %v, wrote %v", sends(env), env.Writes)
+	}
+	env.Receive(n, 1, bully.Stale{Epoch: 5})
+	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 6 {
+		t.Fatalf("after STALE of epoch 5 sent %v, stored epoch %d, want a claim of epoch 6", sends(env), storedEpoch(t, env))
+	}
+
+	env2, n2 := node(t, 3, quiet)
+	following(t, env2, n2)
+	env2.Receive(n2, 1, bully.Stale{Epoch: 7})
+	if len(env2.Sent) != 0 || storedEpoch(t, env2) != 7 {
+		t.Fatalf("a follower's STALE sent %v, stored %d; want nothing sent, epoch 7 adopted", sends(env2), storedEpoch(t, env2))
+	}
+}
