@@ -105,6 +105,30 @@ type Judge interface {
 	Result() Result
 }
 
+// Interest is implemented by a Judge that needs only some kinds of events.
+// Wants is asked before each event and may change as the run goes (a judge
+// that needs sends only while two leaders overlap, say). A runtime that
+// honours it (the simulator with its trace off) skips building the events
+// no judge of a Session wants; their IDs still count, so a violation names
+// the same events as over the stored trace. A judge must give the same
+// verdict whether or not it is shown the events it does not want.
+type Interest interface {
+	Wants(k trace.Kind) bool
+}
+
+// VectorFree is implemented by a Judge that never reads vector stamps, so a
+// runtime may skip maintaining them (O(nodes) a message).
+type VectorFree interface {
+	VectorFree()
+}
+
+// Ender is implemented by a Judge that needs the time of the run's last
+// event, which it may not have been shown (see Interest): End(t) comes
+// before Result, with t the true time of the last event, ns.
+type Ender interface {
+	End(t int64)
+}
+
 var checkers = map[string]Checker{}
 
 // Register makes a checker known by name (from an init function).
@@ -275,6 +299,55 @@ func (s *Session) Observe(e *trace.Event) {
 // Results ends the run and returns every checker's verdict, in the order
 // of the names given. It panics if events came out of time order (a
 // runtime bug: Run sorts stored traces first).
+// Wants reports whether some judge of the session needs events of kind k
+// now (check.Interest); a judge without Interest, or a checker that judges
+// only a stored trace, wants every event.
+func (s *Session) Wants(k trace.Kind) bool {
+	if s.stored != nil {
+		return true
+	}
+	for _, j := range s.judges {
+		if j == nil {
+			continue
+		}
+		in, ok := j.(Interest)
+		if !ok || in.Wants(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsVectors reports whether some judge reads vector stamps.
+func (s *Session) NeedsVectors() bool {
+	if s.stored != nil {
+		return true
+	}
+	for _, j := range s.judges {
+		if j == nil {
+			continue
+		}
+		if _, free := j.(VectorFree); !free {
+			return true
+		}
+	}
+	return false
+}
+
+// End tells the judges the true time of the run's last event (ns), which
+// a runtime that skipped unwanted events may not have shown them.
+func (s *Session) End(t int64) {
+	if t < s.last {
+		return
+	}
+	s.last = t
+	for _, j := range s.judges {
+		if e, ok := j.(Ender); ok {
+			e.End(t)
+		}
+	}
+}
+
 func (s *Session) Results() []Result {
 	if !s.begun {
 		panic("check: Session.Results before Begin")

@@ -99,9 +99,18 @@ func (j *isolated) advance(t int64) {
 	}
 	for id := 1; id < len(j.since); id++ {
 		if j.since[id] > 0 && !j.reported[id] && t-j.since[id] > int64(j.bound) {
-			j.report(id, t)
+			j.report(id, j.since[id]-1+int64(j.bound))
 		}
 	}
+}
+
+// Wants implements check.Interest.
+func (j *isolated) Wants(k trace.Kind) bool { return structural(k) }
+
+// End implements check.Ender.
+func (j *isolated) End(t int64) {
+	j.spans.Until(t)
+	j.advance(t)
 }
 
 func (j *isolated) report(id int, t int64) {

@@ -97,6 +97,38 @@ func (g *gated) Observe(e *trace.Event) {
 	g.Judge.Observe(e)
 }
 
+// Wants implements check.Interest: role notes until one is seen, then what
+// the judge wants.
+func (g *gated) Wants(k trace.Kind) bool {
+	if k == trace.Note {
+		return true
+	}
+	in, ok := g.Judge.(check.Interest)
+	return !ok || in.Wants(k)
+}
+
+// VectorFree implements check.VectorFree: no election judge reads vector
+// stamps (they judge roles, terms, tokens, crashes, pauses and faults).
+func (g *gated) VectorFree() {}
+
+// End implements check.Ender.
+func (g *gated) End(t int64) {
+	if e, ok := g.Judge.(check.Ender); ok {
+		e.End(t)
+	}
+}
+
+// structural reports whether events of kind k can change what an election
+// judge knows: role and fence notes, boots, crashes, pauses and faults.
+// Sends, receives, timers and drops cannot.
+func structural(k trace.Kind) bool {
+	switch k {
+	case trace.Note, trace.Start, trace.Restart, trace.Crash, trace.Pause, trace.Resume, trace.Fault:
+		return true
+	}
+	return false
+}
+
 func (g *gated) Result() check.Result {
 	if g.seen {
 		return g.Judge.Result()

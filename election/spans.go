@@ -99,6 +99,10 @@ func (l *SpanLog) Leading(id int) int {
 // End is the time of the last event seen.
 func (l *SpanLog) End() int64 { return l.end }
 
+// Until moves the end of the run to t (ns) when the log was not shown the
+// last events (check.Interest): open spans end there.
+func (l *SpanLog) Until(t int64) { l.end = max(l.end, t) }
+
 // Spans lists every leadership so far, ordered by start, the open ones
 // ending at the last event seen.
 func (l *SpanLog) Spans() []LeaderSpan {

@@ -146,6 +146,15 @@ func (o *overlaps) acts(node ordo.NodeID) {
 	}
 }
 
+// Wants implements check.Interest: sends matter only while two leaders
+// overlap (a deposed one acts by sending).
+func (o *overlaps) Wants(k trace.Kind) bool {
+	return structural(k) || (k == trace.Send && len(o.segs) > 0)
+}
+
+// End implements check.Ender.
+func (o *overlaps) End(t int64) { o.spans.Until(t) }
+
 func remove(s []int, v int) []int {
 	for i, x := range s {
 		if x == v {
@@ -335,6 +344,9 @@ func (p *perTerm) Observe(e *trace.Event) {
 		}
 	}
 }
+
+// Wants implements check.Interest.
+func (p *perTerm) Wants(k trace.Kind) bool { return k == trace.Note }
 
 func (p *perTerm) Result() check.Result {
 	r := check.Result{Check: "one-leader-per-term", OK: len(p.shared) == 0, Violations: p.vs}
@@ -561,6 +573,12 @@ func (v *eventual) Observe(e *trace.Event) {
 	v.g.Observe(e)
 }
 
+// Wants implements check.Interest.
+func (v *eventual) Wants(k trace.Kind) bool { return structural(k) }
+
+// End implements check.Ender.
+func (v *eventual) End(t int64) { v.end = max(v.end, t) }
+
 func (v *eventual) Result() check.Result {
 	a := v.g.Agreement()
 	bound := v.bound
@@ -667,6 +685,12 @@ func (f *fence) Observe(e *trace.Event) {
 	}
 	f.top = k
 }
+
+// Wants implements check.Interest.
+func (f *fence) Wants(k trace.Kind) bool { return structural(k) }
+
+// End implements check.Ender.
+func (f *fence) End(t int64) { f.spans.Until(t) }
 
 func (f *fence) Result() check.Result {
 	r := check.Result{Check: "fencing"}

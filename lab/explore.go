@@ -191,6 +191,7 @@ type SeedResult struct {
 	Undecided  []string `json:"-"` // Outcome.Undecided
 	Labels     []string `json:"-"` // fault.Schedule.Labels of its schedule
 	Events     uint64   `json:"-"`
+	Delivered  uint64   `json:"-"` // messages handed to Receive
 }
 
 // ExploreReport sums up a campaign (or the shards of one merged).
@@ -215,6 +216,7 @@ type ExploreReport struct {
 	Bad         []SeedResult   `json:"findings"`    // the first of them by seed (at most MaxBadReported)
 	Wall        time.Duration  `json:"wall_ns"`     // of the slowest shard
 	Events      uint64         `json:"events"`
+	Delivered   uint64         `json:"messages_delivered"`
 	Leaderships int            `json:"leaderships"`
 }
 
@@ -247,11 +249,13 @@ func (c ExploreConfig) runSeed(seed uint64) (SeedResult, error) {
 	}
 	if s != nil {
 		res.Events = s.Events()
+		res.Delivered = uint64(s.Stats().Delivered)
 	}
 	if err != nil {
 		res.Err = err.Error()
 		return res, err
 	}
+	s.Release() // the next seed reuses its queue
 	res.Failed = o.Failed()
 	res.Undecided = o.Undecided()
 	res.Violations = o.Violations()
@@ -314,6 +318,7 @@ func Explore(c ExploreConfig, progress func(done, total int)) (*ExploreReport, e
 	}
 	for _, r := range results {
 		rep.Events += r.Events
+		rep.Delivered += r.Delivered
 		rep.Leaderships += r.Elections
 		for _, l := range r.Labels {
 			rep.Labels[l]++
@@ -406,6 +411,7 @@ func MergeReports(reps []*ExploreReport) (*ExploreReport, error) {
 		out.Errors += r.Errors
 		out.BadSeeds += r.BadSeeds
 		out.Events += r.Events
+		out.Delivered += r.Delivered
 		out.Leaderships += r.Leaderships
 		out.Wall = max(out.Wall, r.Wall)
 		for k, v := range r.Failures {

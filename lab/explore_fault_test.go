@@ -175,13 +175,13 @@ func TestExploreConfig_Profiles(t *testing.T) {
 }
 
 // The hostile profile against Raft (heartbeat 15 ms, the default issue 9
-// case 5 asks for): no safety check fails. Randomized: seeds 1..300;
-// replay one with
-// `ordo explore --profile hostile -o heartbeat=15ms --replay SEED`.
+// case 5 asks for): no check fails, safety or connectivity-aware liveness.
+// With issue 9's case 1 or case 3 put back, about one seed in twenty fails
+// eventual-leader (docs/explore.md). Randomized: seeds 1..300; replay one
+// with `ordo explore --profile hostile -o heartbeat=15ms --replay SEED`.
 func TestExplore_Section5_RaftSafeUnderHostileFaults(t *testing.T) {
-	safety := []string{"single-leader", "stale-leader", "one-leader-per-term"}
 	rep, err := Explore(ExploreConfig{Protocol: "raft", Options: map[string]string{"heartbeat": "15ms"}, Nodes: 5, Seeds: 300, First: 1,
-		Profile: "hostile", Duration: 10 * time.Second, Checks: safety}, nil)
+		Profile: "hostile", Duration: 10 * time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,3 +241,22 @@ func TestIncident_DefaultsHoldOnALossyNetwork(t *testing.T) {
 		t.Errorf("heartbeat 50ms at 20%% loss: %d leader changes, want the churn of the old default (≥ 20)", c)
 	}
 }
+
+// Seeds a 10 000-seed friendly campaign found after the fixes above: a
+// candidate paused while its votes arrived became leader of term 5 after
+// term 6 had a leader, acted, and stepped down (the fencing check saw the
+// tokens issued out of order). Votes now carry the candidacy's lease.
+func TestIncident_PausedCandidateDoesNotLeadLate(t *testing.T) {
+	c := ExploreConfig{Protocol: "raft", Nodes: 5, Duration: 10 * time.Second, Checks: []string{"fencing", "stale-leader", "single-leader"}}
+	for _, seed := range []uint64{3748, 4259} {
+		o, err := Run(c.SpecFor(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range o.Checks {
+			if r.Verdict != check.Pass {
+				t.Errorf("seed %d: %s %s: %s\nreplay: go run ./cmd/ordo explore --protocol raft -n 5 --duration 10s --replay %d", seed, r.Check, r.Verdict, r.Summary, seed)
+			}
+		}
+	}
+}

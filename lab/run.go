@@ -184,6 +184,20 @@ func (o *online) Begin(m trace.Meta) {
 	o.agree = election.NewAgreeing(&o.meta)
 }
 
+// Wants implements sim.Filter: what the checks want, and what the
+// leaderships and the final agreement need (role notes, boots, crashes,
+// pauses, faults).
+func (o *online) Wants(k trace.Kind) bool {
+	switch k {
+	case trace.Note, trace.Start, trace.Restart, trace.Crash, trace.Pause, trace.Resume, trace.Fault:
+		return true
+	}
+	return o.sess.Wants(k)
+}
+
+// NeedsVectors implements sim.Filter.
+func (o *online) NeedsVectors() bool { return o.sess.NeedsVectors() }
+
 func (o *online) Observe(e *trace.Event) {
 	o.sess.Observe(e)
 	o.spans.Observe(e)
@@ -194,6 +208,9 @@ func (o *online) Observe(e *trace.Event) {
 func Finish(sp Spec, s *sim.Sim) (*Outcome, error) {
 	var o *Outcome
 	if on, ok := s.Config().Observer.(*online); ok {
+		// The run's last event may be one nobody was shown.
+		on.sess.End(s.LastEventTime())
+		on.spans.Until(s.LastEventTime())
 		o = &Outcome{Spec: sp, Stats: s.Stats(), Checks: on.sess.Results(), Agreement: on.agree.Agreement(), Spans: on.spans.Spans()}
 	} else {
 		tr := s.Trace()

@@ -181,7 +181,7 @@ func (d *nodeDisk) Apply(b *ordo.Batch) {
 // behind by the time it leaves.
 func (s *Sim) holdSend(ns *nodeState, to ordo.NodeID, m ordo.Message, id uint64, size int) {
 	h := heldSend{to: to, m: m, id: id, size: size, lamport: ns.stamp.Lamport}
-	if s.tr != nil {
+	if s.vec {
 		h.vc = s.getVec()
 		copy(h.vc, ns.stamp.Vector)
 	}
@@ -197,7 +197,7 @@ func (d *nodeDisk) release() {
 	s, ns := d.s, d.ns
 	lamport := ns.stamp.Lamport
 	var vec clock.Vector
-	if s.tr != nil {
+	if s.vec {
 		vec = s.getVec()
 		copy(vec, ns.stamp.Vector)
 	}

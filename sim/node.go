@@ -71,7 +71,7 @@ func (n *nodeState) After(d time.Duration, t ordo.Timer) {
 func (n *nodeState) Note(kind string, attrs ...any) {
 	s := n.sim
 	s.tick(n)
-	if s.tr != nil {
+	if s.tr != nil && !s.skip(trace.Note) {
 		s.record(n, trace.Event{Kind: trace.Note, Name: kind, Attrs: trace.MakeAttrs(attrs)})
 	}
 }

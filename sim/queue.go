@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"ordo"
@@ -130,4 +131,15 @@ func (q *queue) pop(out *item) {
 	*out = q.slab[top.slot]
 	q.slab[top.slot] = item{} // let the GC have the message
 	q.free = append(q.free, top.slot)
+}
+
+// queues keeps the memory of finished runs' queues for the next run: a
+// campaign runs thousands of short simulations one after another, and
+// growing a fresh slab and heap for each was a third of its allocation.
+var queues = sync.Pool{New: func() any { return new(queue) }}
+
+// reset empties q for reuse, dropping every reference its items held.
+func (q *queue) reset() {
+	clear(q.slab)
+	q.h, q.slab, q.free, q.seq = q.h[:0], q.slab[:0], q.free[:0], 0
 }

@@ -53,7 +53,8 @@ type Config struct {
 	// check.Session): Begin with the trace's Meta before the first event,
 	// then every event a traced run records, stamped the same way, even
 	// with Trace off (then nothing is kept: an event is valid only during
-	// the call).
+	// the call, and a timer event lacks its "arg" attribute, which only a
+	// stored trace shows).
 	Observer Observer
 }
 
@@ -106,7 +107,7 @@ type Sim struct {
 	roster *ordo.Roster
 	specs  []nodeSpec    // each node's role, protocol and options, by ID
 	now    time.Duration // true time since the run began
-	q      queue
+	q      *queue
 	rng    *rand.Rand // the network's choices
 	// hintRng delays PeerDown hints; a source of its own keeps the
 	// network's draws (and so existing runs) unchanged by hints.
@@ -131,6 +132,50 @@ type Sim struct {
 	discard bool
 	last    trace.Event
 	seen    int
+	// wants is the observer's filter (Filter.Wants) in an untraced run,
+	// nil when every event is wanted; vec is whether vector stamps are
+	// kept (a trace, or an observer that reads them); lastT is the true
+	// time of the last process, drop or fault event, shown or skipped.
+	wants func(trace.Kind) bool
+	vec   bool
+	lastT int64
+}
+
+// Filter is implemented by an Observer that needs only some events. In a
+// run whose trace is off, the simulator asks Wants before building each
+// event and skips the unwanted ones (their IDs still count, so IDs match a
+// traced run's), and keeps vector stamps only if NeedsVectors. A traced
+// run shows an observer every event.
+type Filter interface {
+	Wants(k trace.Kind) bool
+	NeedsVectors() bool
+}
+
+// Release hands the run's queue memory back for the next simulation of
+// this process (a campaign runs thousands). The Sim must not be used
+// afterwards; calling Release is optional.
+func (s *Sim) Release() {
+	if s.q == nil {
+		return
+	}
+	s.q.reset()
+	queues.Put(s.q)
+	s.q = nil
+}
+
+// LastEventTime is the true time of the run's last event (ns), whether or
+// not an observer was shown it.
+func (s *Sim) LastEventTime() int64 { return s.lastT }
+
+// skip reports whether the event about to be recorded, of kind k, is one no
+// observer of an untraced run wants; a skipped event still counts.
+func (s *Sim) skip(k trace.Kind) bool {
+	if s.wants == nil || s.wants(k) {
+		return false
+	}
+	s.seen++
+	s.lastT = int64(s.now)
+	return true
 }
 
 // New builds a simulator and boots every present node at time 0.
@@ -170,6 +215,7 @@ func New(cfg Config) (*Sim, error) {
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x6f72646f)), // "ordo"
 		limit: cfg.MaxEvents,
+		q:     queues.Get().(*queue),
 		specs: specs,
 	}
 	s.nem.rng = rand.New(rand.NewPCG(cfg.Seed, 0x6e656d65)) // "neme"
@@ -188,10 +234,15 @@ func New(cfg Config) (*Sim, error) {
 		}}
 		fillMeta(&s.tr.Meta, roster, specs)
 	}
+	s.vec = s.tr != nil
 	if o := cfg.Observer; o != nil {
 		s.discard = !cfg.Trace
 		o.Begin(s.tr.Meta)
 		s.observers = append(s.observers, o.Observe)
+		if f, ok := o.(Filter); ok && s.discard {
+			s.wants = f.Wants
+			s.vec = f.NeedsVectors()
+		}
 	}
 	s.nodes = make([]*nodeState, size+1)
 	for i := 1; i <= size; i++ {
@@ -422,7 +473,7 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 		// No stamped message arrives: the receive ticks like a local
 		// event, and the network's counters do not see it.
 		s.tick(ns)
-		if s.tr != nil {
+		if s.tr != nil && !s.skip(trace.Recv) {
 			s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, MsgKind: it.msg.Kind()})
 		}
 		ns.node.Receive(ns, it.from, it.msg)
@@ -438,7 +489,7 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 	}
 	s.stats.Events++
 	s.stats.delivered(it.msg.Kind())
-	if s.tr != nil {
+	if s.tr != nil && !s.skip(trace.Recv) {
 		s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, Msg: it.msgID, MsgKind: it.msg.Kind(), Bytes: it.size})
 	}
 	ns.node.Receive(ns, it.from, it.msg)
@@ -448,9 +499,12 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 func (s *Sim) fire(ns *nodeState, it *item) {
 	ns.occupy()
 	s.tick(ns)
-	if s.tr != nil {
+	if s.tr != nil && !s.skip(trace.Timer) {
 		e := trace.Event{Kind: trace.Timer, Name: it.timer.Name}
-		if it.timer.Arg != 0 {
+		if it.timer.Arg != 0 && !s.discard {
+			// Only a kept trace carries the timer's argument: boxing it
+			// for every timer was a third of an untraced campaign's
+			// allocations, and no checker reads it.
 			e.Attrs = trace.Attrs{{Key: "arg", Value: it.timer.Arg}}
 		}
 		s.record(ns, e)
@@ -469,7 +523,7 @@ func (s *Sim) dropInFlight(it *item, why string) {
 // tick stamps one local or send event of ns by the chapter's rules (section
 // 3): C = C + 1, and V[i] = V[i] + 1 when vectors are kept.
 func (s *Sim) tick(ns *nodeState) {
-	if s.tr != nil {
+	if s.vec {
 		ns.stamp.Tick()
 	} else {
 		ns.stamp.Lamport++
@@ -484,7 +538,9 @@ func (s *Sim) record(ns *nodeState, e trace.Event) *trace.Event {
 	e.T = int64(s.now)
 	e.Local = int64(ns.clk.local(s.now))
 	e.Lamport = ns.stamp.Lamport
-	e.Vector = ns.stamp.Vector
+	if s.vec {
+		e.Vector = ns.stamp.Vector
+	}
 	p := s.keep(e)
 	for _, f := range s.observers {
 		f(p)
@@ -495,6 +551,7 @@ func (s *Sim) record(ns *nodeState, e trace.Event) *trace.Event {
 // keep appends e to the trace, or, when only an observer wants events,
 // numbers it as the trace would and keeps it until the next one.
 func (s *Sim) keep(e trace.Event) *trace.Event {
+	s.lastT = e.T
 	if s.discard {
 		e.ID = s.seen
 		s.seen++
@@ -508,7 +565,7 @@ func (s *Sim) keep(e trace.Event) *trace.Event {
 // emit ticks and records a process event of ns.
 func (s *Sim) emit(ns *nodeState, e trace.Event) {
 	s.tick(ns)
-	if s.tr != nil {
+	if s.tr != nil && !s.skip(e.Kind) {
 		s.record(ns, e)
 	}
 }
@@ -516,7 +573,7 @@ func (s *Sim) emit(ns *nodeState, e trace.Event) {
 // drop counts a lost message and records its drop event.
 func (s *Sim) drop(from, to ordo.NodeID, id uint64, kind string, size int, why string) {
 	s.stats.dropped(kind)
-	if s.tr == nil {
+	if s.tr == nil || s.skip(trace.Drop) {
 		return
 	}
 	p := s.keep(trace.Event{Kind: trace.Drop, Node: from, Peer: to, Msg: id, MsgKind: kind, Bytes: size, T: int64(s.now), Name: why})
@@ -527,7 +584,7 @@ func (s *Sim) drop(from, to ordo.NodeID, id uint64, kind string, size int, why s
 
 // emitFault records a cluster-wide fault (partition, heal, ...).
 func (s *Sim) emitFault(name string, attrs ...any) {
-	if s.tr == nil {
+	if s.tr == nil || s.skip(trace.Fault) {
 		return
 	}
 	p := s.keep(trace.Event{Kind: trace.Fault, T: int64(s.now), Name: name, Attrs: trace.MakeAttrs(attrs)})
@@ -572,7 +629,7 @@ func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) {
 	s.tick(ns)
 	kind := m.Kind()
 	s.stats.sent(kind, size)
-	if s.tr != nil {
+	if s.tr != nil && !s.skip(trace.Send) {
 		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size})
 	}
 	if w != nil {
@@ -592,7 +649,7 @@ func (s *Sim) enqueueDelivery(ns *nodeState, to ordo.NodeID, m ordo.Message, id 
 	if w, ok := m.(*wireMsg); ok {
 		w.refs++ // wire mode: one more copy in flight (wire.go)
 	}
-	if s.tr != nil {
+	if s.vec {
 		it.vc = s.getVec()
 		copy(it.vc, ns.stamp.Vector)
 	}

@@ -126,3 +126,86 @@ func TestBullyStaleMakesLeaderReclaim(t *testing.T) {
 		t.Fatalf("a follower's STALE sent %v, stored %d; want nothing sent, epoch 7 adopted", sends(env2), storedEpoch(t, env2))
 	}
 }
+
+// Timers of an earlier election are stale: after node 2's election ended
+// with a COORDINATOR and a new one began, the first election's answer and
+// coordinator-wait timers do nothing; the new election's answer timer
+// claims. The node counts its elections (boot included).
+func TestBullyEarlierElectionTimersAreStale(t *testing.T) {
+	env, n := node(t, 2, quiet)
+	suspect := following(t, env, n)
+	env.Fire(n, suspect)
+	oldAnswer := timer(t, env, "answer").Timer
+	env.Receive(n, 3, bully.OK{Epoch: 1})
+	oldWait := timer(t, env, "coordinator-wait").Timer
+	env.Receive(n, 3, bully.Coordinator{Leader: 3, Epoch: 2})
+	env.Fire(n, timer(t, env, election.TimerSuspect).Timer) // n3 went quiet too
+	wantSends(t, env, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
+	answer := timer(t, env, "answer").Timer
+	for _, stale := range []ordo.Timer{oldAnswer, oldWait} {
+		env.Fire(n, stale)
+		if len(env.Sent)+len(env.Notes) != 0 {
+			t.Fatalf("stale %v acted: %v %v", stale, sends(env), env.Notes)
+		}
+	}
+	env.Fire(n, answer)
+	wantSends(t, env, "COORDINATOR→n1", "COORDINATOR→n3", "COORDINATOR→n4", "COORDINATOR→n5")
+	if got := n.(*bully.Node).Elections; got != 3 {
+		t.Errorf("Elections = %d, want 3 (boot, and two detector firings)", got)
+	}
+}
+
+// Section 5 (quorum): a node promised to another leader holds its election
+// until the promise's binding expires, then runs it; the claim that
+// follows is above the promised epoch.
+func TestBullyQuorumElectionWaitsForBinding(t *testing.T) {
+	env, n := node(t, 3, map[string]string{"suspect_jitter": "0s", "quorum": "true"})
+	env.Start(n)
+	env.Fire(n, timer(t, env, election.TimerBound).Timer) // the boot binding ends
+	env.Receive(n, 4, bully.Heartbeat{Leader: 4, Epoch: 2, Round: 1})
+	wantSends(t, env, "HEARTBEAT-ACK→n4")
+	bound := timer(t, env, election.TimerBound).Timer
+	env.Fire(n, timer(t, env, election.TimerSuspect).Timer)
+	if len(env.Sent) != 0 {
+		t.Fatalf("bound to n4, node 3 started an election at once: %v", sends(env))
+	}
+	env.Fire(n, bound)
+	wantSends(t, env, "ELECTION→n4", "ELECTION→n5")
+	env.Fire(n, timer(t, env, "answer").Timer)
+	wantSends(t, env, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n4", "COORDINATOR→n5")
+	if m := env.Sent[0].Msg.(bully.Coordinator); m.Epoch != 3 {
+		t.Fatalf("claimed epoch %d, want 3 (above the promised 2)", m.Epoch)
+	}
+}
+
+// Section 5 (quorum): a leader keeps its lease while a majority
+// acknowledges a newer heartbeat round of its epoch; acknowledgements of
+// another epoch do not count, and the lease of the older round then ends
+// its leadership.
+func TestBullyQuorumLeaseNeedsAcksOfItsEpoch(t *testing.T) {
+	for _, tc := range []struct {
+		epoch uint64
+		leads bool
+	}{{1, true}, {2, false}} {
+		env, n := node(t, 5, map[string]string{"suspect_jitter": "0s", "quorum": "true"})
+		env.Start(n)
+		env.Fire(n, timer(t, env, election.TimerBound).Timer)
+		env.Receive(n, 1, bully.CoordinatorAck{Epoch: 1})
+		env.Receive(n, 2, bully.CoordinatorAck{Epoch: 1})
+		if v := n.(election.Elector).View(); v.Role != election.Leader {
+			t.Fatalf("not leader after 3 of 5 acks: %+v", v)
+		}
+		leases := env.TimersNamed(election.TimerLease)
+		hb := env.SentKind("HEARTBEAT")
+		if len(leases) != 2 || len(hb) != 4 {
+			t.Fatalf("winning armed %v and sent %v", env.Timers, sends(env))
+		}
+		round := hb[0].Msg.(bully.Heartbeat).Round
+		env.Receive(n, 1, bully.HeartbeatAck{Epoch: tc.epoch, Round: round})
+		env.Receive(n, 2, bully.HeartbeatAck{Epoch: tc.epoch, Round: round})
+		env.Fire(n, leases[0].Timer) // the claim round's lease ends
+		if got := n.(election.Elector).View().Role == election.Leader; got != tc.leads {
+			t.Errorf("acks of epoch %d for round %d: leading after the claim round's lease = %v, want %v", tc.epoch, round, got, tc.leads)
+		}
+	}
+}

@@ -57,3 +57,35 @@ func TestRaft_Thesis6_2_ResumedLeaderChecksItsLeaseBeforeSpeaking(t *testing.T) 
 		t.Fatalf("stepping down armed %v, want the election timer re-armed", env.Timers)
 	}
 }
+
+// The same rule for a candidate: votes are the majority's answer to the
+// candidacy's round, so they carry a lease from its start. A candidate
+// paused while its votes arrived would otherwise lead, heartbeat under a
+// term a newer leader may have passed, and step down at once (found by
+// ordo explore --protocol raft --seeds 10000, seeds 3748 and 4259: a
+// leadership of term 5 after one of term 6, so a fence could not order
+// them by issue).
+func TestRaft_Thesis6_2_LateVotesMakeNoLeader(t *testing.T) {
+	env := newEnv()
+	n, elect := follower(t, env, map[string]string{"prevote": "false"})
+	env.Advance(300 * time.Millisecond)
+	env.Fire(n, elect) // candidate of term 1
+	env.Advance(10 * time.Second)
+	env.Receive(n, 2, raft.RequestVoteResp{Term: 1, Granted: true})
+	if v := n.(election.Elector).View(); v.Role == election.Leader {
+		t.Fatalf("votes that arrived 10 s after the candidacy made node 1 leader")
+	}
+	if len(env.Sent) != 0 {
+		t.Fatalf("late votes made node 1 send %v", env.Sent)
+	}
+	// Fresh votes still elect.
+	env2 := newEnv()
+	n2, elect2 := follower(t, env2, map[string]string{"prevote": "false"})
+	env2.Advance(300 * time.Millisecond)
+	env2.Fire(n2, elect2)
+	env2.Advance(time.Millisecond)
+	env2.Receive(n2, 2, raft.RequestVoteResp{Term: 1, Granted: true})
+	if v := n2.(election.Elector).View(); v.Role != election.Leader {
+		t.Fatalf("votes 1 ms after the candidacy did not make node 1 leader: %v", v.Role)
+	}
+}

@@ -220,6 +220,7 @@ func (r *Node) clearVotes() {
 
 // Fire handles the node's timers.
 func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
+	r.checkLease(env)
 	switch t.Name {
 	case timerElection:
 		if t.Arg != r.electGen || r.role == election.Leader {
@@ -242,15 +243,6 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		if r.role != election.Leader || uint64(t.Arg) != r.term {
 			return
 		}
-		if r.cfg.checkQuorum && !r.leaseHeld(env) {
-			// The lease ran out while this node could not notice: it was
-			// paused (a GC pause, SIGSTOP) or starved, and its timers
-			// fire late, the heartbeat's before the lease's. A deposed
-			// leader must not act on resuming, so it checks the lease on
-			// its monotonic clock before it speaks.
-			r.becomeFollower(env, r.term, ordo.None)
-			return
-		}
 		r.broadcastHeartbeat(env)
 		env.After(r.cfg.heartbeat, t)
 	case timerLease:
@@ -259,6 +251,18 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		if r.role == election.Leader && r.cfg.checkQuorum && r.rounds.Newest() <= uint64(t.Arg) {
 			r.becomeFollower(env, r.term, ordo.None)
 		}
+	}
+}
+
+// checkLease steps a leader whose lease has run out down before it handles
+// anything. The lease can run out unnoticed while the node is paused (a GC
+// pause, SIGSTOP) or starved: its timers and messages then arrive late and
+// in a burst, the heartbeat timer's or a vote request's before the lease
+// timer's, and a deposed leader must not act on any of them (thesis §6.2,
+// CheckQuorum), so it reads its monotonic clock first.
+func (r *Node) checkLease(env ordo.Env) {
+	if r.role == election.Leader && r.cfg.checkQuorum && !r.leaseHeld(env) {
+		r.becomeFollower(env, r.term, ordo.None)
 	}
 }
 
@@ -307,7 +311,8 @@ func (r *Node) startPreVote(env ordo.Env) {
 		r.startElection(env)
 		return
 	}
-	m := PreVote{Term: r.term + 1, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
+	// Boxed once for every peer: a message is immutable once sent.
+	var m ordo.Message = PreVote{Term: r.term + 1, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
@@ -332,13 +337,28 @@ func (r *Node) startElection(env ordo.Env) {
 		r.becomeLeader(env)
 		return
 	}
-	m := RequestVote{Term: r.term, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
+	// Boxed once for every peer: a message is immutable once sent.
+	var m ordo.Message = RequestVote{Term: r.term, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
 }
 
 func (r *Node) becomeLeader(env ordo.Env) {
+	if r.cfg.checkQuorum {
+		// The votes are the majority's acknowledgement of the candidacy's
+		// round, and the lease runs from its start. Votes that arrive
+		// after the lease would have lapsed (the candidate was paused or
+		// starved while they waited) make a leader that must step down
+		// at once, after acting: a heartbeat under a term a newer leader
+		// may already have passed. Stay a follower; the election timer
+		// armed for this candidacy runs on.
+		st := r.roundStart[r.candRound%uint64(len(r.roundStart))]
+		if st.round != r.candRound || env.Monotonic()-st.at >= r.lease() {
+			r.becomeFollower(env, r.term, ordo.None)
+			return
+		}
+	}
 	r.role = election.Leader
 	r.leader = r.id
 	r.since = env.Now()
@@ -351,7 +371,8 @@ func (r *Node) becomeLeader(env ordo.Env) {
 func (r *Node) broadcastHeartbeat(env ordo.Env) {
 	round := r.nextRound(env)
 	r.leaseTimer(env, round)
-	m := Heartbeat{Term: r.term, Leader: r.id, Round: round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
+	// Boxed once for every peer: a message is immutable once sent.
+	var m ordo.Message = Heartbeat{Term: r.term, Leader: r.id, Round: round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
@@ -369,6 +390,7 @@ func (r *Node) inLease() bool {
 
 // Receive handles one message.
 func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
+	r.checkLease(env)
 	switch m := m.(type) {
 	case PreVote:
 		granted := !r.inLease() && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)

@@ -6,6 +6,8 @@ package raft_test
 // of the Raft paper (§5.x) or of Ongaro's thesis (§9.6) it checks.
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,7 +231,9 @@ func TestRaft_Thesis6_2_LeaseNeedsMajorityAcks(t *testing.T) {
 		ack := tc.ack
 		ack.Round = newer
 		env.Receive(n, 2, ack)
-		env.Advance(lease[0].After)
+		// The older round's lease timer fires when it is due: 135ms after
+		// that round began, 15ms before the newer one.
+		env.Advance(lease[0].After - 15*time.Millisecond)
 		env.Fire(n, lease[0].Timer)
 		if got := view(n).Role == election.Leader; got != tc.leads {
 			t.Errorf("%s ack of round %d: still leading after the older round's lease = %v, want %v", tc.name, newer, got, tc.leads)
@@ -295,4 +299,137 @@ func TestRaft_StaleElectionTimerIgnoredAfterPeerDown(t *testing.T) {
 	if len(env2.Timers)+len(env2.Sent) != 0 {
 		t.Fatalf("PeerDown of a non-leader acted: %v %v", env2.Timers, env2.Sent)
 	}
+}
+
+// §4.2.3 of the thesis (a server that heard a leader within the minimum
+// election timeout denies votes): each heartbeat starts a new promise, and
+// the timer of an older promise must not end a newer one — also across a
+// PeerDown (which ends the old leader's promise at once) and a new
+// leader's heartbeat.
+func TestRaft_Thesis4_2_3_StalePromiseTimerEndsNothing(t *testing.T) {
+	env := newEnv()
+	n, _ := follower(t, env, nil)
+	env.Receive(n, 2, raft.Heartbeat{Term: 1, Leader: 2, Round: 1})
+	first := env.TimersNamed("sticky")[0].Timer
+	env.Receive(n, 2, ordo.PeerDown{})
+	env.Receive(n, 3, raft.Heartbeat{Term: 2, Leader: 3, Round: 1})
+	if len(env.TimersNamed("sticky")) != 1 {
+		t.Fatalf("the new leader's heartbeat armed %v, want a sticky promise", env.Timers)
+	}
+	env.Fire(n, first)
+	env.Receive(n, 2, raft.PreVote{Term: 3, Candidate: 2})
+	if s := onlySent(t, env); s.Msg != (raft.PreVoteResp{Term: 2, Granted: false}) {
+		t.Fatalf("the first leader's promise timer ended the promise to n3: PreVote answered %v", s)
+	}
+}
+
+// §5.2: a cluster of one is its own majority: its election timeout makes
+// it pre-candidate, candidate and leader in one step, noting each.
+func TestRaft_Paper5_2_ClusterOfOneElectsItself(t *testing.T) {
+	for _, prevote := range []string{"true", "false"} {
+		env := ordotest.ForProtocol(raft.Protocol, 1, ordo.NewRoster(1, 0, 0), 1)
+		n, elect := follower(t, env, map[string]string{"prevote": prevote})
+		env.Fire(n, elect)
+		if v := view(n); v.Role != election.Leader || v.Term != 1 {
+			t.Fatalf("prevote=%s: a cluster of one after its timeout: %+v, want leader of term 1", prevote, v)
+		}
+		if prevote == "true" {
+			p := env.NotesOf("precandidate")
+			if len(p) != 1 {
+				t.Fatalf("notes %v, want one precandidate note", env.Notes)
+			}
+			if term, _ := p[0].Int("term"); term != 1 {
+				t.Fatalf("precandidate note for term %d, want the next term, 1", term)
+			}
+		}
+	}
+}
+
+// §5.2 (a vote is answered the same way however often it is asked: a
+// candidate whose grant was lost asks again) — also while the voter's
+// promise not to help elect anyone else holds.
+func TestRaft_Paper5_2_RetransmittedRequestGetsTheSameVote(t *testing.T) {
+	env := newEnv()
+	n, _ := follower(t, env, nil)
+	env.Receive(n, 2, raft.RequestVote{Term: 1, Candidate: 2})
+	if s := onlySent(t, env); s.Msg != (raft.RequestVoteResp{Term: 1, Granted: true}) {
+		t.Fatalf("first request: %v", s)
+	}
+	env.Receive(n, 2, raft.RequestVote{Term: 1, Candidate: 2})
+	if s := onlySent(t, env); s.Msg != (raft.RequestVoteResp{Term: 1, Granted: true}) {
+		t.Fatalf("the same candidate asking again within the promise got %v, want the vote again", s)
+	}
+	// Another candidate of a newer term within the promise is refused,
+	// and the term stays.
+	env.Receive(n, 3, raft.RequestVote{Term: 2, Candidate: 3})
+	if s := onlySent(t, env); s.Msg != (raft.RequestVoteResp{Term: 1, Granted: false}) || view(n).Term != 1 {
+		t.Fatalf("a newer candidate within the promise got %v (term now %d)", s, view(n).Term)
+	}
+}
+
+// Thesis §9.6: a PreVote denial carrying a newer term makes the
+// pre-candidate adopt it (durably, with no vote) and stop; a denial in its
+// own term only counts as a "no", and grants from a majority still elect.
+func TestRaft_Thesis9_6_PreVoteDenials(t *testing.T) {
+	env, n, elect := five(t, nil)
+	env.Fire(n, elect)
+	env.Receive(n, 2, raft.PreVoteResp{Term: 0, Granted: false})
+	env.Receive(n, 3, raft.PreVoteResp{Term: 1, Granted: true})
+	env.Receive(n, 4, raft.PreVoteResp{Term: 1, Granted: true})
+	if v := view(n); v.Role != election.Candidate || v.Term != 1 {
+		t.Fatalf("a denial in its own term and 3 of 5 PreVotes: %+v, want candidate of term 1", v)
+	}
+
+	env, n, elect = five(t, nil)
+	env.Fire(n, elect)
+	env.Receive(n, 2, raft.PreVoteResp{Term: 5, Granted: false})
+	if term, vote := hardState(t, env); term != 5 || vote != ordo.None {
+		t.Fatalf("a denial of term 5 left storage at term %d vote %v", term, vote)
+	}
+	env.Receive(n, 3, raft.PreVoteResp{Term: 1, Granted: true})
+	env.Receive(n, 4, raft.PreVoteResp{Term: 1, Granted: true})
+	if v := view(n); v.Role != election.Follower || v.Term != 5 {
+		t.Fatalf("after adopting term 5, old PreVotes made it %+v", v)
+	}
+}
+
+// Thesis §6.2: the lease runs for exactly lease() from its round's start;
+// at that instant it is over, and a heartbeat timer firing then sends
+// nothing.
+func TestRaft_Thesis6_2_LeaseEndsAtItsBound(t *testing.T) {
+	for _, tc := range []struct {
+		after  time.Duration
+		speaks bool
+	}{{135*time.Millisecond - 1, true}, {135 * time.Millisecond, false}} {
+		env, n, hb := leader(t)
+		env.Advance(tc.after)
+		env.Fire(n, hb)
+		if got := len(env.SentKind("Heartbeat")) > 0; got != tc.speaks {
+			t.Errorf("heartbeat timer %v after the votes' round began: spoke %v, want %v", tc.after, got, tc.speaks)
+		}
+	}
+}
+
+// §5.1 ("If a candidate or leader discovers that its term is out of date,
+// it immediately reverts to follower state"): a leader hearing a heartbeat
+// of a newer term follows its sender. Two leaders of one term break
+// Election Safety (§5.2, Figure 3): the node asserts it rather than
+// carrying on.
+func TestRaft_Paper5_1_LeaderFollowsNewerHeartbeat(t *testing.T) {
+	env, n, _ := leader(t)
+	env.Receive(n, 3, raft.Heartbeat{Term: 2, Leader: 3, Round: 1})
+	if v := view(n); v.Role != election.Follower || v.Leader != 3 || v.Term != 2 {
+		t.Fatalf("a leader of term 1 after a heartbeat of term 2: %+v, want follower of n3", v)
+	}
+	if s := onlySent(t, env); s.Msg != (raft.HeartbeatResp{Term: 2, Round: 1, Success: true}) {
+		t.Fatalf("answered %v", s)
+	}
+
+	env, n, _ = leader(t)
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "both lead term 1") {
+			t.Fatalf("a second leader of term 1 did not trip the assertion: %v", r)
+		}
+	}()
+	env.Receive(n, 3, raft.Heartbeat{Term: 1, Leader: 3, Round: 1})
 }

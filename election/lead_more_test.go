@@ -1,0 +1,135 @@
+package election_test
+
+import (
+	"ordo/election"
+	"ordo/election/bully"
+	"ordo/ordotest"
+	"testing"
+	"time"
+
+	"ordo"
+)
+
+// StepDown notes "follower" of nobody only when something changed: from
+// leader or candidate, or from following someone; a follower of nobody
+// stepping down again notes nothing. Either way the detector is re-armed
+// and a claim in progress ends.
+func TestLeadershipStepDownNotesOnlyAChange(t *testing.T) {
+	env, l := leadership(2, false)
+	step(env, func(e ordo.Env) { l.Epoch.See(e, 3); l.Lead(e, 3) })
+	step(env, func(e ordo.Env) { l.StepDown(e) })
+	want(t, "leader steps down", notes(env), "follower [term 3 leader 0]")
+	step(env, func(e ordo.Env) { l.StepDown(e) })
+	want(t, "again", notes(env))
+	if len(env.TimersNamed("suspect")) != 1 {
+		t.Errorf("stepping down armed %v, want the detector", timers(env))
+	}
+	step(env, func(e ordo.Env) { l.Follow(e, 4, 3) })
+	step(env, func(e ordo.Env) { l.StepDown(e) })
+	want(t, "follower of n4 steps down", notes(env), "follower [term 3 leader 0]")
+	step(env, func(e ordo.Env) { l.Run(e, 4) })
+	l.Claiming = true
+	step(env, func(e ordo.Env) { l.StepDown(e) })
+	want(t, "candidate steps down", notes(env), "follower [term 3 leader 0]")
+	if l.Claiming || l.Role.String() != "follower" {
+		t.Errorf("after StepDown: claiming %v role %v", l.Claiming, l.Role)
+	}
+}
+
+// With quorum, the leader this node promised is not stale at the promised
+// epoch (only another leader of that epoch, or an older epoch, is).
+func TestLeadershipConflictsPromisedLeader(t *testing.T) {
+	env, l := leadership(2, true)
+	step(env, func(e ordo.Env) { l.Promise.Keep(e, 4, 3) })
+	if s, known := l.Conflicts(4, 3); s || known != 3 {
+		t.Errorf("quorum, the promised leader at its epoch: stale %v known %d", s, known)
+	}
+	if s, _ := l.Conflicts(4, 2); !s {
+		t.Error("quorum, an epoch below the promise is not stale")
+	}
+}
+
+// Section 5's promise (a majority's acknowledgement is what a quorum
+// leadership stands on): while bound to a leader, a node acknowledges only
+// that leader; unbound, it acknowledges a newer epoch, or the same epoch of
+// the leader it promised; it stores a promise only when it changes, and a
+// stale binding timer does not unbind it.
+func TestPromiseMayKeepExpire(t *testing.T) {
+	env := ordotest.NewEnv(2, ordo.NewRoster(5, 0, 0), 1)
+	p := election.NewPromise("p", "bound", 150*time.Millisecond)
+	env.Reset()
+	p.Keep(env, 4, 3)
+	if !env.Wrote("p") || !p.Bound || p.BoundTo != 4 {
+		t.Fatalf("Keep(4, 3): wrote %v, promise %+v", env.Writes, p)
+	}
+	bind := env.TimersNamed("bound")
+	if len(bind) != 1 || bind[0].After != 150*time.Millisecond {
+		t.Fatalf("Keep armed %v, want the binding for one timeout", env.Timers)
+	}
+	for _, c := range []struct {
+		l   ordo.NodeID
+		e   uint64
+		may bool
+	}{{4, 3, true}, {4, 4, true}, {4, 2, false}, {5, 4, false}, {5, 9, false}} {
+		if got := p.May(c.l, c.e); got != c.may {
+			t.Errorf("bound to n4 after (n4, 3): May(n%d, %d) = %v, want %v", c.l, c.e, got, c.may)
+		}
+	}
+	if p.Expired(ordo.Timer{Name: "bound", Arg: bind[0].Timer.Arg - 1}) || p.Expired(ordo.Timer{Name: "other", Arg: bind[0].Timer.Arg}) || !p.Bound {
+		t.Fatal("a stale or foreign timer unbound the promise")
+	}
+	if !p.Expired(bind[0].Timer) || p.Bound {
+		t.Fatal("the binding's timer did not unbind it")
+	}
+	for _, c := range []struct {
+		l   ordo.NodeID
+		e   uint64
+		may bool
+	}{{4, 3, true}, {5, 3, false}, {5, 4, true}, {4, 2, false}} {
+		if got := p.May(c.l, c.e); got != c.may {
+			t.Errorf("unbound after (n4, 3): May(n%d, %d) = %v, want %v", c.l, c.e, got, c.may)
+		}
+	}
+	env.Reset()
+	p.Keep(env, 4, 3) // the same promise again: rebinds, writes nothing
+	if env.Wrote("p") || !p.Bound {
+		t.Fatalf("keeping the same promise wrote %v", env.Writes)
+	}
+	env.Reset()
+	p.Keep(env, 4, 4)
+	if !env.Wrote("p") {
+		t.Fatal("a promise of a newer epoch to the same leader was not stored")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("keeping a promise May refuses did not panic")
+		}
+	}()
+	p.Keep(env, 5, 4)
+}
+
+// ParseWatch: the detector's timeout must be longer than the heartbeat
+// (equal is refused), and first_detector names any node 1..N, node 1 and
+// node N included.
+func TestParseWatchBounds(t *testing.T) {
+	for _, tc := range []struct {
+		opts map[string]string
+		ok   bool
+	}{
+		{map[string]string{"heartbeat": "50ms", "timeout": "50ms"}, false},
+		{map[string]string{"heartbeat": "50ms", "timeout": "51ms"}, true},
+		{map[string]string{"first_detector": "1"}, true},
+		{map[string]string{"first_detector": "5"}, true},
+		{map[string]string{"first_detector": "0"}, false},
+		{map[string]string{"first_detector": "6"}, false},
+	} {
+		o, err := bully.Protocol.Resolve(tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = election.ParseWatch("bully", ordo.Config{ID: 1, N: 5, Opts: o})
+		if (err == nil) != tc.ok {
+			t.Errorf("%v: %v, want accepted=%v", tc.opts, err, tc.ok)
+		}
+	}
+}
