@@ -333,3 +333,65 @@ func TestDVVContextRaisesCounters(t *testing.T) {
 		t.Errorf("String = %s", got)
 	}
 }
+
+// A syntax error says where and what, in one line.
+func TestSyntaxErrorText(t *testing.T) {
+	_, err := ParseVector("[1,x]")
+	if err == nil || err.Error() != `clock: "[1,x]" at offset 3: entry "x" is not a non-negative integer` {
+		t.Fatalf("error %v", err)
+	}
+	b := []byte{'['}
+	for i := 0; i <= MaxEntries; i++ {
+		b = append(b, "0,"...)
+	}
+	b[len(b)-1] = ']'
+	_, err = ParseVector(string(b))
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Msg != "more than 65536 entries" {
+		t.Fatalf("too many entries: %v", err)
+	}
+}
+
+// Sparse vectors: Set keeps entries sorted and drops zeros; Merge takes
+// the entry-wise maximum, inserting new ids in order; Compare agrees with
+// the definition across different memberships.
+func TestSparseSetMergeCompare(t *testing.T) {
+	var s Sparse
+	s.Set(5, 2)
+	s.Set(1, 3)
+	s.Set(3, 1)
+	s.Set(3, 4)
+	s.Set(9, 0) // absent and zero: nothing
+	if s.String() != "{1:3,3:4,5:2}" {
+		t.Fatalf("after Set: %v", &s)
+	}
+	s.Set(1, 0)
+	if s.String() != "{3:4,5:2}" || s.Get(1) != 0 || s.Get(5) != 2 {
+		t.Fatalf("after Set(1, 0): %v", &s)
+	}
+	o, _ := ParseSparse("{2:1,3:2,6:7,9:1}")
+	s.Merge(&o)
+	if s.String() != "{2:1,3:4,5:2,6:7,9:1}" {
+		t.Fatalf("merge: %v", &s)
+	}
+	for _, tc := range []struct {
+		a, b string
+		want Order
+	}{
+		{"{1:1}", "{2:1}", Concurrent},
+		{"{1:1}", "{1:1,2:1}", Before},
+		{"{1:1,2:1}", "{1:1}", After},
+		{"{1:1,3:1}", "{1:1,2:1,3:1}", Before},
+		{"{1:2,3:1}", "{1:1,2:1,3:1}", Concurrent},
+		{"{2:1}", "{1:1,2:1}", Before},
+		{"{1:1,2:1}", "{2:1}", After},
+		{"{}", "{}", Equal},
+		{"{}", "{4:1}", Before},
+	} {
+		a, _ := ParseSparse(tc.a)
+		b, _ := ParseSparse(tc.b)
+		if got := CompareSparse(&a, &b); got != tc.want {
+			t.Errorf("CompareSparse(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -469,3 +469,105 @@ func TestFencing_ReportBound(t *testing.T) {
 		t.Fatalf("%d violations (ok %v), want %d", len(r.Violations), r.OK, MaxReported)
 	}
 }
+
+// Two servers, both leading, cut from each other: each is an isolated
+// leader (a majority of 2 is both), and both are reported.
+func TestIsolatedLeader_EveryServerIsolated(t *testing.T) {
+	b := newTB(2).start(0, 1, 2).
+		leader(10, 1, 1).leader(20, 2, 2).
+		faultAttrs(100, "partition", "groups", "1/2").
+		ev(1500, 2, trace.Note, "noise")
+	if r := (IsolatedLeader{Bound: time.Second}).Check(&b.t); r.OK || len(r.Violations) != 2 {
+		t.Fatalf("both of 2 isolated for 1.4s: %+v", r)
+	}
+}
+
+// A stored vote or promise may name any node id up to MaxNodeID.
+func TestLoadWordsAcceptsTheHighestNodeID(t *testing.T) {
+	env := ordotest.NewEnv(1, ordo.NewRoster(3, 0, 0), 1)
+	b := make([]byte, 16)
+	b[7] = 4                           // term 4
+	b[13] = byte(ordo.MaxNodeID >> 16) // node MaxNodeID, big-endian
+	env.Storage().Put("k", b)
+	w, ok := LoadWords(env, "k", 2)
+	if !ok || w[0] != 4 || w[1] != ordo.MaxNodeID {
+		t.Fatalf("LoadWords = %v, %v; want [4 %d]", w, ok, ordo.MaxNodeID)
+	}
+}
+
+// Exercise 3's election part, at its edges: a winner that ran without a
+// PreVote (its candidate note starts the election part); a candidacy at
+// time 0 followed by another before leading (the first counts); another
+// node's leader note of the old term in between (it ends nothing); a
+// failed attempt in the instant the failover began (it does not count);
+// and a winner that led at `from` and later stepped down (its leadership
+// at `from` ends the search).
+func TestElectionMsEdges(t *testing.T) {
+	mk := func(evs ...trace.Event) *trace.Trace {
+		tr := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
+		for _, e := range evs {
+			tr.Append(e)
+		}
+		return tr
+	}
+	for _, tc := range []struct {
+		name    string
+		tr      *trace.Trace
+		from    int64
+		f, want float64
+	}{
+		{"candidate only", mk(
+			noteEv(2, ms(205), NoteCandidate, "term", 2),
+			noteEv(2, ms(220), NoteLeader, "term", 2, "token", 2)), ms(100), 130, 25},
+		{"two candidacies from time 0", mk(
+			noteEv(2, 0, NotePreCandidate, "term", 2),
+			noteEv(2, ms(5), NoteCandidate, "term", 2),
+			noteEv(2, ms(10), NoteLeader, "term", 2, "token", 2)), 0, 10, 10},
+		{"an old leader's note between", mk(
+			noteEv(1, ms(190), NoteLeader, "term", 1, "token", 1),
+			noteEv(2, ms(200), NotePreCandidate, "term", 2),
+			noteEv(2, ms(220), NoteLeader, "term", 2, "token", 2)), ms(100), 130, 30},
+		{"a failed attempt at from", mk(
+			noteEv(2, ms(100), NoteCandidate, "term", 2),
+			noteEv(2, ms(100), NoteFollower, "term", 2, "leader", 0),
+			noteEv(2, ms(120), NoteCandidate, "term", 3),
+			noteEv(2, ms(130), NoteLeader, "term", 3, "token", 3)), ms(100), 30, 10},
+		{"led at from, stepped down later", mk(
+			noteEv(2, ms(100), NoteCandidate, "term", 2),
+			noteEv(2, ms(100), NoteLeader, "term", 2, "token", 2),
+			noteEv(2, ms(150), NoteFollower, "term", 3, "leader", 0)), ms(100), 0, 0},
+	} {
+		if got := ElectionMs(tc.tr, tc.from, 1, tc.f); got != tc.want {
+			t.Errorf("%s: election part %v ms, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// isolated-leader at its edges: isolation of exactly the bound is no
+// finding (the bound is "more than"); at most MaxReported findings are
+// listed, all counted; the message prints the cut's time rounded to 10µs.
+func TestIsolatedLeader_Edges(t *testing.T) {
+	exact := newTB(3).start(0, 1, 2, 3).leader(10, 1, 1).
+		faultAttrs(100, "partition", "groups", "1/2,3")
+	exact.t.Append(trace.Event{Kind: trace.Note, Node: 1, T: ms(1100) + 1, Name: "follower", Attrs: trace.MakeAttrs([]any{"term", 1, "leader", 0})})
+	if r := (IsolatedLeader{Bound: time.Second}).Check(&exact.t); !r.OK {
+		t.Fatalf("isolated exactly 1s, bound 1s: %+v", r)
+	}
+
+	many := newTB(3).start(0, 1, 2, 3).faultAttrs(1, "partition", "groups", "1/2,3")
+	for k := 1; k <= MaxReported+2; k++ {
+		many.leader(2000*k, 1, k).follower(2000*k+1500, 1, k, 0)
+	}
+	r := IsolatedLeader{Bound: time.Second}.Check(&many.t)
+	if len(r.Violations) != MaxReported || r.Summary != "52 leaderships outlived their quorum by more than 1s" {
+		t.Fatalf("52 isolated leaderships: %d listed, summary %q", len(r.Violations), r.Summary)
+	}
+
+	cut := newTB(3).start(0, 1, 2, 3).leader(0, 1, 1)
+	cut.t.Append(trace.Event{Kind: trace.Fault, T: 4998, Name: "partition", Attrs: trace.MakeAttrs([]any{"groups", "1/2,3"})})
+	cut.ev(1500, 2, trace.Note, "noise")
+	r = IsolatedLeader{Bound: time.Second}.Check(&cut.t)
+	if len(r.Violations) != 1 || !strings.Contains(r.Violations[0].Message, "leads from 0s without") {
+		t.Fatalf("cut at 4.998µs: %+v", r)
+	}
+}

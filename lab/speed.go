@@ -13,7 +13,7 @@ import (
 // node's Receive per CPU-second of the whole process (every worker, the
 // simulator, the network model, the fault generator and every checker
 // running online), the figure issue 9 compares with etcd-io/raft's bare
-// in-memory loop (../shared/anchors/etcd-raft-loop), which models no
+// in-memory loop (the project's anchor, run by its run.sh), which models no
 // network and checks nothing.
 type Speed struct {
 	Protocol    string   `json:"protocol"`

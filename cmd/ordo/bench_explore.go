@@ -33,7 +33,7 @@ two, measured in the same command: quote the ratio, not the absolute figures,
 on a shared machine.`,
 		Example: `  ordo bench explore
   ordo bench explore --seeds 500 --json
-  ordo bench explore --anchor ../shared/anchors/etcd-raft-loop`,
+  ordo bench explore --anchor DIR   # DIR: etcd-io/raft's loop and its run.sh`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := c.Check(); err != nil {

@@ -114,6 +114,13 @@ func TestBullyStaleMakesLeaderReclaim(t *testing.T) {
 	if len(env.Sent)+len(env.Writes) != 0 {
 		t.Fatalf("a STALE about an older epoch sent %v, wrote %v", sends(env), env.Writes)
 	}
+	// A STALE naming the leader's own epoch means another node leads in
+	// it too: one token for two leaderships is no fence, so it claims above.
+	env.Receive(n, 1, bully.Stale{Epoch: 2})
+	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 3 {
+		t.Fatalf("after STALE of its own epoch 2 sent %v, stored epoch %d, want a claim of epoch 3", sends(env), storedEpoch(t, env))
+	}
+	env.Fire(n, timer(t, env, election.TimerClaim).Timer)
 	env.Receive(n, 1, bully.Stale{Epoch: 5})
 	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 6 {
 		t.Fatalf("after STALE of epoch 5 sent %v, stored epoch %d, want a claim of epoch 6", sends(env), storedEpoch(t, env))

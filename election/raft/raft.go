@@ -71,6 +71,7 @@ type Node struct {
 	voted    []bool // by NodeID: who answered this round (counts once)
 
 	electGen  int64 // generation of the election timer
+	deferred  bool  // postponed our candidacy for a PreVote since our timer last fired
 	sticky    bool  // heard from a leader within election_timeout_min
 	stickyGen int64
 
@@ -226,6 +227,7 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		if t.Arg != r.electGen || r.role == election.Leader {
 			return
 		}
+		r.deferred = false // our own attempt: the next PreVote may defer us again
 		r.resetElectionTimer(env)
 		if !election.CanIncrement(env, r.term) {
 			return // term+1 would pass ordo.MaxTerm: stay a follower (noted)
@@ -396,13 +398,19 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		granted := !r.inLease() && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
 		resp := PreVoteResp{Term: r.term, Granted: granted}
 		if granted {
-			// Granting a PreVote changes nothing here, not even our own
-			// election timer: a node that postponed its candidacy for
-			// every PreVote it granted could be starved by candidates
-			// that can never win (a star: only the hub reaches a
-			// majority, and every leaf keeps asking it). A RequestVote
-			// that we grant does reset the timer (below).
 			resp.Term = m.Term
+			// Someone else is trying: postpone our own candidacy once.
+			// Two followers whose timers fire within a PreVote round
+			// trip split the vote, which costs a whole election timeout
+			// (after a peer-down hint every follower's timer fires within
+			// one heartbeat). Only once until our own timer fires: a node
+			// that postponed for every PreVote it granted was starved by
+			// candidates that can never win (a star: only the hub
+			// reaches a majority, and every leaf keeps asking it).
+			if r.role == election.Follower && !r.deferred {
+				r.deferred = true
+				r.resetElectionTimer(env)
+			}
 		}
 		env.Send(from, resp)
 	case PreVoteResp:

@@ -433,3 +433,24 @@ func TestRaft_Paper5_1_LeaderFollowsNewerHeartbeat(t *testing.T) {
 	}()
 	env.Receive(n, 3, raft.Heartbeat{Term: 1, Leader: 3, Round: 1})
 }
+
+// Thesis §6.2 for a candidate: its votes carry the lease of its
+// candidacy's round, so a vote arriving when that lease has run out
+// (exactly lease() after the round began) makes no leader; one a
+// nanosecond earlier does.
+func TestRaft_Thesis6_2_VotesAtTheLeaseBound(t *testing.T) {
+	for _, tc := range []struct {
+		after time.Duration
+		leads bool
+	}{{135*time.Millisecond - 1, true}, {135 * time.Millisecond, false}} {
+		env := newEnv()
+		n, elect := follower(t, env, map[string]string{"prevote": "false"})
+		env.Advance(300 * time.Millisecond)
+		env.Fire(n, elect)
+		env.Advance(tc.after)
+		env.Receive(n, 2, raft.RequestVoteResp{Term: 1, Granted: true})
+		if got := view(n).Role == election.Leader; got != tc.leads {
+			t.Errorf("a vote %v after the candidacy: leader %v, want %v", tc.after, got, tc.leads)
+		}
+	}
+}

@@ -363,3 +363,64 @@ func TestRingAckSettlesItsHop(t *testing.T) {
 	env.Fire(n, h1)
 	wantSends(t, env, "COORDINATOR→n5")
 }
+
+// Hints of different generations: the second successor marked dead (a
+// later generation) is revived by its own hint timer, while the first
+// stays skipped.
+func TestRingSecondDeadHintRevives(t *testing.T) {
+	env, n := node(t, 3, quiet)
+	initiate(t, env, n)
+	env.Fire(n, timer(t, env, "hop").Timer) // n4 dead (generation 1), on to n5
+	env.Fire(n, timer(t, env, "hop").Timer) // n5 dead (generation 2), on to n1
+	wantSends(t, env, "ELECTION→n1")
+	alive5 := timer(t, env, "alive").Timer
+	env.Fire(n, alive5)
+	env.Receive(n, 2, ring.Coordinator{Hop: 9, Origin: 2, Leader: 5, Epoch: 1})
+	if got := sends(env); !slices.Contains(got, "COORDINATOR→n5") {
+		t.Fatalf("n5's hint (generation 2) expired, yet a COORDINATOR went %v", got)
+	}
+}
+
+// STALE (someone knows an epoch at least the leader's token): a plain
+// leader claims again above every epoch seen; a STALE about an older
+// epoch, or one sent to a follower, changes no role.
+func TestRingStaleMakesLeaderReclaim(t *testing.T) {
+	for _, tc := range []struct {
+		epoch, token uint64
+	}{{1, 2}, {2, 3}, {5, 6}} {
+		env, n := leading(t, 4, 2)
+		env.Receive(n, 1, ring.Stale{Epoch: tc.epoch})
+		if v := view(n); v.Role != election.Leader || v.Token != tc.token {
+			t.Errorf("leader with token 2 after STALE of epoch %d: %+v, want token %d", tc.epoch, v, tc.token)
+		}
+	}
+	env, n := node(t, 2, quiet)
+	env.Start(n)
+	env.Receive(n, 1, ring.Stale{Epoch: 7})
+	if v := view(n); v.Role != election.Follower || len(env.Sent) != 0 || storedEpoch(t, env) != 7 {
+		t.Fatalf("a follower's STALE: %+v, sent %v", v, sends(env))
+	}
+}
+
+// Section 5 (quorum): a sitting leader's lease is renewed by a majority's
+// acknowledgements of a newer round of its epoch.
+func TestRingQuorumLeaseRenewedByAcks(t *testing.T) {
+	env, n := node(t, 5, quorum)
+	env.Start(n)
+	env.Fire(n, timer(t, env, election.TimerBound).Timer)
+	env.Receive(n, 4, ring.Coordinator{Hop: 1, Origin: 3, Leader: 5, Epoch: 1})
+	claim := env.SentKind("HEARTBEAT")[0].Msg.(ring.Heartbeat)
+	env.Receive(n, 1, ring.HeartbeatAck{Epoch: 1, Round: claim.Round})
+	env.Receive(n, 2, ring.HeartbeatAck{Epoch: 1, Round: claim.Round})
+	if v := view(n); v.Role != election.Leader {
+		t.Fatalf("not leader after 3 of 5: %+v", v)
+	}
+	leases := env.TimersNamed(election.TimerLease)
+	next := env.SentKind("HEARTBEAT")[0].Msg.(ring.Heartbeat)
+	env.Receive(n, 1, ring.HeartbeatAck{Epoch: 1, Round: next.Round})
+	env.Receive(n, 2, ring.HeartbeatAck{Epoch: 1, Round: next.Round})
+	env.Fire(n, leases[0].Timer)
+	if v := view(n); v.Role != election.Leader {
+		t.Fatalf("a leader whose newer round a majority acknowledged lost its lease: %+v", v)
+	}
+}
