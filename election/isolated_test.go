@@ -334,7 +334,7 @@ func TestSingleLeader_MessageTimes(t *testing.T) {
 	b.t.Append(trace.Event{Kind: trace.Note, Node: 1, T: 1234567, Name: "leader", Attrs: trace.MakeAttrs([]any{"term", 1, "token", 1})})
 	b.t.Append(trace.Event{Kind: trace.Note, Node: 2, T: 1234567, Name: "leader", Attrs: trace.MakeAttrs([]any{"term", 2, "token", 2})})
 	b.t.Append(trace.Event{Kind: trace.Note, Node: 4, T: 2000000, Name: "leader", Attrs: trace.MakeAttrs([]any{"term", 3, "token", 3})})
-	b.t.Append(trace.Event{Kind: trace.Note, Node: 1, T: 2345678, Name: "follower", Attrs: trace.MakeAttrs([]any{"term", 2, "leader", 2})})
+	b.t.Append(trace.Event{Kind: trace.Note, Node: 1, T: 2345678, Name: "follower", Attrs: trace.MakeAttrs([]any{"term", 1, "leader", 0})})
 	b.ev(9, 3, trace.Note, "noise") // the run goes on: the overlap ended when n1 stepped down
 	r := run(t, "single-leader", &b.t)
 	if r.OK || len(r.Violations) != 1 {
@@ -569,5 +569,32 @@ func TestIsolatedLeader_Edges(t *testing.T) {
 	r = IsolatedLeader{Bound: time.Second}.Check(&cut.t)
 	if len(r.Violations) != 1 || !strings.Contains(r.Violations[0].Message, "leads from 0s without") {
 		t.Fatalf("cut at 4.998µs: %+v", r)
+	}
+}
+
+// Findings are listed in (first span, second span, start) order, whatever
+// order the overlaps end in: n2's pause splits its overlap with n1 in two,
+// and the second part (from 50ms) comes before n1-n3's (from 30ms). A
+// leadership announced at a term the node had already noted (no term
+// change) still opens an overlap at once.
+func TestSingleLeader_FindingOrder(t *testing.T) {
+	b := newTB(5).start(0, 1, 2, 3, 4, 5).
+		leader(10, 1, 1).leader(20, 2, 2).
+		ev(22, 3, trace.Note, "candidate", "term", 3).
+		pause(25, 2).
+		leader(30, 3, 3).
+		resume(50, 2).
+		ev(100, 4, trace.Note, "noise")
+	r := run(t, "single-leader", &b.t)
+	var got []int64
+	for _, v := range r.Violations {
+		got = append(got, v.From)
+	}
+	want := []int64{ms(20), ms(50), ms(30), ms(50)}
+	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
+		t.Fatalf("findings from %v, want %v (n1-n2 twice, n1-n3, n2-n3)", got, want)
+	}
+	if !strings.Contains(r.Violations[2].Message, "n1 (term 1) and n3 (term 3)") {
+		t.Fatalf("third finding %q, want n1 and n3", r.Violations[2].Message)
 	}
 }
