@@ -94,12 +94,31 @@ type ErrClockOffset struct {
 	Remote    Timestamp
 	Physical  uint64        // local physical time, ms
 	MaxOffset time.Duration // the tolerance
+	Default   bool          // MaxOffset was unset: the tolerance is DefaultMaxOffset
 }
 
 func (e *ErrClockOffset) Error() string {
-	return fmt.Sprintf("clock: remote HLC %v is %v ahead of local physical time %d ms, more than the tolerated %v",
+	msg := fmt.Sprintf("clock: remote HLC %v is %v ahead of local physical time %d ms, more than the tolerated %v",
 		e.Remote, time.Duration(e.Remote.L-e.Physical)*time.Millisecond, e.Physical, e.MaxOffset)
+	if e.Default {
+		msg += " (the default bound, clock.DefaultMaxOffset; set HLC.MaxOffset to choose another, or clock.NoMaxOffset for none)"
+	}
+	return msg
 }
+
+// DefaultMaxOffset is the tolerance of an HLC whose MaxOffset is 0: a
+// remote timestamp more than half a second ahead of local physical time is
+// refused. Without a bound one peer whose clock is hours ahead drags every
+// node it talks to hours into the future, and their L stops following
+// physical time until the real clock catches up (Kulkarni et al. 2014, §5:
+// the algorithm assumes clocks synchronized within ε). Half a second is
+// well above what NTP keeps clocks within on a network (milliseconds) and
+// far below a misconfigured clock's error (minutes to hours).
+const DefaultMaxOffset = 500 * time.Millisecond
+
+// NoMaxOffset, or any negative MaxOffset, turns the bound off: the HLC
+// follows any remote clock, however far ahead (for tests of that danger).
+const NoMaxOffset time.Duration = -1
 
 // HLC is a hybrid logical clock. It reads physical time through Physical
 // (milliseconds since the Unix epoch; in the simulator, the node's skewed
@@ -107,11 +126,13 @@ func (e *ErrClockOffset) Error() string {
 type HLC struct {
 	Node      uint16
 	Physical  func() uint64
-	MaxOffset time.Duration // 0: no limit
+	MaxOffset time.Duration // 0: DefaultMaxOffset; negative (NoMaxOffset): no limit
 	last      Timestamp
 }
 
-// NewHLC returns an HLC for node reading physical time from now.
+// NewHLC returns an HLC for node reading physical time from now, refusing
+// remote timestamps more than maxOffset ahead (0: DefaultMaxOffset;
+// negative: no bound).
 func NewHLC(node uint16, now func() time.Time, maxOffset time.Duration) *HLC {
 	return &HLC{Node: node, Physical: func() uint64 { return Millis(now()) }, MaxOffset: maxOffset}
 }
@@ -145,11 +166,18 @@ func (h *HLC) Now() Timestamp {
 // event of message m"): l = max(l', m.l, pt), and c continues from whichever
 // of the local or remote counters had that l (both: the larger), or restarts
 // at 0 when physical time is ahead of both. A remote L more than MaxOffset
-// ahead of physical time is refused with *ErrClockOffset.
+// ahead of physical time (DefaultMaxOffset when MaxOffset is 0) is refused
+// with *ErrClockOffset and the clock left unchanged.
 func (h *HLC) Update(m Timestamp) (Timestamp, error) {
 	pt := min(h.Physical(), maxL)
-	if h.MaxOffset > 0 && m.L > pt && time.Duration(m.L-pt)*time.Millisecond > h.MaxOffset {
-		return h.last, &ErrClockOffset{Remote: m, Physical: pt, MaxOffset: h.MaxOffset}
+	bound, def := h.MaxOffset, h.MaxOffset == 0
+	if def {
+		bound = DefaultMaxOffset
+	}
+	// Compared in milliseconds, so an offset of 2^48 ms cannot overflow
+	// time.Duration's nanoseconds and slip under the bound.
+	if bound > 0 && m.L > pt && m.L-pt > uint64(bound/time.Millisecond) {
+		return h.last, &ErrClockOffset{Remote: m, Physical: pt, MaxOffset: bound, Default: def}
 	}
 	if m.L > maxL {
 		m.L = maxL

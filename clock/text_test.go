@@ -160,7 +160,7 @@ func TestParseTimestampExact(t *testing.T) {
 // Kulkarni et al. §5 bound the drift an HLC accepts by ε: a remote L
 // exactly MaxOffset ahead of physical time is accepted (adopted, C
 // continued); one millisecond more is refused with *ErrClockOffset and the
-// clock unchanged; MaxOffset 0 accepts anything.
+// clock unchanged; NoMaxOffset accepts anything.
 func TestHLCMaxOffsetBoundary(t *testing.T) {
 	h := &HLC{Node: 1, Physical: func() uint64 { return 1000 }, MaxOffset: 100 * time.Millisecond}
 	ts, err := h.Update(Timestamp{L: 1100, C: 4, Node: 2})
@@ -176,7 +176,7 @@ func TestHLCMaxOffsetBoundary(t *testing.T) {
 	if msg := err.Error(); msg != "clock: remote HLC 1101.4@2 is 101ms ahead of local physical time 1000 ms, more than the tolerated 100ms" {
 		t.Errorf("error text %q", msg)
 	}
-	h = &HLC{Node: 1, Physical: func() uint64 { return 1000 }}
+	h = &HLC{Node: 1, Physical: func() uint64 { return 1000 }, MaxOffset: NoMaxOffset}
 	if ts, err := h.Update(Timestamp{L: 1 << 40, Node: 2}); err != nil || ts.L != 1<<40 {
 		t.Fatalf("no bound: %v, %v", ts, err)
 	}
@@ -209,7 +209,7 @@ func TestHLCUpdateCases(t *testing.T) {
 		}
 	}
 	// A remote L beyond 48 bits is clamped to the packed form's maximum.
-	h = &HLC{Node: 1, Physical: func() uint64 { return 0 }}
+	h = &HLC{Node: 1, Physical: func() uint64 { return 0 }, MaxOffset: NoMaxOffset}
 	if got, _ := h.Update(Timestamp{L: 1 << 50}); got.L != maxL {
 		t.Fatalf("remote L 2^50 gave L %d, want %d", got.L, uint64(maxL))
 	}

@@ -35,6 +35,16 @@ func (CrashDetected) Doc() string {
 	return "every crash is suspected by every node that stays up within timeout + interval (section 5, health checks)"
 }
 
+// Applies implements check.Applier: the check judges runs of the failure
+// detectors (protocol "heartbeat"); on a run of any other protocol a crash
+// nobody was asked to detect is not a pass but not applicable.
+func (CrashDetected) Applies(m *trace.Meta) error {
+	if m.Protocol != Protocol.Name {
+		return fmt.Errorf("crash-detected judges runs of the %s failure detector, and this run is of %q", Protocol.Name, m.Protocol)
+	}
+	return nil
+}
+
 // DetectBound is the bound CrashDetected uses for a trace: its options
 // timeout + interval (the heartbeat protocol's defaults when absent).
 func DetectBound(m trace.Meta) time.Duration {

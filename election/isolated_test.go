@@ -598,3 +598,17 @@ func TestSingleLeader_FindingOrder(t *testing.T) {
 		t.Fatalf("third finding %q, want n1 and n3", r.Violations[2].Message)
 	}
 }
+
+// fencing without resource notes: a leader announcing its own token again
+// (a re-announcement after a pause) is not a regression; another node with
+// that token is.
+func TestFencing_SameTokenSameLeader(t *testing.T) {
+	b := newTB(3).start(0, 1, 2, 3).leader(10, 1, 3).follower(20, 1, 3, 0).leader(30, 1, 3)
+	if r := run(t, "fencing", &b.t); !r.OK {
+		t.Fatalf("n1 re-announcing token 3: %+v", r)
+	}
+	b.leader(40, 2, 3)
+	if r := run(t, "fencing", &b.t); r.OK {
+		t.Fatalf("n2 with n1's token 3: %+v", r)
+	}
+}

@@ -1,9 +1,11 @@
 package election_test
 
 import (
+	"ordo/check"
 	"ordo/election"
 	"ordo/election/bully"
 	"ordo/ordotest"
+	"ordo/trace"
 	"testing"
 	"time"
 
@@ -131,5 +133,57 @@ func TestParseWatchBounds(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%v: %v, want accepted=%v", tc.opts, err, tc.ok)
 		}
+	}
+}
+
+// Epoch.See stores a newer epoch once (seeing it again writes nothing),
+// accepts ordo.MaxTerm itself and refuses to go beyond it.
+func TestEpochSeeBounds(t *testing.T) {
+	env := ordotest.NewEnv(1, ordo.NewRoster(3, 0, 0), 1)
+	e := election.NewEpoch("e")
+	env.Reset()
+	e.See(env, 3)
+	if !env.Wrote("e") || e.N != 3 {
+		t.Fatalf("See(3): wrote %v, N %d", env.Writes, e.N)
+	}
+	env.Reset()
+	e.See(env, 3)
+	if len(env.Writes) != 0 {
+		t.Fatalf("seeing epoch 3 again wrote %v", env.Writes)
+	}
+	e.See(env, ordo.MaxTerm)
+	if e.N != ordo.MaxTerm {
+		t.Fatalf("See(MaxTerm): N %d", e.N)
+	}
+	env.Reset()
+	e.See(env, ordo.MaxTerm+1)
+	if e.N != ordo.MaxTerm || len(env.Writes) != 0 || len(env.NotesOf("term-exhausted")) != 1 {
+		t.Fatalf("See(MaxTerm+1): N %d, writes %v, notes %v", e.N, env.Writes, env.Notes)
+	}
+}
+
+// An empty run has no agreement and no start of one; a resource that
+// accepts the same token twice (two writes of one leadership) is fenced
+// correctly; fencing lists at most MaxReported regressions of leaderships.
+func TestCheckerEdges(t *testing.T) {
+	if a := election.FinalAgreement(&trace.Trace{Meta: trace.Meta{Nodes: 3}}); a.Leader != ordo.None || a.Since != -1 {
+		t.Errorf("empty run: %+v", a)
+	}
+	same := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
+	for i, tok := range []int{3, 3, 4} {
+		same.Append(trace.Event{Kind: trace.Note, Node: 3, T: int64(i + 1), Name: election.NoteFence, Attrs: trace.MakeAttrs([]any{"token", tok, "accepted", true})})
+	}
+	c, _ := check.Lookup("fencing")
+	if r := c.Check(same); !r.OK {
+		t.Errorf("tokens 3, 3, 4 at one resource: %+v", r)
+	}
+	many := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
+	many.Append(trace.Event{Kind: trace.Note, Node: 1, T: 1, Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 100, "token", 100})})
+	for i := 0; i < election.MaxReported+2; i++ {
+		many.Append(trace.Event{Kind: trace.Note, Node: 2, T: int64(10 + 2*i), Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 1, "token", 1})})
+		many.Append(trace.Event{Kind: trace.Note, Node: 2, T: int64(11 + 2*i), Name: election.NoteFollower, Attrs: trace.MakeAttrs([]any{"term", 1, "leader", 0})})
+	}
+	if r := c.Check(many); r.OK || len(r.Violations) != election.MaxReported {
+		t.Errorf("52 stale tokens: %d listed (ok %v), want %d", len(r.Violations), r.OK, election.MaxReported)
 	}
 }

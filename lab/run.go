@@ -148,7 +148,7 @@ func New(sp Spec) (*sim.Sim, error) {
 // Run runs a spec to its duration and checks the trace.
 func Run(sp Spec) (*Outcome, error) {
 	if sp.Duration <= 0 {
-		return nil, fmt.Errorf("duration must be positive")
+		return nil, fmt.Errorf("--duration %v: must be positive", sp.Duration)
 	}
 	s, err := New(sp)
 	if err != nil {

@@ -30,7 +30,7 @@ func (b *bearer) CloseIdleConnections() { b.base.CloseIdleConnections() }
 type ErrStopped struct{ Dir string }
 
 func (e ErrStopped) Error() string {
-	return fmt.Sprintf("the cluster in %s is stopped: no node runs (start one: ordo cluster up --dir %s)", e.Dir, e.Dir)
+	return fmt.Sprintf("the cluster in %s is stopped: no node runs (start a new one there with ordo cluster up --fresh --dir %s, which replaces its data: copy the directory first to keep its traces)", e.Dir, e.Dir)
 }
 
 // RequireRunning returns ErrStopped when the cluster was stopped (`ordo

@@ -721,6 +721,8 @@ type NodeView struct {
 	// Kind is the node's role in the cluster: server or client.
 	Kind   string  `json:"kind"`
 	Up     bool    `json:"up"`
+	Paused bool    `json:"paused,omitempty"` // stopped by ordo cluster pause: alive, silent
+	Pid    int     `json:"pid,omitempty"`
 	Status *Status `json:"status,omitempty"`
 	Err    string  `json:"error,omitempty"`
 }
@@ -739,6 +741,11 @@ func (c *Cluster) View() []NodeView {
 			s, err := c.Status(id)
 			if err != nil {
 				out[i].Err = "down"
+				if c.Paused(id) && c.alive(id) {
+					c.mu.Lock()
+					out[i].Paused, out[i].Pid, out[i].Err = true, c.State.Pids[int(id)], "paused"
+					c.mu.Unlock()
+				}
 				return
 			}
 			out[i].Up, out[i].Status = true, &s
@@ -752,15 +759,21 @@ func (c *Cluster) View() []NodeView {
 // FormatView renders a view as a table.
 func FormatView(w io.Writer, v []NodeView, partition string) {
 	leaders := map[ordo.NodeID]int64{}
+	elects := false // some node notes a role: the protocol elects a leader
 	for _, nv := range v {
+		if nv.Up && nv.Status.Role != "" {
+			elects = true
+		}
 		if nv.Up && nv.Status.Role == "leader" {
 			leaders[nv.ID] = nv.Status.Term
 		}
 	}
-	switch len(leaders) {
-	case 0:
+	switch {
+	case !elects:
+		// A protocol without leaders (a register, a broadcast): no line.
+	case len(leaders) == 0:
 		fmt.Fprintln(w, "leader: none")
-	case 1:
+	case len(leaders) == 1:
 		for id, t := range leaders {
 			fmt.Fprintf(w, "leader: n%d (term %d)\n", int(id), t)
 		}
@@ -791,6 +804,10 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	fmt.Fprintf(w, "%-5s %s%-7s %-10s %-5s %-7s %-6s %-14s %-14s %s\n", "NODE", head, "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "CUT-OFF", "FAULTS")
 	up := 0
 	for _, nv := range v {
+		if nv.Paused {
+			fmt.Fprintf(w, "n%-4d %s%-7d %-10s\n", int(nv.ID), kind(nv), nv.Pid, "PAUSED")
+			continue
+		}
 		if !nv.Up {
 			fmt.Fprintf(w, "n%-4d %s%-7s %-10s\n", int(nv.ID), kind(nv), "-", "DOWN")
 			continue
@@ -804,7 +821,7 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 		}
 		role := s.Role
 		if role == "" {
-			role = "starting"
+			role = "running" // the protocol notes no role
 		}
 		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, orDash(conn), orDash(cut), faultString(s.Faults))
 	}

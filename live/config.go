@@ -310,6 +310,9 @@ func (c *Config) Validate() error {
 
 // EpochTime parses Epoch.
 func (c *Config) EpochTime() (time.Time, error) {
+	if c.Epoch == "" {
+		return time.Time{}, fmt.Errorf("epoch: missing: the cluster's time origin, an RFC 3339 time such as %q, the same in every node's file (ordo cluster up writes it)", "2026-01-01T00:00:00Z")
+	}
 	t, err := time.Parse(time.RFC3339Nano, c.Epoch)
 	if err != nil {
 		return t, fmt.Errorf("epoch: %q is not an RFC 3339 time: %v", c.Epoch, err)

@@ -361,6 +361,16 @@ func (c *Cluster) Pause(id ordo.NodeID) error {
 	return nil
 }
 
+// Paused reports whether node id was paused by Pause and not resumed.
+func (c *Cluster) Paused(id ordo.NodeID) bool {
+	nc, err := c.Cfg.Node(id)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName))
+	return err == nil
+}
+
 // Resume lets a paused node go on: SIGCONT, then the node records its
 // resume event (POST /resume) and handles what waited. Resuming a node
 // that is not paused does nothing.

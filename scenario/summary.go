@@ -50,6 +50,7 @@ type Summary struct {
 	Delivered      int                 `json:"delivered"`
 	Dropped        int                 `json:"dropped"`
 	Duplicated     int                 `json:"duplicated"`
+	InFlight       int                 `json:"in_flight"` // sent + duplicated = delivered + dropped + in_flight
 	Tampered       int                 `json:"tampered"`
 	Bytes          int64               `json:"bytes"`
 	PricePerGB     float64             `json:"price_per_gb_usd"`
@@ -62,10 +63,12 @@ type Summary struct {
 
 // KindJSON counts one message kind.
 type KindJSON struct {
-	Sent      int   `json:"sent"`
-	Delivered int   `json:"delivered"`
-	Dropped   int   `json:"dropped"`
-	Bytes     int64 `json:"bytes"`
+	Sent       int   `json:"sent"`
+	Delivered  int   `json:"delivered"`
+	Dropped    int   `json:"dropped"`
+	Duplicated int   `json:"duplicated"`
+	InFlight   int   `json:"in_flight"`
+	Bytes      int64 `json:"bytes"`
 }
 
 // FallacyJSON is one exercised fallacy.
@@ -92,6 +95,7 @@ func (r *Result) Summary() Summary {
 		Delivered:  r.Stats.Delivered,
 		Dropped:    r.Stats.Dropped,
 		Duplicated: r.Stats.Duplicated,
+		InFlight:   r.Stats.InFlight(),
 		Tampered:   r.Stats.Tampered,
 		Bytes:      r.Stats.Bytes,
 		PricePerGB: sc.PricePerGB,
@@ -103,7 +107,7 @@ func (r *Result) Summary() Summary {
 	}
 	s.ClientProtocol = sc.clientProtocols()
 	for k, ks := range r.Stats.Kinds {
-		s.Messages[k] = KindJSON{ks.Sent, ks.Delivered, ks.Dropped, ks.Bytes}
+		s.Messages[k] = KindJSON{ks.Sent, ks.Delivered, ks.Dropped, ks.Duplicated, ks.InFlight(), ks.Bytes}
 	}
 	if s.Checks == nil {
 		s.Checks = []check.Result{}
@@ -126,20 +130,22 @@ func (r *Result) WriteJSON(w io.Writer) error {
 func (r *Result) WriteText(w io.Writer) error {
 	sc := r.Scenario
 	st := r.Stats
-	fmt.Fprintf(w, "scenario %s: protocol %s, %s, seed %d, %v simulated, %d simulator events\n",
+	fmt.Fprintf(w, "scenario %s: protocol %s, %s, seed %d, %v simulated, %d simulator steps\n",
 		sc.Name, sc.Protocol.Name, sc.describeNodes(), r.Seed, r.SimTime, r.Events)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "message\tsent\tdelivered\tdropped\tbytes\t")
+	// Every copy the network made is delivered, dropped or still in
+	// flight: sent + duplicated = delivered + dropped + in flight.
+	fmt.Fprintln(tw, "message\tsent\t+ duplicated\t= delivered\t+ dropped\t+ in flight\tbytes\t")
 	for _, k := range st.KindNames() {
 		ks := st.Kinds[k]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", k, ks.Sent, ks.Delivered, ks.Dropped, ks.Bytes)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k, ks.Sent, ks.Duplicated, ks.Delivered, ks.Dropped, ks.InFlight(), ks.Bytes)
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t\n", st.Sent, st.Delivered, st.Dropped, st.Bytes)
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%d\t%d\t\n", st.Sent, st.Duplicated, st.Delivered, st.Dropped, st.InFlight(), st.Bytes)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "duplicated %d, tampered %d\n", st.Duplicated, st.Tampered)
+	fmt.Fprintf(w, "tampered %d\n", st.Tampered)
 	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", st.Bytes, sc.PricePerGB, r.CostUSD)
 	fmt.Fprintln(w)
 	fs := r.Fallacies.List()

@@ -286,7 +286,7 @@ func (ns *netState) route(s *Sim, src *nodeState, to ordo.NodeID, m ordo.Message
 	}
 	s.enqueueDelivery(src, to, m, id, size, ns.arrival(from, to, depart+lat))
 	if l.Duplicate > 0 && s.rng.Float64() < l.Duplicate {
-		s.stats.Duplicated++
+		s.stats.duplicated(m.Kind())
 		s.enqueueDelivery(src, to, m, id, size, ns.arrival(from, to, depart+l.Latency.sample(s.rng)))
 	}
 }

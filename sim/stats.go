@@ -8,8 +8,16 @@ import (
 // KindStats counts one message kind.
 type KindStats struct {
 	Sent, Delivered, Dropped int
-	Bytes                    int64
+	// Duplicated counts the extra copies the network made: each is
+	// delivered or dropped like a sent message, so
+	// Sent + Duplicated = Delivered + Dropped + InFlight().
+	Duplicated int
+	Bytes      int64
 }
+
+// InFlight is how many copies were still on their way when the run ended
+// (neither delivered nor dropped).
+func (ks *KindStats) InFlight() int { return ks.Sent + ks.Duplicated - ks.Delivered - ks.Dropped }
 
 // Stats counts what the network carried.
 type Stats struct {
@@ -60,8 +68,13 @@ func (st *Stats) sent(k string, size int) {
 	st.Bytes += int64(size)
 }
 
-func (st *Stats) delivered(k string) { st.kind(k).Delivered++; st.Delivered++ }
-func (st *Stats) dropped(k string)   { st.kind(k).Dropped++; st.Dropped++ }
+func (st *Stats) delivered(k string)  { st.kind(k).Delivered++; st.Delivered++ }
+func (st *Stats) dropped(k string)    { st.kind(k).Dropped++; st.Dropped++ }
+func (st *Stats) duplicated(k string) { st.kind(k).Duplicated++; st.Duplicated++ }
+
+// InFlight is how many copies of every kind were still on their way when
+// the run ended: Sent + Duplicated - Delivered - Dropped.
+func (st *Stats) InFlight() int { return st.Sent + st.Duplicated - st.Delivered - st.Dropped }
 
 // KindNames lists the message kinds seen, sorted, for stable reports.
 func (st *Stats) KindNames() []string { return slices.Sorted(maps.Keys(st.Kinds)) }

@@ -21,14 +21,15 @@ func sceneLossy(w io.Writer) error {
 that loses 30% of messages; receivers ack, the sender retransmits until acked
 (대응: 재시도, 타임아웃, 멱등성 — retry, timeout, idempotency). Drops are ✗:`)
 	fmt.Fprintln(w)
-	if err := window(w, r.Trace, 14, func(e *trace.Event) bool { return e.Kind == trace.Drop }); err != nil {
+	from, err := window(w, r.Trace, 14, func(e *trace.Event) bool { return e.Kind == trace.Drop })
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
 	writeFallacies(w, r)
 	writeChecks(w, r)
 	fmt.Fprintf(w, "last value delivered at %v\n", lastDelivery(r.Trace).Round(time.Millisecond))
-	fmt.Fprintln(w, "rerun: ordo sim broadcast-lossy --diagram")
+	fmt.Fprintln(w, rerunDiagram("broadcast-lossy", from, 14))
 	return nil
 }
 
@@ -78,13 +79,14 @@ silent sender; the sender cannot tell it from dead receivers. It keeps
 retransmitting, and when the partition heals every value gets through:`)
 	fmt.Fprintln(w)
 	heal := int64(3 * time.Second)
-	if err := window(w, r.Trace, 15, func(e *trace.Event) bool { return e.Kind == trace.Recv && e.Node >= 3 && e.T >= heal }); err != nil {
+	from, err := window(w, r.Trace, 15, func(e *trace.Event) bool { return e.Kind == trace.Recv && e.Node >= 3 && e.T >= heal })
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
 	writeChecks(w, r)
 	fmt.Fprintf(w, "lost to the partition: %d messages; last value delivered at %v, after the heal at 3s\n",
 		r.Stats.Dropped, lastDelivery(r.Trace).Round(time.Millisecond))
-	fmt.Fprintln(w, "rerun: ordo sim broadcast-partition --diagram")
+	fmt.Fprintln(w, rerunDiagram("broadcast-partition", from, 15))
 	return nil
 }

@@ -138,7 +138,8 @@ func sceneHappensBefore(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(w, "the concurrency figure (P1: a, P2: b, no message): ")
+	fmt.Fprintln(w, "the concurrency figure (P1: a, P2: b, no message):")
+	fmt.Fprint(w, "  ")
 	if err := HappensBefore(w, c, "a", "b"); err != nil {
 		return err
 	}
@@ -185,7 +186,8 @@ func sceneLWWSkew(w io.Writer) error {
 		return fmt.Errorf("expected 2 writes and 1 lost write, got %d and %d", len(writes), lost)
 	}
 	fmt.Fprintf(w, "the writes' vector stamps %v and %v are %v: no order exists to pick a winner by,\n", writes[0], writes[1], clock.Compare(writes[0], writes[1]))
-	fmt.Fprintln(w, "so a store with vector clocks keeps both as siblings (scene 304) instead of dropping one.")
+	fmt.Fprintln(w, "so a store with vector clocks keeps both as siblings instead of dropping one")
+	fmt.Fprintln(w, "(the DynamoDB example in section 3).")
 	return nil
 }
 
@@ -247,7 +249,7 @@ func sceneExercises(w io.Writer) error {
 			return fmt.Errorf("exercise 1: %s = %d, want %d", e.Name, e.Lamport, want[e.Name])
 		}
 	}
-	fmt.Fprintln(w, "\nExercise 2 (ordo clock compare [2,1,0] [1,2,0] [2,2,1] [3,1,0]):")
+	fmt.Fprintln(w, "\nExercise 2 (ordo clock compare '[2,1,0]' '[1,2,0]' '[2,2,1]' '[3,1,0]'):")
 	vs := []clock.Vector{{2, 1, 0}, {1, 2, 0}, {2, 2, 1}, {3, 1, 0}}
 	sym := map[clock.Order]string{clock.Before: "→", clock.Concurrent: "∥", clock.After: "←", clock.Equal: "="}
 	for i := range vs {
@@ -270,7 +272,8 @@ func sceneDynamo(w io.Writer) error {
 	r1.Update(ctx, "R1", `["item1","B"]`)
 	r2.Update(ctx, "R2", `["item1","C"]`)
 	vv := func(c clock.Context) string { return fmt.Sprintf("[%d,%d]", c["R1"], c["R2"]) }
-	fmt.Fprintf(w, "DynamoDB example (section 3) on dotted version vectors: X=\"A\" [1,0]; replica 1 writes → %s, replica 2 writes → %s\n", vv(r1.Context()), vv(r2.Context()))
+	fmt.Fprintln(w, "DynamoDB example (section 3) on dotted version vectors:")
+	fmt.Fprintf(w, "  X=\"A\" [1,0]; replica 1 writes → %s, replica 2 writes → %s\n", vv(r1.Context()), vv(r2.Context()))
 	fmt.Fprintf(w, "  %s vs %s: %v\n", vv(r1.Context()), vv(r2.Context()), r1.Compare(r2))
 	r1.Sync(r2)
 	fmt.Fprintf(w, "  after sync, siblings: %v\n", r1.Values())

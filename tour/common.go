@@ -35,8 +35,7 @@ func runBuiltin(name string) (*scenario.Result, error) {
 
 // window draws a window of a run: around the first event that
 // matches, or from the start.
-func window(w io.Writer, t *trace.Trace, events int, match func(*trace.Event) bool) error {
-	from := 0
+func window(w io.Writer, t *trace.Trace, events int, match func(*trace.Event) bool) (from int, err error) {
 	if match != nil {
 		for i := range t.Events {
 			if match(&t.Events[i]) {
@@ -45,7 +44,13 @@ func window(w io.Writer, t *trace.Trace, events int, match func(*trace.Event) bo
 			}
 		}
 	}
-	return viz.ASCII(w, t, viz.Options{Stamps: "lamport", Width: 100, MaxEvents: events, From: from})
+	return from, viz.ASCII(w, t, viz.Options{Stamps: "lamport", Width: 100, MaxEvents: events, From: from})
+}
+
+// rerunDiagram is the command that draws the same window as window did:
+// the tour's rerun lines must reproduce what it printed.
+func rerunDiagram(scenario string, from, events int) string {
+	return fmt.Sprintf("rerun: ordo sim %s --diagram --from %d --max %d", scenario, from, events)
 }
 
 func writeFallacies(w io.Writer, r *scenario.Result) {

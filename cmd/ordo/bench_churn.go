@@ -70,7 +70,11 @@ timeout for this reason).`,
 				}
 				return nil
 			}
-			fmt.Fprintf(w, "%s, %d nodes, %d seeds × %v, options: %s\n", protocol, n, seeds, duration, lab.FormatOptions(o))
+			opts := lab.FormatOptions(o)
+			if opts == "" {
+				opts = "the defaults"
+			}
+			fmt.Fprintf(w, "%s, %d nodes, %d seeds × %v, options: %s\n", protocol, n, seeds, duration, opts)
 			fmt.Fprintf(w, "%6s  %15s  %14s\n", "loss", "leader changes", "per minute")
 			for _, r := range rows {
 				fmt.Fprintf(w, "%5.0f%%  %15d  %14.3f\n", r.Loss*100, r.LeaderChanges, r.PerMinute)

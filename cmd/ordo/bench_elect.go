@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/lab"
-	"ordo/measure"
 )
 
 func init() { benchCommands = append(benchCommands, newBenchElectCmd) }
@@ -56,7 +55,7 @@ Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
 	cmd.Flags().StringVar(&sizes, "sizes", strings.Join(def, ","), "cluster sizes")
 	cmd.Flags().IntVar(&failover, "failover", 0, "instead: crash the leader of 5 nodes (LAN) over this many seeds and report time to a new leader, p50/p99")
 	cmd.Flags().StringVar(&protocol, "protocol", "raft", "protocol for --failover")
-	cmd.Flags().StringArrayVarP(&opts, "opt", "o", nil, "a protocol option KEY=VALUE for --failover (repeatable), e.g. -o peer_down=false")
+	optionFlag(cmd.Flags(), &opts, "a protocol option KEY=VALUE for --failover (repeatable), e.g. -o peer_down=false")
 	return cmd
 }
 
@@ -87,10 +86,7 @@ func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds i
 		return err
 	}
 	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", withOptions(protocol, opts), seeds, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(w, "time from the crash to the new leader's election:   p50 %v  p99 %v  max %v\n",
-		fmtDur(measure.Percentile(elected, 50)), fmtDur(measure.Percentile(elected, 99)), fmtDur(measure.Percentile(elected, 100)))
-	fmt.Fprintf(w, "time from the crash until every node follows it:   p50 %v  p99 %v  max %v\n",
-		fmtDur(measure.Percentile(agreed, 50)), fmtDur(measure.Percentile(agreed, 99)), fmtDur(measure.Percentile(agreed, 100)))
+	writeFailoverTimes(w, seeds, elected, agreed)
 	if noLeader > 0 {
 		fmt.Fprintf(w, "%d seeds elected no new leader within 3s\n", noLeader)
 	}

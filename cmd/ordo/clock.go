@@ -117,17 +117,17 @@ func newClockCompareCmd() *cobra.Command {
 		Long: `Compare vector timestamps pairwise by the chapter's rule: V1 → V2 (V1
 happens before V2) when every entry of V1 is ≤ V2's and they differ;
 V1 ∥ V2 (concurrent) when neither happens before the other. Missing
-entries count as zero.`,
-		Example: "  ordo clock compare [2,1,0] [1,2,0] [2,2,1] [3,1,0]     # exercise 2\n  ordo clock compare --json '[2,0]' '[1,1]'",
+entries count as zero.
+
+A vector is dense, [2,1,0] (entry i is process i+1's), sparse with
+process ids, {1:2,3:1}, or named, {a:2,b:1} (named vectors compare with
+named vectors only). Quote each one: shells expand [..] and {..}.`,
+		Example: "  ordo clock compare '[2,1,0]' '[1,2,0]' '[2,2,1]' '[3,1,0]'     # exercise 2\n  ordo clock compare '{a:1,b:2}' '{b:2,c:1}'\n  ordo clock compare --json '[2,0]' '[1,1]'",
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			vs := make([]clock.Vector, len(args))
-			for i, a := range args {
-				v, err := clock.ParseVector(a)
-				if err != nil {
-					return fmt.Errorf("V%d: %w", i+1, err)
-				}
-				vs[i] = v
+			vs, err := parseCompareArgs(args)
+			if err != nil {
+				return err
 			}
 			type pair struct {
 				A        string `json:"a"`
@@ -140,27 +140,27 @@ entries count as zero.`,
 			w := cmd.OutOrStdout()
 			if !asJSON {
 				for i, v := range vs {
-					fmt.Fprintf(w, "V%d = %v\n", i+1, v)
+					fmt.Fprintf(w, "V%d = %s\n", i+1, v.text)
 				}
 				fmt.Fprintln(w)
 			}
 			for i := range vs {
 				for j := i + 1; j < len(vs); j++ {
-					o := clock.Compare(vs[i], vs[j])
-					out.Pairs = append(out.Pairs, pair{vs[i].String(), vs[j].String(), o.String()})
+					o := clock.CompareSparse(&vs[i].s, &vs[j].s)
+					out.Pairs = append(out.Pairs, pair{vs[i].text, vs[j].text, o.String()})
 					if asJSON {
 						continue
 					}
 					a, b := fmt.Sprintf("V%d", i+1), fmt.Sprintf("V%d", j+1)
 					switch o {
 					case clock.Before:
-						fmt.Fprintf(w, "%s → %s   %v happens before %v\n", a, b, vs[i], vs[j])
+						fmt.Fprintf(w, "%s → %s   %s happens before %s\n", a, b, vs[i].text, vs[j].text)
 					case clock.After:
-						fmt.Fprintf(w, "%s → %s   %v happens before %v\n", b, a, vs[j], vs[i])
+						fmt.Fprintf(w, "%s → %s   %s happens before %s\n", b, a, vs[j].text, vs[i].text)
 					case clock.Equal:
 						fmt.Fprintf(w, "%s = %s   equal\n", a, b)
 					default:
-						fmt.Fprintf(w, "%s ∥ %s   concurrent: %v and %v each have an entry larger than the other's\n", a, b, vs[i], vs[j])
+						fmt.Fprintf(w, "%s ∥ %s   concurrent: %s and %s each have an entry larger than the other's\n", a, b, vs[i].text, vs[j].text)
 					}
 				}
 			}

@@ -61,7 +61,7 @@ func (p *protoFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&p.protocol, "protocol", "raft", "the protocol every node runs")
 	cmd.Flags().StringVar(&p.election, "election-timeout", "", `randomized election timeout "MIN-MAX" (150ms-300ms); "1s" means 1s-2s as in etcd`)
 	cmd.Flags().StringVar(&p.hb, "heartbeat", "", "leader heartbeat interval (e.g. 50ms)")
-	cmd.Flags().StringArrayVarP(&p.opts, "opt", "o", nil, "a protocol option KEY=VALUE (repeatable), e.g. -o peer_down=false")
+	optionFlag(cmd.Flags(), &p.opts, "a protocol option KEY=VALUE (repeatable), e.g. -o peer_down=false")
 	cmd.Flags().Uint64Var(&p.seed, "seed", 1, "seeds every node's random source")
 }
 
@@ -74,7 +74,7 @@ func (p *protoFlags) options(n int) (map[string]string, error) {
 	for _, kv := range p.opts {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--opt %q: want KEY=VALUE", kv)
+			return nil, fmt.Errorf("--option %q: want KEY=VALUE", kv)
 		}
 		o[k] = v
 	}
@@ -251,8 +251,8 @@ func insecureWarning(w io.Writer) {
 }
 
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, ok := terminal(f) // a character device is not enough: /dev/null is one
+	return ok
 }
 
 func openCluster(dir string) (*live.Cluster, error) {
@@ -317,7 +317,7 @@ func newClusterStatusCmd() *cobra.Command {
 		}
 		live.FormatView(cmd.OutOrStdout(), v, c.State.Partition)
 		if c.State.Stopped {
-			fmt.Fprintf(cmd.OutOrStdout(), "stopped by ordo cluster down; start it again with ordo cluster up --dir %s\n", c.Dir)
+			fmt.Fprintf(cmd.OutOrStdout(), "stopped; start a new cluster there with ordo cluster up --fresh --dir %s (it replaces this run's data: copy the directory first to keep its traces)\n", c.Dir)
 		}
 		return nil
 	})
@@ -532,8 +532,7 @@ Exit status 1 when a checker found a violation.`,
 				}
 			} else {
 				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s\n", rep.Nodes, rep.Rounds, strings.TrimSpace(rep.Protocol+" "+lab.FormatOptions(rep.Options)))
-				fmt.Fprintf(out, "failover after SIGKILL of the leader: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", rep.P50Ms, rep.P99Ms, rep.MaxMs)
-				fmt.Fprintf(out, "failover after cutting the leader off: p50 %.1f ms\n", rep.PartitionP50Ms)
+				writeChaosFailover(out, rep)
 				for _, r := range rep.Checks {
 					verdict := "ok"
 					if r.Failed() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 2 for bad input or a scenario the live cluster cannot run.`,
 		Example: `  ordo cluster run partition-raft
   ordo cluster run scenarios/leader-crash-raft.yaml --keep --dir /tmp/run1
-  ordo trace check /tmp/run1/merged.jsonl single-leader`,
+  ordo trace check /tmp/run1/merged.jsonl --check single-leader`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
@@ -181,6 +182,12 @@ func newClusterResumeCmd() *cobra.Command {
 		Use:   "resume N",
 		Short: "let a paused node go on (SIGCONT)",
 	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
+		if !slices.Contains(c.Running(), id) {
+			return fmt.Errorf("node %d is not running (a node killed while paused starts again with ordo cluster restart %d)", id, id)
+		}
+		if !c.Paused(id) {
+			return fmt.Errorf("node %d is not paused", id)
+		}
 		if err := c.Resume(id); err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ type electFlags struct {
 	diagram    bool
 	json       bool
 	maxEvents  uint64
+	traceFile  string
 }
 
 func newElectCmd() *cobra.Command {
@@ -71,6 +72,13 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 			if err != nil {
 				return err
 			}
+			// The trace is written before the report, like ordo sim's, so a
+			// run whose verdict fails still leaves its evidence behind.
+			if f.traceFile != "" {
+				if err := o.Trace.WriteFile(f.traceFile); err != nil {
+					return err
+				}
+			}
 			w := cmd.OutOrStdout()
 			if f.json {
 				if err := writeElectJSON(w, o); err != nil {
@@ -83,6 +91,10 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 			}
 			if err := writeElectText(w, o, f.diagram); err != nil {
 				return err
+			}
+			if f.traceFile != "" {
+				n := len(o.Trace.Events)
+				fmt.Fprintf(w, "\ntrace: %s (%d events); try: ordo trace why %s e0 e%d\n", f.traceFile, n, f.traceFile, max(n-1, 0))
 			}
 			return verdictStatus(w, electUnexpected(o, fails))
 		},
@@ -106,7 +118,8 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 	fl.StringArrayVarP(&f.opts, "option", "o", nil, "protocol option key=value (repeatable), e.g. -o quorum=true")
 	fl.BoolVar(&f.diagram, "diagram", false, "draw the first events as an ASCII space-time diagram")
 	fl.BoolVar(&f.json, "json", false, "print JSON")
-	fl.Uint64Var(&f.maxEvents, "max-events", 0, "stop the run after this many simulator events (0: the traced default, about 2 GiB of trace)")
+	fl.StringVar(&f.traceFile, "trace", "", "write the run's trace (JSON Lines) to `FILE` (read it with ordo trace ...)")
+	fl.Uint64Var(&f.maxEvents, "max-events", 0, "stop the run after this many simulator steps (0: the traced default, about 2 GiB of trace)")
 	return cmd
 }
 

@@ -44,7 +44,7 @@ func runTour(w io.Writer, section int) error {
 	var failed []string
 	for _, r := range tour.Run(w, scenes) {
 		if r.Err != nil {
-			failed = append(failed, fmt.Sprintf("%d (%s): %v", r.Scene.Order, r.Scene.Section, r.Err))
+			failed = append(failed, fmt.Sprintf("%s: %v", r.Scene.Section, r.Err))
 		}
 	}
 	fmt.Fprintf(w, "\n%d scenes in %.1fs", len(scenes), time.Since(start).Seconds())

@@ -26,7 +26,7 @@ Each node's events keep their order; a receive always follows its send;
 otherwise events are ordered by wall-clock time since the cluster's epoch
 (the nodes of a local cluster share one clock). A node killed with
 ordo cluster kill gets its crash event at the moment of the kill.`,
-		Example: `  ordo trace merge .ordo-cluster -o run.jsonl
+		Example: `  ordo trace merge .ordo-cluster --output run.jsonl
   ordo trace diagram run.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,5 +53,6 @@ ordo cluster kill gets its crash event at the moment of the kill.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the merged trace here (default: stdout)")
+	outputShorthandDeprecated(cmd.Flags())
 	return cmd
 }

@@ -70,7 +70,7 @@ func newTraceShiVizCmd() *cobra.Command {
 first line, an empty execution delimiter on the second, then each event as a
 description line and a "host {vector clock}" line, each host's own entry
 starting at 1 and rising by one per event.`,
-		Example: "  ordo trace shiviz run.jsonl -o run.shiviz.log",
+		Example: "  ordo trace shiviz run.jsonl --output run.shiviz.log",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := trace.ReadFile(args[0])
@@ -96,5 +96,6 @@ starting at 1 and rising by one per event.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (default: standard output)")
+	outputShorthandDeprecated(cmd.Flags())
 	return cmd
 }
