@@ -47,14 +47,14 @@ timeout for this reason).`,
 				}
 				ls = append(ls, v)
 			}
-			if n < 1 || n > lab.MaxNodes {
-				return fmt.Errorf("-n: %d nodes, want 1..%d", n, lab.MaxNodes)
+			if err := checkNodes(n); err != nil {
+				return err
 			}
 			if seeds < 1 || seeds > 10000 {
 				return fmt.Errorf("--seeds: %d, want 1..10000", seeds)
 			}
-			if duration <= 0 || duration > time.Hour {
-				return fmt.Errorf("--duration: %v, want (0, 1h]", duration)
+			if err := checkSimDuration(duration); err != nil {
+				return err
 			}
 			rows, err := lab.Churn(protocol, o, n, ls, seeds, duration)
 			if err != nil {

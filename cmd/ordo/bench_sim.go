@@ -97,6 +97,11 @@ long.`,
 			if duration < 0 || events <= 0 || traceEvents <= 0 {
 				return fmt.Errorf("--duration must not be negative, --events and --trace-events must be positive")
 			}
+			if duration > 0 {
+				if err := checkSimDuration(duration); err != nil {
+					return err
+				}
+			}
 			var rows []benchSimRow
 			for _, n := range sizes {
 				row, err := benchSimRun(n, false, simFor(n, duration, events))

@@ -35,9 +35,22 @@ func TestShortFlagsOneMeaning(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(newRoot())
+	root := newRoot()
+	walk(root)
 	if !strings.HasPrefix(owner["o"], "option ") {
 		t.Errorf("-o is %q, want --option", owner["o"])
+	}
+	// The trace commands' old -o (--output) still works for old scripts,
+	// with a deprecation warning.
+	for _, path := range [][]string{{"trace", "merge"}, {"trace", "shiviz"}} {
+		c, _, err := root.Find(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := c.Flags().Lookup("output")
+		if f == nil || f.Shorthand != "o" || f.ShorthandDeprecated == "" {
+			t.Errorf("%v: --output %+v; want -o kept as a deprecated shorthand", path, f)
+		}
 	}
 }
 

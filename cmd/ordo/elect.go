@@ -124,8 +124,8 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 }
 
 func (f *electFlags) spec() (lab.Spec, error) {
-	if f.n < 1 || f.n > lab.MaxNodes {
-		return lab.Spec{}, fmt.Errorf("-n %d: need 1..%d nodes", f.n, lab.MaxNodes)
+	if err := checkNodes(f.n); err != nil {
+		return lab.Spec{}, err
 	}
 	sp := lab.Spec{Protocol: f.protocol, Nodes: f.n, Seed: f.seed, MaxEvents: f.maxEvents}
 	var err error
@@ -177,8 +177,8 @@ func (f *electFlags) spec() (lab.Spec, error) {
 			sp.Duration = max(sp.Duration, sp.Faults[k-1].At+3*time.Second)
 		}
 	}
-	if sp.Duration > time.Hour {
-		return sp, fmt.Errorf("--duration %v: at most 1h of simulated time", sp.Duration)
+	if err := checkSimDuration(sp.Duration); err != nil {
+		return sp, err
 	}
 	return sp, nil
 }
