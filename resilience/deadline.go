@@ -182,7 +182,7 @@ func (d Deadline) AppendBinary(dst []byte, now time.Duration) []byte {
 // returning the deadline and the bytes read. Errors: a truncated or
 // overlong varint, or a value beyond the range of time.Duration.
 func DecodeDeadline(b []byte, now time.Duration) (Deadline, int, error) {
-	v, n := binary.Uvarint(b)
+	v, n := uvarint(b)
 	if n <= 0 {
 		return NoDeadline, 0, errors.New("resilience: deadline: truncated or overlong varint")
 	}

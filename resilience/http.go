@@ -301,7 +301,7 @@ func decodeResponse(b []byte) (storedResponse, error) {
 		return storedResponse{}, fmt.Errorf("resilience: stored response: %s", what)
 	}
 	uv := func() (uint64, bool) {
-		v, n := binary.Uvarint(b)
+		v, n := uvarint(b)
 		if n <= 0 {
 			return 0, false
 		}

@@ -486,7 +486,7 @@ func decodeEntry(b []byte, maxResp int) (*entry, error) {
 		return nil, fmt.Errorf("record stamp %d out of range", at)
 	}
 	e.at = Stamp(at)
-	n, k := binary.Uvarint(b[42:])
+	n, k := uvarint(b[42:])
 	if k <= 0 || n > uint64(maxResp) || uint64(len(b)-42-k) != n {
 		return nil, fmt.Errorf("record response length %d does not match its %d bytes (limit %d)", n, len(b)-42-max(k, 0), maxResp)
 	}

@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"fmt"
+
 	"ordo/check"
 	"ordo/fault"
 )
@@ -66,11 +68,15 @@ func (p *parser) spec(f *Fault, kind entry, got map[string]entry, field string) 
 		}
 		return one(fault.Fault{Kind: fault.Partition, Groups: gs})
 	case "bridge":
-		gs, err := p.groups(kind.val, kf)
+		sides, err := p.str(kind.val, kf)
 		if err != nil {
 			return nil
 		}
 		via, err := p.nodeID(got["via"].val, join(field, "via"))
+		if err != nil {
+			return nil
+		}
+		gs, _, err := fault.ParseBridge(fmt.Sprintf("%s via %d", sides, via), p.servers)
 		if err != nil {
 			return nil
 		}

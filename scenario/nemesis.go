@@ -1,17 +1,25 @@
 package scenario
 
-import "ordo/sim"
+import (
+	"ordo/fault"
+	"ordo/sim"
+)
 
-// startNemesis hands the random fault mode to the simulator.
+// startNemesis draws the random fault mode from the run's seed with the
+// fault package's generator (the one ordo explore uses) and schedules it.
 func startNemesis(s *sim.Sim, n *Nemesis) error {
-	return s.StartNemesis(sim.Nemesis{
-		Start:        n.Start,
-		Stop:         n.Stop,
+	sched, err := fault.Nemesis{
+		From:         n.Start,
+		Until:        n.Stop,
 		Crash:        n.Crash,
 		Partition:    n.Partition,
 		Pause:        n.Pause,
-		ClockJump:    n.ClockJump,
+		ClockStep:    n.ClockJump,
 		Loss:         n.Loss,
 		MeanDowntime: n.MeanDowntime,
-	})
+	}.Generate(s.Config().Seed, s.Config().Nodes, n.Stop)
+	if err != nil {
+		return err
+	}
+	return sched.Inject(s)
 }

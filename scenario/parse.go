@@ -69,7 +69,7 @@ type Fault struct {
 	Spec fault.Schedule
 }
 
-// Nemesis is the random fault mode (sim.Nemesis): crash, partition, pause,
+// Nemesis is the random fault mode (fault.Nemesis): crash, partition, pause,
 // clock-jump and loss-burst rates per second of simulated time, drawn from
 // the run's seed between Start and Stop (default: the scenario's end).
 type Nemesis struct {
@@ -479,16 +479,16 @@ func (p *parser) groups(n *yaml.Node, field string) ([][]ordo.NodeID, error) {
 			return nil, err
 		}
 	}
-	seen := map[ordo.NodeID]bool{}
-	var out [][]ordo.NodeID
-	for _, g := range strings.Split(s, "/") {
-		ids, err := p.nodeSet(n, field, g, seen)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ids)
+	gs, err := p.members().ParseGroups(s)
+	if err != nil {
+		return nil, p.errf(n, field, "%v", err)
 	}
-	return out, nil
+	return gs, nil
+}
+
+// members are the nodes a fault notation may name (fault.Members).
+func (p *parser) members() fault.Members {
+	return fault.Members{Servers: p.servers, Clients: p.nodes - p.servers}
 }
 
 // linkKey reads "1->2" (one direction) or "1<->2" (both).
@@ -1239,28 +1239,16 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		if err != nil {
 			return Fault{}, err
 		}
-		parts := strings.Split(s, "->")
-		if len(parts) != 2 {
-			return Fault{}, p.errf(kv, kf, "%q is not a one-way cut: write \"1,2->3\" (messages from 1 and 2 to 3 are lost)", s)
-		}
-		seen := map[ordo.NodeID]bool{}
-		from, err := p.nodeSet(kv, kf, parts[0], seen)
+		from, to, err := p.members().ParseCut(s)
 		if err != nil {
-			return Fault{}, err
-		}
-		to, err := p.nodeSet(kv, kf, parts[1], seen)
-		if err != nil {
-			return Fault{}, err
+			return Fault{}, p.errf(kv, kf, "%v", err)
 		}
 		f.Desc = "cut " + s
 		f.apply = func(s *sim.Sim) error { return s.CutOneWay(from, to) }
 	case "bridge":
-		gs, err := p.groups(kv, kf)
+		sides, err := p.str(kv, kf)
 		if err != nil {
 			return Fault{}, err
-		}
-		if len(gs) != 2 {
-			return Fault{}, p.errf(kv, kf, "a bridge joins two sides: write \"1,2/4,5\" with via: 3")
 		}
 		x, ok := got["via"]
 		if !ok {
@@ -1270,10 +1258,11 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		if err != nil {
 			return Fault{}, err
 		}
-		for _, g := range gs {
-			if slices.Contains(g, via) {
-				return Fault{}, p.errf(x.val, join(field, "via"), "node %d is the bridge, so it cannot also be on a side", via)
-			}
+		// One notation, one meaning (fault.ParseBridge): the sides and
+		// the bridge name every server once.
+		gs, _, err := fault.ParseBridge(fmt.Sprintf("%s via %d", sides, via), p.servers)
+		if err != nil {
+			return Fault{}, p.errf(kv, kf, "%v", err)
 		}
 		f.Desc = fmt.Sprintf("bridge %s via %d", sim.FormatGroups(gs), via)
 		f.apply = func(s *sim.Sim) error { return s.Bridge(gs[0], gs[1], via) }

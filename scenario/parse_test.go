@@ -37,9 +37,9 @@ absent: [6]
 faults:
   - {at: 2s, crash: 5}
   - {at: 4s, restart: 5}
-  - {at: 3s, partition: "1,2/3,4,5"}
+  - {at: 3s, partition: "1,2/3,4,5,6"}
   - {at: 3s, cut: "1,2->3"}
-  - {at: 3s, bridge: "1,2/4,5", via: 3}
+  - {at: 3s, bridge: "1,2/4,5,6", via: 3}
   - {at: 5s, heal: true}
   - {at: 1s, pause: 3, for: 500ms}
   - {at: 1s, clock_jump: 2, by: -2s}
@@ -173,7 +173,7 @@ func TestParseErrors(t *testing.T) {
 		{base + "absent: [2, 2]\n", `absent[1]: node 2 is listed twice`, 5},
 		{base + "faults:\n  - {at: 1s, explode: 3}\n", `faults[0].explode: unknown fault kind or field (valid kinds: bridge, clock_jump, corrupt_read, crash, crash_torn, cut, disk_full, fail_sync, heal, join, leave, link, partition, pause, restart, resume`, 6},
 		{base + "faults:\n  - {at: 1s, crash: 6}\n", `faults[0].crash: node 6 out of range: the cluster is nodes 1..5`, 6},
-		{base + "faults:\n  - {at: 1s, partition: \"1,2/2,3\"}\n", `faults[0].partition: node 2 is named twice in "1,2/2,3"`, 6},
+		{base + "faults:\n  - {at: 1s, partition: \"1,2/2,3\"}\n", `faults[0].partition: partition "1,2/2,3": group 2: node 2 is named twice`, 6},
 		{base + "faults:\n  - {at: 1s, crash: 1, restart: 1}\n", `one fault per entry`, 6},
 		{base + "faults:\n  - {crash: 1}\n", `fault needs at`, 6},
 		{base + "faults:\n  - {at: 1s, crash: 1, by: 2s}\n", `a crash fault has no field by (valid: at, crash)`, 6},
