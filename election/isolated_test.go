@@ -612,3 +612,18 @@ func TestFencing_SameTokenSameLeader(t *testing.T) {
 		t.Fatalf("n2 with n1's token 3: %+v", r)
 	}
 }
+
+// eventual-leader's bound is inclusive: agreement exactly `bound` after
+// the last fault passes; a nanosecond tighter bound fails.
+func TestEventualLeader_BoundInclusive(t *testing.T) {
+	b := newTB(3).start(0, 1, 2, 3).
+		leader(10, 3, 1).follower(11, 1, 1, 3).follower(11, 2, 1, 3).
+		ev(1000, 3, trace.Crash, "").
+		leader(1201, 1, 2).follower(1202, 2, 2, 1)
+	if r := (EventualLeader{Bound: 202 * time.Millisecond}).Check(&b.t); !r.OK {
+		t.Fatalf("agreement exactly at the bound: %+v", r)
+	}
+	if r := (EventualLeader{Bound: 202*time.Millisecond - 1}).Check(&b.t); r.OK {
+		t.Fatalf("agreement 1ns past the bound passed: %+v", r)
+	}
+}

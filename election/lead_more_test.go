@@ -169,6 +169,16 @@ func TestCheckerEdges(t *testing.T) {
 	if a := election.FinalAgreement(&trace.Trace{Meta: trace.Meta{Nodes: 3}}); a.Leader != ordo.None || a.Since != -1 {
 		t.Errorf("empty run: %+v", a)
 	}
+	one := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
+	one.Append(trace.Event{Kind: trace.Note, Node: 1, T: 1, Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 1, "token", 1})})
+	sl, _ := check.Lookup("stale-leader")
+	if r := sl.Check(one); r.Summary != "1 leaderships, no deposed leader acted" {
+		t.Errorf("stale-leader on one leadership: %q", r.Summary)
+	}
+	sg, _ := check.Lookup("single-leader")
+	if r := sg.Check(one); r.Summary != "1 leaderships, never two at once" {
+		t.Errorf("single-leader on one leadership: %q", r.Summary)
+	}
 	same := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
 	for i, tok := range []int{3, 3, 4} {
 		same.Append(trace.Event{Kind: trace.Note, Node: 3, T: int64(i + 1), Name: election.NoteFence, Attrs: trace.MakeAttrs([]any{"token", tok, "accepted", true})})
@@ -185,5 +195,65 @@ func TestCheckerEdges(t *testing.T) {
 	}
 	if r := c.Check(many); r.OK || len(r.Violations) != election.MaxReported {
 		t.Errorf("52 stale tokens: %d listed (ok %v), want %d", len(r.Violations), r.OK, election.MaxReported)
+	}
+}
+
+// CanIncrement: a term below ordo.MaxTerm may grow; at the bound the node
+// refuses, noting why (a wrapped term would restart at 0).
+func TestCanIncrementBound(t *testing.T) {
+	env := ordotest.NewEnv(1, ordo.NewRoster(3, 0, 0), 1)
+	if !election.CanIncrement(env, ordo.MaxTerm-1) || len(env.Notes) != 0 {
+		t.Fatalf("MaxTerm-1: refused or noted %v", env.Notes)
+	}
+	if election.CanIncrement(env, ordo.MaxTerm) || len(env.NotesOf("term-exhausted")) != 1 {
+		t.Fatalf("MaxTerm: allowed, or no note (%v)", env.Notes)
+	}
+}
+
+// Exercise 3: a winner with no candidacy in the failover's window (it
+// became leader without a recorded candidacy) has no election part: -1.
+func TestElectionMsWithoutCandidacy(t *testing.T) {
+	tr := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
+	tr.Append(trace.Event{Kind: trace.Note, Node: 2, T: 200, Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 2, "token", 2})})
+	if e := election.ElectionMs(tr, 100, 1, 0.0001); e != -1 {
+		t.Fatalf("election part %v, want -1", e)
+	}
+}
+
+// What the election judges ask a runtime for (check.Interest, the campaign
+// speed-up): one-leader-per-term only notes; single-leader sends only while
+// two leaderships overlap (who acted), never otherwise; a gated judge
+// always wants notes (role notes decide whether it judges at all).
+func TestJudgesInterest(t *testing.T) {
+	want := func(name string, m *trace.Meta) check.Interest {
+		c, _ := check.Lookup(name)
+		j, err := c.(check.Online).Start(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, ok := j.(check.Interest)
+		if !ok {
+			t.Fatalf("%s: judge without Interest", name)
+		}
+		return in
+	}
+	m := &trace.Meta{Nodes: 3}
+	if in := want("one-leader-per-term", m); !in.Wants(trace.Note) || in.Wants(trace.Send) {
+		t.Errorf("one-leader-per-term wants note %v, send %v", in.Wants(trace.Note), in.Wants(trace.Send))
+	}
+	if in := want("single-leader", m); !in.Wants(trace.Note) || in.Wants(trace.Send) {
+		t.Errorf("single-leader before any overlap: wants note %v, send %v", in.Wants(trace.Note), in.Wants(trace.Send))
+	}
+	c, _ := check.Lookup("single-leader")
+	j, _ := c.(check.Online).Start(m)
+	for _, e := range []trace.Event{
+		{Kind: trace.Start, Node: 1}, {Kind: trace.Start, Node: 2},
+		{Kind: trace.Note, Node: 1, T: 1, Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 1, "token", 1})},
+		{Kind: trace.Note, Node: 2, T: 2, Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 2, "token", 2})},
+	} {
+		j.Observe(&e)
+	}
+	if !j.(check.Interest).Wants(trace.Send) {
+		t.Error("single-leader during an overlap does not want sends (who acted)")
 	}
 }

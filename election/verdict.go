@@ -600,7 +600,37 @@ func (v *eventual) Result() check.Result {
 	default:
 		r.Summary = fmt.Sprintf("leader %v, time_to_leader %s (bound %s)", a.Leader, ttl.Round(time.Microsecond), bound)
 	}
+	if r.Verdict != check.NotApplicable && v.end-a.LastFault > int64(bound) {
+		// Once faults have been over for the bound, no running server may
+		// still follow a leader it cannot hear (a crashed one, or one cut
+		// off from it): it has had an election timeout to notice, and a
+		// status naming that leader is a lie (issue 9, case 4: a
+		// pre-candidate that kept believing in its old leader).
+		for _, st := range v.g.StaleBeliefs() {
+			r.OK = false
+			r.Violations = append(r.Violations, check.Violation{Message: fmt.Sprintf("%v still follows %v at the end, which it cannot hear (the last fault was at %s, bound %s)", st[0], st[1], fmtT(a.LastFault), bound), From: a.LastFault, To: v.end})
+		}
+		if !r.OK && len(r.Violations) > 0 && r.Summary != "no agreed leader at the end" && !strings.Contains(r.Summary, ">") {
+			r.Summary = fmt.Sprintf("%d servers still follow a leader they cannot hear", len(r.Violations))
+		}
+	}
 	return r
+}
+
+// StaleBeliefs lists the running servers that follow a leader they cannot
+// hear now: {follower, leader} pairs, in server order.
+func (g *Agreeing) StaleBeliefs() [][2]ordo.NodeID {
+	var out [][2]ordo.NodeID
+	for _, s := range g.net.Servers() {
+		l := g.believes[s]
+		if !g.net.Running(s) || g.role[s] != Follower || l == ordo.None {
+			continue
+		}
+		if !g.net.Running(int(l)) || !g.net.Link(int(l), s) {
+			out = append(out, [2]ordo.NodeID{ordo.NodeID(s), l})
+		}
+	}
+	return out
 }
 
 func fmtIDs(ids []ordo.NodeID) string {

@@ -448,26 +448,6 @@ func (p *parser) nodeText(n *yaml.Node, field, s string) (ordo.NodeID, error) {
 	return ordo.NodeID(v), nil
 }
 
-// nodeSet reads "1,2,3" (or a single number), rejecting repeats.
-func (p *parser) nodeSet(n *yaml.Node, field, s string, seen map[ordo.NodeID]bool) ([]ordo.NodeID, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, p.errf(n, field, "empty group of nodes in %q", n.Value)
-	}
-	var out []ordo.NodeID
-	for _, part := range strings.Split(s, ",") {
-		id, err := p.nodeText(n, field, part)
-		if err != nil {
-			return nil, err
-		}
-		if seen[id] {
-			return nil, p.errf(n, field, "node %d is named twice in %q", id, n.Value)
-		}
-		seen[id] = true
-		out = append(out, id)
-	}
-	return out, nil
-}
-
 // groups reads "1,2/3,4,5".
 func (p *parser) groups(n *yaml.Node, field string) ([][]ordo.NodeID, error) {
 	var s string

@@ -216,3 +216,52 @@ func TestBullyQuorumLeaseNeedsAcksOfItsEpoch(t *testing.T) {
 		}
 	}
 }
+
+// Heartbeats in plain Bully (section 4, after a partition heals): a leader
+// hearing a lower leader bullies it with its COORDINATOR, or claims above a
+// newer epoch it carries; a leader hearing a higher leader follows it; a
+// follower follows its leader's heartbeats, a higher node's, or anyone's
+// when it knows no leader, and ignores a lower one's.
+func TestBullyHeartbeats(t *testing.T) {
+	env, n := leading4(t)
+	env.Receive(n, 2, bully.Heartbeat{Leader: 2, Epoch: 1, Round: 1})
+	wantSends(t, env, "COORDINATOR→n2")
+	if v := n.(election.Elector).View(); v.Role != election.Leader || v.Token != 2 {
+		t.Fatalf("leader n4 after a lower leader's heartbeat: %+v", v)
+	}
+	env.Receive(n, 2, bully.Heartbeat{Leader: 2, Epoch: 2, Round: 2}) // its own epoch: bullied, no new claim
+	wantSends(t, env, "COORDINATOR→n2")
+	env.Receive(n, 2, bully.Heartbeat{Leader: 2, Epoch: 3, Round: 2})
+	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 4 {
+		t.Fatalf("a lower leader's heartbeat of epoch 3: sent %v, epoch %d; want a claim of epoch 4", sends(env), storedEpoch(t, env))
+	}
+
+	env, n = leading4(t)
+	env.Receive(n, 5, bully.Heartbeat{Leader: 5, Epoch: 3, Round: 1})
+	if v := n.(election.Elector).View(); v.Role != election.Follower || v.Leader != 5 {
+		t.Fatalf("leader n4 after n5's heartbeat: %+v, want to follow n5", v)
+	}
+
+	env, n = node(t, 2, quiet)
+	env.Start(n)
+	env.Receive(n, 3, bully.Heartbeat{Leader: 3, Epoch: 1, Round: 1})
+	if v := n.(election.Elector).View(); v.Leader != 3 {
+		t.Fatalf("a node knowing no leader ignored n3's heartbeat: %+v", v)
+	}
+	env.Receive(n, 3, bully.Heartbeat{Leader: 3, Epoch: 1, Round: 2})
+	if len(env.Notes) != 0 || len(env.TimersNamed(election.TimerSuspect)) != 1 {
+		t.Fatalf("its leader's next heartbeat: notes %v, timers %v; want only the detector re-armed", env.Notes, env.Timers)
+	}
+	env.Receive(n, 1, bully.Heartbeat{Leader: 1, Epoch: 2, Round: 1})
+	if v := n.(election.Elector).View(); v.Leader != 3 || len(env.Timers) != 0 {
+		t.Fatalf("a lower node's heartbeat moved the follower of n3: %+v %v", v, env.Timers)
+	}
+	env.Receive(n, 4, bully.Heartbeat{Leader: 4, Epoch: 1, Round: 1})
+	if v := n.(election.Elector).View(); v.Leader != 4 {
+		t.Fatalf("a higher node's heartbeat was ignored: %+v", v)
+	}
+	env.Receive(n, 4, bully.Heartbeat{Leader: 4, Epoch: 0, Round: 2})
+	if len(env.Notes) != 0 || len(env.TimersNamed(election.TimerSuspect)) != 0 {
+		t.Fatalf("its leader's heartbeat of an older epoch re-armed the detector: %v %v", env.Notes, env.Timers)
+	}
+}

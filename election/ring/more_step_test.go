@@ -424,3 +424,57 @@ func TestRingQuorumLeaseRenewedByAcks(t *testing.T) {
 		t.Fatalf("a leader whose newer round a majority acknowledged lost its lease: %+v", v)
 	}
 }
+
+// A ring of one: its detector fires, nobody else answers, and it leads
+// with the next epoch.
+func TestRingAloneLeadsWithNextEpoch(t *testing.T) {
+	env := ordotest.ForProtocol(ring.Protocol, 1, ordo.NewRoster(1, 0, 0), 1)
+	n := env.NewNode(t, ring.Protocol, quiet)
+	env.Start(n)
+	env.Fire(n, timer(t, env, election.TimerSuspect).Timer)
+	if v := view(n); v.Role != election.Leader || v.Token != 1 {
+		t.Fatalf("a ring of one after its detector fired: %+v, want leader with token 1", v)
+	}
+}
+
+// The oldest pending hop (the first in the list) is settled by its Ack too.
+func TestRingAckSettlesOldestHop(t *testing.T) {
+	env, n := node(t, 3, quiet)
+	env.Start(n)
+	env.Receive(n, 2, ring.Coordinator{Hop: 1, Origin: 1, Leader: 5, Epoch: 1})
+	h1 := timer(t, env, "hop").Timer
+	env.Receive(n, 4, ring.Ack{Hop: uint64(h1.Arg)})
+	env.Fire(n, h1)
+	if len(env.Sent) != 0 {
+		t.Fatalf("the acknowledged oldest hop was retried: %v", sends(env))
+	}
+}
+
+// Chang and Roberts' variant (section 4, Ring): a node passes on an
+// election of a higher candidate, replaces a lower candidate by itself
+// unless it already takes part, and wins when its own candidacy comes back,
+// above every epoch the message saw.
+func TestRingChangRoberts(t *testing.T) {
+	cr := map[string]string{"suspect_jitter": "0s", "variant": "chang-roberts"}
+	env, n := node(t, 3, cr)
+	env.Start(n)
+	env.Receive(n, 2, ring.Election{Hop: 1, ID: 7, Initiator: 1, Candidate: 5, MaxEpoch: 2})
+	wantSends(t, env, "ACK→n2", "ELECTION→n4")
+	if m := env.Sent[1].Msg.(ring.Election); m.Candidate != 5 || m.MaxEpoch != 2 {
+		t.Fatalf("passed on %+v, want candidate 5", m)
+	}
+	env.Receive(n, 2, ring.Election{Hop: 2, ID: 8, Initiator: 1, Candidate: 2})
+	wantSends(t, env, "ACK→n2") // taking part already: a lower candidate dies
+
+	env, n = node(t, 3, cr)
+	env.Start(n)
+	env.Receive(n, 2, ring.Election{Hop: 1, ID: 7, Initiator: 1, Candidate: 2, MaxEpoch: 4})
+	wantSends(t, env, "ACK→n2", "ELECTION→n4")
+	if m := env.Sent[1].Msg.(ring.Election); m.Candidate != 3 {
+		t.Fatalf("a lower candidate was passed on as %+v, want candidate 3", m)
+	}
+	env.Receive(n, 2, ring.Election{Hop: 2, ID: 7, Initiator: 1, Candidate: 3, MaxEpoch: 4})
+	if c := env.SentKind("COORDINATOR"); len(c) != 1 || c[0].Msg.(ring.Coordinator).Leader != 3 || c[0].Msg.(ring.Coordinator).Epoch != 5 {
+		t.Fatalf("its own candidacy back: sent %v, want COORDINATOR of n3 in epoch 5", sends(env))
+	}
+}
