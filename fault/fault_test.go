@@ -296,3 +296,16 @@ func TestNemesis(t *testing.T) {
 		}
 	}
 }
+
+// One fault, one meaning, whichever tool names it: the scenario files'
+// words and underscores name the same kinds as ordo cluster fault.
+func TestParseKind_ScenarioNamesAreAliases(t *testing.T) {
+	for in, want := range map[string]Kind{"clock_jump": ClockStep, "clock-step": ClockStep, "fail_sync": FsyncFail, "crash_torn": TornWrite, "disk_full": DiskFull, "corrupt_read": CorruptRead, "partition": Partition} {
+		if k, err := ParseKind(in); err != nil || k != want {
+			t.Errorf("ParseKind(%q) = %q, %v; want %q", in, k, err, want)
+		}
+	}
+	if _, err := ParseKind("crash 2"); err == nil || !strings.Contains(err.Error(), "two arguments") {
+		t.Errorf("ParseKind(%q) = %v, want a hint that kind and spec are two arguments", "crash 2", err)
+	}
+}

@@ -287,12 +287,28 @@ func ParseTime(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// ParseKind reads a kind's name.
+// kindAliases are the names scenario files give the same faults
+// (underscores, and the file's older words), so one fault has one meaning
+// whichever tool names it.
+var kindAliases = map[string]Kind{
+	"clock-jump": ClockStep, "fail-sync": FsyncFail, "crash-torn": TornWrite,
+}
+
+// ParseKind reads a kind's name: the names of Kinds, with "_" for "-"
+// accepted, and the scenario files' words clock_jump, fail_sync and
+// crash_torn.
 func ParseKind(s string) (Kind, error) {
+	name := strings.ReplaceAll(strings.TrimSpace(s), "_", "-")
 	for _, k := range Kinds {
-		if string(k) == s {
+		if string(k) == name {
 			return k, nil
 		}
+	}
+	if k, ok := kindAliases[name]; ok {
+		return k, nil
+	}
+	if kind, spec, ok := strings.Cut(name, " "); ok {
+		return "", fmt.Errorf("unknown fault kind %q: the kind and its spec are two arguments (%q %q)", s, kind, strings.TrimSpace(spec))
 	}
 	return "", fmt.Errorf("unknown fault kind %q (valid: %s)", s, kindList())
 }
