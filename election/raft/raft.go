@@ -248,11 +248,9 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		r.broadcastHeartbeat(env)
 		env.After(r.cfg.heartbeat, t)
 	case timerLease:
-		// The lease of round t.Arg ends now: step down unless a newer
-		// round has been acknowledged by a majority.
-		if r.role == election.Leader && r.cfg.checkQuorum && r.rounds.Newest() <= uint64(t.Arg) {
-			r.becomeFollower(env, r.term, ordo.None)
-		}
+		// The lease of round t.Arg ends now. The timer only wakes the
+		// node: checkLease, above, has already stepped it down unless a
+		// newer round was acknowledged by a majority in time.
 	}
 }
 
