@@ -205,6 +205,45 @@ func (e *Env) SentTo(to ordo.NodeID) []ordo.Message {
 	return out
 }
 
+// SentSummary renders the last step's sends as "KIND→nX", in order: the
+// shape one-step tests compare against the chapter's figures.
+func (e *Env) SentSummary() []string {
+	out := make([]string, 0, len(e.Sent))
+	for _, s := range e.Sent {
+		out = append(out, s.Msg.Kind()+"→"+s.To.String())
+	}
+	return out
+}
+
+// WantSent fails t unless the last step's sends are exactly want, in
+// order, each written "KIND→nX".
+func (e *Env) WantSent(t testing.TB, want ...string) {
+	t.Helper()
+	if got := e.SentSummary(); !slices.Equal(got, want) {
+		t.Fatalf("sent %v, want %v", got, want)
+	}
+}
+
+// OneTimer returns the one timer named name that the last step armed, and
+// fails t if it armed none or several.
+func (e *Env) OneTimer(t testing.TB, name string) Armed {
+	t.Helper()
+	ts := e.TimersNamed(name)
+	if len(ts) != 1 {
+		t.Fatalf("timers %s armed: %v, want exactly one (all: %v)", name, ts, e.Timers)
+	}
+	return ts[0]
+}
+
+// NoteKinds lists the kinds of the last step's notes, in order.
+func (e *Env) NoteKinds() []string {
+	out := make([]string, 0, len(e.Notes))
+	for _, n := range e.Notes {
+		out = append(out, n.Kind)
+	}
+	return out
+}
+
 // SentKind returns the sends of the last step of the given kind, in order.
 func (e *Env) SentKind(kind string) []Sent {
 	var out []Sent

@@ -16,8 +16,8 @@ func leading4(t *testing.T) (*ordotest.Env, ordo.Node) {
 	t.Helper()
 	env, n := node(t, 4, quiet)
 	env.Fire(n, following(t, env, n))
-	env.Fire(n, timer(t, env, "answer").Timer)
-	env.Fire(n, timer(t, env, election.TimerClaim).Timer)
+	env.Fire(n, env.OneTimer(t, "answer").Timer)
+	env.Fire(n, env.OneTimer(t, election.TimerClaim).Timer)
 	if v := n.(election.Elector).View(); v.Role != election.Leader || v.Token != 2 {
 		t.Fatalf("node 4 is %+v, want leader of epoch 2", v)
 	}
@@ -31,7 +31,7 @@ func leading4(t *testing.T) (*ordotest.Env, ordo.Node) {
 func TestBullyLeaderAnswersElectionWithCoordinator(t *testing.T) {
 	env, n := leading4(t)
 	env.Receive(n, 2, bully.Election{Epoch: 2})
-	wantSends(t, env, "OK→n2", "COORDINATOR→n2")
+	env.WantSent(t, "OK→n2", "COORDINATOR→n2")
 	if m := env.Sent[1].Msg.(bully.Coordinator); m.Leader != 4 || m.Epoch != 2 {
 		t.Errorf("COORDINATOR %+v, want leader 4 epoch 2", m)
 	}
@@ -42,8 +42,8 @@ func TestBullyLeaderAnswersElectionWithCoordinator(t *testing.T) {
 	// missed) makes the leader claim again above it: a fencing token must
 	// be newer than every epoch anyone has seen.
 	env.Receive(n, 2, bully.Election{Epoch: 3})
-	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 4 {
-		t.Fatalf("after ELECTION of epoch 3 sent %v with epoch %d stored, want a new claim of epoch 4 to all", sends(env), storedEpoch(t, env))
+	if !slices.Contains(env.SentSummary(), "COORDINATOR→n1") || storedEpoch(t, env) != 4 {
+		t.Fatalf("after ELECTION of epoch 3 sent %v with epoch %d stored, want a new claim of epoch 4 to all", env.SentSummary(), storedEpoch(t, env))
 	}
 }
 
@@ -53,7 +53,7 @@ func TestBullyLeaderAnswersElectionWithCoordinator(t *testing.T) {
 func TestBullyLeaderBulliesLowerCoordinator(t *testing.T) {
 	env, n := leading4(t)
 	env.Receive(n, 2, bully.Coordinator{Leader: 2, Epoch: 2})
-	wantSends(t, env, "COORDINATOR→n2")
+	env.WantSent(t, "COORDINATOR→n2")
 	if v := n.(election.Elector).View(); v.Role != election.Leader || v.Leader != 4 {
 		t.Fatalf("after a lower COORDINATOR node 4 is %+v, want still leader", v)
 	}
@@ -87,21 +87,21 @@ func TestBullyCoordinatorWaitRestartsElection(t *testing.T) {
 	env, n := node(t, 2, quiet)
 	env.Fire(n, following(t, env, n))
 	env.Receive(n, 3, bully.OK{Epoch: 1})
-	wait := timer(t, env, "coordinator-wait").Timer
+	wait := env.OneTimer(t, "coordinator-wait").Timer
 	env.Fire(n, ordo.Timer{Name: wait.Name, Arg: wait.Arg - 1})
 	if len(env.Sent)+len(env.Timers) != 0 {
-		t.Fatalf("a stale coordinator-wait acted: %v %v", sends(env), env.Timers)
+		t.Fatalf("a stale coordinator-wait acted: %v %v", env.SentSummary(), env.Timers)
 	}
 	env.Fire(n, wait)
-	wantSends(t, env, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
-	timer(t, env, "answer")
+	env.WantSent(t, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
+	env.OneTimer(t, "answer")
 	// Once the COORDINATOR came, the wait is over: firing it does nothing.
 	env.Receive(n, 3, bully.OK{Epoch: 1})
-	wait = timer(t, env, "coordinator-wait").Timer
+	wait = env.OneTimer(t, "coordinator-wait").Timer
 	env.Receive(n, 3, bully.Coordinator{Leader: 3, Epoch: 2})
 	env.Fire(n, wait)
 	if len(env.Sent) != 0 {
-		t.Fatalf("coordinator-wait after the COORDINATOR sent %v", sends(env))
+		t.Fatalf("coordinator-wait after the COORDINATOR sent %v", env.SentSummary())
 	}
 }
 
@@ -112,25 +112,25 @@ func TestBullyStaleMakesLeaderReclaim(t *testing.T) {
 	env, n := leading4(t)
 	env.Receive(n, 1, bully.Stale{Epoch: 1})
 	if len(env.Sent)+len(env.Writes) != 0 {
-		t.Fatalf("a STALE about an older epoch sent %v, wrote %v", sends(env), env.Writes)
+		t.Fatalf("a STALE about an older epoch sent %v, wrote %v", env.SentSummary(), env.Writes)
 	}
 	// A STALE naming the leader's own epoch means another node leads in
 	// it too: one token for two leaderships is no fence, so it claims above.
 	env.Receive(n, 1, bully.Stale{Epoch: 2})
-	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 3 {
-		t.Fatalf("after STALE of its own epoch 2 sent %v, stored epoch %d, want a claim of epoch 3", sends(env), storedEpoch(t, env))
+	if !slices.Contains(env.SentSummary(), "COORDINATOR→n1") || storedEpoch(t, env) != 3 {
+		t.Fatalf("after STALE of its own epoch 2 sent %v, stored epoch %d, want a claim of epoch 3", env.SentSummary(), storedEpoch(t, env))
 	}
-	env.Fire(n, timer(t, env, election.TimerClaim).Timer)
+	env.Fire(n, env.OneTimer(t, election.TimerClaim).Timer)
 	env.Receive(n, 1, bully.Stale{Epoch: 5})
-	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 6 {
-		t.Fatalf("after STALE of epoch 5 sent %v, stored epoch %d, want a claim of epoch 6", sends(env), storedEpoch(t, env))
+	if !slices.Contains(env.SentSummary(), "COORDINATOR→n1") || storedEpoch(t, env) != 6 {
+		t.Fatalf("after STALE of epoch 5 sent %v, stored epoch %d, want a claim of epoch 6", env.SentSummary(), storedEpoch(t, env))
 	}
 
 	env2, n2 := node(t, 3, quiet)
 	following(t, env2, n2)
 	env2.Receive(n2, 1, bully.Stale{Epoch: 7})
 	if len(env2.Sent) != 0 || storedEpoch(t, env2) != 7 {
-		t.Fatalf("a follower's STALE sent %v, stored %d; want nothing sent, epoch 7 adopted", sends(env2), storedEpoch(t, env2))
+		t.Fatalf("a follower's STALE sent %v, stored %d; want nothing sent, epoch 7 adopted", env2.SentSummary(), storedEpoch(t, env2))
 	}
 }
 
@@ -142,21 +142,21 @@ func TestBullyEarlierElectionTimersAreStale(t *testing.T) {
 	env, n := node(t, 2, quiet)
 	suspect := following(t, env, n)
 	env.Fire(n, suspect)
-	oldAnswer := timer(t, env, "answer").Timer
+	oldAnswer := env.OneTimer(t, "answer").Timer
 	env.Receive(n, 3, bully.OK{Epoch: 1})
-	oldWait := timer(t, env, "coordinator-wait").Timer
+	oldWait := env.OneTimer(t, "coordinator-wait").Timer
 	env.Receive(n, 3, bully.Coordinator{Leader: 3, Epoch: 2})
-	env.Fire(n, timer(t, env, election.TimerSuspect).Timer) // n3 went quiet too
-	wantSends(t, env, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
-	answer := timer(t, env, "answer").Timer
+	env.Fire(n, env.OneTimer(t, election.TimerSuspect).Timer) // n3 went quiet too
+	env.WantSent(t, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
+	answer := env.OneTimer(t, "answer").Timer
 	for _, stale := range []ordo.Timer{oldAnswer, oldWait} {
 		env.Fire(n, stale)
 		if len(env.Sent)+len(env.Notes) != 0 {
-			t.Fatalf("stale %v acted: %v %v", stale, sends(env), env.Notes)
+			t.Fatalf("stale %v acted: %v %v", stale, env.SentSummary(), env.Notes)
 		}
 	}
 	env.Fire(n, answer)
-	wantSends(t, env, "COORDINATOR→n1", "COORDINATOR→n3", "COORDINATOR→n4", "COORDINATOR→n5")
+	env.WantSent(t, "COORDINATOR→n1", "COORDINATOR→n3", "COORDINATOR→n4", "COORDINATOR→n5")
 	if got := n.(*bully.Node).Elections; got != 3 {
 		t.Errorf("Elections = %d, want 3 (boot, and two detector firings)", got)
 	}
@@ -168,18 +168,18 @@ func TestBullyEarlierElectionTimersAreStale(t *testing.T) {
 func TestBullyQuorumElectionWaitsForBinding(t *testing.T) {
 	env, n := node(t, 3, map[string]string{"suspect_jitter": "0s", "quorum": "true"})
 	env.Start(n)
-	env.Fire(n, timer(t, env, election.TimerBound).Timer) // the boot binding ends
+	env.Fire(n, env.OneTimer(t, election.TimerBound).Timer) // the boot binding ends
 	env.Receive(n, 4, bully.Heartbeat{Leader: 4, Epoch: 2, Round: 1})
-	wantSends(t, env, "HEARTBEAT-ACK→n4")
-	bound := timer(t, env, election.TimerBound).Timer
-	env.Fire(n, timer(t, env, election.TimerSuspect).Timer)
+	env.WantSent(t, "HEARTBEAT-ACK→n4")
+	bound := env.OneTimer(t, election.TimerBound).Timer
+	env.Fire(n, env.OneTimer(t, election.TimerSuspect).Timer)
 	if len(env.Sent) != 0 {
-		t.Fatalf("bound to n4, node 3 started an election at once: %v", sends(env))
+		t.Fatalf("bound to n4, node 3 started an election at once: %v", env.SentSummary())
 	}
 	env.Fire(n, bound)
-	wantSends(t, env, "ELECTION→n4", "ELECTION→n5")
-	env.Fire(n, timer(t, env, "answer").Timer)
-	wantSends(t, env, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n4", "COORDINATOR→n5")
+	env.WantSent(t, "ELECTION→n4", "ELECTION→n5")
+	env.Fire(n, env.OneTimer(t, "answer").Timer)
+	env.WantSent(t, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n4", "COORDINATOR→n5")
 	if m := env.Sent[0].Msg.(bully.Coordinator); m.Epoch != 3 {
 		t.Fatalf("claimed epoch %d, want 3 (above the promised 2)", m.Epoch)
 	}
@@ -196,7 +196,7 @@ func TestBullyQuorumLeaseNeedsAcksOfItsEpoch(t *testing.T) {
 	}{{1, true}, {2, false}} {
 		env, n := node(t, 5, map[string]string{"suspect_jitter": "0s", "quorum": "true"})
 		env.Start(n)
-		env.Fire(n, timer(t, env, election.TimerBound).Timer)
+		env.Fire(n, env.OneTimer(t, election.TimerBound).Timer)
 		env.Receive(n, 1, bully.CoordinatorAck{Epoch: 1})
 		env.Receive(n, 2, bully.CoordinatorAck{Epoch: 1})
 		if v := n.(election.Elector).View(); v.Role != election.Leader {
@@ -205,7 +205,7 @@ func TestBullyQuorumLeaseNeedsAcksOfItsEpoch(t *testing.T) {
 		leases := env.TimersNamed(election.TimerLease)
 		hb := env.SentKind("HEARTBEAT")
 		if len(leases) != 2 || len(hb) != 4 {
-			t.Fatalf("winning armed %v and sent %v", env.Timers, sends(env))
+			t.Fatalf("winning armed %v and sent %v", env.Timers, env.SentSummary())
 		}
 		round := hb[0].Msg.(bully.Heartbeat).Round
 		env.Receive(n, 1, bully.HeartbeatAck{Epoch: tc.epoch, Round: round})
@@ -225,15 +225,15 @@ func TestBullyQuorumLeaseNeedsAcksOfItsEpoch(t *testing.T) {
 func TestBullyHeartbeats(t *testing.T) {
 	env, n := leading4(t)
 	env.Receive(n, 2, bully.Heartbeat{Leader: 2, Epoch: 1, Round: 1})
-	wantSends(t, env, "COORDINATOR→n2")
+	env.WantSent(t, "COORDINATOR→n2")
 	if v := n.(election.Elector).View(); v.Role != election.Leader || v.Token != 2 {
 		t.Fatalf("leader n4 after a lower leader's heartbeat: %+v", v)
 	}
 	env.Receive(n, 2, bully.Heartbeat{Leader: 2, Epoch: 2, Round: 2}) // its own epoch: bullied, no new claim
-	wantSends(t, env, "COORDINATOR→n2")
+	env.WantSent(t, "COORDINATOR→n2")
 	env.Receive(n, 2, bully.Heartbeat{Leader: 2, Epoch: 3, Round: 2})
-	if !slices.Contains(sends(env), "COORDINATOR→n1") || storedEpoch(t, env) != 4 {
-		t.Fatalf("a lower leader's heartbeat of epoch 3: sent %v, epoch %d; want a claim of epoch 4", sends(env), storedEpoch(t, env))
+	if !slices.Contains(env.SentSummary(), "COORDINATOR→n1") || storedEpoch(t, env) != 4 {
+		t.Fatalf("a lower leader's heartbeat of epoch 3: sent %v, epoch %d; want a claim of epoch 4", env.SentSummary(), storedEpoch(t, env))
 	}
 
 	env, n = leading4(t)

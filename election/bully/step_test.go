@@ -2,7 +2,6 @@ package bully_test
 
 import (
 	"encoding/binary"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -29,40 +28,6 @@ func node(t *testing.T, id ordo.NodeID, opts map[string]string) (*ordotest.Env, 
 	return env, env.NewNode(t, bully.Protocol, opts)
 }
 
-// sends renders the last step's sends as "KIND→nX", in order.
-func sends(env *ordotest.Env) []string {
-	var out []string
-	for _, s := range env.Sent {
-		out = append(out, fmt.Sprintf("%s→%v", s.Msg.Kind(), s.To))
-	}
-	return out
-}
-
-func wantSends(t *testing.T, env *ordotest.Env, want ...string) {
-	t.Helper()
-	if got := sends(env); !slices.Equal(got, want) {
-		t.Fatalf("sent %v, want %v", got, want)
-	}
-}
-
-// timer returns the one timer named name armed by the last step.
-func timer(t *testing.T, env *ordotest.Env, name string) ordotest.Armed {
-	t.Helper()
-	ts := env.TimersNamed(name)
-	if len(ts) != 1 {
-		t.Fatalf("timers %s armed: %v, want exactly one (all: %v)", name, ts, env.Timers)
-	}
-	return ts[0]
-}
-
-func noteKinds(env *ordotest.Env) []string {
-	var out []string
-	for _, n := range env.Notes {
-		out = append(out, n.Kind)
-	}
-	return out
-}
-
 func storedEpoch(t *testing.T, env *ordotest.Env) uint64 {
 	t.Helper()
 	v, ok := env.Storage().Get("bully/epoch")
@@ -85,7 +50,7 @@ func following(t *testing.T, env *ordotest.Env, n ordo.Node) ordo.Timer {
 	if !env.Wrote("bully/epoch") || storedEpoch(t, env) != 1 {
 		t.Fatal("the epoch of the followed leader was not stored")
 	}
-	return timer(t, env, election.TimerSuspect).Timer
+	return env.OneTimer(t, election.TimerSuspect).Timer
 }
 
 // Step 1: "Node 2가 리더 장애 감지 — Node 2 → ELECTION → Node 3, 4, 5".
@@ -95,14 +60,14 @@ func TestBullyStep1DetectorSendsElectionToHigherIDs(t *testing.T) {
 	env, n := node(t, 2, quiet)
 	suspect := following(t, env, n)
 	env.Fire(n, suspect)
-	wantSends(t, env, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
+	env.WantSent(t, "ELECTION→n3", "ELECTION→n4", "ELECTION→n5")
 	if m := env.Sent[0].Msg.(bully.Election); m.Epoch != 1 {
 		t.Errorf("ELECTION carries epoch %d, want the newest seen, 1", m.Epoch)
 	}
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteCandidate}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteCandidate}) {
 		t.Errorf("notes %v, want [candidate]", got)
 	}
-	if a := timer(t, env, "answer"); a.After != 20*time.Millisecond {
+	if a := env.OneTimer(t, "answer"); a.After != 20*time.Millisecond {
 		t.Errorf("answer timer %v, want answer_timeout 20ms", a.After)
 	}
 	if len(env.Writes) != 0 {
@@ -121,11 +86,11 @@ func TestBullyStep2HigherAnswersOKAndStep3HoldsItsOwn(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	following(t, env, n)
 	env.Receive(n, 2, bully.Election{Epoch: 1})
-	wantSends(t, env, "OK→n2", "ELECTION→n4", "ELECTION→n5")
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteCandidate}) {
+	env.WantSent(t, "OK→n2", "ELECTION→n4", "ELECTION→n5")
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteCandidate}) {
 		t.Errorf("notes %v, want [candidate]", got)
 	}
-	timer(t, env, "answer")
+	env.OneTimer(t, "answer")
 }
 
 // ELECTION only travels upwards: a lower node ignores one from a higher ID
@@ -148,13 +113,13 @@ func TestBullyElectionFromHigherIsIgnored(t *testing.T) {
 func TestBullyStep2OKMakesInitiatorWait(t *testing.T) {
 	env, n := node(t, 2, quiet)
 	env.Fire(n, following(t, env, n))
-	answer := timer(t, env, "answer").Timer
+	answer := env.OneTimer(t, "answer").Timer
 	env.Receive(n, 3, bully.OK{Epoch: 1})
-	if a := timer(t, env, "coordinator-wait"); a.After != 100*time.Millisecond {
+	if a := env.OneTimer(t, "coordinator-wait"); a.After != 100*time.Millisecond {
 		t.Errorf("coordinator-wait %v, want coordinator_timeout 100ms", a.After)
 	}
 	if len(env.Sent) != 0 {
-		t.Errorf("sent %v on OK", sends(env))
+		t.Errorf("sent %v on OK", env.SentSummary())
 	}
 	env.Receive(n, 4, bully.OK{Epoch: 1})
 	if len(env.Timers) != 0 {
@@ -163,7 +128,7 @@ func TestBullyStep2OKMakesInitiatorWait(t *testing.T) {
 	// The answer timer is now stale: an OK came.
 	env.Fire(n, answer)
 	if len(env.Sent) != 0 {
-		t.Errorf("claimed after an OK: %v", sends(env))
+		t.Errorf("claimed after an OK: %v", env.SentSummary())
 	}
 }
 
@@ -174,25 +139,25 @@ func TestBullyStep2OKMakesInitiatorWait(t *testing.T) {
 func TestBullyStep4HighestAliveAnnouncesItself(t *testing.T) {
 	env, n := node(t, 4, quiet)
 	env.Fire(n, following(t, env, n))
-	wantSends(t, env, "ELECTION→n5")
-	env.Fire(n, timer(t, env, "answer").Timer)
-	wantSends(t, env, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n3", "COORDINATOR→n5")
+	env.WantSent(t, "ELECTION→n5")
+	env.Fire(n, env.OneTimer(t, "answer").Timer)
+	env.WantSent(t, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n3", "COORDINATOR→n5")
 	if m := env.Sent[0].Msg.(bully.Coordinator); m.Leader != 4 || m.Epoch != 2 {
 		t.Errorf("COORDINATOR %+v, want leader 4, epoch 2", m)
 	}
 	if !env.Wrote("bully/epoch") || storedEpoch(t, env) != 2 {
 		t.Errorf("epoch 2 not stored before the COORDINATOR left")
 	}
-	claim := timer(t, env, election.TimerClaim)
+	claim := env.OneTimer(t, election.TimerClaim)
 	env.Fire(n, claim.Timer)
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteLeader}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteLeader}) {
 		t.Fatalf("notes %v, want [leader]", got)
 	}
 	if tok, _ := env.Notes[0].Int("token"); tok != 2 {
 		t.Errorf("leader token %d, want the new epoch 2", tok)
 	}
-	wantSends(t, env, "HEARTBEAT→n1", "HEARTBEAT→n2", "HEARTBEAT→n3", "HEARTBEAT→n5")
-	if a := timer(t, env, election.TimerHeartbeat); a.After != 50*time.Millisecond || a.Timer.Arg != 2 {
+	env.WantSent(t, "HEARTBEAT→n1", "HEARTBEAT→n2", "HEARTBEAT→n3", "HEARTBEAT→n5")
+	if a := env.OneTimer(t, election.TimerHeartbeat); a.After != 50*time.Millisecond || a.Timer.Arg != 2 {
 		t.Errorf("heartbeat timer %+v, want 50ms for token 2", a)
 	}
 }
@@ -204,19 +169,19 @@ func TestBullyStep4ReceiverFollowsHigherBulliesLower(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	following(t, env, n)
 	env.Receive(n, 4, bully.Coordinator{Leader: 4, Epoch: 2})
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteFollower}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteFollower}) {
 		t.Fatalf("notes %v, want [follower]", got)
 	}
 	if l, _ := env.Notes[0].Int("leader"); l != 4 {
 		t.Errorf("follows %d, want 4", l)
 	}
-	timer(t, env, election.TimerSuspect)
+	env.OneTimer(t, election.TimerSuspect)
 	if len(env.Sent) != 0 {
-		t.Errorf("plain bully answers COORDINATOR with %v", sends(env))
+		t.Errorf("plain bully answers COORDINATOR with %v", env.SentSummary())
 	}
 
 	env.Receive(n, 2, bully.Coordinator{Leader: 2, Epoch: 3})
-	wantSends(t, env, "ELECTION→n4", "ELECTION→n5")
+	env.WantSent(t, "ELECTION→n4", "ELECTION→n5")
 }
 
 // Section 5 with quorum=true: a COORDINATOR is a claim. The claimant
@@ -227,16 +192,16 @@ func TestBullyQuorumClaimNeedsMajority(t *testing.T) {
 	env, n := node(t, 5, opts)
 	env.Start(n)
 	if len(env.Sent) != 0 {
-		t.Fatalf("a restarted quorum node elected while its boot binding holds: %v", sends(env))
+		t.Fatalf("a restarted quorum node elected while its boot binding holds: %v", env.SentSummary())
 	}
 	// The binding to nobody ends; the highest ID has no one to ask and
 	// claims at once.
-	env.Fire(n, timer(t, env, election.TimerBound).Timer)
-	wantSends(t, env, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n3", "COORDINATOR→n4")
+	env.Fire(n, env.OneTimer(t, election.TimerBound).Timer)
+	env.WantSent(t, "COORDINATOR→n1", "COORDINATOR→n2", "COORDINATOR→n3", "COORDINATOR→n4")
 	if !env.Wrote("bully/promise") || !env.Wrote("bully/epoch") {
 		t.Fatalf("claim wrote %v; want its epoch and its own promise", env.Writes)
 	}
-	claim := timer(t, env, election.TimerClaim)
+	claim := env.OneTimer(t, election.TimerClaim)
 	if claim.After != 100*time.Millisecond { // min(coordinator_timeout, lease 135ms)
 		t.Errorf("claim deadline %v, want 100ms", claim.After)
 	}
@@ -249,7 +214,7 @@ func TestBullyQuorumClaimNeedsMajority(t *testing.T) {
 		t.Fatalf("a duplicate ack made a majority: %v", env.Notes)
 	}
 	env.Receive(n, 2, bully.CoordinatorAck{Epoch: 1})
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteLeader}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteLeader}) {
 		t.Fatalf("notes %v with 3 of 5, want [leader]", got)
 	}
 	if len(env.TimersNamed(election.TimerLease)) != 2 {
@@ -258,11 +223,11 @@ func TestBullyQuorumClaimNeedsMajority(t *testing.T) {
 
 	env2, n2 := node(t, 5, opts)
 	env2.Start(n2)
-	env2.Fire(n2, timer(t, env2, election.TimerBound).Timer)
-	claim = timer(t, env2, election.TimerClaim)
+	env2.Fire(n2, env2.OneTimer(t, election.TimerBound).Timer)
+	claim = env2.OneTimer(t, election.TimerClaim)
 	env2.Receive(n2, 1, bully.CoordinatorAck{Epoch: 1})
 	env2.Fire(n2, claim.Timer)
-	if got := noteKinds(env2); !slices.Equal(got, []string{election.NoteFollower}) {
+	if got := env2.NoteKinds(); !slices.Equal(got, []string{election.NoteFollower}) {
 		t.Fatalf("claim deadline with 2 of 5: notes %v, want [follower]", got)
 	}
 	if v := n2.(election.Elector).View(); v.Role != election.Follower || v.Leader != ordo.None {
@@ -276,14 +241,14 @@ func TestBullyQuorumClaimNeedsMajority(t *testing.T) {
 func TestBullyQuorumPromiseRefusesSecondLeader(t *testing.T) {
 	env, n := node(t, 3, map[string]string{"suspect_jitter": "0s", "quorum": "true"})
 	env.Start(n)
-	env.Fire(n, timer(t, env, election.TimerBound).Timer) // the boot binding ends
+	env.Fire(n, env.OneTimer(t, election.TimerBound).Timer) // the boot binding ends
 	env.Receive(n, 4, bully.Coordinator{Leader: 4, Epoch: 2})
-	wantSends(t, env, "COORDINATOR-ACK→n4")
+	env.WantSent(t, "COORDINATOR-ACK→n4")
 	if !env.Wrote("bully/promise") {
 		t.Fatal("acknowledged without storing the promise first")
 	}
 	env.Receive(n, 5, bully.Coordinator{Leader: 5, Epoch: 2})
-	if slices.Contains(sends(env), "COORDINATOR-ACK→n5") {
-		t.Fatalf("acknowledged a second leader of epoch 2: %v", sends(env))
+	if slices.Contains(env.SentSummary(), "COORDINATOR-ACK→n5") {
+		t.Fatalf("acknowledged a second leader of epoch 2: %v", env.SentSummary())
 	}
 }

@@ -41,22 +41,22 @@ func TestRingParticipationLastsOneTraversal(t *testing.T) {
 	if got := n.(*ring.Node).Elections; got != 1 {
 		t.Errorf("Elections = %d after one election, want 1", got)
 	}
-	part := timer(t, env, "part")
+	part := env.OneTimer(t, "part")
 	if part.After != 250*time.Millisecond {
 		t.Errorf("participation lasts %v, want 150ms + 5×20ms = 250ms", part.After)
 	}
 	// A lower initiator's election dies while node 3 participates ...
 	low := ring.Election{Hop: 4, ID: 5, Initiator: 2, IDs: []ordo.NodeID{2}, Candidate: 2}
 	env.Receive(n, 2, low)
-	wantSends(t, env, "ACK→n2")
+	env.WantSent(t, "ACK→n2")
 	// ... also after a stale participation timer ...
 	env.Fire(n, ordo.Timer{Name: part.Timer.Name, Arg: part.Timer.Arg - 1})
 	env.Receive(n, 2, low)
-	wantSends(t, env, "ACK→n2")
+	env.WantSent(t, "ACK→n2")
 	// ... and is passed on once the participation expired.
 	env.Fire(n, part.Timer)
 	env.Receive(n, 2, low)
-	wantSends(t, env, "ACK→n2", "ELECTION→n4")
+	env.WantSent(t, "ACK→n2", "ELECTION→n4")
 }
 
 // Step 2 with the same initiator again (a retry with a new nonce): it is
@@ -65,9 +65,9 @@ func TestRingRetryOfSameInitiatorPassesOn(t *testing.T) {
 	env, n := node(t, 4, quiet)
 	env.Start(n)
 	env.Receive(n, 3, ring.Election{Hop: 1, ID: 10, Initiator: 3, IDs: []ordo.NodeID{3}, Candidate: 3})
-	wantSends(t, env, "ACK→n3", "ELECTION→n5")
+	env.WantSent(t, "ACK→n3", "ELECTION→n5")
 	env.Receive(n, 3, ring.Election{Hop: 2, ID: 11, Initiator: 3, IDs: []ordo.NodeID{3}, Candidate: 3})
-	wantSends(t, env, "ACK→n3", "ELECTION→n5")
+	env.WantSent(t, "ACK→n3", "ELECTION→n5")
 }
 
 // A message that went round twice without ending dies: 2n hops travelled
@@ -76,9 +76,9 @@ func TestRingElectionDiesAfterTwoRounds(t *testing.T) {
 	env, n := node(t, 4, quiet)
 	env.Start(n)
 	env.Receive(n, 3, ring.Election{Hop: 1, ID: 10, Initiator: 3, IDs: []ordo.NodeID{3}, Candidate: 3, Travelled: 10})
-	wantSends(t, env, "ACK→n3", "ELECTION→n5")
+	env.WantSent(t, "ACK→n3", "ELECTION→n5")
 	env.Receive(n, 3, ring.Election{Hop: 2, ID: 11, Initiator: 3, IDs: []ordo.NodeID{3}, Candidate: 3, Travelled: 11})
-	wantSends(t, env, "ACK→n3")
+	env.WantSent(t, "ACK→n3")
 }
 
 // The dead-successor hint: a successor that did not acknowledge a hop is
@@ -90,31 +90,31 @@ func TestRingDeadSuccessorHint(t *testing.T) {
 	for _, tc := range []struct{ self, succ, next ordo.NodeID }{{4, 5, 1}, {5, 1, 2}} {
 		env, n := node(t, tc.self, quiet)
 		initiate(t, env, n)
-		env.Fire(n, timer(t, env, "hop").Timer) // succ never acknowledged
-		alive := timer(t, env, "alive").Timer
+		env.Fire(n, env.OneTimer(t, "hop").Timer) // succ never acknowledged
+		alive := env.OneTimer(t, "alive").Timer
 		coord := ring.Coordinator{Hop: 3, Origin: 3, Leader: 3, Epoch: 1}
 		env.Receive(n, 3, coord)
-		if got := sends(env); !slices.Contains(got, "COORDINATOR→"+tc.next.String()) {
+		if got := env.SentSummary(); !slices.Contains(got, "COORDINATOR→"+tc.next.String()) {
 			t.Fatalf("n%d: with n%d dead, a COORDINATOR went %v, want to %v", tc.self, tc.succ, got, tc.next)
 		}
 		env.Fire(n, ordo.Timer{Name: alive.Name, Arg: alive.Arg + 1}) // another generation
 		env.Receive(n, 3, coord)
-		if got := sends(env); !slices.Contains(got, "COORDINATOR→"+tc.next.String()) {
+		if got := env.SentSummary(); !slices.Contains(got, "COORDINATOR→"+tc.next.String()) {
 			t.Fatalf("n%d: a stale hint timer revived n%d: %v", tc.self, tc.succ, got)
 		}
 		env.Fire(n, alive)
 		env.Receive(n, 3, coord)
-		if got := sends(env); !slices.Contains(got, "COORDINATOR→"+tc.succ.String()) {
+		if got := env.SentSummary(); !slices.Contains(got, "COORDINATOR→"+tc.succ.String()) {
 			t.Fatalf("n%d: after the hint expired a COORDINATOR went %v, want to n%d", tc.self, got, tc.succ)
 		}
 	}
 	// Hearing from the dead node revives it without waiting.
 	env, n := node(t, 4, quiet)
 	initiate(t, env, n)
-	env.Fire(n, timer(t, env, "hop").Timer)
+	env.Fire(n, env.OneTimer(t, "hop").Timer)
 	env.Receive(n, 5, ring.Stale{Epoch: 0})
 	env.Receive(n, 3, ring.Coordinator{Hop: 3, Origin: 3, Leader: 3, Epoch: 1})
-	if got := sends(env); !slices.Contains(got, "COORDINATOR→n5") {
+	if got := env.SentSummary(); !slices.Contains(got, "COORDINATOR→n5") {
 		t.Fatalf("a message from n5 did not revive it: %v", got)
 	}
 }
@@ -128,16 +128,16 @@ func TestRingPendingHopsBounded(t *testing.T) {
 	for i := 0; i < 4*5+1; i++ {
 		env.Receive(n, 2, ring.Coordinator{Hop: uint64(i), Origin: 1, Leader: 5, Epoch: 1})
 		if i == 0 {
-			first = timer(t, env, "hop").Timer
+			first = env.OneTimer(t, "hop").Timer
 		}
 	}
 	env.Fire(n, first)
 	if len(env.Sent) != 0 {
-		t.Fatalf("the oldest of 21 unacknowledged hops was retried (%v): the bound is 20", sends(env))
+		t.Fatalf("the oldest of 21 unacknowledged hops was retried (%v): the bound is 20", env.SentSummary())
 	}
 	// The second oldest is still pending, and its timer retries it.
 	env.Fire(n, ordo.Timer{Name: first.Name, Arg: first.Arg + 1})
-	wantSends(t, env, "COORDINATOR→n5")
+	env.WantSent(t, "COORDINATOR→n5")
 }
 
 // Step 3 in the lost initiator's place: a node that sees its own ID come
@@ -149,13 +149,13 @@ func TestRingTakeoverExcludesLostInitiator(t *testing.T) {
 	env.Start(n)
 	m := ring.Election{Hop: 1, ID: 77, Initiator: 5, IDs: []ordo.NodeID{5, 1, 2, 3, 4}, Candidate: 5, Travelled: 5}
 	env.Receive(n, 1, m)
-	wantSends(t, env, "ACK→n1", "COORDINATOR→n3")
+	env.WantSent(t, "ACK→n1", "COORDINATOR→n3")
 	if c := env.Sent[1].Msg.(ring.Coordinator); c.Leader != 4 {
 		t.Fatalf("took over with leader %v, want n4 (the highest alive; n5 is the lost initiator)", c.Leader)
 	}
 	m.Hop = 2
 	env.Receive(n, 1, m)
-	wantSends(t, env, "ACK→n1")
+	env.WantSent(t, "ACK→n1")
 }
 
 // Section 5 (quorum): a ring that collected exactly a majority (3 of 5)
@@ -165,7 +165,7 @@ func TestRingQuorumMajorityElects(t *testing.T) {
 	m := initiate(t, env, n)
 	m.IDs = []ordo.NodeID{3, 4, 5}
 	env.Receive(n, 5, m)
-	wantSends(t, env, "ACK→n5", "COORDINATOR→n4")
+	env.WantSent(t, "ACK→n5", "COORDINATOR→n4")
 }
 
 // The winner's token is above every epoch it has seen (section 5,
@@ -244,7 +244,7 @@ func TestRingHeartbeatNewestLeadershipWins(t *testing.T) {
 			t.Errorf("leader n4 (token 2), heartbeat of n%d epoch %d: %+v, want yielded=%v", tc.from, tc.epoch, v, tc.yields)
 		}
 		if !tc.yields {
-			wantSends(t, env, "STALE→"+tc.from.String())
+			env.WantSent(t, "STALE→"+tc.from.String())
 			if m := env.Sent[0].Msg.(ring.Stale); m.Epoch != 2 {
 				t.Errorf("STALE carries epoch %d, want 2", m.Epoch)
 			}
@@ -262,7 +262,7 @@ func TestRingHeartbeatNewestLeadershipWins(t *testing.T) {
 	if len(env.Notes) != 0 {
 		t.Fatalf("the same leader's next heartbeat noted %v", env.Notes)
 	}
-	timer(t, env, election.TimerSuspect)
+	env.OneTimer(t, election.TimerSuspect)
 }
 
 // Section 5 (quorum): the winner's claim is its first heartbeat round; it
@@ -274,16 +274,16 @@ func TestRingQuorumClaimNeedsMajorityAcks(t *testing.T) {
 	claim := func(t *testing.T) (*ordotest.Env, ordo.Node, ring.Heartbeat, ordo.Timer) {
 		env, n := node(t, 5, quorum)
 		env.Start(n)
-		env.Fire(n, timer(t, env, election.TimerBound).Timer) // the boot binding ends
+		env.Fire(n, env.OneTimer(t, election.TimerBound).Timer) // the boot binding ends
 		env.Receive(n, 4, ring.Coordinator{Hop: 1, Origin: 3, Leader: 5, Epoch: 1})
 		hb := env.SentKind("HEARTBEAT")
 		if len(hb) != 4 {
-			t.Fatalf("a claim sent %v, want its heartbeat round to 4 peers", sends(env))
+			t.Fatalf("a claim sent %v, want its heartbeat round to 4 peers", env.SentSummary())
 		}
 		if v := view(n); v.Role == election.Leader || v.Leader != ordo.None {
 			t.Fatalf("a claimant is %+v, want no leader yet", v)
 		}
-		return env, n, hb[0].Msg.(ring.Heartbeat), timer(t, env, election.TimerClaim).Timer
+		return env, n, hb[0].Msg.(ring.Heartbeat), env.OneTimer(t, election.TimerClaim).Timer
 	}
 	env, n, hb, _ := claim(t)
 	env.Receive(n, 1, ring.HeartbeatAck{Epoch: hb.Epoch, Round: hb.Round})
@@ -303,7 +303,7 @@ func TestRingQuorumClaimNeedsMajorityAcks(t *testing.T) {
 		t.Fatalf("a stale claim timer acted: %v", env.Notes)
 	}
 	env.Fire(n, deadline)
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteFollower}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteFollower}) {
 		t.Fatalf("claim deadline without a majority: notes %v, want [follower]", got)
 	}
 	// A follower's acknowledgement arriving late counts nothing.
@@ -320,13 +320,13 @@ func TestRingQuorumClaimNeedsMajorityAcks(t *testing.T) {
 func TestRingQuorumClaimDeferredWhileBound(t *testing.T) {
 	env, n := node(t, 5, quorum)
 	env.Start(n)
-	env.Fire(n, timer(t, env, election.TimerBound).Timer)
+	env.Fire(n, env.OneTimer(t, election.TimerBound).Timer)
 	env.Receive(n, 4, ring.Heartbeat{Leader: 4, Epoch: 1, Round: 1})
-	wantSends(t, env, "HEARTBEAT-ACK→n4")
-	bound := timer(t, env, election.TimerBound).Timer
+	env.WantSent(t, "HEARTBEAT-ACK→n4")
+	bound := env.OneTimer(t, election.TimerBound).Timer
 	env.Receive(n, 4, ring.Coordinator{Hop: 1, Origin: 3, Leader: 5, Epoch: 2})
 	if len(env.SentKind("HEARTBEAT")) != 0 || view(n).Role == election.Leader {
-		t.Fatalf("bound to n4, node 5 claimed at once: %v", sends(env))
+		t.Fatalf("bound to n4, node 5 claimed at once: %v", env.SentSummary())
 	}
 	env.Fire(n, bound)
 	hb := env.SentKind("HEARTBEAT")
@@ -340,9 +340,9 @@ func TestRingQuorumClaimDeferredWhileBound(t *testing.T) {
 	// claims nothing.
 	env2, n2 := node(t, 5, quorum)
 	env2.Start(n2)
-	env2.Fire(n2, timer(t, env2, election.TimerBound).Timer)
+	env2.Fire(n2, env2.OneTimer(t, election.TimerBound).Timer)
 	if len(env2.Sent) != 0 {
-		t.Fatalf("nothing deferred, yet the binding's end sent %v", sends(env2))
+		t.Fatalf("nothing deferred, yet the binding's end sent %v", env2.SentSummary())
 	}
 }
 
@@ -352,16 +352,16 @@ func TestRingAckSettlesItsHop(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	env.Start(n)
 	env.Receive(n, 2, ring.Coordinator{Hop: 1, Origin: 1, Leader: 5, Epoch: 1})
-	h1 := timer(t, env, "hop").Timer
+	h1 := env.OneTimer(t, "hop").Timer
 	env.Receive(n, 2, ring.Coordinator{Hop: 2, Origin: 1, Leader: 5, Epoch: 1})
-	h2 := timer(t, env, "hop").Timer
+	h2 := env.OneTimer(t, "hop").Timer
 	env.Receive(n, 4, ring.Ack{Hop: uint64(h2.Arg)})
 	env.Fire(n, h2)
 	if len(env.Sent) != 0 {
-		t.Fatalf("an acknowledged hop was retried: %v", sends(env))
+		t.Fatalf("an acknowledged hop was retried: %v", env.SentSummary())
 	}
 	env.Fire(n, h1)
-	wantSends(t, env, "COORDINATOR→n5")
+	env.WantSent(t, "COORDINATOR→n5")
 }
 
 // Hints of different generations: the second successor marked dead (a
@@ -370,13 +370,13 @@ func TestRingAckSettlesItsHop(t *testing.T) {
 func TestRingSecondDeadHintRevives(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	initiate(t, env, n)
-	env.Fire(n, timer(t, env, "hop").Timer) // n4 dead (generation 1), on to n5
-	env.Fire(n, timer(t, env, "hop").Timer) // n5 dead (generation 2), on to n1
-	wantSends(t, env, "ELECTION→n1")
-	alive5 := timer(t, env, "alive").Timer
+	env.Fire(n, env.OneTimer(t, "hop").Timer) // n4 dead (generation 1), on to n5
+	env.Fire(n, env.OneTimer(t, "hop").Timer) // n5 dead (generation 2), on to n1
+	env.WantSent(t, "ELECTION→n1")
+	alive5 := env.OneTimer(t, "alive").Timer
 	env.Fire(n, alive5)
 	env.Receive(n, 2, ring.Coordinator{Hop: 9, Origin: 2, Leader: 5, Epoch: 1})
-	if got := sends(env); !slices.Contains(got, "COORDINATOR→n5") {
+	if got := env.SentSummary(); !slices.Contains(got, "COORDINATOR→n5") {
 		t.Fatalf("n5's hint (generation 2) expired, yet a COORDINATOR went %v", got)
 	}
 }
@@ -398,7 +398,7 @@ func TestRingStaleMakesLeaderReclaim(t *testing.T) {
 	env.Start(n)
 	env.Receive(n, 1, ring.Stale{Epoch: 7})
 	if v := view(n); v.Role != election.Follower || len(env.Sent) != 0 || storedEpoch(t, env) != 7 {
-		t.Fatalf("a follower's STALE: %+v, sent %v", v, sends(env))
+		t.Fatalf("a follower's STALE: %+v, sent %v", v, env.SentSummary())
 	}
 }
 
@@ -407,7 +407,7 @@ func TestRingStaleMakesLeaderReclaim(t *testing.T) {
 func TestRingQuorumLeaseRenewedByAcks(t *testing.T) {
 	env, n := node(t, 5, quorum)
 	env.Start(n)
-	env.Fire(n, timer(t, env, election.TimerBound).Timer)
+	env.Fire(n, env.OneTimer(t, election.TimerBound).Timer)
 	env.Receive(n, 4, ring.Coordinator{Hop: 1, Origin: 3, Leader: 5, Epoch: 1})
 	claim := env.SentKind("HEARTBEAT")[0].Msg.(ring.Heartbeat)
 	env.Receive(n, 1, ring.HeartbeatAck{Epoch: 1, Round: claim.Round})
@@ -431,7 +431,7 @@ func TestRingAloneLeadsWithNextEpoch(t *testing.T) {
 	env := ordotest.ForProtocol(ring.Protocol, 1, ordo.NewRoster(1, 0, 0), 1)
 	n := env.NewNode(t, ring.Protocol, quiet)
 	env.Start(n)
-	env.Fire(n, timer(t, env, election.TimerSuspect).Timer)
+	env.Fire(n, env.OneTimer(t, election.TimerSuspect).Timer)
 	if v := view(n); v.Role != election.Leader || v.Token != 1 {
 		t.Fatalf("a ring of one after its detector fired: %+v, want leader with token 1", v)
 	}
@@ -442,11 +442,11 @@ func TestRingAckSettlesOldestHop(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	env.Start(n)
 	env.Receive(n, 2, ring.Coordinator{Hop: 1, Origin: 1, Leader: 5, Epoch: 1})
-	h1 := timer(t, env, "hop").Timer
+	h1 := env.OneTimer(t, "hop").Timer
 	env.Receive(n, 4, ring.Ack{Hop: uint64(h1.Arg)})
 	env.Fire(n, h1)
 	if len(env.Sent) != 0 {
-		t.Fatalf("the acknowledged oldest hop was retried: %v", sends(env))
+		t.Fatalf("the acknowledged oldest hop was retried: %v", env.SentSummary())
 	}
 }
 
@@ -459,22 +459,22 @@ func TestRingChangRoberts(t *testing.T) {
 	env, n := node(t, 3, cr)
 	env.Start(n)
 	env.Receive(n, 2, ring.Election{Hop: 1, ID: 7, Initiator: 1, Candidate: 5, MaxEpoch: 2})
-	wantSends(t, env, "ACK→n2", "ELECTION→n4")
+	env.WantSent(t, "ACK→n2", "ELECTION→n4")
 	if m := env.Sent[1].Msg.(ring.Election); m.Candidate != 5 || m.MaxEpoch != 2 {
 		t.Fatalf("passed on %+v, want candidate 5", m)
 	}
 	env.Receive(n, 2, ring.Election{Hop: 2, ID: 8, Initiator: 1, Candidate: 2})
-	wantSends(t, env, "ACK→n2") // taking part already: a lower candidate dies
+	env.WantSent(t, "ACK→n2") // taking part already: a lower candidate dies
 
 	env, n = node(t, 3, cr)
 	env.Start(n)
 	env.Receive(n, 2, ring.Election{Hop: 1, ID: 7, Initiator: 1, Candidate: 2, MaxEpoch: 4})
-	wantSends(t, env, "ACK→n2", "ELECTION→n4")
+	env.WantSent(t, "ACK→n2", "ELECTION→n4")
 	if m := env.Sent[1].Msg.(ring.Election); m.Candidate != 3 {
 		t.Fatalf("a lower candidate was passed on as %+v, want candidate 3", m)
 	}
 	env.Receive(n, 2, ring.Election{Hop: 2, ID: 7, Initiator: 1, Candidate: 3, MaxEpoch: 4})
 	if c := env.SentKind("COORDINATOR"); len(c) != 1 || c[0].Msg.(ring.Coordinator).Leader != 3 || c[0].Msg.(ring.Coordinator).Epoch != 5 {
-		t.Fatalf("its own candidacy back: sent %v, want COORDINATOR of n3 in epoch 5", sends(env))
+		t.Fatalf("its own candidacy back: sent %v, want COORDINATOR of n3 in epoch 5", env.SentSummary())
 	}
 }

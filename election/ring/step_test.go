@@ -2,7 +2,6 @@ package ring_test
 
 import (
 	"encoding/binary"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -27,38 +26,6 @@ func node(t *testing.T, id ordo.NodeID, opts map[string]string) (*ordotest.Env, 
 	return env, env.NewNode(t, ring.Protocol, opts)
 }
 
-func sends(env *ordotest.Env) []string {
-	var out []string
-	for _, s := range env.Sent {
-		out = append(out, fmt.Sprintf("%s→%v", s.Msg.Kind(), s.To))
-	}
-	return out
-}
-
-func wantSends(t *testing.T, env *ordotest.Env, want ...string) {
-	t.Helper()
-	if got := sends(env); !slices.Equal(got, want) {
-		t.Fatalf("sent %v, want %v", got, want)
-	}
-}
-
-func timer(t *testing.T, env *ordotest.Env, name string) ordotest.Armed {
-	t.Helper()
-	ts := env.TimersNamed(name)
-	if len(ts) != 1 {
-		t.Fatalf("timers %s armed: %v, want exactly one (all: %v)", name, ts, env.Timers)
-	}
-	return ts[0]
-}
-
-func noteKinds(env *ordotest.Env) []string {
-	var out []string
-	for _, n := range env.Notes {
-		out = append(out, n.Kind)
-	}
-	return out
-}
-
 func storedEpoch(t *testing.T, env *ordotest.Env) uint64 {
 	t.Helper()
 	v, ok := env.Storage().Get("ring/epoch")
@@ -73,12 +40,12 @@ func storedEpoch(t *testing.T, env *ordotest.Env) uint64 {
 func initiate(t *testing.T, env *ordotest.Env, n ordo.Node) ring.Election {
 	t.Helper()
 	env.Start(n)
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteFollower}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteFollower}) {
 		t.Fatalf("boot notes %v, want [follower]", got)
 	}
-	env.Fire(n, timer(t, env, election.TimerSuspect).Timer)
+	env.Fire(n, env.OneTimer(t, election.TimerSuspect).Timer)
 	if len(env.Sent) != 1 {
-		t.Fatalf("step 1 sent %v, want one ELECTION", sends(env))
+		t.Fatalf("step 1 sent %v, want one ELECTION", env.SentSummary())
 	}
 	return env.Sent[0].Msg.(ring.Election)
 }
@@ -89,18 +56,18 @@ func initiate(t *testing.T, env *ordotest.Env, n ordo.Node) ring.Election {
 func TestRingStep1InitiatorSendsItsID(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	m := initiate(t, env, n)
-	wantSends(t, env, "ELECTION→n4")
+	env.WantSent(t, "ELECTION→n4")
 	if m.Initiator != 3 || !slices.Equal(m.IDs, []ordo.NodeID{3}) || m.ID == 0 {
 		t.Errorf("ELECTION %+v, want initiator 3, IDs [3] and a nonce", m)
 	}
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteCandidate}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteCandidate}) {
 		t.Errorf("notes %v, want [candidate]", got)
 	}
-	if a := timer(t, env, "hop"); a.After != 20*time.Millisecond || uint64(a.Timer.Arg) != m.Hop {
+	if a := env.OneTimer(t, "hop"); a.After != 20*time.Millisecond || uint64(a.Timer.Arg) != m.Hop {
 		t.Errorf("hop timer %+v, want answer_timeout 20ms for hop %d", a, m.Hop)
 	}
 	// The detector is re-armed: a lost election is retried.
-	timer(t, env, election.TimerSuspect)
+	env.OneTimer(t, election.TimerSuspect)
 }
 
 // Step 2: "다음 노드로 전달, 자신의 ID 추가: Node 3: [3, 4] → Node 4"
@@ -110,7 +77,7 @@ func TestRingStep2AppendAndPassOn(t *testing.T) {
 	env, n := node(t, 4, quiet)
 	env.Start(n)
 	env.Receive(n, 3, ring.Election{Hop: 7, ID: 99, Initiator: 3, IDs: []ordo.NodeID{3}, Candidate: 3})
-	wantSends(t, env, "ACK→n3", "ELECTION→n5")
+	env.WantSent(t, "ACK→n3", "ELECTION→n5")
 	if a := env.Sent[0].Msg.(ring.Ack); a.Hop != 7 {
 		t.Errorf("Ack of hop %d, want 7", a.Hop)
 	}
@@ -119,7 +86,7 @@ func TestRingStep2AppendAndPassOn(t *testing.T) {
 		t.Errorf("passed on %+v, want IDs [3 4] of initiator 3's election 99, one hop travelled", m)
 	}
 	if len(env.Notes) != 0 {
-		t.Errorf("a passing node noted %v: only the initiator runs", noteKinds(env))
+		t.Errorf("a passing node noted %v: only the initiator runs", env.NoteKinds())
 	}
 }
 
@@ -128,12 +95,12 @@ func TestRingStep2AppendAndPassOn(t *testing.T) {
 func TestRingStep2SkipsDeadSuccessor(t *testing.T) {
 	env, n := node(t, 3, quiet)
 	initiate(t, env, n)
-	env.Fire(n, timer(t, env, "hop").Timer)
-	wantSends(t, env, "ELECTION→n5")
+	env.Fire(n, env.OneTimer(t, "hop").Timer)
+	env.WantSent(t, "ELECTION→n5")
 	if m := env.Sent[0].Msg.(ring.Election); !slices.Equal(m.IDs, []ordo.NodeID{3}) {
 		t.Errorf("forwarded IDs %v, want [3]", m.IDs)
 	}
-	if a := timer(t, env, "alive"); a.After != 150*time.Millisecond {
+	if a := env.OneTimer(t, "alive"); a.After != 150*time.Millisecond {
 		t.Errorf("dead-successor hint lasts %v, want timeout 150ms", a.After)
 	}
 }
@@ -147,12 +114,12 @@ func TestRingStep3InitiatorPicksHighest(t *testing.T) {
 	m.IDs = []ordo.NodeID{3, 4, 5, 1, 2}
 	m.Travelled = 4
 	env.Receive(n, 2, m)
-	wantSends(t, env, "ACK→n2", "COORDINATOR→n4")
+	env.WantSent(t, "ACK→n2", "COORDINATOR→n4")
 	c := env.Sent[1].Msg.(ring.Coordinator)
 	if c.Leader != 5 || c.Epoch != 1 || c.Origin != 3 {
 		t.Errorf("COORDINATOR %+v, want leader 5, epoch 1, origin 3", c)
 	}
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteFollower}) {
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteFollower}) {
 		t.Fatalf("notes %v, want [follower]", got)
 	}
 	if l, _ := env.Notes[0].Int("leader"); l != 5 {
@@ -168,7 +135,7 @@ func TestRingStep3InitiatorPicksHighest(t *testing.T) {
 	m2.ID++
 	m2.IDs = []ordo.NodeID{3, 4, 5, 1, 2}
 	env2.Receive(n2, 2, m2)
-	wantSends(t, env2, "ACK→n2")
+	env2.WantSent(t, "ACK→n2")
 }
 
 // COORDINATOR reaches the winner: node 5 leads with the announced epoch as
@@ -177,8 +144,8 @@ func TestRingCoordinatorMakesWinnerLead(t *testing.T) {
 	env, n := node(t, 5, quiet)
 	env.Start(n)
 	env.Receive(n, 4, ring.Coordinator{Hop: 2, Origin: 3, Leader: 5, Epoch: 1})
-	wantSends(t, env, "ACK→n4", "HEARTBEAT→n1", "HEARTBEAT→n2", "HEARTBEAT→n3", "HEARTBEAT→n4", "COORDINATOR→n1")
-	if got := noteKinds(env); !slices.Equal(got, []string{election.NoteLeader}) {
+	env.WantSent(t, "ACK→n4", "HEARTBEAT→n1", "HEARTBEAT→n2", "HEARTBEAT→n3", "HEARTBEAT→n4", "COORDINATOR→n1")
+	if got := env.NoteKinds(); !slices.Equal(got, []string{election.NoteLeader}) {
 		t.Fatalf("notes %v, want [leader]", got)
 	}
 	if tok, _ := env.Notes[0].Int("token"); tok != 1 {
@@ -191,7 +158,7 @@ func TestRingCoordinatorMakesWinnerLead(t *testing.T) {
 	env3, n3 := node(t, 3, quiet)
 	env3.Start(n3)
 	env3.Receive(n3, 2, ring.Coordinator{Hop: 9, Origin: 3, Leader: 5, Epoch: 1})
-	wantSends(t, env3, "ACK→n2")
+	env3.WantSent(t, "ACK→n2")
 }
 
 // Section 5 with quorum=true: a minority ring elects no one. The list
@@ -203,8 +170,8 @@ func TestRingQuorumMinorityElectsNoOne(t *testing.T) {
 	m := initiate(t, env, n)
 	m.IDs = []ordo.NodeID{3, 4}
 	env.Receive(n, 4, m)
-	wantSends(t, env, "ACK→n4")
+	env.WantSent(t, "ACK→n4")
 	if len(env.Notes) != 0 {
-		t.Errorf("a minority ring noted %v", noteKinds(env))
+		t.Errorf("a minority ring noted %v", env.NoteKinds())
 	}
 }
