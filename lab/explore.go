@@ -230,7 +230,7 @@ type ErrTooBig struct {
 }
 
 func (e ErrTooBig) Error() string {
-	return fmt.Sprintf("a run of %d nodes for %v needs more than %d simulator events, the bound of --run-memory %dMiB per run: lower -n or --duration, or raise --run-memory (the campaign holds up to --workers runs at once)",
+	return fmt.Sprintf("a run of %d nodes for %v needs more than %d simulator steps, the bound of --run-memory %dMiB per run: lower -n or --duration, or raise --run-memory (the campaign holds up to --workers runs at once)",
 		e.Nodes, e.Duration, e.MaxEvents, e.RunMemory>>20)
 }
 

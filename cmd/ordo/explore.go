@@ -112,7 +112,7 @@ some seed), 1 otherwise or when a run errors, 2 for bad input.
 			// A progress bar only on a terminal: redrawn in place, it is
 			// noise in a log or a pipe.
 			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && !asJSON && isTerminal(f) {
-				progress = progressBar(f)
+				progress = terminalProgress(f, "seeds")
 			}
 			rep, err := lab.Explore(c, progress)
 			if err != nil {
@@ -288,24 +288,6 @@ func parseShard(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("--shard %q: want K/N with 1 ≤ K ≤ N ≤ %d, like 3/8", s, lab.MaxShards)
 	}
 	return k, n, nil
-}
-
-// progressBar draws "[=====>    ] 512/1000" on w, redrawn in place.
-func progressBar(w io.Writer) func(done, total int) {
-	last := -1
-	return func(done, total int) {
-		const width = 40
-		pct := done * 100 / total
-		if pct == last && done != total {
-			return
-		}
-		last = pct
-		fill := done * width / total
-		fmt.Fprintf(w, "\r[%s%s] %d/%d", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, total)
-		if done == total {
-			fmt.Fprintln(w)
-		}
-	}
 }
 
 func writeExplore(w io.Writer, rep *lab.ExploreReport) {
