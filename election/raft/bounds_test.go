@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"ordo"
 	"ordo/ordotest"
@@ -86,6 +87,7 @@ func TestNoCampaignAtMaxTerm(t *testing.T) {
 				election = a.Timer
 			}
 		}
+		env.Advance(300 * time.Millisecond) // the election deadline passes
 		env.Fire(n, election)
 		if len(env.Sent) != 0 {
 			t.Errorf("prevote=%s: at MaxTerm the node sent %v", prevote, env.Sent)

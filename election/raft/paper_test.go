@@ -55,11 +55,28 @@ func follower(t *testing.T, env *ordotest.Env, opts map[string]string) (ordo.Nod
 	if len(elect) != 1 {
 		t.Fatalf("boot armed %v, want one election timer", env.Timers)
 	}
-	for _, a := range env.TimersNamed("sticky") {
-		env.Advance(a.After)
-		env.Fire(n, a.Timer)
+	// The promise lasts election_timeout_min on the monotonic clock (a
+	// deadline, no timer): let it pass. The boot's election timer, due at
+	// 150–300ms, stays pending (expire fires it at its deadline).
+	promise := 150 * time.Millisecond
+	if v, ok := opts["election_timeout_min"]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		promise = d
 	}
+	env.Advance(promise)
 	return n, elect[0].Timer
+}
+
+// expire lets n's election timeout run out: it advances env to n's election
+// deadline and fires the pending election timer elect.
+func expire(env *ordotest.Env, n ordo.Node, elect ordo.Timer) {
+	if d := n.(*raft.Node).ElectionDeadline() - env.Mono; d > 0 {
+		env.Advance(d)
+	}
+	env.Fire(n, elect)
 }
 
 func newEnv() *ordotest.Env {
@@ -94,8 +111,8 @@ func TestRaft_Paper5_2_VoteGrantedIsDurable(t *testing.T) {
 	if term, vote := hardState(t, env); term != 1 || vote != 2 {
 		t.Fatalf("storage holds term %d votedFor %v, want term 1 votedFor n2", term, vote)
 	}
-	if len(env.TimersNamed("election")) != 1 {
-		t.Fatalf("granting a vote armed %v, want the election timer reset", env.Timers)
+	if d := n.(*raft.Node).ElectionDeadline(); d < env.Mono+150*time.Millisecond {
+		t.Fatalf("granting a vote left the election deadline at %v (now %v), want it reset a whole timeout ahead", d, env.Mono)
 	}
 
 	// Crash and restart from storage: the vote of term 1 is spent.
@@ -150,7 +167,7 @@ func TestRaft_Paper5_1_StaleTermRejected(t *testing.T) {
 func TestRaft_Paper5_1_NewerTermMakesCandidateFollow(t *testing.T) {
 	env := newEnv()
 	n, elect := follower(t, env, map[string]string{"prevote": "false"})
-	env.Fire(n, elect)
+	expire(env, n, elect)
 	if v := n.(election.Elector).View(); v.Role != election.Candidate || v.Term != 1 {
 		t.Fatalf("after its election timeout the node is %+v, want a candidate of term 1", v)
 	}
@@ -174,7 +191,7 @@ func TestRaft_Paper5_2_CandidatePersistsBeforeAsking(t *testing.T) {
 	env := newEnv()
 	setHardState(env, 2, 3)
 	n, elect := follower(t, env, map[string]string{"prevote": "false"})
-	env.Fire(n, elect)
+	expire(env, n, elect)
 	if term, vote := hardState(t, env); !env.Wrote(hardStateKey) || term != 3 || vote != 1 {
 		t.Fatalf("storage holds term %d votedFor %v (written this step: %v), want term 3 votedFor n1", term, vote, env.Wrote(hardStateKey))
 	}
@@ -196,12 +213,12 @@ func TestRaft_Thesis9_6_PreVoteDeniedWhileLeaderLeaseHolds(t *testing.T) {
 	setHardState(env, 4, 2)
 	n, _ := follower(t, env, nil)
 	env.Receive(n, 2, raft.Heartbeat{Term: 4, Leader: 2, Round: 1})
-	sticky := env.TimersNamed("sticky")
-	if len(sticky) != 1 {
-		t.Fatalf("hearing the leader armed %v, want one sticky timer", env.Timers)
+	promise := n.(*raft.Node).PromiseUntil() - env.Mono
+	if promise != 150*time.Millisecond {
+		t.Fatalf("hearing the leader promised it %v, want election_timeout_min (150ms)", promise)
 	}
 
-	env.Advance(sticky[0].After / 2)
+	env.Advance(promise / 2)
 	env.Receive(n, 3, raft.PreVote{Term: 5, Candidate: 3})
 	if s := onlySent(t, env); s.To != 3 || s.Msg != (raft.PreVoteResp{Term: 4, Granted: false}) {
 		t.Fatalf("PreVote within the leader's lease answered %v, want a denial in term 4", s)
@@ -210,8 +227,7 @@ func TestRaft_Thesis9_6_PreVoteDeniedWhileLeaderLeaseHolds(t *testing.T) {
 		t.Fatalf("a denied PreVote wrote %v and armed %v", env.Writes, env.Timers)
 	}
 
-	env.Advance(sticky[0].After / 2)
-	env.Fire(n, sticky[0].Timer)
+	env.Advance(promise / 2)
 	env.Receive(n, 3, raft.PreVote{Term: 5, Candidate: 3})
 	if s := onlySent(t, env); s.Msg != (raft.PreVoteResp{Term: 5, Granted: true}) {
 		t.Fatalf("PreVote after the lease answered %v, want a grant for term 5", s)

@@ -38,7 +38,6 @@ const (
 	timerElection  = "election"
 	timerHeartbeat = "heartbeat"
 	timerLease     = "lease"
-	timerSticky    = "sticky"
 )
 
 // storeKey holds the hard state: term and vote.
@@ -70,10 +69,19 @@ type Node struct {
 	prevotes int
 	voted    []bool // by NodeID: who answered this round (counts once)
 
-	electGen  int64 // generation of the election timer
-	deferred  bool  // postponed our candidacy for a PreVote since our timer last fired
-	sticky    bool  // heard from a leader within election_timeout_min
-	stickyGen int64
+	electGen int64 // generation of the election timer
+	deferred bool  // postponed our candidacy for a PreVote since our timer last fired
+	// The election timer is a deadline: hearing a leader moves it, and a
+	// timer is armed only when none pending fires by then (armed, firesAt),
+	// so a follower arms no timer per heartbeat (etcd counts ticks).
+	electDeadline time.Duration // monotonic
+	electArmed    bool
+	electFiresAt  time.Duration
+	// stickyUntil: until then (monotonic) this node heard a leader within
+	// election_timeout_min and refuses to help elect anyone else.
+	stickyUntil time.Duration
+	leaseArmed  bool // a lease timer is pending (leaseGen)
+	leaseGen    int64
 
 	candRound  uint64           // the round standing for the vote round of a candidacy
 	roundStart [64]roundStart   // by round mod 64: when it began (monotonic)
@@ -121,6 +129,14 @@ func (r *Node) View() election.View {
 	return v
 }
 
+// ElectionDeadline is when, on this node's monotonic clock, its election
+// timeout ends (tests: "the timer was reset" is "the deadline moved").
+func (r *Node) ElectionDeadline() time.Duration { return r.electDeadline }
+
+// PromiseUntil is when, on its monotonic clock, this node's promise to a
+// leader it heard ends: until then it refuses (pre)votes (tests).
+func (r *Node) PromiseUntil() time.Duration { return r.stickyUntil }
+
 // Term returns the current term (tests).
 func (r *Node) Term() uint64 { return r.term }
 
@@ -155,9 +171,19 @@ func (r *Node) randomTimeout(env ordo.Env) time.Duration {
 	return r.cfg.min + time.Duration(env.Rand().Int64N(span+1))
 }
 
-func (r *Node) resetElectionTimer(env ordo.Env) {
+func (r *Node) resetElectionTimer(env ordo.Env) { r.electionIn(env, r.randomTimeout(env)) }
+
+// electionIn moves the election deadline to d from now. A timer is armed
+// only when none pending fires by then: a pending one that fires earlier
+// finds the deadline moved and waits out the rest.
+func (r *Node) electionIn(env ordo.Env, d time.Duration) {
+	r.electDeadline = env.Monotonic() + d
+	if r.electArmed && r.electFiresAt <= r.electDeadline {
+		return
+	}
 	r.electGen++
-	env.After(r.randomTimeout(env), ordo.Timer{Name: timerElection, Arg: r.electGen})
+	r.electArmed, r.electFiresAt = true, r.electDeadline
+	env.After(d, ordo.Timer{Name: timerElection, Arg: r.electGen})
 }
 
 // WantsPeerDown implements ordo.PeerDownListener.
@@ -175,10 +201,8 @@ func (r *Node) leaderDown(env ordo.Env, from ordo.NodeID) {
 	if r.role != election.Follower || r.leader != from || from == ordo.None {
 		return
 	}
-	r.sticky = false
-	r.stickyGen++ // a pending sticky timer must not matter any more
-	r.electGen++
-	env.After(time.Duration(env.Rand().Int64N(int64(r.cfg.heartbeat))), ordo.Timer{Name: timerElection, Arg: r.electGen})
+	r.stickyUntil = 0
+	r.electionIn(env, time.Duration(env.Rand().Int64N(int64(r.cfg.heartbeat))))
 }
 
 // hearLeader starts (or extends) the period in which this node refuses to
@@ -187,9 +211,7 @@ func (r *Node) hearLeader(env ordo.Env) {
 	if !r.cfg.checkQuorum {
 		return
 	}
-	r.sticky = true
-	r.stickyGen++
-	env.After(r.cfg.min, ordo.Timer{Name: timerSticky, Arg: r.stickyGen})
+	r.stickyUntil = env.Monotonic() + r.cfg.min
 }
 
 func (r *Node) becomeFollower(env ordo.Env, term uint64, leader ordo.NodeID) {
@@ -224,7 +246,15 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 	r.checkLease(env)
 	switch t.Name {
 	case timerElection:
-		if t.Arg != r.electGen || r.role == election.Leader {
+		if t.Arg != r.electGen {
+			return
+		}
+		r.electArmed = false
+		if r.role == election.Leader {
+			return
+		}
+		if rest := r.electDeadline - env.Monotonic(); rest > time.Microsecond {
+			r.electionIn(env, rest) // a leader was heard meanwhile: the deadline moved
 			return
 		}
 		r.deferred = false // our own attempt: the next PreVote may defer us again
@@ -237,10 +267,6 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		} else {
 			r.startElection(env)
 		}
-	case timerSticky:
-		if t.Arg == r.stickyGen {
-			r.sticky = false
-		}
 	case timerHeartbeat:
 		if r.role != election.Leader || uint64(t.Arg) != r.term {
 			return
@@ -248,9 +274,15 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		r.broadcastHeartbeat(env)
 		env.After(r.cfg.heartbeat, t)
 	case timerLease:
-		// The lease of round t.Arg ends now. The timer only wakes the
-		// node: checkLease, above, has already stepped it down unless a
-		// newer round was acknowledged by a majority in time.
+		// The timer only wakes the node: checkLease, above, has stepped
+		// it down if no round a majority acknowledged still covers it;
+		// otherwise it sleeps until the newest one stops covering it.
+		if t.Arg == r.leaseGen {
+			r.leaseArmed = false
+			if r.role == election.Leader {
+				r.armLease(env)
+			}
+		}
 	}
 }
 
@@ -289,10 +321,24 @@ func (r *Node) leaseHeld(env ordo.Env) bool {
 // the simulator).
 func (r *Node) lease() time.Duration { return r.cfg.min - r.cfg.min/10 }
 
-func (r *Node) leaseTimer(env ordo.Env, round uint64) {
-	if r.cfg.checkQuorum {
-		env.After(r.lease(), ordo.Timer{Name: timerLease, Arg: int64(round)})
+// armLease arms the lease timer, unless one is pending, for the moment the
+// newest round a majority acknowledged stops covering the leader: the
+// timer only wakes the node (checkLease decides) and re-arms itself while
+// the node leads, so a leader arms one timer a lease, not one a round.
+func (r *Node) armLease(env ordo.Env) {
+	if !r.cfg.checkQuorum || r.leaseArmed {
+		return
 	}
+	// At least a microsecond: a runtime that rounds a nanosecond timer to
+	// none would wake the node forever at one instant.
+	d := time.Microsecond
+	newest := r.rounds.Newest()
+	if st := r.roundStart[newest%uint64(len(r.roundStart))]; st.round == newest {
+		d = max(d, st.at+r.lease()-env.Monotonic())
+	}
+	r.leaseArmed = true
+	r.leaseGen++
+	env.After(d, ordo.Timer{Name: timerLease, Arg: r.leaseGen})
 }
 
 func (r *Node) startPreVote(env ordo.Env) {
@@ -332,7 +378,6 @@ func (r *Node) startElection(env ordo.Env) {
 	r.clearVotes()
 	env.Note(election.NoteCandidate, "term", r.term)
 	r.candRound = r.nextRound(env)
-	r.leaseTimer(env, r.candRound)
 	if r.votes >= election.Majority(r.n) {
 		r.becomeLeader(env)
 		return
@@ -363,6 +408,9 @@ func (r *Node) becomeLeader(env ordo.Env) {
 	r.leader = r.id
 	r.since = env.Now()
 	r.rounds.Restart(r.candRound) // the votes were this round's acknowledgements
+	r.leaseGen++                  // a lease timer of an earlier leadership wakes nobody
+	r.leaseArmed = false
+	r.armLease(env)
 	env.Note(election.NoteLeader, "term", r.term, "token", r.term)
 	r.broadcastHeartbeat(env)
 	env.After(r.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.term)})
@@ -370,7 +418,6 @@ func (r *Node) becomeLeader(env ordo.Env) {
 
 func (r *Node) broadcastHeartbeat(env ordo.Env) {
 	round := r.nextRound(env)
-	r.leaseTimer(env, round)
 	// Boxed once for every peer: a message is immutable once sent.
 	var m ordo.Message = Heartbeat{Term: r.term, Leader: r.id, Round: round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
 	for _, p := range env.Peers() {
@@ -384,8 +431,8 @@ func (r *Node) logUpToDate(lastTerm, lastIndex uint64) bool {
 
 // inLease reports whether this node refuses to help elect anyone: it is
 // the leader, or it heard from one within the minimum election timeout.
-func (r *Node) inLease() bool {
-	return r.cfg.checkQuorum && (r.role == election.Leader || r.sticky)
+func (r *Node) inLease(env ordo.Env) bool {
+	return r.cfg.checkQuorum && (r.role == election.Leader || env.Monotonic() < r.stickyUntil)
 }
 
 // Receive handles one message.
@@ -393,7 +440,7 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	r.checkLease(env)
 	switch m := m.(type) {
 	case PreVote:
-		granted := !r.inLease() && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
+		granted := !r.inLease(env) && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
 		resp := PreVoteResp{Term: r.term, Granted: granted}
 		if granted {
 			resp.Term = m.Term
@@ -427,7 +474,7 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			r.startElection(env)
 		}
 	case RequestVote:
-		if m.Term > r.term && r.inLease() {
+		if m.Term > r.term && r.inLease(env) {
 			// Ignored outright (no term change): a leader is alive.
 			env.Send(from, RequestVoteResp{Term: r.term, Granted: false})
 			return

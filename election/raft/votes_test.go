@@ -33,7 +33,7 @@ func view(n ordo.Node) election.View { return n.(election.Elector).View() }
 // n2 does not make 1+2 of 5 a majority; a third distinct server does.
 func TestRaft_Paper5_2_DuplicatedVoteCountsOnce(t *testing.T) {
 	env, n, elect := five(t, map[string]string{"prevote": "false"})
-	env.Fire(n, elect)
+	expire(env, n, elect)
 	if v := view(n); v.Role != election.Candidate || v.Term != 1 {
 		t.Fatalf("after its timeout node 1 is %+v, want a candidate of term 1", v)
 	}
@@ -71,7 +71,7 @@ func TestRaft_Paper5_2_DuplicatedVoteCountsOnce(t *testing.T) {
 // counts once, and a grant for another term counts not at all.
 func TestRaft_Thesis9_6_DuplicatedPreVoteCountsOnce(t *testing.T) {
 	env, n, elect := five(t, nil)
-	env.Fire(n, elect)
+	expire(env, n, elect)
 	if got := len(env.SentKind("PreVote")); got != 4 {
 		t.Fatalf("the timeout sent %d PreVotes, want 4", got)
 	}
@@ -136,8 +136,8 @@ func TestRaft_Paper5_1_HeartbeatOfNewerTermIsAdopted(t *testing.T) {
 	if v := view(n); v.Leader != 2 || v.Term != 4 || v.Token != 4 {
 		t.Fatalf("view %+v, want leader n2 in term 4 (token 4)", v)
 	}
-	if len(env.TimersNamed("election")) != 1 || len(env.TimersNamed("sticky")) != 1 {
-		t.Fatalf("armed %v, want the election timer and the sticky promise", env.Timers)
+	if d, p := n.(*raft.Node).ElectionDeadline(), n.(*raft.Node).PromiseUntil(); d < env.Mono+150*time.Millisecond || p != env.Mono+150*time.Millisecond {
+		t.Fatalf("election deadline %v and promise until %v (now %v), want the timeout reset and a 150ms promise", d, p, env.Mono)
 	}
 	if f := env.NotesOf(election.NoteFollower); len(f) != 1 {
 		t.Fatalf("notes %v, want one follower note", env.Notes)
@@ -214,25 +214,25 @@ func TestRaft_Thesis6_2_LeaseNeedsMajorityAcks(t *testing.T) {
 		{"older term", raft.HeartbeatResp{Term: 0, Success: true}, false},
 	} {
 		env, n, hb := leader(t)
+		// Becoming leader armed one lease timer: the votes acknowledged
+		// the candidacy's round, whose lease is the minimum election
+		// timeout less a tenth (clock drift between the leader's timers
+		// and the followers').
+		lease := env.TimersNamed("lease")
+		if len(lease) != 1 || lease[0].After != 135*time.Millisecond {
+			t.Fatalf("becoming leader armed %v, want one lease timer of 135ms for election_timeout_min 150ms", env.Timers)
+		}
 		env.Advance(15 * time.Millisecond)
 		env.Fire(n, hb)
-		lease := env.TimersNamed("lease")
-		if len(lease) != 1 || len(env.SentKind("Heartbeat")) != 2 {
-			t.Fatalf("a heartbeat round sent %v and armed %v, want 2 heartbeats and one lease timer", env.Sent, env.Timers)
+		if len(env.SentKind("Heartbeat")) != 2 || len(env.TimersNamed("lease")) != 0 {
+			t.Fatalf("a heartbeat round sent %v and armed %v, want 2 heartbeats and no second lease timer", env.Sent, env.Timers)
 		}
-		// The lease is the minimum election timeout less a tenth (clock
-		// drift between the leader's timers and the followers').
-		if lease[0].After != 135*time.Millisecond {
-			t.Fatalf("lease of %v, want 135ms for election_timeout_min 150ms", lease[0].After)
-		}
-		env.Advance(15 * time.Millisecond)
-		env.Fire(n, env.TimersNamed("heartbeat")[0].Timer)
 		newer := env.SentKind("Heartbeat")[0].Msg.(raft.Heartbeat).Round
 		ack := tc.ack
 		ack.Round = newer
 		env.Receive(n, 2, ack)
-		// The older round's lease timer fires when it is due: 135ms after
-		// that round began, 15ms before the newer one.
+		// The candidacy round's lease ends 135ms after it began, 15ms
+		// before the newer round's.
 		env.Advance(lease[0].After - 15*time.Millisecond)
 		env.Fire(n, lease[0].Timer)
 		if got := view(n).Role == election.Leader; got != tc.leads {
@@ -246,11 +246,12 @@ func TestRaft_Thesis6_2_LeaseNeedsMajorityAcks(t *testing.T) {
 // name the old leader while it asks for votes.
 func TestRaft_Thesis9_6_PreCandidateFollowsNobody(t *testing.T) {
 	env := newEnv()
-	n, _ := follower(t, env, nil)
+	n, elect := follower(t, env, nil)
 	env.Receive(n, 2, raft.Heartbeat{Term: 1, Leader: 2, Round: 1})
-	elect := env.TimersNamed("election")[0]
-	env.Advance(elect.After)
-	env.Fire(n, elect.Timer)
+	// The heartbeat moved the election deadline; the pending timer, when
+	// it fires at that deadline, starts the PreVote.
+	env.Advance(n.(*raft.Node).ElectionDeadline() - env.Mono)
+	env.Fire(n, elect)
 	if got := len(env.SentKind("PreVote")); got != 2 {
 		t.Fatalf("the election timeout sent %v, want a PreVote to each peer", env.Sent)
 	}
@@ -271,11 +272,12 @@ func TestRaft_Thesis9_6_PreCandidateFollowsNobody(t *testing.T) {
 // the timer at a short delay; the older timers must stay dead).
 func TestRaft_StaleElectionTimerIgnoredAfterPeerDown(t *testing.T) {
 	env := newEnv()
-	n, _ := follower(t, env, nil)
+	// Heartbeats move the deadline of the boot's election timer, which
+	// stays pending (no timer a heartbeat); PeerDown arms an earlier one.
+	n, old := follower(t, env, nil)
 	env.Receive(n, 2, raft.Heartbeat{Term: 1, Leader: 2, Round: 1})
-	old := env.TimersNamed("election")[0].Timer
 	env.Receive(n, 2, raft.Heartbeat{Term: 1, Leader: 2, Round: 2})
-	current := env.TimersNamed("election")[0].Timer
+	current := old
 	env.Receive(n, 2, ordo.PeerDown{})
 	quick := env.TimersNamed("election")
 	if len(quick) != 1 || quick[0].After >= 15*time.Millisecond {
@@ -287,6 +289,7 @@ func TestRaft_StaleElectionTimerIgnoredAfterPeerDown(t *testing.T) {
 			t.Fatalf("stale election timer %v acted: %v %v", stale, env.Sent, env.Timers)
 		}
 	}
+	env.Advance(quick[0].After)
 	env.Fire(n, quick[0].Timer)
 	if got := len(env.SentKind("PreVote")); got != 2 {
 		t.Fatalf("the PeerDown timer sent %v, want PreVotes", env.Sent)
@@ -302,21 +305,23 @@ func TestRaft_StaleElectionTimerIgnoredAfterPeerDown(t *testing.T) {
 }
 
 // §4.2.3 of the thesis (a server that heard a leader within the minimum
-// election timeout denies votes): each heartbeat starts a new promise, and
-// the timer of an older promise must not end a newer one — also across a
-// PeerDown (which ends the old leader's promise at once) and a new
-// leader's heartbeat.
+// election timeout denies votes): each heartbeat starts a new promise, a
+// deadline on the monotonic clock; a PeerDown ends the dead leader's
+// promise at once, and a new leader's heartbeat starts a new one that
+// holds for the whole minimum timeout.
 func TestRaft_Thesis4_2_3_StalePromiseTimerEndsNothing(t *testing.T) {
 	env := newEnv()
 	n, _ := follower(t, env, nil)
 	env.Receive(n, 2, raft.Heartbeat{Term: 1, Leader: 2, Round: 1})
-	first := env.TimersNamed("sticky")[0].Timer
 	env.Receive(n, 2, ordo.PeerDown{})
-	env.Receive(n, 3, raft.Heartbeat{Term: 2, Leader: 3, Round: 1})
-	if len(env.TimersNamed("sticky")) != 1 {
-		t.Fatalf("the new leader's heartbeat armed %v, want a sticky promise", env.Timers)
+	if p := n.(*raft.Node).PromiseUntil(); p != 0 {
+		t.Fatalf("PeerDown of the leader left its promise until %v, want it ended", p)
 	}
-	env.Fire(n, first)
+	env.Receive(n, 3, raft.Heartbeat{Term: 2, Leader: 3, Round: 1})
+	if p := n.(*raft.Node).PromiseUntil() - env.Mono; p != 150*time.Millisecond {
+		t.Fatalf("the new leader's heartbeat promised %v, want 150ms", p)
+	}
+	env.Advance(100 * time.Millisecond)
 	env.Receive(n, 2, raft.PreVote{Term: 3, Candidate: 2})
 	if s := onlySent(t, env); s.Msg != (raft.PreVoteResp{Term: 2, Granted: false}) {
 		t.Fatalf("the first leader's promise timer ended the promise to n3: PreVote answered %v", s)
@@ -329,7 +334,7 @@ func TestRaft_Paper5_2_ClusterOfOneElectsItself(t *testing.T) {
 	for _, prevote := range []string{"true", "false"} {
 		env := ordotest.ForProtocol(raft.Protocol, 1, ordo.NewRoster(1, 0, 0), 1)
 		n, elect := follower(t, env, map[string]string{"prevote": prevote})
-		env.Fire(n, elect)
+		expire(env, n, elect)
 		if v := view(n); v.Role != election.Leader || v.Term != 1 {
 			t.Fatalf("prevote=%s: a cluster of one after its timeout: %+v, want leader of term 1", prevote, v)
 		}
@@ -372,7 +377,7 @@ func TestRaft_Paper5_2_RetransmittedRequestGetsTheSameVote(t *testing.T) {
 // own term only counts as a "no", and grants from a majority still elect.
 func TestRaft_Thesis9_6_PreVoteDenials(t *testing.T) {
 	env, n, elect := five(t, nil)
-	env.Fire(n, elect)
+	expire(env, n, elect)
 	env.Receive(n, 2, raft.PreVoteResp{Term: 0, Granted: false})
 	env.Receive(n, 3, raft.PreVoteResp{Term: 1, Granted: true})
 	env.Receive(n, 4, raft.PreVoteResp{Term: 1, Granted: true})
@@ -381,7 +386,7 @@ func TestRaft_Thesis9_6_PreVoteDenials(t *testing.T) {
 	}
 
 	env, n, elect = five(t, nil)
-	env.Fire(n, elect)
+	expire(env, n, elect)
 	env.Receive(n, 2, raft.PreVoteResp{Term: 5, Granted: false})
 	if term, vote := hardState(t, env); term != 5 || vote != ordo.None {
 		t.Fatalf("a denial of term 5 left storage at term %d vote %v", term, vote)
