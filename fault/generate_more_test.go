@@ -507,12 +507,42 @@ func TestGenerateWindow(t *testing.T) {
 	if any == 0 {
 		t.Fatal("no faults in the window")
 	}
+	// Exponential lengths of mean 300 ms: some crash lasts over 100 ms.
+	long := false
+	for seed := uint64(1); seed <= 50 && !long; seed++ {
+		start := map[ordo.NodeID]time.Duration{}
+		for _, f := range Generate(seed, p, 5, 10*time.Second) {
+			switch f.Kind {
+			case Crash:
+				start[f.Node] = f.At
+			case Restart:
+				long = long || f.At-start[f.Node] > 100*time.Millisecond
+			}
+		}
+	}
+	if !long {
+		t.Error("mean length 300ms: no crash lasted over 100ms in 50 seeds")
+	}
 	// Until past the duration is clipped to it.
 	p.Until = 20 * time.Second
 	for seed := uint64(1); seed <= 20; seed++ {
 		for _, f := range Generate(seed, p, 5, 5*time.Second) {
 			if f.At > 5*time.Second {
 				t.Fatalf("seed %d: %v after the run", seed, f)
+			}
+		}
+	}
+}
+
+// A drift family with no drift magnitude draws no drift (a drift of 0 ppm
+// is no fault).
+func TestGenerateNoDriftWithoutMagnitude(t *testing.T) {
+	p := Hostile
+	p.Families, p.MaxDriftPPM = []string{"drift", "clock"}, 0
+	for seed := uint64(1); seed <= 50; seed++ {
+		for _, f := range Generate(seed, p, 5, 10*time.Second) {
+			if f.Kind == ClockDrift {
+				t.Fatalf("seed %d: %v with MaxDriftPPM 0", seed, f)
 			}
 		}
 	}
@@ -579,5 +609,163 @@ func TestNemesisProfile(t *testing.T) {
 	}
 	if _, err := (Nemesis{From: time.Second, Until: time.Second, Crash: 1, MeanDowntime: time.Second}).Generate(1, 3, 5*time.Second); err == nil {
 		t.Error("from = until accepted")
+	}
+}
+
+// The profiles draw the range their documentation gives: friendly faults
+// last up to about 1.5 s, pauses up to 0.8 s, clock steps up to ±2 s;
+// hostile adds longer faults, long pauses (up to 2 s) and clock steps past
+// friendly's ±2 s (up to ±10 s). Over 200 seeds the longest draws come
+// near those bounds.
+func TestProfilesDrawTheirDocumentedRange(t *testing.T) {
+	longest := func(p Profile) (crash, pause, step time.Duration) {
+		for seed := uint64(1); seed <= 200; seed++ {
+			s := Generate(seed, p, 5, 20*time.Second)
+			start := map[ordo.NodeID]time.Duration{}
+			for _, f := range s {
+				switch f.Kind {
+				case Crash, Pause, TornWrite, CorruptRead:
+					start[f.Node] = f.At
+				case Restart:
+					crash = max(crash, f.At-start[f.Node])
+				case Resume:
+					pause = max(pause, f.At-start[f.Node])
+				case ClockStep:
+					step = max(step, f.By, -f.By)
+				}
+			}
+		}
+		return
+	}
+	c, p, s := longest(Friendly)
+	if c < time.Second || c > 1550*time.Millisecond || p < 500*time.Millisecond || p > 850*time.Millisecond || s < time.Second || s > 2*time.Second {
+		t.Errorf("friendly: longest crash %v (want 1s..1.55s), pause %v (0.5s..0.85s), clock step %v (1s..2s)", c, p, s)
+	}
+	c, p, s = longest(Hostile)
+	if c < 2*time.Second || p < 1500*time.Millisecond || s < 5*time.Second || s > 10*time.Second {
+		t.Errorf("hostile: longest crash %v (want > 2s), pause %v (> 1.5s), clock step %v (5s..10s)", c, p, s)
+	}
+}
+
+// The window's edges: the first faults wait for the cluster to start (no
+// fault in the first 100 ms, none before fault.Start) and the quiet tail
+// is at least a second long (none in the last second), so that a run
+// elects before the faults and liveness can be judged after them.
+func TestGenerateQuietHeadAndTail(t *testing.T) {
+	const dur = 10 * time.Second
+	for _, p := range Profiles {
+		for seed := uint64(1); seed <= 200; seed++ {
+			for _, f := range Generate(seed, p, 5, dur) {
+				if f.Kind == ClockDrift {
+					continue // a property of the clock from 0s
+				}
+				if f.At < 100*time.Millisecond || f.At > dur-time.Second {
+					t.Fatalf("%s seed %d: %v in the quiet head or tail", p.Name, seed, f)
+				}
+			}
+		}
+	}
+	// A cluster of one server still has faults (a crash and a restart, a
+	// pause, a clock step): only the network families need two.
+	n := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		n += len(Generate(seed, Friendly, 1, dur))
+	}
+	if n == 0 {
+		t.Error("a one-server cluster never gets a fault")
+	}
+}
+
+// Every server can be struck (the last one too), and drift magnitudes
+// spread over their range, not only at its floor.
+func TestGenerateReachesEveryServer(t *testing.T) {
+	struck := map[ordo.NodeID]bool{}
+	var maxDrift float64
+	for seed := uint64(1); seed <= 100; seed++ {
+		for _, f := range Generate(seed, Hostile, 5, 10*time.Second) {
+			switch f.Kind {
+			case Crash, Pause, TornWrite, CorruptRead, FsyncFail, DiskFull:
+				struck[f.Node] = true
+			case ClockDrift:
+				maxDrift = max(maxDrift, math.Abs(f.PPM))
+			}
+		}
+	}
+	if len(struck) != 5 {
+		t.Errorf("servers struck %v, want all of 1..5", struck)
+	}
+	if maxDrift < Hostile.MaxDriftPPM/2 {
+		t.Errorf("largest drift %v ppm, want drifts across [%v, %v]", maxDrift, Hostile.MaxDriftPPM/10, Hostile.MaxDriftPPM)
+	}
+}
+
+// Forever 1: every network fault lasts for ever, so the first partition
+// is the only one and nothing heals; crashes for ever stop at the budget.
+func TestGenerateForeverOne(t *testing.T) {
+	p := Profile{Name: "f", Families: []string{"partition", "crash"}, Forever: 1, MeanGap: 100 * time.Millisecond, MaxLength: time.Second}
+	for seed := uint64(1); seed <= 20; seed++ {
+		s := Generate(seed, p, 5, 10*time.Second)
+		parts, heals, crashes, restarts := 0, 0, 0, 0
+		for _, f := range s {
+			switch f.Kind {
+			case Partition:
+				parts++
+			case Heal:
+				heals++
+			case Crash:
+				crashes++
+			case Restart:
+				restarts++
+			}
+		}
+		if parts != 1 || heals != 0 || crashes-restarts != 2 {
+			t.Fatalf("seed %d: %d partitions %d heals, %d crashes %d restarts: want one partition for ever, two servers down for ever\n%v", seed, parts, heals, crashes, restarts, s)
+		}
+	}
+}
+
+// Small clusters: two servers can be partitioned or cut but have no
+// bridge or star (those need three); three servers have all four shapes.
+func TestGenerateNetworkShapesBySize(t *testing.T) {
+	p := Hostile
+	p.Families = []string{"partition", "cut", "bridge", "star"}
+	for _, n := range []int{2, 3} {
+		seen := map[Kind]bool{}
+		for seed := uint64(1); seed <= 40; seed++ {
+			s := Generate(seed, p, n, 10*time.Second)
+			if err := s.Validate(n); err != nil {
+				t.Fatalf("%d servers seed %d: %v", n, seed, err)
+			}
+			for _, f := range s {
+				seen[f.Kind] = true
+			}
+		}
+		want := map[int][]Kind{2: {Partition, Cut}, 3: {Partition, Cut, Bridge, Star}}[n]
+		for _, k := range want {
+			if !seen[k] {
+				t.Errorf("%d servers: never drew %s (%v)", n, k, seen)
+			}
+		}
+		if n == 2 && (seen[Bridge] || seen[Star]) {
+			t.Errorf("2 servers: drew a bridge or star (%v)", seen)
+		}
+	}
+}
+
+// Error messages name the right place and range: the group that is wrong
+// (counted from 1), and the range of nodes with clients; a one-server
+// cluster is a cluster; a nemesis needs a window (until after from).
+func TestParseErrorsNameThePlace(t *testing.T) {
+	if _, err := ParseGroups("1/2,x", 3); err == nil || !strings.Contains(err.Error(), "group 2:") {
+		t.Errorf("bad second group: %v", err)
+	}
+	if _, err := (Members{Servers: 3, Clients: 2}).ParseNode(""); err == nil || !strings.Contains(err.Error(), "1..5") {
+		t.Errorf("missing id with clients: %v", err)
+	}
+	if f, err := Parse(Crash, "1@1s", 1); err != nil || f.Node != 1 {
+		t.Errorf("one server: %v %v", f, err)
+	}
+	if _, err := (Nemesis{Crash: 1, MeanDowntime: time.Second}).Generate(1, 3, 5*time.Second); err == nil || !strings.Contains(err.Error(), "from < until") {
+		t.Errorf("no window: %v", err)
 	}
 }

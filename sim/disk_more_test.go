@@ -53,6 +53,9 @@ func (writer) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		b.Delete(w.End)
 		b.DeleteRange(w.End+"0", w.End+"9")
 		st.Apply(&b)
+	case "two":
+		st.Put(w.Key, []byte{1})
+		env.Send(from, wack{Key: w.Key + "1"})
 	case "many":
 		for i := range w.N {
 			st.Put(w.Key, []byte{byte(i)})
@@ -376,4 +379,53 @@ func TestDiskEventByteBound(t *testing.T) {
 		}
 	}()
 	d.grow(0, ordo.MaxBatchBytes-1)
+}
+
+// A held message leaves with the stamps of its send, not of its release:
+// two replies sent in one writing event carry successive vector entries
+// of their sender (happened-before is about the sends, chapter section on
+// logical clocks).
+func TestDiskHeldSendsKeepTheirStamps(t *testing.T) {
+	s := newWriter(t, Disk{SyncLatency: 5 * time.Millisecond}, 1)
+	ask(s, 0, wop{Op: "two", Key: "k"})
+	s.RunFor(50 * time.Millisecond)
+	var got []uint64
+	for _, e := range s.Trace().Events {
+		if e.Kind == trace.Recv && e.Node == 1 && e.MsgKind == "wack" {
+			got = append(got, e.Vector[1])
+		}
+	}
+	if len(got) != 2 || got[1] != got[0]+1 {
+		t.Fatalf("node 2's entry in the two replies' receive stamps: %v, want two successive values", got)
+	}
+}
+
+// Puts and range deletes count their keys and values toward MaxBatchBytes:
+// an event writing past it is refused by a panic.
+func TestDiskEventBytesCountEveryWrite(t *testing.T) {
+	expectPanic := func(name string, f func()) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r == nil {
+				t.Errorf("%s: an event past MaxBatchBytes accepted", name)
+			}
+		}()
+		f()
+	}
+	s := newWriter(t, Disk{SyncLatency: time.Millisecond}, 1)
+	d := s.node(2).disk
+	big := make([]byte, ordo.MaxValueLen)
+	expectPanic("puts", func() {
+		for i := 0; i <= ordo.MaxBatchBytes/ordo.MaxValueLen; i++ {
+			d.Put("k", big)
+		}
+	})
+	s = newWriter(t, Disk{SyncLatency: time.Millisecond}, 1)
+	d = s.node(2).disk
+	start, end := strings.Repeat("a", ordo.MaxKeyLen), strings.Repeat("b", ordo.MaxKeyLen)
+	expectPanic("range deletes", func() {
+		for i := 0; i <= ordo.MaxBatchBytes/(2*ordo.MaxKeyLen); i++ {
+			d.DeleteRange(start, end)
+		}
+	})
 }

@@ -205,3 +205,49 @@ func TestLeaveThenJoinKeepsStorage(t *testing.T) {
 		t.Fatalf("join/leave faults %v", joins)
 	}
 }
+
+// Node 1 is a valid bridge and a valid link end (ids start at 1).
+func TestFaultsAcceptNodeOne(t *testing.T) {
+	s := newProbeSim(t, Config{Nodes: 3})
+	if err := s.Bridge(ids(2), ids(3), 1); err != nil {
+		t.Errorf("bridge via 1: %v", err)
+	}
+	if got, want := linkMatrix(s, 3), ".oo/o.x/ox./"; got != want {
+		t.Errorf("bridge 2/3 via 1: %s, want %s", got, want)
+	}
+	if err := s.SetLink(2, 1, Link{}); err != nil {
+		t.Errorf("link 2->1: %v", err)
+	}
+	if err := s.SetLink(1, 3, Link{}); err != nil {
+		t.Errorf("link 1->3: %v", err)
+	}
+}
+
+// A Join whose boot fails (the protocol's New refuses) is an error, and
+// the node stays down.
+func TestJoinBootFailureIsAnError(t *testing.T) {
+	fail := false
+	p := &ordo.Protocol{Name: "picky", New: func(ordo.Config) (ordo.Node, error) {
+		if fail {
+			return nil, errNewRefused
+		}
+		return &probe{}, nil
+	}}
+	s, err := New(Config{Protocol: p, Nodes: 3, Seed: 1, Trace: true, Absent: ids(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail = true
+	if err := s.Join(3); err == nil {
+		t.Fatal("a join whose New failed returned no error")
+	}
+	if s.Up(3) {
+		t.Fatal("a node whose New failed is up")
+	}
+}
+
+var errNewRefused = errorString("new refused")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

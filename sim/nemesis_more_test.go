@@ -109,6 +109,15 @@ func TestNemesisStrikesServersOnly(t *testing.T) {
 	if n == 0 {
 		t.Fatalf("seed %d: no crash or pause at all", seed)
 	}
+	struck := map[ordo.NodeID]bool{}
+	for _, e := range nemesisEvents(tr) {
+		if e.name == "crash" || e.name == "pause" {
+			struck[e.node] = true
+		}
+	}
+	if len(struck) != 3 {
+		t.Errorf("seed %d: servers struck %v, want all of 1..3", seed, struck)
+	}
 	if clientCut {
 		t.Errorf("seed %d: a nemesis partition cut a client off", seed)
 	}
@@ -209,7 +218,7 @@ func TestNemesisDowntimeAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := map[ordo.NodeID]time.Duration{}
-	mended := 0
+	mended, longer := 0, 0
 	for _, e := range nemesisEvents(run(t, s, 11*time.Second)) {
 		switch e.name {
 		case "crash", "pause":
@@ -219,10 +228,14 @@ func TestNemesisDowntimeAndStop(t *testing.T) {
 				t.Errorf("%s of %d after %v, with a mean downtime of 5ms", e.name, e.node, d)
 			}
 			mended++
+			if e.at-down[e.node] > time.Millisecond {
+				longer++
+			}
 		}
 	}
-	if mended == 0 {
-		t.Error("nothing mended")
+	// Exponential of mean 5 ms: most last over 1 ms (e^-0.2 ≈ 82 %).
+	if mended == 0 || longer < mended/2 {
+		t.Errorf("%d mended, %d of them after over 1 ms: want most", mended, longer)
 	}
 }
 
@@ -298,5 +311,37 @@ func TestSetLossBurstBounds(t *testing.T) {
 		if fa != "recv" {
 			t.Errorf("after the burst: %v %s", link, fa)
 		}
+	}
+}
+
+// Two servers can be partitioned (one on each side).
+func TestNemesisPartitionsTwoServers(t *testing.T) {
+	s := newProbeSim(t, Config{Nodes: 2, Seed: 3})
+	if err := s.StartNemesis(Nemesis{Stop: 2 * time.Second, Partition: 5, MeanDowntime: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range nemesisEvents(run(t, s, 3*time.Second)) {
+		if e.name == "partition" {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("two servers never partitioned at 5 per second")
+	}
+}
+
+// A loss burst's fault event gives its probability to three digits.
+func TestLossBurstTracedRounded(t *testing.T) {
+	s := newProbeSim(t, Config{Nodes: 2})
+	if err := s.SetLossBurst(0.12345); err != nil {
+		t.Fatal(err)
+	}
+	ev := find(s.Trace(), func(e *trace.Event) bool { return e.Kind == trace.Fault && e.Name == "loss-burst" })
+	if len(ev) != 1 {
+		t.Fatalf("loss-burst events %v", ev)
+	}
+	if p, _ := ev[0].Attrs.Get("p").(float64); p != 0.123 {
+		t.Errorf("traced p = %v, want 0.123", ev[0].Attrs.Get("p"))
 	}
 }

@@ -54,6 +54,8 @@ var scenes = []Scene{
 	{501, "5. Challenges: network partitions and partial failure", scenePartition},
 	{502, "5. Network partition: split brain vs quorum", sceneSplitBrain},
 	{503, "5. Leader crash and automatic recovery (exercise 3)", sceneFailover},
+	{504, "5. Partial connectivity: a leader half the cluster cannot hear", sceneOutage},
+	{505, "5. Partial failure: why did my request time out?", sceneTimeoutAmbiguity},
 }
 
 // Scenes returns every scene, in order (a copy).
