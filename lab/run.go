@@ -49,8 +49,9 @@ const DefaultFsync = 500 * time.Microsecond
 // DefaultChecks are the election checkers.
 var DefaultChecks = slices.Clone(election.Checks)
 
-// MaxNodes bounds the cluster of a campaign run.
-const MaxNodes = 1024
+// MaxNodes bounds the cluster of a campaign run: the simulator's bound, one
+// for every command (memory is bounded separately, by --run-memory).
+const MaxNodes = sim.MaxNodes
 
 // Outcome is what one run produced.
 type Outcome struct {

@@ -125,7 +125,7 @@ func TestExploreConfigCheck(t *testing.T) {
 		{func(c *ExploreConfig) { c.Duration = 2 * time.Hour }, "at most 1h"},
 		{func(c *ExploreConfig) { c.Protocol = "broadcast" }, "not a leader election"},
 		{func(c *ExploreConfig) { c.Kinds = []string{"crash", "meteor"} }, "unknown fault kind"},
-		{func(c *ExploreConfig) { c.Nodes = 0 }, "need 1..1024 nodes"},
+		{func(c *ExploreConfig) { c.Nodes = 0 }, "need 1..4096 nodes"},
 	} {
 		bad := ok
 		c.edit(&bad)

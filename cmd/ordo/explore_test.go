@@ -64,7 +64,7 @@ func TestExploreRejectsNonsense(t *testing.T) {
 		{[]string{"-o", "heartbeat=1ns"}, "heartbeat=1ns is below its floor of 1ms"},
 		{[]string{"--duration", "1s"}, "at least 4s"},
 		{[]string{"--faults", "crash,meteor"}, "unknown fault kind"},
-		{[]string{"-n", "0"}, "need 1..1024 nodes"},
+		{[]string{"-n", "0"}, "need 1..4096 nodes"},
 		{[]string{"--replay", "-1"}, "--replay"},
 		{[]string{"--profile", "nasty"}, `unknown fault profile "nasty" (valid: friendly, hostile)`},
 		{[]string{"--faults", ""}, "no fault kinds"},
