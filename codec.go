@@ -714,46 +714,52 @@ func compile(t reflect.Type, path string, plans map[reflect.Type]*plan) (*plan, 
 	return p, nil
 }
 
+// loadUint reads the size-byte unsigned integer at p, zero-extended.
+func loadUint(p unsafe.Pointer, size uintptr) uint64 {
+	switch size {
+	case 1:
+		return uint64(*(*uint8)(p))
+	case 2:
+		return uint64(*(*uint16)(p))
+	case 4:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
+}
+
+// storeUint writes the low size bytes of v at p. Signed integers use it too:
+// truncating a two's-complement value keeps exactly the bits intN(v) would.
+func storeUint(p unsafe.Pointer, size uintptr, v uint64) {
+	switch size {
+	case 1:
+		*(*uint8)(p) = uint8(v)
+	case 2:
+		*(*uint16)(p) = uint16(v)
+	case 4:
+		*(*uint32)(p) = uint32(v)
+	default:
+		*(*uint64)(p) = v
+	}
+}
+
+// intPlan encodes signed integers zigzagged, so small magnitudes of either
+// sign take one byte.
 func intPlan(p *plan, size uintptr) {
 	p.min = 1
 	bits := size * 8
-	load := func(p unsafe.Pointer) int64 {
-		switch size {
-		case 1:
-			return int64(*(*int8)(p))
-		case 2:
-			return int64(*(*int16)(p))
-		case 4:
-			return int64(*(*int32)(p))
-		}
-		return *(*int64)(p)
-	}
-	p.enc = func(b []byte, p unsafe.Pointer) []byte {
-		v := load(p)
-		return appendUvarint(b, uint64(v<<1)^uint64(v>>63))
-	}
-	p.size = func(p unsafe.Pointer) int {
-		v := load(p)
-		return uvarintLen(uint64(v<<1) ^ uint64(v>>63))
-	}
+	shift := 64 - bits
+	// Sign-extend: move the value's sign bit to bit 63, shift back arithmetically.
+	load := func(p unsafe.Pointer) int64 { return int64(loadUint(p, size)<<shift) >> shift }
+	p.enc = func(b []byte, p unsafe.Pointer) []byte { return appendUvarint(b, zigzag(load(p))) }
+	p.size = func(p unsafe.Pointer) int { return uvarintLen(zigzag(load(p))) }
 	p.dec = func(dv decoder, p unsafe.Pointer) decoder {
 		d := &dv
-		u := d.uvarint()
-		v := int64(u>>1) ^ -int64(u&1)
+		v := unzigzag(d.uvarint())
 		if bits < 64 && (v < -1<<(bits-1) || v >= 1<<(bits-1)) {
 			d.fail(ReasonInvalid, "%d overflows int%d", v, bits)
 			return dv
 		}
-		switch size {
-		case 1:
-			*(*int8)(p) = int8(v)
-		case 2:
-			*(*int16)(p) = int16(v)
-		case 4:
-			*(*int32)(p) = int32(v)
-		default:
-			*(*int64)(p) = v
-		}
+		storeUint(p, size, uint64(v))
 		return dv
 	}
 }
@@ -761,19 +767,8 @@ func intPlan(p *plan, size uintptr) {
 func uintPlan(p *plan, size uintptr) {
 	p.min = 1
 	bits := size * 8
-	load := func(p unsafe.Pointer) uint64 {
-		switch size {
-		case 1:
-			return uint64(*(*uint8)(p))
-		case 2:
-			return uint64(*(*uint16)(p))
-		case 4:
-			return uint64(*(*uint32)(p))
-		}
-		return *(*uint64)(p)
-	}
-	p.enc = func(b []byte, p unsafe.Pointer) []byte { return appendUvarint(b, load(p)) }
-	p.size = func(p unsafe.Pointer) int { return uvarintLen(load(p)) }
+	p.enc = func(b []byte, p unsafe.Pointer) []byte { return appendUvarint(b, loadUint(p, size)) }
+	p.size = func(p unsafe.Pointer) int { return uvarintLen(loadUint(p, size)) }
 	p.dec = func(dv decoder, p unsafe.Pointer) decoder {
 		d := &dv
 		v := d.uvarint()
@@ -781,16 +776,7 @@ func uintPlan(p *plan, size uintptr) {
 			d.fail(ReasonInvalid, "%d overflows uint%d", v, bits)
 			return dv
 		}
-		switch size {
-		case 1:
-			*(*uint8)(p) = uint8(v)
-		case 2:
-			*(*uint16)(p) = uint16(v)
-		case 4:
-			*(*uint32)(p) = uint32(v)
-		default:
-			*(*uint64)(p) = v
-		}
+		storeUint(p, size, v)
 		return dv
 	}
 }

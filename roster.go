@@ -128,7 +128,8 @@ func (r *Roster) Validate() error {
 	return nil
 }
 
-// PeersOf returns the servers other than id.
+// PeersOf returns the servers other than id, a fresh slice: Env.Peers of
+// node id (a client or service, being no server, gets every server).
 func (r *Roster) PeersOf(id NodeID) []NodeID {
 	out := make([]NodeID, 0, len(r.Servers))
 	for _, s := range r.Servers {

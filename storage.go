@@ -97,6 +97,31 @@ func (b *Batch) DeleteRange(start, end string) {
 	b.bytes += len(start) + len(end)
 }
 
+// Writer is what Replay writes to: a Storage, or another Batch.
+type Writer interface {
+	Put(key string, value []byte)
+	Delete(key string)
+	DeleteRange(start, end string)
+}
+
+// Replay performs b's operations on w one by one, in order (not
+// atomically: a Storage's Apply checks the bounds first, then replays).
+// It panics on an unknown operation kind.
+func (b *Batch) Replay(w Writer) {
+	for _, op := range b.Ops {
+		switch op.Kind {
+		case OpPut:
+			w.Put(op.Key, op.Value)
+		case OpDelete:
+			w.Delete(op.Key)
+		case OpDeleteRange:
+			w.DeleteRange(op.Key, op.End)
+		default:
+			panic(fmt.Sprintf("ordo: batch op kind %d", op.Kind))
+		}
+	}
+}
+
 // Len is the number of operations.
 func (b *Batch) Len() int { return len(b.Ops) }
 
@@ -190,18 +215,7 @@ func (s *MemStorage) Scan(start, end string, fn func(key string, value []byte) b
 // first, so a batch that panics has changed nothing.
 func (s *MemStorage) Apply(b *Batch) {
 	CheckBatch(b)
-	for _, op := range b.Ops {
-		switch op.Kind {
-		case OpPut:
-			s.Put(op.Key, op.Value)
-		case OpDelete:
-			s.Delete(op.Key)
-		case OpDeleteRange:
-			s.DeleteRange(op.Key, op.End)
-		default:
-			panic(fmt.Sprintf("ordo: batch op kind %d", op.Kind))
-		}
-	}
+	b.Replay(s)
 }
 
 // Len is the number of keys.

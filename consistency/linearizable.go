@@ -3,7 +3,6 @@ package consistency
 import (
 	"fmt"
 	"hash/fnv"
-	"ordo/check"
 	"os"
 	"regexp"
 	"sort"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"ordo/check"
 	"ordo/clock"
 	"ordo/history"
 	"ordo/trace"

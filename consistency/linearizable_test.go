@@ -1,13 +1,13 @@
 package consistency
 
 import (
-	"ordo/check"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"ordo"
+	"ordo/check"
 	"ordo/history"
 )
 

@@ -2,8 +2,8 @@ package consistency
 
 import (
 	"fmt"
-	"ordo/check"
 
+	"ordo/check"
 	"ordo/clock"
 	"ordo/history"
 	"ordo/trace"

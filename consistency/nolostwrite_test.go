@@ -1,11 +1,11 @@
 package consistency
 
 import (
-	"ordo/check"
 	"strings"
 	"testing"
 
 	"ordo"
+	"ordo/check"
 	"ordo/history"
 	"ordo/trace"
 )

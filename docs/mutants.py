@@ -8,6 +8,8 @@ gremlins prints it) is applied to TREE (a copy: the file is restored after
 each run), then `go test -count=1 -failfast ./PKGROOT/<dir>` decides:
 KILLED (tests fail), LIVED (they pass) or TIMED OUT (120 s)."""
 import os, re, subprocess, sys
+if len(sys.argv) != 3 or sys.argv[1] in ('-h', '--help'):
+    sys.exit(__doc__)
 tree, root = sys.argv[1], sys.argv[2]
 ARI = {'+': '-', '-': '+', '*': '/', '/': '*', '%': '*'}
 INC = {'++': '--', '--': '++'}
@@ -30,12 +32,14 @@ for raw in sys.stdin:
         print(f"SKIPPED {kind} at {f}:{ln}:{col} (no operator {L[i:i+2]!r})", flush=True)
         continue
     lines[ln - 1] = L[:i] + table[op] + L[i + len(op):]
-    open(path, 'w').write('\n'.join(lines))
     pkg = './' + os.path.join(root, os.path.dirname(f))
     try:
+        open(path, 'w').write('\n'.join(lines))
         r = subprocess.run(['go', 'test', '-count=1', '-failfast', pkg], cwd=tree, capture_output=True, timeout=120)
         st = 'LIVED' if r.returncode == 0 else 'KILLED'
     except subprocess.TimeoutExpired:
         st = 'TIMED OUT'
-    open(path, 'w').write(src)
+    finally:
+        # Restore even on Ctrl-C, so the copy never keeps a mutant.
+        open(path, 'w').write(src)
     print(f"{st:>11} {kind} at {f}:{ln}:{col} ({op} -> {table[op]}: {L.strip()[:70]})", flush=True)

@@ -56,10 +56,11 @@ type Elector interface {
 // Majority is the chapter's quorum, N/2 + 1 ("과반수 (N/2 + 1)").
 func Majority(n int) int { return n/2 + 1 }
 
-// Rounds is a leader's lease counted in heartbeat rounds, so it needs no
-// wall clock: it numbers the rounds the leader sends and tracks, from the
-// acknowledgements, the newest round a majority answered (the leader
-// itself answers every round it sends). A leader whose newest majority
+// Rounds is a leader's lease counted in heartbeat rounds: it numbers the
+// rounds the leader sends and tracks, from the acknowledgements, the
+// newest round a majority answered (the leader itself answers every round
+// it sends). It reads no clock; Raft times when each round began on the
+// monotonic clock, Ring counts rounds only. A leader whose newest majority
 // round is too old must step down before the followers' timeouts let
 // anyone else win.
 type Rounds struct {

@@ -1,13 +1,13 @@
 package election
 
 import (
-	"ordo"
-	"ordo/ordotest"
 	"strings"
 	"testing"
 	"time"
 
+	"ordo"
 	"ordo/check"
+	"ordo/ordotest"
 	"ordo/trace"
 )
 

@@ -1,15 +1,15 @@
 package election_test
 
 import (
+	"testing"
+	"time"
+
+	"ordo"
 	"ordo/check"
 	"ordo/election"
 	"ordo/election/bully"
 	"ordo/ordotest"
 	"ordo/trace"
-	"testing"
-	"time"
-
-	"ordo"
 )
 
 // StepDown notes "follower" of nobody only when something changed: from

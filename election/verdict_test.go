@@ -3,11 +3,11 @@ package election
 import (
 	"strings"
 
-	"ordo/check"
 	"testing"
 	"time"
 
 	"ordo"
+	"ordo/check"
 	"ordo/trace"
 )
 

@@ -157,16 +157,9 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		fmt.Fprintf(progress, "round %d: killed leader n%d (term %d) → n%d leads term %d (polled %.0f ms); cut %v → n%d leads term %d; healed\n",
 			round, l, term, l2, term2, polled, minority, l3, term3)
 	}
-	dir := c.Dir
-	if err := c.Down(); err != nil {
-		return nil, err
-	}
+	dir, cfg := c.Dir, c.Cfg
+	tr, err := c.DownAndMerge()
 	c = nil
-	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
-	if err != nil {
-		return nil, err
-	}
-	tr, err := Merge(cfg)
 	if err != nil {
 		return nil, err
 	}

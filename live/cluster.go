@@ -437,11 +437,9 @@ func (c *Cluster) Kill(id ordo.NodeID) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	pid := c.State.Pids[int(id)]
-	c.mu.Unlock()
-	if pid <= 0 || !c.alive(id) {
-		return fmt.Errorf("node %d is not running", id)
+	pid, err := c.runningPid(id)
+	if err != nil {
+		return err
 	}
 	at := time.Now()
 	e, _ := c.Cfg.EpochTime()
@@ -455,6 +453,17 @@ func (c *Cluster) Kill(id ordo.NodeID) error {
 	c.State.Pids[int(id)] = 0
 	c.mu.Unlock()
 	return c.saveState()
+}
+
+// runningPid is node id's process, or an error if it does not run.
+func (c *Cluster) runningPid(id ordo.NodeID) (int, error) {
+	c.mu.Lock()
+	pid := c.State.Pids[int(id)]
+	c.mu.Unlock()
+	if pid <= 0 || !c.alive(id) {
+		return 0, fmt.Errorf("node %d is not running", id)
+	}
+	return pid, nil
 }
 
 func (c *Cluster) waitExit(id ordo.NodeID, pid int, within time.Duration) bool {
@@ -482,10 +491,8 @@ func (c *Cluster) waitExit(id ordo.NodeID, pid int, within time.Duration) bool {
 // Stop sends SIGTERM to node id (a graceful stop) and waits for it, then
 // SIGKILL after the grace period.
 func (c *Cluster) Stop(id ordo.NodeID) error {
-	c.mu.Lock()
-	pid := c.State.Pids[int(id)]
-	c.mu.Unlock()
-	if pid <= 0 || !c.alive(id) {
+	pid, err := c.runningPid(id)
+	if err != nil {
 		return nil
 	}
 	c.continuePaused(id, pid) // a stopped process cannot stop gracefully (faults.go)
@@ -624,7 +631,7 @@ func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
 	}
 	LogFault(c.Cfg, c.now(), "faults", "node", int(id), "block_out", fmt.Sprint(f.BlockOut), "block_in", fmt.Sprint(f.BlockIn), "delay", time.Duration(f.Delay).String(), "loss", f.Loss)
 	var err error
-	if !c.isPaused(id) { // a paused node gets it when it resumes (faults.go)
+	if !c.Paused(id) { // a paused node gets it when it resumes (faults.go)
 		err = c.setFaults(id, f)
 	}
 	c.mu.Lock()
@@ -665,7 +672,7 @@ func (c *Cluster) applyAll(faults map[int]transport.Faults) error {
 	var wg sync.WaitGroup
 	errs := make([]error, c.N()+1)
 	for id, f := range faults {
-		if !c.alive(ordo.NodeID(id)) || c.isPaused(ordo.NodeID(id)) {
+		if !c.alive(ordo.NodeID(id)) || c.Paused(ordo.NodeID(id)) {
 			continue // a paused node gets it when it resumes (faults.go)
 		}
 		wg.Add(1)

@@ -140,11 +140,7 @@ func TestLiveClusterSurvivesKillAndPartition(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := c.Down(); err != nil {
-		t.Fatal(err)
-	}
-
-	tr, err := Merge(c.Cfg)
+	tr, err := c.DownAndMerge()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,8 @@ func (c *Cluster) Apply(f fault.Fault) error {
 			return nil // crashed already
 		}
 		err := c.Kill(f.Node) // SIGKILL stops a paused process too
-		if nc, nerr := c.Cfg.Node(f.Node); nerr == nil {
-			os.Remove(filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName))
+		if marker, merr := c.pausedMarker(f.Node); merr == nil {
+			os.Remove(marker)
 		}
 		return err
 	case fault.Restart:
@@ -333,18 +333,15 @@ const PausedFileName = "paused"
 // to the fault log. A paused node's admin endpoint does not answer: the
 // status shows it down until Resume.
 func (c *Cluster) Pause(id ordo.NodeID) error {
-	nc, err := c.Cfg.Node(id)
+	marker, err := c.pausedMarker(id)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	pid := c.State.Pids[int(id)]
-	c.mu.Unlock()
-	if pid <= 0 || !c.alive(id) {
-		return fmt.Errorf("node %d is not running", id)
+	pid, err := c.runningPid(id)
+	if err != nil {
+		return err
 	}
-	marker := filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName)
-	if _, err := os.Stat(marker); err == nil {
+	if c.Paused(id) {
 		return fmt.Errorf("node %d is paused already", id)
 	}
 	// The node's own pause event first: the process is stopped only once
@@ -363,36 +360,42 @@ func (c *Cluster) Pause(id ordo.NodeID) error {
 
 // Paused reports whether node id was paused by Pause and not resumed.
 func (c *Cluster) Paused(id ordo.NodeID) bool {
-	nc, err := c.Cfg.Node(id)
+	marker, err := c.pausedMarker(id)
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName))
+	_, err = os.Stat(marker)
 	return err == nil
+}
+
+// pausedMarker is the path of node id's PausedFileName.
+func (c *Cluster) pausedMarker(id ordo.NodeID) (string, error) {
+	nc, err := c.Cfg.Node(id)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName), nil
 }
 
 // Resume lets a paused node go on: SIGCONT, then the node records its
 // resume event (POST /resume) and handles what waited. Resuming a node
 // that is not paused does nothing.
 func (c *Cluster) Resume(id ordo.NodeID) error {
-	nc, err := c.Cfg.Node(id)
+	marker, err := c.pausedMarker(id)
 	if err != nil {
 		return err
 	}
-	marker := filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName)
-	if _, err := os.Stat(marker); err != nil {
+	if !c.Paused(id) {
 		return nil // not paused (a schedule may resume what it never paused)
 	}
-	c.mu.Lock()
-	pid := c.State.Pids[int(id)]
-	c.mu.Unlock()
-	if pid > 0 && c.alive(id) {
+	pid, err := c.runningPid(id)
+	if err == nil {
 		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 			return fmt.Errorf("resume node %d (pid %d): %w", id, pid, err)
 		}
 	}
 	os.Remove(marker)
-	if pid <= 0 || !c.alive(id) {
+	if err != nil {
 		return nil // killed while paused
 	}
 	// The loop is still blocked in its pause (faults_node.go) until told;
@@ -417,29 +420,15 @@ func (c *Cluster) Resume(id ordo.NodeID) error {
 	return fmt.Errorf("node %d got SIGCONT but its loop did not resume: %w", id, last)
 }
 
-// isPaused reports whether the cluster paused node id (its marker).
-func (c *Cluster) isPaused(id ordo.NodeID) bool {
-	nc, err := c.Cfg.Node(id)
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName))
-	return err == nil
-}
-
 // continuePaused sends SIGCONT to node id (process pid) if the cluster
 // paused it, so that a stop that follows is graceful: the node's loop,
 // still in its pause, ends at the stop (faults_node.go).
 func (c *Cluster) continuePaused(id ordo.NodeID, pid int) {
-	nc, err := c.Cfg.Node(id)
-	if err != nil {
-		return
-	}
-	marker := filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName)
-	if _, err := os.Stat(marker); err != nil {
+	if !c.Paused(id) {
 		return
 	}
 	syscall.Kill(pid, syscall.SIGCONT)
+	marker, _ := c.pausedMarker(id)
 	os.Remove(marker)
 }
 

@@ -74,13 +74,8 @@ func TestLiveKillDuringWriteFsyncFailAndClockStep(t *testing.T) {
 	if err := c.Apply(fault.Fault{Kind: fault.FsyncFail, Node: 2}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.alive(2) {
-		if time.Now().After(deadline) {
-			t.Fatal("node 2 still runs 10s after its fsync was made to fail")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, func() bool { return !c.alive(2) },
+		func() string { return "node 2 still runs 10s after its fsync was made to fail" })
 	logb, _ := os.ReadFile(filepath.Join(c.Dir, "node2", "node.log"))
 	if !strings.Contains(string(logb), "fail-stop") || !strings.Contains(string(logb), "injected") {
 		t.Errorf("node 2's log does not tell the fail-stop:\n%s", logb)
@@ -102,15 +97,7 @@ func TestLiveKillDuringWriteFsyncFailAndClockStep(t *testing.T) {
 		t.Errorf("node 3's clock after a 5s step: %+v (%v)", st, err)
 	}
 
-	dir := c.Dir
-	if err := c.Down(); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := Merge(cfg)
+	tr, err := c.DownAndMerge()
 	if err != nil {
 		t.Fatalf("merged trace after the kills: %v", err)
 	}
@@ -192,29 +179,15 @@ func TestLiveNodeThatLostItsDiskDoesNotVoteTwice(t *testing.T) {
 	if _, _, err := c.WaitLeader(fenceAt, nil, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, on, _ := readFence(c.Cfg.Path(nc.Dir)); !on {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("n%d still fenced 10s after the election past its fence %d", wiped, fenceAt)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, func() bool { _, on, _ := readFence(c.Cfg.Path(nc.Dir)); return !on },
+		func() string {
+			return fmt.Sprintf("n%d still fenced 10s after the election past its fence %d", wiped, fenceAt)
+		})
 	if err := c.Restart(leader); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	dir := c.Dir
-	if err := c.Down(); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := Merge(cfg)
+	tr, err := c.DownAndMerge()
 	if err != nil {
 		t.Fatal(err)
 	}

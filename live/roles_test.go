@@ -172,10 +172,7 @@ func TestLiveClusterWithClient(t *testing.T) {
 	}
 	restartAt := c.now()
 	time.Sleep(300 * time.Millisecond)
-	if err := c.Down(); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := Merge(c.Cfg)
+	tr, err := c.DownAndMerge()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,14 +124,12 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 	if m := d.Latency.Mean(); m > 0 {
 		notes = append(notes, fmt.Sprintf("latency: a fixed delay of %v per message (the mean of the scenario's latency; loopback adds little)", m.Round(time.Microsecond)))
 	}
-	clocks := []clockModel{{0, sc.Clock.Offset, sc.Clock.DriftPPM, sc.Clock.NTPEvery}}
-	for id, m := range sc.ClockOf {
-		clocks = append(clocks, clockModel{id, m.Offset, m.DriftPPM, m.NTPEvery})
+	ntp := sc.Clock.NTPEvery > 0
+	for _, m := range sc.ClockOf {
+		ntp = ntp || m.NTPEvery > 0
 	}
-	for _, m := range clocks {
-		if m.ntp > 0 {
-			return nil, refuse(0, "clocks: NTP resyncs are the simulator's (a live node's clock takes offset, drift and steps)")
-		}
+	if ntp {
+		return nil, refuse(0, "clocks: NTP resyncs are the simulator's (a live node's clock takes offset, drift and steps)")
 	}
 	if len(sc.Clients) > 1 {
 		return nil, refuse(sc.Clients[1].Line, "clients: the live cluster runs one client group (one client protocol)")
@@ -140,14 +138,6 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 		notes = append(notes, "disk: the real disk, not the simulator's disk model")
 	}
 	return notes, nil
-}
-
-// clockModel is one node's clock as the file sets it (id 0: every node).
-type clockModel struct {
-	id     ordo.NodeID
-	offset time.Duration
-	ppm    float64
-	ntp    time.Duration
 }
 
 // RunScenario runs sc on a live local cluster for its duration: it starts
@@ -236,21 +226,10 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	end := c.now()
 	// Paused nodes go on before the stop, so that they stop gracefully.
 	for _, id := range append(c.Servers(), clientIDs(c)...) {
-		if nc, err := c.Cfg.Node(id); err == nil {
-			if _, err := os.Stat(filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName)); err == nil {
-				c.Resume(id)
-			}
-		}
+		c.Resume(id) // does nothing to a node not paused
 	}
-	if err := c.Down(); err != nil {
-		return nil, err
-	}
+	merged, err := c.DownAndMerge()
 	c = nil
-	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
-	if err != nil {
-		return nil, err
-	}
-	merged, err := Merge(cfg)
 	if err != nil {
 		return nil, err
 	}

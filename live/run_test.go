@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,26 +143,15 @@ func TestLivePausedLeaderResumesAndStepsDown(t *testing.T) {
 	if err := c.Apply(fault.Fault{Kind: fault.Resume, Node: old}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s, err := c.Status(old)
-		if err == nil && s.Term >= int64(newTerm) && s.Role != election.NoteLeader {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("n%d did not learn term ≥ %d after its resume (status %+v, %v)", old, newTerm, s, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var s Status
+	waitFor(t, 10*time.Second, func() bool {
+		s, err = c.Status(old)
+		return err == nil && s.Term >= int64(newTerm) && s.Role != election.NoteLeader
+	}, func() string {
+		return fmt.Sprintf("n%d did not learn term ≥ %d after its resume (status %+v, %v)", old, newTerm, s, err)
+	})
 	dir := c.Dir
-	if err := c.Down(); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := LoadConfig(filepath.Join(dir, ConfigFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := Merge(cfg)
+	tr, err := c.DownAndMerge()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,13 +112,8 @@ func TestLeaderFailoverAndRejoin(t *testing.T) {
 	if s.Boot != 2 || s.Term < term {
 		t.Fatalf("restarted n%d: boot %d term %d, want boot 2 and its persisted term ≥ %d", l, s.Boot, s.Term, term)
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for c.rt[l-1].Status().Role != "follower" || c.rt[l-1].Status().Leader == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("n%d did not rejoin as a follower: %+v", l, c.rt[l-1].Status())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, 3*time.Second, func() bool { s := c.rt[l-1].Status(); return s.Role == "follower" && s.Leader != 0 },
+		func() string { return fmt.Sprintf("n%d did not rejoin as a follower: %+v", l, c.rt[l-1].Status()) })
 	tr := c.stopAndMerge()
 	res, err := check.Run(tr, []string{"one-leader-per-term"})
 	if err != nil {

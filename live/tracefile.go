@@ -450,3 +450,12 @@ func LogFault(cfg *Config, at int64, name string, attrs ...any) error {
 	_, err = f.Write(append(line, '\n'))
 	return err
 }
+
+// DownAndMerge stops every node gracefully (Down) and merges their traces
+// (Merge): the end of a live run, its trace ready for the checkers.
+func (c *Cluster) DownAndMerge() (*trace.Trace, error) {
+	if err := c.Down(); err != nil {
+		return nil, err
+	}
+	return Merge(c.Cfg)
+}

@@ -351,16 +351,7 @@ func storageWalk(t *testing.T, b StorageBackend) {
 		if rng.IntN(2) == 0 {
 			s.Apply(&bt)
 		} else {
-			for _, op := range bt.Ops {
-				switch op.Kind {
-				case ordo.OpPut:
-					s.Put(op.Key, op.Value)
-				case ordo.OpDelete:
-					s.Delete(op.Key)
-				case ordo.OpDeleteRange:
-					s.DeleteRange(op.Key, op.End)
-				}
-			}
+			bt.Replay(s)
 		}
 		for _, op := range bt.Ops {
 			m.apply(op)
@@ -501,14 +492,7 @@ func killChild(t *testing.T, b StorageBackend, dir string) {
 		if i%2 == 0 {
 			s.Apply(&bt)
 		} else {
-			for _, op := range bt.Ops { // the same writes one by one: one batch all the same
-				switch op.Kind {
-				case ordo.OpPut:
-					s.Put(op.Key, op.Value)
-				case ordo.OpDeleteRange:
-					s.DeleteRange(op.Key, op.End)
-				}
-			}
+			bt.Replay(s) // the same writes one by one: one batch all the same
 		}
 		if err := b.Commit(s); err != nil {
 			fmt.Fprintln(os.Stderr, "child commit:", err)

@@ -1,8 +1,8 @@
 package register
 
 import (
-	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"ordo"
@@ -114,14 +114,8 @@ func NewClient(cfg ordo.Config) (ordo.Node, error) {
 
 // Start boots the client: a fresh count of operations, every process idle.
 func (c *Client) Start(env ordo.Env) {
-	if b, ok := env.Store().Get(clientBootKey); ok && len(b) == 8 {
-		c.boot = binary.BigEndian.Uint64(b)
-	}
-	c.boot++
-	if c.boot >= 1<<30 {
-		panic("register-client: more than 2^30 boots: op ids would leave JSON's exact integers")
-	}
-	env.Store().Put(clientBootKey, binary.BigEndian.AppendUint64(nil, c.boot))
+	// Fewer than 2^30 boots, so op ids stay JSON's exact integers.
+	c.boot = nextBoot(env, clientBootKey, 1<<30-1)
 	if c.stopAt > 0 {
 		c.stopAt += env.Monotonic() // "for" counts from this boot
 	}
@@ -167,7 +161,7 @@ func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
 			servers := env.Roster().Servers
 			next := servers[env.Rand().IntN(len(servers))]
 			if next == pr.server && len(servers) > 1 {
-				next = servers[(indexOf(servers, pr.server)+1)%len(servers)]
+				next = servers[(slices.Index(servers, pr.server)+1)%len(servers)]
 			}
 			op := pr.op
 			op.ID = c.nextID()
@@ -176,15 +170,6 @@ func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
 		}
 		c.done(env, p)
 	}
-}
-
-func indexOf(l []ordo.NodeID, id ordo.NodeID) int {
-	for i, x := range l {
-		if x == id {
-			return i
-		}
-	}
-	return 0
 }
 
 func (c *Client) nextID() int64 {

@@ -72,19 +72,44 @@ func FuzzStoredCopy(f *testing.F) {
 	})
 }
 
-// A boot count that cannot be believed stops the server at Start.
+// A boot count that cannot be believed stops the server, and the client
+// (whose op ids it numbers), at Start: read as 0 it would reuse ids.
 func TestAbsurdBootCountStops(t *testing.T) {
-	for _, b := range [][]byte{binary.BigEndian.AppendUint64(nil, math.MaxUint64), {1, 2}} {
-		env := ordotest.ForProtocol(Protocol, 1, roster, 1)
-		env.Store().Put(bootKey, b)
-		n := env.NewNode(t, Protocol, nil)
-		func() {
-			defer func() {
-				if c, ok := recover().(ordo.Corrupt); !ok || c.Key != bootKey {
-					t.Errorf("boot count %x: want ordo.Corrupt{Key: %q}", b, bootKey)
-				}
+	for _, c := range []struct {
+		p     *ordo.Protocol
+		id    ordo.NodeID
+		key   string
+		limit uint64 // the first count not believed
+	}{{Protocol, 1, bootKey, 1<<30 - 1}, {ClientProtocol, 6, clientBootKey, 1<<30 - 1}} {
+		for _, b := range [][]byte{binary.BigEndian.AppendUint64(nil, c.limit), binary.BigEndian.AppendUint64(nil, math.MaxUint64), {1, 2}} {
+			env := ordotest.ForProtocol(c.p, c.id, roster, 1)
+			env.Store().Put(c.key, b)
+			n := env.NewNode(t, c.p, nil)
+			func() {
+				defer func() {
+					if cr, ok := recover().(ordo.Corrupt); !ok || cr.Key != c.key {
+						t.Errorf("%s: boot count %x: want ordo.Corrupt{Key: %q}", c.p.Name, b, c.key)
+					}
+				}()
+				env.Start(n)
 			}()
-			env.Start(n)
-		}()
+		}
+	}
+}
+
+// A server whose round sequence would spill into the boot bits refuses
+// new operations (busy) instead of reusing a later incarnation's rounds.
+func TestRoundSequenceExhaustedIsBusy(t *testing.T) {
+	env := ordotest.ForProtocol(Protocol, 1, roster, 1)
+	n := env.NewNode(t, Protocol, nil)
+	env.Start(n)
+	n.(*Server).seq = 1<<32 - 2
+	env.Receive(n, 6, Request{Op: 1, Write: true, Key: "k0", Value: "a"})
+	if got := env.SentTo(6); len(got) != 0 {
+		t.Fatalf("seq 2^32-2: sent %v to the client at once, want the operation started", got)
+	}
+	env.Receive(n, 6, Request{Op: 2, Write: true, Key: "k0", Value: "b"})
+	if got := env.SentTo(6); len(got) != 1 || got[0] != (Reply{Op: 2, Busy: true}) {
+		t.Fatalf("seq 2^32-1: sent %v to the client, want one busy reply to op 2", got)
 	}
 }

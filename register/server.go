@@ -135,17 +135,10 @@ func (s *Server) Start(env ordo.Env) {
 	s.id = env.ID()
 	s.refresh(env)
 	// A durable boot count makes rounds unique across restarts, so an
-	// ack for a round of a previous incarnation matches nothing.
-	if b, ok := env.Store().Get(bootKey); ok {
-		if len(b) != 8 {
-			panic(ordo.Corrupt{Key: bootKey, Err: fmt.Errorf("%d bytes, want 8", len(b))})
-		}
-		if s.boot = binary.BigEndian.Uint64(b); s.boot >= ordo.MaxIndex {
-			panic(ordo.Corrupt{Key: bootKey, Err: fmt.Errorf("boot count %d at or above ordo.MaxIndex", s.boot)})
-		}
-	}
-	s.boot++
-	env.Store().Put(bootKey, binary.BigEndian.AppendUint64(nil, s.boot))
+	// ack for a round of a previous incarnation matches nothing. A round
+	// is boot<<32 | seq and peers refuse one above ordo.MaxIndex (2^62),
+	// so fewer than 2^30 boots are believed.
+	s.boot = nextBoot(env, bootKey, 1<<30-1)
 }
 
 // recordHead is the fixed part of a stored copy: counter, writer and
@@ -269,6 +262,12 @@ func (s *Server) request(env ordo.Env, from ordo.NodeID, m Request) {
 		return
 	}
 	if len(s.ops) >= s.maxOps {
+		env.Send(from, Reply{Op: m.Op, Busy: true})
+		return
+	}
+	if s.seq+1 >= 1<<32 {
+		// seq would spill into the boot bits of the round, and rounds
+		// of this incarnation could match a later one's: refuse.
 		env.Send(from, Reply{Op: m.Op, Busy: true})
 		return
 	}

@@ -164,16 +164,7 @@ func (d *nodeDisk) Apply(b *ordo.Batch) {
 	ordo.CheckBatch(b)
 	d.grow(b.Len(), b.Bytes())
 	d.ns.store.Apply(b)
-	for _, op := range b.Ops {
-		switch op.Kind {
-		case ordo.OpPut:
-			d.ev.Put(op.Key, op.Value)
-		case ordo.OpDelete:
-			d.ev.Delete(op.Key)
-		case ordo.OpDeleteRange:
-			d.ev.DeleteRange(op.Key, op.End)
-		}
-	}
+	b.Replay(&d.ev)
 }
 
 // holdSend keeps a message the node sent until its event's writes are on

@@ -77,15 +77,6 @@ func roles(cfg *Config) ([]nodeSpec, *ordo.Roster, error) {
 	return specs, r, nil
 }
 
-// peersOf is Env.Peers of a node: the other servers for a server, every
-// server for a client.
-func peersOf(r *ordo.Roster, id ordo.NodeID, role ordo.Role) []ordo.NodeID {
-	if role == ordo.Server {
-		return r.PeersOf(id)
-	}
-	return slices.Clone(r.Servers)
-}
-
 // fillMeta records the roles in a trace's Meta. A run without clients
 // leaves Servers and Clients empty, so its trace is byte for byte what it
 // was before roles existed.

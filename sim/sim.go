@@ -247,7 +247,7 @@ func New(cfg Config) (*Sim, error) {
 	s.nodes = make([]*nodeState, size+1)
 	for i := 1; i <= size; i++ {
 		id := ordo.NodeID(i)
-		peers := peersOf(roster, id, specs[i].role)
+		peers := roster.PeersOf(id) // a client is no server: it gets them all
 		cm := cfg.Clock
 		if c, ok := cfg.ClockOf[id]; ok {
 			cm = c

@@ -42,7 +42,7 @@ timeout for this reason).`,
 			var ls []float64
 			for _, f := range strings.Split(losses, ",") {
 				v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-				if err != nil || v < 0 || v >= 1 {
+				if err != nil || !(v >= 0 && v < 1) { // NaN fails both comparisons
 					return fmt.Errorf("--loss: %q is not a loss rate in [0, 1)", f)
 				}
 				ls = append(ls, v)

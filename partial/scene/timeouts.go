@@ -9,6 +9,7 @@ import (
 
 	"ordo"
 	"ordo/detect"
+	"ordo/measure"
 	"ordo/partial"
 	"ordo/sim"
 )
@@ -67,26 +68,16 @@ func probeRun(cfg TimeoutConfig, seed uint64, crash int) (*partial.Probe, time.D
 	return s.Node(1).(*partial.Probe), crashAt, nil
 }
 
-// Percentile is the nearest-rank q-quantile (0 < q ≤ 1) of sorted
-// samples.
-func Percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
 // RoundTrips measures the link of cfg: every answered probe's round trip,
 // sorted.
 func RoundTrips(cfg TimeoutConfig, seed uint64) ([]time.Duration, error) {
-	rtt, _, err := measure(cfg, seed)
+	rtt, _, err := measureLink(cfg, seed)
 	return rtt, err
 }
 
-// measure returns the sorted round trips and the sorted gaps between
+// measureLink returns the sorted round trips and the sorted gaps between
 // successive answers (what a heartbeat detector sees) of one run.
-func measure(cfg TimeoutConfig, seed uint64) (rtt, gaps []time.Duration, err error) {
+func measureLink(cfg TimeoutConfig, seed uint64) (rtt, gaps []time.Duration, err error) {
 	p, _, err := probeRun(cfg, seed, 0)
 	if err != nil {
 		return nil, nil, err
@@ -159,8 +150,8 @@ func judgeSilence(row TimeoutRow, d detect.Detector, arr []time.Duration, crashA
 // Quantiles are the table's percentiles of the measured round trip.
 var Quantiles = []struct {
 	Name string
-	Q    float64
-}{{"p50", 0.50}, {"p99", 0.99}, {"p99.9", 0.999}}
+	P    float64 // percent, as measure.Percentile takes it
+}{{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}}
 
 // JudgeTimeouts measures cfg's link with seed, then judges on a second
 // run (seed+1), whose peer crashes after its last probe but ten:
@@ -171,7 +162,7 @@ var Quantiles = []struct {
 //     silence longer than pX of the measured gaps between answers;
 //   - "phi T": detect.Phi, the φ accrual detector, at threshold T.
 func JudgeTimeouts(cfg TimeoutConfig, seed uint64) ([]TimeoutRow, error) {
-	rtt, gaps, err := measure(cfg, seed)
+	rtt, gaps, err := measureLink(cfg, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +174,7 @@ func JudgeTimeouts(cfg TimeoutConfig, seed uint64) ([]TimeoutRow, error) {
 	horizon := 1000 * cfg.Interval
 	var rows []TimeoutRow
 	for _, q := range Quantiles {
-		t := Percentile(rtt, q.Q)
+		t := measure.Percentile(rtt, q.P)
 		row := TimeoutRow{Preset: cfg.Preset, Detector: "timeout " + q.Name, Timeout: t, Seed: seed, Detect: -1}
 		for i, s := range p.Sent {
 			answered := p.Back[i] >= 0
@@ -205,7 +196,7 @@ func JudgeTimeouts(cfg TimeoutConfig, seed uint64) ([]TimeoutRow, error) {
 	arr := arrivals(p)
 	peers := []ordo.NodeID{2}
 	for _, q := range Quantiles {
-		t := Percentile(gaps, q.Q)
+		t := measure.Percentile(gaps, q.P)
 		row := TimeoutRow{Preset: cfg.Preset, Detector: "heartbeat " + q.Name, Timeout: t, Seed: seed}
 		rows = append(rows, judgeSilence(row, detect.NewHeartbeat(peers, t, 0), arr, crashAt, horizon))
 	}

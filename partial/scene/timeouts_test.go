@@ -42,18 +42,3 @@ func TestTimeoutTradeoff(t *testing.T) {
 		}
 	}
 }
-
-func TestPercentile(t *testing.T) {
-	s := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	for _, c := range []struct {
-		q    float64
-		want time.Duration
-	}{{0.5, 5}, {0.99, 10}, {0.1, 1}, {1, 10}, {0.001, 1}} {
-		if got := Percentile(s, c.q); got != c.want {
-			t.Errorf("Percentile(1..10, %v) = %v, want %v (nearest rank)", c.q, got, c.want)
-		}
-	}
-	if Percentile(nil, 0.5) != 0 {
-		t.Error("Percentile of no samples should be 0")
-	}
-}
