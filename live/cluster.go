@@ -577,62 +577,27 @@ func (c *Cluster) ParseGroups(s string) ([][]ordo.NodeID, error) {
 // node in no group (a client the partition does not name) keeps every
 // link, as in the simulator.
 func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
-	if c.net != nil {
-		return c.netPartition(groups)
-	}
-	var names []string
-	faults := map[int]transport.Faults{}
-	for gi, g := range groups {
-		var others []ordo.NodeID
-		for hi, h := range groups {
-			if hi != gi {
-				others = append(others, h...)
-			}
-		}
-		sort.Slice(others, func(i, j int) bool { return others[i] < others[j] })
-		for _, id := range g {
-			faults[int(id)] = transport.Faults{BlockOut: others, BlockIn: others}
-		}
-		names = append(names, groupString(g))
-	}
-	// A partition replaces the earlier one: nodes in no group are whole.
-	for i := 1; i <= c.N(); i++ {
-		if _, ok := faults[i]; !ok {
-			faults[i] = transport.Faults{}
-		}
-	}
-	desc := strings.Join(names, "/")
-	LogFault(c.Cfg, c.now(), "partition", "groups", desc)
-	err := c.applyAll(faults)
-	c.mu.Lock()
-	c.State.Faults, c.State.Partition = faults, desc
-	c.mu.Unlock()
-	if serr := c.saveState(); err == nil {
-		err = serr
-	}
-	return err
-}
-
-func groupString(g []ordo.NodeID) string {
-	var s []string
-	for _, id := range g {
-		s = append(s, strconv.Itoa(int(id)))
-	}
-	return strings.Join(s, ",")
+	desc := fault.FormatGroups(groups)
+	return c.setShape(groupsBlocked(c.N(), groups), desc, "partition", "groups", desc)
 }
 
 // SetFaults sets one node's fault layer (one-way cuts, delay, loss).
 func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
-	if c.net != nil {
-		return c.netSetFaults(id, f)
-	}
-	if err := f.Validate(id, c.N()); err != nil {
-		return err
-	}
-	LogFault(c.Cfg, c.now(), "faults", "node", int(id), "block_out", fmt.Sprint(f.BlockOut), "block_in", fmt.Sprint(f.BlockIn), "delay", time.Duration(f.Delay).String(), "loss", f.Loss)
 	var err error
-	if !c.Paused(id) { // a paused node gets it when it resumes (faults.go)
-		err = c.setFaults(id, f)
+	if c.net != nil {
+		// The kernel's rules; recorded below as well, so that a later
+		// change to one setting (loss) keeps the others (the cuts).
+		if err = c.netSetFaults(id, f); err != nil {
+			return err
+		}
+	} else {
+		if err := f.Validate(id, c.N()); err != nil {
+			return err
+		}
+		LogFault(c.Cfg, c.now(), "faults", "node", int(id), "block_out", fmt.Sprint(f.BlockOut), "block_in", fmt.Sprint(f.BlockIn), "delay", time.Duration(f.Delay).String(), "loss", f.Loss)
+		if !c.Paused(id) { // a paused node gets it when it resumes (faults.go)
+			err = c.setFaults(id, f)
+		}
 	}
 	c.mu.Lock()
 	if c.State.Faults == nil {

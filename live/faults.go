@@ -85,16 +85,20 @@ func (c *Cluster) Apply(f fault.Fault) error {
 				blocked[a][b] = true
 			}
 		}
-		return c.setShape(blocked, "cut-one-way", "from", fault.FormatNodes(f.From), "to", fault.FormatNodes(f.To))
+		c.mu.Lock()
+		shape := strings.TrimPrefix(c.State.Partition+", ", ", ") + "cut " + fault.FormatNodes(f.From) + "->" + fault.FormatNodes(f.To)
+		c.mu.Unlock()
+		return c.setShape(blocked, shape, "cut-one-way", "from", fault.FormatNodes(f.From), "to", fault.FormatNodes(f.To))
 	case fault.Bridge:
-		// As the simulator: the two sides are cut apart (a partition with
-		// the bridge node in neither group, which leaves it whole), and
-		// the bridge reaches both.
-		if err := c.applyPartition(f.Groups); err != nil {
-			return err
+		// As the simulator: the two sides are cut apart and the bridge,
+		// in neither group, keeps every link (logged as the simulator
+		// logs it: the partition of the sides, then the bridge).
+		sides := fault.FormatGroups(f.Groups)
+		err := c.setShape(groupsBlocked(c.N(), f.Groups), fmt.Sprintf("%s via %d", sides, f.Via), "partition", "groups", sides)
+		if err == nil && c.net == nil {
+			LogFault(c.Cfg, c.now(), "bridge", "node", int(f.Via))
 		}
-		LogFault(c.Cfg, c.now(), "bridge", "node", int(f.Via))
-		return nil
+		return err
 	case fault.Star:
 		// A shape of the whole network: it replaces earlier cuts.
 		n := c.N()
@@ -123,12 +127,12 @@ func (c *Cluster) Apply(f fault.Fault) error {
 				LogFault(c.Cfg, c.now(), "cut-one-way", "from", strconv.Itoa(int(a)), "to", fault.FormatNodes(to))
 			}
 		}
-		return c.setShape(blocked, "")
+		return c.setShape(blocked, fmt.Sprintf("star, hub %d", f.Node), "")
 	case fault.Heal:
 		if c.net != nil {
 			return c.Heal()
 		}
-		return c.setShape(newBlocked(c.N()), "heal")
+		return c.setShape(newBlocked(c.N()), "", "heal")
 	case fault.Pause:
 		return c.Pause(f.Node)
 	case fault.Resume:
@@ -205,29 +209,26 @@ func (c *Cluster) blockedNow() [][]bool {
 // group; a client in none keeps every link, as in the simulator).
 func (c *Cluster) applyPartition(groups [][]ordo.NodeID) error {
 	groups = c.withRest(groups)
-	if c.net != nil {
-		return c.Partition(groups) // nftables rules (netns.go)
-	}
+	desc := fault.FormatGroups(groups)
+	return c.setShape(groupsBlocked(c.N(), groups), desc, "partition", "groups", desc)
+}
+
+// groupsBlocked is the cut links of groups: each node is cut from every
+// node of another group (nodes in no group keep every link).
+func groupsBlocked(n int, groups [][]ordo.NodeID) [][]bool {
 	group := map[ordo.NodeID]int{}
 	for gi, g := range groups {
 		for _, id := range g {
 			group[id] = gi + 1
 		}
 	}
-	blocked := newBlocked(c.N())
+	blocked := newBlocked(n)
 	for a, ga := range group {
 		for b, gb := range group {
 			blocked[a][b] = ga != gb
 		}
 	}
-	desc := fault.FormatGroups(groups)
-	if err := c.setShape(blocked, "partition", "groups", desc); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.State.Partition = desc
-	c.mu.Unlock()
-	return c.saveState()
+	return blocked
 }
 
 // withRest is groups with the servers no group names as one more group.
@@ -252,9 +253,10 @@ func (c *Cluster) withRest(groups [][]ordo.NodeID) [][]ordo.NodeID {
 
 // setShape gives every node the fault layer of the cut links blocked
 // (keeping each node's loss and delay), after logging the fault name with
-// attrs (none when name is ""). With --netns each node's setting goes to
-// its nftables rules instead.
-func (c *Cluster) setShape(blocked [][]bool, name string, attrs ...any) error {
+// attrs (none when name is ""), and records shape as what `cluster status`
+// shows of the network ("" for whole). With --netns each node's setting
+// goes to its nftables rules instead (SetFaults logs each).
+func (c *Cluster) setShape(blocked [][]bool, shape, name string, attrs ...any) error {
 	n := c.N()
 	faults := map[int]transport.Faults{}
 	c.mu.Lock()
@@ -272,22 +274,21 @@ func (c *Cluster) setShape(blocked [][]bool, name string, attrs ...any) error {
 		faults[a] = f
 	}
 	c.mu.Unlock()
+	var err error
 	if c.net != nil {
 		var errs []error
 		for id, f := range faults {
 			errs = append(errs, c.SetFaults(ordo.NodeID(id), f))
 		}
-		return errors.Join(errs...)
+		err = errors.Join(errs...)
+	} else {
+		if name != "" {
+			LogFault(c.Cfg, c.now(), name, attrs...)
+		}
+		err = c.applyAll(faults)
 	}
-	if name != "" {
-		LogFault(c.Cfg, c.now(), name, attrs...)
-	}
-	err := c.applyAll(faults)
 	c.mu.Lock()
-	c.State.Faults = faults
-	if name == "heal" {
-		c.State.Partition = ""
-	}
+	c.State.Faults, c.State.Partition = faults, shape
 	c.mu.Unlock()
 	if serr := c.saveState(); err == nil {
 		err = serr

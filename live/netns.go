@@ -677,16 +677,6 @@ func listenAdmin(addr string) (net.Listener, error) {
 // The Cluster's routes to the kernel interpreter (cluster.go calls them
 // when the cluster was started with --netns).
 
-func (c *Cluster) netPartition(groups [][]ordo.NodeID) error {
-	desc := fault.FormatGroups(groups)
-	LogFault(c.Cfg, c.now(), "partition", "groups", desc, "by", "netns")
-	err := c.net.Partition(groups)
-	c.mu.Lock()
-	c.State.Faults, c.State.Partition = nil, desc
-	c.mu.Unlock()
-	return errors.Join(err, c.saveState())
-}
-
 func (c *Cluster) netHeal() error {
 	LogFault(c.Cfg, c.now(), "heal", "by", "netns")
 	err := c.net.Heal()
