@@ -147,15 +147,6 @@ func (c *Config) CheckProtocols() error {
 	return nil
 }
 
-// peersOf is Env.Peers: the other servers for a server, every server for a
-// client.
-func peersOf(r *ordo.Roster, id ordo.NodeID, role ordo.Role) []ordo.NodeID {
-	if role == ordo.Server {
-		return r.PeersOf(id)
-	}
-	return slices.Clone(r.Servers)
-}
-
 // FillMeta records the cluster's roles in a trace's Meta (nothing for a
 // cluster of servers only, whose traces stay as they were).
 func (c *Config) FillMeta(m *trace.Meta) {

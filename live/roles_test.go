@@ -271,7 +271,7 @@ func TestConfigRoles(t *testing.T) {
 	if err != nil || p.Name != "live-test-client" || role != ordo.Client {
 		t.Errorf("node 4 runs %v as %v (%v), want the server protocol's client", p, role, err)
 	}
-	if !slices.Equal(peersOf(r, 2, ordo.Server), []ordo.NodeID{1, 3}) || !slices.Equal(peersOf(r, 4, ordo.Client), []ordo.NodeID{1, 2, 3}) {
-		t.Errorf("peers of 2 %v, of 4 %v", peersOf(r, 2, ordo.Server), peersOf(r, 4, ordo.Client))
+	if !slices.Equal(r.PeersOf(2), []ordo.NodeID{1, 3}) || !slices.Equal(r.PeersOf(4), []ordo.NodeID{1, 2, 3}) {
+		t.Errorf("peers of 2 %v, of 4 %v", r.PeersOf(2), r.PeersOf(4))
 	}
 }

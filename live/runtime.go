@@ -140,7 +140,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}), pauses: make(chan pauseReq),
 		roster: cfg.Roster(),
 	}
-	r.peers = peersOf(r.roster, id, role)
+	r.peers = r.roster.PeersOf(id) // a client is no server: every server
 	dir := cfg.Path(nc.Dir)
 	// One directory, one node: a second process on dir refuses to start.
 	if r.lock, err = lockDir(dir, int(id)); err != nil {

@@ -247,18 +247,7 @@ func (s *DiskStorage) DeleteRange(start, end string) {
 func (s *DiskStorage) Apply(b *ordo.Batch) {
 	ordo.CheckBatch(b)
 	s.grow(b.Len(), b.Bytes()) // before any change: a batch that panics changes nothing
-	for _, op := range b.Ops {
-		switch op.Kind {
-		case ordo.OpPut:
-			s.Put(op.Key, op.Value)
-		case ordo.OpDelete:
-			s.Delete(op.Key)
-		case ordo.OpDeleteRange:
-			s.DeleteRange(op.Key, op.End)
-		default:
-			panic(fmt.Sprintf("live: batch op kind %d", op.Kind))
-		}
-	}
+	b.Replay(s)
 }
 
 // grow panics if the open batch (one event's writes) would pass the
