@@ -145,3 +145,22 @@ func WantsPeerDown(n Node) bool {
 	l, ok := n.(PeerDownListener)
 	return ok && l.WantsPeerDown()
 }
+
+// Flusher is implemented by nodes that batch work across the events of one
+// turn (Raft batches the proposals of a turn into one AppendEntries per
+// follower, as etcd-io/raft batches between two Ready calls). The runtime
+// calls Flush after the events of a turn and before the turn's writes are
+// committed: in the simulator after every event (a turn is one event), in
+// the live runtime once per turn of its event loop (up to live.MaxTurn
+// events sharing one fsync). Flush may send, write and arm timers like any
+// event; its writes join the turn's commit and its sends wait for it.
+type Flusher interface {
+	Flush(env Env)
+}
+
+// Flush calls n.Flush(env) if n is a Flusher.
+func Flush(n Node, env Env) {
+	if f, ok := n.(Flusher); ok {
+		f.Flush(env)
+	}
+}

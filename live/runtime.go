@@ -438,6 +438,10 @@ func (r *Runtime) fireDue() bool {
 // fsync has returned (groupCommit). A failed commit stops the node
 // (fail-stop) and the held messages never leave.
 func (r *Runtime) endTurn() {
+	// The node flushes what it batched over the turn (ordo.Flusher); its
+	// writes and sends join the turn's commit.
+	ordo.Flush(r.node, r)
+	r.store.EndBatch()
 	if err := r.gc.endTurn(); err != nil {
 		panic(FailStop{err})
 	}

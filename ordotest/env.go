@@ -162,7 +162,7 @@ func (e *Env) Reset() {
 }
 
 // Start runs n.Start as one step.
-func (e *Env) Start(n ordo.Node) { e.Reset(); n.Start(e) }
+func (e *Env) Start(n ordo.Node) { e.Reset(); n.Start(e); ordo.Flush(n, e) }
 
 // Receive runs n.Receive(from, m) as one step. With Codec set, m is
 // round-tripped first, as a peer's message would be.
@@ -172,10 +172,11 @@ func (e *Env) Receive(n ordo.Node, from ordo.NodeID, m ordo.Message) {
 		m = e.wire(m)
 	}
 	n.Receive(e, from, m)
+	ordo.Flush(n, e) // a step is one turn (ordo.Flusher)
 }
 
 // Fire runs n.Fire(t) as one step.
-func (e *Env) Fire(n ordo.Node, t ordo.Timer) { e.Reset(); n.Fire(e, t) }
+func (e *Env) Fire(n ordo.Node, t ordo.Timer) { e.Reset(); n.Fire(e, t); ordo.Flush(n, e) }
 
 // Advance moves both clocks forward by d, as time passing does.
 func (e *Env) Advance(d time.Duration) {

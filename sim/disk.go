@@ -225,6 +225,11 @@ func (d *nodeDisk) dropHeld(why string) {
 // Fire): the event's writes go to the disk, and its sends leave when they
 // are there.
 func (s *Sim) endEvent(ns *nodeState) {
+	if ns.up {
+		// A turn is one event here: the node flushes what it batched
+		// (ordo.Flusher) before the event's writes are committed.
+		ordo.Flush(ns.node, ns)
+	}
 	d := ns.disk
 	if d == nil || !ns.up {
 		return
