@@ -164,3 +164,30 @@ func Flush(n Node, env Env) {
 		f.Flush(env)
 	}
 }
+
+// EarlySender is implemented by an Env whose runtime can let a message
+// leave before the writes of the turn that sends it are durable. The
+// sender promises that the message states nothing those writes must back:
+// Raft's leader replicates entries while its own fsync of them is in
+// flight (Raft thesis 10.2.1), and counts itself toward their commit only
+// once AfterSync tells it they are durable. Every other message keeps the
+// durability contract (Send).
+type EarlySender interface {
+	SendEarly(to NodeID, m Message)
+}
+
+// SyncNotifier is implemented by an Env whose runtime can wake a node
+// when the writes it made so far are durable: AfterSync(t) fires t (as a
+// timer event) once they are, on the path its held sends take. A crash
+// before then loses it, with the writes.
+type SyncNotifier interface {
+	AfterSync(t Timer)
+}
+
+// Early reports whether env offers both SendEarly and AfterSync, and
+// returns them.
+func Early(env Env) (EarlySender, SyncNotifier, bool) {
+	e, ok1 := env.(EarlySender)
+	s, ok2 := env.(SyncNotifier)
+	return e, s, ok1 && ok2
+}

@@ -130,6 +130,14 @@ func (p *Protocol) OptionNames() []string {
 }
 
 func sameKind(def, v string) error {
+	// An integer first: "0" also parses as a duration, and an integer
+	// option defaulting to 0 ("rate") must take "50".
+	if _, err := strconv.Atoi(def); err == nil {
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		return nil
+	}
 	if _, err := time.ParseDuration(def); err == nil {
 		if d, err := time.ParseDuration(v); err != nil || d < 0 {
 			return fmt.Errorf("%q is not a non-negative duration like %q", v, def)

@@ -159,6 +159,8 @@ var kvModel = porcupine.NondeterministicModel{
 			return nil
 		case history.Put:
 			return []any{in.Value}
+		case history.Delete:
+			return []any{""}
 		case history.CAS:
 			switch {
 			case s != in.Expect && out.Unknown:
@@ -191,6 +193,8 @@ var kvModel = porcupine.NondeterministicModel{
 			return fmt.Sprintf("put(%q, %q)%s", in.Key, in.Value, res)
 		case history.CAS:
 			return fmt.Sprintf("cas(%q, %q→%q)%s", in.Key, in.Expect, in.Value, res)
+		case history.Delete:
+			return fmt.Sprintf("delete(%q)%s", in.Key, res)
 		}
 		return fmt.Sprintf("get(%q)%s", in.Key, res)
 	},
@@ -217,6 +221,7 @@ func porcupineOps(ops []history.Operation) ([]porcupine.Operation, []int) {
 	observed := map[kv]bool{}
 	for _, o := range ops {
 		switch {
+		case o.Stale:
 		case o.F == history.Get && o.Outcome == history.OutcomeOK:
 			observed[kv{o.Key, o.Result}] = true
 		case o.F == history.CAS && o.Outcome != history.OutcomeFail:
@@ -227,7 +232,8 @@ func porcupineOps(ops []history.Operation) ([]porcupine.Operation, []int) {
 	var out []porcupine.Operation
 	var src []int
 	for i, o := range ops {
-		if o.Outcome == history.OutcomeFail || (o.Outcome == history.OutcomeInfo && o.F == history.Get) {
+		if o.Outcome == history.OutcomeFail || (o.Outcome == history.OutcomeInfo && o.F == history.Get) || o.Stale {
+			// A stale (serializable) get promised no recency.
 			continue
 		}
 		if o.Outcome == history.OutcomeInfo && !observed[kv{o.Key, o.Value}] {

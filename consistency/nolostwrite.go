@@ -117,8 +117,8 @@ func (c *NoLostWrite) CheckHistory(ops []history.Operation, hb func(a, b int) bo
 		verified := map[*history.Operation]bool{}
 		for i := range part {
 			r := &part[i]
-			if r.F != history.Get || r.Outcome != history.OutcomeOK {
-				continue
+			if r.F != history.Get || r.Outcome != history.OutcomeOK || r.Stale {
+				continue // a stale (serializable) get promised no recency
 			}
 			reads++
 			sources := byValue[r.Result]

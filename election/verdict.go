@@ -2,7 +2,9 @@ package election
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -387,10 +389,19 @@ func isFault(e *trace.Event) bool {
 	case trace.Crash, trace.Restart, trace.Pause, trace.Resume, trace.Fault:
 		return true
 	case trace.Note:
-		return e.Name == "clock-jump"
+		// A leadership transfer and a membership change are deliberate
+		// disturbances (an operator's): a transfer to a server that
+		// cannot win costs an election, like a crash of the leader.
+		return e.Name == "clock-jump" || e.Name == NoteTransfer || e.Name == NoteConfChange
 	}
 	return false
 }
+
+// Notes of a replicated log's reconfigurations (package raft makes them).
+const (
+	NoteTransfer   = "transfer"
+	NoteConfChange = "conf-change"
+)
 
 // Agreeing follows a run and finds the leader the judged servers agree on
 // at the end, and since when: the servers judged are those running (up,
@@ -408,12 +419,123 @@ type Agreeing struct {
 	a        Agreement
 	agreed   ordo.NodeID
 	since    int64
+	// A replicated log's configuration and freshness, by server, from
+	// its "voters" notes and its campaign notes (last_index, last_term):
+	// nil voters means every server votes; logs[id].known is false until
+	// the server campaigned.
+	voters [][]int
+	logs   []logPos
 }
+
+type logPos struct {
+	index, term int64
+	known       bool
+}
+
+// NoteVoters is a replica's note of the voters in force ("ids": "1,2,4");
+// the raft package makes it.
+const NoteVoters = "voters"
 
 // NewAgreeing starts the analysis of a run described by m.
 func NewAgreeing(m *trace.Meta) *Agreeing {
 	return &Agreeing{meta: m, net: check.NewNet(m), role: make([]Role, m.Nodes+1),
-		believes: make([]ordo.NodeID, m.Nodes+1), since: -1}
+		believes: make([]ordo.NodeID, m.Nodes+1), since: -1,
+		voters: make([][]int, m.Nodes+1), logs: make([]logPos, m.Nodes+1)}
+}
+
+// observeLog keeps what a replica's notes say of its configuration and
+// its log's freshness.
+func (g *Agreeing) observeLog(id int, e *trace.Event) {
+	switch e.Name {
+	case NoteVoters:
+		ids, _ := e.Attrs.Get("ids").(string)
+		var v []int
+		for _, f := range strings.Split(ids, ",") {
+			if n, err := strconv.Atoi(f); err == nil && n >= 1 && n <= g.meta.Nodes {
+				v = append(v, n)
+			}
+		}
+		g.voters[id] = v
+	case "precandidate", NoteCandidate:
+		i, ok1 := e.Attrs.Int("last_index")
+		t, ok2 := e.Attrs.Int("last_term")
+		if ok1 && ok2 {
+			g.logs[id] = logPos{index: i, term: t, known: true}
+		}
+	}
+}
+
+// votersOf is the configuration server id believes in (every server when
+// it noted none).
+func (g *Agreeing) votersOf(id int) []int {
+	if v := g.voters[id]; v != nil {
+		return v
+	}
+	return g.net.Servers()
+}
+
+// isVoter reports whether id is a voter in the configuration of leader l
+// (every server when l noted none).
+func (g *Agreeing) isVoter(l ordo.NodeID, id int) bool {
+	return slices.Contains(g.votersOf(int(l)), id)
+}
+
+// canWin reports whether running server s could win an election now: it
+// is a voter in its own configuration, and a majority of those voters
+// are running, connected with it both ways, and hold no log more
+// up-to-date than its own (Raft's election restriction, paper 5.4.1;
+// logs unknown to the trace count as voting for it).
+func (g *Agreeing) canWin(s int) bool {
+	v := g.votersOf(s)
+	if !slices.Contains(v, s) {
+		return false
+	}
+	votes := 0
+	for _, o := range v {
+		if o == s {
+			votes++
+			continue
+		}
+		if !g.net.Running(o) || !g.net.Link(s, o) || !g.net.Link(o, s) {
+			continue
+		}
+		ls, lo := g.logs[s], g.logs[o]
+		if !ls.known || !lo.known || ls.term > lo.term || (ls.term == lo.term && ls.index >= lo.index) {
+			votes++
+		}
+	}
+	return votes > len(v)/2
+}
+
+// QuorumLoss reports whether no judged server can win an election
+// (canWin): the quorum-loss limit of Raft — every server that reaches a
+// majority lacks either a majority of its voters or a log they would
+// vote for — with the servers' reach and logs for the report.
+func (g *Agreeing) QuorumLoss() (bool, string) {
+	if len(g.judged) == 0 {
+		return false, ""
+	}
+	var parts []string
+	for _, s := range g.judged {
+		if g.canWin(s) {
+			return false, ""
+		}
+		l := g.logs[s]
+		p := fmt.Sprintf("n%d (voters %s", s, fmtInts(g.votersOf(s)))
+		if l.known {
+			p += fmt.Sprintf(", log %d@t%d", l.index, l.term)
+		}
+		parts = append(parts, p+")")
+	}
+	return true, strings.Join(parts, "; ")
+}
+
+func fmtInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return "{" + strings.Join(s, ",") + "}"
 }
 
 // Observe applies e.
@@ -432,6 +554,11 @@ func (g *Agreeing) Observe(e *trace.Event) {
 	case trace.Start, trace.Restart:
 		g.role[id], g.believes[id] = Follower, ordo.None
 	case trace.Note:
+		g.observeLog(id, e)
+		if e.Name == NoteVoters {
+			g.eval(e.T) // the judged servers' duties changed
+			return
+		}
 		v, ok := ReadNote(e.Node, e.Name, e.Attrs)
 		if !ok {
 			return
@@ -466,12 +593,14 @@ func (g *Agreeing) eval(at int64) {
 		if !ok {
 			break
 		}
-		if ordo.NodeID(id) == l || !g.net.Link(id, int(l)) || !g.net.Link(int(l), id) {
+		if ordo.NodeID(id) == l || !g.net.Link(id, int(l)) || !g.net.Link(int(l), id) || !g.isVoter(l, id) {
 			// Under partial connectivity a server may reach a majority
 			// but not the leader (n3 of a bridge n1-n2-n3): it cannot
 			// learn who leads, and protocols that protect a leader
 			// (PreVote, CheckQuorum) rightly keep it from deposing one
-			// the majority still hears. It owes no agreement.
+			// the majority still hears. It owes no agreement. Nor does
+			// a server the leader's configuration removed: the leader
+			// no longer speaks to it.
 			continue
 		}
 		if g.role[id] != Follower || g.believes[id] != l {
@@ -589,6 +718,7 @@ func (v *eventual) Result() check.Result {
 		r.OK = false
 		r.Verdict = check.NotApplicable
 		r.Summary = fmt.Sprintf("not applicable: no server is running and reaching a majority of the %d servers at the end (%s)", len(v.g.net.Servers()), v.g.running())
+	case a.Leader == ordo.None && v.quorumLoss(&r):
 	case a.Leader == ordo.None:
 		r.OK = false
 		r.Violations = []check.Violation{{Message: fmt.Sprintf("no leader agreed on by the %d running servers that reach a majority (%s) at the end of the run (last fault at %s)", len(a.Judged), fmtIDs(a.Judged), fmtT(a.LastFault)), From: a.LastFault, To: v.end}}
@@ -615,6 +745,21 @@ func (v *eventual) Result() check.Result {
 		}
 	}
 	return r
+}
+
+// quorumLoss fills r with the named finding when no running server that
+// reaches a majority can win an election (Agreeing.QuorumLoss): Raft's
+// quorum-loss limit is a property of the run, not a liveness bug, so the
+// verdict is not-applicable, saying why.
+func (v *eventual) quorumLoss(r *check.Result) bool {
+	lost, why := v.g.QuorumLoss()
+	if !lost {
+		return false
+	}
+	r.OK = false
+	r.Verdict = check.NotApplicable
+	r.Summary = "not applicable: quorum loss (Raft's limit): no running server that reaches a majority has a majority of its voters with a log no fresher than its own: " + why
+	return true
 }
 
 // StaleBeliefs lists the running servers that follow a leader they cannot

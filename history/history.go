@@ -17,10 +17,13 @@ const (
 	Get Func = "get" // read the key's value; result: the value ("" never written)
 	Put Func = "put" // write Value
 	CAS Func = "cas" // if the value is Expect, write Value (ok); else fail
+	// Delete removes the key: its value is "" again, as before any write
+	// (Value is "").
+	Delete Func = "delete"
 )
 
 // Valid reports whether f is a known function.
-func (f Func) Valid() bool { return f == Get || f == Put || f == CAS }
+func (f Func) Valid() bool { return f == Get || f == Put || f == CAS || f == Delete }
 
 // Note kinds of the convention. Every note carries "id"; an invoke also
 // "proc", "f", "key" and for writes "value" (and "expect" for cas); an ok
@@ -60,6 +63,10 @@ type Op struct {
 	Key     string
 	Value   string // put and cas: the value written
 	Expect  string // cas: the value required
+	// Stale marks a get the client asked to be served from any replica's
+	// own state (a serializable read, possibly stale): the checkers do
+	// not hold it to real time (linearizable and no-lost-write skip it).
+	Stale bool
 }
 
 // Invoke records that op was issued, now.
@@ -70,6 +77,9 @@ func Invoke(env ordo.Env, op Op) {
 	}
 	if op.F == CAS {
 		attrs = append(attrs, "expect", op.Expect)
+	}
+	if op.Stale {
+		attrs = append(attrs, "stale", true)
 	}
 	env.Note(NoteInvoke, attrs...)
 }
@@ -362,7 +372,7 @@ func readOp(a trace.Attrs) (Op, error) {
 	}
 	op.F = Func(f)
 	if !op.F.Valid() {
-		return op, fmt.Errorf("f=%q is not get, put or cas", f)
+		return op, fmt.Errorf("f=%q is not get, put or cas, nor delete", f)
 	}
 	if op.Key, err = strAttr(a, "key", false); err != nil {
 		return op, err
@@ -379,6 +389,13 @@ func readOp(a trace.Attrs) (Op, error) {
 		if op.Expect, err = strAttr(a, "expect", true); err != nil {
 			return op, err
 		}
+	}
+	switch v := a.Get("stale").(type) {
+	case nil:
+	case bool:
+		op.Stale = v
+	default:
+		return op, fmt.Errorf("stale=%v is not a bool", v)
 	}
 	return op, nil
 }

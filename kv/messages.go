@@ -111,6 +111,8 @@ type Response struct {
 	Rev    uint64      // the log index the operation was applied or read at
 	Pairs  []Pair      // range
 	Err    string      // human-readable detail of a non-OK status
+	ModRev uint64      // get, watch: the log index of the key's last change (watch: of the last delete when absent)
+	More   bool        // range: stopped at Limit or MaxRangeBytes before the end; continue after the last key
 }
 
 func (Request) Kind() string  { return "KVRequest" }

@@ -37,9 +37,12 @@ const settle = fault.Settle
 type ExploreConfig struct {
 	Protocol string            `json:"protocol"`
 	Options  map[string]string `json:"options,omitempty"`
-	Nodes    int               `json:"nodes"`
-	Seeds    int               `json:"seeds"` // the whole campaign: seeds First .. First+Seeds-1
-	First    uint64            `json:"first_seed"`
+	// ClientOptions override the options of every client group of the
+	// protocol's workload (Workloads), e.g. admin_every for kv.
+	ClientOptions map[string]string `json:"client_options,omitempty"`
+	Nodes         int               `json:"nodes"`
+	Seeds         int               `json:"seeds"` // the whole campaign: seeds First .. First+Seeds-1
+	First         uint64            `json:"first_seed"`
 	// Profile names the fault profile ("": friendly); Kinds, if set,
 	// replaces its families (fault.Families).
 	Profile  string        `json:"profile"`
@@ -123,7 +126,7 @@ func (c ExploreConfig) Schedule(seed uint64) fault.Schedule {
 
 // SpecFor is the spec of one seed of a campaign (the replay).
 func (c ExploreConfig) SpecFor(seed uint64) Spec {
-	return Spec{Protocol: c.Protocol, Options: c.Options, Nodes: c.Nodes, Seed: seed, Duration: c.Duration,
+	return Spec{Protocol: c.Protocol, Options: c.Options, ClientOptions: c.ClientOptions, Nodes: c.Nodes, Seed: seed, Duration: c.Duration,
 		Faults: c.Schedule(seed), Checks: c.Checks, MaxEvents: c.MaxEvents(), Wire: c.Wire}
 }
 
@@ -134,6 +137,9 @@ func (c ExploreConfig) SpecFor(seed uint64) Spec {
 // outside 1..Shards, a memory bound out of range.
 func (c ExploreConfig) Check() error {
 	if _, _, err := Validate(c.Protocol, c.Options, c.Nodes); err != nil {
+		return err
+	}
+	if err := checkClientOptions(c.Protocol, c.ClientOptions); err != nil {
 		return err
 	}
 	if c.Profile != "" {
@@ -183,15 +189,16 @@ func (c ExploreConfig) Check() error {
 
 // SeedResult is one seed's outcome in a campaign.
 type SeedResult struct {
-	Seed       uint64   `json:"seed"`
-	Failed     []string `json:"failed,omitempty"`
-	Violations []string `json:"violations,omitempty"`
-	Elections  int      `json:"-"` // leaderships in the trace
-	Err        string   `json:"error,omitempty"`
-	Undecided  []string `json:"-"` // Outcome.Undecided
-	Labels     []string `json:"-"` // fault.Schedule.Labels of its schedule
-	Events     uint64   `json:"-"`
-	Delivered  uint64   `json:"-"` // messages handed to Receive
+	Seed       uint64         `json:"seed"`
+	Failed     []string       `json:"failed,omitempty"`
+	Violations []string       `json:"violations,omitempty"`
+	Elections  int            `json:"-"` // leaderships in the trace
+	Err        string         `json:"error,omitempty"`
+	Undecided  []string       `json:"-"` // Outcome.Undecided
+	Labels     []string       `json:"-"` // fault.Schedule.Labels of its schedule
+	Events     uint64         `json:"-"`
+	Delivered  uint64         `json:"-"` // messages handed to Receive
+	Notes      map[string]int `json:"-"` // Outcome.Notes
 }
 
 // ExploreReport sums up a campaign (or the shards of one merged).
@@ -218,6 +225,10 @@ type ExploreReport struct {
 	Events      uint64         `json:"events"`
 	Delivered   uint64         `json:"messages_delivered"`
 	Leaderships int            `json:"leaderships"`
+	// Notes sums the counted note kinds of the protocol's workload over
+	// the campaign (snapshots, install-snapshots, transfers, conf-changes
+	// of the kv database); nil for a protocol without one.
+	Notes map[string]int `json:"notes,omitempty"`
 }
 
 // ErrTooBig is returned by Explore when the first run of a campaign
@@ -260,6 +271,7 @@ func (c ExploreConfig) runSeed(seed uint64) (SeedResult, error) {
 	res.Undecided = o.Undecided()
 	res.Violations = o.Violations()
 	res.Elections = len(o.Spans)
+	res.Notes = o.Notes
 	return res, nil
 }
 
@@ -320,6 +332,12 @@ func Explore(c ExploreConfig, progress func(done, total int)) (*ExploreReport, e
 		rep.Events += r.Events
 		rep.Delivered += r.Delivered
 		rep.Leaderships += r.Elections
+		for k, v := range r.Notes {
+			if rep.Notes == nil {
+				rep.Notes = map[string]int{}
+			}
+			rep.Notes[k] += v
+		}
 		for _, l := range r.Labels {
 			rep.Labels[l]++
 		}
@@ -375,7 +393,7 @@ func (r *ExploreReport) CheckNames() []string {
 	if r.Config.Checks != nil {
 		return r.Config.Checks
 	}
-	return DefaultChecks
+	return ChecksFor(r.Config.Protocol)
 }
 
 // MergeReports combines the reports of shards of one campaign (JSON of
@@ -414,6 +432,12 @@ func MergeReports(reps []*ExploreReport) (*ExploreReport, error) {
 		out.Delivered += r.Delivered
 		out.Leaderships += r.Leaderships
 		out.Wall = max(out.Wall, r.Wall)
+		for k, v := range r.Notes {
+			if out.Notes == nil {
+				out.Notes = map[string]int{}
+			}
+			out.Notes[k] += v
+		}
 		for k, v := range r.Failures {
 			out.Failures[k] += v
 		}
@@ -437,6 +461,9 @@ func MergeReports(reps []*ExploreReport) (*ExploreReport, error) {
 func normal(c ExploreConfig) ExploreConfig {
 	if len(c.Options) == 0 {
 		c.Options = nil
+	}
+	if len(c.ClientOptions) == 0 {
+		c.ClientOptions = nil
 	}
 	if len(c.Checks) == 0 {
 		c.Checks = nil

@@ -18,11 +18,13 @@ import (
 type Spec struct {
 	Protocol string
 	Options  map[string]string
-	Nodes    int
-	Seed     uint64
-	Duration time.Duration
-	Latency  sim.Dist // zero: the LAN preset
-	Faults   []Fault  // any order; clock-drift faults at 0s only
+	// ClientOptions override the options of the workload's clients.
+	ClientOptions map[string]string
+	Nodes         int
+	Seed          uint64
+	Duration      time.Duration
+	Latency       sim.Dist // zero: the LAN preset
+	Faults        []Fault  // any order; clock-drift faults at 0s only
 	// ClockOf gives nodes their own clock model (bench uses a fast clock
 	// to choose which node's detector fires first).
 	ClockOf map[ordo.NodeID]sim.ClockModel
@@ -62,6 +64,9 @@ type Outcome struct {
 	FinalLeaders []ordo.NodeID // nodes that consider themselves leader at the end
 	Agreement    election.Agreement
 	Spans        []election.LeaderSpan
+	// Notes counts the note kinds the protocol's workload counts
+	// (Workload.Counted: snapshots, transfers, ...); nil without one.
+	Notes map[string]int
 }
 
 // Violations lists every failed check's messages, prefixed by the check.
@@ -101,7 +106,7 @@ func (o *Outcome) Undecided() []string {
 
 // New builds the simulator of a spec with its faults scheduled.
 func New(sp Spec) (*sim.Sim, error) {
-	p, opts, err := Validate(sp.Protocol, sp.Options, sp.Nodes)
+	p, opts, err := Validate(sp.Protocol, withWorkloadOptions(sp.Protocol, sp.Options), sp.Nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -125,15 +130,22 @@ func New(sp Spec) (*sim.Sim, error) {
 	cfg := sim.Config{Disk: disk, Protocol: p, Options: opts, Nodes: sp.Nodes, Seed: sp.Seed, Trace: !sp.Online,
 		Network: sim.Network{Default: sim.Link{Latency: lat}}, ClockOf: clocks,
 		Name: "elect-" + sp.Protocol, MaxEvents: sp.MaxEvents, Wire: sp.Wire}
+	// A protocol that serves clients runs its workload (workload.go);
+	// the clients stop a second before the end, so their last operations
+	// complete.
+	if cfg.Clients, err = clientGroups(sp.Protocol, sp.ClientOptions, int64(sp.Duration-time.Second), int64(sp.Duration-fault.Settle)); err != nil {
+		return nil, err
+	}
 	if sp.Online {
 		names := sp.Checks
 		if names == nil {
-			names = DefaultChecks
+			names = ChecksFor(sp.Protocol)
 		}
 		on, err := newOnline(names)
 		if err != nil {
 			return nil, err
 		}
+		on.notes = newNoteCounter(sp.Protocol)
 		cfg.Observer = on
 	}
 	s, err := sim.New(cfg)
@@ -168,6 +180,7 @@ type online struct {
 	sess  *check.Session
 	spans *election.SpanLog
 	agree *election.Agreeing
+	notes *noteCounter // nil: nothing counted
 }
 
 func newOnline(names []string) (*online, error) {
@@ -203,6 +216,7 @@ func (o *online) Observe(e *trace.Event) {
 	o.sess.Observe(e)
 	o.spans.Observe(e)
 	o.agree.Observe(e)
+	o.notes.observe(e)
 }
 
 // Finish checks a finished simulation.
@@ -213,17 +227,26 @@ func Finish(sp Spec, s *sim.Sim) (*Outcome, error) {
 		on.sess.End(s.LastEventTime())
 		on.spans.Until(s.LastEventTime())
 		o = &Outcome{Spec: sp, Stats: s.Stats(), Checks: on.sess.Results(), Agreement: on.agree.Agreement(), Spans: on.spans.Spans()}
+		if on.notes != nil {
+			o.Notes = on.notes.counts
+		}
 	} else {
 		tr := s.Trace()
 		names := sp.Checks
 		if names == nil {
-			names = DefaultChecks
+			names = ChecksFor(sp.Protocol)
 		}
 		res, err := check.Run(tr, names)
 		if err != nil {
 			return nil, err
 		}
 		o = &Outcome{Spec: sp, Trace: tr, Stats: s.Stats(), Checks: res, Agreement: election.FinalAgreement(tr), Spans: election.LeaderSpans(tr)}
+		if c := newNoteCounter(sp.Protocol); c != nil {
+			for i := range tr.Events {
+				c.observe(&tr.Events[i])
+			}
+			o.Notes = c.counts
+		}
 	}
 	for i := 1; i <= sp.Nodes; i++ {
 		if nd, ok := s.Node(ordo.NodeID(i)).(election.Elector); ok && nd.View().Role == election.Leader {

@@ -107,32 +107,36 @@ func GenerateAdminToken(path string) (string, error) {
 // may read (mode 0600 or stricter), of at most MaxAdminTokenFile bytes,
 // holding one token of at least 32 characters (surrounding whitespace
 // ignored). Errors name the file and what to do.
-func ReadAdminToken(path string) (string, error) {
+func ReadAdminToken(path string) (string, error) { return readToken("admin token", path) }
+
+// readToken reads a token file as ReadAdminToken says; what names it in
+// errors ("admin token", "client token").
+func readToken(what, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("admin token %s: not a regular file", path)
+		return "", fmt.Errorf("%s %s: not a regular file", what, path)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("admin token %s: mode %v lets others read it; chmod 600 %s", path, st.Mode().Perm(), path)
+		return "", fmt.Errorf("%s %s: mode %v lets others read it; chmod 600 %s", what, path, st.Mode().Perm(), path)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxAdminTokenFile+1))
 	if err != nil {
-		return "", fmt.Errorf("admin token %s: %w", path, err)
+		return "", fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	if len(b) > MaxAdminTokenFile {
-		return "", fmt.Errorf("admin token %s: longer than %d bytes", path, MaxAdminTokenFile)
+		return "", fmt.Errorf("%s %s: longer than %d bytes", what, path, MaxAdminTokenFile)
 	}
 	tok := strings.TrimSpace(string(b))
 	if len(tok) < minAdminToken || strings.ContainsAny(tok, " \t\r\n") {
-		return "", fmt.Errorf("admin token %s: want one token of at least %d characters", path, minAdminToken)
+		return "", fmt.Errorf("%s %s: want one token of at least %d characters", what, path, minAdminToken)
 	}
 	return tok, nil
 }

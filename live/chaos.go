@@ -12,7 +12,9 @@ import (
 	"ordo"
 	"ordo/check"
 	"ordo/election"
+	"ordo/history"
 	"ordo/measure"
+	"ordo/trace"
 )
 
 // ChaosOptions configure `ordo cluster chaos`.
@@ -24,6 +26,12 @@ type ChaosOptions struct {
 	Checks []string
 	// Progress receives one line per round (nil: quiet).
 	Progress io.Writer
+	// Pause adds a third step to every round: the leader is paused
+	// (SIGSTOP) for twice the maximum election timeout, a new leader is
+	// awaited among the others, and the old one resumes — a GC pause or
+	// an overloaded host, the partial failure a timeout cannot tell from
+	// a crash.
+	Pause bool
 }
 
 // ChaosReport is what a chaos run measured. Times are milliseconds.
@@ -52,6 +60,13 @@ type ChaosReport struct {
 	Dir                 string         `json:"dir,omitempty"`
 	Trace               string         `json:"trace,omitempty"`
 	Events              int            `json:"events"`
+	// With clients (a database run): WriteFailoverMs, per kill, from the
+	// SIGKILL to the next acknowledged write of any client; Ops counts the
+	// clients' operations by outcome.
+	WriteFailoverMs []float64      `json:"write_failover_ms,omitempty"`
+	WriteP50Ms      float64        `json:"write_failover_p50_ms,omitempty"`
+	WriteP99Ms      float64        `json:"write_failover_p99_ms,omitempty"`
+	Ops             map[string]int `json:"ops,omitempty"`
 }
 
 type chaosMark struct {
@@ -75,6 +90,10 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	}
 	if len(o.Checks) == 0 {
 		o.Checks = []string{"one-leader-per-term", "single-leader"}
+		if o.Up.Clients > 0 {
+			// A database run: the clients' history is judged too.
+			o.Checks = append(o.Checks, ClientChecks(o.Up.Protocol)...)
+		}
 	}
 	for _, name := range o.Checks {
 		if _, err := check.Lookup(name); err != nil {
@@ -99,7 +118,8 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	within := 5*time.Second + 20*maxTimeout
 	rng := rand.New(rand.NewPCG(o.Up.Seed, 0xc4a05))
 	var kills, cuts []chaosMark
-	n := c.N()
+	servers := c.Servers()
+	n := len(servers)
 	for round := 1; round <= o.Rounds; round++ {
 		// Each failover starts from a steady cluster: every node has
 		// followed one leader for a minimum election timeout, as in a
@@ -107,6 +127,11 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		l, term, err := c.WaitSteady(within, settle)
 		if err != nil {
 			return nil, fmt.Errorf("round %d: before the kill: %w", round, err)
+		}
+		if o.Up.Clients > 0 {
+			// Let the clients write to this leader first: the kill then
+			// lands on a leader with writes in flight.
+			time.Sleep(settle)
 		}
 		kill := chaosMark{at: c.now(), term: term, killed: l}
 		if err := c.Kill(l); err != nil {
@@ -128,15 +153,15 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		// with 5 nodes the leader and one other, as in the chapter.
 		minority := []ordo.NodeID{l2}
 		for len(minority) < (n-1)/2 {
-			if o := ordo.NodeID(1 + rng.IntN(n)); !slices.Contains(minority, o) {
+			if o := servers[rng.IntN(n)]; !slices.Contains(minority, o) {
 				minority = append(minority, o)
 			}
 		}
 		slices.Sort(minority)
 		var majority []ordo.NodeID
-		for i := 1; i <= n; i++ {
-			if !slices.Contains(minority, ordo.NodeID(i)) {
-				majority = append(majority, ordo.NodeID(i))
+		for _, id := range servers {
+			if !slices.Contains(minority, id) {
+				majority = append(majority, id)
 			}
 		}
 		cut := chaosMark{at: c.now(), term: term2, in: majority}
@@ -154,8 +179,29 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		if _, _, err := c.WaitLeader(term3-1, nil, within); err != nil {
 			return nil, fmt.Errorf("round %d: after healing: %w", round, err)
 		}
-		fmt.Fprintf(progress, "round %d: killed leader n%d (term %d) → n%d leads term %d (polled %.0f ms); cut %v → n%d leads term %d; healed\n",
-			round, l, term, l2, term2, polled, minority, l3, term3)
+		paused := ""
+		if o.Pause {
+			l4, term4, err := c.WaitSteady(within, settle)
+			if err != nil {
+				return nil, fmt.Errorf("round %d: before the pause: %w", round, err)
+			}
+			if err := c.Pause(l4); err != nil {
+				return nil, fmt.Errorf("round %d: %w", round, err)
+			}
+			others := slices.DeleteFunc(slices.Clone(servers), func(id ordo.NodeID) bool { return id == l4 })
+			l5, term5, err := c.WaitLeader(term4, others, within)
+			if err != nil {
+				c.Resume(l4)
+				return nil, fmt.Errorf("round %d: after pausing leader n%d: %w", round, l4, err)
+			}
+			time.Sleep(2 * maxTimeout) // the paused leader's lease and timers run out while it sleeps
+			if err := c.Resume(l4); err != nil {
+				return nil, fmt.Errorf("round %d: %w", round, err)
+			}
+			paused = fmt.Sprintf("; paused n%d → n%d leads term %d; resumed", l4, l5, term5)
+		}
+		fmt.Fprintf(progress, "round %d: killed leader n%d (term %d) → n%d leads term %d (polled %.0f ms); cut %v → n%d leads term %d; healed%s\n",
+			round, l, term, l2, term2, polled, minority, l3, term3, paused)
 	}
 	dir, cfg := c.Dir, c.Cfg
 	tr, err := c.DownAndMerge()
@@ -178,6 +224,11 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	}
 	rep.P50Ms, rep.P99Ms, rep.MaxMs = percentileMs(rep.FailoverMs, 50), percentileMs(rep.FailoverMs, 99), percentileMs(rep.FailoverMs, 100)
 	rep.PartitionP50Ms = percentileMs(rep.PartitionFailoverMs, 50)
+	if o.Up.Clients > 0 {
+		if err := rep.measureWrites(tr, kills); err != nil {
+			return nil, err
+		}
+	}
 	rep.Checks, err = check.Run(tr, o.Checks)
 	if err != nil {
 		return nil, err
@@ -231,7 +282,7 @@ func (c *Cluster) WaitLeader(after int64, group []ordo.NodeID, within time.Durat
 					agree++
 				}
 			}
-			if agree > c.N()/2 {
+			if agree > len(c.Servers())/2 {
 				return nv.ID, nv.Status.Term, nil
 			}
 		}
@@ -257,6 +308,7 @@ func (c *Cluster) WaitSteady(within, settle time.Duration) (ordo.NodeID, int64, 
 	var term int64
 	for time.Now().Before(deadline) {
 		v := c.View()
+		v = slices.DeleteFunc(v, func(nv NodeView) bool { return c.Cfg.RoleOf(nv.ID) != ordo.Server })
 		ok := v[0].Up && v[0].Status.Leader != 0
 		for _, nv := range v {
 			ok = ok && nv.Up && nv.Status.Leader == v[0].Status.Leader && nv.Status.Term == v[0].Status.Term
@@ -272,4 +324,52 @@ func (c *Cluster) WaitSteady(within, settle time.Duration) (ordo.NodeID, int64, 
 		time.Sleep(10 * time.Millisecond)
 	}
 	return 0, 0, fmt.Errorf("the cluster did not settle on one leader within %v", within)
+}
+
+// ClientChecks are the checkers of a database run with clients: the
+// clients' history is linearizable, no acknowledged write is lost, and the
+// replicas applied the same log (agreement) when the protocol notes what
+// it applied. Checkers not registered (a build without package kv) are
+// left out.
+func ClientChecks(protocol string) []string {
+	var out []string
+	for _, name := range []string{"linearizable", "no-lost-write", "agreement"} {
+		if _, err := check.Lookup(name); err == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// measureWrites reads the clients' history off the merged trace: for each
+// kill, the time from the SIGKILL to the first write acknowledged after it
+// (a write that returned ok: its response left after the kill), and the
+// count of operations by outcome.
+func (rep *ChaosReport) measureWrites(tr *trace.Trace, kills []chaosMark) error {
+	ops, err := history.FromTrace(tr)
+	if err != nil {
+		return fmt.Errorf("the clients' history: %w", err)
+	}
+	rep.Ops = map[string]int{}
+	for _, op := range ops {
+		rep.Ops[op.Outcome.String()]++
+	}
+	for _, k := range kills {
+		first := int64(-1)
+		for _, op := range ops {
+			if op.Outcome != history.OutcomeOK || op.F == history.Get || op.Return < k.at {
+				continue
+			}
+			if first < 0 || op.Return < first {
+				first = op.Return
+			}
+		}
+		f := -1.0
+		if first >= 0 {
+			f = float64(first-k.at) / 1e6
+		}
+		rep.WriteFailoverMs = append(rep.WriteFailoverMs, f)
+	}
+	rep.WriteP50Ms, rep.WriteP99Ms = percentileMs(rep.WriteFailoverMs, 50), percentileMs(rep.WriteFailoverMs, 99)
+	return nil
 }

@@ -88,6 +88,10 @@ type UpOptions struct {
 	// Netns puts each node in its own network namespace, where network
 	// faults are nftables rules (netns.go); needs root.
 	Netns bool
+	// ClientAPI gives every server a client API address (the cluster
+	// file's client:) and writes a client token (ClientTokenFileName):
+	// for protocols whose nodes serve clients over HTTP (kv).
+	ClientAPI bool
 }
 
 // Up writes a cluster file for N servers and Clients clients on free
@@ -115,6 +119,7 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, fmt.Errorf("protocol %s names no client protocol: give one (--client-protocol)", proto.Name)
 	}
 	total := o.N + o.Clients
+	o.ClientAPI = o.ClientAPI || ClientAPIOf(o.Protocol) != nil
 	if o.Netns {
 		if err := CheckNetns(); err != nil {
 			return nil, err
@@ -149,7 +154,11 @@ func Up(o UpOptions) (*Cluster, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	addrs, err := freePorts(2 * total)
+	ports := 2 * total
+	if o.ClientAPI {
+		ports += o.N // a client address per server
+	}
+	addrs, err := freePorts(ports)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +175,17 @@ func Up(o UpOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.ClientAPI {
+		cfg.ClientToken = ClientTokenFileName
+		if _, err := GenerateAdminToken(filepath.Join(dir, ClientTokenFileName)); err != nil {
+			return nil, err
+		}
+	}
 	for i := 1; i <= total; i++ {
 		nc := NodeConfig{ID: i, Addr: addrs[2*i-2], Admin: addrs[2*i-1], Dir: fmt.Sprintf("node%d", i)}
+		if o.ClientAPI && i <= o.N {
+			nc.Client = addrs[2*total+i-1]
+		}
 		if o.Netns {
 			nc.Addr = NetnsAddr(ordo.NodeID(i))
 		}
@@ -384,6 +402,15 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			return err
 		}
 		defer release()
+		if nc.Client != "" && c.Cfg.RoleOf(id) == ordo.Server {
+			// The client API listens in the host's namespace (gateway.go).
+			release, err := inheritClientListener(cmd, nc.Client)
+			if err != nil {
+				logf.Close()
+				return err
+			}
+			defer release()
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -691,10 +718,12 @@ func (c *Cluster) Status(id ordo.NodeID) (Status, error) {
 type NodeView struct {
 	ID ordo.NodeID `json:"id"`
 	// Kind is the node's role in the cluster: server or client.
-	Kind   string  `json:"kind"`
-	Up     bool    `json:"up"`
-	Paused bool    `json:"paused,omitempty"` // stopped by ordo cluster pause: alive, silent
-	Pid    int     `json:"pid,omitempty"`
+	Kind   string `json:"kind"`
+	Up     bool   `json:"up"`
+	Paused bool   `json:"paused,omitempty"` // stopped by ordo cluster pause: alive, silent
+	Pid    int    `json:"pid,omitempty"`
+	// Client is the server's client API address (cluster file), if any.
+	Client string  `json:"client,omitempty"`
 	Status *Status `json:"status,omitempty"`
 	Err    string  `json:"error,omitempty"`
 }
@@ -710,6 +739,9 @@ func (c *Cluster) View() []NodeView {
 			id := ordo.NodeID(i + 1)
 			out[i].ID = id
 			out[i].Kind = c.Cfg.RoleOf(id).String()
+			if nc, err := c.Cfg.Node(id); err == nil {
+				out[i].Client = nc.Client
+			}
 			s, err := c.Status(id)
 			if err != nil {
 				out[i].Err = "down"
@@ -800,6 +832,7 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	if up == 0 {
 		fmt.Fprintln(w, "no node answers: the cluster is stopped")
 	}
+	formatClients(w, v)
 	// Section 1: a starved host fires timers late, and late election
 	// timers look like a dead leader. Say so rather than leave the term
 	// churn unexplained.
@@ -808,6 +841,19 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 			fmt.Fprintf(w, "warning: n%d fired timers up to %v late in the last %v (%d late since start): the host is starved (CPU, a paused process, a slow disk); elections now may be the host's doing, not the network's\n",
 				int(nv.ID), time.Duration(nv.Status.Timers.Worst).Round(time.Millisecond), LatenessWindow, nv.Status.Timers.Late)
 		}
+	}
+}
+
+// formatClients lists the servers' client API addresses, if they have one.
+func formatClients(w io.Writer, v []NodeView) {
+	var s []string
+	for _, nv := range v {
+		if nv.Client != "" {
+			s = append(s, fmt.Sprintf("n%d %s", int(nv.ID), nv.Client))
+		}
+	}
+	if len(s) > 0 {
+		fmt.Fprintf(w, "client API: %s\n", strings.Join(s, ", "))
 	}
 }
 

@@ -33,6 +33,10 @@ type Config struct {
 	// AdminToken names the file holding the admin endpoint's bearer token
 	// (mode 0600; see admin.go). Empty: the endpoint takes no token.
 	AdminToken string `yaml:"admin_token,omitempty"`
+	// ClientToken names the file holding the client API's bearer token
+	// (mode 0600; see gateway.go). Empty: the client API takes no token,
+	// and then listens on loopback only.
+	ClientToken string `yaml:"client_token,omitempty"`
 	// QueueLen bounds each peer's send queue (default 1024).
 	QueueLen int    `yaml:"queue_len,omitempty"`
 	LogLevel string `yaml:"log_level,omitempty"` // debug, info, warn, error
@@ -50,6 +54,10 @@ type NodeConfig struct {
 	Addr  string `yaml:"addr"`  // TCP address for peers
 	Admin string `yaml:"admin"` // HTTP admin endpoint; must be loopback
 	Dir   string `yaml:"dir"`   // storage and trace
+	// Client is the server's client API address (HTTP/JSON, gateway.go),
+	// for protocols that serve one (kv); "" for none. Loopback unless the
+	// cluster has TLS and a client token.
+	Client string `yaml:"client,omitempty"`
 	// Role is server (the default, "") or client; servers come first.
 	Role string `yaml:"role,omitempty"`
 	// Protocol and Options override the role's protocol for this node
@@ -259,7 +267,7 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]string{} // addresses and directories already used
 	for i, nd := range c.Nodes {
-		for _, u := range []struct{ what, v string }{{"addr", nd.Addr}, {"admin", nd.Admin}, {"dir", nd.Dir}} {
+		for _, u := range []struct{ what, v string }{{"addr", nd.Addr}, {"admin", nd.Admin}, {"client", nd.Client}, {"dir", nd.Dir}} {
 			if u.v == "" {
 				continue
 			}
@@ -290,6 +298,11 @@ func (c *Config) Validate() error {
 		if nd.Dir == "" {
 			return fmt.Errorf("nodes[%d].dir: missing", i)
 		}
+		if nd.Client != "" {
+			if err := c.validateClient(i, nd); err != nil {
+				return err
+			}
+		}
 	}
 	if err := c.validateRoles(); err != nil {
 		return err
@@ -304,6 +317,25 @@ func (c *Config) Validate() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// validateClient checks node i's client API address: host:port, loopback
+// unless the API is protected by TLS and a token, and only on a server.
+func (c *Config) validateClient(i int, nd NodeConfig) error {
+	host, port, err := net.SplitHostPort(nd.Client)
+	if err != nil {
+		return fmt.Errorf("nodes[%d].client: %v", i, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("nodes[%d].client: port %q is not a number 0..65535", i, port)
+	}
+	if r, _ := ordo.ParseRole(nd.Role); r != ordo.Server {
+		return fmt.Errorf("nodes[%d].client: only a server serves the client API (this node is a %s)", i, nd.Role)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) && (!c.TLS || c.ClientToken == "") {
+		return fmt.Errorf("nodes[%d].client: %q is not a loopback address, and the client API has no TLS and client_token to protect it", i, nd.Client)
 	}
 	return nil
 }

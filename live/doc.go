@@ -12,4 +12,9 @@
 // event at a time and needs no lock. Each node writes its own trace file,
 // stamped by the same trace.Stamper as the simulator; Merge joins them into
 // one trace.Trace that the checkers and diagrams read.
+//
+// A server whose protocol serves clients (kv) also serves a client API on
+// its own address (gateway.go): each HTTP request becomes a message from a
+// fresh gateway id (>= GatewayBase) injected into the loop, and the node's
+// answer, a send to that id, is held for the turn's fsync like any send.
 package live

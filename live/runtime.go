@@ -57,7 +57,7 @@ type Runtime struct {
 	stamp    trace.Stamper
 	msgSeq   uint64
 	timers   timerHeap
-	gc       groupCommit[transport.Envelope] // sends waiting for their fsync
+	gc       groupCommit[outbound] // sends and client replies waiting for their fsync
 	boot     int
 	seqTimer uint64
 
@@ -66,6 +66,10 @@ type Runtime struct {
 	metrics *Metrics
 	admin   *http.Server
 	adminLn net.Listener
+	// The client API (gateway.go): nil unless Options.ClientAPI.
+	gw       *Gateway
+	client   *http.Server
+	clientLn net.Listener
 
 	inbox    chan inbound
 	stop     chan struct{}
@@ -90,6 +94,8 @@ type inbound struct {
 	msg   ordo.Message
 	bytes int
 	hint  bool // a PeerDown from env.From, not a message
+	// gateway: a client API call from gateway id env.From (gateway.go)
+	gateway bool
 }
 
 // roleStatus is what the node's notes say about its role, read by the
@@ -107,6 +113,15 @@ type Options struct {
 	Listen string
 	// AdminListen overrides the admin address.
 	AdminListen string
+	// ClientAPI, when set on a server, builds the handler the node serves
+	// on its client address (the cluster file's client:, or ClientListen):
+	// TLS with the node's certificate when the cluster has TLS, the
+	// cluster's client token checked on every request (gateway.go).
+	ClientAPI func(gw *Gateway) http.Handler
+	// ClientListen overrides the client API's address (tests use ":0").
+	ClientListen string
+	// ClientCalls bounds the client calls in flight (0: DefaultClientCalls).
+	ClientCalls int
 }
 
 // Start boots node id of the cluster: it reads back its storage and trace,
@@ -155,7 +170,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if r.store, err = OpenDiskStorage(filepath.Join(dir, "store")); err != nil {
 		return nil, err
 	}
-	r.gc = groupCommit[transport.Envelope]{store: r.store, release: r.sendNow}
+	r.gc = groupCommit[outbound]{store: r.store, release: r.release}
 	if r.fence.term, r.fence.on, err = readFence(dir); err != nil {
 		r.store.Close()
 		return nil, err
@@ -251,6 +266,20 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 		r.store.Close()
 		return nil, err
 	}
+	if o.ClientAPI == nil && (nc.Client != "" || o.ClientListen != "") {
+		// Registered by cmd/ordo (kv) or a test; served where the cluster
+		// file gives the node a client address.
+		o.ClientAPI = ClientAPIOf(cfg.Protocol)
+	}
+	if o.ClientAPI != nil && role == ordo.Server {
+		if err := r.startClientAPI(nc, o); err != nil { // gateway.go
+			r.tr.Close()
+			r.adminLn.Close()
+			tf.close()
+			r.store.Close()
+			return nil, err
+		}
+	}
 	r.admin = &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go r.admin.Serve(r.adminLn)
 	started := make(chan struct{})
@@ -261,7 +290,10 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	case <-started:
 	case <-r.done:
 	}
-	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "protocol", proto.Name, "role", role, "boot", r.boot, "tls", cfg.TLS)
+	if r.client != nil {
+		go r.client.Serve(r.clientLn)
+	}
+	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "client", r.ClientAddr(), "protocol", proto.Name, "role", role, "boot", r.boot, "tls", cfg.TLS)
 	booted = true
 	return r, nil
 }
@@ -304,10 +336,18 @@ func (r *Runtime) Err() error {
 // Stop stops the node gracefully: the loop ends, a crash event named "stop"
 // closes this incarnation's trace, and every goroutine and socket is closed.
 func (r *Runtime) Stop() error {
+	if r.gw != nil {
+		r.gw.close() // new client calls: 503 from now on
+	}
 	r.stopOnce.Do(func() { close(r.stop) })
 	<-r.done
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	if r.client != nil {
+		// Calls still waiting fail at once (ErrStopped): the shutdown
+		// waits only for their answers to be written.
+		r.client.Shutdown(ctx)
+	}
 	r.admin.Shutdown(ctx)
 	r.tr.Close()
 	r.tf.close()
@@ -456,7 +496,11 @@ func (r *Runtime) sendNow(env transport.Envelope) {
 
 // dropHeld records the messages a fail-stop keeps from leaving.
 func (r *Runtime) dropHeld() {
-	for _, env := range r.gc.held() {
+	for _, o := range r.gc.held() {
+		if o.timer != nil {
+			continue // an AfterSync wake-up dies with the writes
+		}
+		env := o.env
 		r.record(trace.Event{Kind: trace.Drop, Node: env.From, Peer: env.To, Msg: env.Msg, MsgKind: env.Kind, Bytes: len(env.Payload), Name: "fail-stop"})
 	}
 	r.gc.drop()
@@ -474,6 +518,10 @@ func (r *Runtime) receive(in inbound) {
 		r.metrics.peerDown.Inc()
 		r.node.Receive(r, in.env.From, ordo.PeerDown{})
 		r.store.EndBatch()
+		return
+	}
+	if in.gateway {
+		r.receiveGateway(in) // gateway.go
 		return
 	}
 	r.stamp.Recv(in.env.Lamport, in.env.Vector)
@@ -542,7 +590,22 @@ func (r *Runtime) Roster() *ordo.Roster { return r.roster }
 func (r *Runtime) Rand() *rand.Rand     { return r.rng }
 func (r *Runtime) Store() ordo.Storage  { return r.store }
 
-func (r *Runtime) Send(to ordo.NodeID, m ordo.Message) {
+func (r *Runtime) Send(to ordo.NodeID, m ordo.Message) { r.send(to, m, false) }
+
+// SendEarly implements ordo.EarlySender: m goes to the transport now, not
+// after the turn's fsync (the sender promised it states nothing the
+// turn's writes must back).
+func (r *Runtime) SendEarly(to ordo.NodeID, m ordo.Message) { r.send(to, m, true) }
+
+// AfterSync implements ordo.SyncNotifier: t fires once the writes made so
+// far are durable, released by the group commit like a held send.
+func (r *Runtime) AfterSync(t ordo.Timer) { r.gc.hold(outbound{timer: &t}) }
+
+func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
+	if IsGateway(to) {
+		r.sendGateway(to, m) // a reply to a client call (gateway.go)
+		return
+	}
 	if to == r.id || to < 1 || int(to) > r.n {
 		panic(fmt.Sprintf("live: %v sends %s to %v: not a peer", r.id, m.Kind(), to))
 	}
@@ -563,9 +626,14 @@ func (r *Runtime) Send(to ordo.NodeID, m ordo.Message) {
 	if r.guardSend(to, id, m.Kind(), len(payload)) {
 		return // fenced after losing its disk (amnesia.go)
 	}
+	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload}
+	if early {
+		r.sendNow(env)
+		return
+	}
 	// Held until the turn's fsync (endTurn): the durability contract. The
 	// vector is copied, the stamper moves on.
-	r.gc.hold(transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload})
+	r.gc.hold(outbound{env: env})
 }
 
 func (r *Runtime) After(d time.Duration, t ordo.Timer) {

@@ -14,6 +14,7 @@ import (
 	_ "ordo/election/bully"
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
+	_ "ordo/kv"
 	_ "ordo/register"
 )
 

@@ -100,6 +100,8 @@ type nodeDisk struct {
 }
 
 type heldSend struct {
+	// timer: an AfterSync wake-up, not a message (fired at release).
+	timer   *ordo.Timer
 	to      ordo.NodeID
 	m       ordo.Message
 	id      uint64
@@ -194,6 +196,12 @@ func (d *nodeDisk) release() {
 	}
 	for i := range d.held {
 		h := &d.held[i]
+		if h.timer != nil {
+			it := item{at: s.now, kind: itemTimer, to: ns.id, timer: *h.timer, inc: ns.inc}
+			s.q.push(&it)
+			*h = heldSend{}
+			continue
+		}
 		ns.stamp.Lamport = h.lamport
 		if h.vc != nil {
 			copy(ns.stamp.Vector, h.vc)
@@ -214,6 +222,10 @@ func (d *nodeDisk) release() {
 func (d *nodeDisk) dropHeld(why string) {
 	for i := range d.held {
 		h := &d.held[i]
+		if h.timer != nil {
+			*h = heldSend{} // the wake-up dies with the writes
+			continue
+		}
 		d.s.putVec(h.vc)
 		d.s.drop(d.ns.id, h.to, h.id, h.m.Kind(), h.size, why)
 		*h = heldSend{}

@@ -60,6 +60,20 @@ func (n *nodeState) Store() ordo.Storage {
 }
 func (n *nodeState) Send(to ordo.NodeID, m ordo.Message) { n.sim.send(n, to, m) }
 
+// SendEarly implements ordo.EarlySender: m leaves now, not after the
+// event's fsync.
+func (n *nodeState) SendEarly(to ordo.NodeID, m ordo.Message) { n.sim.sendEarly(n, to, m) }
+
+// AfterSync implements ordo.SyncNotifier: t fires once the event's writes
+// (and every earlier one) are on disk, at once without a disk model.
+func (n *nodeState) AfterSync(t ordo.Timer) {
+	if n.disk == nil {
+		n.After(0, t)
+		return
+	}
+	n.disk.held = append(n.disk.held, heldSend{timer: &t})
+}
+
 func (n *nodeState) After(d time.Duration, t ordo.Timer) {
 	if d < 0 {
 		panic(fmt.Sprintf("sim: %v arms timer %v with negative duration %v", n.id, t, d))

@@ -609,7 +609,12 @@ func (s *Sim) putVec(v clock.Vector) {
 }
 
 // send is Env.Send: stamp, then let the network decide the message's fate.
-func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) {
+func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) { s.sendAt(ns, to, m, false) }
+
+// sendEarly is send without the durability contract's hold (SendEarly).
+func (s *Sim) sendEarly(ns *nodeState, to ordo.NodeID, m ordo.Message) { s.sendAt(ns, to, m, true) }
+
+func (s *Sim) sendAt(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 	if to == ns.id || to < 1 || int(to) >= len(s.nodes) {
 		panic(fmt.Sprintf("sim: %v sends %s to %v: not a peer", ns.id, m.Kind(), to))
 	}
@@ -636,7 +641,7 @@ func (s *Sim) send(ns *nodeState, to ordo.NodeID, m ordo.Message) {
 		s.seal(ns.id, to, id, w)
 		m = w
 	}
-	if ns.disk != nil {
+	if ns.disk != nil && !early {
 		s.holdSend(ns, to, m, id, size) // until the event's writes are on disk
 		return
 	}

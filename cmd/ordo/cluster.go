@@ -479,6 +479,9 @@ func newClusterChaosCmd() *cobra.Command {
 		keep     bool
 		insecure bool
 		pf       protoFlags
+		clients  int
+		pause    bool
+		copts    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "chaos",
@@ -495,9 +498,17 @@ term and a majority of the cluster (the leader and its followers in that
 term) knows it. --json prints failover_ms (each round), p50_ms, p99_ms,
 max_ms, partition_failover_ms and violations.
 
+With --clients (the default for a protocol that names a client, such as
+the kv database), client processes run the protocol's workload through all
+rounds, their history is checked too (linearizable, no-lost-write,
+agreement) and the report adds the write failover: from the SIGKILL to the
+next write a client saw acknowledged. --pause adds a third step per round:
+the leader is paused (SIGSTOP) until another leads, then resumed.
+
 Exit status 1 when a checker found a violation.`,
 		Example: `  ordo cluster chaos -n 5 --rounds 20
-  ordo cluster chaos -n 5 --rounds 20 --heartbeat 100ms --election-timeout 1s --json`,
+  ordo cluster chaos -n 5 --rounds 20 --heartbeat 100ms --election-timeout 1s --json
+  ordo cluster chaos --protocol kv -n 5 --rounds 20 --pause`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := pf.options(n)
@@ -513,9 +524,23 @@ Exit status 1 when a checker found a violation.`,
 				}
 			}
 			var progress io.Writer = cmd.ErrOrStderr()
+			clientOpts, err := keyValues("--client-option", copts)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("clients") {
+				clients = 0
+				if p, err := ordo.Lookup(pf.protocol); err == nil && p.Client != "" {
+					clients = 3 // a database: judge its clients' history
+				}
+			}
+			if clients < 0 || clients > live.MaxClusterNodes-n {
+				return fmt.Errorf("--clients %d: want 0..%d", clients, live.MaxClusterNodes-n)
+			}
 			rep, err := live.Chaos(live.ChaosOptions{
-				Up:     live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, Insecure: insecure, Dir: dir, Seed: pf.seed, LogLevel: "warn"},
-				Rounds: rounds, Progress: progress,
+				Up: live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, Insecure: insecure, Dir: dir, Seed: pf.seed, LogLevel: "warn",
+					Clients: clients, ClientOptions: clientOpts},
+				Rounds: rounds, Progress: progress, Pause: pause,
 			})
 			if err != nil {
 				return err
@@ -559,6 +584,9 @@ Exit status 1 when a checker found a violation.`,
 	cmd.Flags().StringVar(&dir, "dir", "", "cluster directory to use and keep (default: a temporary one)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (traces, logs)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "plain TCP between nodes instead of mutual TLS")
+	cmd.Flags().IntVar(&clients, "clients", 0, "client processes running the protocol's workload (default: 3 for a protocol with a client, else 0)")
+	cmd.Flags().StringArrayVar(&copts, "client-option", nil, "KEY=VALUE option of the client protocol (repeatable)")
+	cmd.Flags().BoolVar(&pause, "pause", false, "also pause (SIGSTOP) the leader each round until another leads")
 	pf.add(cmd)
 	return cmd
 }

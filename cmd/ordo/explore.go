@@ -28,6 +28,7 @@ func newExploreCmd() *cobra.Command {
 		faults  string
 		replay  uint64
 		opts    []string
+		copts   []string
 		quiet   bool
 		asJSON  bool
 		shard   string
@@ -58,7 +59,14 @@ some seed), 1 otherwise or when a run errors, 2 for bad input.
   ordo explore --protocol bully --seeds 1000 --faults partition --expect single-leader=fail
   ordo explore --protocol raft --profile hostile --seeds 10000 --shard 3/8 --json > 3.json
   ordo explore merge 1.json 2.json ... 8.json
-  ordo explore --protocol bully --replay 17`,
+  ordo explore --protocol bully --replay 17
+  ordo explore --protocol kv --profile hostile --seeds 1000   # the database, with clients
+
+With --protocol kv (or kv-stale) every run also has kv clients (one of them
+transferring leadership and removing and re-adding servers), is judged by
+linearizable, no-lost-write and agreement as well, and the report counts
+snapshots, install-snapshots, transfers and membership changes;
+--client-option sets the clients' options (admin_every=200ms, read=lease).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.Profile = profile
@@ -74,6 +82,9 @@ some seed), 1 otherwise or when a run errors, 2 for bad input.
 			}
 			var err error
 			if c.Options, err = parseOptions(opts); err != nil {
+				return err
+			}
+			if c.ClientOptions, err = parseOptions(copts); err != nil {
 				return err
 			}
 			if c.Workers < 1 {
@@ -122,7 +133,7 @@ some seed), 1 otherwise or when a run errors, 2 for bad input.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&c.Protocol, "protocol", "raft", "bully, ring or raft")
+	fl.StringVar(&c.Protocol, "protocol", "raft", "bully, ring, raft, or kv (the database: raft with clients, also checked for linearizable, no-lost-write and agreement)")
 	fl.IntVarP(&c.Nodes, "nodes", "n", 5, "cluster size")
 	fl.IntVar(&c.Seeds, "seeds", 1000, "number of runs (seeds first .. first+seeds-1)")
 	fl.Uint64Var(&c.First, "first-seed", 1, "first seed")
@@ -131,6 +142,7 @@ some seed), 1 otherwise or when a run errors, 2 for bad input.
 	fl.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "parallel runs")
 	fl.DurationVar(&c.Duration, "duration", 10*time.Second, "simulated time per run (faults stop 3s before the end)")
 	fl.StringArrayVarP(&opts, "option", "o", nil, "protocol option key=value (repeatable)")
+	fl.StringArrayVar(&copts, "client-option", nil, "option key=value of the workload's clients (kv: kv-client options such as admin_every=100ms; repeatable)")
 	fl.Uint64Var(&replay, "replay", 0, "replay one seed of the campaign and print its run")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress bar (there is none unless standard error is a terminal)")
 	fl.BoolVar(&c.Wire, "wire", false, "run on real bytes: encode at send, decode at delivery (slower; scenario files do it by default)")
@@ -312,6 +324,14 @@ func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 		wall = fmt.Sprintf("wall %v (slowest shard)", rep.Wall.Round(time.Millisecond))
 	}
 	fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+	if wl, ok := lab.Workloads[c.Protocol]; ok && len(wl.Counted) > 0 {
+		// The workload's events over the campaign (each should be above 0).
+		var parts []string
+		for _, k := range wl.Counted {
+			parts = append(parts, fmt.Sprintf("%s %d", k, rep.Notes[k]))
+		}
+		fmt.Fprintf(w, "notes: %s\n", strings.Join(parts, ", "))
+	}
 	if rep.Runs > 0 {
 		var labels []string
 		for l := range rep.Labels {
@@ -367,6 +387,14 @@ func replayCommand(c lab.ExploreConfig, seed uint64) string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		args = append(args, "-o", k+"="+c.Options[k])
+	}
+	keys = keys[:0]
+	for k := range c.ClientOptions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--client-option", k+"="+c.ClientOptions[k])
 	}
 	if c.Wire {
 		args = append(args, "--wire")

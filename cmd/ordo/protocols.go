@@ -8,5 +8,6 @@ import (
 	_ "ordo/election/bully"
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
+	_ "ordo/kv"
 	_ "ordo/register"
 )

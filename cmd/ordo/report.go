@@ -50,4 +50,9 @@ func writeChaosFailover(w io.Writer, rep *live.ChaosReport) {
 		leftOut(measured(rep.FailoverMs), len(rep.FailoverMs), "rounds", why))
 	fmt.Fprintf(w, "failover after cutting the leader off: p50 %.1f ms%s\n", rep.PartitionP50Ms,
 		leftOut(measured(rep.PartitionFailoverMs), len(rep.PartitionFailoverMs), "rounds", why))
+	if rep.Ops != nil {
+		fmt.Fprintf(w, "write failover (SIGKILL of the leader to the next acknowledged write): p50 %.1f ms, p99 %.1f ms%s\n", rep.WriteP50Ms, rep.WriteP99Ms,
+			leftOut(measured(rep.WriteFailoverMs), len(rep.WriteFailoverMs), "rounds", "no write acknowledged after the kill"))
+		fmt.Fprintf(w, "client operations: %d ok, %d fail, %d info (outcome unknown)\n", rep.Ops["ok"], rep.Ops["fail"], rep.Ops["info"])
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"ordo"
 	"ordo/election"
+	"ordo/rsm"
 )
 
 // Options of the "raft" protocol.
@@ -49,17 +50,57 @@ type config struct {
 	peerDown             bool
 }
 
-// Node is one Raft participant (election only).
+// Node is one Raft participant: the election alone (New, the "raft"
+// protocol), or the election with log replication into a state machine
+// (NewReplica).
 type Node struct {
 	cfg config
 	id  ordo.NodeID
-	n   int
 
 	// Hard state: persisted before any message that depends on it.
 	term     uint64
 	votedFor ordo.NodeID
-	// The log, empty in this issue; kept so replication can slot in.
-	lastLogIndex, lastLogTerm, commitIndex uint64
+
+	// The replicated log (replica.go, replicate.go); empty and unused
+	// for the election alone (m == nil).
+	m               rsm.Machine
+	host            Host
+	rc              replConfig
+	log             raftLog
+	commit, applied uint64
+	hash            uint64 // chained hash of the applied entries (chain)
+	snap            snapMeta
+	// voters is the configuration in force (the newest in the log,
+	// effective once appended, thesis 4.1); peers the voters but this
+	// node, the nodes a leader sends to. confs are the configurations in
+	// the log (confs[0] the one at or before its start).
+	voters        []ordo.NodeID
+	peers         []ordo.NodeID
+	confs         []confAt
+	prs           []progress // by NodeID (leader)
+	scratch       []uint64
+	reads         []pendingRead
+	readRound     bool // a pending read waits for a heartbeat round (Flush sends it)
+	transferee    ordo.NodeID
+	transferUntil time.Duration // monotonic
+	noLeaseReads  bool          // a transfer began this term: the followers' promise is void
+	timeoutSent   bool          // TimeoutNow went to transferee
+	readInFlight  uint64        // the read round awaiting a majority (0: none)
+	recv          snapRecv
+	sinceSnap     uint64 // the index at which snapshotting is next considered
+	buf           []byte // an entry's stored form, reused
+	// votersGen counts configuration changes, votersNoted the one last
+	// noted (Flush notes "voters" when they differ).
+	votersGen, votersNoted uint64
+	// Early replication (thesis 10.2.1; durable.go): a leader on a
+	// runtime with ordo.EarlySender sends its entries while its own fsync
+	// is in flight and counts itself only up to durable, which AfterSync
+	// wake-ups (syncAsks, by generation) raise.
+	early     bool
+	durable   uint64
+	syncAsked uint64
+	syncGen   int64
+	syncAsks  []syncAsk
 
 	role     election.Role
 	pre      bool // a pre-candidate: asked for PreVotes, term unchanged
@@ -83,9 +124,9 @@ type Node struct {
 	leaseArmed  bool // a lease timer is pending (leaseGen)
 	leaseGen    int64
 
-	candRound  uint64           // the round standing for the vote round of a candidacy
-	roundStart [64]roundStart   // by round mod 64: when it began (monotonic)
-	rounds     *election.Rounds // heartbeat rounds and the lease
+	candRound  uint64         // the round standing for the vote round of a candidacy
+	roundStart [64]roundStart // by round mod 64: when it began (monotonic)
+	rounds     rounds         // heartbeat rounds and the lease
 }
 
 type roundStart struct {
@@ -97,6 +138,14 @@ var _ election.Elector = (*Node)(nil)
 
 // New builds a node from resolved options.
 func New(c ordo.Config) (ordo.Node, error) {
+	r, err := newNode(c)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func newNode(c ordo.Config) (*Node, error) {
 	cfg := config{
 		min:         c.Opts.Duration("election_timeout_min"),
 		max:         c.Opts.Duration("election_timeout_max"),
@@ -117,7 +166,9 @@ func New(c ordo.Config) (ordo.Node, error) {
 	if cfg.heartbeat*2 > cfg.min {
 		return nil, fmt.Errorf("raft: option heartbeat=%v must be at most half of election_timeout_min=%v", cfg.heartbeat, cfg.min)
 	}
-	return &Node{cfg: cfg, id: c.ID, n: c.N, voted: make([]bool, c.N+1), rounds: election.NewRounds(c.ID, c.N)}, nil
+	r := &Node{cfg: cfg, id: c.ID}
+	r.setVoters(c.Servers().Servers)
+	return r, nil
 }
 
 // View implements election.Elector.
@@ -146,6 +197,9 @@ func (r *Node) Start(env ordo.Env) {
 	// this node with ordo.Corrupt rather than being believed.
 	if w, ok := election.LoadWords(env, storeKey, 2); ok {
 		r.term, r.votedFor = w[0], ordo.NodeID(w[1])
+	}
+	if r.m != nil {
+		r.load(env)
 	}
 	r.role = election.Follower
 	r.since = env.Now()
@@ -227,18 +281,37 @@ func (r *Node) becomeFollower(env ordo.Env, term uint64, leader ordo.NodeID) {
 		r.votedFor = ordo.None
 		r.persist(env)
 	}
+	wasLeader := r.role == election.Leader
 	r.role = election.Follower
 	r.pre = false
+	if wasLeader {
+		r.stepDown(env)
+	}
 	if changed {
 		r.leader = leader
 		r.since = env.Now()
 		env.Note(election.NoteFollower, "term", r.term, "leader", leader)
+		r.leaderChanged(env)
 	}
 }
 
 func (r *Node) clearVotes() {
 	clear(r.voted)
 	r.votes, r.prevotes = 1, 1 // our own
+}
+
+// quorum is the majority of the voters in force (thesis 4.1: the newest
+// configuration in the log, not the roster).
+func (r *Node) quorum() int { return election.Majority(len(r.voters)) }
+
+// sendTo is who a leader or candidate addresses: every other server for
+// the election alone (as before replication), the other voters for a
+// replica.
+func (r *Node) sendTo(env ordo.Env) []ordo.NodeID {
+	if r.m == nil {
+		return env.Peers()
+	}
+	return r.peers
 }
 
 // Fire handles the node's timers.
@@ -259,19 +332,25 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		}
 		r.deferred = false // our own attempt: the next PreVote may defer us again
 		r.resetElectionTimer(env)
+		if !r.isVoter(r.id) {
+			return // removed from the configuration: it never campaigns (thesis 4.2.2)
+		}
 		if !election.CanIncrement(env, r.term) {
 			return // term+1 would pass ordo.MaxTerm: stay a follower (noted)
 		}
 		if r.cfg.prevote {
 			r.startPreVote(env)
 		} else {
-			r.startElection(env)
+			r.startElection(env, false)
 		}
+	case timerDurable:
+		r.synced(env, t.Arg)
 	case timerHeartbeat:
 		if r.role != election.Leader || uint64(t.Arg) != r.term {
 			return
 		}
 		r.broadcastHeartbeat(env)
+		r.heartbeatTick(env)
 		env.After(r.cfg.heartbeat, t)
 	case timerLease:
 		// The timer only wakes the node: checkLease, above, has stepped
@@ -351,20 +430,30 @@ func (r *Node) startPreVote(env ordo.Env) {
 		r.leader = ordo.None
 		r.since = env.Now()
 		env.Note(election.NoteFollower, "term", r.term, "leader", 0)
+		r.leaderChanged(env)
 	}
-	env.Note("precandidate", "term", r.term+1)
-	if r.prevotes >= election.Majority(r.n) {
-		r.startElection(env)
+	if r.m != nil {
+		// The log's freshness rides on the campaign: a checker tells the
+		// quorum-loss limit (no server that reaches a majority has a log
+		// the majority would vote for) from a liveness bug.
+		env.Note("precandidate", "term", r.term+1, "last_index", r.log.last(), "last_term", r.log.lastTerm())
+	} else {
+		env.Note("precandidate", "term", r.term+1)
+	}
+	if r.prevotes >= r.quorum() {
+		r.startElection(env, false)
 		return
 	}
 	// Boxed once for every peer: a message is immutable once sent.
-	var m ordo.Message = PreVote{Term: r.term + 1, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
-	for _, p := range env.Peers() {
+	var m ordo.Message = PreVote{Term: r.term + 1, Candidate: r.id, LastLogIndex: r.log.last(), LastLogTerm: r.log.lastTerm()}
+	for _, p := range r.sendTo(env) {
 		env.Send(p, m)
 	}
 }
 
-func (r *Node) startElection(env ordo.Env) {
+// startElection raises the term and asks for votes; transfer: the leader
+// asked for it (TimeoutNow), which voters honour despite their promise.
+func (r *Node) startElection(env ordo.Env, transfer bool) {
 	r.pre = false
 	if !election.CanIncrement(env, r.term) {
 		return // never wrap the term (the timer fired path checked already)
@@ -373,18 +462,26 @@ func (r *Node) startElection(env ordo.Env) {
 	r.votedFor = r.id
 	r.persist(env) // before asking anyone
 	r.role = election.Candidate
+	hadLeader := r.leader != ordo.None
 	r.leader = ordo.None
 	r.since = env.Now()
 	r.clearVotes()
-	env.Note(election.NoteCandidate, "term", r.term)
+	if r.m != nil {
+		env.Note(election.NoteCandidate, "term", r.term, "last_index", r.log.last(), "last_term", r.log.lastTerm())
+	} else {
+		env.Note(election.NoteCandidate, "term", r.term)
+	}
+	if hadLeader {
+		r.leaderChanged(env)
+	}
 	r.candRound = r.nextRound(env)
-	if r.votes >= election.Majority(r.n) {
+	if r.votes >= r.quorum() {
 		r.becomeLeader(env)
 		return
 	}
 	// Boxed once for every peer: a message is immutable once sent.
-	var m ordo.Message = RequestVote{Term: r.term, Candidate: r.id, LastLogIndex: r.lastLogIndex, LastLogTerm: r.lastLogTerm}
-	for _, p := range env.Peers() {
+	var m ordo.Message = RequestVote{Term: r.term, Candidate: r.id, LastLogIndex: r.log.last(), LastLogTerm: r.log.lastTerm(), Transfer: transfer}
+	for _, p := range r.sendTo(env) {
 		env.Send(p, m)
 	}
 }
@@ -412,21 +509,40 @@ func (r *Node) becomeLeader(env ordo.Env) {
 	r.leaseArmed = false
 	r.armLease(env)
 	env.Note(election.NoteLeader, "term", r.term, "token", r.term)
+	r.leaderChanged(env)
+	if r.m != nil {
+		r.beginEarly(env)
+		r.startLeading(env)
+	}
 	r.broadcastHeartbeat(env)
 	env.After(r.cfg.heartbeat, ordo.Timer{Name: timerHeartbeat, Arg: int64(r.term)})
 }
 
-func (r *Node) broadcastHeartbeat(env ordo.Env) {
+// broadcastHeartbeat sends a new round to every peer and returns its
+// number. A replica's heartbeat carries the commit index, capped at what
+// the peer is known to hold (etcd does the same): the follower may then
+// commit without a log check.
+func (r *Node) broadcastHeartbeat(env ordo.Env) uint64 {
 	round := r.nextRound(env)
+	if r.m != nil {
+		for _, p := range r.peers {
+			env.Send(p, Heartbeat{Term: r.term, Leader: r.id, Round: round, CommitIndex: min(r.commit, r.prs[p].match)})
+		}
+		return round
+	}
 	// Boxed once for every peer: a message is immutable once sent.
-	var m ordo.Message = Heartbeat{Term: r.term, Leader: r.id, Round: round, PrevLogIndex: r.lastLogIndex, PrevLogTerm: r.lastLogTerm, CommitIndex: r.commitIndex}
+	var m ordo.Message = Heartbeat{Term: r.term, Leader: r.id, Round: round}
 	for _, p := range env.Peers() {
 		env.Send(p, m)
 	}
+	return round
 }
 
+// logUpToDate is the election restriction (paper 5.4.1): a vote only for
+// a candidate whose log is at least as up-to-date as this node's.
 func (r *Node) logUpToDate(lastTerm, lastIndex uint64) bool {
-	return lastTerm > r.lastLogTerm || (lastTerm == r.lastLogTerm && lastIndex >= r.lastLogIndex)
+	lt := r.log.lastTerm()
+	return lastTerm > lt || (lastTerm == lt && lastIndex >= r.log.last())
 }
 
 // inLease reports whether this node refuses to help elect anyone: it is
@@ -440,7 +556,7 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	r.checkLease(env)
 	switch m := m.(type) {
 	case PreVote:
-		granted := !r.inLease(env) && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
+		granted := !r.inLease(env) && m.Term > r.term && r.logUpToDate(m.LastLogTerm, m.LastLogIndex) && r.isVoter(m.Candidate)
 		resp := PreVoteResp{Term: r.term, Granted: granted}
 		if granted {
 			resp.Term = m.Term
@@ -465,16 +581,16 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			}
 			return
 		}
-		if !r.pre || m.Term != r.term+1 || r.voted[from] {
+		if !r.pre || m.Term != r.term+1 || !r.isVoter(from) || r.voted[from] {
 			return
 		}
 		r.voted[from] = true
 		r.prevotes++
-		if r.prevotes >= election.Majority(r.n) {
-			r.startElection(env)
+		if r.prevotes >= r.quorum() {
+			r.startElection(env, false)
 		}
 	case RequestVote:
-		if m.Term > r.term && r.inLease(env) {
+		if m.Term > r.term && r.inLease(env) && !m.Transfer {
 			// Ignored outright (no term change): a leader is alive.
 			env.Send(from, RequestVoteResp{Term: r.term, Granted: false})
 			return
@@ -483,7 +599,7 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			r.becomeFollower(env, m.Term, ordo.None)
 		}
 		granted := m.Term == r.term && (r.votedFor == ordo.None || r.votedFor == m.Candidate) &&
-			r.logUpToDate(m.LastLogTerm, m.LastLogIndex)
+			r.logUpToDate(m.LastLogTerm, m.LastLogIndex) && r.isVoter(m.Candidate)
 		if granted {
 			r.votedFor = m.Candidate
 			r.persist(env) // the vote is durable before it is sent
@@ -496,12 +612,12 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			r.becomeFollower(env, m.Term, ordo.None)
 			return
 		}
-		if r.role != election.Candidate || m.Term != r.term || !m.Granted || r.voted[from] {
+		if r.role != election.Candidate || m.Term != r.term || !m.Granted || !r.isVoter(from) || r.voted[from] {
 			return
 		}
 		r.voted[from] = true
 		r.votes++
-		if r.votes >= election.Majority(r.n) {
+		if r.votes >= r.quorum() {
 			r.becomeLeader(env)
 		}
 	case Heartbeat:
@@ -515,6 +631,9 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		r.becomeFollower(env, m.Term, m.Leader)
 		r.resetElectionTimer(env)
 		r.hearLeader(env)
+		if r.m != nil {
+			r.commitTo(env, min(m.CommitIndex, r.log.last()))
+		}
 		env.Send(from, HeartbeatResp{Term: r.term, Round: m.Round, Success: true})
 	case HeartbeatResp:
 		if m.Term > r.term {
@@ -524,7 +643,17 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		if r.role != election.Leader || m.Term != r.term || !m.Success {
 			return
 		}
-		r.rounds.Ack(from, m.Round)
+		r.ackRound(env, from, m.Round)
+	case AppendEntries:
+		r.handleAppend(env, from, m)
+	case AppendResp:
+		r.handleAppendResp(env, from, m)
+	case InstallSnapshot:
+		r.handleSnapshot(env, from, m)
+	case InstallSnapshotResp:
+		r.handleSnapshotResp(env, from, m)
+	case TimeoutNow:
+		r.handleTimeoutNow(env, from, m)
 	case ordo.PeerDown:
 		r.leaderDown(env, from)
 	default:

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ordo/kv/bench"
+	"ordo/service/etcd"
+)
+
+func init() { benchCommands = append(benchCommands, newBenchKVCmd) }
+
+func newBenchKVCmd() *cobra.Command {
+	var (
+		nodes, clients         string
+		duration, warmup       time.Duration
+		reps, failover, foCli  int
+		asJSON, keep, tlsOn    bool
+		failoverOnly           bool
+		svg, dir               string
+		seed                   uint64
+		etcdTick, etcdElection time.Duration
+		opts                   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "kv",
+		Short: "exercise 3's database beside etcd: throughput, latency and failover on real processes",
+		Long: `Start exercise 3's database (ordo cluster up --protocol kv) and a real etcd
+cluster of the same size (embedded go.etcd.io/etcd/server/v3, one process
+per member) on this machine, and drive both with the same closed-loop load:
+--clients concurrent clients, each putting a 100-byte value at a random key
+(100 000 keys, seeded) and waiting for the acknowledgement before the next.
+Each cell (nodes × clients) runs --warmup unmeasured, then --duration
+measured; it prints acknowledged puts per second, latency p50/p99/max
+(nearest rank over every put) and the ordo/etcd ratio. With --reps N each
+cell runs N times, the systems alternating who goes first, and the median
+of the per-rep ratios is reported.
+
+Both sides acknowledge a put only once a majority has it on disk: etcd with
+fsync on (its default), ordo by its durability contract (a turn's writes are
+fsynced before its replies leave). Both keep their data on the filesystem of
+--dir, listen on loopback, and run with TLS off (--tls: both on; etcd then
+uses its own self-signed certificates). The etcd client sends every put to
+the leader and follows it when it changes, as ordo's client does, so
+neither pays a follower's forwarding hop. ordo's clients are kv/client over
+HTTP/JSON, one per worker; etcd's are one clientv3 (gRPC) client.
+
+--failover N: with --failover-clients writing to a cluster of the first
+--nodes size, SIGKILL the leader and time from the kill to the first
+acknowledgement of a put invoked after it; N rounds per system, interleaved,
+the killed node restarted between rounds; p50/p99/max.
+
+--svg draws latency over time (log scale), one panel per cell with both
+systems overlaid and one per system's failover rounds with every period
+from a kill to the next acknowledged put shaded. The machine is shared:
+read ratios from one run, not figures from different runs.`,
+		Example: `  ordo bench kv --nodes 3 --clients 1,16,64 --reps 3
+  ordo bench kv --nodes 3 --failover 20 --failover-only
+  ordo bench kv --nodes 3 --clients 2 --duration 1s --warmup 200ms`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ns, err := parseSizes("--nodes", nodes, 1, bench.MaxNodes)
+			if err != nil {
+				return err
+			}
+			cs, err := parseCounts("--clients", clients, 1, bench.MaxClients)
+			if err != nil {
+				return err
+			}
+			if duration <= 0 {
+				return fmt.Errorf("--duration %v: want a positive duration", duration)
+			}
+			o, err := parseOptions(opts)
+			if err != nil {
+				return err
+			}
+			if etcdTick < 0 || etcdElection < 0 || etcdTick%time.Millisecond != 0 || etcdElection%time.Millisecond != 0 {
+				return fmt.Errorf("--etcd-heartbeat %v, --etcd-election %v: want whole milliseconds", etcdTick, etcdElection)
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			root, err := os.MkdirTemp(dir, "ordo-bench-kv-")
+			if err != nil {
+				return fmt.Errorf("--dir: %w", err)
+			}
+			stderr := cmd.ErrOrStderr()
+			if keep {
+				fmt.Fprintf(stderr, "data and logs kept in %s\n", root)
+			} else {
+				defer os.RemoveAll(root)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			cfg := bench.Config{Nodes: ns, Clients: cs, Duration: duration, Warmup: warmup, Reps: reps,
+				Failover: failover, FailoverClients: foCli, FailoverOnly: failoverOnly, Seed: seed, Dir: root, Progress: stderr,
+				Ordo: bench.OrdoSystem(bench.OrdoOptions{Binary: bin, TLS: tlsOn, Seed: seed, Options: o}),
+				Etcd: etcdSystem(etcd.Options{Binary: bin, TLS: tlsOn,
+					TickMs: uint(etcdTick / time.Millisecond), ElectionMs: uint(etcdElection / time.Millisecond)})}
+			res, err := bench.Run(ctx, cfg)
+			if res != nil && svg != "" && len(res.Series) > 0 {
+				if werr := writeSVGFile(svg, res); werr != nil {
+					fmt.Fprintln(stderr, "ordo: --svg:", werr)
+				} else {
+					fmt.Fprintf(stderr, "latency over time: %s\n", svg)
+				}
+			}
+			if res != nil && (len(res.Cells) > 0 || res.Failover != nil) {
+				out := cmd.OutOrStdout()
+				if asJSON {
+					if werr := bench.WriteJSON(out, res); werr != nil {
+						return werr
+					}
+				} else if werr := bench.WriteTable(out, res); werr != nil {
+					return werr
+				}
+			}
+			if err != nil && keep {
+				err = fmt.Errorf("%w (logs in %s)", err, root)
+			} else if err != nil {
+				err = fmt.Errorf("%w (rerun with --keep to keep the members' logs)", err)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&nodes, "nodes", "3,5", "cluster sizes, comma-separated")
+	f.StringVar(&clients, "clients", "1,16,64", "concurrent closed-loop clients, comma-separated")
+	f.DurationVar(&duration, "duration", 10*time.Second, "measured time of each run")
+	f.DurationVar(&warmup, "warmup", 2*time.Second, "unmeasured load before each run")
+	f.IntVar(&reps, "reps", 1, "repetitions of every cell, ordo and etcd interleaved (the median ratio is reported)")
+	f.IntVar(&failover, "failover", 0, "failover rounds per system: SIGKILL the leader while clients write")
+	f.IntVar(&foCli, "failover-clients", 16, "clients writing during the failover rounds")
+	f.BoolVar(&failoverOnly, "failover-only", false, "measure only the failover rounds (on the first --nodes size), no cells")
+	f.BoolVar(&asJSON, "json", false, "one JSON object a line per cell (then one for the failover figures)")
+	f.StringVar(&svg, "svg", "bench-kv.svg", "latency-over-time picture to write (\"\": none)")
+	f.StringVar(&dir, "dir", ".", "directory on the disk under test; a temporary directory is made inside")
+	f.BoolVar(&keep, "keep", false, "keep both systems' data and logs")
+	f.BoolVar(&tlsOn, "tls", false, "TLS on both sides (default: off on both)")
+	f.Uint64Var(&seed, "seed", 1, "seed of keys and values")
+	f.DurationVar(&etcdTick, "etcd-heartbeat", 0, "etcd's heartbeat interval (0: its default, 100ms)")
+	f.DurationVar(&etcdElection, "etcd-election", 0, "etcd's election timeout (0: its default, 1s)")
+	optionFlag(f, &opts, "an option of ordo's kv protocol KEY=VALUE (repeatable), e.g. -o election_timeout_min=500ms")
+	return cmd
+}
+
+// etcdSystem is a real etcd cluster (package service/etcd) whose members
+// are this binary's hidden `ordo service etcd-member`.
+func etcdSystem(o etcd.Options) bench.System {
+	tls := "off"
+	if o.TLS {
+		tls = "on (auto TLS: self-signed, clients and peers)"
+	}
+	timing := "heartbeat 100ms, election timeout 1s (its defaults)"
+	if o.TickMs != 0 || o.ElectionMs != 0 {
+		timing = fmt.Sprintf("heartbeat %dms, election timeout %dms (0: default)", o.TickMs, o.ElectionMs)
+	}
+	return bench.System{
+		Name:  "etcd",
+		About: "etcd v3.7 embedded, one process per member, fsync on (its default), TLS " + tls + ", " + timing + ", clientv3 pinned to the leader",
+		Start: func(ctx context.Context, nodes int, dir string) (bench.Driver, error) {
+			o.N, o.Dir = nodes, dir
+			return etcd.NewDriver(ctx, o)
+		},
+	}
+}
+
+func writeSVGFile(path string, res *bench.Result) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteSVG(f, res); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parseCounts reads a comma-separated list of counts in lo..hi.
+func parseCounts(flag, s string, lo, hi int) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < lo || n > hi {
+			return nil, fmt.Errorf("%s: %q is not a count in %d..%d", flag, f, lo, hi)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

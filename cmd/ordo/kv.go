@@ -1,0 +1,660 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ordo"
+	"ordo/election/raft"
+	"ordo/kv"
+	"ordo/kv/api"
+	"ordo/kv/client"
+	"ordo/live"
+)
+
+func init() {
+	commands = append(commands, newKVCmd)
+	// The servers of the kv protocols serve the client API (kv/api) on
+	// their client address; `ordo cluster up` gives them one.
+	for _, p := range []string{kv.Protocol.Name, kv.StaleProtocol.Name} {
+		live.RegisterClientAPI(p, kvClientAPI)
+	}
+}
+
+// kv serves OpSnap only to gateway ids; its copy of live.GatewayBase (a
+// protocol may not import live) must agree: either difference negative
+// does not compile.
+const _ = uint(kv.GatewayBase-live.GatewayBase) + uint(live.GatewayBase-kv.GatewayBase)
+
+// kvClientAPI is a kv server's client API over the node's gateway.
+func kvClientAPI(gw *live.Gateway) http.Handler {
+	return api.NewHandler(api.Config{
+		Call:       api.Caller(gw.Call),
+		Status:     func() any { return kvStatus(gw) },
+		LeaderAddr: gw.ClientAddr,
+	})
+}
+
+// kvStatus is GET /v1/status: the node's role, term and leader.
+func kvStatus(gw *live.Gateway) any {
+	s := gw.Status()
+	return map[string]any{"id": int(s.ID), "role": s.Role, "term": s.Term, "leader": int(s.Leader),
+		"leader_addr": gw.ClientAddr(s.Leader), "boot": s.Boot, "pid": s.Pid}
+}
+
+// kvFlags are the flags every `ordo kv` command shares.
+type kvFlags struct {
+	dir     string
+	timeout time.Duration
+}
+
+func (f *kvFlags) client() (*client.Client, error) {
+	cfg, err := client.ClusterConfig(f.dir)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n(start a database with: ordo cluster up --protocol kv --dir %s)", err, f.dir)
+	}
+	cfg.Timeout = f.timeout
+	return client.New(cfg)
+}
+
+func (f *kvFlags) ctx(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	return ctx, stop
+}
+
+func newKVCmd() *cobra.Command {
+	f := &kvFlags{}
+	cmd := &cobra.Command{
+		Use:   "kv",
+		Short: "read and write exercise 3's database (ordo cluster up --protocol kv)",
+		Long: `Talk to the key-value database that ordo cluster up --protocol kv starts:
+Raft log replication on the cluster's election, a key-value state machine on
+every server, linearizable reads. Each server serves a client API (HTTP and
+JSON, TLS under the cluster's CA, a bearer token from DIR/client.token); the
+commands read DIR/cluster.yaml to find the servers, find the leader, follow
+a follower's hint, and retry a write so that it applies once.
+
+Exit status: 0 done; 1 a definite "no" (key not found, compare-and-swap
+mismatch); 2 an error, including "outcome unknown" (a write that may or may
+not have taken effect: read the key before trying again).`,
+		Example: `  ordo cluster up --protocol kv -n 3 --detach
+  ordo kv put x 1
+  ordo kv get x
+  ordo kv cas x 2 --expect 1
+  ordo kv range --prefix user/
+  ordo kv watch x
+  ordo kv snapshot save backup.snap`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token)")
+	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 5*time.Second, "give up on an operation after this long (retries included)")
+	cmd.AddCommand(newKVPutCmd(f), newKVGetCmd(f), newKVDelCmd(f), newKVCASCmd(f), newKVRangeCmd(f), newKVWatchCmd(f),
+		newKVSnapshotCmd(f), newKVMemberCmd(f), newKVTransferCmd(f), newKVStatusCmd(f))
+	return cmd
+}
+
+func newKVPutCmd(f *kvFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "put KEY VALUE",
+		Short: "set KEY to VALUE; prints the write's revision",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			rev, err := c.Put(ctx, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "OK rev %d\n", rev)
+			return nil
+		},
+	}
+}
+
+func readFlag(cmd *cobra.Command, read *string) {
+	cmd.Flags().StringVar(read, "read", "linearizable", "how to read: linearizable (ReadIndex at the leader), lease (the leader's lease), serializable (any server, possibly stale)")
+}
+
+func readOpts(read string) ([]client.ReadOption, error) {
+	r, err := api.ParseRead(read)
+	if err != nil {
+		return nil, fmt.Errorf("--read: %v", err)
+	}
+	switch r {
+	case kv.ReadLease:
+		return []client.ReadOption{client.Lease()}, nil
+	case kv.ReadSerializable:
+		return []client.ReadOption{client.Serializable()}, nil
+	}
+	return nil, nil
+}
+
+func newKVGetCmd(f *kvFlags) *cobra.Command {
+	var (
+		read string
+		rev  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "get KEY",
+		Short: "print KEY's value (exit 1 if absent)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := readOpts(read)
+			if err != nil {
+				return err
+			}
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			r, err := c.Get(ctx, args[0], opts...)
+			if err != nil {
+				return err
+			}
+			if !r.Found {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", args[0])
+				return exitCode(1)
+			}
+			if rev {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\t(mod rev %d, read at %d)\n", r.Value, r.ModRev, r.Rev)
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), r.Value)
+			}
+			return nil
+		},
+	}
+	readFlag(cmd, &read)
+	cmd.Flags().BoolVar(&rev, "rev", false, "also print the key's revision and the read's")
+	return cmd
+}
+
+func newKVDelCmd(f *kvFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "del KEY",
+		Aliases: []string{"delete"},
+		Short:   "delete KEY (exit 1 if it was absent)",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			deleted, rev, err := c.Delete(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if !deleted {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", args[0])
+				return exitCode(1)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted rev %d\n", rev)
+			return nil
+		},
+	}
+}
+
+func newKVCASCmd(f *kvFlags) *cobra.Command {
+	var (
+		expect string
+		absent bool
+	)
+	cmd := &cobra.Command{
+		Use:   "cas KEY VALUE (--expect OLD | --absent)",
+		Short: "set KEY to VALUE if its value is OLD (or it is absent); exit 1 on a mismatch",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			given := cmd.Flags().Changed("expect")
+			if given == absent {
+				return fmt.Errorf("cas: give exactly one of --expect OLD and --absent")
+			}
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			var exp *string
+			if given {
+				exp = &expect
+			}
+			ok, cur, err := c.CAS(ctx, args[0], exp, args[1])
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if cur.Found {
+					fmt.Fprintf(cmd.ErrOrStderr(), "mismatch: %s is %q\n", args[0], cur.Value)
+				} else {
+					fmt.Fprintf(cmd.ErrOrStderr(), "mismatch: %s is absent\n", args[0])
+				}
+				return exitCode(1)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "OK rev %d\n", cur.Rev)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&expect, "expect", "", "the value KEY must have")
+	cmd.Flags().BoolVar(&absent, "absent", false, "KEY must be absent (create it)")
+	return cmd
+}
+
+func newKVRangeCmd(f *kvFlags) *cobra.Command {
+	var (
+		prefix string
+		limit  int
+		read   string
+	)
+	cmd := &cobra.Command{
+		Use:   "range [START [END]]",
+		Short: "print the keys in [START, END) (or with --prefix), one KEY<TAB>VALUE a line",
+		Args:  cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start, end := "", ""
+			if len(args) > 0 {
+				start = args[0]
+			}
+			if len(args) > 1 {
+				end = args[1]
+			}
+			if prefix != "" {
+				if len(args) > 0 {
+					return fmt.Errorf("range: --prefix or START END, not both")
+				}
+				start, end = prefix, prefixEnd(prefix)
+			}
+			opts, err := readOpts(read)
+			if err != nil {
+				return err
+			}
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			w := bufio.NewWriter(cmd.OutOrStdout())
+			defer w.Flush()
+			n := 0
+			for {
+				want := 0
+				if limit > 0 {
+					want = min(limit-n, api.MaxRange)
+				}
+				pairs, more, err := c.Range(ctx, start, end, want, opts...)
+				if err != nil {
+					return err
+				}
+				for _, p := range pairs {
+					fmt.Fprintf(w, "%s\t%s\n", p.Key, p.Value)
+				}
+				n += len(pairs)
+				if !more || len(pairs) == 0 || (limit > 0 && n >= limit) {
+					return nil
+				}
+				start = pairs[len(pairs)-1].Key + "\x00" // continue after the last key
+			}
+		},
+	}
+	cmd.Flags().StringVar(&prefix, "prefix", "", "every key that starts with this")
+	cmd.Flags().IntVar(&limit, "limit", 0, "print at most this many keys (0: all)")
+	readFlag(cmd, &read)
+	return cmd
+}
+
+// prefixEnd is the first key after every key with prefix p ("" : none).
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
+}
+
+func newKVWatchCmd(f *kvFlags) *cobra.Command {
+	var (
+		after uint64
+		count int
+	)
+	cmd := &cobra.Command{
+		Use:   "watch KEY",
+		Short: "print each change of KEY as it happens (Ctrl-C stops)",
+		Long: `Print each change of KEY: "rev N KEY VALUE" for a put, "rev N KEY deleted"
+for a delete. Starts from the key's current revision (or --after REV) and
+waits for the next; --count N stops after N changes. A watch sees the key's
+state after each change it notices: changes in quick succession may be seen
+as one.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			if !cmd.Flags().Changed("after") {
+				r, err := c.Get(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				after = r.ModRev
+			}
+			out := cmd.OutOrStdout()
+			for n := 0; count == 0 || n < count; n++ {
+				r, err := c.Watch(ctx, args[0], after)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil // Ctrl-C
+					}
+					return err
+				}
+				at := max(r.ModRev, r.Rev)
+				if r.Found {
+					fmt.Fprintf(out, "rev %d %s %s\n", at, args[0], r.Value)
+				} else {
+					fmt.Fprintf(out, "rev %d %s deleted\n", at, args[0])
+				}
+				after = at
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Uint64Var(&after, "after", 0, "report changes after this revision (default: the key's current one)")
+	cmd.Flags().IntVar(&count, "count", 0, "stop after this many changes (0: never)")
+	return cmd
+}
+
+func newKVMemberCmd(f *kvFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "member add|remove ID",
+		Short: "add or remove server ID (one at a time, while the database serves)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.Atoi(args[1])
+			if err != nil || id < 1 {
+				return fmt.Errorf("member: %q is not a node id", args[1])
+			}
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			switch args[0] {
+			case "add":
+				err = c.MemberAdd(ctx, id)
+			case "remove":
+				err = c.MemberRemove(ctx, id)
+			default:
+				return fmt.Errorf("member %q: want add or remove", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "OK: %s n%d\n", args[0], id)
+			return nil
+		},
+	}
+	return cmd
+}
+
+func newKVTransferCmd(f *kvFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "transfer ID",
+		Short: "ask the leader to hand its leadership to server ID",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.Atoi(args[0])
+			if err != nil || id < 1 {
+				return fmt.Errorf("transfer: %q is not a node id", args[0])
+			}
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			if err := c.Transfer(ctx, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "OK: leadership to n%d\n", id)
+			return nil
+		},
+	}
+}
+
+func newKVStatusCmd(f *kvFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "ask every server's client API for its role, term and leader",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%-28s %-4s %-10s %-5s %s\n", "ENDPOINT", "ID", "ROLE", "TERM", "LEADER")
+			down := 0
+			for _, s := range c.Status(ctx) {
+				if s.Err != nil {
+					down++
+					fmt.Fprintf(out, "%-28s %-4s %-10s\n", s.Endpoint, "-", "DOWN")
+					continue
+				}
+				fmt.Fprintf(out, "%-28s %-4v %-10v %-5v n%v\n", s.Endpoint, s.Status["id"], s.Status["role"], s.Status["term"], s.Status["leader"])
+			}
+			if down > 0 {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+}
+
+// The snapshot file: one JSON header line, then the state machine's bytes.
+const snapFormat = "ordo-kv-snapshot/1"
+
+type snapHeader struct {
+	Format string `json:"format"`
+	Rev    uint64 `json:"rev"` // the log index the snapshot was taken at
+	Bytes  int64  `json:"bytes"`
+	CRC32C uint32 `json:"crc32c"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "back up the database to a file, or restore it from one",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "save FILE",
+		Short: "write the database's snapshot (from the leader) to FILE",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := f.ctx(cmd)
+			defer cancel()
+			var buf bytes.Buffer
+			rev, n, err := c.Snapshot(ctx, &buf)
+			if err != nil {
+				return err
+			}
+			h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: rev, Bytes: n, CRC32C: crc32.Checksum(buf.Bytes(), castagnoli)})
+			if err := writeFileSync(args[0], append(append(h, '\n'), buf.Bytes()...)); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %d bytes at rev %d to %s\n", n, rev, args[0])
+			return nil
+		},
+	})
+	var noStart bool
+	restore := &cobra.Command{
+		Use:   "restore FILE",
+		Short: "replace every server's state by FILE's snapshot (the cluster must be down)",
+		Long: `Replace the state of every server of the stopped cluster (--cluster DIR) by
+the snapshot in FILE (written by ordo kv snapshot save): each server's log is
+emptied and starts at the snapshot's revision, with the cluster's servers as
+voters. Stop the cluster first (ordo cluster down); the restore starts its
+nodes again (detached) unless told --no-start.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, data, err := readSnapshotFile(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := live.Open(f.dir)
+			if err != nil {
+				return err
+			}
+			if run := c.Running(); len(run) > 0 {
+				return fmt.Errorf("the cluster in %s runs (nodes %v): stop it first (ordo cluster down --dir %s)", c.Dir, run, c.Dir)
+			}
+			servers := c.Servers()
+			for _, id := range servers {
+				nc, _ := c.Cfg.Node(id)
+				// The node's store, as live.Start opens it.
+				if err := restoreStore(filepath.Join(c.Cfg.Path(nc.Dir), "store"), h.Rev, servers, data); err != nil {
+					return fmt.Errorf("node %d: %w", id, err)
+				}
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "restored %d bytes at rev %d into %d servers of %s\n", len(data), h.Rev, len(servers), c.Dir)
+			if noStart {
+				return nil
+			}
+			// Start the stopped cluster again from its restored disks, as
+			// `ordo cluster up --detach` would have left it running.
+			c.State.Stopped = false
+			for i := 1; i <= c.N(); i++ {
+				if err := c.Restart(ordo.NodeID(i)); err != nil {
+					return fmt.Errorf("restored, but node %d did not start: %w", i, err)
+				}
+			}
+			fmt.Fprintf(out, "%d nodes running again (ordo cluster status --dir %s)\n", c.N(), c.Dir)
+			return nil
+		},
+	}
+	restore.Flags().BoolVar(&noStart, "no-start", false, "leave the cluster stopped after the restore")
+	cmd.AddCommand(restore)
+	return cmd
+}
+
+// restoreStore writes the snapshot into one server's store durably.
+func restoreStore(dir string, rev uint64, voters []ordo.NodeID, data []byte) error {
+	s, err := live.OpenDiskStorage(dir)
+	if err != nil {
+		return err
+	}
+	// Term 1: every server gets the same snapshot term, so none's log is
+	// more up to date than another's; the servers keep their own terms.
+	raft.WriteSnapshot(s, rev, 1, voters, data)
+	s.EndBatch()
+	if err := s.Commit(); err != nil {
+		s.Close()
+		return err
+	}
+	return s.Close()
+}
+
+// readSnapshotFile reads and checks a snapshot file (bounded, checksummed).
+func readSnapshotFile(path string) (snapHeader, []byte, error) {
+	var h snapHeader
+	fh, err := os.Open(path)
+	if err != nil {
+		return h, nil, err
+	}
+	defer fh.Close()
+	r := bufio.NewReader(io.LimitReader(fh, raft.MaxSnapshotBytes+4096))
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (no header line)", path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil || h.Format != snapFormat {
+		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (want a %s header)", path, snapFormat)
+	}
+	if h.Bytes < 0 || h.Bytes > raft.MaxSnapshotBytes || h.Rev == 0 || h.Rev > ordo.MaxIndex {
+		return h, nil, fmt.Errorf("%s: header out of bounds (%d bytes, rev %d)", path, h.Bytes, h.Rev)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return h, nil, err
+	}
+	if int64(len(data)) != h.Bytes {
+		return h, nil, fmt.Errorf("%s: %d bytes of snapshot, the header says %d (truncated or extended)", path, len(data), h.Bytes)
+	}
+	if crc32.Checksum(data, castagnoli) != h.CRC32C {
+		return h, nil, fmt.Errorf("%s: checksum mismatch: the file is damaged", path)
+	}
+	return h, data, nil
+}
+
+// writeFileSync writes data to path through a temporary file, fsynced and
+// renamed into place.
+func writeFileSync(path string, data []byte) error {
+	tmp := path + ".tmp"
+	fh, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write(data); err != nil {
+		fh.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := fh.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// `ordo kv` against `ordo cluster up --protocol kv`: real processes, TLS
+// and the client token by default; each command's output and exit status
+// (0 done, 1 a definite no, 2 an error), a snapshot saved and restored
+// into the stopped cluster, which comes back with the snapshot's data.
+func TestKVCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ordo and runs real processes; skipped with -short")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "ordo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(tmp, "db")
+	ordo := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return out.String(), 0
+		case errors.As(err, &ee):
+			return out.String(), ee.ExitCode()
+		}
+		t.Fatalf("ordo %v: %v", args, err)
+		return "", -1
+	}
+	if out, code := ordo("cluster", "up", "--protocol", "kv", "-n", "3", "--detach", "--dir", dir); code != 0 {
+		t.Fatalf("cluster up: %d\n%s", code, out)
+	}
+	defer ordo("cluster", "down", "--dir", dir)
+	if _, err := os.Stat(filepath.Join(dir, "client.token")); err != nil {
+		t.Fatalf("no client token: %v", err)
+	}
+	if out, _ := ordo("cluster", "status", "--dir", dir); !strings.Contains(out, "client API: n1 127.0.0.1:") {
+		t.Errorf("cluster status does not show the client addresses:\n%s", out)
+	}
+	k := []string{"--cluster", dir}
+	for _, c := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"kv", "put", "x", "1"}, 0, "OK rev"},
+		{[]string{"kv", "get", "x"}, 0, "1\n"},
+		{[]string{"kv", "get", "nope"}, 1, "not found"},
+		{[]string{"kv", "cas", "x", "2", "--expect", "1"}, 0, "OK rev"},
+		{[]string{"kv", "cas", "x", "3", "--expect", "1"}, 1, `mismatch: x is "2"`},
+		{[]string{"kv", "cas", "y", "a", "--absent"}, 0, "OK rev"},
+		{[]string{"kv", "cas", "y", "b"}, 2, "exactly one of --expect"},
+		{[]string{"kv", "range"}, 0, "x\t2\ny\ta\n"},
+		{[]string{"kv", "range", "--prefix", "y"}, 0, "y\ta\n"},
+		{[]string{"kv", "del", "y"}, 0, "deleted rev"},
+		{[]string{"kv", "del", "y"}, 1, "not found"},
+		{[]string{"kv", "get", "x", "--read", "serializable"}, 0, "2\n"},
+		{[]string{"kv", "get", "x", "--read", "sometimes"}, 2, "--read"},
+		{[]string{"kv", "status"}, 0, "leader"},
+		{[]string{"kv", "put", "x"}, 2, "accepts 2 arg"},
+		{[]string{"kv", "watch", "x", "--after", "1", "--count", "1"}, 0, " x 2\n"},
+	} {
+		out, code := ordo(append(c.args, k...)...)
+		if code != c.code || !strings.Contains(out, c.out) {
+			t.Errorf("ordo %s: exit %d, output %q; want exit %d and %q", strings.Join(c.args, " "), code, out, c.code, c.out)
+		}
+	}
+	// A wrong token is refused: exit 2, saying 401.
+	tok := filepath.Join(dir, "client.token")
+	good, _ := os.ReadFile(tok)
+	os.WriteFile(tok, []byte(strings.Repeat("0", 64)+"\n"), 0o600)
+	if out, code := ordo("kv", "get", "x", "--cluster", dir); code != 2 || !strings.Contains(out, "401") {
+		t.Errorf("a wrong token: exit %d, %q; want 2 and 401", code, out)
+	}
+	os.WriteFile(tok, good, 0o600)
+
+	snap := filepath.Join(tmp, "x.snap")
+	if out, code := ordo("kv", "snapshot", "save", snap, "--cluster", dir); code != 0 {
+		t.Fatalf("snapshot save: %d\n%s", code, out)
+	}
+	if out, code := ordo("kv", "put", "later", "1", "--cluster", dir); code != 0 {
+		t.Fatalf("put: %d\n%s", code, out)
+	}
+	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 2 || !strings.Contains(out, "stop it first") {
+		t.Errorf("restore into a running cluster: exit %d, %q; want 2 and a refusal", code, out)
+	}
+	ordo("cluster", "down", "--dir", dir)
+	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 0 {
+		t.Fatalf("snapshot restore: %d\n%s", code, out)
+	}
+	if out, code := ordo("kv", "get", "x", "--cluster", dir); code != 0 || out != "2\n" {
+		t.Errorf("after the restore: get x: exit %d, %q; want 2", code, out)
+	}
+	if out, code := ordo("kv", "get", "later", "--cluster", dir); code != 1 {
+		t.Errorf("after the restore: a key written after the snapshot: exit %d, %q; want 1 (not found)", code, out)
+	}
+	// A damaged snapshot file is refused.
+	b, _ := os.ReadFile(snap)
+	b[len(b)-1] ^= 1
+	os.WriteFile(snap, b, 0o600)
+	ordo("cluster", "down", "--dir", dir)
+	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 2 || !strings.Contains(out, "checksum") {
+		t.Errorf("a damaged snapshot: exit %d, %q; want 2 and a checksum error", code, out)
+	}
+}

@@ -1,0 +1,30 @@
+// Package api is the key-value database's client API over HTTP with JSON:
+// the request and response shapes, their strict decoder, and an
+// http.Handler that turns each request into a kv.Request for one server
+// and its kv.Response into an HTTP answer. It is the live face of exercise
+// 3's database (the chapter's exercise 3 and section 4's database primary):
+// a client talks to any server, a follower answers "not leader" with the
+// leader's address, and every answer says whether a write took effect.
+//
+// Endpoints (all JSON unless said):
+//
+//	POST /v1/kv        {"op":"put","key":"k","value":"v","session":7,"seq":1}
+//	                   → {"status":"ok","rev":12}
+//	GET  /v1/watch?key=K&after=REV[&timeout=30s]   long poll: answers once
+//	                   K's revision exceeds REV, or "timeout"
+//	GET  /v1/snapshot  the state machine's snapshot (application/octet-stream,
+//	                   X-Ordo-Rev: the log index it was taken at)
+//	GET  /v1/status    the server's id, role, term and leader
+//
+// Status codes: 200 for ok, not-found and mismatch (the status field says
+// which); 421 not leader (leader and leader_addr say where to go); 503
+// unavailable or shutting down, nothing changed; 504 outcome unknown (a
+// write may or may not have taken effect); 400 malformed; 413 oversize;
+// 429 busy; 401 a missing or wrong token (checked by the runtime).
+//
+// The handler knows nothing of the runtime: it is given a Caller, which
+// the live runtime provides (live.Gateway.Call) and cmd/ordo wires in:
+//
+//	h := api.NewHandler(api.Config{Call: gw.Call})
+//	http.ListenAndServe("127.0.0.1:2379", h)
+package api

@@ -1,0 +1,271 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"ordo"
+	"ordo/kv"
+)
+
+// Caller hands a message to one server and returns its answer (the live
+// runtime's live.Gateway.Call). An error that has an HTTPStatus() int
+// method says which status to answer with (429 busy, 503 shutting down,
+// 504 no answer: outcome unknown); a context error means no answer came in
+// time.
+type Caller func(ctx context.Context, m ordo.Message) (ordo.Message, error)
+
+// Config configures the handler.
+type Config struct {
+	Call Caller
+	// Status is the body of GET /v1/status (nil: the endpoint answers 404).
+	Status func() any
+	// LeaderAddr is a server's client API address, for the leader hint of
+	// a not-leader answer (nil or "": no address, only the id).
+	LeaderAddr func(ordo.NodeID) string
+	// Timeout bounds a request's wait for the server (default
+	// DefaultTimeout): a write still unanswered is 504 (outcome unknown),
+	// a read 503.
+	Timeout time.Duration
+	// WatchTimeout is a watch's longest wait (default and bound
+	// MaxWatchTimeout); the server ends watches sooner (its
+	// watch_wait option).
+	WatchTimeout time.Duration
+}
+
+// Bounds of the handler.
+const (
+	DefaultTimeout  = 5 * time.Second
+	MaxWatchTimeout = 60 * time.Second
+)
+
+// NewHandler is the client API's http.Handler over c.Call (see the package
+// doc for its endpoints and status codes).
+func NewHandler(c Config) http.Handler {
+	if c.Call == nil {
+		panic("api: NewHandler without a Caller")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.WatchTimeout <= 0 || c.WatchTimeout > MaxWatchTimeout {
+		c.WatchTimeout = MaxWatchTimeout
+	}
+	h := &handler{c: c}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/kv", h.kv)
+	mux.HandleFunc("GET /v1/watch", h.watch)
+	mux.HandleFunc("GET /v1/snapshot", h.snapshot)
+	mux.HandleFunc("GET /v1/status", h.status)
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (POST /v1/kv, GET /v1/watch, GET /v1/snapshot, GET /v1/status)", req.Method, req.URL.Path))
+	})
+	return mux
+}
+
+// Handler is NewHandler with only a Caller.
+func Handler(call Caller) http.Handler { return NewHandler(Config{Call: call}) }
+
+type handler struct{ c Config }
+
+func (h *handler) kv(w http.ResponseWriter, req *http.Request) {
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
+			return
+		}
+	}
+	req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+	r, err := DecodeRequest(req.Body)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			writeError(w, e.Status, e.Msg)
+		} else {
+			writeError(w, http.StatusBadRequest, err.Error())
+		}
+		return
+	}
+	h.serve(w, req, r, h.c.Timeout)
+}
+
+func (h *handler) watch(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	for k := range q {
+		if k != "key" && k != "after" && k != "timeout" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown parameter %q (key, after, timeout)", k))
+			return
+		}
+	}
+	r := kv.Request{Op: kv.OpWatch, Key: q.Get("key")}
+	if r.Key == "" || len(r.Key) > MaxKeyBytes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("watch needs key=K of 1..%d bytes", MaxKeyBytes))
+		return
+	}
+	if s := q.Get("after"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("after=%q: want a revision (a log index)", s))
+			return
+		}
+		r.After = n
+	}
+	d := h.c.WatchTimeout
+	if s := q.Get("timeout"); s != "" {
+		t, err := time.ParseDuration(s)
+		if err != nil || t <= 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("timeout=%q: want a positive duration like 30s", s))
+			return
+		}
+		d = min(t, h.c.WatchTimeout)
+	}
+	h.serve(w, req, r, d)
+}
+
+func (h *handler) snapshot(w http.ResponseWriter, req *http.Request) {
+	ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)
+	defer cancel()
+	r := kv.Request{Op: kv.OpSnap}
+	resp, code, err := h.call(ctx, r)
+	if err != nil {
+		writeError(w, code, err.Error())
+		return
+	}
+	if resp.Status != kv.StatusOK {
+		writeResponse(w, h.toJSON(resp))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Ordo-Rev", strconv.FormatUint(resp.Rev, 10))
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp.Value)))
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(resp.Value))
+}
+
+func (h *handler) status(w http.ResponseWriter, req *http.Request) {
+	if h.c.Status == nil {
+		writeError(w, http.StatusNotFound, "this server has no status endpoint")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(h.c.Status())
+}
+
+// serve calls the server with r (waiting at most d) and writes its answer.
+func (h *handler) serve(w http.ResponseWriter, req *http.Request, r kv.Request, d time.Duration) {
+	ctx, cancel := context.WithTimeout(req.Context(), d)
+	defer cancel()
+	resp, code, err := h.call(ctx, r)
+	if err != nil {
+		if r.Op == kv.OpWatch && code == http.StatusServiceUnavailable && ctx.Err() != nil && req.Context().Err() == nil {
+			// The watch's own deadline: no change, not a failure.
+			writeResponse(w, Response{Status: kv.StatusTimeout.String(), Error: "no change within the watch's timeout"})
+			return
+		}
+		writeError(w, code, err.Error())
+		return
+	}
+	writeResponse(w, h.toJSON(resp))
+}
+
+// call makes one call; on error, code is the HTTP status to answer.
+func (h *handler) call(ctx context.Context, r kv.Request) (kv.Response, int, error) {
+	m, err := h.c.Call(ctx, r)
+	if err != nil {
+		code := http.StatusGatewayTimeout // no answer: the outcome of a write is unknown
+		var st interface{ HTTPStatus() int }
+		if errors.As(err, &st) {
+			code = st.HTTPStatus()
+		}
+		if code == http.StatusGatewayTimeout && !writes(r.Op) {
+			code = http.StatusServiceUnavailable // a read changed nothing: unavailable
+		}
+		if code == http.StatusGatewayTimeout {
+			err = fmt.Errorf("outcome unknown: %w", err)
+		}
+		return kv.Response{}, code, err
+	}
+	resp, ok := m.(kv.Response)
+	if !ok {
+		return kv.Response{}, http.StatusInternalServerError, fmt.Errorf("the server answered %s, not a %s", m.Kind(), kv.Response{}.Kind())
+	}
+	return resp, 0, nil
+}
+
+// toJSON is resp as the API's Response, with the leader's address.
+func (h *handler) toJSON(r kv.Response) Response {
+	out := Response{Status: r.Status.String(), Value: r.Value, Rev: r.Rev, ModRev: r.ModRev, More: r.More, Leader: int(r.Leader), Error: r.Err}
+	for _, p := range r.Pairs {
+		out.Pairs = append(out.Pairs, Pair{Key: p.Key, Value: p.Value, Rev: p.Rev})
+	}
+	if r.Leader != 0 && h.c.LeaderAddr != nil {
+		out.LeaderAddr = h.c.LeaderAddr(r.Leader)
+	}
+	return out
+}
+
+// StatusCode is the HTTP status of an answer with status s.
+func StatusCode(s kv.Status) int {
+	switch s {
+	case kv.StatusOK, kv.StatusNotFound, kv.StatusMismatch, kv.StatusTimeout:
+		return http.StatusOK
+	case kv.StatusNotLeader:
+		return http.StatusMisdirectedRequest
+	case kv.StatusUnavailable:
+		return http.StatusServiceUnavailable
+	case kv.StatusUnknown:
+		return http.StatusGatewayTimeout
+	case kv.StatusBadRequest:
+		return http.StatusBadRequest
+	case kv.StatusBusy:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+func writeResponse(w http.ResponseWriter, r Response) {
+	s, ok := parseStatus(r.Status)
+	code := http.StatusInternalServerError
+	if ok {
+		code = StatusCode(s)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(r)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	status := ""
+	switch code {
+	case http.StatusServiceUnavailable:
+		status = kv.StatusUnavailable.String()
+	case http.StatusGatewayTimeout:
+		status = kv.StatusUnknown.String()
+	case http.StatusTooManyRequests:
+		status = kv.StatusBusy.String()
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		status = kv.StatusBadRequest.String()
+	}
+	json.NewEncoder(w).Encode(Response{Status: status, Error: msg})
+}
+
+// parseStatus reads a status name.
+func parseStatus(name string) (kv.Status, bool) {
+	for s := kv.StatusOK; s <= kv.StatusTimeout; s++ {
+		if s.String() == name {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// ParseStatus reads a Response's status name (the Go client's side).
+func ParseStatus(name string) (kv.Status, bool) { return parseStatus(name) }

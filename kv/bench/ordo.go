@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"ordo"
+	"ordo/kv"
+	"ordo/kv/client"
+	"ordo/live"
+)
+
+// OrdoOptions configure exercise 3's database for the bench.
+type OrdoOptions struct {
+	Binary  string            // the ordo binary that runs the nodes (default: this executable)
+	TLS     bool              // mutual TLS between nodes and TLS on the client API (default: both off)
+	Options map[string]string // protocol options of "kv" (default: its defaults)
+	Seed    uint64
+}
+
+// OrdoSystem is exercise 3's database as `ordo cluster up --protocol kv`
+// starts it (live.Up: one process per node, fsync before every
+// acknowledgement), driven over its HTTP/JSON client API by package
+// kv/client, one client (one session) per closed-loop client.
+func OrdoSystem(o OrdoOptions) System {
+	tls := "off"
+	if o.TLS {
+		tls = "on (peers mutual TLS, client API HTTPS, cluster CA)"
+	}
+	opts := "protocol defaults (heartbeat 15ms, election timeout 150-300ms)"
+	if len(o.Options) > 0 {
+		var kvs []string
+		for k, v := range o.Options {
+			kvs = append(kvs, k+"="+v)
+		}
+		slices.Sort(kvs)
+		opts = "options " + strings.Join(kvs, " ")
+	}
+	return System{
+		Name: "ordo",
+		About: fmt.Sprintf("ordo cluster up --protocol %s: one process per node, fsync before acknowledging, TLS %s, %s, kv/client over HTTP/JSON (one client per worker, follows the leader)",
+			kv.Protocol.Name, tls, opts),
+		Start: func(ctx context.Context, nodes int, dir string) (Driver, error) {
+			c, err := live.Up(live.UpOptions{N: nodes, Protocol: kv.Protocol.Name, Options: o.Options, Insecure: !o.TLS,
+				Dir: dir, Binary: o.Binary, Seed: o.Seed, LogLevel: "warn", DieWithParent: true, ClientAPI: true})
+			if err != nil {
+				return nil, err
+			}
+			cfg, err := client.ClusterConfig(dir)
+			if err != nil {
+				c.Down()
+				return nil, err
+			}
+			d := &ordoDriver{c: c, cfg: cfg}
+			// Wait for a leader, as etcd.Start does, so the first cell's
+			// warm-up is not an election.
+			lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if _, err := d.Leader(lctx); err != nil {
+				c.Down()
+				return nil, err
+			}
+			return d, nil
+		},
+	}
+}
+
+type ordoDriver struct {
+	c   *live.Cluster
+	cfg client.Config
+}
+
+// ordoClient is one closed-loop client's kv client.
+type ordoClient struct{ *client.Client }
+
+func (o ordoClient) Put(ctx context.Context, key string, value []byte) error {
+	_, err := o.Client.Put(ctx, key, string(value))
+	return err
+}
+
+func (o ordoClient) Close() error { o.Client.Close(); return nil }
+
+func (d *ordoDriver) Fork() (Putter, error) {
+	cl, err := client.New(d.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ordoClient{cl}, nil
+}
+
+// Put with a one-off client: the closed-loop clients use Fork.
+func (d *ordoDriver) Put(ctx context.Context, key string, value []byte) error {
+	p, err := d.Fork()
+	if err != nil {
+		return err
+	}
+	defer p.(ordoClient).Close()
+	return p.Put(ctx, key, value)
+}
+
+// Leader is the running server whose status says it leads (the highest
+// term if two do, a deposed one not knowing yet), polled every 20 ms.
+func (d *ordoDriver) Leader(ctx context.Context) (int, error) {
+	for {
+		best, term := -1, int64(-1)
+		for i := 1; i <= d.c.N(); i++ {
+			s, err := d.c.Status(ordo.NodeID(i))
+			if err == nil && s.Role == "leader" && s.Term > term {
+				best, term = i-1, s.Term
+			}
+		}
+		if best >= 0 {
+			return best, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, fmt.Errorf("ordo: no node reports itself leader: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (d *ordoDriver) Kill(i int) error { return d.c.Kill(ordo.NodeID(i + 1)) }
+
+func (d *ordoDriver) Restart(ctx context.Context, i int) error {
+	return d.c.Restart(ordo.NodeID(i + 1))
+}
+
+func (d *ordoDriver) Close() error { return d.c.Down() }
+
+// Pids are the node processes (live.Cluster's state), for CPU accounting.
+func (d *ordoDriver) Pids() []int {
+	var out []int
+	for _, pid := range d.c.State.Pids {
+		if pid > 0 {
+			out = append(out, pid)
+		}
+	}
+	return out
+}

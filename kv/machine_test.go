@@ -1,0 +1,244 @@
+package kv
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func apply(t *testing.T, m *Machine, r Request) Response {
+	t.Helper()
+	res, err := DecodeResult(m.Apply(m.Applied()+1, EncodeCommand(r)))
+	if err != nil {
+		t.Fatalf("result of %+v does not decode: %v", r, err)
+	}
+	return res
+}
+
+// The operations of the chapter's database, with revisions = log indexes.
+func TestMachineOperations(t *testing.T) {
+	m := NewMachine(DefaultMachineConfig)
+	if r := apply(t, m, Request{Op: OpGet, Key: "x"}); r.Status != StatusNotFound || r.Rev != 1 {
+		t.Fatalf("get of an absent key: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpPut, Key: "x", Value: "a"}); r.Status != StatusOK || r.Rev != 2 {
+		t.Fatalf("put: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpGet, Key: "x"}); r.Status != StatusOK || r.Value != "a" || r.ModRev != 2 || r.Rev != 3 {
+		t.Fatalf("get: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpCAS, Key: "x", Expect: "b", Exists: true, Value: "c"}); r.Status != StatusMismatch || r.Value != "a" {
+		t.Fatalf("cas with the wrong expectation: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpCAS, Key: "x", Exists: false, Value: "c"}); r.Status != StatusMismatch {
+		t.Fatalf("cas expecting absence of a present key: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpCAS, Key: "x", Expect: "a", Exists: true, Value: "c"}); r.Status != StatusOK || r.Rev != 6 {
+		t.Fatalf("cas: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpCAS, Key: "y", Exists: false, Value: "new"}); r.Status != StatusOK {
+		t.Fatalf("cas creating a key: %+v", r)
+	}
+	if v, rev, _ := m.Get("x"); v != "c" || rev != 6 {
+		t.Fatalf("x = %q @%d", v, rev)
+	}
+	if r := apply(t, m, Request{Op: OpDelete, Key: "x"}); r.Status != StatusOK || m.Rev("x") != 8 {
+		t.Fatalf("delete: %+v, watch rev %d", r, m.Rev("x"))
+	}
+	if r := apply(t, m, Request{Op: OpDelete, Key: "x"}); r.Status != StatusNotFound || m.Rev("x") != 8 {
+		t.Fatalf("delete of an absent key changed something: %+v", r)
+	}
+	for i := range 5 {
+		apply(t, m, Request{Op: OpPut, Key: fmt.Sprintf("r%d", i), Value: "v"})
+	}
+	r := apply(t, m, Request{Op: OpRange, Key: "r1", End: "r4"})
+	if len(r.Pairs) != 3 || r.Pairs[0].Key != "r1" || r.Pairs[2].Key != "r3" || r.More {
+		t.Fatalf("range [r1, r4): %+v", r)
+	}
+	r = apply(t, m, Request{Op: OpRange, Key: "r", Limit: 2})
+	if len(r.Pairs) != 2 || !r.More {
+		t.Fatalf("range limit 2: %+v", r)
+	}
+	if r := apply(t, m, Request{Op: OpWatch, Key: "x"}); r.Status != StatusBadRequest {
+		t.Fatalf("a watch in the log: %+v", r)
+	}
+}
+
+// A command that does not decode or breaks a bound is applied as a no-op
+// with an error result: it was committed, every replica must agree.
+func TestMachineBadCommands(t *testing.T) {
+	m := NewMachine(DefaultMachineConfig)
+	if res := m.Apply(1, nil); res != nil {
+		t.Fatalf("Raft's own entry (nil) gave %x", res)
+	}
+	for i, cmd := range [][]byte{{0xff}, append(EncodeCommand(Request{Op: OpPut, Key: "k"}), 0)} {
+		r, err := DecodeResult(m.Apply(uint64(i+2), cmd))
+		if err != nil || r.Status != StatusBadRequest || !strings.Contains(r.Err, "decode") {
+			t.Fatalf("command %x: %+v %v", cmd, r, err)
+		}
+	}
+	for _, bad := range []Request{
+		{Op: 0, Key: "k"}, {Op: 99, Key: "k"}, {Op: OpPut, Key: strings.Repeat("k", MaxKey+1)},
+		{Op: OpPut, Key: "k", Value: strings.Repeat("v", MaxValue+1)}, {Op: OpPut}, {Op: OpRange, Limit: MaxRange + 1},
+		{Op: OpPut, Key: "k", Session: 3},
+	} {
+		if r := apply(t, m, bad); r.Status != StatusBadRequest || r.Err == "" {
+			t.Errorf("%+v: %+v", bad, r)
+		}
+	}
+	if m.Len() != 0 || m.Sessions() != 0 || m.lastDelete != 0 {
+		t.Fatalf("bad commands changed the state: %d keys, %d sessions", m.Len(), m.Sessions())
+	}
+}
+
+// A retried (Session, Seq) applies once and returns the first result; an
+// older Seq changes nothing (Raft thesis 6.3).
+func TestMachineSessionsApplyOnce(t *testing.T) {
+	m := NewMachine(DefaultMachineConfig)
+	w := Request{Session: 7, Seq: 1, Op: OpCAS, Key: "x", Exists: false, Value: "a"}
+	first := apply(t, m, w)
+	apply(t, m, Request{Op: OpPut, Key: "x", Value: "b"}) // another client
+	again := apply(t, m, w)
+	if first.Status != StatusOK || again.Status != StatusOK || again.Rev != first.Rev {
+		t.Fatalf("retry of (7,1): first %+v, again %+v", first, again)
+	}
+	if v, _, _ := m.Get("x"); v != "b" {
+		t.Fatalf("the retry applied again: x = %q", v)
+	}
+	apply(t, m, Request{Session: 7, Seq: 2, Op: OpPut, Key: "x", Value: "c"})
+	if r := apply(t, m, w); r.Status != StatusBadRequest || !strings.Contains(r.Err, "stale") {
+		t.Fatalf("seq 1 after seq 2: %+v", r)
+	}
+	if v, _, _ := m.Get("x"); v != "c" {
+		t.Fatalf("x = %q", v)
+	}
+}
+
+// Session entries expire by log position: unused for SessionWindow
+// indexes, an entry is gone (and a retry would apply again); the table
+// evicts its least recently used entry beyond Sessions.
+func TestMachineSessionsExpireByLogPosition(t *testing.T) {
+	m := NewMachine(MachineConfig{SessionWindow: 3, Sessions: 2})
+	apply(t, m, Request{Session: 1, Seq: 1, Op: OpPut, Key: "a", Value: "1"}) // index 1
+	apply(t, m, Request{Session: 2, Seq: 1, Op: OpPut, Key: "b", Value: "1"}) // 2
+	apply(t, m, Request{Op: OpGet, Key: "a"})                                 // 3
+	apply(t, m, Request{Op: OpGet, Key: "a"})                                 // 4: session 1 used at 1, 3 ago
+	if m.Sessions() != 2 {
+		t.Fatalf("at index 4: %d sessions, want 2", m.Sessions())
+	}
+	apply(t, m, Request{Op: OpGet, Key: "a"}) // 5: session 1 is 4 old
+	if _, ok := m.sessions[1]; ok || m.Sessions() != 1 {
+		t.Fatalf("at index 5: session 1 still held (%d sessions)", m.Sessions())
+	}
+	apply(t, m, Request{Session: 3, Seq: 1, Op: OpPut, Key: "c", Value: "1"}) // 6
+	apply(t, m, Request{Session: 4, Seq: 1, Op: OpPut, Key: "d", Value: "1"}) // 7: evicts 2 (LRU)
+	if _, ok := m.sessions[2]; ok || m.Sessions() != 2 {
+		t.Fatalf("the table holds %d sessions, session 2 kept: %v", m.Sessions(), ok)
+	}
+}
+
+// Replicas that applied the same commands hold equal snapshots, and a
+// restored machine continues like the original.
+func TestMachineSnapshotRestore(t *testing.T) {
+	a := NewMachine(DefaultMachineConfig)
+	for i := range 50 {
+		apply(t, a, Request{Session: uint64(i%7 + 1), Seq: uint64(i/7 + 1), Op: OpPut, Key: fmt.Sprintf("k%d", i%13), Value: fmt.Sprint(i)})
+		if i%5 == 0 {
+			apply(t, a, Request{Op: OpDelete, Key: fmt.Sprintf("k%d", i%13)})
+		}
+	}
+	snap := a.Snapshot()
+	b := NewMachine(DefaultMachineConfig)
+	if err := b.Restore(a.Applied(), snap); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Snapshot(), snap) {
+		t.Fatal("restored snapshot differs")
+	}
+	if err := b.Restore(a.Applied()+1, snap); err == nil {
+		t.Fatal("a snapshot restored at another index")
+	}
+	for _, m := range []*Machine{a, b} {
+		apply(t, m, Request{Session: 3, Seq: 8, Op: OpPut, Key: "z", Value: "z"})
+		apply(t, m, Request{Session: 3, Seq: 8, Op: OpPut, Key: "z", Value: "z"})
+	}
+	if !bytes.Equal(a.Snapshot(), b.Snapshot()) {
+		t.Fatal("the replicas diverged after a restore")
+	}
+	if i, err := SnapshotIndex(snap); err != nil || i != a.Applied()-2 {
+		t.Fatalf("SnapshotIndex = %d, %v", i, err)
+	}
+	// Every truncation is refused and leaves the state as it was.
+	for n := range len(snap) {
+		if err := b.Restore(a.Applied()-2, snap[:n]); err == nil {
+			t.Fatalf("a snapshot cut at %d of %d bytes was restored", n, len(snap))
+		}
+	}
+	if !bytes.Equal(a.Snapshot(), b.Snapshot()) {
+		t.Fatal("a refused restore changed the state")
+	}
+}
+
+func FuzzCommand(f *testing.F) {
+	f.Add(EncodeCommand(Request{Op: OpPut, Key: "k", Value: "v"}))
+	f.Add(EncodeCommand(Request{Session: 1, Seq: 1, Op: OpCAS, Key: "k", Exists: true, Expect: "v", Value: "w"}))
+	f.Add(EncodeCommand(Request{Op: OpRange, Key: "a", End: "z", Limit: 3}))
+	f.Add([]byte{0})
+	f.Fuzz(func(t *testing.T, cmd []byte) {
+		a, b := NewMachine(DefaultMachineConfig), NewMachine(DefaultMachineConfig)
+		for _, m := range []*Machine{a, b} {
+			m.Apply(1, EncodeCommand(Request{Op: OpPut, Key: "k", Value: "v"}))
+		}
+		ra, rb := a.Apply(2, cmd), b.Apply(2, cmd)
+		if !bytes.Equal(ra, rb) || !bytes.Equal(a.Snapshot(), b.Snapshot()) {
+			t.Fatal("not deterministic")
+		}
+		if _, err := DecodeResult(ra); len(cmd) > 0 && err != nil {
+			t.Fatalf("result does not decode: %v", err)
+		}
+		if r, err := DecodeCommand(cmd); err == nil {
+			if again := EncodeCommand(r); r.ID == 0 && r.Read == 0 && !bytes.Equal(again, cmd) {
+				t.Fatalf("decode/encode is not canonical: %x → %x", cmd, again)
+			}
+		}
+	})
+}
+
+func FuzzRestore(f *testing.F) {
+	m := NewMachine(DefaultMachineConfig)
+	m.Apply(1, EncodeCommand(Request{Session: 2, Seq: 1, Op: OpPut, Key: "k", Value: "v"}))
+	m.Apply(2, EncodeCommand(Request{Op: OpDelete, Key: "j"}))
+	m.Apply(3, EncodeCommand(Request{Op: OpPut, Key: "l", Value: "w"}))
+	f.Add(uint64(3), m.Snapshot())
+	f.Add(uint64(0), NewMachine(DefaultMachineConfig).Snapshot())
+	f.Fuzz(func(t *testing.T, index uint64, snap []byte) {
+		r := NewMachine(DefaultMachineConfig)
+		if err := r.Restore(index, snap); err != nil {
+			if r.Applied() != 0 || r.Len() != 0 {
+				t.Fatal("a refused restore changed the state")
+			}
+			return
+		}
+		if !bytes.Equal(r.Snapshot(), snap) {
+			t.Fatalf("accepted a non-canonical snapshot %x", snap)
+		}
+		r.Apply(index+1, EncodeCommand(Request{Op: OpPut, Key: "k", Value: "x"}))
+	})
+}
+
+// BenchmarkMachineApply: one put of a 100-byte value over 1000 keys,
+// decoded, applied and its result encoded (what every replica does per
+// entry), with a session.
+func BenchmarkMachineApply(b *testing.B) {
+	m := NewMachine(DefaultMachineConfig)
+	cmds := make([][]byte, 1000)
+	for i := range cmds {
+		cmds[i] = EncodeCommand(Request{Session: uint64(i%64 + 1), Seq: uint64(i + 1), Op: OpPut, Key: fmt.Sprintf("key-%d", i), Value: strings.Repeat("v", 100)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Apply(m.Applied()+1, cmds[i%len(cmds)])
+	}
+}

@@ -1,0 +1,463 @@
+package live
+
+// The client gateway: how a request that arrives over HTTP becomes an event
+// of the node's deterministic loop, and how the node's answer goes back.
+//
+// A call injects one message into the event loop as if a node with a fresh
+// gateway id (>= GatewayBase, never a peer, never reused) had sent it; the
+// protocol answers with env.Send(from, reply) like to any other node. Such a
+// send is held until the fsync of the turn's writes (groupCommit), as every
+// send is: a reply never precedes the durability of the writes it depends
+// on (ordo.Storage's contract). It is then handed to the waiting call, not
+// to the transport.
+
+import (
+	"container/heap"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"ordo"
+	"ordo/live/transport"
+	"ordo/trace"
+)
+
+// GatewayBase is the first gateway id. A message from an id >= GatewayBase
+// came from a client API call, and a send to one answers that call; no peer
+// ever has such an id (live clusters have at most MaxClusterNodes nodes).
+const GatewayBase ordo.NodeID = 1 << 20
+
+// IsGateway reports whether id names a client API call rather than a node.
+func IsGateway(id ordo.NodeID) bool { return id >= GatewayBase }
+
+// DefaultClientCalls bounds the client API calls in flight on one node
+// when Options.ClientCalls is 0; one more is refused with ErrBusy.
+const DefaultClientCalls = 1024
+
+// ClientTokenFileName is the file `ordo cluster up` writes the client
+// API's bearer token to, beside the cluster file, mode 0600.
+const ClientTokenFileName = "client.token"
+
+// Caller injects m into the node's event loop as a message from a fresh
+// gateway id and returns the node's first send to that id. It returns an
+// error (a *GatewayError, or ctx's error) when no answer comes: see the
+// GatewayError values for what each says about the outcome.
+type Caller func(ctx context.Context, m ordo.Message) (ordo.Message, error)
+
+// GatewayError is why a call got no answer. Status is the HTTP status the
+// client API answers with.
+type GatewayError struct {
+	Status int
+	Msg    string
+}
+
+func (e *GatewayError) Error() string { return e.Msg }
+
+// HTTPStatus is the status code a client API answers with.
+func (e *GatewayError) HTTPStatus() int { return e.Status }
+
+// The gateway's errors.
+var (
+	// ErrBusy: too many calls in flight; nothing was injected (429).
+	ErrBusy = &GatewayError{http.StatusTooManyRequests, "node busy: too many client calls in flight"}
+	// ErrShuttingDown: the node is stopping or stopped; nothing was
+	// injected (503).
+	ErrShuttingDown = &GatewayError{http.StatusServiceUnavailable, "node shutting down"}
+	// ErrInboxFull: the event loop's inbox stayed full until the call's
+	// context ended; nothing was injected (503).
+	ErrInboxFull = &GatewayError{http.StatusServiceUnavailable, "node overloaded: its event loop's inbox stayed full"}
+	// ErrNoAnswer: the node stopped after the message was injected and
+	// before it answered: a write's outcome is unknown (504).
+	ErrNoAnswer = &GatewayError{http.StatusGatewayTimeout, "node stopped before answering: outcome unknown"}
+	// ErrFenced: the node lost its disk and listens only (amnesia.go); it
+	// dropped its answer (503).
+	ErrFenced = &GatewayError{http.StatusServiceUnavailable, "node restarted without its store and answers nobody yet"}
+)
+
+// Gateway is what Options.ClientAPI is handed to build the client API: the
+// Caller and what the API may say about the node.
+type Gateway struct {
+	r *Runtime
+
+	max    int
+	mu     sync.Mutex
+	closed bool
+	next   uint64
+	calls  map[ordo.NodeID]chan ordo.Message // waiting calls; nil message: failed (fenced)
+
+	late     prometheus.Counter
+	lateN    atomic.Uint64 // late's count, for Late
+	refused  *prometheus.CounterVec
+	inflight atomic.Int64
+}
+
+// Late counts the answers dropped because their caller had given up.
+func (g *Gateway) Late() uint64 { return g.lateN.Load() }
+
+func newGateway(r *Runtime, max int) *Gateway {
+	if max <= 0 {
+		max = DefaultClientCalls
+	}
+	g := &Gateway{r: r, max: max, calls: map[ordo.NodeID]chan ordo.Message{}}
+	g.late = prometheus.NewCounter(prometheus.CounterOpts{Name: "ordo_client_late_replies_total", Help: "Replies to client calls whose caller had given up (context ended): dropped."})
+	g.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordo_client_refused_total", Help: "Client calls refused before reaching the node, by reason."}, []string{"reason"})
+	r.metrics.reg.MustRegister(g.late, g.refused,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ordo_client_calls_in_flight", Help: "Client API calls waiting for the node's answer."}, func() float64 { return float64(g.inflight.Load()) }))
+	return g
+}
+
+// ID is the node's id.
+func (g *Gateway) ID() ordo.NodeID { return g.r.id }
+
+// Status is the node's status (role, term, leader), as the admin endpoint
+// shows it.
+func (g *Gateway) Status() Status { return g.r.Status() }
+
+// ClientAddr is node id's client API address from the cluster file ("" if
+// it has none): what a not-leader answer names for the client to follow.
+func (g *Gateway) ClientAddr(id ordo.NodeID) string {
+	nc, err := g.r.cfg.Node(id)
+	if err != nil {
+		return ""
+	}
+	return nc.Client
+}
+
+// TLS reports whether the client API is served over TLS.
+func (g *Gateway) TLS() bool { return g.r.cfg.TLS }
+
+// Call is the node's Caller (see Caller).
+func (g *Gateway) Call(ctx context.Context, m ordo.Message) (ordo.Message, error) {
+	if m == nil {
+		return nil, errors.New("live: gateway call without a message")
+	}
+	select {
+	case <-g.r.done:
+		return nil, ErrShuttingDown
+	default:
+	}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		g.refused.WithLabelValues("shutting-down").Inc()
+		return nil, ErrShuttingDown
+	}
+	if len(g.calls) >= g.max {
+		g.mu.Unlock()
+		g.refused.WithLabelValues("busy").Inc()
+		return nil, ErrBusy
+	}
+	g.next++
+	if g.next >= 1<<40 {
+		panic("live: gateway ids exhausted") // 2^40 calls: not in this process's life
+	}
+	id := GatewayBase + ordo.NodeID(g.next)
+	ch := make(chan ordo.Message, 1)
+	g.calls[id] = ch
+	g.mu.Unlock()
+	g.inflight.Add(1)
+	defer g.inflight.Add(-1)
+
+	in := inbound{env: transport.Envelope{From: id, To: g.r.id, Kind: m.Kind()}, msg: m, gateway: true}
+	select {
+	case g.r.inbox <- in:
+	case <-ctx.Done():
+		g.forget(id)
+		g.refused.WithLabelValues("inbox-full").Inc()
+		return nil, fmt.Errorf("%w (%w)", ErrInboxFull, ctx.Err())
+	case <-g.r.stop:
+		g.forget(id)
+		return nil, ErrShuttingDown
+	}
+	select {
+	case rep := <-ch:
+		return answer(rep)
+	case <-ctx.Done():
+		if !g.forget(id) {
+			return answer(<-ch) // answered as the context ended
+		}
+		return nil, ctx.Err()
+	case <-g.r.done:
+		if !g.forget(id) {
+			return answer(<-ch) // released by the last commit of a graceful stop
+		}
+		return nil, ErrNoAnswer
+	}
+}
+
+func answer(rep ordo.Message) (ordo.Message, error) {
+	if rep == nil {
+		return nil, ErrFenced
+	}
+	return rep, nil
+}
+
+// forget removes a call that gives up; false if its answer was delivered
+// meanwhile (then it is in the call's channel).
+func (g *Gateway) forget(id ordo.NodeID) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.calls[id]; !ok {
+		return false
+	}
+	delete(g.calls, id)
+	return true
+}
+
+// deliver hands a released reply to its call (event loop goroutine); a
+// reply nobody waits for any more is dropped, counted and traced.
+func (g *Gateway) deliver(o outbound) {
+	g.mu.Lock()
+	ch, ok := g.calls[o.env.To]
+	if ok {
+		delete(g.calls, o.env.To)
+	}
+	g.mu.Unlock()
+	if !ok {
+		g.late.Inc()
+		g.lateN.Add(1)
+		g.r.record(trace.Event{Kind: trace.Drop, Node: g.r.id, Peer: o.env.To, Msg: o.env.Msg, MsgKind: o.env.Kind, Name: "client-gone"})
+		return
+	}
+	ch <- o.reply // buffered: never blocks
+}
+
+// close refuses new calls (a stopping node).
+func (g *Gateway) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+// outbound is what a turn holds until its fsync: a message for the
+// transport, or (env.To a gateway id) a reply to a client call.
+type outbound struct {
+	env   transport.Envelope
+	reply ordo.Message
+	timer *ordo.Timer // an AfterSync wake-up (runtime.go)
+}
+
+// sendGateway is Send to a gateway id (loop goroutine): traced like any
+// send and held for the turn's fsync.
+func (r *Runtime) sendGateway(to ordo.NodeID, m ordo.Message) {
+	if r.gw == nil {
+		panic(fmt.Sprintf("live: %v sends %s to gateway id %d without a client API", r.id, m.Kind(), int(to)))
+	}
+	size, _ := r.codec.Size(m) // 0 for a kind the codec does not know: the reply never travels encoded
+	r.msgSeq++
+	if r.msgSeq >= 1<<40 {
+		panic("live: message sequence exhausted")
+	}
+	id := uint64(r.id)<<40 | r.msgSeq
+	r.stamp.Tick()
+	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: size})
+	if r.guardSend(to, id, m.Kind(), size) {
+		// Fenced after losing its disk: the call fails now rather than
+		// wait for its deadline.
+		r.gw.deliver(outbound{env: transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind()}})
+		return
+	}
+	r.gc.hold(outbound{env: transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind()}, reply: m})
+}
+
+// receiveGateway runs one injected call as an event. No stamped message
+// arrives (a client is outside the cluster's clocks): the receive ticks
+// like a local event, with message id 0, as a runtime hint does.
+func (r *Runtime) receiveGateway(in inbound) {
+	size, _ := r.codec.Size(in.msg)
+	r.stamp.Tick()
+	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, MsgKind: in.env.Kind, Bytes: size})
+	r.node.Receive(r, in.env.From, in.msg)
+	r.store.EndBatch()
+}
+
+// release hands what a commit made durable on: a reply to its call, a
+// message to the transport.
+func (r *Runtime) release(o outbound) {
+	if o.timer != nil {
+		r.seqTimer++
+		heap.Push(&r.timers, armed{at: time.Now(), seq: r.seqTimer, t: *o.timer})
+		return
+	}
+	if IsGateway(o.env.To) {
+		r.gw.deliver(o)
+		return
+	}
+	r.sendNow(o.env)
+}
+
+// Bounds of the client API's HTTP server.
+const (
+	clientReadHeaderTimeout = 5 * time.Second
+	clientIdleTimeout       = 2 * time.Minute
+	clientMaxHeaderBytes    = 64 << 10
+)
+
+// startClientAPI serves o.ClientAPI's handler on the node's client address
+// (TLS with the node's certificate when the cluster has TLS; the client
+// token checked on every request when the cluster file names one).
+func (r *Runtime) startClientAPI(nc NodeConfig, o Options) error {
+	addr := nc.Client
+	if o.ClientListen != "" {
+		addr = o.ClientListen
+	}
+	if addr == "" {
+		return fmt.Errorf("node %v serves a client API but has no client address (the cluster file's nodes[%d].client)", r.id, int(r.id)-1)
+	}
+	var token string
+	if r.cfg.ClientToken != "" {
+		var err error
+		if token, err = readToken("client token", r.cfg.Path(r.cfg.ClientToken)); err != nil {
+			return fmt.Errorf("node %v: %w", r.id, err)
+		}
+	} else {
+		r.log.Warn("client API without a token: anyone who reaches its address may read and write (cluster file has no client_token)")
+	}
+	r.gw = newGateway(r, o.ClientCalls)
+	h := o.ClientAPI(r.gw)
+	ln, err := listenClient(addr)
+	if err != nil {
+		return fmt.Errorf("client API of %v: %w", r.id, err)
+	}
+	if r.cfg.TLS {
+		f := transport.TLSFilesIn(r.cfg.Path(r.cfg.TLSDir), r.id)
+		tc, err := transport.LoadTLS(f)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		// Clients authenticate with the token, not a certificate: the
+		// server proves itself with the node's CA-issued certificate.
+		tc.ClientAuth, tc.ClientCAs = tls.NoClientCert, nil
+		tc.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, tc)
+	}
+	r.clientLn = ln
+	r.client = &http.Server{Handler: clientGuard(h, token), ReadHeaderTimeout: clientReadHeaderTimeout,
+		IdleTimeout: clientIdleTimeout, MaxHeaderBytes: clientMaxHeaderBytes,
+		// Handshake failures and the like are the clients' doing: debug.
+		ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelDebug)}
+	return nil
+}
+
+// ClientAddr is the client API's address ("" without one).
+func (r *Runtime) ClientAddr() string {
+	if r.clientLn == nil {
+		return ""
+	}
+	return r.clientLn.Addr().String()
+}
+
+// clientGuard checks the bearer token (401) before the API sees a request.
+func clientGuard(next http.Handler, token string) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		// Hashing first makes the comparison's time independent of where
+		// the strings differ and of their lengths.
+		h := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(h[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ordo"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintln(w, `{"error":"missing or wrong client token (the cluster's client.token)"}`)
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+var (
+	clientAPIsMu sync.Mutex
+	clientAPIs   = map[string]func(*Gateway) http.Handler{}
+)
+
+// RegisterClientAPI names the client API the servers of protocol serve
+// (cmd/ordo registers kv's): `ordo node` serves it (Options.ClientAPI) and
+// Up gives every server a client address and the cluster a client token.
+// It panics on a second registration for one protocol, a programming
+// error caught at init.
+func RegisterClientAPI(protocol string, api func(*Gateway) http.Handler) {
+	clientAPIsMu.Lock()
+	defer clientAPIsMu.Unlock()
+	if _, dup := clientAPIs[protocol]; dup || api == nil {
+		panic("live: client API registered twice or nil: " + protocol)
+	}
+	clientAPIs[protocol] = api
+}
+
+// ClientAPIOf is the client API registered for protocol, or nil.
+func ClientAPIOf(protocol string) func(*Gateway) http.Handler {
+	clientAPIsMu.Lock()
+	defer clientAPIsMu.Unlock()
+	return clientAPIs[protocol]
+}
+
+// clientFDEnv names the client API listener a netns supervisor passes
+// (inheritClientListener): a node in its own network namespace serves
+// clients on the host's loopback, where they run, and outside the
+// kernel's partition rules, as a client the partition does not name.
+const clientFDEnv = "ORDO_CLIENT_FD"
+
+// inheritClientListener binds addr in this (the host's) namespace and
+// passes it to cmd as an extra descriptor named by ORDO_CLIENT_FD.
+func inheritClientListener(cmd *exec.Cmd, addr string) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("client API address %s: %w", addr, err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	ln.Close() // f holds its own descriptor of the socket
+	if err != nil {
+		return nil, err
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", clientFDEnv, 2+len(cmd.ExtraFiles)))
+	return func() { f.Close() }, nil
+}
+
+// listenClient binds the client API's address, or takes the listener
+// passed as ORDO_CLIENT_FD (which must listen on addr).
+func listenClient(addr string) (net.Listener, error) {
+	v := os.Getenv(clientFDEnv)
+	if v == "" {
+		return net.Listen("tcp", addr)
+	}
+	os.Unsetenv(clientFDEnv)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 || fd > 1024 {
+		return nil, fmt.Errorf("%s=%q: not an inherited descriptor", clientFDEnv, v)
+	}
+	f := os.NewFile(uintptr(fd), "client")
+	ln, err := net.FileListener(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s=%d: %w", clientFDEnv, fd, err)
+	}
+	if ln.Addr().String() != addr {
+		ln.Close()
+		return nil, fmt.Errorf("%s=%d listens on %s, the cluster file says %s", clientFDEnv, fd, ln.Addr(), addr)
+	}
+	return ln, nil
+}
