@@ -8,4 +8,5 @@ import (
 	_ "ordo/election/bully"
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
+	_ "ordo/kv"
 )

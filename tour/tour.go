@@ -56,6 +56,7 @@ var scenes = []Scene{
 	{503, "5. Leader crash and automatic recovery (exercise 3)", sceneFailover},
 	{504, "5. Partial connectivity: a leader half the cluster cannot hear", sceneOutage},
 	{505, "5. Partial failure: why did my request time out?", sceneTimeoutAmbiguity},
+	{601, "6. Exercise 3: a 5-node database through a leader crash and a 2|3 split", sceneDatabase},
 }
 
 // Scenes returns every scene, in order (a copy).

@@ -30,7 +30,7 @@ any scene's own check fails, so it doubles as a smoke test.`,
 			return runTour(cmd.OutOrStdout(), section)
 		},
 	}
-	cmd.Flags().IntVar(&section, "section", 0, "run only this section of the chapter (1-5; 0: every section)")
+	cmd.Flags().IntVar(&section, "section", 0, "run only this section of the chapter (1-6, 6 being exercise 3 run as a database; 0: every section)")
 	return cmd
 }
 

@@ -15,8 +15,12 @@ func WriteTable(w io.Writer, r *Result) error {
 	bw := bufio.NewWriter(w)
 	cfg := r.Config
 	fmt.Fprintf(bw, "ordo: %s\netcd: %s\n", cfg.Ordo.About, cfg.Etcd.About)
-	fmt.Fprintf(bw, "puts of %d-byte values over %d random keys; %v measured after %v warm-up; median of %d rep(s), systems interleaved; filesystem %s\n\n",
-		cfg.ValueSize, cfg.Keys, cfg.Duration, cfg.Warmup, cfg.Reps, r.Filesystem)
+	if len(r.Cells) > 0 {
+		fmt.Fprintf(bw, "puts of %d-byte values over %d random keys; %v measured after %v warm-up; median of %d rep(s), systems interleaved; filesystem %s\n\n",
+			cfg.ValueSize, cfg.Keys, cfg.Duration, cfg.Warmup, cfg.Reps, r.Filesystem)
+	} else {
+		fmt.Fprintf(bw, "puts of %d-byte values over %d random keys; filesystem %s\n", cfg.ValueSize, cfg.Keys, r.Filesystem)
+	}
 	if len(r.Cells) > 0 {
 		fmt.Fprintf(bw, "%5s %7s | %10s %10s %7s | %-24s | %-24s | %s\n", "nodes", "clients", "ordo op/s", "etcd op/s", "ratio",
 			"ordo p50/p99/max ms", "etcd p50/p99/max ms", "errors ordo/etcd")
