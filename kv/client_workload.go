@@ -3,6 +3,7 @@ package kv
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -385,6 +386,10 @@ func unpad(v string) string {
 
 // Receive implements ordo.Node.
 func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
+	if _, down := m.(ordo.PeerDown); down {
+		c.serverDown(env, from)
+		return
+	}
 	r, ok := m.(Response)
 	if !ok {
 		return
@@ -534,5 +539,37 @@ func (c *Client) adminFailed(env ordo.Env) {
 	c.admin.busy, c.admin.avoid = false, c.admin.server
 	if c.admin.removed != ordo.None {
 		env.After(c.adminReadd+c.think, ordo.Timer{Name: timerReadd})
+	}
+}
+
+// WantsPeerDown implements ordo.PeerDownListener: a client told that a
+// server's process is gone retries what it had in flight there at once,
+// rather than waiting out its timeout (the write failover a user sees).
+func (c *Client) WantsPeerDown() bool { return true }
+
+// serverDown retries every attempt in flight at server elsewhere, as a
+// timeout would: an attempt may have taken effect before the process
+// died, so a write keeps its session and seq (it applies once).
+func (c *Client) serverDown(env ordo.Env, server ordo.NodeID) {
+	if c.leader == server {
+		c.leader = ordo.None
+	}
+	// In request-id order: the retries' order must not depend on map
+	// iteration (the simulator replays bit for bit).
+	var ids []uint64
+	for id, p := range c.inflight {
+		if p >= 0 && c.procs[p].server == server || p < 0 && c.admin.server == server {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		p := c.inflight[id]
+		delete(c.inflight, id)
+		if p < 0 {
+			c.adminFailed(env)
+			continue
+		}
+		c.retry(env, p, "server down")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -532,6 +533,20 @@ Exit status 1 when a checker found a violation.`,
 				clients = 0
 				if p, err := ordo.Lookup(pf.protocol); err == nil && p.Client != "" {
 					clients = 3 // a database: judge its clients' history
+				}
+			}
+			if clients > 0 {
+				// The clients write through every round: no budget of
+				// operations ends them before the last kill.
+				if p, err := ordo.Lookup(pf.protocol); err == nil && p.Client != "" {
+					if cp, err := ordo.Lookup(p.Client); err == nil && slices.Contains(cp.OptionNames(), "ops") {
+						if _, given := clientOpts["ops"]; !given {
+							if clientOpts == nil {
+								clientOpts = map[string]string{}
+							}
+							clientOpts["ops"] = "0"
+						}
+					}
 				}
 			}
 			if clients < 0 || clients > live.MaxClusterNodes-n {
