@@ -40,7 +40,7 @@ type WorkloadClients struct {
 var kvWorkload = Workload{
 	// Snapshots every 100 entries, so a 10s run compacts its log a few
 	// times and lagging servers catch up by InstallSnapshot.
-	Options: map[string]string{"snapshot_entries": "100"},
+	Options: map[string]string{"snapshot_entries": "100", "note_every": "1"},
 	Clients: []WorkloadClients{
 		{Protocol: "kv-client", Count: 2, Options: map[string]string{"keys": "3", "concurrency": "2", "ops": "0", "think": "20ms", "timeout": "300ms"}},
 		{Protocol: "kv-client", Count: 1, Options: map[string]string{"keys": "3", "concurrency": "1", "ops": "0", "think": "20ms", "timeout": "300ms", "admin_every": "1s"}, Admin: true},

@@ -84,6 +84,7 @@ func (r *Runtime) Resume() error {
 func (r *Runtime) paused(p pauseReq) (stopping bool) {
 	r.stamp.Tick()
 	r.record(trace.Event{Kind: trace.Pause})
+	r.flushTrace() // a kill during the pause keeps it
 	r.log.Info("paused")
 	close(p.ack)
 	select {

@@ -384,6 +384,7 @@ func (r *Runtime) loop(started chan<- struct{}) {
 			name = "fail-stop"
 		}
 		r.record(trace.Event{Kind: trace.Crash, Name: name})
+		r.flushTrace()
 	}()
 	r.node.Start(r)
 	r.store.EndBatch()
@@ -482,6 +483,7 @@ func (r *Runtime) endTurn() {
 	// writes and sends join the turn's commit.
 	ordo.Flush(r.node, r)
 	r.store.EndBatch()
+	r.flushTrace() // before anything the turn sent can leave
 	if err := r.gc.endTurn(); err != nil {
 		panic(FailStop{err})
 	}
@@ -553,6 +555,13 @@ func (r *Runtime) peerDown(id ordo.NodeID) {
 func (r *Runtime) onDrop(d transport.Dropped) {
 	r.metrics.dropped.WithLabelValues(d.Reason).Inc()
 	r.record(trace.Event{Kind: trace.Drop, Node: d.From, Peer: d.To, Msg: d.Msg, MsgKind: d.Kind, Bytes: d.Bytes, Name: d.Reason})
+}
+
+// flushTrace writes the buffered trace events (traceFile.flush).
+func (r *Runtime) flushTrace() {
+	if err := r.tf.flush(); err != nil && !errors.Is(err, os.ErrClosed) {
+		r.metrics.traceErrors.Inc()
+	}
 }
 
 // record stamps e with the node, the time and (for process events) the
@@ -628,6 +637,7 @@ func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
 	}
 	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload}
 	if early {
+		r.flushTrace() // the send's event is on file before the message leaves
 		r.sendNow(env)
 		return
 	}

@@ -38,6 +38,7 @@ const MaxTraceFile = 1 << 30
 type traceFile struct {
 	mu     sync.Mutex
 	f      *os.File
+	buf    []byte // events not yet written (flush)
 	next   int
 	broken error
 }
@@ -127,8 +128,11 @@ func openTrace(path string, meta trace.Meta, id ordo.NodeID, n int) (*traceFile,
 	return tf, r, nil
 }
 
-// write appends e with the next id. Any goroutine may call it; e is
-// encoded before write returns, so its slices may change afterwards.
+// write appends e with the next id to the file's buffer. Any goroutine
+// may call it; e is encoded before write returns, so its slices may
+// change afterwards. The buffer reaches the file at flush (the loop
+// flushes at the end of every turn, before anything the turn sent leaves,
+// and before an early send), or when it grows past traceBuffer.
 func (tf *traceFile) write(e trace.Event) error {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
@@ -136,16 +140,40 @@ func (tf *traceFile) write(e trace.Event) error {
 		return tf.broken
 	}
 	e.ID = tf.next
-	line, err := json.Marshal(&e)
-	if err != nil {
-		return err
-	}
-	if _, err := tf.f.Write(append(line, '\n')); err != nil {
-		tf.broken = err
-		return err
-	}
+	tf.buf = trace.AppendJSON(tf.buf, &e)
+	tf.buf = append(tf.buf, '\n')
 	tf.next++
+	if len(tf.buf) >= traceBuffer {
+		return tf.flushLocked()
+	}
 	return nil
+}
+
+// traceBuffer bounds the events a turn keeps before writing them.
+const traceBuffer = 64 << 10
+
+// flush writes the buffered events with one write(2): a SIGKILL loses
+// no event of a turn whose effects (sends, replies) have left, since
+// they leave only after it (the page cache survives the process).
+func (tf *traceFile) flush() error {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if tf.broken != nil {
+		return tf.broken
+	}
+	return tf.flushLocked()
+}
+
+func (tf *traceFile) flushLocked() error {
+	if len(tf.buf) == 0 {
+		return nil
+	}
+	_, err := tf.f.Write(tf.buf)
+	tf.buf = tf.buf[:0]
+	if err != nil {
+		tf.broken = err
+	}
+	return err
 }
 
 func (tf *traceFile) close() error {
@@ -153,6 +181,9 @@ func (tf *traceFile) close() error {
 	defer tf.mu.Unlock()
 	if tf.f == nil {
 		return nil
+	}
+	if tf.broken == nil {
+		tf.flushLocked()
 	}
 	err := tf.f.Close()
 	tf.f = nil

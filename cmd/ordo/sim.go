@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/check"
 	"ordo/scenario"
 	"ordo/scenarios"
 	"ordo/viz"
@@ -137,6 +138,9 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 				if traceFile != "" {
 					fmt.Fprintf(out, "\ntrace: %s (%d events); try: ordo trace why %s e0 e%d\n", traceFile, len(res.Trace.Events), traceFile, len(res.Trace.Events)-1)
 				}
+				if r := simReplay(args[0], res); r != "" {
+					fmt.Fprintf(out, "\n%s\n", r)
+				}
 			}
 			if len(res.Unmet) > 0 {
 				return exitCode(1)
@@ -191,4 +195,16 @@ func firstSentence(doc string, n int) string {
 		doc = string(r[:n-1]) + "…"
 	}
 	return doc
+}
+
+// simReplay is the replay line of a run in which a check failed: the same
+// scenario and seed, with the trace kept so the violations' event ids can
+// be followed (ordo trace why). "" when every check passed.
+func simReplay(arg string, res *scenario.Result) string {
+	for _, c := range res.Checks {
+		if c.Verdict == check.Fail {
+			return fmt.Sprintf("replay: ordo sim %s --seed %d --trace run.jsonl   (then: ordo trace why run.jsonl EVENT...)", arg, res.Seed)
+		}
+	}
+	return ""
 }
