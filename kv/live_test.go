@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -41,15 +42,25 @@ func TestLiveKV(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
+	var last string
 	for {
 		time.Sleep(500 * time.Millisecond)
-		if tr, err := live.Merge(c.Cfg); err == nil {
-			if ops, err := history.FromTrace(tr); err == nil && len(ops) >= 150 && ops[len(ops)-1].ReturnEvent >= 0 {
+		tr, err := live.Merge(c.Cfg)
+		if err == nil {
+			var ops []history.Operation
+			ops, err = history.FromTrace(tr)
+			if err == nil && len(ops) >= 150 && ops[len(ops)-1].ReturnEvent >= 0 {
 				break
 			}
+			if err == nil {
+				last = fmt.Sprintf("%d operations recorded", len(ops))
+			}
+		}
+		if err != nil {
+			last = err.Error()
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the client did not finish 150 operations within 30s")
+			t.Fatalf("the client did not finish 150 operations within 30s (last look: %s)", last)
 		}
 	}
 	if err := c.Down(); err != nil {

@@ -70,7 +70,8 @@ func sceneDatabase(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "the minority side answers not-leader or times out: it cannot commit, so it")
 	fmt.Fprintln(w, "cannot lose or contradict a write the majority acknowledged.")
-	fmt.Fprintln(w, "rerun: ordo sim kv-exercise3 --diagram; a broken read path: ordo sim kv-stale")
+	fmt.Fprintln(w, "a read path that skips ReadIndex (kv-stale) is caught: not linearizable.")
+	fmt.Fprintln(w, "rerun: ordo sim kv-exercise3; ordo sim kv-stale")
 	fmt.Fprintln(w, "the same with real processes: ordo cluster chaos --protocol kv -n 5 --rounds 5")
 	return nil
 }
