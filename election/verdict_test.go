@@ -421,3 +421,59 @@ func TestSingleLeader_OutOfOrderTraceIsSorted(t *testing.T) {
 		t.Fatalf("an overlap hidden by file order passed: %+v", res[0])
 	}
 }
+
+// Raft's quorum-loss limit is a named finding, not a liveness violation
+// (issue 11): n2 was removed (voters {1,3,4,5}) and n3, n5 crashed, so the
+// running servers n1, n2, n4 reach a majority of the five processes but
+// hold only two of the four votes. The same run without the configuration
+// notes (every server votes) owes a leader: a violation.
+func TestEventualLeader_QuorumLossIsNamed(t *testing.T) {
+	build := func(voters bool) *tb {
+		b := newTB(5).start(0, 1, 2, 3, 4, 5).leader(10, 1, 1)
+		if voters {
+			for _, n := range []int{1, 3, 4, 5} {
+				b.ev(20, n, trace.Note, NoteVoters, "ids", "1,3,4,5")
+			}
+			b.ev(20, 2, trace.Note, NoteVoters, "ids", "1,3,4,5")
+		}
+		b.ev(100, 3, trace.Crash, "").ev(100, 5, trace.Crash, "").
+			ev(400, 1, trace.Note, "precandidate", "term", 2, "last_index", 9, "last_term", 1).
+			ev(410, 4, trace.Note, "precandidate", "term", 2, "last_index", 9, "last_term", 1)
+		return b
+	}
+	r := run(t, "eventual-leader", &build(true).t)
+	if r.Verdict != check.NotApplicable || !strings.Contains(r.Summary, "quorum loss") {
+		t.Fatalf("voters {1,3,4,5} with n3, n5 down: %+v", r)
+	}
+	if r := run(t, "eventual-leader", &build(false).t); !r.Failed() {
+		t.Fatalf("every server a voter, three running: %+v", r)
+	}
+}
+
+// Log freshness (Raft 5.4.1): a candidate needs votes from voters whose
+// logs are no fresher than its own. All five run; {1,2,3} | {4,5} are
+// split; n1, n2 hold 5@1 and n3 holds 9@2. n3 can win (n1 and n2 vote for
+// it): a leader is owed. Cut n2 and n3 apart as well, and only n1 still
+// reaches a majority (n2 and n3) — but n3 refuses it its vote: nobody can
+// win, the named finding.
+func TestEventualLeader_LogFreshness(t *testing.T) {
+	build := func(cut bool) *tb {
+		b := newTB(5).start(0, 1, 2, 3, 4, 5).leader(10, 3, 1)
+		b.t.Append(trace.Event{Kind: trace.Fault, T: ms(100), Name: "partition", Attrs: trace.MakeAttrs([]any{"groups", "1,2,3/4,5"})})
+		if cut {
+			b.t.Append(trace.Event{Kind: trace.Fault, T: ms(110), Name: "cut-one-way", Attrs: trace.MakeAttrs([]any{"from", "2", "to", "3"})})
+			b.t.Append(trace.Event{Kind: trace.Fault, T: ms(110), Name: "cut-one-way", Attrs: trace.MakeAttrs([]any{"from", "3", "to", "2"})})
+		}
+		return b.ev(400, 1, trace.Note, "precandidate", "term", 2, "last_index", 5, "last_term", 1).
+			ev(400, 2, trace.Note, "precandidate", "term", 2, "last_index", 5, "last_term", 1).
+			ev(400, 3, trace.Note, "precandidate", "term", 2, "last_index", 9, "last_term", 2).
+			ev(400, 4, trace.Note, "precandidate", "term", 2, "last_index", 9, "last_term", 2)
+	}
+	if r := run(t, "eventual-leader", &build(false).t); !r.Failed() {
+		t.Fatalf("n3 can win: %+v", r)
+	}
+	r := run(t, "eventual-leader", &build(true).t)
+	if r.Verdict != check.NotApplicable || !strings.Contains(r.Summary, "quorum loss") || !strings.Contains(r.Summary, "log 5@t1") {
+		t.Fatalf("nobody can win: %+v", r)
+	}
+}
