@@ -67,10 +67,31 @@ type ChaosReport struct {
 	WriteP50Ms      float64        `json:"write_failover_p50_ms,omitempty"`
 	WriteP99Ms      float64        `json:"write_failover_p99_ms,omitempty"`
 	Ops             map[string]int `json:"ops,omitempty"`
+	// Latencies are the clients' acknowledged operations (at most
+	// MaxChaosPoints, evenly sampled): when each was invoked and how long
+	// it took, ms since the cluster's epoch; Periods the faults (a kill
+	// until the next acknowledged write, a partition until the heal, a
+	// pause until the resume), for a latency-over-time picture.
+	Latencies []ChaosPoint  `json:"-"`
+	Periods   []ChaosPeriod `json:"periods,omitempty"`
 }
+
+// ChaosPoint is one acknowledged client operation.
+type ChaosPoint struct{ AtMs, LatencyMs float64 }
+
+// ChaosPeriod is one fault of a chaos run, ms since the cluster's epoch.
+type ChaosPeriod struct {
+	Kind   string  `json:"kind"`
+	FromMs float64 `json:"from_ms"`
+	ToMs   float64 `json:"to_ms"`
+}
+
+// MaxChaosPoints bounds ChaosReport.Latencies.
+const MaxChaosPoints = 5000
 
 type chaosMark struct {
 	at     int64 // trace time, ns
+	end    int64 // when the fault was undone (heal, resume; 0: kills)
 	term   int64 // a leader must have a higher term
 	killed ordo.NodeID
 	in     []ordo.NodeID // the new leader must be one of these (nil: any)
@@ -117,7 +138,7 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	settle, maxTimeout := electionTimeouts(c.Cfg)
 	within := 5*time.Second + 20*maxTimeout
 	rng := rand.New(rand.NewPCG(o.Up.Seed, 0xc4a05))
-	var kills, cuts []chaosMark
+	var kills, cuts, pauses []chaosMark
 	servers := c.Servers()
 	n := len(servers)
 	for round := 1; round <= o.Rounds; round++ {
@@ -172,10 +193,11 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("round %d: after partition %s: %w", round, c.State.Partition, err)
 		}
-		cuts = append(cuts, cut)
 		if err := c.Heal(); err != nil {
 			return nil, fmt.Errorf("round %d: %w", round, err)
 		}
+		cut.end = c.now()
+		cuts = append(cuts, cut)
 		if _, _, err := c.WaitLeader(term3-1, nil, within); err != nil {
 			return nil, fmt.Errorf("round %d: after healing: %w", round, err)
 		}
@@ -185,6 +207,7 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 			if err != nil {
 				return nil, fmt.Errorf("round %d: before the pause: %w", round, err)
 			}
+			pause := chaosMark{at: c.now(), killed: l4}
 			if err := c.Pause(l4); err != nil {
 				return nil, fmt.Errorf("round %d: %w", round, err)
 			}
@@ -198,6 +221,8 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 			if err := c.Resume(l4); err != nil {
 				return nil, fmt.Errorf("round %d: %w", round, err)
 			}
+			pause.end = c.now()
+			pauses = append(pauses, pause)
 			paused = fmt.Sprintf("; paused n%d → n%d leads term %d; resumed", l4, l5, term5)
 		}
 		fmt.Fprintf(progress, "round %d: killed leader n%d (term %d) → n%d leads term %d (polled %.0f ms); cut %v → n%d leads term %d; healed%s\n",
@@ -227,6 +252,19 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	if o.Up.Clients > 0 {
 		if err := rep.measureWrites(tr, kills); err != nil {
 			return nil, err
+		}
+		for i, k := range kills {
+			end := k.at
+			if f := rep.WriteFailoverMs[i]; f >= 0 {
+				end += int64(f * 1e6)
+			}
+			rep.Periods = append(rep.Periods, ChaosPeriod{Kind: "kill", FromMs: float64(k.at) / 1e6, ToMs: float64(end) / 1e6})
+		}
+		for _, k := range cuts {
+			rep.Periods = append(rep.Periods, ChaosPeriod{Kind: "partition", FromMs: float64(k.at) / 1e6, ToMs: float64(k.end) / 1e6})
+		}
+		for _, k := range pauses {
+			rep.Periods = append(rep.Periods, ChaosPeriod{Kind: "pause", FromMs: float64(k.at) / 1e6, ToMs: float64(k.end) / 1e6})
 		}
 	}
 	rep.Checks, err = check.Run(tr, o.Checks)
@@ -351,8 +389,22 @@ func (rep *ChaosReport) measureWrites(tr *trace.Trace, kills []chaosMark) error 
 		return fmt.Errorf("the clients' history: %w", err)
 	}
 	rep.Ops = map[string]int{}
+	ok := 0
 	for _, op := range ops {
 		rep.Ops[op.Outcome.String()]++
+		if op.Outcome == history.OutcomeOK {
+			ok++
+		}
+	}
+	every := max(1, (ok+MaxChaosPoints-1)/MaxChaosPoints)
+	k := 0
+	for _, op := range ops {
+		if op.Outcome != history.OutcomeOK {
+			continue
+		}
+		if k++; k%every == 0 {
+			rep.Latencies = append(rep.Latencies, ChaosPoint{AtMs: float64(op.Call) / 1e6, LatencyMs: float64(op.Return-op.Call) / 1e6})
+		}
 	}
 	for _, k := range kills {
 		first := int64(-1)

@@ -483,6 +483,7 @@ func newClusterChaosCmd() *cobra.Command {
 		clients  int
 		pause    bool
 		copts    []string
+		svg      string
 	)
 	cmd := &cobra.Command{
 		Use:   "chaos",
@@ -564,6 +565,12 @@ Exit status 1 when a checker found a violation.`,
 			if !keep && !cmd.Flags().Changed("dir") {
 				rep.Dir, rep.Trace = "", "" // removed on return
 			}
+			if svg != "" && len(rep.Latencies) > 0 {
+				if err := writeChaosSVG(svg, rep); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "latency over time: %s\n", svg)
+			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -602,6 +609,7 @@ Exit status 1 when a checker found a violation.`,
 	cmd.Flags().IntVar(&clients, "clients", 0, "client processes running the protocol's workload (default: 3 for a protocol with a client, else 0)")
 	cmd.Flags().StringArrayVar(&copts, "client-option", nil, "KEY=VALUE option of the client protocol (repeatable)")
 	cmd.Flags().BoolVar(&pause, "pause", false, "also pause (SIGSTOP) the leader each round until another leads")
+	cmd.Flags().StringVar(&svg, "svg", "chaos-latency.svg", "with clients: the clients' latency over time, faults shaded, written here (\"\": none)")
 	pf.add(cmd)
 	return cmd
 }

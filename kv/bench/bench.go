@@ -103,9 +103,11 @@ type Result struct {
 	Failover *Failover `json:"failover,omitempty"`
 	// Series are latency-over-time pictures: one per system for the first
 	// repetition of every cell and for the failover rounds (WriteSVG).
-	Series     []Series `json:"-"`
-	Filesystem string   `json:"filesystem"`
-	Warning    string   `json:"warning,omitempty"`
+	Series []Series `json:"-"`
+	// Title heads the picture ("": ordo bench kv's).
+	Title      string `json:"-"`
+	Filesystem string `json:"filesystem"`
+	Warning    string `json:"warning,omitempty"`
 }
 
 // Series is one system's latencies over one run (or a chain of failover
@@ -124,7 +126,10 @@ type Point struct{ TMs, LatMs float64 }
 
 // Fault is a period with a fault in force: from the SIGKILL of the leader
 // to the first acknowledged put invoked after it.
-type Fault struct{ FromMs, ToMs float64 }
+type Fault struct {
+	FromMs, ToMs float64
+	Label        string // the shaded period's tooltip ("": a leader kill until the next acknowledged put)
+}
 
 // maxPoints bounds a series' points (an SVG a browser opens quickly).
 const maxPoints = 3000
@@ -512,7 +517,7 @@ func runFailover(ctx context.Context, cfg Config) (*Failover, []Series, error) {
 			for _, pt := range points(in, 0, max(200, maxPoints/cfg.Failover)) {
 				series[k].Points = append(series[k].Points, Point{pt.TMs + off, pt.LatMs})
 			}
-			series[k].Faults = append(series[k].Faults, Fault{off + ms(kill), off + ms(kill+recov)})
+			series[k].Faults = append(series[k].Faults, Fault{FromMs: off + ms(kill), ToMs: off + ms(kill+recov)})
 			series[k].EndMs = off + ms(end)
 			progress(cfg, "failover round %d/%d: %s: %v from SIGKILL of the leader to the next acknowledged put", r+1, cfg.Failover, p.sys[k].Name, recov.Round(time.Millisecond))
 		}

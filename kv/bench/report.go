@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
 )
 
 // WriteTable prints one line per cell (medians over the repetitions) and
@@ -123,9 +124,19 @@ func WriteSVG(w io.Writer, r *Result) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="sans-serif" font-size="12">`+"\n", W, H)
 	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(bw, `<text x="%.0f" y="20" font-size="14">ordo bench kv: put latency over time (log scale)`, left)
-	for i, name := range []string{"ordo", "etcd"} {
-		fmt.Fprintf(bw, `<tspan x="%.0f" fill="%s"> ● %s</tspan>`, W-200+float64(i)*80, color(name), name)
+	title := r.Title
+	if title == "" {
+		title = "ordo bench kv: put latency over time (log scale)"
+	}
+	fmt.Fprintf(bw, `<text x="%.0f" y="20" font-size="14">%s`, left, html.EscapeString(title))
+	var systems []string
+	for _, s := range r.Series {
+		if !slices.Contains(systems, s.System) {
+			systems = append(systems, s.System)
+		}
+	}
+	for i, name := range systems {
+		fmt.Fprintf(bw, `<tspan x="%.0f" fill="%s"> ● %s</tspan>`, W-200+float64(i)*80, color(name), html.EscapeString(name))
 	}
 	fmt.Fprintln(bw, `</text>`)
 	for pi, p := range panels {
@@ -151,8 +162,12 @@ func WriteSVG(w io.Writer, r *Result) error {
 		fmt.Fprintf(bw, `<text x="%.0f" y="%.0f" font-size="13">%s</text>`+"\n", left, y0-8, html.EscapeString(p.title))
 		for _, s := range p.series {
 			for _, f := range s.Faults {
-				fmt.Fprintf(bw, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.0f" fill="#d62728" fill-opacity="0.18"><title>%s: leader killed, %.0f ms to the next acknowledged put</title></rect>`+"\n",
-					x(f.FromMs), y0, math.Max(1, x(f.ToMs)-x(f.FromMs)), ph, html.EscapeString(s.System), f.ToMs-f.FromMs)
+				label := f.Label
+				if label == "" {
+					label = fmt.Sprintf("%s: leader killed, %.0f ms to the next acknowledged put", s.System, f.ToMs-f.FromMs)
+				}
+				fmt.Fprintf(bw, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.0f" fill="#d62728" fill-opacity="0.18"><title>%s</title></rect>`+"\n",
+					x(f.FromMs), y0, math.Max(1, x(f.ToMs)-x(f.FromMs)), ph, html.EscapeString(label))
 			}
 		}
 		fmt.Fprintf(bw, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#444"/>`+"\n", left, y0, W-left-right, ph)
