@@ -23,7 +23,7 @@ func FailoverMs(t *trace.Trace, from, term int64, killed ordo.NodeID, group []or
 		term int64
 	}
 	acks := map[key]map[ordo.NodeID]bool{}
-	need := Majority(t.Meta.Nodes)
+	need := Majority(t.Meta.ServerCount()) // clients follow nobody
 	for i := range t.Events {
 		e := &t.Events[i]
 		if e.T < from || e.Kind != trace.Note {

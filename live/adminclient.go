@@ -30,7 +30,7 @@ func (b *bearer) CloseIdleConnections() { b.base.CloseIdleConnections() }
 type ErrStopped struct{ Dir string }
 
 func (e ErrStopped) Error() string {
-	return fmt.Sprintf("the cluster in %s is stopped: no node runs (start a new one there with ordo cluster up --fresh --dir %s, which replaces its data: copy the directory first to keep its traces)", e.Dir, e.Dir)
+	return fmt.Sprintf("the cluster in %s is stopped: no node runs (start it again from its data with ordo cluster start --dir %s, or a new one there with ordo cluster up --fresh --dir %s, which replaces its data)", e.Dir, e.Dir, e.Dir)
 }
 
 // RequireRunning returns ErrStopped when the cluster was stopped (`ordo

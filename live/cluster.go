@@ -925,3 +925,63 @@ func freePorts(n int) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Start starts every node of a stopped cluster (`ordo cluster down`)
+// again from its directory: each node reads back its store and its trace
+// and boots with a higher boot count, as after a restart; the network is
+// whole (the faults and partition of the earlier run ended with it). A
+// cluster with a running node is refused (restart single nodes instead),
+// and so is one that ran in network namespaces (they were torn down:
+// start a new cluster there with up --fresh).
+func (c *Cluster) Start() error {
+	if running := c.Running(); len(running) > 0 {
+		return fmt.Errorf("the cluster in %s runs (nodes %v): restart a node with ordo cluster restart N", c.Dir, running)
+	}
+	if c.net != nil || c.inNetnsSubnet() {
+		return fmt.Errorf("the cluster in %s ran in network namespaces, which down tore down: start a new one with ordo cluster up --fresh --netns", c.Dir)
+	}
+	if _, err := os.Stat(c.State.Binary); err != nil {
+		exe, err2 := os.Executable()
+		if err2 != nil {
+			return fmt.Errorf("the ordo binary %s that ran the cluster: %w", c.State.Binary, err)
+		}
+		c.State.Binary = exe
+	}
+	c.mu.Lock()
+	c.State.Stopped = false
+	c.State.Faults, c.State.Partition = nil, ""
+	c.mu.Unlock()
+	for i := 1; i <= c.N(); i++ {
+		id := ordo.NodeID(i)
+		if err := c.guardAmnesia(id); err != nil {
+			return err
+		}
+		if err := c.spawn(id); err != nil {
+			return err
+		}
+		LogFault(c.Cfg, c.now(), "restart", "node", i)
+	}
+	if err := c.saveState(); err != nil {
+		return err
+	}
+	for i := 1; i <= c.N(); i++ {
+		if err := c.waitReady(ordo.NodeID(i), 10*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inNetnsSubnet reports whether the cluster file puts a node in the
+// netns subnet (a --netns cluster: its addresses exist only in its
+// namespaces).
+func (c *Cluster) inNetnsSubnet() bool {
+	_, subnet, _ := net.ParseCIDR(NetnsSubnet)
+	for _, nd := range c.Cfg.Nodes {
+		host, _, err := net.SplitHostPort(nd.Addr)
+		if ip := net.ParseIP(host); err == nil && ip != nil && subnet.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -216,3 +216,46 @@ func TestLiveTLSRefusesUncertifiedPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A stopped cluster starts again from its data (ordo cluster start): every
+// node boots a second time with the term it persisted, a leader is
+// elected, the merged trace holds both runs, and a running cluster is not
+// started twice.
+func TestStoppedClusterStartsAgain(t *testing.T) {
+	bin := buildOrdo(t)
+	c := upCluster(t, bin, 3, false)
+	_, term, err := c.WaitLeader(0, nil, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Down(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RequireRunning(); err == nil || !strings.Contains(err.Error(), "ordo cluster start") {
+		t.Fatalf("a stopped cluster: %v, want the hint to start it", err)
+	}
+	c2, err := Open(c.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.DieWithParent = true
+	if err := c2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Down() })
+	if _, _, err := c2.WaitLeader(term, nil, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range c2.Servers() {
+		s, err := c2.Status(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Boot != 2 || s.Term < term {
+			t.Fatalf("n%d after start: boot %d term %d, want boot 2, term >= %d", id, s.Boot, s.Term, term)
+		}
+	}
+	if err := c2.Start(); err == nil || !strings.Contains(err.Error(), "runs") {
+		t.Fatalf("starting a running cluster: %v", err)
+	}
+}

@@ -43,7 +43,7 @@ node.log).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(),
+	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(), newClusterStartCmd(),
 		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
 	cmd.AddCommand(newClusterRunCmd(), newClusterPauseCmd(), newClusterResumeCmd()) // cluster_run.go
 	return cmd
@@ -338,6 +338,27 @@ func newClusterKillCmd() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "killed n%d (SIGKILL)\n", id)
+		return nil
+	})
+}
+
+func newClusterStartCmd() *cobra.Command {
+	return clusterOp(&cobra.Command{
+		Use:   "start",
+		Short: "start a stopped cluster again from its data (after ordo cluster down)",
+		Long: `Start every node of a cluster that ordo cluster down stopped, from its
+directory: each node reads back its store (a database keeps its data) and
+its trace, and boots with a higher boot count. The network starts whole:
+the faults and the partition of the earlier run ended with it. A cluster
+with a running node is refused (ordo cluster restart N restarts one), and
+so is a --netns cluster, whose namespaces down removed.`,
+		Example: `  ordo cluster down && ordo cluster start`,
+		Args:    cobra.NoArgs,
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		if err := c.Start(); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%d nodes started again in %s\n", c.N(), c.Dir)
 		return nil
 	})
 }
