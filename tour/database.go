@@ -8,6 +8,7 @@ import (
 	"ordo"
 	"ordo/election"
 	"ordo/history"
+	"ordo/trace"
 )
 
 // sceneDatabase is exercise 3 with data: the 5-node database (Raft log
@@ -44,6 +45,17 @@ func sceneDatabase(w io.Writer) error {
 		fmt.Fprintf(w, " %v (term %d, %s)", s.Node, s.Term, fmtDur(time.Duration(s.From).Round(time.Millisecond)))
 	}
 	fmt.Fprintln(w)
+	transfers := 0
+	for i := range r.Trace.Events {
+		if e := &r.Trace.Events[i]; e.Kind == trace.Note && e.Name == election.NoteTransfer {
+			transfers++
+		}
+	}
+	noun := "transfers"
+	if transfers == 1 {
+		noun = "transfer"
+	}
+	fmt.Fprintf(w, "  (every 1.5s an admin client transfers leadership or changes membership: %d %s)\n", transfers, noun)
 	ops, err := history.FromTrace(r.Trace)
 	if err != nil {
 		return err
