@@ -85,7 +85,9 @@ type Client struct {
 	inflight                                                 map[uint64]int // request id → process (-1: admin)
 	boot, nextID                                             uint64
 	issued                                                   int
-	leader                                                   ordo.NodeID // the last leader heard of
+	leader                                                   ordo.NodeID                   // the last leader heard of
+	downUntil                                                map[ordo.NodeID]time.Duration // monotonic: a server reported gone is skipped until then
+	scratch                                                  []ordo.NodeID
 	seen                                                     map[string]string
 	admin                                                    adminOp
 }
@@ -267,6 +269,20 @@ func (c *Client) target(env ordo.Env, avoid ordo.NodeID) ordo.NodeID {
 	if c.leader != ordo.None && c.leader != avoid {
 		return c.leader
 	}
+	// A server whose process was reported gone (a peer-down hint) is
+	// skipped for a while: a request sent there only waits out its
+	// timeout. Unless every other one is down too.
+	now := env.Monotonic()
+	up := c.scratch[:0]
+	for _, s := range servers {
+		if s != avoid && c.downUntil[s] <= now {
+			up = append(up, s)
+		}
+	}
+	c.scratch = up
+	if len(up) > 0 {
+		return up[env.Rand().IntN(len(up))]
+	}
 	s := servers[env.Rand().IntN(len(servers))]
 	if s == avoid && len(servers) > 1 {
 		s = servers[(env.Rand().IntN(len(servers)-1)+indexOf(servers, s)+1)%len(servers)]
@@ -394,6 +410,7 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	if !ok {
 		return
 	}
+	delete(c.downUntil, from) // it answers: it is up
 	p, ok := c.inflight[r.ID]
 	if !ok {
 		return // late (after a timeout) or duplicated
@@ -554,6 +571,12 @@ func (c *Client) serverDown(env ordo.Env, server ordo.NodeID) {
 	if c.leader == server {
 		c.leader = ordo.None
 	}
+	if c.downUntil == nil {
+		c.downUntil = map[ordo.NodeID]time.Duration{}
+	}
+	// Twice the timeout: long enough for a restart, short enough that a
+	// server back sooner is soon used again (its answers clear it).
+	c.downUntil[server] = env.Monotonic() + 2*c.timeout
 	// In request-id order: the retries' order must not depend on map
 	// iteration (the simulator replays bit for bit).
 	var ids []uint64

@@ -55,7 +55,7 @@ func sceneDatabase(w io.Writer) error {
 	if transfers == 1 {
 		noun = "transfer"
 	}
-	fmt.Fprintf(w, "  (every 1.5s an admin client transfers leadership or changes membership: %d %s)\n", transfers, noun)
+	fmt.Fprintf(w, "  (from 6s an admin client transfers leadership or changes membership every 1.5s: %d %s)\n", transfers, noun)
 	ops, err := history.FromTrace(r.Trace)
 	if err != nil {
 		return err
