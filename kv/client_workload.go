@@ -476,7 +476,14 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			c.send(env, p, c.leader)
 			return
 		}
-		env.After(c.think+time.Duration(env.Rand().Int64N(int64(c.timeout/4)+1)), ordo.Timer{Name: timerResend, Arg: int64(p)})
+		wait := c.think + time.Duration(env.Rand().Int64N(int64(c.timeout/4)+1))
+		if r.Status == StatusNotLeader {
+			// An election is under way (no leader known): one takes a
+			// few heartbeats after a crash, so ask again soon, jittered so
+			// the processes do not ask together.
+			wait = time.Duration(env.Rand().Int64N(int64(c.timeout/10) + 1))
+		}
+		env.After(wait, ordo.Timer{Name: timerResend, Arg: int64(p)})
 	case StatusUnknown:
 		c.leader = r.Leader
 		c.retry(env, p, "unknown outcome")
