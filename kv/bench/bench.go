@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"ordo/live"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,7 +213,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	res := &Result{Config: cfg, Filesystem: filesystem(cfg.Dir)}
+	res := &Result{Config: cfg, Filesystem: live.Filesystem(cfg.Dir)}
 	if res.Filesystem == "tmpfs" {
 		res.Warning = cfg.Dir + " is on tmpfs, where fsync costs nothing: run from a directory on a real disk"
 	}
