@@ -178,8 +178,17 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 	s.Node.Fire(env, t)
 }
 
+// reply answers a client. Every answer states only what the machine
+// applied — committed, so already durable on a majority — or a refusal
+// that promises nothing, never this turn's own writes: it may leave
+// before the turn's fsync (ordo.EarlySender), which would otherwise make
+// a reply wait for log writes of later, unrelated requests.
 func (s *Server) reply(env ordo.Env, to ordo.NodeID, req Request, r Response) {
 	r.ID = req.ID
+	if es, _, ok := ordo.Early(env); ok {
+		es.SendEarly(to, r)
+		return
+	}
 	env.Send(to, r)
 }
 

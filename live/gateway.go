@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"ordo"
 	"ordo/live/transport"
@@ -253,8 +254,9 @@ type outbound struct {
 }
 
 // sendGateway is Send to a gateway id (loop goroutine): traced like any
-// send and held for the turn's fsync.
-func (r *Runtime) sendGateway(to ordo.NodeID, m ordo.Message) {
+// send and held for the turn's fsync, unless sent early (SendEarly: the
+// reply depends on nothing the turn wrote).
+func (r *Runtime) sendGateway(to ordo.NodeID, m ordo.Message, early bool) {
 	if r.gw == nil {
 		panic(fmt.Sprintf("live: %v sends %s to gateway id %d without a client API", r.id, m.Kind(), int(to)))
 	}
@@ -272,7 +274,12 @@ func (r *Runtime) sendGateway(to ordo.NodeID, m ordo.Message) {
 		r.gw.deliver(outbound{env: transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind()}})
 		return
 	}
-	r.gc.hold(outbound{env: transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind()}, reply: m})
+	o := outbound{env: transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind()}, reply: m}
+	if early {
+		r.early = append(r.early, o) // at the end of the turn, before its fsync
+		return
+	}
+	r.gc.hold(o)
 }
 
 // receiveGateway runs one injected call as an event. No stamped message
@@ -308,6 +315,22 @@ const (
 	clientMaxHeaderBytes    = 64 << 10
 )
 
+// Bounds a slow or idle client meets (variables for the tests).
+var (
+	// clientReadTimeout bounds reading one request, headers and body
+	// (http.Server.ReadTimeout): a stalled body ends in a closed
+	// connection, not a goroutine held forever. It ends once the body is
+	// read (net/http clears the deadline when it starts its background
+	// read for the next request), so a watch's long poll or a slow write
+	// is not cut: kv/api's TestLongCallsOutliveReadTimeout pins that.
+	clientReadTimeout = 10 * time.Second
+	// clientMaxConns bounds the client API's open connections
+	// (netutil.LimitListener): one more waits in the kernel's accept
+	// queue until one closes, so slow or idle clients cannot take every
+	// file descriptor and goroutine of the node.
+	clientMaxConns = 1024
+)
+
 // startClientAPI serves o.ClientAPI's handler on the node's client address
 // (TLS with the node's certificate when the cluster has TLS; the client
 // token checked on every request when the cluster file names one).
@@ -334,6 +357,7 @@ func (r *Runtime) startClientAPI(nc NodeConfig, o Options) error {
 	if err != nil {
 		return fmt.Errorf("client API of %v: %w", r.id, err)
 	}
+	ln = netutil.LimitListener(ln, clientMaxConns) // counts TCP connections, TLS or not
 	if r.cfg.TLS {
 		f := transport.TLSFilesIn(r.cfg.Path(r.cfg.TLSDir), r.id)
 		tc, err := transport.LoadTLS(f)
@@ -349,7 +373,7 @@ func (r *Runtime) startClientAPI(nc NodeConfig, o Options) error {
 	}
 	r.clientLn = ln
 	r.client = &http.Server{Handler: clientGuard(h, token), ReadHeaderTimeout: clientReadHeaderTimeout,
-		IdleTimeout: clientIdleTimeout, MaxHeaderBytes: clientMaxHeaderBytes,
+		ReadTimeout: clientReadTimeout, IdleTimeout: clientIdleTimeout, MaxHeaderBytes: clientMaxHeaderBytes,
 		// Handshake failures and the like are the clients' doing: debug.
 		ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelDebug)}
 	return nil
@@ -378,7 +402,8 @@ func clientGuard(next http.Handler, token string) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ordo"`)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprintln(w, `{"error":"missing or wrong client token (the cluster's client.token)"}`)
+			// The client API's error shape (kv/api's Response).
+			fmt.Fprintln(w, `{"status":"bad-request","error":"missing or wrong client token (the cluster's client.token)"}`)
 			return
 		}
 		next.ServeHTTP(w, req)

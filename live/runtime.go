@@ -58,6 +58,7 @@ type Runtime struct {
 	msgSeq   uint64
 	timers   timerHeap
 	gc       groupCommit[outbound] // sends and client replies waiting for their fsync
+	early    []outbound            // early sends of the turn (SendEarly): released at its end, before its fsync
 	boot     int
 	seqTimer uint64
 
@@ -484,6 +485,13 @@ func (r *Runtime) endTurn() {
 	ordo.Flush(r.node, r)
 	r.store.EndBatch()
 	r.flushTrace() // before anything the turn sent can leave
+	// Early sends (ordo.EarlySender) leave now, with the turn's trace on
+	// file and without waiting for its fsync.
+	for i, o := range r.early {
+		r.release(o)
+		r.early[i] = outbound{}
+	}
+	r.early = r.early[:0]
 	if err := r.gc.endTurn(); err != nil {
 		panic(FailStop{err})
 	}
@@ -498,7 +506,7 @@ func (r *Runtime) sendNow(env transport.Envelope) {
 
 // dropHeld records the messages a fail-stop keeps from leaving.
 func (r *Runtime) dropHeld() {
-	for _, o := range r.gc.held() {
+	for _, o := range append(r.gc.held(), r.early...) {
 		if o.timer != nil {
 			continue // an AfterSync wake-up dies with the writes
 		}
@@ -506,6 +514,7 @@ func (r *Runtime) dropHeld() {
 		r.record(trace.Event{Kind: trace.Drop, Node: env.From, Peer: env.To, Msg: env.Msg, MsgKind: env.Kind, Bytes: len(env.Payload), Name: "fail-stop"})
 	}
 	r.gc.drop()
+	r.early = nil
 }
 
 func (r *Runtime) receive(in inbound) {
@@ -612,7 +621,7 @@ func (r *Runtime) AfterSync(t ordo.Timer) { r.gc.hold(outbound{timer: &t}) }
 
 func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
 	if IsGateway(to) {
-		r.sendGateway(to, m) // a reply to a client call (gateway.go)
+		r.sendGateway(to, m, early) // a reply to a client call (gateway.go)
 		return
 	}
 	if to == r.id || to < 1 || int(to) > r.n {
@@ -637,8 +646,7 @@ func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
 	}
 	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload}
 	if early {
-		r.flushTrace() // the send's event is on file before the message leaves
-		r.sendNow(env)
+		r.early = append(r.early, outbound{env: env}) // leaves at the end of the turn, before its fsync
 		return
 	}
 	// Held until the turn's fsync (endTurn): the durability contract. The

@@ -44,7 +44,7 @@ func BenchStorage(dir string, writers, valueBytes int, d time.Duration) (Storage
 		return StorageBench{}, err
 	}
 	defer os.RemoveAll(root)
-	res := StorageBench{Dir: root, Filesystem: filesystem(root), Writers: writers, ValueBytes: valueBytes, Seconds: d.Seconds()}
+	res := StorageBench{Dir: root, Filesystem: Filesystem(root), Writers: writers, ValueBytes: valueBytes, Seconds: d.Seconds()}
 	if res.Filesystem == "tmpfs" {
 		res.Warning = root + " is on tmpfs, where fsync costs nothing: run from a directory on a real disk"
 	}

@@ -5,8 +5,8 @@ import (
 	"syscall"
 )
 
-// filesystem names dir's filesystem type where it matters to fsync.
-func filesystem(dir string) string {
+// Filesystem names dir's filesystem type where it matters to fsync.
+func Filesystem(dir string) string {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return "unknown"

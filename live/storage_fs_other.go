@@ -2,5 +2,5 @@
 
 package live
 
-// filesystem is not known outside Linux.
-func filesystem(string) string { return "unknown" }
+// Filesystem is not known outside Linux.
+func Filesystem(string) string { return "unknown" }

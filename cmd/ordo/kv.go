@@ -89,7 +89,10 @@ a follower's hint, and retry a write so that it applies once.
 
 Exit status: 0 done; 1 a definite "no" (key not found, compare-and-swap
 mismatch); 2 an error, including "outcome unknown" (a write that may or may
-not have taken effect: read the key before trying again).`,
+not have taken effect: read the key before trying again), "unavailable"
+(nothing changed: no server, or no leader, could serve it before --timeout)
+and a refusal (a bad request, a wrong client token, a membership change the
+leader's strict reconfiguration check refused: said at once, not retried).`,
 		Example: `  ordo cluster up --protocol kv -n 3 --detach
   ordo kv put x 1
   ordo kv get x
@@ -101,7 +104,10 @@ not have taken effect: read the key before trying again).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token)")
-	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 5*time.Second, "give up on an operation after this long (retries included)")
+	// --dir, as `ordo cluster` calls it: the same flag under its name.
+	cmd.PersistentFlags().StringVar(&f.dir, "dir", defaultClusterDir, "the cluster directory (as --cluster)")
+	cmd.PersistentFlags().MarkHidden("dir")
+	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 5*time.Second, "give up on an operation after this long (retries included); watch: only when given, the longest wait for each change")
 	cmd.AddCommand(newKVPutCmd(f), newKVGetCmd(f), newKVDelCmd(f), newKVCASCmd(f), newKVRangeCmd(f), newKVWatchCmd(f),
 		newKVSnapshotCmd(f), newKVMemberCmd(f), newKVTransferCmd(f), newKVStatusCmd(f))
 	return cmd
@@ -131,7 +137,7 @@ func newKVPutCmd(f *kvFlags) *cobra.Command {
 }
 
 func readFlag(cmd *cobra.Command, read *string) {
-	cmd.Flags().StringVar(read, "read", "linearizable", "how to read: linearizable (ReadIndex at the leader), lease (the leader's lease), serializable (any server, possibly stale)")
+	cmd.Flags().StringVar(read, "read", "index", "how to read: index (ReadIndex at the leader; linearizable is its alias), lease (the leader's lease), serializable (any server, possibly stale)")
 }
 
 func readOpts(read string) ([]client.ReadOption, error) {
@@ -282,6 +288,9 @@ func newKVRangeCmd(f *kvFlags) *cobra.Command {
 			if len(args) > 1 {
 				end = args[1]
 			}
+			if limit < 0 {
+				return fmt.Errorf("range: --limit %d: want 0 (all) or more", limit)
+			}
 			if prefix != "" {
 				if len(args) > 0 {
 					return fmt.Errorf("range: --prefix or START END, not both")
@@ -349,12 +358,28 @@ func newKVWatchCmd(f *kvFlags) *cobra.Command {
 		Use:   "watch KEY",
 		Short: "print each change of KEY as it happens (Ctrl-C stops)",
 		Long: `Print each change of KEY: "rev N KEY VALUE" for a put, "rev N KEY deleted"
-for a delete. Starts from the key's current revision (or --after REV) and
-waits for the next; --count N stops after N changes. A watch sees the key's
-state after each change it notices: changes in quick succession may be seen
-as one.`,
+for a delete, N being the change's revision (the log index of the write).
+Starts from the database's current revision (or --after REV) and waits for
+the next change, whether KEY exists yet or not; --count N stops after N
+changes. A watch sees the key's state after each change it notices: changes
+in quick succession may be seen as one, and a put and delete of an absent
+key between two looks as none. The database keeps no history of absent
+keys: with --after REV, an absent KEY is reported deleted if any key was
+deleted after REV.
+
+Without --timeout a watch waits until Ctrl-C (exit 0); with --timeout D it
+waits at most D for each change and exits 2 ("no change of KEY within D")
+when none comes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			key := args[0]
+			if key == "" {
+				return fmt.Errorf("watch: the key is empty: name the key to watch (ordo kv watch KEY)")
+			}
+			wait := time.Duration(0) // per change; 0: until Ctrl-C
+			if cmd.Flags().Changed("timeout") {
+				wait = f.timeout
+			}
 			c, err := f.client()
 			if err != nil {
 				return err
@@ -362,34 +387,55 @@ as one.`,
 			defer c.Close()
 			ctx, cancel := f.ctx(cmd)
 			defer cancel()
+			// known, found: the key's state at after, when known.
+			known, found := false, false
 			if !cmd.Flags().Changed("after") {
-				r, err := c.Get(ctx, args[0])
+				r, err := c.Get(ctx, key)
 				if err != nil {
 					return err
 				}
-				after = r.ModRev
+				// The read's revision, not the key's: a change after the
+				// watch started has a higher one, present key or absent.
+				after, known, found = r.Rev, true, r.Found
 			}
 			out := cmd.OutOrStdout()
-			for n := 0; count == 0 || n < count; n++ {
-				r, err := c.Watch(ctx, args[0], after)
+			for n := 0; count == 0 || n < count; {
+				wctx, wcancel := ctx, context.CancelFunc(func() {})
+				if wait > 0 {
+					wctx, wcancel = context.WithTimeout(ctx, wait)
+				}
+				r, err := c.Watch(wctx, key, after)
+				wcancel()
 				if err != nil {
 					if ctx.Err() != nil {
 						return nil // Ctrl-C
 					}
+					if wait > 0 && wctx.Err() != nil {
+						return fmt.Errorf("watch %s: no change of %s within %v (--timeout) after rev %d", key, key, wait, after)
+					}
 					return err
 				}
-				at := max(r.ModRev, r.Rev)
-				if r.Found {
-					fmt.Fprintf(out, "rev %d %s %s\n", at, args[0], r.Value)
-				} else {
-					fmt.Fprintf(out, "rev %d %s deleted\n", at, args[0])
+				if r.ModRev <= after {
+					return fmt.Errorf("watch %s: the server answered rev %d, not after %d", key, r.ModRev, after)
 				}
-				after = at
+				after = r.ModRev
+				if !r.Found && known && !found {
+					// An absent key's revision is the last delete of any
+					// key: another key was deleted, this one is still absent.
+					continue
+				}
+				known, found = true, r.Found
+				if r.Found {
+					fmt.Fprintf(out, "rev %d %s %s\n", r.ModRev, key, r.Value)
+				} else {
+					fmt.Fprintf(out, "rev %d %s deleted\n", r.ModRev, key)
+				}
+				n++
 			}
 			return nil
 		},
 	}
-	cmd.Flags().Uint64Var(&after, "after", 0, "report changes after this revision (default: the key's current one)")
+	cmd.Flags().Uint64Var(&after, "after", 0, "report changes after this revision (default: the database's current one)")
 	cmd.Flags().IntVar(&count, "count", 0, "stop after this many changes (0: never)")
 	return cmd
 }
@@ -459,7 +505,14 @@ func newKVStatusCmd(f *kvFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "ask every server's client API for its role, term and leader",
-		Args:  cobra.NoArgs,
+		Long: `Ask every server's client API for its id, role, term and leader, one line a
+server. A server that does not answer is DOWN (with why); a server that
+refuses the client token says so (401 wrong client token), as it is up.
+
+Exit status: 0 every server answered; 1 some server is down or did not
+answer; 2 a server refused the request (a wrong client token) or the
+cluster directory could not be read.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
@@ -470,16 +523,30 @@ func newKVStatusCmd(f *kvFlags) *cobra.Command {
 			defer cancel()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "%-28s %-4s %-10s %-5s %s\n", "ENDPOINT", "ID", "ROLE", "TERM", "LEADER")
-			down := 0
+			down, refused := 0, 0
 			for _, s := range c.Status(ctx) {
-				if s.Err != nil {
+				switch {
+				case s.Err != nil && s.Code == http.StatusUnauthorized:
+					refused++
+					fmt.Fprintf(out, "%-28s %-4s 401 wrong client token (%s/%s)\n", s.Endpoint, "-", f.dir, live.ClientTokenFileName)
+				case s.Err != nil && s.Code != 0:
+					refused++
+					fmt.Fprintf(out, "%-28s %-4s ERROR %v\n", s.Endpoint, "-", s.Err)
+				case s.Err != nil:
 					down++
-					fmt.Fprintf(out, "%-28s %-4s %-10s\n", s.Endpoint, "-", "DOWN")
-					continue
+					fmt.Fprintf(out, "%-28s %-4s %-10s %v\n", s.Endpoint, "-", "DOWN", s.Err)
+				default:
+					leader := fmt.Sprintf("n%v", s.Status["leader"])
+					if l, _ := s.Status["leader"].(float64); l == 0 {
+						leader = "none known"
+					}
+					fmt.Fprintf(out, "%-28s %-4v %-10v %-5v %s\n", s.Endpoint, s.Status["id"], s.Status["role"], s.Status["term"], leader)
 				}
-				fmt.Fprintf(out, "%-28s %-4v %-10v %-5v n%v\n", s.Endpoint, s.Status["id"], s.Status["role"], s.Status["term"], s.Status["leader"])
 			}
-			if down > 0 {
+			switch {
+			case refused > 0:
+				return exitCode(2)
+			case down > 0:
 				return exitCode(1)
 			}
 			return nil
@@ -527,7 +594,7 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 			if err := writeFileSync(args[0], append(append(h, '\n'), buf.Bytes()...)); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved %d bytes at rev %d to %s\n", n, rev, args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: %d bytes (a snapshot of %d bytes at rev %d)\n", args[0], len(h)+1+buf.Len(), n, rev)
 			return nil
 		},
 	})

@@ -259,6 +259,20 @@ func (r *Node) leaderDown(env ordo.Env, from ordo.NodeID) {
 	r.electionIn(env, time.Duration(env.Rand().Int64N(int64(r.cfg.heartbeat))))
 }
 
+// followLeader handles a message from leader of term (>= this node's):
+// it follows it, restarts its election timeout and promises it its vote
+// for a minimum timeout. Two leaders of one term break Raft's election
+// safety (paper 5.2): a node that leads the term itself stops rather than
+// acting on it (only a forged message can bring this about).
+func (r *Node) followLeader(env ordo.Env, term uint64, leader ordo.NodeID) {
+	if r.role == election.Leader && term == r.term {
+		panic(fmt.Sprintf("raft: %v and %v both lead term %d", r.id, leader, term))
+	}
+	r.becomeFollower(env, term, leader)
+	r.resetElectionTimer(env)
+	r.hearLeader(env)
+}
+
 // hearLeader starts (or extends) the period in which this node refuses to
 // vote for anyone else.
 func (r *Node) hearLeader(env ordo.Env) {
@@ -625,12 +639,7 @@ func (r *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			env.Send(from, HeartbeatResp{Term: r.term, Round: m.Round, Success: false})
 			return
 		}
-		if r.role == election.Leader && m.Term == r.term {
-			panic(fmt.Sprintf("raft: %v and %v both lead term %d", r.id, m.Leader, m.Term))
-		}
-		r.becomeFollower(env, m.Term, m.Leader)
-		r.resetElectionTimer(env)
-		r.hearLeader(env)
+		r.followLeader(env, m.Term, m.Leader)
 		if r.m != nil {
 			r.commitTo(env, min(m.CommitIndex, r.log.last()))
 		}

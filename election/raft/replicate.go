@@ -472,12 +472,7 @@ func (r *Node) handleAppend(env ordo.Env, from ordo.NodeID, m AppendEntries) {
 		env.Send(from, AppendResp{Term: r.term, Index: m.PrevIndex})
 		return
 	}
-	if r.role == election.Leader && m.Term == r.term {
-		panic(fmt.Sprintf("raft: %v and %v both lead term %d", r.id, m.Leader, m.Term))
-	}
-	r.becomeFollower(env, m.Term, m.Leader)
-	r.resetElectionTimer(env)
-	r.hearLeader(env)
+	r.followLeader(env, m.Term, m.Leader)
 	prev, prevTerm, ents := m.PrevIndex, m.PrevTerm, m.Entries
 	lastNew := prev + uint64(len(ents))
 	if prev < r.log.start {

@@ -1,7 +1,6 @@
 package raft
 
 import (
-	"fmt"
 
 	"ordo"
 	"ordo/election"
@@ -117,12 +116,7 @@ func (r *Node) handleSnapshot(env ordo.Env, from ordo.NodeID, m InstallSnapshot)
 		env.Send(from, InstallSnapshotResp{Term: r.term, Index: m.Index})
 		return
 	}
-	if r.role == election.Leader && m.Term == r.term {
-		panic(fmt.Sprintf("raft: %v and %v both lead term %d", r.id, m.Leader, m.Term))
-	}
-	r.becomeFollower(env, m.Term, m.Leader)
-	r.resetElectionTimer(env)
-	r.hearLeader(env)
+	r.followLeader(env, m.Term, m.Leader)
 	if m.Index <= r.commit {
 		// Committed here already: the logs agree up to it.
 		r.recv = snapRecv{}

@@ -20,9 +20,13 @@ const (
 	MaxKeyBytes   = kv.MaxKey   // bytes of a key (and of a range's end)
 	MaxValueBytes = kv.MaxValue // bytes of a value (and of a CAS's expected value)
 	// MaxBodyBytes bounds a request body: the largest key, end, value
-	// and expected value, JSON-escaped at worst one byte to two, and the
-	// rest.
-	MaxBodyBytes = 2*(2*MaxValueBytes+2*MaxKeyBytes) + 4<<10
+	// and expected value, each byte JSON-escaped at worst to six (a
+	// control character is \u00XX; EncodeRequest leaves <, > and & as
+	// they are, but another client's encoder may not), and 4 KiB for the
+	// rest. About 3.1 MiB.
+	MaxBodyBytes = maxEscape*(2*MaxValueBytes+2*MaxKeyBytes) + 4<<10
+	// maxEscape is the most bytes JSON spends on one byte of a string.
+	maxEscape = 6
 	// MaxRange bounds the keys one range answers.
 	MaxRange = kv.MaxRange
 )
@@ -42,8 +46,8 @@ type Request struct {
 	Expect *string `json:"expect,omitempty"`
 	Exists *bool   `json:"exists,omitempty"`
 	Limit  uint32  `json:"limit,omitempty"` // range: most keys (0: MaxRange)
-	// Read is how a get or range is served: linearizable (default),
-	// lease, or serializable (any server, possibly stale).
+	// Read is how a get or range is served: index (default; also named
+	// linearizable), lease, or serializable (any server, possibly stale).
 	Read    string `json:"read,omitempty"`
 	Session uint64 `json:"session,omitempty"`
 	Seq     uint64 `json:"seq,omitempty"`
@@ -105,17 +109,18 @@ var ops = map[string]kv.Op{
 
 const opList = "get, put, delete, cas, range, member, transfer"
 
-// ParseRead reads a read level: "" or linearizable, lease, serializable.
+// ParseRead reads a read level: "" or index (ReadIndex; linearizable is
+// its alias), lease, serializable.
 func ParseRead(s string) (kv.Read, error) {
 	switch s {
-	case "", "linearizable":
+	case "", "index", "linearizable":
 		return kv.ReadIndex, nil
 	case "lease":
 		return kv.ReadLease, nil
 	case "serializable":
 		return kv.ReadSerializable, nil
 	}
-	return 0, fmt.Errorf("read %q: want linearizable, lease or serializable", s)
+	return 0, fmt.Errorf("read %q: want index (or its alias linearizable), lease or serializable", s)
 }
 
 // ReadName is ParseRead's inverse.
@@ -126,13 +131,13 @@ func ReadName(r kv.Read) string {
 	case kv.ReadSerializable:
 		return "serializable"
 	}
-	return "linearizable"
+	return "index"
 }
 
 // DecodeRequest reads one JSON request of at most MaxBodyBytes from r
-// (strict: unknown fields, trailing data and anything but one object are
-// refused) and checks it (Check). Errors are *Error: 400 malformed, 413
-// oversize.
+// (strict: unknown fields, trailing data, bytes that are not UTF-8 and
+// anything but one object are refused) and checks it (Check). Errors are
+// *Error: 400 malformed, 413 oversize.
 func DecodeRequest(r io.Reader) (kv.Request, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBodyBytes+1))
 	if err != nil {
@@ -144,6 +149,11 @@ func DecodeRequest(r io.Reader) (kv.Request, error) {
 	}
 	if len(data) > MaxBodyBytes {
 		return kv.Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
+	}
+	// The JSON decoder would replace invalid bytes by U+FFFD and store
+	// that: a key the client never wrote. Check the raw bytes.
+	if !utf8.Valid(data) {
+		return kv.Request{}, badRequest("keys and values are UTF-8 text: the request body has bytes that are not UTF-8 (at offset %d)", invalidAt(data))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -280,7 +290,28 @@ func EncodeRequest(r kv.Request) ([]byte, error) {
 	if _, err := q.Check(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(q)
+	// Without HTML escaping: json.Marshal would spend six bytes on each
+	// <, > and &. Control characters still take six (\u00XX), which
+	// MaxBodyBytes allows for.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(q); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// invalidAt is the offset of the first byte of data that is not UTF-8.
+func invalidAt(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 // writes reports whether op changes the database (or its membership): a

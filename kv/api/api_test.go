@@ -49,6 +49,8 @@ func TestDecodeRequest(t *testing.T) {
 		{`{"op":"range","limit":100000}`, 400},
 		{`{"op":"member","value":"grow","node":4}`, 400},
 		{`{"op":"transfer"}`, 400},
+		{"{\"op\":\"put\",\"key\":\"\xff\",\"value\":\"x\"}", 400},
+		{"{\"op\":\"put\",\"key\":\"a\",\"value\":\"\xc3\"}", 400},
 		{`{"op":"get","key":"` + long + `"}`, 413},
 		{`{"op":"put","key":"a","value":"` + big + `"}`, 413},
 		{`{"op":"put","key":"a","value":"` + strings.Repeat("v", MaxBodyBytes) + `"}`, 413},

@@ -19,8 +19,15 @@
 // Status codes: 200 for ok, not-found and mismatch (the status field says
 // which); 421 not leader (leader and leader_addr say where to go); 503
 // unavailable or shutting down, nothing changed; 504 outcome unknown (a
-// write may or may not have taken effect); 400 malformed; 413 oversize;
-// 429 busy; 401 a missing or wrong token (checked by the runtime).
+// write may or may not have taken effect); 409 a membership change the
+// leader refused (its strict reconfiguration check: nothing changed,
+// retrying at once will not help); 400 malformed (keys and values are
+// UTF-8: a body with other bytes is refused); 413 oversize; 429 busy; 401
+// a missing or wrong token (checked by the runtime); 404 no such endpoint;
+// 405 a known endpoint asked with another method (Allow names its own).
+// Every error body is the same JSON object: {"status":...,"error":...}.
+// Reads name their level "index" (the default; "linearizable" is its
+// alias), "lease" or "serializable".
 //
 // The handler knows nothing of the runtime: it is given a Caller, which
 // the live runtime provides (live.Gateway.Call) and cmd/ordo wires in:

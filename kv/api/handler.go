@@ -59,10 +59,27 @@ func NewHandler(c Config) http.Handler {
 	}
 	h := &handler{c: c}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/kv", h.kv)
-	mux.HandleFunc("GET /v1/watch", h.watch)
-	mux.HandleFunc("GET /v1/snapshot", h.snapshot)
-	mux.HandleFunc("GET /v1/status", h.status)
+	for _, e := range []struct {
+		method, path string
+		serve        http.HandlerFunc
+	}{
+		{http.MethodPost, "/v1/kv", h.kv},
+		{http.MethodGet, "/v1/watch", h.watch},
+		{http.MethodGet, "/v1/snapshot", h.snapshot},
+		{http.MethodGet, "/v1/status", h.status},
+	} {
+		mux.HandleFunc(e.method+" "+e.path, e.serve)
+		// Any other method of a known path: 405 with the one it takes
+		// (a GET endpoint takes HEAD too, as ServeMux serves it).
+		allow := e.method
+		if allow == http.MethodGet {
+			allow += ", " + http.MethodHead
+		}
+		mux.HandleFunc(e.path, func(w http.ResponseWriter, req *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (%s takes %s)", req.Method, e.path, e.path, allow))
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (POST /v1/kv, GET /v1/watch, GET /v1/snapshot, GET /v1/status)", req.Method, req.URL.Path))
 	})
@@ -154,7 +171,7 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(h.c.Status())
+	encodeJSON(w, h.c.Status())
 }
 
 // serve calls the server with r (waiting at most d) and writes its answer.
@@ -169,6 +186,16 @@ func (h *handler) serve(w http.ResponseWriter, req *http.Request, r kv.Request, 
 			return
 		}
 		writeError(w, code, err.Error())
+		return
+	}
+	if r.Op == kv.OpMember && resp.Status == kv.StatusUnavailable {
+		// The leader refused the change (its strict reconfiguration
+		// check): a definite answer, nothing changed. Not 503, which
+		// clients retry until their deadline.
+		out := h.toJSON(resp)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		encodeJSON(w, out)
 		return
 	}
 	writeResponse(w, h.toJSON(resp))
@@ -237,24 +264,30 @@ func writeResponse(w http.ResponseWriter, r Response) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(r)
+	encodeJSON(w, r)
+}
+
+// encodeJSON writes v as one line of JSON, leaving <, > and & as they are
+// (json.Marshal's HTML escaping would spend six bytes on each).
+func encodeJSON(w http.ResponseWriter, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	status := ""
-	switch code {
-	case http.StatusServiceUnavailable:
-		status = kv.StatusUnavailable.String()
-	case http.StatusGatewayTimeout:
+	status := kv.StatusUnavailable.String() // 500: the server could not serve it
+	switch {
+	case code == http.StatusGatewayTimeout:
 		status = kv.StatusUnknown.String()
-	case http.StatusTooManyRequests:
+	case code == http.StatusTooManyRequests:
 		status = kv.StatusBusy.String()
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+	case code >= 400 && code < 500: // 400, 404, 405, 413, 415: a request the API refuses
 		status = kv.StatusBadRequest.String()
 	}
-	json.NewEncoder(w).Encode(Response{Status: status, Error: msg})
+	encodeJSON(w, Response{Status: status, Error: msg})
 }
 
 // parseStatus reads a status name.

@@ -32,12 +32,15 @@ var (
 	ErrUnknown = errors.New("kv: outcome unknown")
 	// ErrUnavailable: no server could serve the request before the
 	// deadline (no leader, no majority, every server down); nothing
-	// changed.
+	// changed. The message says "no leader reachable" when servers
+	// answered but none knew a leader.
 	ErrUnavailable = errors.New("kv: unavailable")
 	// ErrNotFound: the key is absent (Get, Delete).
 	ErrNotFound = errors.New("kv: key not found")
 	// ErrRefused: the server refused the request (bad request, oversize,
-	// wrong token); retrying will not help.
+	// wrong token, a membership change the leader's strict
+	// reconfiguration check refused); nothing changed, and retrying at
+	// once will not help.
 	ErrRefused = errors.New("kv: refused")
 )
 
@@ -317,7 +320,8 @@ func (c *Client) do(ctx context.Context, q kv.Request) (kv.Response, error) {
 	if err != nil {
 		return kv.Response{}, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
-	maybe := false // a write attempt may have reached a server
+	maybe := false    // a write attempt may have reached a server
+	noLeader := false // a server answered that it is not the leader
 	var last error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -341,6 +345,7 @@ func (c *Client) do(ctx context.Context, q kv.Request) (kv.Response, error) {
 				return toKV(resp, st), nil
 			case http.StatusMisdirectedRequest: // not the leader: follow its hint
 				last = fmt.Errorf("%s: not the leader", ep)
+				noLeader = true
 				if next, ok := c.hint(resp); ok && next != ep {
 					ep = next
 					continue
@@ -353,8 +358,12 @@ func (c *Client) do(ctx context.Context, q kv.Request) (kv.Response, error) {
 			case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 				last = fmt.Errorf("%s: %s", ep, resp.Error)
 				c.forgetLeader(ep)
-			default: // 400, 401, 413, ...: retrying will not help
-				return kv.Response{}, fmt.Errorf("%w: %s: %s (HTTP %d)", ErrRefused, ep, resp.Error, code)
+			case http.StatusUnauthorized:
+				return kv.Response{}, fmt.Errorf("%w: %s: %s: 401 wrong client token (the server refused the cluster's client.token)", ErrRefused, describe(q), hostOf(ep))
+			case http.StatusConflict: // a membership change the leader refused
+				return kv.Response{}, fmt.Errorf("%w: %s: refused by the leader at %s: %s", ErrRefused, describe(q), hostOf(ep), resp.Error)
+			default: // 400, 413, ...: retrying will not help
+				return kv.Response{}, fmt.Errorf("%w: %s: %s: %s (HTTP %d)", ErrRefused, describe(q), ep, resp.Error, code)
 			}
 			break
 		}
@@ -363,9 +372,41 @@ func (c *Client) do(ctx context.Context, q kv.Request) (kv.Response, error) {
 		}
 	}
 	if maybe {
-		return kv.Response{}, fmt.Errorf("%w: %s %q: no definite answer before the deadline (last: %v)", ErrUnknown, q.Op, q.Key, last)
+		return kv.Response{}, fmt.Errorf("%w: %s: no definite answer before the deadline (last: %v)", ErrUnknown, describe(q), last)
 	}
-	return kv.Response{}, fmt.Errorf("%w: %s %q: no server answered before the deadline (last: %v)", ErrUnavailable, q.Op, q.Key, last)
+	if noLeader {
+		// Servers answered, but none led and no leader they named
+		// answered: an election, a majority down, or cut off from it.
+		return kv.Response{}, fmt.Errorf("%w: %s: no leader reachable before the deadline: the servers that answered are not the leader, and no leader answered (an election, or no majority up and connected) (last: %v)", ErrUnavailable, describe(q), last)
+	}
+	return kv.Response{}, fmt.Errorf("%w: %s: no server answered before the deadline (last: %v)", ErrUnavailable, describe(q), last)
+}
+
+// describe names a request in an error: its op and what it is about
+// (the key, the range, the member), never an empty key.
+func describe(q kv.Request) string {
+	switch q.Op {
+	case kv.OpMember:
+		return fmt.Sprintf("member %s n%d", q.Value, int(q.Node))
+	case kv.OpMove:
+		return fmt.Sprintf("transfer to n%d", int(q.Node))
+	case kv.OpRange:
+		if q.End == "" {
+			return fmt.Sprintf("range from %q", q.Key)
+		}
+		return fmt.Sprintf("range [%q, %q)", q.Key, q.End)
+	case kv.OpSnap:
+		return "snapshot"
+	}
+	return fmt.Sprintf("%s %q", q.Op, q.Key)
+}
+
+// hostOf is an endpoint's host:port.
+func hostOf(ep string) string {
+	if _, h, ok := strings.Cut(ep, "://"); ok {
+		return h
+	}
+	return ep
 }
 
 func isWrite(op kv.Op) bool {
@@ -501,7 +542,12 @@ func (c *Client) hint(r api.Response) (string, bool) {
 }
 
 // Watch waits until key's revision exceeds after (a change: put or
-// delete) and returns the key's state then (Found false: deleted). It
+// delete) and returns the key's state then (Found false: deleted) with
+// ModRev the revision of the change. An absent key's revision is the last
+// delete of any key: a watch from a revision at which key was absent may
+// answer Found false for another key's delete (watch again from ModRev;
+// ordo kv watch does). Start from a read's Rev to see the changes after
+// the read. It
 // polls the servers (long polls of at most 30s) until ctx ends, which is
 // its only deadline (Config.Timeout does not apply): then ctx's error.
 func (c *Client) Watch(ctx context.Context, key string, after uint64) (Result, error) {
@@ -624,7 +670,11 @@ func (c *Client) snapshotFrom(ctx context.Context, ep string, w io.Writer) (rev 
 type EndpointStatus struct {
 	Endpoint string
 	Status   map[string]any // the server's status fields (id, role, term, leader, ...)
-	Err      error
+	// Code is the HTTP status of the answer (0: none came, the server is
+	// down or unreachable); Err says why there is no Status. A 401 is a
+	// wrong client token, not a server down.
+	Code int
+	Err  error
 }
 
 // Status asks every endpoint for its status, in parallel.
@@ -651,9 +701,19 @@ func (c *Client) Status(ctx context.Context) []EndpointStatus {
 				return
 			}
 			defer resp.Body.Close()
+			out[i].Code = resp.StatusCode
 			data, _ := io.ReadAll(io.LimitReader(resp.Body, maxRespBytes))
 			if resp.StatusCode != http.StatusOK {
-				out[i].Err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))
+				var r api.Response
+				msg := strings.TrimSpace(string(data))
+				if json.Unmarshal(data, &r) == nil && r.Error != "" {
+					msg = r.Error
+				}
+				if resp.StatusCode == http.StatusUnauthorized {
+					out[i].Err = fmt.Errorf("%w: 401 wrong client token (the server refused the cluster's client.token)", ErrRefused)
+				} else {
+					out[i].Err = fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, msg)
+				}
 				return
 			}
 			out[i].Err = json.Unmarshal(data, &out[i].Status)

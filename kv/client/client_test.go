@@ -155,6 +155,9 @@ func TestClientAgainstRealCluster(t *testing.T) {
 		{"POST", "/v1/kv", strings.Repeat(" ", api.MaxBodyBytes+1), 413},
 		{"GET", "/v1/watch?key=x&after=notanumber", "", 400},
 		{"GET", "/v1/nothing", "", 404},
+		{"GET", "/v1/kv", "", 405},
+		{"POST", "/v1/status", "", 405},
+		{"POST", "/v1/kv", "{\"op\":\"put\",\"key\":\"\xff\",\"value\":\"x\",\"session\":1,\"seq\":1}", 400},
 		{"GET", "/v1/status", "", 200},
 	} {
 		if got := raw(c.method, c.path, c.body); got != c.want {
@@ -196,6 +199,30 @@ func TestClientAgainstRealCluster(t *testing.T) {
 	}
 	if _, err := cl.Put(ctx, "x", "after-membership"); err != nil {
 		t.Fatal(err)
+	}
+
+	// The strict reconfiguration check: with one server down, removing
+	// another is refused by the leader at once (409), naming the node and
+	// the reason, not retried until the deadline and called unavailable.
+	leader, _, err = c.WaitLeader(0, nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := leader%3 + 1
+	third := down%3 + 1
+	if err := c.Kill(down); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // past the 3 heartbeats (150 ms) the check counts a server as up
+	patient, err := New(Config{Endpoints: cl.cfg.Endpoints, TLS: cl.cfg.TLS, Token: cl.cfg.Token, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer patient.Close()
+	err = patient.MemberRemove(ctx, int(third))
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "strict reconfiguration check") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("member remove n%d", third)) || strings.Contains(err.Error(), `""`) {
+		t.Fatalf("remove n%d with n%d down: %v; want refused at once by the strict check", third, down, err)
 	}
 }
 
