@@ -606,7 +606,7 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 the snapshot in FILE (written by ordo kv snapshot save): each server's log is
 emptied and starts at the snapshot's revision, with the cluster's servers as
 voters. Stop the cluster first (ordo cluster down); the restore starts its
-nodes again (detached) unless told --no-start.`,
+nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, data, err := readSnapshotFile(args[0])
@@ -619,6 +619,10 @@ nodes again (detached) unless told --no-start.`,
 			}
 			if run := c.Running(); len(run) > 0 {
 				return fmt.Errorf("the cluster in %s runs (nodes %v): stop it first (ordo cluster down --dir %s)", c.Dir, run, c.Dir)
+			}
+			if p := c.Cfg.Protocol; p != kv.Protocol.Name && p != kv.StaleProtocol.Name {
+				// Its servers would boot a store they do not read.
+				return fmt.Errorf("the cluster in %s runs protocol %s, not the kv database: a kv snapshot restores only into a kv cluster (ordo cluster up --protocol kv)", c.Dir, p)
 			}
 			servers := c.Servers()
 			for _, id := range servers {
@@ -635,11 +639,8 @@ nodes again (detached) unless told --no-start.`,
 			}
 			// Start the stopped cluster again from its restored disks, as
 			// `ordo cluster up --detach` would have left it running.
-			c.State.Stopped = false
-			for i := 1; i <= c.N(); i++ {
-				if err := c.Restart(ordo.NodeID(i)); err != nil {
-					return fmt.Errorf("restored, but node %d did not start: %w", i, err)
-				}
+			if err := c.Start(); err != nil {
+				return fmt.Errorf("restored, but the cluster did not start (ordo cluster start --dir %s): %w", c.Dir, err)
 			}
 			fmt.Fprintf(out, "%d nodes running again (ordo cluster status --dir %s)\n", c.N(), c.Dir)
 			return nil

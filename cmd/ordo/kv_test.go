@@ -107,6 +107,24 @@ func TestKVCommands(t *testing.T) {
 	if out, code := ordo("kv", "get", "later", "--cluster", dir); code != 1 {
 		t.Errorf("after the restore: a key written after the snapshot: exit %d, %q; want 1 (not found)", code, out)
 	}
+	// A stopped cluster starts again from its data, the database's
+	// included (ordo cluster start).
+	ordo("cluster", "down", "--dir", dir)
+	if out, code := ordo("cluster", "start", "--dir", dir); code != 0 {
+		t.Fatalf("cluster start: %d\n%s", code, out)
+	}
+	if out, code := ordo("kv", "get", "x", "--cluster", dir); code != 0 || out != "2\n" {
+		t.Errorf("after cluster start: get x: exit %d, %q; want 2", code, out)
+	}
+	// A kv snapshot does not go into a cluster of another protocol.
+	rdir := filepath.Join(tmp, "raft")
+	if out, code := ordo("cluster", "up", "-n", "1", "--detach", "--dir", rdir); code != 0 {
+		t.Fatalf("cluster up raft: %d\n%s", code, out)
+	}
+	ordo("cluster", "down", "--dir", rdir)
+	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", rdir); code != 2 || !strings.Contains(out, "not the kv database") {
+		t.Errorf("restore into a raft cluster: exit %d, %q; want 2 and a refusal", code, out)
+	}
 	// A damaged snapshot file is refused.
 	b, _ := os.ReadFile(snap)
 	b[len(b)-1] ^= 1
