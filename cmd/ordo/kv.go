@@ -70,6 +70,19 @@ func (f *kvFlags) client() (*client.Client, error) {
 	return client.New(cfg)
 }
 
+// withClient runs fn with a client of the cluster (--cluster) and the
+// command's deadline (--timeout), and closes the client after.
+func (f *kvFlags) withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := f.ctx(cmd)
+	defer cancel()
+	return fn(ctx, c)
+}
+
 func (f *kvFlags) ctx(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	return ctx, stop
@@ -119,19 +132,14 @@ func newKVPutCmd(f *kvFlags) *cobra.Command {
 		Short: "set KEY to VALUE; prints the write's revision",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			rev, err := c.Put(ctx, args[0], args[1])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "OK rev %d\n", rev)
-			return nil
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				rev, err := c.Put(ctx, args[0], args[1])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "OK rev %d\n", rev)
+				return nil
+			})
 		},
 	}
 }
@@ -168,27 +176,22 @@ func newKVGetCmd(f *kvFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			r, err := c.Get(ctx, args[0], opts...)
-			if err != nil {
-				return err
-			}
-			if !r.Found {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", args[0])
-				return exitCode(1)
-			}
-			if rev {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\t(mod rev %d, read at %d)\n", r.Value, r.ModRev, r.Rev)
-			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), r.Value)
-			}
-			return nil
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				r, err := c.Get(ctx, args[0], opts...)
+				if err != nil {
+					return err
+				}
+				if !r.Found {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", args[0])
+					return exitCode(1)
+				}
+				if rev {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\t(mod rev %d, read at %d)\n", r.Value, r.ModRev, r.Rev)
+				} else {
+					fmt.Fprintln(cmd.OutOrStdout(), r.Value)
+				}
+				return nil
+			})
 		},
 	}
 	readFlag(cmd, &read)
@@ -203,23 +206,18 @@ func newKVDelCmd(f *kvFlags) *cobra.Command {
 		Short:   "delete KEY (exit 1 if it was absent)",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			deleted, rev, err := c.Delete(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if !deleted {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", args[0])
-				return exitCode(1)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted rev %d\n", rev)
-			return nil
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				deleted, rev, err := c.Delete(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if !deleted {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", args[0])
+					return exitCode(1)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted rev %d\n", rev)
+				return nil
+			})
 		},
 	}
 }
@@ -238,31 +236,26 @@ func newKVCASCmd(f *kvFlags) *cobra.Command {
 			if given == absent {
 				return fmt.Errorf("cas: give exactly one of --expect OLD and --absent")
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			var exp *string
-			if given {
-				exp = &expect
-			}
-			ok, cur, err := c.CAS(ctx, args[0], exp, args[1])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				if cur.Found {
-					fmt.Fprintf(cmd.ErrOrStderr(), "mismatch: %s is %q\n", args[0], cur.Value)
-				} else {
-					fmt.Fprintf(cmd.ErrOrStderr(), "mismatch: %s is absent\n", args[0])
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var exp *string
+				if given {
+					exp = &expect
 				}
-				return exitCode(1)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "OK rev %d\n", cur.Rev)
-			return nil
+				ok, cur, err := c.CAS(ctx, args[0], exp, args[1])
+				if err != nil {
+					return err
+				}
+				if !ok {
+					if cur.Found {
+						fmt.Fprintf(cmd.ErrOrStderr(), "mismatch: %s is %q\n", args[0], cur.Value)
+					} else {
+						fmt.Fprintf(cmd.ErrOrStderr(), "mismatch: %s is absent\n", args[0])
+					}
+					return exitCode(1)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "OK rev %d\n", cur.Rev)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&expect, "expect", "", "the value KEY must have")
@@ -301,34 +294,29 @@ func newKVRangeCmd(f *kvFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			w := bufio.NewWriter(cmd.OutOrStdout())
-			defer w.Flush()
-			n := 0
-			for {
-				want := 0
-				if limit > 0 {
-					want = min(limit-n, api.MaxRange)
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				w := bufio.NewWriter(cmd.OutOrStdout())
+				defer w.Flush()
+				n := 0
+				for {
+					want := 0
+					if limit > 0 {
+						want = min(limit-n, api.MaxRange)
+					}
+					pairs, more, err := c.Range(ctx, start, end, want, opts...)
+					if err != nil {
+						return err
+					}
+					for _, p := range pairs {
+						fmt.Fprintf(w, "%s\t%s\n", p.Key, p.Value)
+					}
+					n += len(pairs)
+					if !more || len(pairs) == 0 || (limit > 0 && n >= limit) {
+						return nil
+					}
+					start = pairs[len(pairs)-1].Key + "\x00" // continue after the last key
 				}
-				pairs, more, err := c.Range(ctx, start, end, want, opts...)
-				if err != nil {
-					return err
-				}
-				for _, p := range pairs {
-					fmt.Fprintf(w, "%s\t%s\n", p.Key, p.Value)
-				}
-				n += len(pairs)
-				if !more || len(pairs) == 0 || (limit > 0 && n >= limit) {
-					return nil
-				}
-				start = pairs[len(pairs)-1].Key + "\x00" // continue after the last key
-			}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&prefix, "prefix", "", "every key that starts with this")
@@ -380,59 +368,54 @@ when none comes.`,
 			if cmd.Flags().Changed("timeout") {
 				wait = f.timeout
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			// known, found: the key's state at after, when known.
-			known, found := false, false
-			if !cmd.Flags().Changed("after") {
-				r, err := c.Get(ctx, key)
-				if err != nil {
-					return err
-				}
-				// The read's revision, not the key's: a change after the
-				// watch started has a higher one, present key or absent.
-				after, known, found = r.Rev, true, r.Found
-			}
-			out := cmd.OutOrStdout()
-			for n := 0; count == 0 || n < count; {
-				wctx, wcancel := ctx, context.CancelFunc(func() {})
-				if wait > 0 {
-					wctx, wcancel = context.WithTimeout(ctx, wait)
-				}
-				r, err := c.Watch(wctx, key, after)
-				wcancel()
-				if err != nil {
-					if ctx.Err() != nil {
-						return nil // Ctrl-C
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				// known, found: the key's state at after, when known.
+				known, found := false, false
+				if !cmd.Flags().Changed("after") {
+					r, err := c.Get(ctx, key)
+					if err != nil {
+						return err
 					}
-					if wait > 0 && wctx.Err() != nil {
-						return fmt.Errorf("watch %s: no change of %s within %v (--timeout) after rev %d", key, key, wait, after)
+					// The read's revision, not the key's: a change after the
+					// watch started has a higher one, present key or absent.
+					after, known, found = r.Rev, true, r.Found
+				}
+				out := cmd.OutOrStdout()
+				for n := 0; count == 0 || n < count; {
+					wctx, wcancel := ctx, context.CancelFunc(func() {})
+					if wait > 0 {
+						wctx, wcancel = context.WithTimeout(ctx, wait)
 					}
-					return err
+					r, err := c.Watch(wctx, key, after)
+					wcancel()
+					if err != nil {
+						if ctx.Err() != nil {
+							return nil // Ctrl-C
+						}
+						if wait > 0 && wctx.Err() != nil {
+							return fmt.Errorf("watch %s: no change of %s within %v (--timeout) after rev %d", key, key, wait, after)
+						}
+						return err
+					}
+					if r.ModRev <= after {
+						return fmt.Errorf("watch %s: the server answered rev %d, not after %d", key, r.ModRev, after)
+					}
+					after = r.ModRev
+					if !r.Found && known && !found {
+						// An absent key's revision is the last delete of any
+						// key: another key was deleted, this one is still absent.
+						continue
+					}
+					known, found = true, r.Found
+					if r.Found {
+						fmt.Fprintf(out, "rev %d %s %s\n", r.ModRev, key, r.Value)
+					} else {
+						fmt.Fprintf(out, "rev %d %s deleted\n", r.ModRev, key)
+					}
+					n++
 				}
-				if r.ModRev <= after {
-					return fmt.Errorf("watch %s: the server answered rev %d, not after %d", key, r.ModRev, after)
-				}
-				after = r.ModRev
-				if !r.Found && known && !found {
-					// An absent key's revision is the last delete of any
-					// key: another key was deleted, this one is still absent.
-					continue
-				}
-				known, found = true, r.Found
-				if r.Found {
-					fmt.Fprintf(out, "rev %d %s %s\n", r.ModRev, key, r.Value)
-				} else {
-					fmt.Fprintf(out, "rev %d %s deleted\n", r.ModRev, key)
-				}
-				n++
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().Uint64Var(&after, "after", 0, "report changes after this revision (default: the database's current one)")
@@ -450,26 +433,21 @@ func newKVMemberCmd(f *kvFlags) *cobra.Command {
 			if err != nil || id < 1 {
 				return fmt.Errorf("member: %q is not a node id", args[1])
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			switch args[0] {
-			case "add":
-				err = c.MemberAdd(ctx, id)
-			case "remove":
-				err = c.MemberRemove(ctx, id)
-			default:
-				return fmt.Errorf("member %q: want add or remove", args[0])
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "OK: %s n%d\n", args[0], id)
-			return nil
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				switch args[0] {
+				case "add":
+					err = c.MemberAdd(ctx, id)
+				case "remove":
+					err = c.MemberRemove(ctx, id)
+				default:
+					return fmt.Errorf("member %q: want add or remove", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "OK: %s n%d\n", args[0], id)
+				return nil
+			})
 		},
 	}
 	return cmd
@@ -485,18 +463,13 @@ func newKVTransferCmd(f *kvFlags) *cobra.Command {
 			if err != nil || id < 1 {
 				return fmt.Errorf("transfer: %q is not a node id", args[0])
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			if err := c.Transfer(ctx, id); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "OK: leadership to n%d\n", id)
-			return nil
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if err := c.Transfer(ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "OK: leadership to n%d\n", id)
+				return nil
+			})
 		},
 	}
 }
@@ -514,42 +487,37 @@ answer; 2 a server refused the request (a wrong client token) or the
 cluster directory could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%-28s %-4s %-10s %-5s %s\n", "ENDPOINT", "ID", "ROLE", "TERM", "LEADER")
-			down, refused := 0, 0
-			for _, s := range c.Status(ctx) {
-				switch {
-				case s.Err != nil && s.Code == http.StatusUnauthorized:
-					refused++
-					fmt.Fprintf(out, "%-28s %-4s 401 wrong client token (%s/%s)\n", s.Endpoint, "-", f.dir, live.ClientTokenFileName)
-				case s.Err != nil && s.Code != 0:
-					refused++
-					fmt.Fprintf(out, "%-28s %-4s ERROR %v\n", s.Endpoint, "-", s.Err)
-				case s.Err != nil:
-					down++
-					fmt.Fprintf(out, "%-28s %-4s %-10s %v\n", s.Endpoint, "-", "DOWN", s.Err)
-				default:
-					leader := fmt.Sprintf("n%v", s.Status["leader"])
-					if l, _ := s.Status["leader"].(float64); l == 0 {
-						leader = "none known"
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				out := cmd.OutOrStdout()
+				fmt.Fprintf(out, "%-28s %-4s %-10s %-5s %s\n", "ENDPOINT", "ID", "ROLE", "TERM", "LEADER")
+				down, refused := 0, 0
+				for _, s := range c.Status(ctx) {
+					switch {
+					case s.Err != nil && s.Code == http.StatusUnauthorized:
+						refused++
+						fmt.Fprintf(out, "%-28s %-4s 401 wrong client token (%s/%s)\n", s.Endpoint, "-", f.dir, live.ClientTokenFileName)
+					case s.Err != nil && s.Code != 0:
+						refused++
+						fmt.Fprintf(out, "%-28s %-4s ERROR %v\n", s.Endpoint, "-", s.Err)
+					case s.Err != nil:
+						down++
+						fmt.Fprintf(out, "%-28s %-4s %-10s %v\n", s.Endpoint, "-", "DOWN", s.Err)
+					default:
+						leader := fmt.Sprintf("n%v", s.Status["leader"])
+						if l, _ := s.Status["leader"].(float64); l == 0 {
+							leader = "none known"
+						}
+						fmt.Fprintf(out, "%-28s %-4v %-10v %-5v %s\n", s.Endpoint, s.Status["id"], s.Status["role"], s.Status["term"], leader)
 					}
-					fmt.Fprintf(out, "%-28s %-4v %-10v %-5v %s\n", s.Endpoint, s.Status["id"], s.Status["role"], s.Status["term"], leader)
 				}
-			}
-			switch {
-			case refused > 0:
-				return exitCode(2)
-			case down > 0:
-				return exitCode(1)
-			}
-			return nil
+				switch {
+				case refused > 0:
+					return exitCode(2)
+				case down > 0:
+					return exitCode(1)
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -578,24 +546,19 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 		Short: "write the database's snapshot (from the leader) to FILE",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := f.ctx(cmd)
-			defer cancel()
-			var buf bytes.Buffer
-			rev, n, err := c.Snapshot(ctx, &buf)
-			if err != nil {
-				return err
-			}
-			h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: rev, Bytes: n, CRC32C: crc32.Checksum(buf.Bytes(), castagnoli)})
-			if err := writeFileSync(args[0], append(append(h, '\n'), buf.Bytes()...)); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved %s: %d bytes (a snapshot of %d bytes at rev %d)\n", args[0], len(h)+1+buf.Len(), n, rev)
-			return nil
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var buf bytes.Buffer
+				rev, n, err := c.Snapshot(ctx, &buf)
+				if err != nil {
+					return err
+				}
+				h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: rev, Bytes: n, CRC32C: crc32.Checksum(buf.Bytes(), castagnoli)})
+				if err := writeFileSync(args[0], append(append(h, '\n'), buf.Bytes()...)); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "saved %s: %d bytes (a snapshot of %d bytes at rev %d)\n", args[0], len(h)+1+buf.Len(), n, rev)
+				return nil
+			})
 		},
 	})
 	var noStart bool
