@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -177,21 +176,7 @@ func (c *Client) Start(env ordo.Env) {
 
 // clientBoot counts this boot (op ids and sessions must differ across
 // restarts); a count that cannot be believed stops the client.
-func clientBoot(env ordo.Env) uint64 {
-	const limit = 1 << 20
-	var boot uint64
-	if b, ok := env.Store().Get(clientBootKey); ok {
-		if len(b) != 8 {
-			panic(ordo.Corrupt{Key: clientBootKey, Err: fmt.Errorf("%d bytes, want 8", len(b))})
-		}
-		if boot = binary.BigEndian.Uint64(b); boot >= limit-1 {
-			panic(ordo.Corrupt{Key: clientBootKey, Err: fmt.Errorf("boot count %d at or above %d", boot, limit-1)})
-		}
-	}
-	boot++
-	env.Store().Put(clientBootKey, binary.BigEndian.AppendUint64(nil, boot))
-	return boot
-}
+func clientBoot(env ordo.Env) uint64 { return ordo.NextBoot(env, clientBootKey, 1<<20-1) }
 
 func (c *Client) id() uint64 {
 	c.nextID++

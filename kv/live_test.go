@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -60,6 +61,15 @@ func TestLiveKV(t *testing.T) {
 			last = err.Error()
 		}
 		if time.Now().After(deadline) {
+			// Say what each node last logged: a stuck client, a node that
+			// did not come back, or a trace that does not merge.
+			for _, nd := range c.Cfg.Nodes {
+				b, _ := os.ReadFile(filepath.Join(c.Cfg.Path(nd.Dir), "node.log"))
+				if len(b) > 2000 {
+					b = b[len(b)-2000:]
+				}
+				t.Logf("node %d log tail:\n%s", nd.ID, b)
+			}
 			t.Fatalf("the client did not finish 150 operations within 30s (last look: %s)", last)
 		}
 	}

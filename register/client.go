@@ -115,7 +115,7 @@ func NewClient(cfg ordo.Config) (ordo.Node, error) {
 // Start boots the client: a fresh count of operations, every process idle.
 func (c *Client) Start(env ordo.Env) {
 	// Fewer than 2^30 boots, so op ids stay JSON's exact integers.
-	c.boot = nextBoot(env, clientBootKey, 1<<30-1)
+	c.boot = ordo.NextBoot(env, clientBootKey, 1<<30-1)
 	if c.stopAt > 0 {
 		c.stopAt += env.Monotonic() // "for" counts from this boot
 	}

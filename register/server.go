@@ -138,7 +138,7 @@ func (s *Server) Start(env ordo.Env) {
 	// ack for a round of a previous incarnation matches nothing. A round
 	// is boot<<32 | seq and peers refuse one above ordo.MaxIndex (2^62),
 	// so fewer than 2^30 boots are believed.
-	s.boot = nextBoot(env, bootKey, 1<<30-1)
+	s.boot = ordo.NextBoot(env, bootKey, 1<<30-1)
 }
 
 // recordHead is the fixed part of a stored copy: counter, writer and
