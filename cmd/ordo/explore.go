@@ -38,7 +38,7 @@ func newExploreCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "explore",
-		Short: "run an election protocol under thousands of random fault schedules",
+		Short: "run an election protocol or the kv database under thousands of random fault schedules",
 		Long: `explore is a campaign: N runs of one election protocol, each under a random
 schedule of faults drawn from its seed, each checked for single-leader,
 one-leader-per-term, eventual-leader and fencing. Runs are deterministic and

@@ -41,7 +41,8 @@ func newRoot() *cobra.Command {
 		Use:   "ordo",
 		Short: "run, break and check the core ideas of distributed systems",
 		Long: `ordo makes the ideas of the distributed-systems chapter real: clocks and
-happens-before, leader election, partitions and quorums, partial failure.
+happens-before, leader election, partitions and quorums, partial failure,
+and exercise 3's replicated database.
 Protocols are deterministic state machines that run in a reproducible
 simulator (same seed, same trace) and as real processes over TCP.
 
