@@ -8,6 +8,7 @@ import (
 
 	"ordo"
 	"ordo/history"
+	"ordo/workload"
 )
 
 // ClientOptions are the options of "kv-client".
@@ -54,8 +55,6 @@ const (
 )
 
 const (
-	timerNext    = "next"    // closed loop: Arg = process
-	timerTick    = "tick"    // open loop
 	timerTimeout = "timeout" // Arg = request id
 	timerAdmin   = "admin"
 	timerResend  = "resend" // Arg = process: after busy, try again
@@ -89,6 +88,7 @@ type Client struct {
 	scratch                                                  []ordo.NodeID
 	seen                                                     map[string]string
 	admin                                                    adminOp
+	pace                                                     workload.Pacer
 }
 
 type proc struct {
@@ -165,13 +165,8 @@ func (c *Client) Start(env ordo.Env) {
 	if c.adminEvery > 0 {
 		env.After(c.start+c.adminEvery, ordo.Timer{Name: timerAdmin})
 	}
-	if c.rate > 0 {
-		env.After(c.start, ordo.Timer{Name: timerTick})
-		return
-	}
-	for p := range c.procs {
-		env.After(c.start, ordo.Timer{Name: timerNext, Arg: int64(p)})
-	}
+	c.pace = workload.Pacer{Rate: c.rate, Think: c.think}
+	c.pace.Start(env, len(c.procs), c.start)
 }
 
 // clientBoot counts this boot (op ids and sessions must differ across
@@ -200,22 +195,10 @@ func (c *Client) finished(env ordo.Env) bool {
 
 // Fire implements ordo.Node.
 func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
+	if c.pace.Fire(env, t, (*paced)(c)) {
+		return
+	}
 	switch t.Name {
-	case timerNext:
-		if p := int(t.Arg); p >= 0 && p < len(c.procs) && !c.procs[p].busy {
-			c.issue(env, p)
-		}
-	case timerTick:
-		if c.finished(env) {
-			return
-		}
-		env.After(time.Second/time.Duration(c.rate), ordo.Timer{Name: timerTick})
-		for p := range c.procs {
-			if !c.procs[p].busy {
-				c.issue(env, p)
-				return
-			}
-		}
 	case timerResend:
 		if p := int(t.Arg); p >= 0 && p < len(c.procs) && c.procs[p].busy {
 			c.send(env, p, c.target(env, ordo.None))
@@ -373,9 +356,7 @@ func (c *Client) end(env ordo.Env, p int, why string) {
 
 func (c *Client) done(env ordo.Env, p int) {
 	c.procs[p].busy = false
-	if c.rate == 0 {
-		env.After(c.think, ordo.Timer{Name: timerNext, Arg: int64(p)})
-	}
+	c.pace.Done(env, p)
 }
 
 func unpad(v string) string {
@@ -588,3 +569,11 @@ func (c *Client) serverDown(env ordo.Env, server ordo.NodeID) {
 		c.retry(env, p, "server down")
 	}
 }
+
+// paced is the client as its pacer sees it (workload.Client).
+type paced Client
+
+func (c *paced) Procs() int                 { return len(c.procs) }
+func (c *paced) Busy(p int) bool            { return c.procs[p].busy }
+func (c *paced) Finished(env ordo.Env) bool { return (*Client)(c).finished(env) }
+func (c *paced) Issue(env ordo.Env, p int)  { (*Client)(c).issue(env, p) }

@@ -7,6 +7,7 @@ import (
 
 	"ordo"
 	"ordo/history"
+	"ordo/workload"
 )
 
 // ClientOptions are the options of "register-client".
@@ -42,8 +43,6 @@ const (
 
 // Timer names of the client.
 const (
-	timerNext    = "next"    // closed loop: Arg = process
-	timerTick    = "tick"    // open loop
 	timerTimeout = "timeout" // Arg = op id
 )
 
@@ -66,7 +65,7 @@ type Client struct {
 	inflight                  map[int64]int // op id → process
 	boot, seq                 uint64
 	issued                    int // operations started (retries not counted)
-	skipped                   int // open loop: ticks that found every process busy
+	pace                      workload.Pacer
 }
 
 // proc is one logical process.
@@ -119,34 +118,16 @@ func (c *Client) Start(env ordo.Env) {
 	if c.stopAt > 0 {
 		c.stopAt += env.Monotonic() // "for" counts from this boot
 	}
-	if c.rate > 0 {
-		env.After(c.start, ordo.Timer{Name: timerTick})
-		return
-	}
-	for p := range c.procs {
-		env.After(c.start, ordo.Timer{Name: timerNext, Arg: int64(p)})
-	}
+	c.pace = workload.Pacer{Rate: c.rate, Think: c.think}
+	c.pace.Start(env, len(c.procs), c.start)
 }
 
 // Fire implements ordo.Node.
 func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
+	if c.pace.Fire(env, t, (*paced)(c)) {
+		return
+	}
 	switch t.Name {
-	case timerNext:
-		if p := int(t.Arg); p >= 0 && p < len(c.procs) && !c.procs[p].busy {
-			c.issue(env, p)
-		}
-	case timerTick:
-		if c.finished(env) {
-			return
-		}
-		env.After(time.Second/time.Duration(c.rate), ordo.Timer{Name: timerTick})
-		for p := range c.procs {
-			if !c.procs[p].busy {
-				c.issue(env, p)
-				return
-			}
-		}
-		c.skipped++
 	case timerTimeout:
 		p, ok := c.inflight[t.Arg]
 		if !ok {
@@ -219,9 +200,7 @@ func (c *Client) send(env ordo.Env, p int, op history.Op, server ordo.NodeID) {
 // operation.
 func (c *Client) done(env ordo.Env, p int) {
 	c.procs[p].busy = false
-	if c.rate == 0 {
-		env.After(c.think, ordo.Timer{Name: timerNext, Arg: int64(p)})
-	}
+	c.pace.Done(env, p)
 }
 
 // Receive implements ordo.Node.
@@ -246,3 +225,11 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	}
 	c.done(env, p)
 }
+
+// paced is the client as its pacer sees it (workload.Client).
+type paced Client
+
+func (c *paced) Procs() int                 { return len(c.procs) }
+func (c *paced) Busy(p int) bool            { return c.procs[p].busy }
+func (c *paced) Finished(env ordo.Env) bool { return (*Client)(c).finished(env) }
+func (c *paced) Issue(env ordo.Env, p int)  { (*Client)(c).issue(env, p) }

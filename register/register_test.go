@@ -7,6 +7,7 @@ import (
 	"ordo"
 	"ordo/history"
 	"ordo/ordotest"
+	"ordo/workload"
 )
 
 // Five servers 1..5 and one client 6.
@@ -170,10 +171,10 @@ func TestClientRecordsHistory(t *testing.T) {
 	env := ordotest.ForProtocol(ClientProtocol, 6, roster, 1)
 	n := env.NewNode(t, ClientProtocol, map[string]string{"concurrency": "1", "reads": "0", "retries": "1"})
 	env.Start(n)
-	if got := env.TimersNamed(timerNext); len(got) != 1 {
+	if got := env.TimersNamed(workload.TimerNext); len(got) != 1 {
 		t.Fatalf("start timers %v", env.Timers)
 	}
-	env.Fire(n, ordo.Timer{Name: timerNext, Arg: 0})
+	env.Fire(n, ordo.Timer{Name: workload.TimerNext, Arg: 0})
 	if len(env.Sent) != 1 || len(env.NotesOf(history.NoteInvoke)) != 1 {
 		t.Fatalf("issue: sent %v notes %v", env.Sent, env.Notes)
 	}
@@ -197,7 +198,7 @@ func TestClientRecordsHistory(t *testing.T) {
 		t.Fatalf("late reply recorded: %v", env.Notes)
 	}
 	env.Receive(n, second, Reply{Op: 2})
-	if ok := env.NotesOf(history.NoteOK); len(ok) != 1 || len(env.TimersNamed(timerNext)) != 1 {
+	if ok := env.NotesOf(history.NoteOK); len(ok) != 1 || len(env.TimersNamed(workload.TimerNext)) != 1 {
 		t.Fatalf("completion: notes %v timers %v", env.Notes, env.Timers)
 	}
 }
@@ -208,14 +209,14 @@ func TestClientStops(t *testing.T) {
 	n := env.NewNode(t, ClientProtocol, map[string]string{"concurrency": "1", "ops": "0", "for": "1s"})
 	env.Start(n)
 	env.Advance(900 * time.Millisecond)
-	env.Fire(n, ordo.Timer{Name: timerNext, Arg: 0})
+	env.Fire(n, ordo.Timer{Name: workload.TimerNext, Arg: 0})
 	if len(env.Sent) != 1 {
 		t.Fatalf("no operation within its time: %v", env.Sent)
 	}
 	op := env.Sent[0].Msg.(Request).Op
 	env.Receive(n, env.Sent[0].To, Reply{Op: op})
 	env.Advance(200 * time.Millisecond)
-	env.Fire(n, ordo.Timer{Name: timerNext, Arg: 0})
+	env.Fire(n, ordo.Timer{Name: workload.TimerNext, Arg: 0})
 	if len(env.Sent) != 0 {
 		t.Fatalf("an operation after its time: %v", env.Sent)
 	}
@@ -223,10 +224,10 @@ func TestClientStops(t *testing.T) {
 	env = ordotest.ForProtocol(ClientProtocol, 6, roster, 1)
 	n = env.NewNode(t, ClientProtocol, map[string]string{"concurrency": "1", "ops": "1"})
 	env.Start(n)
-	env.Fire(n, ordo.Timer{Name: timerNext, Arg: 0})
+	env.Fire(n, ordo.Timer{Name: workload.TimerNext, Arg: 0})
 	op = env.Sent[0].Msg.(Request).Op
 	env.Receive(n, env.Sent[0].To, Reply{Op: op})
-	env.Fire(n, ordo.Timer{Name: timerNext, Arg: 0})
+	env.Fire(n, ordo.Timer{Name: workload.TimerNext, Arg: 0})
 	if len(env.Sent) != 0 {
 		t.Fatalf("a second operation of ops=1: %v", env.Sent)
 	}
