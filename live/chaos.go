@@ -55,6 +55,7 @@ type ChaosReport struct {
 	ElectionMs          []float64      `json:"election_ms"`
 	PartitionFailoverMs []float64      `json:"partition_failover_ms"`
 	PartitionP50Ms      float64        `json:"partition_p50_ms"`
+	PartitionP99Ms      float64        `json:"partition_p99_ms"`
 	Violations          int            `json:"violations"`
 	Checks              []check.Result `json:"checks"`
 	Dir                 string         `json:"dir,omitempty"`
@@ -249,6 +250,7 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	}
 	rep.P50Ms, rep.P99Ms, rep.MaxMs = percentileMs(rep.FailoverMs, 50), percentileMs(rep.FailoverMs, 99), percentileMs(rep.FailoverMs, 100)
 	rep.PartitionP50Ms = percentileMs(rep.PartitionFailoverMs, 50)
+	rep.PartitionP99Ms = percentileMs(rep.PartitionFailoverMs, 99)
 	if o.Up.Clients > 0 {
 		if err := rep.measureWrites(tr, kills); err != nil {
 			return nil, err

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"ordo/live"
@@ -61,20 +60,9 @@ func writeChaosFailover(w io.Writer, rep *live.ChaosReport) {
 		fmt.Fprintf(w, "%s\n", leftOut(n, len(xs), "rounds", why))
 	}
 	line("failover after SIGKILL of the leader", rep.FailoverMs, rep.P50Ms, rep.P99Ms, rep.MaxMs, true, why)
-	line("failover after cutting the leader off", rep.PartitionFailoverMs, rep.PartitionP50Ms, percentileMs(rep.PartitionFailoverMs, 99), 0, false, why)
+	line("failover after cutting the leader off", rep.PartitionFailoverMs, rep.PartitionP50Ms, rep.PartitionP99Ms, 0, false, why)
 	if rep.Ops != nil {
 		line("write failover (SIGKILL of the leader to the next acknowledged write)", rep.WriteFailoverMs, rep.WriteP50Ms, rep.WriteP99Ms, 0, false, "no write acknowledged after the kill")
 		fmt.Fprintf(w, "client operations: %d ok, %d fail, %d info (outcome unknown)\n", rep.Ops["ok"], rep.Ops["fail"], rep.Ops["info"])
 	}
-}
-
-// percentileMs is percentile p of the measured (non-negative) xs, to 0.1 ms.
-func percentileMs(xs []float64, p float64) float64 {
-	var v []float64
-	for _, x := range xs {
-		if x >= 0 {
-			v = append(v, x)
-		}
-	}
-	return math.Round(measure.Percentile(v, p)*10) / 10
 }
