@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -132,6 +133,19 @@ func (r *Result) WriteText(w io.Writer) error {
 	st := r.Stats
 	fmt.Fprintf(w, "scenario %s: protocol %s, %s, seed %d, %v simulated, %d simulator steps\n",
 		sc.Name, sc.Protocol.Name, sc.describeNodes(), r.Seed, r.SimTime, r.Events)
+	// An option named unsafe_ turns on a deliberate bug (a broken variant
+	// the checkers must catch): say so before any verdict reads as the
+	// protocol's own.
+	var unsafe []string
+	for k, v := range sc.Options {
+		if strings.HasPrefix(k, "unsafe_") && v == "true" {
+			unsafe = append(unsafe, k)
+		}
+	}
+	if len(unsafe) > 0 {
+		sort.Strings(unsafe)
+		fmt.Fprintf(w, "DELIBERATELY BROKEN: %s (a bug the checks below must catch)\n", strings.Join(unsafe, ", "))
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Every copy the network made is delivered, dropped or still in

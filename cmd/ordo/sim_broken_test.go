@@ -34,6 +34,11 @@ func TestSimBrokenKVPrintsReplay(t *testing.T) {
 		if got := strings.Contains(out, replay); got != (len(c.fails) > 0) {
 			t.Errorf("%s: replay line printed %v, want %v:\n%s", c.name, got, len(c.fails) > 0, out)
 		}
+		// The report says up front that the run is broken on purpose, so
+		// its verdicts do not read as the database's own.
+		if got := strings.Contains(out, "DELIBERATELY BROKEN: unsafe_"); got != (len(c.fails) > 0) {
+			t.Errorf("%s: broken-on-purpose header printed %v, want %v:\n%s", c.name, got, len(c.fails) > 0, out)
+		}
 		if len(c.fails) == 0 && strings.Contains(out, "FAIL") {
 			t.Errorf("%s: the correct database failed a check:\n%s", c.name, out)
 		}

@@ -47,7 +47,11 @@ func runTour(w io.Writer, section int) error {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.Scene.Section, r.Err))
 		}
 	}
-	fmt.Fprintf(w, "\n%d scenes in %.1fs", len(scenes), time.Since(start).Seconds())
+	noun := "scenes"
+	if len(scenes) == 1 {
+		noun = "scene"
+	}
+	fmt.Fprintf(w, "\n%d %s in %.1fs", len(scenes), noun, time.Since(start).Seconds())
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "; %d FAILED:\n", len(failed))
 		for _, f := range failed {
