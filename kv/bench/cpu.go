@@ -11,8 +11,10 @@ import (
 // every Linux architecture Go supports).
 const userHZ = 100
 
-// maxTicks bounds a CPU time read (about 348 years), so sums cannot overflow.
-const maxTicks = 1 << 40
+// maxTicks bounds a CPU time read (2^32 ticks: about 1.4 years of one
+// process's CPU), so the sum of two, in nanoseconds, cannot overflow (a
+// bound of 2^40 did: the fuzzer found 10^10 ticks read as a negative time).
+const maxTicks = 1 << 32
 
 func parseStatCPU(b []byte) (time.Duration, error) {
 	i := bytes.LastIndexByte(b, ')')
@@ -32,5 +34,5 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 		}
 		ticks += n
 	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
+	return time.Duration(ticks) * (time.Second / userHZ), nil
 }
