@@ -31,6 +31,12 @@ type Protocol struct {
 	// Client names the client protocol a scenario uses when it asks for
 	// clients without naming one ("" if the protocol serves no clients).
 	Client string
+	// Services names the service protocols a cluster of this protocol
+	// needs, in roster order ("coord", "fenced-store"): the simulator,
+	// scenario files and live clusters add one service node running each,
+	// numbered after the clients (issue 15). A node finds them as
+	// Env.Roster().Services[i].
+	Services []string
 	// Codec encodes and decodes Messages; set by Register.
 	Codec *Codec
 }

@@ -7,7 +7,7 @@ import (
 	"ordo/trace"
 )
 
-// Net replays, from a trace's events alone, which servers are running
+// Net replays, from a trace's events alone, which nodes are running
 // (started, not crashed, not paused: a frozen process does nothing) and
 // which links are cut, so that liveness can be judged relative to
 // connectivity (section 5: a minority that cannot reach anyone cannot be
@@ -21,6 +21,10 @@ import (
 // {node} (the live cluster's SIGSTOP and SIGCONT), and the live cluster's
 // per-node fault layer "faults" {node, block_out, block_in}. Loss, delay
 // and clock faults leave links connected.
+//
+// Clients and services (issue 15) are nodes here too — Running and Link
+// answer for them — but Servers, Reach, Majority and WithMajority count
+// servers only (Meta.IsServer), so they are never judged as servers.
 type Net struct {
 	meta    *trace.Meta
 	up      []bool
@@ -102,15 +106,25 @@ func (w *Net) fault(e *trace.Event) {
 	case "partition":
 		w.clear()
 		w.cut = true
+		// As the runtimes cut: servers in no group form one more group;
+		// a client or service in no group reaches every group, one that
+		// a group names is cut off with it (partition 1/5 cuts server 1
+		// from service 5).
 		group := make([]int, n+1) // 0: in no group
-		for gi, g := range strings.Split(str("groups"), "/") {
+		gs := strings.Split(str("groups"), "/")
+		for gi, g := range gs {
 			for _, id := range ids(g, n) {
 				group[id] = gi + 1
 			}
 		}
-		for _, a := range w.servers {
-			for _, b := range w.servers {
-				w.blocked[a][b] = a != b && group[a] != group[b]
+		for _, s := range w.servers {
+			if group[s] == 0 {
+				group[s] = len(gs) + 1
+			}
+		}
+		for a := 1; a <= n; a++ {
+			for b := 1; b <= n; b++ {
+				w.blocked[a][b] = a != b && group[a] != 0 && group[b] != 0 && group[a] != group[b]
 			}
 		}
 	case "cut-one-way":

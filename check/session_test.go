@@ -1,6 +1,7 @@
 package check
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -163,5 +164,38 @@ func TestNet_Faults(t *testing.T) {
 	fault("faults", "node", 1, "block_out", "[n4]", "block_in", "[]")
 	if w.Link(1, 4) || !w.Link(4, 1) || w.Reach(1) != 2 {
 		t.Fatalf("live fault layer: reach(1)=%d", w.Reach(1))
+	}
+}
+
+// Services (issue 15) are nodes to Net but never servers: a partition
+// that names one cuts it off with its group, one that does not leaves it
+// reaching everyone, and it never counts toward a majority.
+func TestNet_Services(t *testing.T) {
+	m := &trace.Meta{Nodes: 5, Servers: []int{1, 2, 3}, Clients: []int{4}, Services: []int{5}}
+	w := NewNet(m)
+	for id := 1; id <= 5; id++ {
+		w.Observe(&trace.Event{Kind: trace.Start, Node: ordo.NodeID(id)})
+	}
+	if !slices.Equal(w.Servers(), []int{1, 2, 3}) || w.Majority() != 2 || w.Reach(1) != 3 || w.Reach(5) != 3 {
+		t.Fatalf("servers %v majority %d reach(1) %d reach(5) %d", w.Servers(), w.Majority(), w.Reach(1), w.Reach(5))
+	}
+	fault := func(name string, kv ...any) {
+		w.Observe(&trace.Event{Kind: trace.Fault, Name: name, Attrs: trace.MakeAttrs(kv)})
+	}
+	fault("partition", "groups", "1/2,3,5") // one candidate cut from the service
+	if w.Link(1, 5) || w.Link(5, 1) || !w.Link(2, 5) || !w.Link(4, 1) || !w.Link(4, 5) || w.Link(1, 2) {
+		t.Fatalf("partition 1/2,3,5: 1-5 %v 5-1 %v 2-5 %v 4-1 %v 1-2 %v", w.Link(1, 5), w.Link(5, 1), w.Link(2, 5), w.Link(4, 1), w.Link(1, 2))
+	}
+	fault("partition", "groups", "1/5") // 2,3 form a third group
+	if w.Link(1, 5) || w.Link(2, 5) || w.Link(1, 2) || !w.Link(2, 3) || !w.Link(4, 5) {
+		t.Fatalf("partition 1/5: 1-5 %v 2-5 %v 1-2 %v", w.Link(1, 5), w.Link(2, 5), w.Link(1, 2))
+	}
+	fault("partition", "groups", "1,2") // the service in no group reaches all
+	if !w.Link(1, 5) || !w.Link(3, 5) || w.Link(1, 3) || len(w.WithMajority()) != 2 {
+		t.Fatalf("partition 1,2: 1-5 %v 3-5 %v with majority %v", w.Link(1, 5), w.Link(3, 5), w.WithMajority())
+	}
+	w.Observe(&trace.Event{Kind: trace.Pause, Node: 5})
+	if w.Running(5) || !w.Up(5) || len(w.WithMajority()) != 2 {
+		t.Fatalf("paused service: running %v, with majority %v", w.Running(5), w.WithMajority())
 	}
 }

@@ -17,7 +17,10 @@
 //     later leadership has a larger one, so a protected resource (Fence)
 //     can refuse a deposed leader that still believes in itself.
 //   - A resource that checks tokens notes "fence" with attrs "token" and
-//     "accepted"; the fencing checker reads those notes.
+//     "accepted" (and "seq", the write's place in its own order); a
+//     writer noting the answer on the resource's behalf (live, where the
+//     resource is an external service) adds "resource", its node id. The
+//     fencing checker reads those notes, in seq order when they have one.
 //   - Messages are plain structs with exported fields, a value-receiver
 //     Kind() and Size(), all listed in the protocol's Messages.
 //   - Durable state (terms, votes, epochs) goes through env.Store(), and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"ordo"
 	"ordo/check"
 	"ordo/trace"
 )
@@ -40,10 +41,14 @@ func (c IsolatedLeader) Check(t *trace.Trace) check.Result { return check.Replay
 // Start implements check.Online.
 func (c IsolatedLeader) Start(m *trace.Meta) (check.Judge, error) {
 	bound := c.Bound
+	auth := authorityOf(m)
 	if bound == 0 {
 		bound = IsolationBound(*m)
+		if _, set := m.Options["isolation_bound"]; auth.id != ordo.None && !set {
+			bound = max(auth.bound, time.Millisecond) // a service's election: its lease
+		}
 	}
-	return gate(c.Name(), m, &isolated{bound: bound, net: check.NewNet(m), spans: NewSpanLog(m),
+	return gate(c.Name(), m, &isolated{bound: bound, auth: auth, net: check.NewNet(m), spans: NewSpanLog(m),
 		since: make([]int64, m.Nodes+1), reported: make([]bool, m.Nodes+1)}), nil
 }
 
@@ -63,6 +68,7 @@ func IsolationBound(m trace.Meta) time.Duration {
 
 type isolated struct {
 	bound    time.Duration
+	auth     authority // a service's election: isolation is from it
 	net      *check.Net
 	spans    *SpanLog
 	since    []int64 // by node: when it began leading without a quorum, -1 when not
@@ -122,9 +128,13 @@ func (j *isolated) report(id int, t int64) {
 		if k >= 0 {
 			term = j.spans.Span(k).Term
 		}
+		what := fmt.Sprintf("a majority of the %d servers", len(j.net.Servers()))
+		if j.auth.id != ordo.None {
+			what = j.auth.id.String() + ", the service that grants leadership,"
+		}
 		j.found = append(j.found, check.Violation{
-			Message: fmt.Sprintf("isolated leader: n%d (term %d) leads from %s without reaching a majority of the %d servers for more than %s",
-				id, term, fmtT(j.since[id]-1), len(j.net.Servers()), j.bound),
+			Message: fmt.Sprintf("isolated leader: n%d (term %d) leads from %s without reaching %s for more than %s",
+				id, term, fmtT(j.since[id]-1), what, j.bound),
 			From: j.since[id] - 1, To: t})
 	}
 }
@@ -137,6 +147,9 @@ func (j *isolated) update(t int64) {
 	for _, s := range j.net.Servers() {
 		leading := j.spans.Leading(s) >= 0 && j.net.Running(s)
 		cut := leading && j.net.Reach(s) < maj
+		if j.auth.id != ordo.None {
+			cut = leading && !j.auth.reaches(j.net, s)
+		}
 		switch {
 		case cut && j.since[s] == 0:
 			j.since[s] = t + 1
@@ -155,8 +168,14 @@ func (j *isolated) Result() check.Result {
 	if j.count > 0 {
 		r.Verdict, r.OK = check.Fail, false
 		r.Summary = fmt.Sprintf("%d leaderships outlived their quorum by more than %s", j.count, j.bound)
+		if j.auth.id != ordo.None {
+			r.Summary = fmt.Sprintf("%d leaderships outlived their link to %v by more than %s", j.count, j.auth.id, j.bound)
+		}
 		return r
 	}
 	r.Summary = fmt.Sprintf("every leader reached a majority, or stepped down within %s", j.bound)
+	if j.auth.id != ordo.None {
+		r.Summary = fmt.Sprintf("every leader reached %v, or stepped down within %s", j.auth.id, j.bound)
+	}
 	return r
 }

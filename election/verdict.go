@@ -37,6 +37,86 @@ const MaxReported = 50
 
 func fmtT(ns int64) string { return time.Duration(ns).Round(10 * time.Microsecond).String() }
 
+// ---- elections granted by a service ----------------------------------------
+
+// ServiceElected is implemented by election nodes whose leadership is
+// granted by a coordination service rather than by a majority of servers
+// (package lease: the oldest key on etcd leads; chapter section 4,
+// "외부 서비스 활용"). Their servers never talk to each other, so the
+// liveness checks judge such a run by each server's link to that service:
+// a server that reaches it owes agreement on the leader (eventual-leader),
+// and a leader cut off from it must stop leading within Bound
+// (isolated-leader: its lease runs out).
+type ServiceElected interface {
+	// Authority returns the index, in the roster's services, of the
+	// service that grants leadership, and how long a leader cut off from
+	// it may go on leading (the lease election: its TTL).
+	Authority() (service int, bound time.Duration)
+}
+
+// authority is the node whose word makes a leader in a run: None when a
+// majority of servers does.
+type authority struct {
+	id    ordo.NodeID
+	bound time.Duration
+}
+
+// authorityOf finds the granting service of a run described by m: its
+// protocol's nodes (built with the run's options) are ServiceElected and
+// the run has that service.
+func authorityOf(m *trace.Meta) authority {
+	if m.Protocol == "" || len(m.Services) == 0 {
+		return authority{}
+	}
+	p, err := ordo.Lookup(m.Protocol)
+	if err != nil || p.Role != ordo.Server {
+		return authority{}
+	}
+	opts, err := p.Resolve(m.Options)
+	if err != nil {
+		if opts, err = p.Resolve(nil); err != nil {
+			return authority{}
+		}
+	}
+	nd, err := p.New(ordo.Config{ID: 1, N: max(m.ServerCount(), 1), Opts: opts, Proto: p})
+	if err != nil {
+		return authority{}
+	}
+	se, ok := nd.(ServiceElected)
+	if !ok {
+		return authority{}
+	}
+	i, bound := se.Authority()
+	svc := slices.Clone(m.Services)
+	slices.Sort(svc)
+	if i < 0 || i >= len(svc) || svc[i] < 1 || svc[i] > m.Nodes {
+		return authority{}
+	}
+	return authority{id: ordo.NodeID(svc[i]), bound: bound}
+}
+
+// reaches reports whether server s exchanges messages with the authority
+// both ways. The service's own up/down is not asked: live, an external
+// service leaves no events in the trace.
+func (a authority) reaches(net *check.Net, s int) bool {
+	return net.Link(s, int(a.id)) && net.Link(int(a.id), s)
+}
+
+// judged are the servers liveness is asked of: running and reaching the
+// authority, or (no authority) reaching a majority of servers.
+func (a authority) judged(net *check.Net) []int {
+	if a.id == ordo.None {
+		return net.WithMajority()
+	}
+	var out []int
+	for _, s := range net.Servers() {
+		if net.Running(s) && a.reaches(net, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // ---- single-leader and stale-leader --------------------------------------
 
 // Two leaderships overlap when both servers hold the leader role and are
@@ -425,6 +505,9 @@ type Agreeing struct {
 	// the server campaigned.
 	voters [][]int
 	logs   []logPos
+	// auth is the service that grants leadership (None: a majority of
+	// servers does).
+	auth authority
 }
 
 type logPos struct {
@@ -440,7 +523,7 @@ const NoteVoters = "voters"
 func NewAgreeing(m *trace.Meta) *Agreeing {
 	return &Agreeing{meta: m, net: check.NewNet(m), role: make([]Role, m.Nodes+1),
 		believes: make([]ordo.NodeID, m.Nodes+1), since: -1,
-		voters: make([][]int, m.Nodes+1), logs: make([]logPos, m.Nodes+1)}
+		voters: make([][]int, m.Nodes+1), logs: make([]logPos, m.Nodes+1), auth: authorityOf(m)}
 }
 
 // observeLog keeps what a replica's notes say of its configuration and
@@ -512,8 +595,8 @@ func (g *Agreeing) canWin(s int) bool {
 // majority lacks either a majority of its voters or a log they would
 // vote for — with the servers' reach and logs for the report.
 func (g *Agreeing) QuorumLoss() (bool, string) {
-	if len(g.judged) == 0 {
-		return false, ""
+	if len(g.judged) == 0 || g.auth.id != ordo.None {
+		return false, "" // a service's election needs no quorum of servers
 	}
 	var parts []string
 	for _, s := range g.judged {
@@ -570,7 +653,7 @@ func (g *Agreeing) Observe(e *trace.Event) {
 		}
 	}
 	if conn {
-		g.judged = g.net.WithMajority()
+		g.judged = g.auth.judged(g.net)
 	}
 	g.eval(e.T)
 }
@@ -593,7 +676,18 @@ func (g *Agreeing) eval(at int64) {
 		if !ok {
 			break
 		}
-		if ordo.NodeID(id) == l || !g.net.Link(id, int(l)) || !g.net.Link(int(l), id) || !g.isVoter(l, id) {
+		if ordo.NodeID(id) == l {
+			continue
+		}
+		if g.auth.id != ordo.None {
+			// A service's election: every server that reaches the service
+			// learns the leader from it, whatever its links to the leader.
+			if g.role[id] != Follower || g.believes[id] != l {
+				ok = false
+			}
+			continue
+		}
+		if !g.net.Link(id, int(l)) || !g.net.Link(int(l), id) || !g.isVoter(l, id) {
 			// Under partial connectivity a server may reach a majority
 			// but not the leader (n3 of a bridge n1-n2-n3): it cannot
 			// learn who leads, and protocols that protect a leader
@@ -718,10 +812,17 @@ func (v *eventual) Result() check.Result {
 		r.OK = false
 		r.Verdict = check.NotApplicable
 		r.Summary = fmt.Sprintf("not applicable: no server is running and reaching a majority of the %d servers at the end (%s)", len(v.g.net.Servers()), v.g.running())
+		if a := v.g.auth.id; a != ordo.None {
+			r.Summary = fmt.Sprintf("not applicable: no server is running and reaching %v, the service that grants leadership, at the end", a)
+		}
 	case a.Leader == ordo.None && v.quorumLoss(&r):
 	case a.Leader == ordo.None:
 		r.OK = false
-		r.Violations = []check.Violation{{Message: fmt.Sprintf("no leader agreed on by the %d running servers that reach a majority (%s) at the end of the run (last fault at %s)", len(a.Judged), fmtIDs(a.Judged), fmtT(a.LastFault)), From: a.LastFault, To: v.end}}
+		reach := "a majority"
+		if v.g.auth.id != ordo.None {
+			reach = v.g.auth.id.String()
+		}
+		r.Violations = []check.Violation{{Message: fmt.Sprintf("no leader agreed on by the %d running servers that reach %s (%s) at the end of the run (last fault at %s)", len(a.Judged), reach, fmtIDs(a.Judged), fmtT(a.LastFault)), From: a.LastFault, To: v.end}}
 		r.Summary = "no agreed leader at the end"
 	case ttl > bound:
 		r.OK = false
@@ -771,6 +872,14 @@ func (g *Agreeing) StaleBeliefs() [][2]ordo.NodeID {
 		if !g.net.Running(s) || g.role[s] != Follower || l == ordo.None {
 			continue
 		}
+		if g.auth.id != ordo.None {
+			// It hears of the leader through the service: stale when it
+			// reaches the service and still follows a leader that is gone.
+			if g.auth.reaches(g.net, s) && !g.net.Running(int(l)) {
+				out = append(out, [2]ordo.NodeID{ordo.NodeID(s), l})
+			}
+			continue
+		}
 		if !g.net.Running(int(l)) || !g.net.Link(int(l), s) {
 			out = append(out, [2]ordo.NodeID{ordo.NodeID(s), l})
 		}
@@ -792,28 +901,56 @@ type fencing struct{}
 
 func (fencing) Name() string { return "fencing" }
 func (fencing) Doc() string {
-	return "tokens seen by the protected resource only increase (Kleppmann's fencing tokens)"
+	return "tokens accepted by the protected resource only increase, in the resource's own order when its notes number the writes (Kleppmann's fencing tokens)"
 }
 func (c fencing) Check(t *trace.Trace) check.Result { return check.Replay(c, t) }
 
 // Start reads "fence" notes {token, accepted} of protected resources when
 // the run has any; otherwise it treats every new leadership as one write
 // to a shared resource: its token must exceed every earlier leader's.
+//
+// A fence note may carry "resource" (the resource's node id: a node noting
+// the answer to its write on the resource's behalf, as a live trace has
+// no events of an external service's) and "seq" (the write's position in
+// the resource's own order). Accepted writes with a seq are judged in seq
+// order, not trace order (a merged live trace orders notes of different
+// nodes by their clocks), and counted once per (resource, seq), so the
+// resource's own note and its writer's note of the same write (both exist
+// in the simulator) are one write.
 func (c fencing) Start(m *trace.Meta) (check.Judge, error) {
-	return gate(c.Name(), m, &fence{spans: NewSpanLog(m), highest: map[ordo.NodeID]seenToken{}, top: -1}), nil
+	return gate(c.Name(), m, &fence{spans: NewSpanLog(m), highest: map[ordo.NodeID]seenToken{}, top: -1,
+		seqd: map[ordo.NodeID]map[int64]seqWrite{}, refused: map[ordo.NodeID]*[2]int{}}), nil
 }
+
+// MaxSequenced bounds the sequenced writes the fencing checker keeps (the
+// store's order is only known at the end): beyond it the verdict is
+// unknown, never a pass.
+const MaxSequenced = 1 << 20
 
 type seenToken struct {
 	tok int64
 	ev  int // the note that accepted it
 }
 
+type seqWrite struct {
+	tok    int64
+	ev     int
+	t      int64
+	writer int64
+}
+
 type fence struct {
 	// From the resources' own notes.
 	fenced  bool
-	highest map[ordo.NodeID]seenToken // resource → highest accepted
+	highest map[ordo.NodeID]seenToken // resource → highest accepted (notes without seq, trace order)
 	rvs     []check.Violation
-	rbad    bool
+	rbad    int
+	// Sequenced writes: resource → seq → the accepted write; refused
+	// writes counted by the resource itself [0] and by writers for it [1].
+	seqd     map[ordo.NodeID]map[int64]seqWrite
+	nseq     int
+	overflow bool
+	refused  map[ordo.NodeID]*[2]int
 	// From the leaderships, when no resource notes.
 	spans *SpanLog
 	top   int // span with the highest token so far
@@ -824,19 +961,33 @@ type fence struct {
 func (f *fence) Observe(e *trace.Event) {
 	if e.Kind == trace.Note && e.Name == NoteFence {
 		f.fenced = true
+		res, proxy := e.Node, 0
+		if r, ok := e.Attrs.Int("resource"); ok && r > 0 && r <= ordo.MaxNodeID {
+			res, proxy = ordo.NodeID(r), 1
+		}
 		if acc, _ := e.Attrs.Get("accepted").(bool); !acc {
+			c := f.refused[res]
+			if c == nil {
+				c = &[2]int{}
+				f.refused[res] = c
+			}
+			c[proxy]++
 			return
 		}
 		tok, _ := e.Attrs.Int("token")
-		h, ok := f.highest[e.Node]
+		if seq, ok := e.Attrs.Int("seq"); ok && seq > 0 {
+			f.sequenced(res, seq, tok, e)
+			return
+		}
+		h, ok := f.highest[res]
 		if ok && tok < h.tok {
-			f.rbad = true
+			f.rbad++
 			if len(f.rvs) < MaxReported {
-				f.rvs = append(f.rvs, check.Violation{Message: fmt.Sprintf("resource %v accepted token %d after %d at %s", e.Node, tok, h.tok, fmtT(e.T)), Events: []int{h.ev, e.ID}, To: e.T})
+				f.rvs = append(f.rvs, check.Violation{Message: fmt.Sprintf("resource %v accepted token %d after %d at %s", res, tok, h.tok, fmtT(e.T)), Events: []int{h.ev, e.ID}, To: e.T})
 			}
 			return
 		}
-		f.highest[e.Node] = seenToken{tok, e.ID}
+		f.highest[res] = seenToken{tok, e.ID}
 		return
 	}
 	k, _ := f.spans.Observe(e)
@@ -861,6 +1012,62 @@ func (f *fence) Observe(e *trace.Event) {
 	f.top = k
 }
 
+// sequenced keeps accepted write seq of resource res (the first note of
+// it: the same write noted twice is one).
+func (f *fence) sequenced(res ordo.NodeID, seq, tok int64, e *trace.Event) {
+	m := f.seqd[res]
+	if m == nil {
+		m = map[int64]seqWrite{}
+		f.seqd[res] = m
+	}
+	if _, dup := m[seq]; dup {
+		return
+	}
+	if f.nseq >= MaxSequenced {
+		f.overflow = true
+		return
+	}
+	f.nseq++
+	w, _ := e.Attrs.Int("writer")
+	m[seq] = seqWrite{tok: tok, ev: e.ID, t: e.T, writer: w}
+}
+
+// judgeSequenced walks each resource's accepted writes in its own order:
+// a token below one accepted earlier is a stale writer let through.
+func (f *fence) judgeSequenced() (bad int, vs []check.Violation) {
+	res := make([]ordo.NodeID, 0, len(f.seqd))
+	for r := range f.seqd {
+		res = append(res, r)
+	}
+	slices.Sort(res)
+	for _, r := range res {
+		m := f.seqd[r]
+		seqs := make([]int64, 0, len(m))
+		for s := range m {
+			seqs = append(seqs, s)
+		}
+		slices.Sort(seqs)
+		var top seqWrite
+		var topSeq int64
+		for i, s := range seqs {
+			w := m[s]
+			if i > 0 && w.tok < top.tok {
+				bad++
+				if len(vs) < MaxReported {
+					vs = append(vs, check.Violation{
+						Message: fmt.Sprintf("resource %v accepted token %d (write %d, from n%d) after token %d (write %d, from n%d): two leaders writing, the older token last",
+							r, w.tok, s, w.writer, top.tok, topSeq, top.writer),
+						Events: []int{top.ev, w.ev}, From: min(top.t, w.t), To: max(top.t, w.t),
+					})
+				}
+				continue
+			}
+			top, topSeq = w, s
+		}
+	}
+	return bad, vs
+}
+
 // Wants implements check.Interest.
 func (f *fence) Wants(k trace.Kind) bool { return structural(k) }
 
@@ -870,8 +1077,26 @@ func (f *fence) End(t int64) { f.spans.Until(t) }
 func (f *fence) Result() check.Result {
 	r := check.Result{Check: "fencing"}
 	if f.fenced {
-		r.OK, r.Violations = !f.rbad, f.rvs
-		if r.OK {
+		sbad, svs := f.judgeSequenced()
+		bad := f.rbad + sbad
+		r.OK, r.Violations = bad == 0, append(slices.Clone(f.rvs), svs...)
+		if len(r.Violations) > MaxReported {
+			r.Violations = r.Violations[:MaxReported]
+		}
+		refused := 0
+		for _, c := range f.refused {
+			refused += max(c[0], c[1]) // a write noted by both the resource and its writer once
+		}
+		counts := fmt.Sprintf("%d writes accepted in the resources' order, %d refused", f.nseq, refused)
+		switch {
+		case !r.OK:
+			r.Summary = fmt.Sprintf("%d stale tokens accepted (%s)", bad, counts)
+		case f.overflow:
+			r.OK, r.Verdict, r.Unknown = false, check.Unknown, true
+			r.Summary = fmt.Sprintf("more than %d sequenced writes: no verdict (%s so far)", MaxSequenced, counts)
+		case f.nseq > 0:
+			r.Summary = "every resource saw increasing tokens (" + counts + ")"
+		default:
 			r.Summary = "every resource saw increasing tokens"
 		}
 		return r

@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzElectionCheckers builds a trace from arbitrary bytes (role notes,
-// crashes, pauses and fault events of any shape, clients included) and
+// fence notes, crashes, pauses and fault events of any shape, clients
+// included) and
 // runs every election checker on it: no panic, a verdict each, and the
 // same results through a Session as through each checker's Check.
 func FuzzElectionCheckers(f *testing.F) {
@@ -24,7 +25,7 @@ func FuzzElectionCheckers(f *testing.F) {
 		groups := []string{"1,2/3,4", "1/2/3/4", "", "x/9,1", "4"}
 		var at int64
 		for i := 0; i+3 < len(b); i += 4 {
-			op, node, term, dt := b[i]%10, ordo.NodeID(b[i+1]%7), int(b[i+2]%6), int64(b[i+3])
+			op, node, term, dt := b[i]%11, ordo.NodeID(b[i+1]%7), int(b[i+2]%6), int64(b[i+3])
 			at += dt
 			e := trace.Event{Node: node, T: at}
 			switch op {
@@ -48,6 +49,17 @@ func FuzzElectionCheckers(f *testing.F) {
 				e.Kind, e.Node, e.Name, e.Attrs = trace.Fault, 0, "cut-one-way", trace.MakeAttrs([]any{"from", groups[term%len(groups)], "to", "[n1 n9]"})
 			case 9:
 				e.Kind, e.Node, e.Name, e.Attrs = trace.Fault, 0, "heal", nil
+			case 10:
+				// A fence note, the resource's own or a writer's on its
+				// behalf, with or without the store's sequence number.
+				kv := []any{"token", term, "accepted", dt%3 != 0, "writer", int(node)}
+				if dt%2 == 0 {
+					kv = append(kv, "resource", int(dt%7))
+				}
+				if dt%5 != 0 {
+					kv = append(kv, "seq", int(dt%11)-1)
+				}
+				e.Kind, e.Name, e.Attrs = trace.Note, NoteFence, trace.MakeAttrs(kv)
 			}
 			tr.Append(e)
 		}

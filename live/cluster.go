@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -92,6 +93,21 @@ type UpOptions struct {
 	// file's client:) and writes a client token (ClientTokenFileName):
 	// for protocols whose nodes serve clients over HTTP (kv).
 	ClientAPI bool
+	// Services are the service nodes, after the clients (nil: one per
+	// name in the protocol's Services, default options; empty: none).
+	Services []UpService
+	// ServiceOptions are given to every service node whose protocol
+	// declares the option, over its own: the etcd endpoints (endpoints)
+	// for coord and fenced-store. An option no service declares is an
+	// error.
+	ServiceOptions map[string]string
+}
+
+// UpService is one service node of a new cluster: a service protocol and
+// its options.
+type UpService struct {
+	Protocol string
+	Options  map[string]string
 }
 
 // Up writes a cluster file for N servers and Clients clients on free
@@ -118,7 +134,14 @@ func Up(o UpOptions) (*Cluster, error) {
 	if o.Clients > 0 && o.ClientProtocol == "" && proto.Client == "" {
 		return nil, fmt.Errorf("protocol %s names no client protocol: give one (--client-protocol)", proto.Name)
 	}
-	total := o.N + o.Clients
+	svcNodes, err := serviceNodes(proto, o.Services, o.N+o.Clients, o.ServiceOptions)
+	if err != nil {
+		return nil, err
+	}
+	if o.N+o.Clients+len(svcNodes) > MaxClusterNodes {
+		return nil, fmt.Errorf("%d servers, %d clients and %d services: at most %d nodes in all", o.N, o.Clients, len(svcNodes), MaxClusterNodes)
+	}
+	total := o.N + o.Clients // the processes; the services follow
 	o.ClientAPI = o.ClientAPI || ClientAPIOf(o.Protocol) != nil
 	if o.Netns {
 		if err := CheckNetns(); err != nil {
@@ -194,6 +217,7 @@ func Up(o UpOptions) (*Cluster, error) {
 		}
 		cfg.Nodes = append(cfg.Nodes, nc)
 	}
+	cfg.Nodes = append(cfg.Nodes, svcNodes...)
 	if o.Clients > 0 && (o.ClientProtocol != "" || len(o.ClientOptions) > 0) {
 		cfg.Clients = &ClientsConfig{Protocol: o.ClientProtocol, Options: o.ClientOptions}
 	}
@@ -232,6 +256,63 @@ func Up(o UpOptions) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// serviceNodes is the cluster file's entries of the services (nil:
+// protocol p's), numbered from after+1, each given the options of opts its
+// protocol declares (every option must be declared by one of them).
+func serviceNodes(p *ordo.Protocol, given []UpService, after int, opts map[string]string) ([]NodeConfig, error) {
+	if given == nil {
+		for _, name := range p.Services {
+			given = append(given, UpService{Protocol: name})
+		}
+	}
+	used := map[string]bool{}
+	var out []NodeConfig
+	for i, g := range given {
+		name := g.Protocol
+		sp, err := ordo.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("service %d: %w", i+1, err)
+		}
+		if sp.Role != ordo.Service {
+			return nil, fmt.Errorf("service %d: %s is a %s protocol, not a service protocol", i+1, name, sp.Role)
+		}
+		nc := NodeConfig{ID: after + i + 1, Role: ordo.Service.String(), Protocol: name}
+		if len(g.Options) > 0 {
+			nc.Options = maps.Clone(g.Options)
+		}
+		for k, v := range opts {
+			if slices.Contains(sp.OptionNames(), k) {
+				if nc.Options == nil {
+					nc.Options = map[string]string{}
+				}
+				nc.Options[k], used[k] = v, true
+			}
+		}
+		if _, err := sp.Resolve(nc.Options); err != nil {
+			return nil, fmt.Errorf("service %s: %w", name, err)
+		}
+		out = append(out, nc)
+	}
+	var unused []string
+	for k := range opts {
+		if !used[k] {
+			unused = append(unused, k)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		if len(given) == 0 {
+			return nil, fmt.Errorf("service options %s given, but the cluster has no service", strings.Join(unused, ", "))
+		}
+		var names []string
+		for _, g := range given {
+			names = append(names, g.Protocol)
+		}
+		return nil, fmt.Errorf("service options %s: no service of the cluster (%s) has them", strings.Join(unused, ", "), strings.Join(names, ", "))
+	}
+	return out, nil
 }
 
 // staleRun lists what a previous run left in dir that Up would delete.
@@ -327,13 +408,18 @@ func (c *Cluster) Servers() []ordo.NodeID { return c.Cfg.Servers() }
 // Running lists the nodes whose recorded process is alive.
 func (c *Cluster) Running() []ordo.NodeID {
 	var out []ordo.NodeID
-	for i := 1; i <= c.N(); i++ {
-		if c.alive(ordo.NodeID(i)) {
-			out = append(out, ordo.NodeID(i))
+	for _, id := range c.Cfg.Processes() {
+		if c.alive(id) {
+			out = append(out, id)
 		}
 	}
 	return out
 }
+
+// Processes lists the nodes that run as processes (servers and clients):
+// a service node is reached through each process's adapter
+// (service_runtime.go).
+func (c *Cluster) Processes() []ordo.NodeID { return c.Cfg.Processes() }
 
 // alive reports whether node id's recorded process exists and is that
 // node (the pid is not reused by something else).
@@ -383,6 +469,9 @@ func (c *Cluster) isNode(pid int, id ordo.NodeID) bool {
 }
 
 func (c *Cluster) spawn(id ordo.NodeID) error {
+	if err := c.Cfg.notService(id); err != nil {
+		return err
+	}
 	nc, _ := c.Cfg.Node(id)
 	dir := c.Cfg.Path(nc.Dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -484,6 +573,9 @@ func (c *Cluster) Kill(id ordo.NodeID) error {
 
 // runningPid is node id's process, or an error if it does not run.
 func (c *Cluster) runningPid(id ordo.NodeID) (int, error) {
+	if err := c.Cfg.notService(id); err != nil {
+		return 0, err
+	}
 	c.mu.Lock()
 	pid := c.State.Pids[int(id)]
 	c.mu.Unlock()
@@ -518,6 +610,9 @@ func (c *Cluster) waitExit(id ordo.NodeID, pid int, within time.Duration) bool {
 // Stop sends SIGTERM to node id (a graceful stop) and waits for it, then
 // SIGKILL after the grace period.
 func (c *Cluster) Stop(id ordo.NodeID) error {
+	if c.Cfg.RoleOf(id) == ordo.Service {
+		return nil // no process
+	}
 	pid, err := c.runningPid(id)
 	if err != nil {
 		return nil
@@ -538,6 +633,9 @@ func (c *Cluster) Stop(id ordo.NodeID) error {
 // back from its own disk, and the cluster's current faults are re-applied.
 func (c *Cluster) Restart(id ordo.NodeID) error {
 	if _, err := c.Cfg.Node(id); err != nil {
+		return err
+	}
+	if err := c.Cfg.notService(id); err != nil {
 		return err
 	}
 	if c.alive(id) {
@@ -570,12 +668,12 @@ func (c *Cluster) Restart(id ordo.NodeID) error {
 // Down stops every node gracefully.
 func (c *Cluster) Down() error {
 	var wg sync.WaitGroup
-	for i := 1; i <= c.N(); i++ {
+	for _, id := range c.Processes() {
 		wg.Add(1)
 		go func(id ordo.NodeID) {
 			defer wg.Done()
 			c.Stop(id)
-		}(ordo.NodeID(i))
+		}(id)
 	}
 	wg.Wait()
 	c.mu.Lock()
@@ -610,6 +708,9 @@ func (c *Cluster) Partition(groups [][]ordo.NodeID) error {
 
 // SetFaults sets one node's fault layer (one-way cuts, delay, loss).
 func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
+	if err := c.Cfg.notService(id); err != nil {
+		return err
+	}
 	var err error
 	if c.net != nil {
 		// The kernel's rules; recorded below as well, so that a later
@@ -645,8 +746,8 @@ func (c *Cluster) Heal() error {
 	}
 	LogFault(c.Cfg, c.now(), "heal")
 	faults := map[int]transport.Faults{}
-	for i := 1; i <= c.N(); i++ {
-		faults[i] = transport.Faults{}
+	for _, id := range c.Processes() {
+		faults[int(id)] = transport.Faults{}
 	}
 	err := c.applyAll(faults)
 	c.mu.Lock()
@@ -678,6 +779,9 @@ func (c *Cluster) applyAll(faults map[int]transport.Faults) error {
 }
 
 func (c *Cluster) setFaults(id ordo.NodeID, f transport.Faults) error {
+	if err := c.Cfg.notService(id); err != nil {
+		return err
+	}
 	body, _ := json.Marshal(f)
 	nc, _ := c.Cfg.Node(id)
 	resp, err := c.client.Post("http://"+nc.Admin+"/faults", "application/json", strings.NewReader(string(body)))
@@ -699,6 +803,9 @@ func (c *Cluster) Status(id ordo.NodeID) (Status, error) {
 	if err != nil {
 		return s, err
 	}
+	if err := c.Cfg.notService(id); err != nil {
+		return s, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+nc.Admin+"/status", nil)
@@ -717,11 +824,13 @@ func (c *Cluster) Status(id ordo.NodeID) (Status, error) {
 // NodeView is one row of the cluster's status.
 type NodeView struct {
 	ID ordo.NodeID `json:"id"`
-	// Kind is the node's role in the cluster: server or client.
-	Kind   string `json:"kind"`
-	Up     bool   `json:"up"`
-	Paused bool   `json:"paused,omitempty"` // stopped by ordo cluster pause: alive, silent
-	Pid    int    `json:"pid,omitempty"`
+	// Kind is the node's role in the cluster: server, client or service.
+	Kind string `json:"kind"`
+	// Service is a service node's protocol (no process: no status).
+	Service string `json:"service,omitempty"`
+	Up      bool   `json:"up"`
+	Paused  bool   `json:"paused,omitempty"` // stopped by ordo cluster pause: alive, silent
+	Pid     int    `json:"pid,omitempty"`
 	// Client is the server's client API address (cluster file), if any.
 	Client string  `json:"client,omitempty"`
 	Status *Status `json:"status,omitempty"`
@@ -741,6 +850,10 @@ func (c *Cluster) View() []NodeView {
 			out[i].Kind = c.Cfg.RoleOf(id).String()
 			if nc, err := c.Cfg.Node(id); err == nil {
 				out[i].Client = nc.Client
+				if out[i].Kind == ordo.Service.String() {
+					out[i].Service = nc.Protocol
+					return
+				}
 			}
 			s, err := c.Status(id)
 			if err != nil {
@@ -794,7 +907,7 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	}
 	// A cluster with clients shows each node's kind (server or client);
 	// ROLE stays what the protocol notes (leader, follower, ...).
-	kinds := slices.ContainsFunc(v, func(nv NodeView) bool { return nv.Kind == ordo.Client.String() })
+	kinds := slices.ContainsFunc(v, func(nv NodeView) bool { return nv.Kind != ordo.Server.String() })
 	kind := func(nv NodeView) string {
 		if !kinds {
 			return ""
@@ -808,6 +921,10 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	fmt.Fprintf(w, "%-5s %s%-7s %-10s %-5s %-7s %-6s %-14s %-14s %s\n", "NODE", head, "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "CUT-OFF", "FAULTS")
 	up := 0
 	for _, nv := range v {
+		if nv.Service != "" {
+			fmt.Fprintf(w, "n%-4d %s%-7s %-10s\n", int(nv.ID), kind(nv), "-", nv.Service)
+			continue
+		}
 		if nv.Paused {
 			fmt.Fprintf(w, "n%-4d %s%-7d %-10s\n", int(nv.ID), kind(nv), nv.Pid, "PAUSED")
 			continue
@@ -951,21 +1068,20 @@ func (c *Cluster) Start() error {
 	c.State.Stopped = false
 	c.State.Faults, c.State.Partition = nil, ""
 	c.mu.Unlock()
-	for i := 1; i <= c.N(); i++ {
-		id := ordo.NodeID(i)
+	for _, id := range c.Processes() {
 		if err := c.guardAmnesia(id); err != nil {
 			return err
 		}
 		if err := c.spawn(id); err != nil {
 			return err
 		}
-		LogFault(c.Cfg, c.now(), "restart", "node", i)
+		LogFault(c.Cfg, c.now(), "restart", "node", int(id))
 	}
 	if err := c.saveState(); err != nil {
 		return err
 	}
-	for i := 1; i <= c.N(); i++ {
-		if err := c.waitReady(ordo.NodeID(i), 10*time.Second); err != nil {
+	for _, id := range c.Processes() {
+		if err := c.waitReady(id, 10*time.Second); err != nil {
 			return err
 		}
 	}

@@ -58,7 +58,9 @@ type NodeConfig struct {
 	// for protocols that serve one (kv); "" for none. Loopback unless the
 	// cluster has TLS and a client token.
 	Client string `yaml:"client,omitempty"`
-	// Role is server (the default, "") or client; servers come first.
+	// Role is server (the default, ""), client or service; servers come
+	// first, then clients, then services. A service node (service.go)
+	// is no process: it has only id, role, protocol and options.
 	Role string `yaml:"role,omitempty"`
 	// Protocol and Options override the role's protocol for this node
 	// (a client running a different workload).
@@ -221,6 +223,9 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 func (c *Config) checkDirs() error {
 	seen := map[string]int{}
 	for i, nd := range c.Nodes {
+		if nd.Dir == "" {
+			continue // a service node (Validate): no directory
+		}
 		p := ResolveDir(c.Path(nd.Dir))
 		if j, dup := seen[p]; dup {
 			return fmt.Errorf("nodes[%d].dir: %q is the directory of nodes[%d] (%s): each node needs its own", i, nd.Dir, j, p)
@@ -283,6 +288,12 @@ func (c *Config) Validate() error {
 		if nd.ID != i+1 {
 			return fmt.Errorf("nodes[%d]: id %d, want %d (ids are 1..N in order)", i, nd.ID, i+1)
 		}
+		if role, err := ordo.ParseRole(nd.Role); err == nil && role == ordo.Service {
+			if err := validateService(i, nd); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, _, err := net.SplitHostPort(nd.Addr); err != nil {
 			return fmt.Errorf("nodes[%d].addr: %v", i, err)
 		}
@@ -317,6 +328,20 @@ func (c *Config) Validate() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// validateService checks service node i (service.go): no process, so
+// no address, admin endpoint, directory or client API; a protocol.
+func validateService(i int, nd NodeConfig) error {
+	for _, f := range []struct{ name, v string }{{"addr", nd.Addr}, {"admin", nd.Admin}, {"dir", nd.Dir}, {"client", nd.Client}} {
+		if f.v != "" {
+			return fmt.Errorf("nodes[%d].%s: a service node has no %s: it is no process but a real system (etcd) each node reaches through its runtime's adapter; give it only id, role, protocol and options", i, f.name, f.name)
+		}
+	}
+	if nd.Protocol == "" {
+		return fmt.Errorf("nodes[%d].protocol: missing: a service node names its service protocol (the server protocol's services, e.g. coord)", i)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ordo"
 )
 
 const goodConfig = `name: t
@@ -46,6 +48,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(goodConfig))
 	f.Add([]byte("nodes: [{id: 1}]"))
 	f.Add([]byte("protocol: raft\nnodes: *a"))
+	f.Add([]byte("protocol: lease\nepoch: 2026-01-01T00:00:00Z\nnodes:\n  - {id: 1, addr: 127.0.0.1:7001, admin: 127.0.0.1:8001, dir: n1}\n  - {id: 2, role: service, protocol: coord, options: {endpoints: \"127.0.0.1:2379\"}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {
@@ -57,6 +60,10 @@ func FuzzParseConfig(f *testing.F) {
 		for i, n := range c.Nodes {
 			if n.ID != i+1 {
 				t.Fatalf("accepted node %d with id %d", i, n.ID)
+			}
+			// A service node is no process: nothing to listen on or lock.
+			if r, _ := ordo.ParseRole(n.Role); r == ordo.Service && (n.Addr != "" || n.Admin != "" || n.Dir != "" || n.Protocol == "") {
+				t.Fatalf("accepted service node %+v", n)
 			}
 		}
 	})

@@ -17,4 +17,11 @@
 // its own address (gateway.go): each HTTP request becomes a message from a
 // fresh gateway id (>= GatewayBase) injected into the loop, and the node's
 // answer, a send to that id, is held for the turn's fsync like any send.
+//
+// A protocol that relies on a service (the lease election on etcd, issue
+// 15) has service nodes in its cluster file (role: service, no process):
+// each node's runtime reaches the real system through the adapter
+// registered for the service's protocol (service.go, RegisterService), and
+// the service's replies come back into the loop as messages from the
+// service's id (service_runtime.go).
 package live

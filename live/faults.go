@@ -169,6 +169,11 @@ func (c *Cluster) validateLive(f fault.Fault, servers int) error {
 		}
 		return nil
 	}
+	if f.Node != 0 {
+		if err := c.Cfg.notService(f.Node); err != nil {
+			return fmt.Errorf("fault %v: %w", f, err)
+		}
+	}
 	return f.Validate(servers)
 }
 
@@ -260,7 +265,10 @@ func (c *Cluster) setShape(blocked [][]bool, shape, name string, attrs ...any) e
 	n := c.N()
 	faults := map[int]transport.Faults{}
 	c.mu.Lock()
-	for a := 1; a <= n; a++ {
+	for _, id := range c.Processes() {
+		// A service has no fault layer: the processes' layers cut their
+		// links to it (service_runtime.go).
+		a := int(id)
 		cur := c.State.Faults[a]
 		f := transport.Faults{Delay: cur.Delay, Loss: cur.Loss}
 		for b := 1; b <= n; b++ {
@@ -299,12 +307,12 @@ func (c *Cluster) setShape(blocked [][]bool, shape, name string, attrs ...any) e
 // setLoss makes every node drop the fraction rate of what it sends.
 func (c *Cluster) setLoss(rate float64) error {
 	var errs []error
-	for i := 1; i <= c.N(); i++ {
+	for _, id := range c.Processes() {
 		c.mu.Lock()
-		f := c.State.Faults[i]
+		f := c.State.Faults[int(id)]
 		c.mu.Unlock()
 		f.Loss = rate
-		errs = append(errs, c.SetFaults(ordo.NodeID(i), f))
+		errs = append(errs, c.SetFaults(id, f))
 	}
 	return errors.Join(errs...)
 }
@@ -313,12 +321,12 @@ func (c *Cluster) setLoss(rate float64) error {
 // live approximation of a scenario's network latency (loopback has none).
 func (c *Cluster) SetDelay(d time.Duration) error {
 	var errs []error
-	for i := 1; i <= c.N(); i++ {
+	for _, id := range c.Processes() {
 		c.mu.Lock()
-		f := c.State.Faults[i]
+		f := c.State.Faults[int(id)]
 		c.mu.Unlock()
 		f.Delay = transport.Duration(d)
-		errs = append(errs, c.SetFaults(ordo.NodeID(i), f))
+		errs = append(errs, c.SetFaults(id, f))
 	}
 	return errors.Join(errs...)
 }
@@ -373,6 +381,9 @@ func (c *Cluster) Paused(id ordo.NodeID) bool {
 func (c *Cluster) pausedMarker(id ordo.NodeID) (string, error) {
 	nc, err := c.Cfg.Node(id)
 	if err != nil {
+		return "", err
+	}
+	if err := c.Cfg.notService(id); err != nil {
 		return "", err
 	}
 	return filepath.Join(c.Cfg.Path(nc.Dir), PausedFileName), nil
@@ -463,6 +474,9 @@ func (c *Cluster) adminPost(id ordo.NodeID, path string) error {
 func (c *Cluster) adminPostBody(id ordo.NodeID, path, body string) error {
 	nc, err := c.Cfg.Node(id)
 	if err != nil {
+		return err
+	}
+	if err := c.Cfg.notService(id); err != nil {
 		return err
 	}
 	resp, err := c.client.Post("http://"+nc.Admin+path, "application/json", strings.NewReader(body))

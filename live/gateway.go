@@ -305,6 +305,10 @@ func (r *Runtime) release(o outbound) {
 		r.gw.deliver(o)
 		return
 	}
+	if r.isService(o.env.To) {
+		r.releaseService(o) // service_runtime.go
+		return
+	}
 	r.sendNow(o.env)
 }
 

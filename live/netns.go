@@ -722,11 +722,17 @@ func (c *Cluster) netSetFaults(id ordo.NodeID, f transport.Faults) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.Blocked = slices.DeleteFunc(x.Blocked, func(l [2]int) bool { return l[0] == int(id) || l[1] == int(id) })
+	// A service (ids after the processes, service_runtime.go) has no
+	// namespace: the kernel's rules cannot cut a node from it.
 	for _, b := range f.BlockOut {
-		x.Blocked = append(x.Blocked, [2]int{int(id), int(b)})
+		if int(b) <= x.N {
+			x.Blocked = append(x.Blocked, [2]int{int(id), int(b)})
+		}
 	}
 	for _, a := range f.BlockIn {
-		x.Blocked = append(x.Blocked, [2]int{int(a), int(id)})
+		if int(a) <= x.N {
+			x.Blocked = append(x.Blocked, [2]int{int(a), int(id)})
+		}
 	}
 	var others []ordo.NodeID
 	for i := 1; i <= x.N; i++ {

@@ -24,6 +24,11 @@ import (
 //	  - {id: 1, addr: 127.0.0.1:7001, admin: 127.0.0.1:8001, dir: node1}
 //	  - ...
 //	  - {id: 4, role: client, addr: 127.0.0.1:7004, admin: 127.0.0.1:8004, dir: node4}
+//	  - {id: 5, role: service, protocol: coord, options: {endpoints: "127.0.0.1:2379"}}
+//
+// A service node (issue 15, service.go) follows the clients: no process
+// runs it, so it has no address, admin endpoint or directory; every
+// process reaches it through an adapter its runtime hosts.
 
 // ClientsConfig is the cluster file's clients: section: the protocol and
 // options of every client node that names none of its own.
@@ -34,24 +39,21 @@ type ClientsConfig struct {
 }
 
 // validateRoles checks the nodes' roles without the protocols: known roles,
-// at least one server, servers before clients.
+// at least one server, servers before clients before services.
 func (c *Config) validateRoles() error {
-	servers, clientSeen := 0, false
+	servers, last := 0, ordo.Server
 	for i, nd := range c.Nodes {
 		role, err := ordo.ParseRole(nd.Role)
 		if err != nil {
 			return fmt.Errorf("nodes[%d].role: %v", i, err)
 		}
-		switch role {
-		case ordo.Server:
-			if clientSeen {
-				return fmt.Errorf("nodes[%d]: a server after a client: list the servers first (ids 1..S), then the clients", i)
-			}
+		// The roles' constants are in roster order: server, client, service.
+		if role < last {
+			return fmt.Errorf("nodes[%d]: a %s after a %s: list the servers first (ids 1..S), then the clients, then the services", i, role, last)
+		}
+		last = role
+		if role == ordo.Server {
 			servers++
-		case ordo.Client:
-			clientSeen = true
-		default:
-			return fmt.Errorf("nodes[%d].role: %s nodes are not supported in a live cluster yet (valid: server, client)", i, role)
 		}
 		if nd.Protocol == "" && len(nd.Options) > 0 {
 			return fmt.Errorf("nodes[%d].options: given without the node's own protocol", i)
@@ -151,7 +153,7 @@ func (c *Config) CheckProtocols() error {
 // cluster of servers only, whose traces stay as they were).
 func (c *Config) FillMeta(m *trace.Meta) {
 	r := c.Roster()
-	if len(r.Clients) == 0 {
+	if len(r.Clients) == 0 && len(r.Services) == 0 {
 		return
 	}
 	for _, id := range r.Servers {
@@ -165,4 +167,31 @@ func (c *Config) FillMeta(m *trace.Meta) {
 		}
 	}
 	m.ClientProtocol = strings.Join(names, ",")
+	names = nil
+	for _, id := range r.Services {
+		m.Services = append(m.Services, int(id))
+		if p, _, _, err := c.ProtocolOf(id); err == nil && !slices.Contains(names, p.Name) {
+			names = append(names, p.Name)
+		}
+	}
+	m.ServiceProtocol = strings.Join(names, ",")
+}
+
+// Processes lists the nodes that run as processes, ascending: the servers
+// and the clients (a service node is reached through each process's
+// adapter, service_runtime.go).
+func (c *Config) Processes() []ordo.NodeID {
+	r := c.Roster()
+	return append(r.Servers, r.Clients...)
+}
+
+// notService returns an error naming node id as a service when it is one:
+// what the cluster commands that act on a process (kill, pause, clock,
+// fsync, restart) answer for it.
+func (c *Config) notService(id ordo.NodeID) error {
+	if c.RoleOf(id) != ordo.Service {
+		return nil
+	}
+	name := c.Nodes[id-1].Protocol
+	return fmt.Errorf("node %d is a service (%s): no process runs it but a real system (etcd) that each node reaches through its runtime's adapter; it cannot be killed, paused or clock-shifted here (stop that system itself), only cut off from nodes with a partition such as 1/%d", id, name, id)
 }

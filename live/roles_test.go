@@ -232,7 +232,7 @@ func TestConfigRoles(t *testing.T) {
 		{"server after client", fmt.Sprintf(head, "live-test-echo", "") + node(1, "") + node(2, ", role: client") + node(3, ""), "nodes[2]: a server after a client"},
 		{"unknown role", fmt.Sprintf(head, "live-test-echo", "") + three + node(4, ", role: observer"), `nodes[3].role: unknown role "observer"`},
 		{"no server", fmt.Sprintf(head, "live-test-echo", "") + node(1, ", role: client"), "nodes: no server"},
-		{"service", fmt.Sprintf(head, "live-test-echo", "") + three + node(4, ", role: service"), "service nodes are not supported"},
+		{"service with an address", fmt.Sprintf(head, "live-test-echo", "") + three + node(4, ", role: service"), "nodes[3].addr: a service node has no addr"},
 		{"options without protocol", fmt.Sprintf(head, "live-test-echo", "") + three + node(4, ", role: client, options: {a: b}"), "nodes[3].options: given without"},
 	} {
 		if _, err := ParseConfig([]byte(tc.src)); err == nil || !strings.Contains(err.Error(), tc.want) {

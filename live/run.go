@@ -35,6 +35,9 @@ type ScenarioOptions struct {
 	Progress io.Writer
 	// LogLevel of the nodes (default warn).
 	LogLevel string
+	// ServiceOptions go to every service node whose protocol declares
+	// them, over the file's (UpOptions.ServiceOptions): the etcd endpoints.
+	ServiceOptions map[string]string
 }
 
 // Applied is one fault of a live run: when the schedule wanted it and when
@@ -137,6 +140,26 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 	if sc.Disk.On() {
 		notes = append(notes, "disk: the real disk, not the simulator's disk model")
 	}
+	// A live service is a real system (etcd) behind each node's adapter:
+	// the cluster can cut nodes off from it, nothing more.
+	if first := sc.FirstService(); first > 0 {
+		for _, f := range sc.Faults {
+			for _, x := range f.Spec {
+				switch x.Kind {
+				case fault.Partition, fault.Cut, fault.Heal:
+					continue
+				}
+				if int(x.Node) >= first || (x.Kind == fault.Bridge && int(x.Via) >= first) {
+					return nil, refuse(f.Line, "fault %q: node %d is a service: live, a real system the nodes reach through their adapters; only a partition or cut can involve it", f.Desc, max(int(x.Node), int(x.Via)))
+				}
+			}
+		}
+		for id := range sc.ClockOf {
+			if int(id) >= first {
+				return nil, refuse(0, "clocks: node %d is a service: live, a real system whose clock the cluster does not set", int(id))
+			}
+		}
+	}
 	return notes, nil
 }
 
@@ -174,6 +197,11 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		g := sc.Clients[0]
 		up.Clients, up.ClientProtocol, up.ClientOptions = g.Count, g.Protocol.Name, map[string]string(g.Options)
 	}
+	up.Services = []UpService{}
+	for _, s := range sc.Services {
+		up.Services = append(up.Services, UpService{Protocol: s.Protocol.Name, Options: s.Given})
+	}
+	up.ServiceOptions = o.ServiceOptions
 	c, err := Up(up)
 	if err != nil {
 		return nil, err
@@ -249,13 +277,7 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	return res, nil
 }
 
-func clientIDs(c *Cluster) []ordo.NodeID {
-	var out []ordo.NodeID
-	for i := len(c.Servers()) + 1; i <= c.N(); i++ {
-		out = append(out, ordo.NodeID(i))
-	}
-	return out
-}
+func clientIDs(c *Cluster) []ordo.NodeID { return c.Cfg.Roster().Clients }
 
 // CutAt is the longest prefix of t's events at or before time end (ns):
 // a live run's trace as the simulator would have ended it, without the

@@ -88,6 +88,9 @@ type Runtime struct {
 	fence fence
 	// late measures how late timers fire: a starved host (starve.go).
 	late lateness
+	// svc is the node's connections to the cluster's services
+	// (service_runtime.go).
+	svc serviceConns
 }
 
 type inbound struct {
@@ -97,6 +100,8 @@ type inbound struct {
 	hint  bool // a PeerDown from env.From, not a message
 	// gateway: a client API call from gateway id env.From (gateway.go)
 	gateway bool
+	// service: a reply or event of service env.From (service_runtime.go)
+	service bool
 }
 
 // roleStatus is what the node's notes say about its role, read by the
@@ -123,6 +128,10 @@ type Options struct {
 	ClientListen string
 	// ClientCalls bounds the client calls in flight (0: DefaultClientCalls).
 	ClientCalls int
+	// Services overrides, by service node id, the adapter registered for
+	// the service's protocol (RegisterService): tests dial an in-process
+	// fake.
+	Services map[ordo.NodeID]ServiceDial
 }
 
 // Start boots node id of the cluster: it reads back its storage and trace,
@@ -137,6 +146,9 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	proto, opts, role, err := cfg.ProtocolOf(id)
 	if err != nil {
 		return nil, err
+	}
+	if role == ordo.Service {
+		return nil, fmt.Errorf("node %d is a service (%s): no process runs it; every server and client reaches it through its runtime's adapter", id, proto.Name)
 	}
 	codec := proto.Codec // built and checked by ordo.Register
 	if codec == nil {
@@ -207,7 +219,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 		tcfg.Listen = o.Listen
 	}
 	for _, p := range cfg.Nodes {
-		if ordo.NodeID(p.ID) != id {
+		if ordo.NodeID(p.ID) != id && cfg.RoleOf(ordo.NodeID(p.ID)) != ordo.Service {
 			tcfg.Peers[ordo.NodeID(p.ID)] = p.Addr
 		}
 	}
@@ -267,6 +279,14 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 		r.store.Close()
 		return nil, err
 	}
+	// The services are open before the protocol's Start can send to them.
+	if err := r.openServices(o); err != nil {
+		r.tr.Close()
+		r.adminLn.Close()
+		tf.close()
+		r.store.Close()
+		return nil, err
+	}
 	if o.ClientAPI == nil && (nc.Client != "" || o.ClientListen != "") {
 		// Registered by cmd/ordo (kv) or a test; served where the cluster
 		// file gives the node a client address.
@@ -274,6 +294,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	}
 	if o.ClientAPI != nil && role == ordo.Server {
 		if err := r.startClientAPI(nc, o); err != nil { // gateway.go
+			r.closeServices()
 			r.tr.Close()
 			r.adminLn.Close()
 			tf.close()
@@ -342,6 +363,7 @@ func (r *Runtime) Stop() error {
 	}
 	r.stopOnce.Do(func() { close(r.stop) })
 	<-r.done
+	r.closeServices() // the loop sends nothing more to them
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if r.client != nil {
@@ -535,6 +557,10 @@ func (r *Runtime) receive(in inbound) {
 		r.receiveGateway(in) // gateway.go
 		return
 	}
+	if in.service {
+		r.receiveService(in) // service_runtime.go
+		return
+	}
 	r.stamp.Recv(in.env.Lamport, in.env.Vector)
 	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, Msg: in.env.Msg, MsgKind: in.env.Kind, Bytes: in.bytes})
 	r.node.Receive(r, in.env.From, in.msg)
@@ -622,6 +648,10 @@ func (r *Runtime) AfterSync(t ordo.Timer) { r.gc.hold(outbound{timer: &t}) }
 func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
 	if IsGateway(to) {
 		r.sendGateway(to, m, early) // a reply to a client call (gateway.go)
+		return
+	}
+	if r.isService(to) {
+		r.sendService(to, m, early) // through the adapter (service_runtime.go)
 		return
 	}
 	if to == r.id || to < 1 || int(to) > r.n {

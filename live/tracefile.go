@@ -227,6 +227,9 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 	cfg.FillMeta(&out.Meta)
 	var streams []nodeEvents
 	for _, nd := range cfg.Nodes {
+		if cfg.RoleOf(ordo.NodeID(nd.ID)) == ordo.Service {
+			continue // no process, no trace: its nodes record what they sent it
+		}
 		dir := cfg.Path(nd.Dir)
 		ne, err := readEvents(filepath.Join(dir, TraceFileName), ordo.NodeID(nd.ID), n)
 		if err != nil {

@@ -55,8 +55,9 @@ func Faults(n sim.Nemesis) Option { return func(k *kit) { k.nemesis = &n } }
 // mode: every message encoded at send and decoded at delivery).
 func NoWire() Option { return func(k *kit) { k.wire = false } }
 
-// ServedBy names the server protocol a client protocol's determinism runs
-// use (required when p.Role is ordo.Client).
+// ServedBy names the server protocol a client or service protocol's
+// determinism runs use (required when p.Role is ordo.Client or
+// ordo.Service; a service runs as the server's services, or alone).
 func ServedBy(server *ordo.Protocol) Option { return func(k *kit) { k.server = server } }
 
 // Samples is how many generated values of each message type round-trip
@@ -431,12 +432,14 @@ func checkOptions(t reporter, p *ordo.Protocol) {
 	}
 	for _, n := range []int{1, 3, 5} {
 		r := ordo.NewRoster(n, 0, 0)
-		if p.Role == ordo.Client {
-			r = ordo.NewRoster(n, 1, 0)
-		}
 		id := r.Servers[0]
-		if p.Role == ordo.Client {
+		switch p.Role {
+		case ordo.Client:
+			r = ordo.NewRoster(n, 1, 0)
 			id = r.Clients[0]
+		case ordo.Service:
+			r = ordo.NewRoster(n, 0, 1)
+			id = r.Services[0]
 		}
 		if _, err := p.New(ordo.Config{ID: id, N: n, Opts: o, Proto: p, Role: p.Role, Roster: r}); err != nil {
 			t.Errorf("%s: New with default options for %d servers: %v", p.Name, n, err)
@@ -455,9 +458,13 @@ func checkFresh(t reporter, p *ordo.Protocol, k kit) {
 	}
 	r := ordo.NewRoster(3, 0, 0)
 	id := ordo.NodeID(1)
-	if p.Role == ordo.Client {
+	switch p.Role {
+	case ordo.Client:
 		r = ordo.NewRoster(3, 1, 0)
 		id = r.Clients[0]
+	case ordo.Service:
+		r = ordo.NewRoster(3, 0, 1)
+		id = r.Services[0]
 	}
 	cfg := ordo.Config{ID: id, N: len(r.Servers), Opts: o, Proto: p, Role: p.Role, Roster: r}
 	a, err := p.New(cfg)
@@ -551,6 +558,31 @@ func newSim(p *ordo.Protocol, k kit) (*sim.Sim, error) {
 			return nil, err
 		}
 		cfg.Clients = []sim.ClientGroup{{Protocol: p, Options: o, Count: 2}}
+		proto, opts = k.server, nil
+	} else if p.Role == ordo.Service {
+		if k.server == nil {
+			return nil, fmt.Errorf("%s is a service protocol: pass ordotest.ServedBy(server)", p.Name)
+		}
+		o, err := p.Resolve(k.opts)
+		if err != nil {
+			return nil, err
+		}
+		// The server's own services, p's with the kit's options; p alone
+		// when the server declares none of it.
+		sv, err := sim.DefaultServices(k.server)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for i := range sv {
+			if sv[i].Protocol == p {
+				sv[i].Options, found = o, true
+			}
+		}
+		if !found {
+			sv = []sim.ServiceGroup{{Protocol: p, Options: o}}
+		}
+		cfg.Services = sv
 		proto, opts = k.server, nil
 	} else if p.Client != "" {
 		c, err := ordo.Lookup(p.Client)

@@ -190,24 +190,37 @@ func (sc *Scenario) clientProtocols() string {
 	return strings.Join(names, ",")
 }
 
-// describeNodes is "5 nodes", or "3 servers + 2 clients (register-client)".
+// describeNodes is "5 nodes", or "3 servers + 2 clients (register-client)",
+// with "+ 2 services (coord,fenced-store)" when it has services.
 func (sc *Scenario) describeNodes() string {
-	c := sc.ClientCount()
-	if c == 0 {
+	c, sv := sc.ClientCount(), len(sc.Services)
+	if c == 0 && sv == 0 {
 		return fmt.Sprintf("%d nodes", sc.Nodes)
 	}
-	noun := "clients"
-	if c == 1 {
-		noun = "client"
+	out := fmt.Sprintf("%d servers", sc.Nodes)
+	if c > 0 {
+		noun := "clients"
+		if c == 1 {
+			noun = "client"
+		}
+		out += fmt.Sprintf(" + %d %s (%s)", c, noun, sc.clientProtocols())
 	}
-	return fmt.Sprintf("%d servers + %d %s (%s)", sc.Nodes, c, noun, sc.clientProtocols())
+	if sv > 0 {
+		noun := "services"
+		if sv == 1 {
+			noun = "service"
+		}
+		out += fmt.Sprintf(" + %d %s (%s)", sv, noun, sc.serviceProtocols())
+	}
+	return out
 }
 
 // SetClients sets the number of client nodes (ordo sim --clients): the
 // count of the file's one client group, or a group of the server
 // protocol's client when the file has none. Faults and links that name
 // client nodes keep their numbers, so shrinking the group may make them
-// name nodes that no longer exist (the run then fails with an error).
+// name nodes that no longer exist (the run then fails with an error); the
+// services, numbered after the clients, move with the count.
 func (sc *Scenario) SetClients(n int) error {
 	if n < 0 || n > sim.MaxClients || sc.Nodes+n > sim.MaxNodes {
 		return fmt.Errorf("%d clients out of range 0..%d", n, min(sim.MaxClients, sim.MaxNodes-sc.Nodes))

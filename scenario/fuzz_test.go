@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("\xff\xfe"))
 	f.Add([]byte(withClients))
+	f.Add([]byte(withServices))
+	f.Add([]byte("name: x\nprotocol: scenario-test-svc-user\nnodes: 3\nduration: 1s\nservices:\n  - {options: {tag: y}}\n  - {protocol: scenario-test-echo}\n"))
 	f.Add([]byte("name: x\nprotocol: scenario-test-server\nnodes: 3\nduration: 1s\nclients:\n  - {count: 2, protocol: scenario-test-client, options: {interval: 5ms}}\n  - {count: -1}\n"))
 	f.Add([]byte("name: x\nprotocol: broadcast\nnodes: 3\nduration: 1s\nclients: {count: 1, protocol: broadcast}\n"))
 	files, _ := filepath.Glob("../scenarios/*.yaml")

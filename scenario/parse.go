@@ -32,7 +32,10 @@ type Scenario struct {
 	Nodes int
 	// Clients are the client groups, numbered after the servers in file
 	// order (see Clients).
-	Clients  []Clients
+	Clients []Clients
+	// Services are the service nodes, numbered after the clients (see
+	// Service): the protocol's by default.
+	Services []Service
 	Seed     uint64
 	Duration time.Duration
 	Network  sim.Network
@@ -115,7 +118,7 @@ var faultExtras = map[string][]string{
 	"link":       {"latency", "loss", "duplicate", "bandwidth", "tamper"},
 }
 
-var topFields = []string{"name", "doc", "protocol", "options", "nodes", "clients", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect", "wire", "disk"}
+var topFields = []string{"name", "doc", "protocol", "options", "nodes", "clients", "services", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect", "wire", "disk"}
 
 // Error is a mistake in a scenario file, located at a line and column.
 type Error struct {
@@ -188,9 +191,10 @@ func Parse(name string, data []byte) (sc *Scenario, err error) {
 
 type parser struct {
 	file  string
-	nodes int // every node: servers, then clients
-	// servers is the number of servers (nodes when there are no clients).
-	servers int
+	nodes int // every node: servers, then clients, then services
+	// servers is the number of servers (nodes when there are no clients
+	// or services); nservices the number of services.
+	servers, nservices int
 }
 
 // span names the cluster's node numbers for range errors.
@@ -198,7 +202,15 @@ func (p *parser) span() string {
 	if p.servers == 0 || p.servers == p.nodes {
 		return fmt.Sprintf("nodes 1..%d", p.nodes)
 	}
-	return fmt.Sprintf("nodes 1..%d (servers 1..%d, clients %d..%d)", p.nodes, p.servers, p.servers+1, p.nodes)
+	var roles []string
+	roles = append(roles, fmt.Sprintf("servers 1..%d", p.servers))
+	if c := p.nodes - p.servers - p.nservices; c > 0 {
+		roles = append(roles, fmt.Sprintf("clients %d..%d", p.servers+1, p.servers+c))
+	}
+	if p.nservices > 0 {
+		roles = append(roles, fmt.Sprintf("services %d..%d", p.nodes-p.nservices+1, p.nodes))
+	}
+	return fmt.Sprintf("nodes 1..%d (%s)", p.nodes, strings.Join(roles, ", "))
 }
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
@@ -792,7 +804,7 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 		return nil, p.errf(e.val, "duration", "%v out of range (0, %v]", sc.Duration, MaxDuration)
 	}
 
-	steps := []func(*Scenario, map[string]entry) error{p.clients, p.network, p.clocks, p.speed, p.absent, p.faults, p.nemesis, p.checks, p.expect}
+	steps := []func(*Scenario, map[string]entry) error{p.clients, p.services, p.network, p.clocks, p.speed, p.absent, p.faults, p.nemesis, p.checks, p.expect}
 	for _, step := range steps {
 		if err := step(sc, fs); err != nil {
 			return nil, err

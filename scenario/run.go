@@ -49,6 +49,7 @@ func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
 		Options:  sc.Options,
 		Nodes:    sc.Nodes,
 		Clients:  sc.clientGroups(),
+		Services: sc.serviceGroups(),
 		Seed:     seed,
 		Network:  net,
 		Clock:    sc.Clock,

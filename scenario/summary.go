@@ -41,25 +41,29 @@ type Summary struct {
 	Nodes    int    `json:"nodes"` // servers
 	// Clients counts the client nodes (numbered after the servers) and
 	// names their protocols; both are absent in a run without clients.
-	Clients        int                 `json:"clients,omitempty"`
-	ClientProtocol string              `json:"client_protocol,omitempty"`
-	Seed           uint64              `json:"seed"`
-	SimTimeNs      int64               `json:"sim_time_ns"`
-	Events         uint64              `json:"events"`
-	Messages       map[string]KindJSON `json:"messages"`
-	Sent           int                 `json:"sent"`
-	Delivered      int                 `json:"delivered"`
-	Dropped        int                 `json:"dropped"`
-	Duplicated     int                 `json:"duplicated"`
-	InFlight       int                 `json:"in_flight"` // sent + duplicated = delivered + dropped + in_flight
-	Tampered       int                 `json:"tampered"`
-	Bytes          int64               `json:"bytes"`
-	PricePerGB     float64             `json:"price_per_gb_usd"`
-	CostUSD        float64             `json:"cost_usd"`
-	Fallacies      []FallacyJSON       `json:"fallacies"`
-	Checks         []check.Result      `json:"checks"`
-	Unmet          []string            `json:"unmet,omitempty"`
-	OK             bool                `json:"ok"` // every expectation met
+	Clients        int    `json:"clients,omitempty"`
+	ClientProtocol string `json:"client_protocol,omitempty"`
+	// Services counts the service nodes (numbered after the clients) and
+	// names their protocols; both are absent in a run without services.
+	Services        int                 `json:"services,omitempty"`
+	ServiceProtocol string              `json:"service_protocol,omitempty"`
+	Seed            uint64              `json:"seed"`
+	SimTimeNs       int64               `json:"sim_time_ns"`
+	Events          uint64              `json:"events"`
+	Messages        map[string]KindJSON `json:"messages"`
+	Sent            int                 `json:"sent"`
+	Delivered       int                 `json:"delivered"`
+	Dropped         int                 `json:"dropped"`
+	Duplicated      int                 `json:"duplicated"`
+	InFlight        int                 `json:"in_flight"` // sent + duplicated = delivered + dropped + in_flight
+	Tampered        int                 `json:"tampered"`
+	Bytes           int64               `json:"bytes"`
+	PricePerGB      float64             `json:"price_per_gb_usd"`
+	CostUSD         float64             `json:"cost_usd"`
+	Fallacies       []FallacyJSON       `json:"fallacies"`
+	Checks          []check.Result      `json:"checks"`
+	Unmet           []string            `json:"unmet,omitempty"`
+	OK              bool                `json:"ok"` // every expectation met
 }
 
 // KindJSON counts one message kind.
@@ -107,6 +111,7 @@ func (r *Result) Summary() Summary {
 		OK:         len(r.Unmet) == 0,
 	}
 	s.ClientProtocol = sc.clientProtocols()
+	s.Services, s.ServiceProtocol = len(sc.Services), sc.serviceProtocols()
 	for k, ks := range r.Stats.Kinds {
 		s.Messages[k] = KindJSON{ks.Sent, ks.Delivered, ks.Dropped, ks.Duplicated, ks.InFlight(), ks.Bytes}
 	}

@@ -12,6 +12,7 @@ import (
 	_ "ordo/broadcast"
 	_ "ordo/detect"
 	_ "ordo/election/bully"
+	_ "ordo/election/lease"
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
 	_ "ordo/kv"

@@ -23,6 +23,31 @@ import (
 // they must also fit MaxNodes.
 const MaxClients = 1024
 
+// MaxServices bounds the service nodes of one run (issue 15): a protocol
+// needs one or two (a coordination service, a fenced store).
+const MaxServices = 16
+
+// Service nodes (issue 15) follow the clients, one per Config.Services
+// entry. A service is a model of a system a protocol relies on (etcd): a
+// full simulated node like a client, never picked by the Nemesis, left
+// connected to every group by a partition that does not name it, never a
+// server to the checkers; a fault may still name it (partition 1/5, pause
+// 5, a clock on 5).
+
+// DefaultServices is one service node per name in p.Services, with
+// default options: what a run of p gets when its Config gives none.
+func DefaultServices(p *ordo.Protocol) ([]ServiceGroup, error) {
+	var out []ServiceGroup
+	for i, name := range p.Services {
+		sp, err := ordo.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("sim: protocol %s's service %d: %w", p.Name, i+1, err)
+		}
+		out = append(out, ServiceGroup{Protocol: sp})
+	}
+	return out, nil
+}
+
 // nodeSpec is what one node runs: its role, protocol and resolved options.
 type nodeSpec struct {
 	role  ordo.Role
@@ -30,7 +55,8 @@ type nodeSpec struct {
 	opts  ordo.Options
 }
 
-// roles checks cfg.Clients and lays out every node's spec, indexed by node
+// roles checks cfg.Clients and cfg.Services (defaulting the latter from
+// the protocol) and lays out every node's spec, indexed by node
 // ID (index 0 unused), with the roster it implies. cfg.Options must already
 // be resolved.
 func roles(cfg *Config) ([]nodeSpec, *ordo.Roster, error) {
@@ -58,10 +84,37 @@ func roles(cfg *Config) ([]nodeSpec, *ordo.Roster, error) {
 	if clients > MaxClients {
 		return nil, nil, fmt.Errorf("sim: %d clients in all, need at most %d", clients, MaxClients)
 	}
-	if cfg.Nodes+clients > MaxNodes {
-		return nil, nil, fmt.Errorf("sim: %d servers and %d clients, need at most %d nodes in all", cfg.Nodes, clients, MaxNodes)
+	if cfg.Services == nil {
+		sv, err := DefaultServices(cfg.Protocol)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Services = sv
 	}
-	specs := make([]nodeSpec, 1, 1+cfg.Nodes+clients)
+	if len(cfg.Services) > MaxServices {
+		return nil, nil, fmt.Errorf("sim: %d services, need at most %d", len(cfg.Services), MaxServices)
+	}
+	for i := range cfg.Services {
+		g := &cfg.Services[i]
+		if g.Protocol == nil {
+			return nil, nil, fmt.Errorf("sim: service %d has no protocol", i+1)
+		}
+		if g.Protocol.Role != ordo.Service {
+			return nil, nil, fmt.Errorf("sim: service %d: protocol %s is a %s protocol, not a service protocol", i+1, g.Protocol.Name, g.Protocol.Role)
+		}
+		if g.Options == nil {
+			o, err := g.Protocol.Resolve(nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("sim: service %d: %w", i+1, err)
+			}
+			g.Options = o
+		}
+	}
+	services := len(cfg.Services)
+	if cfg.Nodes+clients+services > MaxNodes {
+		return nil, nil, fmt.Errorf("sim: %d servers, %d clients and %d services, need at most %d nodes in all", cfg.Nodes, clients, services, MaxNodes)
+	}
+	specs := make([]nodeSpec, 1, 1+cfg.Nodes+clients+services)
 	for range cfg.Nodes {
 		specs = append(specs, nodeSpec{role: ordo.Server, proto: cfg.Protocol, opts: cfg.Options})
 	}
@@ -70,15 +123,18 @@ func roles(cfg *Config) ([]nodeSpec, *ordo.Roster, error) {
 			specs = append(specs, nodeSpec{role: ordo.Client, proto: g.Protocol, opts: g.Options})
 		}
 	}
-	r := ordo.NewRoster(cfg.Nodes, clients, 0)
+	for _, g := range cfg.Services {
+		specs = append(specs, nodeSpec{role: ordo.Service, proto: g.Protocol, opts: g.Options})
+	}
+	r := ordo.NewRoster(cfg.Nodes, clients, services)
 	if err := r.Validate(); err != nil {
 		panic(fmt.Sprintf("sim: built an invalid roster: %v", err)) // by construction
 	}
 	return specs, r, nil
 }
 
-// fillMeta records the roles in a trace's Meta. A run without clients
-// leaves Servers and Clients empty, so its trace is byte for byte what it
+// fillMeta records the roles in a trace's Meta. A run without clients or
+// services leaves Servers, Clients and Services empty, so its trace is byte for byte what it
 // was before roles existed.
 func fillMeta(m *trace.Meta, r *ordo.Roster, specs []nodeSpec) {
 	if len(r.Clients) == 0 && len(r.Services) == 0 {
@@ -96,9 +152,18 @@ func fillMeta(m *trace.Meta, r *ordo.Roster, specs []nodeSpec) {
 	}
 	// One name per distinct client protocol, in group order.
 	m.ClientProtocol = strings.Join(names, ",")
+	names = nil
+	for _, id := range r.Services {
+		m.Services = append(m.Services, int(id))
+		if n := specs[id].proto.Name; !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	m.ServiceProtocol = strings.Join(names, ",")
 }
 
-// Roster is the run's roster: servers 1..Config.Nodes, then the clients.
+// Roster is the run's roster: servers 1..Config.Nodes, then the clients,
+// then the services.
 func (s *Sim) Roster() *ordo.Roster { return s.roster }
 
 // Size is the number of nodes of every role; node IDs are 1..Size.

@@ -38,6 +38,12 @@ type Config struct {
 	// Clients are the run's client nodes, group by group, numbered after
 	// the servers (Nodes+1, Nodes+2, ...). Nodes counts servers only.
 	Clients []ClientGroup
+	// Services are the run's service nodes (issue 15: a coordination
+	// service's model), one per entry, numbered after the clients. nil
+	// means one per name in Protocol.Services, with default options, so a
+	// protocol that needs services gets them wherever a Config is built
+	// from it; an empty non-nil slice means none.
+	Services []ServiceGroup
 	// Wire runs the network on real bytes: every message is encoded by the
 	// protocol's codec at send and decoded at delivery, so sizes,
 	// tampering and signatures are about the bytes a live cluster sends.
@@ -69,6 +75,12 @@ type ClientGroup struct {
 	Protocol *ordo.Protocol
 	Options  ordo.Options // resolved; nil means defaults
 	Count    int
+}
+
+// ServiceGroup is one service node running a service protocol.
+type ServiceGroup struct {
+	Protocol *ordo.Protocol
+	Options  ordo.Options // resolved; nil means defaults
 }
 
 // DefaultMaxEvents bounds an untraced run when Config.MaxEvents is 0: such

@@ -90,10 +90,13 @@ func (t *Trace) successors() map[int][]int {
 			next[p] = append(next[p], i)
 		}
 		last[int(e.Node)] = i
-		switch e.Kind {
-		case Send:
+		// Message id 0 links nothing: a runtime hint, a gateway call, a
+		// service's reply.
+		switch {
+		case e.Msg == 0:
+		case e.Kind == Send:
 			sends[e.Msg] = i
-		case Recv:
+		case e.Kind == Recv:
 			if s, ok := sends[e.Msg]; ok {
 				next[s] = append(next[s], i)
 			}

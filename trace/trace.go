@@ -128,6 +128,12 @@ type Meta struct {
 	// Clients lists the client nodes and their protocol.
 	Clients        []int  `json:"clients,omitempty"`
 	ClientProtocol string `json:"client_protocol,omitempty"`
+	// Services lists the service nodes (issue 15: a model of etcd in the
+	// simulator, an adapter to a real one live) and their protocols, one
+	// name per distinct protocol in roster order. Like clients, services
+	// are no servers: checkers do not judge them.
+	Services        []int  `json:"services,omitempty"`
+	ServiceProtocol string `json:"service_protocol,omitempty"`
 }
 
 // IsServer reports whether node id is a server of the run.

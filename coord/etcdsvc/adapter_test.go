@@ -1,0 +1,246 @@
+package etcdsvc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
+	"ordo"
+	"ordo/coord"
+	"ordo/live"
+)
+
+// blackhole is an etcd endpoint that accepts connections and never
+// answers: every call to it runs into its deadline.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// inbox collects what an adapter delivers.
+type inbox struct {
+	mu     sync.Mutex
+	msgs   []ordo.Message
+	closed atomic.Bool // deliveries after Close returned
+	after  atomic.Int64
+}
+
+func (in *inbox) deliver(m ordo.Message) bool {
+	if in.closed.Load() {
+		in.after.Add(1)
+	}
+	in.mu.Lock()
+	in.msgs = append(in.msgs, m)
+	in.mu.Unlock()
+	return true
+}
+
+// waitFor waits (up to 20 s) until n messages arrived and returns them.
+func (in *inbox) waitFor(t *testing.T, n int) []ordo.Message {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		in.mu.Lock()
+		got := append([]ordo.Message(nil), in.msgs...)
+		in.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages delivered, want %d: %v", len(got), n, got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func dialTest(t *testing.T, proto *ordo.Protocol, opts map[string]string, in *inbox) live.ServiceConn {
+	t.Helper()
+	o, err := proto.Resolve(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial, err := live.LookupService(proto.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dial(context.Background(), 1, 4, o, in.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Options are checked at dial: no endpoints, a timeout out of range and a
+// fencing flag that is not a bool are errors, not a connection that
+// fails later.
+func TestDialRefusesBadOptions(t *testing.T) {
+	for _, c := range []struct {
+		dial live.ServiceDial
+		opts ordo.Options
+	}{
+		{DialCoord, ordo.Options{"endpoints": "", "timeout": "1s"}},
+		{DialCoord, ordo.Options{"endpoints": " , ", "timeout": "1s"}},
+		{DialCoord, ordo.Options{"endpoints": "http://127.0.0.1:1", "timeout": "0s"}},
+		{DialCoord, ordo.Options{"endpoints": "http://127.0.0.1:1", "timeout": "2h"}},
+		{DialFenced, ordo.Options{"endpoints": "http://127.0.0.1:1", "fencing": "maybe"}},
+	} {
+		if conn, err := c.dial(context.Background(), 1, 4, c.opts, func(ordo.Message) bool { return true }); err == nil {
+			conn.Close()
+			t.Errorf("options %v accepted", c.opts)
+		}
+	}
+	many := ""
+	for range MaxEndpoints + 1 {
+		many += "http://127.0.0.1:1,"
+	}
+	if _, err := Endpoints(many); err == nil {
+		t.Errorf("%d endpoints accepted", MaxEndpoints+1)
+	}
+}
+
+// A service that does not answer within the timeout gives ErrUnavailable
+// (outcome unknown, section 5's timeout ambiguity) — for a call and for a
+// watch's first read — and a request the malformed checks refuse never
+// reaches etcd.
+func TestUnansweredCallsAreUnavailable(t *testing.T) {
+	in := &inbox{}
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "100ms"}, in)
+	defer c.Close()
+	c.Send(coord.Grant{Req: 1, TTL: 2})
+	c.Send(coord.Watch{Req: 2, Key: "/k"})
+	c.Send(coord.Grant{Req: 3, TTL: 1})   // below etcd's minimum: refused here
+	c.Send(coord.Write{Req: 4, Token: 1}) // not the coordination service's
+	got := map[uint64]uint8{}
+	for _, m := range in.waitFor(t, 4) {
+		r, ok := m.(coord.Reply)
+		if !ok {
+			t.Fatalf("delivered %#v, want replies", m)
+		}
+		got[r.Req] = r.Err
+	}
+	want := map[uint64]uint8{1: coord.ErrUnavailable, 2: coord.ErrUnavailable, 3: coord.ErrBadRequest, 4: coord.ErrBadRequest}
+	for req, e := range want {
+		if got[req] != e {
+			t.Errorf("request %d: %s, want %s", req, coord.ErrName(got[req]), coord.ErrName(e))
+		}
+	}
+}
+
+// The queue is bounded: with every worker stuck on a call and the queue
+// full, a further request is answered ErrUnavailable at once, and Close
+// then cancels the stuck calls and pending watches: nothing is delivered
+// after it returns.
+func TestQueueBoundAndClose(t *testing.T) {
+	in := &inbox{}
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "1h"}, in)
+	c.Send(coord.Watch{Req: 1, Key: "/w"})
+	for i := range Workers {
+		c.Send(coord.Get{Req: uint64(100 + i), Key: "/k"})
+	}
+	for len(c.(*conn).queue) > 0 { // every worker has taken its call
+		time.Sleep(time.Millisecond)
+	}
+	for i := range MaxQueue {
+		c.Send(coord.Get{Req: uint64(1000 + i), Key: "/k"})
+	}
+	const extra = 5
+	for i := range extra {
+		c.Send(coord.Get{Req: uint64(10_000 + i), Key: "/k"})
+	}
+	for _, m := range in.waitFor(t, extra) {
+		if r, ok := m.(coord.Reply); !ok || r.Err != coord.ErrUnavailable || r.Req < 10_000 {
+			t.Errorf("delivered %#v, want ErrUnavailable for a request beyond the queue", m)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	in.closed.Store(true)
+	time.Sleep(50 * time.Millisecond)
+	if n := in.after.Load(); n != 0 {
+		t.Errorf("%d messages delivered after Close returned", n)
+	}
+	c.Send(coord.Get{Req: 1, Key: "/k"}) // after Close: ignored, no panic
+}
+
+// Watches are bounded per connection.
+func TestWatchBound(t *testing.T) {
+	in := &inbox{}
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "1h"}, in)
+	defer c.Close()
+	for i := range MaxWatches + 1 {
+		c.Send(coord.Watch{Req: uint64(i + 1), Key: "/w"})
+	}
+	got := in.waitFor(t, 1)
+	if r, ok := got[0].(coord.Reply); !ok || r.Err != coord.ErrBadRequest || r.Req != MaxWatches+1 {
+		t.Fatalf("delivered %#v, want bad-request for watch %d", got[0], MaxWatches+1)
+	}
+}
+
+// etcd's errors map to the API's: a missing lease, a compacted revision,
+// an invalid request; anything else is unavailable (outcome unknown).
+func TestCode(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want uint8
+	}{
+		{nil, coord.OK},
+		{rpctypes.ErrLeaseNotFound, coord.ErrNoLease},
+		{rpctypes.ErrCompacted, coord.ErrCompacted},
+		{rpctypes.ErrEmptyKey, coord.ErrBadRequest},
+		{rpctypes.ErrNoLeader, coord.ErrUnavailable},
+		{context.DeadlineExceeded, coord.ErrUnavailable},
+		{errors.New("connection refused"), coord.ErrUnavailable},
+	} {
+		if got := Code(c.err); got != c.want {
+			t.Errorf("Code(%v) = %s, want %s", c.err, coord.ErrName(got), coord.ErrName(c.want))
+		}
+	}
+}
+
+// A stored value's token is read only from its 19 leading digits.
+func FuzzStoredToken(f *testing.F) {
+	f.Add([]byte(pad(7) + " 2 value"))
+	f.Add([]byte("garbage"))
+	f.Add([]byte(pad(1<<62) + " 1 x"))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		tok := storedToken(v)
+		if tok < -1 || tok > ordo.MaxIndex {
+			t.Fatalf("storedToken(%q) = %d", v, tok)
+		}
+		if tok >= 0 && pad(tok) != string(v[:tokenDigits]) {
+			t.Fatalf("storedToken(%q) = %d, which pads to %q", v, tok, pad(tok))
+		}
+	})
+}
