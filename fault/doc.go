@@ -8,9 +8,13 @@
 //
 // A schedule says what happens and when; the interpreters make it happen:
 // the simulator's here (Schedule.Inject, Apply; used by lab for ordo elect
-// and ordo explore), the live cluster's in its fault layer. Every notation names servers
-// only (1..N); clients sit outside the cluster's network and no random
-// fault picks them.
+// and ordo explore), the live cluster's in its fault layer. The notations
+// name servers (1..N) by default; Members adds the clients and the
+// service nodes (issue 15: a model of etcd, a fenced store) numbered after
+// them, which a partition, a cut, a pause or a clock fault may name and a
+// crash may not (the model keeps its state in memory: Members.CheckKind).
+// No random fault picks a client; the hostile profile strikes services
+// (GenerateFor), never by a crash.
 //
 // Notations (each parser's doc gives its errors):
 //
@@ -24,6 +28,9 @@
 //	groups, err := fault.ParseGroups("1,2/3,4,5", 5)
 //	f, err := fault.Parse("partition", "1,2/3,4,5@1s", 5)
 //	sched := fault.Generate(seed, fault.Hostile, 5, 10*time.Second)
+//	lease := fault.Members{Servers: 3, Services: []string{"coord", "fenced-store"}}
+//	f, err = lease.Parse(fault.Cut, "1->4@2s") // server 1's messages to coord are lost
+//	sched = fault.GenerateFor(seed, fault.Hostile, lease, 12*time.Second)
 //	for _, f := range sched { fmt.Println(f) } // "1.2s bridge 1,4/2,5 via 3", ...
 //	err = sched.Inject(s) // s a *sim.Sim: each fault at its time
 package fault

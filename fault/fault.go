@@ -141,23 +141,33 @@ func (f Fault) Validate(servers int) error {
 	if servers < 1 {
 		return fmt.Errorf("fault %v: a cluster of %d servers", f, servers)
 	}
+	return f.Check(Members{Servers: servers})
+}
+
+// Check checks f for the nodes of m as Validate does for servers, with
+// m's roles: Members.Parse's rules (a crash of a service is an error, a
+// partition may place services and clients).
+func (f Fault) Check(m Members) error {
+	if err := m.check(); err != nil {
+		return fmt.Errorf("fault %v: %w", f, err)
+	}
 	if f.At < 0 || f.At > MaxAt {
 		return fmt.Errorf("fault %v: time %v out of range 0..%v", f, f.At, MaxAt)
 	}
-	node := func() error { return checkNode(f.Node, servers) }
+	node := func() error { return m.CheckKind(f.Kind, f.Node) }
 	var err error
 	switch f.Kind {
 	case Crash, Restart, Pause, Resume, TornWrite, CorruptRead, FsyncFail, DiskFull:
 		err = node()
 	case Partition:
-		_, err = ParseGroups(FormatGroups(f.Groups), servers)
+		_, err = m.ParseGroups(FormatGroups(f.Groups))
 	case Cut:
-		_, _, err = ParseCut(FormatCut(f.From, f.To), servers)
+		_, _, err = m.ParseCut(FormatCut(f.From, f.To))
 	case Bridge:
-		_, _, err = ParseBridge(FormatGroups(f.Groups)+" via "+strconv.Itoa(int(f.Via)), servers)
+		_, _, err = m.ParseBridge(FormatGroups(f.Groups) + " via " + strconv.Itoa(int(f.Via)))
 	case Star:
-		if err = node(); err == nil && servers < 3 {
-			err = fmt.Errorf("a star needs at least 3 servers (a hub and two leaves), the cluster has %d", servers)
+		if err = m.checkServer(f.Node, "a star"); err == nil && m.Servers < 3 {
+			err = fmt.Errorf("a star needs at least 3 servers (a hub and two leaves), the cluster has %d", m.Servers)
 		}
 	case Heal:
 	case ClockStep:
@@ -172,7 +182,7 @@ func (f Fault) Validate(servers int) error {
 		if math.IsNaN(f.Rate) || f.Rate < 0 || f.Rate > 1 {
 			err = fmt.Errorf("loss %v out of range 0..1", f.Rate)
 		} else if len(f.From) > 0 || len(f.To) > 0 {
-			_, _, err = ParseCut(FormatCut(f.From, f.To), servers)
+			_, _, err = m.ParseCut(FormatCut(f.From, f.To))
 		}
 	default:
 		err = fmt.Errorf("unknown kind %q (valid: %s)", f.Kind, kindList())
@@ -212,6 +222,16 @@ func (s Schedule) Sort() {
 func (s Schedule) Validate(servers int) error {
 	for _, f := range s {
 		if err := f.Validate(servers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Check checks every fault of s for the nodes of m (see Fault.Check).
+func (s Schedule) Check(m Members) error {
+	for _, f := range s {
+		if err := f.Check(m); err != nil {
 			return err
 		}
 	}
@@ -268,6 +288,56 @@ func (s Schedule) Labels() []string {
 	}
 	if lossy {
 		add("loss-forever")
+	}
+	slices.Sort(out)
+	return out
+}
+
+// LabelsFor is Labels, plus, for the faults of s that strike one of m's
+// services: "service-cut" (a partition, cut or loss between a server and
+// a service), "service-pause" and "service-clock" (a clock step or drift
+// of a service). Without services it is Labels.
+func (s Schedule) LabelsFor(m Members) []string {
+	out := s.Labels()
+	if len(m.Services) == 0 {
+		return out
+	}
+	svc := func(id ordo.NodeID) bool { return m.Role(id) == ordo.Service }
+	mixed := func(a, b []ordo.NodeID) bool { // a server on one side, a service on the other
+		return (slices.ContainsFunc(a, svc) && slices.ContainsFunc(b, func(id ordo.NodeID) bool { return m.Role(id) == ordo.Server })) ||
+			(slices.ContainsFunc(b, svc) && slices.ContainsFunc(a, func(id ordo.NodeID) bool { return m.Role(id) == ordo.Server }))
+	}
+	for _, f := range s {
+		l := ""
+		switch f.Kind {
+		case Partition:
+			for i := range f.Groups {
+				for j := range f.Groups {
+					if i != j && mixed(f.Groups[i], f.Groups[j]) {
+						l = "service-cut"
+					}
+				}
+			}
+		case Cut:
+			if mixed(f.From, f.To) {
+				l = "service-cut"
+			}
+		case Loss:
+			if f.Rate > 0 && mixed(f.From, f.To) {
+				l = "service-cut"
+			}
+		case Pause:
+			if svc(f.Node) {
+				l = "service-pause"
+			}
+		case ClockStep, ClockDrift:
+			if svc(f.Node) {
+				l = "service-clock"
+			}
+		}
+		if l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -63,6 +63,21 @@ type Profile struct {
 	// From and Until, if set, are the window of faults (default: Start
 	// and duration − Settle).
 	From, Until time.Duration
+	// Services: in a run with service nodes (GenerateFor with
+	// Members.Services; issue 15), the families also strike them, never
+	// by a crash: a cut or a partition may separate servers from a
+	// service (both ways or one way), a clock step or drift may hit a
+	// service (a service whose clock runs fast expires leases early), a
+	// pause may freeze one. A run without services draws exactly what it
+	// drew before services existed.
+	Services bool
+	// Timeout is the protocol's longest election timeout (for the lease
+	// election, its TTL plus a keepalive period; lab fills it in). In a
+	// run with services, half the pauses of servers last uniform
+	// [Timeout/2, 2·Timeout]: a leader frozen for about its lease, some
+	// waking while it still holds it, some after it is gone — what
+	// fencing is for. 0: pauses as without services.
+	Timeout time.Duration
 }
 
 // Friendly is the mix ordo explore drew before issue 9: crashes that
@@ -79,13 +94,16 @@ var Friendly = Profile{
 // partitions that never heal, one-way cuts, bridges and stars (partial
 // connectivity), loss on one server's links, long pauses, clock steps of up
 // to ±10 s and drift, storage faults (the simulator's disk model), and any
-// of these overlapping.
+// of these overlapping; in a run with services (Profile.Services), cuts
+// and partitions between servers and a service, a service's clock stepped
+// or drifting, a service paused, and servers paused for about a lease.
 var Hostile = Profile{
 	Name:     "hostile",
 	Families: []string{"crash", "partition", "cut", "bridge", "star", "loss", "pause", "clock", "drift", "disk"},
 	Forever:  0.3,
 	MeanGap:  400 * time.Millisecond, MaxLength: 3 * time.Second, MaxPause: 2 * time.Second,
 	MaxLoss: 0.4, MaxLossForever: 0.1, MaxClockStep: 10 * time.Second, MaxDriftPPM: 5000, Partial: true,
+	Services: true,
 }
 
 // Profiles are the named profiles.
@@ -146,6 +164,8 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("profile %s: %d weights for %d fault kinds", p.Name, len(p.Weights), len(p.Families))
 	case p.MeanLength < 0 || p.From < 0 || p.Until < 0 || (p.Until > 0 && p.Until <= p.From):
 		return fmt.Errorf("profile %s: want 0 ≤ from < until and a mean length ≥ 0", p.Name)
+	case p.Timeout < 0 || p.Timeout > MaxAt:
+		return fmt.Errorf("profile %s: timeout %v out of 0..%v", p.Name, p.Timeout, MaxAt)
 	}
 	for _, w := range p.Weights {
 		if !(w >= 0 && w <= MaxRate) {
@@ -174,9 +194,26 @@ const never = time.Duration(1<<63 - 1)
 // seen whole; nor do loss faults; faults of different families overlap
 // freely. The schedule is sorted and passes Validate(servers).
 func Generate(seed uint64, p Profile, servers int, duration time.Duration) Schedule {
-	if servers < 1 || len(p.Families) == 0 || p.MeanGap <= 0 {
+	return GenerateFor(seed, p, Members{Servers: servers}, duration)
+}
+
+// GenerateFor draws a schedule as Generate does for the servers of m and,
+// if p.Services is set and m has services, for its service nodes too (see
+// Profile.Services and Profile.Timeout): cuts and partitions between
+// servers and a service, clock steps and drift and pauses of a service,
+// long pauses of servers; never a crash, a restart or a storage fault of
+// a service, nor any fault of a client. Without services (or with
+// p.Services off) it is Generate for m.Servers, draw for draw. The
+// schedule is sorted and passes Check(m).
+func GenerateFor(seed uint64, p Profile, m Members, duration time.Duration) Schedule {
+	servers := m.Servers
+	if servers < 1 || len(p.Families) == 0 || p.MeanGap <= 0 || m.check() != nil {
 		return nil
 	}
+	// Every draw for a service is behind svc, so that a run without
+	// services draws what it drew before services existed.
+	svc := p.Services && len(m.Services) > 0
+	svcIDs := m.ServiceIDs()
 	r := rand.New(rand.NewPCG(seed, 0x6661756c74)) // "fault"
 	stop := duration - Settle
 	if p.Until > 0 {
@@ -216,9 +253,23 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 			}
 			out = append(out, Fault{At: 0, Kind: ClockDrift, Node: ordo.NodeID(i + 1), PPM: float64(int64(ppm))})
 		}
+		if svc {
+			// A service's crystal drifts too: fast, it expires leases
+			// early; slow, late.
+			for _, id := range svcIDs {
+				if r.IntN(2) == 0 {
+					continue
+				}
+				ppm := p.MaxDriftPPM/10 + r.Float64()*p.MaxDriftPPM*0.9
+				if r.IntN(2) == 0 {
+					ppm = -ppm
+				}
+				out = append(out, Fault{At: 0, Kind: ClockDrift, Node: id, PPM: float64(int64(ppm))})
+			}
+		}
 	}
-	busy := make([]time.Duration, servers+1) // crashed or paused until (by ID)
-	foreverBudget := (servers - 1) / 2       // servers that may stay down for ever
+	busy := make([]time.Duration, m.N()+1) // crashed or paused until (by ID)
+	foreverBudget := (servers - 1) / 2     // servers that may stay down for ever
 	var netUntil, lossUntil time.Duration
 	free := func(t time.Duration) []ordo.NodeID {
 		var ids []ordo.NodeID
@@ -243,6 +294,21 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 		forever := p.Forever > 0 && r.Float64() < p.Forever
 		switch fam {
 		case "crash", "pause":
+			if svc && fam == "pause" && r.IntN(4) == 0 {
+				// A frozen service (a GC pause of etcd): its leases
+				// run on when it wakes. Never for ever: that is a
+				// service lost, which no recipe survives.
+				id := svcIDs[r.IntN(len(svcIDs))]
+				if busy[id] > t {
+					continue
+				}
+				if p.MeanLength == 0 {
+					end = length(t, p.MaxPause)
+				}
+				busy[id] = end
+				out = append(out, Fault{At: t, Kind: Pause, Node: id}, Fault{At: end, Kind: Resume, Node: id})
+				continue
+			}
 			ids := free(t)
 			if len(ids) == 0 {
 				continue
@@ -250,6 +316,12 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 			id := ids[r.IntN(len(ids))]
 			if fam == "pause" && p.MeanLength == 0 {
 				end = length(t, p.MaxPause)
+				if svc && p.Timeout > 0 && r.IntN(2) == 0 {
+					// About a lease: from half the election timeout to
+					// twice it.
+					lo := p.Timeout / 2
+					end = min(stop, t+lo+time.Duration(r.Int64N(int64(2*p.Timeout-lo)+1)))
+				}
 			}
 			if forever && foreverBudget > 0 {
 				foreverBudget--
@@ -265,10 +337,27 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 				out = append(out, Fault{At: end, Kind: undo, Node: id})
 			}
 		case "partition", "cut", "bridge", "star":
-			if t < netUntil || servers < 2 || (servers < 3 && (fam == "bridge" || fam == "star")) {
-				continue
+			if svc && t >= netUntil && (fam == "cut" || fam == "partition") && (servers < 2 || r.IntN(2) == 0) {
+				// Servers cut off from a service, the other servers and
+				// services untouched: a candidate that cannot reach
+				// etcd, a leader that cannot reach its store.
+				out = append(out, serviceCut(r, servers, svcIDs, t)...)
+			} else {
+				if t < netUntil || servers < 2 || (servers < 3 && (fam == "bridge" || fam == "star")) {
+					continue
+				}
+				f := network(r, fam, servers, t)
+				if svc && fam == "partition" {
+					// Each service on one side, or on none (it reaches
+					// both).
+					for _, id := range svcIDs {
+						if g := r.IntN(3); g < 2 {
+							f.Groups[g] = append(f.Groups[g], id)
+						}
+					}
+				}
+				out = append(out, f)
 			}
-			out = append(out, network(r, fam, servers, t))
 			netUntil = end
 			if forever {
 				netUntil = never
@@ -329,11 +418,40 @@ func Generate(seed uint64, p Profile, servers int, duration time.Duration) Sched
 			}
 		case "clock":
 			by := time.Duration(r.Int64N(int64(2*p.MaxClockStep)+1)) - p.MaxClockStep
-			out = append(out, Fault{At: t, Kind: ClockStep, Node: ordo.NodeID(1 + r.IntN(servers)), By: by.Round(time.Millisecond)})
+			n := servers
+			if svc {
+				n += len(svcIDs)
+			}
+			id := ordo.NodeID(1 + r.IntN(n))
+			if int(id) > servers {
+				// A service's wall clock: its leases run on its
+				// monotonic clock, so a step must change nothing.
+				id = svcIDs[int(id)-servers-1]
+			}
+			out = append(out, Fault{At: t, Kind: ClockStep, Node: id, By: by.Round(time.Millisecond)})
 		}
 	}
 	out.Sort()
 	return out
+}
+
+// serviceCut draws a cut between some servers and one service at t: both
+// ways (two cuts at once), servers to service, or service to servers.
+func serviceCut(r *rand.Rand, servers int, svcIDs []ordo.NodeID, t time.Duration) []Fault {
+	svc := []ordo.NodeID{svcIDs[r.IntN(len(svcIDs))]}
+	perm := r.Perm(servers)[:1+r.IntN(servers)]
+	from := make([]ordo.NodeID, len(perm))
+	for i, x := range perm {
+		from[i] = ordo.NodeID(x + 1)
+	}
+	slices.Sort(from)
+	switch r.IntN(3) {
+	case 0:
+		return []Fault{{At: t, Kind: Cut, From: from, To: svc}, {At: t, Kind: Cut, From: svc, To: from}}
+	case 1:
+		return []Fault{{At: t, Kind: Cut, From: from, To: svc}}
+	}
+	return []Fault{{At: t, Kind: Cut, From: svc, To: from}}
 }
 
 // network draws one network fault of family fam at t.

@@ -3,6 +3,7 @@ package fault
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,32 +19,136 @@ const MaxSpec = 16 << 10
 const maxServers = 1 << 16
 
 // Members are the nodes a notation may name: servers 1..Servers, then
-// clients Servers+1..Servers+Clients. A partition must place every server
-// and may place clients (a client no group names stays connected to every
-// group, as in the simulator); random faults never pick clients. The
-// package's functions that take a number of servers are Members{Servers: n}.
-type Members struct{ Servers, Clients int }
+// clients Servers+1..Servers+Clients, then one service node per entry of
+// Services (issue 15: a model of etcd, a fenced store), numbered after the
+// clients. A partition must place every server and may place clients and
+// services (one no group names stays connected to every group, as in the
+// simulator); a cut, a pause and a clock fault may name any node; a crash,
+// a restart and a storage fault may not name a service (see
+// Members.CheckKind); a bridge and a star are shapes of the servers. Random
+// faults never pick clients. The package's functions that take a number of
+// servers are Members{Servers: n}.
+type Members struct {
+	Servers, Clients int
+	// Services are the service nodes' protocols ("coord", "fenced-store"),
+	// one per node in roster order: their number places them, their names
+	// go in error messages ("" prints as "service").
+	Services []string
+}
+
+// N is the number of nodes of every role: IDs are 1..N.
+func (m Members) N() int { return m.Servers + m.Clients + len(m.Services) }
+
+// Role is id's role (ordo.Server for an ID out of range).
+func (m Members) Role(id ordo.NodeID) ordo.Role {
+	switch {
+	case int(id) > m.Servers+m.Clients && int(id) <= m.N():
+		return ordo.Service
+	case int(id) > m.Servers && int(id) <= m.Servers+m.Clients:
+		return ordo.Client
+	}
+	return ordo.Server
+}
+
+// FirstService is the ID of the first service node (0 without services).
+func (m Members) FirstService() ordo.NodeID {
+	if len(m.Services) == 0 {
+		return 0
+	}
+	return ordo.NodeID(m.Servers + m.Clients + 1)
+}
+
+// ServiceIDs are the service nodes' IDs, in order.
+func (m Members) ServiceIDs() []ordo.NodeID {
+	var out []ordo.NodeID
+	for i := range m.Services {
+		out = append(out, m.FirstService()+ordo.NodeID(i))
+	}
+	return out
+}
+
+// serviceName is "a service (coord)".
+func (m Members) serviceName(id ordo.NodeID) string {
+	if name := m.Services[int(id-m.FirstService())]; name != "" {
+		return fmt.Sprintf("a service (%s)", name)
+	}
+	return "a service"
+}
 
 func (m Members) check() error {
-	if m.Servers < 1 || m.Clients < 0 || m.Servers+m.Clients > maxServers {
+	if m.Servers < 1 || m.Clients < 0 || m.N() > maxServers {
+		if len(m.Services) > 0 {
+			return fmt.Errorf("a cluster of %d servers, %d clients and %d services (need 1..%d nodes)", m.Servers, m.Clients, len(m.Services), maxServers)
+		}
 		return fmt.Errorf("a cluster of %d servers and %d clients (need 1..%d nodes)", m.Servers, m.Clients, maxServers)
 	}
 	return nil
 }
 
-func (m Members) checkNode(id ordo.NodeID) error {
-	if id < 1 || int(id) > m.Servers+m.Clients {
-		if m.Clients == 0 {
-			return fmt.Errorf("node %d does not exist (the servers are 1..%d)", int(id), m.Servers)
+// roles lists the valid IDs by role: "the servers are 1..3, the services
+// 4 (coord) and 5 (fenced-store)".
+func (m Members) roles() string {
+	s := fmt.Sprintf("the servers are 1..%d", m.Servers)
+	if m.Clients > 0 {
+		s += fmt.Sprintf(", the clients %d..%d", m.Servers+1, m.Servers+m.Clients)
+	}
+	if len(m.Services) == 0 {
+		return s
+	}
+	var svc []string
+	for _, id := range m.ServiceIDs() {
+		t := strconv.Itoa(int(id))
+		if name := m.Services[int(id-m.FirstService())]; name != "" {
+			t += " (" + name + ")"
 		}
-		return fmt.Errorf("node %d does not exist (the servers are 1..%d, the clients %d..%d)", int(id), m.Servers, m.Servers+1, m.Servers+m.Clients)
+		svc = append(svc, t)
+	}
+	if len(svc) == 1 {
+		return s + ", the service " + svc[0]
+	}
+	return s + ", the services " + strings.Join(svc[:len(svc)-1], ", ") + " and " + svc[len(svc)-1]
+}
+
+func (m Members) checkNode(id ordo.NodeID) error {
+	if id < 1 || int(id) > m.N() {
+		return fmt.Errorf("node %d does not exist (%s)", int(id), m.roles())
 	}
 	return nil
 }
 
-func checkServers(servers int) error { return Members{Servers: servers}.check() }
+// checkServer accepts a server only: what a bridge and a star are made of.
+func (m Members) checkServer(id ordo.NodeID, what string) error {
+	if err := m.checkNode(id); err != nil {
+		return err
+	}
+	switch m.Role(id) {
+	case ordo.Service:
+		return fmt.Errorf("node %d is %s: %s names servers only (%s)", id, m.serviceName(id), what, m.roles())
+	case ordo.Client:
+		return fmt.Errorf("node %d is a client: %s names servers only (%s)", id, what, m.roles())
+	}
+	return nil
+}
 
-func checkNode(id ordo.NodeID, servers int) error { return Members{Servers: servers}.checkNode(id) }
+// CheckKind reports whether a fault of kind k may strike id (which must
+// exist): a crash, a restart or a storage fault may not strike a service.
+// A service node is a model that keeps its state in memory (the coord
+// model's revisions, leases and keys; the fenced store's highest token): a
+// crash would lose it, so revisions would start again at 1 and fencing
+// tokens would repeat, which a real etcd, whose state is on disk and
+// replicated, never does. Pause it, cut it off or move its clock instead.
+func (m Members) CheckKind(k Kind, id ordo.NodeID) error {
+	if err := m.checkNode(id); err != nil {
+		return err
+	}
+	if m.Role(id) != ordo.Service {
+		return nil
+	}
+	if k == Crash || k == Restart || k.Storage() {
+		return fmt.Errorf("node %d is %s, and services are never crashed: the model keeps its state in memory, so a crash would lose it — revisions would start again at 1 and fencing tokens would repeat, which a real etcd (state on disk, replicated) never does; a %s strikes the servers 1..%d (a service may be paused, cut off or have its clock moved)", id, m.serviceName(id), k, m.Servers)
+	}
+	return nil
+}
 
 func checkLen(what, s string) error {
 	if len(s) > MaxSpec {
@@ -59,7 +164,7 @@ func ParseNode(s string, servers int) (ordo.NodeID, error) {
 
 // ParseNode reads one node ID of m: decimal digits, a server or a client.
 func (m Members) ParseNode(s string) (ordo.NodeID, error) {
-	n := m.Servers + m.Clients
+	n := m.N()
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return 0, fmt.Errorf("a node ID is missing (write a number 1..%d)", n)
@@ -144,9 +249,41 @@ func (m Members) ParseGroups(s string) ([][]ordo.NodeID, error) {
 		groups = append(groups, g)
 	}
 	if missing := missingFrom(seen, m.Servers); missing != "" {
-		return nil, wrap(fmt.Errorf("missing %s: every server 1..%d must be in exactly one group (add them to a group, or as a group of their own)", missing, m.Servers))
+		return nil, wrap(fmt.Errorf("missing %s: every server 1..%d must be in exactly one group (add them to a group, or as a group of their own)%s", missing, m.Servers, m.cutHint(groups)))
 	}
 	return groups, nil
+}
+
+// cutHint, for a partition that leaves servers out and has a group of
+// services or clients only, says how to cut servers off from those nodes
+// alone: a partition names every server and cuts each group from every
+// other, so "1/4" cannot mean "1 apart from 4" (that would put 2 and 3
+// somewhere); two one-way cuts do.
+func (m Members) cutHint(groups [][]ordo.NodeID) string {
+	for gi, g := range groups {
+		if slices.ContainsFunc(g, func(id ordo.NodeID) bool { return m.Role(id) == ordo.Server }) {
+			continue
+		}
+		var from []ordo.NodeID
+		for gj, h := range groups {
+			for _, id := range h {
+				if gj != gi && m.Role(id) == ordo.Server {
+					from = append(from, id)
+				}
+			}
+		}
+		if len(from) == 0 {
+			return ""
+		}
+		slices.Sort(from)
+		var all []ordo.NodeID
+		for i := 1; i <= m.Servers; i++ {
+			all = append(all, ordo.NodeID(i))
+		}
+		return fmt.Sprintf("; to cut %s off from %s alone, both ways, write two one-way cuts, %s and %s (the partition %s/%s cuts every server off from %s)",
+			FormatNodes(from), FormatNodes(g), FormatCut(from, g), FormatCut(g, from), FormatNodes(all), FormatNodes(g), FormatNodes(g))
+	}
+	return ""
 }
 
 // missingFrom lists the servers not in seen, "4,5" ("" when none), the
@@ -204,7 +341,14 @@ func (m Members) ParseCut(s string) (from, to []ordo.NodeID, err error) {
 // 2020 etcd outage was 1/3 via 2). Every server is on one side or is the
 // bridge, exactly once.
 func ParseBridge(s string, servers int) (sides [][]ordo.NodeID, via ordo.NodeID, err error) {
-	if err := checkServers(servers); err != nil {
+	return Members{Servers: servers}.ParseBridge(s)
+}
+
+// ParseBridge reads a bridge of m's servers: a bridge is a shape of the
+// servers, so it names no client or service (those stay connected to
+// every server).
+func (m Members) ParseBridge(s string) (sides [][]ordo.NodeID, via ordo.NodeID, err error) {
+	if err := m.check(); err != nil {
 		return nil, 0, err
 	}
 	if err := checkLen("bridge", s); err != nil {
@@ -220,12 +364,15 @@ func ParseBridge(s string, servers int) (sides [][]ordo.NodeID, via ordo.NodeID,
 		return nil, 0, wrap(fmt.Errorf("a bridge joins exactly two sides separated by '/', like 1,2/4,5 via 3"))
 	}
 	seen := map[ordo.NodeID]bool{}
-	if via, err = ParseNode(r, servers); err != nil {
+	if via, err = m.ParseNode(r); err == nil {
+		err = m.checkServer(via, "a bridge")
+	}
+	if err != nil {
 		return nil, 0, wrap(fmt.Errorf("via: %w", err))
 	}
 	seen[via] = true
 	for i, p := range parts {
-		g, err := ParseNodes(p, servers, nil)
+		g, err := m.ParseNodes(p, nil)
 		if err != nil {
 			return nil, 0, wrap(fmt.Errorf("side %d: %w", i+1, err))
 		}
@@ -236,11 +383,14 @@ func ParseBridge(s string, servers int) (sides [][]ordo.NodeID, via ordo.NodeID,
 			case seen[id]:
 				return nil, 0, wrap(fmt.Errorf("node %d is on both sides", id))
 			}
+			if err := m.checkServer(id, "a bridge"); err != nil {
+				return nil, 0, wrap(fmt.Errorf("side %d: %w", i+1, err))
+			}
 			seen[id] = true
 		}
 		sides = append(sides, g)
 	}
-	if missing := missingFrom(seen, servers); missing != "" {
+	if missing := missingFrom(seen, m.Servers); missing != "" {
 		return nil, 0, wrap(fmt.Errorf("missing %s: every server is on one side or is the bridge", missing))
 	}
 	return sides, via, nil
@@ -250,7 +400,13 @@ func ParseBridge(s string, servers int) (sides [][]ordo.NodeID, via ordo.NodeID,
 // hub (both ways), so the hub is the only server in contact with a
 // majority. It needs at least three servers.
 func ParseStar(s string, servers int) (ordo.NodeID, error) {
-	if err := checkServers(servers); err != nil {
+	return Members{Servers: servers}.ParseStar(s)
+}
+
+// ParseStar reads a star of m's servers: the hub is a server (clients and
+// services keep every link).
+func (m Members) ParseStar(s string) (ordo.NodeID, error) {
+	if err := m.check(); err != nil {
 		return 0, err
 	}
 	if err := checkLen("star", s); err != nil {
@@ -260,12 +416,15 @@ func ParseStar(s string, servers int) (ordo.NodeID, error) {
 	if !ok {
 		return 0, fmt.Errorf("star %q: write hub N, like hub 1", s)
 	}
-	hub, err := ParseNode(rest, servers)
+	hub, err := m.ParseNode(rest)
+	if err == nil {
+		err = m.checkServer(hub, "a star")
+	}
 	if err != nil {
 		return 0, fmt.Errorf("star %q: %w", s, err)
 	}
-	if servers < 3 {
-		return 0, fmt.Errorf("star %q: a star needs at least 3 servers (a hub and two leaves), the cluster has %d", s, servers)
+	if m.Servers < 3 {
+		return 0, fmt.Errorf("star %q: a star needs at least 3 servers (a hub and two leaves), the cluster has %d", s, m.Servers)
 	}
 	return hub, nil
 }
@@ -326,7 +485,18 @@ var Syntax = map[Kind]string{
 // for each kind): "5@1s" for a crash, "1,2/3,4,5@1s" for a partition,
 // "@3s" for a heal. The result passes Validate(servers).
 func Parse(k Kind, s string, servers int) (Fault, error) {
-	if err := checkServers(servers); err != nil {
+	return Members{Servers: servers}.Parse(k, s)
+}
+
+// Parse reads one fault of kind k naming nodes of m: a partition or a
+// cut may name clients and services ("1,2,3/4" cuts every server off from
+// service 4, "1->4" cuts server 1's messages to it; a partition still
+// names every server), a pause or a clock fault any node, a
+// crash, a restart or a storage fault no service (CheckKind says why), a
+// bridge or a star servers only. An ID out of range is an error listing
+// the valid IDs by role. The result passes m's Fault.Check.
+func (m Members) Parse(k Kind, s string) (Fault, error) {
+	if err := m.check(); err != nil {
 		return Fault{}, err
 	}
 	if err := checkLen(string(k), s); err != nil {
@@ -346,7 +516,10 @@ func Parse(k Kind, s string, servers int) (Fault, error) {
 		return Fault{}, fmt.Errorf("%s %q: %w", k, s, err)
 	}
 	node := func(t string) error {
-		f.Node, err = ParseNode(t, servers)
+		f.Node, err = m.ParseNode(t)
+		if err == nil {
+			err = m.CheckKind(k, f.Node)
+		}
 		if err != nil {
 			return fmt.Errorf("%s %q: %w", k, s, err)
 		}
@@ -356,13 +529,13 @@ func Parse(k Kind, s string, servers int) (Fault, error) {
 	case Crash, Restart, Pause, Resume, TornWrite, CorruptRead, FsyncFail, DiskFull:
 		err = node(spec)
 	case Partition:
-		f.Groups, err = ParseGroups(spec, servers)
+		f.Groups, err = m.ParseGroups(spec)
 	case Cut:
-		f.From, f.To, err = ParseCut(spec, servers)
+		f.From, f.To, err = m.ParseCut(spec)
 	case Bridge:
-		f.Groups, f.Via, err = ParseBridge(spec, servers)
+		f.Groups, f.Via, err = m.ParseBridge(spec)
 	case Star:
-		f.Node, err = ParseStar(spec, servers)
+		f.Node, err = m.ParseStar(spec)
 	case Heal:
 		if strings.TrimSpace(spec) != "" {
 			err = fmt.Errorf("heal %q: a heal names no node (write @TIME)", s)
@@ -393,13 +566,13 @@ func Parse(k Kind, s string, servers int) (Fault, error) {
 			return Fault{}, fmt.Errorf("loss %q: %q is not a probability 0..1", s, strings.TrimSpace(rate))
 		}
 		if on {
-			f.From, f.To, err = ParseCut(links, servers)
+			f.From, f.To, err = m.ParseCut(links)
 		}
 	}
 	if err != nil {
 		return Fault{}, err
 	}
-	if err := f.Validate(servers); err != nil {
+	if err := f.Check(m); err != nil {
 		return Fault{}, err
 	}
 	return f, nil

@@ -48,12 +48,23 @@ func (s Schedule) Clocks(base map[ordo.NodeID]sim.ClockModel) (map[ordo.NodeID]s
 	return out, nil
 }
 
-// Inject validates s against the simulator's servers and schedules every
-// fault but clock drift (see Clocks) at its time. A storage fault needs
-// the disk model on.
+// MembersOf is the nodes of sm by role: its servers, clients and
+// services (named by their protocols).
+func MembersOf(sm *sim.Sim) Members {
+	r := sm.Roster()
+	m := Members{Servers: len(r.Servers), Clients: len(r.Clients)}
+	for _, id := range r.Services {
+		m.Services = append(m.Services, sm.Protocol(id).Name)
+	}
+	return m
+}
+
+// Inject validates s against the simulator's nodes (MembersOf: a fault
+// may name a client or a service where Members.Parse allows it, never
+// crash a service) and schedules every fault but clock drift (see Clocks)
+// at its time. A storage fault needs the disk model on.
 func (s Schedule) Inject(sm *sim.Sim) error {
-	servers := sm.Config().Nodes
-	if err := s.Validate(servers); err != nil {
+	if err := s.Check(MembersOf(sm)); err != nil {
 		return err
 	}
 	if s.NeedsDisk() && !sm.Config().Disk.On() {
@@ -95,7 +106,7 @@ func Apply(sm *sim.Sim, f Fault) error {
 	case Star:
 		// A shape of the whole network, as a partition is: it replaces
 		// earlier cuts.
-		if anyBlocked(sm, n) {
+		if anyBlocked(sm, sm.Size()) {
 			sm.Heal()
 		}
 		for a := 1; a <= n; a++ {
@@ -165,6 +176,7 @@ func servers(n int) []ordo.NodeID {
 	return out
 }
 
+// anyBlocked reports whether a link between two of nodes 1..n is cut.
 func anyBlocked(sm *sim.Sim, n int) bool {
 	for a := 1; a <= n; a++ {
 		for b := 1; b <= n; b++ {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ordo/check"
+	"ordo/election"
 	"ordo/fault"
 	"ordo/sim"
 )
@@ -90,7 +91,23 @@ func (c ExploreConfig) FaultProfile() fault.Profile {
 	if c.Kinds != nil {
 		p.Families = c.Kinds
 	}
+	// The pauses about a lease that a run with services draws
+	// (fault.Profile.Timeout); ignored without services.
+	if _, hi, err := election.Timeouts(c.Protocol, withWorkloadOptions(c.Protocol, c.Options), c.Nodes); err == nil {
+		p.Timeout = hi
+	}
 	return p
+}
+
+// Members is the nodes of the campaign's runs by role (the package's
+// Members): the services of its protocol are what its schedules may
+// strike beside the servers.
+func (c ExploreConfig) Members() fault.Members {
+	m, err := Members(c.Protocol, c.Nodes)
+	if err != nil {
+		return fault.Members{Servers: c.Nodes}
+	}
+	return m
 }
 
 // Families are the fault families the campaign draws from.
@@ -121,7 +138,7 @@ func (c ExploreConfig) MaxEvents() uint64 {
 
 // Schedule is the fault schedule of one seed.
 func (c ExploreConfig) Schedule(seed uint64) fault.Schedule {
-	return fault.Generate(seed, c.FaultProfile(), c.Nodes, c.Duration)
+	return fault.GenerateFor(seed, c.FaultProfile(), c.Members(), c.Duration)
 }
 
 // SpecFor is the spec of one seed of a campaign (the replay).
@@ -249,7 +266,7 @@ func (e ErrTooBig) Error() string {
 func (c ExploreConfig) runSeed(seed uint64) (SeedResult, error) {
 	sp := c.SpecFor(seed)
 	sp.Online = true // no stored trace: the checks run as events happen
-	res := SeedResult{Seed: seed, Labels: fault.Schedule(sp.Faults).Labels()}
+	res := SeedResult{Seed: seed, Labels: fault.Schedule(sp.Faults).LabelsFor(c.Members())}
 	s, err := New(sp)
 	var o *Outcome
 	if err == nil {

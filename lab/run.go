@@ -116,7 +116,11 @@ func New(sp Spec) (*sim.Sim, error) {
 	}
 	faults := fault.Schedule(slices.Clone(sp.Faults))
 	faults.Sort()
-	if err := faults.Validate(sp.Nodes); err != nil {
+	members, err := Members(sp.Protocol, sp.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	if err := faults.Check(members); err != nil {
 		return nil, err
 	}
 	clocks, err := faults.Clocks(sp.ClockOf) // clock-drift faults

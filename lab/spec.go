@@ -32,11 +32,16 @@ type Fault = fault.Fault
 func parseFlag(k fault.Kind, flag, s string, n int) (Fault, error) {
 	f, err := fault.Parse(k, s, n)
 	if err != nil {
-		// The flag says what the parser's prefix would say again.
-		msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("%s %q: ", k, s))
-		return Fault{}, fmt.Errorf("--%s %s: %s", flag, s, msg)
+		return Fault{}, flagError(k, flag, s, err)
 	}
 	return f, nil
+}
+
+// flagError names the flag in a parser's error.
+func flagError(k fault.Kind, flag, s string, err error) error {
+	// The flag says what the parser's prefix would say again.
+	msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("%s %q: ", k, s))
+	return fmt.Errorf("--%s %s: %s", flag, s, msg)
 }
 
 // ParseCrash reads "ID@TIME" (e.g. "5@1s") for a cluster of n.

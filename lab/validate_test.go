@@ -12,13 +12,15 @@ import (
 )
 
 func TestElectionProtocolsOnlyElectors(t *testing.T) {
-	// kv (Raft with a database on top, kv_test.go imports it) elects too.
-	if got := ElectionProtocols(); !slices.Equal(got, []string{"bully", "kv", "kv-stale", "raft", "ring"}) {
-		t.Fatalf("ElectionProtocols() = %v, want [bully kv kv-stale raft ring]", got)
+	// kv (Raft with a database on top, kv_test.go imports it) elects
+	// too, and so does lease (members_test.go imports it); its services
+	// (coord, fenced-store) do not.
+	if got := ElectionProtocols(); !slices.Equal(got, []string{"bully", "kv", "kv-stale", "lease", "raft", "ring"}) {
+		t.Fatalf("ElectionProtocols() = %v, want [bully kv kv-stale lease raft ring]", got)
 	}
 	for _, p := range []string{"broadcast", "heartbeat"} {
 		_, err := Run(Spec{Protocol: p, Nodes: 3, Duration: time.Second})
-		if err == nil || !strings.Contains(err.Error(), "is not a leader election") || !strings.Contains(err.Error(), "bully, kv, kv-stale, raft, ring") {
+		if err == nil || !strings.Contains(err.Error(), "is not a leader election") || !strings.Contains(err.Error(), "bully, kv, kv-stale, lease, raft, ring") {
 			t.Errorf("%s: err %v, want a refusal listing the elections", p, err)
 		}
 		if _, err := RunFailover(FailoverConfig{Protocol: p, Nodes: 5}, 1); err == nil {

@@ -478,6 +478,17 @@ func (p *parser) groups(n *yaml.Node, field string) ([][]ordo.NodeID, error) {
 	return gs, nil
 }
 
+// notService refuses a crash, restart, membership or storage fault of a
+// service node: the model keeps its state in memory, so a crash would
+// restart its revisions and reissue fencing tokens, which a real etcd
+// (state on disk, replicated) never does.
+func (p *parser) notService(n *yaml.Node, field string, id ordo.NodeID) error {
+	if p.nservices > 0 && int(id) > p.nodes-p.nservices {
+		return p.errf(n, field, "node %d is a service, and services are never crashed, restarted or given disk faults (the model keeps its state in memory: revisions and fencing tokens would start again); a service may be paused, cut off or have its clock moved", id)
+	}
+	return nil
+}
+
 // members are the nodes a fault notation may name (fault.Members).
 func (p *parser) members() fault.Members {
 	return fault.Members{Servers: p.servers, Clients: p.nodes - p.servers}
@@ -1156,6 +1167,9 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 	switch f.Kind {
 	case "fail_sync", "disk_full", "corrupt_read", "crash_torn": // disk.go
 		id, err := p.nodeID(kv, kf)
+		if err == nil {
+			err = p.notService(kv, kf, id)
+		}
 		if err != nil {
 			return Fault{}, err
 		}
@@ -1165,6 +1179,9 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		f.Desc, f.apply = diskFault(f.Kind, id)
 	case "crash", "restart", "resume", "join", "leave":
 		id, err := p.nodeID(kv, kf)
+		if err == nil && f.Kind != "resume" {
+			err = p.notService(kv, kf, id)
+		}
 		if err != nil {
 			return Fault{}, err
 		}

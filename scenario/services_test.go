@@ -143,6 +143,12 @@ func TestServicesSection(t *testing.T) {
 		{base + "services:\n  - {options: {tag: y}, count: 3}\n", "count"},
 		{base + "services: {protocol: scenario-test-echo}\n", "want a list of {protocol: NAME"},
 		{base + "faults:\n  - {at: 0s, pause: 7}\n", "nodes 1..6 (servers 1..3, clients 4..5, services 6..6)"},
+		// A service is never crashed, restarted, reconfigured or given a
+		// disk fault (the model's state is in memory); a client may be.
+		{base + "faults:\n  - {at: 0s, crash: 6}\n", "faults[0].crash: node 6 is a service, and services are never crashed"},
+		{base + "faults:\n  - {at: 0s, restart: 6}\n", "node 6 is a service"},
+		{base + "faults:\n  - {at: 0s, leave: 6}\n", "node 6 is a service"},
+		{base + "disk: {sync_latency: 1ms}\nfaults:\n  - {at: 0s, fail_sync: 6}\n", "node 6 is a service"},
 	} {
 		_, err := Parse("s.yaml", []byte(tc.file))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -51,6 +51,7 @@ var scenes = []Scene{
 	{304, "3. Logical clocks", sceneDynamo},
 	{401, "4. Leader election: Bully", sceneBully},
 	{402, "4. Leader election: Ring", sceneRing},
+	{403, "4. Leader election on a coordination service: leases and fencing tokens", sceneLease},
 	{501, "5. Challenges: network partitions and partial failure", scenePartition},
 	{502, "5. Network partition: split brain vs quorum", sceneSplitBrain},
 	{503, "5. Leader crash and automatic recovery (exercise 3)", sceneFailover},

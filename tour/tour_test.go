@@ -31,7 +31,7 @@ func TestEveryScenePlays(t *testing.T) {
 
 func TestSelect(t *testing.T) {
 	s, err := Select(4)
-	if err != nil || len(s) != 2 || s[0].Order != 401 || s[1].Order != 402 {
+	if err != nil || len(s) != 3 || s[0].Order != 401 || s[1].Order != 402 || s[2].Order != 403 {
 		t.Fatalf("section 4: %v, %v", s, err)
 	}
 	if _, err := Select(9); err == nil || !strings.Contains(err.Error(), "sections with scenes: 1, 2, 3, 4, 5") {

@@ -35,8 +35,10 @@ func nseeds() int {
 
 // The explore campaign (what `ordo explore --protocol lease -n 3
 // --profile hostile` runs): crashes and partitions for ever, one-way cuts,
-// bridges, loss, pauses up to 2s (the TTL), clock steps and drift, disk
-// faults, with the default services (the store fences), judged by every
+// bridges, loss, pauses of ½–2× the election timeout (about the TTL),
+// clock steps and drift, cuts between servers and the services, drifting
+// and stepped service clocks, disk faults, with the default services (the
+// store fences), judged by every
 // election checker (liveness by each server's link to the coordination
 // service: election.ServiceElected). No deposed leader acts, never two
 // leaders at once, every token the store accepted is larger than the
@@ -107,9 +109,17 @@ func unfenced(t *testing.T, opts map[string]string, kinds []string, first uint64
 		t.Fatal(err)
 	}
 	const dur = 12 * time.Second
+	members := fault.Members{Servers: 3, Services: lease.Protocol.Services}
+	// The lease's longest election timeout sets the pauses' scale, as
+	// lab's explore does (pauses of ½–2× it: about the TTL).
+	if _, hi, err := election.Timeouts("lease", opts, 3); err != nil {
+		t.Fatal(err)
+	} else {
+		prof.Timeout = hi
+	}
 	failed = map[string][]uint64{}
 	for seed := first; seed < first+uint64(n); seed++ {
-		sched := fault.Generate(seed, prof, 3, dur)
+		sched := fault.GenerateFor(seed, prof, members, dur)
 		clocks, err := sched.Clocks(nil)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -151,8 +161,9 @@ func unfenced(t *testing.T, opts map[string]string, kinds []string, first uint64
 }
 
 // Issue 15's acceptance, with the store NOT fencing: under the hostile
-// profile (pauses up to the TTL, clock steps and drift within
-// max_drift_ppm, crashes, cuts, loss, disk faults) the fail-closed recipe
+// profile (pauses of ½–2× the TTL, clock steps and drift within
+// max_drift_ppm on servers and services, crashes, cuts between servers and
+// from the services, loss, disk faults) the fail-closed recipe
 // alone lets no stale leader's write through — zero writes accepted out
 // of token order — and no two leaders act at once.
 func TestCampaignHostileUnfencedStoreNoStaleWrite(t *testing.T) {

@@ -329,7 +329,7 @@ func (n *Node) lose(env ordo.Env, why string) {
 	if n.role == election.Leader {
 		n.setRole(env, election.Candidate, ordo.None, n.myRev)
 	}
-	env.Note(NoteSessionLost, "why", why, "lease", n.lease)
+	env.Note(NoteSessionLost, "why", why, "lease", strconv.FormatInt(n.lease, 16))
 	old := n.lease
 	n.unwatch(env)
 	n.endSession()
@@ -620,7 +620,7 @@ func (n *Node) granted(env ordo.Env, p pending, r coord.Reply) {
 	n.lease, n.ttl = r.Lease, time.Duration(r.TTL)*time.Second
 	n.deadline = n.deadlineFrom(env, p.sent)
 	env.Store().Put(keySession, binary.BigEndian.AppendUint64(nil, uint64(r.Lease)))
-	env.Note(NoteSession, "lease", r.Lease, "ttl", r.TTL)
+	env.Note(NoteSession, "lease", strconv.FormatInt(r.Lease, 16), "ttl", r.TTL)
 	n.create(env)
 }
 
