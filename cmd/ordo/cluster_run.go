@@ -26,6 +26,8 @@ func newClusterRunCmd() *cobra.Command {
 		asJSON   bool
 		seed     uint64
 		logLevel string
+		// etcdEndpoints: --etcd, for the lease election's services.
+		etcdEndpoints string
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
@@ -71,6 +73,14 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 					defer os.RemoveAll(o.Dir)
 				}
 			}
+			// The lease election's services reach a real etcd: --etcd, or
+			// one embedded for this run (etcd.go), stopped at the end.
+			svcOpts, stopEtcd, err := runEtcd(cmd, sc.Protocol.Name, etcdEndpoints, o.Dir)
+			if err != nil {
+				return err
+			}
+			defer stopEtcd()
+			o.ServiceOptions = svcOpts
 			fmt.Fprintf(cmd.ErrOrStderr(), "running %s live for %v (%d servers of %s) ...\n", sc.Name, sc.Duration, sc.Nodes, sc.Protocol.Name)
 			res, err := live.RunScenario(sc, o)
 			if err != nil {
@@ -102,6 +112,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.Uint64Var(&seed, "seed", 0, "override the scenario's seed (the nodes' random sources)")
 	f.StringVar(&logLevel, "log-level", "warn", "node log level: debug, info, warn, error")
+	f.StringVar(&etcdEndpoints, "etcd", "", "etcd client URLs for a scenario whose services need etcd (the lease election); default: an embedded etcd for the run")
 	return cmd
 }
 

@@ -40,7 +40,7 @@ func newElectCmd() *cobra.Command {
 	var f electFlags
 	cmd := &cobra.Command{
 		Use:   "elect",
-		Short: "run a leader election (bully, ring, raft) under crashes and partitions",
+		Short: "run a leader election (bully, ring, raft, lease) under crashes and partitions",
 		Long: `elect runs one leader election protocol in the simulator (chapter section 4)
 under the faults you name (section 5) and prints the leader timeline, the
 messages by kind and the verdicts of single-leader, one-leader-per-term,
@@ -51,6 +51,12 @@ eventual-leader and fencing.
   ordo elect --protocol raft  --partition 1,2/3,4,5@1s --heal @4s --json
   ordo elect --protocol raft -n 3 --bridge '1/3 via 2@1s' -o check_quorum=false --duration 60s
   ordo elect --protocol bully --partition 1,2/3,4,5@1s --expect single-leader=fail
+  ordo elect --protocol lease -n 3 --pause 2@2s --resume 2@6s -o unsafe_no_fail_closed=true
+
+The lease election (section 4, "using an external service") campaigns
+through a coordination service: the simulator adds a model of etcd (coord)
+and a fenced store as service nodes after the servers (n4, n5 with -n 3);
+live, ordo cluster up --protocol lease puts a real etcd behind them.
 
 A partition names every server once; --cut 1,2->3@1s loses messages from 1
 and 2 to 3 only; --bridge '1/3 via 2@1s' leaves 1 and 3 apart, both reaching 2;
@@ -100,7 +106,7 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.protocol, "protocol", "raft", "bully, ring or raft")
+	fl.StringVar(&f.protocol, "protocol", "raft", "bully, ring, raft or lease")
 	fl.IntVarP(&f.n, "nodes", "n", 5, "cluster size")
 	fl.StringArrayVar(&f.crashes, "crash", nil, "crash a node: ID@TIME (repeatable)")
 	fl.StringArrayVar(&f.restarts, "restart", nil, "restart a crashed node: ID@TIME (repeatable)")

@@ -10,9 +10,9 @@ func TestElectRejectsNonsense(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--protocol", "broadcast"}, "protocol broadcast is not a leader election, so the election checkers cannot judge it (leader elections: bully, kv, kv-stale, raft, ring)"},
+		{[]string{"--protocol", "broadcast"}, "protocol broadcast is not a leader election, so the election checkers cannot judge it (leader elections: bully, kv, kv-stale, lease, raft, ring)"},
 		{[]string{"--protocol", "heartbeat"}, "not a leader election"},
-		{[]string{"--protocol", "paxos"}, `unknown protocol "paxos" (leader elections: bully, kv, kv-stale, raft, ring)`},
+		{[]string{"--protocol", "paxos"}, `unknown protocol "paxos" (leader elections: bully, kv, kv-stale, lease, raft, ring)`},
 		{[]string{"-o", "heartbeat=1ns", "--duration", "2s"}, "raft: option heartbeat=1ns is below its floor of 1ms"},
 		{[]string{"--protocol", "bully", "-o", "timeout=5ms"}, "bully: option timeout=5ms is below its floor of 10ms"},
 		{[]string{"--heal", "@4s"}, "--heal @4s: there is no partition to heal before 4s"},

@@ -37,5 +37,6 @@ func newServiceCmd() *cobra.Command {
 			return etcd.MemberMain(ctx, args)
 		},
 	})
+	svc.AddCommand(newEtcdCampaignCmd()) // etcd.go
 	return svc
 }

@@ -60,7 +60,7 @@ func TestExploreRejectsNonsense(t *testing.T) {
 		{[]string{"--seeds", "0"}, "--seeds 0"},
 		{[]string{"--seeds", "-5"}, "--seeds -5"},
 		{[]string{"--protocol", "broadcast"}, "not a leader election"},
-		{[]string{"--protocol", "heartbeat"}, "leader elections: bully, kv, kv-stale, raft, ring"},
+		{[]string{"--protocol", "heartbeat"}, "leader elections: bully, kv, kv-stale, lease, raft, ring"},
 		{[]string{"-o", "heartbeat=1ns"}, "heartbeat=1ns is below its floor of 1ms"},
 		{[]string{"--duration", "1s"}, "at least 4s"},
 		{[]string{"--faults", "crash,meteor"}, "unknown fault kind"},

@@ -4,8 +4,11 @@ package main
 // binary imports them all here for that side effect.
 import (
 	_ "ordo/broadcast"
+	_ "ordo/coord"         // the services the lease election needs (simulator models)
+	_ "ordo/coord/etcdsvc" // and their live adapters to a real etcd
 	_ "ordo/detect"
 	_ "ordo/election/bully"
+	_ "ordo/election/lease"
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
 	_ "ordo/kv"

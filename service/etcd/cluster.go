@@ -36,6 +36,9 @@ type Options struct {
 	// TickMs, ElectionMs: heartbeat interval and election timeout in ms
 	// (0: etcd's defaults, 100 and 1000).
 	TickMs, ElectionMs uint
+	// Detach lets the members outlive this process (`ordo cluster up
+	// --detach`): StopDir(Dir) stops them later, from any process.
+	Detach bool
 }
 
 // Cluster is a running etcd cluster of member processes started by Start.
@@ -123,6 +126,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
+	if err := c.writeState(); err != nil {
+		c.Stop()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -145,12 +152,16 @@ func (c *Cluster) Members() []Member { return append([]Member(nil), c.members...
 // balances and fails over between them; one: it talks to that member
 // only). The caller closes it. Its logs are discarded.
 func (c *Cluster) Client(endpoints ...string) (*clientv3.Client, error) {
-	cfg := clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
-	if c.opts.TLS {
-		// Auto-TLS certificates are self-signed: encrypted, unverified.
-		cfg.TLS = &tls.Config{InsecureSkipVerify: true}
+	return clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(), TLS: clientTLS(c.opts.TLS)})
+}
+
+// clientTLS is a client's TLS for members with auto TLS (nil without).
+func clientTLS(on bool) *tls.Config {
+	if !on {
+		return nil
 	}
-	return clientv3.New(cfg)
+	// Auto-TLS certificates are self-signed: encrypted, unverified.
+	return &tls.Config{InsecureSkipVerify: true}
 }
 
 // Leader is the index (0..N-1) of the member that reports itself leader,
@@ -222,7 +233,10 @@ func (c *Cluster) Restart(ctx context.Context, i int) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, memberStartTimeout)
 	defer cancel()
-	return c.waitServing(ctx, i)
+	if err := c.waitServing(ctx, i); err != nil {
+		return err
+	}
+	return c.writeState()
 }
 
 // Stop stops every member gracefully (SIGTERM, SIGKILL after 5 s) and
@@ -282,7 +296,7 @@ func (c *Cluster) spawn(i int) error {
 	defer logf.Close()
 	cmd := exec.Command(c.opts.Binary, append(append([]string(nil), MemberCommand...), m.Args()...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	procAttr(cmd)
+	procAttr(cmd, !c.opts.Detach)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("etcd: starting member %s: %w", m.Name, err)
 	}

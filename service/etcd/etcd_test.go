@@ -11,12 +11,22 @@ import (
 	"time"
 )
 
-// TestMain lets this test binary play the member processes Start runs.
+// TestMain lets this test binary play the member processes Start runs
+// and the candidate processes StartCandidate runs.
 func TestMain(m *testing.M) {
 	if IsMemberArgs(os.Args[1:]) {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
 		if err := MemberMain(ctx, os.Args[3:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if IsCampaignArgs(os.Args[1:]) {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		if err := CampaignMain(ctx, os.Args[3:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"ordo"
+	"ordo/service/etcd"
+)
+
+func init() { commands = append(commands, newEtcdCmd) }
+
+// newEtcdCmd is `ordo etcd`: the embedded etcd that ordo's lease election
+// uses, alone in the foreground, for a cluster started with --etcd or for
+// etcdctl.
+func newEtcdCmd() *cobra.Command {
+	var (
+		dir     string
+		members int
+		tls     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "etcd",
+		Short: "run an embedded etcd on free loopback ports until Ctrl-C (the coordination service of section 4)",
+		Long: `ordo etcd runs a real etcd (go.etcd.io/etcd/server/v3, embedded in the ordo
+binary) on free loopback ports, each member its own process with its data on
+disk (fsync on, as etcd ships), prints the client endpoints and serves until
+Ctrl-C, then stops its members gracefully.
+
+It is the coordination service of the chapter's section 4 ("modern leader
+election → using an external service"): a leader is whoever holds the oldest
+key under a prefix bound to its lease. ordo's lease election reaches it
+through the endpoints:
+
+  ordo cluster up --protocol lease --etcd ENDPOINTS
+
+Without --dir the data lives in a temporary directory that is removed at the
+end; with --dir it stays (a later run with the same --dir does not reuse it:
+each run is a new etcd cluster on new ports).`,
+		Example: `  ordo etcd
+  ordo etcd --members 3 --dir /tmp/etcd-data
+  ordo cluster up --protocol lease --etcd http://127.0.0.1:2379`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if members < 1 || members > etcd.MaxMembers {
+				return fmt.Errorf("--members %d: want 1..%d", members, etcd.MaxMembers)
+			}
+			d := dir
+			if d == "" {
+				tmp, err := os.MkdirTemp("", "ordo-etcd-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				d = tmp
+			} else if st, err := os.Stat(d); err == nil && st.IsDir() {
+				// A reused directory would hold another cluster's members,
+				// on other ports: refuse rather than mix them.
+				if ents, _ := os.ReadDir(d); len(ents) > 0 {
+					return fmt.Errorf("--dir %s is not empty: give a new or empty directory", d)
+				}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			c, err := etcd.Start(ctx, etcd.Options{N: members, Dir: d, TLS: tls})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			eps := strings.Join(c.Endpoints(), ",")
+			fmt.Fprintf(out, "etcd: %d member(s) serving; data in %s\n", members, d)
+			fmt.Fprintf(out, "endpoints: %s\n", eps)
+			fmt.Fprintf(out, "use it:    ordo cluster up --protocol lease --etcd %s\n", eps)
+			fmt.Fprintf(out, "           ETCDCTL_ENDPOINTS=%s etcdctl get --prefix /\n", eps)
+			fmt.Fprintln(out, "Ctrl-C stops it.")
+			<-ctx.Done()
+			fmt.Fprintln(out, "stopping etcd")
+			return c.Stop()
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dir, "dir", "", "data directory, kept at the end (default: a temporary one, removed)")
+	fl.IntVar(&members, "members", 1, "etcd members, each its own process (1..9)")
+	fl.BoolVar(&tls, "tls", false, "TLS between clients and members (auto-generated, unverified certificates)")
+	return cmd
+}
+
+// newEtcdCampaignCmd is `ordo service etcd-campaign ...` (hidden): one
+// candidate of etcd's own election recipe, the baseline `ordo bench lease`
+// measures ordo's lease election against.
+func newEtcdCampaignCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:                etcd.CampaignCommand[1] + " --name NAME --endpoints URL,... --ttl SECONDS --prefix /PREFIX/",
+		Short:              "campaign with etcd's concurrency.Election until SIGTERM (started by ordo bench lease)",
+		DisableFlagParsing: true, // etcd.ParseCampaign reads them, here and in test binaries
+		Hidden:             true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			return etcd.CampaignMain(ctx, args, os.Stdout)
+		},
+	}
+}
+
+// clusterEtcdDir is the directory, inside a cluster's, of the embedded
+// etcd that ordo cluster up starts for a protocol whose services need one.
+const clusterEtcdDir = "etcd"
+
+// etcdServices lists the service protocols of protocol that reach a real
+// etcd (they take an "endpoints" option): the lease election's coord and
+// fenced-store. None: the cluster needs no etcd.
+func etcdServices(protocol string) ([]string, error) {
+	p, err := ordo.Lookup(protocol)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range p.Services {
+		sp, err := ordo.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(sp.Options, func(o ordo.Option) bool { return o.Name == "endpoints" }) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// parseEndpoints reads --etcd: 1..etcd.MaxMembers client URLs.
+func parseEndpoints(s string) ([]string, error) {
+	eps := strings.Split(s, ",")
+	if len(eps) > etcd.MaxMembers {
+		return nil, fmt.Errorf("--etcd names %d endpoints, at most %d", len(eps), etcd.MaxMembers)
+	}
+	for i, e := range eps {
+		eps[i] = strings.TrimSpace(e)
+		if err := etcd.CheckEndpoint(eps[i]); err != nil {
+			return nil, fmt.Errorf("--etcd: %w", err)
+		}
+	}
+	return eps, nil
+}
+
+// clusterEtcd is the etcd of a cluster in dir: the endpoints of external
+// (--etcd) when given, else a 1-member embedded etcd started in
+// dir/etcd, which outlives this process when detach is set (ordo cluster
+// down stops it: stopClusterEtcd). stop stops what was started (a no-op
+// for an external etcd); undo also deletes the data of an etcd started
+// for a cluster that then failed to start.
+func clusterEtcd(ctx context.Context, dir, external string, detach, fresh bool) (endpoints []string, stop, undo func(), err error) {
+	noop := func() {}
+	if external != "" {
+		eps, err := parseEndpoints(external)
+		return eps, noop, noop, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	edir := filepath.Join(abs, clusterEtcdDir)
+	if run := etcd.RunningIn(edir); len(run) > 0 {
+		return nil, nil, nil, fmt.Errorf("%s holds a running etcd (%s): `ordo cluster down --dir %s` first", edir, strings.Join(run, ", "), dir)
+	}
+	if _, err := os.Lstat(edir); err == nil {
+		if !fresh {
+			return nil, nil, nil, fmt.Errorf("%s holds a stopped run's etcd data: replace it with ordo cluster up --fresh, or choose another directory", edir)
+		}
+		if err := os.RemoveAll(edir); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	c, err := etcd.Start(ctx, etcd.Options{N: 1, Dir: edir, Detach: detach})
+	if err != nil {
+		os.RemoveAll(edir)
+		return nil, nil, nil, err
+	}
+	stop = func() { c.Stop() }
+	undo = func() { c.Stop(); os.RemoveAll(edir) }
+	return c.Endpoints(), stop, undo, nil
+}
+
+// stopClusterEtcd stops the embedded etcd ordo cluster up left running in
+// a cluster's directory, if any; it says so on w.
+func stopClusterEtcd(w io.Writer, dir string) error {
+	edir := filepath.Join(dir, clusterEtcdDir)
+	ran, err := etcd.StopDir(edir)
+	if err != nil {
+		return err
+	}
+	if ran {
+		fmt.Fprintf(w, "stopped the cluster's etcd (%s)\n", edir)
+	}
+	return nil
+}
+
+// upEtcd prepares the etcd of a new cluster of protocol in dir: nothing
+// for a protocol whose services need none (--etcd is then an error),
+// else the service option endpoints from --etcd or from an embedded etcd
+// started in dir/etcd (said on out). stop stops an etcd
+// started here unless detached; undo stops it and deletes its data (the
+// cluster failed to start).
+func upEtcd(cmd *cobra.Command, out io.Writer, protocol, external, dir string, detach, fresh bool) (opts map[string]string, stop, undo func(), err error) {
+	noop := func() {}
+	svcs, err := etcdServices(protocol)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(svcs) == 0 {
+		if external != "" {
+			return nil, nil, nil, fmt.Errorf("--etcd: protocol %s uses no etcd", protocol)
+		}
+		return nil, noop, noop, nil
+	}
+	eps, stopE, undoE, err := clusterEtcd(cmd.Context(), dir, external, detach, fresh)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	joined := strings.Join(eps, ",")
+	switch {
+	case external != "":
+		fmt.Fprintf(out, "etcd: %s (services %s)\n", joined, strings.Join(svcs, ", "))
+	case detach:
+		fmt.Fprintf(out, "etcd: %s, data in %s; ordo cluster down stops it\n", joined, filepath.Join(dir, clusterEtcdDir))
+		stopE = noop
+	default:
+		fmt.Fprintf(out, "etcd: %s, data in %s\n", joined, filepath.Join(dir, clusterEtcdDir))
+	}
+	return map[string]string{"endpoints": joined}, stopE, undoE, nil
+}
+
+// runEtcd is upEtcd for a run that ends with the command (ordo cluster
+// run): the caller defers stop; the etcd's line goes to standard error
+// (standard output may be a JSON report).
+func runEtcd(cmd *cobra.Command, protocol, external, dir string) (opts map[string]string, stop func(), err error) {
+	opts, stop, _, err = upEtcd(cmd, cmd.ErrOrStderr(), protocol, external, dir, false, true)
+	return opts, stop, err
+}
+
+// restartClusterEtcd starts again the embedded etcd of a stopped cluster
+// in dir (ordo cluster start), if it had one; it says so on the output.
+func restartClusterEtcd(cmd *cobra.Command, dir string) error {
+	edir := filepath.Join(dir, clusterEtcdDir)
+	n, err := etcd.RestartDir(cmd.Context(), edir)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		st, err := etcd.ReadState(edir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "etcd: %s started again from %s\n", strings.Join(st.Endpoints, ","), edir)
+	}
+	return nil
+}
