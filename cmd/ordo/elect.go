@@ -51,12 +51,15 @@ eventual-leader and fencing.
   ordo elect --protocol raft  --partition 1,2/3,4,5@1s --heal @4s --json
   ordo elect --protocol raft -n 3 --bridge '1/3 via 2@1s' -o check_quorum=false --duration 60s
   ordo elect --protocol bully --partition 1,2/3,4,5@1s --expect single-leader=fail
-  ordo elect --protocol lease -n 3 --pause 2@2s --resume 2@6s -o unsafe_no_fail_closed=true
+  ordo elect --protocol lease -n 3 --pause 2@2s --resume 2@6s -o unsafe_no_fail_closed=true --expect stale-leader=fail
+  ordo elect --protocol lease -n 3 --cut 2->4@2s --cut 4->2@2s
 
 The lease election (section 4, "using an external service") campaigns
 through a coordination service: the simulator adds a model of etcd (coord)
 and a fenced store as service nodes after the servers (n4, n5 with -n 3);
 live, ordo cluster up --protocol lease puts a real etcd behind them.
+--cut, --partition, --pause and the clock flags may name a service (above:
+n2 cut off from etcd's model both ways); a crash of a service is refused.
 
 A partition names every server once; --cut 1,2->3@1s loses messages from 1
 and 2 to 3 only; --bridge '1/3 via 2@1s' leaves 1 and 3 apart, both reaching 2;
@@ -152,14 +155,19 @@ func (f *electFlags) spec() (lab.Spec, error) {
 		}
 		return nil
 	}
-	n := f.n
-	if err := add(f.crashes, func(s string) (lab.Fault, error) { return lab.ParseCrash(s, n) }); err != nil {
+	// Faults may name the protocol's services (lease: a cut between a
+	// candidate and etcd's model), never crash one.
+	m, err := lab.Members(f.protocol, f.n)
+	if err != nil {
 		return sp, err
 	}
-	if err := add(f.restarts, func(s string) (lab.Fault, error) { return lab.ParseRestart(s, n) }); err != nil {
+	if err := add(f.crashes, func(s string) (lab.Fault, error) { return lab.ParseFaultIn(m, fault.Crash, s) }); err != nil {
 		return sp, err
 	}
-	if err := add(f.partitions, func(s string) (lab.Fault, error) { return lab.ParsePartition(s, n) }); err != nil {
+	if err := add(f.restarts, func(s string) (lab.Fault, error) { return lab.ParseFaultIn(m, fault.Restart, s) }); err != nil {
+		return sp, err
+	}
+	if err := add(f.partitions, func(s string) (lab.Fault, error) { return lab.ParseFaultIn(m, fault.Partition, s) }); err != nil {
 		return sp, err
 	}
 	if err := add(f.heals, lab.ParseHeal); err != nil {
@@ -167,7 +175,7 @@ func (f *electFlags) spec() (lab.Spec, error) {
 	}
 	for _, k := range electFaultFlags {
 		if list := f.more[k]; list != nil {
-			if err := add(*list, func(s string) (lab.Fault, error) { return lab.ParseFault(k, s, n) }); err != nil {
+			if err := add(*list, func(s string) (lab.Fault, error) { return lab.ParseFaultIn(m, k, s) }); err != nil {
 				return sp, err
 			}
 		}

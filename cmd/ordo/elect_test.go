@@ -20,6 +20,11 @@ func TestElectRejectsNonsense(t *testing.T) {
 		{[]string{"--restart", "3@2s"}, "--restart 3@2s: node 3 is not down at 2s"},
 		{[]string{"--crash", "3@1s", "--crash", "3@2s"}, "node 3 is already down"},
 		{[]string{"--max-events", "500"}, "--max-events"},
+		// The lease election's services (n4 coord, n5 fenced-store with
+		// -n 3) may be cut off, never crashed; ids beyond are named by role.
+		{[]string{"--protocol", "lease", "-n", "3", "--crash", "4@1s"}, "node 4 is a service (coord), and services are never crashed"},
+		{[]string{"--protocol", "lease", "-n", "3", "--crash", "6@1s"}, "node 6 does not exist (the servers are 1..3, the services 4 (coord) and 5 (fenced-store))"},
+		{[]string{"--protocol", "raft", "-n", "3", "--cut", "1->4@1s"}, "node 4 does not exist (the servers are 1..3)"},
 	} {
 		out, err := run(t, append([]string{"elect"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -33,6 +38,15 @@ func TestElectRejectsNonsense(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, "bully (quorum=true), 5 nodes, seed 1, 4s simulated\n") {
 		t.Errorf("header:\n%s", out)
+	}
+	// A lease leader cut off from the coordination service both ways
+	// steps down within its TTL and another candidate leads.
+	out, err = run(t, "elect", "--protocol", "lease", "-n", "3", "--duration", "8s", "--cut", "2->4@2s", "--cut", "4->2@2s")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "n2   term 2") || !strings.Contains(out, "isolated-leader      pass") || strings.Contains(out, "final leaders: [n2]") {
+		t.Errorf("lease leader n2 cut from n4:\n%s", out)
 	}
 }
 

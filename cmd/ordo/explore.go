@@ -48,8 +48,10 @@ replays it.
 Profiles (--profile): friendly draws crashes that restart, partitions that
 heal, pauses, loss and clock steps, all undone before a quiet tail; hostile
 adds crashes and partitions for ever, one-way cuts, bridges, stars, loss on
-one node's links, long pauses, large clock steps and drift. --faults picks
-the kinds (` + strings.Join(fault.Families, ",") + `).
+one node's links, long pauses, large clock steps and drift; with a protocol
+that needs services (lease), it also cuts servers off from them, drifts,
+steps and pauses their clocks (never a crash) and pauses servers for ½–2×
+the election timeout. --faults picks the kinds (` + strings.Join(fault.Families, ",") + `).
 
 Exit status: 0 when every verdict is the expected one (every check passes in
 every seed, except those named by --expect CHECK=fail, which must fail in
