@@ -35,6 +35,10 @@ const (
 var liveOptions = []ordo.Option{
 	{Name: "endpoints", Default: "", Help: "live: etcd client URLs, comma separated (the simulator's model ignores it)"},
 	{Name: "timeout", Default: "1s", Help: "live: deadline of each call to etcd; past it the node gets ErrUnavailable, outcome unknown (the model answers at once)"},
+	{Name: "tls_dir", Default: "", Help: "live: absolute directory holding ca.pem and node<self>.pem/node<self>-key.pem: mutual TLS to etcd with the node's own certificate, etcd verified against ca.pem (ordo cluster up sets it)"},
+	{Name: "tls_ca", Default: "", Help: "live: CA file that etcd's certificate must chain to (an external https etcd; not with tls_dir)"},
+	{Name: "tls_cert", Default: "", Help: "live: client certificate file presented to etcd, with tls_key and tls_ca"},
+	{Name: "tls_key", Default: "", Help: "live: key file of tls_cert"},
 }
 
 // Protocol is "coord": a deterministic model of the etcd v3 subset in

@@ -75,3 +75,23 @@ func TestServiceElection_LeaderCutFromTheService(t *testing.T) {
 		t.Fatalf("a leader cut from the service for 9s: %+v", r)
 	}
 }
+
+// A pause of the granting service is a fault: agreement is owed only a
+// bound after it ends. Here nobody leads while the service is frozen
+// (2s–9s) and the servers agree 1ms after it resumes: no failure, with
+// time_to_leader measured from the resume. A client's pause would not
+// count (it concerns no election).
+func TestServiceElection_ServicePauseIsAFault(t *testing.T) {
+	b := serviceRun().leader(10, 1, 5).follower(20, 2, 5, 1).follower(20, 3, 5, 1).
+		pause(2000, 4).
+		ev(2500, 1, trace.Note, "candidate", "term", 5).
+		ev(2500, 2, trace.Note, "candidate", "term", 5).
+		ev(2500, 3, trace.Note, "candidate", "term", 5).
+		resume(9000, 4).
+		leader(9001, 1, 6).follower(9001, 2, 6, 1).follower(9001, 3, 6, 1).
+		ev(12000, 2, trace.Note, "noise")
+	r := run(t, "eventual-leader", &b.t)
+	if !r.OK || !strings.Contains(r.Summary, "time_to_leader 1ms") {
+		t.Fatalf("a service paused 2s–9s, a leader 1ms after: %+v", r)
+	}
+}

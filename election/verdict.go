@@ -626,7 +626,13 @@ func (g *Agreeing) Observe(e *trace.Event) {
 	id := int(e.Node)
 	server := id >= 1 && id <= g.meta.Nodes && g.meta.IsServer(id)
 	if e.Node != ordo.None && !server {
-		return // a client's crash or note concerns no election
+		// A client's crash or note concerns no election; a service's
+		// pause, resume or clock jump does (it grants leadership in a
+		// lease election): agreement is owed only after it.
+		if isFault(e) && g.meta.IsService(id) {
+			g.a.LastFault = e.T
+		}
+		return
 	}
 	if isFault(e) {
 		g.a.LastFault = e.T
@@ -746,7 +752,8 @@ func FinalAgreement(t *trace.Trace) Agreement {
 
 // EventualBound is how long after the last fault eventual-leader waits by
 // default: the trace's "leader_bound" option if set, else four times its
-// largest "...timeout..." option, and never less than one second.
+// largest "...timeout..." option (or "ttl": a lease), and never less than one
+// second.
 func EventualBound(m trace.Meta) time.Duration {
 	if d, err := time.ParseDuration(m.Options["leader_bound"]); err == nil && d > 0 {
 		return d
@@ -758,7 +765,8 @@ func EventualBound(m trace.Meta) time.Duration {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !strings.Contains(k, "timeout") {
+		// A lease election's timeout is its lease: ttl.
+		if !strings.Contains(k, "timeout") && k != "ttl" {
 			continue
 		}
 		if d, err := time.ParseDuration(m.Options[k]); err == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"ordo"
@@ -148,6 +149,9 @@ func (m *Meta) IsServer(id int) bool {
 	}
 	return false
 }
+
+// IsService reports whether node id is a service of the run.
+func (m *Meta) IsService(id int) bool { return slices.Contains(m.Services, id) }
 
 // ServerCount is the number of servers of the run.
 func (m *Meta) ServerCount() int {

@@ -139,8 +139,8 @@ func TestClusterUpLeaseStartsAndStopsEtcd(t *testing.T) {
 		exec.Command(bin, "cluster", "down", "--dir", dir).Run()
 		etcd.StopDir(filepath.Join(dir, "etcd"))
 	})
-	if !strings.Contains(string(out), "etcd: http://127.0.0.1:") {
-		t.Fatalf("cluster up does not name its etcd:\n%s", out)
+	if !strings.Contains(string(out), "etcd: https://127.0.0.1:") {
+		t.Fatalf("cluster up does not name its etcd (mutual TLS by default):\n%s", out)
 	}
 	if got := etcd.RunningIn(filepath.Join(dir, "etcd")); len(got) != 1 {
 		t.Fatalf("etcd members running in DIR/etcd: %v, want 1", got)
@@ -148,7 +148,7 @@ func TestClusterUpLeaseStartsAndStopsEtcd(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		st, err := exec.Command(bin, "cluster", "status", "--dir", dir).CombinedOutput()
-		if err == nil && strings.Contains(string(st), "leader: n") {
+		if err == nil && strings.Contains(string(st), "leader: n") && !strings.Contains(string(st), "leader: none") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -156,6 +156,7 @@ func TestClusterUpLeaseStartsAndStopsEtcd(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	refusesStrangers(t, filepath.Join(dir, "etcd")) // etcd_tls_test.go
 	out, err = exec.Command(bin, "cluster", "down", "--dir", dir).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "stopped the cluster's etcd") {
 		t.Fatalf("cluster down: %v\n%s", err, out)
@@ -230,8 +231,8 @@ func TestEtcdCommandServesUntilInterrupt(t *testing.T) {
 // `ordo cluster run` of a lease scenario starts an etcd for the run (its
 // line on standard error, so --json stays JSON) and meets the file's
 // expectations on real processes. The scenario is the safe paused one:
-// its verdicts hold whichever node leads live (the file pauses node 2,
-// the simulator's leader; live the first to reach etcd leads).
+// its pause: leader strikes whichever node leads live (the first to reach
+// etcd), not the simulator's node 2.
 func TestClusterRunLeaseScenarioStartsEtcd(t *testing.T) {
 	bin := leaseOrdo(t)
 	cmd := exec.Command(bin, "cluster", "run", "lease-paused-leader", "--json")
@@ -240,7 +241,7 @@ func TestClusterRunLeaseScenarioStartsEtcd(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("cluster run: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
 	}
-	if !strings.Contains(stderr.String(), "etcd: http://127.0.0.1:") {
+	if !strings.Contains(stderr.String(), "etcd: https://127.0.0.1:") {
 		t.Errorf("no etcd line on standard error:\n%s", stderr.String())
 	}
 	var res struct {

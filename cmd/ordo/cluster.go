@@ -170,8 +170,13 @@ A protocol that needs a coordination service (--protocol lease: leader
 election over etcd) gets service nodes after the servers; each node reaches
 the etcd behind them through its own runtime. Without --etcd, up starts a
 1-member embedded etcd on free loopback ports with its data in DIR/etcd;
-Ctrl-C (or, with --detach, ordo cluster down) stops it. --etcd ENDPOINTS uses
-an etcd you run (ordo etcd, or your own) instead.`,
+Ctrl-C (or, with --detach, ordo cluster down) stops it. That etcd serves only
+mutual TLS under its own development CA (DIR/etcd/tls): each node presents its
+certificate from there, and a process without one can neither read nor write
+a key (--insecure: plain HTTP, like the links). --etcd ENDPOINTS uses an etcd
+you run (ordo etcd, or your own) instead: http endpoints are plain HTTP (open
+to any process that reaches them); https endpoints need --etcd-ca, and
+--etcd-cert with --etcd-key when that etcd asks for client certificates.`,
 		Example: `  ordo cluster up -n 5
   ordo cluster up --detach --election-timeout 150ms-300ms
   ordo cluster up -n 3 --clients 2 --protocol register --client-opt rate=50
@@ -264,7 +269,10 @@ an etcd you run (ordo etcd, or your own) instead.`,
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the nodes and return; they keep running")
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete a stopped run's node data and traces found in --dir (without it, up refuses to start there)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "node log level: debug, info, warn, error")
-	cmd.Flags().StringVar(&etcdEndpoints, "etcd", "", "etcd client URLs for a protocol whose services need etcd (--protocol lease); default: start an embedded etcd in DIR/etcd, stopped by ordo cluster down")
+	cmd.Flags().StringVar(&etcdEndpoints, "etcd", "", "etcd client URLs for a protocol whose services need etcd (--protocol lease); default: start an embedded etcd in DIR/etcd (mutual TLS unless --insecure), stopped by ordo cluster down")
+	cmd.Flags().String("etcd-ca", "", "with https --etcd: the CA file its certificate chains to (read by etcd.go's upEtcd)")
+	cmd.Flags().String("etcd-cert", "", "with https --etcd: the client certificate file every node presents")
+	cmd.Flags().String("etcd-key", "", "with https --etcd: the key file of --etcd-cert")
 	pf.add(cmd)
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/check"
+	"ordo/election"
 	"ordo/fault"
 	"ordo/lab"
 	"ordo/viz"
@@ -52,7 +53,7 @@ eventual-leader and fencing.
   ordo elect --protocol raft -n 3 --bridge '1/3 via 2@1s' -o check_quorum=false --duration 60s
   ordo elect --protocol bully --partition 1,2/3,4,5@1s --expect single-leader=fail
   ordo elect --protocol lease -n 3 --pause 2@2s --resume 2@6s -o unsafe_no_fail_closed=true --expect stale-leader=fail
-  ordo elect --protocol lease -n 3 --cut 2->4@2s --cut 4->2@2s
+  ordo elect --protocol lease -n 3 --cut '2->4@2s' --cut '4->2@2s'
 
 The lease election (section 4, "using an external service") campaigns
 through a coordination service: the simulator adds a model of etcd (coord)
@@ -123,7 +124,7 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 	}
 	fl.StringArrayVar(&f.expect, "expect", nil, "CHECK=fail: the check is expected to fail (repeatable); exit status 1 when a verdict is not the expected one")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed (same seed, same run)")
-	fl.DurationVar(&f.duration, "duration", 0, "simulated time to run (default: 3s after the last fault, at least 5s)")
+	fl.DurationVar(&f.duration, "duration", 0, "simulated time to run (default: 3s, or twice the longest election timeout, after the last fault; at least 5s)")
 	fl.StringArrayVarP(&f.opts, "option", "o", nil, "protocol option key=value (repeatable), e.g. -o quorum=true")
 	fl.BoolVar(&f.diagram, "diagram", false, "draw the first events as an ASCII space-time diagram")
 	fl.BoolVar(&f.json, "json", false, "print JSON")
@@ -186,9 +187,16 @@ func (f *electFlags) spec() (lab.Spec, error) {
 	}
 	sp.Duration = f.duration
 	if sp.Duration == 0 {
-		sp.Duration = 5 * time.Second
+		// Long enough for an election after the last fault: 3s, or twice
+		// the protocol's longest election timeout when that is longer (a
+		// lease election with ttl=5s waits out the lease).
+		after := 3 * time.Second
+		if _, hi, err := election.Timeouts(f.protocol, sp.Options, f.n); err == nil {
+			after = max(after, (2*hi + time.Second - 1).Truncate(time.Second)) // whole seconds
+		}
+		sp.Duration = max(5*time.Second, after)
 		if k := len(sp.Faults); k > 0 {
-			sp.Duration = max(sp.Duration, sp.Faults[k-1].At+3*time.Second)
+			sp.Duration = max(sp.Duration, sp.Faults[k-1].At+after)
 		}
 	}
 	if err := checkSimDuration(sp.Duration); err != nil {

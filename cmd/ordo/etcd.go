@@ -154,39 +154,51 @@ func parseEndpoints(s string) ([]string, error) {
 // clusterEtcd is the etcd of a cluster in dir: the endpoints of external
 // (--etcd) when given, else a 1-member embedded etcd started in
 // dir/etcd, which outlives this process when detach is set (ordo cluster
-// down stops it: stopClusterEtcd). stop stops what was started (a no-op
-// for an external etcd); undo also deletes the data of an etcd started
-// for a cluster that then failed to start.
-func clusterEtcd(ctx context.Context, dir, external string, detach, fresh bool) (endpoints []string, stop, undo func(), err error) {
+// down stops it: stopClusterEtcd). Unless plain, the embedded etcd serves
+// only mutual TLS under its own development CA in dir/etcd/tls (certs
+// names that directory; see etcdCerts). stop stops what was started (a
+// no-op for an external etcd); undo also deletes the data of an etcd
+// started for a cluster that then failed to start.
+func clusterEtcd(ctx context.Context, dir, external string, detach, fresh, plain bool) (endpoints []string, certs string, stop, undo func(), err error) {
 	noop := func() {}
 	if external != "" {
 		eps, err := parseEndpoints(external)
-		return eps, noop, noop, err
+		return eps, "", noop, noop, err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, "", nil, nil, err
 	}
 	edir := filepath.Join(abs, clusterEtcdDir)
 	if run := etcd.RunningIn(edir); len(run) > 0 {
-		return nil, nil, nil, fmt.Errorf("%s holds a running etcd (%s): `ordo cluster down --dir %s` first", edir, strings.Join(run, ", "), dir)
+		return nil, "", nil, nil, fmt.Errorf("%s holds a running etcd (%s): `ordo cluster down --dir %s` first", edir, strings.Join(run, ", "), dir)
 	}
 	if _, err := os.Lstat(edir); err == nil {
 		if !fresh {
-			return nil, nil, nil, fmt.Errorf("%s holds a stopped run's etcd data: replace it with ordo cluster up --fresh, or choose another directory", edir)
+			return nil, "", nil, nil, fmt.Errorf("%s holds a stopped run's etcd data: replace it with ordo cluster up --fresh, or choose another directory", edir)
 		}
 		if err := os.RemoveAll(edir); err != nil {
-			return nil, nil, nil, err
+			return nil, "", nil, nil, err
 		}
 	}
-	c, err := etcd.Start(ctx, etcd.Options{N: 1, Dir: edir, Detach: detach})
+	o := etcd.Options{N: 1, Dir: edir, Detach: detach}
+	if !plain {
+		certs = filepath.Join(edir, etcdTLSDir)
+		srv, err := etcdCerts(certs)
+		if err != nil {
+			os.RemoveAll(edir)
+			return nil, "", nil, nil, fmt.Errorf("etcd certificates in %s: %w", certs, err)
+		}
+		o.CA, o.Cert, o.Key = srv.CA, srv.Cert, srv.Key
+	}
+	c, err := etcd.Start(ctx, o)
 	if err != nil {
 		os.RemoveAll(edir)
-		return nil, nil, nil, err
+		return nil, "", nil, nil, err
 	}
 	stop = func() { c.Stop() }
 	undo = func() { c.Stop(); os.RemoveAll(edir) }
-	return c.Endpoints(), stop, undo, nil
+	return c.Endpoints(), certs, stop, undo, nil
 }
 
 // stopClusterEtcd stops the embedded etcd ordo cluster up left running in
@@ -205,37 +217,71 @@ func stopClusterEtcd(w io.Writer, dir string) error {
 
 // upEtcd prepares the etcd of a new cluster of protocol in dir: nothing
 // for a protocol whose services need none (--etcd is then an error),
-// else the service option endpoints from --etcd or from an embedded etcd
-// started in dir/etcd (said on out). stop stops an etcd
-// started here unless detached; undo stops it and deletes its data (the
-// cluster failed to start).
+// else the service options (endpoints, and tls_dir or tls_ca/tls_cert/
+// tls_key) from --etcd or from an embedded etcd started in dir/etcd (said
+// on out). The embedded etcd speaks mutual TLS unless the command's
+// --insecure flag is set; an external one speaks what its endpoints say
+// (https needs --etcd-ca, and --etcd-cert/--etcd-key when it asks for
+// client certificates). The flags are read by name, so that every command
+// that starts a cluster (up, run) gets them. stop stops an etcd started
+// here unless detached; undo stops it and deletes its data (the cluster
+// failed to start).
 func upEtcd(cmd *cobra.Command, out io.Writer, protocol, external, dir string, detach, fresh bool) (opts map[string]string, stop, undo func(), err error) {
 	noop := func() {}
 	svcs, err := etcdServices(protocol)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	files := externalTLS{ca: flagString(cmd, "etcd-ca"), cert: flagString(cmd, "etcd-cert"), key: flagString(cmd, "etcd-key")}
 	if len(svcs) == 0 {
-		if external != "" {
+		if external != "" || files.any() {
 			return nil, nil, nil, fmt.Errorf("--etcd: protocol %s uses no etcd", protocol)
 		}
 		return nil, noop, noop, nil
 	}
-	eps, stopE, undoE, err := clusterEtcd(cmd.Context(), dir, external, detach, fresh)
+	if files.any() && external == "" {
+		return nil, nil, nil, fmt.Errorf("--etcd-ca, --etcd-cert, --etcd-key are for an external etcd (--etcd https://...); the embedded one has its own certificates")
+	}
+	plain := flagBool(cmd, "insecure") || !flagBoolDefault(cmd, "tls", true)
+	opts = map[string]string{}
+	if external != "" {
+		eps, err := parseEndpoints(external)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := files.options(eps, opts); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	eps, certs, stopE, undoE, err := clusterEtcd(cmd.Context(), dir, external, detach, fresh, plain)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if certs != "" {
+		opts["tls_dir"] = certs
+	}
 	joined := strings.Join(eps, ",")
+	opts["endpoints"] = joined
 	switch {
+	case external != "" && opts["tls_ca"] == "":
+		fmt.Fprintf(out, "etcd: %s (services %s); warning: plain HTTP, any process that reaches it can make any node leader (docs/live.md, Threat model)\n", joined, strings.Join(svcs, ", "))
 	case external != "":
-		fmt.Fprintf(out, "etcd: %s (services %s)\n", joined, strings.Join(svcs, ", "))
+		fmt.Fprintf(out, "etcd: %s (services %s, TLS)\n", joined, strings.Join(svcs, ", "))
 	case detach:
-		fmt.Fprintf(out, "etcd: %s, data in %s; ordo cluster down stops it\n", joined, filepath.Join(dir, clusterEtcdDir))
+		fmt.Fprintf(out, "etcd: %s, data in %s%s; ordo cluster down stops it\n", joined, filepath.Join(dir, clusterEtcdDir), mtlsNote(certs))
 		stopE = noop
 	default:
-		fmt.Fprintf(out, "etcd: %s, data in %s\n", joined, filepath.Join(dir, clusterEtcdDir))
+		fmt.Fprintf(out, "etcd: %s, data in %s%s\n", joined, filepath.Join(dir, clusterEtcdDir), mtlsNote(certs))
 	}
-	return map[string]string{"endpoints": joined}, stopE, undoE, nil
+	return opts, stopE, undoE, nil
+}
+
+// mtlsNote says how the embedded etcd is protected.
+func mtlsNote(certs string) string {
+	if certs == "" {
+		return " (plain HTTP: --insecure)"
+	}
+	return ", mutual TLS (certificates in " + certs + ")"
 }
 
 // runEtcd is upEtcd for a run that ends with the command (ordo cluster

@@ -134,9 +134,13 @@ func dial(ctx context.Context, self, id ordo.NodeID, opts ordo.Options, deliver 
 			return nil, fmt.Errorf("etcdsvc: option timeout=%q: want a duration in (0, 1h]", v)
 		}
 	}
+	tc, err := tlsConfig(self, eps, opts)
+	if err != nil {
+		return nil, err
+	}
 	// No dial timeout: New does not wait for a connection (etcd may be
 	// down now and up later); each call has its own deadline instead.
-	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, Logger: zap.NewNop(), Context: context.WithoutCancel(ctx)})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, Logger: zap.NewNop(), Context: context.WithoutCancel(ctx), TLS: tc})
 	if err != nil {
 		return nil, fmt.Errorf("etcdsvc: client for %s: %w", strings.Join(eps, ","), err)
 	}

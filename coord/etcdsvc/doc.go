@@ -30,7 +30,12 @@
 // Options (the service node's, from the cluster file): endpoints (comma
 // separated client URLs, required), timeout (every call's deadline, 1s by
 // default: past it the node gets ErrUnavailable — the outcome is unknown,
-// as the chapter's section 5 says of every timeout).
+// as the chapter's section 5 says of every timeout), and TLS: tls_dir
+// (absolute; the node presents tls_dir/node<self>.pem, trusts only
+// tls_dir/ca.pem, and the pair is checked at dial — what ordo cluster up
+// gives it for the etcd it starts with mutual TLS), or tls_ca with
+// tls_cert and tls_key (an external etcd). TLS options need https
+// endpoints and https endpoints need them; the server is always verified.
 //
 // Bounds: each connection has one etcd client, a queue of MaxQueue
 // requests served by Workers goroutines (a request beyond is answered

@@ -18,7 +18,7 @@ var Options = []ordo.Option{
 	{Name: "prefix", Default: "/leader-election/", Help: "key prefix of the election (the chapter's /leader-election/)"},
 	{Name: "unsafe_no_fail_closed", Default: "false", Help: "DELIBERATELY BROKEN: act as leader until the service says the lease is gone (no local deadline)"},
 	{Name: "unsafe_no_margin", Default: "false", Help: "DELIBERATELY BROKEN: lease deadline = last keepalive reply + the full TTL, no margin for drift or round trip"},
-	{Name: "leader_bound", Default: "8s", Help: "checkers: how long after the last fault a leader must be agreed on (eventual-leader); raise it with ttl"},
+	{Name: "leader_bound", Default: "0s", Help: "checkers: how long after the last fault a leader must be agreed on (eventual-leader); 0: 4·ttl"},
 }
 
 // Bounds of the options (TIGER_STYLE: every number has a limit).

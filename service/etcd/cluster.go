@@ -31,8 +31,13 @@ type Options struct {
 	Binary string
 	// TLS: clients and peers speak TLS with certificates each member
 	// generates (etcd's auto TLS); Client then skips verification.
-	TLS   bool
-	Level string // members' log level (default "warn")
+	TLS bool
+	// CA, Cert, Key: PEM files (all three or none; not with TLS). Members
+	// then serve clients and peers over TLS with Cert/Key and refuse any
+	// client or peer without a certificate signed by CA (mutual TLS);
+	// Client presents Cert/Key and verifies the members against CA.
+	CA, Cert, Key string
+	Level         string // members' log level (default "warn")
 	// TickMs, ElectionMs: heartbeat interval and election timeout in ms
 	// (0: etcd's defaults, 100 and 1000).
 	TickMs, ElectionMs uint
@@ -77,6 +82,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
 		return nil, err
 	}
+	for _, p := range []*string{&opts.CA, &opts.Cert, &opts.Key} {
+		if *p != "" {
+			if *p, err = filepath.Abs(*p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := checkCerts(opts.CA, opts.Cert, opts.Key, opts.TLS); err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -85,7 +100,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	scheme := "http://"
-	if opts.TLS {
+	if opts.TLS || opts.CA != "" {
 		scheme = "https://"
 	}
 	c := &Cluster{opts: opts, procs: make([]*exec.Cmd, opts.N), done: make([]chan struct{}, opts.N)}
@@ -94,7 +109,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		name := fmt.Sprintf("etcd%d", i+1)
 		m := Member{Name: name, Dir: filepath.Join(opts.Dir, name), Peer: scheme + addrs[2*i], Client: scheme + addrs[2*i+1],
 			Token: "ordo-" + filepath.Base(opts.Dir), Log: filepath.Join(opts.Dir, name+".log"), Level: opts.Level, TLS: opts.TLS,
-			TickMs: opts.TickMs, ElectionMs: opts.ElectionMs}
+			CA: opts.CA, Cert: opts.Cert, Key: opts.Key, TickMs: opts.TickMs, ElectionMs: opts.ElectionMs}
 		c.members = append(c.members, m)
 		initial = append(initial, name+"="+m.Peer)
 	}
@@ -152,7 +167,11 @@ func (c *Cluster) Members() []Member { return append([]Member(nil), c.members...
 // balances and fails over between them; one: it talks to that member
 // only). The caller closes it. Its logs are discarded.
 func (c *Cluster) Client(endpoints ...string) (*clientv3.Client, error) {
-	return clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(), TLS: clientTLS(c.opts.TLS)})
+	tc, err := clientConfig(c.opts.TLS, c.opts.CA, c.opts.Cert, c.opts.Key)
+	if err != nil {
+		return nil, err
+	}
+	return clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(), TLS: tc})
 }
 
 // clientTLS is a client's TLS for members with auto TLS (nil without).

@@ -20,6 +20,12 @@
 //	c.Kill(i)                              // SIGKILL: a real crash
 //	c.Restart(ctx, i)                      // back from its own disk
 //
+// Security: by default members speak plain HTTP on loopback, open to any
+// local process. Options.CA/Cert/Key turn on mutual TLS for clients and
+// peers (a client without a certificate from CA is refused in the
+// handshake; `ordo cluster up` does this); Options.TLS is etcd's auto
+// TLS: encrypted, but anyone may connect.
+//
 // A test binary can play the member itself: call MemberMain from TestMain
 // when os.Args[1:3] are "service", "etcd-member" (see IsMemberArgs), and set
 // Options.Binary to os.Executable().

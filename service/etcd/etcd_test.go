@@ -160,11 +160,15 @@ func TestParseMemberRefuses(t *testing.T) {
 }
 
 func FuzzParseMember(f *testing.F) {
-	f.Add("etcd1", "http://127.0.0.1:1", "etcd1=http://127.0.0.1:1,etcd2=http://127.0.0.1:3")
-	f.Add("a", "https://127.0.0.1:9", "a=https://127.0.0.1:9")
-	f.Fuzz(func(t *testing.T, name, peer, cluster string) {
-		m, err := ParseMember([]string{"--name", name, "--dir", "d", "--peer", peer, "--client", "http://127.0.0.1:2", "--cluster", cluster})
-		if err == nil && (m.Name != name || m.validate() != nil) {
+	f.Add("etcd1", "http://127.0.0.1:1", "etcd1=http://127.0.0.1:1,etcd2=http://127.0.0.1:3", "")
+	f.Add("a", "https://127.0.0.1:9", "a=https://127.0.0.1:9", "/ca.pem")
+	f.Fuzz(func(t *testing.T, name, peer, cluster, ca string) {
+		args := []string{"--name", name, "--dir", "d", "--peer", peer, "--client", "http://127.0.0.1:2", "--cluster", cluster}
+		if ca != "" {
+			args = append(args, "--ca", ca, "--cert", ca+".crt", "--key", ca+".key")
+		}
+		m, err := ParseMember(args)
+		if err == nil && (m.Name != name || m.CA != ca || m.validate() != nil) {
 			t.Fatalf("accepted %+v", m)
 		}
 	})

@@ -26,9 +26,13 @@ const StateFileName = "etcd.json"
 
 // State is what a launcher recorded about its members.
 type State struct {
-	Endpoints []string      `json:"endpoints"` // client URLs
-	TLS       bool          `json:"tls,omitempty"`
-	Members   []MemberState `json:"members"`
+	Endpoints []string `json:"endpoints"` // client URLs
+	TLS       bool     `json:"tls,omitempty"`
+	// CA, Cert, Key: the members' certificate files (Options.CA...).
+	CA      string        `json:"ca,omitempty"`
+	Cert    string        `json:"cert,omitempty"`
+	Key     string        `json:"key,omitempty"`
+	Members []MemberState `json:"members"`
 }
 
 // MemberState is one member's process.
@@ -45,7 +49,7 @@ type MemberState struct {
 const maxStateBytes = 64 << 10
 
 func (c *Cluster) writeState() error {
-	st := State{Endpoints: c.Endpoints(), TLS: c.opts.TLS}
+	st := State{Endpoints: c.Endpoints(), TLS: c.opts.TLS, CA: c.opts.CA, Cert: c.opts.Cert, Key: c.opts.Key}
 	c.mu.Lock()
 	for i, m := range c.members {
 		pid := 0
@@ -80,6 +84,9 @@ func ReadState(dir string) (*State, error) {
 		if err := CheckEndpoint(e); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+	}
+	if err := checkCerts(st.CA, st.Cert, st.Key, st.TLS); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &st, nil
 }
@@ -174,7 +181,11 @@ func RestartDir(ctx context.Context, dir string) (int, error) {
 	if err := st.write(dir); err != nil {
 		return started, err
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: st.Endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(), TLS: clientTLS(st.TLS)})
+	tc, err := clientConfig(st.TLS, st.CA, st.Cert, st.Key)
+	if err != nil {
+		return started, err
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: st.Endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(), TLS: tc})
 	if err != nil {
 		return started, err
 	}
