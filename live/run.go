@@ -47,6 +47,11 @@ type Applied struct {
 	Desc  string        `json:"fault"`
 	At    time.Duration `json:"at_ns"`
 	Done  time.Duration `json:"done_ns"`
+	// Leader is set when the file aimed the fault at `leader`: Fault.Node
+	// is the server that led when it fired (Cluster.Leader).
+	Leader bool `json:"leader,omitempty"`
+	// Skipped is set when no server led then: nothing was applied.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // ScenarioResult is what a live run produced.
@@ -177,7 +182,7 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	if err != nil {
 		return nil, err
 	}
-	sched, _ := sc.Schedule() // Apply validates each fault against the cluster
+	sched, _ := sc.Steps() // Apply validates each fault against the cluster
 	seed := sc.Seed
 	if o.Seed != nil {
 		seed = *o.Seed
@@ -241,14 +246,52 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		}
 	}
 	start := time.Now()
-	for _, f := range sched {
+	// A fault aimed at `leader` strikes the server that leads at its first
+	// step; its later steps (a pause's resume) strike the same node, or are
+	// skipped with it when none led.
+	aimed := map[int]ordo.NodeID{}
+	for _, st := range sched {
+		f := st.Fault
 		time.Sleep(time.Until(start.Add(f.At)))
-		if err := c.Apply(f); err != nil {
-			return nil, fmt.Errorf("%s: fault %v: %w", sc.File, f, err)
+		a := Applied{At: f.At, Leader: st.Leader}
+		if st.Leader {
+			id, ok := aimed[st.Entry]
+			if !ok {
+				id = c.Leader()
+				aimed[st.Entry] = id
+			}
+			f.Node = id
+			a.Skipped = id == ordo.None
 		}
-		a := Applied{Fault: f, Desc: f.String(), At: f.At, Done: time.Since(start)}
+		a.Fault, a.Desc = f, f.String()
+		if st.Leader {
+			// The trace names the node struck, as the simulator's does.
+			name, attrs := "leader-fault", []any{"fault", string(f.Kind) + " leader", "node", int(f.Node)}
+			if a.Skipped {
+				a.Desc = fmt.Sprintf("%v %s leader: skipped, no server led", f.At, f.Kind)
+				name, attrs = "leader-fault-skipped", []any{"fault", string(f.Kind) + " leader", "why", "no server leads"}
+			}
+			if err := LogFault(c.Cfg, c.now(), name, attrs...); err != nil {
+				return nil, err
+			}
+		}
+		if !a.Skipped {
+			if err := c.Apply(f); err != nil {
+				return nil, fmt.Errorf("%s: fault %v: %w", sc.File, f, err)
+			}
+		}
+		a.Done = time.Since(start)
 		res.Applied = append(res.Applied, a)
-		fmt.Fprintf(progress, "%8v  %v (applied at %v)\n", f.At, string(f.Kind)+" "+f.Spec(), a.Done.Round(time.Millisecond))
+		what := string(f.Kind) + " " + f.Spec()
+		switch {
+		case a.Skipped:
+			what = string(f.Kind) + " leader: skipped, no server led"
+		case a.Leader && f.Kind == fault.Restart:
+			what += " (the crashed leader)"
+		case a.Leader:
+			what += " (the leader)"
+		}
+		fmt.Fprintf(progress, "%8v  %v (applied at %v)\n", f.At, what, a.Done.Round(time.Millisecond))
 	}
 	time.Sleep(time.Until(start.Add(sc.Duration)))
 	end := c.now()
@@ -275,6 +318,28 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	}
 	res.Wall = time.Since(begin)
 	return res, nil
+}
+
+// Leader is the server whose status says it leads now (the role of its
+// protocol's latest note): of several (a split brain, a deposed leader
+// that has not heard yet), the one with the highest term (the lease
+// election's fencing token), then the lowest id; None when none answers
+// as leader. A paused node answers nothing, so it is never chosen, as in
+// the simulator (scenario.Leader).
+func (c *Cluster) Leader() ordo.NodeID { return leaderOf(c.View()) }
+
+// leaderOf is Leader's rule on a view (in id order).
+func leaderOf(view []NodeView) ordo.NodeID {
+	best, term := ordo.None, int64(0)
+	for _, nv := range view {
+		if !nv.Up || nv.Status == nil || nv.Kind != ordo.Server.String() || nv.Status.Role != "leader" {
+			continue
+		}
+		if best == ordo.None || nv.Status.Term > term {
+			best, term = nv.ID, nv.Status.Term
+		}
+	}
+	return best
 }
 
 func clientIDs(c *Cluster) []ordo.NodeID { return c.Cfg.Roster().Clients }

@@ -1,8 +1,6 @@
 package scenario
 
 import (
-	"fmt"
-
 	"ordo"
 	"ordo/sim"
 )
@@ -80,18 +78,17 @@ func (p *parser) diskModel(sc *Scenario, fs map[string]entry) error {
 	return nil
 }
 
-// diskFault returns the action of a scripted storage fault on node id.
-func diskFault(kind string, id ordo.NodeID) (string, func(*sim.Sim) error) {
-	desc := fmt.Sprintf("%s %d", kind, id)
+// diskStrike returns the action of a scripted storage fault on a node.
+func diskStrike(kind string) func(*sim.Sim, ordo.NodeID) error {
 	switch kind {
 	case "fail_sync":
-		return desc, func(s *sim.Sim) error { return s.FailSync(id) }
+		return func(s *sim.Sim, id ordo.NodeID) error { return s.FailSync(id) }
 	case "disk_full":
-		return desc, func(s *sim.Sim) error { return s.FillDisk(id) }
+		return func(s *sim.Sim, id ordo.NodeID) error { return s.FillDisk(id) }
 	case "corrupt_read":
-		return desc, func(s *sim.Sim) error { return s.CorruptRead(id) }
+		return func(s *sim.Sim, id ordo.NodeID) error { return s.CorruptRead(id) }
 	case "crash_torn":
-		return desc, func(s *sim.Sim) error { return s.CrashTorn(id) }
+		return func(s *sim.Sim, id ordo.NodeID) error { return s.CrashTorn(id) }
 	}
 	panic("scenario: not a disk fault: " + kind)
 }

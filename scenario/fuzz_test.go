@@ -23,6 +23,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nprotocol: scenario-test-svc-user\nnodes: 3\nduration: 1s\nservices:\n  - {options: {tag: y}}\n  - {protocol: scenario-test-echo}\n"))
 	f.Add([]byte("name: x\nprotocol: scenario-test-server\nnodes: 3\nduration: 1s\nclients:\n  - {count: 2, protocol: scenario-test-client, options: {interval: 5ms}}\n  - {count: -1}\n"))
 	f.Add([]byte("name: x\nprotocol: broadcast\nnodes: 3\nduration: 1s\nclients: {count: 1, protocol: broadcast}\n"))
+	f.Add([]byte(leaderBase + "disk: {sync_latency: 1ms}\nfaults:\n  - {at: 3s, pause: leader, for: 1s}\n  - {at: 1s, crash: leader}\n  - {at: 2s, clock_jump: leader, by: -2s}\n  - {at: 2s, crash_torn: leader}\n"))
+	f.Add([]byte(leaderBase + "faults:\n  - {at: 2s, restart: leader}\n"))
+	f.Add([]byte(leaderBase + "faults:\n  - {at: 2s, pause: LEADER}\n"))
 	files, _ := filepath.Glob("../scenarios/*.yaml")
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {

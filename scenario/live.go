@@ -1,8 +1,11 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
+	"ordo"
 	"ordo/check"
 	"ordo/fault"
 )
@@ -19,8 +22,16 @@ import (
 func (p *parser) spec(f *Fault, kind entry, got map[string]entry, field string) fault.Schedule {
 	kf := join(field, f.Kind)
 	one := func(x fault.Fault) fault.Schedule { x.At = f.At; return fault.Schedule{x} }
+	// A fault aimed at the leader names node None: the runtime resolves
+	// it when the fault fires (Steps).
+	target := func() (ordo.NodeID, error) {
+		if f.Leader {
+			return ordo.None, nil
+		}
+		return p.nodeID(kind.val, kf)
+	}
 	node := func(k fault.Kind) fault.Schedule {
-		id, err := p.nodeID(kind.val, kf)
+		id, err := target()
 		if err != nil {
 			return nil
 		}
@@ -52,7 +63,7 @@ func (p *parser) spec(f *Fault, kind entry, got map[string]entry, field string) 
 		}
 		return s
 	case "clock_jump":
-		id, err := p.nodeID(kind.val, kf)
+		id, err := target()
 		if err != nil {
 			return nil
 		}
@@ -106,9 +117,47 @@ func (p *parser) spec(f *Fault, kind entry, got map[string]entry, field string) 
 // than the simulator that judge their own trace with the same checks.
 func Unmet(exp []Expectation, got []check.Result) []string { return unmet(exp, got) }
 
+// Step is one entry of a fault's Spec, in time order among all of them
+// (Steps).
+type Step struct {
+	fault.Fault
+	// Entry indexes the scenario fault (Scenario.Faults) the step is part
+	// of: a `pause: leader, for: 4s` is a pause and a resume that must
+	// strike the same node. A `restart: leader`'s steps carry the entry of
+	// the `crash: leader` whose node it restarts.
+	Entry int
+	// Leader is set when the entry aims at the leader: Node is None, and
+	// the runtime resolves it at the entry's first step and uses that node
+	// for the entry's later steps (or skips them all when none led).
+	Leader bool
+}
+
+// Steps is every fault of sc as steps in the fault package's vocabulary,
+// sorted by time (equal times keep file order), and the faults that have
+// none (as Schedule).
+func (sc *Scenario) Steps() (steps []Step, without []Fault) {
+	for i, f := range sc.Faults {
+		if len(f.Spec) == 0 {
+			without = append(without, f)
+			continue
+		}
+		entry := i
+		if f.follows >= 0 {
+			entry = f.follows // a restart: leader strikes its crash's node
+		}
+		for _, x := range f.Spec {
+			steps = append(steps, Step{Fault: x, Entry: entry, Leader: f.Leader})
+		}
+	}
+	slices.SortStableFunc(steps, func(a, b Step) int { return cmp.Compare(a.At, b.At) })
+	return steps, without
+}
+
 // Schedule is every fault of sc in the fault package's vocabulary, in time
 // order, and the faults that have none (a link, join or leave entry: the
 // simulator's own), which a runtime other than the simulator must refuse.
+// A fault aimed at the leader names node None here: a runtime that can
+// resolve it uses Steps.
 func (sc *Scenario) Schedule() (s fault.Schedule, without []Fault) {
 	for _, f := range sc.Faults {
 		if len(f.Spec) == 0 {

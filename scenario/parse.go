@@ -64,9 +64,22 @@ type Fault struct {
 	Kind string // crash, restart, partition, cut, bridge, heal, pause, resume, clock_jump, join, leave, link
 	Desc string // "partition 1,2/3,4,5", for reports
 	Line int
-	// apply performs the fault on a running simulator.
-	apply func(s *sim.Sim) error
-	link  *linkSpec // a link fault's fields, resolved in file-time order
+	// Leader is set when the entry names its node as `leader` (leader.go):
+	// resolved when the fault fires, in each runtime; its Spec then names
+	// node None.
+	Leader bool
+	// apply performs the fault on a running simulator; nil for a Leader
+	// fault, which strike performs on the node resolved.
+	apply  func(s *sim.Sim) error
+	strike func(s *sim.Sim, id ordo.NodeID) error
+	// follows indexes (in Scenario.Faults) the crash: leader whose node a
+	// restart: leader restarts; -1 otherwise (leader.go).
+	follows int
+	// target and field locate the entry's node for errors found after
+	// parsing (linkRestarts).
+	target *yaml.Node
+	field  string
+	link   *linkSpec // a link fault's fields, resolved in file-time order
 	// Spec is the entry in the fault package's vocabulary, for runtimes
 	// other than the simulator (live.go); nil for link, join and leave.
 	Spec fault.Schedule
@@ -1096,6 +1109,9 @@ func (p *parser) faults(sc *Scenario, fs map[string]entry) error {
 		list = append(list, f)
 	}
 	sort.SliceStable(list, func(a, b int) bool { return list[a].At < list[b].At })
+	if err := p.linkRestarts(list); err != nil {
+		return err
+	}
 	// A link fault changes only the fields it names: resolve each against
 	// the link as it stands at that time.
 	current := map[sim.LinkKey]sim.Link{}
@@ -1164,10 +1180,11 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 	}
 	kf := join(field, f.Kind)
 	kv := kindEntry.val
+	f.target, f.field = kv, kf
 	switch f.Kind {
 	case "fail_sync", "disk_full", "corrupt_read", "crash_torn": // disk.go
-		id, err := p.nodeID(kv, kf)
-		if err == nil {
+		id, leader, err := p.target(kv, kf, f.Kind)
+		if err == nil && !leader {
 			err = p.notService(kv, kf, id)
 		}
 		if err != nil {
@@ -1176,34 +1193,34 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		if !sc.Disk.On() {
 			return Fault{}, p.errf(kindEntry.key, kf, "a storage fault needs the disk model: add a disk: section (e.g. disk: {sync_latency: 1ms})")
 		}
-		f.Desc, f.apply = diskFault(f.Kind, id)
+		f.aim(id, leader, diskStrike(f.Kind))
 	case "crash", "restart", "resume", "join", "leave":
-		id, err := p.nodeID(kv, kf)
-		if err == nil && f.Kind != "resume" {
+		id, leader, err := p.target(kv, kf, f.Kind)
+		if err == nil && !leader && f.Kind != "resume" {
 			err = p.notService(kv, kf, id)
 		}
 		if err != nil {
 			return Fault{}, err
 		}
-		f.Desc = fmt.Sprintf("%s %d", f.Kind, id)
+		var strike func(s *sim.Sim, id ordo.NodeID) error
 		switch f.Kind {
 		case "crash":
-			f.apply = func(s *sim.Sim) error { s.Crash(id); return nil }
+			strike = func(s *sim.Sim, id ordo.NodeID) error { s.Crash(id); return nil }
 		case "restart":
-			f.apply = func(s *sim.Sim) error { return s.Restart(id) }
+			strike = func(s *sim.Sim, id ordo.NodeID) error { return s.Restart(id) }
 		case "resume":
-			f.apply = func(s *sim.Sim) error { s.Resume(id); return nil }
+			strike = func(s *sim.Sim, id ordo.NodeID) error { s.Resume(id); return nil }
 		case "join":
-			f.apply = func(s *sim.Sim) error { return s.Join(id) }
+			strike = func(s *sim.Sim, id ordo.NodeID) error { return s.Join(id) }
 		case "leave":
-			f.apply = func(s *sim.Sim) error { s.Leave(id); return nil }
+			strike = func(s *sim.Sim, id ordo.NodeID) error { s.Leave(id); return nil }
 		}
+		f.aim(id, leader, strike)
 	case "pause":
-		id, err := p.nodeID(kv, kf)
+		id, leader, err := p.target(kv, kf, f.Kind)
 		if err != nil {
 			return Fault{}, err
 		}
-		f.Desc = fmt.Sprintf("pause %d", id)
 		var d time.Duration
 		if x, ok := got["for"]; ok {
 			if d, err = p.duration(x.val, join(field, "for"), false); err != nil {
@@ -1212,17 +1229,19 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 			if d <= 0 {
 				return Fault{}, p.errf(x.val, join(field, "for"), "a pause lasts more than 0s")
 			}
-			f.Desc += " for " + d.String()
 		}
-		f.apply = func(s *sim.Sim) error {
+		f.aim(id, leader, func(s *sim.Sim, id ordo.NodeID) error {
 			s.Pause(id)
 			if d > 0 {
 				s.At(s.Now()+d, func(s *sim.Sim) { s.Resume(id) })
 			}
 			return nil
+		})
+		if d > 0 {
+			f.Desc += " for " + d.String()
 		}
 	case "clock_jump":
-		id, err := p.nodeID(kv, kf)
+		id, leader, err := p.target(kv, kf, f.Kind)
 		if err != nil {
 			return Fault{}, err
 		}
@@ -1234,8 +1253,8 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 		if err != nil {
 			return Fault{}, err
 		}
-		f.Desc = fmt.Sprintf("clock_jump %d by %v", id, by)
-		f.apply = func(s *sim.Sim) error { s.JumpClock(id, by); return nil }
+		f.aim(id, leader, func(s *sim.Sim, id ordo.NodeID) error { s.JumpClock(id, by); return nil })
+		f.Desc += " by " + by.String()
 	case "partition":
 		gs, err := p.groups(kv, kf)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"ordo"
 	"ordo/check"
 	"ordo/sim"
 	"ordo/trace"
@@ -32,7 +33,10 @@ type Result struct {
 	CostUSD float64
 	Checks  []check.Result
 	// Unmet lists the expectations the run did not meet, one line each.
-	Unmet   []string
+	Unmet []string
+	// Struck names, in time order, the node each fault aimed at `leader`
+	// struck, or that it was skipped because no server led.
+	Struck  []Struck
 	Events  uint64
 	SimTime time.Duration
 	// Wall is how long the run took in real time.
@@ -82,13 +86,32 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
 	}
 	var faultErr error
+	var struck []Struck
+	struckBy := map[int]ordo.NodeID{} // by index in sc.Faults
 	for i := range sc.Faults {
 		f := &sc.Faults[i]
 		s.At(f.At, func(s *sim.Sim) {
 			if faultErr != nil {
 				return
 			}
-			if err := f.apply(s); err != nil {
+			var err error
+			if f.Leader {
+				// The leader now, or the node the crash: leader this
+				// restart: leader follows struck.
+				id := ordo.None
+				if f.follows >= 0 {
+					id = struckBy[f.follows]
+				} else {
+					id = Leader(s)
+				}
+				var x Struck
+				x, err = strikeLeader(s, f, id)
+				struck = append(struck, x)
+				struckBy[i] = id
+			} else {
+				err = f.apply(s)
+			}
+			if err != nil {
 				faultErr = fmt.Errorf("%s:%d: fault %q at %v: %w", sc.File, f.Line, f.Desc, f.At, err)
 			}
 		})
@@ -113,6 +136,7 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		CostUSD:   float64(st.Bytes) / 1e9 * sc.PricePerGB,
 		Events:    s.Events(),
 		SimTime:   s.Now(),
+		Struck:    struck,
 	}
 	if traced {
 		r.Trace = s.Trace()

@@ -63,7 +63,10 @@ type Summary struct {
 	Fallacies       []FallacyJSON       `json:"fallacies"`
 	Checks          []check.Result      `json:"checks"`
 	Unmet           []string            `json:"unmet,omitempty"`
-	OK              bool                `json:"ok"` // every expectation met
+	// Struck names the node each fault aimed at `leader` struck (node 0:
+	// skipped, no server led).
+	Struck []Struck `json:"struck,omitempty"`
+	OK     bool     `json:"ok"` // every expectation met
 }
 
 // KindJSON counts one message kind.
@@ -108,6 +111,7 @@ func (r *Result) Summary() Summary {
 		Fallacies:  []FallacyJSON{},
 		Checks:     r.Checks,
 		Unmet:      r.Unmet,
+		Struck:     r.Struck,
 		OK:         len(r.Unmet) == 0,
 	}
 	s.ClientProtocol = sc.clientProtocols()
@@ -167,6 +171,13 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "tampered %d\n", st.Tampered)
 	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", st.Bytes, sc.PricePerGB, r.CostUSD)
 	fmt.Fprintln(w)
+	if len(r.Struck) > 0 {
+		fmt.Fprintln(w, "faults aimed at the leader:")
+		for _, x := range r.Struck {
+			fmt.Fprintf(w, "  %v\n", x)
+		}
+		fmt.Fprintln(w)
+	}
 	fs := r.Fallacies.List()
 	if len(fs) == 0 {
 		fmt.Fprintln(w, "fallacies exercised: none")

@@ -13,6 +13,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/fault"
 	"ordo/live"
 )
 
@@ -125,7 +126,16 @@ func writeLiveRun(w io.Writer, r *live.ScenarioResult) {
 	if len(r.Applied) > 0 {
 		fmt.Fprintln(w, "\nfaults (scheduled → applied):")
 		for _, a := range r.Applied {
-			fmt.Fprintf(w, "  %-8v → %-10v %s %s\n", a.At, a.Done.Round(time.Millisecond), a.Fault.Kind, a.Fault.Spec())
+			what := string(a.Fault.Kind) + " " + a.Fault.Spec()
+			switch {
+			case a.Skipped:
+				what = string(a.Fault.Kind) + " leader: skipped, no server led"
+			case a.Leader && a.Fault.Kind == fault.Restart:
+				what += " (the crashed leader)"
+			case a.Leader:
+				what += " (the leader)"
+			}
+			fmt.Fprintf(w, "  %-8v → %-10v %s\n", a.At, a.Done.Round(time.Millisecond), what)
 		}
 	}
 	fmt.Fprintf(w, "\n%d events in the merged trace\n", r.Events)
