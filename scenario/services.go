@@ -22,7 +22,7 @@ import (
 //	services:                     # protocol lease declares coord, fenced-store
 //	  - {}                        # coord, default options
 //	  - {options: {fencing: false}} # fenced-store without fencing
-//	services: []                  # no services at all
+//	services: []                  # none: only for a protocol that declares none
 type Service struct {
 	Protocol *ordo.Protocol
 	Options  ordo.Options      // resolved: defaults filled in
@@ -65,6 +65,13 @@ func (p *parser) services(sc *Scenario, fs map[string]entry) error {
 	}
 	if len(e.val.Content) > sim.MaxServices {
 		return p.errf(e.val, "services", "%d services, the bound is %d", len(e.val.Content), sim.MaxServices)
+	}
+	need := sc.Protocol.Services
+	if len(need) > 0 && len(e.val.Content) == 0 {
+		// The protocol cannot work without them (a lease election with no
+		// coordination service elects nobody, and every check would pass
+		// on an empty run).
+		return p.errf(e.val, "services", "protocol %s needs its services (%s, in this order): leave services: out for the defaults, or list them to set their options", sc.Protocol.Name, strings.Join(need, ", "))
 	}
 	sc.Services = []Service{} // given, even if empty: no defaults
 	for i, n := range e.val.Content {
@@ -120,6 +127,12 @@ func (p *parser) service(sc *Scenario, n *yaml.Node, i int) (Service, error) {
 		}
 		if s.Protocol, err = p.serviceProtocol(sc, name, i); err != nil {
 			return Service{}, p.errf(x.val, join(field, "protocol"), "%v", err)
+		}
+		// A protocol that declares its services finds them by position
+		// (Roster.Services[i]): another protocol there would answer
+		// messages it cannot read.
+		if need := sc.Protocol.Services; i < len(need) && name != need[i] {
+			return Service{}, p.errf(x.val, join(field, "protocol"), "protocol %s needs %s here (its services, in order: %s), not %s", sc.Protocol.Name, need[i], strings.Join(need, ", "), name)
 		}
 	} else {
 		if i >= len(sc.Protocol.Services) {

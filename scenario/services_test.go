@@ -52,6 +52,10 @@ func init() {
 	ordo.Register(&ordo.Protocol{Name: "scenario-test-echo", Doc: "echoes sv-echo (tests)", Role: ordo.Service, Messages: msgs,
 		Options: []ordo.Option{{Name: "tag", Default: "x"}},
 		New:     func(ordo.Config) (ordo.Node, error) { return svService{}, nil }})
+	ordo.Register(&ordo.Protocol{Name: "scenario-test-echo2", Doc: "another echo service (tests)", Role: ordo.Service, Messages: msgs,
+		New: func(ordo.Config) (ordo.Node, error) { return svService{}, nil }})
+	ordo.Register(&ordo.Protocol{Name: "scenario-test-echo-free", Doc: "a server protocol that declares no services (tests)", Messages: msgs,
+		New: func(ordo.Config) (ordo.Node, error) { return svService{}, nil }})
 	ordo.Register(&ordo.Protocol{Name: "scenario-test-svc-user", Doc: "asks scenario-test-echo (tests)", Services: []string{"scenario-test-echo"}, Messages: msgs,
 		New: func(ordo.Config) (ordo.Node, error) { return &svUser{}, nil }})
 }
@@ -127,8 +131,8 @@ func TestServicesSection(t *testing.T) {
 	if len(cfg.Services) != 2 || cfg.Services[0].Options["tag"] != "y" {
 		t.Fatalf("sim config services %+v", cfg.Services)
 	}
-	// services: [] means none, not the protocol's.
-	sc, err = Parse("s.yaml", []byte(base+"services: []\n"))
+	// services: [] means none, for a protocol that declares none.
+	sc, err = Parse("s.yaml", []byte("name: s\nprotocol: scenario-test-echo-free\nnodes: 3\nduration: 1s\nservices: []\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +143,10 @@ func TestServicesSection(t *testing.T) {
 		{base + "services:\n  - {}\n  - {}\n", "s.yaml:8:5: services[1]: protocol scenario-test-svc-user declares 1 service(s) (scenario-test-echo)"},
 		{base + "services:\n  - {protocol: scenario-test-client}\n", "services[0].protocol: service 1: scenario-test-client is a client protocol, not a service protocol"},
 		{base + "services:\n  - {protocol: nope}\n", `unknown protocol "nope"`},
+		// A protocol that declares services finds them by position: none,
+		// or another protocol in its place, is refused (issue 15 trial).
+		{base + "services: []\n", "s.yaml:6:11: services: protocol scenario-test-svc-user needs its services (scenario-test-echo, in this order)"},
+		{base + "services:\n  - {protocol: scenario-test-echo2}\n", "services[0].protocol: protocol scenario-test-svc-user needs scenario-test-echo here (its services, in order: scenario-test-echo), not scenario-test-echo2"},
 		{base + "services:\n  - {options: {tag2: 1}}\n", `services[0].options.tag2: protocol scenario-test-echo has no option "tag2"`},
 		{base + "services:\n  - {options: {tag: y}, count: 3}\n", "count"},
 		{base + "services: {protocol: scenario-test-echo}\n", "want a list of {protocol: NAME"},
