@@ -412,12 +412,12 @@ func TestStaleLeader_WhoActed(t *testing.T) {
 		switch {
 		case !tc.stale && r.Summary != "2 leaderships, no deposed leader acted (1 held the role a moment and yielded without acting)":
 			t.Errorf("%s: summary %q", tc.name, r.Summary)
-		case tc.stale && r.Summary != "1 overlaps of a deposed leader with a new one, 30ms in all":
+		case tc.stale && r.Summary != "1 overlap of a deposed leader with a new one, 30ms in all":
 			t.Errorf("%s: summary %q", tc.name, r.Summary)
 		}
 		if tc.stale {
 			s := run(t, "single-leader", &b.t)
-			if !s.OK || s.Summary != "2 leaderships, never two undeposed at once (1 overlaps with a deposed leader: see stale-leader)" {
+			if !s.OK || s.Summary != "2 leaderships, never two undeposed at once (1 overlap with a deposed leader: see stale-leader)" {
 				t.Errorf("%s: single-leader %+v", tc.name, s)
 			}
 		}

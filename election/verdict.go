@@ -362,13 +362,19 @@ func (o *overlaps) Result() check.Result {
 		}
 		r.Violations = append(r.Violations, check.Violation{Message: msg, Events: []int{a.Begin, b.Begin}, From: f.from, To: f.to})
 	}
-	total := time.Duration(o.total).Round(time.Millisecond)
+	total := fmtT(o.total) // 10 µs: an overlap of 490 µs is not "0s"
 	nspans := len(o.spans.spans)
+	overlaps := func(n int) string {
+		if n == 1 {
+			return "1 overlap"
+		}
+		return fmt.Sprintf("%d overlaps", n)
+	}
 	switch {
 	case !r.OK && o.stale:
-		r.Summary = fmt.Sprintf("%d overlaps of a deposed leader with a new one, %s in all", o.n, total)
+		r.Summary = fmt.Sprintf("%s of a deposed leader with a new one, %s in all", overlaps(o.n), total)
 	case !r.OK:
-		r.Summary = fmt.Sprintf("%d overlaps of two leaders, %s in all", o.n, total)
+		r.Summary = fmt.Sprintf("%s of two leaders, %s in all", overlaps(o.n), total)
 	case o.stale && o.other > 0:
 		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d split-brain overlaps: see single-leader)", nspans, o.other)
 	case o.stale && o.idle > 0:
@@ -376,7 +382,7 @@ func (o *overlaps) Result() check.Result {
 	case o.stale:
 		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted", nspans)
 	case o.other > 0:
-		r.Summary = fmt.Sprintf("%d leaderships, never two undeposed at once (%d overlaps with a deposed leader: see stale-leader)", nspans, o.other)
+		r.Summary = fmt.Sprintf("%d leaderships, never two undeposed at once (%s with a deposed leader: see stale-leader)", nspans, overlaps(o.other))
 	default:
 		r.Summary = fmt.Sprintf("%d leaderships, never two at once", nspans)
 	}

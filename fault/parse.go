@@ -145,7 +145,7 @@ func (m Members) CheckKind(k Kind, id ordo.NodeID) error {
 		return nil
 	}
 	if k == Crash || k == Restart || k.Storage() {
-		return fmt.Errorf("node %d is %s, and services are never crashed: the model keeps its state in memory, so a crash would lose it — revisions would start again at 1 and fencing tokens would repeat, which a real etcd (state on disk, replicated) never does; a %s strikes the servers 1..%d (a service may be paused, cut off or have its clock moved)", id, m.serviceName(id), k, m.Servers)
+		return fmt.Errorf("node %d is %s, and services are never crashed, restarted or given disk faults: the model keeps its state in memory, with no disk, so a crash would lose it — revisions would start again at 1 and fencing tokens would repeat, which a real etcd (state on disk, replicated) never does; a %s strikes the servers 1..%d (a service may be paused, cut off or have its clock moved)", id, m.serviceName(id), k, m.Servers)
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func TestParseFaultInServices(t *testing.T) {
 		{fault.ClockStep, "4 by 3s@2s", ""},
 		{fault.ClockDrift, "4 by 40000ppm@0s", ""},
 		{fault.Heal, "@3s", ""},
-		{fault.Crash, "4@1s", "--crash 4@1s: node 4 is a service (coord), and services are never crashed: the model keeps its state in memory"},
+		{fault.Crash, "4@1s", "--crash 4@1s: node 4 is a service (coord), and services are never crashed, restarted or given disk faults: the model keeps its state in memory"},
 		{fault.Restart, "5@1s", "--restart 5@1s: node 5 is a service (fenced-store)"},
 		{fault.FsyncFail, "4@1s", "fencing tokens would repeat"},
 		{fault.Pause, "6@1s", "--pause 6@1s: node 6 does not exist (the servers are 1..3, the services 4 (coord) and 5 (fenced-store))"},

@@ -44,8 +44,7 @@ func newElectCmd() *cobra.Command {
 		Short: "run a leader election (bully, ring, raft, lease) under crashes and partitions",
 		Long: `elect runs one leader election protocol in the simulator (chapter section 4)
 under the faults you name (section 5) and prints the leader timeline, the
-messages by kind and the verdicts of single-leader, one-leader-per-term,
-eventual-leader and fencing.
+messages by kind and the verdicts of the election checkers (` + strings.Join(election.Checks, ", ") + `).
 
   ordo elect --protocol bully --crash 5@1s
   ordo elect --protocol bully --partition 1,2/3,4,5@1s --heal @4s

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/check"
+	"ordo/election"
 	"ordo/fault"
 	"ordo/lab"
 )
@@ -40,8 +41,8 @@ func newExploreCmd() *cobra.Command {
 		Use:   "explore",
 		Short: "run an election protocol or the kv database under thousands of random fault schedules",
 		Long: `explore is a campaign: N runs of one election protocol, each under a random
-schedule of faults drawn from its seed, each checked for single-leader,
-one-leader-per-term, eventual-leader and fencing. Runs are deterministic and
+schedule of faults drawn from its seed, each checked by the election
+checkers (` + strings.Join(election.Checks, ", ") + `). Runs are deterministic and
 spread over the cores; every violation is reported with the command that
 replays it.
 
