@@ -376,7 +376,7 @@ func (o *overlaps) Result() check.Result {
 	case !r.OK:
 		r.Summary = fmt.Sprintf("%s of two leaders, %s in all", overlaps(o.n), total)
 	case o.stale && o.other > 0:
-		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d split-brain overlaps: see single-leader)", nspans, o.other)
+		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (split brain, %s: see single-leader)", nspans, overlaps(o.other))
 	case o.stale && o.idle > 0:
 		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d held the role a moment and yielded without acting)", nspans, o.idle)
 	case o.stale:

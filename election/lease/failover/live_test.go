@@ -278,3 +278,63 @@ func TestLiveLeasePartitionLeaderFromEtcd(t *testing.T) {
 		}
 	}
 }
+
+// The unsafe clock direction, live: the leader's clock runs 30 % slow (it
+// believes its lease lasts longer than it does at etcd), and it is cut off
+// from etcd so it cannot renew. With the fail-closed margin sized for that
+// drift (max_drift_ppm 200000: the node gives up 2·20 % of the TTL) it
+// steps down before etcd can expire its lease, and no two leaders act.
+// Without the margin (unsafe_no_margin: deadline = the last keepalive
+// reply + the full TTL on its slow clock, 2.86 s of real time) it still
+// acts as leader after etcd has expired its lease (at most 2.5 s: the TTL
+// and etcd's 500 ms expiry check) and a successor leads: the checkers see
+// two leaders. (A service clock running fast is the same race seen from
+// the other side; a real etcd's clock cannot be set, so the simulator's
+// lease-clock-drift scenarios cover it.)
+func TestLiveLeaseSlowLeaderClock(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts map[string]string
+		safe bool
+	}{
+		{"fail-closed margin", map[string]string{"max_drift_ppm": "200000"}, true},
+		{"unsafe_no_margin", map[string]string{"max_drift_ppm": "200000", "unsafe_no_margin": "true"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := leaseCluster(t, tc.opts, nil)
+			l, term, err := c.WaitSteady(30*time.Second, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			coordID := c.Cfg.Roster().Services[0]
+			slow := -300_000.0
+			if err := c.SetClock(l, live.ClockChange{DriftPPM: &slow}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetFaults(l, transport.Faults{BlockOut: []ordo.NodeID{coordID}, BlockIn: []ordo.NodeID{coordID}}); err != nil {
+				t.Fatal(err)
+			}
+			l2, term2, err := c.WaitLeader(term, without(c.Servers(), l), 20*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Second) // past the slow leader's own deadline, safe or not
+			tr, err := c.DownAndMerge()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("n%d (token %d) on a clock 30%% slow, cut from etcd → n%d leads with token %d", l, term, l2, term2)
+			v := verdicts(t, tr, "single-leader", "stale-leader", "one-leader-per-term", "fencing")
+			two := v["single-leader"].Verdict == check.Fail || v["stale-leader"].Verdict == check.Fail
+			if tc.safe && two {
+				t.Errorf("with the margin, two leaders acted: single-leader %s, stale-leader %s", v["single-leader"].Summary, v["stale-leader"].Summary)
+			}
+			if !tc.safe && !two {
+				t.Errorf("without the margin, the checkers saw no second leader acting: the case shows nothing")
+			}
+			if r := v["fencing"]; r.Verdict != check.Pass {
+				t.Errorf("fencing (the store fences): %s: %s", r.Verdict, r.Summary)
+			}
+		})
+	}
+}
