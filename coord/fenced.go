@@ -3,6 +3,7 @@ package coord
 import (
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"ordo"
 )
@@ -22,10 +23,29 @@ var FencedProtocol = &ordo.Protocol{
 	Doc:  "a fenced resource: accepts a write only with a token ≥ the highest accepted (fencing tokens, section 4)",
 	Options: append([]ordo.Option{
 		{Name: "fencing", Default: "true", Help: "refuse writes whose token is below the highest accepted (false: accept every write and only record it)"},
+		{Name: "key_prefix", Default: DefaultFencedPrefix, Help: "live: the store's etcd key is key_prefix + its service id (ordo cluster up --etcd makes it unique per cluster, so that clusters sharing an etcd keep apart; the simulator's model ignores it)"},
 	}, slices.Clone(liveOptions)...),
 	New:      NewFenced,
 	Messages: Messages,
 	Role:     ordo.Service,
+}
+
+// DefaultFencedPrefix is the key_prefix option's default: the live store
+// of service node id keeps its state in etcd under
+// DefaultFencedPrefix + id.
+const DefaultFencedPrefix = "/ordo/fenced/"
+
+// MaxFencedPrefixBytes bounds the key_prefix option: the key adds the
+// service id (and "/stale" with fencing off) and must stay a valid key.
+const MaxFencedPrefixBytes = MaxKeyBytes - 32
+
+// CheckFencedPrefix checks a key_prefix option: 1..MaxFencedPrefixBytes
+// bytes of UTF-8.
+func CheckFencedPrefix(p string) error {
+	if p == "" || len(p) > MaxFencedPrefixBytes || !utf8.ValidString(p) {
+		return fmt.Errorf("coord: key_prefix of %d bytes: want 1..%d bytes of UTF-8", len(p), MaxFencedPrefixBytes)
+	}
+	return nil
 }
 
 // Fenced is the fenced-store model. Like the coordination model it keeps
@@ -40,6 +60,9 @@ type Fenced struct {
 func NewFenced(cfg ordo.Config) (ordo.Node, error) {
 	if d := cfg.Opts.Duration("timeout"); d <= 0 {
 		return nil, fmt.Errorf("coord: timeout %v: want a positive duration", d)
+	}
+	if err := CheckFencedPrefix(cfg.Opts.String("key_prefix")); err != nil {
+		return nil, err // the model keeps no key, but a cluster file is judged alike in both runtimes
 	}
 	return &Fenced{fencing: cfg.Opts.Bool("fencing")}, nil
 }

@@ -690,12 +690,14 @@ func (c *Cluster) Down() error {
 }
 
 // ParseGroups reads a partition of this cluster in the fault package's
-// notation (fault.Members.ParseGroups): every server in exactly one
-// group, a client in at most one (a client named in none stays connected
-// to every group, as in the simulator).
+// notation (fault.Members.ParseGroups, with the cluster's roles:
+// Members): every server in exactly one group, a client or a service in
+// at most one (one named in none stays connected to every group, as in
+// the simulator). "1,2,3/4" cuts every server of three off from service
+// 4; a partition cannot cut one server alone from a service (it names
+// every server): two one-way cuts, 1->4 and 4->1, do.
 func (c *Cluster) ParseGroups(s string) ([][]ordo.NodeID, error) {
-	servers := len(c.Servers())
-	return fault.Members{Servers: servers, Clients: c.N() - servers}.ParseGroups(s)
+	return c.Members().ParseGroups(s)
 }
 
 // Partition cuts the cluster into groups that cannot reach each other. A
@@ -742,7 +744,16 @@ func (c *Cluster) SetFaults(id ordo.NodeID, f transport.Faults) error {
 // Heal clears every node's faults.
 func (c *Cluster) Heal() error {
 	if c.net != nil {
-		return c.netHeal()
+		err := c.netHeal()
+		if len(c.Cfg.Roster().Services) > 0 {
+			// The cuts to services are the nodes' own (faults.go, setShape).
+			clear := map[int]transport.Faults{}
+			for _, id := range c.Processes() {
+				clear[int(id)] = transport.Faults{}
+			}
+			err = errors.Join(err, c.applyAll(clear))
+		}
+		return err
 	}
 	LogFault(c.Cfg, c.now(), "heal")
 	faults := map[int]transport.Faults{}
@@ -936,6 +947,9 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 		up++
 		s := nv.Status
 		conn, cut := links(s.Peers)
+		if svc := serviceLinks(s.Peers, s.Faults); svc != "" {
+			cut = strings.TrimPrefix(cut+","+svc, ",")
+		}
 		leader := "-"
 		if s.Leader != 0 {
 			leader = "n" + strconv.Itoa(int(s.Leader))
@@ -996,6 +1010,35 @@ func links(peers []transport.PeerStatus) (conn, cut string) {
 		}
 	}
 	return strings.Join(c, ","), strings.Join(x, ",")
+}
+
+// serviceLinks are a node's cut links to the nodes that are not its
+// peers (services: no connection, only the fault layer's cuts, written
+// as links writes them: "4" both ways, "4:out", "4:in").
+func serviceLinks(peers []transport.PeerStatus, f transport.Faults) string {
+	peer := map[ordo.NodeID]bool{}
+	for _, p := range peers {
+		peer[p.ID] = true
+	}
+	var ids []ordo.NodeID
+	for _, id := range append(slices.Clone(f.BlockOut), f.BlockIn...) {
+		if !peer[id] && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var x []string
+	for _, id := range ids {
+		t := strconv.Itoa(int(id))
+		switch out, in := slices.Contains(f.BlockOut, id), slices.Contains(f.BlockIn, id); {
+		case out && !in:
+			t += ":out"
+		case in && !out:
+			t += ":in"
+		}
+		x = append(x, t)
+	}
+	return strings.Join(x, ",")
 }
 
 func orDash(s string) string {

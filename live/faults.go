@@ -57,8 +57,7 @@ func (c *Cluster) Apply(f fault.Fault) error {
 	if err := CanApply(f); err != nil {
 		return err
 	}
-	servers := len(c.Servers())
-	if err := c.validateLive(f, servers); err != nil {
+	if err := c.validateLive(f); err != nil {
 		return err
 	}
 	switch f.Kind {
@@ -151,30 +150,87 @@ func (c *Cluster) Apply(f fault.Fault) error {
 	return fmt.Errorf("fault %v: not applied", f)
 }
 
-// validateLive checks f against the cluster's servers and clients: a
-// partition may name clients (fault.Members), the rest names servers.
-func (c *Cluster) validateLive(f fault.Fault, servers int) error {
+// Members are the cluster's nodes by role as the fault package's
+// notations name them: the servers, the clients and the service nodes
+// (their protocols, "coord" and "fenced-store" for the lease election),
+// from the cluster file. Every fault the live cluster parses is read
+// against them, so "1->4" names service 4 where it exists, and an error
+// lists the nodes by their real roles.
+func (c *Cluster) Members() fault.Members {
+	r := c.Cfg.Roster()
+	m := fault.Members{Servers: len(r.Servers), Clients: len(r.Clients)}
+	for _, id := range r.Services {
+		m.Services = append(m.Services, c.Cfg.Nodes[id-1].Protocol)
+	}
+	return m
+}
+
+// ParseFault reads one fault of kind k written "SPEC@TIME" (fault.Syntax)
+// for this cluster (Members): a partition or a cut may name the services,
+// which cuts the named nodes' links to them in the nodes' fault layers; a
+// fault that acts on a process (crash, restart, pause, resume, a clock
+// fault, a storage fault) naming a service is refused with what to write
+// instead (a service is a real etcd, not a process of the cluster), and
+// so is a fault the live cluster cannot make happen (CanApply).
+func (c *Cluster) ParseFault(k fault.Kind, s string) (fault.Fault, error) {
+	m := c.Members()
+	if id, ok := processNode(m, k, s); ok {
+		if err := c.Cfg.notService(id); err != nil {
+			spec, _, _ := strings.Cut(s, "@")
+			return fault.Fault{}, fmt.Errorf("%s %q: %w", k, spec, err)
+		}
+	}
+	f, err := m.Parse(k, s)
+	if err != nil {
+		return fault.Fault{}, err
+	}
+	if err := CanApply(f); err != nil {
+		return fault.Fault{}, err
+	}
+	return f, nil
+}
+
+// processNode is the node a fault that acts on one process names in s
+// ("4@1s", "4 by 1s@1s"), if it names one that exists: a service there is
+// refused in the live cluster's words before the fault package's (whose
+// reasons are the simulator model's).
+func processNode(m fault.Members, k fault.Kind, s string) (ordo.NodeID, bool) {
+	switch k {
+	case fault.Crash, fault.Restart, fault.Pause, fault.Resume, fault.ClockStep, fault.ClockDrift,
+		fault.TornWrite, fault.CorruptRead, fault.FsyncFail, fault.DiskFull:
+	default:
+		return 0, false
+	}
+	spec, _, _ := strings.Cut(s, "@")
+	spec, _, _ = strings.Cut(spec, " by ")
+	id, err := m.ParseNode(spec)
+	return id, err == nil
+}
+
+// validateLive checks f against the cluster's nodes (Members): a
+// partition or a cut may name clients and services (servers in no group
+// of a partition form one more group), a fault that acts on a process
+// names no service (Config.notService says why and what to do instead).
+func (c *Cluster) validateLive(f fault.Fault) error {
+	m := c.Members()
+	var err error
 	switch f.Kind {
-	case fault.Partition, fault.Cut:
-		m := fault.Members{Servers: servers, Clients: c.N() - servers}
-		var err error
-		if f.Kind == fault.Partition {
-			// Servers in no group form one more group (applyPartition).
-			_, err = m.ParseGroups(fault.FormatGroups(c.withRest(f.Groups)))
+	case fault.Partition:
+		// Servers in no group form one more group (applyPartition).
+		_, err = m.ParseGroups(fault.FormatGroups(c.withRest(f.Groups)))
+	case fault.Cut:
+		_, _, err = m.ParseCut(fault.FormatCut(f.From, f.To))
+	default:
+		if f.Node != 0 && m.Role(f.Node) == ordo.Service {
+			err = c.Cfg.notService(f.Node)
 		} else {
-			_, _, err = m.ParseCut(fault.FormatCut(f.From, f.To))
-		}
-		if err != nil {
-			return fmt.Errorf("fault %v: %w", f, err)
-		}
-		return nil
-	}
-	if f.Node != 0 {
-		if err := c.Cfg.notService(f.Node); err != nil {
-			return fmt.Errorf("fault %v: %w", f, err)
+			return f.Check(m)
 		}
 	}
-	return f.Validate(servers)
+	if err != nil {
+		return fmt.Errorf("fault %v: %w", f, err)
+	}
+	return nil
 }
 
 // newBlocked is an (n+1)×(n+1) matrix of cut links [from][to], none cut.
@@ -285,8 +341,16 @@ func (c *Cluster) setShape(blocked [][]bool, shape, name string, attrs ...any) e
 	var err error
 	if c.net != nil {
 		var errs []error
+		svc := map[int]transport.Faults{}
 		for id, f := range faults {
 			errs = append(errs, c.SetFaults(ordo.NodeID(id), f))
+			svc[id] = c.serviceCuts(f)
+		}
+		if len(c.Cfg.Roster().Services) > 0 {
+			// The kernel's rules do not see a node's traffic to a
+			// service (it leaves through the node's adapter, not the cut
+			// veths): the node's own fault layer cuts it.
+			errs = append(errs, c.applyAll(svc))
 		}
 		err = errors.Join(errs...)
 	} else {
@@ -302,6 +366,23 @@ func (c *Cluster) setShape(blocked [][]bool, shape, name string, attrs ...any) e
 		err = serr
 	}
 	return err
+}
+
+// serviceCuts is the part of a node's fault layer f that the kernel's
+// rules cannot make under --netns: its cuts to and from the services.
+func (c *Cluster) serviceCuts(f transport.Faults) transport.Faults {
+	var out transport.Faults
+	for _, b := range f.BlockOut {
+		if c.Cfg.RoleOf(b) == ordo.Service {
+			out.BlockOut = append(out.BlockOut, b)
+		}
+	}
+	for _, a := range f.BlockIn {
+		if c.Cfg.RoleOf(a) == ordo.Service {
+			out.BlockIn = append(out.BlockIn, a)
+		}
+	}
+	return out
 }
 
 // setLoss makes every node drop the fraction rate of what it sends.
@@ -421,8 +502,11 @@ func (c *Cluster) Resume(id ordo.NodeID) error {
 			c.mu.Lock()
 			f, ok := c.State.Faults[int(id)]
 			c.mu.Unlock()
-			if ok && c.net == nil {
+			switch {
+			case ok && c.net == nil:
 				return c.setFaults(id, f)
+			case ok && len(c.Cfg.Roster().Services) > 0:
+				return c.setFaults(id, c.serviceCuts(f)) // --netns: see setShape
 			}
 			return nil
 		}
@@ -491,3 +575,10 @@ func (c *Cluster) adminPostBody(id ordo.NodeID, path, body string) error {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	return nil
 }
+
+// RequireProcess returns an error unless node id runs as a process of
+// this cluster (a server or a client): a service node is a real system
+// (etcd) reached through each node's adapter, which the commands that
+// signal or restart a process cannot act on; the error says how to cut
+// it off instead.
+func (c *Cluster) RequireProcess(id ordo.NodeID) error { return c.Cfg.notService(id) }

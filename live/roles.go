@@ -193,5 +193,10 @@ func (c *Config) notService(id ordo.NodeID) error {
 		return nil
 	}
 	name := c.Nodes[id-1].Protocol
-	return fmt.Errorf("node %d is a service (%s): no process runs it but a real system (etcd) that each node reaches through its runtime's adapter; it cannot be killed, paused or clock-shifted here (stop that system itself), only cut off from nodes with a partition such as 1/%d", id, name, id)
+	var servers []string
+	for _, s := range c.Servers() {
+		servers = append(servers, fmt.Sprint(int(s)))
+	}
+	return fmt.Errorf("node %d is a service (%s): no process runs it but a real system (etcd) that each node reaches through its runtime's adapter, so this cluster cannot kill, restart, pause, resume, clock-shift or fail the fsync of it (stop or slow that system itself); cut nodes off from it instead: ordo cluster fault cut '1->%d' loses node 1's requests to it, '%d->1' its replies to node 1, and ordo cluster fault partition %s/%d cuts every server off from it",
+		id, name, id, id, strings.Join(servers, ","), id)
 }

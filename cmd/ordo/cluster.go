@@ -176,7 +176,12 @@ certificate from there, and a process without one can neither read nor write
 a key (--insecure: plain HTTP, like the links). --etcd ENDPOINTS uses an etcd
 you run (ordo etcd, or your own) instead: http endpoints are plain HTTP (open
 to any process that reaches them); https endpoints need --etcd-ca, and
---etcd-cert with --etcd-key when that etcd asks for client certificates.`,
+--etcd-cert with --etcd-key when that etcd asks for client certificates.
+up checks that such an etcd answers before it starts any node, and gives
+the cluster keys of its own there (an etcd may be shared by clusters):
+the election prefix /leader-election/<dir name>-<random id>/ unless
+-o prefix=... says otherwise, and the fenced store's key under
+/ordo/fenced/<same>/; it warns when keys already exist under them.`,
 		Example: `  ordo cluster up -n 5
   ordo cluster up --detach --election-timeout 150ms-300ms
   ordo cluster up -n 3 --clients 2 --protocol register --client-opt rate=50
@@ -203,6 +208,11 @@ to any process that reaches them); https endpoints need --etcd-ca, and
 			}
 			svcOpts, stopEtcd, undoEtcd, err := upEtcd(cmd, cmd.OutOrStdout(), pf.protocol, etcdEndpoints, dir, detach, fresh) // etcd.go
 			if err != nil {
+				return err
+			}
+			// A shared etcd: keys of this cluster's own (etcd_shared.go).
+			if err := etcdNamespace(cmd.Context(), cmd.OutOrStdout(), pf.protocol, opts, svcOpts, etcdEndpoints, dir); err != nil {
+				undoEtcd()
 				return err
 			}
 			c, err := live.Up(live.UpOptions{N: n, Protocol: pf.protocol, Options: opts, Insecure: insecure, Dir: dir, Seed: pf.seed, LogLevel: logLevel, DieWithParent: !detach, Netns: netns, Fresh: fresh,
@@ -326,6 +336,9 @@ func nodeOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster, id
 		if err != nil {
 			return err
 		}
+		if err := c.RequireProcess(id); err != nil {
+			return err // a service: etcd, not a process (say how to cut it off)
+		}
 		if c.State.Stopped {
 			// `ordo cluster down` ran: say so, not "node N is not running".
 			return live.ErrStopped{Dir: c.Dir}
@@ -422,10 +435,15 @@ func newClusterPartitionCmd() *cobra.Command {
 traffic to and from the nodes of the other groups in its fault layer. Every
 server is in exactly one group (the fault package's notation, as in ordo
 elect and scenario files: 1,2/3 in a cluster of five is an error, not a
-guess); a client named in no group stays connected to every group.
+guess); a client or a service named in no group stays connected to every
+group. A service (the lease election's etcd: node 4 coord, node 5
+fenced-store after servers 1..3) may be placed in a group: 1,2,3/4 cuts
+every server off from it. To cut one server alone from a service, use two
+one-way cuts: ordo cluster fault cut '1->4' and '4->1'.
 Replaces any earlier partition.`,
-		Example: `  ordo cluster partition 1,2/3,4,5`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  ordo cluster partition 1,2/3,4,5
+  ordo cluster partition 1,2,3/4      # servers 1..3 cut off from service 4`,
+		Args: cobra.ExactArgs(1),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		groups, err := c.ParseGroups(args[0])
 		if err != nil {
@@ -471,6 +489,9 @@ live cluster can do:
   pause N | resume N           SIGSTOP node N (a GC pause) | SIGCONT it
   partition 1,2/3,4,5          groups that cannot reach each other
   cut 1,2->3                   messages from 1 and 2 to 3 are lost (one way)
+  cut "1->4"                   with services (ordo cluster up --protocol lease:
+                               4 coord, 5 fenced-store): node 1's requests to
+                               etcd are lost; "4->1" loses its replies
   bridge "1/3 via 2"           1 and 3 cannot talk, both reach 2
   star "hub 1"                 every server but 1 reaches only 1
   heal                         every cut removed
@@ -479,9 +500,14 @@ live cluster can do:
   clock-drift "2 by 200ppm"    node 2's clock runs 200 µs/s fast
   fsync-fail N                 node N's next fsync fails: it stops (fail-stop)
 
+A partition or a cut may name the service nodes that follow the servers
+and clients (a service is a real etcd reached through each node's
+adapter: the node's fault layer drops its requests or the replies); a
+crash, restart, pause, resume, clock or fsync fault may not name one.
 Each fault goes to the cluster's fault log, so the merged trace's checkers
 see it.`,
-		Example: `  ordo cluster fault cut 1->2,3
+		Example: `  ordo cluster fault cut '1->2,3'
+  ordo cluster fault cut '1->4'       # with services: node 1 cannot reach etcd
   ordo cluster fault clock-step "3 by 2s"
   ordo cluster fault heal`,
 		Args: cobra.RangeArgs(1, 2),
@@ -494,11 +520,8 @@ see it.`,
 		if len(args) == 2 {
 			spec = args[1]
 		}
-		f, err := fault.Parse(k, spec+"@0s", len(c.Servers()))
+		f, err := c.ParseFault(k, spec+"@0s") // the cluster's roles, services too
 		if err != nil {
-			return err
-		}
-		if err := live.CanApply(f); err != nil {
 			return err
 		}
 		if err := c.RequireRunning(); err != nil {

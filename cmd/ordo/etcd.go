@@ -144,8 +144,8 @@ func parseEndpoints(s string) ([]string, error) {
 	}
 	for i, e := range eps {
 		eps[i] = strings.TrimSpace(e)
-		if err := etcd.CheckEndpoint(eps[i]); err != nil {
-			return nil, fmt.Errorf("--etcd: %w", err)
+		if err := checkEndpoint(eps[i]); err != nil { // etcd_shared.go
+			return nil, err
 		}
 	}
 	return eps, nil
@@ -250,6 +250,11 @@ func upEtcd(cmd *cobra.Command, out io.Writer, protocol, external, dir string, d
 			return nil, nil, nil, err
 		}
 		if err := files.options(eps, opts); err != nil {
+			return nil, nil, nil, err
+		}
+		// A node that cannot reach etcd only retries: say it now, before
+		// any node starts (etcd_shared.go).
+		if err := probeEtcd(cmd.Context(), out, eps, opts); err != nil {
 			return nil, nil, nil, err
 		}
 	}

@@ -1,9 +1,11 @@
 package etcdsvc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -114,6 +116,7 @@ func TestDialRefusesBadOptions(t *testing.T) {
 		{DialCoord, ordo.Options{"endpoints": "http://127.0.0.1:1", "timeout": "0s"}},
 		{DialCoord, ordo.Options{"endpoints": "http://127.0.0.1:1", "timeout": "2h"}},
 		{DialFenced, ordo.Options{"endpoints": "http://127.0.0.1:1", "fencing": "maybe"}},
+		{DialFenced, ordo.Options{"endpoints": "http://127.0.0.1:1", "key_prefix": ""}},
 	} {
 		if conn, err := c.dial(context.Background(), 1, 4, c.opts, func(ordo.Message) bool { return true }); err == nil {
 			conn.Close()
@@ -155,6 +158,79 @@ func TestUnansweredCallsAreUnavailable(t *testing.T) {
 			t.Errorf("request %d: %s, want %s", req, coord.ErrName(got[req]), coord.ErrName(e))
 		}
 	}
+}
+
+// An etcd that answers no call is said in the node's log: once WarnAfter
+// calls in a row went unanswered, then at most once per WarnEvery of the
+// same outage, and its end once etcd answers; a refusal (an answer) or a
+// shorter run of failures says nothing. Driven with explicit instants.
+func TestUnreachableWarningIsRateLimited(t *testing.T) {
+	var buf bytes.Buffer
+	h := newHealth(&buf, 1, 4, []string{"http://127.0.0.1:1"})
+	t0 := time.Unix(1_000_000, 0)
+	lost := errors.New("connection refused")
+	for i := range WarnAfter - 1 {
+		h.failed(lost, t0.Add(time.Duration(i)*time.Second))
+	}
+	h.ok(t0.Add(5 * time.Second)) // an answer ends the run: no warning yet
+	if h.warnings() != 0 || buf.Len() != 0 {
+		t.Fatalf("%d failures then an answer logged:\n%s", WarnAfter-1, buf.String())
+	}
+	at := t0.Add(10 * time.Second)
+	for i := range 3 * WarnAfter {
+		h.failed(lost, at.Add(time.Duration(i)*time.Second)) // all within WarnEvery
+	}
+	if h.warnings() != 1 {
+		t.Fatalf("%d warnings for one outage within WarnEvery, want 1:\n%s", h.warnings(), buf.String())
+	}
+	h.failed(lost, at.Add(time.Duration(WarnAfter-1)*time.Second+WarnEvery)) // WarnEvery after the first warning
+	if h.warnings() != 2 {
+		t.Fatalf("%d warnings once WarnEvery passed, want 2:\n%s", h.warnings(), buf.String())
+	}
+	h.ok(at.Add(time.Duration(WarnAfter)*time.Second + WarnEvery))
+	out := buf.String()
+	for _, want := range []string{"level=WARN", "cannot reach etcd", "endpoints=http://127.0.0.1:1", "node=1", "service=4", "connection refused", "etcd answers again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A connection counts its unanswered calls: WarnAfter calls to an etcd
+// that never answers log one warning.
+func TestUnansweredCallsWarn(t *testing.T) {
+	in := &inbox{}
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "50ms"}, in)
+	defer c.Close()
+	var buf syncBuffer
+	h := newHealth(&buf, 1, 4, []string{"blackhole"})
+	c.(*conn).health = h // before the first call: Send orders it before every worker's read
+	for i := range WarnAfter {
+		c.Send(coord.Get{Req: uint64(i + 1), Key: "/k"})
+	}
+	in.waitFor(t, WarnAfter)
+	if h.warnings() != 1 || !strings.Contains(buf.String(), "cannot reach etcd") {
+		t.Fatalf("%d calls unanswered: %d warnings, want 1:\n%s", WarnAfter, h.warnings(), buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from several
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // The queue is bounded: with every worker stuck on a call and the queue
@@ -243,4 +319,25 @@ func FuzzStoredToken(f *testing.F) {
 			t.Fatalf("storedToken(%q) = %d, which pads to %q", v, tok, pad(tok))
 		}
 	})
+}
+
+// What the adapter answers itself (an Unwatch, a bad request) is no sign
+// that etcd answers: it does not end an outage; etcd's own answer does.
+func TestLocalAnswersAreNotEtcds(t *testing.T) {
+	var buf syncBuffer
+	c := &conn{health: newHealth(&buf, 1, 4, []string{"x"})}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	defer c.cancel()
+	for range WarnAfter {
+		c.code(context.DeadlineExceeded)
+	}
+	c.answered(coord.Unwatch{Req: 1}, coord.Reply{Req: 1})
+	c.answered(coord.Get{Req: 2}, coord.Reply{Req: 2, Err: coord.ErrBadRequest})
+	if strings.Contains(buf.String(), "answers again") {
+		t.Fatalf("a local answer ended the outage:\n%s", buf.String())
+	}
+	c.answered(coord.Get{Req: 3}, coord.Reply{Req: 3})
+	if !strings.Contains(buf.String(), "answers again") {
+		t.Fatalf("etcd's answer did not end the outage:\n%s", buf.String())
+	}
 }

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
 	"ordo"
 	"ordo/coord"
 	"ordo/coord/coordtest"
@@ -510,6 +513,49 @@ func TestConformanceWithEtcd(t *testing.T) {
 	t.Run("fenced", func(t *testing.T) { conformance(t, eps, coord.FencedProtocol, 5, nil, writes) })
 	t.Run("unfenced", func(t *testing.T) {
 		conformance(t, eps, coord.FencedProtocol, 6, map[string]string{"fencing": "false"}, writes)
+	})
+
+	// key_prefix keeps stores apart: two clusters sharing this etcd whose
+	// fenced stores have the same service id but their own prefixes do
+	// not fence each other's writers; one prefix is one store.
+	t.Run("key_prefix", func(t *testing.T) {
+		write := func(b *etcdBackend, req uint64, token int64) coord.Reply {
+			t.Helper()
+			b.send(t, 1, coord.Write{Req: req, Token: token, Writer: 1, Value: "v"})
+			r, ok := b.wait(t, 1, req).(coord.Reply)
+			if !ok {
+				t.Fatalf("write %d: not a reply", req)
+			}
+			return r
+		}
+		a := newEtcd(t, eps, coord.FencedProtocol, 7, map[string]string{"key_prefix": "/ordo/fenced/cluster-a/"})
+		b := newEtcd(t, eps, coord.FencedProtocol, 7, map[string]string{"key_prefix": "/ordo/fenced/cluster-b/"})
+		again := newEtcd(t, eps, coord.FencedProtocol, 7, map[string]string{"key_prefix": "/ordo/fenced/cluster-a/"})
+		if r := write(a, 1, 9); r.Err != coord.OK {
+			t.Fatalf("cluster a's first write: %s", coord.ErrName(r.Err))
+		}
+		if r := write(b, 1, 3); r.Err != coord.OK {
+			t.Errorf("cluster b's write of token 3 after cluster a's 9 under another prefix: %s, want ok (its own store)", coord.ErrName(r.Err))
+		}
+		if r := write(again, 1, 3); r.Err != coord.ErrStaleToken || r.Highest != 9 {
+			t.Errorf("token 3 under cluster a's prefix after its 9: %s (highest %d), want stale-token (highest 9)", coord.ErrName(r.Err), r.Highest)
+		}
+		cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(eps, ","), Logger: zap.NewNop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		for key, token := range map[string]int64{FencedKey("/ordo/fenced/cluster-a/", 7): 9, FencedKey("/ordo/fenced/cluster-b/", 7): 3} {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			g, err := cli.Get(ctx, key)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(g.Kvs) != 1 || storedToken(g.Kvs[0].Value) != token {
+				t.Errorf("etcd key %s: %v, want token %d stored there", key, g.Kvs, token)
+			}
+		}
 	})
 
 	t.Run("random", func(t *testing.T) {

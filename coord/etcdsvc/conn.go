@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type conn struct {
 	deliver  func(ordo.Message) bool
 	handle   func(ctx context.Context, m ordo.Message) ordo.Message
 	watching bool // the coordination service: Watch and Unwatch are served
+	health   *health
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -73,17 +75,25 @@ func DialCoord(ctx context.Context, self, id ordo.NodeID, opts ordo.Options, del
 }
 
 // DialFenced is the live.ServiceDial of "fenced-store". Options: fencing
-// (bool), endpoints, timeout.
+// (bool), key_prefix (the store's key is key_prefix + id; default
+// FencedPrefix), endpoints, timeout.
 func DialFenced(ctx context.Context, self, id ordo.NodeID, opts ordo.Options, deliver func(ordo.Message) bool) (live.ServiceConn, error) {
 	fencing, err := boolOpt(opts, "fencing", true)
 	if err != nil {
 		return nil, err
 	}
+	prefix := FencedPrefix
+	if v, ok := opts["key_prefix"]; ok {
+		if err := coord.CheckFencedPrefix(v); err != nil {
+			return nil, fmt.Errorf("etcdsvc: %w", err)
+		}
+		prefix = v
+	}
 	c, err := dial(ctx, self, id, opts, deliver)
 	if err != nil {
 		return nil, err
 	}
-	f := fenced{c: c, key: FencedKey(id), fencing: fencing}
+	f := fenced{c: c, key: FencedKey(prefix, id), fencing: fencing}
 	c.handle = f.call
 	c.run()
 	return c, nil
@@ -144,7 +154,7 @@ func dial(ctx context.Context, self, id ordo.NodeID, opts ordo.Options, deliver 
 	if err != nil {
 		return nil, fmt.Errorf("etcdsvc: client for %s: %w", strings.Join(eps, ","), err)
 	}
-	c := &conn{self: self, id: id, cli: cli, timeout: timeout, deliver: deliver,
+	c := &conn{self: self, id: id, cli: cli, timeout: timeout, deliver: deliver, health: newHealth(os.Stderr, self, id, eps),
 		queue: make(chan ordo.Message, MaxQueue), refuse: make(chan ordo.Message, MaxQueue), watches: map[uint64]context.CancelFunc{}}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
@@ -178,6 +188,9 @@ func (c *conn) work() {
 			r := c.handle(c.ctx, m)
 			if c.ctx.Err() != nil {
 				return // closed while the call was in flight: nobody listens
+			}
+			if r != nil {
+				c.answered(m, r)
 			}
 			if r != nil && !c.deliver(r) {
 				return
@@ -277,7 +290,7 @@ func (c *conn) coordCall(ctx context.Context, m ordo.Message) ordo.Message {
 	}
 	cctx, cancel := c.call(ctx)
 	defer cancel()
-	fail := func(err error) ordo.Message { return coord.Reply{Req: req, Err: Code(err)} }
+	fail := func(err error) ordo.Message { return coord.Reply{Req: req, Err: c.code(err)} }
 	switch m := m.(type) {
 	case coord.Grant:
 		r, err := c.cli.Grant(cctx, m.TTL)
@@ -427,8 +440,9 @@ func (c *conn) watch(ctx context.Context, w coord.Watch) ordo.Message {
 	cancel()
 	c.watchesRead.Add(1)
 	if err != nil {
-		return coord.Reply{Req: w.Req, Err: Code(err)}
+		return coord.Reply{Req: w.Req, Err: c.code(err)}
 	}
+	c.health.ok(time.Now())
 	if len(g.Kvs) == 0 {
 		return coord.Deleted{Req: w.Req, Key: w.Key}
 	}
@@ -438,7 +452,7 @@ func (c *conn) watch(ctx context.Context, w coord.Watch) ordo.Message {
 			return coord.Reply{Req: w.Req, Err: coord.ErrCompacted}
 		}
 		if err := wr.Err(); err != nil {
-			return coord.Reply{Req: w.Req, Err: Code(err)}
+			return coord.Reply{Req: w.Req, Err: c.code(err)}
 		}
 		for _, ev := range wr.Events {
 			if ev.Type == clientv3.EventTypeDelete {

@@ -20,12 +20,14 @@
 //     fresh read makes all but impossible; a member without a leader
 //     answers ErrUnavailable), Unwatch;
 //   - "fenced-store": each Write is one etcd transaction on the key
-//     /ordo/fenced/<service id> holding the zero-padded decimal token of
+//     <key_prefix><service id> (key_prefix: /ordo/fenced/ unless the
+//     option says otherwise; ordo cluster up --etcd gives each cluster
+//     its own) holding the zero-padded decimal token of
 //     the highest accepted write (then the writer and value): accepted iff
 //     the stored token is ≤ Token, atomically in etcd; Seq is the txn's
 //     header revision (the store's order), Highest the stored token after
 //     it. With fencing false every write is accepted (a stale one is kept
-//     under /ordo/fenced/<id>/stale).
+//     under <key_prefix><id>/stale).
 //
 // Options (the service node's, from the cluster file): endpoints (comma
 // separated client URLs, required), timeout (every call's deadline, 1s by
@@ -36,6 +38,10 @@
 // gives it for the etcd it starts with mutual TLS), or tls_ca with
 // tls_cert and tls_key (an external etcd). TLS options need https
 // endpoints and https endpoints need them; the server is always verified.
+//
+// An etcd that answers nothing is said in the node's log (standard
+// error): a WARN once WarnAfter calls in a row got ErrUnavailable, again
+// at most every WarnEvery while it lasts, an INFO when etcd answers again.
 //
 // Bounds: each connection has one etcd client, a queue of MaxQueue
 // requests served by Workers goroutines (a request beyond is answered

@@ -11,15 +11,17 @@ import (
 	"ordo/coord"
 )
 
-// FencedPrefix is where the live fenced store keeps its state in etcd.
-const FencedPrefix = "/ordo/fenced/"
+// FencedPrefix is where the live fenced store keeps its state in etcd
+// unless its key_prefix option says otherwise.
+const FencedPrefix = coord.DefaultFencedPrefix
 
 // tokenDigits is the width of a stored token: int64's 19 decimal digits,
 // so that etcd's byte-wise comparison of values orders tokens as numbers.
 const tokenDigits = 19
 
-// FencedKey is the etcd key of the fenced store of service node id.
-func FencedKey(id ordo.NodeID) string { return FencedPrefix + strconv.Itoa(int(id)) }
+// FencedKey is the etcd key of the fenced store of service node id under
+// prefix (its key_prefix option, FencedPrefix by default).
+func FencedKey(prefix string, id ordo.NodeID) string { return prefix + strconv.Itoa(int(id)) }
 
 // fenced is the live fenced store: every Write is one etcd transaction.
 type fenced struct {
@@ -61,7 +63,7 @@ func (f fenced) call(ctx context.Context, m ordo.Message) ordo.Message {
 			[]clientv3.Op{clientv3.OpPut(f.key, rec)},
 			refused)).Commit()
 	if err != nil {
-		return coord.Reply{Req: req, Err: Code(err)}
+		return coord.Reply{Req: req, Err: f.c.code(err)}
 	}
 	rev := r.Header.GetRevision()
 	out := coord.Reply{Req: req, Rev: rev}

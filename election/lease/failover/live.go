@@ -73,7 +73,9 @@ func (s *ordoCluster) now() int64 { return int64(time.Since(s.epoch)) }
 
 // round waits until every server follows one leader for settle, kills
 // the leader, waits (polling the nodes) until a majority knows a new one,
-// and restarts the killed node from its disk.
+// and restarts the killed node from its disk. Its figure is the table's:
+// until the next leader's note (-1: not found in the trace files), and
+// desc gives the polled majority figure beside it.
 func (s *ordoCluster) round(ctx context.Context) (float64, string, error) {
 	l, term, err := s.c.WaitSteady(s.wait, s.settle)
 	if err != nil {
@@ -83,6 +85,7 @@ func (s *ordoCluster) round(ctx context.Context) (float64, string, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, "", err
 	}
+	ends := s.traceEnds() // before the instant of the kill: note.go
 	m := mark{at: s.now(), term: term, killed: l}
 	if err := s.c.Kill(l); err != nil {
 		return 0, "", err
@@ -91,12 +94,19 @@ func (s *ordoCluster) round(ctx context.Context) (float64, string, error) {
 	if err != nil {
 		return 0, "", fmt.Errorf("after killing leader n%d: %w", l, err)
 	}
-	polled := float64(s.now()-m.at) / 1e6
+	polled := math.Round(float64(s.now()-m.at)/1e5) / 10
+	// The table's figure: the next leader's note (the majority's, polled,
+	// beside it, labelled).
+	note := s.leaderNote(m, ends)
 	s.marks = append(s.marks, m)
 	if err := s.c.Restart(l); err != nil {
 		return 0, "", err
 	}
-	return math.Round(polled*10) / 10, fmt.Sprintf("killed n%d (term %d) → n%d leads term %d (polled: a majority knows)", l, term, l2, term2), nil
+	desc := fmt.Sprintf("killed n%d (term %d) → n%d leads term %d (a majority knows by %.1f ms, polled)", l, term, l2, term2, polled)
+	if note < 0 {
+		desc = fmt.Sprintf("killed n%d (term %d) → n%d leads term %d (its leader note not yet in its trace file; a majority knows by %.1f ms, polled)", l, term, l2, term2, polled)
+	}
+	return note, desc, nil
 }
 
 // finish stops the cluster, merges its traces and measures every kill on

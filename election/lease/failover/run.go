@@ -115,7 +115,8 @@ type Report struct {
 // system is one election under measurement.
 type system interface {
 	// round kills the current leader and waits for the next; it returns
-	// the failover as first seen (ms) for the progress line.
+	// the round's failover (ms; -1: not measured yet) as the report's
+	// table measures it, for the progress line, with a description.
 	round(ctx context.Context) (ms float64, desc string, err error)
 	// finish stops everything and returns the system's row.
 	finish() (Row, error)
@@ -191,7 +192,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if err != nil {
 				return nil, fmt.Errorf("round %d, %s: %w", r, names[i], err)
 			}
-			fmt.Fprintf(progress, "round %d %-24s %8.1f ms  %s\n", r, names[i], ms, desc)
+			fig := fmt.Sprintf("%8.1f ms", ms)
+			if ms < 0 {
+				fig = "       ? ms" // not measured here; the table measures on the merged trace
+			}
+			fmt.Fprintf(progress, "round %d %-24s %s  %s\n", r, names[i], fig, desc)
 		}
 	}
 	rep := &Report{Rounds: o.Rounds, Candidates: o.Candidates, EtcdMembers: o.EtcdMembers, Dir: o.Dir}
