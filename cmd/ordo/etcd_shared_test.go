@@ -8,48 +8,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"ordo/coord/coordtest"
 	"ordo/live"
 	"ordo/service/etcd"
 )
-
-// silentEndpoint is an address that accepts connections and never
-// answers (not etcd, or an etcd hung).
-func silentEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
 
 // refusedEndpoint is a loopback address nothing listens on.
 func refusedEndpoint(t *testing.T) string {
@@ -67,7 +35,7 @@ func refusedEndpoint(t *testing.T) string {
 // endpoint and what is wrong: a malformed URL, a port out of range,
 // nothing listening, something listening that is not an answering etcd.
 func TestClusterUpChecksEtcd(t *testing.T) {
-	refused, silent := refusedEndpoint(t), silentEndpoint(t)
+	refused, silent := refusedEndpoint(t), coordtest.SilentEndpoint(t)
 	for _, c := range []struct {
 		etcd string
 		want []string

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,40 +14,9 @@ import (
 
 	"ordo"
 	"ordo/coord"
+	"ordo/coord/coordtest"
 	"ordo/live"
 )
-
-// blackhole is an etcd endpoint that accepts connections and never
-// answers: every call to it runs into its deadline.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return "http://" + ln.Addr().String()
-}
 
 // inbox collects what an adapter delivers.
 type inbox struct {
@@ -138,7 +106,7 @@ func TestDialRefusesBadOptions(t *testing.T) {
 // reaches etcd.
 func TestUnansweredCallsAreUnavailable(t *testing.T) {
 	in := &inbox{}
-	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "100ms"}, in)
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": coordtest.SilentEndpoint(t), "timeout": "100ms"}, in)
 	defer c.Close()
 	c.Send(coord.Grant{Req: 1, TTL: 2})
 	c.Send(coord.Watch{Req: 2, Key: "/k"})
@@ -200,7 +168,7 @@ func TestUnreachableWarningIsRateLimited(t *testing.T) {
 // that never answers log one warning.
 func TestUnansweredCallsWarn(t *testing.T) {
 	in := &inbox{}
-	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "50ms"}, in)
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": coordtest.SilentEndpoint(t), "timeout": "50ms"}, in)
 	defer c.Close()
 	var buf syncBuffer
 	h := newHealth(&buf, 1, 4, []string{"blackhole"})
@@ -239,7 +207,7 @@ func (s *syncBuffer) String() string {
 // after it returns.
 func TestQueueBoundAndClose(t *testing.T) {
 	in := &inbox{}
-	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "1h"}, in)
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": coordtest.SilentEndpoint(t), "timeout": "1h"}, in)
 	c.Send(coord.Watch{Req: 1, Key: "/w"})
 	for i := range Workers {
 		c.Send(coord.Get{Req: uint64(100 + i), Key: "/k"})
@@ -273,7 +241,7 @@ func TestQueueBoundAndClose(t *testing.T) {
 // Watches are bounded per connection.
 func TestWatchBound(t *testing.T) {
 	in := &inbox{}
-	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": blackhole(t), "timeout": "1h"}, in)
+	c := dialTest(t, coord.Protocol, map[string]string{"endpoints": coordtest.SilentEndpoint(t), "timeout": "1h"}, in)
 	defer c.Close()
 	for i := range MaxWatches + 1 {
 		c.Send(coord.Watch{Req: uint64(i + 1), Key: "/w"})
