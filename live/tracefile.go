@@ -235,6 +235,9 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 		if err != nil {
 			return nil, err
 		}
+		if mergeReadHook != nil {
+			mergeReadHook(ordo.NodeID(nd.ID))
+		}
 		evs := ne.events
 		// A node killed after its last event and not restarted since.
 		if at, ok := readKilled(dir, epoch.UnixNano()); ok {
@@ -254,6 +257,9 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 			}
 		}
 		streams = append(streams, ne)
+	}
+	if err := cutAtReadRaces(streams, n); err != nil {
+		return nil, err
 	}
 	if faults, err := readEvents(filepath.Join(cfg.Path("."), FaultsFileName), 0, n); err == nil {
 		streams = append(streams, faults)
@@ -323,6 +329,78 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 	return out, nil
 }
 
+// mergeReadHook, when set by a test, runs after Merge reads a node's file:
+// the test plays a node that writes on meanwhile.
+var mergeReadHook func(node ordo.NodeID)
+
+// cutAtReadRaces makes the node streams of a running cluster a consistent
+// cut. Merge reads the files one after another, so a file read later may
+// hold the receive of a message whose sender wrote its send (always before
+// the message left) after Merge had read the sender's file. Such a
+// receive, proven a read race by reading the sender's file again and
+// finding the send there, ends its node's stream: the node's later events
+// are left out, and so, in turn, are the receives of whatever those left-out
+// events sent. What remains never shows a receive without its send (the
+// chapter's consistent cut). A receive whose send is not in the sender's
+// file even then is left in place for Validate to report: the files
+// contradict each other.
+func cutAtReadRaces(streams []nodeEvents, n int) error {
+	sent := map[uint64]bool{}
+	for _, s := range streams {
+		for _, e := range s.events {
+			if e.Kind == trace.Send {
+				sent[e.Msg] = true
+			}
+		}
+	}
+	byNode := map[ordo.NodeID]int{}
+	for i, s := range streams {
+		byNode[s.node] = i
+	}
+	late := map[uint64]bool{} // sends found only on a second read, or cut off
+	reread := map[int]bool{}  // streams read again
+	for changed := true; changed; {
+		changed = false
+		for si := range streams {
+			s := &streams[si]
+			for k, e := range s.events {
+				if e.Kind != trace.Recv || e.Msg == 0 || sent[e.Msg] {
+					continue
+				}
+				if !late[e.Msg] {
+					sender, ok := byNode[e.Peer]
+					if !ok || reread[sender] {
+						break // for Validate to report
+					}
+					reread[sender] = true
+					again, err := readEvents(streams[sender].path, e.Peer, n)
+					if err != nil {
+						return err
+					}
+					for _, a := range again.events {
+						if a.Kind == trace.Send && !sent[a.Msg] {
+							late[a.Msg] = true
+						}
+					}
+					if !late[e.Msg] {
+						break // for Validate to report
+					}
+				}
+				for _, cut := range s.events[k:] {
+					if cut.Kind == trace.Send && sent[cut.Msg] {
+						delete(sent, cut.Msg)
+						late[cut.Msg] = true
+					}
+				}
+				s.events, s.lines = s.events[:k], s.lines[:k]
+				changed = true
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // where names the file and line of the k-th event of s.
 func (s *nodeEvents) where(k int) string {
 	if s.lines[k] == 0 {
@@ -335,6 +413,7 @@ func (s *nodeEvents) where(k int) string {
 // came from, so that an inconsistency found after merging names its source.
 type nodeEvents struct {
 	path   string
+	node   ordo.NodeID // 0: the fault log
 	events []trace.Event
 	lines  []int
 }
@@ -361,7 +440,7 @@ func readEvents(path string, node ordo.NodeID, n int) (nodeEvents, error) {
 
 // decodeEvents is readEvents on any reader; name is used in errors.
 func decodeEvents(r io.Reader, name string, node ordo.NodeID, n int) (nodeEvents, error) {
-	out := nodeEvents{path: name}
+	out := nodeEvents{path: name, node: node}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), trace.MaxLine)
 	line := 0

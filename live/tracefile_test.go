@@ -235,3 +235,97 @@ func FuzzReadEvents(f *testing.F) {
 		}
 	})
 }
+
+// Merge on a running cluster reads the files one after another: a node
+// may send after its file was read, and its peer's file, read later, hold
+// the receive. Merge re-reads the sender, finds the send there, and ends
+// the receiver's part before that receive (a consistent cut) instead of
+// refusing the files as contradictory.
+func TestMergeOfARunningClusterIsAConsistentCut(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "test-elect", 2, nil)
+	ex := exchange()
+	// When Merge reads n1's file it holds only n1's start; n1 sends m1
+	// right after, n2 receives it and replies before n2's file is read.
+	writeNodeFiles(t, cfg, [][]trace.Event{ex[0][:1], ex[1]}, nil)
+	t.Cleanup(func() { mergeReadHook = nil })
+	mergeReadHook = func(node ordo.NodeID) {
+		if node == 1 {
+			writeNodeFiles(t, cfg, ex, nil)
+		}
+	}
+	tr, err := Merge(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range tr.Events {
+		got = append(got, fmt.Sprintf("%v:%s", e.Node, e.Kind))
+	}
+	if want := []string{"n1:start", "n2:start"}; !slices.Equal(got, want) {
+		t.Fatalf("merged %v, want the cut %v", got, want)
+	}
+	// Read again once the nodes are quiet: the whole run.
+	mergeReadHook = nil
+	if tr, err = Merge(cfg); err != nil || len(tr.Events) != 6 {
+		t.Fatalf("quiet merge: %v, %d events; want 6", err, len(tr.Events))
+	}
+}
+
+// The cut carries on: what the cut-off events sent is cut from the nodes
+// that received it. n1 sends m1 after its file was read; n2 receives it
+// and sends m2 to n3; n3 receives m2. Both n2 and n3 end before their
+// receives.
+func TestMergeCutCarriesOn(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "test-elect", 3, nil)
+	s := []trace.Stamper{trace.NewStamper(1, 3), trace.NewStamper(2, 3), trace.NewStamper(3, 3)}
+	nodes := make([][]trace.Event, 3)
+	add := func(i int, e trace.Event) {
+		st := &s[i]
+		e.ID, e.Node = len(nodes[i]), ordo.NodeID(i+1)
+		e.Lamport, e.Vector = st.Lamport, slices.Clone(st.Vector)
+		e.T = int64(10*e.Lamport) + int64(i)
+		nodes[i] = append(nodes[i], e)
+	}
+	for i := range 3 {
+		s[i].Tick()
+		add(i, trace.Event{Kind: trace.Start})
+	}
+	m1, m2 := uint64(1)<<40|1, uint64(2)<<40|1
+	s[0].Tick()
+	add(0, trace.Event{Kind: trace.Send, Peer: 2, Msg: m1, MsgKind: "m"})
+	s[1].Recv(s[0].Lamport, s[0].Vector)
+	add(1, trace.Event{Kind: trace.Recv, Peer: 1, Msg: m1, MsgKind: "m"})
+	s[1].Tick()
+	add(1, trace.Event{Kind: trace.Send, Peer: 3, Msg: m2, MsgKind: "m"})
+	s[2].Recv(s[1].Lamport, s[1].Vector)
+	add(2, trace.Event{Kind: trace.Recv, Peer: 2, Msg: m2, MsgKind: "m"})
+	writeNodeFiles(t, cfg, [][]trace.Event{nodes[0][:1], nodes[1], nodes[2]}, nil)
+	t.Cleanup(func() { mergeReadHook = nil })
+	mergeReadHook = func(node ordo.NodeID) {
+		if node == 1 {
+			writeNodeFiles(t, cfg, nodes, nil)
+		}
+	}
+	tr, err := Merge(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Events) != 3 || slices.ContainsFunc(tr.Events, func(e trace.Event) bool { return e.Kind != trace.Start }) {
+		t.Fatalf("merged %d events %v; want the three starts", len(tr.Events), tr.Events)
+	}
+}
+
+// A receive whose send the sender's file lacks even when read again is
+// not a read race: Merge still refuses the files.
+func TestMergeRefusesAReceiveNeverSent(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "test-elect", 2, nil)
+	ex := exchange()
+	writeNodeFiles(t, cfg, [][]trace.Event{ex[0][:1], ex[1]}, nil) // n1 never writes its send
+	_, err := Merge(cfg)
+	if err == nil || !strings.Contains(err.Error(), "which no earlier event sends") {
+		t.Fatalf("err %v; want the receive without a send refused", err)
+	}
+}

@@ -25,7 +25,15 @@ diagram, ordo trace why and the checkers read. DIR is the cluster directory
 Each node's events keep their order; a receive always follows its send;
 otherwise events are ordered by wall-clock time since the cluster's epoch
 (the nodes of a local cluster share one clock). A node killed with
-ordo cluster kill gets its crash event at the moment of the kill.`,
+ordo cluster kill gets its crash event at the moment of the kill.
+
+On a running cluster the files are read one after another, so a node's
+file may hold the receive of a message its sender sent after ordo read the
+sender's file. ordo reads that sender again to be sure, and ends the
+receiver's part just before that receive (and, in turn, the parts that
+received what was left out): the merged trace is a consistent cut of the
+run so far, never a receive without its send. Merge again, or after
+ordo cluster down, for the whole run.`,
 		Example: `  ordo trace merge .ordo-cluster --output run.jsonl
   ordo trace diagram run.jsonl`,
 		Args: cobra.ExactArgs(1),
