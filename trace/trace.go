@@ -135,6 +135,9 @@ type Meta struct {
 	// are no servers: checkers do not judge them.
 	Services        []int  `json:"services,omitempty"`
 	ServiceProtocol string `json:"service_protocol,omitempty"`
+	// Names are the nodes' names when they have their own (a log imported
+	// from GoVector or ShiViz names its hosts): node i is Names[i-1].
+	Names []string `json:"names,omitempty"`
 }
 
 // IsServer reports whether node id is a server of the run.

@@ -108,7 +108,7 @@ func FromTrace(t *trace.Trace, opts Options) (*Picture, error) {
 	}
 	p := &Picture{StampNames: stampNames(opts.Stamps)}
 	for i := 1; i <= n; i++ {
-		p.Lanes = append(p.Lanes, "n"+strconv.Itoa(i))
+		p.Lanes = append(p.Lanes, nodeName(i, &t.Meta)) // an imported log's host names
 	}
 	dropped := map[uint64]bool{}
 	for i := from; i < len(t.Events); i++ {

@@ -139,13 +139,28 @@ func TestShiVizValid(t *testing.T) {
 		t.Fatalf("seed 1 log rejected: %v", err)
 	}
 	// Causal consistency of messages: a receive's clock covers its send's.
+	// Every event is on a host: its node's (a drop: its sender's), a
+	// fault on FaultHost.
 	idx := map[int]int{}
 	seen := map[int]int{}
+	drops, faults := 0, 0
 	for i, e := range tr.Events {
-		if e.Kind.Stamped() {
-			idx[i] = seen[int(e.Node)]
-			seen[int(e.Node)]++
+		h := int(e.Node)
+		switch e.Kind {
+		case trace.Fault:
+			h = 0
+			faults++
+		case trace.Drop:
+			drops++
 		}
+		idx[i] = seen[h]
+		seen[h]++
+	}
+	if len(byHost[FaultHost]) != faults || faults == 0 || drops == 0 {
+		t.Fatalf("%d events on host %s for %d faults (%d drops): want every fault and drop in the log", len(byHost[FaultHost]), FaultHost, faults, drops)
+	}
+	if !strings.Contains(b.String(), "dropped (partition)") || strings.Contains(b.String(), " L=") {
+		t.Fatal("drops are not described in words, or raw stamps are in the descriptions")
 	}
 	sendAt := map[uint64]int{}
 	msgs := 0

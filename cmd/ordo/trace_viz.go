@@ -69,7 +69,16 @@ func newTraceShiVizCmd() *cobra.Command {
 		Long: `Write a trace as a log that ShiViz loads from a file: the parser regex on the
 first line, an empty execution delimiter on the second, then each event as a
 description line and a "host {vector clock}" line, each host's own entry
-starting at 1 and rising by one per event.`,
+starting at 1 and rising by one per event.
+
+Every event of the trace is in the log, described in words with its message
+tag (#N.S: the S-th message node N sent) and its time: process events on
+their node's host, a dropped message on its sender's host, cluster faults
+(partitions, heals) on a host named "cluster". ShiViz draws an arrow only
+where a clock rises, so a drop, a duplicate delivery or a fault shows as an
+event with those words, not as a picture. In ShiViz choose "load a file" (or
+paste the log); the first two lines already hold the regex and the
+delimiter. ordo trace import reads the log back into the same trace.`,
 		Example: "  ordo trace shiviz run.jsonl --output run.shiviz.log",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
