@@ -503,10 +503,6 @@ func buildForeign(evs []logEvent, order []int, hosts []string, rep *ImportReport
 		stamps[i] = trace.NewStamper(i+1, n)
 	}
 	seq := make([]uint64, n)
-	type sendStamp struct {
-		lamport uint64
-		vector  clock.Vector
-	}
 	msgOf := map[[2]int]uint64{} // (sender event, receiver event) → message id
 	sentAt := map[uint64]sendStamp{}
 	add := func(e trace.Event) {
@@ -535,10 +531,10 @@ func buildForeign(evs []logEvent, order []int, hosts []string, rep *ImportReport
 			if len(e.to) > 0 {
 				// Received and sent at once: the sends follow, as events of
 				// their own.
-				emitSends(e, i, evs, st, node, seq, msgOf, attrs, add, rep, func(id uint64, l uint64, v clock.Vector) { sentAt[id] = sendStamp{l, v} })
+				emitSends(e, i, evs, st, node, seq, msgOf, attrs, add, rep, sentAt)
 			}
 		case len(e.to) > 0:
-			emitSends(e, i, evs, st, node, seq, msgOf, attrs, add, rep, func(id uint64, l uint64, v clock.Vector) { sentAt[id] = sendStamp{l, v} })
+			emitSends(e, i, evs, st, node, seq, msgOf, attrs, add, rep, sentAt)
 		default:
 			st.Tick()
 			add(trace.Event{Kind: trace.Note, Node: node, Name: label, Lamport: st.Lamport, Vector: slices.Clone(st.Vector), Attrs: attrs})
@@ -550,23 +546,29 @@ func buildForeign(evs []logEvent, order []int, hosts []string, rep *ImportReport
 // importLabel names an imported event (a note's name, a message's kind)
 // by its text, shortened: the full text is the event's attribute "text".
 func importLabel(text string) string {
-	const max = 48
+	const most = 48 // bytes
 	if text == "" {
 		return "event"
 	}
-	if len(text) <= max {
+	if len(text) <= most {
 		return text
 	}
-	cut := max
+	cut := most
 	for cut > 0 && !utf8.RuneStart(text[cut]) {
 		cut--
 	}
 	return text[:cut] + "…"
 }
 
+// sendStamp is a send's stamps, which its receives merge.
+type sendStamp struct {
+	lamport uint64
+	vector  clock.Vector
+}
+
 // emitSends adds one send event per receiver of log event e (index i).
 func emitSends(e *logEvent, i int, evs []logEvent, st *trace.Stamper, node ordo.NodeID, seq []uint64, msgOf map[[2]int]uint64,
-	attrs trace.Attrs, add func(trace.Event), rep *ImportReport, sent func(uint64, uint64, clock.Vector)) {
+	attrs trace.Attrs, add func(trace.Event), rep *ImportReport, sent map[uint64]sendStamp) {
 	if len(e.to) > 1 {
 		rep.SplitSends++
 	}
@@ -575,7 +577,7 @@ func emitSends(e *logEvent, i int, evs []logEvent, st *trace.Stamper, node ordo.
 		id := uint64(node)<<40 | seq[e.host]
 		msgOf[[2]int{i, r}] = id
 		st.Tick()
-		sent(id, st.Lamport, slices.Clone(st.Vector))
+		sent[id] = sendStamp{st.Lamport, slices.Clone(st.Vector)}
 		rep.Messages++
 		add(trace.Event{Kind: trace.Send, Node: node, Peer: ordo.NodeID(evs[r].host + 1), Msg: id, MsgKind: importLabel(e.text), Lamport: st.Lamport, Vector: slices.Clone(st.Vector), Attrs: attrs})
 	}
@@ -773,10 +775,6 @@ func buildOrdo(evs []logEvent, order []int, nodes []ordo.NodeID, rep *ImportRepo
 	stamps := make([]trace.Stamper, n)
 	for i := range stamps {
 		stamps[i] = trace.NewStamper(i+1, n)
-	}
-	type sendStamp struct {
-		lamport uint64
-		vector  clock.Vector
 	}
 	sent := map[uint64]sendStamp{}
 	sends := map[uint64]bool{}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"ordo"
 	"ordo/sim"
 	"ordo/trace"
 )
@@ -213,5 +212,3 @@ func FuzzImportShiViz(f *testing.F) {
 		}
 	})
 }
-
-var _ = ordo.NodeID(0)
