@@ -191,3 +191,19 @@ func Early(env Env) (EarlySender, SyncNotifier, bool) {
 	s, ok2 := env.(SyncNotifier)
 	return e, s, ok1 && ok2
 }
+
+// StateReporter is implemented by nodes that can show their protocol state
+// as data, for debuggers and visualisers (sim.Sim.NodeState, the scenario
+// stepper). State returns a small value that encoding/json marshals into
+// an object of the protocol's state, with the protocol's own vocabulary:
+// role, term, leader, log length, commit index, messages delivered, and
+// the like (a few fields, never the whole log or store).
+//
+// State is a pure read: it must not change the node, send, arm timers,
+// write storage, read a clock or draw from Rand, so calling it or not
+// leaves a run unchanged bit for bit. The value it returns shares no
+// mutable memory with the node (copy any slice), so it stays as it was
+// while the run goes on.
+type StateReporter interface {
+	State() any
+}

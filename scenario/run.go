@@ -79,53 +79,16 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		seed = *o.Seed
 	}
 	traced := o.Trace || len(sc.Checks) > 0
-	cfg := sc.Config(seed, traced)
-	cfg.MaxEvents = o.MaxEvents
-	s, err := sim.New(cfg)
+	x, err := sc.start(seed, traced, o.MaxEvents)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sc.File, err)
+		return nil, err
 	}
-	var faultErr error
-	var struck []Struck
-	struckBy := map[int]ordo.NodeID{} // by index in sc.Faults
-	for i := range sc.Faults {
-		f := &sc.Faults[i]
-		s.At(f.At, func(s *sim.Sim) {
-			if faultErr != nil {
-				return
-			}
-			var err error
-			if f.Leader {
-				// The leader now, or the node the crash: leader this
-				// restart: leader follows struck.
-				id := ordo.None
-				if f.follows >= 0 {
-					id = struckBy[f.follows]
-				} else {
-					id = Leader(s)
-				}
-				var x Struck
-				x, err = strikeLeader(s, f, id)
-				struck = append(struck, x)
-				struckBy[i] = id
-			} else {
-				err = f.apply(s)
-			}
-			if err != nil {
-				faultErr = fmt.Errorf("%s:%d: fault %q at %v: %w", sc.File, f.Line, f.Desc, f.At, err)
-			}
-		})
-	}
-	if sc.Nemesis != nil {
-		if err := startNemesis(s, sc.Nemesis); err != nil {
-			return nil, fmt.Errorf("%s:%d: nemesis: %w", sc.File, sc.Nemesis.Line, err)
-		}
-	}
+	s := x.s
 	if err := s.RunFor(sc.Duration); err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
 	}
-	if faultErr != nil {
-		return nil, faultErr
+	if x.err != nil {
+		return nil, x.err
 	}
 	st := s.Stats()
 	r := &Result{
@@ -136,7 +99,7 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		CostUSD:   float64(st.Bytes) / 1e9 * sc.PricePerGB,
 		Events:    s.Events(),
 		SimTime:   s.Now(),
-		Struck:    struck,
+		Struck:    x.struck,
 	}
 	if traced {
 		r.Trace = s.Trace()
@@ -151,6 +114,83 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 	}
 	r.Wall = time.Since(start)
 	return r, nil
+}
+
+// run is one simulation of a scenario: the simulator, with the scenario's
+// faults and nemesis scheduled, and what its faults record as they fire.
+// Run and the Stepper (step.go) drive one each.
+type run struct {
+	sc *Scenario
+	s  *sim.Sim
+	// err is the first fault that failed; later faults do nothing.
+	err error
+	// struck lists, in time order, what each fault aimed at `leader`
+	// struck; struckBy the node, by index in sc.Faults; lastCrash the
+	// node the latest crash: leader struck (None: none, or it was
+	// skipped), which an injected restart: leader restarts.
+	struck    []Struck
+	struckBy  map[int]ordo.NodeID
+	lastCrash ordo.NodeID
+}
+
+// start builds the simulator of a run of sc with seed (traced: keep the
+// trace; maxEvents: the event bound, 0 for the simulator's default) and
+// schedules the scenario's fault schedule and nemesis. Errors name the
+// scenario's file: a configuration the simulator refuses, a nemesis that
+// cannot be drawn.
+func (sc *Scenario) start(seed uint64, traced bool, maxEvents uint64) (*run, error) {
+	cfg := sc.Config(seed, traced)
+	cfg.MaxEvents = maxEvents
+	s, err := sim.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.File, err)
+	}
+	r := &run{sc: sc, s: s, struckBy: map[int]ordo.NodeID{}}
+	for i := range sc.Faults {
+		f := &sc.Faults[i]
+		s.At(f.At, func(*sim.Sim) {
+			if r.err != nil {
+				return
+			}
+			if err := r.fire(f, i); err != nil {
+				r.err = fmt.Errorf("%s:%d: fault %q at %v: %w", sc.File, f.Line, f.Desc, f.At, err)
+			}
+		})
+	}
+	if sc.Nemesis != nil {
+		if err := startNemesis(s, sc.Nemesis); err != nil {
+			return nil, fmt.Errorf("%s:%d: nemesis: %w", sc.File, sc.Nemesis.Line, err)
+		}
+	}
+	return r, nil
+}
+
+// fire performs fault f now: the scenario's i-th (index in sc.Faults), or
+// an injected one (i < 0). A fault aimed at `leader` strikes the leader
+// now, or, for a restart, the node the crash: leader it follows struck
+// (an injected restart: leader, the latest crash: leader's).
+func (r *run) fire(f *Fault, i int) error {
+	if !f.Leader {
+		return f.apply(r.s)
+	}
+	var id ordo.NodeID
+	switch {
+	case f.follows >= 0:
+		id = r.struckBy[f.follows]
+	case f.Kind == "restart":
+		id = r.lastCrash
+	default:
+		id = Leader(r.s)
+	}
+	x, err := strikeLeader(r.s, f, id)
+	r.struck = append(r.struck, x)
+	if i >= 0 {
+		r.struckBy[i] = id
+	}
+	if f.Kind == "crash" {
+		r.lastCrash = id
+	}
+	return err
 }
 
 func unmet(exp []Expectation, got []check.Result) []string {

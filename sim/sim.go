@@ -378,15 +378,9 @@ func (s *Sim) RunFor(d time.Duration) error { return s.RunUntil(s.now + d) }
 // RunUntil processes every event due at or before t, then sets the clock to t.
 func (s *Sim) RunUntil(t time.Duration) error {
 	for s.q.len() > 0 && s.q.peekAt() <= t {
-		if s.events >= s.limit {
+		if !s.next() {
 			return ErrEventLimit{Limit: s.limit, Traced: s.cfg.Trace}
 		}
-		s.q.pop(&s.cur)
-		if s.cur.at < s.now {
-			panic(fmt.Sprintf("sim: item due at %v popped at %v: time went backwards", s.cur.at, s.now))
-		}
-		s.now = s.cur.at
-		s.events++
 		s.dispatch(&s.cur)
 	}
 	s.cur = item{}
@@ -394,6 +388,31 @@ func (s *Sim) RunUntil(t time.Duration) error {
 		s.now = t
 	}
 	return nil
+}
+
+// next pops the queue's first item into s.cur and moves the clock to it,
+// counting it; false, with nothing popped, when the run's event bound is
+// reached. The queue must not be empty. RunUntil and Step (step.go) share
+// it: one item, one way.
+func (s *Sim) next() bool {
+	if s.events >= s.limit {
+		return false
+	}
+	s.q.pop(&s.cur)
+	if s.cur.at < s.now {
+		s.backwards()
+	}
+	s.now = s.cur.at
+	s.events++
+	return true
+}
+
+// backwards panics: the item popped is due before now (kept out of next so
+// that next inlines into RunUntil's loop).
+//
+//go:noinline
+func (s *Sim) backwards() {
+	panic(fmt.Sprintf("sim: item due at %v popped at %v: time went backwards", s.cur.at, s.now))
 }
 
 // Events returns how many queue items (deliveries, timers, actions) the run

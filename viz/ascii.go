@@ -120,9 +120,12 @@ func FromTrace(t *trace.Trace, opts Options) (*Picture, error) {
 	for i := from; i < to; i++ {
 		e := &t.Events[i]
 		if e.Kind == trace.Drop {
+			if s, ok := sendMark[e.Msg]; ok {
+				p.Drops = append(p.Drops, Drop{Send: s, Event: i})
+			}
 			continue
 		}
-		mk := Mark{Lane: int(e.Node) - 1}
+		mk := Mark{Lane: int(e.Node) - 1, Event: i}
 		if e.Kind.Stamped() {
 			mk.Stamps = stampsOf(opts.Stamps, e.Lamport, e.Vector)
 		}

@@ -18,7 +18,7 @@ func FromDiagram(d *diagram.Diagram, stamps string) (*Picture, error) {
 	for _, i := range d.Order {
 		e := &d.Events[i]
 		at[i] = len(p.Marks)
-		p.Marks = append(p.Marks, Mark{Lane: e.Proc, Glyph: '●', Label: e.Name, Stamps: stampsOf(o.Stamps, e.Lamport, e.Vector)})
+		p.Marks = append(p.Marks, Mark{Lane: e.Proc, Glyph: '●', Label: e.Name, Stamps: stampsOf(o.Stamps, e.Lamport, e.Vector), Event: -1})
 	}
 	for _, m := range d.Messages {
 		p.Msgs = append(p.Msgs, Msg{From: at[m.From], To: at[m.To],

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,28 +10,103 @@ import (
 
 // Picture is a space-time diagram independent of where it came from (a
 // trace of a run or a hand-drawn diagram file): lanes are processes, marks
-// are events in a causal order (every send before its receives).
+// are events in a causal order (every send before its receives). It is the
+// one model every renderer draws: the terminal (Render), SVG, and, as JSON
+// (encoding/json with the tags below), the browser viewer of viz/web.
 type Picture struct {
-	Lanes      []string // process names, top to bottom
-	StampNames []string // one header per stamp row: "C", "V", ...
-	Marks      []Mark
-	Msgs       []Msg
-	Title      string // printed above the diagram
+	Lanes      []string `json:"lanes"`       // process names, top to bottom
+	StampNames []string `json:"stamp_names"` // one header per stamp row: "C", "V", ...
+	Marks      []Mark   `json:"marks"`
+	Msgs       []Msg    `json:"msgs"`
+	// Drops are messages lost on the way (a trace's drop events): a send
+	// mark and no receive. The terminal and SVG mark the send's label with
+	// ✗; the browser draws the arrow ending in a cross.
+	Drops []Drop `json:"drops"`
+	Title string `json:"title"` // printed above the diagram
+}
+
+// Drop is a message sent by mark Send and lost: Event is the drop's index
+// in the trace.
+type Drop struct {
+	Send  int `json:"send"`
+	Event int `json:"event"`
 }
 
 // Mark is one event, or a barrier across all lanes (Lane < 0) for a
 // cluster-wide fault such as a partition.
 type Mark struct {
-	Lane   int
-	Glyph  rune
-	Label  string
-	Stamps []string // one per StampNames entry
+	Lane   int      `json:"lane"`
+	Glyph  Glyph    `json:"glyph"`
+	Label  string   `json:"label"`
+	Stamps []string `json:"stamps,omitempty"` // one per StampNames entry
 	// State the lane is in after this event: laneUp, laneDown (crashed),
 	// lanePaused. Zero means unchanged.
-	State laneState
+	State laneState `json:"state,omitempty"`
+	// Event is the mark's index in the trace it was drawn from, or -1 when
+	// the picture is not of a trace (a diagram file).
+	Event int `json:"event"`
+}
+
+// Glyph is the character a mark is drawn with in the terminal ('●', '✖',
+// ...); JSON carries it as a one-character string.
+type Glyph rune
+
+// MarshalJSON writes the glyph as a string ("" for none).
+func (g Glyph) MarshalJSON() ([]byte, error) {
+	if g == 0 {
+		return []byte(`""`), nil
+	}
+	return json.Marshal(string(rune(g)))
+}
+
+// UnmarshalJSON reads a glyph written by MarshalJSON.
+func (g *Glyph) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*g = 0
+	if r := []rune(s); len(r) > 0 {
+		*g = Glyph(r[0])
+	}
+	return nil
 }
 
 type laneState int8
+
+// MarshalJSON writes a lane state as a word: "up", "down" or "paused".
+func (s laneState) MarshalJSON() ([]byte, error) {
+	switch s {
+	case laneUp:
+		return []byte(`"up"`), nil
+	case laneDown:
+		return []byte(`"down"`), nil
+	case lanePaused:
+		return []byte(`"paused"`), nil
+	}
+	return []byte(`""`), nil
+}
+
+// UnmarshalJSON reads a lane state written by MarshalJSON.
+func (s *laneState) UnmarshalJSON(b []byte) error {
+	var w string
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	switch w {
+	case "up":
+		*s = laneUp
+	case "down":
+		*s = laneDown
+	case "paused":
+		*s = lanePaused
+	case "":
+		*s = laneSame
+	default:
+		return fmt.Errorf("viz: lane state %q: want up, down, paused or empty", w)
+	}
+	return nil
+}
 
 const (
 	laneSame laneState = iota
@@ -43,8 +119,10 @@ const (
 // When the layout cannot draw it as a vertical arrow, FromTag is appended
 // to the sender's label and ToTag to the receiver's.
 type Msg struct {
-	From, To       int
-	FromTag, ToTag string
+	From    int    `json:"from"`
+	To      int    `json:"to"`
+	FromTag string `json:"from_tag"`
+	ToTag   string `json:"to_tag"`
 }
 
 // layout is where every mark went.
@@ -349,7 +427,7 @@ func (p *Picture) Render(w io.Writer, maxWidth int) error {
 					if g == 0 {
 						g = '●'
 					}
-					line[xc] = g
+					line[xc] = rune(g)
 					if lab != nil {
 						lab.put(xc, labels[i])
 					}
@@ -416,6 +494,16 @@ func arrowAt(arrows [][]arr, c int) []arr {
 // Check validates a picture's indices; it is the guard against bad input
 // from converters.
 func (p *Picture) Check() error {
+	for i, mk := range p.Marks {
+		if mk.Lane >= len(p.Lanes) {
+			return fmt.Errorf("viz: event %d is on lane %d of %d", i, mk.Lane, len(p.Lanes))
+		}
+	}
+	for i, d := range p.Drops {
+		if d.Send < 0 || d.Send >= len(p.Marks) {
+			return fmt.Errorf("viz: dropped message %d refers to a missing send", i)
+		}
+	}
 	for i, m := range p.Msgs {
 		if m.From < 0 || m.From >= len(p.Marks) || m.To < 0 || m.To >= len(p.Marks) {
 			return fmt.Errorf("viz: message %d refers to a missing event", i)
@@ -425,4 +513,31 @@ func (p *Picture) Check() error {
 		}
 	}
 	return nil
+}
+
+// WriteJSON writes the picture as one JSON object (the tags on Picture,
+// Mark, Msg and Drop), the model the browser viewer draws. Errors: the
+// picture fails Check, or w fails.
+func (p *Picture) WriteJSON(w io.Writer) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
+	q := *p
+	// Empty lists as [], not null: readers need not test for both.
+	if q.Marks == nil {
+		q.Marks = []Mark{}
+	}
+	if q.Msgs == nil {
+		q.Msgs = []Msg{}
+	}
+	if q.Drops == nil {
+		q.Drops = []Drop{}
+	}
+	if q.StampNames == nil {
+		q.StampNames = []string{}
+	}
+	if q.Lanes == nil {
+		q.Lanes = []string{}
+	}
+	return json.NewEncoder(w).Encode(&q)
 }

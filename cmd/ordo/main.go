@@ -12,7 +12,9 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
-	if err := newRoot().Execute(); err != nil {
+	err := newRoot().Execute()
+	stopPager() // the output's reader first, then the error and the status
+	if err != nil {
 		var ec exitCode
 		if errors.As(err, &ec) {
 			// The command has said what went wrong; only the status is left.
@@ -46,10 +48,17 @@ and exercise 3's replicated database.
 Protocols are deterministic state machines that run in a reproducible
 simulator (same seed, same trace) and as real processes over TCP.
 
-Start with:  ordo tour`,
+Start with:  ordo tour
+
+Two flags work with every command: --color auto|always|never (auto: colour
+on a terminal, none when piped, with NO_COLOR set or TERM=dumb) and --pager
+(page the output through $ORDO_PAGER, $PAGER or less -FRX when it goes to a
+terminal).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	addColorFlag(root)
+	addPagerFlag(root)
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "print ordo's version",

@@ -132,7 +132,12 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 					}
 					fmt.Fprintln(out)
 				}
-				if err := res.WriteText(out); err != nil {
+				st := styler(cmd, out)
+				rw, flush := styled(out, st, simReportLine(st))
+				if err := res.WriteText(rw); err != nil {
+					return err
+				}
+				if err := flush(); err != nil {
 					return err
 				}
 				if traceFile != "" {

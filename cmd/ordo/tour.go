@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/style"
 	"ordo/tour"
 )
 
@@ -27,38 +28,53 @@ any scene's own check fails, so it doubles as a smoke test.`,
   ordo tour --section 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTour(cmd.OutOrStdout(), section)
+			w := cmd.OutOrStdout()
+			return playTour(w, section, styler(cmd, w))
 		},
 	}
 	cmd.Flags().IntVar(&section, "section", 0, "run only this section of the chapter (1-6, 6 being exercise 3 run as a database; 0: every section)")
 	return cmd
 }
 
-func runTour(w io.Writer, section int) error {
+// runTour plays the tour (one section, or all for 0) to w without colour.
+func runTour(w io.Writer, section int) error { return playTour(w, section, style.Styler{}) }
+
+// playTour plays the tour to w, styled by s: the sections' headings bold,
+// verdicts green or red (tourLine). With s off the text is exactly what
+// the scenes print.
+func playTour(w io.Writer, section int, s style.Styler) error {
 	scenes, err := tour.Select(section)
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(w, tour.Intro)
+	headings := map[string]bool{}
+	for _, sc := range scenes {
+		headings[sc.Section] = true
+	}
+	sw, flush := styled(w, s, tourLine(s, headings))
+	fmt.Fprint(sw, tour.Intro)
 	start := time.Now()
 	var failed []string
-	for _, r := range tour.Run(w, scenes) {
+	for _, r := range tour.Run(sw, scenes) {
 		if r.Err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.Scene.Section, r.Err))
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	noun := "scenes"
 	if len(scenes) == 1 {
 		noun = "scene"
 	}
-	fmt.Fprintf(w, "\n%d %s in %.1fs", len(scenes), noun, time.Since(start).Seconds())
+	done := fmt.Sprintf("%d %s in %.1fs", len(scenes), noun, time.Since(start).Seconds())
 	if len(failed) > 0 {
-		fmt.Fprintf(w, "; %d FAILED:\n", len(failed))
+		fmt.Fprintf(w, "\n%s\n", s.Fail(fmt.Sprintf("%s; %d FAILED:", done, len(failed))))
 		for _, f := range failed {
-			fmt.Fprintf(w, "  %s\n", f)
+			fmt.Fprintf(w, "  %s\n", s.Fail(f))
 		}
 		return exitCode(1)
 	}
-	fmt.Fprintln(w, ", all as the chapter says.")
+	fmt.Fprintf(w, "\n%s\n", s.Pass(done+", all as the chapter says."))
 	return nil
 }

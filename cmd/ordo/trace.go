@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo/clock"
 	"ordo/trace"
 )
 
@@ -79,66 +78,12 @@ func parseEventID(s string) (int, error) {
 	return n, nil
 }
 
-// why prints the relation of events a and b with its proof.
+// why prints the relation of events a and b with its proof
+// (trace.Explanation's text).
 func why(w io.Writer, t *trace.Trace, a, b int) error {
-	o, err := t.Relation(a, b)
+	x, err := t.Explain(a, b)
 	if err != nil {
 		return err
 	}
-	ea, eb := &t.Events[a], &t.Events[b]
-	// A trace may carry no vector stamps (Relation then walks the
-	// happens-before graph): the proof is then the chain alone.
-	vectors := len(ea.Vector) > 0 && len(eb.Vector) > 0
-	switch o {
-	case clock.Equal:
-		fmt.Fprintf(w, "e%d and e%d are the same event\n  %s\n", a, b, ea.Describe())
-	case clock.Before, clock.After:
-		from, to := a, b
-		if o == clock.After {
-			from, to = b, a
-		}
-		fmt.Fprintf(w, "e%d → e%d: e%d happened before e%d\n\n", from, to, from, to)
-		chain, err := t.Chain(from, to)
-		if err != nil {
-			return err
-		}
-		for i, id := range chain {
-			e := &t.Events[id]
-			if i == 0 {
-				fmt.Fprintf(w, "     %s\n", e.Describe())
-				continue
-			}
-			prev := &t.Events[chain[i-1]]
-			step := "rule 1: the next event on " + e.Node.String()
-			if prev.Node != e.Node {
-				step = fmt.Sprintf("rule 2: the receipt of message #%d, sent by %v", e.Msg, prev.Node)
-			}
-			fmt.Fprintf(w, "  →  %s\n       (%s)\n", e.Describe(), step)
-		}
-		if vectors {
-			fmt.Fprintf(w, "\nand V(e%d) = %v ≤ V(e%d) = %v, entry by entry.\n", from, t.Events[from].Vector, to, t.Events[to].Vector)
-		}
-	case clock.Concurrent:
-		fmt.Fprintf(w, "e%d ∥ e%d: concurrent — neither happened before the other\n\n", a, b)
-		fmt.Fprintf(w, "  %s\n  %s\n\n", ea.Describe(), eb.Describe())
-		if vectors {
-			i, j := ahead(ea.Vector, eb.Vector), ahead(eb.Vector, ea.Vector)
-			fmt.Fprintf(w, "V(e%d) ≰ V(e%d): entry n%d is %d > %d (e%d knows an event of n%d that e%d does not)\n",
-				a, b, i+1, ea.Vector.Get(i), eb.Vector.Get(i), a, i+1, b)
-			fmt.Fprintf(w, "V(e%d) ≰ V(e%d): entry n%d is %d > %d (e%d knows an event of n%d that e%d does not)\n",
-				b, a, j+1, eb.Vector.Get(j), ea.Vector.Get(j), b, j+1, a)
-		}
-		fmt.Fprintln(w, "No chain of same-node steps and messages leads from either event to the other.")
-	}
-	return nil
-}
-
-// ahead returns the first index where x exceeds y.
-func ahead(x, y clock.Vector) int {
-	for i := range x {
-		if x[i] > y.Get(i) {
-			return i
-		}
-	}
-	panic("trace why: concurrent vectors with no entry ahead")
+	return x.WriteText(w)
 }

@@ -17,6 +17,7 @@ func init() {
 func newTraceDiagramCmd() *cobra.Command {
 	var opts viz.Options
 	var svgOut string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "diagram FILE",
 		Short: "draw a trace as a space-time diagram (terminal, or SVG with --svg)",
@@ -25,15 +26,28 @@ a causal order, messages as arrows (in the terminal: vertical arrows where
 they fit, otherwise →n / ←n tags naming the other node), Lamport or vector
 stamps under the events, crashes (✖), pauses (‖) and cluster faults such as
 partitions (a ┆ column across all nodes) marked. Long traces are drawn in a
-window of events (--from, --max).`,
+window of events (--from, --max). --json writes the picture itself (lanes,
+marks with their event index, messages, drops) as JSON: the model that the
+terminal, the SVG and the browser viewer (ordo web, ordo trace html) draw.`,
 		Example: `  ordo trace diagram run.jsonl
   ordo trace diagram run.jsonl --stamps both --from 100 --max 40
-  ordo trace diagram run.jsonl --svg run.svg --max 500`,
+  ordo trace diagram run.jsonl --svg run.svg --max 500
+  ordo trace diagram run.jsonl --json --max 100000 > picture.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := trace.ReadFile(args[0])
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				if svgOut != "" {
+					return fmt.Errorf("--json and --svg: choose one")
+				}
+				p, err := viz.FromTrace(t, opts)
+				if err != nil {
+					return err
+				}
+				return p.WriteJSON(cmd.OutOrStdout())
 			}
 			if svgOut != "" {
 				f, err := os.Create(svgOut)
@@ -54,6 +68,7 @@ window of events (--from, --max).`,
 		},
 	}
 	cmd.Flags().StringVar(&svgOut, "svg", "", "write a standalone SVG file instead of drawing in the terminal")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "write the picture model as JSON instead of drawing it")
 	cmd.Flags().StringVar(&opts.Stamps, "stamps", "lamport", "stamps under the events: lamport, vector, both or none")
 	cmd.Flags().IntVar(&opts.Width, "width", viz.DefaultWidth, "maximum line width in the terminal")
 	cmd.Flags().IntVar(&opts.MaxEvents, "max", viz.DefaultMaxEvents, "draw at most this many events")

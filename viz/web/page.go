@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"ordo/check"
 	"ordo/trace"
+	"ordo/viz"
 )
 
 //go:embed viewer.html
@@ -24,41 +24,51 @@ type Options struct {
 	Results []check.Result // checker verdicts: their findings link to events
 }
 
-// Model is what the page is given, as JSON: the trace's header, one lane
-// name per node, the events (trace.Event's JSON), the message links
-// resolved by event index (a receive or drop → its send), and the verdicts.
+// Model is what the page is given, as JSON: the trace's header, the
+// space-time picture of the whole trace (viz.Picture, the model the
+// terminal and SVG renderers draw: lanes, marks with their trace event
+// index, messages and drops between marks, lane states), the events
+// themselves for their details (trace.Event's JSON), and the verdicts.
 type Model struct {
 	Title    string         `json:"title"`
 	Meta     trace.Meta     `json:"meta"`
-	Lanes    []string       `json:"lanes"`
+	Picture  *viz.Picture   `json:"picture"`
 	Events   []trace.Event  `json:"events"`
-	Links    []Link         `json:"links"`
 	Results  []check.Result `json:"results"`
 	Warnings []string       `json:"warnings,omitempty"`
-}
-
-// Link joins event To (a receive or a drop) to its send, both by index in
-// Model.Events (JavaScript cannot hold every 64-bit message id exactly).
-type Link struct {
-	Send int  `json:"s"`
-	To   int  `json:"r"`
-	Drop bool `json:"d,omitempty"`
+	// Sim is the stepped run the page shows (ordo web on a scenario):
+	// nil for a trace.
+	Sim *SimView `json:"sim,omitempty"`
 }
 
 // MaxEvents bounds the events of a page (a browser holds them all).
 const MaxEvents = 1 << 20
 
-// NewModel builds the page's model of t. Errors: more than MaxEvents.
+// NewModel builds the page's model of t. Errors: more than MaxEvents, or a
+// trace the picture cannot be drawn from.
 func NewModel(t *trace.Trace, o Options) (*Model, error) {
 	if len(t.Events) > MaxEvents {
 		return nil, fmt.Errorf("web: %d events; a page holds at most %d (cut the trace first)", len(t.Events), MaxEvents)
 	}
-	m := &Model{Title: o.Title, Meta: t.Meta, Events: t.Events, Results: o.Results}
+	p, err := viz.FromTrace(t, viz.Options{Stamps: "none", MaxEvents: max(1, len(t.Events))})
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Title: o.Title, Meta: t.Meta, Picture: p, Events: t.Events, Results: o.Results}
 	if m.Events == nil {
 		m.Events = []trace.Event{}
 	}
 	if m.Results == nil {
 		m.Results = []check.Result{}
+	}
+	if p.Marks == nil {
+		p.Marks = []viz.Mark{}
+	}
+	if p.Msgs == nil {
+		p.Msgs = []viz.Msg{}
+	}
+	if p.Drops == nil {
+		p.Drops = []viz.Drop{}
 	}
 	if m.Title == "" {
 		m.Title = t.Meta.Scenario
@@ -69,38 +79,22 @@ func NewModel(t *trace.Trace, o Options) (*Model, error) {
 			m.Title = "ordo trace"
 		}
 	}
-	for i := 1; i <= t.Meta.Nodes; i++ {
-		name := "n" + strconv.Itoa(i)
-		if i <= len(t.Meta.Names) && t.Meta.Names[i-1] != "" {
-			name = t.Meta.Names[i-1]
-		}
-		switch {
-		case t.Meta.IsService(i):
-			name += " (service)"
-		case len(t.Meta.Clients) > 0 && !t.Meta.IsServer(i):
-			name += " (client)"
-		}
-		m.Lanes = append(m.Lanes, name)
-	}
-	sent := map[uint64]int{}
-	for i := range t.Events {
-		e := &t.Events[i]
-		switch e.Kind {
-		case trace.Send:
-			sent[e.Msg] = i
-		case trace.Recv, trace.Drop:
-			if e.Msg == 0 {
-				continue
-			}
-			if s, ok := sent[e.Msg]; ok {
-				m.Links = append(m.Links, Link{Send: s, To: i, Drop: e.Kind == trace.Drop})
-			} else if e.Kind == trace.Recv {
-				m.Warnings = append(m.Warnings, fmt.Sprintf("e%d receives a message no earlier event sends", e.ID))
-			}
+	for i := range p.Lanes {
+		switch id := i + 1; {
+		case t.Meta.IsService(id):
+			p.Lanes[i] += " (service)"
+		case len(t.Meta.Clients) > 0 && !t.Meta.IsServer(id):
+			p.Lanes[i] += " (client)"
 		}
 	}
-	if m.Links == nil {
-		m.Links = []Link{}
+	received := make(map[int]bool, len(p.Msgs))
+	for _, x := range p.Msgs {
+		received[p.Marks[x.To].Event] = true
+	}
+	for _, mk := range p.Marks {
+		if e := &t.Events[mk.Event]; e.Kind == trace.Recv && e.Msg != 0 && !received[mk.Event] {
+			m.Warnings = append(m.Warnings, fmt.Sprintf("e%d receives a message no earlier event sends", e.ID))
+		}
 	}
 	return m, nil
 }
@@ -111,6 +105,11 @@ func Page(w io.Writer, t *trace.Trace, o Options) error {
 	if err != nil {
 		return err
 	}
+	return writePage(w, m)
+}
+
+// writePage writes the page of model m.
+func writePage(w io.Writer, m *Model) error {
 	// json.Marshal escapes <, > and &: the data cannot close its script
 	// element.
 	data, err := json.Marshal(m)

@@ -4,14 +4,19 @@
 (function () {
   const M = JSON.parse(document.getElementById("ordo-data").textContent);
   const E = M.events;
-  const N = M.meta.nodes;
-  const LANE_H = 46, TOP = 26, PAD = 40;
+  const P = M.picture; // viz.Picture: the model the terminal and SVG draw too
+  const N = P.lanes.length;
+  const TOP = 26, PAD = 40;
+  let LANE_H = 46; // grows to fill the window when there are few lanes
   const $ = (id) => document.getElementById(id);
 
   // ---- structure: links, program order, lane states ----
+  // Links join a receive (or a drop) to its send, by event index.
+  const links = P.msgs.map((m) => ({ s: P.marks[m.from].event, r: P.marks[m.to].event }))
+    .concat(P.drops.map((d) => ({ s: P.marks[d.send].event, r: d.event, d: true })));
   const sendOf = new Int32Array(E.length).fill(-1); // receive or drop → its send
   const recvsOf = new Map(); // send → receives and drops
-  for (const l of M.links) {
+  for (const l of links) {
     sendOf[l.r] = l.s;
     if (!recvsOf.has(l.s)) recvsOf.set(l.s, []);
     recvsOf.get(l.s).push(l.r);
@@ -28,16 +33,29 @@
       last[e.node] = i;
     });
   }
-  // Lane states: down after a crash until the restart, paused until resume.
+  // Lane states from the marks: down after a crash until the restart,
+  // paused until resume.
   const states = []; // {node, from, to, kind} by event index
   {
     const open = {};
+    for (const mk of P.marks) {
+      if (mk.lane < 0 || !mk.state) continue;
+      const node = mk.lane + 1;
+      if (open[node]) { states.push(Object.assign(open[node], { to: mk.event })); delete open[node]; }
+      if (mk.state === "down" || mk.state === "paused") open[node] = { node, from: mk.event, kind: mk.state === "down" ? "crash" : "pause" };
+    }
+    for (const k in open) states.push(Object.assign(open[k], { to: E.length - 1 }));
+  }
+  // Leaderships, as the nodes announce them (a "leader" note until another
+  // role note, a crash or a restart): two gold bands at once is the split
+  // brain of the chapter's section 5.
+  {
+    const open = {}, roles = /^(follower|candidate|precandidate|stepped-down|step-down)$/;
     E.forEach((e, i) => {
-      if (e.kind === "crash" || e.kind === "pause") open[e.node] = { node: e.node, from: i, kind: e.kind };
-      if ((e.kind === "restart" || e.kind === "resume") && open[e.node]) {
-        states.push(Object.assign(open[e.node], { to: i }));
-        delete open[e.node];
-      }
+      if (e.node < 1 || e.node > N) return;
+      const ends = e.kind === "crash" || e.kind === "restart" || (e.kind === "note" && roles.test(e.name || ""));
+      if (ends && open[e.node]) { states.push(Object.assign(open[e.node], { to: i })); delete open[e.node]; }
+      if (e.kind === "note" && e.name === "leader" && !open[e.node]) open[e.node] = { node: e.node, from: i, kind: "leader" };
     });
     for (const k in open) states.push(Object.assign(open[k], { to: E.length - 1 }));
   }
@@ -78,6 +96,7 @@
   let drawn = []; // {i, x, y} of the last frame, for hover and click
   function resize() {
     const { count } = laneIndex();
+    LANE_H = Math.max(46, Math.min(110, Math.floor(($("diagram").clientHeight - TOP - 10) / Math.max(1, count))));
     const w = box.clientWidth, h = TOP + count * LANE_H + 10;
     const dpr = window.devicePixelRatio || 1;
     canvas.width = w * dpr; canvas.height = h * dpr;
@@ -90,8 +109,8 @@
     for (let n = 1; n <= N; n++) {
       if (rows[n] < 0) continue;
       const d = document.createElement("div");
-      d.textContent = M.lanes[n - 1];
-      d.title = M.lanes[n - 1];
+      d.textContent = P.lanes[n - 1];
+      d.title = P.lanes[n - 1];
       d.style.top = yOfRow(rows[n]) - 9 + "px";
       d.dataset.node = n;
       names.appendChild(d);
@@ -130,6 +149,11 @@
       const x1 = xOf(s.from), x2 = xOf(s.to);
       if (x2 < left || x1 > right) continue;
       const y = yOfRow(rows[s.node]);
+      if (s.kind === "leader") {
+        ctx.fillStyle = "rgba(212,160,0,0.55)";
+        ctx.fillRect(x1, y - 3, x2 - x1, 6);
+        continue;
+      }
       ctx.fillStyle = s.kind === "crash" ? "rgba(196,49,75,0.10)" : "rgba(230,140,0,0.13)";
       ctx.fillRect(x1, y - LANE_H / 2 + 4, x2 - x1, LANE_H - 8);
     }
@@ -138,7 +162,7 @@
       (view.past && view.past.has(i)) || (view.future && view.future.has(i)) ||
       (view.finding && view.finding.has(i)) || (view.chain && view.chain.includes(i));
     // Messages crossing the view.
-    for (const l of M.links) {
+    for (const l of links) {
       const xs = xOf(l.s), xr = xOf(l.r);
       if (Math.max(xs, xr) < left - 50 || Math.min(xs, xr) > right + 50) continue;
       const s = E[l.s], r = E[l.r];
@@ -238,7 +262,7 @@
   const label = (e) => e.kind === "send" || e.kind === "recv" ? (e.msg_kind || e.kind) : (e.name || e.kind);
 
   // ---- words ----
-  const nodeName = (n) => (n >= 1 && n <= N ? M.lanes[n - 1] : n >= 1 << 20 ? "client call" : "n" + n);
+  const nodeName = (n) => (n >= 1 && n <= N ? P.lanes[n - 1] : n >= 1 << 20 ? "client call" : "n" + n);
   function describe(i) {
     const e = E[i];
     let s = `e${e.id} `;
@@ -348,6 +372,17 @@
     h.id = "relation-verdict";
     r.appendChild(h);
     for (const i of ab || ba || []) r.appendChild(stepLink(i, ""));
+    // Served by ordo web: the proof from the same code as ordo trace why.
+    if (location.protocol.startsWith("http")) {
+      const q = new URLSearchParams(location.search);
+      q.set("a", E[a].id); q.set("b", E[b].id);
+      fetch("/api/why?" + q.toString()).then((resp) => resp.ok ? resp.json() : null).then((x) => {
+        if (!x || view.selected !== a || view.second !== b) return;
+        const pre = document.createElement("pre");
+        pre.id = "why-text"; pre.textContent = x.text;
+        r.appendChild(pre);
+      }).catch(() => {});
+    }
   }
   function reveal(i) {
     const w = box.clientWidth, x = xOf(i);
@@ -367,6 +402,7 @@
     M.results.forEach((r, ri) => {
       const d = document.createElement("div");
       d.className = "finding";
+      d.dataset.check = r.check;
       const v = r.verdict || (r.ok ? "pass" : "fail");
       d.innerHTML = `<span class="badge ${v}"></span> <b></b> <span class="sum"></span>`;
       d.querySelector(".badge").textContent = v;
@@ -378,6 +414,14 @@
         line.textContent = "▸ " + x.message + (x.events && x.events.length ? ` (${x.events.map((id) => "e" + id).join(", ")})` : "");
         line.addEventListener("click", () => showFinding(x));
         d.appendChild(line);
+        // The linearizable checker draws its counterexample with porcupine.
+        const pv = /porcupine visualization: (\S+\.html)/.exec(x.message || "");
+        if (pv) {
+          const a = document.createElement("a");
+          a.className = "porcupine"; a.target = "_blank"; a.textContent = "open porcupine's visualization of these operations";
+          a.href = location.protocol.startsWith("http") ? "/porcupine?path=" + encodeURIComponent(pv[1]) : "file://" + pv[1];
+          d.appendChild(a);
+        }
       });
       f.appendChild(d);
     });
@@ -391,7 +435,13 @@
     view.selected = -1; view.second = -1; view.past = view.future = null; view.chain = null;
     view.finding = new Set(ids);
     if (ids.length) {
-      reveal(Math.min(...ids));
+      // Zoom out until every event of the finding is on screen (down to a
+      // floor), then bring the first into view.
+      const lo = Math.min(...ids), hi = Math.max(...ids), w = box.clientWidth - 2 * PAD;
+      for (let k = 0; k < 40 && xOf(hi) - xOf(lo) > w && view.zoom > 0.05; k++) { view.zoom /= 1.25; }
+      resize();
+      reveal(lo);
+      if (xOf(hi) - view.scrollX > box.clientWidth - PAD) scrollTo(xOf(lo) - PAD);
       const d = $("details");
       d.innerHTML = "";
       const h = document.createElement("div"); h.textContent = x.message; h.style.fontWeight = "600"; d.appendChild(h);
@@ -464,7 +514,7 @@
       const c = document.createElement("input");
       c.type = "checkbox"; c.checked = true; c.id = "node-" + n;
       c.addEventListener("change", () => { if (c.checked) view.hidden.delete(n); else view.hidden.add(n); resize(); draw(); });
-      l.appendChild(c); l.append(M.lanes[n - 1] + " ");
+      l.appendChild(c); l.append(P.lanes[n - 1] + " ");
       nf.appendChild(l);
     }
   }
@@ -475,7 +525,9 @@
   });
   document.addEventListener("keydown", (ev) => {
     if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT") return;
-    if (ev.key === "ArrowRight") select(Math.min(E.length - 1, view.selected + 1));
+    if (M.sim && ev.key === ".") simGo({ go: "next" });
+    else if (M.sim && ev.key === ",") simGo({ go: "back" });
+    else if (ev.key === "ArrowRight") select(Math.min(E.length - 1, view.selected + 1));
     else if (ev.key === "ArrowLeft") select(Math.max(0, view.selected - 1));
     else if (ev.key === "+" || ev.key === "=") zoom(1.5);
     else if (ev.key === "-") zoom(1 / 1.5);
@@ -495,6 +547,59 @@
   draw();
   const m = /^#e=(\d+)$/.exec(location.hash);
   if (m && indexOfID.has(+m[1])) select(indexOfID.get(+m[1]));
+  else if (M.sim && E.length && !M.sim.end) select(E.length - 1); // where the run is now
+  else if (M.sim && E.length) { reveal(E.length - 1); draw(); }
+  if (M.sim) simPanel(M.sim);
+
+  // ---- a stepped simulation (ordo web SCENARIO): the URL is the state ----
+  function simURL(S, change) {
+    const q = new URLSearchParams();
+    q.set("scenario", change.scenario ?? S.scenario);
+    if (!change.scenario) {
+      q.set("seed", change.seed ?? S.seed);
+      for (const j of S.injected) q.append("inject", j.pos + ":" + j.fault);
+      if (change.inject) q.append("inject", S.pos + ":" + change.inject);
+      q.set("pos", change.pos ?? S.pos);
+      if (change.go) q.set("go", change.go);
+    }
+    return "/sim?" + q.toString();
+  }
+  function simGo(change) { location.assign(simURL(M.sim, change)); }
+  function simPanel(S) {
+    $("simPanel").hidden = false;
+    const sel = $("simScenario");
+    for (const n of S.scenarios.includes(S.scenario) ? S.scenarios : [S.scenario].concat(S.scenarios)) {
+      const o = document.createElement("option"); o.value = n; o.textContent = n; o.selected = n === S.scenario; sel.appendChild(o);
+    }
+    sel.addEventListener("change", () => simGo({ scenario: sel.value }));
+    $("simSeed").value = S.seed;
+    $("simSeedGo").addEventListener("click", () => {
+      const v = $("simSeed").value.trim();
+      if (/^\d+$/.test(v)) simGo({ seed: v }); else $("simSeed").setCustomValidity("a whole number");
+    });
+    $("simStart").addEventListener("click", () => simGo({ pos: 0 }));
+    $("simBack").addEventListener("click", () => simGo({ go: "back" }));
+    $("simNext").addEventListener("click", () => simGo({ go: "next" }));
+    $("simPlus").addEventListener("click", () => simGo({ go: "+100" }));
+    $("simEnd").addEventListener("click", () => simGo({ go: "end" }));
+    $("simBack").disabled = $("simStart").disabled = S.pos === 0;
+    $("simNext").disabled = $("simPlus").disabled = $("simEnd").disabled = S.end;
+    const inject = () => { const f = $("simFault").value.trim(); if (f) simGo({ inject: f }); };
+    $("simInject").addEventListener("click", inject);
+    $("simFault").addEventListener("keydown", (ev) => { if (ev.key === "Enter") inject(); });
+    $("simPos").textContent = `step ${S.pos}${S.end ? " (the end)" : ""} at ${time(S.now)}: ${S.last || "the start"}`;
+    $("simInjected").textContent = S.injected.map((j) => `injected at step ${j.pos}: ${j.fault}`).join("\n");
+    const tb = $("simStates");
+    tb.innerHTML = "";
+    for (const n of S.states || []) {
+      const tr = document.createElement("tr");
+      tr.className = n.status === "crashed" || n.status === "absent" ? "down" : n.status || "";
+      const a = document.createElement("td"), b = document.createElement("td");
+      a.textContent = nodeName(n.id) + (n.status && n.status !== "up" ? " " + n.status : "");
+      b.textContent = n.state == null ? "" : Object.entries(n.state).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ");
+      tr.appendChild(a); tr.appendChild(b); tb.appendChild(tr);
+    }
+  }
 
   // For tests and the console: what the page shows.
   window.ordoViewer = {
@@ -507,6 +612,18 @@
       relation: ($("relation-verdict") || {}).textContent || "",
     }),
     select: (id, second) => select(indexOfID.get(id), second),
+    sim: () => M.sim || null,
+    // The first event of kind (and name, if given), or -1.
+    find: (kind, name) => { const e = E.find((e) => e.kind === kind && (!name || e.name === name)); return e ? e.id : -1; },
+    zoom: (z) => { view.zoom = Math.max(0.02, Math.min(200, z)); resize(); draw(); },
     xOf: (id) => xOf(indexOfID.get(id)) - view.scrollX,
+    // Where event id is drawn, in the window's CSS pixels (for a real
+    // mouse click), or null when it is off screen or on a hidden lane.
+    at: (id) => {
+      const i = indexOfID.get(id), d = drawn.find((x) => x.i === i);
+      if (!d) return null;
+      const rc = canvas.getBoundingClientRect(), x = rc.left + d.x - view.scrollX, y = rc.top + d.y;
+      return x >= rc.left && x <= rc.right && y >= 0 && y <= window.innerHeight ? { x, y } : null;
+    },
   };
 })();
