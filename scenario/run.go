@@ -79,7 +79,7 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		seed = *o.Seed
 	}
 	traced := o.Trace || len(sc.Checks) > 0
-	x, err := sc.start(seed, traced, o.MaxEvents)
+	x, err := sc.start(seed, traced, o.MaxEvents, false)
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +138,10 @@ type run struct {
 // schedules the scenario's fault schedule and nemesis. Errors name the
 // scenario's file: a configuration the simulator refuses, a nemesis that
 // cannot be drawn.
-func (sc *Scenario) start(seed uint64, traced bool, maxEvents uint64) (*run, error) {
+func (sc *Scenario) start(seed uint64, traced bool, maxEvents uint64, keepMessages bool) (*run, error) {
 	cfg := sc.Config(seed, traced)
 	cfg.MaxEvents = maxEvents
+	cfg.KeepMessages = keepMessages
 	s, err := sim.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)

@@ -89,7 +89,7 @@ func (st *Stepper) rebuild() error {
 	if st.r != nil {
 		st.r.s.Release()
 	}
-	r, err := st.sc.start(st.seed, true, 0)
+	r, err := st.sc.start(st.seed, true, 0, true)
 	if err != nil {
 		st.r, st.err = nil, err
 		return err
@@ -208,6 +208,16 @@ func (st *Stepper) Trace() *trace.Trace {
 		return nil
 	}
 	return st.r.s.Trace()
+}
+
+// MessageJSON returns the message with id (a trace event's Msg) as
+// JSON: a stepped run keeps every message it sends, for a debugger to
+// show (sim.Config.KeepMessages, within sim.MaxKeptMessageBytes).
+func (st *Stepper) MessageJSON(id uint64) ([]byte, bool) {
+	if st.r == nil {
+		return nil, false
+	}
+	return st.r.s.MessageJSON(id)
 }
 
 // Last is what the step that reached the current position processed; the

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -62,7 +63,15 @@ type Config struct {
 	// the call, and a timer event lacks its "arg" attribute, which only a
 	// stored trace shows).
 	Observer Observer
+	// KeepMessages keeps every sent message as JSON (encoding/json of the
+	// message value, before any wire encoding), for a debugger to show:
+	// see MessageJSON. At most MaxKeptMessageBytes in all; later messages
+	// are not kept. Off by default: it costs an encoding per send.
+	KeepMessages bool
 }
+
+// MaxKeptMessageBytes bounds the JSON that Config.KeepMessages keeps.
+const MaxKeptMessageBytes = 64 << 20
 
 // Observer is what Config.Observer receives.
 type Observer interface {
@@ -151,6 +160,10 @@ type Sim struct {
 	wants func(trace.Kind) bool
 	vec   bool
 	lastT int64
+	// kept are the sent messages as JSON, by message id
+	// (Config.KeepMessages); keptBytes is their total size.
+	kept      map[uint64][]byte
+	keptBytes int
 }
 
 // Filter is implemented by an Observer that needs only some events. In a
@@ -668,6 +681,9 @@ func (s *Sim) sendAt(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) 
 	if s.tr != nil && !s.skip(trace.Send) {
 		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size})
 	}
+	if s.cfg.KeepMessages {
+		s.keepMessage(id, m)
+	}
 	if w != nil {
 		s.seal(ns.id, to, id, w)
 		m = w
@@ -745,4 +761,29 @@ func (s *Sim) schedNTP(ns *nodeState) {
 		it := item{at: s.now + every, kind: itemSync, to: ns.id}
 		s.q.push(&it)
 	}
+}
+
+// keepMessage keeps m as JSON under id, within MaxKeptMessageBytes. A
+// message encoding/json cannot encode is kept as the error, in words.
+func (s *Sim) keepMessage(id uint64, m ordo.Message) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"unencodable": err.Error()})
+	}
+	if s.keptBytes+len(b) > MaxKeptMessageBytes {
+		return
+	}
+	if s.kept == nil {
+		s.kept = map[uint64][]byte{}
+	}
+	s.kept[id] = b
+	s.keptBytes += len(b)
+}
+
+// MessageJSON returns the message sent with id as JSON, when the run keeps
+// messages (Config.KeepMessages) and it was within the bound; ok is false
+// otherwise. The bytes are the run's own: do not modify them.
+func (s *Sim) MessageJSON(id uint64) (b []byte, ok bool) {
+	b, ok = s.kept[id]
+	return b, ok
 }

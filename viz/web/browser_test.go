@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -357,6 +358,19 @@ func TestBrowserStepForwardAndBack(t *testing.T) {
 		if prev == nil || string(prev.States) != string(s.States) || prev.Now > s.Now {
 			t.Fatalf("back to step %d: %d events, states %s; first visit %+v", s.Pos, s.Events, s.States, prev)
 		}
+	}
+	// A receive shows the message's contents, which the stepped run kept.
+	msg, err := browser.Eval[string](b, `(() => {
+		const id = window.ordoViewer.find("recv");
+		window.ordoViewer.select(id);
+		const m = document.getElementById("message");
+		return m ? m.textContent : "";
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, ":") {
+		t.Fatalf("a selected receive shows no message contents: %q", msg)
 	}
 	// A position's URL, opened afresh, is the same moment.
 	for _, k := range []int{3, 7} {

@@ -344,6 +344,13 @@
     d.appendChild(h);
     if (sendOf[i] >= 0) d.appendChild(stepLink(sendOf[i], "its send: "));
     for (const r of recvsOf.get(i) || []) d.appendChild(stepLink(r, E[r].kind === "drop" ? "dropped: " : "received: "));
+    // The message itself, when the run kept it (a stepped simulation).
+    const si = e.kind === "send" ? i : sendOf[i];
+    if (M.messages && si >= 0 && M.messages[si] !== undefined) {
+      const h2 = document.createElement("div"); h2.className = "hint"; h2.textContent = "message " + (E[si].msg_kind || "");
+      const mp = document.createElement("pre"); mp.id = "message"; mp.textContent = JSON.stringify(M.messages[si], null, 2);
+      d.appendChild(h2); d.appendChild(mp);
+    }
     const pre = document.createElement("pre");
     pre.textContent = JSON.stringify(e, null, 2);
     d.appendChild(pre);
