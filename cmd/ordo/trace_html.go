@@ -32,7 +32,8 @@ keys step through the run event by event. The checkers that apply to the
 trace's protocol run first (as ordo trace check runs them; --check names
 others, --no-check none), and each finding links to the events that prove
 it. The address (#e=ID) keeps the selected event, to share. Axis: event
-order or time; zoom with + and -, or ctrl and the mouse wheel. Only what is
+order or time; zoom with + and -, or ctrl and the mouse wheel; filter by
+message kind, node or a time window. Only what is
 on screen is drawn, so a trace of 100 000 events opens.`,
 		Example: `  ordo sim partition-raft --trace run.jsonl
   ordo trace html run.jsonl --output run.html && xdg-open run.html`,

@@ -286,6 +286,18 @@ func TestBrowserFindingLeadsToItsEvents(t *testing.T) {
 	if err != nil || p == nil {
 		t.Fatalf("the finding's first event e%d is not on screen after the click (%v)", want[0], err)
 	}
+	// The time window 2000–2500 ms: only events in it are drawn, and it
+	// fills the view.
+	if _, err := browser.Eval[any](b, `window.ordoViewer.window(2000, 2500), true`); err != nil {
+		t.Fatal(err)
+	}
+	span, err := browser.Eval[[]float64](b, `window.ordoViewer.drawnSpan()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(span) != 2 || span[0] < 2000e6 || span[1] > 2500e6 || span[1]-span[0] < 250e6 {
+		t.Fatalf("window 2000–2500 ms draws events from %v ns", span)
+	}
 	noPageErrors(t, b)
 }
 

@@ -63,7 +63,7 @@
 
   // ---- view state ----
   const view = {
-    axis: "order", zoom: 28, scrollX: 0, kind: "", hidden: new Set(),
+    axis: "order", zoom: 28, scrollX: 0, kind: "", hidden: new Set(), tFrom: null, tTo: null,
     selected: -1, second: -1, past: null, future: null, chain: null, finding: null,
   };
   let T0 = E.length ? E[0].t : 0, tMax = T0;
@@ -127,8 +127,29 @@
   }
   function visibleKind(i) {
     const e = E[i];
+    if (view.tFrom !== null && e.t < view.tFrom) return false;
+    if (view.tTo !== null && e.t > view.tTo) return false;
     if (!view.kind) return true;
     return (e.kind !== "send" && e.kind !== "recv" && e.kind !== "drop") || (e.msg_kind || "") === view.kind;
+  }
+  // The time window: only events in it are drawn, and it fills the view.
+  function setWindow(fromMs, toMs) {
+    view.tFrom = fromMs === null ? null : fromMs * 1e6;
+    view.tTo = toMs === null ? null : toMs * 1e6;
+    let lo = -1, hi = -1;
+    for (const i of byX) {
+      if (!visibleKind(i)) continue;
+      if (lo < 0) lo = i;
+      hi = i;
+    }
+    if (lo >= 0 && (view.tFrom !== null || view.tTo !== null)) {
+      const span = Math.max(1, (xOf(hi) - xOf(lo)) / view.zoom);
+      view.zoom = Math.max(0.02, Math.min(200, (box.clientWidth - 2 * PAD) / span));
+      resize();
+      scrollTo(xOf(lo) - PAD);
+    }
+    draw();
+    return lo >= 0 ? E[lo].id : -1;
   }
   function draw() {
     const w = box.clientWidth, h = canvas.height / (window.devicePixelRatio || 1);
@@ -203,6 +224,7 @@
       if (x > right + 20) break;
       const e = E[i];
       if (e.kind === "fault") {
+        if (!visibleKind(i)) continue;
         ctx.strokeStyle = "#7b3fb0"; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5;
         ctx.globalAlpha = lit(i) ? 1 : 0.25;
         ctx.beginPath(); ctx.moveTo(x, 14); ctx.lineTo(x, h - 4); ctx.stroke(); ctx.setLineDash([]);
@@ -525,6 +547,12 @@
       nf.appendChild(l);
     }
   }
+  {
+    const ms = (v) => (v.trim() === "" || isNaN(+v) ? null : +v);
+    const apply = () => setWindow(ms($("tFrom").value), ms($("tTo").value));
+    $("tFrom").addEventListener("change", apply);
+    $("tTo").addEventListener("change", apply);
+  }
   $("goto").addEventListener("keydown", (ev) => {
     if (ev.key !== "Enter") return;
     const i = indexOfID.get(parseInt(ev.target.value.replace(/^e/, ""), 10));
@@ -622,6 +650,9 @@
     sim: () => M.sim || null,
     // The first event of kind (and name, if given), or -1.
     find: (kind, name) => { const e = E.find((e) => e.kind === kind && (!name || e.name === name)); return e ? e.id : -1; },
+    window: (fromMs, toMs) => setWindow(fromMs, toMs),
+    // The earliest and latest time (ns) among the events drawn now.
+    drawnSpan: () => drawn.length ? [Math.min(...drawn.map((d) => E[d.i].t)), Math.max(...drawn.map((d) => E[d.i].t))] : null,
     zoom: (z) => { view.zoom = Math.max(0.02, Math.min(200, z)); resize(); draw(); },
     xOf: (id) => xOf(indexOfID.get(id)) - view.scrollX,
     // Where event id is drawn, in the window's CSS pixels (for a real
