@@ -26,6 +26,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(leaderBase + "disk: {sync_latency: 1ms}\nfaults:\n  - {at: 3s, pause: leader, for: 1s}\n  - {at: 1s, crash: leader}\n  - {at: 2s, clock_jump: leader, by: -2s}\n  - {at: 2s, crash_torn: leader}\n"))
 	f.Add([]byte(leaderBase + "faults:\n  - {at: 2s, restart: leader}\n"))
 	f.Add([]byte(leaderBase + "faults:\n  - {at: 2s, pause: LEADER}\n"))
+	f.Add([]byte(naiveBase + "byzantine:\n  - {node: 1, behaviour: replay, after: 1s, rate: 0.5}\n  - {node: 2, behaviour: forge, as: 3}\n  - {node: 3, behaviour: garbage}\n"))
 	files, _ := filepath.Glob("../scenarios/*.yaml")
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {

@@ -53,9 +53,12 @@ type Scenario struct {
 	Wire bool
 	// Disk is the disk model (sim.Disk, disk.go): off unless a disk:
 	// section turns it on.
-	Disk   sim.Disk
-	Checks []string
-	Expect []Expectation
+	Disk sim.Disk
+	// Byzantine are the nodes that lie (sim.Config.Byzantine, issue 14):
+	// a byzantine: list of {node, behaviour, ...}, in file order.
+	Byzantine []sim.Byzantine
+	Checks    []string
+	Expect    []Expectation
 }
 
 // Fault is one entry of the scripted fault schedule.
@@ -131,7 +134,7 @@ var faultExtras = map[string][]string{
 	"link":       {"latency", "loss", "duplicate", "bandwidth", "tamper"},
 }
 
-var topFields = []string{"name", "doc", "protocol", "options", "nodes", "clients", "services", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect", "wire", "disk"}
+var topFields = []string{"name", "doc", "protocol", "options", "nodes", "clients", "services", "seed", "duration", "network", "clocks", "speed", "absent", "faults", "nemesis", "checks", "expect", "wire", "disk", "byzantine"}
 
 // Error is a mistake in a scenario file, located at a line and column.
 type Error struct {
@@ -828,7 +831,7 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, error) {
 		return nil, p.errf(e.val, "duration", "%v out of range (0, %v]", sc.Duration, MaxDuration)
 	}
 
-	steps := []func(*Scenario, map[string]entry) error{p.clients, p.services, p.network, p.clocks, p.speed, p.absent, p.faults, p.nemesis, p.checks, p.expect}
+	steps := []func(*Scenario, map[string]entry) error{p.clients, p.services, p.network, p.clocks, p.speed, p.absent, p.byzantine, p.faults, p.nemesis, p.checks, p.expect}
 	for _, step := range steps {
 		if err := step(sc, fs); err != nil {
 			return nil, err
@@ -1087,6 +1090,96 @@ func (p *parser) absent(sc *Scenario, fs map[string]entry) error {
 		sc.Absent = append(sc.Absent, id)
 	}
 	return nil
+}
+
+// byzantineFields are the fields of one byzantine: entry.
+var byzantineFields = []string{"node", "behaviour", "rate", "after", "as"}
+
+// byzantine reads `byzantine: [{node: 1, behaviour: equivocate}, ...]`:
+// the nodes that lie and how (sim/adversary.go).
+func (p *parser) byzantine(sc *Scenario, fs map[string]entry) error {
+	e, ok := fs["byzantine"]
+	if !ok {
+		return nil
+	}
+	if e.val.Kind != yaml.SequenceNode {
+		return p.errf(e.val, "byzantine", "want a list like [{node: 1, behaviour: equivocate}], got %s", kindName(e.val))
+	}
+	seen := map[ordo.NodeID]bool{}
+	for i, x := range e.val.Content {
+		f := fmt.Sprintf("byzantine[%d]", i)
+		bf, err := p.fields(x, f, byzantineFields)
+		if err != nil {
+			return err
+		}
+		var b sim.Byzantine
+		n, ok := bf["node"]
+		if !ok {
+			return p.errf(x, f, "missing node (the node that lies)")
+		}
+		if b.Node, err = p.nodeID(n.val, join(f, "node")); err != nil {
+			return err
+		}
+		if seen[b.Node] {
+			return p.errf(n.val, join(f, "node"), "node %d is Byzantine twice (one behaviour a node)", b.Node)
+		}
+		seen[b.Node] = true
+		be, ok := bf["behaviour"]
+		if !ok {
+			return p.errf(x, f, "missing behaviour (one of %s)", behaviourList())
+		}
+		name, err := p.str(be.val, join(f, "behaviour"))
+		if err != nil {
+			return err
+		}
+		b.Behaviour = sim.Behaviour(name)
+		if !slices.Contains(sim.Behaviours, b.Behaviour) {
+			return p.errf(be.val, join(f, "behaviour"), "unknown behaviour %q (valid: %s)", name, behaviourList())
+		}
+		if b.Behaviour == sim.Garbage && !sc.Wire {
+			return p.errf(be.val, join(f, "behaviour"), "garbage needs wire mode (the network must carry bytes), and this file says wire: false")
+		}
+		if r, ok := bf["rate"]; ok {
+			if b.Rate, err = p.prob(r.val, join(f, "rate")); err != nil {
+				return err
+			}
+			if b.Rate == 0 {
+				return p.errf(r.val, join(f, "rate"), "a rate of 0 lies about nothing: leave the node out, or give a rate in (0, 1]")
+			}
+		}
+		if a, ok := bf["after"]; ok {
+			if b.Behaviour != sim.Replay {
+				return p.errf(a.key, join(f, "after"), "after is replay's (how long before a message is sent again), not %s's", b.Behaviour)
+			}
+			if b.After, err = p.duration(a.val, join(f, "after"), false); err != nil {
+				return err
+			}
+			if b.After <= 0 {
+				return p.errf(a.val, join(f, "after"), "after must be more than 0")
+			}
+		}
+		if a, ok := bf["as"]; ok {
+			if b.Behaviour != sim.Forge {
+				return p.errf(a.key, join(f, "as"), "as is forge's (the sender it claims), not %s's", b.Behaviour)
+			}
+			if b.As, err = p.nodeID(a.val, join(f, "as")); err != nil {
+				return err
+			}
+			if b.As == b.Node {
+				return p.errf(a.val, join(f, "as"), "node %d would claim to be itself: name another node", b.As)
+			}
+		}
+		sc.Byzantine = append(sc.Byzantine, b)
+	}
+	return nil
+}
+
+func behaviourList() string {
+	var s []string
+	for _, b := range sim.Behaviours {
+		s = append(s, string(b))
+	}
+	return strings.Join(s, ", ")
 }
 
 func (p *parser) faults(sc *Scenario, fs map[string]entry) error {

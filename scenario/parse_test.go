@@ -149,7 +149,7 @@ func TestParseErrors(t *testing.T) {
 		src, want string
 		line      int
 	}{
-		{"name: x\nprotocl: broadcast\n", `protocl: unknown field (valid: absent, checks,`, 2},
+		{"name: x\nprotocl: broadcast\n", `protocl: unknown field (valid: absent, byzantine, checks,`, 2},
 		{"name: x\nprotocol: gossip\nnodes: 5\nduration: 1s\n", `protocol: unknown protocol "gossip" (valid: `, 2},
 		{"name: x\nprotocol: broadcast\noptions: {mesages: 3}\nnodes: 5\nduration: 1s\n", `options.mesages: protocol broadcast has no option "mesages" (valid: interval, messages, payload, retransmit, sender)`, 3},
 		{"name: x\nprotocol: broadcast\noptions: {messages: many}\nnodes: 5\nduration: 1s\n", `options.messages: option messages of protocol broadcast: "many" is not an integer`, 3},

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"ordo"
@@ -65,6 +66,8 @@ func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
 		Name:     sc.Name,
 		Wire:     sc.Wire,
 		Disk:     sc.Disk,
+		// The simulator keeps no reference: a clone, like the links.
+		Byzantine: slices.Clone(sc.Byzantine),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	// Server protocols only: a client protocol linked in here would
 	// change the lists other tests of this package expect (kv's and
 	// register's scenarios are stepped in kv/state_test.go and by hand).
+	_ "ordo/agreement/naive"
 	_ "ordo/broadcast"
 	_ "ordo/detect"
 	_ "ordo/election/bully"

@@ -57,16 +57,26 @@ type Summary struct {
 	Duplicated      int                 `json:"duplicated"`
 	InFlight        int                 `json:"in_flight"` // sent + duplicated = delivered + dropped + in_flight
 	Tampered        int                 `json:"tampered"`
-	Bytes           int64               `json:"bytes"`
-	PricePerGB      float64             `json:"price_per_gb_usd"`
-	CostUSD         float64             `json:"cost_usd"`
-	Fallacies       []FallacyJSON       `json:"fallacies"`
-	Checks          []check.Result      `json:"checks"`
-	Unmet           []string            `json:"unmet,omitempty"`
+	// Byzantine names the lying nodes and Lies counts their lies by
+	// behaviour (sim/adversary.go); both absent in a run without liars.
+	Byzantine  []ByzantineJSON `json:"byzantine,omitempty"`
+	Lies       map[string]int  `json:"lies,omitempty"`
+	Bytes      int64           `json:"bytes"`
+	PricePerGB float64         `json:"price_per_gb_usd"`
+	CostUSD    float64         `json:"cost_usd"`
+	Fallacies  []FallacyJSON   `json:"fallacies"`
+	Checks     []check.Result  `json:"checks"`
+	Unmet      []string        `json:"unmet,omitempty"`
 	// Struck names the node each fault aimed at `leader` struck (node 0:
 	// skipped, no server led).
 	Struck []Struck `json:"struck,omitempty"`
 	OK     bool     `json:"ok"` // every expectation met
+}
+
+// ByzantineJSON is one lying node of a run.
+type ByzantineJSON struct {
+	Node      int    `json:"node"`
+	Behaviour string `json:"behaviour"`
 }
 
 // KindJSON counts one message kind.
@@ -115,6 +125,15 @@ func (r *Result) Summary() Summary {
 		OK:         len(r.Unmet) == 0,
 	}
 	s.ClientProtocol = sc.clientProtocols()
+	for _, b := range sc.Byzantine {
+		s.Byzantine = append(s.Byzantine, ByzantineJSON{int(b.Node), string(b.Behaviour)})
+	}
+	for b, n := range r.Stats.ByzantineBy {
+		if s.Lies == nil {
+			s.Lies = map[string]int{}
+		}
+		s.Lies[string(b)] = n
+	}
 	s.Services, s.ServiceProtocol = len(sc.Services), sc.serviceProtocols()
 	for k, ks := range r.Stats.Kinds {
 		s.Messages[k] = KindJSON{ks.Sent, ks.Delivered, ks.Dropped, ks.Duplicated, ks.InFlight(), ks.Bytes}
@@ -169,6 +188,13 @@ func (r *Result) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "tampered %d\n", st.Tampered)
+	if len(sc.Byzantine) > 0 {
+		var liars []string
+		for _, b := range sc.Byzantine {
+			liars = append(liars, fmt.Sprintf("%v %s", b.Node, b.Behaviour))
+		}
+		fmt.Fprintf(w, "byzantine: %s; %d lies told; refused: %d malformed, %d unauthenticated\n", strings.Join(liars, ", "), st.Byzantine, st.Malformed, st.AuthFailed)
+	}
 	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", st.Bytes, sc.PricePerGB, r.CostUSD)
 	fmt.Fprintln(w)
 	if len(r.Struck) > 0 {

@@ -9,6 +9,7 @@ import (
 
 	// Every protocol package registers itself (and its checkers); each
 	// protocol's author adds a line here.
+	_ "ordo/agreement/naive"
 	_ "ordo/broadcast"
 	_ "ordo/detect"
 	_ "ordo/election/bully"

@@ -37,6 +37,8 @@ type nodeState struct {
 	// stopWhy names a fail-stop while its crash is recorded.
 	disk    *nodeDisk
 	stopWhy string
+	// adv is the node's adversary when it is Byzantine (adversary.go).
+	adv *adversary
 }
 
 // MaxInbox bounds the events a paused or busy node holds. A message that

@@ -68,6 +68,10 @@ type Config struct {
 	// see MessageJSON. At most MaxKeptMessageBytes in all; later messages
 	// are not kept. Off by default: it costs an encoding per send.
 	KeepMessages bool
+	// Byzantine makes nodes lie (adversary.go, issue 14): each entry wraps
+	// one node's outgoing messages with a behaviour (silent, equivocate,
+	// garbage, replay, forge). The trace's Meta names them.
+	Byzantine []Byzantine
 }
 
 // MaxKeptMessageBytes bounds the JSON that Config.KeepMessages keeps.
@@ -164,6 +168,9 @@ type Sim struct {
 	// (Config.KeepMessages); keptBytes is their total size.
 	kept      map[uint64][]byte
 	keptBytes int
+	// forged is the sender each forged message claims, by message id
+	// (adversary.go); nil until a Byzantine node forges.
+	forged map[uint64]ordo.NodeID
 }
 
 // Filter is implemented by an Observer that needs only some events. In a
@@ -228,6 +235,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	size := roster.Size()
 	if err := cfg.Network.validate(size); err != nil {
+		return nil, err
+	}
+	if err := validateByzantine(&cfg, size); err != nil {
 		return nil, err
 	}
 	if cfg.MaxEvents == 0 {
@@ -299,6 +309,7 @@ func New(cfg Config) (*Sim, error) {
 		}
 		s.nodes[i] = ns
 	}
+	s.initByzantine()
 	if err := s.initWire(); err != nil {
 		return nil, err
 	}
@@ -533,10 +544,17 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 	}
 	s.stats.Events++
 	s.stats.delivered(it.msg.Kind())
+	from := s.claimed(it)
 	if s.tr != nil && !s.skip(trace.Recv) {
-		s.record(ns, trace.Event{Kind: trace.Recv, Peer: it.from, Msg: it.msgID, MsgKind: it.msg.Kind(), Bytes: it.size})
+		e := trace.Event{Kind: trace.Recv, Peer: it.from, Msg: it.msgID, MsgKind: it.msg.Kind(), Bytes: it.size}
+		if from != it.from {
+			// A forged sender believed: the trace shows the true one
+			// and what the receiver was told.
+			e.Attrs = trace.Attrs{{Key: "claimed_from", Value: int(from)}}
+		}
+		s.record(ns, e)
 	}
-	ns.node.Receive(ns, it.from, it.msg)
+	ns.node.Receive(ns, from, it.msg)
 	s.endEvent(ns)
 }
 
@@ -662,10 +680,31 @@ func (s *Sim) sendAt(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) 
 	if to == ns.id || to < 1 || int(to) >= len(s.nodes) {
 		panic(fmt.Sprintf("sim: %v sends %s to %v: not a peer", ns.id, m.Kind(), to))
 	}
+	if ns.adv != nil && ns.adv.lies() {
+		s.lie(ns, to, m, early) // adversary.go
+		return
+	}
+	s.transmit(ns, to, m, early, xHonest, 0)
+}
+
+// transmit is one send: encode (wire mode), stamp, count, record, then the
+// network, or the disk's hold until the event's writes are durable. x is
+// what a Byzantine node does to the message (adversary.go; xHonest for
+// every other), as the sender a forged message claims.
+func (s *Sim) transmit(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool, x xform, as ordo.NodeID) {
 	var w *wireMsg
 	var size int
 	if s.cfg.Wire {
 		w = s.encode(ns, m)
+		switch x {
+		case xFlip:
+			cp := s.wire.tamperBytes(w, ns.adv.rng)
+			s.releaseWire(w)
+			w = cp
+		case xGarbage:
+			s.garbage(w, ns.adv.rng)
+			s.noteLie(ns, Garbage, to, w.kind, "bytes", len(w.b))
+		}
 		size = len(w.b)
 	} else {
 		size = s.sizeOf(ns, m)
@@ -685,8 +724,35 @@ func (s *Sim) sendAt(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) 
 		s.keepMessage(id, m)
 	}
 	if w != nil {
-		s.seal(ns.id, to, id, w)
+		s.seal(ns.id, to, id, w) // a forger can only seal as itself
 		m = w
+	}
+	switch x {
+	case xSilent:
+		s.countLie(Silent)
+		s.drop(ns.id, to, id, kind, size, DropSilent)
+		s.releaseWire(m)
+		return
+	case xForge:
+		if s.cfg.Network.Authenticated && !s.cfg.Wire {
+			// Without bytes there is no MAC to fail: the link refuses
+			// the claim at once, as it refuses a tampered message.
+			s.stats.AuthFailed++
+			s.drop(ns.id, to, id, kind, size, DropAuthFailed)
+			return
+		}
+		if s.forged == nil {
+			s.forged = map[uint64]ordo.NodeID{}
+		}
+		s.forged[id] = as
+	case xReplay:
+		r := &replayed{to: to, of: id}
+		if w != nil {
+			r.kind, r.b = w.kind, slices.Clone(w.b)
+		} else {
+			r.m = m
+		}
+		s.At(s.now+ns.adv.After, func(s *Sim) { s.replay(ns, r) })
 	}
 	if ns.disk != nil && !early {
 		s.holdSend(ns, to, m, id, size) // until the event's writes are on disk

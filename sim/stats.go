@@ -25,9 +25,15 @@ type Stats struct {
 	Sent, Delivered, Dropped int
 	Duplicated, Tampered     int
 	// Malformed counts messages dropped because their bytes did not
-	// decode, AuthFailed those whose MAC failed (wire mode only).
+	// decode, AuthFailed those whose MAC failed (wire mode), or whose
+	// forged sender an authenticated link refused (adversary.go).
 	Malformed, AuthFailed int
-	Bytes                 int64
+	// Byzantine counts the lies Byzantine nodes told (adversary.go):
+	// messages silenced, equivocated, replaced by garbage, replayed or
+	// forged; ByzantineBy by behaviour (nil until the first lie).
+	Byzantine   int
+	ByzantineBy map[Behaviour]int
+	Bytes       int64
 	// Events counts process events (start, send, recv, timer, note, crash,
 	// ...): what the trace holds or would hold with tracing on.
 	Events int64

@@ -189,7 +189,9 @@ func (ws *wireState) tag(from, to ordo.NodeID, id uint64, w *wireMsg, out *[sha2
 func (s *Sim) decode(it *item, w *wireMsg) (ordo.Message, bool) {
 	if s.wire.mac != nil {
 		var mac [sha256.Size]byte
-		s.wire.tag(it.from, it.to, it.msgID, w, &mac)
+		// A forged message is checked as from the sender it claims,
+		// whose key its true sender does not have.
+		s.wire.tag(s.claimed(it), it.to, it.msgID, w, &mac)
 		if !hmac.Equal(mac[:], w.mac[:]) {
 			s.stats.AuthFailed++
 			s.dropInFlight(it, DropAuthFailed) // releases w

@@ -138,6 +138,28 @@ type Meta struct {
 	// Names are the nodes' names when they have their own (a log imported
 	// from GoVector or ShiViz names its hosts): node i is Names[i-1].
 	Names []string `json:"names,omitempty"`
+	// Byzantine lists the nodes the run made lie (issue 14: the
+	// simulator's adversary, sim.Config.Byzantine) and how, by node.
+	// Every other node is correct: checkers such as byzantine-agreement
+	// judge the correct nodes only.
+	Byzantine []Liar `json:"byzantine,omitempty"`
+}
+
+// Liar is one Byzantine node of a run and its behaviour (equivocate,
+// silent, garbage, replay, forge).
+type Liar struct {
+	Node      int    `json:"node"`
+	Behaviour string `json:"behaviour"`
+}
+
+// IsByzantine reports whether node id lied in the run (Meta.Byzantine).
+func (m *Meta) IsByzantine(id int) bool {
+	for _, l := range m.Byzantine {
+		if l.Node == id {
+			return true
+		}
+	}
+	return false
 }
 
 // IsServer reports whether node id is a server of the run.

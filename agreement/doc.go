@@ -1,0 +1,18 @@
+// Package agreement is the agreement problem of the chapter's section 5
+// ("Byzantine failure"): nodes each decide a value, and no two correct
+// nodes may decide differently. A Byzantine node lies (node A tells B "the
+// value is 5" and C "the value is 7"), and the simulator's adversary
+// (sim.Config.Byzantine, issue 14) makes one lie deterministically from the
+// seed.
+//
+// The checker byzantine-agreement reads decisions as notes, "decide" with a
+// "value" and an optional "slot" (a sequence number: 0 when absent), and
+// the liars from the trace's Meta.Byzantine: no two correct nodes decide
+// different values for one slot. Its violation names the two deciding
+// events and the Byzantine nodes. The kv database's replicated-log checker
+// is already called "agreement", hence the name, which is also the
+// problem's (Lamport, Shostak and Pease 1982).
+//
+// agreement/naive is the chapter's figure: each node decides by the
+// majority of what it heard, so one liar among three splits the others.
+package agreement
