@@ -108,6 +108,9 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 			}
 		}
 	}
+	if len(sc.Byzantine) > 0 {
+		return nil, refuse(0, "byzantine: lying nodes are the simulator's for now (a live liar is issue 14's next step); run it with ordo sim")
+	}
 	if sc.Nemesis != nil {
 		return nil, refuse(sc.Nemesis.Line, "nemesis: the live cluster runs a written schedule only (draw one with ordo explore and write it as faults:)")
 	}

@@ -312,7 +312,13 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "nothing"
 		}
-		return fmt.Sprintf("%q", n.Value)
+		// Quote a little of it: a file that is not a scenario at all
+		// (ordo web /etc/passwd) must not be echoed whole.
+		v := n.Value
+		if r := []rune(v); len(r) > 60 {
+			v = string(r[:60]) + "…"
+		}
+		return fmt.Sprintf("%q", v)
 	}
 	return "something else"
 }

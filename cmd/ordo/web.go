@@ -97,19 +97,43 @@ see ordo trace html.`,
 			if err != nil {
 				return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8037", listen)
 			}
-			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				o.AnyHost = true
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: listening on %s, beyond this machine; the page has no login\n", listen)
+			ip := net.ParseIP(host)
+			o.AnyHost = host != "localhost" && (ip == nil || !ip.IsLoopback())
+			// Viz files the linearizable checker writes for this server
+			// go in a directory of its own, removed when it stops.
+			vizDir, err := os.MkdirTemp("", "ordo-web-")
+			if err != nil {
+				return err
 			}
+			defer os.RemoveAll(vizDir)
+			if old, ok := os.LookupEnv("ORDO_VIZ_DIR"); ok {
+				defer os.Setenv("ORDO_VIZ_DIR", old)
+			} else {
+				defer os.Unsetenv("ORDO_VIZ_DIR")
+			}
+			os.Setenv("ORDO_VIZ_DIR", vizDir)
 			srv, err := web.NewServer(o)
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", listen)
+			network := "tcp"
+			if ip != nil && ip.To4() != nil {
+				network = "tcp4" // 0.0.0.0 means IPv4, not every family
+			}
+			ln, err := net.Listen(network, listen)
 			if err != nil {
 				return fmt.Errorf("%w (choose another address with --listen)", err)
 			}
+			addr := ln.Addr().(*net.TCPAddr)
 			url := "http://" + ln.Addr().String() + "/"
+			if addr.IP.IsUnspecified() {
+				// Not an address a browser can open: loopback is, and so
+				// is any of this machine's own.
+				url = fmt.Sprintf("http://127.0.0.1:%d/", addr.Port)
+			}
+			if o.AnyHost {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: listening on %s, beyond this machine (port %d on any of its addresses); the page has no login\n", ln.Addr(), addr.Port)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "ordo web: %s (ctrl-c stops)\n", url)
 			if open {
 				if err := openBrowser(url); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"ordo/viz/web"
+	"ordo/viz/web/browser"
 )
 
 type syncBuffer struct {
@@ -119,6 +121,28 @@ func TestWebScenarioAndTrace(t *testing.T) {
 		out, err := run(t, c.args...)
 		if err == nil || !strings.Contains(err.Error()+out, c.want) {
 			t.Errorf("%v: %v\n%s\nwant an error naming %q", c.args, err, out, c.want)
+		}
+	}
+}
+
+// TestWebShots: ordo web shots photographs every scene in a real headless
+// Chromium (skipped without one, except under CI=true).
+func TestWebShots(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a browser")
+	}
+	if _, err := browser.Find(); err != nil && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	out, err := run(t, "web", "shots", "--dir", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, sc := range web.Scenes {
+		b, err := os.ReadFile(filepath.Join(dir, sc.File))
+		if err != nil || len(b) < 10_000 || string(b[1:4]) != "PNG" {
+			t.Errorf("%s: %d bytes, %v", sc.File, len(b), err)
 		}
 	}
 }

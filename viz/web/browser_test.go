@@ -406,6 +406,20 @@ func TestBrowserInjectFault(t *testing.T) {
 	if _, err := b.Open(url+"/sim?scenario=bully-section4&pos=20", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// A fault the run refuses is said beside the box; the run and its
+	// address stay as they were.
+	if _, err := browser.Eval[any](b, `document.getElementById("simFault").value = "nonsense here", true`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ClickOn("#simInject"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFor(`window.ordoViewer && document.getElementById("simError").textContent.includes("unknown fault kind")`, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := browser.Eval[map[string]any](b, `({pos: window.ordoViewer.sim().pos, inj: window.ordoViewer.sim().injected.length, url: location.href})`); err != nil || st["pos"] != 20.0 || st["inj"] != 0.0 || strings.Contains(st["url"].(string), "nonsense") {
+		t.Fatalf("after a refused fault: %v (%v)", st, err)
+	}
 	if _, err := browser.Eval[any](b, `document.getElementById("simFault").value = "crash 3", true`); err != nil {
 		t.Fatal(err)
 	}

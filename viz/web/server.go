@@ -80,7 +80,19 @@ type stepped struct {
 	inj   []Injection
 	s     *scenario.Stepper
 	lenAt []int // trace length after each position reached so far
+	// applied are the injections performed so far, in order
+	applied []Injection
 }
+
+// injectError is an injection the run refused; index is its place in the
+// request's (sorted) list.
+type injectError struct {
+	index int
+	err   error
+}
+
+func (e *injectError) Error() string { return e.err.Error() }
+func (e *injectError) Unwrap() error { return e.err }
 
 // Injection is a fault injected at a position of a stepped run, in the
 // scenario files' notation ("crash 2", "partition 1,2/3").
@@ -91,16 +103,19 @@ type Injection struct {
 
 // SimView is what the page shows of a stepped run beside its diagram.
 type SimView struct {
-	Scenario  string        `json:"scenario"`
-	Seed      uint64        `json:"seed"`
-	Pos       int           `json:"pos"`
-	End       bool          `json:"end"`
-	Now       time.Duration `json:"now"`
-	Last      string        `json:"last"`
-	States    any           `json:"states"`
-	Injected  []Injection   `json:"injected"`
-	Scenarios []string      `json:"scenarios"`
-	Error     string        `json:"error,omitempty"`
+	Scenario string        `json:"scenario"`
+	Seed     uint64        `json:"seed"`
+	Pos      int           `json:"pos"`
+	End      bool          `json:"end"`
+	Now      time.Duration `json:"now"`
+	Last     string        `json:"last"`
+	// LastEvents counts the events the last step made: the page rings
+	// them (the trace's last LastEvents events).
+	LastEvents int         `json:"last_events"`
+	States     any         `json:"states"`
+	Injected   []Injection `json:"injected"`
+	Scenarios  []string    `json:"scenarios"`
+	Error      string      `json:"error,omitempty"`
 }
 
 // NewServer returns a server of o. Errors: neither a trace nor a scenario.
@@ -201,6 +216,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.why(w, r)
 	case "/porcupine":
 		s.porcupine(w, r)
+	case "/favicon.ico":
+		w.WriteHeader(http.StatusNoContent) // the page has none; a 404 would be a console error
 	case "/healthz":
 		fmt.Fprintln(w, "ok")
 	default:
@@ -321,6 +338,16 @@ func (s *Server) sim(w http.ResponseWriter, r *http.Request, asJSON bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, err := s.stepper(req)
+	// On the page, a refused injection (a fault typed in the box) is said
+	// beside the box and left out, not a page of its own that loses the
+	// run.
+	refused := ""
+	var ie *injectError
+	for !asJSON && errors.As(err, &ie) {
+		refused = ie.Error()
+		req.inj = append(req.inj[:ie.index:ie.index], req.inj[ie.index+1:]...)
+		st, err = s.stepper(req)
+	}
 	if err != nil {
 		http.Error(w, "ordo web: "+err.Error(), http.StatusBadRequest)
 		return
@@ -346,6 +373,7 @@ func (s *Server) sim(w http.ResponseWriter, r *http.Request, asJSON bool) {
 		http.Error(w, "ordo web: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	m.Sim.Error = refused
 	s.write(w, m, asJSON)
 }
 
@@ -369,8 +397,9 @@ func (s *Server) stepper(req *simRequest) (*stepped, error) {
 			return nil, fmt.Errorf("inject at %d: the run ends at position %d", in.Pos, st.s.Pos())
 		}
 		if err := st.s.Inject(in.Fault); err != nil {
-			return nil, fmt.Errorf("inject %q at %d: %w", in.Fault, in.Pos, err)
+			return nil, &injectError{index: len(st.applied), err: fmt.Errorf("inject %q at %d: %w", in.Fault, in.Pos, err)}
 		}
+		st.applied = append(st.applied, in)
 	}
 	s.st = st
 	return st, nil
@@ -447,10 +476,11 @@ func (st *stepped) resolve(req *simRequest) (int, error) {
 			p--
 		}
 		return max(0, p-1), nil
-	case strings.HasPrefix(g, "+"):
-		n, err := strconv.Atoi(g[1:])
+	case strings.HasPrefix(g, "+") || strings.HasPrefix(g, " "):
+		// " 10" is "+10" typed into an address bar unescaped.
+		n, err := strconv.Atoi(strings.TrimSpace(g[1:]))
 		if err != nil || n < 1 || n > MaxSteps {
-			return 0, fmt.Errorf("go %q: want +N with N 1..%d", g, MaxSteps)
+			return 0, fmt.Errorf("go %q: want +N with N 1..%d (in a URL, %%2BN)", g, MaxSteps)
 		}
 		return min(MaxSteps, pos+n), nil
 	}
@@ -483,7 +513,7 @@ func (s *Server) simModel(st *stepped) (*Model, error) {
 	last := st.s.Last()
 	m.Sim = &SimView{
 		Scenario: st.sc.Name, Seed: st.seed, Pos: st.s.Pos(), End: st.s.End(), Now: st.s.Now(),
-		Last: describeStep(last), States: st.s.States(), Injected: st.inj, Scenarios: s.o.Names,
+		Last: describeStep(last), LastEvents: len(last.Events), States: st.s.States(), Injected: st.inj, Scenarios: s.o.Names,
 	}
 	if m.Sim.Injected == nil {
 		m.Sim.Injected = []Injection{}
@@ -515,10 +545,11 @@ func describeStep(st sim.Stepped) string {
 // JSON with its text.
 func (s *Server) why(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	a, errA := strconv.Atoi(q.Get("a"))
-	b, errB := strconv.Atoi(q.Get("b"))
+	eventID := func(v string) (int, error) { return strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(v, "e"), "E")) }
+	a, errA := eventID(q.Get("a"))
+	b, errB := eventID(q.Get("b"))
 	if errA != nil || errB != nil {
-		http.Error(w, "ordo web: why: want a=ID&b=ID, two event ids", http.StatusBadRequest)
+		http.Error(w, "ordo web: why: want a=ID&b=ID, two event ids (e12 or 12)", http.StatusBadRequest)
 		return
 	}
 	var t *trace.Trace

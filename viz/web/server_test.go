@@ -132,6 +132,9 @@ func TestServerSteps(t *testing.T) {
 	if string(a) != string(b) || string(sa) != string(sb) {
 		t.Fatal("position 300 differs between two visits")
 	}
+	if plus := simModel(t, base, "scenario=bully-section4&pos=10&go=%2010"); plus.Sim.Pos != 20 {
+		t.Fatalf("go=' 10' (a '+' unescaped) from 10 went to %d", plus.Sim.Pos)
+	}
 	end := simModel(t, base, "scenario=bully-section4&pos=end")
 	if !end.Sim.End || len(end.Results) == 0 {
 		t.Fatalf("end: %+v with %d results", end.Sim, len(end.Results))
@@ -149,7 +152,7 @@ func TestServerSteps(t *testing.T) {
 		t.Fatalf("after crash 3 at step 20, step 40 shows %s (%v)", states, err)
 	}
 	// The proof of ordo trace why, for two events of a position.
-	code, body := statusOf(t, mustReq(t, base+"/api/why?scenario=bully-section4&pos=300&a=0&b=40", ""))
+	code, body := statusOf(t, mustReq(t, base+"/api/why?scenario=bully-section4&pos=300&a=e0&b=40", ""))
 	if code != http.StatusOK || !strings.Contains(body, `"text":"e`) || !strings.Contains(body, `"order":`) {
 		t.Fatalf("/api/why: %d %s", code, body)
 	}

@@ -64,7 +64,7 @@
   // ---- view state ----
   const view = {
     axis: "order", zoom: 28, scrollX: 0, kind: "", hidden: new Set(), tFrom: null, tTo: null,
-    selected: -1, second: -1, past: null, future: null, chain: null, finding: null,
+    selected: -1, second: -1, past: null, future: null, chain: null, finding: null, recent: null,
   };
   let T0 = E.length ? E[0].t : 0, tMax = T0;
   for (const e of E) { if (e.t < T0) T0 = e.t; if (e.t > tMax) tMax = e.t; }
@@ -194,7 +194,7 @@
       const y1 = yOfRow(rows[s.node]), y2 = yOfRow(rows[peer]);
       const on = lit(l.s) && lit(l.r);
       const inChain = view.chain && view.chain.includes(l.s) && view.chain.includes(l.r);
-      ctx.globalAlpha = on ? 1 : 0.15;
+      ctx.globalAlpha = on ? 1 : 0.22;
       ctx.strokeStyle = l.d ? "#c4314b" : kindColour(s.msg_kind);
       ctx.lineWidth = inChain ? 3 : 1.2;
       ctx.setLineDash(l.d ? [4, 3] : []);
@@ -235,11 +235,12 @@
       if (e.kind === "drop") continue; // drawn with its message
       if (e.node < 1 || e.node > N || rows[e.node] < 0 || !visibleKind(i)) continue;
       const y = yOfRow(rows[e.node]);
-      ctx.globalAlpha = lit(i) ? 1 : 0.2;
+      ctx.globalAlpha = lit(i) ? 1 : 0.3;
       glyph(e, x, y);
-      if (view.past && view.past.has(i)) ring(x, y, "#2a6fdb");
+      if (view.past && view.past.has(i) && !view.finding) ring(x, y, "#2a6fdb"); // a finding's past is lit, not ringed
       if (view.future && view.future.has(i)) ring(x, y, "#e07b00");
       if (view.finding && view.finding.has(i)) ring(x, y, "#c0148a", 9);
+      if (view.recent && view.recent.has(i)) ring(x, y, "#2f8f4e", 8);
       if (i === view.selected || i === view.second) ring(x, y, "#111", 10);
       if (labels) {
         ctx.fillStyle = "#3b4352"; ctx.font = "10px ui-monospace, monospace";
@@ -266,6 +267,10 @@
       case "timer":
         ctx.strokeStyle = "#5b6475"; ctx.beginPath(); ctx.arc(x, y, 4, 0, 2 * Math.PI); ctx.stroke(); break;
       case "note": {
+        if (e.name === "byzantine") { // a lie the simulator's adversary told: a red diamond
+          ctx.fillStyle = "#c4314b";
+          ctx.beginPath(); ctx.moveTo(x, y - 7); ctx.lineTo(x + 7, y); ctx.lineTo(x, y + 7); ctx.lineTo(x - 7, y); ctx.fill(); break;
+        }
         const leader = /leader|elected/.test(e.name || "");
         ctx.fillStyle = leader ? "#d4a000" : "#4a7a9c"; ctx.fillRect(x - 4, y - 4, 8, 8); break;
       }
@@ -355,6 +360,12 @@
     }
     view.finding = null;
     reveal(i);
+    draw();
+  }
+  function clearSelection() {
+    view.selected = view.second = -1; view.past = view.future = view.chain = view.finding = null;
+    $("details").innerHTML = '<span class="hint">Click an event. Shift-click a second one to see how they are ordered. ← → step through the run; Esc clears.</span>';
+    $("relation").innerHTML = "";
     draw();
   }
   function showDetails(i) {
@@ -463,6 +474,12 @@
     const ids = (x.events || []).map((id) => indexOfID.get(id)).filter((i) => i !== undefined);
     view.selected = -1; view.second = -1; view.past = view.future = null; view.chain = null;
     view.finding = new Set(ids);
+    // Light what led to the finding too: the causal past of its events
+    // (the message that caused it is in there).
+    if (ids.length && E.length <= 200000) {
+      view.past = new Set();
+      for (const i of ids) if (stamped(E[i])) for (const j of reach(i, false)) if (!view.finding.has(j)) view.past.add(j);
+    }
     if (ids.length) {
       // Zoom out until every event of the finding is on screen (down to a
       // floor), then bring the first into view.
@@ -535,7 +552,26 @@
   $("axis").addEventListener("change", (ev) => { view.axis = ev.target.value; sortByX(); resize(); if (view.selected >= 0) reveal(view.selected); draw(); });
   const ks = $("kind");
   for (const k of kinds) { const o = document.createElement("option"); o.value = k; o.textContent = k || "(none)"; ks.appendChild(o); }
-  ks.addEventListener("change", (ev) => { view.kind = ev.target.value; draw(); });
+  ks.addEventListener("change", (ev) => {
+    view.kind = ev.target.value;
+    if (view.kind) {
+      // Bring a message of that kind into view if none is: the next one
+      // after the view's left edge, else the first.
+      const match = (i) => (E[i].kind === "send" || E[i].kind === "recv") && (E[i].msg_kind || "") === view.kind;
+      const from = firstAtOrAfter(view.scrollX), right = view.scrollX + box.clientWidth;
+      let hit = -1, first = -1;
+      for (let k = 0; k < byX.length; k++) {
+        const i = byX[k];
+        if (!match(i)) continue;
+        if (first < 0) first = i;
+        if (k >= from) { hit = i; break; }
+      }
+      const go = hit >= 0 ? hit : first;
+      if (go >= 0 && (xOf(go) < view.scrollX || xOf(go) > right)) reveal(go);
+      $("kindCount").textContent = E.filter((e) => e.kind === "send" && (e.msg_kind || "") === view.kind).length + " sent";
+    } else $("kindCount").textContent = "";
+    draw();
+  });
   {
     const nf = $("nodeFilter");
     if (N <= 32) for (let n = 1; n <= N; n++) {
@@ -560,6 +596,7 @@
   });
   document.addEventListener("keydown", (ev) => {
     if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT") return;
+    if (ev.key === "Escape") { clearSelection(); ev.preventDefault(); return; }
     if (M.sim && ev.key === ".") simGo({ go: "next" });
     else if (M.sim && ev.key === ",") simGo({ go: "back" });
     else if (ev.key === "ArrowRight") select(Math.min(E.length - 1, view.selected + 1));
@@ -582,8 +619,14 @@
   draw();
   const m = /^#e=(\d+)$/.exec(location.hash);
   if (m && indexOfID.has(+m[1])) select(indexOfID.get(+m[1]));
-  else if (M.sim && E.length && !M.sim.end) select(E.length - 1); // where the run is now
-  else if (M.sim && E.length) { reveal(E.length - 1); draw(); }
+  else if (M.sim && E.length) {
+    // Where the run is now: the last step's events ringed in green, in
+    // view; nothing dimmed until the user selects.
+    const k = M.sim.last_events || 0;
+    view.recent = new Set();
+    for (let i = Math.max(0, E.length - k); i < E.length; i++) view.recent.add(i);
+    reveal(E.length - 1); draw();
+  }
   if (M.sim) simPanel(M.sim);
 
   // ---- a stepped simulation (ordo web SCENARIO): the URL is the state ----
@@ -623,6 +666,10 @@
     $("simInject").addEventListener("click", inject);
     $("simFault").addEventListener("keydown", (ev) => { if (ev.key === "Enter") inject(); });
     $("simPos").textContent = `step ${S.pos}${S.end ? " (the end)" : ""} at ${time(S.now)}: ${S.last || "the start"}`;
+    if (S.error) {
+      $("simError").textContent = S.error;
+      history.replaceState(null, "", simURL(S, {})); // the address without the refused fault
+    }
     $("simInjected").textContent = S.injected.map((j) => `injected at step ${j.pos}: ${j.fault}`).join("\n");
     const tb = $("simStates");
     tb.innerHTML = "";
