@@ -206,6 +206,11 @@ func (x *Explanation) WriteText(w io.Writer) error {
 	return err
 }
 
+// MaxRule1Run is the longest run of rule-1 steps Text prints whole; a
+// longer run prints its first and last step and how many lie between
+// (Chain keeps them all).
+const MaxRule1Run = 4
+
 // Text returns what WriteText writes.
 func (x *Explanation) Text() string {
 	var b strings.Builder
@@ -214,10 +219,28 @@ func (x *Explanation) Text() string {
 		fmt.Fprintf(&b, "%s\n  %s\n", x.Summary, x.TextA)
 	case OrderBefore, OrderAfter:
 		fmt.Fprintf(&b, "%s\n\n", x.Summary)
-		for _, s := range x.Chain {
+		for i := 0; i < len(x.Chain); i++ {
+			s := x.Chain[i]
 			if s.Rule == 0 {
 				fmt.Fprintf(&b, "     %s\n", s.Text)
 				continue
+			}
+			// A long run of rule-1 steps (one node's events one after the
+			// other) is its first and last step and a count: a chain
+			// across a long run would otherwise be thousands of lines.
+			if s.Rule == 1 {
+				j := i
+				for j+1 < len(x.Chain) && x.Chain[j+1].Rule == 1 {
+					j++
+				}
+				if j-i+1 > MaxRule1Run {
+					fmt.Fprintf(&b, "  →  %s\n       (%s)\n", s.Text, s.Step)
+					fmt.Fprintf(&b, "  ⋮  %d more events on %v, each the next on it (rule 1)\n", j-i-1, s.Node)
+					e := x.Chain[j]
+					fmt.Fprintf(&b, "  →  %s\n       (%s)\n", e.Text, e.Step)
+					i = j
+					continue
+				}
 			}
 			fmt.Fprintf(&b, "  →  %s\n       (%s)\n", s.Text, s.Step)
 		}

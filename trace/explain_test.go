@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -266,5 +267,30 @@ func TestExplainJSON(t *testing.T) {
 	if !bytes.Contains(data, []byte(`"ahead":[{"event":2,"other":5,"node":1,"value":1,"otherValue":0},{"event":5,"other":2,"node":3,"value":1,"otherValue":0}]`)) ||
 		bytes.Contains(data, []byte(`"chain"`)) {
 		t.Errorf("concurrent JSON %s", data)
+	}
+}
+
+// A long run of one node's events is printed as its first and last step
+// and a count; the Chain keeps every step.
+func TestExplainTextCollapsesLongRuns(t *testing.T) {
+	x := &Explanation{Order: OrderBefore, Summary: "e0 → e9: e0 happened before e9"}
+	x.Chain = append(x.Chain, ChainStep{Event: 0, Node: 1, Rule: 0, Text: "e0"})
+	for i := 1; i <= 8; i++ {
+		x.Chain = append(x.Chain, ChainStep{Event: i, Node: 1, Rule: 1, Text: fmt.Sprintf("e%d", i), Step: "rule 1: the next event on n1"})
+	}
+	x.Chain = append(x.Chain, ChainStep{Event: 9, Node: 2, Rule: 2, Text: "e9", Step: "rule 2: the receipt of message #1, sent by n1"})
+	got := x.Text()
+	for _, want := range []string{"  →  e1\n", "  ⋮  6 more events on n1, each the next on it (rule 1)\n", "  →  e8\n", "  →  e9\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("text lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "e4\n") {
+		t.Errorf("a collapsed step is printed:\n%s", got)
+	}
+	// A run of MaxRule1Run steps is printed whole.
+	x.Chain = append(x.Chain[:1+MaxRule1Run], x.Chain[9])
+	if got := x.Text(); strings.Contains(got, "⋮") {
+		t.Errorf("a short run was collapsed:\n%s", got)
 	}
 }

@@ -43,7 +43,9 @@ trace: a → b (a happened before b), b → a, or a ∥ b (concurrent).
 
 For a → b it prints the chain of events that proves it: each step is either
 the next event on the same node (rule 1) or the receipt of a message sent
-(rule 2); transitivity (rule 3) strings them together. For a ∥ b it prints
+(rule 2); transitivity (rule 3) strings them together. A run of more than
+four steps on one node is printed as its first and last step and how many
+lie between. For a ∥ b it prints
 both vector timestamps and an entry where each is ahead of the other, which
 is why neither happened before the other.
 
