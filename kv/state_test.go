@@ -57,7 +57,7 @@ func TestStateJSON(t *testing.T) {
 	if !keys {
 		t.Fatal("no server ever reported a key")
 	}
-	res, err := sc.Run(scenario.RunOptions{Trace: true})
+	res, err := sc.Run(scenario.RunOptions{Trace: true, KeepMessages: true})
 	if err != nil {
 		t.Fatal(err)
 	}

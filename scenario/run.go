@@ -21,6 +21,9 @@ type RunOptions struct {
 	Trace bool
 	// MaxEvents bounds the run (0: the simulator's default).
 	MaxEvents uint64
+	// KeepMessages puts each message's contents in its send event
+	// (sim.Config.KeepMessages), as a Stepper does.
+	KeepMessages bool
 }
 
 // Result is what one run produced.
@@ -82,7 +85,7 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 		seed = *o.Seed
 	}
 	traced := o.Trace || len(sc.Checks) > 0
-	x, err := sc.start(seed, traced, o.MaxEvents, false)
+	x, err := sc.start(seed, traced, o.MaxEvents, o.KeepMessages)
 	if err != nil {
 		return nil, err
 	}

@@ -210,16 +210,6 @@ func (st *Stepper) Trace() *trace.Trace {
 	return st.r.s.Trace()
 }
 
-// MessageJSON returns the message with id (a trace event's Msg) as
-// JSON: a stepped run keeps every message it sends, for a debugger to
-// show (sim.Config.KeepMessages, within sim.MaxKeptMessageBytes).
-func (st *Stepper) MessageJSON(id uint64) ([]byte, bool) {
-	if st.r == nil {
-		return nil, false
-	}
-	return st.r.s.MessageJSON(id)
-}
-
 // Last is what the step that reached the current position processed; the
 // zero Stepped at position 0.
 func (st *Stepper) Last() sim.Stepped { return st.last }

@@ -87,7 +87,7 @@ func TestStepperEndIsRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			ran++
-			res, err := sc.Run(RunOptions{Trace: true})
+			res, err := sc.Run(RunOptions{Trace: true, KeepMessages: true})
 			if err != nil {
 				t.Fatal(err)
 			}

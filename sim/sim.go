@@ -63,10 +63,11 @@ type Config struct {
 	// the call, and a timer event lacks its "arg" attribute, which only a
 	// stored trace shows).
 	Observer Observer
-	// KeepMessages keeps every sent message as JSON (encoding/json of the
-	// message value, before any wire encoding), for a debugger to show:
-	// see MessageJSON. At most MaxKeptMessageBytes in all; later messages
-	// are not kept. Off by default: it costs an encoding per send.
+	// KeepMessages puts every sent message, as JSON (encoding/json of the
+	// message value, before any wire encoding), in its send event's Body
+	// in a traced run, for a debugger to show. At most trace.MaxBody bytes
+	// each and MaxKeptMessageBytes in all; later messages are not kept.
+	// Off by default: it costs an encoding per send.
 	KeepMessages bool
 	// Byzantine makes nodes lie (adversary.go, issue 14): each entry wraps
 	// one node's outgoing messages with a behaviour (silent, equivocate,
@@ -164,9 +165,8 @@ type Sim struct {
 	wants func(trace.Kind) bool
 	vec   bool
 	lastT int64
-	// kept are the sent messages as JSON, by message id
-	// (Config.KeepMessages); keptBytes is their total size.
-	kept      map[uint64][]byte
+	// keptBytes is the size of the message bodies kept so far
+	// (Config.KeepMessages).
 	keptBytes int
 	// forged is the sender each forged message claims, by message id
 	// (adversary.go); nil until a Byzantine node forges.
@@ -718,10 +718,7 @@ func (s *Sim) transmit(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool
 	kind := m.Kind()
 	s.stats.sent(kind, size)
 	if s.tr != nil && !s.skip(trace.Send) {
-		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size})
-	}
-	if s.cfg.KeepMessages {
-		s.keepMessage(id, m)
+		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size, Body: s.body(m)})
 	}
 	if w != nil {
 		s.seal(ns.id, to, id, w) // a forger can only seal as itself
@@ -829,27 +826,21 @@ func (s *Sim) schedNTP(ns *nodeState) {
 	}
 }
 
-// keepMessage keeps m as JSON under id, within MaxKeptMessageBytes. A
-// message encoding/json cannot encode is kept as the error, in words.
-func (s *Sim) keepMessage(id uint64, m ordo.Message) {
+// body is m as JSON for its send event when the run keeps messages
+// (Config.KeepMessages), within trace.MaxBody and MaxKeptMessageBytes;
+// nil otherwise. A message encoding/json cannot encode is kept as the
+// error, in words.
+func (s *Sim) body(m ordo.Message) json.RawMessage {
+	if !s.cfg.KeepMessages {
+		return nil
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"unencodable": err.Error()})
 	}
-	if s.keptBytes+len(b) > MaxKeptMessageBytes {
-		return
+	if len(b) > trace.MaxBody || s.keptBytes+len(b) > MaxKeptMessageBytes {
+		return nil
 	}
-	if s.kept == nil {
-		s.kept = map[uint64][]byte{}
-	}
-	s.kept[id] = b
 	s.keptBytes += len(b)
-}
-
-// MessageJSON returns the message sent with id as JSON, when the run keeps
-// messages (Config.KeepMessages) and it was within the bound; ok is false
-// otherwise. The bytes are the run's own: do not modify them.
-func (s *Sim) MessageJSON(id uint64) (b []byte, ok bool) {
-	b, ok = s.kept[id]
-	return b, ok
+	return b
 }

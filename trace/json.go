@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -73,6 +74,16 @@ func AppendJSON(dst []byte, e *Event) []byte {
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
+	}
+	if len(e.Body) != 0 {
+		// As json.Marshal writes a RawMessage: compact, HTML-escaped.
+		var c bytes.Buffer
+		if json.Compact(&c, e.Body) == nil {
+			dst = append(dst, `,"body":`...)
+			var h bytes.Buffer
+			json.HTMLEscape(&h, c.Bytes())
+			dst = append(dst, h.Bytes()...)
+		}
 	}
 	return append(dst, '}')
 }

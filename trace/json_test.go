@@ -34,9 +34,13 @@ func TestAppendJSONIsMarshal(t *testing.T) {
 func FuzzAppendJSON(f *testing.F) {
 	f.Add("note", "applied", "k", "v", int64(3), uint64(9))
 	f.Add("send", "Append\x00Entries", "<k>", "é\u2028", int64(-1), uint64(0))
+	f.Add("send", "Vote", "k", `{ "Term": 3, "Text": "<a&b>\u2028" }`, int64(5), uint64(7))
 	f.Fuzz(func(t *testing.T, kind, name, k, v string, i int64, u uint64) {
 		e := Event{ID: int(u % 1000), Kind: Kind(kind), T: i, Lamport: u, Name: name, MsgKind: name,
 			Attrs: Attrs{{k, v}, {"i", i}, {"u", u}}}
+		if json.Valid([]byte(v)) {
+			e.Body = json.RawMessage(v) // a message body: any JSON, as written
+		}
 		want, err := json.Marshal(&e)
 		if err != nil {
 			return

@@ -51,7 +51,14 @@ type Event struct {
 	Bytes   int          `json:"bytes,omitempty"`
 	Name    string       `json:"name,omitempty"` // timer name, note kind, fault or drop reason
 	Attrs   Attrs        `json:"attrs,omitempty"`
+	// Body is a send's message as JSON, when the run kept it
+	// (sim.Config.KeepMessages: ordo sim --messages, ordo web): what a
+	// debugger shows on a click. At most MaxBody bytes; only on sends.
+	Body json.RawMessage `json:"body,omitempty"`
 }
+
+// MaxBody bounds an event's Body, in bytes.
+const MaxBody = 1 << 20
 
 // Attrs are a note's key-value pairs, kept in the order given.
 type Attrs []Attr

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"ordo"
@@ -79,6 +80,16 @@ func (v *validator) check(prev []Event, e *Event) error {
 	}
 	if e.Kind != Fault && (e.Node < 1 || int(e.Node) > v.nodes) {
 		return fmt.Errorf("node %d out of range 1..%d", e.Node, v.nodes)
+	}
+	if len(e.Body) > 0 {
+		switch {
+		case e.Kind != Send:
+			return fmt.Errorf("a %s with a message body: only a send carries one", e.Kind)
+		case len(e.Body) > MaxBody:
+			return fmt.Errorf("message body of %d bytes: at most %d", len(e.Body), MaxBody)
+		case !json.Valid(e.Body):
+			return fmt.Errorf("message body is not JSON")
+		}
 	}
 	if len(e.Vector) > v.nodes {
 		return fmt.Errorf("vector has %d entries for %d nodes", len(e.Vector), v.nodes)

@@ -52,6 +52,7 @@ func newSimCmd() *cobra.Command {
 		vopts     viz.Options
 		maxEvents uint64
 		clients   int
+		messages  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sim SCENARIO",
@@ -108,7 +109,10 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 					return fmt.Errorf("--clients: %w", err)
 				}
 			}
-			opts := scenario.RunOptions{Trace: traceFile != "" || diagram, MaxEvents: maxEvents}
+			if messages && traceFile == "" {
+				return fmt.Errorf("--messages puts message contents in the trace: give --trace FILE too")
+			}
+			opts := scenario.RunOptions{Trace: traceFile != "" || diagram, MaxEvents: maxEvents, KeepMessages: messages}
 			if cmd.Flags().Changed("seed") {
 				opts.Seed = &seed
 			}
@@ -157,6 +161,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 	f.Uint64Var(&seed, "seed", 0, "override the scenario's seed")
 	f.IntVar(&clients, "clients", 0, "override the number of client nodes (the file's one clients: group, or the protocol's default client)")
 	f.StringVar(&traceFile, "trace", "", "write the run's trace (JSON Lines) to `FILE`")
+	f.BoolVar(&messages, "messages", false, "with --trace: put each message's contents in its send event (the viewers show them on a click)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&diagram, "diagram", false, "print the run's space-time diagram before the report")
 	f.BoolVar(&list, "list", false, "list the built-in scenarios")

@@ -39,10 +39,6 @@ type Model struct {
 	// Sim is the stepped run the page shows (ordo web on a scenario):
 	// nil for a trace.
 	Sim *SimView `json:"sim,omitempty"`
-	// Messages are the messages' contents as JSON, by the index of their
-	// send event: a stepped run keeps them (a trace file has only their
-	// kinds and sizes).
-	Messages map[int]json.RawMessage `json:"messages,omitempty"`
 }
 
 // MaxEvents bounds the events of a page (a browser holds them all).

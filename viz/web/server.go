@@ -502,14 +502,6 @@ func (s *Server) simModel(st *stepped) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Messages = map[int]json.RawMessage{}
-	for i := range t.Events {
-		if e := &t.Events[i]; e.Kind == trace.Send {
-			if b, ok := st.s.MessageJSON(e.Msg); ok {
-				m.Messages[i] = b
-			}
-		}
-	}
 	last := st.s.Last()
 	m.Sim = &SimView{
 		Scenario: st.sc.Name, Seed: st.seed, Pos: st.s.Pos(), End: st.s.End(), Now: st.s.Now(),

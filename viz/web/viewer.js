@@ -377,11 +377,12 @@
     d.appendChild(h);
     if (sendOf[i] >= 0) d.appendChild(stepLink(sendOf[i], "its send: "));
     for (const r of recvsOf.get(i) || []) d.appendChild(stepLink(r, E[r].kind === "drop" ? "dropped: " : "received: "));
-    // The message itself, when the run kept it (a stepped simulation).
+    // The message itself, when the run kept it (a stepped simulation,
+    // ordo sim --messages): the body of its send event.
     const si = e.kind === "send" ? i : sendOf[i];
-    if (M.messages && si >= 0 && M.messages[si] !== undefined) {
+    if (si >= 0 && E[si].body !== undefined) {
       const h2 = document.createElement("div"); h2.className = "hint"; h2.textContent = "message " + (E[si].msg_kind || "");
-      const mp = document.createElement("pre"); mp.id = "message"; mp.textContent = JSON.stringify(M.messages[si], null, 2);
+      const mp = document.createElement("pre"); mp.id = "message"; mp.textContent = JSON.stringify(E[si].body, null, 2);
       d.appendChild(h2); d.appendChild(mp);
     }
     const pre = document.createElement("pre");
