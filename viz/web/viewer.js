@@ -646,6 +646,7 @@
   function simGo(change) { location.assign(simURL(M.sim, change)); }
   function simPanel(S) {
     $("simPanel").hidden = false;
+    $("simNodes").hidden = false;
     const sel = $("simScenario");
     for (const n of S.scenarios.includes(S.scenario) ? S.scenarios : [S.scenario].concat(S.scenarios)) {
       const o = document.createElement("option"); o.value = n; o.textContent = n; o.selected = n === S.scenario; sel.appendChild(o);
