@@ -700,6 +700,8 @@
     // The first event of kind (and name, if given), or -1.
     find: (kind, name) => { const e = E.find((e) => e.kind === kind && (!name || e.name === name)); return e ? e.id : -1; },
     window: (fromMs, toMs) => setWindow(fromMs, toMs),
+    // Scroll so that event id sits at fraction f of the view's width.
+    place: (id, f) => { scrollTo(xOf(indexOfID.get(id)) - f * box.clientWidth); draw(); },
     // The earliest and latest time (ns) among the events drawn now.
     drawnSpan: () => drawn.length ? [Math.min(...drawn.map((d) => E[d.i].t)), Math.max(...drawn.map((d) => E[d.i].t))] : null,
     zoom: (z) => { view.zoom = Math.max(0.02, Math.min(200, z)); resize(); draw(); },

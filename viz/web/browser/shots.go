@@ -26,15 +26,15 @@ func Shoot(b *Browser, base string, scenes []web.Scene, dir string) ([]string, e
 				return out, err
 			}
 		}
-		if sc.Select != "" {
-			id, err := Eval[int](b, fmt.Sprintf("window.ordoViewer.find(%q)", sc.Select))
+		if sc.Show != "" {
+			id, err := Eval[int](b, fmt.Sprintf("window.ordoViewer.find(%q)", sc.Show))
 			if err != nil {
 				return out, err
 			}
 			if id < 0 {
-				return out, fmt.Errorf("scene %s: no %s event in %s", sc.File, sc.Select, sc.Scenario)
+				return out, fmt.Errorf("scene %s: no %s event in %s", sc.File, sc.Show, sc.Scenario)
 			}
-			if _, err := Eval[any](b, fmt.Sprintf("window.ordoViewer.select(%d), true", id)); err != nil {
+			if _, err := Eval[any](b, fmt.Sprintf("window.ordoViewer.place(%d, 0.08), true", id)); err != nil {
 				return out, err
 			}
 		}
