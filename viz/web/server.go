@@ -337,22 +337,7 @@ func (s *Server) sim(w http.ResponseWriter, r *http.Request, asJSON bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.stepper(req)
-	// On the page, a refused injection (a fault typed in the box) is said
-	// beside the box and left out, not a page of its own that loses the
-	// run.
-	refused := ""
-	var ie *injectError
-	for !asJSON && errors.As(err, &ie) {
-		refused = ie.Error()
-		req.inj = append(req.inj[:ie.index:ie.index], req.inj[ie.index+1:]...)
-		st, err = s.stepper(req)
-	}
-	if err != nil {
-		http.Error(w, "ordo web: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	pos, err := st.resolve(req)
+	st, pos, refused, err := s.position(req, !asJSON)
 	if err != nil {
 		http.Error(w, "ordo web: "+err.Error(), http.StatusBadRequest)
 		return
@@ -364,10 +349,6 @@ func (s *Server) sim(w http.ResponseWriter, r *http.Request, asJSON bool) {
 		http.Redirect(w, r, "/sim?"+q.Encode(), http.StatusSeeOther)
 		return
 	}
-	if err := st.to(pos); err != nil {
-		http.Error(w, "ordo web: "+err.Error(), http.StatusBadRequest)
-		return
-	}
 	m, err := s.simModel(st)
 	if err != nil {
 		http.Error(w, "ordo web: "+err.Error(), http.StatusInternalServerError)
@@ -375,6 +356,31 @@ func (s *Server) sim(w http.ResponseWriter, r *http.Request, asJSON bool) {
 	}
 	m.Sim.Error = refused
 	s.write(w, m, asJSON)
+}
+
+// position moves the run req names to the position it asks for and
+// returns it there. With dropRefused, an injection the run refuses (a
+// fault typed in the page's box) is left out and named in refused, so the
+// page can say so beside the box instead of losing the run. The caller
+// holds s.mu.
+func (s *Server) position(req *simRequest, dropRefused bool) (st *stepped, pos int, refused string, err error) {
+	st, err = s.stepper(req)
+	var ie *injectError
+	for dropRefused && errors.As(err, &ie) {
+		refused = ie.Error()
+		req.inj = append(req.inj[:ie.index:ie.index], req.inj[ie.index+1:]...)
+		st, err = s.stepper(req)
+	}
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if pos, err = st.resolve(req); err != nil {
+		return nil, 0, "", err
+	}
+	if err = st.to(pos); err != nil {
+		return nil, 0, "", err
+	}
+	return st, pos, refused, nil
 }
 
 // stepper returns the run of req, reusing the held one when it is the
@@ -555,13 +561,7 @@ func (s *Server) why(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		st, err := s.stepper(req)
-		if err == nil {
-			var pos int
-			if pos, err = st.resolve(req); err == nil {
-				err = st.to(pos)
-			}
-		}
+		st, _, _, err := s.position(req, false)
 		if err != nil {
 			http.Error(w, "ordo web: "+err.Error(), http.StatusBadRequest)
 			return
