@@ -13,6 +13,10 @@
 // is already called "agreement", hence the name, which is also the
 // problem's (Lamport, Shostak and Pease 1982).
 //
+// validity: every value a correct node decides was proposed ("propose"
+// notes; PBFT: only requests a client sent are executed). bft-liveness:
+// every request a correct client proposed it also accepted ("accept").
+//
 // agreement/naive is the chapter's figure: each node decides by the
 // majority of what it heard, so one liar among three splits the others.
 package agreement

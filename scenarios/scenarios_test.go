@@ -17,6 +17,7 @@ import (
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
 	_ "ordo/kv"
+	_ "ordo/pbft"
 	_ "ordo/register"
 )
 

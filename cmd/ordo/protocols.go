@@ -13,5 +13,6 @@ import (
 	_ "ordo/election/raft"
 	_ "ordo/election/ring"
 	_ "ordo/kv"
+	_ "ordo/pbft"
 	_ "ordo/register"
 )

@@ -1,0 +1,340 @@
+package pbft
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+
+	"ordo"
+)
+
+// Bounds of every message field (TIGER_STYLE: a bound on everything).
+const (
+	// MaxOp bounds a request's operation, in bytes.
+	MaxOp = 256
+	// MaxView and MaxSeq bound views and sequence numbers: a message
+	// claiming more is refused by the decoder.
+	MaxView = 1 << 40
+	MaxSeq  = 1 << 48
+	// DigestLen is the length of a digest in hex characters.
+	DigestLen = 16
+	// maxDigest bounds a digest or state field on the wire.
+	maxDigest = 64
+)
+
+// Request is a client's operation, ⟨REQUEST, o, t, c⟩: Timestamp orders
+// one client's requests (exactly-once execution).
+type Request struct {
+	Timestamp int64
+	Client    ordo.NodeID
+	Op        string
+}
+
+// Kind implements ordo.Message.
+func (Request) Kind() string { return "request" }
+
+// Validate implements ordo.Validator.
+func (r Request) Validate() error {
+	switch {
+	case r.Timestamp < 0:
+		return errors.New("negative timestamp")
+	case r.Client < 0:
+		return errors.New("negative client")
+	case len(r.Op) > MaxOp:
+		return errors.New("operation too long")
+	}
+	return nil
+}
+
+// Digest is D(m): the first DigestLen hex characters of SHA-256 over the
+// request's fields.
+func Digest(r Request) string {
+	var b [2 * binary.MaxVarintLen64]byte
+	n := binary.PutVarint(b[:], r.Timestamp)
+	n += binary.PutVarint(b[n:], int64(r.Client))
+	h := sha256.New()
+	h.Write(b[:n])
+	h.Write([]byte(r.Op))
+	return hex.EncodeToString(h.Sum(nil))[:DigestLen]
+}
+
+// Forge is the request an equivocating replica substitutes for r: same
+// client and timestamp, a different operation, so a different digest. No
+// client sent it (the validity checker names it).
+func Forge(r Request) Request {
+	op := "forged:" + r.Op
+	if len(op) > MaxOp {
+		op = op[:MaxOp]
+	}
+	r.Op = op
+	return r
+}
+
+// lies reports whether an equivocating sender lies to recipient to: the
+// odd-numbered ones hear the lie, the even-numbered ones the truth (with
+// 3 replicas and primary 1: replica 2 hears the truth, replica 3 the lie).
+func lies(to ordo.NodeID) bool { return to%2 == 1 }
+
+// PrePrepare is ⟨⟨PRE-PREPARE, v, n, d⟩, m⟩: the primary of view View
+// assigns sequence number Seq to the request Req of digest Digest.
+type PrePrepare struct {
+	View   int64
+	Seq    int64
+	Digest string
+	Req    Request
+}
+
+// Kind implements ordo.Message.
+func (PrePrepare) Kind() string { return "pre-prepare" }
+
+// Validate implements ordo.Validator.
+func (p PrePrepare) Validate() error {
+	if err := validVS(p.View, p.Seq); err != nil {
+		return err
+	}
+	if len(p.Digest) > maxDigest {
+		return errors.New("digest too long")
+	}
+	return p.Req.Validate()
+}
+
+// Equivocate implements sim.Equivocator: the conflicting pre-prepares of a
+// faulty primary. An odd-numbered backup is told a forged request for the
+// same sequence number, with its matching digest; an even-numbered one
+// the truth.
+func (p PrePrepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if !lies(to) {
+		return p
+	}
+	p.Req = Forge(p.Req)
+	p.Digest = Digest(p.Req)
+	return p
+}
+
+// Prepare is ⟨PREPARE, v, n, d, i⟩ (i is the authenticated sender).
+type Prepare struct {
+	View   int64
+	Seq    int64
+	Digest string
+}
+
+// Kind implements ordo.Message.
+func (Prepare) Kind() string { return "prepare" }
+
+// Validate implements ordo.Validator.
+func (p Prepare) Validate() error {
+	if err := validVS(p.View, p.Seq); err != nil {
+		return err
+	}
+	if len(p.Digest) > maxDigest {
+		return errors.New("digest too long")
+	}
+	return nil
+}
+
+// Equivocate implements sim.Equivocator: an odd-numbered replica is told
+// the digest of the forged request.
+func (p Prepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		p.Digest = "f" + p.Digest
+	}
+	return p
+}
+
+// Commit is ⟨COMMIT, v, n, D(m), i⟩. It carries the request itself, not
+// only its digest (the receiver computes D(m)): see the package comment.
+type Commit struct {
+	View int64
+	Seq  int64
+	Req  Request
+}
+
+// Kind implements ordo.Message.
+func (Commit) Kind() string { return "commit" }
+
+// Validate implements ordo.Validator.
+func (c Commit) Validate() error {
+	if err := validVS(c.View, c.Seq); err != nil {
+		return err
+	}
+	return c.Req.Validate()
+}
+
+// Equivocate implements sim.Equivocator: an odd-numbered replica is told
+// the commit of the forged request, so a liar backs the lie its
+// pre-prepare told.
+func (c Commit) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		c.Req = Forge(c.Req)
+	}
+	return c
+}
+
+// Reply is ⟨REPLY, v, t, c, i, r⟩: Result is the replica's state digest
+// after executing the request (equal at correct replicas).
+type Reply struct {
+	View      int64
+	Timestamp int64
+	Client    ordo.NodeID
+	Result    string
+}
+
+// Kind implements ordo.Message.
+func (Reply) Kind() string { return "reply" }
+
+// Validate implements ordo.Validator.
+func (r Reply) Validate() error {
+	switch {
+	case r.View < 0 || r.View > MaxView:
+		return errors.New("view out of range")
+	case r.Timestamp < 0:
+		return errors.New("negative timestamp")
+	case len(r.Result) > maxDigest:
+		return errors.New("result too long")
+	}
+	return nil
+}
+
+// Equivocate implements sim.Equivocator: a wrong result to odd-numbered
+// clients.
+func (r Reply) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		r.Result = "forged"
+	}
+	return r
+}
+
+// Checkpoint is ⟨CHECKPOINT, n, d, i⟩: the state digest after executing
+// sequence number Seq.
+type Checkpoint struct {
+	Seq   int64
+	State string
+}
+
+// Kind implements ordo.Message.
+func (Checkpoint) Kind() string { return "checkpoint" }
+
+// Validate implements ordo.Validator.
+func (c Checkpoint) Validate() error {
+	if err := validVS(0, c.Seq); err != nil {
+		return err
+	}
+	if len(c.State) > maxDigest {
+		return errors.New("state digest too long")
+	}
+	return nil
+}
+
+// Equivocate implements sim.Equivocator: a wrong state digest to
+// odd-numbered replicas.
+func (c Checkpoint) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		c.State = "f" + c.State
+	}
+	return c
+}
+
+func validVS(view, seq int64) error {
+	switch {
+	case view < 0 || view > MaxView:
+		return errors.New("view out of range")
+	case seq < 0 || seq > MaxSeq:
+		return errors.New("sequence number out of range")
+	}
+	return nil
+}
+
+// Claim is one prepared request a view-change reports: Req was prepared
+// at sequence number Seq in view View (PBFT's P set, without the
+// certificate: see the package comment).
+type Claim struct {
+	Seq  int64
+	View int64
+	Req  Request
+}
+
+// ViewChange is ⟨VIEW-CHANGE, v+1, n, C, P, i⟩: the sender moves to view
+// View; Stable is its stable checkpoint, Prepared what it prepared above
+// it.
+type ViewChange struct {
+	View     int64
+	Stable   int64
+	Prepared []Claim
+}
+
+// Kind implements ordo.Message.
+func (ViewChange) Kind() string { return "view-change" }
+
+// Validate implements ordo.Validator.
+func (v ViewChange) Validate() error {
+	if err := validVS(v.View, v.Stable); err != nil {
+		return err
+	}
+	if len(v.Prepared) > MaxWindow {
+		return errors.New("too many prepared claims")
+	}
+	for _, c := range v.Prepared {
+		if err := validVS(c.View, c.Seq); err != nil {
+			return err
+		}
+		if err := c.Req.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Equivocate implements sim.Equivocator: an odd-numbered replica is told
+// nothing was prepared. (A lie that claims a request prepared that was not
+// would need the signed certificates this package does not build: see the
+// package comment.)
+func (v ViewChange) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		v.Prepared = nil
+	}
+	return v
+}
+
+// NewView is ⟨NEW-VIEW, v+1, V, O⟩: the new primary names the 2f+1
+// replicas whose view-changes it used (From, ascending), and the digests
+// of the requests it re-proposes at Stable+1, Stable+2, ... (a null
+// request where nothing was prepared). Each backup recomputes them from
+// the view-changes it received itself from those replicas (authenticated
+// links) and installs the view only if they match.
+type NewView struct {
+	View    int64
+	From    []ordo.NodeID
+	Stable  int64
+	Digests []string
+}
+
+// Kind implements ordo.Message.
+func (NewView) Kind() string { return "new-view" }
+
+// Validate implements ordo.Validator.
+func (n NewView) Validate() error {
+	if err := validVS(n.View, n.Stable); err != nil {
+		return err
+	}
+	if len(n.From) > MaxReplicas || len(n.Digests) > MaxWindow {
+		return errors.New("too many replicas or slots")
+	}
+	for _, d := range n.Digests {
+		if len(d) > maxDigest {
+			return errors.New("digest too long")
+		}
+	}
+	return nil
+}
+
+// Equivocate implements sim.Equivocator: an odd-numbered replica is told
+// no digests, which it refuses (a new primary that lies is replaced by
+// the next view change).
+func (n NewView) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		n.Digests = nil
+	}
+	return n
+}

@@ -1,0 +1,401 @@
+package pbft
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"time"
+
+	"ordo"
+	"ordo/agreement"
+)
+
+// Protocol is "pbft", the replicas.
+var Protocol = &ordo.Protocol{
+	Name: "pbft",
+	Doc:  "PBFT (Castro and Liskov 1999, sections 4.2-4.4): pre-prepare, prepare, commit with 2f+1 of 3f+1, checkpoints and log garbage collection, view change (section 5, Byzantine failure)",
+	Options: []ordo.Option{
+		{Name: "f", Default: "-1", Help: "Byzantine replicas tolerated (-1: the most n allows, (n-1)/3); refused when n < 3f+1 unless unsafe_quorum is set"},
+		{Name: "unsafe_quorum", Default: "0", Help: "run with this quorum instead of 2f+1, even when n < 3f+1 (a demonstration of why the bound holds; 0: off)"},
+		{Name: "checkpoint", Default: "8", Help: "K: a checkpoint every K sequence numbers"},
+		{Name: "window", Default: "32", Help: "L: the log accepts sequence numbers up to L above the stable checkpoint (a multiple of checkpoint)"},
+		{Name: "view_timeout", Default: "300ms", Help: "a backup that holds a client's request not executed this long moves to the next view (doubled for each view that fails to start)"},
+	},
+	New:      New,
+	Messages: Messages,
+	Client:   "pbft-client",
+}
+
+// Messages are every message type of pbft and pbft-client.
+var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}}
+
+func init() {
+	ordo.Register(Protocol)
+	ordo.Register(ClientProtocol)
+}
+
+// Bounds of the options.
+const (
+	MaxReplicas = 256
+	MaxWindow   = 1 << 12
+)
+
+// Quorums are the sizes a configuration runs with.
+type Quorums struct {
+	N, F, Q int
+	Unsafe  bool // Q was set by hand (unsafe_quorum)
+}
+
+// QuorumsFor checks n replicas against f (-1: (n-1)/3) and an unsafe
+// quorum (0: none): 2f+1 of n >= 3f+1, or the unsafe quorum.
+func QuorumsFor(n, f, unsafe int) (Quorums, error) {
+	if n < 1 || n > MaxReplicas {
+		return Quorums{}, fmt.Errorf("pbft: %d replicas, want 1..%d", n, MaxReplicas)
+	}
+	if f < 0 {
+		f = (n - 1) / 3
+	}
+	switch {
+	case unsafe < 0 || unsafe > n:
+		return Quorums{}, fmt.Errorf("pbft: unsafe_quorum=%d out of range 0..%d", unsafe, n)
+	case unsafe > 0:
+		return Quorums{N: n, F: f, Q: unsafe, Unsafe: true}, nil
+	case n < 3*f+1:
+		return Quorums{}, fmt.Errorf("pbft: %d replicas cannot tolerate f=%d Byzantine ones (n >= 3f+1 = %d); set unsafe_quorum to run it anyway as a demonstration", n, f, 3*f+1)
+	}
+	return Quorums{N: n, F: f, Q: 2*f + 1}, nil
+}
+
+// New builds one replica.
+func New(cfg ordo.Config) (ordo.Node, error) {
+	qs, err := QuorumsFor(len(cfg.Servers().Servers), cfg.Opts.Int("f"), cfg.Opts.Int("unsafe_quorum"))
+	if err != nil {
+		return nil, err
+	}
+	k, w := int64(cfg.Opts.Int("checkpoint")), int64(cfg.Opts.Int("window"))
+	switch {
+	case k < 1 || k > MaxWindow:
+		return nil, fmt.Errorf("pbft: checkpoint=%d out of range 1..%d", k, MaxWindow)
+	case w < k || w > MaxWindow || w%k != 0:
+		return nil, fmt.Errorf("pbft: window=%d must be a multiple of checkpoint=%d, at most %d", w, k, MaxWindow)
+	}
+	vt := cfg.Opts.Duration("view_timeout")
+	if vt <= 0 || vt > time.Hour {
+		return nil, fmt.Errorf("pbft: view_timeout %v out of range (0, 1h]", vt)
+	}
+	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt}, nil
+}
+
+// Replica is one PBFT replica. Its state is volatile (no state transfer:
+// see the package comment).
+type Replica struct {
+	qs        Quorums
+	k, window int64
+	view      int64
+	seq       int64 // the primary's last assigned sequence number
+	low       int64 // h: the stable checkpoint
+	lastExec  int64
+	state     string                           // digest of the executed history
+	log       map[int64]*entry                 // sequence numbers in (low, low+window]
+	ckpts     map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
+	clients   map[ordo.NodeID]*lastReply       // roster clients only
+	assigned  map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
+	executed  int
+	stable    int
+	prim      ordo.NodeID // the primary of view, for State
+
+	// View change (viewchange.go).
+	viewTimeout time.Duration
+	changing    bool                                 // view is not installed yet
+	installed   int64                                // the last view installed
+	vcs         map[int64]map[ordo.NodeID]ViewChange // views above installed, at most maxViewsAhead
+	pendingNV   *NewView                             // waiting for view-changes it names
+	watch       watched                              // the client request a backup waits for
+	gen         int64                                // generation of the request timer
+	viewChanges int
+}
+
+type entry struct {
+	view       int64 // the view of req and of the votes
+	pView      int64 // the view it was last prepared in, with pReq
+	pReq       *Request
+	req        *Request
+	digest     string
+	prepares   map[ordo.NodeID]string // from backups, its own included
+	commits    map[ordo.NodeID]string // its own included
+	sentCommit bool
+	committed  bool
+}
+
+type lastReply struct {
+	ts    int64
+	reply Reply
+}
+
+// Start implements ordo.Node: an empty replica (view 0).
+func (r *Replica) Start(env ordo.Env) {
+	r.view, r.seq, r.low, r.lastExec, r.state = 0, 0, 0, 0, ""
+	r.log = map[int64]*entry{}
+	r.ckpts = map[int64]map[ordo.NodeID]string{}
+	r.clients = map[ordo.NodeID]*lastReply{}
+	r.assigned = map[ordo.NodeID]int64{}
+	r.prim = r.primary(env)
+	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
+	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
+}
+
+// Primary is the primary of view v: the replica v mod n, in roster order.
+func Primary(servers []ordo.NodeID, v int64) ordo.NodeID {
+	return servers[int(v%int64(len(servers)))]
+}
+
+func (r *Replica) primary(env ordo.Env) ordo.NodeID { return Primary(env.Roster().Servers, r.view) }
+
+func (r *Replica) inWindow(seq int64) bool { return seq > r.low && seq <= r.low+r.window }
+
+// entry is sequence number seq's entry in the current view: one from an
+// earlier view is reset (its votes are of that view), keeping what it
+// prepared for the next view-change.
+func (r *Replica) entry(seq int64) *entry {
+	e := r.log[seq]
+	if e == nil {
+		e = &entry{view: r.view, prepares: map[ordo.NodeID]string{}, commits: map[ordo.NodeID]string{}}
+		r.log[seq] = e
+	}
+	if e.view < r.view {
+		e.view, e.req, e.digest, e.sentCommit, e.committed = r.view, nil, "", false, false
+		clear(e.prepares)
+		clear(e.commits)
+	}
+	return e
+}
+
+func (r *Replica) broadcast(env ordo.Env, m ordo.Message) {
+	for _, p := range env.Peers() {
+		env.Send(p, m)
+	}
+}
+
+// Receive implements ordo.Node. The sender is authenticated by the link.
+func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
+	roster := env.Roster()
+	if m, ok := m.(Request); ok {
+		if slices.Contains(roster.Clients, from) && m.Client == from {
+			r.onRequest(env, m)
+		}
+		return
+	}
+	if !roster.IsServer(from) || from == env.ID() {
+		return
+	}
+	switch m := m.(type) {
+	case PrePrepare:
+		r.onPrePrepare(env, from, m)
+	case ViewChange:
+		r.onViewChange(env, from, m)
+	case NewView:
+		r.onNewView(env, from, m)
+	case Prepare:
+		if m.View != r.view || !r.inWindow(m.Seq) || from == r.primary(env) {
+			return
+		}
+		e := r.entry(m.Seq)
+		if _, dup := e.prepares[from]; !dup {
+			e.prepares[from] = m.Digest
+		}
+		r.advance(env, m.Seq)
+	case Commit:
+		if m.View != r.view || !r.inWindow(m.Seq) {
+			return
+		}
+		e := r.entry(m.Seq)
+		if _, dup := e.commits[from]; !dup {
+			e.commits[from] = Digest(m.Req)
+		}
+		r.advance(env, m.Seq)
+	case Checkpoint:
+		if m.Seq%r.k != 0 || !r.inWindow(m.Seq) {
+			return
+		}
+		r.vote(m.Seq, from, m.State)
+		r.checkStable(env, m.Seq)
+	}
+}
+
+// onRequest: a cached reply is sent again; the primary orders a new
+// request; a backup ignores it (no view change: see the package comment).
+func (r *Replica) onRequest(env ordo.Env, m Request) {
+	if lr := r.clients[m.Client]; lr != nil && m.Timestamp <= lr.ts {
+		if m.Timestamp == lr.ts {
+			env.Send(m.Client, lr.reply)
+		}
+		return
+	}
+	if r.primary(env) != env.ID() {
+		r.watchRequest(env, m)
+		return
+	}
+	if r.changing || r.assigned[m.Client] >= m.Timestamp || !r.inWindow(r.seq+1) {
+		return // in progress, or the window is full: the client retransmits
+	}
+	r.seq++
+	r.assigned[m.Client] = m.Timestamp
+	e := r.entry(r.seq)
+	req := m
+	e.req, e.digest = &req, Digest(m)
+	r.broadcast(env, PrePrepare{View: r.view, Seq: r.seq, Digest: e.digest, Req: m})
+	r.advance(env, r.seq)
+}
+
+// onPrePrepare accepts the primary's assignment if it is in the view and
+// the window, its digest is the request's, and no other digest was
+// accepted for that sequence number; the backup then prepares it.
+func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
+	if r.changing || from != r.primary(env) || m.View != r.view || !r.inWindow(m.Seq) || m.Digest != Digest(m.Req) ||
+		!slices.Contains(env.Roster().Clients, m.Req.Client) {
+		return
+	}
+	e := r.entry(m.Seq)
+	if e.req != nil || m.Seq <= r.lastExec {
+		return // the first pre-prepare for a sequence number binds
+	}
+	req := m.Req
+	e.req, e.digest = &req, m.Digest
+	e.prepares[env.ID()] = m.Digest
+	r.broadcast(env, Prepare{View: r.view, Seq: m.Seq, Digest: m.Digest})
+	r.advance(env, m.Seq)
+}
+
+func count(votes map[ordo.NodeID]string, d string) int {
+	n := 0
+	for _, v := range votes {
+		if v == d {
+			n++
+		}
+	}
+	return n
+}
+
+// advance moves sequence number seq through prepared and committed-local,
+// then executes what is committed in order.
+func (r *Replica) advance(env ordo.Env, seq int64) {
+	e := r.log[seq]
+	if e == nil || e.req == nil {
+		return
+	}
+	if r.changing {
+		return
+	}
+	if !e.sentCommit && count(e.prepares, e.digest) >= r.qs.Q-1 {
+		e.sentCommit = true
+		req := *e.req
+		e.pView, e.pReq = e.view, &req
+		e.commits[env.ID()] = e.digest
+		r.broadcast(env, Commit{View: r.view, Seq: seq, Req: *e.req})
+	}
+	if e.sentCommit && !e.committed && count(e.commits, e.digest) >= r.qs.Q {
+		e.committed = true
+	}
+	for {
+		next := r.log[r.lastExec+1]
+		if next == nil || !next.committed {
+			return
+		}
+		r.execute(env, r.lastExec+1, next)
+	}
+}
+
+// execute applies a committed request: the state digest chains it, the
+// decision is noted, the client answered, and every K a checkpoint sent.
+func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
+	r.lastExec = seq
+	r.executed++
+	h := sha256.Sum256([]byte(r.state + e.digest))
+	r.state = hex.EncodeToString(h[:])[:DigestLen]
+	req := *e.req
+	if req.Client == 0 { // a null request of a new view (section 4.4)
+		env.Note(agreement.NoteDecide, "slot", seq, "value", e.digest, "noop", true)
+	} else {
+		env.Note(agreement.NoteDecide, "slot", seq, "value", e.digest, "client", int64(req.Client), "ts", req.Timestamp)
+	}
+	if r.watch.active && r.watch.client == req.Client && req.Timestamp >= r.watch.ts {
+		r.watch = watched{}
+	}
+	if req.Client != 0 {
+		r.reply(env, req)
+	}
+	if seq%r.k == 0 {
+		r.vote(seq, env.ID(), r.state)
+		r.broadcast(env, Checkpoint{Seq: seq, State: r.state})
+		r.checkStable(env, seq)
+	}
+}
+
+func (r *Replica) reply(env ordo.Env, req Request) {
+	if lr := r.clients[req.Client]; lr == nil || req.Timestamp > lr.ts {
+		rep := Reply{View: r.view, Timestamp: req.Timestamp, Client: req.Client, Result: r.state}
+		if slices.Contains(env.Roster().Clients, req.Client) {
+			r.clients[req.Client] = &lastReply{ts: req.Timestamp, reply: rep}
+			env.Send(req.Client, rep)
+		}
+	}
+}
+
+func (r *Replica) vote(seq int64, from ordo.NodeID, state string) {
+	v := r.ckpts[seq]
+	if v == nil {
+		v = map[ordo.NodeID]string{}
+		r.ckpts[seq] = v
+	}
+	if _, dup := v[from]; !dup {
+		v[from] = state
+	}
+}
+
+// checkStable makes checkpoint seq stable once 2f+1 replicas, this one
+// included, sent its state digest: the log and the votes at and below it
+// are dropped, and the window moves up.
+func (r *Replica) checkStable(env ordo.Env, seq int64) {
+	v := r.ckpts[seq]
+	mine, ok := v[env.ID()]
+	if !ok || seq <= r.low || count(v, mine) < r.qs.Q {
+		return
+	}
+	r.low = seq
+	r.stable++
+	for s := range r.log {
+		if s <= seq {
+			delete(r.log, s)
+		}
+	}
+	for s := range r.ckpts {
+		if s <= seq {
+			delete(r.ckpts, s)
+		}
+	}
+	env.Note("checkpoint", "seq", seq, "state", mine)
+}
+
+// State is a replica's state as data (ordo.StateReporter).
+type State struct {
+	View         int64       `json:"view"`
+	Primary      ordo.NodeID `json:"primary"`
+	LastExecuted int64       `json:"last_executed"`
+	Stable       int64       `json:"stable_checkpoint"`
+	Log          int         `json:"log"` // entries held: at most the window
+	StateDigest  string      `json:"state"`
+	F            int         `json:"f"`
+	Quorum       int         `json:"quorum"`
+	Unsafe       bool        `json:"unsafe,omitempty"`
+	Changing     bool        `json:"changing_view,omitempty"`
+	ViewChanges  int         `json:"view_changes"`
+}
+
+var _ ordo.StateReporter = (*Replica)(nil)
+
+// State implements ordo.StateReporter.
+func (r *Replica) State() any {
+	return State{View: r.view, Primary: r.prim, LastExecuted: r.lastExec, Stable: r.low, Log: len(r.log),
+		StateDigest: r.state, F: r.qs.F, Quorum: r.qs.Q, Unsafe: r.qs.Unsafe, Changing: r.changing, ViewChanges: r.viewChanges}
+}

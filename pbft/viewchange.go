@@ -1,0 +1,258 @@
+package pbft
+
+import (
+	"slices"
+	"time"
+
+	"ordo"
+)
+
+// Section 4.4, view changes: a backup that holds a client's request not
+// executed after view_timeout suspects the primary and moves to the next
+// view; the new primary, with 2f+1 view-changes, re-proposes every request
+// prepared above the stable checkpoint (a null request where none was) in
+// a new-view, and the view starts.
+
+// maxViewsAhead bounds the views above the installed one whose
+// view-changes a replica keeps.
+const maxViewsAhead = 8
+
+// maxBackoff bounds the doubling of the view-change timeout.
+const maxBackoff = 6
+
+const (
+	timerRequest = "request" // Arg: the watch generation
+	timerView    = "view"    // Arg: the view being changed to
+)
+
+// watched is the client request a backup waits to see executed.
+type watched struct {
+	active bool
+	client ordo.NodeID
+	ts     int64
+}
+
+// watchRequest: a backup that receives a client's request directly (the
+// client timed out on the primary) starts its timer, unless one runs.
+func (r *Replica) watchRequest(env ordo.Env, m Request) {
+	if r.changing || r.watch.active {
+		return
+	}
+	r.gen++
+	r.watch = watched{active: true, client: m.Client, ts: m.Timestamp}
+	env.After(r.viewTimeout, ordo.Timer{Name: timerRequest, Arg: r.gen})
+}
+
+// Fire implements ordo.Node.
+func (r *Replica) Fire(env ordo.Env, t ordo.Timer) {
+	switch t.Name {
+	case timerRequest:
+		if t.Arg == r.gen && r.watch.active && !r.changing {
+			r.startViewChange(env, r.view+1)
+		}
+	case timerView:
+		if r.changing && t.Arg == r.view {
+			r.startViewChange(env, r.view+1) // the new view did not start in time
+		}
+	}
+}
+
+// startViewChange moves to view v: stop taking part in the old one and
+// multicast what was prepared above the stable checkpoint.
+func (r *Replica) startViewChange(env ordo.Env, v int64) {
+	if v <= r.view && r.changing || v <= r.installed || v > MaxView {
+		return
+	}
+	r.view, r.changing, r.prim = v, true, Primary(env.Roster().Servers, v)
+	r.watch = watched{}
+	r.viewChanges++
+	vc := ViewChange{View: v, Stable: r.low}
+	seqs := make([]int64, 0, len(r.log))
+	for s, e := range r.log {
+		if e.pReq != nil && s > r.low {
+			seqs = append(seqs, s)
+		}
+	}
+	slices.Sort(seqs)
+	for _, s := range seqs {
+		e := r.log[s]
+		vc.Prepared = append(vc.Prepared, Claim{Seq: s, View: e.pView, Req: *e.pReq})
+	}
+	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
+	r.keepViewChange(env.ID(), vc)
+	r.broadcast(env, vc)
+	backoff := min(v-r.installed-1, maxBackoff)
+	env.After(r.viewTimeout*time.Duration(int64(1)<<backoff)*2, ordo.Timer{Name: timerView, Arg: v})
+	r.tryNewView(env)
+}
+
+func (r *Replica) keepViewChange(from ordo.NodeID, vc ViewChange) {
+	if vc.View <= r.installed || vc.View > r.installed+maxViewsAhead {
+		return
+	}
+	m := r.vcs[vc.View]
+	if m == nil {
+		m = map[ordo.NodeID]ViewChange{}
+		r.vcs[vc.View] = m
+	}
+	if _, dup := m[from]; !dup {
+		m[from] = vc
+	}
+}
+
+func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
+	r.keepViewChange(from, vc)
+	// f+1 replicas moving past this view: at least one correct one
+	// suspects the primary, so join the smallest such view (section 4.5.2).
+	if vc.View > r.view {
+		var above []int64
+		voters := map[ordo.NodeID]bool{}
+		for v, m := range r.vcs {
+			if v > r.view {
+				for id := range m {
+					voters[id] = true
+				}
+				above = append(above, v)
+			}
+		}
+		if len(voters) >= r.qs.F+1 {
+			r.startViewChange(env, slices.Min(above))
+		}
+	}
+	r.tryNewView(env)
+	if r.pendingNV != nil {
+		r.onNewView(env, Primary(env.Roster().Servers, r.pendingNV.View), *r.pendingNV)
+	}
+}
+
+// newViewSlots computes O from view-changes: above the highest stable
+// checkpoint, each sequence number gets the request prepared in the
+// highest view (the smallest digest on a tie), or a null request.
+func newViewSlots(vcs []ViewChange) (stable int64, reqs []Request) {
+	for _, vc := range vcs {
+		stable = max(stable, vc.Stable)
+	}
+	best := map[int64]Claim{}
+	top := stable
+	for _, vc := range vcs {
+		for _, c := range vc.Prepared {
+			if c.Seq <= stable || c.Seq > vc.Stable+MaxWindow {
+				continue
+			}
+			b, ok := best[c.Seq]
+			if !ok || c.View > b.View || c.View == b.View && Digest(c.Req) < Digest(b.Req) {
+				best[c.Seq] = c
+			}
+			top = max(top, c.Seq)
+		}
+	}
+	for s := stable + 1; s <= top; s++ {
+		reqs = append(reqs, best[s].Req) // the zero Request is the null request
+	}
+	return stable, reqs
+}
+
+func digests(reqs []Request) []string {
+	out := make([]string, len(reqs))
+	for i, q := range reqs {
+		out[i] = Digest(q)
+	}
+	return out
+}
+
+// tryNewView: the new primary with 2f+1 view-changes for its view (its own
+// included) sends the new-view and starts the view.
+func (r *Replica) tryNewView(env ordo.Env) {
+	if !r.changing || r.prim != env.ID() {
+		return
+	}
+	m := r.vcs[r.view]
+	if _, mine := m[env.ID()]; !mine || len(m) < r.qs.Q {
+		return
+	}
+	from := make([]ordo.NodeID, 0, len(m))
+	for id := range m {
+		from = append(from, id)
+	}
+	slices.Sort(from)
+	// Its own, then the lowest-numbered others: 2f+1 in all.
+	from = slices.DeleteFunc(from, func(id ordo.NodeID) bool { return id == env.ID() })
+	from = append([]ordo.NodeID{env.ID()}, from[:r.qs.Q-1]...)
+	slices.Sort(from)
+	vcs := make([]ViewChange, len(from))
+	for i, id := range from {
+		vcs[i] = m[id]
+	}
+	stable, reqs := newViewSlots(vcs)
+	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(reqs)}
+	r.broadcast(env, nv)
+	r.install(env, stable, reqs)
+}
+
+// onNewView: a backup checks the new-view against the view-changes it
+// received itself from the replicas named, and installs it if they give
+// the same requests. One naming a view-change not received yet waits.
+func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
+	if from != Primary(env.Roster().Servers, nv.View) || nv.View <= r.installed || nv.View < r.view || nv.View > r.installed+maxViewsAhead ||
+		len(nv.From) != r.qs.Q || !slices.IsSorted(nv.From) || len(slices.Compact(slices.Clone(nv.From))) != len(nv.From) || !slices.Contains(nv.From, from) {
+		return
+	}
+	m := r.vcs[nv.View]
+	vcs := make([]ViewChange, 0, len(nv.From))
+	for _, id := range nv.From {
+		vc, ok := m[id]
+		if !ok {
+			p := nv
+			r.pendingNV = &p
+			return
+		}
+		vcs = append(vcs, vc)
+	}
+	r.pendingNV = nil
+	stable, reqs := newViewSlots(vcs)
+	if stable != nv.Stable || !slices.Equal(digests(reqs), nv.Digests) {
+		return // a new primary that lies: the view timer moves on
+	}
+	r.view, r.prim = nv.View, from
+	r.install(env, stable, reqs)
+	// The new view's pre-prepares are the new-view's: prepare them.
+	for i, q := range reqs {
+		s := stable + int64(i) + 1
+		if e := r.log[s]; e != nil && e.view == r.view && e.req != nil {
+			e.prepares[env.ID()] = e.digest
+			r.broadcast(env, Prepare{View: r.view, Seq: s, Digest: Digest(q)})
+			r.advance(env, s)
+		}
+	}
+}
+
+// install starts view r.view with O = reqs at stable+1...
+func (r *Replica) install(env ordo.Env, stable int64, reqs []Request) {
+	r.changing, r.installed = false, r.view
+	r.watch = watched{}
+	for v := range r.vcs {
+		if v <= r.view {
+			delete(r.vcs, v)
+		}
+	}
+	for s, e := range r.log {
+		if e.view < r.view && s > r.lastExec {
+			delete(r.log, s) // not re-proposed: never committed anywhere
+		}
+	}
+	r.seq = max(stable, r.lastExec, r.low)
+	for i, q := range reqs {
+		s := stable + int64(i) + 1
+		r.seq = max(r.seq, s)
+		if !r.inWindow(s) {
+			continue
+		}
+		e := r.entry(s)
+		req := q
+		e.req, e.digest = &req, Digest(q)
+		if q.Client != 0 {
+			r.assigned[q.Client] = max(r.assigned[q.Client], q.Timestamp)
+		}
+	}
+	env.Note("new-view", "view", r.view, "primary", int64(r.prim), "requests", len(reqs))
+}
