@@ -440,6 +440,11 @@
   function showFindings() {
     const f = $("findings");
     if (!M.results.length) { f.innerHTML = '<span class="hint">No checker ran on this trace.</span>'; }
+    if (M.sim && !M.sim.end && M.results.length) {
+      const h = document.createElement("div"); h.className = "hint";
+      h.textContent = "judged on the run so far: a liveness check (a leader elected, requests completed) may still be met by the end";
+      f.appendChild(h);
+    }
     M.results.forEach((r, ri) => {
       const d = document.createElement("div");
       d.className = "finding";
@@ -580,7 +585,7 @@
       const c = document.createElement("input");
       c.type = "checkbox"; c.checked = true; c.id = "node-" + n;
       c.addEventListener("change", () => { if (c.checked) view.hidden.delete(n); else view.hidden.add(n); resize(); draw(); });
-      l.appendChild(c); l.append(P.lanes[n - 1] + " ");
+      l.appendChild(c); l.append(P.lanes[n - 1].split(" ")[0] + " "); l.title = P.lanes[n - 1];
       nf.appendChild(l);
     }
   }
