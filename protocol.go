@@ -37,6 +37,9 @@ type Protocol struct {
 	// numbered after the clients (issue 15). A node finds them as
 	// Env.Roster().Services[i].
 	Services []string
+	// SimOnly, when set, says why the protocol runs in the simulator only
+	// (a live cluster refuses it with these words); empty: it runs live.
+	SimOnly string
 	// Codec encodes and decodes Messages; set by Register.
 	Codec *Codec
 }

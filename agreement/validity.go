@@ -50,17 +50,29 @@ func (v Validity) Check(t *trace.Trace) check.Result { return check.Replay(v, t)
 
 // Start implements check.Online.
 func (Validity) Start(m *trace.Meta) (check.Judge, error) {
-	return &validityJudge{meta: m, proposed: map[string]bool{}, liars: liarsOf(m)}, nil
+	j := &validityJudge{meta: m, proposed: map[string]bool{}, liars: liarsOf(m)}
+	for _, l := range m.Byzantine {
+		if slices.Contains(m.Clients, l.Node) {
+			j.liarClients++
+		}
+	}
+	return j, nil
 }
 
 type validityJudge struct {
-	meta       *trace.Meta
-	liars      string
-	proposed   map[string]bool
-	decisions  int
-	invalid    int
-	overflow   bool
-	violations []check.Violation
+	meta      *trace.Meta
+	liars     string
+	proposed  map[string]bool
+	decisions int
+	invalid   int
+	// liarClients counts Byzantine clients: a request one of them sent is
+	// legitimate (PBFT commits what an authenticated client asks) though
+	// it noted another, so a value nobody proposed is then not judged,
+	// only counted in unjudged.
+	liarClients int
+	unjudged    int
+	overflow    bool
+	violations  []check.Violation
 }
 
 func (j *validityJudge) Wants(k trace.Kind) bool { return k == trace.Note }
@@ -88,6 +100,10 @@ func (j *validityJudge) Observe(e *trace.Event) {
 		j.decisions++
 		v := valueText(e.Attrs.Get("value"))
 		if j.proposed[v] {
+			return
+		}
+		if j.liarClients > 0 {
+			j.unjudged++
 			return
 		}
 		j.invalid++
@@ -119,6 +135,9 @@ func (j *validityJudge) Result() check.Result {
 	default:
 		r.Verdict = check.Pass
 		r.Summary = fmt.Sprintf("every one of %d decisions of correct nodes was proposed (%d %s)", j.decisions, len(j.proposed), plural(len(j.proposed), "proposal"))
+		if j.unjudged > 0 {
+			r.Summary = fmt.Sprintf("%d of %d decisions of correct nodes were proposed; %d decided a value no node noted, which a Byzantine client may have sent (not judged: %s)", j.decisions-j.unjudged, j.decisions, j.unjudged, j.liars)
+		}
 	}
 	r.OK = r.Verdict == check.Pass
 	r.Unknown = r.Verdict == check.Unknown

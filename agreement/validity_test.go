@@ -51,6 +51,13 @@ func TestValidity(t *testing.T) {
 	if r := result(t, notes(meta, prop), "validity"); r.Verdict != check.NotApplicable {
 		t.Fatalf("%+v", r)
 	}
+	// A Byzantine client's request is legitimate though it noted another:
+	// the value is counted, not judged.
+	liarClient := trace.Meta{Nodes: 5, Clients: []int{5}, Byzantine: []trace.Liar{{Node: 5, Behaviour: "equivocate"}}}
+	r = result(t, notes(liarClient, prop, note{2, "decide", []any{"slot", 1, "value", "b"}}), "validity")
+	if r.Verdict != check.Pass || !strings.Contains(r.Summary, "a Byzantine client may have sent") {
+		t.Fatalf("%+v", r)
+	}
 }
 
 // bft-liveness: every request a correct client proposed is accepted.

@@ -128,6 +128,9 @@ func Up(o UpOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if proto.SimOnly != "" {
+		return nil, fmt.Errorf("protocol %s runs in the simulator only: %s (use ordo sim)", proto.Name, proto.SimOnly)
+	}
 	if _, err := proto.Resolve(o.Options); err != nil {
 		return nil, err
 	}

@@ -108,6 +108,9 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 			}
 		}
 	}
+	if sc.Protocol.SimOnly != "" {
+		return nil, refuse(0, "protocol %s runs in the simulator only: %s; run it with ordo sim", sc.Protocol.Name, sc.Protocol.SimOnly)
+	}
 	if len(sc.Byzantine) > 0 {
 		return nil, refuse(0, "byzantine: lying nodes are the simulator's for now (a live liar is issue 14's next step); run it with ordo sim")
 	}

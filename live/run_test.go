@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ordo"
+	_ "ordo/agreement/naive"
 	"ordo/check"
 	"ordo/election"
 	_ "ordo/election/raft"
@@ -88,6 +89,10 @@ func TestLiveScenarioRefusesWhatItCannotDo(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !ErrLive(err) {
 			t.Errorf("%q: err %v, want one naming %q", c.yaml, err, c.want)
 		}
+	}
+	// A protocol for the simulator only is refused by name.
+	if _, err := CheckScenario(loadBuiltin(t, "byzantine-section5-honest")); err == nil || !strings.Contains(err.Error(), "simulator only") {
+		t.Errorf("byzantine-section5-honest: %v, want a refusal of a simulator-only protocol", err)
 	}
 	// And what it can do is accepted.
 	sc := loadBuiltin(t, "partition-raft")

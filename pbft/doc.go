@@ -10,7 +10,8 @@
 // multicasts a prepare. A replica is prepared for (view, seq, digest) once
 // it holds the pre-prepare and 2f prepares from backups (its own
 // included) that match it; it then multicasts a commit, and is
-// committed-local once 2f+1 matching commits (its own included) arrived.
+// committed-local once a quorum (2f+1 at n = 3f+1; ⌈(n+f+1)/2⌉ in
+// general) of matching commits (its own included) arrived.
 // It executes committed requests in sequence order, notes each execution
 // as "decide" with "slot" (the sequence number) and "value" (the request's
 // digest), which the byzantine-agreement checker (package agreement)

@@ -265,10 +265,28 @@ func TestQuorumsFor(t *testing.T) {
 	for _, c := range []struct {
 		n, f, unsafe int
 		q            int // 0: refused
-	}{{4, -1, 0, 3}, {7, -1, 0, 5}, {3, -1, 0, 1}, {3, 1, 0, 0}, {3, 1, 2, 2}, {6, 2, 0, 0}, {7, 2, 0, 5}, {4, 1, 5, 0}} {
+	}{{4, -1, 0, 3}, {7, -1, 0, 5}, {3, -1, 0, 2}, {3, 1, 0, 0}, {3, 1, 2, 2}, {6, 2, 0, 0}, {7, 2, 0, 5}, {4, 1, 5, 0},
+		{5, -1, 0, 4}, {6, -1, 0, 4}, {8, -1, 0, 6}, {9, -1, 0, 6}, {10, -1, 0, 7}, {4, -2, 0, 0}, {3, 5, 2, 0}} {
 		q, err := pbft.QuorumsFor(c.n, c.f, c.unsafe)
 		if (err == nil) != (c.q != 0) || err == nil && q.Q != c.q {
 			t.Errorf("QuorumsFor(%d, %d, %d) = %+v, %v; want quorum %d", c.n, c.f, c.unsafe, q, err, c.q)
+		}
+	}
+}
+
+// For every n and every f it tolerates, any two quorums share a correct
+// replica (2Q - n >= f + 1) and the correct replicas alone make one
+// (n - f >= Q): the two facts PBFT's safety and liveness rest on.
+func TestQuorumsIntersectInACorrectReplica(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for f := 0; 3*f+1 <= n; f++ {
+			q, err := pbft.QuorumsFor(n, f, 0)
+			if err != nil {
+				t.Fatalf("n=%d f=%d: %v", n, f, err)
+			}
+			if 2*q.Q-n < f+1 || n-f < q.Q {
+				t.Fatalf("n=%d f=%d: quorum %d: two quorums share %d, correct replicas %d", n, f, q.Q, 2*q.Q-n, n-f)
+			}
 		}
 	}
 }
@@ -353,6 +371,27 @@ func TestPBFTOneLiarOfFourOverSeeds(t *testing.T) {
 				got := verdicts(t, s.Trace())
 				if got[agreement.CheckName] != check.Pass || got["validity"] != check.Pass || got["bft-liveness"] != check.Pass {
 					t.Fatalf("%v %s, seed %d: %v", node, b, seed, got)
+				}
+			}
+		}
+	}
+}
+
+// One liar of each behaviour, the primary or a backup, at every n from 4
+// to 10 (not only n = 3f+1: n = 5, 6, 9 once broke agreement with quorums
+// of a plain 2f+1).
+func TestPBFTOneLiarAtEveryN(t *testing.T) {
+	for n := 4; n <= 10; n++ {
+		for _, b := range []sim.Behaviour{sim.Silent, sim.Equivocate, sim.Forge} {
+			for _, node := range []ordo.NodeID{1, 2} {
+				for seed := uint64(1); seed <= 3; seed++ {
+					cfg := config(t, n, 2, 5, nil, sim.Byzantine{Node: node, Behaviour: b})
+					cfg.Seed = seed
+					s, _ := run(t, cfg, 3*time.Second)
+					got := verdicts(t, s.Trace())
+					if got[agreement.CheckName] != check.Pass || got["validity"] != check.Pass || got["bft-liveness"] != check.Pass {
+						t.Fatalf("n=%d, %v %s, seed %d: %v", n, node, b, seed, got)
+					}
 				}
 			}
 		}

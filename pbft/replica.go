@@ -48,13 +48,23 @@ type Quorums struct {
 }
 
 // QuorumsFor checks n replicas against f (-1: (n-1)/3) and an unsafe
-// quorum (0: none): 2f+1 of n >= 3f+1, or the unsafe quorum.
+// quorum (0: none). The quorum is ⌈(n+f+1)/2⌉ of n >= 3f+1: 2f+1 when
+// n = 3f+1, and in general the least size for which any two quorums share
+// a correct replica (2Q - n >= f+1) while n - f correct replicas still
+// make one. A plain 2f+1 is not enough when n > 3f+1 (n = 5, f = 1: two
+// quorums of 3 may meet only in the liar). Or the unsafe quorum.
 func QuorumsFor(n, f, unsafe int) (Quorums, error) {
 	if n < 1 || n > MaxReplicas {
 		return Quorums{}, fmt.Errorf("pbft: %d replicas, want 1..%d", n, MaxReplicas)
 	}
+	if f < -1 {
+		return Quorums{}, fmt.Errorf("pbft: f=%d: want 0 or more (or -1: the most n allows)", f)
+	}
 	if f < 0 {
 		f = (n - 1) / 3
+	}
+	if f >= n {
+		return Quorums{}, fmt.Errorf("pbft: f=%d of %d replicas: a client waits for f+1 matching replies, more than there are replicas", f, n)
 	}
 	switch {
 	case unsafe < 0 || unsafe > n:
@@ -64,7 +74,7 @@ func QuorumsFor(n, f, unsafe int) (Quorums, error) {
 	case n < 3*f+1:
 		return Quorums{}, fmt.Errorf("pbft: %d replicas cannot tolerate f=%d Byzantine ones (n >= 3f+1 = %d); set unsafe_quorum to run it anyway as a demonstration", n, f, 3*f+1)
 	}
-	return Quorums{N: n, F: f, Q: 2*f + 1}, nil
+	return Quorums{N: n, F: f, Q: (n + f + 2) / 2}, nil
 }
 
 // New builds one replica.

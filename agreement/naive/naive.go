@@ -37,7 +37,12 @@ const MaxValues = 1024
 // Protocol is the naive agreement protocol.
 var Protocol = &ordo.Protocol{
 	Name: "naive-agreement",
-	Doc:  "agreement by the majority of what each node heard, no defence against liars (section 5's Byzantine figure)",
+	// Each node proposes once, at boot: the simulator boots every node at
+	// the same instant, a live cluster one process after another, so live
+	// the first proposals would find no peer listening and every node
+	// would decide alone.
+	SimOnly: "each node proposes once, at boot, which assumes every node starts at the same instant (a live cluster starts its processes one by one)",
+	Doc:     "agreement by the majority of what each node heard, no defence against liars (section 5's Byzantine figure)",
 	Options: []ordo.Option{
 		{Name: "values", Default: "5,5,7", Help: "the value each node proposes, node 1 first (comma-separated integers; nodes past the list repeat it from the start)"},
 		{Name: "timeout", Default: "100ms", Help: "decide with what was heard by then, if some peer is still silent"},

@@ -213,7 +213,7 @@ func firstSentence(doc string, n int) string {
 func simReplay(arg string, res *scenario.Result) string {
 	for _, c := range res.Checks {
 		if c.Verdict == check.Fail {
-			return fmt.Sprintf("replay: ordo sim %s --seed %d --trace run.jsonl   (then: ordo trace why run.jsonl EVENT...)", arg, res.Seed)
+			return fmt.Sprintf("replay: ordo sim %s --seed %d --trace run.jsonl   (then: ordo trace why run.jsonl EVENT_A EVENT_B)", arg, res.Seed)
 		}
 	}
 	return ""
