@@ -42,11 +42,7 @@ func (a Agreement) Check(t *trace.Trace) check.Result { return check.Replay(a, t
 
 // Start implements check.Online.
 func (Agreement) Start(m *trace.Meta) (check.Judge, error) {
-	j := &judge{first: map[int64]decision{}, liars: liarsOf(m)}
-	for _, l := range m.Byzantine {
-		j.byz = append(j.byz, ordo.NodeID(l.Node))
-	}
-	return j, nil
+	return &judge{meta: m, first: map[int64]decision{}, liars: liarsOf(m)}, nil
 }
 
 // liarsOf names the Byzantine nodes of a run in words: "n1 (equivocate)".
@@ -69,7 +65,7 @@ type decision struct {
 }
 
 type judge struct {
-	byz        []ordo.NodeID
+	meta       *trace.Meta
 	liars      string
 	first      map[int64]decision
 	decisions  int // by correct nodes
@@ -83,18 +79,7 @@ func (j *judge) Wants(k trace.Kind) bool { return k == trace.Note }
 func (j *judge) VectorFree()             {}
 
 // isDecide accepts "decide" and a layered "x/decide".
-func isDecide(name string) bool {
-	return name == NoteDecide || strings.HasSuffix(name, ordo.LayerSep+NoteDecide)
-}
-
-func (j *judge) byzantine(id ordo.NodeID) bool {
-	for _, b := range j.byz {
-		if b == id {
-			return true
-		}
-	}
-	return false
-}
+func isDecide(name string) bool { return isNote(name, NoteDecide) }
 
 // valueText is a decided value as comparable text: a JSON number read back
 // as float64 and the int64 noted compare equal.
@@ -114,7 +99,7 @@ func (j *judge) Observe(e *trace.Event) {
 	if e.Kind != trace.Note || !isDecide(e.Name) {
 		return
 	}
-	if j.byzantine(e.Node) {
+	if j.meta.IsByzantine(int(e.Node)) {
 		j.ignored++ // a liar's decision binds nobody
 		return
 	}

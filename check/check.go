@@ -70,6 +70,9 @@ type Violation struct {
 	Events  []int  `json:"events,omitempty"` // trace event ids
 	From    int64  `json:"from_ns,omitempty"`
 	To      int64  `json:"to_ns,omitempty"`
+	// File is a file the checker wrote that shows the violation (the
+	// linearizable checker's porcupine visualization), or "".
+	File string `json:"file,omitempty"`
 }
 
 // Checker says whether a property held on a run. Every checker can judge a

@@ -345,9 +345,9 @@ func (l *Linearizable) CheckHistory(ops []history.Operation, label string) check
 		all = append(all, p...)
 	}
 	path, info, verr := l.visualize(all, label, timeout)
-	where := "porcupine visualization: " + path
+	where, file := "porcupine visualization: "+path, path
 	if verr != nil {
-		where = "no visualization: " + verr.Error()
+		where, file = "no visualization: "+verr.Error(), ""
 	}
 	// Porcupine's partitions of the failing ops are the bad keys in the
 	// same (sorted) order; each comes with its longest linearizable
@@ -378,6 +378,7 @@ func (l *Linearizable) CheckHistory(ops []history.Operation, label string) check
 		v := check.Violation{
 			Message: fmt.Sprintf("key %q: no linearization of its %d operations exists: the longest linearizable prefix orders %d of them and cannot take %s (e%d); %s", key, len(p), longest, o, o.CallEvent, where),
 			Events:  events(o.CallEvent, o.ReturnEvent),
+			File:    file,
 			From:    o.Call,
 		}
 		if o.Return != history.Open {

@@ -96,8 +96,8 @@ func TestLinearizableVerdicts(t *testing.T) {
 				return
 			}
 			m := LinearizableVizFile.FindStringSubmatch(r.Violations[0].Message)
-			if m == nil {
-				t.Fatalf("violation names no visualization: %s", r.Violations[0].Message)
+			if m == nil || r.Violations[0].File != m[1] {
+				t.Fatalf("violation names no visualization, or not as its File (%q): %s", r.Violations[0].File, r.Violations[0].Message)
 			}
 			b, err := os.ReadFile(m[1])
 			if err != nil || !strings.HasPrefix(m[1], dir) || !strings.Contains(string(b), "<html") {

@@ -39,8 +39,8 @@ func NewClient(cfg ordo.Config) (ordo.Node, error) {
 	switch {
 	case c.ops < 0 || c.ops > MaxOps:
 		return nil, fmt.Errorf("pbft-client: ops=%d out of range 0..%d", c.ops, MaxOps)
-	case c.f > MaxReplicas:
-		return nil, fmt.Errorf("pbft-client: f=%d out of range", c.f)
+	case c.f < -1 || c.f > MaxReplicas:
+		return nil, fmt.Errorf("pbft-client: f=%d out of range -1..%d", c.f, MaxReplicas)
 	case c.timeout <= 0 || c.timeout > time.Hour:
 		return nil, fmt.Errorf("pbft-client: timeout %v out of range (0, 1h]", c.timeout)
 	}
@@ -75,7 +75,7 @@ func (c *Client) faults(env ordo.Env) int {
 	if c.f >= 0 {
 		return c.f
 	}
-	return (len(env.Roster().Servers) - 1) / 3
+	return defaultF(len(env.Roster().Servers))
 }
 
 // Fire implements ordo.Node.

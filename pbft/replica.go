@@ -47,6 +47,9 @@ type Quorums struct {
 	Unsafe  bool // Q was set by hand (unsafe_quorum)
 }
 
+// defaultF is the most Byzantine replicas n tolerate: n >= 3f+1.
+func defaultF(n int) int { return (n - 1) / 3 }
+
 // QuorumsFor checks n replicas against f (-1: (n-1)/3) and an unsafe
 // quorum (0: none). The quorum is ⌈(n+f+1)/2⌉ of n >= 3f+1: 2f+1 when
 // n = 3f+1, and in general the least size for which any two quorums share
@@ -61,7 +64,7 @@ func QuorumsFor(n, f, unsafe int) (Quorums, error) {
 		return Quorums{}, fmt.Errorf("pbft: f=%d: want 0 or more (or -1: the most n allows)", f)
 	}
 	if f < 0 {
-		f = (n - 1) / 3
+		f = defaultF(n)
 	}
 	if f >= n {
 		return Quorums{}, fmt.Errorf("pbft: f=%d of %d replicas: a client waits for f+1 matching replies, more than there are replicas", f, n)
@@ -111,9 +114,7 @@ type Replica struct {
 	ckpts     map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
 	clients   map[ordo.NodeID]*lastReply       // roster clients only
 	assigned  map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
-	executed  int
-	stable    int
-	prim      ordo.NodeID // the primary of view, for State
+	prim      ordo.NodeID                      // the primary of view, for State
 
 	// View change (viewchange.go).
 	viewTimeout time.Duration
@@ -320,7 +321,6 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 // decision is noted, the client answered, and every K a checkpoint sent.
 func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 	r.lastExec = seq
-	r.executed++
 	h := sha256.Sum256([]byte(r.state + e.digest))
 	r.state = hex.EncodeToString(h[:])[:DigestLen]
 	req := *e.req
@@ -373,7 +373,6 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 		return
 	}
 	r.low = seq
-	r.stable++
 	for s := range r.log {
 		if s <= seq {
 			delete(r.log, s)

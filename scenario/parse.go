@@ -82,7 +82,6 @@ type Fault struct {
 	// parsing (linkRestarts).
 	target *yaml.Node
 	field  string
-	link   *linkSpec // a link fault's fields, resolved in file-time order
 	// Spec is the entry in the fault package's vocabulary, for runtimes
 	// other than the simulator (live.go); nil for link, join and leave.
 	Spec fault.Schedule
@@ -1211,17 +1210,6 @@ func (p *parser) faults(sc *Scenario, fs map[string]entry) error {
 	if err := p.linkRestarts(list); err != nil {
 		return err
 	}
-	// A link fault changes only the fields it names: resolve each against
-	// the link as it stands at that time.
-	current := map[sim.LinkKey]sim.Link{}
-	for k, l := range sc.Network.Links {
-		current[k] = l
-	}
-	for i := range list {
-		if list[i].link != nil {
-			list[i].apply = resolveLink(sc, list[i].link, current)
-		}
-	}
 	sc.Faults = list
 	return nil
 }
@@ -1425,8 +1413,7 @@ func (p *parser) fault(sc *Scenario, n *yaml.Node, field string) (Fault, error) 
 			return Fault{}, p.errf(n, field, "a link fault changes at least one of: %s", strings.Join(linkFields, ", "))
 		}
 		f.Desc = "link " + kv.Value
-		// Resolved once all faults are sorted (see faults).
-		f.link = ls
+		f.apply = ls.apply
 	}
 	f.Spec = p.spec(&f, kindEntry, got, field) // live.go
 	return f, nil
@@ -1439,29 +1426,20 @@ type linkSpec struct {
 	set  []func(*sim.Link)
 }
 
-// resolveLink computes the links a link fault sets, changing only the
-// fields it names on top of the link as it stands at that time.
-func resolveLink(sc *Scenario, ls *linkSpec, current map[sim.LinkKey]sim.Link) func(*sim.Sim) error {
-	links := make([]sim.Link, len(ls.keys))
-	for i, k := range ls.keys {
-		l, ok := current[k]
-		if !ok {
-			l = sc.Network.Default
-		}
+// apply changes the fields the fault names on each of its directions, on
+// top of the link as it stands when the fault fires (what earlier faults,
+// from the file or injected into a stepped run, left there).
+func (ls *linkSpec) apply(s *sim.Sim) error {
+	for _, k := range ls.keys {
+		l := s.Link(k.From, k.To)
 		for _, set := range ls.set {
 			set(&l)
 		}
-		current[k] = l
-		links[i] = l
-	}
-	return func(s *sim.Sim) error {
-		for i, k := range ls.keys {
-			if err := s.SetLink(k.From, k.To, links[i]); err != nil {
-				return err
-			}
+		if err := s.SetLink(k.From, k.To, l); err != nil {
+			return err
 		}
-		return nil
 	}
+	return nil
 }
 
 var nemesisFields = []string{"start", "stop", "crash", "partition", "pause", "clock_jump", "loss", "mean_downtime"}

@@ -126,8 +126,7 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 // faults and nemesis scheduled, and what its faults record as they fire.
 // Run and the Stepper (step.go) drive one each.
 type run struct {
-	sc *Scenario
-	s  *sim.Sim
+	s *sim.Sim
 	// err is the first fault that failed; later faults do nothing.
 	err error
 	// struck lists, in time order, what each fault aimed at `leader`
@@ -152,7 +151,7 @@ func (sc *Scenario) start(seed uint64, traced bool, maxEvents uint64, keepMessag
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
 	}
-	r := &run{sc: sc, s: s, struckBy: map[int]ordo.NodeID{}}
+	r := &run{s: s, struckBy: map[int]ordo.NodeID{}}
 	for i := range sc.Faults {
 		f := &sc.Faults[i]
 		s.At(f.At, func(*sim.Sim) {

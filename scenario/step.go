@@ -359,21 +359,6 @@ func (sc *Scenario) parseInjected(text string, at time.Duration) (f *Fault, err 
 		return nil, err
 	}
 	x.follows = -1 // an injected restart: leader follows the latest crash: leader
-	if x.link != nil {
-		ls := x.link
-		x.apply = func(s *sim.Sim) error {
-			for _, k := range ls.keys {
-				l := s.Link(k.From, k.To)
-				for _, set := range ls.set {
-					set(&l)
-				}
-				if err := s.SetLink(k.From, k.To, l); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}
 	return &x, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"ordo"
 	"ordo/scenarios"
+	"ordo/sim"
 	"ordo/trace"
 
 	// Server protocols only: a client protocol linked in here would
@@ -447,5 +448,32 @@ func TestStepperInjectAtEnd(t *testing.T) {
 	}
 	if snap(t, st) != a {
 		t.Fatal("the end after an injection there differs")
+	}
+}
+
+// A link fault changes only the fields it names, on the link as it stands
+// when it fires: a file's link fault after an injected one keeps what the
+// injection set (both resolve through one mechanism, linkSpec.apply).
+func TestLinkFaultsComposeWithInjections(t *testing.T) {
+	src := "name: links\nprotocol: raft\nnodes: 3\nduration: 3s\nseed: 1\nnetwork: {latency: lan}\n" +
+		"faults:\n  - {at: 2s, link: \"1->2\", loss: 0.5}\n"
+	sc, err := Parse("links.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stepper(t, sc, 1)
+	to(t, st, 5)
+	if err := st.Inject("link 1->2 latency intercontinental"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.StepTo(1 << 40); err != nil || !st.End() { // past the file's fault at 2s
+		t.Fatalf("to the end: %v", err)
+	}
+	l := st.r.s.Link(1, 2)
+	if l.Loss != 0.5 || l.Latency != sim.Presets["intercontinental"] {
+		t.Fatalf("link 1->2 after both faults: loss %v latency %+v; want the file's loss and the injected latency", l.Loss, l.Latency)
+	}
+	if other := st.r.s.Link(2, 1); other.Loss != 0 || other.Latency != sim.Presets["lan"] {
+		t.Fatalf("link 2->1 changed: %+v", other)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"ordo/check"
+	"ordo/internal/style"
 	"ordo/sim"
 )
 
@@ -156,11 +157,17 @@ func (r *Result) WriteJSON(w io.Writer) error {
 
 // WriteText writes the human report of a run: messages and bytes by kind,
 // losses, transport cost, the fallacies exercised and the checks' verdicts.
-func (r *Result) WriteText(w io.Writer) error {
+func (r *Result) WriteText(w io.Writer) error { return r.WriteStyled(w, style.Styler{}) }
+
+// WriteStyled is WriteText with colour from s where it prints them:
+// headings bold, PASS green, FAIL, its violations and unmet expectations
+// red, UNKNOWN and a deliberately broken protocol yellow, NOT-APPLICABLE
+// dim. With s off the bytes are WriteText's.
+func (r *Result) WriteStyled(w io.Writer, s style.Styler) error {
 	sc := r.Scenario
 	st := r.Stats
-	fmt.Fprintf(w, "scenario %s: protocol %s, %s, seed %d, %v simulated, %d simulator steps\n",
-		sc.Name, sc.Protocol.Name, sc.describeNodes(), r.Seed, r.SimTime, r.Events)
+	fmt.Fprintln(w, s.Heading(fmt.Sprintf("scenario %s: protocol %s, %s, seed %d, %v simulated, %d simulator steps",
+		sc.Name, sc.Protocol.Name, sc.describeNodes(), r.Seed, r.SimTime, r.Events)))
 	// An option named unsafe_ turns on a deliberate bug (a broken variant
 	// the checkers must catch): say so before any verdict reads as the
 	// protocol's own.
@@ -172,7 +179,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	if len(unsafe) > 0 {
 		sort.Strings(unsafe)
-		fmt.Fprintf(w, "DELIBERATELY BROKEN: %s (a bug the checks below must catch)\n", strings.Join(unsafe, ", "))
+		fmt.Fprintln(w, s.Warn(fmt.Sprintf("DELIBERATELY BROKEN: %s (a bug the checks below must catch)", strings.Join(unsafe, ", "))))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -198,7 +205,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "transport cost: %d bytes × $%g/GB ≈ $%.9f\n", st.Bytes, sc.PricePerGB, r.CostUSD)
 	fmt.Fprintln(w)
 	if len(r.Struck) > 0 {
-		fmt.Fprintln(w, "faults aimed at the leader:")
+		fmt.Fprintln(w, s.Heading("faults aimed at the leader:"))
 		for _, x := range r.Struck {
 			fmt.Fprintf(w, "  %v\n", x)
 		}
@@ -206,20 +213,28 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fs := r.Fallacies.List()
 	if len(fs) == 0 {
-		fmt.Fprintln(w, "fallacies exercised: none")
+		fmt.Fprintln(w, s.Heading("fallacies exercised: none"))
 	} else {
-		fmt.Fprintln(w, "fallacies exercised (chapter section 1):")
+		fmt.Fprintln(w, s.Heading("fallacies exercised (chapter section 1):"))
 		for _, f := range fs {
 			fmt.Fprintf(w, "  %s%s\n", FallacyName(f), r.evidence(f))
 		}
 	}
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "checks:")
+		fmt.Fprintln(w, s.Heading("checks:"))
 		for _, c := range r.Checks {
-			v := "PASS"
+			v := s.Pass("PASS")
 			if !c.OK {
-				v = strings.ToUpper(string(c.Verdict)) // FAIL, UNKNOWN, NOT-APPLICABLE
+				word := strings.ToUpper(string(c.Verdict)) // FAIL, UNKNOWN, NOT-APPLICABLE
+				switch c.Verdict {
+				case check.Fail:
+					v = s.Fail(word)
+				case check.Unknown:
+					v = s.Warn(word)
+				default:
+					v = s.Dim(word)
+				}
 			}
 			line := fmt.Sprintf("  %s %s", v, c.Check)
 			if c.Summary != "" {
@@ -228,21 +243,21 @@ func (r *Result) WriteText(w io.Writer) error {
 			fmt.Fprintln(w, line)
 			for i, vi := range c.Violations {
 				if i == 10 {
-					fmt.Fprintf(w, "    ... and %d more violations\n", len(c.Violations)-10)
+					fmt.Fprintln(w, s.Fail(fmt.Sprintf("    ... and %d more violations", len(c.Violations)-10)))
 					break
 				}
-				fmt.Fprintf(w, "    - %s%s\n", vi.Message, eventList(vi.Events))
+				fmt.Fprintln(w, s.Fail(fmt.Sprintf("    - %s%s", vi.Message, eventList(vi.Events))))
 			}
 		}
 	}
 	if len(sc.Expect) > 0 {
 		fmt.Fprintln(w)
 		if len(r.Unmet) == 0 {
-			fmt.Fprintf(w, "expectations met (%d)\n", len(sc.Expect))
+			fmt.Fprintln(w, s.Pass(fmt.Sprintf("expectations met (%d)", len(sc.Expect))))
 		} else {
-			fmt.Fprintln(w, "EXPECTATIONS NOT MET:")
+			fmt.Fprintln(w, s.Fail("EXPECTATIONS NOT MET:"))
 			for _, u := range r.Unmet {
-				fmt.Fprintf(w, "  %s\n", u)
+				fmt.Fprintln(w, s.Fail("  "+u))
 			}
 		}
 	}

@@ -61,7 +61,10 @@ func TestKeepMessages(t *testing.T) {
 		}
 		sends++
 		var fields map[string]any
-		if err := json.Unmarshal(e.Body, &fields); err != nil || len(fields) == 0 {
+		if e.Body == nil {
+			t.Fatalf("e%d: no body kept", e.ID)
+		}
+		if err := json.Unmarshal(*e.Body, &fields); err != nil || len(fields) == 0 {
 			t.Fatalf("e%d: %s kept as %s (%v)", e.ID, e.MsgKind, e.Body, err)
 		}
 	}

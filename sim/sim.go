@@ -424,19 +424,11 @@ func (s *Sim) next() bool {
 	}
 	s.q.pop(&s.cur)
 	if s.cur.at < s.now {
-		s.backwards()
+		panic(fmt.Sprintf("sim: item due at %v popped at %v: time went backwards", s.cur.at, s.now))
 	}
 	s.now = s.cur.at
 	s.events++
 	return true
-}
-
-// backwards panics: the item popped is due before now (kept out of next so
-// that next inlines into RunUntil's loop).
-//
-//go:noinline
-func (s *Sim) backwards() {
-	panic(fmt.Sprintf("sim: item due at %v popped at %v: time went backwards", s.cur.at, s.now))
 }
 
 // Events returns how many queue items (deliveries, timers, actions) the run
@@ -718,7 +710,11 @@ func (s *Sim) transmit(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool
 	kind := m.Kind()
 	s.stats.sent(kind, size)
 	if s.tr != nil && !s.skip(trace.Send) {
-		s.record(ns, trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size, Body: s.body(m)})
+		e := trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: size}
+		if s.cfg.KeepMessages {
+			e.Body = s.body(m)
+		}
+		s.record(ns, e)
 	}
 	if w != nil {
 		s.seal(ns.id, to, id, w) // a forger can only seal as itself
@@ -826,14 +822,10 @@ func (s *Sim) schedNTP(ns *nodeState) {
 	}
 }
 
-// body is m as JSON for its send event when the run keeps messages
-// (Config.KeepMessages), within trace.MaxBody and MaxKeptMessageBytes;
-// nil otherwise. A message encoding/json cannot encode is kept as the
-// error, in words.
-func (s *Sim) body(m ordo.Message) json.RawMessage {
-	if !s.cfg.KeepMessages {
-		return nil
-	}
+// body is m as JSON for its send event (Config.KeepMessages), within
+// trace.MaxBody and MaxKeptMessageBytes; nil past them. A message
+// encoding/json cannot encode is kept as the error, in words.
+func (s *Sim) body(m ordo.Message) *json.RawMessage {
 	b, err := json.Marshal(m)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"unencodable": err.Error()})
@@ -842,5 +834,6 @@ func (s *Sim) body(m ordo.Message) json.RawMessage {
 		return nil
 	}
 	s.keptBytes += len(b)
-	return b
+	r := json.RawMessage(b)
+	return &r
 }

@@ -75,14 +75,13 @@ func AppendJSON(dst []byte, e *Event) []byte {
 		}
 		dst = append(dst, ']')
 	}
-	if len(e.Body) != 0 {
+	if e.Body != nil {
 		// As json.Marshal writes a RawMessage: compact, HTML-escaped.
 		var c bytes.Buffer
-		if json.Compact(&c, e.Body) == nil {
-			dst = append(dst, `,"body":`...)
-			var h bytes.Buffer
-			json.HTMLEscape(&h, c.Bytes())
-			dst = append(dst, h.Bytes()...)
+		if json.Compact(&c, *e.Body) == nil {
+			out := bytes.NewBuffer(append(dst, `,"body":`...))
+			json.HTMLEscape(out, c.Bytes())
+			dst = out.Bytes()
 		}
 	}
 	return append(dst, '}')

@@ -53,8 +53,9 @@ type Event struct {
 	Attrs   Attrs        `json:"attrs,omitempty"`
 	// Body is a send's message as JSON, when the run kept it
 	// (sim.Config.KeepMessages: ordo sim --messages, ordo web): what a
-	// debugger shows on a click. At most MaxBody bytes; only on sends.
-	Body json.RawMessage `json:"body,omitempty"`
+	// debugger shows on a click. At most MaxBody bytes; only on sends. A
+	// pointer, so that an event without one (nearly all) pays one word.
+	Body *json.RawMessage `json:"body,omitempty"`
 }
 
 // MaxBody bounds an event's Body, in bytes.
@@ -242,6 +243,31 @@ func (t *Trace) WriteFile(path string) error {
 
 // MaxLine bounds one line of a trace file.
 const MaxLine = 4 << 20
+
+// IsTraceFile reports whether path is a file whose first line is a trace
+// header (a JSON object with the "ordo_trace" format field), as Write
+// writes it, whatever the key order. It reads at most MaxLine bytes; it
+// says nothing of the events after it (Read checks those).
+func IsTraceFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 4<<10), MaxLine)
+	for sc.Scan() {
+		b := bytes.TrimSpace(ordo.TrimBOM(sc.Bytes()))
+		if len(b) == 0 {
+			continue
+		}
+		var h struct {
+			Format *string `json:"ordo_trace"`
+		}
+		return json.Unmarshal(b, &h) == nil && h.Format != nil
+	}
+	return false
+}
 
 // Read parses a trace written by Write, checking each event as Validate
 // does. Errors name the line.

@@ -2,6 +2,8 @@ package trace
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -223,4 +225,31 @@ func inverse(o clock.Order) clock.Order {
 		return clock.Before
 	}
 	return o
+}
+
+// IsTraceFile knows a trace by its header line, whatever the key order,
+// and nothing else: a scenario, an empty file, JSON without the field.
+func TestIsTraceFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, c := range map[string]struct {
+		text string
+		want bool
+	}{
+		"written":  {`{"ordo_trace":"1","nodes":3}` + "\n", true},
+		"reorder":  {"\n  {\"nodes\":3,\"ordo_trace\":\"1\"}\n", true},
+		"scenario": {"name: x\nprotocol: raft\n", false},
+		"json":     {`{"nodes":3}` + "\n", false},
+		"empty":    {"", false},
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := IsTraceFile(p); got != c.want {
+			t.Errorf("%s: %v, want %v", name, got, c.want)
+		}
+	}
+	if IsTraceFile(filepath.Join(dir, "missing")) {
+		t.Error("a missing file is a trace")
+	}
 }

@@ -81,13 +81,13 @@ func (v *validator) check(prev []Event, e *Event) error {
 	if e.Kind != Fault && (e.Node < 1 || int(e.Node) > v.nodes) {
 		return fmt.Errorf("node %d out of range 1..%d", e.Node, v.nodes)
 	}
-	if len(e.Body) > 0 {
-		switch {
+	if e.Body != nil {
+		switch b := *e.Body; {
 		case e.Kind != Send:
 			return fmt.Errorf("a %s with a message body: only a send carries one", e.Kind)
-		case len(e.Body) > MaxBody:
-			return fmt.Errorf("message body of %d bytes: at most %d", len(e.Body), MaxBody)
-		case !json.Valid(e.Body):
+		case len(b) > MaxBody:
+			return fmt.Errorf("message body of %d bytes: at most %d", len(b), MaxBody)
+		case !json.Valid(b):
 			return fmt.Errorf("message body is not JSON")
 		}
 	}

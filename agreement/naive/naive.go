@@ -114,7 +114,7 @@ func (n *Node) Start(env ordo.Env) {
 		}
 		n.decided, n.outcome = true, v
 	}
-	env.Note("propose", "value", n.value)
+	env.Note(agreement.NotePropose, "value", n.value)
 	for _, p := range env.Peers() {
 		env.Send(p, Proposal{Value: n.value})
 	}

@@ -60,6 +60,9 @@ func TestDecidesTheMajorityOfWhatItHeard(t *testing.T) {
 	}
 	// A replay or a later word changes nothing.
 	env.Receive(n, 2, naive.Proposal{Value: 9})
+	if len(env.NotesOf("decide")) != 0 || len(env.Sent) != 0 {
+		t.Fatal("a replayed word made the node decide or speak again")
+	}
 	env.Fire(n, ordo.Timer{Name: "timeout"})
 	if len(env.NotesOf("decide")) != 0 {
 		t.Fatal("decided twice")

@@ -19,6 +19,7 @@ import (
 	"ordo"
 	_ "ordo/election/raft" // the cluster's default protocol
 	"ordo/fault"
+	"ordo/internal/style"
 	"ordo/lab"
 	"ordo/live"
 )
@@ -234,7 +235,7 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
-			tty := isTerminal(os.Stdout)
+			tty := style.IsTerminal(os.Stdout)
 			tick := time.NewTicker(300 * time.Millisecond)
 			defer tick.Stop()
 			last := ""
@@ -290,11 +291,6 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
 // insecureWarning is what --insecure prints before it starts anything.
 func insecureWarning(w io.Writer) {
 	fmt.Fprintln(w, "warning: --insecure: the nodes talk plain TCP; any process that can reach a peer port can forge messages as any node (docs/live.md, Threat model)")
-}
-
-func isTerminal(f *os.File) bool {
-	_, ok := terminal(f) // a character device is not enough: /dev/null is one
-	return ok
 }
 
 func openCluster(dir string) (*live.Cluster, error) {

@@ -18,6 +18,7 @@ import (
 	"ordo/check"
 	"ordo/election"
 	"ordo/fault"
+	"ordo/internal/style"
 	"ordo/lab"
 )
 
@@ -125,7 +126,7 @@ snapshots, install-snapshots, transfers and membership changes;
 			var progress func(int, int)
 			// A progress bar only on a terminal: redrawn in place, it is
 			// noise in a log or a pipe.
-			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && !asJSON && isTerminal(f) {
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && !asJSON && style.IsTerminal(f) {
 				progress = terminalProgress(f, "seeds")
 			}
 			rep, err := lab.Explore(c, progress)

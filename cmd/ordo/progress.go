@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // terminalProgress returns a progress callback for long campaigns (done
@@ -31,11 +29,4 @@ func terminalProgress(w io.Writer, what string) func(done, total int) {
 		}
 		_ = bar.Set(done) // an error is a failed write to the terminal: the bar is a courtesy
 	}
-}
-
-// terminal returns w as a file when it is a terminal (not a file, a pipe
-// or /dev/null, which is a character device but no terminal).
-func terminal(w io.Writer) (*os.File, bool) {
-	f, ok := w.(*os.File)
-	return f, ok && term.IsTerminal(int(f.Fd()))
 }

@@ -136,12 +136,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 					}
 					fmt.Fprintln(out)
 				}
-				st := styler(cmd, out)
-				rw, flush := styled(out, st, simReportLine(st))
-				if err := res.WriteText(rw); err != nil {
-					return err
-				}
-				if err := flush(); err != nil {
+				if err := res.WriteStyled(out, styler(cmd, out)); err != nil {
 					return err
 				}
 				if traceFile != "" {

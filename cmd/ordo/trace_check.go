@@ -52,6 +52,9 @@ Exit status: 0 when no check failed, 1 when one did, 2 for bad input.`,
 			if len(names) == 0 {
 				names = defaultTraceChecks(&t.Meta)
 			}
+			if len(names) == 0 {
+				return fmt.Errorf("%s names no protocol (an imported log?), so no check applies by default: name one with --check NAME (valid: %s)", args[0], strings.Join(check.Names(), ", "))
+			}
 			w := cmd.OutOrStdout()
 			if i := check.OutOfOrder(t); i >= 0 && !asJSON {
 				fmt.Fprintf(w, "note: events out of time order (e%d at %dns after e%d at %dns): judged in true-time order\n",
@@ -83,9 +86,14 @@ Exit status: 0 when no check failed, 1 when one did, 2 for bad input.`,
 	return cmd
 }
 
-// defaultTraceChecks are the checks that apply to a trace's protocol.
+// defaultTraceChecks are the checks that apply to a trace's protocol:
+// none for a trace that names no protocol (an imported GoVector or ShiViz
+// log), whose notes no ordo checker can read.
 func defaultTraceChecks(m *trace.Meta) []string {
-	if m.Protocol == "" || election.IsProtocol(m.Protocol) {
+	if m.Protocol == "" {
+		return nil
+	}
+	if election.IsProtocol(m.Protocol) {
 		return election.Checks
 	}
 	var out []string

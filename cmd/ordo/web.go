@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
@@ -69,7 +67,7 @@ see ordo trace html.`,
 				arg = args[0]
 			}
 			o := web.ServerOptions{Names: scenarios.Names(), Lookup: lookupBuiltin, Title: title}
-			if isTraceFile(arg) {
+			if trace.IsTraceFile(arg) {
 				t, err := trace.ReadFile(arg)
 				if err != nil {
 					return err
@@ -174,21 +172,6 @@ func lookupBuiltin(name string) (*scenario.Scenario, error) {
 	return parseBuiltin(name, data)
 }
 
-// isTraceFile reports whether arg is a file that starts as an ordo trace
-// does (its header line).
-func isTraceFile(arg string) bool {
-	f, err := os.Open(arg)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	b, err := bufio.NewReaderSize(f, 256).Peek(16)
-	if err != nil && len(b) == 0 {
-		return false
-	}
-	return strings.HasPrefix(strings.TrimLeft(string(b), " \t\r\n"), `{"ordo_trace"`)
-}
-
 func openBrowser(url string) error {
 	var c *exec.Cmd
 	switch runtime.GOOS {
@@ -209,9 +192,10 @@ func newWebShotsCmd() *cobra.Command {
 		Use:   "shots",
 		Short: "photograph the chapter's scenes in the viewer with a headless Chromium",
 		Long: `Start the viewer and a headless Chromium (Debian's chromium, or the one
-ORDO_CHROMIUM names), open each of the chapter's scenes (the Bully figure of
-section 4, the 2|3 split brain of section 5 with its failing check clicked)
-and write a PNG of each into --dir. The README's pictures are made this way.`,
+ORDO_CHROMIUM names), open each of the chapter's scenes (web.Scenes: the
+Bully figure of section 4; the 2|3 split brain and the Byzantine 5/7 figure
+of section 5, each with its failing check clicked) and write a PNG of each
+into --dir. The README's pictures are made this way.`,
 		Example: `  ordo web shots --dir docs/img`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

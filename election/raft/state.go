@@ -35,10 +35,11 @@ var _ ordo.StateReporter = (*Node)(nil)
 
 // State implements ordo.StateReporter: a State value. It reads r only
 // (Voters is a copy).
-func (r *Node) State() any { return r.state() }
+func (r *Node) State() any { return r.RaftState() }
 
-// state is State's value, typed, for protocols that embed a Node.
-func (r *Node) state() State {
+// RaftState returns the node's State, typed: a protocol that embeds a
+// Node (kv.Server) builds its own State on it.
+func (r *Node) RaftState() State {
 	st := State{
 		Role: r.role.String(), Term: r.term, VotedFor: r.votedFor, Leader: r.leader,
 		LogLength: r.log.last(), LastTerm: r.log.lastTerm(), SnapshotIndex: r.log.start,
@@ -52,7 +53,3 @@ func (r *Node) state() State {
 	}
 	return st
 }
-
-// RaftState returns the node's State, typed: a protocol that embeds a
-// Node (kv.Server) builds its own State on it.
-func (r *Node) RaftState() State { return r.state() }

@@ -87,20 +87,26 @@ func TestStylerAddsCodesOnlyWhenOn(t *testing.T) {
 	}
 }
 
-// A file and a pipe are no terminals: auto colours neither.
+// A file, a pipe, a buffer and /dev/null (a character device, but no
+// terminal) are no terminals: auto colours none of them.
 func TestNoTerminalNoColour(t *testing.T) {
 	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	defer w.Close()
-	for _, out := range []io.Writer{f, w, &bytes.Buffer{}} {
+	for _, out := range []io.Writer{f, w, null, &bytes.Buffer{}} {
 		if IsTerminal(out) || For(Auto, out).On() || !For(Always, out).On() || For(Never, out).On() {
 			t.Errorf("%T: terminal %v, auto %v", out, IsTerminal(out), For(Auto, out).On())
 		}

@@ -4,12 +4,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"ordo/internal/bounded"
 )
 
 // clusterFile is what FromCluster reads of a cluster file (live.Config):
@@ -48,7 +48,7 @@ func FromCluster(dir string) (*Client, error) {
 func ClusterConfig(dir string) (Config, error) {
 	var c Config
 	path := filepath.Join(dir, "cluster.yaml")
-	data, err := readBounded(path, maxClusterFile)
+	data, err := bounded.ReadFile(path, maxClusterFile)
 	if err != nil {
 		return c, err
 	}
@@ -72,7 +72,7 @@ func ClusterConfig(dir string) (Config, error) {
 	}
 	if f.TLS {
 		ca := filepath.Join(rel(f.TLSDir), "ca.pem")
-		pem, err := readBounded(ca, maxPEM)
+		pem, err := bounded.ReadFile(ca, maxPEM)
 		if err != nil {
 			return c, err
 		}
@@ -83,7 +83,7 @@ func ClusterConfig(dir string) (Config, error) {
 		c.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
 	}
 	if f.ClientToken != "" {
-		tok, err := readBounded(rel(f.ClientToken), maxToken)
+		tok, err := bounded.ReadFile(rel(f.ClientToken), maxToken)
 		if err != nil {
 			return c, fmt.Errorf("client token: %w", err)
 		}
@@ -93,20 +93,4 @@ func ClusterConfig(dir string) (Config, error) {
 		}
 	}
 	return c, nil
-}
-
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
 }

@@ -20,6 +20,6 @@ var Scenes = []Scene{
 		Zoom: 26, Show: "crash"},
 	{File: "split-brain.png", Title: "The 2|3 split brain of section 5: two leaders until the heal; the single-leader finding clicked shows the events that prove it", Scenario: "partition-bully",
 		Click: `[data-check="single-leader"] .v`},
-	{File: "byzantine.png", Title: "The Byzantine figure of section 5: node 1 tells node 2 \"5\" and node 3 \"7\" (red diamonds: the lies); the failing byzantine-agreement finding clicked rings the two decisions", Scenario: "byzantine-section5",
+	{File: "byzantine.png", Title: "The Byzantine figure of section 5: node 1 tells node 2 \"5\" and node 3 \"7\" (the red diamond is the lie); the failing byzantine-agreement finding clicked rings the two decisions", Scenario: "byzantine-section5",
 		Click: `[data-check="byzantine-agreement"] .v`},
 }

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"ordo/check"
+	"ordo/internal/bounded"
 	"ordo/scenario"
 	"ordo/sim"
 	"ordo/trace"
@@ -75,13 +73,8 @@ type Server struct {
 // name the same scenario, seed and injections.
 type stepped struct {
 	key   string
-	sc    *scenario.Scenario
-	seed  uint64
-	inj   []Injection
 	s     *scenario.Stepper
 	lenAt []int // trace length after each position reached so far
-	// applied are the injections performed so far, in order
-	applied []Injection
 }
 
 // injectError is an injection the run refused; index is its place in the
@@ -94,13 +87,6 @@ type injectError struct {
 func (e *injectError) Error() string { return e.err.Error() }
 func (e *injectError) Unwrap() error { return e.err }
 
-// Injection is a fault injected at a position of a stepped run, in the
-// scenario files' notation ("crash 2", "partition 1,2/3").
-type Injection struct {
-	Pos   int    `json:"pos"`
-	Fault string `json:"fault"`
-}
-
 // SimView is what the page shows of a stepped run beside its diagram.
 type SimView struct {
 	Scenario string        `json:"scenario"`
@@ -111,11 +97,11 @@ type SimView struct {
 	Last     string        `json:"last"`
 	// LastEvents counts the events the last step made: the page rings
 	// them (the trace's last LastEvents events).
-	LastEvents int         `json:"last_events"`
-	States     any         `json:"states"`
-	Injected   []Injection `json:"injected"`
-	Scenarios  []string    `json:"scenarios"`
-	Error      string      `json:"error,omitempty"`
+	LastEvents int                  `json:"last_events"`
+	States     any                  `json:"states"`
+	Injected   []scenario.Injection `json:"injected"`
+	Scenarios  []string             `json:"scenarios"`
+	Error      string               `json:"error,omitempty"`
 }
 
 // NewServer returns a server of o. Errors: neither a trace nor a scenario.
@@ -131,19 +117,14 @@ func NewServer(o ServerOptions) (*Server, error) {
 	return s, nil
 }
 
-// vizFile is how the linearizable checker names its visualization
-// (consistency.LinearizableVizFile; not imported, to keep porcupine out of
-// this package).
-var vizFile = regexp.MustCompile(`porcupine visualization: (\S+\.html)`)
-
 // maxVizFiles bounds the visualizations a server remembers.
 const maxVizFiles = 1024
 
 func (s *Server) allowViz(res []check.Result) {
 	for _, r := range res {
 		for _, v := range r.Violations {
-			if m := vizFile.FindStringSubmatch(v.Message); m != nil && len(s.viz) < maxVizFiles {
-				s.viz[m[1]] = true
+			if v.File != "" && len(s.viz) < maxVizFiles {
+				s.viz[v.File] = true
 			}
 		}
 	}
@@ -159,7 +140,7 @@ func (s *Server) porcupine(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "ordo web: no such visualization among the results shown", http.StatusNotFound)
 		return
 	}
-	data, err := readBounded(p, maxVizBytes)
+	data, err := bounded.ReadFile(p, maxVizBytes)
 	if err != nil {
 		http.Error(w, "ordo web: "+err.Error(), http.StatusNotFound)
 		return
@@ -170,22 +151,6 @@ func (s *Server) porcupine(w http.ResponseWriter, r *http.Request) {
 
 // maxVizBytes bounds a visualization file the server reads.
 const maxVizBytes = 64 << 20
-
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return data, nil
-}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +235,7 @@ func (s *Server) write(w http.ResponseWriter, m *Model, asJSON bool) {
 type simRequest struct {
 	sc   *scenario.Scenario
 	seed uint64
-	inj  []Injection
+	inj  []scenario.Injection
 	pos  string // a number, "end", or empty (the start)
 	goTo string // "", "next", "back", "start", "end", "+N"
 }
@@ -315,7 +280,7 @@ func (s *Server) parseSim(q url.Values) (*simRequest, error) {
 		if f == "" || len(f) > MaxFaultText {
 			return nil, fmt.Errorf("inject %q: the fault is empty or longer than %d bytes", v, MaxFaultText)
 		}
-		req.inj = append(req.inj, Injection{Pos: p, Fault: f})
+		req.inj = append(req.inj, scenario.Injection{Pos: p, Fault: f})
 	}
 	sort.SliceStable(req.inj, func(i, j int) bool { return req.inj[i].Pos < req.inj[j].Pos })
 	return req, nil
@@ -394,8 +359,8 @@ func (s *Server) stepper(req *simRequest) (*stepped, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stepped{key: req.key(), sc: req.sc, seed: req.seed, inj: req.inj, s: x, lenAt: []int{0}}
-	for _, in := range req.inj {
+	st := &stepped{key: req.key(), s: x, lenAt: []int{0}}
+	for i, in := range req.inj {
 		if err := st.to(in.Pos); err != nil {
 			return nil, err
 		}
@@ -403,9 +368,8 @@ func (s *Server) stepper(req *simRequest) (*stepped, error) {
 			return nil, fmt.Errorf("inject at %d: the run ends at position %d", in.Pos, st.s.Pos())
 		}
 		if err := st.s.Inject(in.Fault); err != nil {
-			return nil, &injectError{index: len(st.applied), err: fmt.Errorf("inject %q at %d: %w", in.Fault, in.Pos, err)}
+			return nil, &injectError{index: i, err: fmt.Errorf("inject %q at %d: %w", in.Fault, in.Pos, err)}
 		}
-		st.applied = append(st.applied, in)
 	}
 	s.st = st
 	return st, nil
@@ -496,25 +460,26 @@ func (st *stepped) resolve(req *simRequest) (int, error) {
 func (s *Server) simModel(st *stepped) (*Model, error) {
 	t := st.s.Trace()
 	var res []check.Result
-	if len(st.sc.Checks) > 0 {
+	sc := st.s.Scenario()
+	if len(sc.Checks) > 0 {
 		var err error
-		if res, err = check.Run(t, st.sc.Checks); err != nil {
+		if res, err = check.Run(t, sc.Checks); err != nil {
 			return nil, err
 		}
 	}
 	s.allowViz(res)
-	title := st.sc.Name
+	title := sc.Name
 	m, err := NewModel(t, Options{Title: title, Results: res})
 	if err != nil {
 		return nil, err
 	}
 	last := st.s.Last()
 	m.Sim = &SimView{
-		Scenario: st.sc.Name, Seed: st.seed, Pos: st.s.Pos(), End: st.s.End(), Now: st.s.Now(),
-		Last: describeStep(last), LastEvents: len(last.Events), States: st.s.States(), Injected: st.inj, Scenarios: s.o.Names,
+		Scenario: sc.Name, Seed: st.s.Seed(), Pos: st.s.Pos(), End: st.s.End(), Now: st.s.Now(),
+		Last: describeStep(last), LastEvents: len(last.Events), States: st.s.States(), Injected: st.s.Injected(), Scenarios: s.o.Names,
 	}
 	if m.Sim.Injected == nil {
-		m.Sim.Injected = []Injection{}
+		m.Sim.Injected = []scenario.Injection{}
 	}
 	return m, nil
 }

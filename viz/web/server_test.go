@@ -208,8 +208,8 @@ func TestServerPorcupine(t *testing.T) {
 	path := ""
 	for _, r := range m.Results {
 		for _, v := range r.Violations {
-			if i := strings.Index(v.Message, "porcupine visualization: "); i >= 0 {
-				path = strings.Fields(v.Message[i+len("porcupine visualization: "):])[0]
+			if v.File != "" {
+				path = v.File
 			}
 		}
 	}

@@ -399,7 +399,7 @@
     const a = document.createElement("span");
     a.className = "step"; a.textContent = prefix + describe(i);
     a.addEventListener("click", () => select(i));
-    const wrap = document.createElement("div"); wrap.id = "relation-" + i; wrap.appendChild(a);
+    const wrap = document.createElement("div"); wrap.appendChild(a);
     return wrap;
   }
   function showRelation(a, b, ab, ba) {
@@ -460,12 +460,11 @@
         line.textContent = "▸ " + x.message + (x.events && x.events.length ? ` (${x.events.map((id) => "e" + id).join(", ")})` : "");
         line.addEventListener("click", () => showFinding(x));
         d.appendChild(line);
-        // The linearizable checker draws its counterexample with porcupine.
-        const pv = /porcupine visualization: (\S+\.html)/.exec(x.message || "");
-        if (pv) {
+        // A file the checker wrote to show it (porcupine's visualization).
+        if (x.file) {
           const a = document.createElement("a");
-          a.className = "porcupine"; a.target = "_blank"; a.textContent = "open porcupine's visualization of these operations";
-          a.href = location.protocol.startsWith("http") ? "/porcupine?path=" + encodeURIComponent(pv[1]) : "file://" + pv[1];
+          a.className = "porcupine"; a.target = "_blank"; a.textContent = "open the checker's picture of these operations";
+          a.href = location.protocol.startsWith("http") ? "/porcupine?path=" + encodeURIComponent(x.file) : "file://" + x.file;
           d.appendChild(a);
         }
       });
@@ -697,7 +696,6 @@
       second: view.second >= 0 ? E[view.second].id : -1, past: view.past ? view.past.size : 0, future: view.future ? view.future.size : 0,
       finding: view.finding ? [...view.finding].map((i) => E[i].id).sort((a, b) => a - b) : [],
       chain: view.chain ? view.chain.map((i) => E[i].id) : [], scrollX: view.scrollX, zoom: view.zoom,
-      visibleFrom: byX.length ? E[byX[firstAtOrAfter(view.scrollX)] ?? byX[byX.length - 1]].id : -1,
       relation: ($("relation-verdict") || {}).textContent || "",
     }),
     select: (id, second) => select(indexOfID.get(id), second),
