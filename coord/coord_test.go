@@ -40,6 +40,13 @@ func deleted(sent []ordotest.Sent) []coord.Deleted {
 	return out
 }
 
+// exact: the model revokes a lease at its deadline, not at etcd's next
+// pass of its lessor.
+var exact = map[string]string{"sweep": "0s"}
+
+// phase is the instant of one of the model's lessor passes.
+func phase(d *coordtest.Driver) time.Duration { return d.Node.(*coord.Service).Phase() }
+
 func grant(t *testing.T, d *coordtest.Driver, from ordo.NodeID, req uint64, ttl int64) int64 {
 	t.Helper()
 	r := reply(t, d.Call(from, coord.Grant{Req: req, TTL: ttl}), from)
@@ -211,7 +218,7 @@ func TestWatchFromFutureRevision(t *testing.T) {
 // clock: its keys go in one txn (one revision), their watches fire, and a
 // keepalive after that finds no lease (etcd lessor: expiry revokes).
 func TestLeaseExpiryDeletesKeysAndFiresWatches(t *testing.T) {
-	d := coordtest.New(t, coord.Protocol, nil)
+	d := coordtest.New(t, coord.Protocol, exact)
 	l := grant(t, d, 1, 1, 2)
 	create(t, d, 1, 2, "/e/b", l) // rev 2
 	create(t, d, 1, 3, "/e/a", l) // rev 3
@@ -241,7 +248,7 @@ func TestLeaseExpiryDeletesKeysAndFiresWatches(t *testing.T) {
 // KeepAlive renews to the full TTL and answers the TTL; the timer armed
 // for the old deadline fires early, finds nothing due and re-arms.
 func TestKeepAliveRenewsFullTTL(t *testing.T) {
-	d := coordtest.New(t, coord.Protocol, nil)
+	d := coordtest.New(t, coord.Protocol, exact)
 	l := grant(t, d, 1, 1, 3)
 	create(t, d, 1, 2, "/k", l)
 	d.Advance(2 * time.Second)
@@ -262,13 +269,80 @@ func TestKeepAliveRenewsFullTTL(t *testing.T) {
 }
 
 // A keepalive that arrives at the deadline, before the expiry timer has
-// fired, finds the lease gone (etcd's Renew refuses an expired lease).
+// fired, finds the lease gone (etcd's Renew refuses an expired lease):
+// with sweep 0 at once; with etcd's sweep, the answer waits for the pass
+// that revokes the lease (lessor.Renew waits on the revocation).
 func TestKeepAliveAtDeadlineFindsNoLease(t *testing.T) {
-	d := coordtest.New(t, coord.Protocol, nil)
+	d := coordtest.New(t, coord.Protocol, map[string]string{"sweep": "0s"})
 	l := grant(t, d, 1, 1, 2)
 	d.Env.Advance(2 * time.Second) // the clock moves; the timer has not fired
 	if r := reply(t, d.Call(1, coord.KeepAlive{Req: 2, Lease: l}), 1); r.Err != coord.ErrNoLease {
 		t.Fatalf("keepalive at the deadline: %+v, want no-lease", r)
+	}
+
+	d = coordtest.New(t, coord.Protocol, nil) // sweep 500ms
+	d.Advance(phase(d) + 300*time.Millisecond)
+	l = grant(t, d, 1, 1, 2) // deadline 2.3 s: swept at 2.5 s
+	create(t, d, 1, 2, "/k", l)
+	d.Advance(2 * time.Second) // 2.3 s
+	if sent := d.Call(1, coord.KeepAlive{Req: 3, Lease: l}); len(sent) != 0 {
+		t.Fatalf("keepalive of a lease past its deadline answered before the sweep: %v", sent)
+	}
+	if r := reply(t, d.Call(2, coord.Get{Req: 4, Key: "/k"}), 2); !r.Found {
+		t.Fatalf("the key went before the sweep: %+v", r)
+	}
+	sent := d.Advance(200 * time.Millisecond) // 2.5 s: the pass
+	if r := reply(t, sent, 1); r.Req != 3 || r.Err != coord.ErrNoLease {
+		t.Fatalf("the waiting keepalive at the sweep: %+v, want no-lease", r)
+	}
+	if r := reply(t, d.Call(2, coord.Get{Req: 5, Key: "/k"}), 2); r.Found {
+		t.Fatalf("the key outlived the sweep: %+v", r)
+	}
+}
+
+// TimeToLive answers whole seconds truncated toward zero (etcd's
+// int64(Remaining().Seconds())), 0 for a lease past its deadline that no
+// pass has revoked yet, and no-lease once it is gone.
+func TestTimeToLiveTruncatesSeconds(t *testing.T) {
+	d := coordtest.New(t, coord.Protocol, nil)
+	g := phase(d) + 100*time.Millisecond
+	d.Advance(g)
+	l := grant(t, d, 1, 1, 3) // deadline 3.1 s after the phase: swept at 3.5 s
+	for _, c := range []struct {
+		at   time.Duration // since the grant
+		want int64
+		err  uint8
+	}{{0, 3, coord.OK}, {time.Millisecond, 2, coord.OK}, {2 * time.Second, 1, coord.OK}, {2001 * time.Millisecond, 0, coord.OK}, {2999 * time.Millisecond, 0, coord.OK}, {3 * time.Second, 0, coord.OK}, {3399 * time.Millisecond, 0, coord.OK}, {3400 * time.Millisecond, 0, coord.ErrNoLease}} {
+		d.Advance(c.at - (d.Env.Monotonic() - g))
+		r := reply(t, d.Call(2, coord.TimeToLive{Req: uint64(c.at), Lease: l}), 2)
+		if r.Err != c.err || r.TTL != c.want || r.Rev != 0 || (r.Err == coord.OK && r.Lease != l) {
+			t.Fatalf("%v after the grant: %+v, want ttl %d, %s, no revision", c.at, r, c.want, coord.ErrName(c.err))
+		}
+	}
+}
+
+// The sweep runs on a fixed phase from the service's start, so a lease is
+// revoked at the first pass at or after its deadline, not at it.
+func TestSweepRevokesAtTheNextPass(t *testing.T) {
+	for _, c := range []struct {
+		sweep, grantAt, gone time.Duration
+	}{{0, 300 * time.Millisecond, 2300 * time.Millisecond}, {500 * time.Millisecond, 0, 2 * time.Second}, {500 * time.Millisecond, 10 * time.Millisecond, 2500 * time.Millisecond}, {500 * time.Millisecond, 499 * time.Millisecond, 2500 * time.Millisecond}, {time.Second, 100 * time.Millisecond, 3 * time.Second}} {
+		d := coordtest.New(t, coord.Protocol, map[string]string{"sweep": c.sweep.String()})
+		ph := phase(d)
+		d.Advance(ph + c.grantAt)
+		l := grant(t, d, 1, 1, 2)
+		create(t, d, 1, 2, "/k", l)
+		d.Call(2, coord.Watch{Req: 9, Key: "/k"})
+		var at time.Duration
+		for range 4000 {
+			if w := deleted(d.Advance(time.Millisecond)); len(w) > 0 {
+				at = d.Env.Monotonic()
+				break
+			}
+		}
+		if at -= ph; at != c.gone {
+			t.Errorf("sweep %v, granted at %v: the key went at %v, want %v", c.sweep, c.grantAt, at, c.gone)
+		}
 	}
 }
 
@@ -355,7 +429,7 @@ func TestBounds(t *testing.T) {
 	if w := deleted(d.Call(1, coord.Delete{Req: 8, Key: "/a"})); len(w) != 1 {
 		t.Fatalf("the watch held within the bound did not fire: %v", w)
 	}
-	for _, bad := range []map[string]string{{"max_keys": "0"}, {"max_leases": "1025"}, {"max_watches": "-1"}, {"timeout": "0s"}} {
+	for _, bad := range []map[string]string{{"max_keys": "0"}, {"max_leases": "1025"}, {"max_watches": "-1"}, {"timeout": "0s"}, {"sweep": "11s"}, {"sweep": "-1ms"}} {
 		o, err := coord.Protocol.Resolve(bad)
 		if err != nil {
 			continue // refused already
@@ -376,6 +450,7 @@ func TestBadRequests(t *testing.T) {
 		coord.Grant{Req: 1, TTL: coord.MaxTTLSeconds + 1},
 		coord.Create{Req: 1, Key: ""},
 		coord.Create{Req: 1, Key: "/k", Lease: -1},
+		coord.TimeToLive{Req: 1, Lease: -1},
 		coord.Find{Req: 1, Prefix: "/", Below: -1},
 		coord.Watch{Req: 1, Key: string(make([]byte, coord.MaxKeyBytes+1))},
 		coord.Write{Req: 1, Token: 1},

@@ -7,7 +7,7 @@
 // disappears and the watcher behind it takes over.
 //
 // The package holds the service's API (messages.go: a small subset of
-// etcd v3 — leases, create-if-absent, lookups ordered by create revision,
+// etcd v3 — leases and their time to live, create-if-absent, lookups ordered by create revision,
 // conditional delete, a one-shot delete watch — plus a fenced write) and
 // two service protocols (Role ordo.Service) that run as service nodes in
 // the simulator:
@@ -19,7 +19,12 @@
 //     expires TTL seconds after its grant or last keepalive on the
 //     service's own monotonic clock (env.Monotonic, env.After), so a
 //     service whose clock runs fast expires leases early — one of the
-//     unsafe clock directions the lease election must survive. State is
+//     unsafe clock directions the lease election must survive. As in
+//     etcd, an expired lease is revoked by the lessor's next pass (option
+//     sweep, 500 ms by default, at a random phase; 0: at the deadline),
+//     is never renewed in between (a keepalive waits for the revocation
+//     and is answered "no lease"), and TimeToLive answers its remaining
+//     whole seconds truncated toward zero. State is
 //     bounded (max_keys, max_leases, max_watches: beyond, ErrBadRequest).
 //   - "fenced-store": a resource that accepts a Write only with a fencing
 //     token at least the highest it has accepted (option fencing, default

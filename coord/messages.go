@@ -46,6 +46,16 @@ type Revoke struct {
 	Lease int64
 }
 
+// TimeToLive asks how long Lease has left (etcd LeaseTimeToLive). The
+// reply's TTL is the remaining time in whole seconds, truncated toward
+// zero as etcd does (a lease with 1.9 s left answers 1; one due but not
+// yet revoked answers 0); ErrNoLease when the lease is gone. The answer
+// carries no revision (etcd fills no header for it).
+type TimeToLive struct {
+	Req   uint64
+	Lease int64
+}
+
 // Create puts Key = Value bound to Lease only if Key does not exist (etcd:
 // Txn If(CreateRevision(Key) = 0) Then(Put(Key, Value, WithLease(Lease)))
 // Else(Get(Key))). The reply has Succeeded, and Found/CreateRev/... of the
@@ -172,23 +182,24 @@ type Reply struct {
 	Seq     int64
 }
 
-func (Grant) Kind() string     { return "GRANT" }
-func (KeepAlive) Kind() string { return "KEEPALIVE" }
-func (Revoke) Kind() string    { return "REVOKE" }
-func (Create) Kind() string    { return "CREATE" }
-func (Get) Kind() string       { return "GET" }
-func (Find) Kind() string      { return "FIND" }
-func (Delete) Kind() string    { return "DELETE" }
-func (Watch) Kind() string     { return "WATCH" }
-func (Unwatch) Kind() string   { return "UNWATCH" }
-func (Deleted) Kind() string   { return "DELETED" }
-func (Write) Kind() string     { return "WRITE" }
-func (Reply) Kind() string     { return "REPLY" }
+func (Grant) Kind() string      { return "GRANT" }
+func (KeepAlive) Kind() string  { return "KEEPALIVE" }
+func (Revoke) Kind() string     { return "REVOKE" }
+func (TimeToLive) Kind() string { return "TIMETOLIVE" }
+func (Create) Kind() string     { return "CREATE" }
+func (Get) Kind() string        { return "GET" }
+func (Find) Kind() string       { return "FIND" }
+func (Delete) Kind() string     { return "DELETE" }
+func (Watch) Kind() string      { return "WATCH" }
+func (Unwatch) Kind() string    { return "UNWATCH" }
+func (Deleted) Kind() string    { return "DELETED" }
+func (Write) Kind() string      { return "WRITE" }
+func (Reply) Kind() string      { return "REPLY" }
 
 // Messages lists one value of every message type (for codecs): the
 // coordination service and the fenced store speak the same API, and every
 // client protocol of theirs (election/lease) lists these too.
-var Messages = []ordo.Message{Grant{}, KeepAlive{}, Revoke{}, Create{}, Get{}, Find{}, Delete{}, Watch{}, Unwatch{}, Deleted{}, Write{}, Reply{}}
+var Messages = []ordo.Message{Grant{}, KeepAlive{}, Revoke{}, Create{}, Get{}, Find{}, Delete{}, Watch{}, Unwatch{}, Deleted{}, Write{}, Reply{}, TimeToLive{}}
 
 // checkKey bounds a key on the wire. An empty key travels (the zero value
 // of every message must: the codec round-trips it) but no service accepts
@@ -276,6 +287,9 @@ func (m KeepAlive) Validate() error { return checkLease("lease", m.Lease) }
 
 // Validate refuses a negative lease.
 func (m Revoke) Validate() error { return checkLease("lease", m.Lease) }
+
+// Validate refuses a negative lease.
+func (m TimeToLive) Validate() error { return checkLease("lease", m.Lease) }
 
 // Validate bounds the key and value.
 func (m Create) Validate() error {

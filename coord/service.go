@@ -26,6 +26,12 @@ const (
 	MaxKeys    = 4096
 	MaxLeases  = 1024
 	MaxWatches = 1024
+	// MaxRenewers bounds the keepalives of one expired lease that wait
+	// for its revocation; beyond it they are answered at once.
+	MaxRenewers = 64
+	// MaxSweep bounds the sweep option: a lessor that looked less often
+	// would make every TTL meaningless.
+	MaxSweep = 10 * time.Second
 )
 
 // liveOptions are the options both service protocols share with their
@@ -51,6 +57,7 @@ var Protocol = &ordo.Protocol{
 		ordo.Option{Name: "max_keys", Default: fmt.Sprint(MaxKeys), Help: fmt.Sprintf("keys the model holds at most (1..%d); a Create beyond is refused (bad-request)", MaxKeys)},
 		ordo.Option{Name: "max_leases", Default: fmt.Sprint(MaxLeases), Help: fmt.Sprintf("live leases the model holds at most (1..%d); a Grant beyond is refused (bad-request)", MaxLeases)},
 		ordo.Option{Name: "max_watches", Default: fmt.Sprint(MaxWatches), Help: fmt.Sprintf("pending watches the model holds at most (1..%d); a Watch beyond is refused (bad-request)", MaxWatches)},
+		ordo.Option{Name: "sweep", Default: "500ms", Help: fmt.Sprintf("how often the model revokes expired leases, as etcd's lessor does every 500 ms (0: exactly at the deadline; at most %v)", MaxSweep)},
 	),
 	New:      NewService,
 	Messages: Messages,
@@ -80,6 +87,15 @@ type lease struct {
 	id, ttl  int64
 	deadline time.Duration
 	keys     map[string]struct{}
+	// renewers are keepalives that reached the lease past its deadline:
+	// etcd answers them only once the lease is revoked (lessor.Renew
+	// waits on the revocation), with "not found".
+	renewers []renewer
+}
+
+type renewer struct {
+	from ordo.NodeID
+	req  uint64
 }
 
 // watch is one pending delete watch of node from.
@@ -96,6 +112,10 @@ type watch struct {
 // nemesis never crashes services).
 type Service struct {
 	maxKeys, maxLeases, maxWatches int
+	// sweep is the period of the lessor's revocation pass (0: a lease is
+	// revoked at its deadline); base is the monotonic time of the first
+	// pass's phase (the service's start, plus a random part of a sweep).
+	sweep, base time.Duration
 
 	rev     int64 // the store's revision: 1 at boot, +1 per mutating txn
 	keys    map[string]*entry
@@ -126,12 +146,29 @@ func NewService(cfg ordo.Config) (ordo.Node, error) {
 	if d := cfg.Opts.Duration("timeout"); d <= 0 {
 		return nil, fmt.Errorf("coord: timeout %v: want a positive duration", d)
 	}
+	s.sweep = cfg.Opts.Duration("sweep")
+	if s.sweep < 0 || s.sweep > MaxSweep {
+		return nil, fmt.Errorf("coord: sweep %v out of range 0..%v", s.sweep, MaxSweep)
+	}
 	return s, nil
 }
 
 // Start implements ordo.Node. The model keeps nothing durable: a fresh
 // incarnation starts at revision 1 with no keys and no leases.
-func (s *Service) Start(env ordo.Env) {}
+// Phase is the instant of one of the lessor's passes on the service's
+// monotonic clock (the others are Phase + k·sweep); with sweep 0, the
+// service's start.
+func (s *Service) Phase() time.Duration { return s.base }
+
+// The lessor's passes start at a random phase: etcd's is wherever its
+// leader's loop began, so a deadline may fall just before a pass (revoked
+// at once: the worst case for a lease holder) or just after one.
+func (s *Service) Start(env ordo.Env) {
+	s.base = env.Monotonic()
+	if s.sweep > 0 {
+		s.base += time.Duration(env.Rand().Int64N(int64(s.sweep)))
+	}
+}
 
 // Fire implements ordo.Node: the expiry timer.
 func (s *Service) Fire(env ordo.Env, t ordo.Timer) {
@@ -146,10 +183,13 @@ func (s *Service) Fire(env ordo.Env, t ordo.Timer) {
 // Receive implements ordo.Node: one request, one reply (a pending Watch
 // answers later, with Deleted).
 func (s *Service) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
-	// Leases due by now are gone before the request is looked at, whatever
-	// the order of this delivery and the expiry timer at the same instant:
-	// etcd refuses to renew a lease past its deadline (lessor.Renew).
-	s.expire(env)
+	if s.sweep == 0 {
+		// Leases due by now are gone before the request is looked at,
+		// whatever the order of this delivery and the expiry timer at the
+		// same instant. (With a sweep, a lease past its deadline lingers
+		// until the next pass, as in etcd; renewing it is refused.)
+		s.expire(env)
+	}
 	if err := Check(m); err != nil {
 		if req, ok := reqOf(m); ok {
 			env.Send(from, Reply{Req: req, Err: ErrBadRequest})
@@ -165,8 +205,28 @@ func (s *Service) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			env.Send(from, Reply{Req: m.Req, Err: ErrNoLease})
 			return
 		}
+		if l.deadline <= env.Monotonic() {
+			// Past its deadline, a lease is never renewed: the answer
+			// waits for the sweep that revokes it (etcd's lessor.Renew).
+			if len(l.renewers) < MaxRenewers {
+				l.renewers = append(l.renewers, renewer{from, m.Req})
+			} else {
+				env.Send(from, Reply{Req: m.Req, Err: ErrNoLease})
+			}
+			return
+		}
 		l.deadline = env.Monotonic() + time.Duration(l.ttl)*time.Second
 		env.Send(from, Reply{Req: m.Req, Rev: s.rev, Lease: l.id, TTL: l.ttl})
+	case TimeToLive:
+		l := s.leases[m.Lease]
+		if l == nil {
+			env.Send(from, Reply{Req: m.Req, Err: ErrNoLease})
+			return
+		}
+		// Whole seconds truncated toward zero, as etcd's
+		// int64(Remaining().Seconds()): 0 for a lease due but not yet
+		// swept.
+		env.Send(from, Reply{Req: m.Req, Lease: l.id, TTL: int64((l.deadline - env.Monotonic()) / time.Second)})
 	case Revoke:
 		l := s.leases[m.Lease]
 		if l == nil {
@@ -346,6 +406,9 @@ func (s *Service) revoke(env ordo.Env, l *lease, why string) {
 	// The lease in hex, as keys name it (ids reach 2^63: a JSON reader
 	// decoding numbers as float64 would round them).
 	env.Note(why, "lease", strconv.FormatInt(l.id, 16), "keys", len(keys), "rev", s.rev)
+	for _, r := range l.renewers {
+		env.Send(r.from, Reply{Req: r.req, Err: ErrNoLease})
+	}
 }
 
 // expire revokes every lease whose deadline has passed on the service's
@@ -369,9 +432,10 @@ func (s *Service) expire(env ordo.Env) {
 	}
 }
 
-// arm makes sure a timer is armed for the earliest lease deadline. A
-// timer armed for an earlier instant stays: when it fires early (the lease
-// was kept alive since) it re-arms for the new earliest.
+// arm makes sure a timer is armed for the earliest lease deadline (with
+// a sweep: for the first pass at or after it). A timer armed for an
+// earlier instant stays: when it fires early (the lease was kept alive
+// since) it re-arms for the new earliest.
 func (s *Service) arm(env ordo.Env) {
 	var next time.Duration
 	found := false
@@ -379,6 +443,12 @@ func (s *Service) arm(env ordo.Env) {
 		if !found || l.deadline < next {
 			next, found = l.deadline, true
 		}
+	}
+	if found && s.sweep > 0 {
+		// The first pass at or after the deadline (passes at base +
+		// k·sweep; one already due runs at the next event).
+		k := (next - s.base + s.sweep - 1) / s.sweep
+		next = s.base + max(k, 0)*s.sweep
 	}
 	if !found || (s.armed && s.armedAt <= next) {
 		return
@@ -396,6 +466,8 @@ func reqOf(m ordo.Message) (uint64, bool) {
 	case KeepAlive:
 		return m.Req, true
 	case Revoke:
+		return m.Req, true
+	case TimeToLive:
 		return m.Req, true
 	case Create:
 		return m.Req, true

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"ordo"
 	"ordo/check"
 	"ordo/election"
 	"ordo/fault"
@@ -144,7 +145,25 @@ func (c ExploreConfig) Schedule(seed uint64) fault.Schedule {
 // SpecFor is the spec of one seed of a campaign (the replay).
 func (c ExploreConfig) SpecFor(seed uint64) Spec {
 	return Spec{Protocol: c.Protocol, Options: c.Options, ClientOptions: c.ClientOptions, Nodes: c.Nodes, Seed: seed, Duration: c.Duration,
-		Faults: c.Schedule(seed), Checks: c.Checks, MaxEvents: c.MaxEvents(), Wire: c.Wire}
+		Faults: c.Schedule(seed), Checks: c.Checks, MaxEvents: c.MaxEvents(), Wire: c.Wire, ServiceOptions: lessorFor(c.Protocol, seed)}
+}
+
+// LabelLessorAtDeadline labels a seed whose coordination service revokes
+// a lease at its deadline.
+const LabelLessorAtDeadline = "lessor-at-deadline"
+
+// lessorFor picks the coordination service's lessor for a seed of a
+// protocol that has one: odd seeds revoke a lease at its very deadline
+// (sweep 0: what etcd does when its 500 ms pass falls there, the worst
+// case for a lease holder that trusts its lease too long), even seeds
+// revoke at etcd's next pass (where a waiting candidate's probes revoke
+// first: the path a campaign must cover too).
+func lessorFor(protocol string, seed uint64) map[string]map[string]string {
+	p, err := ordo.Lookup(protocol)
+	if err != nil || !slices.Contains(p.Services, "coord") || seed%2 == 0 {
+		return nil
+	}
+	return map[string]map[string]string{"coord": {"sweep": "0s"}}
 }
 
 // Check rejects a campaign that cannot run: a protocol that is not a
@@ -267,6 +286,9 @@ func (c ExploreConfig) runSeed(seed uint64) (SeedResult, error) {
 	sp := c.SpecFor(seed)
 	sp.Online = true // no stored trace: the checks run as events happen
 	res := SeedResult{Seed: seed, Labels: fault.Schedule(sp.Faults).LabelsFor(c.Members())}
+	if sp.ServiceOptions != nil {
+		res.Labels = append(res.Labels, LabelLessorAtDeadline)
+	}
 	s, err := New(sp)
 	var o *Outcome
 	if err == nil {

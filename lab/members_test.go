@@ -163,6 +163,14 @@ func TestExploreServicesFindNoMargin(t *testing.T) {
 	if u := safe.Unexpected(nil); len(u) > 0 {
 		t.Errorf("the safe recipe: %v (first: %+v; replay: go run ./cmd/ordo explore --protocol lease -n 3 --profile hostile --duration 12s --replay SEED)", u, safe.Bad[:min(3, len(safe.Bad))])
 	}
+	// Both lessors ran, and the candidates' own revocations happened
+	// (the even seeds' path), under the same faults.
+	if n := safe.Labels[LabelLessorAtDeadline]; n != seeds/2 {
+		t.Errorf("%d seeds with the lessor at the deadline, want %d (the odd ones)", n, seeds/2)
+	}
+	if safe.Notes["pred-revoked"] == 0 {
+		t.Errorf("no candidate revoked its predecessor's lease in %d seeds: the probes went unexercised (notes %v)", seeds, safe.Notes)
+	}
 	c.Options = map[string]string{"unsafe_no_margin": "true"}
 	broken, err := Explore(c, nil)
 	if err != nil {

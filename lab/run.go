@@ -42,6 +42,9 @@ type Spec struct {
 	// Disk is the disk model (sim.Config.Disk). Off unless set, or unless
 	// Faults hold a storage fault: then DefaultFsync is its fsync latency.
 	Disk sim.Disk
+	// ServiceOptions override the options of the protocol's service
+	// nodes, by service protocol name ("coord": {"sweep": "0s"}).
+	ServiceOptions map[string]map[string]string
 }
 
 // DefaultFsync is the fsync latency of the disk model that storage faults
@@ -104,6 +107,34 @@ func (o *Outcome) Undecided() []string {
 	return out
 }
 
+// serviceGroups is p's services with opts applied (nil when opts is
+// empty: the simulator's defaults). A name that is no service of p is an
+// error.
+func serviceGroups(p *ordo.Protocol, opts map[string]map[string]string) ([]sim.ServiceGroup, error) {
+	if len(opts) == 0 {
+		return nil, nil
+	}
+	groups, err := sim.DefaultServices(p)
+	if err != nil {
+		return nil, err
+	}
+	for name := range opts {
+		if !slices.Contains(p.Services, name) {
+			return nil, fmt.Errorf("service options for %q: protocol %s has services %v", name, p.Name, p.Services)
+		}
+	}
+	for i := range groups {
+		o, ok := opts[groups[i].Protocol.Name]
+		if !ok {
+			continue
+		}
+		if groups[i].Options, err = groups[i].Protocol.Resolve(o); err != nil {
+			return nil, err
+		}
+	}
+	return groups, nil
+}
+
 // New builds the simulator of a spec with its faults scheduled.
 func New(sp Spec) (*sim.Sim, error) {
 	p, opts, err := Validate(sp.Protocol, withWorkloadOptions(sp.Protocol, sp.Options), sp.Nodes)
@@ -137,6 +168,9 @@ func New(sp Spec) (*sim.Sim, error) {
 	// A protocol that serves clients runs its workload (workload.go);
 	// the clients stop a second before the end, so their last operations
 	// complete.
+	if cfg.Services, err = serviceGroups(p, sp.ServiceOptions); err != nil {
+		return nil, err
+	}
 	if cfg.Clients, err = clientGroups(sp.Protocol, sp.ClientOptions, int64(sp.Duration-time.Second), int64(sp.Duration-fault.Settle)); err != nil {
 		return nil, err
 	}

@@ -49,8 +49,13 @@ var kvWorkload = Workload{
 	Counted: []string{"snapshot", "install-snapshot", "transfer", "conf-change"},
 }
 
+// leaseWorkload runs no clients; it counts how often a waiting candidate
+// revoked its dead predecessor's lease itself ("pred-revoked", the path
+// of the even seeds, see lessorFor) and how often a session was given up.
+var leaseWorkload = Workload{Counted: []string{"pred-revoked", "session-lost"}}
+
 // Workloads are the campaign workloads by server protocol.
-var Workloads = map[string]Workload{"kv": kvWorkload, "kv-stale": kvWorkload}
+var Workloads = map[string]Workload{"kv": kvWorkload, "kv-stale": kvWorkload, "lease": leaseWorkload}
 
 // withWorkloadOptions is options over the workload's defaults.
 func withWorkloadOptions(protocol string, options map[string]string) map[string]string {
@@ -83,7 +88,7 @@ func ChecksFor(protocol string) []string {
 // ones finish).
 func clientGroups(protocol string, override map[string]string, stop, adminStop int64) ([]sim.ClientGroup, error) {
 	w, ok := Workloads[protocol]
-	if !ok {
+	if !ok || len(w.Clients) == 0 {
 		if len(override) > 0 {
 			return nil, fmt.Errorf("--client-option: protocol %s runs no clients in a campaign", protocol)
 		}

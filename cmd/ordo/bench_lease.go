@@ -42,13 +42,18 @@ leader in turn (interleaved), so the ratios hold on a busy machine:
                  the new leader's "leader" note in the merged trace
   ordo-raft      ordo's Raft-style election on a live cluster, for reference
                  (no TTL: its election timeout decides)
+  ordo-lease-noprobe
+                 ordo-lease with -o probe=0: waits for etcd's expiry check as
+                 etcd's recipe does (only when named: what the probes save)
 
 Each TTL gets its own embedded etcd (1 member by default: what
 ordo cluster up --protocol lease starts), shared by etcd's candidates and
 ordo's lease cluster under different prefixes. A crashed leader's key goes
-when its lease expires: up to one TTL after its last keepalive, plus etcd's
-expiry check (every 500 ms). The killed process is started again after
-each round, so every round begins with all candidates.`,
+when its lease is revoked: up to one TTL after its last keepalive, plus the
+wait for etcd's expiry check (every 500 ms) in etcd's recipe; ordo's
+successor probes the lease's time to live and revokes it itself once it has
+certainly expired, without waiting for that check. The killed process is started again after each round, so
+every round begins with all candidates.`,
 		Example: `  ordo bench lease
   ordo bench lease --ttl 2s --rounds 5 --systems etcd-election,ordo-lease
   ordo bench lease --json > lease.json`,

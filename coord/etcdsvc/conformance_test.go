@@ -445,6 +445,9 @@ func TestConformanceWithEtcd(t *testing.T) {
 			s.call(1, coord.Create{Req: 17, Key: "/b/e/a", Lease: unknownLease}) // exists: no lease check
 			s.call(1, coord.KeepAlive{Req: 18, Lease: unknownLease})
 			s.call(1, coord.Revoke{Req: 19, Lease: unknownLease})
+			s.call(1, coord.TimeToLive{Req: 25, Lease: unknownLease})
+			s.sleep(100 * time.Millisecond)
+			s.call(1, coord.TimeToLive{Req: 26, Lease: l}) // 9.9 s left: 9
 			s.call(1, coord.Grant{Req: 20, TTL: 1})
 			s.call(1, coord.Get{Req: 21})
 			s.watch(2, coord.Watch{Req: 30, Key: "/b/e/a", Rev: a})
@@ -488,6 +491,7 @@ func TestConformanceWithEtcd(t *testing.T) {
 			k := s.call(2, coord.Grant{Req: 5, TTL: 3}).Lease
 			s.call(2, coord.Create{Req: 6, Key: "/x/k", Value: "n2", Lease: k})
 			s.sleep(1500 * time.Millisecond)
+			s.call(1, coord.TimeToLive{Req: 14, Lease: l}) // 0.5 s left: 0
 			s.call(2, coord.KeepAlive{Req: 7, Lease: k})
 			s.sleep(2 * time.Second)
 			s.await(2, 10)

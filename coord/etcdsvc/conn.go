@@ -304,6 +304,18 @@ func (c *conn) coordCall(ctx context.Context, m ordo.Message) ordo.Message {
 			return fail(err)
 		}
 		return coord.Reply{Req: req, Rev: r.ResponseHeader.GetRevision(), Lease: int64(r.ID), TTL: r.TTL}
+	case coord.TimeToLive:
+		r, err := c.cli.TimeToLive(cctx, clientv3.LeaseID(m.Lease))
+		if err != nil {
+			return fail(err)
+		}
+		if r.TTL == -1 {
+			// etcd answers a lease it does not know with TTL -1, no error.
+			return coord.Reply{Req: req, Err: coord.ErrNoLease}
+		}
+		// Below -1: overdue by more than a second and not yet revoked;
+		// "due" is all a caller needs to know (and all a Reply carries).
+		return coord.Reply{Req: req, Lease: int64(r.ID), TTL: max(r.TTL, 0)}
 	case coord.Revoke:
 		r, err := c.cli.Revoke(cctx, clientv3.LeaseID(m.Lease))
 		if err != nil {

@@ -9,7 +9,8 @@
 //
 // Importing the package registers both adapters with live.RegisterService:
 //
-//   - "coord": Grant, KeepAlive (one LeaseKeepAlive), Revoke, Create (Txn
+//   - "coord": Grant, KeepAlive (one LeaseKeepAlive), Revoke, TimeToLive
+//     (LeaseTimeToLive; etcd's TTL -1 for an unknown lease is ErrNoLease), Create (Txn
 //     If CreateRevision(k) = 0 Then Put(k, WithLease) Else Get(k)), Get,
 //     Find (Get WithPrefix, WithFirstCreate or WithLastCreate and
 //     WithMaxCreateRev), Delete (Txn If CreateRevision(k) = rev Then

@@ -28,6 +28,13 @@
 //     while it waited never reports leadership.
 //   - A restart is a new session (the old one is revoked); resign deletes
 //     the key only at its own creation revision.
+//   - No wait beyond the lease: etcd revokes an expired lease only at its
+//     lessor's next pass (every 500 ms), so its recipe fails over up to
+//     half a second past the TTL. A waiting candidate asks how long its
+//     predecessor's lease has left (TimeToLive, every probe near its end)
+//     and revokes it itself once a chain of answers proves it expired
+//     (probe.go gives the proof); "pred-revoked" {lease, chain_ms} notes
+//     it. probe 0 waits for the lessor, as etcd's recipe does.
 //
 // Two options break the recipe on purpose, to show what it prevents:
 // unsafe_no_fail_closed (act as leader until the service says the lease is

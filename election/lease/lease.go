@@ -68,6 +68,7 @@ const (
 	opUnwatch
 	opDelete
 	opWrite
+	opProbe // a TimeToLive of the predecessor's lease (probe.go)
 )
 
 // phase is where the campaign stands.
@@ -88,6 +89,9 @@ type pending struct {
 	sent time.Duration // monotonic time of the send
 	sess uint64        // the session it belongs to
 	tok  int64         // a Write's token (the reply does not echo it)
+	// lease is the lease a probe asked about (the reply echoes it only
+	// when it still exists).
+	lease int64
 }
 
 // MaxPending bounds the requests remembered in flight; the oldest are
@@ -129,6 +133,7 @@ type Node struct {
 	myRev   int64
 	pred    string        // predecessor watched
 	watch   uint64        // Req of the Watch on pred
+	pl      probeState    // the predecessor's lease, probed (probe.go)
 	lead    uint64        // leadership generation (write timer)
 	leadAt  time.Duration // monotonic time this leadership began
 	writes  int64         // writes sent by this incarnation
@@ -248,6 +253,9 @@ func (n *Node) send(env ordo.Env, o op, m ordo.Message) uint64 {
 	case coord.Revoke:
 		x.Req = req
 		m = x
+	case coord.TimeToLive:
+		x.Req = req
+		m = x
 	case coord.Create:
 		x.Req = req
 		m = x
@@ -278,8 +286,11 @@ func (n *Node) send(env ordo.Env, o op, m ordo.Message) uint64 {
 			n.forgetOldest()
 		}
 		p := pending{op: o, sent: env.Monotonic(), sess: n.sess}
-		if w, ok := m.(coord.Write); ok {
-			p.tok = w.Token
+		switch x := m.(type) {
+		case coord.Write:
+			p.tok = x.Token
+		case coord.TimeToLive:
+			p.lease = x.Lease
 		}
 		n.pending[req] = p
 	}
@@ -343,6 +354,7 @@ func (n *Node) endSession() {
 	n.sess++
 	n.lease, n.deadline, n.rtt = 0, 0, 0
 	n.key, n.myRev, n.pred, n.watch = "", 0, "", 0
+	n.stopProbe()
 	n.ph, n.phReq = phNone, 0
 	n.lead++
 }
@@ -379,6 +391,10 @@ func (n *Node) Fire(env ordo.Env, t ordo.Timer) {
 		}
 		n.tick(env)
 		env.After(n.cfg.keepalive, ordo.Timer{Name: timerTick, Arg: n.tickGen})
+	case timerProbe:
+		if t.Arg == n.pl.gen {
+			n.probe(env)
+		}
 	case timerWrite:
 		if uint64(t.Arg) != n.lead || n.role != election.Leader {
 			return
@@ -420,6 +436,9 @@ func (n *Node) tick(env ordo.Env) {
 		// A lost Watch would wait for ever: look at the predecessor
 		// again (one read per candidate per keepalive, not a herd).
 		n.findPred(env)
+		if now-n.pl.at >= n.cfg.keepalive {
+			n.probe(env) // a probe or its answer was lost
+		}
 	}
 }
 
@@ -509,6 +528,7 @@ func (n *Node) unwatch(env ordo.Env) {
 		delete(n.pending, n.watch)
 		n.watch, n.pred = 0, ""
 	}
+	n.stopProbe()
 }
 
 // Receive handles the service's answers.
@@ -535,6 +555,7 @@ func (n *Node) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			return
 		}
 		n.watch, n.pred = 0, ""
+		n.stopProbe()
 		// The predecessor is gone — or this session is: look again,
 		// and re-check the own key before leading.
 		n.setPhase(env, phFind, 0)
@@ -553,6 +574,10 @@ func (n *Node) reply(env ordo.Env, p pending, r coord.Reply) {
 	}
 	if p.op == opGrant {
 		n.granted(env, p, r)
+		return
+	}
+	if p.op == opProbe {
+		n.probed(env, p, r) // about the predecessor's lease, not this one
 		return
 	}
 	if p.sess != n.sess || n.lease == 0 {
@@ -684,6 +709,7 @@ func (n *Node) foundPred(env ordo.Env, r coord.Reply) {
 	n.pred = r.Key
 	n.watch = n.send(env, opWatch, coord.Watch{Key: r.Key, Rev: r.Rev + 1})
 	n.setPhase(env, phWatch, n.watch)
+	n.watchPred(env, r.KeyLease)
 }
 
 // checked is the re-check after a campaign's wait (etcd #11051, #19597):

@@ -264,8 +264,8 @@ func TestWatchesOnlyThePredecessor(t *testing.T) {
 	if w.Key != "/leader-election/8" || w.Rev != 13 {
 		t.Errorf("watch %+v, want the predecessor's key from revision 13", w)
 	}
-	if len(env.Sent) != 1 || len(env.Notes) != 0 {
-		t.Errorf("sent %v, noted %v: the predecessor is no leader to follow", env.SentSummary(), env.Notes)
+	if ttl := sentOne[coord.TimeToLive](t, env); len(env.Sent) != 2 || ttl.Lease != 8 || len(env.Notes) != 0 {
+		t.Errorf("sent %v, noted %v: want the watch and a probe of the predecessor's lease 8 only (it is no leader to follow)", env.SentSummary(), env.Notes)
 	}
 	// The predecessor goes: look again (it may have had one of its own),
 	// never lead on the event alone.
@@ -613,6 +613,8 @@ func TestOptionsRefused(t *testing.T) {
 		"1ms..ttl/2":     {"keepalive": "1500ms"},
 		"max_drift_ppm":  {"max_drift_ppm": "300000"},
 		"write_every":    {"write_every": "0s"},
+		"0 (off) or 5ms": {"probe": "1ms"},
+		"probe 667ms":    {"probe": "667ms"},
 		"bytes of UTF-8": {"prefix": strings.Repeat("p", 300)},
 	} {
 		o, err := lease.Protocol.Resolve(msg)

@@ -11,14 +11,21 @@ import (
 )
 
 // startOrdoLease starts ordo's lease election (protocol "lease", default
-// options but the TTL) on a live cluster of o.Candidates servers whose
-// service nodes (coord, fenced-store) reach etcd cluster c.
-func startOrdoLease(o Options, c *etcd.Cluster, ttl time.Duration) (*ordoCluster, error) {
+// options but the TTL, and probe=0 for OrdoLeaseNoProbe) as system sys on
+// a live cluster of o.Candidates servers whose service nodes (coord,
+// fenced-store) reach etcd cluster c.
+func startOrdoLease(o Options, c *etcd.Cluster, ttl time.Duration, sys string) (*ordoCluster, error) {
 	secs := int(ttl / time.Second)
-	up := live.UpOptions{N: o.Candidates, Protocol: "lease", Options: map[string]string{"ttl": ttl.String()},
+	opts := map[string]string{"ttl": ttl.String()}
+	stream := uint64(secs)
+	if sys == OrdoLeaseNoProbe {
+		opts["probe"] = "0s"
+		stream += uint64(MaxTTL / time.Second) // its own random stream
+	}
+	up := live.UpOptions{N: o.Candidates, Protocol: "lease", Options: opts,
 		ServiceOptions: map[string]string{"endpoints": strings.Join(c.Endpoints(), ",")},
-		Dir:            filepath.Join(o.Dir, fmt.Sprintf("ordo-lease-ttl%ds", secs)), Binary: o.Binary,
+		Dir:            filepath.Join(o.Dir, fmt.Sprintf("%s-ttl%ds", sys, secs)), Binary: o.Binary,
 		Seed: o.Seed, LogLevel: "warn", DieWithParent: true, Fresh: true}
-	return startOrdoCluster(up, Row{System: OrdoLease, TTL: ttl.String()}, within(ttl), uint64(secs),
+	return startOrdoCluster(up, Row{System: sys, TTL: ttl.String()}, within(ttl), stream,
 		[]string{"single-leader", "one-leader-per-term", "fencing"})
 }

@@ -26,6 +26,11 @@ const (
 	// OrdoLease is ordo's lease election (protocol "lease") on a live
 	// cluster whose service nodes reach the same etcd.
 	OrdoLease = "ordo-lease"
+	// OrdoLeaseNoProbe is ordo's lease election with probe=0: the
+	// successor waits for etcd's lessor to revoke a dead leader's lease,
+	// as etcd's recipe does (not measured unless asked for: it shows
+	// what the probes save).
+	OrdoLeaseNoProbe = "ordo-lease-noprobe"
 	// OrdoRaft is ordo's Raft-style election on a live cluster (no
 	// etcd, no TTL: its election timeout decides), for reference.
 	OrdoRaft = "ordo-raft"
@@ -147,7 +152,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}()
 	for _, ttl := range o.TTLs {
 		var cluster *etcd.Cluster
-		need := slices.Contains(o.Systems, EtcdElection) || slices.Contains(o.Systems, OrdoLease)
+		need := slices.Contains(o.Systems, EtcdElection) || slices.Contains(o.Systems, OrdoLease) || slices.Contains(o.Systems, OrdoLeaseNoProbe)
 		if need {
 			dir := filepath.Join(o.Dir, fmt.Sprintf("etcd-ttl%ds", int(ttl.Seconds())))
 			c, err := etcd.Start(ctx, etcd.Options{N: o.EtcdMembers, Dir: dir, Binary: o.Binary})
@@ -166,13 +171,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			systems = append(systems, s)
 			names = append(names, fmt.Sprintf("%s ttl %v", EtcdElection, ttl))
 		}
-		if slices.Contains(o.Systems, OrdoLease) {
-			s, err := startOrdoLease(o, cluster, ttl)
+		for _, sys := range []string{OrdoLease, OrdoLeaseNoProbe} {
+			if !slices.Contains(o.Systems, sys) {
+				continue
+			}
+			s, err := startOrdoLease(o, cluster, ttl, sys)
 			if err != nil {
 				return nil, err
 			}
 			systems = append(systems, s)
-			names = append(names, fmt.Sprintf("%s ttl %v", OrdoLease, ttl))
+			names = append(names, fmt.Sprintf("%s ttl %v", sys, ttl))
 		}
 	}
 	if slices.Contains(o.Systems, OrdoRaft) {
@@ -301,8 +309,8 @@ func (o *Options) normalize() error {
 		o.Systems = []string{EtcdElection, OrdoLease, OrdoRaft}
 	}
 	for _, s := range o.Systems {
-		if s != EtcdElection && s != OrdoLease && s != OrdoRaft {
-			return fmt.Errorf("system %q: want %s, %s or %s", s, EtcdElection, OrdoLease, OrdoRaft)
+		if s != EtcdElection && s != OrdoLease && s != OrdoLeaseNoProbe && s != OrdoRaft {
+			return fmt.Errorf("system %q: want %s, %s, %s or %s", s, EtcdElection, OrdoLease, OrdoLeaseNoProbe, OrdoRaft)
 		}
 	}
 	if o.EtcdMembers == 0 {
