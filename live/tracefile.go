@@ -223,7 +223,16 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &trace.Trace{Meta: trace.Meta{Format: trace.FormatVersion, Runtime: "live", Nodes: n, Protocol: cfg.Protocol, Seed: cfg.Seed, Options: cfg.Options, Scenario: cfg.Name}}
+	// The options as the servers ran them, defaults filled in (as each
+	// node's own trace has them): checkers read bounds from them, and a
+	// default left out (a lease's ttl) must not read as absent.
+	opts := ordo.Options(cfg.Options)
+	if p, err := ordo.Lookup(cfg.Protocol); err == nil {
+		if o, err := p.Resolve(cfg.Options); err == nil {
+			opts = o
+		}
+	}
+	out := &trace.Trace{Meta: trace.Meta{Format: trace.FormatVersion, Runtime: "live", Nodes: n, Protocol: cfg.Protocol, Seed: cfg.Seed, Options: opts, Scenario: cfg.Name}}
 	cfg.FillMeta(&out.Meta)
 	var streams []nodeEvents
 	for _, nd := range cfg.Nodes {

@@ -95,6 +95,31 @@ func TestMergeHandWrittenExchange(t *testing.T) {
 	}
 }
 
+// A merged trace's options are the protocol's with defaults filled in, as
+// the nodes ran them: a checker reading a bound from a default (the lease
+// election's ttl, eventual-leader's bound) must find it, not fall back.
+func TestMergeFillsInDefaultOptions(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "live-test-elect", 2, nil)
+	writeNodeFiles(t, cfg, exchange(), nil)
+	tr, err := Merge(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ordo.Lookup(cfg.Protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Options) == 0 {
+		t.Fatal("live-test-elect has no options: nothing to fill in")
+	}
+	for _, o := range p.Options {
+		if v, ok := tr.Meta.Options[o.Name]; !ok || v != o.Default {
+			t.Errorf("merged option %s = %q (present %v), want its default %q", o.Name, v, ok, o.Default)
+		}
+	}
+}
+
 // Merge refuses node trace files that trace.Read would refuse once merged,
 // naming the file and the line, and returns no trace (so `ordo trace merge`
 // writes nothing and exits non-zero).

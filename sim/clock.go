@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -62,12 +63,15 @@ func (c *nodeClock) monotonic(t time.Duration) time.Duration {
 
 // trueDuration converts a local duration (a timer) to true time: a fast
 // clock fires its timers early. Jumps do not move timers: timers run on a
-// monotonic clock, as in Go and Linux.
+// monotonic clock, as in Go and Linux. It rounds up, so that a timer never
+// fires before its duration has passed on the node's own monotonic clock
+// (monotonic truncates: without the rounding, a deadline timer could
+// wake its node a nanosecond before the deadline it was armed for).
 func (c *nodeClock) trueDuration(d time.Duration) time.Duration {
-	if c.rate == 1 {
+	if c.rate == 1 || d <= 0 {
 		return d
 	}
-	return time.Duration(float64(d) / c.rate)
+	return time.Duration(math.Ceil(float64(d+1) / c.rate))
 }
 
 // sync sets the clock to true time plus an error drawn uniformly from

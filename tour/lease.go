@@ -28,18 +28,32 @@ func sceneLease(w io.Writer) error {
 	if len(spans) != 2 || spans[0].Node != 2 || spans[0].Open || spans[1].Token <= spans[0].Token {
 		return fmt.Errorf("lease scene: leaderships %+v, want n2 then a successor with a larger token", spans)
 	}
-	var expired time.Duration
+	// The dead leader's key goes with its lease: revoked by its successor,
+	// whose probes proved the lease expired, or by the service's lessor
+	// on its next pass — whichever came first after the crash.
+	var gone *trace.Event
 	for i := range r.Trace.Events {
-		if e := &r.Trace.Events[i]; e.Kind == trace.Note && e.Name == "lease-expired" && expired == 0 {
-			expired = time.Duration(e.T)
+		e := &r.Trace.Events[i]
+		if e.Kind == trace.Note && e.T > int64(3*time.Second) && (e.Name == lease.NotePredRevoked || e.Name == "lease-expired") {
+			gone = e
+			break
 		}
+	}
+	if gone == nil {
+		return fmt.Errorf("lease scene: the crashed leader's lease was neither revoked nor expired")
 	}
 	ms := func(ns int64) string { return fmtDur(time.Duration(ns).Round(time.Millisecond)) }
 	fmt.Fprintln(w, "three candidates (n1..n3), a model of etcd (n4) and a fenced store (n5); TTL 2s:")
 	fmt.Fprintf(w, "  %6s  %v's key under /leader-election/ is the oldest: it leads with fencing token %d;\n", ms(spans[0].From), spans[0].Node, spans[0].Token)
 	fmt.Fprintln(w, "          the others each watch only the key just before their own")
 	fmt.Fprintf(w, "  %6s  %v crashes: its keepalives stop\n", "3s", spans[0].Node)
-	fmt.Fprintf(w, "  %6s  the service expires its lease and deletes its key\n", ms(int64(expired)))
+	if gone.Name == lease.NotePredRevoked {
+		fmt.Fprintf(w, "  %6s  %v, its successor, has asked how long the lease has left until the answers\n", ms(gone.T), gone.Node)
+		fmt.Fprintln(w, "          proved it expired, and revokes it (etcd's lessor would look only every 500ms):")
+		fmt.Fprintln(w, "          the key goes")
+	} else {
+		fmt.Fprintf(w, "  %6s  the service's lessor finds the lease expired and deletes its key\n", ms(gone.T))
+	}
 	fmt.Fprintf(w, "  %6s  %v re-checks its own key and leads with token %d: failover %s\n",
 		ms(spans[1].From), spans[1].Node, spans[1].Token, fmtDur((time.Duration(spans[1].From) - 3*time.Second).Round(time.Millisecond)))
 

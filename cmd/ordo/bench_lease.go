@@ -136,7 +136,7 @@ every round begins with all candidates.`,
 func writeLeaseReport(w io.Writer, rep *failover.Report) {
 	fmt.Fprintf(w, "failover after kill -9 of the leader: %d candidates, %d-member embedded etcd, %d interleaved rounds (%.0fs wall)\n",
 		rep.Candidates, rep.EtcdMembers, rep.Rounds, rep.WallSeconds)
-	fmt.Fprintf(w, "%-14s %4s %10s %10s %10s %12s  %s\n", "system", "ttl", "p50", "p99", "max", "ack p50", "checks")
+	fmt.Fprintf(w, "%-18s %4s %10s %10s %10s %12s  %s\n", "system", "ttl", "p50", "p99", "max", "ack p50", "checks")
 	for _, r := range rep.Rows {
 		ttl, ack := r.TTL, "-"
 		if ttl == "" {
@@ -145,7 +145,7 @@ func writeLeaseReport(w io.Writer, rep *failover.Report) {
 		if r.AckMs != nil {
 			ack = fmtMs(r.AckP50Ms)
 		}
-		fmt.Fprintf(w, "%-14s %4s %10s %10s %10s %12s  %s\n", r.System, ttl, fmtMs(r.P50Ms), fmtMs(r.P99Ms), fmtMs(r.MaxMs), ack, orNone(r.Checks))
+		fmt.Fprintf(w, "%-18s %4s %10s %10s %10s %12s  %s\n", r.System, ttl, fmtMs(r.P50Ms), fmtMs(r.P99Ms), fmtMs(r.MaxMs), ack, orNone(r.Checks))
 	}
 	for _, r := range rep.Ratios {
 		fmt.Fprintf(w, "ordo-lease / etcd-election at ttl %s: p50 ×%.2f, p99 ×%.2f, max ×%.2f (below 1: ordo is faster)\n", r.TTL, r.P50, r.P99, r.Max)

@@ -104,7 +104,7 @@ func TestBenchLeaseSmoke(t *testing.T) {
 	}
 	// The text report of the same run shape.
 	out, err := exec.Command(bin, "bench", "lease", "--rounds", "1", "--ttl", "2s", "--systems", "etcd-election", "-q", "--dir", t.TempDir()).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "etcd-election    2s") {
+	if err != nil || !strings.Contains(string(out), "etcd-election        2s") {
 		t.Fatalf("text report: %v\n%s", err, out)
 	}
 }

@@ -137,7 +137,7 @@ snapshots, install-snapshots, transfers and membership changes;
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&c.Protocol, "protocol", "raft", "bully, ring, raft, or kv (the database: raft with clients, also checked for linearizable, no-lost-write and agreement)")
+	fl.StringVar(&c.Protocol, "protocol", "raft", "bully, ring, raft, lease (on a model of etcd), or kv (the database: raft with clients, also checked for linearizable, no-lost-write and agreement)")
 	fl.IntVarP(&c.Nodes, "nodes", "n", 5, "cluster size")
 	fl.IntVar(&c.Seeds, "seeds", 1000, "number of runs (seeds first .. first+seeds-1)")
 	fl.Uint64Var(&c.First, "first-seed", 1, "first seed")

@@ -204,7 +204,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if ms < 0 {
 				fig = "       ? ms" // not measured here; the table measures on the merged trace
 			}
-			fmt.Fprintf(progress, "round %d %-24s %s  %s\n", r, names[i], fig, desc)
+			fmt.Fprintf(progress, "round %d %-29s %s  %s\n", r, names[i], fig, desc)
 		}
 	}
 	rep := &Report{Rounds: o.Rounds, Candidates: o.Candidates, EtcdMembers: o.EtcdMembers, Dir: o.Dir}
