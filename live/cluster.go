@@ -110,16 +110,26 @@ type UpService struct {
 	Options  map[string]string
 }
 
+// CheckSize refuses a cluster of n servers and clients clients that Up
+// would refuse, so that a command can say so before it starts anything
+// else (an etcd for the cluster).
+func CheckSize(n, clients int) error {
+	if n < 1 || n > MaxClusterNodes {
+		return fmt.Errorf("-n %d: want 1..%d nodes", n, MaxClusterNodes)
+	}
+	if clients < 0 || n+clients > MaxClusterNodes {
+		return fmt.Errorf("--clients %d: want 0..%d (at most %d nodes in all)", clients, MaxClusterNodes-n, MaxClusterNodes)
+	}
+	return nil
+}
+
 // Up writes a cluster file for N servers and Clients clients on free
 // loopback ports into Dir, with a development CA and node certificates
 // (unless Insecure) and an admin token (AdminTokenFileName, 0600), and
 // starts every node.
 func Up(o UpOptions) (*Cluster, error) {
-	if o.N < 1 || o.N > MaxClusterNodes {
-		return nil, fmt.Errorf("-n %d: want 1..%d nodes", o.N, MaxClusterNodes)
-	}
-	if o.Clients < 0 || o.N+o.Clients > MaxClusterNodes {
-		return nil, fmt.Errorf("--clients %d: want 0..%d (at most %d nodes in all)", o.Clients, MaxClusterNodes-o.N, MaxClusterNodes)
+	if err := CheckSize(o.N, o.Clients); err != nil {
+		return nil, err
 	}
 	if o.Clients == 0 && (o.ClientProtocol != "" || len(o.ClientOptions) > 0) {
 		return nil, fmt.Errorf("a client protocol or client options without --clients")

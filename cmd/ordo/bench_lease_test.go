@@ -172,6 +172,15 @@ func TestClusterUpLeaseStartsAndStopsEtcd(t *testing.T) {
 	if out, err := run(t, "cluster", "up", "-n", "3", "--protocol", "raft", "--etcd", "http://127.0.0.1:2379", "--dir", t.TempDir()); err == nil {
 		t.Fatalf("--etcd with raft accepted:\n%s", out)
 	}
+	// A size refused before anything starts: no etcd for a cluster that
+	// cannot be.
+	bad := filepath.Join(t.TempDir(), "c0")
+	if out, err := exec.Command(bin, "cluster", "up", "-n", "0", "--protocol", "lease", "--dir", bad).CombinedOutput(); err == nil || !strings.Contains(string(out), "-n 0") {
+		t.Fatalf("up -n 0: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(bad, "etcd")); err == nil {
+		t.Fatal("up -n 0 started an etcd before refusing")
+	}
 }
 
 // `ordo etcd` serves a real etcd until SIGINT, prints its endpoints, and

@@ -190,6 +190,9 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
   ordo cluster kill 3; ordo cluster partition 1,2/3,4,5; ordo cluster heal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := live.CheckSize(n, clients); err != nil {
+				return err // before an etcd is started for the cluster
+			}
 			opts, err := pf.options(n)
 			if err != nil {
 				return err
@@ -281,7 +284,7 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "delete a stopped run's node data and traces found in --dir (without it, up refuses to start there)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "node log level: debug, info, warn, error")
 	cmd.Flags().StringVar(&etcdEndpoints, "etcd", "", "etcd client URLs for a protocol whose services need etcd (--protocol lease); default: start an embedded etcd in DIR/etcd (mutual TLS unless --insecure), stopped by ordo cluster down")
-	cmd.Flags().String("etcd-ca", "", "with https --etcd: the CA file its certificate chains to (read by etcd.go's upEtcd)")
+	cmd.Flags().String("etcd-ca", "", "with https --etcd: the CA file its certificate chains to")
 	cmd.Flags().String("etcd-cert", "", "with https --etcd: the client certificate file every node presents")
 	cmd.Flags().String("etcd-key", "", "with https --etcd: the key file of --etcd-cert")
 	pf.add(cmd)

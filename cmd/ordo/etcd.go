@@ -79,7 +79,16 @@ each run is a new etcd cluster on new ports).`,
 			eps := strings.Join(c.Endpoints(), ",")
 			fmt.Fprintf(out, "etcd: %d member(s) serving; data in %s\n", members, d)
 			fmt.Fprintf(out, "endpoints: %s\n", eps)
-			fmt.Fprintf(out, "use it:    ordo cluster up --protocol lease --etcd %s\n", eps)
+			switch {
+			case !tls:
+				fmt.Fprintf(out, "use it:    ordo cluster up --protocol lease --etcd %s\n", eps)
+			case members == 1:
+				// Auto TLS: a self-signed certificate per member, which
+				// ordo's nodes verify only against that certificate.
+				fmt.Fprintf(out, "use it:    ordo cluster up --protocol lease --etcd %s --etcd-ca %s\n", eps, filepath.Join(d, "etcd1", "fixtures", "client", "cert.pem"))
+			default:
+				fmt.Fprintln(out, "use it:    each member's auto-TLS certificate is its own (no CA verifies them all): run ordo etcd --tls with one member, or let ordo cluster up start its own etcd (mutual TLS)")
+			}
 			fmt.Fprintf(out, "           ETCDCTL_ENDPOINTS=%s etcdctl get --prefix /\n", eps)
 			fmt.Fprintln(out, "Ctrl-C stops it.")
 			<-ctx.Done()
