@@ -45,6 +45,21 @@ func answer(t *testing.T, env *ordotest.Env, n ordo.Node, q coord.TimeToLive, rt
 	return sentOne[coord.TimeToLive](t, env), false
 }
 
+// zeroesUntilRevoked answers every probe from q on with 0 after rtt until
+// the node revokes the predecessor's lease, and returns when it did.
+func zeroesUntilRevoked(t *testing.T, env *ordotest.Env, n ordo.Node, q coord.TimeToLive, rtt time.Duration) time.Duration {
+	t.Helper()
+	for range 200 {
+		next, revoked := answer(t, env, n, q, rtt, 0, coord.OK)
+		if revoked {
+			return env.Mono
+		}
+		q = next
+	}
+	t.Fatal("no Revoke after 200 answers 0")
+	return 0
+}
+
 // A dead predecessor: answers 1 until its last second, then 0. The Revoke
 // goes once a probe sent a full second (plus the drift allowance: 1.1 s at
 // the default 50 000 ppm) after the first 0 arrived has answered 0 — and
@@ -55,22 +70,8 @@ func TestProbeRevokesACertainlyExpiredLease(t *testing.T) {
 	for range 5 {
 		q, _ = answer(t, env, n, q, rtt, 1, coord.OK)
 	}
-	var first time.Duration
-	for i := 0; ; i++ {
-		var revoked bool
-		if i == 0 {
-			first = env.Mono + rtt
-		}
-		next, revoked := answer(t, env, n, q, rtt, 0, coord.OK)
-		if revoked {
-			break
-		}
-		if i > 100 {
-			t.Fatal("no Revoke after 100 answers 0")
-		}
-		q = next
-	}
-	at := env.Mono
+	first := env.Mono + rtt
+	at := zeroesUntilRevoked(t, env, n, q, rtt)
 	if at < first+1100*time.Millisecond || at > first+1100*time.Millisecond+50*time.Millisecond+2*rtt {
 		t.Errorf("revoked %v after the first 0 arrived, want within a probe of 1.1 s", at-first)
 	}
@@ -92,14 +93,7 @@ func TestProbeChainStartsOverAfterARenewal(t *testing.T) {
 	}
 	q, _ = answer(t, env, n, q, rtt, 1, coord.OK) // renewed late
 	start := env.Mono + rtt
-	for {
-		next, revoked := answer(t, env, n, q, rtt, 0, coord.OK)
-		if revoked {
-			break
-		}
-		q = next
-	}
-	if d := env.Mono - start; d < 1100*time.Millisecond {
+	if d := zeroesUntilRevoked(t, env, n, q, rtt) - start; d < 1100*time.Millisecond {
 		t.Errorf("revoked %v after the renewal's chain began, want ≥ 1.1 s", d)
 	}
 }
@@ -112,14 +106,7 @@ func TestProbeGapBreaksTheChain(t *testing.T) {
 	q, _ = answer(t, env, n, q, time.Millisecond, 0, coord.OK)
 	q, _ = answer(t, env, n, q, 800*time.Millisecond, 0, coord.OK) // a slow answer
 	start := env.Mono
-	for {
-		next, revoked := answer(t, env, n, q, time.Millisecond, 0, coord.OK)
-		if revoked {
-			break
-		}
-		q = next
-	}
-	if d := env.Mono - start; d < 1100*time.Millisecond {
+	if d := zeroesUntilRevoked(t, env, n, q, time.Millisecond) - start; d < 1100*time.Millisecond {
 		t.Errorf("revoked %v after the late answer, want ≥ 1.1 s (the chain was broken)", d)
 	}
 }
