@@ -17,6 +17,13 @@
 // notes; PBFT: only requests a client sent are executed). bft-liveness:
 // every request a correct client proposed it also accepted ("accept").
 //
+// equivocation: no node sends two different messages of one kind for
+// one slot (a message type names its slot by implementing Slotted), read
+// from the bodies of the send events (sim.Config.KeepMessages); a
+// finding names the node and both sends. The evidence a receiver could
+// gather, where the trace's "byzantine" notes are the simulator's
+// confession; a retransmission, the same message again, is none.
+//
 // agreement/naive is the chapter's figure: each node decides by the
 // majority of what it heard, so one liar among three splits the others.
 package agreement

@@ -48,26 +48,69 @@
 // view-changes it used; each backup recomputes that from the
 // view-changes it received itself from the same replicas and installs the
 // view only if they match. A view that does not start within twice the
-// timeout (doubled per failed view) gives way to the next.
+// timeout (doubled per failed view) gives way to the next; that timer
+// starts only once 2f+1 view-changes for the view are in (section
+// 4.5.2), so a replica that alone suspects the primary waits for the
+// others instead of running ahead through views they will not join.
+//
+// Retransmission (retransmit.go; Castro's thesis, section 5.2): every
+// message is sent once, and the network loses some. On a timer (option
+// retransmit, 100ms) a replica changing view resends its view-change,
+// verbatim, until the view is installed; a replica that installed a
+// later view answers a view-change or status of an older one with its own
+// view-change for it and, as its primary, the new-view, so a replica that
+// missed a view change catches up; and a replica that executed nothing
+// for a tick while something is pending multicasts a status (view, stable
+// checkpoint, last executed), which the others answer with the
+// pre-prepares, prepares, commits and checkpoints of that view they hold
+// above its stable checkpoint — the same messages again, never a second,
+// different one for a slot. Bounded: one status or view-change per
+// replica per tick, an answer at most one window. The pbft-4-loss
+// scenario (15% loss, the primary silent) completes every request;
+// without retransmission it stalled on every seed tried.
+//
+// Refusals (refuse.go): a message a replica will not take — of a stale or
+// not yet installed view, outside the window, with a digest that is not
+// its request's, from the wrong sender for its role, a second vote for a
+// slot that differs from the sender's first, a new-view the view-changes
+// do not give, the same message again (a retransmission or a replay) — is
+// dropped and counted by reason in State (refused, refused_by), with a
+// note "refused" at the 1st, 2nd, 4th, 8th... of each reason. A forged
+// sender and a malformed message never reach it: the link's MAC and the
+// decoder refuse them (sim.Stats.AuthFailed, Malformed; FuzzDecode checks
+// the decoder never panics).
+//
+// For the adversary and the checkers: every message type implements
+// sim.Equivocator (the lies of an equivocating replica, below); PrePrepare,
+// Prepare and Commit implement sim.Voter (the replica that votes for
+// everything answers each with a prepare and a commit for the request
+// heard and for a forged one, which no correct replica pre-prepared and so
+// never makes a quorum); and PrePrepare, Prepare, Commit, Checkpoint,
+// ViewChange and NewView implement agreement.Slotted, one message per
+// view and sequence number, which the equivocation checker reads from the
+// messages sent to name a replica that sent two different ones.
 //
 // What that leaves out: the certificates. PBFT's view-change carries,
 // for each prepared request, the signed pre-prepare and 2f prepares, so a
 // lying replica cannot claim a request prepared that was not. Here a
 // view-change is believed as its authenticated sender states it: safe
 // against every behaviour of the simulator's adversary (silent, garbage
-// and forged messages never arrive, a replay is an old view, and the
+// and forged messages never arrive, a replay is an old view, the
 // equivocating view-change, ViewChange.Equivocate, reports nothing
-// prepared, which quorum intersection tolerates), but a hand-written liar
-// claiming a request prepared in a later view could make a new primary
-// re-propose the wrong request. Also not built: state transfer, so a
-// replica that missed messages (or was told a forged pre-prepare) stays
-// behind, and one that restarts starts empty (its state is volatile);
-// batching; the read-only optimisation. With n < 3f+1 the replica refuses
-// to start unless option unsafe_quorum sets the quorum by hand (the
-// pbft-3-unsafe scenario: with 3 replicas and quorums of 2, an
-// equivocating primary makes two correct replicas execute different
-// requests at one sequence number).
+// prepared, which quorum intersection tolerates, and the replica that
+// votes for everything sends honest view-changes), but a hand-written
+// liar claiming a request prepared in a later view could make a new
+// primary re-propose the wrong request. Also not built: state transfer,
+// so a replica that fell behind a stable checkpoint (or was told a forged
+// pre-prepare) stays behind — retransmission brings back only what is
+// above the stable checkpoint — and one that restarts starts empty (its
+// state is volatile); batching; the read-only optimisation. With n < 3f+1
+// the replica refuses to start unless option unsafe_quorum sets the
+// quorum by hand (the pbft-3-unsafe scenario: with 3 replicas and quorums
+// of 2, an equivocating primary makes two correct replicas execute
+// different requests at one sequence number).
 //
+//	ordo sim pbft-4-loss
 //	ordo sim pbft-4-primary --diagram
 //	ordo sim pbft-4 --diagram
 //	ordo sim pbft-3-unsafe

@@ -338,3 +338,49 @@ func (n NewView) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	}
 	return n
 }
+
+// votesFor is what a replica that votes for everything (sim's
+// vote-for-everything behaviour) casts on hearing request req at (view,
+// seq): a prepare and a commit for it, and for the forged request of the
+// same client and timestamp, a conflicting value no primary proposed.
+func votesFor(view, seq int64, req Request) []ordo.Message {
+	forged := Forge(req)
+	return []ordo.Message{
+		Prepare{View: view, Seq: seq, Digest: Digest(req)}, Commit{View: view, Seq: seq, Req: req},
+		Prepare{View: view, Seq: seq, Digest: Digest(forged)}, Commit{View: view, Seq: seq, Req: forged},
+	}
+}
+
+// VotesFor implements sim.Voter: a prepare and a commit for the request
+// pre-prepared, whatever the liar's view or log, and for a conflicting
+// one.
+func (p PrePrepare) VotesFor(*rand.Rand) []ordo.Message { return votesFor(p.View, p.Seq, p.Req) }
+
+// VotesFor implements sim.Voter: the digest heard, prepared back (the
+// request behind it is unknown, so no commit).
+func (p Prepare) VotesFor(*rand.Rand) []ordo.Message { return []ordo.Message{p} }
+
+// VotesFor implements sim.Voter: a prepare and a commit for the request
+// committed, and for a conflicting one.
+func (c Commit) VotesFor(*rand.Rand) []ordo.Message { return votesFor(c.View, c.Seq, c.Req) }
+
+// Slot implements agreement.Slotted (the equivocation checker): one
+// pre-prepare per view and sequence number.
+func (p PrePrepare) Slot() (view, seq int64) { return p.View, p.Seq }
+
+// Slot implements agreement.Slotted: one prepare per view and sequence
+// number.
+func (p Prepare) Slot() (view, seq int64) { return p.View, p.Seq }
+
+// Slot implements agreement.Slotted: one commit per view and sequence
+// number.
+func (c Commit) Slot() (view, seq int64) { return c.View, c.Seq }
+
+// Slot implements agreement.Slotted: one state digest per checkpoint.
+func (c Checkpoint) Slot() (view, seq int64) { return 0, c.Seq }
+
+// Slot implements agreement.Slotted: one view-change per view.
+func (v ViewChange) Slot() (view, seq int64) { return v.View, 0 }
+
+// Slot implements agreement.Slotted: one new-view per view.
+func (n NewView) Slot() (view, seq int64) { return n.View, 0 }

@@ -21,6 +21,7 @@ var Protocol = &ordo.Protocol{
 		{Name: "checkpoint", Default: "8", Help: "K: a checkpoint every K sequence numbers"},
 		{Name: "window", Default: "32", Help: "L: the log accepts sequence numbers up to L above the stable checkpoint (a multiple of checkpoint)"},
 		{Name: "view_timeout", Default: "300ms", Help: "a backup that holds a client's request not executed this long moves to the next view (doubled for each view that fails to start)"},
+		{Name: "retransmit", Default: "100ms", Help: "a replica changing view resends its view-change this often, and one stuck on a sequence number multicasts a status so the others resend what it lacks (messages are lost)"},
 	},
 	New:      New,
 	Messages: Messages,
@@ -28,7 +29,7 @@ var Protocol = &ordo.Protocol{
 }
 
 // Messages are every message type of pbft and pbft-client.
-var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}}
+var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}, Status{}}
 
 func init() {
 	ordo.Register(Protocol)
@@ -97,7 +98,11 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 	if vt <= 0 || vt > time.Hour {
 		return nil, fmt.Errorf("pbft: view_timeout %v out of range (0, 1h]", vt)
 	}
-	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt}, nil
+	rt := cfg.Opts.Duration("retransmit")
+	if rt <= 0 || rt > time.Hour {
+		return nil, fmt.Errorf("pbft: retransmit %v out of range (0, 1h]", rt)
+	}
+	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt, retransmit: rt}, nil
 }
 
 // Replica is one PBFT replica. Its state is volatile (no state transfer:
@@ -124,7 +129,21 @@ type Replica struct {
 	pendingNV   *NewView                             // waiting for view-changes it names
 	watch       watched                              // the client request a backup waits for
 	gen         int64                                // generation of the request timer
+	armed       int64                                // the view whose view timer runs (armViewTimer)
 	viewChanges int
+
+	// Retransmission (retransmit.go).
+	retransmit  time.Duration
+	sentVC      *ViewChange // the view-change this replica sent for its latest view, resent verbatim
+	installedVC *ViewChange // the view-change it sent for the view installed, if it sent one
+	sentNV      *NewView    // the new-view it sent as primary of its latest view
+	stableState string      // the state digest at the stable checkpoint, for a replica behind it
+	behind      bool        // a peer spoke of a later view: ask what was missed
+	lastTick    int64       // lastExec at the previous retransmit tick (progress since?)
+
+	// Refused messages (refuse.go): counted by reason, every one of them.
+	refused   int
+	refusedBy [numReasons]int
 }
 
 type entry struct {
@@ -154,6 +173,8 @@ func (r *Replica) Start(env ordo.Env) {
 	r.prim = r.primary(env)
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
+	r.sentVC, r.installedVC, r.sentNV, r.stableState, r.behind, r.lastTick, r.armed = nil, nil, nil, "", false, 0, 0
+	env.After(r.retransmit, ordo.Timer{Name: timerRetransmit})
 }
 
 // Primary is the primary of view v: the replica v mod n, in roster order.
@@ -188,16 +209,20 @@ func (r *Replica) broadcast(env ordo.Env, m ordo.Message) {
 	}
 }
 
-// Receive implements ordo.Node. The sender is authenticated by the link.
+// Receive implements ordo.Node. The sender is authenticated by the link;
+// a message that cannot be taken is refused and counted (refuse.go).
 func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	roster := env.Roster()
 	if m, ok := m.(Request); ok {
-		if slices.Contains(roster.Clients, from) && m.Client == from {
-			r.onRequest(env, m)
+		if !slices.Contains(roster.Clients, from) || m.Client != from {
+			r.refuse(env, from, m, reasonSender) // a request on another's behalf
+			return
 		}
+		r.onRequest(env, m)
 		return
 	}
 	if !roster.IsServer(from) || from == env.ID() {
+		r.refuse(env, from, m, reasonSender)
 		return
 	}
 	switch m := m.(type) {
@@ -207,31 +232,83 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		r.onViewChange(env, from, m)
 	case NewView:
 		r.onNewView(env, from, m)
+	case Status:
+		r.onStatus(env, from, m)
 	case Prepare:
-		if m.View != r.view || !r.inWindow(m.Seq) || from == r.primary(env) {
-			return
+		switch {
+		case !r.sameView(env, from, m, m.View):
+		case !r.inWindow(m.Seq):
+			r.refuse(env, from, m, reasonWindow)
+		case from == r.primary(env):
+			r.refuse(env, from, m, reasonSender) // the primary pre-prepares, it does not prepare
+		default:
+			e := r.entry(m.Seq)
+			if d, dup := e.prepares[from]; !dup {
+				e.prepares[from] = m.Digest
+			} else if d != m.Digest {
+				r.refuse(env, from, m, reasonConflict) // one vote per replica: the first binds
+			} else {
+				r.refuse(env, from, m, reasonDuplicate)
+			}
+			r.advance(env, m.Seq)
 		}
-		e := r.entry(m.Seq)
-		if _, dup := e.prepares[from]; !dup {
-			e.prepares[from] = m.Digest
-		}
-		r.advance(env, m.Seq)
 	case Commit:
-		if m.View != r.view || !r.inWindow(m.Seq) {
-			return
+		switch {
+		case !r.sameView(env, from, m, m.View):
+		case !r.inWindow(m.Seq):
+			r.refuse(env, from, m, reasonWindow)
+		default:
+			e := r.entry(m.Seq)
+			d := Digest(m.Req)
+			if old, dup := e.commits[from]; !dup {
+				e.commits[from] = d
+			} else if old != d {
+				r.refuse(env, from, m, reasonConflict)
+			} else {
+				r.refuse(env, from, m, reasonDuplicate)
+			}
+			r.advance(env, m.Seq)
 		}
-		e := r.entry(m.Seq)
-		if _, dup := e.commits[from]; !dup {
-			e.commits[from] = Digest(m.Req)
-		}
-		r.advance(env, m.Seq)
 	case Checkpoint:
 		if m.Seq%r.k != 0 || !r.inWindow(m.Seq) {
+			if m.Seq == r.low && m.Seq != 0 {
+				r.refuse(env, from, m, reasonDuplicate) // the stable one again: it changes nothing
+			} else {
+				r.refuse(env, from, m, reasonWindow)
+			}
+			return
+		}
+		if old, dup := r.ckpts[m.Seq][from]; dup {
+			if old != m.State {
+				r.refuse(env, from, m, reasonConflict)
+			} else {
+				r.refuse(env, from, m, reasonDuplicate)
+			}
 			return
 		}
 		r.vote(m.Seq, from, m.State)
 		r.checkStable(env, m.Seq)
+	default:
+		r.refuse(env, from, m, reasonKind) // a reply or other client-bound kind
 	}
+}
+
+// sameView reports whether a normal-case message of view v is for this
+// replica's current view (a vote of the view it is changing to is kept
+// for when the new-view comes); one of an older view is refused as stale,
+// one of a later view too, but it tells the replica it is behind
+// (retransmit.go then asks the others for what it missed).
+func (r *Replica) sameView(env ordo.Env, from ordo.NodeID, m ordo.Message, v int64) bool {
+	switch {
+	case v < r.view:
+		r.refuse(env, from, m, reasonStaleView)
+		return false
+	case v > r.view:
+		r.behind = true
+		r.refuse(env, from, m, reasonFutureView)
+		return false
+	}
+	return true
 }
 
 // onRequest: a cached reply is sent again; the primary orders a new
@@ -263,13 +340,34 @@ func (r *Replica) onRequest(env ordo.Env, m Request) {
 // the window, its digest is the request's, and no other digest was
 // accepted for that sequence number; the backup then prepares it.
 func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
-	if r.changing || from != r.primary(env) || m.View != r.view || !r.inWindow(m.Seq) || m.Digest != Digest(m.Req) ||
-		!slices.Contains(env.Roster().Clients, m.Req.Client) {
+	switch {
+	case !r.sameView(env, from, m, m.View):
+		return
+	case r.changing:
+		r.behind = true // the view started without this replica: ask for the new-view
+		r.refuse(env, from, m, reasonFutureView)
+		return
+	case from != r.primary(env):
+		r.refuse(env, from, m, reasonSender)
+		return
+	case !r.inWindow(m.Seq):
+		r.refuse(env, from, m, reasonWindow)
+		return
+	case m.Digest != Digest(m.Req):
+		r.refuse(env, from, m, reasonDigest)
+		return
+	case !slices.Contains(env.Roster().Clients, m.Req.Client):
+		r.refuse(env, from, m, reasonSender) // no client of the roster sent it
 		return
 	}
 	e := r.entry(m.Seq)
 	if e.req != nil || m.Seq <= r.lastExec {
-		return // the first pre-prepare for a sequence number binds
+		if e.digest != m.Digest {
+			r.refuse(env, from, m, reasonConflict) // the first pre-prepare for a sequence number binds
+		} else {
+			r.refuse(env, from, m, reasonDuplicate)
+		}
+		return
 	}
 	req := m.Req
 	e.req, e.digest = &req, m.Digest
@@ -372,7 +470,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	if !ok || seq <= r.low || count(v, mine) < r.qs.Q {
 		return
 	}
-	r.low = seq
+	r.low, r.stableState = seq, mine
 	for s := range r.log {
 		if s <= seq {
 			delete(r.log, s)
@@ -399,6 +497,12 @@ type State struct {
 	Unsafe       bool        `json:"unsafe,omitempty"`
 	Changing     bool        `json:"changing_view,omitempty"`
 	ViewChanges  int         `json:"view_changes"`
+	// Refused counts the messages this replica would not take (stale or
+	// future view, out of window, bad digest, wrong sender for the role,
+	// a second vote that conflicts with the first, the same message
+	// again), RefusedBy by reason.
+	Refused   int            `json:"refused"`
+	RefusedBy map[string]int `json:"refused_by,omitempty"`
 }
 
 var _ ordo.StateReporter = (*Replica)(nil)
@@ -406,5 +510,6 @@ var _ ordo.StateReporter = (*Replica)(nil)
 // State implements ordo.StateReporter.
 func (r *Replica) State() any {
 	return State{View: r.view, Primary: r.prim, LastExecuted: r.lastExec, Stable: r.low, Log: len(r.log),
-		StateDigest: r.state, F: r.qs.F, Quorum: r.qs.Q, Unsafe: r.qs.Unsafe, Changing: r.changing, ViewChanges: r.viewChanges}
+		StateDigest: r.state, F: r.qs.F, Quorum: r.qs.Q, Unsafe: r.qs.Unsafe, Changing: r.changing, ViewChanges: r.viewChanges,
+		Refused: r.refused, RefusedBy: r.refusedByName()}
 }

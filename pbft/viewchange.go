@@ -54,6 +54,8 @@ func (r *Replica) Fire(env ordo.Env, t ordo.Timer) {
 		if r.changing && t.Arg == r.view {
 			r.startViewChange(env, r.view+1) // the new view did not start in time
 		}
+	case timerRetransmit:
+		r.onRetransmit(env)
 	}
 }
 
@@ -80,10 +82,23 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	}
 	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
 	r.keepViewChange(env.ID(), vc)
+	r.sentVC = &vc // resent verbatim until the view is installed (retransmit.go)
 	r.broadcast(env, vc)
-	backoff := min(v-r.installed-1, maxBackoff)
-	env.After(r.viewTimeout*time.Duration(int64(1)<<backoff)*2, ordo.Timer{Name: timerView, Arg: v})
+	r.armViewTimer(env)
 	r.tryNewView(env)
+}
+
+// armViewTimer starts the timer of the view being changed to once 2f+1
+// view-changes for it are in, its own included (section 4.5.2): a replica
+// that alone suspects the primary waits, resending its view-change, for
+// the others rather than running ahead through views they will not join.
+func (r *Replica) armViewTimer(env ordo.Env) {
+	if !r.changing || r.armed == r.view || len(r.vcs[r.view]) < r.qs.Q {
+		return
+	}
+	r.armed = r.view
+	backoff := min(r.view-r.installed-1, maxBackoff)
+	env.After(r.viewTimeout*time.Duration(int64(1)<<backoff)*2, ordo.Timer{Name: timerView, Arg: r.view})
 }
 
 func (r *Replica) keepViewChange(from ordo.NodeID, vc ViewChange) {
@@ -101,7 +116,17 @@ func (r *Replica) keepViewChange(from ordo.NodeID, vc ViewChange) {
 }
 
 func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
+	if vc.View <= r.installed {
+		// A view-change for a view this replica installed: the sender
+		// missed the new-view (or the view-changes it names). Help it.
+		r.catchUp(env, from, vc.View, true)
+		return
+	}
+	if _, dup := r.vcs[vc.View][from]; dup {
+		r.refuse(env, from, vc, reasonDuplicate) // resent: still read below, its view may need joining
+	}
 	r.keepViewChange(from, vc)
+	r.armViewTimer(env)
 	// f+1 replicas moving past this view: at least one correct one
 	// suspects the primary, so join the smallest such view (section 4.5.2).
 	if vc.View > r.view {
@@ -185,6 +210,7 @@ func (r *Replica) tryNewView(env ordo.Env) {
 	}
 	stable, reqs := newViewSlots(vcs)
 	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(reqs)}
+	r.sentNV = &nv // resent to a replica that asks for this view (retransmit.go)
 	r.broadcast(env, nv)
 	r.install(env, stable, reqs)
 }
@@ -193,8 +219,21 @@ func (r *Replica) tryNewView(env ordo.Env) {
 // received itself from the replicas named, and installs it if they give
 // the same requests. One naming a view-change not received yet waits.
 func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
-	if from != Primary(env.Roster().Servers, nv.View) || nv.View <= r.installed || nv.View < r.view || nv.View > r.installed+maxViewsAhead ||
-		len(nv.From) != r.qs.Q || !slices.IsSorted(nv.From) || len(slices.Compact(slices.Clone(nv.From))) != len(nv.From) || !slices.Contains(nv.From, from) {
+	switch {
+	case from != Primary(env.Roster().Servers, nv.View):
+		r.refuse(env, from, nv, reasonSender)
+		return
+	case nv.View == r.installed:
+		r.refuse(env, from, nv, reasonDuplicate) // the new-view this replica installed, again
+		return
+	case nv.View < r.installed || nv.View < r.view:
+		r.refuse(env, from, nv, reasonStaleView)
+		return
+	case nv.View > r.installed+maxViewsAhead:
+		r.refuse(env, from, nv, reasonFutureView)
+		return
+	case len(nv.From) != r.qs.Q || !slices.IsSorted(nv.From) || len(slices.Compact(slices.Clone(nv.From))) != len(nv.From) || !slices.Contains(nv.From, from):
+		r.refuse(env, from, nv, reasonNewView)
 		return
 	}
 	m := r.vcs[nv.View]
@@ -211,6 +250,7 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 	r.pendingNV = nil
 	stable, reqs := newViewSlots(vcs)
 	if stable != nv.Stable || !slices.Equal(digests(reqs), nv.Digests) {
+		r.refuse(env, from, nv, reasonNewView)
 		return // a new primary that lies: the view timer moves on
 	}
 	r.view, r.prim = nv.View, from
@@ -229,6 +269,10 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 // install starts view r.view with O = reqs at stable+1...
 func (r *Replica) install(env ordo.Env, stable int64, reqs []Request) {
 	r.changing, r.installed = false, r.view
+	r.installedVC = nil
+	if r.sentVC != nil && r.sentVC.View == r.view {
+		r.installedVC = r.sentVC // for a replica that missed this view change
+	}
 	r.watch = watched{}
 	for v := range r.vcs {
 		if v <= r.view {

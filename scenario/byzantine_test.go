@@ -52,8 +52,8 @@ func TestParseByzantineErrors(t *testing.T) {
 		{"byzantine: {node: 1}\n", "byzantine: want a list like [{node: 1, behaviour: equivocate}]", 5},
 		{"byzantine:\n  - {behaviour: silent}\n", "byzantine[0]: missing node", 6},
 		{"byzantine:\n  - {node: 4, behaviour: silent}\n", "byzantine[0].node: node 4 out of range: the cluster is nodes 1..3", 6},
-		{"byzantine:\n  - {node: 1}\n", "byzantine[0]: missing behaviour (one of equivocate, forge, garbage, replay, silent)", 6},
-		{"byzantine:\n  - {node: 1, behaviour: lie}\n", `byzantine[0].behaviour: unknown behaviour "lie" (valid: equivocate, forge, garbage, replay, silent)`, 6},
+		{"byzantine:\n  - {node: 1}\n", "byzantine[0]: missing behaviour (one of equivocate, forge, garbage, replay, silent, vote-for-everything)", 6},
+		{"byzantine:\n  - {node: 1, behaviour: lie}\n", `byzantine[0].behaviour: unknown behaviour "lie" (valid: equivocate, forge, garbage, replay, silent, vote-for-everything)`, 6},
 		{"byzantine:\n  - {node: 1, behavior: silent}\n", "byzantine[0].behavior: unknown field (valid: after, as, behaviour, node, rate)", 6},
 		{"byzantine:\n  - {node: 1, behaviour: silent}\n  - {node: 1, behaviour: replay}\n", "byzantine[1].node: node 1 is Byzantine twice", 7},
 		{"byzantine:\n  - {node: 1, behaviour: silent, after: 1s}\n", "byzantine[0].after: after is replay's", 6},
@@ -73,5 +73,20 @@ func TestParseByzantineErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) || pe.Line != c.line {
 			t.Errorf("%q:\n got  %v (line %d)\n want %q at line %d", c.src, err, pe.Line, c.want, c.line)
 		}
+	}
+}
+
+// vote-for-everything is a behaviour name like the others, with no
+// fields of its own.
+func TestParseByzantineVoteForEverything(t *testing.T) {
+	sc, err := Parse("b.yaml", []byte(naiveBase+"byzantine:\n  - {node: 2, behaviour: vote-for-everything, rate: 0.5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (sim.Byzantine{Node: 2, Behaviour: sim.VoteForEverything, Rate: 0.5}); len(sc.Byzantine) != 1 || sc.Byzantine[0] != want {
+		t.Fatalf("%+v, want %+v", sc.Byzantine, want)
+	}
+	if _, err := Parse("b.yaml", []byte(naiveBase+"byzantine:\n  - {node: 2, behaviour: vote-for-everything, as: 1}\n")); err == nil || !strings.Contains(err.Error(), "as is forge's") {
+		t.Fatalf("as on vote-for-everything: %v", err)
 	}
 }

@@ -15,9 +15,9 @@ import (
 // a Byzantine node is a deterministic node that lies. The protocol code it
 // runs is the honest code; the simulator wraps the node's OUTGOING
 // messages and rewrites, drops, forges or replays them according to its
-// Behaviour, drawing every choice from a random source of its own derived
-// from the seed, so a run with liars is reproducible bit for bit like any
-// other.
+// Behaviour (or, voting for everything, adds votes for what it hears),
+// drawing every choice from a random source of its own derived from the
+// seed, so a run with liars is reproducible bit for bit like any other.
 //
 // Every lie is in the trace: a note "byzantine" at the liar (behaviour,
 // recipient, kind, the id of the message it precedes and what changed),
@@ -57,10 +57,16 @@ const (
 	// Forge claims another sender (Byzantine.As) for every message:
 	// rejected by authenticated links, believed by the others.
 	Forge Behaviour = "forge"
+	// VoteForEverything sends every message honestly and, on hearing a
+	// message that implements Voter, also the votes Voter names (for what
+	// it heard and for conflicting values) to every other server: the
+	// replica that votes for everything. A protocol-level lie, signed by
+	// its true sender: only quorums defend against it.
+	VoteForEverything Behaviour = "vote-for-everything"
 )
 
 // Behaviours lists the behaviours, sorted.
-var Behaviours = []Behaviour{Equivocate, Forge, Garbage, Replay, Silent}
+var Behaviours = []Behaviour{Equivocate, Forge, Garbage, Replay, Silent, VoteForEverything}
 
 // Byzantine makes one node lie.
 type Byzantine struct {
@@ -89,6 +95,24 @@ type Equivocator interface {
 	Equivocate(to ordo.NodeID, r *rand.Rand) ordo.Message
 }
 
+// Voter is implemented by a message type that a vote-for-everything node
+// answers: VotesFor is every vote it casts on hearing m — for what m
+// proposes and for conflicting values (a BFT protocol's prepare and commit
+// for the digest heard and for another). Each vote goes to every server
+// but the liar. It must be deterministic given r, must not modify m, and
+// returns at most MaxVotes messages.
+type Voter interface {
+	VotesFor(r *rand.Rand) []ordo.Message
+}
+
+// MaxVotes bounds the votes one heard message makes a vote-for-everything
+// node cast, and maxVoted the distinct votes it remembers having cast (so
+// a vote heard again is not cast again; forgotten all at once when full).
+const (
+	MaxVotes = 16
+	maxVoted = 1 << 12
+)
+
 // The adversary's trace vocabulary.
 const (
 	// NoteByzantine is the note a liar's every lie is recorded as.
@@ -100,7 +124,8 @@ const (
 // adversary is one Byzantine node's state.
 type adversary struct {
 	Byzantine
-	rng *rand.Rand
+	rng   *rand.Rand
+	voted map[string]bool // VoteForEverything: the votes cast, at most maxVoted
 }
 
 // validateByzantine checks cfg.Byzantine against a cluster of size nodes.
@@ -229,6 +254,8 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 		s.transmit(ns, to, m, early, xGarbage, 0)
 	case Replay:
 		s.transmit(ns, to, m, early, xReplay, 0)
+	case VoteForEverything:
+		s.transmit(ns, to, m, early, xHonest, 0) // its own messages are honest; its extra votes are in heard
 	case Forge:
 		as := a.claim(s, to)
 		if as == 0 {
@@ -239,6 +266,39 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 		s.transmit(ns, to, m, early, xForge, as)
 	default:
 		panic("sim: unknown behaviour " + string(a.Behaviour))
+	}
+}
+
+// heard is a vote-for-everything node's reaction to a message it
+// received (after the protocol handled it, in the same event): the votes
+// m's Voter names, each to every other server, once each. The messages
+// the protocol sends are its own and honest.
+func (s *Sim) heard(ns *nodeState, m ordo.Message) {
+	a := ns.adv
+	v, ok := m.(Voter)
+	if a.Behaviour != VoteForEverything || !ok || !a.lies() {
+		return
+	}
+	votes := v.VotesFor(a.rng)
+	if len(votes) > MaxVotes {
+		panic(fmt.Sprintf("sim: %T.VotesFor returned %d votes, at most %d", m, len(votes), MaxVotes))
+	}
+	for _, vote := range votes {
+		key := vote.Kind() + " " + fmt.Sprintf("%+v", vote)
+		if a.voted[key] {
+			continue
+		}
+		if len(a.voted) >= maxVoted || a.voted == nil {
+			a.voted = map[string]bool{}
+		}
+		a.voted[key] = true
+		for _, to := range s.roster.Servers {
+			if to == ns.id || !ns.up {
+				continue
+			}
+			s.noteLie(ns, VoteForEverything, to, vote.Kind(), "sent", shown(vote), "heard", m.Kind())
+			s.transmit(ns, to, vote, false, xHonest, 0)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -306,5 +307,69 @@ func TestByzantineStepIsRunFor(t *testing.T) {
 	}
 	if a.Stats().ByzantineBy[sim.Replay] == 0 || a.Stats().ByzantineBy[sim.Forge] == 0 {
 		t.Fatalf("lies %v", a.Stats().ByzantineBy)
+	}
+}
+
+// ballot is a vote for Value; a vote-for-everything node answers one with
+// a ballot for Value and for Value+1 (sim.Voter).
+type ballot struct{ Value int64 }
+
+func (ballot) Kind() string { return "ballot" }
+func (b ballot) VotesFor(*rand.Rand) []ordo.Message {
+	return []ordo.Message{ballot{b.Value}, ballot{b.Value + 1}}
+}
+
+// ballotBox: node 1 sends ballot 5 to every peer twice; each node keeps
+// what it got, by sender.
+type ballotBox struct{ got map[ordo.NodeID][]int64 }
+
+func (n *ballotBox) Start(env ordo.Env) {
+	if env.ID() == 1 {
+		for range 2 {
+			for _, p := range env.Peers() {
+				env.Send(p, ballot{5})
+			}
+		}
+	}
+}
+func (n *ballotBox) Receive(_ ordo.Env, from ordo.NodeID, m ordo.Message) {
+	n.got[from] = append(n.got[from], m.(ballot).Value)
+}
+func (*ballotBox) Fire(ordo.Env, ordo.Timer) {}
+
+// vote-for-everything: node 2 runs the honest protocol (it sends nothing
+// of its own) and answers the ballot it hears with the votes VotesFor
+// names, 5 and 6, to every other server, once each although it heard the
+// ballot twice; each vote is a "byzantine" note. In and out of wire mode,
+// twice byte for byte. A message without VotesFor makes it cast nothing.
+func TestByzantineVoteForEverything(t *testing.T) {
+	for _, wire := range []bool{false, true} {
+		boxes := map[ordo.NodeID]*ballotBox{}
+		p := &ordo.Protocol{Name: "ballots", Messages: []ordo.Message{ballot{}},
+			New: func(cfg ordo.Config) (ordo.Node, error) {
+				b := &ballotBox{got: map[ordo.NodeID][]int64{}}
+				boxes[cfg.ID] = b
+				return b, nil
+			}}
+		cfg := sim.Config{Protocol: p, Nodes: 3, Seed: 1, Trace: true, Wire: wire,
+			Network:   sim.Network{Default: sim.Link{Latency: sim.Presets["lan"]}, FIFO: true},
+			Byzantine: []sim.Byzantine{{Node: 2, Behaviour: sim.VoteForEverything}}}
+		s := runTwice(t, cfg)
+		for _, to := range []ordo.NodeID{1, 3} {
+			if got := boxes[to].got[2]; !slices.Equal(got, []int64{5, 6}) {
+				t.Fatalf("wire %v: n%d got %v from the liar, want [5 6]", wire, to, got)
+			}
+		}
+		if got := boxes[3].got[1]; !slices.Equal(got, []int64{5, 5}) {
+			t.Fatalf("wire %v: n3 got %v from n1", wire, got)
+		}
+		if n := len(lies(s.Trace())); n != 4 || s.Stats().ByzantineBy[sim.VoteForEverything] != 4 {
+			t.Fatalf("wire %v: %d lies noted, %d counted; want 4", wire, n, s.Stats().ByzantineBy[sim.VoteForEverything])
+		}
+	}
+	// naive-agreement's proposals cast no votes: the liar is honest.
+	s := runTwice(t, naiveConfig(sim.VoteForEverything, true, true))
+	if n := len(lies(s.Trace())); n != 0 {
+		t.Fatalf("%d lies about messages without VotesFor", n)
 	}
 }

@@ -71,7 +71,8 @@ type Config struct {
 	KeepMessages bool
 	// Byzantine makes nodes lie (adversary.go, issue 14): each entry wraps
 	// one node's outgoing messages with a behaviour (silent, equivocate,
-	// garbage, replay, forge). The trace's Meta names them.
+	// garbage, replay, forge), or adds votes to what it hears
+	// (vote-for-everything). The trace's Meta names them.
 	Byzantine []Byzantine
 }
 
@@ -547,6 +548,9 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 		s.record(ns, e)
 	}
 	ns.node.Receive(ns, from, it.msg)
+	if ns.adv != nil {
+		s.heard(ns, it.msg) // a vote-for-everything liar's extra votes (adversary.go)
+	}
 	s.endEvent(ns)
 }
 

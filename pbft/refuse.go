@@ -1,0 +1,55 @@
+package pbft
+
+import "ordo"
+
+// Messages a replica will not take are refused, never believed, and
+// counted by reason: what the adversary's lies and the network's stale
+// copies cost it, visible in State and in the trace. A forged sender and
+// a malformed message never get here: the link's MAC (sim.Stats.AuthFailed)
+// and the decoder (sim.Stats.Malformed) refuse them first.
+
+// reason is why a message was refused.
+type reason uint8
+
+const (
+	reasonStaleView  reason = iota // of a view before the replica's
+	reasonFutureView               // of a view the replica has not installed
+	reasonWindow                   // a sequence number outside (h, h+L]
+	reasonDigest                   // a digest that is not its request's
+	reasonSender                   // the wrong sender for its role (a prepare from the primary, a pre-prepare from a backup, a request on another client's behalf)
+	reasonConflict                 // a second vote or pre-prepare for one slot that differs from the first
+	reasonNewView                  // a new-view that is malformed or whose digests the view-changes do not give
+	reasonKind                     // a kind a replica never receives (a reply)
+	reasonDuplicate                // the same message again: a retransmission or a replay, already counted
+	numReasons
+)
+
+var reasonNames = [numReasons]string{"stale-view", "future-view", "out-of-window", "bad-digest", "wrong-sender", "conflicting", "bad-new-view", "wrong-kind", "duplicate"}
+
+func (w reason) String() string { return reasonNames[w] }
+
+// NoteRefused is the note of a refusal: with reason, kind, from and the
+// count of that reason so far. Only the 1st, 2nd, 4th, 8th... refusal of
+// each reason is noted, so a flood of lies costs the trace a few lines.
+const NoteRefused = "refused"
+
+func (r *Replica) refuse(env ordo.Env, from ordo.NodeID, m ordo.Message, why reason) {
+	r.refused++
+	r.refusedBy[why]++
+	if n := r.refusedBy[why]; n&(n-1) == 0 {
+		env.Note(NoteRefused, "reason", why.String(), "kind", m.Kind(), "from", int64(from), "count", n)
+	}
+}
+
+func (r *Replica) refusedByName() map[string]int {
+	if r.refused == 0 {
+		return nil
+	}
+	out := map[string]int{}
+	for w, n := range r.refusedBy {
+		if n > 0 {
+			out[reason(w).String()] = n
+		}
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package pbft
+
+import (
+	"errors"
+	"math/rand/v2"
+
+	"ordo"
+)
+
+// Retransmission. Every protocol message is sent once, and a lost
+// view-change, new-view, prepare or commit can stall the replicas that
+// need it (at n = 3f+1 with f faulty, every quorum needs every correct
+// replica). As in Castro's thesis (section 5.2) the replicas that lack
+// something ask, and the others resend, on a timer (option retransmit):
+//
+//   - a replica changing view resends its view-change, verbatim, until the
+//     new view is installed;
+//   - a replica that installed a later view answers a view-change or a
+//     status of an older one with its own view-change for that view and,
+//     as its primary, the new-view, so a replica that missed the view
+//     change catches up (it installs the new-view once it holds the
+//     view-changes it names);
+//   - a replica that made no progress for a tick while something is
+//     pending (a log entry not executed, a client's request watched, a
+//     checkpoint not stable, a message of a later view seen) multicasts a
+//     status, and every replica in its view resends the pre-prepare,
+//     prepares, commits and checkpoints of its view above the stable
+//     checkpoint.
+//
+// Everything resent is the message first sent, so a retransmission is
+// never a second, different message for one slot (the equivocation
+// checker's test). Bounded: one status or view-change per replica per
+// tick, and an answer at most one window of entries.
+
+const timerRetransmit = "retransmit"
+
+// Status is ⟨STATUS, v, h, le⟩: the sender is in view View (changing to
+// it when Changing), its stable checkpoint is Stable and it executed up
+// to LastExec. The receivers resend what it lacks.
+type Status struct {
+	View     int64
+	Changing bool
+	Stable   int64
+	LastExec int64
+}
+
+// Kind implements ordo.Message.
+func (Status) Kind() string { return "status" }
+
+// Validate implements ordo.Validator.
+func (s Status) Validate() error {
+	if err := validVS(s.View, s.Stable); err != nil {
+		return err
+	}
+	if s.LastExec < s.Stable || s.LastExec > MaxSeq {
+		return errors.New("last executed out of range")
+	}
+	return nil
+}
+
+// onRetransmit is the retransmit timer: one per replica, always armed.
+func (r *Replica) onRetransmit(env ordo.Env) {
+	env.After(r.retransmit, ordo.Timer{Name: timerRetransmit})
+	stuck := r.lastExec == r.lastTick
+	r.lastTick = r.lastExec
+	if r.changing {
+		if r.sentVC != nil && r.sentVC.View == r.view {
+			r.broadcast(env, *r.sentVC)
+		}
+		return
+	}
+	if r.behind || stuck && r.pending() {
+		r.behind = false
+		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
+	}
+}
+
+// pending reports whether the replica waits for something others may
+// have sent: an entry of its view not executed, a client's request it
+// watches, or a checkpoint it reached that is not stable.
+func (r *Replica) pending() bool {
+	if r.watch.active || r.lastExec/r.k*r.k > r.low {
+		return true
+	}
+	for s, e := range r.log {
+		if s > r.lastExec && e.view == r.view && (e.req != nil || len(e.prepares) > 0 || len(e.commits) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// onStatus resends to a replica what its status says it lacks.
+func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
+	r.catchUp(env, from, st.View, st.Changing)
+	if st.Changing {
+		return
+	}
+	// Its view's messages still in the log, even when this replica has
+	// moved on: a commit sent in view v stays true after it, and a replica
+	// still in v may need it to execute what the others executed.
+	me, primary := env.ID(), Primary(env.Roster().Servers, st.View)
+	// Every entry above its stable checkpoint, not only above what it
+	// executed: a slot a new-view re-proposed needs its quorum again in
+	// the new view, from replicas that executed it in the old one.
+	for s := max(st.Stable, r.low) + 1; s <= r.low+r.window; s++ { // at most one window
+		e := r.log[s]
+		if e == nil || e.view != st.View || e.req == nil {
+			continue
+		}
+		if me == primary && e.req.Client != 0 && !r.changing {
+			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Req: *e.req})
+		}
+		if d, ok := e.prepares[me]; ok && me != primary {
+			env.Send(from, Prepare{View: e.view, Seq: s, Digest: d})
+		}
+		if e.sentCommit {
+			env.Send(from, Commit{View: e.view, Seq: s, Req: *e.req})
+		}
+	}
+	// Checkpoints it reached and cannot make stable: the stable one, and
+	// this replica's votes above it.
+	if st.Stable < r.low && st.LastExec >= r.low && r.stableState != "" {
+		env.Send(from, Checkpoint{Seq: r.low, State: r.stableState})
+	}
+	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
+		if v, ok := r.ckpts[c][me]; ok {
+			env.Send(from, Checkpoint{Seq: c, State: v})
+		}
+	}
+}
+
+// catchUp answers a replica in view v (changing to it when changing)
+// with the view-changes and new-view of a later view this replica has
+// installed or is changing to, so it can follow.
+func (r *Replica) catchUp(env ordo.Env, to ordo.NodeID, v int64, changing bool) {
+	need := v + 1 // the first view it lacks
+	if changing {
+		need = v
+	}
+	if r.installed >= need && r.installed > 0 {
+		if r.installedVC != nil && r.installedVC.View == r.installed {
+			env.Send(to, *r.installedVC)
+		}
+		if r.sentNV != nil && r.sentNV.View == r.installed {
+			env.Send(to, *r.sentNV)
+		}
+	}
+	if r.changing && r.view > v && r.sentVC != nil && r.sentVC.View == r.view {
+		env.Send(to, *r.sentVC)
+	}
+}
+
+// Equivocate implements sim.Equivocator: an odd-numbered replica is told
+// the sender executed nothing, which makes it resend a window's worth
+// (bounded) of what it holds — a cost, never a wrong vote.
+func (s Status) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if lies(to) {
+		s.Stable, s.LastExec = 0, 0
+	}
+	return s
+}
