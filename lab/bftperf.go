@@ -40,28 +40,59 @@ const (
 type ReplicationLoadResult struct {
 	Config        ReplicationLoadConfig `json:"config"`
 	Ops           int                   `json:"ops"`
-	SimOpsPerS    float64               `json:"sim_ops_per_s"`
+	SimOpsPerS    float64               `json:"ops_per_s"` // per simulated second; live: per second
+	Live          bool                  `json:"live,omitempty"`
 	MessagesPerOp float64               `json:"messages_per_op"`
 	BytesPerOp    float64               `json:"bytes_per_op"`
 	P50Ms         float64               `json:"p50_ms"`
 	P99Ms         float64               `json:"p99_ms"`
 }
 
+// LoadClientOptions are the options of protocol's client under the load
+// ReplicationLoad applies (the live measurement gives its clients the
+// same), and the client notes that open and close one operation.
+// Errors: a protocol other than pbft or kv.
+func LoadClientOptions(protocol string) (opts map[string]string, start, end string, err error) {
+	switch protocol {
+	case "pbft":
+		return map[string]string{"ops": strconv.Itoa(1 << 20), "think": "0s", "timeout": "500ms"}, agreement.NotePropose, agreement.NoteAccept, nil
+	case "kv":
+		return map[string]string{"concurrency": "1", "ops": "0", "think": "0s", "reads": "0", "timeout": "500ms"}, history.NoteInvoke, history.NoteOK, nil
+	}
+	return nil, "", "", fmt.Errorf("protocol %q: want pbft or kv", protocol)
+}
+
+// LoadOfTrace measures the load of c from a trace of its run (a live
+// cluster's merged trace): operations and their latencies from the
+// clients' notes, messages and bytes from the receive events. The trace
+// must cover c.Duration of load.
+func LoadOfTrace(c ReplicationLoadConfig, t *trace.Trace) (*ReplicationLoadResult, error) {
+	_, start, end, err := LoadClientOptions(c.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	obs := &latencies{start: start, end: end, open: map[opKey]int64{}}
+	var delivered int
+	var bytes int64
+	for i := range t.Events {
+		e := &t.Events[i]
+		switch e.Kind {
+		case trace.Note:
+			obs.Observe(e)
+		case trace.Recv:
+			delivered++
+			bytes += int64(e.Bytes)
+		}
+	}
+	return obs.result(c, delivered, bytes), nil
+}
+
 // ReplicationLoad runs one measurement. Errors: a protocol other than
 // pbft or kv, sizes out of bounds, the simulator's.
 func ReplicationLoad(c ReplicationLoadConfig) (*ReplicationLoadResult, error) {
-	var server map[string]string
-	var client map[string]string
-	var start, end string // the client's notes that open and close an operation
-	switch c.Protocol {
-	case "pbft":
-		client = map[string]string{"ops": strconv.Itoa(1 << 20), "think": "0s", "timeout": "500ms"}
-		start, end = agreement.NotePropose, agreement.NoteAccept
-	case "kv":
-		client = map[string]string{"concurrency": "1", "ops": "0", "think": "0s", "reads": "0", "timeout": "500ms"}
-		start, end = history.NoteInvoke, history.NoteOK
-	default:
-		return nil, fmt.Errorf("protocol %q: want pbft or kv", c.Protocol)
+	client, start, end, err := LoadClientOptions(c.Protocol)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case c.Nodes < 1 || c.Nodes > sim.MaxNodes:
@@ -75,7 +106,7 @@ func ReplicationLoad(c ReplicationLoadConfig) (*ReplicationLoadResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (import its package)", err)
 	}
-	opts, err := p.Resolve(server)
+	opts, err := p.Resolve(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -99,15 +130,21 @@ func ReplicationLoad(c ReplicationLoadConfig) (*ReplicationLoadResult, error) {
 		return nil, err
 	}
 	st := s.Stats()
-	res := &ReplicationLoadResult{Config: c, Ops: len(obs.done), SimOpsPerS: float64(len(obs.done)) / c.Duration.Seconds()}
-	if n := len(obs.done); n > 0 {
-		res.MessagesPerOp = float64(st.Delivered) / float64(n)
-		res.BytesPerOp = float64(st.Bytes) / float64(n)
-		slices.Sort(obs.done)
-		res.P50Ms = float64(obs.done[(n-1)/2]) / 1e6
-		res.P99Ms = float64(obs.done[(n-1)*99/100]) / 1e6
+	return obs.result(c, st.Delivered, st.Bytes), nil
+}
+
+// result is the measurement of the operations observed, with delivered
+// messages and bytes, over c.Duration.
+func (o *latencies) result(c ReplicationLoadConfig, delivered int, bytes int64) *ReplicationLoadResult {
+	res := &ReplicationLoadResult{Config: c, Ops: len(o.done), SimOpsPerS: float64(len(o.done)) / c.Duration.Seconds()}
+	if n := len(o.done); n > 0 {
+		res.MessagesPerOp = float64(delivered) / float64(n)
+		res.BytesPerOp = float64(bytes) / float64(n)
+		slices.Sort(o.done)
+		res.P50Ms = float64(o.done[(n-1)/2]) / 1e6
+		res.P99Ms = float64(o.done[(n-1)*99/100]) / 1e6
 	}
-	return res, nil
+	return res
 }
 
 // opKey names one operation: its client and the number the client gave

@@ -3,12 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"ordo/lab"
+	"ordo/lab/liveload"
 )
 
 func init() { benchCommands = append(benchCommands, newBenchBFTLoadCmd) }
@@ -19,7 +22,8 @@ func newBenchBFTLoadCmd() *cobra.Command {
 		raftNodes      int
 		duration       time.Duration
 		seed           uint64
-		asJSON         bool
+		asJSON, onLive bool
+		dir            string
 	)
 	cmd := &cobra.Command{
 		Use:   "bft-load",
@@ -33,9 +37,13 @@ phases are all-to-all, so its messages grow with n²; Raft's with n), and
 the latency from request to acceptance (PBFT: f+1 matching replies).
 
 Simulated figures count messages and simulated time, not this machine's
-speed: they say what each protocol costs, not how fast ordo runs.`,
+speed: they say what each protocol costs, not how fast ordo runs. With
+--live the same load runs on real processes on loopback (mutual TLS, real
+fsync), for --duration of wall time after a second of warm-up, and the
+figures are per second of this machine: what the messages cost here.`,
 		Example: `  ordo bench bft-load
-  ordo bench bft-load --nodes 4,7,10 --clients 16 --duration 10s --json`,
+  ordo bench bft-load --nodes 4,7,10 --clients 16 --duration 10s --json
+  ordo bench bft-load --live --nodes 4 --clients 16 --duration 10s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ns, err := kvParseInts("--nodes", nodes, 4, 64)
@@ -49,16 +57,37 @@ speed: they say what each protocol costs, not how fast ordo runs.`,
 			if raftNodes < 1 || raftNodes > 64 {
 				return fmt.Errorf("--raft-nodes %d: want 1..64", raftNodes)
 			}
+			measure := func(protocol string, n, c int) (*lab.ReplicationLoadResult, error) {
+				if !onLive {
+					return lab.ReplicationLoad(lab.ReplicationLoadConfig{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Seed: seed})
+				}
+				d := filepath.Join(dir, fmt.Sprintf("%s-n%d-c%d", protocol, n, c))
+				fmt.Fprintf(cmd.ErrOrStderr(), "live: %s, %d nodes, %d clients, %v (cluster in %s)\n", protocol, n, c, duration, d)
+				return liveload.Run(cmd.Context(), liveload.Options{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Dir: d, Seed: seed})
+			}
+			if onLive {
+				if duration > liveload.MaxDuration {
+					return fmt.Errorf("--duration %v with --live: at most %v", duration, liveload.MaxDuration)
+				}
+				if dir == "" {
+					tmp, err := os.MkdirTemp("", "ordo-bft-load-")
+					if err != nil {
+						return err
+					}
+					defer os.RemoveAll(tmp)
+					dir = tmp
+				}
+			}
 			var rows []*lab.ReplicationLoadResult
 			for _, c := range cs {
 				for _, n := range ns {
-					r, err := lab.ReplicationLoad(lab.ReplicationLoadConfig{Protocol: "pbft", Nodes: n, Clients: c, Duration: duration, Seed: seed})
+					r, err := measure("pbft", n, c)
 					if err != nil {
 						return err
 					}
 					rows = append(rows, r)
 				}
-				r, err := lab.ReplicationLoad(lab.ReplicationLoadConfig{Protocol: "kv", Nodes: raftNodes, Clients: c, Duration: duration, Seed: seed})
+				r, err := measure("kv", raftNodes, c)
 				if err != nil {
 					return err
 				}
@@ -71,14 +100,22 @@ speed: they say what each protocol costs, not how fast ordo runs.`,
 				return enc.Encode(rows)
 			}
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "protocol\tn\tclients\trequests\treq/sim-s\tmsgs/req\tbytes/req\tp50 ms\tp99 ms\t")
+			per := "req/sim-s"
+			if onLive {
+				per = "req/s"
+			}
+			fmt.Fprintf(tw, "protocol\tn\tclients\trequests\t%s\tmsgs/req\tbytes/req\tp50 ms\tp99 ms\t\n", per)
 			for _, r := range rows {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.1f\t%.0f\t%.2f\t%.2f\t\n", r.Config.Protocol, r.Config.Nodes, r.Config.Clients, r.Ops, r.SimOpsPerS, r.MessagesPerOp, r.BytesPerOp, r.P50Ms, r.P99Ms)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "%v simulated per row, seed %d; kv is ordo's Raft database (writes only), the same client load\n", duration, seed)
+			if onLive {
+				fmt.Fprintf(w, "%v of wall time per row after a 1s warm-up, real processes on loopback; kv is ordo's Raft database (writes only), the same client load\n", duration)
+			} else {
+				fmt.Fprintf(w, "%v simulated per row, seed %d; kv is ordo's Raft database (writes only), the same client load\n", duration, seed)
+			}
 			return nil
 		},
 	}
@@ -89,5 +126,7 @@ speed: they say what each protocol costs, not how fast ordo runs.`,
 	fl.DurationVar(&duration, "duration", 5*time.Second, "simulated time per row")
 	fl.Uint64Var(&seed, "seed", 1, "seed of every run")
 	fl.BoolVar(&asJSON, "json", false, "print the rows as JSON")
+	fl.BoolVar(&onLive, "live", false, "run on real processes on loopback instead of the simulator")
+	fl.StringVar(&dir, "dir", "", "with --live: where the clusters keep data and traces, kept (default: a temporary directory, removed)")
 	return cmd
 }

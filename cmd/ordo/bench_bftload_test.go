@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -21,5 +22,28 @@ func TestBenchBFTLoad(t *testing.T) {
 		if out, err := run(t, append([]string{"bench", "bft-load"}, args...)...); err == nil {
 			t.Errorf("%v accepted:\n%s", args, out)
 		}
+	}
+}
+
+// --live runs the same load on real processes and measures their merged
+// trace: PBFT at n = 4 and the Raft database both complete operations.
+func TestBenchBFTLoadLive(t *testing.T) {
+	bin := leaseOrdo(t)
+	out, err := exec.Command(bin, "bench", "bft-load", "--live", "--nodes", "4", "--clients", "2", "--duration", "1s").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rows int
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 9 && (f[0] == "pbft" || f[0] == "kv") {
+			if f[3] == "0" {
+				t.Errorf("no request completed: %s", l)
+			}
+			rows++
+		}
+	}
+	if rows != 2 || !strings.Contains(string(out), "req/s") {
+		t.Fatalf("want a pbft and a kv row per second of wall time:\n%s", out)
 	}
 }
