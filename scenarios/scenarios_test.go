@@ -12,6 +12,7 @@ import (
 	_ "ordo/agreement/naive"
 	_ "ordo/broadcast"
 	_ "ordo/detect"
+	_ "ordo/dynamo"
 	_ "ordo/election/bully"
 	_ "ordo/election/lease"
 	_ "ordo/election/raft"

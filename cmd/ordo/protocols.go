@@ -8,6 +8,7 @@ import (
 	_ "ordo/coord"         // the services the lease election needs (simulator models)
 	_ "ordo/coord/etcdsvc" // and their live adapters to a real etcd
 	_ "ordo/detect"
+	_ "ordo/dynamo"
 	_ "ordo/election/bully"
 	_ "ordo/election/lease"
 	_ "ordo/election/raft"

@@ -1,0 +1,260 @@
+package dynamo
+
+import (
+	"fmt"
+
+	"ordo"
+)
+
+// Bounds of requests and stored state.
+const (
+	MaxKeyLen   = 128
+	MaxValueLen = 1 << 10
+	// MaxKeys bounds the keys one server holds; a put of a new key beyond
+	// it is refused (store full).
+	MaxKeys = 1024
+	// MaxSiblingsCap bounds the max_siblings option.
+	MaxSiblingsCap = 256
+	// MaxPending bounds the requests one server coordinates at once; more
+	// are refused busy.
+	MaxPending = 1024
+	// MaxPushKeys bounds the objects of one anti-entropy message.
+	MaxPushKeys = 64
+	// Buckets is the fan-out of anti-entropy's hash tree.
+	Buckets = 16
+	// MaxHints bounds the hinted objects one stand-in keeps.
+	MaxHints = 1024
+	// maxVec is the most servers a sibling's display vector spans.
+	maxVec = 64
+)
+
+// Op is what a client asks.
+type Op uint8
+
+// The operations.
+const (
+	OpGet Op = iota + 1
+	OpPut
+)
+
+// Status is a reply's outcome.
+type Status uint8
+
+// The statuses.
+const (
+	StatusOK Status = iota + 1
+	// StatusBadRequest: refused before anything was stored (a bad key,
+	// value or cart; a malformed or forged context; the sibling cap).
+	StatusBadRequest
+	// StatusUnavailable: fewer than R (W) replicas answered in time. A put
+	// may have been stored by some replicas: its outcome is unknown.
+	StatusUnavailable
+	// StatusBusy: the coordinator has MaxPending requests in flight.
+	StatusBusy
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusOK:
+		return "ok"
+	case StatusBadRequest:
+		return "bad-request"
+	case StatusUnavailable:
+		return "unavailable"
+	case StatusBusy:
+		return "busy"
+	}
+	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// Request is a client's get or put. Any server takes it: one not in the
+// key's preference list forwards it (Forwarded, Client set) to the
+// member Attempt picks, which answers the client directly.
+type Request struct {
+	ID        uint64
+	Op        Op
+	Key       string
+	Value     string
+	Context   []byte // opaque, from a get; empty: a blind write
+	Attempt   uint8
+	Forwarded bool
+	Client    ordo.NodeID // set when Forwarded
+}
+
+// Kind implements ordo.Message.
+func (Request) Kind() string { return "dyn-request" }
+
+// check refuses what no server serves: an unknown op, an empty key.
+func (r Request) check() error {
+	switch {
+	case r.Op != OpGet && r.Op != OpPut:
+		return fmt.Errorf("unknown op %d", r.Op)
+	case len(r.Key) == 0:
+		return fmt.Errorf("empty key")
+	}
+	return r.Validate()
+}
+
+// Validate implements ordo.Validator: the bounds.
+func (r Request) Validate() error {
+	switch {
+	case len(r.Key) > MaxKeyLen:
+		return fmt.Errorf("key of %d bytes (1..%d)", len(r.Key), MaxKeyLen)
+	case len(r.Value) > MaxValueLen:
+		return fmt.Errorf("value of %d bytes (max %d)", len(r.Value), MaxValueLen)
+	case len(r.Context) > MaxContextBytes:
+		return fmt.Errorf("context of %d bytes (max %d)", len(r.Context), MaxContextBytes)
+	}
+	return nil
+}
+
+// Reply answers a Request. A get's Values are the siblings (one value
+// after last-write-wins or a merge; none when the key was never written),
+// Vecs their version vectors as the chapter writes them; Context is what
+// the next put must carry. A put's Vecs[0] is the new write's vector.
+type Reply struct {
+	ID      uint64
+	Status  Status
+	Values  []string
+	Vecs    []string
+	Context []byte
+	Err     string
+}
+
+// Kind implements ordo.Message.
+func (Reply) Kind() string { return "dyn-reply" }
+
+// Validate implements ordo.Validator.
+func (r Reply) Validate() error {
+	if len(r.Values) > 2*MaxSiblingsCap || len(r.Vecs) > 2*MaxSiblingsCap || len(r.Err) > 1024 {
+		return fmt.Errorf("reply with %d values, %d vectors, %d bytes of error", len(r.Values), len(r.Vecs), len(r.Err))
+	}
+	return nil
+}
+
+// Replicate carries a coordinator's new version of a key to a replica,
+// which merges it and acknowledges (ID 0: a read repair, not answered).
+// Hint names the preference-list member a stand-in holds it for (sloppy
+// quorum): the stand-in keeps it aside and hands it off when it can.
+type Replicate struct {
+	ID   uint64
+	Key  string
+	Obj  Object
+	Hint ordo.NodeID
+}
+
+// Kind implements ordo.Message.
+func (Replicate) Kind() string { return "dyn-replicate" }
+
+// Validate implements ordo.Validator.
+func (r Replicate) Validate() error { return validObject(r.Key, &r.Obj) }
+
+// Ack acknowledges a Replicate.
+type Ack struct{ ID uint64 }
+
+// Kind implements ordo.Message.
+func (Ack) Kind() string { return "dyn-ack" }
+
+// Fetch asks a replica for its version of a key.
+type Fetch struct {
+	ID  uint64
+	Key string
+}
+
+// Kind implements ordo.Message.
+func (Fetch) Kind() string { return "dyn-fetch" }
+
+// Fetched answers a Fetch (Has false: never written here).
+type Fetched struct {
+	ID  uint64
+	Has bool
+	Obj Object
+}
+
+// Kind implements ordo.Message.
+func (Fetched) Kind() string { return "dyn-fetched" }
+
+// Validate implements ordo.Validator.
+func (f Fetched) Validate() error { return validObject("k", &f.Obj) }
+
+// Digest is anti-entropy's exchange of hashes, a two-level hash tree
+// over the keys both sides replicate. The opening carries Buckets, one
+// hash per bucket of keys (Buckets of them); the answer lists, for the
+// buckets that differ (Diff), the digest of every key the answering side
+// holds there, and the opener pushes what differs (Push).
+type Digest struct {
+	Buckets []uint64
+	Diff    []byte
+	Keys    []string
+	Digests []uint64
+}
+
+// Kind implements ordo.Message.
+func (Digest) Kind() string { return "dyn-digest" }
+
+// Validate implements ordo.Validator.
+func (d Digest) Validate() error {
+	if len(d.Keys) != len(d.Digests) || len(d.Keys) > MaxKeys {
+		return fmt.Errorf("digest of %d keys and %d digests (max %d)", len(d.Keys), len(d.Digests), MaxKeys)
+	}
+	if len(d.Buckets) != 0 && len(d.Buckets) != Buckets || len(d.Diff) > Buckets {
+		return fmt.Errorf("digest of %d buckets, %d differing (want %d buckets)", len(d.Buckets), len(d.Diff), Buckets)
+	}
+	for _, b := range d.Diff {
+		if int(b) >= Buckets {
+			return fmt.Errorf("bucket %d out of range 0..%d", b, Buckets-1)
+		}
+	}
+	return nil
+}
+
+// Push carries objects that differ (anti-entropy), and the keys the sender
+// wants back; Final pushes are not answered.
+type Push struct {
+	Keys  []string
+	Objs  []Object
+	Want  []string
+	Final bool
+}
+
+// Kind implements ordo.Message.
+func (Push) Kind() string { return "dyn-push" }
+
+// Validate implements ordo.Validator.
+func (p Push) Validate() error {
+	if len(p.Keys) != len(p.Objs) || len(p.Keys) > MaxPushKeys || len(p.Want) > MaxKeys {
+		return fmt.Errorf("push of %d keys, %d objects, %d wants", len(p.Keys), len(p.Objs), len(p.Want))
+	}
+	for i := range p.Objs {
+		if err := validObject(p.Keys[i], &p.Objs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validObject(key string, o *Object) error {
+	if len(key) > MaxKeyLen {
+		return fmt.Errorf("key of %d bytes (max %d)", len(key), MaxKeyLen)
+	}
+	if len(o.Entries) > MaxContextEntries || len(o.Clock) > MaxContextEntries {
+		return fmt.Errorf("object with %d entries, %d clock entries (max %d)", len(o.Entries), len(o.Clock), MaxContextEntries)
+	}
+	if o.Count() > MaxSiblingsCap*2 {
+		return fmt.Errorf("object with %d siblings", o.Count())
+	}
+	for i, e := range o.Entries {
+		if i > 0 && e.Replica <= o.Entries[i-1].Replica || e.N > MaxCounter || uint64(len(e.Vals)) > e.N {
+			return fmt.Errorf("object entry %d (%v:%d with %d values) out of order or bounds", i, e.Replica, e.N, len(e.Vals))
+		}
+	}
+	for _, v := range o.Siblings() {
+		if len(v.Value) > MaxValueLen || len(v.Vec) > maxVec {
+			return fmt.Errorf("sibling of %d bytes, vector of %d", len(v.Value), len(v.Vec))
+		}
+	}
+	return nil
+}
+
+// Messages are the store's and its clients' message types.
+var Messages = []ordo.Message{Request{}, Reply{}, Replicate{}, Ack{}, Fetch{}, Fetched{}, Digest{}, Push{}}
