@@ -85,12 +85,14 @@ func parse(o ordo.Options) (config, error) {
 // clock may run slow by drift (its TTL lasts longer in true time) and the
 // service's fast by as much (it expires the lease early), so the node
 // gives up ttl·2·drift of it.
-func (c config) driftMargin() time.Duration {
-	return time.Duration(int64(c.ttl) / 1_000_000 * 2 * c.driftPPM)
+func (c config) driftMargin() time.Duration { return c.drift(c.ttl) }
+
+// drift is how far two clocks within max_drift_ppm of true time can drift
+// apart over d: d·2·drift.
+func (c config) drift(d time.Duration) time.Duration {
+	return time.Duration(int64(d) / 1_000_000 * 2 * c.driftPPM)
 }
 
 // second is one second of the service's clock measured on this node's,
 // rounded up by both clocks' rate error (probe.go).
-func (c config) second() time.Duration {
-	return time.Second + time.Duration(int64(time.Second)/1_000_000*2*c.driftPPM)
-}
+func (c config) second() time.Duration { return time.Second + c.drift(time.Second) }

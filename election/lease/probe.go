@@ -109,7 +109,7 @@ func (n *Node) probed(env ordo.Env, p pending, r coord.Reply) {
 	// configured apart): the gap that rules out a renewal is taken for
 	// the shortest TTL any node may hold.
 	const minTTL = coord.MinTTLSeconds * time.Second
-	gap := minTTL - n.cfg.second() - time.Duration(int64(minTTL)/1_000_000*2*n.cfg.driftPPM)
+	gap := minTTL - n.cfg.second() - n.cfg.drift(minTTL)
 	if n.pl.start == 0 || p.sent < n.pl.last || now-n.pl.last >= gap {
 		// A new chain (or a late answer out of order, or one too far
 		// from the last to rule out a renewal between them).
