@@ -35,7 +35,6 @@ var ClientProtocol = &ordo.Protocol{
 	New:      NewClient,
 	Messages: Messages,
 	Role:     ordo.Client,
-	SimOnly:  Protocol.SimOnly,
 }
 
 func init() { ordo.Register(ClientProtocol) }

@@ -62,7 +62,6 @@ var Protocol = &ordo.Protocol{
 	New:      New,
 	Messages: Messages,
 	Client:   "dynamo-client",
-	SimOnly:  "no live client API yet (docs/dynamo.md)",
 }
 
 func init() { ordo.Register(Protocol) }
