@@ -73,6 +73,11 @@ type UpOptions struct {
 	Clients        int
 	ClientProtocol string
 	ClientOptions  map[string]string
+	// ClientGroups, instead of the three fields above, lists the client
+	// nodes group by group (a scenario's clients:), each node with its
+	// group's protocol and options (the cluster file's nodes[i].protocol
+	// and options). A group without a protocol runs Protocol's client.
+	ClientGroups []UpClientGroup
 	// Insecure turns off mutual TLS between the nodes (plain TCP, as
 	// an attacker on the network would like it). Off by default: Up
 	// generates a development CA and certificates (transport.GenerateDevCA).
@@ -103,6 +108,13 @@ type UpOptions struct {
 	ServiceOptions map[string]string
 }
 
+// UpClientGroup is Count client nodes running Protocol with Options.
+type UpClientGroup struct {
+	Count    int
+	Protocol string
+	Options  map[string]string
+}
+
 // UpService is one service node of a new cluster: a service protocol and
 // its options.
 type UpService struct {
@@ -128,6 +140,25 @@ func CheckSize(n, clients int) error {
 // (unless Insecure) and an admin token (AdminTokenFileName, 0600), and
 // starts every node.
 func Up(o UpOptions) (*Cluster, error) {
+	// groupOf[i] is the group of client i (0-based), when groups are given.
+	var groupOf []UpClientGroup
+	if len(o.ClientGroups) > 0 {
+		if o.Clients != 0 || o.ClientProtocol != "" || len(o.ClientOptions) > 0 {
+			return nil, fmt.Errorf("client groups and --clients, a client protocol or client options: give one or the other")
+		}
+		for _, g := range o.ClientGroups {
+			if g.Count < 1 || g.Count > MaxClusterNodes {
+				return nil, fmt.Errorf("a client group of %d nodes: want 1..%d", g.Count, MaxClusterNodes)
+			}
+			for range g.Count {
+				groupOf = append(groupOf, g)
+			}
+			if len(groupOf) > MaxClusterNodes {
+				break // CheckSize says so
+			}
+		}
+		o.Clients = len(groupOf)
+	}
 	if err := CheckSize(o.N, o.Clients); err != nil {
 		return nil, err
 	}
@@ -144,7 +175,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	if _, err := proto.Resolve(o.Options); err != nil {
 		return nil, err
 	}
-	if o.Clients > 0 && o.ClientProtocol == "" && proto.Client == "" {
+	if o.Clients > 0 && o.ClientProtocol == "" && proto.Client == "" && groupOf == nil {
 		return nil, fmt.Errorf("protocol %s names no client protocol: give one (--client-protocol)", proto.Name)
 	}
 	svcNodes, err := serviceNodes(proto, o.Services, o.N+o.Clients, o.ServiceOptions)
@@ -227,6 +258,16 @@ func Up(o UpOptions) (*Cluster, error) {
 		}
 		if i > o.N {
 			nc.Role = ordo.Client.String()
+			if groupOf != nil {
+				g := groupOf[i-o.N-1]
+				nc.Protocol, nc.Options = g.Protocol, g.Options
+				if nc.Protocol == "" {
+					if proto.Client == "" {
+						return nil, fmt.Errorf("protocol %s names no client protocol: give each client group one", proto.Name)
+					}
+					nc.Protocol = proto.Client
+				}
+			}
 		}
 		cfg.Nodes = append(cfg.Nodes, nc)
 	}

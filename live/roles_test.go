@@ -275,3 +275,21 @@ func TestConfigRoles(t *testing.T) {
 		t.Errorf("peers of 2 %v, of 4 %v", r.PeersOf(2), r.PeersOf(4))
 	}
 }
+
+// Client groups (a scenario's clients:) and the single-group flags are one
+// or the other; an empty group is refused before anything is written.
+func TestUpClientGroupsRefusals(t *testing.T) {
+	for _, c := range []struct {
+		o    UpOptions
+		want string
+	}{
+		{UpOptions{N: 3, Protocol: "raft", Clients: 1, ClientGroups: []UpClientGroup{{Count: 1}}}, "one or the other"},
+		{UpOptions{N: 3, Protocol: "raft", ClientGroups: []UpClientGroup{{Count: 0}}}, "want 1.."},
+		{UpOptions{N: 3, Protocol: "raft", ClientGroups: []UpClientGroup{{Count: 40}, {Count: 40}}}, "--clients"},
+	} {
+		c.o.Dir = t.TempDir()
+		if _, err := Up(c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err %v, want one naming %q", c.o.ClientGroups, err, c.want)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func (e *LiveError) Unwrap() error { return e.Err }
 // anything starts: faults it has no interpreter for (with the fault's
 // line), a nemesis, node speeds, absent nodes, per-link networks and
 // network properties it does not model (duplication, bandwidth,
-// tampering), NTP resyncs, and more than one client group. It returns the
+// tampering) and NTP resyncs. It returns the
 // approximations it will make.
 func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 	refuse := func(line int, format string, args ...any) error {
@@ -144,9 +144,6 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 	}
 	if ntp {
 		return nil, refuse(0, "clocks: NTP resyncs are the simulator's (a live node's clock takes offset, drift and steps)")
-	}
-	if len(sc.Clients) > 1 {
-		return nil, refuse(sc.Clients[1].Line, "clients: the live cluster runs one client group (one client protocol)")
 	}
 	if sc.Disk.On() {
 		notes = append(notes, "disk: the real disk, not the simulator's disk model")
@@ -204,9 +201,8 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	if up.LogLevel == "" {
 		up.LogLevel = "warn"
 	}
-	if len(sc.Clients) == 1 {
-		g := sc.Clients[0]
-		up.Clients, up.ClientProtocol, up.ClientOptions = g.Count, g.Protocol.Name, map[string]string(g.Options)
+	for _, g := range sc.Clients {
+		up.ClientGroups = append(up.ClientGroups, UpClientGroup{Count: g.Count, Protocol: g.Protocol.Name, Options: map[string]string(g.Options)})
 	}
 	up.Services = []UpService{}
 	for _, s := range sc.Services {

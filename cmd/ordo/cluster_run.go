@@ -15,6 +15,7 @@ import (
 	"ordo/check"
 	"ordo/fault"
 	"ordo/live"
+	"ordo/scenario"
 )
 
 // newClusterRunCmd is `ordo cluster run SCENARIO`: a scenario file run on
@@ -82,7 +83,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			}
 			defer stopEtcd()
 			o.ServiceOptions = svcOpts
-			fmt.Fprintf(cmd.ErrOrStderr(), "running %s live for %v (%d servers of %s) ...\n", sc.Name, sc.Duration, sc.Nodes, sc.Protocol.Name)
+			fmt.Fprintf(cmd.ErrOrStderr(), "running %s live for %v (%s) ...\n", sc.Name, sc.Duration, liveNodes(sc))
 			res, err := live.RunScenario(sc, o)
 			if err != nil {
 				return err
@@ -119,7 +120,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 
 func writeLiveRun(w io.Writer, r *live.ScenarioResult) {
 	sc := r.Scenario
-	fmt.Fprintf(w, "scenario %s, live: %d servers of %s, %v, seed %d\n", sc.Name, sc.Nodes, sc.Protocol.Name, sc.Duration, r.Seed)
+	fmt.Fprintf(w, "scenario %s, live: %s, %v, seed %d\n", sc.Name, liveNodes(sc), sc.Duration, r.Seed)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "approximated: %s\n", n)
 	}
@@ -215,4 +216,21 @@ func newClusterResumeCmd() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), "resumed n%d (SIGCONT)\n", id)
 		return nil
 	})
+}
+
+// liveNodes says what processes a scenario starts: "5 servers of dynamo,
+// 2 clients (dynamo-client)".
+func liveNodes(sc *scenario.Scenario) string {
+	s := fmt.Sprintf("%d servers of %s", sc.Nodes, sc.Protocol.Name)
+	clients, protos := 0, []string{}
+	for _, g := range sc.Clients {
+		clients += g.Count
+		if !slices.Contains(protos, g.Protocol.Name) {
+			protos = append(protos, g.Protocol.Name)
+		}
+	}
+	if clients > 0 {
+		s += fmt.Sprintf(", %d %s (%s)", clients, map[bool]string{true: "client", false: "clients"}[clients == 1], strings.Join(protos, ", "))
+	}
+	return s
 }
