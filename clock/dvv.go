@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,20 +22,26 @@ import (
 // that really were concurrent, however many clients write through one
 // replica (the "sibling explosion" of per-replica vector clocks).
 type DVVSet[V any] struct {
-	e []dvvEntry[V] // sorted by ID
+	e []DVVEntry[string, V] // sorted by Replica
 }
 
-type dvvEntry[V any] struct {
-	ID     string
-	N      uint64
-	Values []V // newest first: Values[i] has dot (ID, N-i)
+// DVVEntry is one replica's part of a dotted version vector set: its
+// counter N and the values of its writes that no later write has
+// superseded, newest first (Values[i] has dot (Replica, N-i)). Exported so
+// that a store can keep and send the entries itself (package dynamo does,
+// with node ids as replicas) and still run this one algorithm on them
+// (DVVUpdate, DVVSync).
+type DVVEntry[R cmp.Ordered, V any] struct {
+	Replica R
+	N       uint64
+	Values  []V
 }
 
 // Context is what a client read: for each replica, the highest dot seen.
 type Context map[string]uint64
 
-func (s *DVVSet[V]) find(id string) (int, bool) {
-	return slices.BinarySearchFunc(s.e, id, func(e dvvEntry[V], id string) int { return strings.Compare(e.ID, id) })
+func dvvFind[R cmp.Ordered, V any](es []DVVEntry[R, V], r R) (int, bool) {
+	return slices.BinarySearchFunc(es, r, func(e DVVEntry[R, V], r R) int { return cmp.Compare(e.Replica, r) })
 }
 
 // Values returns the current siblings (one value when there is no conflict).
@@ -60,7 +67,7 @@ func (s *DVVSet[V]) Siblings() int {
 func (s *DVVSet[V]) Context() Context {
 	c := Context{}
 	for _, e := range s.e {
-		c[e.ID] = e.N
+		c[e.Replica] = e.N
 	}
 	return c
 }
@@ -69,54 +76,65 @@ func (s *DVVSet[V]) Context() Context {
 // context the client read (nil for a blind write). Values covered by ctx
 // are discarded: the client has seen them and v replaces them.
 func (s *DVVSet[V]) Update(ctx Context, r string, v V) {
-	s.discard(ctx)
-	i, ok := s.find(r)
-	if !ok {
-		s.e = slices.Insert(s.e, i, dvvEntry[V]{ID: r})
-	}
-	e := &s.e[i]
-	e.N++
-	e.Values = append([]V{v}, e.Values...)
+	s.e, _ = DVVUpdate(s.e, ctx, r, v)
 }
 
-// discard drops every value whose dot ctx covers, and raises counters to
-// what ctx has seen.
-func (s *DVVSet[V]) discard(ctx Context) {
-	ids := make([]string, 0, len(ctx))
+// DVVUpdate is DVVSet.Update on entries sorted by Replica (es is changed
+// in place and may be reallocated: use the result). It returns the entries
+// and the values the write discarded (those ctx covers), oldest context
+// replica first. ctx maps a replica to the highest counter the client saw;
+// replicas are visited in sorted order, so the result is deterministic.
+func DVVUpdate[R cmp.Ordered, V any](es []DVVEntry[R, V], ctx map[R]uint64, r R, v V) (out []DVVEntry[R, V], discarded []V) {
+	ids := make([]R, 0, len(ctx))
 	for id := range ctx {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // deterministic insertion
 	for _, id := range ids {
 		m := ctx[id]
-		i, ok := s.find(id)
+		i, ok := dvvFind(es, id)
 		if !ok {
 			if m > 0 {
-				s.e = slices.Insert(s.e, i, dvvEntry[V]{ID: id, N: m})
+				es = slices.Insert(es, i, DVVEntry[R, V]{Replica: id, N: m})
 			}
 			continue
 		}
-		e := &s.e[i]
+		e := &es[i]
 		if m >= e.N {
+			discarded = append(discarded, e.Values...)
 			e.N, e.Values = m, nil
 			continue
 		}
 		keep := int(min(uint64(len(e.Values)), e.N-m))
-		e.Values = e.Values[:keep]
+		discarded = append(discarded, e.Values[keep:]...)
+		e.Values = e.Values[:keep:keep]
 	}
+	i, ok := dvvFind(es, r)
+	if !ok {
+		es = slices.Insert(es, i, DVVEntry[R, V]{Replica: r})
+	}
+	e := &es[i]
+	e.N++
+	e.Values = append([]V{v}, e.Values...)
+	return es, discarded
 }
 
 // Sync merges o into s: the state two replicas reach after exchanging their
 // versions of the key. For each replica entry the larger counter wins, and
 // of its values only those the other side has not already discarded stay.
-func (s *DVVSet[V]) Sync(o *DVVSet[V]) {
-	for _, oe := range o.e {
-		i, ok := s.find(oe.ID)
+func (s *DVVSet[V]) Sync(o *DVVSet[V]) { s.e = DVVSync(s.e, o.e) }
+
+// DVVSync is DVVSet.Sync on entries sorted by Replica: it merges o into es
+// (changed in place, possibly reallocated: use the result); o is only read
+// and shares no memory with the result.
+func DVVSync[R cmp.Ordered, V any](es, o []DVVEntry[R, V]) []DVVEntry[R, V] {
+	for _, oe := range o {
+		i, ok := dvvFind(es, oe.Replica)
 		if !ok {
-			s.e = slices.Insert(s.e, i, dvvEntry[V]{ID: oe.ID, N: oe.N, Values: slices.Clone(oe.Values)})
+			es = slices.Insert(es, i, DVVEntry[R, V]{Replica: oe.Replica, N: oe.N, Values: slices.Clone(oe.Values)})
 			continue
 		}
-		e := &s.e[i]
+		e := &es[i]
 		// The side with the smaller counter n' and l' values has discarded
 		// every dot ≤ n' - len(l'); the larger side keeps its dots above that.
 		if e.N >= oe.N {
@@ -128,13 +146,18 @@ func (s *DVVSet[V]) Sync(o *DVVSet[V]) {
 			e.Values = slices.Clone(oe.Values[:min(uint64(len(oe.Values)), keep)])
 		}
 	}
+	return es
 }
 
 // Clone returns an independent copy (values are copied shallowly).
-func (s *DVVSet[V]) Clone() *DVVSet[V] {
-	c := &DVVSet[V]{e: slices.Clone(s.e)}
-	for i := range c.e {
-		c.e[i].Values = slices.Clone(c.e[i].Values)
+func (s *DVVSet[V]) Clone() *DVVSet[V] { return &DVVSet[V]{e: DVVClone(s.e)} }
+
+// DVVClone copies entries so that changing the copy leaves es alone
+// (values are copied shallowly).
+func DVVClone[R cmp.Ordered, V any](es []DVVEntry[R, V]) []DVVEntry[R, V] {
+	c := slices.Clone(es)
+	for i := range c {
+		c[i].Values = slices.Clone(c[i].Values)
 	}
 	return c
 }
@@ -172,7 +195,7 @@ func (s *DVVSet[V]) String() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(e.ID + ":" + strconv.FormatUint(e.N, 10) + "[")
+		b.WriteString(e.Replica + ":" + strconv.FormatUint(e.N, 10) + "[")
 		for j, v := range e.Values {
 			if j > 0 {
 				b.WriteByte(',')

@@ -244,8 +244,8 @@ func validObject(key string, o *Object) error {
 		return fmt.Errorf("object with %d siblings", o.Count())
 	}
 	for i, e := range o.Entries {
-		if i > 0 && e.Replica <= o.Entries[i-1].Replica || e.N > MaxCounter || uint64(len(e.Vals)) > e.N {
-			return fmt.Errorf("object entry %d (%v:%d with %d values) out of order or bounds", i, e.Replica, e.N, len(e.Vals))
+		if i > 0 && e.Replica <= o.Entries[i-1].Replica || e.N > MaxCounter || uint64(len(e.Values)) > e.N {
+			return fmt.Errorf("object entry %d (%v:%d with %d values) out of order or bounds", i, e.Replica, e.N, len(e.Values))
 		}
 	}
 	for _, v := range o.Siblings() {

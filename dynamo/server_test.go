@@ -174,7 +174,7 @@ func TestQuorums(t *testing.T) {
 	for _, m := range e1.SentTo(2) {
 		f = m.(dynamo.Fetch)
 	}
-	other := dynamo.Object{Entries: []dynamo.Entry{{Replica: 2, N: 1, Vals: []dynamo.Sibling{{Value: "Q", Writer: 2}}}}}
+	other := dynamo.Object{Entries: []dynamo.Entry{{Replica: 2, N: 1, Values: []dynamo.Sibling{{Value: "Q", Writer: 2}}}}}
 	e1.Receive(s1, 2, dynamo.Fetched{ID: f.ID, Has: true, Obj: other})
 	r := reply(t, e1)
 	if strings.Join(r.Values, ",") != "A,Q" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"ordo"
+	"ordo/clock"
 )
 
 // Versions names how a key's causal history is tracked (option versions).
@@ -78,14 +79,10 @@ func VecString(v []uint64) string {
 	return b.String()
 }
 
-// Entry is one replica's part of a dotted version vector set: its counter
-// N and the values of its writes not yet superseded, newest first (Vals[i]
-// has dot (Replica, N-i)).
-type Entry struct {
-	Replica ordo.NodeID
-	N       uint64
-	Vals    []Sibling
-}
+// Entry is one replica's part of a dotted version vector set
+// (clock.DVVEntry): its counter N and the values of its writes not yet
+// superseded, newest first (Values[i] has dot (Replica, N-i)).
+type Entry = clock.DVVEntry[ordo.NodeID, Sibling]
 
 // Dot is one entry of a version vector.
 type Dot struct {
@@ -113,7 +110,7 @@ func (o *Object) Siblings() []Sibling {
 	}
 	var out []Sibling
 	for _, e := range o.Entries {
-		out = append(out, e.Vals...)
+		out = append(out, e.Values...)
 	}
 	return out
 }
@@ -122,7 +119,7 @@ func (o *Object) Siblings() []Sibling {
 func (o *Object) Count() int {
 	n := len(o.Vals)
 	for _, e := range o.Entries {
-		n += len(e.Vals)
+		n += len(e.Values)
 	}
 	return n
 }
@@ -145,11 +142,7 @@ func (o *Object) Counter(r ordo.NodeID) uint64 { return o.Context()[r] }
 
 // Clone copies o deeply enough that changing the copy leaves o alone.
 func (o *Object) Clone() Object {
-	c := Object{Entries: slices.Clone(o.Entries), Clock: slices.Clone(o.Clock), Vals: slices.Clone(o.Vals)}
-	for i := range c.Entries {
-		c.Entries[i].Vals = slices.Clone(c.Entries[i].Vals)
-	}
-	return c
+	return Object{Entries: clock.DVVClone(o.Entries), Clock: slices.Clone(o.Clock), Vals: slices.Clone(o.Vals)}
 }
 
 func sortedIDs(c Ctx) []ordo.NodeID {
@@ -159,10 +152,6 @@ func sortedIDs(c Ctx) []ordo.NodeID {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-func (o *Object) entry(r ordo.NodeID) (int, bool) {
-	return slices.BinarySearchFunc(o.Entries, r, func(e Entry, r ordo.NodeID) int { return int(e.Replica) - int(r) })
 }
 
 // vector returns c as a dense vector over servers 1..n (display).
@@ -177,61 +166,19 @@ func vector(c Ctx, n int) []uint64 {
 }
 
 // UpdateDVV records a client's write of v at coordinator r with context
-// ctx (nil: a blind write), as clock.DVVSet.Update does: the values ctx
-// covers are discarded, v gets the next dot of r. It returns the values
+// ctx (nil: a blind write), with clock.DVVUpdate: the values ctx covers
+// are discarded, v gets the next dot of r. It returns the values
 // discarded.
 func (o *Object) UpdateDVV(ctx Ctx, r ordo.NodeID, v Sibling) []Sibling {
 	var gone []Sibling
-	for _, id := range sortedIDs(ctx) {
-		m := ctx[id]
-		i, ok := o.entry(id)
-		if !ok {
-			if m > 0 {
-				o.Entries = slices.Insert(o.Entries, i, Entry{Replica: id, N: m})
-			}
-			continue
-		}
-		e := &o.Entries[i]
-		if m >= e.N {
-			gone = append(gone, e.Vals...)
-			e.N, e.Vals = m, nil
-			continue
-		}
-		keep := int(min(uint64(len(e.Vals)), e.N-m))
-		gone = append(gone, e.Vals[keep:]...)
-		e.Vals = e.Vals[:keep:keep]
-	}
-	i, ok := o.entry(r)
-	if !ok {
-		o.Entries = slices.Insert(o.Entries, i, Entry{Replica: r})
-	}
-	e := &o.Entries[i]
-	e.N++
-	e.Vals = append([]Sibling{v}, e.Vals...)
+	o.Entries, gone = clock.DVVUpdate(o.Entries, ctx, r, v)
 	return gone
 }
 
-// SyncDVV merges p into o (clock.DVVSet.Sync): per replica the larger
+// SyncDVV merges p into o with clock.DVVSync: per replica the larger
 // counter wins, and of its values only those the other side has not
 // discarded stay.
-func (o *Object) SyncDVV(p *Object) {
-	for _, pe := range p.Entries {
-		i, ok := o.entry(pe.Replica)
-		if !ok {
-			o.Entries = slices.Insert(o.Entries, i, Entry{Replica: pe.Replica, N: pe.N, Vals: slices.Clone(pe.Vals)})
-			continue
-		}
-		e := &o.Entries[i]
-		if e.N >= pe.N {
-			keep := e.N - pe.N + uint64(len(pe.Vals))
-			e.Vals = e.Vals[:min(uint64(len(e.Vals)), keep)]
-		} else {
-			keep := pe.N - e.N + uint64(len(e.Vals))
-			e.N = pe.N
-			e.Vals = slices.Clone(pe.Vals[:min(uint64(len(pe.Vals)), keep)])
-		}
-	}
-}
+func (o *Object) SyncDVV(p *Object) { o.Entries = clock.DVVSync(o.Entries, p.Entries) }
 
 func (o *Object) clock() Ctx {
 	c := Ctx{}
@@ -387,7 +334,7 @@ func (o *Object) String() string {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, "%v:%d[", e.Replica, e.N)
-		for j, v := range e.Vals {
+		for j, v := range e.Values {
 			if j > 0 {
 				b.WriteByte(',')
 			}
