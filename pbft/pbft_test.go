@@ -318,14 +318,15 @@ func TestPBFTLogBounded(t *testing.T) {
 // decoded without a panic, and what decodes encodes back to the same bytes.
 func FuzzDecode(f *testing.F) {
 	c := pbft.Protocol.Codec
-	kinds := []string{"request", "pre-prepare", "prepare", "commit", "reply", "checkpoint", "view-change", "new-view", "status"}
+	kinds := []string{"request", "pre-prepare", "prepare", "commit", "reply", "checkpoint", "view-change", "new-view", "status", "catch-up"}
 	req := pbft.Request{Timestamp: 1 << 32, Client: 5, Op: "op 1"}
 	for _, m := range []ordo.Message{req, pbft.PrePrepare{View: 0, Seq: 3, Digest: pbft.Digest(req), Req: req},
 		pbft.Prepare{Seq: 3, Digest: pbft.Digest(req)}, pbft.Commit{Seq: 3, Req: req},
 		pbft.Reply{Timestamp: 9, Client: 5, Result: "abc"}, pbft.Checkpoint{Seq: 8, State: "abc"},
 		pbft.ViewChange{View: 1, Stable: 8, Prepared: []pbft.Claim{{Seq: 9, View: 0, Req: req}}},
 		pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8, Digests: []string{pbft.Digest(req)}},
-		pbft.Status{View: 2, Changing: true, Stable: 8, LastExec: 11}} {
+		pbft.Status{View: 2, Changing: true, Stable: 8, LastExec: 11},
+		pbft.CatchUp{VC: pbft.ViewChange{View: 1, Stable: 8}, HasNV: true, NV: pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8}}} {
 		i := slices.Index(kinds, m.Kind())
 		b, err := c.Encode(m)
 		if err != nil {

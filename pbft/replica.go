@@ -29,7 +29,7 @@ var Protocol = &ordo.Protocol{
 }
 
 // Messages are every message type of pbft and pbft-client.
-var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}, Status{}}
+var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}, Status{}, CatchUp{}}
 
 func init() {
 	ordo.Register(Protocol)
@@ -234,6 +234,8 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		r.onNewView(env, from, m)
 	case Status:
 		r.onStatus(env, from, m)
+	case CatchUp:
+		r.onCatchUp(env, from, m)
 	case Prepare:
 		switch {
 		case !r.sameView(env, from, m, m.View):
@@ -254,6 +256,8 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		}
 	case Commit:
 		switch {
+		case r.changing && m.View == r.installed && m.View < r.view:
+			r.onLateCommit(env, from, m)
 		case !r.sameView(env, from, m, m.View):
 		case !r.inWindow(m.Seq):
 			r.refuse(env, from, m, reasonWindow)
@@ -406,6 +410,12 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 	if e.sentCommit && !e.committed && count(e.commits, e.digest) >= r.qs.Q {
 		e.committed = true
 	}
+	r.executeCommitted(env)
+}
+
+// executeCommitted executes the committed entries that follow the last
+// executed one, in order.
+func (r *Replica) executeCommitted(env ordo.Env) {
 	for {
 		next := r.log[r.lastExec+1]
 		if next == nil || !next.committed {
@@ -413,6 +423,49 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 		}
 		r.execute(env, r.lastExec+1, next)
 	}
+}
+
+// onLateCommit takes a commit of the view this replica installed last
+// while it changes view. It casts no vote in that view any more (its
+// view-change said what it prepared, and a vote after it would not be in
+// it), but a request 2f+1 replicas committed is committed whoever learns
+// it, so it may still execute one it had prepared and committed itself.
+// Without this, a replica that lost the last commits of a view to the
+// network and suspected the primary alone stayed behind, changing view,
+// until the others needed it (TestPBFT4_4_ViewChangeUnderMessageLoss,
+// seed 9).
+func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
+	e := r.log[m.Seq]
+	if e == nil || e.view != m.View || e.req == nil || !e.sentCommit || e.committed {
+		r.refuse(env, from, m, reasonStaleView)
+		return
+	}
+	d := Digest(m.Req)
+	if old, dup := e.commits[from]; dup {
+		if old != d {
+			r.refuse(env, from, m, reasonConflict)
+		} else {
+			r.refuse(env, from, m, reasonDuplicate)
+		}
+		return
+	}
+	e.commits[from] = d
+	if count(e.commits, e.digest) >= r.qs.Q {
+		e.committed = true
+		r.executeCommitted(env)
+	}
+}
+
+// lateCommitsPending reports whether, while changing view, an entry of
+// the view installed last waits for commits: this replica committed it
+// and the certificate is not complete.
+func (r *Replica) lateCommitsPending() bool {
+	for s, e := range r.log {
+		if s > r.lastExec && e.view == r.installed && e.sentCommit && !e.committed {
+			return true
+		}
+	}
+	return false
 }
 
 // execute applies a committed request: the state digest chains it, the

@@ -16,10 +16,10 @@ import (
 //   - a replica changing view resends its view-change, verbatim, until the
 //     new view is installed;
 //   - a replica that installed a later view answers a view-change or a
-//     status of an older one with its own view-change for that view and,
-//     as its primary, the new-view, so a replica that missed the view
-//     change catches up (it installs the new-view once it holds the
-//     view-changes it names);
+//     status of an older one with a catch-up: its own view-change for that
+//     view and, as its primary, the new-view, so a replica that missed the
+//     view change catches up (it installs the new-view once it holds the
+//     view-changes it names); a catch-up is never answered;
 //   - a replica that made no progress for a tick while something is
 //     pending (a log entry not executed, a client's request watched, a
 //     checkpoint not stable, a message of a later view seen) multicasts a
@@ -66,6 +66,11 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 	if r.changing {
 		if r.sentVC != nil && r.sentVC.View == r.view {
 			r.broadcast(env, *r.sentVC)
+		}
+		// Commits of the view it left that it still lacks (onLateCommit):
+		// a status of that view makes the replicas still in it resend them.
+		if stuck && r.lateCommitsPending() {
+			r.broadcast(env, Status{View: r.installed, Stable: r.low, LastExec: r.lastExec})
 		}
 		return
 	}
@@ -138,16 +143,26 @@ func (r *Replica) catchUp(env ordo.Env, to ordo.NodeID, v int64, changing bool) 
 	if changing {
 		need = v
 	}
-	if r.installed >= need && r.installed > 0 {
-		if r.installedVC != nil && r.installedVC.View == r.installed {
-			env.Send(to, *r.installedVC)
-		}
+	if r.installed >= need && r.installed > 0 && r.installedVC != nil && r.installedVC.View == r.installed {
+		cu := CatchUp{VC: *r.installedVC}
 		if r.sentNV != nil && r.sentNV.View == r.installed {
-			env.Send(to, *r.sentNV)
+			cu.HasNV, cu.NV = true, *r.sentNV
 		}
+		env.Send(to, cu)
 	}
 	if r.changing && r.view > v && r.sentVC != nil && r.sentVC.View == r.view {
 		env.Send(to, *r.sentVC)
+	}
+}
+
+// onCatchUp takes a catch-up's view-change and new-view as if they had
+// come alone, except that nothing in it is answered (CatchUp says why).
+func (r *Replica) onCatchUp(env ordo.Env, from ordo.NodeID, cu CatchUp) {
+	if cu.VC.View > r.installed {
+		r.onViewChange(env, from, cu.VC)
+	}
+	if cu.HasNV {
+		r.onNewView(env, from, cu.NV)
 	}
 }
 

@@ -100,9 +100,12 @@ func sameMessage(a, b ordo.Message) bool {
 }
 
 // One step: replica 2 installed view 1 as its primary. A view-change for
-// view 1 from replica 4 (which missed the new-view) is answered with
-// replica 2's own view-change and its new-view, the same messages it sent,
-// so replica 4 can check and install the view.
+// view 1 from replica 4 (which missed the new-view) is answered with one
+// catch-up holding replica 2's own view-change and its new-view, the same
+// messages it sent, so replica 4 can check and install the view. A
+// catch-up is never answered: replica 3, which installed view 1 too, stays
+// silent on one (two replicas answering each other's answers was an
+// endless ping-pong: ordo bench bft -n 7 -f 3 --replay 1).
 func TestPBFTNewPrimaryAnswersALateViewChange(t *testing.T) {
 	env := ordotest.ForProtocol(pbft.Protocol, 2, ordo.NewRoster(4, 1, 0), 1)
 	n := env.NewNode(t, pbft.Protocol, nil)
@@ -124,8 +127,78 @@ func TestPBFTNewPrimaryAnswersALateViewChange(t *testing.T) {
 	env.Sent = nil
 	env.Receive(n, 4, pbft.ViewChange{View: 1}) // its retransmission
 	got := env.SentTo(4)
-	if len(got) != 2 || !sameMessage(got[0], vc) || !sameMessage(got[1], nv) {
-		t.Fatalf("answered %v, want %v then %v", got, vc, nv)
+	cu, ok := got[0].(pbft.CatchUp)
+	if len(got) != 1 || !ok || !cu.HasNV || !sameMessage(cu.VC, vc) || !sameMessage(cu.NV, nv) {
+		t.Fatalf("answered %v, want one catch-up of %v and %v", got, vc, nv)
+	}
+
+	// Replica 3 installs view 1 from the new-view and 2's catch-up; a
+	// second catch-up gets no answer.
+	env3 := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
+	n3 := env3.NewNode(t, pbft.Protocol, nil)
+	env3.Start(n3)
+	env3.Receive(n3, 4, pbft.ViewChange{View: 1})
+	env3.Receive(n3, 2, pbft.ViewChange{View: 1}) // joins view 1
+	env3.Receive(n3, 2, cu)
+	if st := replica2(n3); st.Changing || st.View != 1 {
+		t.Fatalf("replica 3 did not install view 1: %+v", st)
+	}
+	env3.Sent = nil
+	env3.Receive(n3, 2, cu)
+	if len(env3.Sent) != 0 {
+		t.Fatalf("a catch-up answered with %v", env3.Sent)
+	}
+	env3.Receive(n3, 2, vc) // a plain view-change for the installed view is answered
+	if got := env3.SentTo(2); len(got) != 1 || got[0].Kind() != "catch-up" {
+		t.Fatalf("a late view-change answered with %v, want a catch-up", got)
+	}
+}
+
+// One step: a backup that committed slot 1 in view 0, lost the others'
+// commits and suspected the primary alone keeps its view change (it votes
+// no more in view 0), asks with a status of view 0 on its tick, and
+// executes the slot when the resent commits complete the certificate: a
+// request 2f+1 replicas committed is committed whoever learns it.
+func TestPBFTChangingReplicaExecutesLateCommits(t *testing.T) {
+	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
+	d := pbft.Digest(req)
+	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	tick := env.OneTimer(t, "retransmit").Timer
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 1, Digest: d}) // prepared: it commits
+	env.Receive(n, 2, pbft.ViewChange{View: 1})
+	env.Receive(n, 4, pbft.ViewChange{View: 1}) // f+1 above its view: it joins view 1
+	if st := replica2(n); !st.Changing || st.View != 1 {
+		t.Fatalf("not changing to view 1: %+v", st)
+	}
+	env.Sent = nil
+	env.Fire(n, tick)
+	var status *pbft.Status
+	for _, m := range env.SentTo(2) {
+		if st, ok := m.(pbft.Status); ok {
+			status = &st
+		}
+	}
+	if status == nil || status.View != 0 || status.Changing || status.LastExec != 0 {
+		t.Fatalf("on its tick sent %v, want its view-change and a status of view 0", env.Sent)
+	}
+	env.Sent = nil
+	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env.Receive(n, 4, pbft.Commit{View: 0, Seq: 1, Req: req})
+	if len(env.NotesOf(agreement.NoteDecide)) != 1 {
+		t.Fatalf("did not execute with the late commits: %v", env.NoteKinds())
+	}
+	for _, m := range env.Sent {
+		if k := m.Msg.Kind(); k == "prepare" || k == "commit" {
+			t.Fatalf("voted in view 0 after its view-change: %v", env.Sent)
+		}
+	}
+	// A commit of view 0 for a slot it never committed itself is refused.
+	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 2, Req: pbft.Request{Timestamp: 2, Client: 5, Op: "y"}})
+	if st := replica2(n); st.LastExecuted != 1 || st.RefusedBy["stale-view"] != 1 {
+		t.Fatalf("after a commit of an unknown slot: %+v", st)
 	}
 }
 
@@ -322,5 +395,42 @@ func TestPBFTReplayedForgedMalformedCounted(t *testing.T) {
 	s, _ = run(t, config(t, 4, 1, 5, nil, sim.Byzantine{Node: 2, Behaviour: sim.Garbage}), 2*time.Second)
 	if st := s.Stats(); st.Malformed == 0 || replica(s, 3).Refused != 0 {
 		t.Fatalf("garbage: %d malformed, %d refused by replica 3", st.Malformed, replica(s, 3).Refused)
+	}
+}
+
+// One step: replica 2, primary of view 1, orders a client's request that
+// no one prepares (lost); views move on and 2 is primary again, in view 5,
+// whose new-view does not re-propose the request. When the client resends
+// it, 2 orders it again: a request ordered in an older view and not
+// re-proposed never committed anywhere (kept as ordered, it was refused
+// for good and its client starved: pbft-4-loss).
+func TestPBFTPrimaryOrdersAgainWhatAnOldViewLost(t *testing.T) {
+	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
+	env := ordotest.ForProtocol(pbft.Protocol, 2, ordo.NewRoster(4, 1, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	env.Receive(n, 3, pbft.ViewChange{View: 1})
+	env.Receive(n, 4, pbft.ViewChange{View: 1}) // primary of view 1
+	env.Receive(n, 5, req)
+	if got := env.SentTo(3); len(got) == 0 || got[len(got)-1].Kind() != "pre-prepare" {
+		t.Fatalf("view 1: sent %v, want a pre-prepare", env.Sent)
+	}
+	env.Receive(n, 3, pbft.ViewChange{View: 5})
+	env.Receive(n, 4, pbft.ViewChange{View: 5}) // primary of view 5 again
+	if st := replica2(n); st.Changing || st.View != 5 || st.Primary != 2 {
+		t.Fatalf("not primary of view 5: %+v", st)
+	}
+	env.Sent = nil
+	env.Receive(n, 5, req)
+	pp, ok := func() (pbft.PrePrepare, bool) {
+		for _, m := range env.SentTo(3) {
+			if p, ok := m.(pbft.PrePrepare); ok {
+				return p, true
+			}
+		}
+		return pbft.PrePrepare{}, false
+	}()
+	if !ok || pp.View != 5 || pp.Req != req {
+		t.Fatalf("view 5: the resent request gave %v, want a pre-prepare of it", env.Sent)
 	}
 }

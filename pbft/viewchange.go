@@ -285,6 +285,15 @@ func (r *Replica) install(env ordo.Env, stable int64, reqs []Request) {
 		}
 	}
 	r.seq = max(stable, r.lastExec, r.low)
+	// What a primary of this view must not order again: what this replica
+	// executed and what the new view re-proposes. A request ordered in an
+	// older view and in neither never committed anywhere, and is ordered
+	// again when its client resends it (kept, it was refused for good by a
+	// replica that had ordered it as an earlier primary: pbft-4-loss).
+	r.assigned = map[ordo.NodeID]int64{}
+	for c, lr := range r.clients {
+		r.assigned[c] = lr.ts
+	}
 	for i, q := range reqs {
 		s := stable + int64(i) + 1
 		r.seq = max(r.seq, s)
