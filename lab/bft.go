@@ -242,7 +242,7 @@ func BFTRun(c BFTConfig, seed uint64) (BFTSeed, error) {
 		res.Err = err.Error()
 		return res, err
 	}
-	cfg.Observer = &bftObserver{online: on, liars: cfg.Byzantine}
+	cfg.Observer = on
 	s, err := sim.New(cfg)
 	if err == nil {
 		err = s.RunUntil(c.withDefaults().Duration)
@@ -266,24 +266,6 @@ func BFTRun(c BFTConfig, seed uint64) (BFTSeed, error) {
 	}
 	s.Release()
 	return res, nil
-}
-
-// bftObserver is the online judge of a BFT run, given the liars' names
-// in the trace's Meta.Byzantine itself: sim.New calls an observer's Begin
-// before it names them there (initByzantine runs after), so without this
-// the checks would judge the liars' decisions as a correct node's.
-type bftObserver struct {
-	*online
-	liars []sim.Byzantine
-}
-
-func (o *bftObserver) Begin(m trace.Meta) {
-	if len(m.Byzantine) == 0 {
-		for _, b := range o.liars { // sorted by node, as the simulator names them
-			m.Byzantine = append(m.Byzantine, trace.Liar{Node: int(b.Node), Behaviour: string(b.Behaviour)})
-		}
-	}
-	o.online.Begin(m)
 }
 
 // BFTTrace runs one seed traced: the replay of a campaign's finding, its

@@ -90,7 +90,11 @@ func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
 		c.out, c.digest = &r, Digest(r)
 		clear(c.replies)
 		env.Note(agreement.NotePropose, "value", c.digest, "ts", r.Timestamp)
-		env.Send(Primary(env.Roster().Servers, c.view), r)
+		// To every replica, not only the primary: a backup prepares only
+		// a request it heard from its client (Replica.authentic).
+		for _, srv := range env.Roster().Servers {
+			env.Send(srv, r)
+		}
 		env.After(c.timeout, ordo.Timer{Name: "timeout", Arg: r.Timestamp})
 	case "timeout":
 		if c.out == nil || t.Arg != c.out.Timestamp {

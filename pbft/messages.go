@@ -113,6 +113,33 @@ func (p PrePrepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	return p
 }
 
+// Collude implements sim.Colluder: the conflicting pre-prepares of a
+// faulty primary that orders two genuine requests differently. An
+// odd-numbered backup is told, at this sequence number, another request a
+// client really sent (the newest the liars heard); replicas prepare only
+// requests they heard from their clients (Replica.authentic), so a forged
+// one would be refused. With no other request known yet (the first one)
+// it tells the truth: a refused forgery would only stall the liars' own
+// split at that sequence number.
+func (p PrePrepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Message, ordo.NodeID) bool)) ordo.Message {
+	if !lies(to) {
+		return p
+	}
+	var other *Request
+	known(func(m ordo.Message, _ ordo.NodeID) bool {
+		if q, is := m.(Request); is && Digest(q) != p.Digest {
+			other = &q
+			return false
+		}
+		return true
+	})
+	if other == nil {
+		return p
+	}
+	p.Req, p.Digest = *other, Digest(*other)
+	return p
+}
+
 // Prepare is ⟨PREPARE, v, n, d, i⟩ (i is the authenticated sender).
 type Prepare struct {
 	View   int64
@@ -143,6 +170,44 @@ func (p Prepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	return p
 }
 
+// Collude implements sim.Colluder: coordinated liars. An equivocating
+// backup's prepare names, to each replica, the digest of the request the
+// primary pre-prepared to that very replica at this view and sequence
+// number (found in the liars' book), so it backs an equivocating
+// primary's every version; without one in the book it lies as Equivocate
+// does.
+func (p Prepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Message, ordo.NodeID) bool)) ordo.Message {
+	req, ok := toldAt(p.View, p.Seq, to, known)
+	if !ok {
+		return p.Equivocate(to, r)
+	}
+	p.Digest = Digest(req)
+	return p
+}
+
+// toldAt is the request pre-prepared at (view, seq) to replica to, as the
+// liars' book has it; for the primary itself, what it pre-prepared (its
+// protocol's own message, booked with recipient 0).
+func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.NodeID) bool)) (req Request, ok bool) {
+	var truth *Request
+	known(func(m ordo.Message, rcpt ordo.NodeID) bool {
+		pp, is := m.(PrePrepare)
+		switch {
+		case !is || pp.View != view || pp.Seq != seq:
+		case rcpt == to:
+			req, ok = pp.Req, true
+			return false
+		case rcpt == 0 && truth == nil:
+			truth = &pp.Req
+		}
+		return true
+	})
+	if !ok && truth != nil {
+		return *truth, true
+	}
+	return req, ok
+}
+
 // Commit is ⟨COMMIT, v, n, D(m), i⟩. It carries the request itself, not
 // only its digest (the receiver computes D(m)): see the package comment.
 type Commit struct {
@@ -169,6 +234,17 @@ func (c Commit) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	if lies(to) {
 		c.Req = Forge(c.Req)
 	}
+	return c
+}
+
+// Collude implements sim.Colluder: the commit of the request the primary
+// pre-prepared to that replica (Prepare.Collude).
+func (c Commit) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Message, ordo.NodeID) bool)) ordo.Message {
+	req, ok := toldAt(c.View, c.Seq, to, known)
+	if !ok {
+		return c.Equivocate(to, r)
+	}
+	c.Req = req
 	return c
 }
 

@@ -120,6 +120,12 @@ type Replica struct {
 	clients   map[ordo.NodeID]*lastReply       // roster clients only
 	assigned  map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
 	prim      ordo.NodeID                      // the primary of view, for State
+	// heard holds the digests of the requests clients sent this replica
+	// themselves (authenticated links), at most maxHeard, oldest forgotten
+	// first: a backup prepares only a request it heard from its client or
+	// f+1 replicas prepared (authentic).
+	heard     map[string]bool
+	heardFIFO []string
 
 	// View change (viewchange.go).
 	viewTimeout time.Duration
@@ -170,6 +176,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.ckpts = map[int64]map[ordo.NodeID]string{}
 	r.clients = map[ordo.NodeID]*lastReply{}
 	r.assigned = map[ordo.NodeID]int64{}
+	r.heard, r.heardFIFO = map[string]bool{}, nil
 	r.prim = r.primary(env)
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
@@ -252,6 +259,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			} else {
 				r.refuse(env, from, m, reasonDuplicate)
 			}
+			r.prepare(env, m.Seq) // f+1 vouch for a request it did not hear
 			r.advance(env, m.Seq)
 		}
 	case Commit:
@@ -318,6 +326,7 @@ func (r *Replica) sameView(env ordo.Env, from ordo.NodeID, m ordo.Message, v int
 // onRequest: a cached reply is sent again; the primary orders a new
 // request; a backup ignores it (no view change: see the package comment).
 func (r *Replica) onRequest(env ordo.Env, m Request) {
+	r.hear(env, m)
 	if lr := r.clients[m.Client]; lr != nil && m.Timestamp <= lr.ts {
 		if m.Timestamp == lr.ts {
 			env.Send(m.Client, lr.reply)
@@ -375,9 +384,70 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 	}
 	req := m.Req
 	e.req, e.digest = &req, m.Digest
-	e.prepares[env.ID()] = m.Digest
-	r.broadcast(env, Prepare{View: r.view, Seq: m.Seq, Digest: m.Digest})
+	r.prepare(env, m.Seq)
 	r.advance(env, m.Seq)
+}
+
+// maxHeard bounds the request digests a replica remembers hearing from
+// clients directly: several windows' worth.
+const maxHeard = 4 * MaxWindow
+
+// hear remembers that m's client sent it to this replica itself, and
+// prepares the pre-prepared entries that waited for it.
+func (r *Replica) hear(env ordo.Env, m Request) {
+	d := Digest(m)
+	if r.heard[d] {
+		return
+	}
+	if len(r.heardFIFO) >= maxHeard {
+		delete(r.heard, r.heardFIFO[0])
+		r.heardFIFO = r.heardFIFO[1:]
+	}
+	r.heard[d] = true
+	r.heardFIFO = append(r.heardFIFO, d)
+	for s, e := range r.log {
+		if e.req != nil && e.digest == d && e.view == r.view {
+			r.prepare(env, s)
+			r.advance(env, s)
+		}
+	}
+}
+
+// authentic reports whether the request of entry e may be prepared: a
+// null request of a new view, one its client sent this replica itself, or
+// one f+1 other replicas prepared (at least one of them correct, and a
+// correct replica prepares only what it heard from the client or saw so
+// vouched for). PBFT has clients sign requests so that a faulty primary
+// cannot order a request no client sent; over authenticated links only,
+// hearing the request from the client stands for the signature (clients
+// send every request to every replica). Without it a primary and a backup
+// lying together made the odd-numbered half of n = 7 commit a forged
+// request (ordo bench bft -n 7 -f 2, validity).
+func (r *Replica) authentic(env ordo.Env, e *entry) bool {
+	if e.req.Client == 0 || r.heard[e.digest] {
+		return true
+	}
+	others := 0
+	for id, d := range e.prepares {
+		if id != env.ID() && d == e.digest {
+			others++
+		}
+	}
+	return others >= r.qs.F+1
+}
+
+// prepare casts this backup's prepare for seq once the entry's request
+// is authentic, at most once per view.
+func (r *Replica) prepare(env ordo.Env, seq int64) {
+	e := r.log[seq]
+	if e == nil || e.req == nil || r.changing || e.view != r.view || r.primary(env) == env.ID() {
+		return
+	}
+	if _, done := e.prepares[env.ID()]; done || !r.authentic(env, e) {
+		return
+	}
+	e.prepares[env.ID()] = e.digest
+	r.broadcast(env, Prepare{View: r.view, Seq: seq, Digest: e.digest})
 }
 
 func count(votes map[ordo.NodeID]string, d string) int {

@@ -256,11 +256,10 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 	r.view, r.prim = nv.View, from
 	r.install(env, stable, reqs)
 	// The new view's pre-prepares are the new-view's: prepare them.
-	for i, q := range reqs {
+	for i := range reqs {
 		s := stable + int64(i) + 1
 		if e := r.log[s]; e != nil && e.view == r.view && e.req != nil {
-			e.prepares[env.ID()] = e.digest
-			r.broadcast(env, Prepare{View: r.view, Seq: s, Digest: Digest(q)})
+			r.prepare(env, s)
 			r.advance(env, s)
 		}
 	}

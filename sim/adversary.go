@@ -95,6 +95,58 @@ type Equivocator interface {
 	Equivocate(to ordo.NodeID, r *rand.Rand) ordo.Message
 }
 
+// Colluder is implemented by a message type whose lie needs what the
+// other liars know. The f liars of a run are one adversary (the Byzantine
+// model lets faulty nodes coordinate): an equivocating primary tells some
+// replicas one request and others another, and an equivocating backup
+// backs each replica's version only if it knows which one that replica
+// was told, which its own prepare does not say. Collude is Equivocate
+// with the liars' book: known calls fn on each message an equivocating
+// liar sent, as its protocol wrote it (with to 0) and as it transmitted
+// it (with to, its recipient: the lie that recipient got, or the truth),
+// and on each it received from a node that is not one of them (with to,
+// the liar), newest first, until fn returns false; at most maxBook, the
+// oldest forgotten. Where both are implemented, Collude is used.
+// Deterministic given r and the book; must not modify m.
+type Colluder interface {
+	Collude(to ordo.NodeID, r *rand.Rand, known func(fn func(m ordo.Message, to ordo.NodeID) bool)) ordo.Message
+}
+
+// maxBook bounds the messages the liars' shared book holds.
+const maxBook = 1 << 12
+
+// book is the equivocating liars' shared memory (Colluder): a ring of the
+// last maxBook messages they transmitted or received.
+type book struct {
+	ring []booked
+	next int
+}
+
+type booked struct {
+	m  ordo.Message
+	to ordo.NodeID
+}
+
+func (b *book) add(m ordo.Message, to ordo.NodeID) {
+	if len(b.ring) < maxBook {
+		b.ring = append(b.ring, booked{m, to})
+	} else {
+		b.ring[b.next] = booked{m, to}
+	}
+	b.next = (b.next + 1) % maxBook // the oldest, once full
+}
+
+// each calls fn newest first until it returns false.
+func (b *book) each(fn func(ordo.Message, ordo.NodeID) bool) {
+	n := len(b.ring)
+	for i := range n {
+		e := b.ring[((b.next-1-i)%n+n)%n]
+		if !fn(e.m, e.to) {
+			return
+		}
+	}
+}
+
 // Voter is implemented by a message type that a vote-for-everything node
 // answers: VotesFor is every vote it casts on hearing m — for what m
 // proposes and for conflicting values (a BFT protocol's prepare and commit
@@ -229,14 +281,22 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 	case Silent:
 		s.transmit(ns, to, m, early, xSilent, 0)
 	case Equivocate:
-		if e, ok := m.(Equivocator); ok {
-			m2 := e.Equivocate(to, a.rng)
+		c, colludes := m.(Colluder)
+		if e, ok := m.(Equivocator); ok || colludes {
+			s.liars.add(m, 0)
+			var m2 ordo.Message
+			if colludes {
+				m2 = c.Collude(to, a.rng, s.liars.each)
+			} else {
+				m2 = e.Equivocate(to, a.rng)
+			}
 			if m2 == nil || m2.Kind() != m.Kind() {
-				panic(fmt.Sprintf("sim: %T.Equivocate returned %T, want a message of kind %s", m, m2, m.Kind()))
+				panic(fmt.Sprintf("sim: %T's lie is a %T, want a message of kind %s", m, m2, m.Kind()))
 			}
 			if !reflect.DeepEqual(m, m2) {
 				s.noteLie(ns, Equivocate, to, m.Kind(), "honest", shown(m), "sent", shown(m2))
 			}
+			s.liars.add(m2, to)
 			s.transmit(ns, to, m2, early, xHonest, 0)
 			return
 		}

@@ -131,6 +131,7 @@ const MaxNodes = trace.MaxNodes
 // byte for byte.
 type Sim struct {
 	cfg    Config
+	liars  book // what the equivocating liars sent and received (Colluder)
 	roster *ordo.Roster
 	specs  []nodeSpec    // each node's role, protocol and options, by ID
 	now    time.Duration // true time since the run began
@@ -271,15 +272,6 @@ func New(cfg Config) (*Sim, error) {
 		fillMeta(&s.tr.Meta, roster, specs)
 	}
 	s.vec = s.tr != nil
-	if o := cfg.Observer; o != nil {
-		s.discard = !cfg.Trace
-		o.Begin(s.tr.Meta)
-		s.observers = append(s.observers, o.Observe)
-		if f, ok := o.(Filter); ok && s.discard {
-			s.wants = f.Wants
-			s.vec = f.NeedsVectors()
-		}
-	}
 	s.nodes = make([]*nodeState, size+1)
 	for i := 1; i <= size; i++ {
 		id := ordo.NodeID(i)
@@ -311,6 +303,17 @@ func New(cfg Config) (*Sim, error) {
 		s.nodes[i] = ns
 	}
 	s.initByzantine()
+	// After initByzantine: an observer judging online needs the liars named
+	// in Meta.Byzantine.
+	if o := cfg.Observer; o != nil {
+		s.discard = !cfg.Trace
+		o.Begin(s.tr.Meta)
+		s.observers = append(s.observers, o.Observe)
+		if f, ok := o.(Filter); ok && s.discard {
+			s.wants = f.Wants
+			s.vec = f.NeedsVectors()
+		}
+	}
 	if err := s.initWire(); err != nil {
 		return nil, err
 	}
@@ -550,6 +553,9 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 	ns.node.Receive(ns, from, it.msg)
 	if ns.adv != nil {
 		s.heard(ns, it.msg) // a vote-for-everything liar's extra votes (adversary.go)
+		if from := s.nodes[it.from].adv; ns.adv.Behaviour == Equivocate && (from == nil || from.Behaviour != Equivocate) {
+			s.liars.add(it.msg, ns.id) // the liars' shared book (Colluder); what a fellow liar sent is there already
+		}
 	}
 	s.endEvent(ns)
 }

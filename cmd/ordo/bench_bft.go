@@ -54,10 +54,11 @@ f >= n is left out (-).
 
 --behaviour picks what the liars do (all: one table each):
   ` + lab.BehaviourNames() + `
-The default, equivocate, is the strongest: a primary that tells
-odd-numbered replicas a forged request. A cell below the bound may still
-hold: the bound says a split is possible there, not that this adversary
-finds it (at n = 6, f = 2 it does not; docs/byzantine.md says why).
+The default, equivocate, is the strongest: a primary that orders the
+clients' requests differently for odd-numbered replicas, backed by the
+other liars (they collude: each tells every replica the order the primary
+told it). A cell below the bound may still hold: the bound says a split is
+possible there, not that this adversary finds it in every seed.
 
 Runs are deterministic and spread over the cores; the report does not
 depend on --workers. Below the table, each broken cell's first failing
