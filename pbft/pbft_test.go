@@ -425,9 +425,9 @@ func TestPBFT4_4_PreparedRequestKeepsItsSequenceNumber(t *testing.T) {
 	d := pbft.Digest(a)
 	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: a})
 	env.Receive(n, 3, pbft.Prepare{View: 0, Seq: 1, Digest: d})
-	env.Receive(n, 4, pbft.Prepare{View: 0, Seq: 1, Digest: d}) // f+1 others vouch for it: it prepares
+	env.Receive(n, 4, pbft.Prepare{View: 0, Seq: 1, Digest: d})                                      // f+1 others vouch for it: it prepares
 	env.WantSent(t, "prepare→n1", "prepare→n3", "prepare→n4", "commit→n1", "commit→n3", "commit→n4") // prepared, not committed
-	env.Receive(n, 5, a)                                   // the client's retransmission: the timer starts
+	env.Receive(n, 5, a)                                                                             // the client's retransmission: the timer starts
 	tm := env.OneTimer(t, "request")
 	env.Fire(n, tm.Timer)
 	vc, ok := env.SentTo(3)[0].(pbft.ViewChange)
