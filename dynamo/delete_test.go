@@ -69,6 +69,24 @@ func TestDeleteConcurrentWithPut(t *testing.T) {
 	}
 }
 
+// A delete waits for W acknowledgements as a put does.
+func TestDeleteQuorum(t *testing.T) {
+	e1, s1 := server(t, 1, map[string]string{"w": "2"})
+	e2, s2 := server(t, 2, map[string]string{"w": "2"})
+	e1.Receive(s1, 3, dynamo.Request{ID: 1, Op: dynamo.OpGet, Key: "X"}) // R=1
+	g := reply(t, e1)
+	e1.Receive(s1, 3, dynamo.Request{ID: 2, Op: dynamo.OpDelete, Key: "X", Context: g.Context})
+	if len(e1.SentTo(3)) != 0 {
+		t.Fatalf("delete answered before W=2: %v", e1.SentSummary())
+	}
+	rep := replicateTo(t, e1, 2)
+	e2.Receive(s2, 1, rep)
+	e1.Receive(s1, 2, e2.SentTo(1)[0])
+	if r := reply(t, e1); r.Status != dynamo.StatusOK {
+		t.Fatalf("delete after W acks: %+v", r)
+	}
+}
+
 // A delete without a context or with a value is refused and changes
 // nothing; so is one with a forged context.
 func TestDeleteRefused(t *testing.T) {
@@ -258,7 +276,16 @@ faults:
 checks: [no-lost-write, no-lost-sibling, convergence]
 `
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
-		res, _ := runScenario(t, text, seed)
+		res, tr := runScenario(t, text, seed)
+		tombs := 0
+		for _, e := range tr.Events {
+			if e.Kind == trace.Note && e.Name == dynamo.NotePut && e.Attrs.Get("deleted") == true {
+				tombs++
+			}
+		}
+		if tombs == 0 {
+			t.Errorf("seed %d: no delete was coordinated", seed)
+		}
 		for _, name := range []string{"no-lost-write", "no-lost-sibling", "convergence"} {
 			if r := res[name]; r.Verdict != check.Pass {
 				t.Errorf("seed %d: %s: %s (%s) %v\nreplay: the scenario text of TestDeleteWorkloadSeeds with ordo sim FILE --seed %d", seed, name, r.Verdict, r.Summary, r.Violations, seed)

@@ -709,7 +709,7 @@ func (s *Server) ack(env ordo.Env, from ordo.NodeID, a Ack) {
 		return
 	}
 	op, ok := s.pending[a.ID]
-	if !ok || op.req.Op != OpPut || op.acked[from] || !slices.Contains(op.pref, from) && !slices.Contains(op.standins, from) {
+	if !ok || op.req.Op == OpGet || op.acked[from] || !slices.Contains(op.pref, from) && !slices.Contains(op.standins, from) {
 		return
 	}
 	op.acked[from] = true
@@ -810,7 +810,7 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 		delete(s.pending, id)
 		if !op.replied {
 			need := s.cfg.R
-			if op.req.Op == OpPut {
+			if op.req.Op != OpGet {
 				need = s.cfg.W
 			}
 			env.Send(op.client, Reply{ID: op.req.ID, Status: StatusUnavailable, Err: fmt.Sprintf("%d of %d replicas answered in %v (need %d)", op.got, len(op.pref), s.cfg.Timeout, need)})
@@ -824,7 +824,7 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 			env.Send(rl.client, Reply{ID: rl.id, Status: StatusUnavailable, Err: fmt.Sprintf("forwarded to the key's preference list: no answer in %v", 2*s.cfg.Timeout)})
 		}
 	case timerHint:
-		if op, ok := s.pending[uint64(t.Arg)]; ok && op.req.Op == OpPut {
+		if op, ok := s.pending[uint64(t.Arg)]; ok && op.req.Op != OpGet {
 			s.standIn(env, uint64(t.Arg), op)
 		}
 	case timerHand:
