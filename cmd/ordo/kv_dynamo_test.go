@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	dynclient "ordo/dynamo/client"
 )
 
 // `ordo kv` against `ordo cluster up --protocol dynamo`: real processes,
@@ -44,9 +47,9 @@ func TestKVDynamoCommands(t *testing.T) {
 		t.Fatalf("ordo %v: %v", args, err)
 		return "", "", -1
 	}
-	up := func(dir string, opts ...string) []string {
+	up := func(dir string, n string, opts ...string) []string {
 		t.Helper()
-		args := append([]string{"cluster", "up", "--protocol", "dynamo", "-n", "3", "--detach", "--dir", dir}, opts...)
+		args := append([]string{"cluster", "up", "--protocol", "dynamo", "-n", n, "--detach", "--dir", dir}, opts...)
 		if out, errs, code := run(args...); code != 0 {
 			t.Fatalf("cluster up: %d\n%s%s", code, out, errs)
 		}
@@ -67,7 +70,7 @@ func TestKVDynamoCommands(t *testing.T) {
 		return k
 	}
 	dir := filepath.Join(tmp, "dyn")
-	k := up(dir)
+	k := up(dir, "3")
 	if out, _, _ := run("cluster", "status", "--dir", dir); !strings.Contains(out, "client API: n1 127.0.0.1:") {
 		t.Errorf("cluster status does not show the client addresses:\n%s", out)
 	}
@@ -186,9 +189,10 @@ func TestKVDynamoCommands(t *testing.T) {
 	}
 	os.WriteFile(tok, good, 0o600)
 
-	// Carts, observed-remove.
+	// Carts, observed-remove, on five servers with N=3: a server
+	// outside a cart's preference list forwards and relays.
 	dir = filepath.Join(tmp, "cart")
-	k = up(dir, "-o", "resolution=merge", "-o", "merge=orset")
+	k = up(dir, "5", "-o", "resolution=merge", "-o", "merge=orset", "-o", "n_replicas=3")
 	kv(0, "cart", "add", "c", "apple")
 	kv(0, "cart", "add", "c", "pear")
 	if out, _ := kv(0, "cart", "remove", "c", "apple"); !strings.Contains(out, "holds pear") {
@@ -201,6 +205,28 @@ func TestKVDynamoCommands(t *testing.T) {
 		t.Errorf("cart show: %q, want pear", out)
 	}
 	kv(1, "cart", "show", "nothing")
+	// Every server answers for every key: two of five are outside a
+	// key's preference list and relay.
+	cfg, err := dynclient.ClusterConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ep := range cfg.Endpoints {
+		one := cfg
+		one.Endpoints = []string{ep}
+		c, err := dynclient.New(one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		item := fmt.Sprintf("item%d", i+1)
+		if items, err := c.CartAdd(t.Context(), "relay", item); err != nil || !slices.Contains(items, item) {
+			t.Errorf("cart add at %s (n%d): %v %v", ep, i+1, items, err)
+		}
+		c.Close()
+	}
+	if out, _ := kv(0, "cart", "show", "relay"); out != "item1\nitem2\nitem3\nitem4\nitem5\n" {
+		t.Errorf("cart relay: %q, want the five items added at the five servers", out)
+	}
 	if _, errs := kv(2, "cart", "add", "c", "Apple!"); !strings.Contains(errs, "item") {
 		t.Errorf("a bad item: %q", errs)
 	}

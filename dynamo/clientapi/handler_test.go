@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"ordo"
@@ -57,8 +58,8 @@ type server struct {
 
 func start(t *testing.T, opts map[string]string) *server {
 	n := newNode(t, opts)
-	tags := 0
-	h := clientapi.NewHandler(clientapi.Config{Call: n.call, Tag: func() string { tags++; return fmt.Sprintf("t%d", tags) }})
+	var tags atomic.Int64 // handlers run concurrently
+	h := clientapi.NewHandler(clientapi.Config{Call: n.call, Tag: func() string { return fmt.Sprintf("t%d", tags.Add(1)) }})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &server{t: t, ts: ts}
@@ -252,5 +253,35 @@ func TestCallerErrors(t *testing.T) {
 		if c.op == "put" && calls != 1 {
 			t.Errorf("%+v: a write was sent %d times, want once", c, calls)
 		}
+	}
+}
+
+// Concurrent cart adds through the API: each is a get and a put with the
+// get's context, so adds that read the same version become siblings, and
+// the bucket's merge keeps every item.
+func TestConcurrentCartAdds(t *testing.T) {
+	s := start(t, map[string]string{"resolution": "merge", "merge": "orset"})
+	var wg sync.WaitGroup
+	const n = 12
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, _ := json.Marshal(clientapi.Request{Op: "cart-add", Key: "c", Item: fmt.Sprintf("i%02d", i)})
+			resp, err := http.Post(s.ts.URL+"/v1/dynamo", "application/json", bytes.NewReader(b))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if resp.StatusCode != 200 {
+				t.Errorf("add i%02d: %d", i, resp.StatusCode)
+			}
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	_, r := s.do(clientapi.Request{Op: "cart-show", Key: "c"})
+	if len(r.Items) != n {
+		t.Fatalf("after %d concurrent adds: %v", n, r.Items)
 	}
 }
