@@ -119,7 +119,16 @@ func (f *kvFlags) withDynamo(cmd *cobra.Command, fn func(ctx context.Context, c 
 // commands exist): get, put and del dispatch on the cluster's protocol,
 // cart is dynamo's own, every other command refuses on a dynamo cluster.
 func dynamoKV(root *cobra.Command, f *kvFlags) {
+	root.Short += " or the Dynamo-style store (--protocol dynamo)"
 	root.Long += kvDynamoHelp
+	root.Example += `
+
+  ordo cluster up --protocol dynamo -n 3 --detach --dir dyn
+  ordo kv put x A --cluster dyn
+  ordo kv get x --cluster dyn            # A, then context: C
+  ordo kv put x B --context C --cluster dyn
+  ordo kv del x --cluster dyn
+  ordo kv cart add cart apple --cluster carts   # a cluster with -o resolution=merge`
 	var (
 		ctxFlag string
 		asJSON  bool
@@ -128,6 +137,7 @@ func dynamoKV(root *cobra.Command, f *kvFlags) {
 		orig := c.RunE
 		switch c.Name() {
 		case "get":
+			c.Short += "; dynamo: every sibling, then the context"
 			c.Flags().BoolVar(&asJSON, "json", false, "dynamo: print the answer as JSON (siblings with tombstones and vectors, the context)")
 			c.RunE = func(cmd *cobra.Command, args []string) error {
 				if !f.dynamo() {
@@ -139,6 +149,7 @@ func dynamoKV(root *cobra.Command, f *kvFlags) {
 				return dynGet(cmd, f, args[0], asJSON)
 			}
 		case "put":
+			c.Short += "; dynamo: over what --context covers, and its vector"
 			c.Flags().StringVar(&ctxFlag, "context", "", "dynamo: the context of a get (base64, as ordo kv get prints it); none: a blind write")
 			c.RunE = func(cmd *cobra.Command, args []string) error {
 				if !f.dynamo() {
@@ -147,6 +158,7 @@ func dynamoKV(root *cobra.Command, f *kvFlags) {
 				return dynPut(cmd, f, args[0], args[1], ctxFlag)
 			}
 		case "del":
+			c.Short += "; dynamo: a tombstone over what --context (or a get) saw"
 			c.Flags().StringVar(&ctxFlag, "context", "", "dynamo: the context of a get (base64); none: get the key first and delete what that get saw")
 			c.RunE = func(cmd *cobra.Command, args []string) error {
 				if !f.dynamo() {
