@@ -135,6 +135,9 @@ func DecodeRequest(r io.Reader) (Request, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Request{}, badRequest("malformed request: trailing data after the JSON object")
 	}
+	if len(q.Context) == 0 {
+		q.Context = nil // "context":"" is no context
+	}
 	return q, q.Check()
 }
 
