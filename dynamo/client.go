@@ -13,13 +13,14 @@ import (
 
 // ClientOptions are the options of "dynamo-client".
 var ClientOptions = []ordo.Option{
-	{Name: "script", Default: "", Help: "scripted mode: steps \"TIME get|put|resolve|add|remove KEY [ARG] @SERVER [as|ctx NAME]\", comma-separated (at most 64); empty: the seeded workload"},
+	{Name: "script", Default: "", Help: "scripted mode: steps \"TIME get|put|del|resolve|add|remove KEY [ARG] @SERVER [as|ctx NAME]\", comma-separated (at most 64); empty: the seeded workload"},
 	{Name: "cart", Default: "", Help: "values are shopping carts: orset or union (as the servers' merge option); gets and cart ops are noted as cart-op, not put in the history"},
 	{Name: "keys", Default: "3", Help: "workload: keys k0, k1, ..."},
 	{Name: "ops", Default: "50", Help: "workload: operations in all (0: no limit)"},
 	{Name: "for", Default: "0s", Help: "workload: no new operation this long after boot (0s: no limit)"},
 	{Name: "concurrency", Default: "2", Help: "workload: operations in flight at once"},
 	{Name: "reads", Default: "50", Help: "workload: percent of operations that are gets"},
+	{Name: "deletes", Default: "0", Help: "workload: percent of operations that delete a key with the context of its last get (a put when none was read yet); reads + deletes <= 100"},
 	{Name: "resolve", Default: "true", Help: "workload: after a get with siblings, the process's next operation writes back a new value with that get's context"},
 	{Name: "think", Default: "20ms", Help: "workload: pause between a reply and the process's next operation"},
 	{Name: "timeout", Default: "500ms", Help: "an attempt without a reply in this long is retried at another server"},
@@ -60,6 +61,7 @@ type Client struct {
 	steps            []Step
 	cart             string
 	keys, ops, reads int
+	deletes          int
 	retries          int
 	resolve          bool
 	think, timeout   time.Duration
@@ -90,7 +92,7 @@ type task struct {
 // NewClient builds a client; errors name the option.
 func NewClient(cfg ordo.Config) (ordo.Node, error) {
 	o := cfg.Opts
-	c := &Client{cart: o.String("cart"), keys: o.Int("keys"), ops: o.Int("ops"), reads: o.Int("reads"), retries: o.Int("retries"),
+	c := &Client{cart: o.String("cart"), keys: o.Int("keys"), ops: o.Int("ops"), reads: o.Int("reads"), deletes: o.Int("deletes"), retries: o.Int("retries"),
 		resolve: o.Bool("resolve"), think: o.Duration("think"), timeout: o.Duration("timeout"), start: o.Duration("start"), stopAt: o.Duration("for"),
 		inflight: map[uint64]int{}, saved: map[string]Read{}, last: map[string]Read{}}
 	steps, err := ParseScript(o.String("script"))
@@ -112,6 +114,8 @@ func NewClient(cfg ordo.Config) (ordo.Node, error) {
 		return nil, fmt.Errorf("dynamo-client: concurrency=%d out of range 1..64", n)
 	case c.reads < 0 || c.reads > 100:
 		return nil, fmt.Errorf("dynamo-client: reads=%d%% out of range 0..100", c.reads)
+	case c.deletes < 0 || c.reads+c.deletes > 100:
+		return nil, fmt.Errorf("dynamo-client: deletes=%d%% out of range 0..%d (100 - reads)", c.deletes, 100-c.reads)
 	case c.retries < 0 || c.retries > 16:
 		return nil, fmt.Errorf("dynamo-client: retries=%d out of range 0..16", c.retries)
 	case c.timeout <= 0:
@@ -189,6 +193,9 @@ func (c *Client) begin(env ordo.Env, i int) {
 	case (st.Op == "add" || st.Op == "remove") && st.Ctx != "":
 		tk.read = c.saved[st.Ctx]
 		c.cartWrite(env, i)
+	case st.Op == "del" && st.Ctx != "":
+		tk.read = c.saved[st.Ctx]
+		c.del(env, i)
 	default:
 		if st.Op == "get" {
 			if c.isCart() {
@@ -217,6 +224,17 @@ func (c *Client) write(env ordo.Env, i int, value string) {
 	tk.inHistory = true
 	history.Invoke(env, tk.op)
 	c.send(env, i, Request{Op: OpPut, Key: tk.step.Key, Value: value, Context: tk.read.Ctx})
+}
+
+// del sends task i's delete with its read's context: a tombstone over
+// what that read saw.
+func (c *Client) del(env ordo.Env, i int) {
+	tk := &c.tasks[i]
+	tk.writing, tk.tries, tk.uncertain = true, c.retries, false
+	tk.op = history.Op{ID: int64(c.id()), Process: i, F: history.Delete, Key: tk.step.Key}
+	tk.inHistory = true
+	history.Invoke(env, tk.op)
+	c.send(env, i, Request{Op: OpDelete, Key: tk.step.Key, Context: tk.read.Ctx})
 }
 
 // cartWrite applies task i's add or remove to the cart it read and writes.
@@ -261,7 +279,7 @@ func (c *Client) send(env ordo.Env, i int, r Request) {
 
 func (c *Client) retry(env ordo.Env, i int, why string) {
 	tk := &c.tasks[i]
-	if tk.req.Op == OpPut {
+	if tk.req.Op != OpGet {
 		tk.uncertain = true
 	}
 	if tk.tries == 0 {
@@ -342,16 +360,27 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		c.retry(env, i, r.Status.String()+": "+r.Err)
 		return
 	}
-	if tk.req.Op == OpPut {
+	if tk.req.Op != OpGet {
 		c.finish(env, i, history.OutcomeOK, "", nil)
 		return
 	}
-	if tk.inHistory {
-		env.Note(NoteGet, "id", tk.op.ID, "key", tk.step.Key, "values", strings.Join(r.Values, "|"), "n", len(r.Values), "vecs", strings.Join(r.Vecs, " ∥ "), "server", int(from))
-	} else {
-		env.Note(NoteGet, "key", tk.step.Key, "values", strings.Join(r.Values, "|"), "n", len(r.Values), "vecs", strings.Join(r.Vecs, " ∥ "), "server", int(from))
+	// A tombstone sibling is noted (and judged) as the value "" that a
+	// delete writes; every sibling a tombstone is "not found".
+	vals, dels := slices.Clone(r.Values), 0
+	for j := range r.Deleted {
+		if r.Deleted[j] && j < len(vals) {
+			vals[j], dels = "", dels+1
+		}
 	}
-	rd := Read{Values: slices.Clone(r.Values), Ctx: r.Context}
+	if !r.Found() {
+		vals = nil
+	}
+	if tk.inHistory {
+		env.Note(NoteGet, "id", tk.op.ID, "key", tk.step.Key, "values", strings.Join(r.Values, "|"), "n", len(r.Values), "deleted", dels, "vecs", strings.Join(r.Vecs, " ∥ "), "server", int(from))
+	} else {
+		env.Note(NoteGet, "key", tk.step.Key, "values", strings.Join(r.Values, "|"), "n", len(r.Values), "deleted", dels, "vecs", strings.Join(r.Vecs, " ∥ "), "server", int(from))
+	}
+	rd := Read{Values: vals, Ctx: r.Context}
 	if tk.step.Save != "" {
 		c.saved[tk.step.Save] = rd
 	}
@@ -364,14 +393,25 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			tk.busy = false
 			return
 		}
-		vals := slices.Clone(r.Values)
-		slices.Sort(vals)
-		c.write(env, i, strings.Join(vals, "+"))
+		var live []string
+		for j, v := range r.Values {
+			if j >= len(r.Deleted) || !r.Deleted[j] {
+				live = append(live, v)
+			}
+		}
+		if len(live) == 0 {
+			c.del(env, i) // tombstones only: resolve to one
+			return
+		}
+		slices.Sort(live)
+		c.write(env, i, strings.Join(live, "+"))
 	case "add", "remove":
 		c.cartWrite(env, i)
+	case "del":
+		c.del(env, i)
 	default:
-		c.finish(env, i, history.OutcomeOK, "", r.Values)
-		if len(c.steps) == 0 && c.resolve && len(r.Values) > 1 {
+		c.finish(env, i, history.OutcomeOK, "", vals)
+		if len(c.steps) == 0 && c.resolve && len(vals) > 1 {
 			tk.pending = true
 		}
 	}
@@ -390,9 +430,16 @@ func (c *Client) issue(env ordo.Env, p int) {
 		key = tk.step.Key
 	}
 	*tk = task{busy: true, tries: c.retries, step: Step{Key: key, Op: "get"}}
-	if resolving || env.Rand().IntN(100) >= c.reads {
+	// One draw, as before deletes existed: a seed replays the same
+	// workload when deletes=0.
+	if roll := env.Rand().IntN(100); resolving || roll >= c.reads {
 		tk.step.Op = "put"
 		tk.read = c.last[key]
+		if !resolving && roll < c.reads+c.deletes && len(tk.read.Ctx) > 0 {
+			tk.step.Op = "del"
+			c.del(env, p)
+			return
+		}
 		c.write(env, p, "")
 		return
 	}

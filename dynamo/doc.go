@@ -53,7 +53,9 @@
 // Run it with `go run ./cmd/ordo sim dynamo-section3`. The checkers
 // registered here are no-lost-sibling (no-lost-write over a read's whole
 // sibling set), convergence (every replica of a key ends with the same
-// versions), no-resurrection and no-lost-add (carts). docs/dynamo.md
-// says what is not built yet (sloppy reads, deep Merkle trees, a live
-// client API).
+// versions), no-resurrection and no-lost-add (carts). A delete (OpDelete)
+// is a tombstone version, a sibling of the writes it did not see. Live,
+// the servers serve a client API (package dynamo/clientapi; `ordo kv`
+// through dynamo/client). docs/dynamo.md says what is not built yet
+// (sloppy reads, deep Merkle trees, tombstone reaping).
 package dynamo

@@ -35,7 +35,24 @@ type Op uint8
 const (
 	OpGet Op = iota + 1
 	OpPut
+	// OpDelete writes a tombstone (Dynamo 2007, section 4.4: a delete is
+	// a put of a deletion marker): it supersedes what its context covers
+	// and is a sibling of the writes it did not see. It carries the
+	// context of a get and no value.
+	OpDelete
 )
+
+func (o Op) String() string {
+	switch o {
+	case OpGet:
+		return "get"
+	case OpPut:
+		return "put"
+	case OpDelete:
+		return "delete"
+	}
+	return fmt.Sprintf("op(%d)", int(o))
+}
 
 // Status is a reply's outcome.
 type Status uint8
@@ -67,9 +84,11 @@ func (s Status) String() string {
 	return fmt.Sprintf("status(%d)", int(s))
 }
 
-// Request is a client's get or put. Any server takes it: one not in the
-// key's preference list forwards it (Forwarded, Client set) to the
-// member Attempt picks, which answers the client directly.
+// Request is a client's get, put or delete. Any server takes it: one not
+// in the key's preference list forwards it (Forwarded, Client set) to the
+// member Attempt picks, which answers the client directly. With Relay the
+// forwarder names itself as Client and relays the answer: a client that
+// can hear only the server it asked (a live client API call) sets it.
 type Request struct {
 	ID        uint64
 	Op        Op
@@ -79,6 +98,7 @@ type Request struct {
 	Attempt   uint8
 	Forwarded bool
 	Client    ordo.NodeID // set when Forwarded
+	Relay     bool
 }
 
 // Kind implements ordo.Message.
@@ -87,10 +107,16 @@ func (Request) Kind() string { return "dyn-request" }
 // check refuses what no server serves: an unknown op, an empty key.
 func (r Request) check() error {
 	switch {
-	case r.Op != OpGet && r.Op != OpPut:
+	case r.Op != OpGet && r.Op != OpPut && r.Op != OpDelete:
 		return fmt.Errorf("unknown op %d", r.Op)
 	case len(r.Key) == 0:
 		return fmt.Errorf("empty key")
+	case r.Op == OpDelete && r.Value != "":
+		return fmt.Errorf("a delete carries no value")
+	case r.Op == OpDelete && len(r.Context) == 0:
+		// A tombstone that covers nothing deletes nothing: it would only
+		// add a sibling.
+		return fmt.Errorf("a delete needs the context of a get of the key (it deletes what that get saw)")
 	}
 	return r.Validate()
 }
@@ -111,7 +137,12 @@ func (r Request) Validate() error {
 // Reply answers a Request. A get's Values are the siblings (one value
 // after last-write-wins or a merge; none when the key was never written),
 // Vecs their version vectors as the chapter writes them; Context is what
-// the next put must carry. A put's Vecs[0] is the new write's vector.
+// the next put must carry. Deleted marks the tombstones among Values (nil
+// when there are none): a key whose siblings are all tombstones is not
+// found, yet its Context still matters to the next write. Merge names a
+// merging bucket's cart (orset or union; "" when it does not merge), so
+// a client knows how to edit the value. A put's or delete's Vecs[0] is
+// the new write's vector.
 type Reply struct {
 	ID      uint64
 	Status  Status
@@ -119,6 +150,19 @@ type Reply struct {
 	Vecs    []string
 	Context []byte
 	Err     string
+	Deleted []bool
+	Merge   string
+}
+
+// Found reports whether a get's answer holds a value that is not a
+// tombstone.
+func (r Reply) Found() bool {
+	for i := range r.Values {
+		if i >= len(r.Deleted) || !r.Deleted[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // Kind implements ordo.Message.
@@ -128,6 +172,9 @@ func (Reply) Kind() string { return "dyn-reply" }
 func (r Reply) Validate() error {
 	if len(r.Values) > 2*MaxSiblingsCap || len(r.Vecs) > 2*MaxSiblingsCap || len(r.Err) > 1024 {
 		return fmt.Errorf("reply with %d values, %d vectors, %d bytes of error", len(r.Values), len(r.Vecs), len(r.Err))
+	}
+	if len(r.Deleted) != 0 && len(r.Deleted) != len(r.Values) || len(r.Merge) > 16 {
+		return fmt.Errorf("reply with %d tombstone marks for %d values, merge %q", len(r.Deleted), len(r.Values), r.Merge)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ const MaxScriptSteps = 64
 //
 //	TIME get KEY @SERVER [as NAME]            read; keep the answer (values, context) as NAME
 //	TIME put KEY VALUE @SERVER [ctx NAME]     write with NAME's context (none: a blind write)
+//	TIME del KEY @SERVER [ctx NAME]           delete with NAME's context (none: read first, delete what it saw)
 //	TIME resolve KEY @SERVER                  read; if there are siblings, write back their join ("B+C") with the read's context
 //	TIME add KEY ITEM @SERVER [ctx NAME]      cart: read (or take NAME's cart and context), add ITEM, write
 //	TIME remove KEY ITEM @SERVER [ctx NAME]   cart: the same, removing ITEM
@@ -67,14 +68,14 @@ func parseStep(f []string) (Step, error) {
 	}
 	rest := f[3:]
 	switch st.Op {
-	case "get", "resolve":
+	case "get", "resolve", "del":
 	case "put", "add", "remove":
 		st.Arg, rest = rest[0], rest[1:]
 		if st.Op != "put" && !validName(st.Arg) {
 			return st, fmt.Errorf("item %q is not 1..%d of [a-z0-9._-]", st.Arg, MaxItemLen)
 		}
 	default:
-		return st, fmt.Errorf("op %q (valid: get, put, resolve, add, remove)", st.Op)
+		return st, fmt.Errorf("op %q (valid: get, put, del, resolve, add, remove)", st.Op)
 	}
 	if len(rest) == 0 || !strings.HasPrefix(rest[0], "@") {
 		return st, fmt.Errorf("want @SERVER after the operation")
@@ -88,10 +89,10 @@ func parseStep(f []string) (Step, error) {
 	case len(rest) == 0:
 	case len(rest) == 2 && rest[0] == "as" && st.Op == "get":
 		st.Save = rest[1]
-	case len(rest) == 2 && rest[0] == "ctx" && (st.Op == "put" || st.Op == "add" || st.Op == "remove"):
+	case len(rest) == 2 && rest[0] == "ctx" && (st.Op == "put" || st.Op == "del" || st.Op == "add" || st.Op == "remove"):
 		st.Ctx = rest[1]
 	default:
-		return st, fmt.Errorf("unexpected %q (a get may end \"as NAME\"; put, add and remove \"ctx NAME\")", strings.Join(rest, " "))
+		return st, fmt.Errorf("unexpected %q (a get may end \"as NAME\"; put, del, add and remove \"ctx NAME\")", strings.Join(rest, " "))
 	}
 	return st, nil
 }

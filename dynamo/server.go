@@ -160,6 +160,10 @@ type Server struct {
 	handoffs map[uint64]handoff
 	boot     uint64
 	next     uint64
+
+	// relays are requests forwarded for a client that hears only this
+	// server (Request.Relay), by the forwarded request's id.
+	relays map[uint64]relay
 }
 
 type pendingOp struct {
@@ -173,6 +177,11 @@ type pendingOp struct {
 	vec      []uint64
 	acked    map[ordo.NodeID]bool // put: who acknowledged
 	standins []ordo.NodeID        // put: stand-ins sent a hint
+}
+
+type relay struct {
+	client ordo.NodeID
+	id     uint64 // the client's request id
 }
 
 type handoff struct {
@@ -193,7 +202,7 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, ring: ring, servers: servers, objs: map[string]*Object{}, pending: map[uint64]*pendingOp{},
-		hints: map[ordo.NodeID]map[string]*Object{}, handoffs: map[uint64]handoff{}}
+		hints: map[ordo.NodeID]map[string]*Object{}, handoffs: map[uint64]handoff{}, relays: map[uint64]relay{}}
 	for _, id := range servers {
 		s.width = max(s.width, int(id))
 	}
@@ -210,6 +219,7 @@ const (
 	timerHint   = "hint"      // Arg = pending id: stand in for silent replicas
 	timerHand   = "handoff"
 	timerSync   = "anti-entropy"
+	timerRelay  = "relay" // Arg = forwarded request id
 	bootKey     = "dynamo/boot"
 	idsPerBoot  = 1 << 32
 	maxBootsDyn = 1<<20 - 1
@@ -294,7 +304,12 @@ func (s *Server) save(env ordo.Env, key string, o *Object, before uint64) {
 	if d := o.Digest(); d != before {
 		env.Note(NoteVersion, "key", key, "digest", strconv.FormatUint(d, 16), "siblings", o.Count(), "replicas", idList(s.ring.Preference(key)))
 		if s.cfg.Resolution != LWW && o.Count() > 1 {
-			vals, vecs := s.show(o)
+			vals, vecs, dels := s.show(o)
+			for i := range dels {
+				if dels[i] {
+					vals[i] = "(deleted)"
+				}
+			}
 			env.Note(NoteConcurrent, "key", key, "values", strings.Join(vals, "|"), "vecs", strings.Join(vecs, " ∥ "))
 		}
 	}
@@ -308,12 +323,21 @@ func idList(ids []ordo.NodeID) string {
 	return strings.Join(b, ",")
 }
 
-func (s *Server) show(o *Object) (vals, vecs []string) {
-	for _, v := range o.Siblings() {
+// show lists o's siblings for a reply; dels is nil when none is a
+// tombstone.
+func (s *Server) show(o *Object) (vals, vecs []string, dels []bool) {
+	sibs := o.Siblings()
+	for i, v := range sibs {
 		vals = append(vals, v.Value)
 		vecs = append(vecs, VecString(v.Vec))
+		if v.Deleted {
+			if dels == nil {
+				dels = make([]bool, len(sibs))
+			}
+			dels[i] = true
+		}
 	}
-	return vals, vecs
+	return vals, vecs, dels
 }
 
 func (s *Server) id() uint64 {
@@ -345,6 +369,8 @@ func (s *Server) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		s.digest(env, from, m)
 	case Push:
 		s.push(env, from, m)
+	case Reply:
+		s.relayed(env, from, m)
 	}
 }
 
@@ -377,6 +403,17 @@ func (s *Server) request(env ordo.Env, from ordo.NodeID, r Request) {
 		}
 		f := r
 		f.Forwarded, f.Client = true, client
+		if r.Relay {
+			if len(s.relays) >= MaxPending {
+				s.refuse(env, client, r, StatusBusy, fmt.Sprintf("%d forwarded requests in flight", MaxPending))
+				return
+			}
+			f.ID, f.Client = s.id(), env.ID()
+			s.relays[f.ID] = relay{client: client, id: r.ID}
+			// The member answers within its timeout; twice that covers
+			// the hops.
+			env.After(2*s.cfg.Timeout, ordo.Timer{Name: timerRelay, Arg: int64(f.ID)})
+		}
 		env.Send(pref[int(r.Attempt)%len(pref)], f)
 		return
 	}
@@ -387,9 +424,21 @@ func (s *Server) request(env ordo.Env, from ordo.NodeID, r Request) {
 	switch r.Op {
 	case OpGet:
 		s.get(env, client, r, pref)
-	case OpPut:
+	case OpPut, OpDelete:
 		s.put(env, client, r, pref)
 	}
+}
+
+// relayed passes a member's answer to a forwarded request on to the
+// client that asked this server (Request.Relay).
+func (s *Server) relayed(env ordo.Env, from ordo.NodeID, r Reply) {
+	rl, ok := s.relays[r.ID]
+	if !ok || !s.isServer(from) {
+		return
+	}
+	delete(s.relays, r.ID)
+	r.ID = rl.id
+	env.Send(rl.client, r)
 }
 
 func (s *Server) get(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.NodeID) {
@@ -461,18 +510,27 @@ func (s *Server) maybeAnswerGet(env ordo.Env, id uint64, op *pendingOp) {
 	op.replied = true
 	rep := Reply{ID: op.req.ID, Status: StatusOK, Context: EncodeContext(s.cfg.Secret, op.req.Key, s.cfg.scheme(), op.merged.Context())}
 	sibs := op.merged.Siblings()
+	if s.cfg.Resolution == Merge {
+		rep.Merge = map[bool]string{true: "orset", false: "union"}[s.cfg.ORSet]
+	}
 	if s.cfg.Resolution == Merge && len(sibs) > 0 {
-		cart := NewCart(s.cfg.ORSet)
+		// Tombstones add nothing to the merge: a cart deleted beside a
+		// concurrent add keeps that add. All tombstones: not found.
+		cart, live := NewCart(s.cfg.ORSet), false
 		for _, v := range sibs {
 			c, err := ParseCart(s.cfg.ORSet, v.Value)
-			if err != nil {
-				continue // refused at put: cannot be stored
+			if v.Deleted || err != nil {
+				continue // a bad cart was refused at put: cannot be stored
 			}
+			live = true
 			cart.Merge(c)
 		}
 		rep.Values, rep.Vecs = []string{cart.String()}, []string{VecString(vector(op.merged.Context(), s.width))}
+		if !live {
+			rep.Values, rep.Deleted = []string{""}, []bool{true}
+		}
 	} else {
-		rep.Values, rep.Vecs = s.show(&op.merged)
+		rep.Values, rep.Vecs, rep.Deleted = s.show(&op.merged)
 	}
 	env.Send(op.client, rep)
 	s.repair(env, op)
@@ -534,7 +592,7 @@ func (s *Server) put(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.No
 		s.refuse(env, client, r, StatusBadRequest, err.Error())
 		return
 	}
-	if s.cfg.Resolution == Merge {
+	if s.cfg.Resolution == Merge && r.Op == OpPut {
 		if _, err := ParseCart(s.cfg.ORSet, r.Value); err != nil {
 			s.refuse(env, client, r, StatusBadRequest, err.Error())
 			return
@@ -550,7 +608,7 @@ func (s *Server) put(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.No
 	}
 	next := o.Clone()
 	me := env.ID()
-	v := Sibling{Value: r.Value, Stamp: env.Now().UnixNano(), Writer: me}
+	v := Sibling{Value: r.Value, Stamp: env.Now().UnixNano(), Writer: me, Deleted: r.Op == OpDelete}
 	var lost []Sibling
 	switch {
 	case s.cfg.Resolution == LWW:
@@ -590,7 +648,11 @@ func (s *Server) put(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.No
 			vec = sb.Vec
 		}
 	}
-	env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", VecString(vec), "writer", int(me), "stamp", v.Stamp)
+	if v.Deleted {
+		env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", VecString(vec), "writer", int(me), "stamp", v.Stamp, "deleted", true)
+	} else {
+		env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", VecString(vec), "writer", int(me), "stamp", v.Stamp)
+	}
 	s.noteLost(env, r.Key, lost, o)
 	s.save(env, r.Key, o, before)
 	id := s.id()
@@ -647,7 +709,7 @@ func (s *Server) ack(env ordo.Env, from ordo.NodeID, a Ack) {
 		return
 	}
 	op, ok := s.pending[a.ID]
-	if !ok || op.req.Op != OpPut || op.acked[from] || !slices.Contains(op.pref, from) && !slices.Contains(op.standins, from) {
+	if !ok || op.req.Op == OpGet || op.acked[from] || !slices.Contains(op.pref, from) && !slices.Contains(op.standins, from) {
 		return
 	}
 	op.acked[from] = true
@@ -748,7 +810,7 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 		delete(s.pending, id)
 		if !op.replied {
 			need := s.cfg.R
-			if op.req.Op == OpPut {
+			if op.req.Op != OpGet {
 				need = s.cfg.W
 			}
 			env.Send(op.client, Reply{ID: op.req.ID, Status: StatusUnavailable, Err: fmt.Sprintf("%d of %d replicas answered in %v (need %d)", op.got, len(op.pref), s.cfg.Timeout, need)})
@@ -756,8 +818,13 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 	case timerSync:
 		env.After(s.cfg.SyncEvery, ordo.Timer{Name: timerSync})
 		s.antiEntropy(env)
+	case timerRelay:
+		if rl, ok := s.relays[uint64(t.Arg)]; ok {
+			delete(s.relays, uint64(t.Arg))
+			env.Send(rl.client, Reply{ID: rl.id, Status: StatusUnavailable, Err: fmt.Sprintf("forwarded to the key's preference list: no answer in %v", 2*s.cfg.Timeout)})
+		}
 	case timerHint:
-		if op, ok := s.pending[uint64(t.Arg)]; ok && op.req.Op == OpPut {
+		if op, ok := s.pending[uint64(t.Arg)]; ok && op.req.Op != OpGet {
 			s.standIn(env, uint64(t.Arg), op)
 		}
 	case timerHand:

@@ -18,7 +18,9 @@ func init() { check.Register(NoLostSibling{}) }
 // put w and every get g of its key that began after w's acknowledgement
 // (real time), some value g returned must come from w or from a write
 // that did not complete before w began. A get's answer of siblings thus
-// keeps w alive when w is among them: last-write-wins, which answers one
+// keeps w alive when w is among them (a tombstone sibling is the value
+// "" of a delete, which keeps w alive when that delete did not complete
+// before w began): last-write-wins, which answers one
 // value, loses the concurrent write; a vector-clock store keeps it.
 type NoLostSibling struct{}
 
@@ -86,7 +88,7 @@ func (j *siblingJudge) Result() check.Result {
 			withSiblings++
 		}
 		for _, w := range byKey[o.Key] {
-			if w.F != history.Put || w.Outcome != history.OutcomeOK || w.Return >= o.Call {
+			if w.F != history.Put && w.F != history.Delete || w.Outcome != history.OutcomeOK || w.Return >= o.Call {
 				continue
 			}
 			judged++
@@ -117,7 +119,8 @@ func (j *siblingJudge) Result() check.Result {
 func (j *siblingJudge) kept(w *history.Operation, vals []string, ops []*history.Operation) bool {
 	for _, v := range vals {
 		for _, s := range ops {
-			if s.F == history.Put && s.Value == v && (s == w || s.Outcome != history.OutcomeOK || s.Return >= w.Call) {
+			// A tombstone sibling reads as "", the value a delete writes.
+			if (s.F == history.Put || s.F == history.Delete) && s.Value == v && (s == w || s.Outcome != history.OutcomeOK || s.Return >= w.Call) {
 				return true
 			}
 		}

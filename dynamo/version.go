@@ -46,11 +46,22 @@ type Sibling struct {
 	// Vec is the write's version vector over servers 1..len(Vec), for
 	// display (the chapter's [2,0] and [1,1]); nothing orders by it.
 	Vec []uint64
+	// Deleted marks a tombstone: a delete's version, with no value.
+	Deleted bool
 }
 
 // same reports whether a and b are the same write.
 func (a Sibling) same(b Sibling) bool {
-	return a.Value == b.Value && a.Stamp == b.Stamp && a.Writer == b.Writer
+	return a.Value == b.Value && a.Stamp == b.Stamp && a.Writer == b.Writer && a.Deleted == b.Deleted
+}
+
+// text shows v in Object.String (and so in its digest): a tombstone
+// cannot be mistaken for a value, which is always quoted.
+func (v Sibling) text() string {
+	if v.Deleted {
+		return fmt.Sprintf("deleted@%d/%v", v.Stamp, v.Writer)
+	}
+	return fmt.Sprintf("%q@%d/%v", v.Value, v.Stamp, v.Writer)
 }
 
 // newer orders writes for last-write-wins: the larger stamp, ties broken
@@ -338,7 +349,7 @@ func (o *Object) String() string {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "%q@%d/%v", v.Value, v.Stamp, v.Writer)
+			b.WriteString(v.text())
 		}
 		b.WriteByte(']')
 	}
@@ -355,7 +366,7 @@ func (o *Object) String() string {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "%q@%d/%v", v.Value, v.Stamp, v.Writer)
+			b.WriteString(v.text())
 		}
 		b.WriteByte(']')
 	}

@@ -123,6 +123,7 @@ leader's strict reconfiguration check refused: said at once, not retried).`,
 	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 5*time.Second, "give up on an operation after this long (retries included); watch: only when given, the longest wait for each change")
 	cmd.AddCommand(newKVPutCmd(f), newKVGetCmd(f), newKVDelCmd(f), newKVCASCmd(f), newKVRangeCmd(f), newKVWatchCmd(f),
 		newKVSnapshotCmd(f), newKVMemberCmd(f), newKVTransferCmd(f), newKVStatusCmd(f))
+	dynamoKV(cmd, f) // kv_dynamo.go
 	return cmd
 }
 
