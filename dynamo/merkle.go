@@ -36,7 +36,7 @@ const (
 	MaxSyncLeaves = 4096
 	// MaxSyncKeys bounds the keys (and digests) one SyncLeaves lists, the
 	// keys one Push asks for, and the objects one exchange pushes.
-	MaxSyncKeys = 1024
+	MaxSyncKeys = 4096
 	// keysPerLeaf is how many keys a leaf holds at most on average when
 	// the store is full (max_keys): it sets the depth.
 	keysPerLeaf = 4
