@@ -50,7 +50,7 @@ type DynamoSyncResult struct {
 	Converge time.Duration `json:"converge_ns"`
 	// Flat is what one exchange listing every shared key's digest would
 	// send (key and 8-byte digest each): the cost the tree avoids.
-	Flat int64 `json:"flat_bytes"`
+	Flat int64         `json:"flat_bytes"`
 	Wall time.Duration `json:"wall_ns"`
 }
 
