@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"ordo"
+	"ordo/trace"
 )
 
 // Anti-entropy by Merkle trees (Dynamo 2007, section 4.7). Every server
@@ -627,4 +628,27 @@ func (s *Server) push(env ordo.Env, from ordo.NodeID, p Push) {
 		}
 	}
 	s.pushKeys(env, from, back, nil, true)
+}
+
+// SyncTraffic is what a trace shows of anti-entropy from time since on:
+// the sync messages sent (kinds dyn-sync-tree, dyn-sync-leaves,
+// dyn-push), their encoded bytes, and the keys pushed (notes
+// dynamo-sync-push). Both runtimes record each send's size.
+func SyncTraffic(t *trace.Trace, since int64) (msgs int, bytes int64, pushed int) {
+	for i := range t.Events {
+		e := &t.Events[i]
+		if e.T < since {
+			continue
+		}
+		switch {
+		case e.Kind == trace.Send && (e.MsgKind == SyncTree{}.Kind() || e.MsgKind == SyncLeaves{}.Kind() || e.MsgKind == Push{}.Kind()):
+			msgs++
+			bytes += int64(e.Bytes)
+		case e.Kind == trace.Note && e.Name == NoteSyncPush:
+			if n, ok := e.Attrs.Int("keys"); ok {
+				pushed += int(n)
+			}
+		}
+	}
+	return msgs, bytes, pushed
 }
