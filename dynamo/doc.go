@@ -28,7 +28,10 @@
 // The store: consistent hashing with virtual nodes (Ring), N replicas
 // per key (the preference list), R and W per request, any server
 // coordinating (one outside the preference list forwards), read repair,
-// hinted handoff (sloppy: true) and anti-entropy by digest exchange.
+// hinted handoff (sloppy: true) and anti-entropy by Merkle trees
+// (merkle.go: one tree per peer over the keys both replicate, kept up to
+// date on every write; an exchange descends only into differing
+// subtrees, so its bytes follow the differing keys, not the store).
 // Contexts are opaque bytes tagged with an HMAC of the key
 // (DecodeContext): a malformed or forged one is refused with an error,
 // never merged. Keys, values, siblings
@@ -54,6 +57,5 @@
 // registered here are no-lost-sibling (no-lost-write over a read's whole
 // sibling set), convergence (every replica of a key ends with the same
 // versions), no-resurrection and no-lost-add (carts). docs/dynamo.md
-// says what is not built yet (sloppy reads, deep Merkle trees, a live
-// client API).
+// says what is not built yet (sloppy reads, a live client API).
 package dynamo
