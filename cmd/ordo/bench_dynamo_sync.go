@@ -89,7 +89,7 @@ the K keys come from the client.
 	fl := cmd.Flags()
 	fl.StringVar(&stores, "store", "1000,10000", "store sizes in keys, comma-separated (each a row group); 100000 for the issue's table")
 	fl.StringVar(&differ, "differ", "0,1,1000", "keys written while the replica is down, comma-separated")
-	fl.IntVarP(&servers, "servers", "n", 3, "servers, every one a replica of every key (2..16)")
+	fl.IntVarP(&servers, "nodes", "n", 3, "servers, every one a replica of every key (2..16)")
 	fl.IntVar(&maxKeys, "max-keys", 1<<17, "the servers' max_keys (sets the trees' depth; one value for every row)")
 	fl.DurationVar(&syncEvery, "sync-every", 200*time.Millisecond, "the servers' sync_every")
 	fl.DurationVar(&limit, "limit", time.Minute, "simulated time allowed for the writes, then for convergence")
