@@ -330,7 +330,9 @@ func (m SyncTree) hash(i int) uint64 {
 // SyncLeaves lists the sender's keys of leaves that differ, with their
 // digests (8 bytes each): every key it shares with the receiver in those
 // leaves, ordered by leaf then key. A leaf with more than MaxSyncKeys
-// such keys is sent alone and in part (Partial): the keys from Lo to Hi.
+// such keys is sent alone and in part (Partial): the keys from Lo to Hi,
+// a window of its sorted keys that wraps around when Lo > Hi (then the
+// keys from Lo up, and up to Hi).
 type SyncLeaves struct {
 	Depth   uint8
 	Leaves  []uint32
@@ -358,7 +360,7 @@ func (m SyncLeaves) Validate() error {
 		return fmt.Errorf("sync leaves: %d leaves (1..%d)", len(m.Leaves), MaxSyncLeaves)
 	case len(m.Keys) > MaxSyncKeys || len(m.Digests) != len(m.Keys)*hashBytes:
 		return fmt.Errorf("sync leaves: %d keys, %d bytes of digests (at most %d keys, %d bytes each)", len(m.Keys), len(m.Digests), MaxSyncKeys, hashBytes)
-	case m.Partial && (len(m.Leaves) != 1 || m.Lo > m.Hi || m.Lo == ""):
+	case m.Partial && (len(m.Leaves) != 1 || m.Lo == "" || m.Hi == ""):
 		return fmt.Errorf("sync leaves: a partial leaf must be alone with a key range (%d leaves, %q..%q)", len(m.Leaves), m.Lo, m.Hi)
 	case !m.Partial && (m.Lo != "" || m.Hi != ""):
 		return fmt.Errorf("sync leaves: a key range without partial")
@@ -380,7 +382,7 @@ func (m SyncLeaves) Validate() error {
 		if i > 0 && (l < prev || l == prev && k <= m.Keys[i-1]) {
 			return fmt.Errorf("sync key %q out of order", k)
 		}
-		if m.Partial && (k < m.Lo || k > m.Hi) {
+		if m.Partial && !m.inWindow(k) {
 			return fmt.Errorf("sync key %q outside the range %q..%q", k, m.Lo, m.Hi)
 		}
 		prev = l
@@ -398,7 +400,14 @@ func (m SyncLeaves) covers(key string) bool {
 	if _, ok := slices.BinarySearch(m.Leaves, LeafOf(key, int(m.Depth))); !ok {
 		return false
 	}
-	return !m.Partial || m.Lo <= key && key <= m.Hi
+	return !m.Partial || m.inWindow(key)
+}
+
+func (m SyncLeaves) inWindow(key string) bool {
+	if m.Lo <= m.Hi {
+		return m.Lo <= key && key <= m.Hi
+	}
+	return key >= m.Lo || key <= m.Hi
 }
 
 // openSync opens an exchange with a random other server: the root of
@@ -505,11 +514,17 @@ func (s *Server) sendLeaves(env ordo.Env, to ordo.NodeID, differ []uint32) {
 			if len(out.Leaves) > 0 {
 				continue // a later round
 			}
-			// One leaf holds more than a message lists: a random
-			// window of it, so every part is compared in time.
-			start := env.Rand().IntN(len(ks) - MaxSyncKeys + 1)
-			ks = ks[start : start+MaxSyncKeys]
-			out.Partial, out.Lo, out.Hi = true, ks[0], ks[len(ks)-1]
+			// One leaf holds more than a message lists: a window of
+			// it from a random start, wrapping around, so every key is
+			// as likely to be compared.
+			start := env.Rand().IntN(len(ks))
+			end := (start + MaxSyncKeys - 1) % len(ks)
+			out.Partial, out.Lo, out.Hi = true, ks[start], ks[end]
+			if start <= end {
+				ks = ks[start : end+1]
+			} else {
+				ks = append(slices.Clone(ks[:end+1]), ks[start:]...)
+			}
 		}
 		out.Leaves = append(out.Leaves, leaf)
 		keys[leaf] = ks
