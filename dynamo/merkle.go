@@ -210,6 +210,32 @@ func (s *Server) treeSet(me ordo.NodeID, key string, digest uint64, bulk bool) {
 	}
 }
 
+// treeForget takes key out of the trees: whatever removes an object from
+// objs (not the store's tombstones, which are objects) must call it.
+func (s *Server) treeForget(me ordo.NodeID, key string) {
+	a := s.ae
+	old, had := a.digests[key]
+	if !had {
+		return
+	}
+	leaf := LeafOf(key, a.depth)
+	ks := a.leaves[leaf]
+	if i, ok := slices.BinarySearch(ks, key); ok {
+		ks = slices.Delete(ks, i, i+1)
+	}
+	if len(ks) == 0 {
+		delete(a.leaves, leaf)
+	} else {
+		a.leaves[leaf] = ks
+	}
+	delete(a.digests, key)
+	for _, p := range s.ring.Preference(key) {
+		if p != me {
+			a.tree(p).add(leaf, -contribution(key, old))
+		}
+	}
+}
+
 // treeCheck recomputes the trees from the objects and compares (tests):
 // the incremental upkeep must equal a rebuild.
 func (s *Server) treeCheck(me ordo.NodeID) error {

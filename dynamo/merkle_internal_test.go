@@ -86,3 +86,24 @@ func TestPartialLeavesConverge(t *testing.T) {
 	}
 	t.Logf("converged with %d partial leaf listings", partial)
 }
+
+// Taking a key out restores the trees as they were without it.
+func TestTreeForget(t *testing.T) {
+	r := ordo.NewRoster(3, 1, 0)
+	e := ordotest.ForProtocol(Protocol, 1, r, 1)
+	n := e.NewNode(t, Protocol, map[string]string{"n_replicas": "3", "sync_every": "0s", "preload": "100"}).(*Server)
+	e.Start(n)
+	roots := []uint64{n.SyncRoot(2), n.SyncRoot(3)}
+	e.Receive(n, 4, Request{ID: 1, Op: OpPut, Key: "X", Value: "v"})
+	if n.SyncRoot(2) == roots[0] {
+		t.Fatal("a write left the root as it was")
+	}
+	delete(n.objs, "X")
+	n.treeForget(1, "X")
+	if err := n.treeCheck(1); err != nil {
+		t.Fatal(err)
+	}
+	if n.SyncRoot(2) != roots[0] || n.SyncRoot(3) != roots[1] {
+		t.Error("roots differ from before the write")
+	}
+}
