@@ -28,7 +28,10 @@
 // The store: consistent hashing with virtual nodes (Ring), N replicas
 // per key (the preference list), R and W per request, any server
 // coordinating (one outside the preference list forwards), read repair,
-// hinted handoff (sloppy: true) and anti-entropy by digest exchange.
+// hinted handoff (sloppy: true) and anti-entropy by Merkle trees
+// (merkle.go: one tree per peer over the keys both replicate, kept up to
+// date on every write; an exchange descends only into differing
+// subtrees, so its bytes follow the differing keys, not the store).
 // Contexts are opaque bytes tagged with an HMAC of the key
 // (DecodeContext): a malformed or forged one is refused with an error,
 // never merged. Keys, values, siblings
@@ -57,5 +60,5 @@
 // is a tombstone version, a sibling of the writes it did not see. Live,
 // the servers serve a client API (package dynamo/clientapi; `ordo kv`
 // through dynamo/client). docs/dynamo.md says what is not built yet
-// (sloppy reads, deep Merkle trees, tombstone reaping).
+// (sloppy reads, tombstone reaping).
 package dynamo

@@ -10,9 +10,11 @@ import (
 const (
 	MaxKeyLen   = 128
 	MaxValueLen = 1 << 10
-	// MaxKeys bounds the keys one server holds; a put of a new key beyond
-	// it is refused (store full).
+	// MaxKeys is the default of option max_keys, the keys one server
+	// holds; a put of a new key beyond it is refused (store full).
 	MaxKeys = 1024
+	// MaxKeysCap bounds option max_keys.
+	MaxKeysCap = 1 << 20
 	// MaxSiblingsCap bounds the max_siblings option.
 	MaxSiblingsCap = 256
 	// MaxPending bounds the requests one server coordinates at once; more
@@ -20,8 +22,6 @@ const (
 	MaxPending = 1024
 	// MaxPushKeys bounds the objects of one anti-entropy message.
 	MaxPushKeys = 64
-	// Buckets is the fan-out of anti-entropy's hash tree.
-	Buckets = 16
 	// MaxHints bounds the hinted objects one stand-in keeps.
 	MaxHints = 1024
 	// maxVec is the most servers a sibling's display vector spans.
@@ -224,37 +224,6 @@ func (Fetched) Kind() string { return "dyn-fetched" }
 // Validate implements ordo.Validator.
 func (f Fetched) Validate() error { return validObject("k", &f.Obj) }
 
-// Digest is anti-entropy's exchange of hashes, a two-level hash tree
-// over the keys both sides replicate. The opening carries Buckets, one
-// hash per bucket of keys (Buckets of them); the answer lists, for the
-// buckets that differ (Diff), the digest of every key the answering side
-// holds there, and the opener pushes what differs (Push).
-type Digest struct {
-	Buckets []uint64
-	Diff    []byte
-	Keys    []string
-	Digests []uint64
-}
-
-// Kind implements ordo.Message.
-func (Digest) Kind() string { return "dyn-digest" }
-
-// Validate implements ordo.Validator.
-func (d Digest) Validate() error {
-	if len(d.Keys) != len(d.Digests) || len(d.Keys) > MaxKeys {
-		return fmt.Errorf("digest of %d keys and %d digests (max %d)", len(d.Keys), len(d.Digests), MaxKeys)
-	}
-	if len(d.Buckets) != 0 && len(d.Buckets) != Buckets || len(d.Diff) > Buckets {
-		return fmt.Errorf("digest of %d buckets, %d differing (want %d buckets)", len(d.Buckets), len(d.Diff), Buckets)
-	}
-	for _, b := range d.Diff {
-		if int(b) >= Buckets {
-			return fmt.Errorf("bucket %d out of range 0..%d", b, Buckets-1)
-		}
-	}
-	return nil
-}
-
 // Push carries objects that differ (anti-entropy), and the keys the sender
 // wants back; Final pushes are not answered.
 type Push struct {
@@ -269,7 +238,7 @@ func (Push) Kind() string { return "dyn-push" }
 
 // Validate implements ordo.Validator.
 func (p Push) Validate() error {
-	if len(p.Keys) != len(p.Objs) || len(p.Keys) > MaxPushKeys || len(p.Want) > MaxKeys {
+	if len(p.Keys) != len(p.Objs) || len(p.Keys) > MaxPushKeys || len(p.Want) > MaxSyncKeys {
 		return fmt.Errorf("push of %d keys, %d objects, %d wants", len(p.Keys), len(p.Objs), len(p.Want))
 	}
 	for i := range p.Objs {
@@ -304,4 +273,4 @@ func validObject(key string, o *Object) error {
 }
 
 // Messages are the store's and its clients' message types.
-var Messages = []ordo.Message{Request{}, Reply{}, Replicate{}, Ack{}, Fetch{}, Fetched{}, Digest{}, Push{}}
+var Messages = []ordo.Message{Request{}, Reply{}, Replicate{}, Ack{}, Fetch{}, Fetched{}, SyncTree{}, SyncLeaves{}, Push{}}

@@ -47,7 +47,9 @@ var Options = []ordo.Option{
 	{Name: "merge", Default: "orset", Help: "cart merge when resolution=merge: orset (observed-remove: a removed item stays removed) or union (removed items resurface)"},
 	{Name: "max_siblings", Default: "16", Help: "a put that would leave more siblings is refused (reported, never truncated), 1..256"},
 	{Name: "timeout", Default: "300ms", Help: "a coordinator waits this long for R or W replicas"},
-	{Name: "sync_every", Default: "200ms", Help: "anti-entropy: exchange digests with a random server this often (0s: never)"},
+	{Name: "sync_every", Default: "200ms", Help: "anti-entropy: compare Merkle trees with a random server this often (0s: never)"},
+	{Name: "max_keys", Default: strconv.Itoa(MaxKeys), Help: fmt.Sprintf("keys one server holds at most, 1..%d (a put of a new key beyond is refused); sets the Merkle trees' depth", MaxKeysCap)},
+	{Name: "preload", Default: "0", Help: "benchmarks and tests only: every server boots holding the same synthetic keys pre/000000.. it replicates (counted in max_keys, never stored or noted)"},
 	{Name: "read_repair", Default: "true", Help: "after a get, send the merged version to replicas that answered with less"},
 	{Name: "sloppy", Default: "false", Help: "sloppy quorum with hinted handoff: a preference-list member silent for timeout/2 is stood in for by the next server on the ring, which hands the write off later"},
 	{Name: "handoff_every", Default: "200ms", Help: "a stand-in tries to hand its hints off this often"},
@@ -76,12 +78,14 @@ type Config struct {
 	ReadRepair, Sloppy           bool
 	HandoffEvery                 time.Duration
 	Secret                       []byte
+	MaxKeys, Preload             int
 }
 
 // ParseConfig checks a server's options; errors name the option.
 func ParseConfig(o ordo.Options, servers int) (Config, error) {
 	c := Config{N: o.Int("n_replicas"), R: o.Int("r"), W: o.Int("w"), Vnodes: o.Int("vnodes"), MaxSiblings: o.Int("max_siblings"),
-		Timeout: o.Duration("timeout"), SyncEvery: o.Duration("sync_every"), ReadRepair: o.Bool("read_repair"), Sloppy: o.Bool("sloppy"), HandoffEvery: o.Duration("handoff_every"), Secret: []byte(o.String("context_secret"))}
+		Timeout: o.Duration("timeout"), SyncEvery: o.Duration("sync_every"), ReadRepair: o.Bool("read_repair"), Sloppy: o.Bool("sloppy"), HandoffEvery: o.Duration("handoff_every"), Secret: []byte(o.String("context_secret")),
+		MaxKeys: o.Int("max_keys"), Preload: o.Int("preload")}
 	if c.N == 0 {
 		c.N = min(3, servers)
 	}
@@ -131,6 +135,10 @@ func ParseConfig(o ordo.Options, servers int) (Config, error) {
 		return c, fmt.Errorf("dynamo: handoff_every must be more than 0s with sloppy: true")
 	case len(c.Secret) == 0 || len(c.Secret) > 256:
 		return c, fmt.Errorf("dynamo: context_secret of %d bytes (1..256)", len(c.Secret))
+	case c.MaxKeys < 1 || c.MaxKeys > MaxKeysCap:
+		return c, fmt.Errorf("dynamo: max_keys=%d out of range 1..%d", c.MaxKeys, MaxKeysCap)
+	case c.Preload < 0 || c.Preload > c.MaxKeys:
+		return c, fmt.Errorf("dynamo: preload=%d out of range 0..max_keys (%d)", c.Preload, c.MaxKeys)
 	}
 	return c, nil
 }
@@ -158,6 +166,7 @@ type Server struct {
 	hints    map[ordo.NodeID]map[string]*Object
 	nhints   int
 	handoffs map[uint64]handoff
+	ae       *antiEntropy // Merkle trees (merkle.go)
 	boot     uint64
 	next     uint64
 
@@ -202,7 +211,7 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, ring: ring, servers: servers, objs: map[string]*Object{}, pending: map[uint64]*pendingOp{},
-		hints: map[ordo.NodeID]map[string]*Object{}, handoffs: map[uint64]handoff{}, relays: map[uint64]relay{}}
+		hints: map[ordo.NodeID]map[string]*Object{}, handoffs: map[uint64]handoff{}, relays: map[uint64]relay{}, ae: newAntiEntropy(TreeDepth(c.MaxKeys))}
 	for _, id := range servers {
 		s.width = max(s.width, int(id))
 	}
@@ -246,6 +255,13 @@ func (s *Server) Start(env ordo.Env) {
 		s.hold(r.Hint, r.Key, &r.Obj)
 		return true
 	})
+	s.preload(env.ID())
+	for k, o := range s.objs {
+		s.treeSet(env.ID(), k, o.Digest(), true)
+	}
+	for _, t := range s.ae.trees {
+		t.rehash()
+	}
 	if s.cfg.SyncEvery > 0 {
 		env.After(s.cfg.SyncEvery, ordo.Timer{Name: timerSync})
 	}
@@ -301,6 +317,7 @@ func (s *Server) save(env ordo.Env, key string, o *Object, before uint64) {
 		panic(err) // plain data within bounds: cannot fail
 	}
 	env.Store().Put(objPrefix+key, b)
+	s.treeSet(env.ID(), key, o.Digest(), false)
 	if d := o.Digest(); d != before {
 		env.Note(NoteVersion, "key", key, "digest", strconv.FormatUint(d, 16), "siblings", o.Count(), "replicas", idList(s.ring.Preference(key)))
 		if s.cfg.Resolution != LWW && o.Count() > 1 {
@@ -365,8 +382,10 @@ func (s *Server) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		env.Send(from, f)
 	case Fetched:
 		s.fetched(env, from, m)
-	case Digest:
-		s.digest(env, from, m)
+	case SyncTree:
+		s.syncTree(env, from, m)
+	case SyncLeaves:
+		s.syncLeaves(env, from, m)
 	case Push:
 		s.push(env, from, m)
 	case Reply:
@@ -566,7 +585,7 @@ func (s *Server) noteLost(env ordo.Env, key string, lost []Sibling, o *Object) {
 func (s *Server) merge(env ordo.Env, key string, p *Object) bool {
 	o, ok := s.objs[key]
 	if !ok {
-		if len(s.objs) >= MaxKeys {
+		if len(s.objs) >= s.cfg.MaxKeys {
 			env.Note(NoteRefused, "key", key, "reason", "store full")
 			return false
 		}
@@ -599,8 +618,8 @@ func (s *Server) put(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.No
 		}
 	}
 	o, ok := s.objs[r.Key]
-	if !ok && len(s.objs) >= MaxKeys {
-		s.refuse(env, client, r, StatusBadRequest, fmt.Sprintf("store full: %d keys", MaxKeys))
+	if !ok && len(s.objs) >= s.cfg.MaxKeys {
+		s.refuse(env, client, r, StatusBadRequest, fmt.Sprintf("store full: %d keys (max_keys)", s.cfg.MaxKeys))
 		return
 	}
 	if !ok {
@@ -817,7 +836,7 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 		}
 	case timerSync:
 		env.After(s.cfg.SyncEvery, ordo.Timer{Name: timerSync})
-		s.antiEntropy(env)
+		s.openSync(env)
 	case timerRelay:
 		if rl, ok := s.relays[uint64(t.Arg)]; ok {
 			delete(s.relays, uint64(t.Arg))
@@ -833,123 +852,6 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 		// (the owner is still away): offer again.
 		clear(s.handoffs)
 		s.handOff(env)
-	}
-}
-
-// antiEntropy opens an exchange with a random other server: the hashes
-// of the buckets of keys both replicate (Dynamo 2007, section 4.7, with a
-// two-level tree instead of a deep Merkle tree: replicas in sync exchange
-// Buckets hashes and nothing more).
-func (s *Server) antiEntropy(env ordo.Env) {
-	peers := env.Peers()
-	if len(peers) == 0 {
-		return
-	}
-	p := peers[env.Rand().IntN(len(peers))]
-	env.Send(p, Digest{Buckets: s.bucketHashes(p)})
-}
-
-func bucketOf(key string) byte { return byte(fnv(key) % Buckets) }
-
-// bucketHashes hashes, per bucket, the keys this server holds that peer
-// also replicates, with their digests (order-independent).
-func (s *Server) bucketHashes(peer ordo.NodeID) []uint64 {
-	h := make([]uint64, Buckets)
-	for k, o := range s.objs {
-		if slices.Contains(s.ring.Preference(k), peer) {
-			x := fnv(k) ^ o.Digest()*0x9e3779b97f4a7c15
-			h[bucketOf(k)] += x ^ x>>29
-		}
-	}
-	return h
-}
-
-func (s *Server) sortedKeys() []string {
-	keys := make([]string, 0, len(s.objs))
-	for k := range s.objs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func (s *Server) digest(env ordo.Env, from ordo.NodeID, d Digest) {
-	if !s.isServer(from) || d.Validate() != nil {
-		return
-	}
-	if len(d.Buckets) > 0 {
-		// The opening: answer with the keys of the buckets that differ.
-		mine := s.bucketHashes(from)
-		var out Digest
-		for b := range Buckets {
-			if mine[b] != d.Buckets[b] {
-				out.Diff = append(out.Diff, byte(b))
-			}
-		}
-		if len(out.Diff) == 0 {
-			return // in sync
-		}
-		for _, k := range s.sortedKeys() {
-			if slices.Contains(out.Diff, bucketOf(k)) && slices.Contains(s.ring.Preference(k), from) && len(out.Keys) < MaxKeys {
-				out.Keys, out.Digests = append(out.Keys, k), append(out.Digests, s.objs[k].Digest())
-			}
-		}
-		env.Send(from, out)
-		return
-	}
-	in := func(k string) bool { return len(d.Diff) == 0 || slices.Contains(d.Diff, bucketOf(k)) }
-	var out Push
-	listed := map[string]bool{}
-	for i, k := range d.Keys {
-		listed[k] = true
-		if !in(k) || !slices.Contains(s.ring.Preference(k), env.ID()) {
-			continue
-		}
-		o, ok := s.objs[k]
-		switch {
-		case !ok:
-			if len(out.Want) < MaxKeys {
-				out.Want = append(out.Want, k)
-			}
-		case o.Digest() != d.Digests[i] && out.room(o):
-			out.add(k, o)
-		}
-	}
-	for _, k := range s.sortedKeys() {
-		if in(k) && !listed[k] && slices.Contains(s.ring.Preference(k), from) && out.room(s.objs[k]) {
-			out.add(k, s.objs[k])
-		}
-	}
-	if len(out.Keys) > 0 || len(out.Want) > 0 {
-		env.Send(from, out)
-	}
-}
-
-func (s *Server) push(env ordo.Env, from ordo.NodeID, p Push) {
-	if !s.isServer(from) || p.Validate() != nil {
-		return
-	}
-	out := Push{Final: true}
-	for i, k := range p.Keys {
-		if k == "" || !slices.Contains(s.ring.Preference(k), env.ID()) {
-			continue
-		}
-		if !s.merge(env, k, &p.Objs[i]) {
-			continue
-		}
-		if o := s.objs[k]; !p.Final && o.Digest() != p.Objs[i].Digest() && out.room(o) {
-			out.add(k, o)
-		}
-	}
-	if !p.Final {
-		for _, k := range p.Want {
-			if o, ok := s.objs[k]; ok && out.room(o) && slices.Contains(s.ring.Preference(k), from) {
-				out.add(k, o)
-			}
-		}
-	}
-	if len(out.Keys) > 0 {
-		env.Send(from, out)
 	}
 }
 

@@ -244,42 +244,6 @@ func TestRestartKeepsObjects(t *testing.T) {
 	}
 }
 
-// Anti-entropy: replicas in sync exchange bucket hashes and nothing
-// more; replicas that differ end holding the same versions.
-func TestAntiEntropy(t *testing.T) {
-	e1, s1 := server(t, 1, map[string]string{"sync_every": "100ms"})
-	e2, s2 := server(t, 2, map[string]string{"sync_every": "100ms"})
-	e1.Receive(s1, 3, dynamo.Request{ID: 1, Op: dynamo.OpPut, Key: "X", Value: "A"})
-	e2.Receive(s2, 3, dynamo.Request{ID: 2, Op: dynamo.OpPut, Key: "X", Value: "B"})
-	e2.Receive(s2, 3, dynamo.Request{ID: 3, Op: dynamo.OpPut, Key: "Y", Value: "C"})
-	// 1 opens; 2 answers with its keys of the differing buckets; 1
-	// pushes; 2 merges and pushes back what 1 lacks.
-	e1.Fire(s1, ordo.Timer{Name: "anti-entropy"})
-	open := e1.SentTo(2)[0].(dynamo.Digest)
-	e2.Receive(s2, 1, open)
-	ans := e2.SentTo(1)[0].(dynamo.Digest)
-	e1.Receive(s1, 2, ans)
-	push := e1.SentTo(2)[0].(dynamo.Push)
-	e2.Receive(s2, 1, push)
-	back := e2.SentTo(1)[0].(dynamo.Push)
-	e1.Receive(s1, 2, back)
-	for _, k := range []string{"X", "Y"} {
-		a, _ := s1.Object(k)
-		b, _ := s2.Object(k)
-		if !a.Equal(&b) {
-			t.Errorf("key %s: %v and %v after anti-entropy", k, &a, &b)
-		}
-	}
-	if x, _ := s1.Object("X"); x.Count() != 2 {
-		t.Errorf("X: %v, want siblings A and B", &x)
-	}
-	e1.Fire(s1, ordo.Timer{Name: "anti-entropy"})
-	e2.Receive(s2, 1, e1.SentTo(2)[0])
-	if len(e2.Sent) != 0 {
-		t.Errorf("in sync, yet 2 answered %v", e2.SentSummary())
-	}
-}
-
 // Hinted handoff, step by step: key X's preference list on four servers
 // is 2, 3, 4; 4 is silent, so coordinator 2 hands 4's copy to server 1
 // with a hint; 1 hands it off to 4 later and drops it once 4 acks.
