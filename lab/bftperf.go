@@ -143,7 +143,8 @@ func LoadOfTrace(c ReplicationLoadConfig, t *trace.Trace) (*ReplicationLoadResul
 }
 
 // ReplicationLoad runs one measurement. Errors: a protocol other than
-// pbft, kv or dynamo, options the protocols refuse, sizes out of bounds, the simulator's.
+// pbft, kv or dynamo, options the protocols refuse, sizes out of bounds,
+// the simulator's.
 func ReplicationLoad(c ReplicationLoadConfig) (*ReplicationLoadResult, error) {
 	lc, err := LoadClientOf(c.Protocol)
 	if err != nil {
