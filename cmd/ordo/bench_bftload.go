@@ -57,26 +57,14 @@ figures are per second of this machine: what the messages cost here.`,
 			if raftNodes < 1 || raftNodes > 64 {
 				return fmt.Errorf("--raft-nodes %d: want 1..64", raftNodes)
 			}
-			measure := func(protocol string, n, c int) (*lab.ReplicationLoadResult, error) {
-				if !onLive {
-					return lab.ReplicationLoad(lab.ReplicationLoadConfig{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Seed: seed})
-				}
-				d := filepath.Join(dir, fmt.Sprintf("%s-n%d-c%d", protocol, n, c))
-				fmt.Fprintf(cmd.ErrOrStderr(), "live: %s, %d nodes, %d clients, %v (cluster in %s)\n", protocol, n, c, duration, d)
-				return liveload.Run(cmd.Context(), liveload.Options{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Dir: d, Seed: seed})
+			lr, err := newLoadRunner(cmd, onLive, duration, dir, "ordo-bft-load-")
+			if err != nil {
+				return err
 			}
-			if onLive {
-				if duration > liveload.MaxDuration {
-					return fmt.Errorf("--duration %v with --live: at most %v", duration, liveload.MaxDuration)
-				}
-				if dir == "" {
-					tmp, err := os.MkdirTemp("", "ordo-bft-load-")
-					if err != nil {
-						return err
-					}
-					defer os.RemoveAll(tmp)
-					dir = tmp
-				}
+			defer lr.Close()
+			measure := func(protocol string, n, c int) (*lab.ReplicationLoadResult, error) {
+				return lr.Run(lab.ReplicationLoadConfig{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Seed: seed},
+					fmt.Sprintf("%s-n%d-c%d", protocol, n, c))
 			}
 			var rows []*lab.ReplicationLoadResult
 			for _, c := range cs {
@@ -129,4 +117,50 @@ figures are per second of this machine: what the messages cost here.`,
 	fl.BoolVar(&onLive, "live", false, "run on real processes on loopback instead of the simulator")
 	fl.StringVar(&dir, "dir", "", "with --live: where the clusters keep data and traces, kept (default: a temporary directory, removed)")
 	return cmd
+}
+
+// loadRunner runs a load measurement in the simulator or, with --live, on
+// real processes in a directory of its own under dir (by default a
+// temporary one, removed by Close).
+type loadRunner struct {
+	cmd    *cobra.Command
+	onLive bool
+	dir    string
+	tmp    string
+}
+
+// newLoadRunner checks the live limits and makes the temporary directory.
+func newLoadRunner(cmd *cobra.Command, onLive bool, duration time.Duration, dir, tmpPrefix string) (*loadRunner, error) {
+	lr := &loadRunner{cmd: cmd, onLive: onLive, dir: dir}
+	if !onLive {
+		return lr, nil
+	}
+	if duration > liveload.MaxDuration {
+		return nil, fmt.Errorf("--duration %v with --live: at most %v", duration, liveload.MaxDuration)
+	}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", tmpPrefix)
+		if err != nil {
+			return nil, err
+		}
+		lr.dir, lr.tmp = tmp, tmp
+	}
+	return lr, nil
+}
+
+// Run measures c; live, its cluster runs in dir/name.
+func (lr *loadRunner) Run(c lab.ReplicationLoadConfig, name string) (*lab.ReplicationLoadResult, error) {
+	if !lr.onLive {
+		return lab.ReplicationLoad(c)
+	}
+	d := filepath.Join(lr.dir, name)
+	fmt.Fprintf(lr.cmd.ErrOrStderr(), "live: %s, %d nodes, %d clients, %v (cluster in %s)\n", c.Protocol, c.Nodes, c.Clients, c.Duration, d)
+	return liveload.Run(lr.cmd.Context(), liveload.Options{ReplicationLoadConfig: c, Dir: d})
+}
+
+// Close removes the temporary directory, if Run made one.
+func (lr *loadRunner) Close() {
+	if lr.tmp != "" {
+		os.RemoveAll(lr.tmp)
+	}
 }

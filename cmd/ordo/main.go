@@ -69,7 +69,7 @@ terminal).`,
 	})
 	bench := &cobra.Command{
 		Use:   "bench",
-		Short: "measure end-to-end figures (simulator speed, elections, the 3f+1 line of PBFT, ...)",
+		Short: "measure end-to-end figures (simulator speed, elections, the 3f+1 line of PBFT, Dynamo quorums, ...)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()

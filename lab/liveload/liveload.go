@@ -10,17 +10,13 @@ import (
 	"ordo/live"
 )
 
-// Options of one live measurement.
+// Options of one live measurement: the load as the simulator would run
+// it (Duration: of the load, after a warm-up; the cluster needs a moment
+// to elect or to settle its first view), and where the cluster runs.
 type Options struct {
-	Protocol string // "pbft" or "kv"
-	Nodes    int
-	Clients  int
-	// Duration of the load, measured from the first acceptance (a
-	// cluster needs a moment to elect or to settle its first view).
-	Duration time.Duration
-	Dir      string // the cluster's directory (created; must be new)
-	Binary   string // the ordo binary (default: this executable)
-	Seed     uint64
+	lab.ReplicationLoadConfig
+	Dir    string // the cluster's directory (created; must be new)
+	Binary string // the ordo binary (default: this executable)
 }
 
 // MaxDuration bounds a live measurement.
@@ -32,7 +28,7 @@ const MaxDuration = 10 * time.Minute
 // latency, messages and bytes per operation. Errors: bad options, a
 // cluster that does not start, a trace that does not merge.
 func Run(ctx context.Context, o Options) (*lab.ReplicationLoadResult, error) {
-	client, _, _, err := lab.LoadClientOptions(o.Protocol)
+	client, err := lab.LoadClientOptions(o.ReplicationLoadConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +41,7 @@ func Run(ctx context.Context, o Options) (*lab.ReplicationLoadResult, error) {
 	if err := live.CheckSize(o.Nodes, o.Clients); err != nil {
 		return nil, err
 	}
-	c, err := live.Up(live.UpOptions{N: o.Nodes, Protocol: o.Protocol, Clients: o.Clients, ClientOptions: client,
+	c, err := live.Up(live.UpOptions{N: o.Nodes, Protocol: o.Protocol, Options: o.Options, Clients: o.Clients, ClientOptions: client,
 		Dir: o.Dir, Binary: o.Binary, Seed: o.Seed, LogLevel: "warn", DieWithParent: true})
 	if err != nil {
 		return nil, err
@@ -71,7 +67,7 @@ func Run(ctx context.Context, o Options) (*lab.ReplicationLoadResult, error) {
 		}
 	}
 	t.Events = kept
-	r, err := lab.LoadOfTrace(lab.ReplicationLoadConfig{Protocol: o.Protocol, Nodes: o.Nodes, Clients: o.Clients, Duration: o.Duration, Seed: o.Seed}, t)
+	r, err := lab.LoadOfTrace(o.ReplicationLoadConfig, t)
 	if err != nil {
 		return nil, err
 	}
