@@ -12,9 +12,9 @@
 //     clients' history (scenarios lww-section2, dynamo-section3-lww,
 //     dynamo-workload-lww).
 //   - Section 3, "Vector Clock 활용 예: DynamoDB": every value carries a
-//     causal context, dotted version vectors by default (clock.DVVSet's
-//     algorithm on exported fields, so replicas can ship it; a test checks
-//     it against clock.DVVSet) or one vector clock per object
+//     causal context, dotted version vectors by default (clock.DVVEntry
+//     entries, so replicas can ship them, run by clock.DVVUpdate and
+//     clock.DVVSync, the code of clock.DVVSet) or one vector clock per object
 //     (versions=vv, which shows the sibling explosion). A write that does
 //     not descend from what it replaces becomes a sibling: X = "A" at
 //     [1,0], "B" at replica 1 is [2,0], "C" at replica 2 is [1,1], and
