@@ -186,27 +186,41 @@ func (p Prepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Mess
 }
 
 // toldAt is the request pre-prepared at (view, seq) to replica to, as the
-// liars' book has it; for the primary itself, what it pre-prepared (its
-// protocol's own message, booked with recipient 0).
+// liars' book has it (for the primary itself, what it pre-prepared: the
+// book has its own message under its own id); else the newest
+// pre-prepare at (view, seq) the book holds (an honest primary's, which
+// told everyone the same).
 func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.NodeID) bool)) (req Request, ok bool) {
-	var truth *Request
+	var any *Request
+	after := 0 // entries read since the newest pre-prepare at (view, seq)
 	known(func(m ordo.Message, rcpt ordo.NodeID) bool {
+		if any != nil {
+			after++
+		}
 		pp, is := m.(PrePrepare)
 		switch {
 		case !is || pp.View != view || pp.Seq != seq:
+			// A primary books its pre-prepares of one sequence number
+			// together: far past them, the one for to is not there.
+			return after < toldWithin
 		case rcpt == to:
 			req, ok = pp.Req, true
 			return false
-		case rcpt == 0 && truth == nil:
-			truth = &pp.Req
+		case any == nil:
+			any = &pp.Req
 		}
 		return true
 	})
-	if !ok && truth != nil {
-		return *truth, true
+	if !ok && any != nil {
+		return *any, true
 	}
 	return req, ok
 }
+
+// toldWithin is how far past the newest pre-prepare of a sequence number
+// toldAt looks for the one told to a given replica (the entries of one
+// multicast: two each for up to 32 replicas).
+const toldWithin = 64
 
 // Commit is ⟨COMMIT, v, n, D(m), i⟩. It carries the request itself, not
 // only its digest (the receiver computes D(m)): see the package comment.

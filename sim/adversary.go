@@ -102,10 +102,10 @@ type Equivocator interface {
 // backs each replica's version only if it knows which one that replica
 // was told, which its own prepare does not say. Collude is Equivocate
 // with the liars' book: known calls fn on each message an equivocating
-// liar sent, as its protocol wrote it (with to 0) and as it transmitted
-// it (with to, its recipient: the lie that recipient got, or the truth),
-// and on each it received from a node that is not one of them (with to,
-// the liar), newest first, until fn returns false; at most maxBook, the
+// liar sent, as its protocol wrote it (with to, the liar itself: what it
+// tells itself) and as it transmitted it (with to, its recipient: the lie
+// that recipient got, or the truth), and on each it received from a node
+// that is not one of them (with to, the liar), newest first, until fn returns false; at most maxBook, the
 // oldest forgotten. Where both are implemented, Collude is used.
 // Deterministic given r and the book; must not modify m.
 type Colluder interface {
@@ -113,7 +113,7 @@ type Colluder interface {
 }
 
 // maxBook bounds the messages the liars' shared book holds.
-const maxBook = 1 << 12
+const maxBook = 1 << 10
 
 // book is the equivocating liars' shared memory (Colluder): a ring of the
 // last maxBook messages they transmitted or received.
@@ -283,7 +283,7 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 	case Equivocate:
 		c, colludes := m.(Colluder)
 		if e, ok := m.(Equivocator); ok || colludes {
-			s.liars.add(m, 0)
+			s.liars.add(m, ns.id)
 			var m2 ordo.Message
 			if colludes {
 				m2 = c.Collude(to, a.rng, s.liars.each)
