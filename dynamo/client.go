@@ -20,6 +20,7 @@ var ClientOptions = []ordo.Option{
 	{Name: "for", Default: "0s", Help: "workload: no new operation this long after boot (0s: no limit)"},
 	{Name: "concurrency", Default: "2", Help: "workload: operations in flight at once"},
 	{Name: "reads", Default: "50", Help: "workload: percent of operations that are gets"},
+	{Name: "rmw", Default: "false", Help: "workload: read-modify-write: each process alternates a get and a put of the key it got, with that get's context (a failed get is followed by another get; reads does not apply)"},
 	{Name: "resolve", Default: "true", Help: "workload: after a get with siblings, the process's next operation writes back a new value with that get's context"},
 	{Name: "think", Default: "20ms", Help: "workload: pause between a reply and the process's next operation"},
 	{Name: "timeout", Default: "500ms", Help: "an attempt without a reply in this long is retried at another server"},
@@ -61,7 +62,7 @@ type Client struct {
 	cart             string
 	keys, ops, reads int
 	retries          int
-	resolve          bool
+	resolve, rmw     bool
 	think, timeout   time.Duration
 	start, stopAt    time.Duration
 	tasks            []task
@@ -91,7 +92,7 @@ type task struct {
 func NewClient(cfg ordo.Config) (ordo.Node, error) {
 	o := cfg.Opts
 	c := &Client{cart: o.String("cart"), keys: o.Int("keys"), ops: o.Int("ops"), reads: o.Int("reads"), retries: o.Int("retries"),
-		resolve: o.Bool("resolve"), think: o.Duration("think"), timeout: o.Duration("timeout"), start: o.Duration("start"), stopAt: o.Duration("for"),
+		resolve: o.Bool("resolve"), rmw: o.Bool("rmw"), think: o.Duration("think"), timeout: o.Duration("timeout"), start: o.Duration("start"), stopAt: o.Duration("for"),
 		inflight: map[uint64]int{}, saved: map[string]Read{}, last: map[string]Read{}}
 	steps, err := ParseScript(o.String("script"))
 	if err != nil {
@@ -371,7 +372,7 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		c.cartWrite(env, i)
 	default:
 		c.finish(env, i, history.OutcomeOK, "", r.Values)
-		if len(c.steps) == 0 && c.resolve && len(r.Values) > 1 {
+		if len(c.steps) == 0 && (c.rmw || c.resolve && len(r.Values) > 1) {
 			tk.pending = true
 		}
 	}
@@ -390,7 +391,9 @@ func (c *Client) issue(env ordo.Env, p int) {
 		key = tk.step.Key
 	}
 	*tk = task{busy: true, tries: c.retries, step: Step{Key: key, Op: "get"}}
-	if resolving || env.Rand().IntN(100) >= c.reads {
+	// A read-modify-write process writes only right after its get; the
+	// draw is skipped then, so other workloads draw as before.
+	if resolving || !c.rmw && env.Rand().IntN(100) >= c.reads {
 		tk.step.Op = "put"
 		tk.read = c.last[key]
 		c.write(env, p, "")
