@@ -40,7 +40,7 @@ func ElectionProtocols() []string {
 func Validate(protocol string, options map[string]string, n int) (*ordo.Protocol, ordo.Options, error) {
 	p, err := ordo.Lookup(serverProtocol(protocol))
 	if err != nil {
-		return nil, nil, fmt.Errorf("unknown protocol %q (leader elections: %s; stores: dynamo, dynamo-lww)", protocol, strings.Join(ElectionProtocols(), ", "))
+		return nil, nil, fmt.Errorf("unknown protocol %q (leader elections: %s); leaderless stores: dynamo, dynamo-lww", protocol, strings.Join(ElectionProtocols(), ", "))
 	}
 	if n < 1 || n > MaxNodes {
 		return nil, nil, fmt.Errorf("-n %d: need 1..%d nodes", n, MaxNodes)
