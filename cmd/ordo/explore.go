@@ -40,7 +40,7 @@ func newExploreCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "explore [PROTOCOL]",
-		Short: "run an election protocol or the kv database under thousands of random fault schedules",
+		Short: "run an election protocol, the kv database or the Dynamo-style store under thousands of random fault schedules",
 		Long: `explore is a campaign: N runs of one election protocol, each under a random
 schedule of faults drawn from its seed, each checked by the election
 checkers (` + strings.Join(election.Checks, ", ") + `). Runs are deterministic and
@@ -358,7 +358,11 @@ func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 	if rep.Merged > 0 {
 		wall = fmt.Sprintf("wall %v (slowest shard)", rep.Wall.Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+	if lab.Workloads[c.Protocol].Leaderless {
+		fmt.Fprintf(w, "%s, %d simulator steps\n", wall, rep.Events)
+	} else {
+		fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+	}
 	if wl, ok := lab.Workloads[c.Protocol]; ok && len(wl.Counted) > 0 {
 		// The workload's events over the campaign (each should be above 0).
 		var parts []string
