@@ -21,6 +21,7 @@ var ClientOptions = []ordo.Option{
 	{Name: "concurrency", Default: "2", Help: "workload: operations in flight at once"},
 	{Name: "reads", Default: "50", Help: "workload: percent of operations that are gets"},
 	{Name: "deletes", Default: "0", Help: "workload: percent of operations that delete a key with the context of its last get (a put when none was read yet); reads + deletes <= 100"},
+	{Name: "rmw", Default: "false", Help: "workload: read-modify-write: each process alternates a get and a put of the key it got, with that get's context (a failed get is followed by another get; reads does not apply)"},
 	{Name: "resolve", Default: "true", Help: "workload: after a get with siblings, the process's next operation writes back a new value with that get's context"},
 	{Name: "think", Default: "20ms", Help: "workload: pause between a reply and the process's next operation"},
 	{Name: "timeout", Default: "500ms", Help: "an attempt without a reply in this long is retried at another server"},
@@ -63,7 +64,7 @@ type Client struct {
 	keys, ops, reads int
 	deletes          int
 	retries          int
-	resolve          bool
+	resolve, rmw     bool
 	think, timeout   time.Duration
 	start, stopAt    time.Duration
 	tasks            []task
@@ -93,7 +94,7 @@ type task struct {
 func NewClient(cfg ordo.Config) (ordo.Node, error) {
 	o := cfg.Opts
 	c := &Client{cart: o.String("cart"), keys: o.Int("keys"), ops: o.Int("ops"), reads: o.Int("reads"), deletes: o.Int("deletes"), retries: o.Int("retries"),
-		resolve: o.Bool("resolve"), think: o.Duration("think"), timeout: o.Duration("timeout"), start: o.Duration("start"), stopAt: o.Duration("for"),
+		resolve: o.Bool("resolve"), rmw: o.Bool("rmw"), think: o.Duration("think"), timeout: o.Duration("timeout"), start: o.Duration("start"), stopAt: o.Duration("for"),
 		inflight: map[uint64]int{}, saved: map[string]Read{}, last: map[string]Read{}}
 	steps, err := ParseScript(o.String("script"))
 	if err != nil {
@@ -411,7 +412,7 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		c.del(env, i)
 	default:
 		c.finish(env, i, history.OutcomeOK, "", vals)
-		if len(c.steps) == 0 && c.resolve && len(vals) > 1 {
+		if len(c.steps) == 0 && (c.rmw || c.resolve && len(vals) > 1) {
 			tk.pending = true
 		}
 	}
@@ -430,9 +431,14 @@ func (c *Client) issue(env ordo.Env, p int) {
 		key = tk.step.Key
 	}
 	*tk = task{busy: true, tries: c.retries, step: Step{Key: key, Op: "get"}}
-	// One draw, as before deletes existed: a seed replays the same
-	// workload when deletes=0.
-	if roll := env.Rand().IntN(100); resolving || roll >= c.reads {
+	// One draw, as before deletes and rmw existed, and none when resolving
+	// or in a read-modify-write process (it writes only right after its
+	// get): a seed replays the same workload when deletes=0 and rmw is off.
+	roll := 100
+	if !resolving && !c.rmw {
+		roll = env.Rand().IntN(100)
+	}
+	if resolving || !c.rmw && roll >= c.reads {
 		tk.step.Op = "put"
 		tk.read = c.last[key]
 		if !resolving && roll < c.reads+c.deletes && len(tk.read.Ctx) > 0 {

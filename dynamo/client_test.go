@@ -10,6 +10,7 @@ import (
 	"ordo/history"
 	"ordo/ordotest"
 	"ordo/trace"
+	"ordo/workload"
 )
 
 func TestScriptErrors(t *testing.T) {
@@ -141,5 +142,42 @@ func TestNoLostSiblingChecker(t *testing.T) {
 	}
 	if r := judge(t, "no-lost-sibling", hist("2")); !r.OK {
 		t.Errorf("2 read: %+v", r)
+	}
+}
+
+// A read-modify-write process (rmw: true) alternates: a get, then a put
+// of the same key carrying that get's context; a get that fails is
+// followed by another get, never by a put with an old context.
+func TestClientReadModifyWrite(t *testing.T) {
+	r := ordo.NewRoster(1, 1, 0)
+	env := ordotest.ForProtocol(dynamo.ClientProtocol, 2, r, 1)
+	c := env.NewNode(t, dynamo.ClientProtocol, map[string]string{"rmw": "true", "concurrency": "1", "retries": "0", "ops": "0"})
+	env.Start(c)
+	next := func() dynamo.Request {
+		t.Helper()
+		env.Fire(c, env.OneTimer(t, workload.TimerNext).Timer)
+		sent := env.SentTo(1)
+		if len(sent) != 1 {
+			t.Fatalf("sent %v, want one request", env.SentSummary())
+		}
+		return sent[0].(dynamo.Request)
+	}
+	for round := range 3 {
+		get := next()
+		if get.Op != dynamo.OpGet {
+			t.Fatalf("round %d: %v first, want a get", round, get.Op)
+		}
+		ctx := []byte{byte(round), 1, 2}
+		env.Receive(c, 1, dynamo.Reply{ID: get.ID, Status: dynamo.StatusOK, Values: []string{"A"}, Vecs: []string{"[1]"}, Context: ctx})
+		put := next()
+		if put.Op != dynamo.OpPut || put.Key != get.Key || string(put.Context) != string(ctx) {
+			t.Fatalf("round %d: after a get of %s, %v of %s with context %v", round, get.Key, put.Op, put.Key, put.Context)
+		}
+		env.Receive(c, 1, dynamo.Reply{ID: put.ID, Status: dynamo.StatusOK})
+	}
+	get := next()
+	env.Receive(c, 1, dynamo.Reply{ID: get.ID, Status: dynamo.StatusBadRequest, Err: "no"})
+	if again := next(); again.Op != dynamo.OpGet {
+		t.Errorf("after a failed get: %v, want another get", again.Op)
 	}
 }

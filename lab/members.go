@@ -15,7 +15,7 @@ import (
 // flags and schedules name nodes of these (fault.Members.Parse: a cut or
 // a partition may name a service, a crash may not).
 func Members(protocol string, n int) (fault.Members, error) {
-	p, err := ordo.Lookup(protocol)
+	p, err := ordo.Lookup(serverProtocol(protocol))
 	if err != nil {
 		return fault.Members{}, fmt.Errorf("unknown protocol %q (leader elections: %s)", protocol, strings.Join(ElectionProtocols(), ", "))
 	}

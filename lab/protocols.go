@@ -38,9 +38,9 @@ func ElectionProtocols() []string {
 // cluster accepts them (floors, orderings): the protocol's own error,
 // without the simulator's "starting n1" around it.
 func Validate(protocol string, options map[string]string, n int) (*ordo.Protocol, ordo.Options, error) {
-	p, err := ordo.Lookup(protocol)
+	p, err := ordo.Lookup(serverProtocol(protocol))
 	if err != nil {
-		return nil, nil, fmt.Errorf("unknown protocol %q (leader elections: %s)", protocol, strings.Join(ElectionProtocols(), ", "))
+		return nil, nil, fmt.Errorf("unknown protocol %q (leader elections: %s); leaderless stores: dynamo, dynamo-lww", protocol, strings.Join(ElectionProtocols(), ", "))
 	}
 	if n < 1 || n > MaxNodes {
 		return nil, nil, fmt.Errorf("-n %d: need 1..%d nodes", n, MaxNodes)
@@ -53,7 +53,7 @@ func Validate(protocol string, options map[string]string, n int) (*ordo.Protocol
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, ok := nd.(election.Elector); !ok {
+	if _, ok := nd.(election.Elector); !ok && !Workloads[protocol].Leaderless {
 		return nil, nil, fmt.Errorf("protocol %s is not a leader election, so the election checkers cannot judge it (leader elections: %s)", protocol, strings.Join(ElectionProtocols(), ", "))
 	}
 	return p, opts, nil

@@ -15,6 +15,17 @@ import (
 // checks of its histories and replicas beside the election ones, and the
 // note kinds counted over the campaign.
 type Workload struct {
+	// Server is the registered protocol the servers run when it is not
+	// the workload's own name (dynamo-lww runs dynamo).
+	Server string
+	// Leaderless: the servers elect no leader (the Dynamo-style store),
+	// so the election checkers do not apply and only Checks run.
+	Leaderless bool
+	// Findings are checks whose failures are what the workload shows, not
+	// bugs (last-write-wins loses writes): a campaign expects them to
+	// fail in some seed (ordo explore --expect CHECK=fail) unless told
+	// otherwise.
+	Findings []string
 	// Options are server options the campaign sets unless given.
 	Options map[string]string
 	Clients []WorkloadClients
@@ -54,8 +65,20 @@ var kvWorkload = Workload{
 // of the even seeds, see lessorFor) and how often a session was given up.
 var leaseWorkload = Workload{Counted: []string{"pred-revoked", "session-lost"}}
 
-// Workloads are the campaign workloads by server protocol.
-var Workloads = map[string]Workload{"kv": kvWorkload, "kv-stale": kvWorkload, "lease": leaseWorkload}
+// Workloads are the campaign workloads by name: a server protocol's, or
+// (with Server) a variant of one. The dynamo workloads are in
+// dynamo_campaign.go.
+var Workloads = map[string]Workload{"kv": kvWorkload, "kv-stale": kvWorkload, "lease": leaseWorkload,
+	"dynamo": dynamoWorkload, "dynamo-lww": dynamoLWWWorkload}
+
+// serverProtocol is the registered protocol the servers of a campaign
+// of name run.
+func serverProtocol(name string) string {
+	if w, ok := Workloads[name]; ok && w.Server != "" {
+		return w.Server
+	}
+	return name
+}
 
 // withWorkloadOptions is options over the workload's defaults.
 func withWorkloadOptions(protocol string, options map[string]string) map[string]string {
@@ -79,6 +102,9 @@ func ChecksFor(protocol string) []string {
 	w, ok := Workloads[protocol]
 	if !ok {
 		return DefaultChecks
+	}
+	if w.Leaderless {
+		return slices.Clone(w.Checks)
 	}
 	return append(slices.Clone(DefaultChecks), w.Checks...)
 }

@@ -254,8 +254,12 @@ func writeElectText(w io.Writer, o *lab.Outcome, diagram bool) error {
 	for _, f := range sp.Faults {
 		fmt.Fprintf(w, "  fault  %v\n", f)
 	}
-	fmt.Fprintln(w, "\nleader timeline (true time):")
-	if len(o.Spans) == 0 {
+	// A leaderless store (ordo explore dynamo) has no leader to show.
+	leaderless := lab.Workloads[sp.Protocol].Leaderless
+	if !leaderless {
+		fmt.Fprintln(w, "\nleader timeline (true time):")
+	}
+	if len(o.Spans) == 0 && !leaderless {
 		fmt.Fprintln(w, "  (no leader ever)")
 	}
 	for _, s := range o.Spans {
@@ -286,11 +290,13 @@ func writeElectText(w io.Writer, o *lab.Outcome, diagram bool) error {
 	for _, l := range o.FinalLeaders {
 		leaders = append(leaders, l.String())
 	}
-	fmt.Fprintf(w, "\nfinal leaders: [%s]", strings.Join(leaders, " "))
-	if ttl := o.Agreement.TimeToLeader(); ttl >= 0 {
-		fmt.Fprintf(w, "; time to leader after the last fault: %s", fmtDur(ttl))
+	if !leaderless {
+		fmt.Fprintf(w, "\nfinal leaders: [%s]", strings.Join(leaders, " "))
+		if ttl := o.Agreement.TimeToLeader(); ttl >= 0 {
+			fmt.Fprintf(w, "; time to leader after the last fault: %s", fmtDur(ttl))
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
 	if diagram {
 		fmt.Fprintln(w)
 		if err := viz.ASCII(w, o.Trace, viz.Options{}); err != nil {

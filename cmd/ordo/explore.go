@@ -39,8 +39,8 @@ func newExploreCmd() *cobra.Command {
 		profile string
 	)
 	cmd := &cobra.Command{
-		Use:   "explore",
-		Short: "run an election protocol or the kv database under thousands of random fault schedules",
+		Use:   "explore [PROTOCOL]",
+		Short: "run an election protocol, the kv database or the Dynamo-style store under thousands of random fault schedules",
 		Long: `explore is a campaign: N runs of one election protocol, each under a random
 schedule of faults drawn from its seed, each checked by the election
 checkers (` + strings.Join(election.Checks, ", ") + `). Runs are deterministic and
@@ -65,14 +65,32 @@ some seed), 1 otherwise or when a run errors, 2 for bad input.
   ordo explore merge 1.json 2.json ... 8.json
   ordo explore --protocol bully --replay 17
   ordo explore --protocol kv --profile hostile --seeds 1000   # the database, with clients
+  ordo explore dynamo --seeds 1000                             # the Dynamo-style store (DVV)
+  ordo explore dynamo-lww --seeds 1000                         # the same with last-write-wins
 
 With --protocol kv (or kv-stale) every run also has kv clients (one of them
 transferring leadership and removing and re-adding servers), is judged by
 linearizable, no-lost-write and agreement as well, and the report counts
 snapshots, install-snapshots, transfers and membership changes;
---client-option sets the clients' options (admin_every=200ms, read=lease).`,
-		Args: cobra.NoArgs,
+--client-option sets the clients' options (admin_every=200ms, read=lease).
+
+dynamo (or --protocol dynamo) is the leaderless Dynamo-style store: three
+dynamo clients on five servers, N=3, R=W=2, dotted version vectors and
+client resolution, judged by no-lost-write, no-lost-sibling and
+convergence only. dynamo-lww is the same store with last-write-wins: its
+lost writes are findings, expected (no-lost-write and no-lost-sibling fail
+in some seed without making the exit status 1; --expect CHECK=pass
+demands otherwise), and the report counts the notes dynamo-concurrent,
+lost-write and dynamo-refused.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				// ordo explore dynamo: the protocol (or workload) by name.
+				if cmd.Flags().Changed("protocol") && args[0] != c.Protocol {
+					return fmt.Errorf("explore %s --protocol %s: name one protocol", args[0], c.Protocol)
+				}
+				c.Protocol = args[0]
+			}
 			c.Profile = profile
 			if _, err := fault.ProfileNamed(profile); err != nil {
 				return fmt.Errorf("--profile: %w", err)
@@ -109,6 +127,7 @@ snapshots, install-snapshots, transfers and membership changes;
 			if err != nil {
 				return err
 			}
+			fails = withFindings(c.Protocol, fails, expect)
 			if err := c.Check(); err != nil {
 				return err
 			}
@@ -137,7 +156,7 @@ snapshots, install-snapshots, transfers and membership changes;
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&c.Protocol, "protocol", "raft", "bully, ring, raft, lease (on a model of etcd), or kv (the database: raft with clients, also checked for linearizable, no-lost-write and agreement)")
+	fl.StringVar(&c.Protocol, "protocol", "raft", "bully, ring, raft, lease (on a model of etcd), kv (the database: raft with clients, also checked for linearizable, no-lost-write and agreement), dynamo or dynamo-lww (the Dynamo-style store); also the first argument")
 	fl.IntVarP(&c.Nodes, "nodes", "n", 5, "cluster size")
 	fl.IntVar(&c.Seeds, "seeds", 1000, "number of runs (seeds first .. first+seeds-1)")
 	fl.Uint64Var(&c.First, "first-seed", 1, "first seed")
@@ -295,6 +314,18 @@ func parseExpect(list []string) ([]string, error) {
 	return fails, nil
 }
 
+// withFindings adds the checks the workload of protocol expects to fail
+// (lab.Workload.Findings: last-write-wins losing writes) to fails, unless
+// an --expect CHECK=pass names them.
+func withFindings(protocol string, fails, expect []string) []string {
+	for _, f := range lab.Workloads[protocol].Findings {
+		if !slices.Contains(expect, f+"=pass") && !slices.Contains(fails, f) {
+			fails = append(fails, f)
+		}
+	}
+	return fails
+}
+
 // parseShard reads "K/N".
 func parseShard(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, "/")
@@ -327,7 +358,11 @@ func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 	if rep.Merged > 0 {
 		wall = fmt.Sprintf("wall %v (slowest shard)", rep.Wall.Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+	if lab.Workloads[c.Protocol].Leaderless {
+		fmt.Fprintf(w, "%s, %d simulator steps\n", wall, rep.Events)
+	} else {
+		fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+	}
 	if wl, ok := lab.Workloads[c.Protocol]; ok && len(wl.Counted) > 0 {
 		// The workload's events over the campaign (each should be above 0).
 		var parts []string

@@ -233,3 +233,19 @@ func FuzzReadExploreReport(f *testing.F) {
 		}
 	})
 }
+
+// `ordo explore dynamo-lww` names the store as an argument; its lost
+// writes are findings, expected: exit status 0, unless --expect says the
+// check must pass. Two names for the protocol are refused.
+func TestExploreDynamoFindings(t *testing.T) {
+	out, err := run(t, "explore", "-q", "dynamo-lww", "--seeds", "3", "--workers", "2")
+	if err != nil || !strings.Contains(out, "findings") || !strings.Contains(out, "--protocol dynamo-lww") {
+		t.Fatalf("explore dynamo-lww: %v\n%s", err, out)
+	}
+	if _, err := run(t, "explore", "-q", "dynamo-lww", "--seeds", "3", "--expect", "no-lost-write=pass"); err != exitCode(1) {
+		t.Errorf("--expect no-lost-write=pass: %v, want exit status 1", err)
+	}
+	if _, err := run(t, "explore", "dynamo", "--protocol", "raft", "--seeds", "1"); err == nil || !strings.Contains(err.Error(), "name one protocol") {
+		t.Errorf("two protocols: %v", err)
+	}
+}

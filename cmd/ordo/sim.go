@@ -70,13 +70,17 @@ Three built-in names are tables of many runs (section 5, partial failure),
 taking only --seed: partial-failure (a transfer under each cause of a
 timeout and each retry strategy), backoff-contention (total calls and
 completion time per backoff) and timeout-tuning (false suspicions against
-detection time for timeouts tuned from measured latency).
+detection time for timeouts tuned from measured latency). lww-vs-vector
+(sections 2-3) is the acknowledged writes lost and the siblings kept by
+last-write-wins, dotted version vectors and per-replica vector clocks on
+the Dynamo-style store, by clock skew and number of writers (36 runs).
 
 Exit status: 0 when every expect of the file is met, 1 when one is not,
 2 for bad input (a mistake in the file, an unknown scenario).`,
 		Example: `  ordo sim --list
   ordo sim broadcast-lossy
   ordo sim partial-failure
+  ordo sim lww-vs-vector
   ordo sim scenarios/broadcast-partition.yaml --seed 7 --diagram
   ordo sim broadcast-lossy --trace run.jsonl && ordo trace why run.jsonl e3 e40
   ordo sim broadcast-tampered --json`,

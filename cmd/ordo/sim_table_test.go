@@ -59,3 +59,15 @@ func TestSimMessageTableAddsUp(t *testing.T) {
 		}
 	}
 }
+
+// lww-vs-vector is a table of runs: listed, and refusing the flags of a
+// single run (its figures are tested in lab, TestLWWVsVectorSiblingBound).
+func TestSimLWWVsVectorScene(t *testing.T) {
+	out, err := run(t, "sim", "--list")
+	if err != nil || !strings.Contains(out, "lww-vs-vector ") || !strings.Contains(out, "lww-vs-vector-lww") {
+		t.Errorf("--list: %v\n%s", err, out)
+	}
+	if _, err := run(t, "sim", "lww-vs-vector", "--json"); err == nil || !strings.Contains(err.Error(), "--json does not apply") {
+		t.Errorf("--json: %v", err)
+	}
+}
