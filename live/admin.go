@@ -196,6 +196,17 @@ func (r *Runtime) adminHandler() (http.Handler, error) {
 	// Metrics are read-only counters, served without the token so that a
 	// scraper needs no secret (docs/live.md); the Host check still holds.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.metrics.reg, promhttp.HandlerOpts{}))
+	// POST /release: a node started held (Options.Hold) calls its
+	// protocol's Start now; again, or on a node not held, it is a no-op.
+	mux.HandleFunc("POST /release", func(w http.ResponseWriter, req *http.Request) {
+		if !decodeJSONBody(w, req, nil, "release") {
+			return
+		}
+		if r.held != nil {
+			r.released.Do(func() { close(r.held) })
+		}
+		writeJSON(w, map[string]bool{"ok": true})
+	})
 	r.clockRoutes(mux) // GET, POST /clock: the node's clock fault (clock.go)
 	r.faultRoutes(mux) // POST /pause, /resume, /fail-sync (faults_node.go)
 	// The address the endpoint listens on is its own name too (a node in

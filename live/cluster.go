@@ -60,7 +60,19 @@ type Cluster struct {
 	waited   map[int]chan struct{}
 	net      *Netns // the kernel's network faults (netns.go); nil without --netns
 	client   *http.Client
-	token    string // the admin endpoint's bearer token (adminclient.go)
+	token    string       // the admin endpoint's bearer token (adminclient.go)
+	hold     map[int]bool // nodes to start held (UpOptions.HoldClients), guarded by mu
+}
+
+// Release starts the protocols of nodes started held (UpOptions.HoldClients),
+// as close together as the admin calls go.
+func (c *Cluster) Release(ids []ordo.NodeID) error {
+	for _, id := range ids {
+		if err := c.adminPost(id, "/release"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UpOptions configure a new local cluster.
@@ -98,6 +110,10 @@ type UpOptions struct {
 	// file's client:) and writes a client token (ClientTokenFileName):
 	// for protocols whose nodes serve clients over HTTP (kv).
 	ClientAPI bool
+	// HoldClients starts the client nodes held (ordo node --hold): their
+	// protocols start at Cluster.Release. A client restarted later is not
+	// held.
+	HoldClients bool
 	// Services are the service nodes, after the clients (nil: one per
 	// name in the protocol's Services, default options; empty: none).
 	Services []UpService
@@ -294,6 +310,12 @@ func Up(o UpOptions) (*Cluster, error) {
 	}
 	c.State = State{Binary: o.Binary, Pids: map[int]int{}}
 	c.DieWithParent = o.DieWithParent
+	if o.HoldClients {
+		c.hold = map[int]bool{}
+		for i := o.N + 1; i <= total; i++ {
+			c.hold[i] = true
+		}
+	}
 	for i := 1; i <= total; i++ {
 		if err := c.spawn(ordo.NodeID(i)); err != nil {
 			c.Down()
@@ -536,6 +558,12 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 		return err
 	}
 	cmd := exec.Command(c.State.Binary, "node", "--config", filepath.Join(c.Dir, ConfigFileName), "--id", strconv.Itoa(int(id)))
+	c.mu.Lock()
+	if c.hold[int(id)] {
+		cmd.Args = append(cmd.Args, "--hold")
+		delete(c.hold, int(id)) // a restart is not held
+	}
+	c.mu.Unlock()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	procAttr(cmd, c.DieWithParent)
 	if c.net != nil {

@@ -209,6 +209,9 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		up.Services = append(up.Services, UpService{Protocol: s.Protocol.Name, Options: s.Given})
 	}
 	up.ServiceOptions = o.ServiceOptions
+	// Clients wait for the run's clock: a script counts from the client's
+	// Start, the faults from the moment every node answers.
+	up.HoldClients = true
 	c, err := Up(up)
 	if err != nil {
 		return nil, err
@@ -248,6 +251,9 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		}
 	}
 	start := time.Now()
+	if err := c.Release(clientIDs(c)); err != nil {
+		return nil, err
+	}
 	// A fault aimed at `leader` strikes the server that leads at its first
 	// step; its later steps (a pause's resume) strike the same node, or are
 	// skipped with it when none led.

@@ -74,6 +74,8 @@ type Runtime struct {
 
 	inbox    chan inbound
 	stop     chan struct{}
+	held     chan struct{} // Options.Hold: closed by POST /release
+	released sync.Once
 	stopOnce sync.Once
 	done     chan struct{}
 	err      error // why the loop ended; read after done
@@ -128,6 +130,13 @@ type Options struct {
 	ClientListen string
 	// ClientCalls bounds the client calls in flight (0: DefaultClientCalls).
 	ClientCalls int
+	// Hold makes the event loop wait for POST /release on the admin
+	// endpoint before it calls the protocol's Start: ordo cluster run
+	// starts every client held and releases them together when its clock
+	// starts, so that a client's script and the run's fault schedule count
+	// from the same moment. Start returns without waiting for the
+	// protocol's Start then.
+	Hold bool
 	// Services overrides, by service node id, the adapter registered for
 	// the service's protocol (RegisterService): tests dial an in-process
 	// fake.
@@ -167,6 +176,9 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 		cfg: cfg, id: id, n: len(cfg.Nodes), proto: proto, opts: opts, codec: codec, log: log, epoch: epoch,
 		inbox: make(chan inbound, InboxLen), stop: make(chan struct{}), done: make(chan struct{}), pauses: make(chan pauseReq),
 		roster: cfg.Roster(),
+	}
+	if o.Hold {
+		r.held = make(chan struct{})
 	}
 	r.peers = r.roster.PeersOf(id) // a client is no server: every server
 	dir := cfg.Path(nc.Dir)
@@ -307,10 +319,12 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	started := make(chan struct{})
 	go r.loop(started)
 	// Start returns once the protocol's Start has run, so the status
-	// already shows what the node read from its disk.
-	select {
-	case <-started:
-	case <-r.done:
+	// already shows what the node read from its disk (held: at once).
+	if r.held == nil {
+		select {
+		case <-started:
+		case <-r.done:
+		}
 	}
 	if r.client != nil {
 		go r.client.Serve(r.clientLn)
@@ -409,6 +423,14 @@ func (r *Runtime) loop(started chan<- struct{}) {
 		r.record(trace.Event{Kind: trace.Crash, Name: name})
 		r.flushTrace()
 	}()
+	if r.held != nil {
+		select {
+		case <-r.held:
+		case <-r.stop:
+			close(started)
+			return
+		}
+	}
 	r.node.Start(r)
 	r.store.EndBatch()
 	r.endTurn()

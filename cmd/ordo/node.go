@@ -18,6 +18,7 @@ func newNodeCmd() *cobra.Command {
 	var (
 		config string
 		id     int
+		hold   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "node --config CLUSTER.yaml --id N",
@@ -38,7 +39,7 @@ which the node restarts from its disk. A failing disk stops the node
 			if err != nil {
 				return err
 			}
-			rt, err := live.Start(cfg, ordo.NodeID(id), live.Options{})
+			rt, err := live.Start(cfg, ordo.NodeID(id), live.Options{Hold: hold})
 			if err != nil {
 				return err
 			}
@@ -59,6 +60,7 @@ which the node restarts from its disk. A failing disk stops the node
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the cluster file (required)")
 	cmd.Flags().IntVar(&id, "id", 0, "this node's id, 1..N (required)")
+	cmd.Flags().BoolVar(&hold, "hold", false, "start the protocol only at POST /release on the admin endpoint (ordo cluster run holds its clients so that their scripts and its faults count from one moment)")
 	cmd.MarkFlagRequired("config")
 	cmd.MarkFlagRequired("id")
 	return cmd
