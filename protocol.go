@@ -1,7 +1,11 @@
 package ordo
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +53,67 @@ type Option struct {
 	Name    string
 	Default string
 	Help    string
+	// Secret marks a key: traces and reports show it as SecretShown
+	// (Protocol.Redact), and left empty it is filled by the runtime from
+	// the cluster's secret (Protocol.FillSecrets): the simulator derives
+	// that from its seed, a live cluster reads it from the file ordo
+	// cluster up writes (mode 0600). A protocol must not ship a usable
+	// default for it: a default is public.
+	Secret bool
+}
+
+// SecretShown is what traces and reports print for a Secret option.
+const SecretShown = "(secret)"
+
+// FillSecrets returns opts with every empty Secret option of p set to a
+// key derived from clusterSecret: hex of HMAC-SHA256(clusterSecret,
+// protocol name, option name), 32 characters. Options not secret, or
+// given, are kept; opts itself is not changed.
+func (p *Protocol) FillSecrets(opts Options, clusterSecret []byte) Options {
+	out := opts
+	cloned := false
+	for _, o := range p.Options {
+		if !o.Secret || opts[o.Name] != "" {
+			continue
+		}
+		if !cloned {
+			out, cloned = maps.Clone(opts), true
+			if out == nil {
+				out = Options{}
+			}
+		}
+		m := hmac.New(sha256.New, clusterSecret)
+		m.Write([]byte(p.Name + "\x00" + o.Name))
+		out[o.Name] = hex.EncodeToString(m.Sum(nil))[:32]
+	}
+	return out
+}
+
+// NeedsSecret names p's first Secret option that opts leaves empty ("" if
+// none): a runtime without a cluster secret refuses to start it.
+func (p *Protocol) NeedsSecret(opts Options) string {
+	for _, o := range p.Options {
+		if o.Secret && opts[o.Name] == "" {
+			return o.Name
+		}
+	}
+	return ""
+}
+
+// Redact returns opts with the values of p's Secret options replaced by
+// SecretShown, for a trace or a report (opts is not changed).
+func (p *Protocol) Redact(opts map[string]string) map[string]string {
+	out := opts
+	cloned := false
+	for _, o := range p.Options {
+		if v, ok := opts[o.Name]; o.Secret && ok && v != "" {
+			if !cloned {
+				out, cloned = maps.Clone(opts), true
+			}
+			out[o.Name] = SecretShown
+		}
+	}
+	return out
 }
 
 // Config is what a protocol's New receives.

@@ -53,7 +53,7 @@ var Options = []ordo.Option{
 	{Name: "read_repair", Default: "true", Help: "after a get, send the merged version to replicas that answered with less"},
 	{Name: "sloppy", Default: "false", Help: "sloppy quorum with hinted handoff: a preference-list member silent for timeout/2 is stood in for by the next server on the ring, which hands the write off later"},
 	{Name: "handoff_every", Default: "200ms", Help: "a stand-in tries to hand its hints off this often"},
-	{Name: "context_secret", Default: "ordo-dynamo", Help: "key of the tag that makes contexts unforgeable"},
+	{Name: "context_secret", Default: "", Secret: true, Help: "key of the tag that makes contexts unforgeable (empty: derived from the cluster's secret by the runtime; never shown in traces)"},
 }
 
 // Protocol is "dynamo", the store's servers.
@@ -133,8 +133,8 @@ func ParseConfig(o ordo.Options, servers int) (Config, error) {
 		return c, fmt.Errorf("dynamo: timeout must be more than 0s")
 	case c.Sloppy && c.HandoffEvery <= 0:
 		return c, fmt.Errorf("dynamo: handoff_every must be more than 0s with sloppy: true")
-	case len(c.Secret) == 0 || len(c.Secret) > 256:
-		return c, fmt.Errorf("dynamo: context_secret of %d bytes (1..256)", len(c.Secret))
+	case len(c.Secret) > 256:
+		return c, fmt.Errorf("dynamo: context_secret of %d bytes (at most 256)", len(c.Secret))
 	case c.MaxKeys < 1 || c.MaxKeys > MaxKeysCap:
 		return c, fmt.Errorf("dynamo: max_keys=%d out of range 1..%d", c.MaxKeys, MaxKeysCap)
 	case c.Preload < 0 || c.Preload > c.MaxKeys:

@@ -109,6 +109,14 @@ func GenerateAdminToken(path string) (string, error) {
 // ignored). Errors name the file and what to do.
 func ReadAdminToken(path string) (string, error) { return readToken("admin token", path) }
 
+// SecretFileName is the file ordo cluster up writes the cluster's secret
+// to, beside the cluster file, mode 0600 (Config.Secret).
+const SecretFileName = "cluster.secret"
+
+// ReadSecret reads the cluster's secret file as ReadAdminToken reads a
+// token.
+func ReadSecret(path string) (string, error) { return readToken("cluster secret", path) }
+
 // readToken reads a token file as ReadAdminToken says; what names it in
 // errors ("admin token", "client token").
 func readToken(what, path string) (string, error) {

@@ -239,7 +239,7 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 	if err := tr.WriteFile(out); err != nil {
 		return nil, err
 	}
-	rep = &ChaosReport{Nodes: n, Rounds: o.Rounds, Protocol: cfg.Protocol, Options: cfg.Options, Dir: dir, Trace: out, Events: len(tr.Events)}
+	rep = &ChaosReport{Nodes: n, Rounds: o.Rounds, Protocol: cfg.Protocol, Options: redacted(cfg), Dir: dir, Trace: out, Events: len(tr.Events)}
 	for _, k := range kills {
 		f := election.FailoverMs(tr, k.at, k.term, k.killed, nil)
 		rep.FailoverMs = append(rep.FailoverMs, f)
@@ -426,4 +426,12 @@ func (rep *ChaosReport) measureWrites(tr *trace.Trace, kills []chaosMark) error 
 	}
 	rep.WriteP50Ms, rep.WriteP99Ms = percentileMs(rep.WriteFailoverMs, 50), percentileMs(rep.WriteFailoverMs, 99)
 	return nil
+}
+
+// redacted is cfg's options with the protocol's Secret options hidden.
+func redacted(cfg *Config) map[string]string {
+	if p, err := ordo.Lookup(cfg.Protocol); err == nil {
+		return p.Redact(cfg.Options)
+	}
+	return cfg.Options
 }

@@ -253,6 +253,13 @@ func Up(o UpOptions) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	// The cluster's secret, whether or not its protocols have a Secret
+	// option: a key a protocol derives from it (Protocol.FillSecrets) is
+	// known to the nodes only, never written to a trace.
+	cfg.Secret = SecretFileName
+	if _, err := GenerateAdminToken(filepath.Join(dir, SecretFileName)); err != nil {
+		return nil, err
+	}
 	cfg.AdminToken = AdminTokenFileName
 	token, err := GenerateAdminToken(filepath.Join(dir, AdminTokenFileName))
 	if err != nil {

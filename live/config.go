@@ -37,6 +37,12 @@ type Config struct {
 	// (mode 0600; see gateway.go). Empty: the client API takes no token,
 	// and then listens on loopback only.
 	ClientToken string `yaml:"client_token,omitempty"`
+	// Secret names the file holding the cluster's secret (mode 0600, see
+	// SecretFileName): the keys of the protocols' Secret options left
+	// empty (a dynamo store's context_secret) are derived from it. Empty:
+	// such a protocol's node refuses to start unless the options give
+	// the key.
+	Secret string `yaml:"secret,omitempty"`
 	// QueueLen bounds each peer's send queue (default 1024).
 	QueueLen int    `yaml:"queue_len,omitempty"`
 	LogLevel string `yaml:"log_level,omitempty"` // debug, info, warn, error

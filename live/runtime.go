@@ -159,6 +159,16 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if role == ordo.Service {
 		return nil, fmt.Errorf("node %d is a service (%s): no process runs it; every server and client reaches it through its runtime's adapter", id, proto.Name)
 	}
+	if name := proto.NeedsSecret(opts); name != "" {
+		if cfg.Secret == "" {
+			return nil, fmt.Errorf("node %d: protocol %s needs a key for option %s: give it in the cluster file's options, or a secret file (secret:, written by ordo cluster up)", id, proto.Name, name)
+		}
+		secret, err := ReadSecret(cfg.Path(cfg.Secret))
+		if err != nil {
+			return nil, fmt.Errorf("node %d: %w", id, err)
+		}
+		opts = proto.FillSecrets(opts, []byte(secret))
+	}
 	codec := proto.Codec // built and checked by ordo.Register
 	if codec == nil {
 		return nil, fmt.Errorf("live: protocol %s has no codec: register it with ordo.Register", proto.Name)
@@ -206,7 +216,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if info := r.store.Info(); info != "" {
 		log.Warn("storage recovered", "file", r.store.Path(), "what", info)
 	}
-	meta := trace.Meta{Runtime: "live", Nodes: r.n, Protocol: cfg.Protocol, Options: opts, Seed: cfg.Seed, Scenario: cfg.Name}
+	meta := trace.Meta{Runtime: "live", Nodes: r.n, Protocol: cfg.Protocol, Options: proto.Redact(opts), Seed: cfg.Seed, Scenario: cfg.Name}
 	cfg.FillMeta(&meta)
 	tf, res, err := openTrace(filepath.Join(dir, TraceFileName), meta, id, r.n)
 	if err != nil {

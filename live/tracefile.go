@@ -231,6 +231,7 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 		if o, err := p.Resolve(cfg.Options); err == nil {
 			opts = o
 		}
+		opts = p.Redact(opts)
 	}
 	out := &trace.Trace{Meta: trace.Meta{Format: trace.FormatVersion, Runtime: "live", Nodes: n, Protocol: cfg.Protocol, Seed: cfg.Seed, Options: opts, Scenario: cfg.Name}}
 	cfg.FillMeta(&out.Meta)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -235,6 +236,14 @@ func New(cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keys (Option.Secret) left empty: derived from the seed, the
+	// simulated cluster's secret, and never written to the trace.
+	secret := sha256.Sum256(fmt.Appendf(nil, "ordo sim cluster secret %d", cfg.Seed))
+	for i := range specs {
+		if specs[i].proto != nil {
+			specs[i].opts = specs[i].proto.FillSecrets(specs[i].opts, secret[:])
+		}
+	}
 	size := roster.Size()
 	if err := cfg.Network.validate(size); err != nil {
 		return nil, err
@@ -267,7 +276,7 @@ func New(cfg Config) (*Sim, error) {
 			Protocol: cfg.Protocol.Name,
 			Scenario: cfg.Name,
 			Seed:     cfg.Seed,
-			Options:  cfg.Options,
+			Options:  cfg.Protocol.Redact(cfg.Options),
 		}}
 		fillMeta(&s.tr.Meta, roster, specs)
 	}

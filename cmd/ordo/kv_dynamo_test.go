@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"ordo/dynamo"
 	dynclient "ordo/dynamo/client"
 )
 
@@ -140,6 +142,20 @@ func TestKVDynamoCommands(t *testing.T) {
 	}
 	if _, errs := kv(2, "put", "x", "Z", "--context", string(forged)); !strings.Contains(errs, "context") {
 		t.Errorf("forged context: %q", errs)
+	}
+	// Nor can anyone who knows the code sign one: the key is derived from
+	// the cluster's secret (cluster.secret, 0600), not a public default
+	// (it was "ordo-dynamo", and a context claiming counters the servers
+	// never issued was accepted). The scheme byte is the real context's.
+	real, err := base64.StdEncoding.DecodeString(context(out))
+	if err != nil || len(real) < 2 {
+		t.Fatalf("context %q: %v", context(out), err)
+	}
+	for _, key := range []string{"ordo-dynamo", ""} {
+		fake := dynamo.EncodeContext([]byte(key), "x", real[1], dynamo.Ctx{1: 1000, 2: 1000, 3: 1000})
+		if _, errs := kv(2, "put", "x", "evil", "--context", base64.StdEncoding.EncodeToString(fake)); !strings.Contains(errs, "forged") {
+			t.Errorf("context signed with %q: %q, want it refused as forged", key, errs)
+		}
 	}
 	if _, errs := kv(2, "del", "x", "--context", "not base64!"); !strings.Contains(errs, "base64") {
 		t.Errorf("garbage context: %q", errs)
