@@ -265,7 +265,7 @@ func validObject(key string, o *Object) error {
 		}
 	}
 	for _, v := range o.Siblings() {
-		if len(v.Value) > MaxValueLen || len(v.Vec) > maxVec {
+		if len(v.Value) > MaxValueLen || len(v.Vec) > maxVec || v.Dot > MaxCounter {
 			return fmt.Errorf("sibling of %d bytes, vector of %d", len(v.Value), len(v.Vec))
 		}
 	}

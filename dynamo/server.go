@@ -183,7 +183,7 @@ type pendingOp struct {
 	replied  bool
 	merged   Object
 	answered map[ordo.NodeID]uint64 // get: replica → digest it answered with
-	vec      []uint64
+	vec      string
 	acked    map[ordo.NodeID]bool // put: who acknowledged
 	standins []ordo.NodeID        // put: stand-ins sent a hint
 }
@@ -346,7 +346,7 @@ func (s *Server) show(o *Object) (vals, vecs []string, dels []bool) {
 	sibs := o.Siblings()
 	for i, v := range sibs {
 		vals = append(vals, v.Value)
-		vecs = append(vecs, VecString(v.Vec))
+		vecs = append(vecs, v.VecText())
 		if v.Deleted {
 			if dels == nil {
 				dels = make([]bool, len(sibs))
@@ -646,8 +646,7 @@ func (s *Server) put(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.No
 			}
 		}
 	default:
-		c := mergeCtx(ctx, Ctx{me: next.Counter(me) + 1})
-		v.Vec = vector(c, s.width)
+		v.Vec, v.Dot = vector(ctx, s.width), next.Counter(me)+1
 		next.UpdateDVV(ctx, me, v)
 	}
 	if next.Count() > s.cfg.MaxSiblings {
@@ -661,16 +660,16 @@ func (s *Server) put(env ordo.Env, client ordo.NodeID, r Request, pref []ordo.No
 	}
 	before := o.Digest()
 	*o = next
-	vec := vector(o.Context(), s.width)
+	vec := VecString(vector(o.Context(), s.width))
 	for _, sb := range o.Siblings() {
 		if sb.same(v) {
-			vec = sb.Vec
+			vec = sb.VecText()
 		}
 	}
 	if v.Deleted {
-		env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", VecString(vec), "writer", int(me), "stamp", v.Stamp, "deleted", true)
+		env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", vec, "writer", int(me), "stamp", v.Stamp, "deleted", true)
 	} else {
-		env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", VecString(vec), "writer", int(me), "stamp", v.Stamp)
+		env.Note(NotePut, "key", r.Key, "value", r.Value, "vec", vec, "writer", int(me), "stamp", v.Stamp)
 	}
 	s.noteLost(env, r.Key, lost, o)
 	s.save(env, r.Key, o, before)
@@ -694,7 +693,7 @@ func (s *Server) maybeAnswerPut(env ordo.Env, id uint64, op *pendingOp) {
 		return
 	}
 	op.replied = true
-	env.Send(op.client, Reply{ID: op.req.ID, Status: StatusOK, Vecs: []string{VecString(op.vec)}})
+	env.Send(op.client, Reply{ID: op.req.ID, Status: StatusOK, Vecs: []string{op.vec}})
 }
 
 func (s *Server) replicate(env ordo.Env, from ordo.NodeID, r Replicate) {
@@ -863,7 +862,7 @@ const pushBudget = 256 << 10
 func (o *Object) size() int {
 	n := 16 + 24*(len(o.Entries)+len(o.Clock))
 	for _, v := range o.Siblings() {
-		n += len(v.Value) + 32 + 10*len(v.Vec)
+		n += len(v.Value) + 42 + 10*len(v.Vec)
 	}
 	return n
 }

@@ -45,7 +45,10 @@ type Sibling struct {
 	Writer ordo.NodeID // the coordinator that minted the write
 	// Vec is the write's version vector over servers 1..len(Vec), for
 	// display (the chapter's [2,0] and [1,1]); nothing orders by it.
+	// Under DVV it is the context the writer saw, and Dot the write's own
+	// counter at Writer (VecText joins them).
 	Vec []uint64
+	Dot uint64
 	// Deleted marks a tombstone: a delete's version, with no value.
 	Deleted bool
 }
@@ -74,6 +77,26 @@ func newer(a, b Sibling) bool {
 		return a.Writer > b.Writer
 	}
 	return a.Value > b.Value
+}
+
+// VecText shows the write's version as the chapter writes it, [2,0].
+// Under DVV a write's history is its context and its own dot: when the dot
+// follows the context at its writer (context [1,0], dot (1,2)) that is
+// the vector [2,0]; when it does not (two writes through replica 2 from
+// context [1,0,0]: dots (2,1) and (2,2)), flattening would show [1,2,0]
+// as if it had seen [1,1,0], so it is shown as the context and the dot,
+// [1,0,0]+(2,2): concurrent with [1,1,0], as it is.
+func (v Sibling) VecText() string {
+	w := int(v.Writer) - 1
+	if v.Dot == 0 || w < 0 || w >= len(v.Vec) {
+		return VecString(v.Vec)
+	}
+	if v.Vec[w]+1 == v.Dot {
+		full := slices.Clone(v.Vec)
+		full[w] = v.Dot
+		return VecString(full)
+	}
+	return fmt.Sprintf("%s+(%d,%d)", VecString(v.Vec), v.Writer, v.Dot)
 }
 
 // VecString shows a sibling's vector as the chapter writes it: [2,0].

@@ -231,3 +231,24 @@ func TestCartResurrection(t *testing.T) {
 		}
 	}
 }
+
+// A DVV write's version as shown: its context and its dot, flattened to
+// the chapter's vector when the dot follows the context at its writer,
+// else kept apart, so two writes through one replica from one context
+// never look ordered ([1,1,0] and [1,0,0]+(2,2), not [1,1,0] and [1,2,0]).
+func TestVecTextShowsTheDot(t *testing.T) {
+	for _, c := range []struct {
+		s    Sibling
+		want string
+	}{
+		{Sibling{Writer: 1, Vec: []uint64{1, 0}, Dot: 2}, "[2,0]"},
+		{Sibling{Writer: 2, Vec: []uint64{1, 0}, Dot: 1}, "[1,1]"},
+		{Sibling{Writer: 2, Vec: []uint64{1, 0, 0}, Dot: 1}, "[1,1,0]"},
+		{Sibling{Writer: 2, Vec: []uint64{1, 0, 0}, Dot: 2}, "[1,0,0]+(2,2)"},
+		{Sibling{Writer: 3, Vec: []uint64{3, 0, 0}}, "[3,0,0]"}, // LWW or VV: the vector itself
+	} {
+		if got := c.s.VecText(); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.s, got, c.want)
+		}
+	}
+}
