@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"ordo"
@@ -61,7 +63,11 @@ type ScenarioResult struct {
 	Dir      string             `json:"dir"`
 	Trace    string             `json:"trace"` // the merged trace, cut at the run's end
 	Events   int                `json:"events"`
-	Applied  []Applied          `json:"applied"`
+	// Traffic is what the merged trace shows sent and received, by
+	// message kind (sorted), with the encoded bytes sent: the live
+	// counterpart of ordo sim's message table.
+	Traffic []KindTraffic `json:"traffic"`
+	Applied []Applied     `json:"applied"`
 	// Notes name what the live run approximates (latency as a fixed
 	// delay, the disk model by the real disk).
 	Notes  []string       `json:"notes,omitempty"`
@@ -318,6 +324,7 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		return nil, err
 	}
 	res.Events = len(tr.Events)
+	res.Traffic = TrafficOf(tr)
 	if len(sc.Checks) > 0 {
 		if res.Checks, err = check.Run(tr, sc.Checks); err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.File, err)
@@ -372,4 +379,40 @@ func CutAt(t *trace.Trace, end int64) *trace.Trace {
 func ErrLive(err error) bool {
 	var le *LiveError
 	return errors.As(err, &le)
+}
+
+// KindTraffic is one message kind's sends and receives in a trace.
+type KindTraffic struct {
+	Kind     string `json:"kind"`
+	Sent     int    `json:"sent"`
+	Received int    `json:"received"`
+	Bytes    int64  `json:"bytes"` // of the sends
+}
+
+// TrafficOf counts t's sends and receives by message kind, sorted by kind.
+func TrafficOf(t *trace.Trace) []KindTraffic {
+	by := map[string]*KindTraffic{}
+	for i := range t.Events {
+		e := &t.Events[i]
+		if e.Kind != trace.Send && e.Kind != trace.Recv {
+			continue
+		}
+		k := by[e.MsgKind]
+		if k == nil {
+			k = &KindTraffic{Kind: e.MsgKind}
+			by[e.MsgKind] = k
+		}
+		if e.Kind == trace.Send {
+			k.Sent++
+			k.Bytes += int64(e.Bytes)
+		} else {
+			k.Received++
+		}
+	}
+	out := make([]KindTraffic, 0, len(by))
+	for _, k := range by {
+		out = append(out, *k)
+	}
+	slices.SortFunc(out, func(a, b KindTraffic) int { return strings.Compare(a.Kind, b.Kind) })
+	return out
 }

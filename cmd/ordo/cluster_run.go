@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -140,6 +141,19 @@ func writeLiveRun(w io.Writer, r *live.ScenarioResult) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d events in the merged trace\n", r.Events)
+	if len(r.Traffic) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "message\tsent\treceived\tbytes sent\t")
+		var sent, recv int
+		var bytes int64
+		for _, k := range r.Traffic {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", k.Kind, k.Sent, k.Received, k.Bytes)
+			sent, recv, bytes = sent+k.Sent, recv+k.Received, bytes+k.Bytes
+		}
+		fmt.Fprintf(tw, "total\t%d\t%d\t%d\t\n", sent, recv, bytes)
+		tw.Flush()
+	}
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(w, "\nchecks:")
 		for _, c := range r.Checks {
