@@ -172,7 +172,7 @@ func lessorFor(protocol string, seed uint64) map[string]map[string]string {
 // the quiet tail, too many workers (0 workers means one per core), a shard
 // outside 1..Shards, a memory bound out of range.
 func (c ExploreConfig) Check() error {
-	if _, _, err := Validate(c.Protocol, c.Options, c.Nodes); err != nil {
+	if _, _, err := Validate(c.Protocol, withWorkloadOptions(c.Protocol, c.Options), c.Nodes); err != nil {
 		return err
 	}
 	if err := checkClientOptions(c.Protocol, c.ClientOptions); err != nil {

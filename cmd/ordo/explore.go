@@ -131,6 +131,15 @@ lost-write and dynamo-refused.`,
 			if err := c.Check(); err != nil {
 				return err
 			}
+			// An expectation on a check the campaign does not run could
+			// never be met or missed: refused, as an unknown name is.
+			runs := (&lab.ExploreReport{Config: c}).CheckNames()
+			for _, e := range expect {
+				name, _, _ := strings.Cut(e, "=")
+				if !slices.Contains(runs, name) {
+					return fmt.Errorf("--expect %q: the %s campaign does not run %s (it runs %s)", e, c.Protocol, name, strings.Join(runs, ", "))
+				}
+			}
 			w := cmd.OutOrStdout()
 			if cmd.Flags().Changed("replay") {
 				o, err := lab.Run(c.SpecFor(replay))

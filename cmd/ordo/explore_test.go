@@ -73,6 +73,9 @@ func TestExploreRejectsNonsense(t *testing.T) {
 		{[]string{"--shard", "x"}, "want K/N"},
 		{[]string{"--expect", "single-leader"}, "want CHECK=fail"},
 		{[]string{"--expect", "meteor=fail"}, "unknown check"},
+		{[]string{"--protocol", "dynamo", "--expect", "single-leader=fail"}, "does not run single-leader"},
+		{[]string{"--protocol", "dynamo", "-n", "2"}, "n_replicas"}, // the workload's N=3 on 2 servers: refused up front
+		{[]string{"--protocol", "raft", "--expect", "no-resurrection=fail"}, "does not run no-resurrection"},
 		{[]string{"--run-memory", "0"}, "--run-memory 0"},
 		{[]string{"-n", "400", "--seeds", "4", "--run-memory", "16"}, "lower -n or --duration"},
 	} {
