@@ -285,6 +285,22 @@ func finishExplore(w io.Writer, rep *lab.ExploreReport, fails []string, asJSON b
 		return nil
 	}
 	writeExplore(w, rep)
+	if len(unexpected) == 0 && len(fails) > 0 {
+		// Say why failures are not a failed campaign.
+		var found []string
+		for _, f := range fails {
+			if n := rep.Failures[f]; n > 0 {
+				found = append(found, fmt.Sprintf("%s (%d of %d seeds)", f, n, rep.Runs))
+			}
+		}
+		if len(found) > 0 {
+			why := "expected with --expect"
+			if f := lab.Workloads[rep.Config.Protocol].Findings; len(f) > 0 {
+				why = "the " + rep.Config.Protocol + " workload's findings, expected unless --expect CHECK=pass"
+			}
+			fmt.Fprintf(w, "\nfailed as expected: %s (%s)\n", strings.Join(found, ", "), why)
+		}
+	}
 	return verdictStatus(w, unexpected)
 }
 
