@@ -155,6 +155,9 @@ func dynamoKV(root *cobra.Command, f *kvFlags) {
 				if !f.dynamo() {
 					return noDynamoFlags(cmd, orig, args, "context")
 				}
+				if cmd.Flags().Changed("context") && ctxFlag == "" {
+					return fmt.Errorf("--context is empty: give the context a get printed, or leave --context out for a blind write")
+				}
 				return dynPut(cmd, f, args[0], args[1], ctxFlag)
 			}
 		case "del":

@@ -221,40 +221,44 @@ func (c *Client) do(ctx context.Context, q clientapi.Request) (clientapi.Respons
 	first := c.next
 	c.next = (c.next + 1) % len(c.endpoints)
 	c.mu.Unlock()
-	var last error
+	// Why each server could not serve it, all of them in the error: a
+	// server's own answer (fewer than R replicas) says more than the
+	// next one's refused connection.
+	var tried []string
 	for i := range len(c.endpoints) {
 		ep := c.endpoints[(first+i)%len(c.endpoints)]
 		r, code, err := c.post(ctx, ep, body)
 		switch {
 		case err != nil && errors.Is(err, errNotSent):
-			last = err
+			tried = append(tried, err.Error())
 			continue
 		case err != nil && write:
 			return r, fmt.Errorf("%w: %s: %v", ErrUnknown, ep, err)
 		case err != nil:
-			last = err
+			tried = append(tried, err.Error())
 			continue
 		}
 		switch code {
 		case http.StatusOK:
 			return r, nil
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-			last = fmt.Errorf("%s: %d %s", ep, code, r.Error)
+			tried = append(tried, fmt.Sprintf("%s: %d %s", ep, code, r.Error))
 			continue
 		case http.StatusGatewayTimeout:
 			return r, fmt.Errorf("%w: %s", ErrUnknown, strings.TrimPrefix(r.Error, "outcome unknown: "))
 		case http.StatusUnauthorized:
-			return r, fmt.Errorf("%w: 401 wrong client token (the cluster's client.token): %s", ErrRefused, r.Error)
+			return r, fmt.Errorf("%w: 401 wrong client token (the server refused the cluster's client.token)", ErrRefused)
 		}
 		if code >= 400 && code < 500 {
 			return r, fmt.Errorf("%w: %d %s", ErrRefused, code, r.Error)
 		}
-		last = fmt.Errorf("%s: %d %s", ep, code, r.Error)
+		last := fmt.Sprintf("%s: %d %s", ep, code, r.Error)
 		if write {
-			return r, fmt.Errorf("%w: %v", ErrUnknown, last)
+			return r, fmt.Errorf("%w: %s", ErrUnknown, last)
 		}
+		tried = append(tried, last)
 	}
-	return clientapi.Response{}, fmt.Errorf("%w: no server could serve it: %v", ErrUnavailable, last)
+	return clientapi.Response{}, fmt.Errorf("%w: no server could serve it: %s", ErrUnavailable, strings.Join(tried, "; "))
 }
 
 // errNotSent marks a request that never reached a server (the
