@@ -191,10 +191,10 @@ func (p Prepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Mess
 // pre-prepare at (view, seq) the book holds (an honest primary's, which
 // told everyone the same).
 func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.NodeID) bool)) (req Request, ok bool) {
-	var any *Request
+	var newest *Request
 	after := 0 // entries read since the newest pre-prepare at (view, seq)
 	known(func(m ordo.Message, rcpt ordo.NodeID) bool {
-		if any != nil {
+		if newest != nil {
 			after++
 		}
 		pp, is := m.(PrePrepare)
@@ -206,13 +206,13 @@ func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.
 		case rcpt == to:
 			req, ok = pp.Req, true
 			return false
-		case any == nil:
-			any = &pp.Req
+		case newest == nil:
+			newest = &pp.Req
 		}
 		return true
 	})
-	if !ok && any != nil {
-		return *any, true
+	if !ok && newest != nil {
+		return *newest, true
 	}
 	return req, ok
 }

@@ -405,11 +405,18 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 	}
 	r.heard[d] = true
 	r.heardFIFO = append(r.heardFIFO, d)
+	// In sequence order: a map's order would make the sends, and so the
+	// simulation, differ from run to run.
+	var waiting []int64
 	for s, e := range r.log {
 		if e.req != nil && e.digest == d && e.view == r.view {
-			r.prepare(env, s)
-			r.advance(env, s)
+			waiting = append(waiting, s)
 		}
+	}
+	slices.Sort(waiting)
+	for _, s := range waiting {
+		r.prepare(env, s)
+		r.advance(env, s)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"ordo"
 	"ordo/dynamo"
+	"ordo/kv/api"
 )
 
 // Caller hands a message to one server and returns its answer (the live
@@ -58,28 +59,10 @@ func NewHandler(c Config) http.Handler {
 		c.Tag = randomTag
 	}
 	h := &handler{c: c}
-	mux := http.NewServeMux()
-	for _, e := range []struct {
-		method, path string
-		serve        http.HandlerFunc
-	}{
-		{http.MethodPost, "/v1/dynamo", h.dynamo},
-		{http.MethodGet, "/v1/status", h.status},
-	} {
-		mux.HandleFunc(e.method+" "+e.path, e.serve)
-		allow := e.method
-		if allow == http.MethodGet {
-			allow += ", " + http.MethodHead
-		}
-		mux.HandleFunc(e.path, func(w http.ResponseWriter, req *http.Request) {
-			w.Header().Set("Allow", allow)
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (%s takes %s)", req.Method, e.path, e.path, allow))
-		})
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (POST /v1/dynamo, GET /v1/status)", req.Method, req.URL.Path))
-	})
-	return mux
+	return api.NewMux([]api.Route{
+		{Method: http.MethodPost, Path: "/v1/dynamo", Serve: h.dynamo},
+		{Method: http.MethodGet, Path: "/v1/status", Serve: h.status},
+	}, writeError)
 }
 
 type handler struct{ c Config }

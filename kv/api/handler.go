@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"ordo"
@@ -58,30 +59,43 @@ func NewHandler(c Config) http.Handler {
 		c.WatchTimeout = MaxWatchTimeout
 	}
 	h := &handler{c: c}
-	mux := http.NewServeMux()
-	for _, e := range []struct {
-		method, path string
-		serve        http.HandlerFunc
-	}{
+	return NewMux([]Route{
 		{http.MethodPost, "/v1/kv", h.kv},
 		{http.MethodGet, "/v1/watch", h.watch},
 		{http.MethodGet, "/v1/snapshot", h.snapshot},
 		{http.MethodGet, "/v1/status", h.status},
-	} {
-		mux.HandleFunc(e.method+" "+e.path, e.serve)
-		// Any other method of a known path: 405 with the one it takes
-		// (a GET endpoint takes HEAD too, as ServeMux serves it).
-		allow := e.method
+	}, writeError)
+}
+
+// Route is one endpoint of a client API.
+type Route struct {
+	Method, Path string
+	Serve        http.HandlerFunc
+}
+
+// NewMux serves routes. Any other method of a known path is answered 405
+// with the one it takes (a GET endpoint takes HEAD too, as ServeMux
+// serves it), an unknown path 404 naming the endpoints, each through
+// writeError, the API's own error body. The Dynamo-style store's API
+// (dynamo/clientapi) is built on it too.
+func NewMux(routes []Route, writeError func(w http.ResponseWriter, code int, msg string)) *http.ServeMux {
+	mux := http.NewServeMux()
+	var names []string
+	for _, e := range routes {
+		mux.HandleFunc(e.Method+" "+e.Path, e.Serve)
+		names = append(names, e.Method+" "+e.Path)
+		allow := e.Method
 		if allow == http.MethodGet {
 			allow += ", " + http.MethodHead
 		}
-		mux.HandleFunc(e.path, func(w http.ResponseWriter, req *http.Request) {
+		mux.HandleFunc(e.Path, func(w http.ResponseWriter, req *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (%s takes %s)", req.Method, e.path, e.path, allow))
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed (%s takes %s)", req.Method, e.Path, e.Path, allow))
 		})
 	}
+	list := strings.Join(names, ", ")
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (POST /v1/kv, GET /v1/watch, GET /v1/snapshot, GET /v1/status)", req.Method, req.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (%s)", req.Method, req.URL.Path, list))
 	})
 	return mux
 }
