@@ -201,6 +201,111 @@ func (g *Gateway) Call(ctx context.Context, m ordo.Message) (ordo.Message, error
 	}
 }
 
+// MaxCallBatch bounds the messages of one CallMany.
+const MaxCallBatch = 1024
+
+// CallMany is Call for several messages at once: they enter the event loop
+// together, as consecutive events of one turn, so that they share its
+// fsync and its messages to peers (a Raft leader proposes them in one
+// AppendEntries): what a client that batches its requests is after. It
+// returns each message's answer or error at the same index, as Call would
+// have (ErrBusy for those beyond the node's bound of calls in flight),
+// once every message is answered or ctx has ended. msgs holds 1 to
+// MaxCallBatch messages, none nil.
+func (g *Gateway) CallMany(ctx context.Context, msgs []ordo.Message) ([]ordo.Message, []error) {
+	if len(msgs) == 0 || len(msgs) > MaxCallBatch {
+		panic(fmt.Sprintf("live: CallMany of %d messages (1..%d)", len(msgs), MaxCallBatch))
+	}
+	reps := make([]ordo.Message, len(msgs))
+	errs := make([]error, len(msgs))
+	select {
+	case <-g.r.done:
+		for i := range errs {
+			errs[i] = ErrShuttingDown
+		}
+		return reps, errs
+	default:
+	}
+	ids := make([]ordo.NodeID, len(msgs))
+	chans := make([]chan ordo.Message, len(msgs))
+	batch := make([]inbound, 0, len(msgs))
+	g.mu.Lock()
+	for i, m := range msgs {
+		if m == nil {
+			g.mu.Unlock()
+			panic("live: gateway call without a message")
+		}
+		switch {
+		case g.closed:
+			errs[i] = ErrShuttingDown
+			g.refused.WithLabelValues("shutting-down").Inc()
+			continue
+		case len(g.calls) >= g.max:
+			errs[i] = ErrBusy
+			g.refused.WithLabelValues("busy").Inc()
+			continue
+		}
+		g.next++
+		if g.next >= 1<<40 {
+			panic("live: gateway ids exhausted")
+		}
+		ids[i] = GatewayBase + ordo.NodeID(g.next)
+		chans[i] = make(chan ordo.Message, 1)
+		g.calls[ids[i]] = chans[i]
+		batch = append(batch, inbound{env: transport.Envelope{From: ids[i], To: g.r.id, Kind: m.Kind()}, msg: m, gateway: true})
+	}
+	g.mu.Unlock()
+	if len(batch) == 0 {
+		return reps, errs
+	}
+	g.inflight.Add(int64(len(batch)))
+	defer g.inflight.Add(-int64(len(batch)))
+	forgetAll := func(err error) {
+		for i, id := range ids {
+			if id != 0 {
+				g.forget(id)
+				errs[i] = err
+			}
+		}
+	}
+	in := inbound{many: batch}
+	if len(batch) == 1 {
+		in = batch[0]
+	}
+	select {
+	case g.r.inbox <- in:
+	case <-ctx.Done():
+		g.refused.WithLabelValues("inbox-full").Add(float64(len(batch)))
+		forgetAll(fmt.Errorf("%w (%w)", ErrInboxFull, ctx.Err()))
+		return reps, errs
+	case <-g.r.stop:
+		forgetAll(ErrShuttingDown)
+		return reps, errs
+	}
+	for i, ch := range chans {
+		if ch == nil {
+			continue
+		}
+		select {
+		case rep := <-ch:
+			reps[i], errs[i] = answer(rep)
+		case <-ctx.Done():
+			if !g.forget(ids[i]) {
+				reps[i], errs[i] = answer(<-ch)
+			} else {
+				errs[i] = ctx.Err()
+			}
+		case <-g.r.done:
+			if !g.forget(ids[i]) {
+				reps[i], errs[i] = answer(<-ch)
+			} else {
+				errs[i] = ErrNoAnswer
+			}
+		}
+	}
+	return reps, errs
+}
+
 func answer(rep ordo.Message) (ordo.Message, error) {
 	if rep == nil {
 		return nil, ErrFenced

@@ -354,3 +354,40 @@ func TestClientAddressValidated(t *testing.T) {
 		t.Error("a malformed client address passed")
 	}
 }
+
+// CallMany: the messages enter the loop together, as events of one turn
+// (their writes share one fsync), each answer at its message's index; the
+// calls beyond the node's bound are refused busy, the rest served.
+func TestGatewayCallMany(t *testing.T) {
+	rt, _ := echoNode(t, false, Options{ClientCalls: 64})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msgs := make([]ordo.Message, 100)
+	for i := range msgs {
+		msgs[i] = gwEchoReq{N: uint64(i + 1), Write: true}
+	}
+	before := rt.store.Syncs()
+	reps, errs := rt.gw.CallMany(ctx, msgs)
+	busy := 0
+	for i := range msgs {
+		if errs[i] == ErrBusy {
+			busy++
+			continue
+		}
+		if errs[i] != nil {
+			t.Fatalf("call %d: %v", i, errs[i])
+		}
+		if r := reps[i].(gwEchoResp); r.N != uint64(i+1) {
+			t.Fatalf("answer %d is %+v: out of order", i, r)
+		}
+	}
+	if busy != 100-64 {
+		t.Errorf("%d calls refused busy, want %d (the node's bound is 64)", busy, 100-64)
+	}
+	if n := rt.store.Syncs() - before; n < 1 || n > 2 {
+		t.Errorf("64 writes in one CallMany took %d fsyncs, want 1 (one turn; 2 if a timer's turn slipped in)", n)
+	}
+	if rt.gw.inflight.Load() != 0 || len(rt.gw.calls) != 0 {
+		t.Errorf("calls left registered: %d in flight, %d waiting", rt.gw.inflight.Load(), len(rt.gw.calls))
+	}
+}

@@ -104,6 +104,9 @@ type inbound struct {
 	gateway bool
 	// service: a reply or event of service env.From (service_runtime.go)
 	service bool
+	// many: client API calls that arrived together (Gateway.CallMany),
+	// each an event of the same turn.
+	many []inbound
 }
 
 // roleStatus is what the node's notes say about its role, read by the
@@ -587,6 +590,12 @@ func (r *Runtime) receive(in inbound) {
 	}
 	if in.gateway {
 		r.receiveGateway(in) // gateway.go
+		return
+	}
+	if in.many != nil {
+		for _, c := range in.many {
+			r.receiveGateway(c)
+		}
 		return
 	}
 	if in.service {

@@ -25,7 +25,7 @@ func newBenchKVCmd() *cobra.Command {
 		duration, warmup       time.Duration
 		reps, failover, foCli  int
 		asJSON, keep, tlsOn    bool
-		failoverOnly           bool
+		failoverOnly, unbatch  bool
 		svg, dir               string
 		seed                   uint64
 		etcdTick, etcdElection time.Duration
@@ -51,8 +51,10 @@ fsynced before its replies leave). Both keep their data on the filesystem of
 --dir, listen on loopback, and run with TLS off (--tls: both on; etcd then
 uses its own self-signed certificates). The etcd client sends every put to
 the leader and follows it when it changes, as ordo's client does, so
-neither pays a follower's forwarding hop. ordo's clients are kv/client over
-HTTP/JSON, one per worker; etcd's are one clientv3 (gRPC) client.
+neither pays a follower's forwarding hop. etcd's workers share one clientv3
+(gRPC) client; ordo's share one kv/client (HTTP/JSON), which batches puts
+made at the same time into one HTTP request (--ordo-unbatched: a kv/client
+per worker, a request per put).
 
 --failover N: with --failover-clients writing to a cluster of the first
 --nodes size, SIGKILL the leader and time from the kill to the first
@@ -104,7 +106,7 @@ read ratios from one run, not figures from different runs.`,
 			defer stop()
 			cfg := bench.Config{Nodes: ns, Clients: cs, Duration: duration, Warmup: warmup, Reps: reps,
 				Failover: failover, FailoverClients: foCli, FailoverOnly: failoverOnly, Seed: seed, Dir: root, Progress: stderr,
-				Ordo: bench.OrdoSystem(bench.OrdoOptions{Binary: bin, TLS: tlsOn, Seed: seed, Options: o}),
+				Ordo: bench.OrdoSystem(bench.OrdoOptions{Binary: bin, TLS: tlsOn, Seed: seed, Options: o, Unbatched: unbatch}),
 				Etcd: etcdSystem(etcd.Options{Binary: bin, TLS: tlsOn,
 					TickMs: uint(etcdTick / time.Millisecond), ElectionMs: uint(etcdElection / time.Millisecond)})}
 			res, err := bench.Run(ctx, cfg)
@@ -147,6 +149,7 @@ read ratios from one run, not figures from different runs.`,
 	f.StringVar(&dir, "dir", ".", "directory on the disk under test; a temporary directory is made inside")
 	f.BoolVar(&keep, "keep", false, "keep both systems' data and logs")
 	f.BoolVar(&tlsOn, "tls", false, "TLS on both sides (default: off on both)")
+	f.BoolVar(&unbatch, "ordo-unbatched", false, "a kv/client per ordo worker and an HTTP request per put (default: one shared client batching concurrent puts)")
 	f.Uint64Var(&seed, "seed", 1, "seed of keys and values")
 	f.DurationVar(&etcdTick, "etcd-heartbeat", 0, "etcd's heartbeat interval (0: its default, 100ms)")
 	f.DurationVar(&etcdElection, "etcd-election", 0, "etcd's election timeout (0: its default, 1s)")

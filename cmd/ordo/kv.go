@@ -43,6 +43,7 @@ const _ = uint(kv.GatewayBase-live.GatewayBase) + uint(live.GatewayBase-kv.Gatew
 func kvClientAPI(gw *live.Gateway) http.Handler {
 	return api.NewHandler(api.Config{
 		Call:       api.Caller(gw.Call),
+		CallMany:   api.CallerMany(gw.CallMany),
 		Status:     func() any { return kvStatus(gw) },
 		LeaderAddr: gw.ClientAddr,
 	})

@@ -25,6 +25,9 @@ type Caller func(ctx context.Context, m ordo.Message) (ordo.Message, error)
 // Config configures the handler.
 type Config struct {
 	Call Caller
+	// CallMany, when set, serves POST /v1/kv/batch's requests together
+	// (nil: each through Call, concurrently).
+	CallMany CallerMany
 	// Status is the body of GET /v1/status (nil: the endpoint answers 404).
 	Status func() any
 	// LeaderAddr is a server's client API address, for the leader hint of
@@ -61,6 +64,7 @@ func NewHandler(c Config) http.Handler {
 	h := &handler{c: c}
 	return NewMux([]Route{
 		{http.MethodPost, "/v1/kv", h.kv},
+		{http.MethodPost, "/v1/kv/batch", h.batch},
 		{http.MethodGet, "/v1/watch", h.watch},
 		{http.MethodGet, "/v1/snapshot", h.snapshot},
 		{http.MethodGet, "/v1/status", h.status},
@@ -202,22 +206,21 @@ func (h *handler) serve(w http.ResponseWriter, req *http.Request, r kv.Request, 
 		writeError(w, code, err.Error())
 		return
 	}
-	if r.Op == kv.OpMember && resp.Status == kv.StatusUnavailable {
-		// The leader refused the change (its strict reconfiguration
-		// check): a definite answer, nothing changed. Not 503, which
-		// clients retry until their deadline.
-		out := h.toJSON(resp)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusConflict)
-		encodeJSON(w, out)
-		return
-	}
-	writeResponse(w, h.toJSON(resp))
+	code, out := h.answer(r, resp, nil)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	encodeJSON(w, out)
 }
 
 // call makes one call; on error, code is the HTTP status to answer.
 func (h *handler) call(ctx context.Context, r kv.Request) (kv.Response, int, error) {
 	m, err := h.c.Call(ctx, r)
+	return h.result(r, m, err)
+}
+
+// result reads a call's outcome; on error, code is the HTTP status to
+// answer.
+func (h *handler) result(r kv.Request, m ordo.Message, err error) (kv.Response, int, error) {
 	if err != nil {
 		code := http.StatusGatewayTimeout // no answer: the outcome of a write is unknown
 		var st interface{ HTTPStatus() int }
@@ -292,16 +295,7 @@ func encodeJSON(w http.ResponseWriter, v any) {
 func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	status := kv.StatusUnavailable.String() // 500: the server could not serve it
-	switch {
-	case code == http.StatusGatewayTimeout:
-		status = kv.StatusUnknown.String()
-	case code == http.StatusTooManyRequests:
-		status = kv.StatusBusy.String()
-	case code >= 400 && code < 500: // 400, 404, 405, 413, 415: a request the API refuses
-		status = kv.StatusBadRequest.String()
-	}
-	encodeJSON(w, Response{Status: status, Error: msg})
+	encodeJSON(w, errorResponse(code, msg))
 }
 
 // parseStatus reads a status name.

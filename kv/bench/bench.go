@@ -69,15 +69,18 @@ type Cell struct {
 	OrdoErrors  int64   `json:"ordo_errors"`
 	// CPU time per acknowledged put (medians; 0: not measured): all the
 	// system's server processes, and the bench's own process (clients).
-	OrdoServerCPUUs float64   `json:"ordo_server_cpu_us_per_op"`
-	EtcdServerCPUUs float64   `json:"etcd_server_cpu_us_per_op"`
-	OrdoClientCPUUs float64   `json:"ordo_client_cpu_us_per_op"`
-	EtcdClientCPUUs float64   `json:"etcd_client_cpu_us_per_op"`
-	EtcdErrors      int64     `json:"etcd_errors"`
-	Reps            int       `json:"reps"`
-	Ratios          []float64 `json:"ratios"` // per rep, in order
-	Ordo, Etcd      []Stats   `json:"-"`      // per rep
-	DurationS       float64   `json:"duration_s"`
+	OrdoServerCPUUs float64 `json:"ordo_server_cpu_us_per_op"`
+	EtcdServerCPUUs float64 `json:"etcd_server_cpu_us_per_op"`
+	OrdoClientCPUUs float64 `json:"ordo_client_cpu_us_per_op"`
+	EtcdClientCPUUs float64 `json:"etcd_client_cpu_us_per_op"`
+	// OrdoPutsPerRequest is the mean batch of ordo's client (median; 0:
+	// unbatched).
+	OrdoPutsPerRequest float64   `json:"ordo_puts_per_request,omitempty"`
+	EtcdErrors         int64     `json:"etcd_errors"`
+	Reps               int       `json:"reps"`
+	Ratios             []float64 `json:"ratios"` // per rep, in order
+	Ordo, Etcd         []Stats   `json:"-"`      // per rep
+	DurationS          float64   `json:"duration_s"`
 }
 
 // FailoverStats are one system's failover rounds.
@@ -308,6 +311,9 @@ func runSize(ctx context.Context, cfg Config, n int) ([]Cell, []Series, error) {
 					s.ServerCPUUsPerOp = float64(use.server.Microseconds()) / float64(s.Ops)
 					s.ClientCPUUsPerOp = float64(use.client.Microseconds()) / float64(s.Ops)
 				}
+				if use.requests > 0 {
+					s.PutsPerRequest = float64(use.puts) / float64(use.requests)
+				}
 				st[k] = s
 				progress(cfg, "%d nodes, %2d clients, rep %d/%d: %s %8.0f ops/s  p50 %6.2f ms  p99 %7.2f ms  max %7.1f ms  errors %d  CPU/op: servers %.0f µs, client %.0f µs",
 					n, c, rep+1, cfg.Reps, p.sys[k].Name, s.OpsPerS, s.P50Ms, s.P99Ms, s.MaxMs, s.Errors, s.ServerCPUUsPerOp, s.ClientCPUUsPerOp)
@@ -362,6 +368,7 @@ func finish(cells []Cell) []Cell {
 		c.EtcdServerCPUUs = med(c.Etcd, func(s Stats) float64 { return s.ServerCPUUsPerOp })
 		c.OrdoClientCPUUs = med(c.Ordo, func(s Stats) float64 { return s.ClientCPUUsPerOp })
 		c.EtcdClientCPUUs = med(c.Etcd, func(s Stats) float64 { return s.ClientCPUUsPerOp })
+		c.OrdoPutsPerRequest = med(c.Ordo, func(s Stats) float64 { return s.PutsPerRequest })
 		c.OrdoErrors, c.EtcdErrors = 0, 0
 		for i := range c.Ordo {
 			c.OrdoErrors += c.Ordo[i].Errors

@@ -37,6 +37,13 @@ type Processes interface {
 	Pids() []int
 }
 
+// Batching is a Driver whose client batches puts into requests: the bench
+// reports the mean batch over each measured window.
+type Batching interface {
+	// BatchStats are the requests sent and the puts they carried so far.
+	BatchStats() (requests, puts int64)
+}
+
 // Driver is one running system under test.
 type Driver interface {
 	Putter
@@ -95,12 +102,17 @@ type Stats struct {
 	// clients); 0 where it could not be read.
 	ServerCPUUsPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
 	ClientCPUUsPerOp float64 `json:"client_cpu_us_per_op,omitempty"`
+	// PutsPerRequest is the mean batch of a Batching driver's client in
+	// the window (0: not batching).
+	PutsPerRequest float64 `json:"puts_per_request,omitempty"`
 }
 
 // cpuUse is the CPU time used over a window.
 type cpuUse struct {
 	server, client time.Duration
 	ok             bool
+	// requests and puts a Batching driver sent in the window.
+	requests, puts int64
 }
 
 // cpuWindow measures the CPU time of d's server processes and of this
@@ -141,11 +153,20 @@ func cpuWindow(ctx context.Context, d Driver, warmup, duration time.Duration) <-
 			return
 		}
 		s0, c0, ok0 := snap()
+		b, batching := d.(Batching)
+		var r0, p0 int64
+		if batching {
+			r0, p0 = b.BatchStats()
+		}
 		if !sleepUntil(start.Add(warmup + duration)) {
 			return
 		}
 		s1, c1, ok1 := snap()
 		u = cpuUse{server: s1 - s0, client: c1 - c0, ok: ok0 && ok1}
+		if batching {
+			r1, p1 := b.BatchStats()
+			u.requests, u.puts = r1-r0, p1-p0
+		}
 	}()
 	return out
 }

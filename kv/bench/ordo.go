@@ -19,6 +19,11 @@ type OrdoOptions struct {
 	TLS     bool              // mutual TLS between nodes and TLS on the client API (default: both off)
 	Options map[string]string // protocol options of "kv" (default: its defaults)
 	Seed    uint64
+	// Unbatched gives each closed-loop client a kv/client of its own,
+	// each put its own HTTP request. By default the clients share one
+	// kv/client, whose concurrent puts share HTTP requests (batching),
+	// as etcd's clients share one clientv3 and its gRPC connection.
+	Unbatched bool
 }
 
 // OrdoSystem is exercise 3's database as `ordo cluster up --protocol kv`
@@ -39,10 +44,14 @@ func OrdoSystem(o OrdoOptions) System {
 		slices.Sort(kvs)
 		opts = "options " + strings.Join(kvs, " ")
 	}
+	cl := "one kv/client shared by the workers, concurrent puts batched into one HTTP request"
+	if o.Unbatched {
+		cl = "one kv/client per worker, one HTTP request per put"
+	}
 	return System{
 		Name: "ordo",
-		About: fmt.Sprintf("ordo cluster up --protocol %s: one process per node, fsync before acknowledging, TLS %s, %s, kv/client over HTTP/JSON (one client per worker, follows the leader)",
-			kv.Protocol.Name, tls, opts),
+		About: fmt.Sprintf("ordo cluster up --protocol %s: one process per node, fsync before acknowledging, TLS %s, %s, kv/client over HTTP/JSON (%s, follows the leader)",
+			kv.Protocol.Name, tls, opts, cl),
 		Start: func(ctx context.Context, nodes int, dir string) (Driver, error) {
 			c, err := live.Up(live.UpOptions{N: nodes, Protocol: kv.Protocol.Name, Options: o.Options, Insecure: !o.TLS,
 				Dir: dir, Binary: o.Binary, Seed: o.Seed, LogLevel: "warn", DieWithParent: true, ClientAPI: true})
@@ -55,6 +64,12 @@ func OrdoSystem(o OrdoOptions) System {
 				return nil, err
 			}
 			d := &ordoDriver{c: c, cfg: cfg}
+			if !o.Unbatched {
+				if d.shared, err = client.New(cfg); err != nil {
+					c.Down()
+					return nil, err
+				}
+			}
 			// Wait for a leader, as etcd.Start does, so the first cell's
 			// warm-up is not an election.
 			lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -69,26 +84,38 @@ func OrdoSystem(o OrdoOptions) System {
 }
 
 type ordoDriver struct {
-	c   *live.Cluster
-	cfg client.Config
+	c      *live.Cluster
+	cfg    client.Config
+	shared *client.Client // the workers' client; nil: one each (Unbatched)
 }
 
 // ordoClient is one closed-loop client's kv client.
-type ordoClient struct{ *client.Client }
+type ordoClient struct {
+	*client.Client
+	own bool // closed with the worker
+}
 
 func (o ordoClient) Put(ctx context.Context, key string, value []byte) error {
 	_, err := o.Client.Put(ctx, key, string(value))
 	return err
 }
 
-func (o ordoClient) Close() error { o.Client.Close(); return nil }
+func (o ordoClient) Close() error {
+	if o.own {
+		o.Client.Close()
+	}
+	return nil
+}
 
 func (d *ordoDriver) Fork() (Putter, error) {
+	if d.shared != nil {
+		return ordoClient{Client: d.shared}, nil
+	}
 	cl, err := client.New(d.cfg)
 	if err != nil {
 		return nil, err
 	}
-	return ordoClient{cl}, nil
+	return ordoClient{Client: cl, own: true}, nil
 }
 
 // Put with a one-off client: the closed-loop clients use Fork.
@@ -129,7 +156,21 @@ func (d *ordoDriver) Restart(ctx context.Context, i int) error {
 	return d.c.Restart(ordo.NodeID(i + 1))
 }
 
-func (d *ordoDriver) Close() error { return d.c.Down() }
+func (d *ordoDriver) Close() error {
+	if d.shared != nil {
+		d.shared.Close()
+	}
+	return d.c.Down()
+}
+
+// BatchStats is the shared client's batching (Batching); zero unbatched.
+func (d *ordoDriver) BatchStats() (requests, puts int64) {
+	if d.shared == nil {
+		return 0, 0
+	}
+	st := d.shared.BatchStats()
+	return st.Requests, st.Writes
+}
 
 // Pids are the node processes (live.Cluster's state), for CPU accounting.
 func (d *ordoDriver) Pids() []int {

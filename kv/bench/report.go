@@ -30,10 +30,14 @@ func WriteTable(w io.Writer, r *Result) error {
 				lat3(c.OrdoP50Ms, c.OrdoP99Ms, c.OrdoMaxMs), lat3(c.EtcdP50Ms, c.EtcdP99Ms, c.EtcdMaxMs), c.OrdoErrors, c.EtcdErrors)
 		}
 		if r.Cells[0].OrdoServerCPUUs > 0 {
-			fmt.Fprintf(bw, "\nCPU time per acknowledged put (µs; servers: all nodes' processes, client: the bench's process)\n")
-			fmt.Fprintf(bw, "%5s %7s | %12s %12s | %12s %12s\n", "nodes", "clients", "ordo servers", "etcd servers", "ordo client", "etcd client")
+			fmt.Fprintf(bw, "\nCPU time per acknowledged put (µs; servers: all nodes' processes, client: the bench's process), and ordo's puts per HTTP request\n")
+			fmt.Fprintf(bw, "%5s %7s | %12s %12s | %12s %12s | %s\n", "nodes", "clients", "ordo servers", "etcd servers", "ordo client", "etcd client", "ordo puts/request")
 			for _, c := range r.Cells {
-				fmt.Fprintf(bw, "%5d %7d | %12.0f %12.0f | %12.0f %12.0f\n", c.Nodes, c.Clients, c.OrdoServerCPUUs, c.EtcdServerCPUUs, c.OrdoClientCPUUs, c.EtcdClientCPUUs)
+				batch := "1 (unbatched)"
+				if c.OrdoPutsPerRequest > 0 {
+					batch = fmt.Sprintf("%.1f", c.OrdoPutsPerRequest)
+				}
+				fmt.Fprintf(bw, "%5d %7d | %12.0f %12.0f | %12.0f %12.0f | %s\n", c.Nodes, c.Clients, c.OrdoServerCPUUs, c.EtcdServerCPUUs, c.OrdoClientCPUUs, c.EtcdClientCPUUs, batch)
 			}
 		}
 		if cfg.Reps > 1 {

@@ -62,6 +62,18 @@ type Config struct {
 	AttemptTimeout time.Duration
 	// MaxConns bounds the connections kept per server (default 64).
 	MaxConns int
+	// Unbatched sends every request in an HTTP request of its own. By
+	// default puts and deletes that goroutines make at the same time
+	// share HTTP requests (POST /v1/kv/batch; batch.go).
+	Unbatched bool
+	// BatchInflight bounds the batches in flight to one server (default
+	// DefaultBatchInflight, at most 64): a write that finds them all
+	// busy joins the next.
+	BatchInflight int
+	// Linger is the longest a batch waits for writers of the last round
+	// that have not queued again (default DefaultLinger; negative: never
+	// waits). A lone writer never waits: its last round had one writer.
+	Linger time.Duration
 }
 
 // Defaults of Config.
@@ -91,6 +103,10 @@ type Client struct {
 	smu      sync.Mutex
 	sessions []*session // idle sessions
 
+	bmu      sync.Mutex
+	batchers map[string]*batcher // by endpoint (batch.go)
+	stats    batchStats
+
 	mu        sync.Mutex
 	endpoints []string // base URLs ("https://127.0.0.1:2379")
 	leader    int      // index into endpoints of the last known leader, -1: unknown
@@ -112,7 +128,19 @@ func New(c Config) (*Client, error) {
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns
 	}
-	cl := &Client{cfg: c, scheme: "http", leader: -1}
+	if c.BatchInflight <= 0 {
+		c.BatchInflight = DefaultBatchInflight
+	}
+	if c.Linger == 0 {
+		c.Linger = DefaultLinger
+	}
+	if c.Linger > maxLinger {
+		return nil, fmt.Errorf("kv client: Linger %v: at most %v", c.Linger, maxLinger)
+	}
+	if c.BatchInflight > maxBatchInflight {
+		return nil, fmt.Errorf("kv client: BatchInflight %d: at most %d", c.BatchInflight, maxBatchInflight)
+	}
+	cl := &Client{cfg: c, scheme: "http", leader: -1, batchers: map[string]*batcher{}}
 	if c.TLS != nil {
 		cl.scheme = "https"
 	}
@@ -320,6 +348,9 @@ func (c *Client) do(ctx context.Context, q kv.Request) (kv.Response, error) {
 	if err != nil {
 		return kv.Response{}, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
+	// Puts and deletes share HTTP requests (batch.go): their answers
+	// carry no value, so a batch's answer stays small.
+	batched := !c.cfg.Unbatched && (q.Op == kv.OpPut || q.Op == kv.OpDelete)
 	maybe := false    // a write attempt may have reached a server
 	noLeader := false // a server answered that it is not the leader
 	var last error
@@ -331,7 +362,15 @@ func (c *Client) do(ctx context.Context, q kv.Request) (kv.Response, error) {
 		}
 		ep := c.pick()
 		for hop := 0; hop <= maxHops; hop++ {
-			resp, code, sent, err := c.post(ctx, ep, body)
+			var resp api.Response
+			var code int
+			var sent bool
+			var err error
+			if batched {
+				resp, code, sent, err = c.postBatched(ctx, ep, body)
+			} else {
+				resp, code, sent, err = c.post(ctx, ep, body)
+			}
 			if err != nil {
 				last = err
 				maybe = maybe || (write && sent)

@@ -1,0 +1,240 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"ordo"
+	"ordo/kv"
+)
+
+// A batch body is refused whole when its shape or size is wrong, and item
+// by item when a well-formed request means nothing.
+func TestDecodeBatch(t *testing.T) {
+	put := `{"op":"put","key":"a","value":"1","session":7,"seq":1}`
+	many := "[" + strings.Repeat(put+",", MaxBatch) + put + "]"
+	for _, c := range []struct {
+		body  string
+		want  int   // whole-batch status, 0: decoded
+		items []int // per item: 0 accepted, else its status
+	}{
+		{`[` + put + `]`, 0, []int{0}},
+		{`[` + put + `,{"op":"get","key":"b"}]`, 0, []int{0, 0}},
+		{`[` + put + `,{"op":"frobnicate"},{"op":"get"}]`, 0, []int{0, 400, 400}},
+		{`[{"op":"put","key":"` + strings.Repeat("k", MaxKeyBytes+1) + `","value":"v"}]`, 0, []int{413}},
+		{``, 400, nil},
+		{`[]`, 400, nil},
+		{`{}`, 400, nil},
+		{put, 400, nil},
+		{`[` + put, 400, nil},
+		{`[` + put + `] []`, 400, nil},
+		{`[` + put + `,]`, 400, nil},
+		{`[{"op":"put","key":"a","bogus":1}]`, 400, nil},
+		{`[1]`, 400, nil},
+		{"[{\"op\":\"put\",\"key\":\"\xff\",\"value\":\"x\"}]", 400, nil},
+		{many, 413, nil},
+		{`[{"op":"put","key":"a","value":"` + strings.Repeat("v", MaxBodyBytes) + `"}]`, 413, nil},
+	} {
+		items, err := DecodeBatch(strings.NewReader(c.body))
+		got := 0
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%.60s: error %v is not an *Error", c.body, err)
+			}
+			got = e.Status
+		}
+		if got != c.want {
+			t.Errorf("%.60s: status %d (%v), want %d", c.body, got, err, c.want)
+			continue
+		}
+		if len(items) != len(c.items) {
+			t.Errorf("%.60s: %d items, want %d", c.body, len(items), len(c.items))
+			continue
+		}
+		for i, it := range items {
+			st := 0
+			if it.Err != nil {
+				st = it.Err.Status
+			}
+			if st != c.items[i] {
+				t.Errorf("%.60s: item %d status %d (%v), want %d", c.body, i, st, it.Err, c.items[i])
+			}
+		}
+	}
+}
+
+// The batch endpoint answers each request as it would have been answered
+// alone (status and body, in order), calls the server once for the
+// batch, and refuses bad items without dropping the good ones.
+func TestBatchEndpoint(t *testing.T) {
+	var mu sync.Mutex
+	var calls []int
+	many := func(ctx context.Context, ms []ordo.Message) ([]ordo.Message, []error) {
+		mu.Lock()
+		calls = append(calls, len(ms))
+		mu.Unlock()
+		reps := make([]ordo.Message, len(ms))
+		errs := make([]error, len(ms))
+		for i, m := range ms {
+			q := m.(kv.Request)
+			switch q.Key {
+			case "follower":
+				reps[i] = kv.Response{Status: kv.StatusNotLeader, Leader: 2}
+			case "lost":
+				errs[i] = context.DeadlineExceeded
+			case "absent":
+				reps[i] = kv.Response{Status: kv.StatusNotFound}
+			default:
+				reps[i] = kv.Response{Status: kv.StatusOK, Rev: uint64(10 + i)}
+			}
+		}
+		return reps, errs
+	}
+	h := NewHandler(Config{Call: func(context.Context, ordo.Message) (ordo.Message, error) {
+		t.Error("Call used although CallMany is set")
+		return nil, errors.New("no")
+	}, CallMany: many, LeaderAddr: func(id ordo.NodeID) string { return "127.0.0.1:2002" }})
+	body := `[{"op":"put","key":"a","value":"1","session":1,"seq":1},` +
+		`{"op":"bogus"},` +
+		`{"op":"put","key":"follower","value":"1","session":2,"seq":1},` +
+		`{"op":"delete","key":"lost","session":3,"seq":1},` +
+		`{"op":"get","key":"lost"},` +
+		`{"op":"get","key":"absent"}]`
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/kv/batch", strings.NewReader(body)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("batch: HTTP %d %s", w.Code, w.Body)
+	}
+	var out []BatchAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		code   int
+		status string
+	}{
+		{200, "ok"}, {400, "bad-request"}, {421, "not-leader"}, {504, "unknown"}, {503, "unavailable"}, {200, "not-found"},
+	}
+	if len(out) != len(want) {
+		t.Fatalf("%d answers, want %d: %s", len(out), len(want), w.Body)
+	}
+	for i, a := range out {
+		if a.Code != want[i].code || a.Status != want[i].status {
+			t.Errorf("answer %d: %d %s (%s), want %d %s", i, a.Code, a.Status, a.Error, want[i].code, want[i].status)
+		}
+	}
+	if out[0].Rev != 10 || out[2].LeaderAddr != "127.0.0.1:2002" || out[1].Error == "" {
+		t.Errorf("answers lost their fields: %+v", out)
+	}
+	if len(calls) != 1 || calls[0] != 5 {
+		t.Errorf("CallMany calls %v, want one of the 5 valid requests", calls)
+	}
+
+	// Refused whole: the error body a single request gets.
+	for _, c := range []struct {
+		body string
+		ct   string
+		want int
+	}{
+		{`[`, "application/json", 400},
+		{`[]`, "application/json", 400},
+		{`[{"op":"get","key":"a"}]`, "text/plain", 415},
+	} {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/kv/batch", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ct)
+		h.ServeHTTP(w, req)
+		var r Response
+		if w.Code != c.want || json.Unmarshal(w.Body.Bytes(), &r) != nil || r.Status != "bad-request" || r.Error == "" {
+			t.Errorf("%q (%s): HTTP %d %s, want %d with a bad-request body", c.body, c.ct, w.Code, w.Body, c.want)
+		}
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/kv/batch", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /v1/kv/batch: HTTP %d, want 405", w.Code)
+	}
+}
+
+// Without CallMany the batch is served through Call, one goroutine a
+// request, answers still in order.
+func TestBatchEndpointWithoutCallMany(t *testing.T) {
+	h := NewHandler(Config{Call: func(_ context.Context, m ordo.Message) (ordo.Message, error) {
+		q := m.(kv.Request)
+		return kv.Response{Status: kv.StatusOK, Value: q.Key}, nil
+	}})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/kv/batch", strings.NewReader(`[{"op":"get","key":"a"},{"op":"get","key":"b"},{"op":"get","key":"c"}]`)))
+	var out []BatchAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || len(out) != 3 {
+		t.Fatalf("HTTP %d %s: %v", w.Code, w.Body, err)
+	}
+	for i, k := range []string{"a", "b", "c"} {
+		if out[i].Value != k {
+			t.Errorf("answer %d: %+v, want the value %q", i, out[i], k)
+		}
+	}
+}
+
+// EncodeBatch of EncodeRequest's bodies decodes to the same requests.
+func TestEncodeBatchRoundTrip(t *testing.T) {
+	in := []kv.Request{
+		{Op: kv.OpPut, Key: "a", Value: "<&>", Session: 1, Seq: 1},
+		{Op: kv.OpDelete, Key: "b", Session: 2, Seq: 5},
+	}
+	var bodies [][]byte
+	for _, r := range in {
+		b, err := EncodeRequest(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, b)
+	}
+	items, err := DecodeBatch(strings.NewReader(string(EncodeBatch(bodies))))
+	if err != nil || len(items) != len(in) {
+		t.Fatalf("%v, %d items", err, len(items))
+	}
+	for i, it := range items {
+		if it.Err != nil || it.Req != in[i] {
+			t.Errorf("item %d: %+v, want %+v", i, it, in[i])
+		}
+	}
+}
+
+// FuzzDecodeBatch: no input panics, decoding is bounded, and every
+// accepted request passes Check (so re-encodes).
+func FuzzDecodeBatch(f *testing.F) {
+	f.Add(`[{"op":"put","key":"a","value":"1","session":7,"seq":1}]`)
+	f.Add(`[{"op":"get","key":"a"},{"op":"bogus"}]`)
+	f.Add(`[]`)
+	f.Add(`[{"op":"cas","key":"a","expect":"1","value":"2"}] x`)
+	f.Add(`[[[[`)
+	f.Fuzz(func(t *testing.T, body string) {
+		items, err := DecodeBatch(strings.NewReader(body))
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || (e.Status != 400 && e.Status != 413) {
+				t.Fatalf("error %v is not a 400/413 *Error", err)
+			}
+			return
+		}
+		if len(items) == 0 || len(items) > MaxBatch {
+			t.Fatalf("%d items accepted", len(items))
+		}
+		for _, it := range items {
+			if it.Err != nil {
+				continue
+			}
+			if _, err := EncodeRequest(it.Req); err != nil {
+				t.Fatalf("accepted %+v, which does not re-encode: %v", it.Req, err)
+			}
+		}
+	})
+}
