@@ -62,6 +62,10 @@ type BFTConfig struct {
 	Clients   int           `json:"clients"`     // pbft-client nodes (0: DefaultBFTClients)
 	Ops       int           `json:"ops"`         // requests each client issues (0: DefaultBFTOps)
 	Duration  time.Duration `json:"duration_ns"` // simulated time per run (0: DefaultBFTDuration)
+	// Auth is how the links authenticate (sim.Network.Auth): "" or
+	// sim.AuthMAC per-pair MACs, sim.AuthEd25519 signatures. It changes
+	// the simulator's CPU time, never a run.
+	Auth string `json:"auth,omitempty"`
 }
 
 func (c BFTConfig) withDefaults() BFTConfig {
@@ -98,6 +102,8 @@ func (c BFTConfig) Check() error {
 		return fmt.Errorf("--ops %d: need 1..%d requests per client", c.Ops, MaxBFTOps)
 	case c.Duration < MinBFTDuration || c.Duration > MaxBFTDuration:
 		return fmt.Errorf("--duration %v: need %v..%v of simulated time per run", c.Duration, MinBFTDuration, MaxBFTDuration)
+	case c.Auth != "" && !slices.Contains(sim.AuthModes, c.Auth):
+		return fmt.Errorf("--auth %q: want %s (per-pair MACs, the default) or %s (signatures)", c.Auth, sim.AuthMAC, sim.AuthEd25519)
 	}
 	return nil
 }
@@ -184,7 +190,7 @@ func (c BFTConfig) SimConfig(seed uint64, traced bool) (sim.Config, error) {
 	return sim.Config{
 		Protocol: pbft.Protocol, Options: opts, Nodes: c.N, Seed: seed, Trace: traced,
 		Clients:   []sim.ClientGroup{{Protocol: pbft.ClientProtocol, Options: copts, Count: c.Clients}},
-		Network:   sim.Network{Default: sim.Link{Latency: sim.Presets["lan"]}, Authenticated: true},
+		Network:   sim.Network{Default: sim.Link{Latency: sim.Presets["lan"]}, Authenticated: true, Auth: c.Auth},
 		Wire:      true,
 		Byzantine: byz,
 		Name:      c.Name(),
@@ -301,7 +307,8 @@ type BFTCampaign struct {
 	Clients    int             `json:"clients"`
 	Ops        int             `json:"ops"`
 	Duration   time.Duration   `json:"duration_ns"`
-	Workers    int             `json:"-"` // 0: GOMAXPROCS; changes no result
+	Auth       string          `json:"auth,omitempty"` // BFTConfig.Auth
+	Workers    int             `json:"-"`              // 0: GOMAXPROCS; changes no result
 }
 
 // Configs are the campaign's configurations: by n, then f, then
@@ -314,7 +321,7 @@ func (c BFTCampaign) Configs() []BFTConfig {
 				continue
 			}
 			for _, b := range c.Behaviours {
-				out = append(out, BFTConfig{N: n, F: f, Behaviour: b, Clients: c.Clients, Ops: c.Ops, Duration: c.Duration})
+				out = append(out, BFTConfig{N: n, F: f, Behaviour: b, Clients: c.Clients, Ops: c.Ops, Duration: c.Duration, Auth: c.Auth})
 			}
 		}
 	}
@@ -344,7 +351,7 @@ func (c BFTCampaign) Check() error {
 			return fmt.Errorf("--behaviour: %s given twice", b)
 		}
 	}
-	base := BFTConfig{N: MinBFTNodes + MaxBFTF, F: 1, Behaviour: c.Behaviours[0], Clients: c.Clients, Ops: c.Ops, Duration: c.Duration}
+	base := BFTConfig{N: MinBFTNodes + MaxBFTF, F: 1, Behaviour: c.Behaviours[0], Clients: c.Clients, Ops: c.Ops, Duration: c.Duration, Auth: c.Auth}
 	for _, n := range c.Ns {
 		x := base
 		x.N = n

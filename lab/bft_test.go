@@ -270,3 +270,47 @@ func TestBFTNoViewChangePingPong(t *testing.T) {
 		t.Fatalf("seed 1: %d events, seed 2: %d; replay: go run ./cmd/ordo bench bft -n 7 -f 3 --behaviour equivocate --replay 1 --trace run.jsonl", events[1], events[2])
 	}
 }
+
+// Signatures or per-pair MACs: the same verdicts, seed for seed, with
+// every behaviour (forgeries refused and garbage malformed under both),
+// on both sides of the 3f+1 line. The variant changes the simulator's CPU
+// time only.
+func TestBFTAuthVariantsSameVerdicts(t *testing.T) {
+	c := BFTCampaign{Ns: []int{3, 4}, Fs: []int{1}, Behaviours: sim.Behaviours, First: 1, Seeds: 3}
+	var reports [2]string
+	for i, mode := range sim.AuthModes {
+		c.Auth = mode
+		rep, err := RunBFT(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep.Wall, rep.Campaign.Auth = 0, ""
+		for j := range rep.Cells {
+			if rep.Cells[j].Config.Auth != mode {
+				t.Fatalf("cell %d ran with auth %q, want %s", j, rep.Cells[j].Config.Auth, mode)
+			}
+			rep.Cells[j].Config.Auth = ""
+		}
+		data, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports[i] = string(data)
+		if cell := rep.Cell(3, 1, sim.Equivocate); cell.Broken == 0 {
+			t.Fatalf("%s: n=3 f=1 equivocate held on seeds 1..3 (seed 1 breaks it)", mode)
+		}
+	}
+	if reports[0] != reports[1] {
+		t.Fatalf("mac and ed25519 campaigns differ:\n%s\n%s", reports[0], reports[1])
+	}
+	_, _, st, err := BFTTrace(BFTConfig{N: 4, F: 1, Behaviour: sim.Forge, Auth: sim.AuthEd25519}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.AuthFailed == 0 || st.AuthFailed != st.ByzantineBy[sim.Forge] {
+		t.Fatalf("ed25519: %d forgeries, %d refused; want every one refused", st.ByzantineBy[sim.Forge], st.AuthFailed)
+	}
+	if err := (BFTConfig{N: 4, F: 1, Behaviour: sim.Forge, Auth: "rsa"}).Check(); err == nil || !strings.Contains(err.Error(), `--auth "rsa"`) {
+		t.Fatalf("auth rsa: %v", err)
+	}
+}

@@ -154,6 +154,9 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 	if sc.Disk.On() {
 		notes = append(notes, "disk: the real disk, not the simulator's disk model")
 	}
+	if sc.Network.Auth == "ed25519" { // sim.AuthEd25519
+		notes = append(notes, "network.auth ed25519: live links are mutual TLS under the cluster's CA; messages are not signed")
+	}
 	// A live service is a real system (etcd) behind each node's adapter:
 	// the cluster can cut nodes off from it, nothing more.
 	if first := sc.FirstService(); first > 0 {

@@ -99,6 +99,15 @@ func TestLiveScenarioRefusesWhatItCannotDo(t *testing.T) {
 	if _, err := CheckScenario(sc); err != nil {
 		t.Errorf("partition-raft refused: %v", err)
 	}
+	// Signed links run live over TLS, and the notes say so.
+	sc, err := scenario.Parse("x.yaml", []byte("name: x\nprotocol: raft\nnodes: 3\nduration: 2s\nnetwork: {authenticated: true, auth: ed25519}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes, err := CheckScenario(sc)
+	if err != nil || !strings.Contains(strings.Join(notes, "\n"), "mutual TLS") {
+		t.Errorf("auth ed25519 live: notes %q, err %v; want a note that links are TLS", notes, err)
+	}
 }
 
 // Reference: section 5, "a process pause" (Kleppmann's GC pause) and

@@ -29,7 +29,8 @@
 //
 // Messages carry no signatures: the simulator's authenticated links (wire
 // mode, `network: {authenticated: true}`: an HMAC per pair of nodes over
-// the encoded bytes, sim/wire.go) stand for PBFT's MAC authenticators, so
+// the encoded bytes, or with `auth: ed25519` a signature, sim/auth.go)
+// stand for PBFT's MAC authenticators, so
 // a forged sender is refused at the link and a replica trusts the sender
 // the runtime names. Two simplifications follow from that: a commit
 // carries the request rather than only its digest (the receiver computes

@@ -879,7 +879,7 @@ func (p *parser) network(sc *Scenario, fs map[string]entry) error {
 	if !ok {
 		return nil
 	}
-	valid := append([]string{"fifo", "authenticated", "price_per_gb", "links"}, linkFields...)
+	valid := append([]string{"fifo", "authenticated", "auth", "price_per_gb", "links"}, linkFields...)
 	nf, err := p.fields(e.val, "network", valid)
 	if err != nil {
 		return err
@@ -899,6 +899,14 @@ func (p *parser) network(sc *Scenario, fs map[string]entry) error {
 	if x, ok := nf["authenticated"]; ok {
 		if sc.Network.Authenticated, err = p.boolean(x.val, "network.authenticated"); err != nil {
 			return err
+		}
+	}
+	if x, ok := nf["auth"]; ok {
+		if sc.Network.Auth, err = p.str(x.val, "network.auth"); err != nil {
+			return err
+		}
+		if err := sc.checkAuth(sc.Network.Auth); err != nil {
+			return p.errf(x.val, "network.auth", "%v", err)
 		}
 	}
 	if x, ok := nf["price_per_gb"]; ok {

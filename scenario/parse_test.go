@@ -164,6 +164,9 @@ func TestParseErrors(t *testing.T) {
 		{base + "network: {loss: lots}\n", `network.loss: want a number, got "lots"`, 5},
 		{base + "network: {bandwidth: 1 MB}\n", `network.bandwidth: bad bandwidth "1 MB"`, 5},
 		{base + "network: {fifo: yes please}\n", `network.fifo: want true or false`, 5},
+		{base + "network: {authenticated: true, auth: rsa}\n", `network.auth: unknown authentication "rsa" (valid: mac, ed25519)`, 5},
+		{base + "network: {auth: ed25519}\n", `network.auth: ed25519 is how authenticated links authenticate, and this file does not say authenticated: true`, 5},
+		{base + "wire: false\nnetwork: {authenticated: true, auth: ed25519}\n", `network.auth: ed25519 signs the encoded bytes, and this file says wire: false`, 6},
 		{base + "network:\n  links: {\"1->9\": {loss: 0.1}}\n", `network.links.1->9: node 9 out of range: the cluster is nodes 1..5`, 6},
 		{base + "network:\n  links: {\"1-2\": {loss: 0.1}}\n", `is not a link: write "1->2"`, 6},
 		{base + "network:\n  links: {\"1->2\": {jitter: 0.1}}\n", `network.links.1->2.jitter: unknown field (valid: bandwidth, duplicate, latency, loss, tamper)`, 6},
@@ -316,5 +319,41 @@ func TestSpeedBound(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "too slow (at most 1m)") {
 			t.Errorf("%q: got %v", src, err)
 		}
+	}
+}
+
+// network.auth picks the authentication of authenticated links; SetAuth
+// (ordo sim --auth) overrides it with the same rules as the file.
+func TestAuthField(t *testing.T) {
+	base := "name: a\nprotocol: broadcast\nnodes: 3\nduration: 1s\n"
+	sc, err := Parse("a.yaml", []byte(base+"network: {authenticated: true, auth: ed25519}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Network.Auth != sim.AuthEd25519 || sc.Config(1, false).Network.Auth != sim.AuthEd25519 {
+		t.Fatalf("auth %q, want ed25519 in the scenario and its run", sc.Network.Auth)
+	}
+	if err := sc.SetAuth(sim.AuthMAC); err != nil || sc.Network.Auth != sim.AuthMAC {
+		t.Fatalf("SetAuth(mac): %v, auth %q", err, sc.Network.Auth)
+	}
+	if err := sc.SetAuth("hmac"); err == nil || !strings.Contains(err.Error(), `unknown authentication "hmac"`) {
+		t.Fatalf("SetAuth(hmac): %v", err)
+	}
+	plain, err := Parse("a.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.SetAuth(sim.AuthEd25519); err == nil || !strings.Contains(err.Error(), "authenticated: true") {
+		t.Fatalf("SetAuth on unauthenticated links: %v", err)
+	}
+	unwired, err := Parse("a.yaml", []byte(base+"wire: false\nnetwork: {authenticated: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unwired.SetAuth(sim.AuthEd25519); err == nil || !strings.Contains(err.Error(), "wire: false") {
+		t.Fatalf("SetAuth(ed25519) with wire: false: %v", err)
+	}
+	if err := unwired.SetAuth(sim.AuthMAC); err != nil {
+		t.Fatalf("SetAuth(mac) with wire: false: %v", err)
 	}
 }

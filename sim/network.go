@@ -146,6 +146,10 @@ type Network struct {
 	// Authenticated links detect tampering (MACs): an altered message is
 	// dropped rather than delivered. The defence of fallacy 4.
 	Authenticated bool
+	// Auth is how authenticated links authenticate in wire mode: AuthMAC
+	// (per-pair HMACs; "" is the same) or AuthEd25519 (signatures; wire
+	// mode only). auth.go says what each proves and costs.
+	Auth string
 	// Tamperer alters a message in flight; nil uses the reflective default
 	// (change one integer or string field). In wire mode bytes are
 	// flipped instead (see wire.go).

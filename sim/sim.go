@@ -248,6 +248,9 @@ func New(cfg Config) (*Sim, error) {
 	if err := cfg.Network.validate(size); err != nil {
 		return nil, err
 	}
+	if err := validateAuth(&cfg.Network, cfg.Wire); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
 	if err := validateByzantine(&cfg, size); err != nil {
 		return nil, err
 	}

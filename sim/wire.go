@@ -1,12 +1,9 @@
 package sim
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"hash"
 	"math/rand/v2"
 
 	"ordo"
@@ -23,10 +20,11 @@ import (
 // Tampering flips bytes of the encoding (fallacy 4: the network is not
 // secure): the receiver may decode an altered message, or fail to decode
 // it and drop it as "malformed" (Stats.Malformed). With authenticated links
-// every message carries an HMAC-SHA256 over its sender, receiver, id, kind
-// and bytes, keyed from the run's seed; the receiver recomputes it and drops
-// a message that fails ("tampered: authentication failed", Stats.AuthFailed),
-// the defence a live cluster gets from TLS.
+// every message carries a tag over its bytes — an HMAC-SHA256 under the key
+// of its link (per ordered pair of nodes, from the seed), or an ed25519
+// signature of its sender (Network.Auth; auth.go) — and the receiver drops
+// a message whose tag fails ("tampered: authentication failed",
+// Stats.AuthFailed), the defence a live cluster gets from TLS.
 //
 // Sizes come from the codec in both modes, so a run's bytes, bandwidth
 // queueing and transport cost are the same with and without wire mode;
@@ -46,20 +44,20 @@ const (
 type wireMsg struct {
 	kind string
 	b    []byte
-	mac  [sha256.Size]byte // set on authenticated networks
+	tag  [ed25519.SignatureSize]byte // MAC or signature, on authenticated networks (auth.go)
 	refs int32
 }
 
 func (w *wireMsg) Kind() string { return w.kind }
 
-// wireState is the run's codec and, on authenticated networks, its MAC.
+// wireState is the run's codec and, on authenticated networks, its
+// authentication.
 type wireState struct {
 	codec *ordo.Codec // nil: no protocol of the run lists Messages
 	// strict: every protocol of the run lists its Messages, so a kind the
 	// codec does not know is a bug (a panic) in both modes.
 	strict bool
-	mac    hash.Hash // HMAC-SHA256, reset per message
-	sum    []byte
+	auth   *authState // nil: links not authenticated (auth.go)
 	free   []*wireMsg
 }
 
@@ -127,12 +125,9 @@ func (s *Sim) initWire() error {
 		s.wire.codec = c
 	}
 	if s.cfg.Wire && s.cfg.Network.Authenticated {
-		// A key of the run's own: derived from the seed, so a run stays
-		// reproducible; no protocol sees it.
-		var seed [8]byte
-		binary.LittleEndian.PutUint64(seed[:], s.cfg.Seed)
-		key := sha256.Sum256(append([]byte("ordo sim link key "), seed[:]...))
-		s.wire.mac = hmac.New(sha256.New, key[:])
+		// Keys of the run's own: derived from the seed, so a run stays
+		// reproducible; no protocol sees them.
+		s.wire.auth = newAuth(s.cfg.Network.Auth, s.cfg.Seed, len(s.nodes)-1)
 	}
 	return nil
 }
@@ -163,36 +158,19 @@ func (s *Sim) encode(ns *nodeState, m ordo.Message) *wireMsg {
 
 // seal tags w on authenticated networks, once its id is known.
 func (s *Sim) seal(from, to ordo.NodeID, id uint64, w *wireMsg) {
-	if s.wire.mac != nil {
-		s.wire.tag(from, to, id, w, &w.mac)
+	if s.wire.auth != nil {
+		s.wire.auth.seal(s.cfg.Seed, from, to, id, w)
 	}
 }
 
-// tag computes the MAC of w as sent from → to with message id.
-func (ws *wireState) tag(from, to ordo.NodeID, id uint64, w *wireMsg, out *[sha256.Size]byte) {
-	var hdr [8 + 8 + 8]byte
-	binary.LittleEndian.PutUint64(hdr[0:], uint64(from))
-	binary.LittleEndian.PutUint64(hdr[8:], uint64(to))
-	binary.LittleEndian.PutUint64(hdr[16:], id)
-	ws.mac.Reset()
-	ws.mac.Write(hdr[:])
-	ws.mac.Write([]byte(w.kind))
-	ws.mac.Write([]byte{0})
-	ws.mac.Write(w.b)
-	ws.sum = ws.mac.Sum(ws.sum[:0])
-	copy(out[:], ws.sum)
-}
-
-// decode is wire mode's delivery: verify the MAC (authenticated links),
+// decode is wire mode's delivery: check the tag (authenticated links),
 // then decode a fresh value. On failure the message is dropped and
 // counted, and the caller delivers nothing.
 func (s *Sim) decode(it *item, w *wireMsg) (ordo.Message, bool) {
-	if s.wire.mac != nil {
-		var mac [sha256.Size]byte
+	if s.wire.auth != nil {
 		// A forged message is checked as from the sender it claims,
 		// whose key its true sender does not have.
-		s.wire.tag(s.claimed(it), it.to, it.msgID, w, &mac)
-		if !hmac.Equal(mac[:], w.mac[:]) {
+		if !s.wire.auth.check(s.cfg.Seed, s.claimed(it), it.to, it.msgID, w) {
 			s.stats.AuthFailed++
 			s.dropInFlight(it, DropAuthFailed) // releases w
 			return nil, false
@@ -218,7 +196,7 @@ func (s *Sim) decode(it *item, w *wireMsg) (ordo.Message, bool) {
 // duplicates.
 func (ws *wireState) tamperBytes(w *wireMsg, r *rand.Rand) *wireMsg {
 	cp := ws.get(w.kind)
-	cp.b, cp.mac = append(cp.b, w.b...), w.mac
+	cp.b, cp.tag = append(cp.b, w.b...), w.tag
 	if len(cp.b) == 0 {
 		cp.b = append(cp.b, byte(1+r.IntN(255)))
 		return cp

@@ -45,6 +45,10 @@ line n = 3f+1 of the bound is visible at a glance.
 
 Each run: n pbft replicas, 2 pbft-client nodes of 10 requests each, 3s of
 simulated time, wire mode, authenticated links (as the pbft scenarios run).
+--auth picks how the links authenticate: mac, per-pair HMAC-SHA256 keys (the
+default), or ed25519, every message signed by its sender and verified by its
+receiver. The verdicts are the same (a run does not depend on it); signatures
+cost the simulator far more CPU, so run them on fewer seeds.
 Which replicas lie is drawn from the seed: on odd seeds the primary of view
 0 (replica 1) and f-1 backups, on even seeds f backups. With n >= 3f+1 the
 replicas run with their own quorums (⌈(n+f+1)/2⌉); below, they refuse to
@@ -72,6 +76,7 @@ finish, 1 otherwise, 2 for bad input.`,
   ordo bench bft --seeds 100 --behaviour all
   ordo bench bft -n 3,4 -f 1 --seeds 10000 --behaviour all      # the campaign of issue 14, f = 1
   ordo bench bft -n 6,7 -f 2 --seeds 10000 --behaviour all      # and f = 2
+  ordo bench bft -n 3,4 -f 1 --seeds 20 --behaviour all --auth ed25519   # signatures: same verdicts, more CPU
   ordo bench bft -n 3 -f 1 --behaviour equivocate --replay 1 --trace run.jsonl
   ordo bench bft --json > bft.json`,
 		Args: cobra.NoArgs,
@@ -97,7 +102,7 @@ finish, 1 otherwise, 2 for bad input.`,
 				if asJSON {
 					return fmt.Errorf("--replay prints the run: no --json")
 				}
-				x := lab.BFTConfig{N: c.Ns[0], F: c.Fs[0], Behaviour: c.Behaviours[0], Clients: c.Clients, Ops: c.Ops, Duration: c.Duration}
+				x := lab.BFTConfig{N: c.Ns[0], F: c.Fs[0], Behaviour: c.Behaviours[0], Clients: c.Clients, Ops: c.Ops, Duration: c.Duration, Auth: c.Auth}
 				return bftReplay(w, x, replay, traceFile, diagram)
 			}
 			if traceFile != "" || diagram {
@@ -138,6 +143,7 @@ finish, 1 otherwise, 2 for bad input.`,
 	fl.IntVar(&c.Clients, "clients", lab.DefaultBFTClients, "pbft-client nodes per run, 1.."+strconv.Itoa(lab.MaxBFTClients))
 	fl.IntVar(&c.Ops, "ops", lab.DefaultBFTOps, "requests per client, 1.."+strconv.Itoa(lab.MaxBFTOps))
 	fl.DurationVar(&c.Duration, "duration", lab.DefaultBFTDuration, "simulated time per run, "+lab.MinBFTDuration.String()+".."+lab.MaxBFTDuration.String())
+	fl.StringVar(&c.Auth, "auth", sim.AuthMAC, "how links authenticate: "+sim.AuthMAC+" (per-pair HMACs) or "+sim.AuthEd25519+" (signatures; same verdicts, more CPU)")
 	fl.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "parallel runs (the report does not depend on it)")
 	fl.Uint64Var(&replay, "replay", 0, "run this one seed alone, traced, and print its verdicts (one -n, -f and --behaviour)")
 	fl.StringVar(&traceFile, "trace", "", "with --replay: write the run's trace (JSON Lines) to `FILE`")
@@ -200,8 +206,8 @@ func bftCellText(c *lab.BFTCell) string {
 func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 	c := rep.Campaign
 	x := rep.Cells[0].Config // with the defaults filled in
-	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %d seeds per cell (%d..%d), %d clients × %d requests, %v per run; checks %s\n",
-		c.Seeds, c.First, c.First+uint64(c.Seeds-1), x.Clients, x.Ops, x.Duration, strings.Join(lab.BFTChecks, ", "))
+	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %d seeds per cell (%d..%d), %d clients × %d requests, %v per run, links authenticated by %s; checks %s\n",
+		c.Seeds, c.First, c.First+uint64(c.Seeds-1), x.Clients, x.Ops, x.Duration, authWords(c.Auth), strings.Join(lab.BFTChecks, ", "))
 	for _, b := range c.Behaviours {
 		fmt.Fprintf(w, "\nbehaviour %s:\n", b)
 		tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
@@ -250,7 +256,7 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 		fmt.Fprintf(w, "    seed %d, liars %s: %s\n", b.Seed, nodeList(b.Liars), what)
 		fmt.Fprintf(w, "    replay: %s\n", bftReplayCommand(cell.Config, b.Seed))
 	}
-	fmt.Fprintf(w, "\n%d runs in %.1fs on %d workers\n", rep.Runs, rep.Wall.Seconds(), workersOf(c))
+	fmt.Fprintf(w, "\n%d runs in %.1fs on %d workers (%.1f ms of wall time a run)\n", rep.Runs, rep.Wall.Seconds(), workersOf(c), float64(rep.Wall.Microseconds())/1000/float64(max(rep.Runs, 1)))
 	if u := rep.Unexpected(); len(u) > 0 {
 		fmt.Fprintln(w, "\nnot as expected:")
 		for _, s := range u {
@@ -258,6 +264,14 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 		}
 	}
 	return nil
+}
+
+// authWords names how a campaign's links authenticate.
+func authWords(mode string) string {
+	if mode == sim.AuthEd25519 {
+		return "ed25519 signatures"
+	}
+	return "per-pair MACs"
 }
 
 func workersOf(c lab.BFTCampaign) int {
@@ -286,6 +300,9 @@ func bftReplayCommand(x lab.BFTConfig, seed uint64) string {
 	}
 	if x.Duration != 0 && x.Duration != lab.DefaultBFTDuration {
 		args = append(args, "--duration", x.Duration.String())
+	}
+	if x.Auth != "" && x.Auth != sim.AuthMAC {
+		args = append(args, "--auth", x.Auth)
 	}
 	args = append(args, "--replay", strconv.FormatUint(seed, 10))
 	for i, a := range args {
@@ -322,7 +339,7 @@ func bftReplay(w io.Writer, x lab.BFTConfig, seed uint64, traceFile string, diag
 			role = "the primary of view 0"
 		}
 	}
-	fmt.Fprintf(w, "PBFT n=%d f=%d (%s), seed %d: liars %s (%s), behaviour %s\n", x.N, x.F, q, seed, nodeList(x.Liars(seed)), role, x.Behaviour)
+	fmt.Fprintf(w, "PBFT n=%d f=%d (%s), seed %d: liars %s (%s), behaviour %s, links authenticated by %s\n", x.N, x.F, q, seed, nodeList(x.Liars(seed)), role, x.Behaviour, authWords(x.Auth))
 	fmt.Fprintf(w, "byzantine: %d lies told; refused: %d malformed, %d unauthenticated; %d events in %v simulated (%.0f ms wall)\n",
 		st.Byzantine, st.Malformed, st.AuthFailed, len(tr.Events), simDuration(x), float64(time.Since(start).Microseconds())/1000)
 	failed := false

@@ -123,6 +123,7 @@ func TestBenchBFTRefusesBadInput(t *testing.T) {
 		{[]string{"--seeds", "2000000"}, "--seeds 2000000"},
 		{[]string{"--behaviour", "lie"}, `--behaviour "lie"`},
 		{[]string{"--workers", "0"}, "--workers 0"},
+		{[]string{"--auth", "rsa"}, `--auth "rsa": want mac`},
 		{[]string{"--duration", "1h"}, "--duration 1h0m0s"},
 		{[]string{"--replay", "1"}, "--replay needs one -n"},
 		{[]string{"--trace", "x.jsonl"}, "give --replay SEED"},

@@ -53,6 +53,7 @@ func newSimCmd() *cobra.Command {
 		maxEvents uint64
 		clients   int
 		messages  bool
+		auth      string
 	)
 	cmd := &cobra.Command{
 		Use:   "sim SCENARIO",
@@ -83,7 +84,8 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
   ordo sim lww-vs-vector
   ordo sim scenarios/broadcast-partition.yaml --seed 7 --diagram
   ordo sim broadcast-lossy --trace run.jsonl && ordo trace why run.jsonl e3 e40
-  ordo sim broadcast-tampered --json`,
+  ordo sim broadcast-tampered --json
+  ordo sim pbft-4 --auth ed25519`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list {
 				return cobra.NoArgs(cmd, args)
@@ -111,6 +113,11 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			if cmd.Flags().Changed("clients") {
 				if err := sc.SetClients(clients); err != nil {
 					return fmt.Errorf("--clients: %w", err)
+				}
+			}
+			if cmd.Flags().Changed("auth") {
+				if err := sc.SetAuth(auth); err != nil {
+					return fmt.Errorf("--auth: %w", err)
 				}
 			}
 			if messages && traceFile == "" {
@@ -160,6 +167,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 	f.Uint64Var(&seed, "seed", 0, "override the scenario's seed")
 	f.IntVar(&clients, "clients", 0, "override the number of client nodes (the file's one clients: group, or the protocol's default client)")
 	f.StringVar(&traceFile, "trace", "", "write the run's trace (JSON Lines) to `FILE`")
+	f.StringVar(&auth, "auth", "", "how the scenario's authenticated links authenticate: mac (per-pair MACs, the default) or ed25519 (signatures; same run, more CPU)")
 	f.BoolVar(&messages, "messages", false, "with --trace: put each message's contents in its send event (the viewers show them on a click)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&diagram, "diagram", false, "print the run's space-time diagram before the report")

@@ -171,3 +171,31 @@ func TestSimClientsFlag(t *testing.T) {
 		}
 	}
 }
+
+// --auth changes how links authenticate, not the run: pbft-4-signed (a
+// forging backup) reports the same with MACs and with signatures, every
+// forgery refused; a bad mode or unauthenticated links are refused.
+func TestSimAuthFlag(t *testing.T) {
+	var reports []string
+	for _, mode := range []string{"mac", "ed25519"} {
+		out, err := run(t, "sim", "pbft-4-signed", "--auth", mode)
+		if err != nil {
+			t.Fatalf("--auth %s: %v\n%s", mode, err, out)
+		}
+		if !strings.Contains(out, "refused: 0 malformed, 146 unauthenticated") {
+			t.Fatalf("--auth %s: the forgeries were not refused:\n%s", mode, out)
+		}
+		reports = append(reports, out)
+	}
+	if reports[0] != reports[1] {
+		t.Fatalf("the reports differ:\n%s\n---\n%s", reports[0], reports[1])
+	}
+	for _, c := range []struct{ args, want string }{
+		{"sim pbft-4 --auth rsa", `--auth: unknown authentication "rsa" (valid: mac, ed25519)`},
+		{"sim broadcast-lossy --auth ed25519", "--auth: ed25519 is how authenticated links authenticate"},
+	} {
+		if out, err := run(t, strings.Fields(c.args)...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v\n%s", c.args, err, out)
+		}
+	}
+}
