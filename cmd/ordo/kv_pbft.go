@@ -166,4 +166,3 @@ func ids(v []int) string {
 	}
 	return strings.Join(s, ",")
 }
-
