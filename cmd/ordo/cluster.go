@@ -48,6 +48,7 @@ node.log).`,
 	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(), newClusterStartCmd(),
 		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
 	cmd.AddCommand(newClusterRunCmd(), newClusterPauseCmd(), newClusterResumeCmd()) // cluster_run.go
+	cmd.AddCommand(newClusterByzantineCmd())                                        // cluster_byzantine.go
 	return cmd
 }
 
