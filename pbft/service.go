@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"ordo"
+	"ordo/agreement"
 	"ordo/kv"
 )
 
@@ -95,6 +96,12 @@ func (r *Replica) onGatewayRequest(env ordo.Env, from ordo.NodeID, m Request) {
 		r.waiting = slices.Delete(r.waiting, 0, 1)
 	}
 	r.waiting = append(r.waiting, waiter{gw: from, client: m.Client, ts: m.Timestamp})
+	if d := Digest(m); !r.heard[d] {
+		// The client outside the cluster notes nothing: the replica its
+		// request reached notes the proposal for it, so that the
+		// validity checker knows a client asked for what is decided.
+		env.Note(agreement.NotePropose, "value", d, "ts", m.Timestamp, "client", int64(m.Client))
+	}
 	r.onRequest(env, m)
 }
 

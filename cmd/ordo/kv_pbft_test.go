@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,24 @@ func TestPBFTLiveByzantine(t *testing.T) {
 	// Other commands are the Raft database's.
 	if _, errs := kv(2, "cas", "x", "2", "--expect", "1"); !strings.Contains(errs, "not for a PBFT cluster") {
 		t.Errorf("cas on pbft: %s", errs)
+	}
+
+	// The merged trace: the replicas agree slot by slot, and every
+	// decided request is one a client asked for (the replica a client API
+	// call reached notes its proposal).
+	byz("3", "honest")
+	byz("4", "honest")
+	if out, errs, code := run("cluster", "down", "--dir", dir); code != 0 {
+		t.Fatalf("cluster down: %d %s%s", code, out, errs)
+	}
+	merged := filepath.Join(tmp, "run.jsonl")
+	if out, errs, code := run("trace", "merge", dir, "--output", merged); code != 0 {
+		t.Fatalf("trace merge: %d %s%s", code, out, errs)
+	}
+	out, errs, _ = run("trace", "check", merged)
+	for _, c := range []string{"byzantine-agreement", "validity"} {
+		if !regexp.MustCompile(c + `\s+pass`).MatchString(out) {
+			t.Errorf("%s does not pass on the merged trace:\n%s%s", c, out, errs)
+		}
 	}
 }
