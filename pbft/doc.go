@@ -92,7 +92,7 @@
 //
 // The service (service.go): a request whose operation starts with
 // KVPrefix is a command of the kv database's machine (kv.Machine),
-// applied at its sequence number on every replica and answered with the
+// applied in sequence-number order on every replica and answered with the
 // machine's result; any other operation changes only the state digest,
 // which is its result. Live, clients outside the roster (client ids >=
 // ExternalBase) reach a replica through its client API (package

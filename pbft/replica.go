@@ -571,7 +571,7 @@ func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 	if r.watch.active && r.watch.client == req.Client && req.Timestamp >= r.watch.ts {
 		r.watch = watched{}
 	}
-	res := r.result(seq, req) // service.go
+	res := r.result(req) // service.go
 	if req.Client != 0 {
 		r.reply(env, req, res)
 	}

@@ -121,12 +121,13 @@ func (r *Replica) answer(env ordo.Env, rep Reply) {
 	})
 }
 
-// result applies the request executed at seq to the service and returns
+// result applies an executed request to the service and returns
 // its reply's result: the kv machine's encoded answer for a kv command,
-// the state digest for any other operation (and nothing for a null
-// request, which the machine still counts so its indexes stay the
-// sequence numbers).
-func (r *Replica) result(seq int64, req Request) string {
+// the state digest for any other operation. The machine's index (a kv
+// answer's rev) counts the requests executed, null ones included, so it
+// is the same at every correct replica, and stays so if one sequence
+// number ever carries several requests (a batch).
+func (r *Replica) result(req Request) string {
 	if r.machine == nil {
 		r.machine = kv.NewMachine(kv.DefaultMachineConfig)
 	}
@@ -134,10 +135,7 @@ func (r *Replica) result(seq int64, req Request) string {
 	if op, ok := strings.CutPrefix(req.Op, KVPrefix); ok && req.Client != 0 {
 		cmd = []byte(op)
 	}
-	for r.machine.Applied() < uint64(seq)-1 {
-		r.machine.Apply(r.machine.Applied()+1, nil) // sequence numbers executed before the machine existed
-	}
-	res := r.machine.Apply(uint64(seq), cmd)
+	res := r.machine.Apply(r.machine.Applied()+1, cmd)
 	if cmd == nil {
 		return r.state
 	}

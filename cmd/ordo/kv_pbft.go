@@ -151,9 +151,9 @@ func pbftRun(cmd *cobra.Command, f *kvFlags, name string, args []string) error {
 		case "get":
 			fmt.Fprintln(out, r.Value)
 		case "put":
-			fmt.Fprintf(out, "OK seq %d (replicas %s agree)\n", r.Rev, ids(r.Agree))
+			fmt.Fprintf(out, "OK rev %d (replicas %s agree)\n", r.Rev, ids(r.Agree))
 		default:
-			fmt.Fprintf(out, "deleted seq %d (replicas %s agree)\n", r.Rev, ids(r.Agree))
+			fmt.Fprintf(out, "deleted rev %d (replicas %s agree)\n", r.Rev, ids(r.Agree))
 		}
 		return nil
 	})

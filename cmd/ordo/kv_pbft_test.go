@@ -78,7 +78,7 @@ func TestPBFTLiveByzantine(t *testing.T) {
 	}
 	putGet := func(step, key, value string) {
 		t.Helper()
-		if out, _ := kv(0, "put", key, value); !strings.HasPrefix(out, "OK seq ") {
+		if out, _ := kv(0, "put", key, value); !strings.HasPrefix(out, "OK rev ") {
 			t.Fatalf("%s: put printed %q", step, out)
 		}
 		if out, _ := kv(0, "get", key); strings.TrimSpace(out) != value {

@@ -60,8 +60,8 @@ type Request struct {
 type Response struct {
 	Status  string `json:"status"`
 	Value   string `json:"value,omitempty"`
-	Rev     uint64 `json:"rev,omitempty"`     // the sequence number the request executed at
-	ModRev  uint64 `json:"mod_rev,omitempty"` // get: the sequence number of the key's last change
+	Rev     uint64 `json:"rev,omitempty"`     // the request's position in the replicas' execution history
+	ModRev  uint64 `json:"mod_rev,omitempty"` // get: the rev of the key's last change
 	Replica int    `json:"replica,omitempty"`
 	View    int64  `json:"view,omitempty"`
 	Error   string `json:"error,omitempty"`
