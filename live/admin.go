@@ -48,6 +48,10 @@ type Status struct {
 	// refused connections, and "rejected: ..." for messages the decoder
 	// refused (garbage).
 	Rejected map[string]uint64 `json:"rejected,omitempty"`
+	// State is the protocol's own state (ordo.StateReporter) as of a
+	// turn at most 100 ms old (state.go); absent for a protocol that
+	// reports none.
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // Status returns the node's current status.
@@ -59,7 +63,7 @@ func (r *Runtime) Status() Status {
 		ID: r.id, Pid: os.Getpid(), Protocol: r.proto.Name, Boot: r.boot, Role: s.Role, Term: s.Term, Leader: s.Leader,
 		Elections: s.Elections, LeaderChanges: s.LeaderChanges, Peers: r.tr.Peers(), Faults: r.tr.Faults(),
 		Now: time.Since(r.epoch).Nanoseconds(), Timers: r.late.snapshot(time.Now()),
-		Byzantine: r.byzantineStatus(), Rejected: r.rejects(),
+		Byzantine: r.byzantineStatus(), Rejected: r.rejects(), State: r.protocolState(),
 	}
 }
 

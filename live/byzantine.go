@@ -22,6 +22,7 @@ package live
 
 import (
 	"container/heap"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -356,21 +357,39 @@ func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
 	return LogFault(c.Cfg, c.now(), "byzantine", "node", int(id), "behaviour", b, "rate", s.Rate)
 }
 
-// formatRejects says what each node refused as a receiver.
+// formatRejects says what each node refused as a receiver: the runtime's
+// rejects (forged connections, malformed messages), and the protocol's
+// own refusals by reason when its state reports them (a PBFT replica's
+// refused_by: the replays, conflicting votes and stale views of a liar).
 func formatRejects(v []NodeView) string {
 	var lines []string
 	for _, nv := range v {
-		if !nv.Up || nv.Status == nil || len(nv.Status.Rejected) == 0 {
+		if !nv.Up || nv.Status == nil {
 			continue
 		}
-		var parts []string
-		for reason, n := range nv.Status.Rejected {
-			parts = append(parts, fmt.Sprintf("%s %d", reason, n))
+		if parts := counts(nv.Status.Rejected); parts != "" {
+			lines = append(lines, fmt.Sprintf("n%d rejected: %s", int(nv.ID), parts))
 		}
-		sort.Strings(parts)
-		lines = append(lines, fmt.Sprintf("n%d rejected: %s", int(nv.ID), strings.Join(parts, ", ")))
+		var st struct {
+			RefusedBy map[string]uint64 `json:"refused_by"`
+		}
+		if len(nv.Status.State) > 0 && json.Unmarshal(nv.Status.State, &st) == nil {
+			if parts := counts(st.RefusedBy); parts != "" {
+				lines = append(lines, fmt.Sprintf("n%d refused (protocol): %s", int(nv.ID), parts))
+			}
+		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// counts is "reason n, ..." sorted by reason ("" for none).
+func counts(m map[string]uint64) string {
+	var parts []string
+	for reason, n := range m {
+		parts = append(parts, fmt.Sprintf("%s %d", reason, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 // byzantineFault is the FAULTS column's word for a liar.

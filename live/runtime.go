@@ -97,6 +97,8 @@ type Runtime struct {
 	svc serviceConns
 	// byz is the node's adversary when it lies (byzantine.go).
 	byz byzantine
+	// state is the protocol's state as of a recent turn (state.go).
+	state stateCopy
 }
 
 type inbound struct {
@@ -547,6 +549,7 @@ func (r *Runtime) endTurn() {
 	// writes and sends join the turn's commit.
 	ordo.Flush(r.node, r)
 	r.store.EndBatch()
+	r.snapshotState()
 	r.flushTrace() // before anything the turn sent can leave
 	// Early sends (ordo.EarlySender) leave now, with the turn's trace on
 	// file and without waiting for its fsync.

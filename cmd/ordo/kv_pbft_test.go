@@ -108,13 +108,18 @@ func TestPBFTLiveByzantine(t *testing.T) {
 	putGet("backup forges", "z", "f1")
 	byz("2", "garbage")
 	putGet("backup sends garbage", "z", "g1")
+	// A replay is authentically the liar's: the protocol refuses it
+	// (a message again, a stale view), counted in the replicas' state.
+	byz("2", "replay")
+	putGet("backup replays", "z", "r1")
+	time.Sleep(1500 * time.Millisecond) // the replays come a second later
 	byz("2", "honest")
 	var view []live.NodeView
 	out, _, _ := run("cluster", "status", "--json", "--dir", dir)
 	if err := json.Unmarshal([]byte(out), &view); err != nil {
 		t.Fatalf("cluster status --json: %v\n%s", err, out)
 	}
-	forged, malformed := uint64(0), uint64(0)
+	forged, malformed, replays := uint64(0), uint64(0), uint64(0)
 	for _, nv := range view {
 		if nv.Status == nil {
 			t.Fatalf("n%d has no status: %s", nv.ID, nv.Err)
@@ -130,9 +135,18 @@ func TestPBFTLiveByzantine(t *testing.T) {
 		if nv.ID == 2 && (nv.Status.Byzantine == nil || nv.Status.Byzantine.Lies == 0) {
 			t.Errorf("n2 lied, yet its status says %+v", nv.Status.Byzantine)
 		}
+		var st struct {
+			RefusedBy map[string]uint64 `json:"refused_by"`
+		}
+		if nv.ID != 2 {
+			if err := json.Unmarshal(nv.Status.State, &st); err != nil {
+				t.Fatalf("n%d's protocol state %s: %v", nv.ID, nv.Status.State, err)
+			}
+			replays += st.RefusedBy["duplicate"]
+		}
 	}
-	if forged == 0 || malformed == 0 {
-		t.Errorf("rejected: %d forged connections, %d malformed messages; want both counted", forged, malformed)
+	if forged == 0 || malformed == 0 || replays == 0 {
+		t.Errorf("rejected: %d forged connections, %d malformed messages, %d duplicates; want each counted", forged, malformed, replays)
 	}
 	if out, _, _ := run("cluster", "status", "--dir", dir); !strings.Contains(out, "rejected: connection: tls identity") {
 		t.Errorf("cluster status does not show the rejects:\n%s", out)
