@@ -39,6 +39,19 @@ type Status struct {
 	// Timers says how late the event loop fires timers: a starved host
 	// (starve.go).
 	Timers Starvation `json:"timers"`
+	// Byzantine is the node's lie setting and count (byzantine.go; nil:
+	// it never lied).
+	Byzantine *ByzantineStatus `json:"byzantine,omitempty"`
+	// Rejected counts what the node refused as a receiver, by reason:
+	// "connection: tls identity" (a hello claiming another node than its
+	// certificate names: a forged sender), "connection: ..." for other
+	// refused connections, and "rejected: ..." for messages the decoder
+	// refused (garbage).
+	Rejected map[string]uint64 `json:"rejected,omitempty"`
+	// State is the protocol's own state (ordo.StateReporter) as of a
+	// turn at most 100 ms old (state.go); absent for a protocol that
+	// reports none.
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // Status returns the node's current status.
@@ -50,6 +63,7 @@ func (r *Runtime) Status() Status {
 		ID: r.id, Pid: os.Getpid(), Protocol: r.proto.Name, Boot: r.boot, Role: s.Role, Term: s.Term, Leader: s.Leader,
 		Elections: s.Elections, LeaderChanges: s.LeaderChanges, Peers: r.tr.Peers(), Faults: r.tr.Faults(),
 		Now: time.Since(r.epoch).Nanoseconds(), Timers: r.late.snapshot(time.Now()),
+		Byzantine: r.byzantineStatus(), Rejected: r.rejects(), State: r.protocolState(),
 	}
 }
 
@@ -215,8 +229,9 @@ func (r *Runtime) adminHandler() (http.Handler, error) {
 		}
 		writeJSON(w, map[string]bool{"ok": true})
 	})
-	r.clockRoutes(mux) // GET, POST /clock: the node's clock fault (clock.go)
-	r.faultRoutes(mux) // POST /pause, /resume, /fail-sync (faults_node.go)
+	r.clockRoutes(mux)     // GET, POST /clock: the node's clock fault (clock.go)
+	r.faultRoutes(mux)     // POST /pause, /resume, /fail-sync (faults_node.go)
+	r.byzantineRoutes(mux) // POST /byzantine (byzantine.go)
 	// The address the endpoint listens on is its own name too (a node in
 	// a network namespace is reached on its bridge address): a rebinding
 	// page sends its own host name, never this address.

@@ -1047,12 +1047,19 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 		if role == "" {
 			role = "running" // the protocol notes no role
 		}
-		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, orDash(conn), orDash(cut), faultString(s.Faults))
+		faults := faultString(s.Faults)
+		if b := byzantineFault(s.Byzantine); b != "" {
+			faults = strings.TrimPrefix(strings.TrimPrefix(faults, "-")+" "+b, " ")
+		}
+		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, orDash(conn), orDash(cut), faults)
 	}
 	if up == 0 {
 		fmt.Fprintln(w, "no node answers: the cluster is stopped")
 	}
 	formatClients(w, v)
+	if rj := formatRejects(v); rj != "" {
+		fmt.Fprintln(w, rj)
+	}
 	// Section 1: a starved host fires timers late, and late election
 	// timers look like a dead leader. Say so rather than leave the term
 	// churn unexplained.

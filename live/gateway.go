@@ -34,6 +34,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"ordo"
+	"ordo/adversary"
 	"ordo/live/transport"
 	"ordo/trace"
 )
@@ -356,6 +357,7 @@ type outbound struct {
 	env   transport.Envelope
 	reply ordo.Message
 	timer *ordo.Timer // an AfterSync wake-up (runtime.go)
+	forge ordo.NodeID // a Byzantine node's forged sender (byzantine.go)
 }
 
 // sendGateway is Send to a gateway id (loop goroutine): traced like any
@@ -365,6 +367,10 @@ func (r *Runtime) sendGateway(to ordo.NodeID, m ordo.Message, early bool) {
 	if r.gw == nil {
 		panic(fmt.Sprintf("live: %v sends %s to gateway id %d without a client API", r.id, m.Kind(), int(to)))
 	}
+	silent := false
+	if r.byz.cur.Load() != nil {
+		m, silent = r.lieToClient(to, m) // a liar lies to its clients too (byzantine.go)
+	}
 	size, _ := r.codec.Size(m) // 0 for a kind the codec does not know: the reply never travels encoded
 	r.msgSeq++
 	if r.msgSeq >= 1<<40 {
@@ -373,6 +379,12 @@ func (r *Runtime) sendGateway(to ordo.NodeID, m ordo.Message, early bool) {
 	id := uint64(r.id)<<40 | r.msgSeq
 	r.stamp.Tick()
 	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: size})
+	if silent {
+		// The call gets no answer: it times out, as a client of a
+		// silent replica does.
+		r.record(trace.Event{Kind: trace.Drop, Node: r.id, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: size, Name: adversary.DropSilent})
+		return
+	}
 	if r.guardSend(to, id, m.Kind(), size) {
 		// Fenced after losing its disk: the call fails now rather than
 		// wait for its deadline.
@@ -395,6 +407,9 @@ func (r *Runtime) receiveGateway(in inbound) {
 	r.stamp.Tick()
 	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, MsgKind: in.env.Kind, Bytes: size})
 	r.node.Receive(r, in.env.From, in.msg)
+	if r.byz.seen != nil || r.byz.cur.Load() != nil {
+		r.heard(in.msg) // a liar's book has the clients' requests too (byzantine.go)
+	}
 	r.store.EndBatch()
 }
 
@@ -412,6 +427,12 @@ func (r *Runtime) release(o outbound) {
 	}
 	if r.isService(o.env.To) {
 		r.releaseService(o) // service_runtime.go
+		return
+	}
+	if o.forge != 0 {
+		if err := r.tr.SendForged(o.env, o.forge); err != nil {
+			panic(fmt.Sprintf("live: %v forges %s: %v", r.id, o.env.Kind, err))
+		}
 		return
 	}
 	r.sendNow(o.env)

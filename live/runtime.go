@@ -12,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"ordo"
+	"ordo/adversary"
 	"ordo/election"
 	"ordo/live/transport"
 	"ordo/trace"
@@ -93,6 +95,10 @@ type Runtime struct {
 	// svc is the node's connections to the cluster's services
 	// (service_runtime.go).
 	svc serviceConns
+	// byz is the node's adversary when it lies (byzantine.go).
+	byz byzantine
+	// state is the protocol's state as of a recent turn (state.go).
+	state stateCopy
 }
 
 type inbound struct {
@@ -228,6 +234,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	r.tf, r.stamp, r.msgSeq, r.boot = tf, res.stamp, res.msgSeq, res.boots
 	r.rng = rand.New(rand.NewPCG(cfg.Seed, uint64(id)<<32|uint64(r.boot)))
 	r.metrics = newMetrics(r)
+	r.initByzantine()
 	r.late.register(r.metrics.reg)
 
 	var tlsFiles *transport.TLSFiles
@@ -238,7 +245,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	tcfg := transport.Config{
 		ID: id, N: r.n, Listen: nc.Addr, Peers: map[ordo.NodeID]string{}, Codec: codec, Log: log,
 		Seed: cfg.Seed ^ uint64(r.boot)<<20, QueueLen: cfg.QueueLen,
-		Deliver: r.deliver, OnDrop: r.onDrop, OnPeerDown: r.peerDown, OnTraffic: r.metrics.traffic, OnRefused: r.metrics.refused,
+		Deliver: r.deliver, OnDrop: r.onDrop, OnPeerDown: r.peerDown, OnTraffic: r.metrics.traffic, OnRefused: r.onRefused,
 	}
 	if o.Listen != "" {
 		tcfg.Listen = o.Listen
@@ -518,6 +525,10 @@ func (r *Runtime) fireDue() bool {
 		return false
 	}
 	tm := heap.Pop(&r.timers).(armed)
+	if tm.t.Name == replayTimer {
+		r.replay(tm.t.Arg) // a Byzantine node's replay (byzantine.go)
+		return true
+	}
 	now := time.Now()
 	r.late.observe(now, now.Sub(tm.at))
 	r.metrics.timers.Set(float64(len(r.timers)))
@@ -541,6 +552,7 @@ func (r *Runtime) endTurn() {
 	// writes and sends join the turn's commit.
 	ordo.Flush(r.node, r)
 	r.store.EndBatch()
+	r.snapshotState()
 	r.flushTrace() // before anything the turn sent can leave
 	// Early sends (ordo.EarlySender) leave now, with the turn's trace on
 	// file and without waiting for its fsync.
@@ -605,6 +617,9 @@ func (r *Runtime) receive(in inbound) {
 	r.stamp.Recv(in.env.Lamport, in.env.Vector)
 	r.record(trace.Event{Kind: trace.Recv, Peer: in.env.From, Msg: in.env.Msg, MsgKind: in.env.Kind, Bytes: in.bytes})
 	r.node.Receive(r, in.env.From, in.msg)
+	if r.byz.seen != nil || r.byz.cur.Load() != nil {
+		r.heard(in.msg) // a liar's extra votes (byzantine.go)
+	}
 	r.store.EndBatch()
 }
 
@@ -630,6 +645,9 @@ func (r *Runtime) peerDown(id ordo.NodeID) {
 // onDrop records a message the transport dropped; any goroutine.
 func (r *Runtime) onDrop(d transport.Dropped) {
 	r.metrics.dropped.WithLabelValues(d.Reason).Inc()
+	if strings.HasPrefix(d.Reason, transport.ReasonRejected) {
+		r.countReject(d.Reason) // a malformed message: counted for the status too
+	}
 	r.record(trace.Event{Kind: trace.Drop, Node: d.From, Peer: d.To, Msg: d.Msg, MsgKind: d.Kind, Bytes: d.Bytes, Name: d.Reason})
 }
 
@@ -698,6 +716,14 @@ func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
 	if to == r.id || to < 1 || int(to) > r.n {
 		panic(fmt.Sprintf("live: %v sends %s to %v: not a peer", r.id, m.Kind(), to))
 	}
+	if r.byz.cur.Load() != nil && r.lieSend(to, m, early) {
+		return // a Byzantine node's lie (byzantine.go)
+	}
+	r.sendBytes(to, m.Kind(), r.encode(m), early, sendHonest, 0)
+}
+
+// encode is m in the codec's bytes, within ordo.MaxMessageSize.
+func (r *Runtime) encode(m ordo.Message) []byte {
 	payload, err := r.codec.Encode(m)
 	if err != nil {
 		panic(fmt.Sprintf("live: %v cannot encode %s: %v", r.id, m.Kind(), err))
@@ -705,24 +731,48 @@ func (r *Runtime) send(to ordo.NodeID, m ordo.Message, early bool) {
 	if len(payload) > ordo.MaxMessageSize {
 		panic(fmt.Sprintf("live: %v sends %s of %d bytes, bound is %d", r.id, m.Kind(), len(payload), ordo.MaxMessageSize))
 	}
+	return payload
+}
+
+// How sendBytes sends: honestly, not at all (a silent liar), or as
+// another sender (a forging liar).
+const (
+	sendHonest = iota
+	sendSilent
+	sendForged
+)
+
+// sendBytes is one send of payload to peer to: a message id, the send
+// event, then the turn's hold (or the early list). It returns the
+// message id.
+func (r *Runtime) sendBytes(to ordo.NodeID, kind string, payload []byte, early bool, how int, as ordo.NodeID) uint64 {
 	r.msgSeq++
 	if r.msgSeq >= 1<<40 {
 		panic("live: message sequence exhausted")
 	}
 	id := uint64(r.id)<<40 | r.msgSeq
 	r.stamp.Tick()
-	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: m.Kind(), Bytes: len(payload)})
-	if r.guardSend(to, id, m.Kind(), len(payload)) {
-		return // fenced after losing its disk (amnesia.go)
+	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: len(payload)})
+	if r.guardSend(to, id, kind, len(payload)) {
+		return id // fenced after losing its disk (amnesia.go)
 	}
-	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: m.Kind(), Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload}
+	if how == sendSilent {
+		r.onDrop(transport.Dropped{From: r.id, To: to, Msg: id, Kind: kind, Bytes: len(payload), Reason: adversary.DropSilent})
+		return id
+	}
+	env := transport.Envelope{From: r.id, To: to, Msg: id, Kind: kind, Lamport: r.stamp.Lamport, Vector: slices.Clone(r.stamp.Vector), Payload: payload}
+	o := outbound{env: env}
+	if how == sendForged {
+		o.forge = as
+	}
 	if early {
-		r.early = append(r.early, outbound{env: env}) // leaves at the end of the turn, before its fsync
-		return
+		r.early = append(r.early, o) // leaves at the end of the turn, before its fsync
+		return id
 	}
 	// Held until the turn's fsync (endTurn): the durability contract. The
 	// vector is copied, the stamper moves on.
-	r.gc.hold(outbound{env: env})
+	r.gc.hold(o)
+	return id
 }
 
 func (r *Runtime) After(d time.Duration, t ordo.Timer) {

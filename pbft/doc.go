@@ -91,6 +91,16 @@
 // view and sequence number, which the equivocation checker reads from the
 // messages sent to name a replica that sent two different ones.
 //
+// The service (service.go): a request whose operation starts with
+// KVPrefix is a command of the kv database's machine (kv.Machine),
+// applied in sequence-number order on every replica and answered with the
+// machine's result; any other operation changes only the state digest,
+// which is its result. Live, clients outside the roster (client ids >=
+// ExternalBase) reach a replica through its client API (package
+// pbft/clientapi): the request arrives from a gateway id, and the replica
+// answers that gateway when it executes it; the API's Go client sends it
+// to every replica and accepts f+1 matching replies.
+//
 // What that leaves out: the certificates. PBFT's view-change carries,
 // for each prepared request, the signed pre-prepare and 2f prepares, so a
 // lying replica cannot claim a request prepared that was not. Here a

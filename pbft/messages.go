@@ -281,7 +281,7 @@ func (r Reply) Validate() error {
 		return errors.New("view out of range")
 	case r.Timestamp < 0:
 		return errors.New("negative timestamp")
-	case len(r.Result) > maxDigest:
+	case len(r.Result) > MaxResult:
 		return errors.New("result too long")
 	}
 	return nil

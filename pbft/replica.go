@@ -9,6 +9,7 @@ import (
 
 	"ordo"
 	"ordo/agreement"
+	"ordo/kv"
 )
 
 // Protocol is "pbft", the replicas.
@@ -127,6 +128,11 @@ type Replica struct {
 	heard     map[string]bool
 	heardFIFO []string
 
+	// The service and the client API's clients (service.go).
+	machine   *kv.Machine
+	waiting   []waiter      // client API calls waiting for a reply, oldest first
+	externals []ordo.NodeID // external clients in r.clients, first executed first
+
 	// View change (viewchange.go).
 	viewTimeout time.Duration
 	changing    bool                                 // view is not installed yet
@@ -177,6 +183,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.clients = map[ordo.NodeID]*lastReply{}
 	r.assigned = map[ordo.NodeID]int64{}
 	r.heard, r.heardFIFO = map[string]bool{}, nil
+	r.machine, r.waiting, r.externals = nil, nil, nil
 	r.prim = r.primary(env)
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
@@ -221,6 +228,10 @@ func (r *Replica) broadcast(env ordo.Env, m ordo.Message) {
 func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	roster := env.Roster()
 	if m, ok := m.(Request); ok {
+		if from >= GatewayBase && IsExternal(m.Client) {
+			r.onGatewayRequest(env, from, m) // service.go
+			return
+		}
 		if !slices.Contains(roster.Clients, from) || m.Client != from {
 			r.refuse(env, from, m, reasonSender) // a request on another's behalf
 			return
@@ -329,7 +340,7 @@ func (r *Replica) onRequest(env ordo.Env, m Request) {
 	r.hear(env, m)
 	if lr := r.clients[m.Client]; lr != nil && m.Timestamp <= lr.ts {
 		if m.Timestamp == lr.ts {
-			env.Send(m.Client, lr.reply)
+			r.answer(env, lr.reply)
 		}
 		return
 	}
@@ -369,8 +380,8 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 	case m.Digest != Digest(m.Req):
 		r.refuse(env, from, m, reasonDigest)
 		return
-	case !slices.Contains(env.Roster().Clients, m.Req.Client):
-		r.refuse(env, from, m, reasonSender) // no client of the roster sent it
+	case !r.validClient(env, m.Req.Client):
+		r.refuse(env, from, m, reasonSender) // no client of the roster (or client API) sent it
 		return
 	}
 	e := r.entry(m.Seq)
@@ -560,8 +571,9 @@ func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 	if r.watch.active && r.watch.client == req.Client && req.Timestamp >= r.watch.ts {
 		r.watch = watched{}
 	}
+	res := r.result(req) // service.go
 	if req.Client != 0 {
-		r.reply(env, req)
+		r.reply(env, req, res)
 	}
 	if seq%r.k == 0 {
 		r.vote(seq, env.ID(), r.state)
@@ -570,12 +582,12 @@ func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 	}
 }
 
-func (r *Replica) reply(env ordo.Env, req Request) {
+func (r *Replica) reply(env ordo.Env, req Request, result string) {
 	if lr := r.clients[req.Client]; lr == nil || req.Timestamp > lr.ts {
-		rep := Reply{View: r.view, Timestamp: req.Timestamp, Client: req.Client, Result: r.state}
-		if slices.Contains(env.Roster().Clients, req.Client) {
-			r.clients[req.Client] = &lastReply{ts: req.Timestamp, reply: rep}
-			env.Send(req.Client, rep)
+		rep := Reply{View: r.view, Timestamp: req.Timestamp, Client: req.Client, Result: result}
+		if r.validClient(env, req.Client) {
+			r.remember(req.Client, rep)
+			r.answer(env, rep)
 		}
 	}
 }

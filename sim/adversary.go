@@ -3,11 +3,11 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"time"
 
 	"ordo"
+	"ordo/adversary"
 	"ordo/trace"
 )
 
@@ -34,39 +34,25 @@ import (
 // the protocol can defend against it (a BFT protocol's quorums, sequence
 // numbers and digests).
 
-// Behaviour is one way a Byzantine node lies.
-type Behaviour string
+// The behaviours and the interfaces through which a message lies are
+// package adversary's, shared with the live runtime; these names keep the
+// simulator's vocabulary.
 
+// Behaviour is one way a Byzantine node lies (adversary.Behaviour).
+type Behaviour = adversary.Behaviour
+
+// The behaviours (see package adversary).
 const (
-	// Silent drops every message the node sends (it still runs, receives
-	// and notes): a crash fault to the others, as seen from outside.
-	Silent Behaviour = "silent"
-	// Equivocate sends different messages to different recipients: a
-	// message implementing Equivocator chooses what each recipient hears
-	// (the chapter's "5 to B, 7 to C"); any other message has its bytes
-	// flipped per recipient in wire mode, or one field changed
-	// (TamperFields) outside it.
-	Equivocate Behaviour = "equivocate"
-	// Garbage replaces each message with random bytes of its kind (wire
-	// mode only): the receiver's decoder refuses them.
-	Garbage Behaviour = "garbage"
-	// Replay sends every message honestly, and sends it again, to the same
-	// recipient, Byzantine.After later: an old message, authentically
-	// its sender's.
-	Replay Behaviour = "replay"
-	// Forge claims another sender (Byzantine.As) for every message:
-	// rejected by authenticated links, believed by the others.
-	Forge Behaviour = "forge"
-	// VoteForEverything sends every message honestly and, on hearing a
-	// message that implements Voter, also the votes Voter names (for what
-	// it heard and for conflicting values) to every other server: the
-	// replica that votes for everything. A protocol-level lie, signed by
-	// its true sender: only quorums defend against it.
-	VoteForEverything Behaviour = "vote-for-everything"
+	Silent            = adversary.Silent
+	Equivocate        = adversary.Equivocate
+	Garbage           = adversary.Garbage
+	Replay            = adversary.Replay
+	Forge             = adversary.Forge
+	VoteForEverything = adversary.VoteForEverything
 )
 
 // Behaviours lists the behaviours, sorted.
-var Behaviours = []Behaviour{Equivocate, Forge, Garbage, Replay, Silent, VoteForEverything}
+var Behaviours = adversary.Behaviours
 
 // Byzantine makes one node lie.
 type Byzantine struct {
@@ -85,99 +71,34 @@ type Byzantine struct {
 }
 
 // DefaultReplayAfter is how long Replay waits by default.
-const DefaultReplayAfter = time.Second
+const DefaultReplayAfter = adversary.DefaultReplayAfter
 
-// Equivocator is implemented by a message type that knows how to lie about
-// itself: the message recipient `to` hears instead of m from an
-// equivocating node (m itself for a recipient told the truth). It must be
-// deterministic given r, and must not modify m.
-type Equivocator interface {
-	Equivocate(to ordo.NodeID, r *rand.Rand) ordo.Message
-}
-
-// Colluder is implemented by a message type whose lie needs what the
-// other liars know. The f liars of a run are one adversary (the Byzantine
-// model lets faulty nodes coordinate): an equivocating primary tells some
-// replicas one request and others another, and an equivocating backup
-// backs each replica's version only if it knows which one that replica
-// was told, which its own prepare does not say. Collude is Equivocate
-// with the liars' book: known calls fn on each message an equivocating
-// liar sent, as its protocol wrote it (with to, the liar itself: what it
-// tells itself) and as it transmitted it (with to, its recipient: the lie
-// that recipient got, or the truth), and on each it received from a node
-// that is not one of them (with to, the liar), newest first, until fn returns false; at most maxBook, the
-// oldest forgotten. Where both are implemented, Collude is used.
-// Deterministic given r and the book; must not modify m.
-type Colluder interface {
-	Collude(to ordo.NodeID, r *rand.Rand, known func(fn func(m ordo.Message, to ordo.NodeID) bool)) ordo.Message
-}
-
-// maxBook bounds the messages the liars' shared book holds.
-const maxBook = 1 << 10
-
-// book is the equivocating liars' shared memory (Colluder): a ring of the
-// last maxBook messages they transmitted or received.
-type book struct {
-	ring []booked
-	next int
-}
-
-type booked struct {
-	m  ordo.Message
-	to ordo.NodeID
-}
-
-func (b *book) add(m ordo.Message, to ordo.NodeID) {
-	if len(b.ring) < maxBook {
-		b.ring = append(b.ring, booked{m, to})
-	} else {
-		b.ring[b.next] = booked{m, to}
-	}
-	b.next = (b.next + 1) % maxBook // the oldest, once full
-}
-
-// each calls fn newest first until it returns false.
-func (b *book) each(fn func(ordo.Message, ordo.NodeID) bool) {
-	n := len(b.ring)
-	for i := range n {
-		e := b.ring[((b.next-1-i)%n+n)%n]
-		if !fn(e.m, e.to) {
-			return
-		}
-	}
-}
-
-// Voter is implemented by a message type that a vote-for-everything node
-// answers: VotesFor is every vote it casts on hearing m — for what m
-// proposes and for conflicting values (a BFT protocol's prepare and commit
-// for the digest heard and for another). Each vote goes to every server
-// but the liar. It must be deterministic given r, must not modify m, and
-// returns at most MaxVotes messages.
-type Voter interface {
-	VotesFor(r *rand.Rand) []ordo.Message
-}
+// Equivocator, Colluder and Voter are how a message type lies about
+// itself (package adversary).
+type (
+	Equivocator = adversary.Equivocator
+	Colluder    = adversary.Colluder
+	Voter       = adversary.Voter
+)
 
 // MaxVotes bounds the votes one heard message makes a vote-for-everything
-// node cast, and maxVoted the distinct votes it remembers having cast (so
-// a vote heard again is not cast again; forgotten all at once when full).
-const (
-	MaxVotes = 16
-	maxVoted = 1 << 12
-)
+// node cast.
+const MaxVotes = adversary.MaxVotes
+
+// book is the equivocating liars' shared memory (Colluder).
+type book = adversary.Book
 
 // The adversary's trace vocabulary.
 const (
-	// NoteByzantine is the note a liar's every lie is recorded as.
-	NoteByzantine = "byzantine"
-	// DropSilent is the drop reason of a silent node's messages.
-	DropSilent = "byzantine: silent"
+	NoteByzantine = adversary.NoteByzantine
+	DropSilent    = adversary.DropSilent
 )
 
 // adversary is one Byzantine node's state.
-type adversary struct {
+type byzNode struct {
 	Byzantine
-	rng   *rand.Rand
-	voted map[string]bool // VoteForEverything: the votes cast, at most maxVoted
+	liar *adversary.Liar
+	rng  *rand.Rand // liar.Rng
 }
 
 // validateByzantine checks cfg.Byzantine against a cluster of size nodes.
@@ -191,11 +112,8 @@ func validateByzantine(cfg *Config, size int) error {
 			return fmt.Errorf("sim: byzantine entry %d: node %d is Byzantine twice (one behaviour a node)", i+1, b.Node)
 		}
 		seen[b.Node] = true
-		if !slices.Contains(Behaviours, b.Behaviour) {
-			return fmt.Errorf("sim: byzantine node %d: unknown behaviour %q (valid: %s)", b.Node, b.Behaviour, behaviourNames())
-		}
-		if b.Rate < 0 || b.Rate > 1 || b.Rate != b.Rate {
-			return fmt.Errorf("sim: byzantine node %d: rate %v out of range [0, 1]", b.Node, b.Rate)
+		if err := (&adversary.Liar{Behaviour: b.Behaviour, Rate: b.Rate}).Check(); err != nil {
+			return fmt.Errorf("sim: byzantine node %d: %v", b.Node, err)
 		}
 		if b.After < 0 {
 			return fmt.Errorf("sim: byzantine node %d: after %v is negative", b.Node, b.After)
@@ -210,17 +128,6 @@ func validateByzantine(cfg *Config, size int) error {
 	return nil
 }
 
-func behaviourNames() string {
-	s := ""
-	for i, b := range Behaviours {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(b)
-	}
-	return s
-}
-
 // initByzantine gives each liar its adversary and names the liars in the
 // trace's Meta.
 func (s *Sim) initByzantine() {
@@ -230,7 +137,8 @@ func (s *Sim) initByzantine() {
 		if b.After == 0 {
 			b.After = DefaultReplayAfter
 		}
-		s.nodes[b.Node].adv = &adversary{Byzantine: b, rng: rand.New(rand.NewPCG(s.cfg.Seed, 0x62797a00+uint64(b.Node)))} // "byz"
+		rng := rand.New(rand.NewPCG(s.cfg.Seed, 0x62797a00+uint64(b.Node))) // "byz"
+		s.nodes[b.Node].adv = &byzNode{Byzantine: b, rng: rng, liar: &adversary.Liar{Node: b.Node, Behaviour: b.Behaviour, Rate: b.Rate, Rng: rng}}
 		if s.tr != nil {
 			s.tr.Meta.Byzantine = append(s.tr.Meta.Byzantine, trace.Liar{Node: int(b.Node), Behaviour: string(b.Behaviour)})
 		}
@@ -238,9 +146,7 @@ func (s *Sim) initByzantine() {
 }
 
 // lies reports whether the adversary lies about the next message.
-func (a *adversary) lies() bool {
-	return a.Rate == 0 || a.Rate >= 1 || a.rng.Float64() < a.Rate
-}
+func (a *byzNode) lies() bool { return a.liar.Lies() }
 
 // countLie counts one lie in the run's stats.
 func (s *Sim) countLie(b Behaviour) {
@@ -262,17 +168,8 @@ func (s *Sim) noteLie(ns *nodeState, b Behaviour, to ordo.NodeID, kind string, a
 	}
 }
 
-// maxShown bounds a message shown in a lie's note.
-const maxShown = 200
-
 // shown is m in words for a note, bounded.
-func shown(m ordo.Message) string {
-	s := fmt.Sprintf("%+v", m)
-	if len(s) > maxShown {
-		s = s[:maxShown] + "…"
-	}
-	return s
-}
+func shown(m ordo.Message) string { return adversary.Shown(m) }
 
 // lie is Env.Send at a Byzantine node that lies about this message.
 func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
@@ -281,22 +178,10 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 	case Silent:
 		s.transmit(ns, to, m, early, xSilent, 0)
 	case Equivocate:
-		c, colludes := m.(Colluder)
-		if e, ok := m.(Equivocator); ok || colludes {
-			s.liars.add(m, ns.id)
-			var m2 ordo.Message
-			if colludes {
-				m2 = c.Collude(to, a.rng, s.liars.each)
-			} else {
-				m2 = e.Equivocate(to, a.rng)
-			}
-			if m2 == nil || m2.Kind() != m.Kind() {
-				panic(fmt.Sprintf("sim: %T's lie is a %T, want a message of kind %s", m, m2, m.Kind()))
-			}
-			if !reflect.DeepEqual(m, m2) {
+		if m2, ok := a.liar.Equivocate(m, to, &s.liars); ok {
+			if adversary.Changed(m, m2) {
 				s.noteLie(ns, Equivocate, to, m.Kind(), "honest", shown(m), "sent", shown(m2))
 			}
-			s.liars.add(m2, to)
 			s.transmit(ns, to, m2, early, xHonest, 0)
 			return
 		}
@@ -306,7 +191,7 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 			return
 		}
 		m2 := TamperFields(m, a.rng)
-		if !reflect.DeepEqual(m, m2) {
+		if adversary.Changed(m, m2) {
 			s.noteLie(ns, Equivocate, to, m.Kind(), "honest", shown(m), "sent", shown(m2))
 		}
 		s.transmit(ns, to, m2, early, xHonest, 0)
@@ -317,7 +202,7 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 	case VoteForEverything:
 		s.transmit(ns, to, m, early, xHonest, 0) // its own messages are honest; its extra votes are in heard
 	case Forge:
-		as := a.claim(s, to)
+		as := adversary.Claim(a.As, a.Node, to, s.roster.Servers, len(s.nodes)-1)
 		if as == 0 {
 			s.transmit(ns, to, m, early, xHonest, 0) // no third node to impersonate
 			return
@@ -334,24 +219,7 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 // m's Voter names, each to every other server, once each. The messages
 // the protocol sends are its own and honest.
 func (s *Sim) heard(ns *nodeState, m ordo.Message) {
-	a := ns.adv
-	v, ok := m.(Voter)
-	if a.Behaviour != VoteForEverything || !ok || !a.lies() {
-		return
-	}
-	votes := v.VotesFor(a.rng)
-	if len(votes) > MaxVotes {
-		panic(fmt.Sprintf("sim: %T.VotesFor returned %d votes, at most %d", m, len(votes), MaxVotes))
-	}
-	for _, vote := range votes {
-		key := vote.Kind() + " " + fmt.Sprintf("%+v", vote)
-		if a.voted[key] {
-			continue
-		}
-		if len(a.voted) >= maxVoted || a.voted == nil {
-			a.voted = map[string]bool{}
-		}
-		a.voted[key] = true
+	for _, vote := range ns.adv.liar.Votes(m) {
 		for _, to := range s.roster.Servers {
 			if to == ns.id || !ns.up {
 				continue
@@ -360,25 +228,6 @@ func (s *Sim) heard(ns *nodeState, m ordo.Message) {
 			s.transmit(ns, to, vote, false, xHonest, 0)
 		}
 	}
-}
-
-// claim is the sender a forger claims to to: As, or the lowest-numbered
-// server (else node) that is neither the liar nor to; 0 when there is none.
-func (a *adversary) claim(s *Sim, to ordo.NodeID) ordo.NodeID {
-	if a.As != 0 && a.As != to {
-		return a.As
-	}
-	for _, id := range s.roster.Servers {
-		if id != a.Node && id != to {
-			return id
-		}
-	}
-	for i := 1; i < len(s.nodes); i++ {
-		if id := ordo.NodeID(i); id != a.Node && id != to {
-			return id
-		}
-	}
-	return 0
 }
 
 // xform is what transmit does to a message on its way out.
@@ -397,17 +246,10 @@ const (
 // w's kind. The codec's parse is prefix-driven and refuses trailing bytes,
 // so bytes that happen to decode stop decoding with one byte more.
 func (s *Sim) garbage(w *wireMsg, r *rand.Rand) {
-	n := 1 + r.IntN(min(max(2*len(w.b), 16), ordo.MaxMessageSize/2))
-	w.b = w.b[:0]
-	for range n {
-		w.b = append(w.b, byte(r.Uint32()))
-	}
-	for range 8 {
-		if _, err := s.wire.codec.Decode(w.kind, w.b); err != nil {
-			return
-		}
-		w.b = append(w.b, byte(r.Uint32()))
-	}
+	w.b = adversary.GarbageBytes(w.b, len(w.b), r, func(b []byte) bool {
+		_, err := s.wire.codec.Decode(w.kind, b)
+		return err == nil
+	})
 }
 
 // replayed is a message a replaying node sends again later: its value, or

@@ -38,7 +38,7 @@ type nodeState struct {
 	disk    *nodeDisk
 	stopWhy string
 	// adv is the node's adversary when it is Byzantine (adversary.go).
-	adv *adversary
+	adv *byzNode
 }
 
 // MaxInbox bounds the events a paused or busy node holds. A message that

@@ -566,7 +566,7 @@ func (s *Sim) deliver(ns *nodeState, it *item) {
 	if ns.adv != nil {
 		s.heard(ns, it.msg) // a vote-for-everything liar's extra votes (adversary.go)
 		if from := s.nodes[it.from].adv; ns.adv.Behaviour == Equivocate && (from == nil || from.Behaviour != Equivocate) {
-			s.liars.add(it.msg, ns.id) // the liars' shared book (Colluder); what a fellow liar sent is there already
+			s.liars.Add(it.msg, ns.id) // the liars' shared book (Colluder); what a fellow liar sent is there already
 		}
 	}
 	s.endEvent(ns)

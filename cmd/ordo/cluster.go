@@ -37,7 +37,9 @@ func newClusterCmd() *cobra.Command {
 		Long: `Run the chapter's exercise 3 for real: N node processes on loopback TCP
 (ordo node), each with its disk, its trace and an admin endpoint. Kill the
 leader with SIGKILL, partition the cluster, heal it, and watch it recover;
-ordo cluster chaos does this in rounds and measures the failover.
+ordo cluster chaos does this in rounds and measures the failover. ordo
+cluster byzantine makes a node lie about what it sends (a PBFT cluster,
+--protocol pbft -n 4, tolerates one liar).
 
 The cluster lives in a directory (default ./.ordo-cluster): cluster.yaml,
 state.json (the processes), faults.jsonl, and nodeN/ (store/, trace.jsonl,
@@ -48,6 +50,7 @@ node.log).`,
 	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(), newClusterStartCmd(),
 		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
 	cmd.AddCommand(newClusterRunCmd(), newClusterPauseCmd(), newClusterResumeCmd()) // cluster_run.go
+	cmd.AddCommand(newClusterByzantineCmd())                                        // cluster_byzantine.go
 	return cmd
 }
 

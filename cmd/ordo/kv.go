@@ -125,6 +125,7 @@ leader's strict reconfiguration check refused: said at once, not retried).`,
 	cmd.AddCommand(newKVPutCmd(f), newKVGetCmd(f), newKVDelCmd(f), newKVCASCmd(f), newKVRangeCmd(f), newKVWatchCmd(f),
 		newKVSnapshotCmd(f), newKVMemberCmd(f), newKVTransferCmd(f), newKVStatusCmd(f))
 	dynamoKV(cmd, f) // kv_dynamo.go
+	pbftKV(cmd, f)   // kv_pbft.go
 	return cmd
 }
 

@@ -118,6 +118,8 @@ type Transport struct {
 	rng    *rand.Rand
 	conns  map[net.Conn]struct{} // every open connection, to close on Close
 	slots  chan struct{}         // bounds inbound connections
+	// forging bounds the forged connections in flight (SendForged).
+	forging chan struct{}
 }
 
 type peer struct {
@@ -175,9 +177,10 @@ func Listen(cfg Config) (*Transport, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &Transport{
 		cfg: cfg, ln: ln, peers: map[ordo.NodeID]*peer{}, ctx: ctx, cancel: cancel,
-		rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
-		conns: map[net.Conn]struct{}{},
-		slots: make(chan struct{}, 4*cfg.N+8),
+		rng:     rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
+		conns:   map[net.Conn]struct{}{},
+		slots:   make(chan struct{}, 4*cfg.N+8),
+		forging: make(chan struct{}, maxForging),
 	}
 	for id, addr := range cfg.Peers {
 		if id < 1 || int(id) > cfg.N || id == cfg.ID {
@@ -339,7 +342,11 @@ func (t *Transport) dialLoop(p *peer) {
 	}
 }
 
-func (t *Transport) dial(p *peer) (net.Conn, error) {
+func (t *Transport) dial(p *peer) (net.Conn, error) { return t.dialAs(p, t.cfg.ID) }
+
+// dialAs connects to p with this node's certificate and a hello that
+// claims to be node as (this node, but for SendForged).
+func (t *Transport) dialAs(p *peer, as ordo.NodeID) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, dialTimeout)
 	defer cancel()
 	d := net.Dialer{}
@@ -364,7 +371,7 @@ func (t *Transport) dial(p *peer) (net.Conn, error) {
 		}
 		conn = tc
 	}
-	hello := Envelope{Version: Version, From: t.cfg.ID, To: p.id, Kind: HelloKind}
+	hello := Envelope{Version: Version, From: as, To: p.id, Kind: HelloKind}
 	frame, _ := hello.AppendFrame(nil)
 	raw.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := conn.Write(frame); err != nil {
@@ -372,6 +379,62 @@ func (t *Transport) dial(p *peer) (net.Conn, error) {
 		return nil, err
 	}
 	return &trackedConn{Conn: conn, raw: raw}, nil
+}
+
+// maxForging bounds the forged connections one node has in flight.
+const maxForging = 4
+
+// ReasonForgeBusy is the drop reason of a forged message that found
+// maxForging forged connections in flight.
+const ReasonForgeBusy = "byzantine: forge busy"
+
+// SendForged sends e as if node as sent it (a Byzantine node's forge,
+// live/byzantine.go): over a connection of its own whose hello claims
+// as. A peer with mutual TLS refuses the connection, since the
+// certificate names this node (counted by its OnRefused as "tls
+// identity"); without TLS the peer believes the claim. It never blocks:
+// the connection is made by a goroutine, at most maxForging at once (one
+// more is dropped and reported).
+func (t *Transport) SendForged(e Envelope, as ordo.NodeID) error {
+	p := t.peers[e.To]
+	if p == nil {
+		return fmt.Errorf("transport: %v has no peer %v", t.cfg.ID, e.To)
+	}
+	e.Version, e.From = Version, as
+	frame, err := e.AppendFrame(nil)
+	if err != nil {
+		return err
+	}
+	d := Dropped{From: t.cfg.ID, To: e.To, Msg: e.Msg, Kind: e.Kind, Bytes: len(e.Payload)}
+	select {
+	case t.forging <- struct{}{}:
+	default:
+		d.Reason = ReasonForgeBusy
+		t.cfg.OnDrop(d)
+		return nil
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer func() { <-t.forging }()
+		conn, err := t.dialAs(p, as)
+		if err != nil {
+			d.Reason = ReasonUnreachable
+			t.cfg.OnDrop(d)
+			return
+		}
+		tc := conn.(*trackedConn)
+		defer t.untrack(tc.raw)
+		defer conn.Close()
+		tc.raw.SetDeadline(time.Now().Add(writeTimeout))
+		if _, err := conn.Write(frame); err != nil {
+			return // refused already: the peer closed the connection
+		}
+		t.cfg.OnTraffic(Out, e.Kind, len(e.Payload))
+		// Until the peer closes it (a refusal) or the deadline.
+		io.Copy(io.Discard, io.LimitReader(conn, 1<<10))
+	}()
+	return nil
 }
 
 // trackedConn remembers the raw connection registered for Close.

@@ -1,0 +1,91 @@
+package main
+
+// ordo cluster byzantine N BEHAVIOUR: a node that lies at run time
+// (live/byzantine.go, with package adversary's behaviours).
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"ordo/adversary"
+	"ordo/live"
+)
+
+func newClusterByzantineCmd() *cobra.Command {
+	var (
+		rate  float64
+		after time.Duration
+		as    int
+	)
+	cmd := clusterOp(&cobra.Command{
+		Use:   "byzantine N BEHAVIOUR",
+		Short: "make node N lie about what it sends (or honest again), at run time",
+		Long: `Make node N a Byzantine node now: its runtime rewrites what the node sends
+with one of the simulator's behaviours (the same decisions, package
+adversary, from a random source seeded by the cluster's seed), while the
+protocol code runs honestly. BEHAVIOUR is one of:
+
+  equivocate            each recipient may hear a different message (PBFT: a
+                        primary pre-prepares another request to odd-numbered
+                        replicas; a backup's prepare names another digest)
+  silent                sends nothing (a crash to the others; it still listens)
+  garbage               random bytes of the message's kind: every receiver's
+                        decoder refuses them (ordo cluster status: "rejected")
+  replay                every message again, --after later (authentic, old)
+  forge                 claims another sender over a connection of its own:
+                        mutual TLS refuses it, the certificate names the liar
+                        (ordo cluster status: "connection: tls identity")
+  vote-for-everything   its own messages honest, plus a prepare and a commit
+                        for every digest it hears and for a forged one
+  honest                stop lying
+
+Every lie is a "byzantine" note in the node's trace, and each switch an
+event of the cluster's fault log. On a PBFT cluster (ordo cluster up
+--protocol pbft -n 4) one liar of four is tolerated: ordo kv put and get
+keep working and print what f+1 = 2 replicas agree on.`,
+		Example: `  ordo cluster up --protocol pbft -n 4 --detach
+  ordo cluster byzantine 1 equivocate      # the primary of view 0
+  ordo kv put x 1 && ordo kv get x
+  ordo cluster byzantine 1 honest
+  ordo cluster byzantine 3 garbage --rate 0.5
+  ordo cluster status                      # n3's lies, the others' rejects`,
+		Args: cobra.ExactArgs(2),
+	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
+		id, err := nodeArg(c, args[0])
+		if err != nil {
+			return err
+		}
+		if err := c.RequireProcess(id); err != nil {
+			return err
+		}
+		if c.State.Stopped {
+			return live.ErrStopped{Dir: c.Dir}
+		}
+		b := args[1]
+		if b != live.Honest {
+			if _, err := adversary.Parse(b); err != nil {
+				return fmt.Errorf("%v, or %s", err, live.Honest)
+			}
+		}
+		s := live.ByzantineSetting{Behaviour: b, Rate: rate, After: live.Duration(after), As: as}
+		if err := c.Byzantine(id, s); err != nil {
+			return err
+		}
+		if b == live.Honest {
+			fmt.Fprintf(cmd.OutOrStdout(), "n%d is honest again\n", id)
+			return nil
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "n%d lies: %s", id, b)
+		if rate > 0 && rate < 1 {
+			fmt.Fprintf(cmd.OutOrStdout(), " (rate %g)", rate)
+		}
+		fmt.Fprintln(cmd.OutOrStdout())
+		return nil
+	})
+	cmd.Flags().Float64Var(&rate, "rate", 0, "the probability of lying about one message (0: every message)")
+	cmd.Flags().DurationVar(&after, "after", 0, "replay: how long before a message is sent again (0: 1s)")
+	cmd.Flags().IntVar(&as, "as", 0, "forge: the node to claim to be (0: the lowest-numbered other server)")
+	return cmd
+}

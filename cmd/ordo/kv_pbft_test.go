@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"ordo/live"
+)
+
+// `ordo kv` against `ordo cluster up --protocol pbft -n 4`, real
+// processes with mutual TLS, while `ordo cluster byzantine` makes the
+// primary and then backups lie at run time: every put and get still
+// returns what f+1 = 2 replicas agree on, forged and garbage messages
+// are rejected and counted by the receivers, and two liars of four (more
+// than f) leave no f+1 agreement, which the command says.
+func TestPBFTLiveByzantine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ordo and runs real processes; skipped with -short")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "ordo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return out.String(), errb.String(), 0
+		case errors.As(err, &ee):
+			return out.String(), errb.String(), ee.ExitCode()
+		}
+		t.Fatalf("ordo %v: %v", args, err)
+		return "", "", -1
+	}
+	dir := filepath.Join(tmp, "bft")
+	if out, errs, code := run("cluster", "up", "--protocol", "pbft", "-n", "4", "--detach", "--dir", dir); code != 0 {
+		t.Fatalf("cluster up: %d\n%s%s", code, out, errs)
+	}
+	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
+	kv := func(want int, args ...string) (string, string) {
+		t.Helper()
+		out, errs, code := run(append([]string{"kv"}, append(args, "--cluster", dir, "--timeout", "10s")...)...)
+		if code != want {
+			t.Fatalf("ordo kv %v: exit %d, want %d\n%s%s", args, code, want, out, errs)
+		}
+		return out, errs
+	}
+	// Until the replicas have connected, f+1 may not answer alike.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, errs, code := run("kv", "get", "warm-up", "--cluster", dir, "--timeout", "2s")
+		if code == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas never agreed on a get: exit %d, %s", code, errs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	byz := func(node, behaviour string) {
+		t.Helper()
+		if out, errs, code := run("cluster", "byzantine", node, behaviour, "--dir", dir); code != 0 {
+			t.Fatalf("cluster byzantine %s %s: %d\n%s%s", node, behaviour, code, out, errs)
+		}
+	}
+	putGet := func(step, key, value string) {
+		t.Helper()
+		if out, _ := kv(0, "put", key, value); !strings.HasPrefix(out, "OK rev ") {
+			t.Fatalf("%s: put printed %q", step, out)
+		}
+		if out, _ := kv(0, "get", key); strings.TrimSpace(out) != value {
+			t.Fatalf("%s: get %s printed %q, want %q", step, key, out, value)
+		}
+	}
+	putGet("honest", "x", "1")
+
+	// The primary of view 0 (replica 1) equivocates: it pre-prepares
+	// another request to odd-numbered replicas and lies to odd gateway
+	// calls. Then a backup goes silent, then the primary.
+	byz("1", "equivocate")
+	for _, v := range []string{"e1", "e2", "e3"} {
+		putGet("primary equivocates", "x", v)
+	}
+	byz("1", "honest")
+	byz("3", "silent")
+	putGet("backup silent", "y", "s1")
+	byz("3", "honest")
+	byz("1", "silent")
+	putGet("primary silent", "y", "s2") // the backups change view
+	byz("1", "honest")
+
+	// Forged and garbage messages never reach a replica's protocol: the
+	// receivers refuse them, and count them.
+	byz("2", "forge")
+	putGet("backup forges", "z", "f1")
+	byz("2", "garbage")
+	putGet("backup sends garbage", "z", "g1")
+	// A replay is authentically the liar's: the protocol refuses it
+	// (a message again, a stale view), counted in the replicas' state.
+	byz("2", "replay")
+	putGet("backup replays", "z", "r1")
+	time.Sleep(1500 * time.Millisecond) // the replays come a second later
+	byz("2", "honest")
+	var view []live.NodeView
+	out, _, _ := run("cluster", "status", "--json", "--dir", dir)
+	if err := json.Unmarshal([]byte(out), &view); err != nil {
+		t.Fatalf("cluster status --json: %v\n%s", err, out)
+	}
+	forged, malformed, replays := uint64(0), uint64(0), uint64(0)
+	for _, nv := range view {
+		if nv.Status == nil {
+			t.Fatalf("n%d has no status: %s", nv.ID, nv.Err)
+		}
+		for reason, n := range nv.Status.Rejected {
+			switch {
+			case reason == "connection: tls identity":
+				forged += n
+			case strings.HasPrefix(reason, "rejected: "):
+				malformed += n
+			}
+		}
+		if nv.ID == 2 && (nv.Status.Byzantine == nil || nv.Status.Byzantine.Lies == 0) {
+			t.Errorf("n2 lied, yet its status says %+v", nv.Status.Byzantine)
+		}
+		var st struct {
+			RefusedBy map[string]uint64 `json:"refused_by"`
+		}
+		if nv.ID != 2 {
+			if err := json.Unmarshal(nv.Status.State, &st); err != nil {
+				t.Fatalf("n%d's protocol state %s: %v", nv.ID, nv.Status.State, err)
+			}
+			replays += st.RefusedBy["duplicate"]
+		}
+	}
+	if forged == 0 || malformed == 0 || replays == 0 {
+		t.Errorf("rejected: %d forged connections, %d malformed messages, %d duplicates; want each counted", forged, malformed, replays)
+	}
+	if out, _, _ := run("cluster", "status", "--dir", dir); !strings.Contains(out, "rejected: connection: tls identity") {
+		t.Errorf("cluster status does not show the rejects:\n%s", out)
+	}
+
+	// Two liars of four are more than f = 1: no answer has f+1 voices.
+	byz("3", "silent")
+	byz("4", "silent")
+	_, errs, code := run("kv", "put", "w", "1", "--cluster", dir, "--timeout", "2s")
+	if code != 2 || !strings.Contains(errs, "fewer than f+1 replicas agree") {
+		t.Fatalf("two silent replicas: exit %d, %s; want exit 2 and fewer than f+1", code, errs)
+	}
+	// Other commands are the Raft database's.
+	if _, errs := kv(2, "cas", "x", "2", "--expect", "1"); !strings.Contains(errs, "not for a PBFT cluster") {
+		t.Errorf("cas on pbft: %s", errs)
+	}
+
+	// The merged trace: the replicas agree slot by slot, and every
+	// decided request is one a client asked for (the replica a client API
+	// call reached notes its proposal).
+	byz("3", "honest")
+	byz("4", "honest")
+	if out, errs, code := run("cluster", "down", "--dir", dir); code != 0 {
+		t.Fatalf("cluster down: %d %s%s", code, out, errs)
+	}
+	merged := filepath.Join(tmp, "run.jsonl")
+	if out, errs, code := run("trace", "merge", dir, "--output", merged); code != 0 {
+		t.Fatalf("trace merge: %d %s%s", code, out, errs)
+	}
+	out, errs, _ = run("trace", "check", merged)
+	for _, c := range []string{"byzantine-agreement", "validity"} {
+		if !regexp.MustCompile(c + `\s+pass`).MatchString(out) {
+			t.Errorf("%s does not pass on the merged trace:\n%s%s", c, out, errs)
+		}
+	}
+}

@@ -1,0 +1,401 @@
+package live
+
+// A Byzantine node at run time (issue 14, the chapter's section 5):
+// POST /byzantine on the admin endpoint makes the runtime lie about the
+// node's outgoing messages with one of package adversary's behaviours,
+// the very decisions the simulator makes (sim/adversary.go), drawn from a
+// random source seeded from the cluster's seed and the node's id. The
+// protocol code still runs honestly; the runtime rewrites, drops, garbles,
+// replays or forges what it sends, or (vote-for-everything) adds votes
+// for what it hears. {"behaviour":"honest"} stops it.
+//
+// What the receivers do about it is the point: a forged sender needs a
+// connection whose hello claims another node, which mutual TLS refuses
+// because the certificate names the liar (counted as a refused
+// connection, "tls identity"); garbage fails the decoder (counted as a
+// rejected message); an equivocation or a replay is authentically the
+// liar's, and only the protocol's quorums, digests and sequence numbers
+// defend against it. Every lie is a note "byzantine" in the liar's trace
+// (behaviour, recipient, kind, the message id it concerns, what changed),
+// a silent node's sends appear dropped with reason "byzantine: silent",
+// and each switch is an event "byzantine" in the cluster's fault log.
+
+import (
+	"container/heap"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"ordo"
+	"ordo/adversary"
+)
+
+// Honest is the behaviour name that makes a liar honest again.
+const Honest = "honest"
+
+// ByzantineSetting is POST /byzantine's body: the behaviour ("honest" or
+// "" for none), the probability of lying about one message (0: every
+// one), Replay's delay (0: adversary.DefaultReplayAfter) and the sender
+// Forge claims (0: adversary.Claim's choice).
+type ByzantineSetting struct {
+	Behaviour string   `json:"behaviour"`
+	Rate      float64  `json:"rate,omitempty"`
+	After     Duration `json:"after,omitempty"`
+	As        int      `json:"as,omitempty"`
+}
+
+// Bounds of a setting and of the replays in flight.
+const (
+	maxReplayAfter = time.Minute
+	// maxReplays bounds the messages a replaying node holds to send
+	// again; beyond it a message is not replayed.
+	maxReplays = 1024
+	// replayTimer names the runtime's own timer of a replay (never a
+	// protocol's: protocol timers are not under "ordo/").
+	replayTimer = "ordo/byzantine-replay"
+)
+
+// Check refuses a setting the runtime cannot follow.
+func (s ByzantineSetting) Check(n int, self ordo.NodeID) error {
+	if s.Behaviour == "" || s.Behaviour == Honest {
+		return nil
+	}
+	if err := (&adversary.Liar{Behaviour: adversary.Behaviour(s.Behaviour), Rate: s.Rate}).Check(); err != nil {
+		return fmt.Errorf("%v (or %s)", err, Honest)
+	}
+	switch {
+	case s.After < 0 || time.Duration(s.After) > maxReplayAfter:
+		return fmt.Errorf("after %v out of range [0, %v]", time.Duration(s.After), maxReplayAfter)
+	case s.As != 0 && (s.As < 1 || s.As > n || ordo.NodeID(s.As) == self):
+		return fmt.Errorf("as %d: want another node of 1..%d", s.As, n)
+	}
+	return nil
+}
+
+// ByzantineStatus is what GET /status says of a liar.
+type ByzantineStatus struct {
+	Behaviour string  `json:"behaviour"`
+	Rate      float64 `json:"rate,omitempty"`
+	Lies      uint64  `json:"lies"`
+}
+
+// byzantine is the runtime's side: the setting the admin endpoint sets
+// (any goroutine) and the liar the loop lies with (loop goroutine).
+type byzantine struct {
+	cur  atomic.Pointer[ByzantineSetting] // nil: honest
+	lies atomic.Uint64
+	// Counted rejects of the node as a receiver, by reason: connections
+	// refused (a forged hello) and messages the decoder refused.
+	mu      sync.Mutex
+	refused map[string]uint64
+
+	metric *prometheus.CounterVec
+
+	// Owned by the loop goroutine.
+	seen    *ByzantineSetting
+	liar    *adversary.Liar
+	book    adversary.Book
+	replays map[int64]byzReplay
+	nextRep int64
+}
+
+type byzReplay struct {
+	to      ordo.NodeID
+	of      uint64
+	kind    string
+	payload []byte
+}
+
+func (r *Runtime) initByzantine() {
+	r.byz.refused = map[string]uint64{}
+	r.byz.metric = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordo_byzantine_lies_total", Help: "Messages this node lied about (POST /byzantine), by behaviour."}, []string{"behaviour"})
+	r.metrics.reg.MustRegister(r.byz.metric)
+}
+
+// SetByzantine makes the node lie with s from its next send (or honest).
+func (r *Runtime) SetByzantine(s ByzantineSetting) error {
+	if err := s.Check(r.n, r.id); err != nil {
+		return err
+	}
+	if s.Behaviour == "" || s.Behaviour == Honest {
+		r.byz.cur.Store(nil)
+		r.log.Info("byzantine: honest again")
+		return nil
+	}
+	r.byz.cur.Store(&s)
+	r.log.Warn("byzantine: lying", "behaviour", s.Behaviour, "rate", s.Rate)
+	return nil
+}
+
+// liar is the loop's liar for the current setting (nil: honest). A new
+// setting gets a new liar whose random source starts from the cluster's
+// seed and the node's id, as the simulator's does.
+func (r *Runtime) liar() *adversary.Liar {
+	s := r.byz.cur.Load()
+	if s != r.byz.seen {
+		r.byz.seen = s
+		r.byz.liar, r.byz.book = nil, adversary.Book{}
+		if s != nil {
+			rng := rand.New(rand.NewPCG(r.cfg.Seed, 0x62797a00+uint64(r.id))) // "byz"
+			r.byz.liar = &adversary.Liar{Node: r.id, Behaviour: adversary.Behaviour(s.Behaviour), Rate: s.Rate, Rng: rng}
+		}
+	}
+	return r.byz.liar
+}
+
+// noteLie counts one lie and notes it before the send it concerns (whose
+// message id is the next one).
+func (r *Runtime) noteLie(b adversary.Behaviour, to ordo.NodeID, kind string, attrs ...any) {
+	r.byz.lies.Add(1)
+	r.byz.metric.WithLabelValues(string(b)).Inc()
+	next := uint64(r.id)<<40 | (r.msgSeq + 1)
+	r.Note(adversary.NoteByzantine, append([]any{"behaviour", string(b), "to", int64(to), "kind", kind, "msg", int64(next)}, attrs...)...)
+}
+
+// lieSend is Send at a liar (loop goroutine): true when it sent m its
+// own way, false to send it honestly.
+func (r *Runtime) lieSend(to ordo.NodeID, m ordo.Message, early bool) bool {
+	l := r.liar()
+	if l == nil || !l.Lies() {
+		return false
+	}
+	s := r.byz.seen
+	switch l.Behaviour {
+	case adversary.Silent:
+		r.byz.lies.Add(1)
+		r.byz.metric.WithLabelValues(string(l.Behaviour)).Inc()
+		r.sendBytes(to, m.Kind(), r.encode(m), early, sendSilent, 0)
+	case adversary.Equivocate:
+		if lie, ok := l.Equivocate(m, to, &r.byz.book); ok {
+			if adversary.Changed(m, lie) {
+				r.noteLie(l.Behaviour, to, m.Kind(), "honest", adversary.Shown(m), "sent", adversary.Shown(lie))
+			}
+			r.sendBytes(to, m.Kind(), r.encode(lie), early, sendHonest, 0)
+			return true
+		}
+		r.noteLie(l.Behaviour, to, m.Kind(), "honest", adversary.Shown(m), "sent", "its bytes with bits flipped")
+		r.sendBytes(to, m.Kind(), adversary.Flip(r.encode(m), l.Rng), early, sendHonest, 0)
+	case adversary.Garbage:
+		kind := m.Kind()
+		b := adversary.GarbageBytes(nil, len(r.encode(m)), l.Rng, func(b []byte) bool {
+			_, err := r.codec.Decode(kind, b)
+			return err == nil
+		})
+		r.noteLie(l.Behaviour, to, kind, "bytes", len(b))
+		r.sendBytes(to, kind, b, early, sendHonest, 0)
+	case adversary.Replay:
+		payload := r.encode(m)
+		id := r.sendBytes(to, m.Kind(), payload, early, sendHonest, 0)
+		r.scheduleReplay(byzReplay{to: to, of: id, kind: m.Kind(), payload: payload}, time.Duration(s.After))
+	case adversary.Forge:
+		as := adversary.Claim(ordo.NodeID(s.As), r.id, to, r.roster.Servers, r.n)
+		if as == 0 {
+			return false // no third node to impersonate
+		}
+		r.noteLie(l.Behaviour, to, m.Kind(), "as", int64(as))
+		r.sendBytes(to, m.Kind(), r.encode(m), early, sendForged, as)
+	default: // vote-for-everything: its own messages are honest (heard adds votes)
+		return false
+	}
+	return true
+}
+
+// lieToClient is what a liar answers a client API call instead of m:
+// an equivocating node's lie about m (PBFT: a forged result to
+// odd-numbered gateway ids), or nothing at all from a silent one
+// (silent). The other behaviours lie to peers only.
+func (r *Runtime) lieToClient(to ordo.NodeID, m ordo.Message) (lie ordo.Message, silent bool) {
+	l := r.liar()
+	if l == nil || (l.Behaviour != adversary.Silent && l.Behaviour != adversary.Equivocate) || !l.Lies() {
+		return m, false
+	}
+	if l.Behaviour == adversary.Silent {
+		r.byz.lies.Add(1)
+		r.byz.metric.WithLabelValues(string(l.Behaviour)).Inc()
+		return m, true
+	}
+	lie, ok := l.Equivocate(m, to, &r.byz.book)
+	if ok && adversary.Changed(m, lie) {
+		r.noteLie(l.Behaviour, to, m.Kind(), "honest", adversary.Shown(m), "sent", adversary.Shown(lie))
+	}
+	return lie, false
+}
+
+// heard is a liar's reaction to a message it received, after the
+// protocol handled it: a vote-for-everything node's extra votes, each to
+// every other server; an equivocating node's book of what it heard.
+func (r *Runtime) heard(m ordo.Message) {
+	l := r.liar()
+	if l == nil {
+		return
+	}
+	if l.Behaviour == adversary.Equivocate {
+		r.byz.book.Add(m, r.id)
+		return
+	}
+	for _, vote := range l.Votes(m) {
+		for _, to := range r.roster.Servers {
+			if to == r.id {
+				continue
+			}
+			r.noteLie(l.Behaviour, to, vote.Kind(), "sent", adversary.Shown(vote), "heard", m.Kind())
+			r.sendBytes(to, vote.Kind(), r.encode(vote), false, sendHonest, 0)
+		}
+	}
+}
+
+// scheduleReplay arms the replay of one message after d (0: the default).
+func (r *Runtime) scheduleReplay(rp byzReplay, d time.Duration) {
+	if d <= 0 {
+		d = adversary.DefaultReplayAfter
+	}
+	if r.byz.replays == nil {
+		r.byz.replays = map[int64]byzReplay{}
+	}
+	if len(r.byz.replays) >= maxReplays || len(r.timers) >= MaxTimers {
+		return
+	}
+	r.byz.nextRep++
+	r.byz.replays[r.byz.nextRep] = rp
+	r.seqTimer++
+	heap.Push(&r.timers, armed{at: time.Now().Add(d), seq: r.seqTimer, t: ordo.Timer{Name: replayTimer, Arg: r.byz.nextRep}})
+}
+
+// replay sends a held message again, now: an authentic old message (a
+// new message id; the note names the original).
+func (r *Runtime) replay(key int64) {
+	rp, ok := r.byz.replays[key]
+	if !ok {
+		return
+	}
+	delete(r.byz.replays, key)
+	r.noteLie(adversary.Replay, rp.to, rp.kind, "of", int64(rp.of))
+	r.sendBytes(rp.to, rp.kind, rp.payload, true, sendHonest, 0) // it left once already, after its turn's fsync
+}
+
+// onRefused counts a refused inbound connection (a forged hello among
+// them) for the status and the metrics; any goroutine.
+func (r *Runtime) onRefused(reason string) {
+	r.metrics.refused(reason)
+	r.countReject("connection: " + reason)
+}
+
+func (r *Runtime) countReject(reason string) {
+	r.byz.mu.Lock()
+	if len(r.byz.refused) < 64 || r.byz.refused[reason] > 0 { // reasons are a fixed, small set
+		r.byz.refused[reason]++
+	}
+	r.byz.mu.Unlock()
+}
+
+// rejects is the status's copy of the counted rejects.
+func (r *Runtime) rejects() map[string]uint64 {
+	r.byz.mu.Lock()
+	defer r.byz.mu.Unlock()
+	if len(r.byz.refused) == 0 {
+		return nil
+	}
+	out := make(map[string]uint64, len(r.byz.refused))
+	for k, v := range r.byz.refused {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *Runtime) byzantineStatus() *ByzantineStatus {
+	s := r.byz.cur.Load()
+	if s == nil && r.byz.lies.Load() == 0 {
+		return nil
+	}
+	st := &ByzantineStatus{Behaviour: Honest, Lies: r.byz.lies.Load()}
+	if s != nil {
+		st.Behaviour, st.Rate = s.Behaviour, s.Rate
+	}
+	return st
+}
+
+// byzantineRoutes adds POST /byzantine to the admin endpoint.
+func (r *Runtime) byzantineRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /byzantine", func(w http.ResponseWriter, req *http.Request) {
+		var s ByzantineSetting
+		if !decodeJSONBody(w, req, &s, "byzantine") {
+			return
+		}
+		if err := r.SetByzantine(s); err != nil {
+			http.Error(w, "byzantine: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, r.Status())
+	})
+}
+
+// Byzantine makes node id lie with s at run time (POST /byzantine), and
+// logs it to the cluster's fault log.
+func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
+	if err := c.RequireNode(id); err != nil {
+		return err
+	}
+	if err := s.Check(c.N(), id); err != nil {
+		return err
+	}
+	body := fmt.Sprintf(`{"behaviour":%q,"rate":%g,"after":%d,"as":%d}`, s.Behaviour, s.Rate, int64(s.After), s.As)
+	if err := c.adminPostBody(id, "/byzantine", body); err != nil {
+		return err
+	}
+	b := s.Behaviour
+	if b == "" {
+		b = Honest
+	}
+	return LogFault(c.Cfg, c.now(), "byzantine", "node", int(id), "behaviour", b, "rate", s.Rate)
+}
+
+// formatRejects says what each node refused as a receiver: the runtime's
+// rejects (forged connections, malformed messages), and the protocol's
+// own refusals by reason when its state reports them (a PBFT replica's
+// refused_by: the replays, conflicting votes and stale views of a liar).
+func formatRejects(v []NodeView) string {
+	var lines []string
+	for _, nv := range v {
+		if !nv.Up || nv.Status == nil {
+			continue
+		}
+		if parts := counts(nv.Status.Rejected); parts != "" {
+			lines = append(lines, fmt.Sprintf("n%d rejected: %s", int(nv.ID), parts))
+		}
+		var st struct {
+			RefusedBy map[string]uint64 `json:"refused_by"`
+		}
+		if len(nv.Status.State) > 0 && json.Unmarshal(nv.Status.State, &st) == nil {
+			if parts := counts(st.RefusedBy); parts != "" {
+				lines = append(lines, fmt.Sprintf("n%d refused (protocol): %s", int(nv.ID), parts))
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// counts is "reason n, ..." sorted by reason ("" for none).
+func counts(m map[string]uint64) string {
+	var parts []string
+	for reason, n := range m {
+		parts = append(parts, fmt.Sprintf("%s %d", reason, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// byzantineFault is the FAULTS column's word for a liar.
+func byzantineFault(s *ByzantineStatus) string {
+	if s == nil || s.Behaviour == Honest {
+		return ""
+	}
+	return fmt.Sprintf("byzantine:%s(%d lies)", s.Behaviour, s.Lies)
+}

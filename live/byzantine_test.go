@@ -1,0 +1,49 @@
+package live
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// POST /byzantine: a bad setting is refused with the reason; garbage
+// from node 1 is refused by the others' decoders and counted in their
+// status; silent makes node 1's sends drops; honest ends it.
+func TestByzantineAdmin(t *testing.T) {
+	c, tok := startGuarded(t, 3)
+	post := func(id int, body string) (int, string) {
+		return adminReq{method: "POST", path: "/byzantine", body: body, ctype: "application/json", token: tok}.do(t, c.rt[id-1])
+	}
+	for body, want := range map[string]string{
+		`{"behaviour":"lie"}`:                 "unknown behaviour",
+		`{"behaviour":"silent","rate":2}`:     "rate",
+		`{"behaviour":"forge","as":1}`:        "as 1",
+		`{"behaviour":"replay","after":"2h"}`: "after",
+		`{"behaviour":"silent","extra":true}`: "unknown field",
+		`{"behaviour":"silent"} {}`:           "",
+	} {
+		if code, msg := post(1, body); code != 400 || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %q, want 400 with %q", body, code, msg, want)
+		}
+	}
+	if code, msg := post(1, `{"behaviour":"garbage"}`); code != 200 {
+		t.Fatalf("garbage: %d %s", code, msg)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		for r, n := range c.rt[1].Status().Rejected {
+			if strings.HasPrefix(r, "rejected: ") && n > 0 {
+				return true
+			}
+		}
+		return false
+	}, func() string { return "node 2 never rejected node 1's garbage" })
+	if code, msg := post(1, `{"behaviour":"silent"}`); code != 200 {
+		t.Fatalf("silent: %d %s", code, msg)
+	}
+	var st Status
+	_, body := post(1, `{"behaviour":"honest"}`)
+	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Byzantine == nil || st.Byzantine.Behaviour != Honest || st.Byzantine.Lies == 0 {
+		t.Fatalf("honest again: %s (%v), want behaviour honest and the lies counted", body, err)
+	}
+}

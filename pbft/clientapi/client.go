@@ -1,0 +1,339 @@
+package clientapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	kvclient "ordo/kv/client"
+)
+
+// ErrNoQuorum: fewer than f+1 replicas gave one answer before the
+// deadline; a write's outcome is unknown.
+var ErrNoQuorum = errors.New("pbft: fewer than f+1 replicas agree")
+
+// ErrRefused: f+1 replicas refused the request (400), or the API refused
+// it before any replica saw it.
+var ErrRefused = errors.New("pbft: refused")
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// Endpoints are the replicas' client API addresses in replica order
+	// (endpoint i is replica i+1): "host:port" or an http(s) URL.
+	Endpoints []string
+	// TLS, when set, speaks HTTPS to "host:port" endpoints and verifies
+	// the replicas with it (RootCAs: the cluster's CA).
+	TLS *tls.Config
+	// Token is the cluster's client token, sent as a bearer token.
+	Token string
+	// F is the number of faulty replicas tolerated: a result is accepted
+	// from F+1 matching answers (-1 or unset with Auto: (n-1)/3).
+	F int
+	// Timeout bounds one operation, retries included (default 5s), when
+	// its context has no earlier deadline.
+	Timeout time.Duration
+	// Retry is how long one attempt waits for f+1 matching answers before
+	// it asks the replicas that have not answered again, with the same
+	// timestamp (default 1s).
+	Retry time.Duration
+}
+
+// Bounds and defaults of the client.
+const (
+	DefaultClientTimeout = 5 * time.Second
+	DefaultRetry         = time.Second
+	maxRespBytes         = 64 << 10
+)
+
+// Client is a PBFT client: it sends each request to every replica and
+// accepts the result f+1 of them answer alike. Safe for concurrent use;
+// each request has its own timestamp.
+type Client struct {
+	cfg       ClientConfig
+	hc        *http.Client
+	endpoints []string
+	id        uint32
+	ts        atomic.Int64
+}
+
+// NewClient returns a client of the replicas in c.Endpoints, with a
+// random client id. It opens no connection until the first request.
+func NewClient(c ClientConfig) (*Client, error) {
+	n := len(c.Endpoints)
+	if n == 0 {
+		return nil, errors.New("pbft client: no endpoints")
+	}
+	if c.F < 0 {
+		c.F = (n - 1) / 3
+	}
+	if c.F >= n {
+		return nil, fmt.Errorf("pbft client: f=%d of %d replicas: f+1 matching answers cannot come", c.F, n)
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultClientTimeout
+	}
+	if c.Retry <= 0 {
+		c.Retry = DefaultRetry
+	}
+	scheme := "http"
+	if c.TLS != nil {
+		scheme = "https"
+	}
+	cl := &Client{cfg: c, id: 1 + rand.Uint32N(1<<32-1)}
+	// Timestamps grow across the processes of one client id too: a
+	// fresh process starts from the wall clock.
+	cl.ts.Store(time.Now().UnixNano())
+	for _, e := range c.Endpoints {
+		if strings.Contains(e, "://") {
+			u, err := url.Parse(e)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return nil, fmt.Errorf("pbft client: endpoint %q: want host:port or an http(s) URL", e)
+			}
+			cl.endpoints = append(cl.endpoints, u.Scheme+"://"+u.Host)
+			continue
+		}
+		if _, _, err := net.SplitHostPort(e); err != nil {
+			return nil, fmt.Errorf("pbft client: endpoint %q: %v", e, err)
+		}
+		cl.endpoints = append(cl.endpoints, scheme+"://"+e)
+	}
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     c.TLS,
+		TLSHandshakeTimeout: 2 * time.Second,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	cl.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return cl, nil
+}
+
+// ClusterConfig is the ClientConfig of the cluster in dir (what `ordo
+// cluster up --protocol pbft` wrote: cluster.yaml, tls/ca.pem,
+// client.token), with F = (n-1)/3.
+func ClusterConfig(dir string) (ClientConfig, error) {
+	k, err := kvclient.ClusterConfig(dir)
+	if err != nil {
+		return ClientConfig{}, err
+	}
+	return ClientConfig{Endpoints: k.Endpoints, TLS: k.TLS, Token: k.Token, F: -1}, nil
+}
+
+// Close closes the client's idle connections.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// F is the number of faulty replicas the client tolerates.
+func (c *Client) F() int { return c.cfg.F }
+
+// Result is an accepted answer: what f+1 replicas said alike, which
+// replicas said it, and what the others said (by replica; an answer that
+// came after the f+1th is not waited for).
+type Result struct {
+	Response
+	Agree    []int
+	Disagree map[int]string
+}
+
+// Get reads key (ordered like a write).
+func (c *Client) Get(ctx context.Context, key string) (Result, error) {
+	return c.Do(ctx, Request{Op: OpGet, Key: key})
+}
+
+// Put sets key to value.
+func (c *Client) Put(ctx context.Context, key, value string) (Result, error) {
+	return c.Do(ctx, Request{Op: OpPut, Key: key, Value: &value})
+}
+
+// Delete removes key.
+func (c *Client) Delete(ctx context.Context, key string) (Result, error) {
+	return c.Do(ctx, Request{Op: OpDelete, Key: key})
+}
+
+// answer is one replica's answer of one attempt.
+type answer struct {
+	replica int
+	code    int
+	resp    Response
+	err     error
+}
+
+// key is what must match for two answers to agree: the outcome, not
+// who said it or in which view.
+func (a answer) key() string {
+	r := a.resp
+	return fmt.Sprintf("%d %s %q %d %d %q", a.code, r.Status, r.Value, r.Rev, r.ModRev, r.Error)
+}
+
+func (a answer) String() string {
+	if a.err != nil {
+		return a.err.Error()
+	}
+	s := fmt.Sprintf("%d %s", a.code, a.resp.Status)
+	if a.resp.Value != "" {
+		s += fmt.Sprintf(" value %q", a.resp.Value)
+	}
+	if a.resp.Rev != 0 {
+		s += fmt.Sprintf(" rev %d", a.resp.Rev)
+	}
+	if a.resp.Error != "" {
+		s += ": " + a.resp.Error
+	}
+	return s
+}
+
+// definite reports an answer a replica gives only once it executed the
+// request (or refused it): the ones that are counted toward f+1.
+func (a answer) definite() bool {
+	return a.err == nil && (a.code == http.StatusOK || a.code == http.StatusBadRequest || a.code == http.StatusInternalServerError)
+}
+
+// Do runs q (its Client and Timestamp are set here) at every replica and
+// returns the answer f+1 replicas gave alike: ok or not-found (nil
+// error), or a refusal (ErrRefused). Without f+1 matching answers by the
+// deadline it returns ErrNoQuorum naming every replica's last answer.
+func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
+	q.Client, q.Timestamp = c.id, c.ts.Add(1)
+	body, err := EncodeRequest(q)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+	}
+	n := len(c.endpoints)
+	final := make([]*answer, n) // definite answers, kept across attempts
+	last := make([]answer, n)   // the latest answer of each replica
+	for i := range last {
+		last[i] = answer{replica: i + 1, err: errors.New("no answer")}
+	}
+	for {
+		actx, cancel := context.WithTimeout(ctx, c.cfg.Retry)
+		ch := make(chan answer, n)
+		asked := 0
+		for i := range n {
+			if final[i] != nil {
+				continue
+			}
+			asked++
+			go func(i int) { ch <- c.post(actx, i, body) }(i)
+		}
+		var won *Result
+		for range asked {
+			a := <-ch
+			last[a.replica-1] = a
+			if a.definite() {
+				final[a.replica-1] = &a
+			}
+			if r, ok := c.agreed(final); ok {
+				won = &r
+				break
+			}
+		}
+		cancel() // the calls still out give up
+		if won != nil {
+			if won.Status == StatusBadRequest {
+				return *won, fmt.Errorf("%w: %s", ErrRefused, won.Error)
+			}
+			return *won, nil
+		}
+		if ctx.Err() != nil {
+			return Result{}, c.noQuorum(last)
+		}
+		// Wait out the rest of the attempt before asking again: a
+		// replica that refused the connection at once is asked again
+		// after Retry, not in a tight loop.
+		<-actx.Done()
+		if ctx.Err() != nil {
+			return Result{}, c.noQuorum(last)
+		}
+	}
+}
+
+// agreed finds f+1 matching definite answers.
+func (c *Client) agreed(final []*answer) (Result, bool) {
+	groups := map[string][]*answer{}
+	for _, a := range final {
+		if a != nil {
+			groups[a.key()] = append(groups[a.key()], a)
+		}
+	}
+	for k, g := range groups {
+		if len(g) < c.cfg.F+1 || g[0].code == http.StatusInternalServerError {
+			continue
+		}
+		r := Result{Response: g[0].resp, Disagree: map[int]string{}}
+		r.Replica = 0 // f+1 replicas said it, not one
+		for _, a := range final {
+			switch {
+			case a == nil:
+			case a.key() == k:
+				r.Agree = append(r.Agree, a.replica)
+			default:
+				r.Disagree[a.replica] = a.String()
+			}
+		}
+		sort.Ints(r.Agree)
+		return r, true
+	}
+	return Result{}, false
+}
+
+func (c *Client) noQuorum(last []answer) error {
+	var parts []string
+	for _, a := range last {
+		parts = append(parts, fmt.Sprintf("replica %d: %s", a.replica, a))
+	}
+	return fmt.Errorf("%w (f=%d: %d matching answers needed); outcome unknown: %s", ErrNoQuorum, c.cfg.F, c.cfg.F+1, strings.Join(parts, "; "))
+}
+
+// post sends body to replica i+1 and reads its answer.
+func (c *Client) post(ctx context.Context, i int, body []byte) answer {
+	a := answer{replica: i + 1}
+	ep := c.endpoints[i]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+"/v1/pbft", bytes.NewReader(body))
+	if err != nil {
+		a.err = err
+		return a
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		a.err = fmt.Errorf("%s: %v", ep, err)
+		return a
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRespBytes+1))
+	switch {
+	case err != nil:
+		a.err = fmt.Errorf("%s: reading the answer: %v", ep, err)
+	case len(data) > maxRespBytes:
+		a.err = fmt.Errorf("%s: answer larger than %d bytes", ep, maxRespBytes)
+	case resp.StatusCode == http.StatusUnauthorized:
+		a.err = fmt.Errorf("%s: 401 wrong client token (the replica refused the cluster's client.token)", ep)
+	default:
+		if json.Unmarshal(data, &a.resp) != nil || a.resp.Status == "" {
+			a.err = fmt.Errorf("%s: %d, not a pbft client API answer: %.200q", ep, resp.StatusCode, data)
+		}
+		a.code = resp.StatusCode
+	}
+	return a
+}

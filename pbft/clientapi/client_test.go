@@ -1,0 +1,98 @@
+package clientapi_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"ordo"
+	"ordo/kv"
+	"ordo/pbft"
+	"ordo/pbft/clientapi"
+)
+
+// replica is a fake replica's gateway: it answers every request with the
+// kv answer value says (or never, silent).
+func replica(t *testing.T, id ordo.NodeID, value func() string, silent bool) string {
+	call := func(ctx context.Context, m ordo.Message) (ordo.Message, error) {
+		req := m.(pbft.Request)
+		if silent {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		res, err := kv.CommandCodec.Encode(kv.Response{Status: kv.StatusOK, Value: value(), Rev: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pbft.Reply{Client: req.Client, Timestamp: req.Timestamp, Result: string(res)}, nil
+	}
+	s := httptest.NewServer(clientapi.NewHandler(clientapi.Config{Call: call, ID: id, Timeout: time.Second}))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+func honest() string { return "1" }
+
+// PBFT's client rule (section 4.1): f+1 matching replies, whoever lies.
+func TestClientAcceptsFPlusOneMatching(t *testing.T) {
+	eps := []string{
+		replica(t, 1, honest, false),
+		replica(t, 2, honest, true), // silent
+		replica(t, 3, honest, false),
+		replica(t, 4, func() string { return "forged" }, false),
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 3 * time.Second, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Get(context.Background(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Value != "1" || len(r.Agree) != 2 {
+		t.Fatalf("accepted %+v, want value 1 from two replicas", r)
+	}
+	if r.Agree[0] != 1 || r.Agree[1] != 3 || r.Disagree[1] != "" || r.Disagree[3] != "" {
+		t.Fatalf("agree %v disagree %v, want 1 and 3 agreeing (2 silent, 4 lying)", r.Agree, r.Disagree)
+	}
+}
+
+// Two liars of four (more than f = 1) that tell different lies, and a
+// silent replica: no answer has f+1 voices, and the error says what each
+// replica said.
+func TestClientNoQuorum(t *testing.T) {
+	eps := []string{
+		replica(t, 1, honest, false),
+		replica(t, 2, honest, true),
+		replica(t, 3, func() string { return "a" }, false),
+		replica(t, 4, func() string { return "b" }, false),
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Get(context.Background(), "x")
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), `replica 3: 200 ok value "a"`) || !strings.Contains(err.Error(), "replica 2:") {
+		t.Fatalf("err %v, want ErrNoQuorum naming each replica's answer", err)
+	}
+}
+
+// A reply for another request, or whose result is no kv answer, is a
+// 500, never accepted.
+func TestAnswerRefusesAMismatchedReply(t *testing.T) {
+	r := pbft.Request{Client: pbft.ExternalBase + 1, Timestamp: 5}
+	for _, m := range []ordo.Message{
+		pbft.Reply{Client: r.Client, Timestamp: 4},
+		pbft.Reply{Client: r.Client, Timestamp: 5, Result: "not kv"},
+		pbft.Prepare{},
+	} {
+		if code, resp := clientapi.Answer(2, r, m); code != 500 || resp.Error == "" {
+			t.Errorf("%+v: %d %+v, want 500", m, code, resp)
+		}
+	}
+}
