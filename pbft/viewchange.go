@@ -32,8 +32,9 @@ type watched struct {
 	ts     int64
 }
 
-// watchRequest: a backup that receives a client's request directly (the
-// client timed out on the primary) starts its timer, unless one runs.
+// watchRequest: a backup that receives a client's request directly
+// (clients send each request to every replica) starts its timer, unless
+// one runs.
 func (r *Replica) watchRequest(env ordo.Env, m Request) {
 	if r.changing || r.watch.active {
 		return
