@@ -185,3 +185,54 @@ func TestPBFTBatchBounds(t *testing.T) {
 		t.Fatal("a batch's digest does not cover its length or order")
 	}
 }
+
+// One step at the primary (replica 1 of 4): a request that finds the
+// window full waits in the queue, and goes out in a pre-prepare the moment
+// the checkpoint that moves the window becomes stable (not only when its
+// client resends it). Window 4, a checkpoint every 4, one request per
+// batch: clients 5..9 send five requests, the first four fill the window.
+func TestPBFTQueuedRequestOrderedWhenTheWindowMoves(t *testing.T) {
+	env := ordotest.ForProtocol(pbft.Protocol, 1, ordo.NewRoster(4, 5, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, map[string]string{"window": "4", "checkpoint": "4", "batch": "1"})
+	env.Start(n)
+	for c := ordo.NodeID(5); c <= 9; c++ {
+		env.Receive(n, c, pbft.Request{Timestamp: 1, Client: c, Op: "x"})
+		if c == 9 {
+			if len(env.Sent) != 0 {
+				t.Fatalf("the fifth request beyond a window of 4: %v", env.Sent)
+			}
+		} else {
+			env.WantSent(t, "pre-prepare→n2", "pre-prepare→n3", "pre-prepare→n4")
+		}
+	}
+	var state string
+	for seq := int64(1); seq <= 4; seq++ {
+		reqs := []pbft.Request{{Timestamp: 1, Client: ordo.NodeID(4 + seq), Op: "x"}}
+		d := pbft.BatchDigest(reqs)
+		for _, from := range []ordo.NodeID{2, 3} {
+			env.Receive(n, from, pbft.Prepare{View: 0, Seq: seq, Digest: d})
+		}
+		for _, from := range []ordo.NodeID{2, 3} {
+			env.Receive(n, from, pbft.Commit{View: 0, Seq: seq, Reqs: reqs})
+		}
+		if seq == 4 {
+			for _, m := range env.Sent {
+				if c, ok := m.Msg.(pbft.Checkpoint); ok {
+					state = c.State
+				}
+			}
+		}
+	}
+	if state == "" {
+		t.Fatal("no checkpoint at 4")
+	}
+	env.Receive(n, 2, pbft.Checkpoint{Seq: 4, State: state})
+	if len(env.Sent) != 0 {
+		t.Fatalf("stable with 2 of 2f+1 = 3 checkpoints: %v", env.Sent)
+	}
+	env.Receive(n, 3, pbft.Checkpoint{Seq: 4, State: state})
+	env.WantSent(t, "pre-prepare→n2", "pre-prepare→n3", "pre-prepare→n4")
+	if pp, ok := env.SentTo(2)[0].(pbft.PrePrepare); !ok || pp.Seq != 5 || pp.Reqs[0].Client != 9 {
+		t.Fatalf("sent %v, want client 9's request at 5", env.Sent)
+	}
+}

@@ -727,6 +727,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 		}
 	}
 	env.Note("checkpoint", "seq", seq, "state", mine)
+	r.propose(env) // the window moved: a primary orders what waited for it
 }
 
 // State is a replica's state as data (ordo.StateReporter).
