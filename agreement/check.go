@@ -12,7 +12,10 @@ import (
 )
 
 // NoteDecide is the note of a decision: Note("decide", "value", v) or, for
-// a protocol that decides one value per sequence number, with "slot", n.
+// a protocol that decides one value per sequence number, with "slot", n;
+// for one that decides a batch of values per sequence number (PBFT with
+// batching), one note per value with "slot", n and "index", i (its place
+// in the batch, 0 when absent) and optionally "batch", the batch's digest.
 const NoteDecide = "decide"
 
 // CheckName is the checker's registered name.
@@ -24,7 +27,11 @@ const MaxSlots = 1 << 20
 
 // Agreement is the byzantine-agreement checker: no two correct nodes (not
 // listed in the trace's Meta.Byzantine) decide different values for the
-// same slot, and no correct node changes its decision.
+// same slot (the same (slot, index) for a batch), and no correct node
+// changes its decision. Decisions that name a batch digest must also name
+// the same one at a (slot, index): two batches that agree on one request
+// but differ elsewhere (longer, shorter) are a disagreement at every
+// index either decides.
 type Agreement struct{}
 
 func init() { check.Register(Agreement{}) }
@@ -34,7 +41,7 @@ func (Agreement) Name() string { return CheckName }
 
 // Doc implements check.Checker.
 func (Agreement) Doc() string {
-	return "no two correct (non-Byzantine) nodes decide different values for one slot (notes \"decide\" with value and slot; the liars come from the trace's meta)"
+	return "no two correct (non-Byzantine) nodes decide different values for one slot, or one place in a slot's batch (notes \"decide\" with value, slot and index, and the batch's digest; the liars come from the trace's meta)"
 }
 
 // Check implements check.Checker.
@@ -42,7 +49,7 @@ func (a Agreement) Check(t *trace.Trace) check.Result { return check.Replay(a, t
 
 // Start implements check.Online.
 func (Agreement) Start(m *trace.Meta) (check.Judge, error) {
-	return &judge{meta: m, first: map[int64]decision{}, liars: liarsOf(m)}, nil
+	return &judge{meta: m, first: map[place]decision{}, liars: liarsOf(m)}, nil
 }
 
 // liarsOf names the Byzantine nodes of a run in words: "n1 (equivocate)".
@@ -57,8 +64,12 @@ func liarsOf(m *trace.Meta) string {
 	return "Byzantine: " + strings.Join(s, ", ")
 }
 
+// place is where a value is decided: a slot and the index in its batch.
+type place struct{ slot, index int64 }
+
 type decision struct {
 	value string
+	batch string // the batch's digest, "" when not noted
 	node  ordo.NodeID
 	event int
 	t     int64
@@ -67,7 +78,7 @@ type decision struct {
 type judge struct {
 	meta       *trace.Meta
 	liars      string
-	first      map[int64]decision
+	first      map[place]decision
 	decisions  int // by correct nodes
 	ignored    int // by Byzantine nodes
 	split      int
@@ -105,27 +116,40 @@ func (j *judge) Observe(e *trace.Event) {
 	}
 	j.decisions++
 	slot, _ := e.Attrs.Int("slot")
+	index, _ := e.Attrs.Int("index")
+	at := place{slot, index}
 	v := valueText(e.Attrs.Get("value"))
-	f, seen := j.first[slot]
+	b := ""
+	if x := e.Attrs.Get("batch"); x != nil {
+		b = valueText(x)
+	}
+	f, seen := j.first[at]
 	if !seen {
 		if len(j.first) >= MaxSlots {
 			j.overflow = true
 			return
 		}
-		j.first[slot] = decision{value: v, node: e.Node, event: e.ID, t: e.T}
+		j.first[at] = decision{value: v, batch: b, node: e.Node, event: e.ID, t: e.T}
 		return
 	}
-	if f.value == v {
+	if f.value == v && (f.batch == "" || b == "" || f.batch == b) {
 		return
 	}
 	j.split++
 	if len(j.violations) < check.MaxReported {
-		what := fmt.Sprintf("%v decided %s (e%d) and %v decided %s (e%d)", f.node, f.value, f.event, e.Node, v, e.ID)
+		fv, ev := f.value, v
+		if f.value == v {
+			fv, ev = f.value+" in batch "+f.batch, v+" in batch "+b
+		}
+		what := fmt.Sprintf("%v decided %s (e%d) and %v decided %s (e%d)", f.node, fv, f.event, e.Node, ev, e.ID)
 		if f.node == e.Node {
-			what = fmt.Sprintf("%v decided %s (e%d), then %s (e%d)", f.node, f.value, f.event, v, e.ID)
+			what = fmt.Sprintf("%v decided %s (e%d), then %s (e%d)", f.node, fv, f.event, ev, e.ID)
 		}
 		if slot != 0 {
 			what += fmt.Sprintf(" for slot %d", slot)
+		}
+		if index != 0 {
+			what += fmt.Sprintf(" index %d", index)
 		}
 		j.violations = append(j.violations, check.Violation{
 			Message: what + ": correct nodes disagree; " + j.liars,

@@ -20,6 +20,8 @@ type dec struct {
 	value any
 	slot  int // 0: no slot attribute
 	name  string
+	index int    // 0: no index attribute
+	batch string // "": no batch attribute
 }
 
 // decisions builds a trace of decide notes, one a millisecond.
@@ -29,6 +31,12 @@ func decisions(liars []trace.Liar, ds ...dec) *trace.Trace {
 		attrs := []any{"value", d.value}
 		if d.slot != 0 {
 			attrs = append(attrs, "slot", d.slot)
+		}
+		if d.index != 0 {
+			attrs = append(attrs, "index", d.index)
+		}
+		if d.batch != "" {
+			attrs = append(attrs, "batch", d.batch)
 		}
 		name := d.name
 		if name == "" {
@@ -129,5 +137,30 @@ func TestSection5Scenarios(t *testing.T) {
 				t.Fatalf("%s seed %d: %s (%s), want %s", name, seed, r.Verdict, r.Summary, want)
 			}
 		}
+	}
+}
+
+// Batches (PBFT, section 5.1): values are compared per (slot, index), so
+// the requests of one batch are not a disagreement with each other; the
+// same request at one (slot, index) of two different batches is one (the
+// batches differ elsewhere), and so is a different request at one place.
+func TestAgreementComparesBatchesPerPlace(t *testing.T) {
+	ok := decisions(nil,
+		dec{node: 1, value: "a", slot: 1, batch: "B1"}, dec{node: 1, value: "b", slot: 1, index: 1, batch: "B1"},
+		dec{node: 2, value: "a", slot: 1, batch: "B1"}, dec{node: 2, value: "b", slot: 1, index: 1, batch: "B1"})
+	if r := run(t, ok); r.Verdict != check.Pass || !strings.Contains(r.Summary, "4 decisions in 2 slots") {
+		t.Fatalf("one batch of two at two nodes: %+v", r)
+	}
+	prefix := decisions(nil,
+		dec{node: 1, value: "a", slot: 1, batch: "B1"}, dec{node: 1, value: "b", slot: 1, index: 1, batch: "B1"},
+		dec{node: 2, value: "a", slot: 1, batch: "B2"})
+	if r := run(t, prefix); r.Verdict != check.Fail || len(r.Violations) != 1 || !strings.Contains(r.Violations[0].Message, "a in batch B1") {
+		t.Fatalf("a batch and its prefix at slot 1: %+v", r)
+	}
+	other := decisions(nil,
+		dec{node: 1, value: "a", slot: 1, batch: "B1"}, dec{node: 1, value: "b", slot: 1, index: 1, batch: "B1"},
+		dec{node: 2, value: "a", slot: 1, batch: "B3"}, dec{node: 2, value: "c", slot: 1, index: 1, batch: "B3"})
+	if r := run(t, other); r.Verdict != check.Fail || len(r.Violations) != 2 || !strings.Contains(r.Violations[1].Message, "slot 1 index 1") {
+		t.Fatalf("two batches differing at index 1: %+v", r)
 	}
 }

@@ -8,7 +8,11 @@
 // The checker byzantine-agreement reads decisions as notes, "decide" with a
 // "value" and an optional "slot" (a sequence number: 0 when absent), and
 // the liars from the trace's Meta.Byzantine: no two correct nodes decide
-// different values for one slot. Its violation names the two deciding
+// different values for one slot. A protocol that orders batches (PBFT,
+// section 5.1) notes each request of a batch with "index", its place in
+// the batch, and "batch", the batch's digest: values are compared per
+// (slot, index), and so are the batch digests, so two batches that share
+// a request but differ elsewhere disagree too. Its violation names the two deciding
 // events and the Byzantine nodes. The kv database's replicated-log checker
 // is already called "agreement", hence the name, which is also the
 // problem's (Lamport, Shostak and Pease 1982).

@@ -1,31 +1,50 @@
 // Package pbft is Practical Byzantine Fault Tolerance (Castro and Liskov,
-// OSDI 1999), the normal case of its sections 4.2 and 4.3, for the
-// chapter's section 5 ("Byzantine failure"): n = 3f+1 replicas agree on
-// the order of client requests although f of them lie.
+// OSDI 1999), the normal case of its sections 4.2 and 4.3 with the
+// batching of section 5.1, for the chapter's section 5 ("Byzantine
+// failure"): n = 3f+1 replicas agree on the order of client requests
+// although f of them lie.
 //
-// A client (protocol pbft-client) sends a request with a timestamp to the
-// primary (replica view mod n, in the roster's order), and to every
-// replica when no answer came in time. The primary assigns it a sequence
-// number and multicasts a pre-prepare; every backup that accepts it
-// multicasts a prepare. A replica is prepared for (view, seq, digest) once
-// it holds the pre-prepare and 2f prepares from backups (its own
-// included) that match it; it then multicasts a commit, and is
-// committed-local once a quorum (2f+1 at n = 3f+1; ⌈(n+f+1)/2⌉ in
-// general) of matching commits (its own included) arrived.
-// It executes committed requests in sequence order, notes each execution
-// as "decide" with "slot" (the sequence number) and "value" (the request's
-// digest), which the byzantine-agreement checker (package agreement)
-// judges per slot, and replies to the client, which accepts a result once
-// f+1 replicas sent the same one.
+// A client (protocol pbft-client) sends a request with a timestamp to
+// every replica (see authentic, below), again when no answer came in time.
+// The primary (replica view mod n, in the roster's order) queues it,
+// assigns the queued requests a sequence number as one batch and
+// multicasts a pre-prepare; every backup that accepts it multicasts a
+// prepare. A replica is prepared for (view, seq, digest) once it holds
+// the pre-prepare and 2f prepares from backups (its own included) that
+// match it; it then multicasts a commit, and is committed-local once a
+// quorum (2f+1 at n = 3f+1; ⌈(n+f+1)/2⌉ in general) of matching commits
+// (its own included) arrived. The digest is the batch's (BatchDigest,
+// over its encoded bytes), so every vote is for the whole batch.
+// It executes committed batches in sequence order, each batch's requests
+// in order, notes each request executed as "decide" with "slot" (the
+// sequence number), "index" (its place in the batch), "value" (the
+// request's digest) and "batch" (the batch's digest), which the
+// byzantine-agreement checker (package agreement) judges per (slot,
+// index), and replies to the client, which accepts a result once f+1
+// replicas sent the same one. A request whose client already had a reply
+// for that timestamp or a later one is not answered again.
 //
-// Every K requests (option checkpoint) a replica multicasts a checkpoint
-// of its state digest; 2f+1 matching ones make it stable, and the log
-// below it is dropped. Every structure is bounded: the log holds the
-// sequence numbers of one window (option window) above the stable
-// checkpoint, each entry at most one prepare and one commit per replica,
-// the checkpoint votes one per replica per checkpoint of the window, the
-// reply cache one reply per client of the roster; a request beyond the
-// window is dropped, and the client's retransmission brings it back.
+// Batching (section 5.1; Castro's thesis, section 5.1.4): the primary
+// starts a batch only while fewer than option inflight (2) batches are
+// ordered and not executed, and the window has room; the requests that
+// arrive meanwhile wait in its queue (at most one per client of the
+// roster: its newest) and go, oldest first, into the next batch, up to
+// option batch (64; at most MaxBatch) requests and a byte bound that
+// keeps a view-change of a whole window of batches within the message
+// size bound. Under load batches form by themselves; with one client a
+// batch holds one request. batch=1 (inflight then defaults to the whole
+// window) is the protocol before batching, one request per sequence
+// number.
+//
+// Every K sequence numbers (option checkpoint) a replica multicasts a
+// checkpoint of its state digest; 2f+1 matching ones make it stable, and
+// the log below it is dropped. Every structure is bounded: the log holds
+// the sequence numbers of one window (option window) above the stable
+// checkpoint, each entry one batch and at most one prepare and one commit
+// per replica, the checkpoint votes one per replica per checkpoint of the
+// window, the reply cache one reply per client of the roster, the
+// primary's queue one request per client of the roster; a request waits
+// in the queue while the window is full.
 //
 // Messages carry no signatures: the simulator's authenticated links (wire
 // mode, `network: {authenticated: true}`: an HMAC per pair of nodes over
@@ -33,19 +52,19 @@
 // stand for PBFT's MAC authenticators, so
 // a forged sender is refused at the link and a replica trusts the sender
 // the runtime names. Two simplifications follow from that: a commit
-// carries the request rather than only its digest (the receiver computes
+// carries the batch rather than only its digest (the receiver computes
 // the digest), and backups do not relay a client's request to the primary
-// (the client sends it to every replica itself on a timeout).
+// (the client sends it to every replica itself).
 //
 // View change (section 4.4, viewchange.go): a backup that receives a
-// client's request directly (the client timed out on the primary) and
-// does not see it executed within view_timeout moves to the next view and
-// multicasts a view-change with its stable checkpoint and what it
-// prepared above it; a replica that sees f+1 view-changes for higher
-// views joins the smallest. The new primary, with 2f+1 view-changes (its
-// own included), re-proposes at each sequence number above the highest
-// stable checkpoint the request prepared in the highest view, or a null
-// request (noted "decide" with "noop"), in a new-view naming the
+// client's request directly and does not see it executed within
+// view_timeout moves to the next view and multicasts a view-change with
+// its stable checkpoint and the batches it prepared above it; a replica
+// that sees f+1 view-changes for higher views joins the smallest. The new
+// primary, with 2f+1 view-changes (its own included), re-proposes at each
+// sequence number above the highest stable checkpoint the batch prepared
+// in the highest view, at the same sequence number, or a null request
+// (the empty batch, noted "decide" with "noop"), in a new-view naming the
 // view-changes it used; each backup recomputes that from the
 // view-changes it received itself from the same replicas and installs the
 // view only if they match. A view that does not start within twice the
@@ -81,12 +100,23 @@
 // decoder refuse them (sim.Stats.AuthFailed, Malformed; FuzzDecode checks
 // the decoder never panics).
 //
+// A backup prepares a batch only if it is authentic: every request in it
+// came to this replica from its client itself (the authenticated link
+// stands for the client's signature), or f+1 other replicas prepared the
+// batch (one of them correct). So a batch a lying primary padded with one
+// forged request is prepared by no correct replica, and none of its
+// requests commits; the sequence number stalls until a view change
+// replaces the primary, and the genuine requests are ordered again when
+// their clients resend them.
+//
 // For the adversary and the checkers: every message type implements
-// sim.Equivocator (the lies of an equivocating replica, below); PrePrepare,
-// Prepare and Commit implement sim.Voter (the replica that votes for
-// everything answers each with a prepare and a commit for the request
-// heard and for a forged one, which no correct replica pre-prepared and so
-// never makes a quorum); and PrePrepare, Prepare, Commit, Checkpoint,
+// sim.Equivocator (the lies of an equivocating replica, below: a forged
+// batch, every request in it forged; a colluding primary,
+// PrePrepare.Collude, tells odd-numbered backups a batch of another
+// genuine request instead); PrePrepare, Prepare and Commit implement
+// sim.Voter (the replica that votes for everything answers each with a
+// prepare and a commit for the batch heard and for a forged one, which no
+// correct replica pre-prepared and so never makes a quorum); and PrePrepare, Prepare, Commit, Checkpoint,
 // ViewChange and NewView implement agreement.Slotted, one message per
 // view and sequence number, which the equivocation checker reads from the
 // messages sent to name a replica that sent two different ones.
@@ -115,7 +145,7 @@
 // so a replica that fell behind a stable checkpoint (or was told a forged
 // pre-prepare) stays behind — retransmission brings back only what is
 // above the stable checkpoint — and one that restarts starts empty (its
-// state is volatile); batching; the read-only optimisation. With n < 3f+1
+// state is volatile); the read-only optimisation. With n < 3f+1
 // the replica refuses to start unless option unsafe_quorum sets the
 // quorum by hand (the pbft-3-unsafe scenario: with 3 replicas and quorums
 // of 2, an equivocating primary makes two correct replicas execute

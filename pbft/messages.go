@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
+	"slices"
 
 	"ordo"
 )
@@ -22,6 +23,10 @@ const (
 	DigestLen = 16
 	// maxDigest bounds a digest or state field on the wire.
 	maxDigest = 64
+	// MaxBatch bounds the requests of one batch (option batch; a
+	// pre-prepare, a commit, a view-change's claim): the decoder refuses
+	// more.
+	MaxBatch = 1024
 )
 
 // Request is a client's operation, ⟨REQUEST, o, t, c⟩: Timestamp orders
@@ -60,6 +65,50 @@ func Digest(r Request) string {
 	return hex.EncodeToString(h.Sum(nil))[:DigestLen]
 }
 
+// BatchDigest is D(m) of a batch (Castro and Liskov, OSDI 1999, section
+// 5.1, batching): the first DigestLen hex characters of SHA-256 over the
+// batch's encoded bytes — the count, then each request's timestamp,
+// client and operation, length-prefixed, so two different batches (in
+// content, order or length) have different bytes. The empty batch is the
+// null request of a new view (section 4.4).
+func BatchDigest(reqs []Request) string {
+	h := sha256.New()
+	var b [3 * binary.MaxVarintLen64]byte
+	h.Write(b[:binary.PutUvarint(b[:], uint64(len(reqs)))])
+	for _, r := range reqs {
+		n := binary.PutVarint(b[:], r.Timestamp)
+		n += binary.PutVarint(b[n:], int64(r.Client))
+		n += binary.PutUvarint(b[n:], uint64(len(r.Op)))
+		h.Write(b[:n])
+		h.Write([]byte(r.Op))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:DigestLen]
+}
+
+// validBatch checks a batch's bound and each of its requests.
+func validBatch(reqs []Request) error {
+	if len(reqs) > MaxBatch {
+		return errors.New("batch too large")
+	}
+	for _, r := range reqs {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ForgeBatch is the batch an equivocating replica substitutes for reqs:
+// every request forged (Forge), so a different digest, and none a client
+// sent.
+func ForgeBatch(reqs []Request) []Request {
+	out := make([]Request, len(reqs))
+	for i, r := range reqs {
+		out[i] = Forge(r)
+	}
+	return out
+}
+
 // Forge is the request an equivocating replica substitutes for r: same
 // client and timestamp, a different operation, so a different digest. No
 // client sent it (the validity checker names it).
@@ -77,13 +126,15 @@ func Forge(r Request) Request {
 // 3 replicas and primary 1: replica 2 hears the truth, replica 3 the lie).
 func lies(to ordo.NodeID) bool { return to%2 == 1 }
 
-// PrePrepare is ⟨⟨PRE-PREPARE, v, n, d⟩, m⟩: the primary of view View
-// assigns sequence number Seq to the request Req of digest Digest.
+// PrePrepare is ⟨⟨PRE-PREPARE, v, n, d⟩, m⟩ with batching (section 5.1):
+// the primary of view View assigns sequence number Seq to the batch Reqs
+// (one or more requests, executed in order) of digest Digest
+// (BatchDigest).
 type PrePrepare struct {
 	View   int64
 	Seq    int64
 	Digest string
-	Req    Request
+	Reqs   []Request
 }
 
 // Kind implements ordo.Message.
@@ -97,37 +148,38 @@ func (p PrePrepare) Validate() error {
 	if len(p.Digest) > maxDigest {
 		return errors.New("digest too long")
 	}
-	return p.Req.Validate()
+	return validBatch(p.Reqs)
 }
 
 // Equivocate implements sim.Equivocator: the conflicting pre-prepares of a
-// faulty primary. An odd-numbered backup is told a forged request for the
-// same sequence number, with its matching digest; an even-numbered one
-// the truth.
+// faulty primary. An odd-numbered backup is told a forged batch (every
+// request forged) for the same sequence number, with its matching digest;
+// an even-numbered one the truth.
 func (p PrePrepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	if !lies(to) {
 		return p
 	}
-	p.Req = Forge(p.Req)
-	p.Digest = Digest(p.Req)
+	p.Reqs = ForgeBatch(p.Reqs)
+	p.Digest = BatchDigest(p.Reqs)
 	return p
 }
 
 // Collude implements sim.Colluder: the conflicting pre-prepares of a
 // faulty primary that orders two genuine requests differently. An
-// odd-numbered backup is told, at this sequence number, another request a
-// client really sent (the newest the liars heard); replicas prepare only
-// requests they heard from their clients (Replica.authentic), so a forged
-// one would be refused. With no other request known yet (the first one)
-// it tells the truth: a refused forgery would only stall the liars' own
-// split at that sequence number.
+// odd-numbered backup is told, at this sequence number, a batch of
+// another request a client really sent (the newest the liars heard that is
+// not in the batch); replicas prepare only batches whose every request they
+// heard from its client (Replica.authentic), so a forged one would be
+// refused. With no other request known yet (the first one) it tells the
+// truth: a refused forgery would only stall the liars' own split at that
+// sequence number.
 func (p PrePrepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Message, ordo.NodeID) bool)) ordo.Message {
 	if !lies(to) {
 		return p
 	}
 	var other *Request
 	known(func(m ordo.Message, _ ordo.NodeID) bool {
-		if q, is := m.(Request); is && Digest(q) != p.Digest {
+		if q, is := m.(Request); is && !slices.Contains(p.Reqs, q) {
 			other = &q
 			return false
 		}
@@ -136,7 +188,8 @@ func (p PrePrepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.M
 	if other == nil {
 		return p
 	}
-	p.Req, p.Digest = *other, Digest(*other)
+	p.Reqs = []Request{*other}
+	p.Digest = BatchDigest(p.Reqs)
 	return p
 }
 
@@ -162,7 +215,7 @@ func (p Prepare) Validate() error {
 }
 
 // Equivocate implements sim.Equivocator: an odd-numbered replica is told
-// the digest of the forged request.
+// the digest of a forged batch.
 func (p Prepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	if lies(to) {
 		p.Digest = "f" + p.Digest
@@ -177,21 +230,21 @@ func (p Prepare) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 // primary's every version; without one in the book it lies as Equivocate
 // does.
 func (p Prepare) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Message, ordo.NodeID) bool)) ordo.Message {
-	req, ok := toldAt(p.View, p.Seq, to, known)
+	reqs, ok := toldAt(p.View, p.Seq, to, known)
 	if !ok {
 		return p.Equivocate(to, r)
 	}
-	p.Digest = Digest(req)
+	p.Digest = BatchDigest(reqs)
 	return p
 }
 
-// toldAt is the request pre-prepared at (view, seq) to replica to, as the
+// toldAt is the batch pre-prepared at (view, seq) to replica to, as the
 // liars' book has it (for the primary itself, what it pre-prepared: the
 // book has its own message under its own id); else the newest
 // pre-prepare at (view, seq) the book holds (an honest primary's, which
 // told everyone the same).
-func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.NodeID) bool)) (req Request, ok bool) {
-	var newest *Request
+func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.NodeID) bool)) (reqs []Request, ok bool) {
+	var newest []Request
 	after := 0 // entries read since the newest pre-prepare at (view, seq)
 	known(func(m ordo.Message, rcpt ordo.NodeID) bool {
 		if newest != nil {
@@ -204,17 +257,17 @@ func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.
 			// together: far past them, the one for to is not there.
 			return after < toldWithin
 		case rcpt == to:
-			req, ok = pp.Req, true
+			reqs, ok = pp.Reqs, true
 			return false
 		case newest == nil:
-			newest = &pp.Req
+			newest = pp.Reqs
 		}
 		return true
 	})
 	if !ok && newest != nil {
-		return *newest, true
+		return newest, true
 	}
-	return req, ok
+	return reqs, ok
 }
 
 // toldWithin is how far past the newest pre-prepare of a sequence number
@@ -222,12 +275,12 @@ func toldAt(view, seq int64, to ordo.NodeID, known func(func(ordo.Message, ordo.
 // multicast: two each for up to 32 replicas).
 const toldWithin = 64
 
-// Commit is ⟨COMMIT, v, n, D(m), i⟩. It carries the request itself, not
+// Commit is ⟨COMMIT, v, n, D(m), i⟩. It carries the batch itself, not
 // only its digest (the receiver computes D(m)): see the package comment.
 type Commit struct {
 	View int64
 	Seq  int64
-	Req  Request
+	Reqs []Request
 }
 
 // Kind implements ordo.Message.
@@ -238,27 +291,27 @@ func (c Commit) Validate() error {
 	if err := validVS(c.View, c.Seq); err != nil {
 		return err
 	}
-	return c.Req.Validate()
+	return validBatch(c.Reqs)
 }
 
 // Equivocate implements sim.Equivocator: an odd-numbered replica is told
-// the commit of the forged request, so a liar backs the lie its
-// pre-prepare told.
+// the commit of the forged batch, so a liar backs the lie its pre-prepare
+// told.
 func (c Commit) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	if lies(to) {
-		c.Req = Forge(c.Req)
+		c.Reqs = ForgeBatch(c.Reqs)
 	}
 	return c
 }
 
-// Collude implements sim.Colluder: the commit of the request the primary
+// Collude implements sim.Colluder: the commit of the batch the primary
 // pre-prepared to that replica (Prepare.Collude).
 func (c Commit) Collude(to ordo.NodeID, r *rand.Rand, known func(func(ordo.Message, ordo.NodeID) bool)) ordo.Message {
-	req, ok := toldAt(c.View, c.Seq, to, known)
+	reqs, ok := toldAt(c.View, c.Seq, to, known)
 	if !ok {
 		return c.Equivocate(to, r)
 	}
-	c.Req = req
+	c.Reqs = reqs
 	return c
 }
 
@@ -336,13 +389,14 @@ func validVS(view, seq int64) error {
 	return nil
 }
 
-// Claim is one prepared request a view-change reports: Req was prepared
+// Claim is one prepared batch a view-change reports: Reqs was prepared
 // at sequence number Seq in view View (PBFT's P set, without the
-// certificate: see the package comment).
+// certificate: see the package comment; an empty batch is a null
+// request).
 type Claim struct {
 	Seq  int64
 	View int64
-	Req  Request
+	Reqs []Request
 }
 
 // ViewChange is ⟨VIEW-CHANGE, v+1, n, C, P, i⟩: the sender moves to view
@@ -369,7 +423,7 @@ func (v ViewChange) Validate() error {
 		if err := validVS(c.View, c.Seq); err != nil {
 			return err
 		}
-		if err := c.Req.Validate(); err != nil {
+		if err := validBatch(c.Reqs); err != nil {
 			return err
 		}
 	}
@@ -389,8 +443,8 @@ func (v ViewChange) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 
 // NewView is ⟨NEW-VIEW, v+1, V, O⟩: the new primary names the 2f+1
 // replicas whose view-changes it used (From, ascending), and the digests
-// of the requests it re-proposes at Stable+1, Stable+2, ... (a null
-// request where nothing was prepared). Each backup recomputes them from
+// of the batches it re-proposes at Stable+1, Stable+2, ... (a null
+// request, the empty batch, where nothing was prepared). Each backup recomputes them from
 // the view-changes it received itself from those replicas (authenticated
 // links) and installs the view only if they match.
 type NewView struct {
@@ -473,29 +527,29 @@ func (c CatchUp) Equivocate(to ordo.NodeID, rng *rand.Rand) ordo.Message {
 }
 
 // votesFor is what a replica that votes for everything (sim's
-// vote-for-everything behaviour) casts on hearing request req at (view,
-// seq): a prepare and a commit for it, and for the forged request of the
-// same client and timestamp, a conflicting value no primary proposed.
-func votesFor(view, seq int64, req Request) []ordo.Message {
-	forged := Forge(req)
+// vote-for-everything behaviour) casts on hearing batch reqs at (view,
+// seq): a prepare and a commit for it, and for the forged batch of the
+// same clients and timestamps, a conflicting value no primary proposed.
+func votesFor(view, seq int64, reqs []Request) []ordo.Message {
+	forged := ForgeBatch(reqs)
 	return []ordo.Message{
-		Prepare{View: view, Seq: seq, Digest: Digest(req)}, Commit{View: view, Seq: seq, Req: req},
-		Prepare{View: view, Seq: seq, Digest: Digest(forged)}, Commit{View: view, Seq: seq, Req: forged},
+		Prepare{View: view, Seq: seq, Digest: BatchDigest(reqs)}, Commit{View: view, Seq: seq, Reqs: reqs},
+		Prepare{View: view, Seq: seq, Digest: BatchDigest(forged)}, Commit{View: view, Seq: seq, Reqs: forged},
 	}
 }
 
-// VotesFor implements sim.Voter: a prepare and a commit for the request
+// VotesFor implements sim.Voter: a prepare and a commit for the batch
 // pre-prepared, whatever the liar's view or log, and for a conflicting
 // one.
-func (p PrePrepare) VotesFor(*rand.Rand) []ordo.Message { return votesFor(p.View, p.Seq, p.Req) }
+func (p PrePrepare) VotesFor(*rand.Rand) []ordo.Message { return votesFor(p.View, p.Seq, p.Reqs) }
 
 // VotesFor implements sim.Voter: the digest heard, prepared back (the
 // request behind it is unknown, so no commit).
 func (p Prepare) VotesFor(*rand.Rand) []ordo.Message { return []ordo.Message{p} }
 
-// VotesFor implements sim.Voter: a prepare and a commit for the request
+// VotesFor implements sim.Voter: a prepare and a commit for the batch
 // committed, and for a conflicting one.
-func (c Commit) VotesFor(*rand.Rand) []ordo.Message { return votesFor(c.View, c.Seq, c.Req) }
+func (c Commit) VotesFor(*rand.Rand) []ordo.Message { return votesFor(c.View, c.Seq, c.Reqs) }
 
 // Slot implements agreement.Slotted (the equivocation checker): one
 // pre-prepare per view and sequence number.

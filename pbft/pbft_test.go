@@ -3,6 +3,7 @@ package pbft_test
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -62,20 +63,28 @@ func run(t *testing.T, cfg sim.Config, d time.Duration) (*sim.Sim, []byte) {
 	return s, b.Bytes()
 }
 
-// decided lists each node's decisions in trace order: slot and value.
-func decided(tr *trace.Trace) map[ordo.NodeID][][2]string {
-	out := map[ordo.NodeID][][2]string{}
+// execution is one decision: the request at (slot, index) of its batch.
+type execution struct {
+	slot, index int64
+	value       string
+}
+
+// decided lists each node's decisions in trace order.
+func decided(tr *trace.Trace) map[ordo.NodeID][]execution {
+	out := map[ordo.NodeID][]execution{}
 	for _, e := range tr.Events {
 		if e.Kind == trace.Note && e.Name == agreement.NoteDecide {
 			slot, _ := e.Attrs.Int("slot")
-			out[e.Node] = append(out[e.Node], [2]string{fmt.Sprint(slot), fmt.Sprint(e.Attrs.Get("value"))})
+			index, _ := e.Attrs.Int("index")
+			out[e.Node] = append(out[e.Node], execution{slot, index, fmt.Sprint(e.Attrs.Get("value"))})
 		}
 	}
 	return out
 }
 
-// wantInOrder: every replica in ids executed slots 1..want in order, the
-// same request at each slot.
+// wantInOrder: every replica in ids executed want requests, batch after
+// batch at sequence numbers 1, 2, ... (each batch's requests at indexes
+// 0, 1, ...), the same request at each (slot, index).
 func wantInOrder(t *testing.T, tr *trace.Trace, want int, ids ...ordo.NodeID) {
 	t.Helper()
 	d := decided(tr)
@@ -85,9 +94,16 @@ func wantInOrder(t *testing.T, tr *trace.Trace, want int, ids ...ordo.NodeID) {
 		if len(got) != want {
 			t.Fatalf("%v executed %d requests, want %d", id, len(got), want)
 		}
-		for i, s := range got {
-			if s[0] != fmt.Sprint(i+1) || s[1] != ref[i][1] {
-				t.Fatalf("%v's execution %d is slot %s value %s; %v's is slot %s value %s", id, i+1, s[0], s[1], ids[0], ref[i][0], ref[i][1])
+		for i, x := range got {
+			next := execution{1, 0, ""}
+			if i > 0 {
+				next = execution{got[i-1].slot, got[i-1].index + 1, ""}
+			}
+			if x.slot != next.slot || x.index != next.index {
+				next = execution{next.slot + 1, 0, ""}
+			}
+			if x.slot != next.slot || x.index != next.index || x != ref[i] {
+				t.Fatalf("%v's execution %d is %+v; %v's is %+v", id, i+1, x, ids[0], ref[i])
 			}
 		}
 	}
@@ -185,12 +201,12 @@ func TestPBFTPrePrepareFromNonPrimaryIgnored(t *testing.T) {
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
 	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
-	env.Receive(n, 2, pbft.PrePrepare{View: 0, Seq: 1, Digest: pbft.Digest(req), Req: req})
+	env.Receive(n, 2, pbft.PrePrepare{View: 0, Seq: 1, Digest: pbft.BatchDigest([]pbft.Request{req}), Reqs: []pbft.Request{req}})
 	if len(env.Sent) != 0 {
 		t.Fatalf("answered a pre-prepare from backup 2: %v", env.Sent)
 	}
 	// A digest that is not the request's is refused too.
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: "0000000000000000", Req: req})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: "0000000000000000", Reqs: []pbft.Request{req}})
 	if len(env.Sent) != 0 {
 		t.Fatalf("accepted a pre-prepare whose digest is not its request's: %v", env.Sent)
 	}
@@ -204,9 +220,9 @@ func TestPBFT4_2_PreparedThenCommittedLocal(t *testing.T) {
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
 	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
-	d := pbft.Digest(req)
+	d := pbft.BatchDigest([]pbft.Request{req})
 	env.Receive(n, 5, req) // the client sends it to every replica
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
 	env.WantSent(t, "prepare→n1", "prepare→n2", "prepare→n4")
 	env.Receive(n, 4, pbft.Prepare{View: 0, Seq: 1, Digest: "ffff"}) // does not match
 	if len(env.Sent) != 0 {
@@ -214,11 +230,11 @@ func TestPBFT4_2_PreparedThenCommittedLocal(t *testing.T) {
 	}
 	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 1, Digest: d})
 	env.WantSent(t, "commit→n1", "commit→n2", "commit→n4")
-	env.Receive(n, 1, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env.Receive(n, 1, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
 	if len(env.NotesOf(agreement.NoteDecide)) != 0 {
 		t.Fatal("executed with 2 commits of 2f+1 = 3")
 	}
-	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
 	dec := env.NotesOf(agreement.NoteDecide)
 	if len(dec) != 1 {
 		t.Fatalf("notes %v", env.NoteKinds())
@@ -228,7 +244,7 @@ func TestPBFT4_2_PreparedThenCommittedLocal(t *testing.T) {
 	}
 	env.WantSent(t, "reply→n5")
 	// A replayed commit changes nothing.
-	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
 	if len(env.Sent) != 0 || len(env.NotesOf(agreement.NoteDecide)) != 0 {
 		t.Fatal("a replayed commit executed again")
 	}
@@ -261,7 +277,7 @@ func TestPBFTUnsafeQuorumEquivocatingPrimaryDisagrees(t *testing.T) {
 	d := decided(s.Trace())
 	differ := 0
 	for i := range min(len(d[2]), len(d[3])) {
-		if d[2][i][0] == d[3][i][0] && d[2][i][1] != d[3][i][1] {
+		if d[2][i].slot == d[3][i].slot && d[2][i].index == d[3][i].index && d[2][i].value != d[3][i].value {
 			differ++
 		}
 	}
@@ -329,11 +345,14 @@ func FuzzDecode(f *testing.F) {
 	c := pbft.Protocol.Codec
 	kinds := []string{"request", "pre-prepare", "prepare", "commit", "reply", "checkpoint", "view-change", "new-view", "status", "catch-up"}
 	req := pbft.Request{Timestamp: 1 << 32, Client: 5, Op: "op 1"}
-	for _, m := range []ordo.Message{req, pbft.PrePrepare{View: 0, Seq: 3, Digest: pbft.Digest(req), Req: req},
-		pbft.Prepare{Seq: 3, Digest: pbft.Digest(req)}, pbft.Commit{Seq: 3, Req: req},
+	batch := []pbft.Request{req, {Timestamp: 7, Client: 6, Op: "op 2"}, {Timestamp: 8, Client: 7}}
+	for _, m := range []ordo.Message{req, pbft.PrePrepare{View: 0, Seq: 3, Digest: pbft.BatchDigest([]pbft.Request{req}), Reqs: []pbft.Request{req}},
+		pbft.PrePrepare{View: 2, Seq: 4, Digest: pbft.BatchDigest(batch), Reqs: batch}, pbft.Commit{View: 2, Seq: 4, Reqs: batch},
+		pbft.ViewChange{View: 3, Stable: 8, Prepared: []pbft.Claim{{Seq: 9, View: 2, Reqs: batch}, {Seq: 10, View: 1}}},
+		pbft.Prepare{Seq: 3, Digest: pbft.BatchDigest([]pbft.Request{req})}, pbft.Commit{Seq: 3, Reqs: []pbft.Request{req}},
 		pbft.Reply{Timestamp: 9, Client: 5, Result: "abc"}, pbft.Checkpoint{Seq: 8, State: "abc"},
-		pbft.ViewChange{View: 1, Stable: 8, Prepared: []pbft.Claim{{Seq: 9, View: 0, Req: req}}},
-		pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8, Digests: []string{pbft.Digest(req)}},
+		pbft.ViewChange{View: 1, Stable: 8, Prepared: []pbft.Claim{{Seq: 9, View: 0, Reqs: []pbft.Request{req}}}},
+		pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8, Digests: []string{pbft.BatchDigest([]pbft.Request{req})}},
 		pbft.Status{View: 2, Changing: true, Stable: 8, LastExec: 11},
 		pbft.CatchUp{VC: pbft.ViewChange{View: 1, Stable: 8}, HasNV: true, NV: pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8}}} {
 		i := slices.Index(kinds, m.Kind())
@@ -422,8 +441,8 @@ func TestPBFT4_4_PreparedRequestKeepsItsSequenceNumber(t *testing.T) {
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
 	a := pbft.Request{Timestamp: 1, Client: 5, Op: "A"}
-	d := pbft.Digest(a)
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: a})
+	d := pbft.BatchDigest([]pbft.Request{a})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{a}})
 	env.Receive(n, 3, pbft.Prepare{View: 0, Seq: 1, Digest: d})
 	env.Receive(n, 4, pbft.Prepare{View: 0, Seq: 1, Digest: d})                                      // f+1 others vouch for it: it prepares
 	env.WantSent(t, "prepare→n1", "prepare→n3", "prepare→n4", "commit→n1", "commit→n3", "commit→n4") // prepared, not committed
@@ -431,14 +450,14 @@ func TestPBFT4_4_PreparedRequestKeepsItsSequenceNumber(t *testing.T) {
 	tm := env.OneTimer(t, "request")
 	env.Fire(n, tm.Timer)
 	vc, ok := env.SentTo(3)[0].(pbft.ViewChange)
-	if !ok || vc.View != 1 || len(vc.Prepared) != 1 || vc.Prepared[0] != (pbft.Claim{Seq: 1, View: 0, Req: a}) {
+	if !ok || vc.View != 1 || len(vc.Prepared) != 1 || !reflect.DeepEqual(vc.Prepared[0], pbft.Claim{Seq: 1, View: 0, Reqs: []pbft.Request{a}}) {
 		t.Fatalf("view-change %+v", env.SentTo(3))
 	}
 	env.Receive(n, 4, pbft.ViewChange{View: 1})
 	if len(env.Sent) != 0 {
 		t.Fatal("a new-view with 2 view-changes of 2f+1 = 3")
 	}
-	env.Receive(n, 3, pbft.ViewChange{View: 1, Prepared: []pbft.Claim{{Seq: 1, View: 0, Req: a}}})
+	env.Receive(n, 3, pbft.ViewChange{View: 1, Prepared: []pbft.Claim{{Seq: 1, View: 0, Reqs: []pbft.Request{a}}}})
 	nv, ok := env.SentTo(4)[0].(pbft.NewView)
 	if !ok || nv.View != 1 || !slices.Equal(nv.From, []ordo.NodeID{2, 3, 4}) || !slices.Equal(nv.Digests, []string{d}) {
 		t.Fatalf("new-view %+v", env.SentTo(4))
@@ -446,13 +465,13 @@ func TestPBFT4_4_PreparedRequestKeepsItsSequenceNumber(t *testing.T) {
 	env.Receive(n, 3, pbft.Prepare{View: 1, Seq: 1, Digest: d})
 	env.Receive(n, 4, pbft.Prepare{View: 1, Seq: 1, Digest: d})
 	env.WantSent(t, "commit→n1", "commit→n3", "commit→n4")
-	env.Receive(n, 3, pbft.Commit{View: 1, Seq: 1, Req: a})
-	env.Receive(n, 4, pbft.Commit{View: 1, Seq: 1, Req: a})
+	env.Receive(n, 3, pbft.Commit{View: 1, Seq: 1, Reqs: []pbft.Request{a}})
+	env.Receive(n, 4, pbft.Commit{View: 1, Seq: 1, Reqs: []pbft.Request{a}})
 	dec := env.NotesOf(agreement.NoteDecide)
 	if len(dec) != 1 {
 		t.Fatalf("notes %v", env.NoteKinds())
 	}
-	if s, _ := dec[0].Int("slot"); s != 1 || !valueIs(dec[0], d) {
+	if s, _ := dec[0].Int("slot"); s != 1 || !valueIs(dec[0], pbft.Digest(a)) {
 		t.Fatalf("decided %v", dec[0])
 	}
 }
@@ -493,11 +512,11 @@ func valueIs(n ordotest.Note, want string) bool {
 // made a quorum commit a request no client sent.
 func TestPBFTBackupPreparesOnlyWhatItsClientSent(t *testing.T) {
 	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
-	d := pbft.Digest(req)
+	d := pbft.BatchDigest([]pbft.Request{req})
 	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
 	if len(env.Sent) != 0 {
 		t.Fatalf("prepared a request its client never sent it: %v", env.Sent)
 	}
@@ -508,7 +527,7 @@ func TestPBFTBackupPreparesOnlyWhatItsClientSent(t *testing.T) {
 	env2 := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
 	n2 := env2.NewNode(t, pbft.Protocol, nil)
 	env2.Start(n2)
-	env2.Receive(n2, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env2.Receive(n2, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
 	env2.Receive(n2, 2, pbft.Prepare{View: 0, Seq: 1, Digest: d})
 	if len(env2.Sent) != 0 {
 		t.Fatalf("one replica (f) vouching was enough: %v", env2.Sent)

@@ -15,7 +15,7 @@ import (
 // Protocol is "pbft", the replicas.
 var Protocol = &ordo.Protocol{
 	Name: "pbft",
-	Doc:  "PBFT (Castro and Liskov 1999, sections 4.2-4.4): pre-prepare, prepare, commit with 2f+1 of 3f+1, checkpoints and log garbage collection, view change (section 5, Byzantine failure)",
+	Doc:  "PBFT (Castro and Liskov 1999, sections 4.2-4.4, 5.1): pre-prepare, prepare, commit with 2f+1 of 3f+1 over batches of requests, checkpoints and log garbage collection, view change (section 5, Byzantine failure)",
 	Options: []ordo.Option{
 		{Name: "f", Default: "-1", Help: "Byzantine replicas tolerated (-1: the most n allows, (n-1)/3); refused when n < 3f+1 unless unsafe_quorum is set"},
 		{Name: "unsafe_quorum", Default: "0", Help: "run with this quorum instead of 2f+1, even when n < 3f+1 (a demonstration of why the bound holds; 0: off)"},
@@ -23,6 +23,8 @@ var Protocol = &ordo.Protocol{
 		{Name: "window", Default: "32", Help: "L: the log accepts sequence numbers up to L above the stable checkpoint (a multiple of checkpoint)"},
 		{Name: "view_timeout", Default: "300ms", Help: "a backup that holds a client's request not executed this long moves to the next view (doubled for each view that fails to start)"},
 		{Name: "retransmit", Default: "100ms", Help: "a replica changing view resends its view-change this often, and one stuck on a sequence number multicasts a status so the others resend what it lacks (messages are lost)"},
+		{Name: "batch", Default: "64", Help: "the most client requests the primary orders in one pre-prepare (section 5.1, batching; 1: one request per sequence number), at most 1024 and at most 1/(2·window) of the message size bound in bytes"},
+		{Name: "inflight", Default: "0", Help: "the primary starts a batch only while fewer than this many are ordered and not executed (the sliding window that makes batches form under load; 0: 2 when batching, the whole window with batch=1, the protocol before batching)"},
 	},
 	New:      New,
 	Messages: Messages,
@@ -103,8 +105,24 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 	if rt <= 0 || rt > time.Hour {
 		return nil, fmt.Errorf("pbft: retransmit %v out of range (0, 1h]", rt)
 	}
-	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt, retransmit: rt}, nil
+	b, inflight := cfg.Opts.Int("batch"), int64(cfg.Opts.Int("inflight"))
+	switch {
+	case b < 1 || b > MaxBatch:
+		return nil, fmt.Errorf("pbft: batch=%d out of range 1..%d", b, MaxBatch)
+	case inflight < 0 || inflight > w:
+		return nil, fmt.Errorf("pbft: inflight=%d out of range 0..window (%d)", inflight, w)
+	case inflight == 0 && b == 1:
+		inflight = w
+	case inflight == 0:
+		inflight = defaultInflight
+	}
+	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt, retransmit: rt,
+		batch: b, batchBytes: ordo.MaxMessageSize / (2 * int(w)), inflight: inflight}, nil
 }
+
+// defaultInflight is the batches a batching primary keeps in progress:
+// the requests that arrive meanwhile wait and form the next batch.
+const defaultInflight = 2
 
 // Replica is one PBFT replica. Its state is volatile (no state transfer:
 // see the package comment).
@@ -156,14 +174,43 @@ type Replica struct {
 	// Refused messages (refuse.go): counted by reason, every one of them.
 	refused   int
 	refusedBy [numReasons]int
+
+	// Batching (section 5.1). The primary queues the requests it has not
+	// ordered yet, at most one per roster client (its newest), and starts
+	// a batch of up to batch requests (and batchBytes bytes: a view-change
+	// carries a window of batches and must fit a message) only while
+	// fewer than inflight batches are ordered and not executed.
+	batch      int
+	batchBytes int
+	inflight   int64
+	queue      []Request
+	queued     map[ordo.NodeID]int // index in queue by client
+	executed   int                 // requests executed (null ones not counted)
+	batches    int                 // batches of requests executed
+	largest    int                 // the largest batch executed
+}
+
+// batch is what one sequence number orders: requests executed in order
+// (none: the null request of a new view), with their digests.
+type batch struct {
+	reqs []Request
+	ds   []string // Digest of each request
+}
+
+func newBatch(reqs []Request) *batch {
+	b := &batch{reqs: slices.Clone(reqs), ds: make([]string, len(reqs))}
+	for i, q := range reqs {
+		b.ds[i] = Digest(q)
+	}
+	return b
 }
 
 type entry struct {
-	view       int64 // the view of req and of the votes
-	pView      int64 // the view it was last prepared in, with pReq
-	pReq       *Request
-	req        *Request
-	digest     string
+	view       int64 // the view of b and of the votes
+	pView      int64 // the view it was last prepared in, with pB
+	pB         *batch
+	b          *batch                 // nil: no pre-prepare yet
+	digest     string                 // BatchDigest of b
 	prepares   map[ordo.NodeID]string // from backups, its own included
 	commits    map[ordo.NodeID]string // its own included
 	sentCommit bool
@@ -184,6 +231,8 @@ func (r *Replica) Start(env ordo.Env) {
 	r.assigned = map[ordo.NodeID]int64{}
 	r.heard, r.heardFIFO = map[string]bool{}, nil
 	r.machine, r.waiting, r.externals = nil, nil, nil
+	r.queue, r.queued = nil, map[ordo.NodeID]int{}
+	r.executed, r.batches, r.largest = 0, 0, 0
 	r.prim = r.primary(env)
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
@@ -210,7 +259,7 @@ func (r *Replica) entry(seq int64) *entry {
 		r.log[seq] = e
 	}
 	if e.view < r.view {
-		e.view, e.req, e.digest, e.sentCommit, e.committed = r.view, nil, "", false, false
+		e.view, e.b, e.digest, e.sentCommit, e.committed = r.view, nil, "", false, false
 		clear(e.prepares)
 		clear(e.commits)
 	}
@@ -282,7 +331,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			r.refuse(env, from, m, reasonWindow)
 		default:
 			e := r.entry(m.Seq)
-			d := Digest(m.Req)
+			d := BatchDigest(m.Reqs)
 			if old, dup := e.commits[from]; !dup {
 				e.commits[from] = d
 			} else if old != d {
@@ -334,8 +383,8 @@ func (r *Replica) sameView(env ordo.Env, from ordo.NodeID, m ordo.Message, v int
 	return true
 }
 
-// onRequest: a cached reply is sent again; the primary orders a new
-// request; a backup ignores it (no view change: see the package comment).
+// onRequest: a cached reply is sent again; the primary queues a new
+// request and orders what it can; a backup watches it (view change).
 func (r *Replica) onRequest(env ordo.Env, m Request) {
 	r.hear(env, m)
 	if lr := r.clients[m.Client]; lr != nil && m.Timestamp <= lr.ts {
@@ -348,16 +397,73 @@ func (r *Replica) onRequest(env ordo.Env, m Request) {
 		r.watchRequest(env, m)
 		return
 	}
-	if r.changing || r.assigned[m.Client] >= m.Timestamp || !r.inWindow(r.seq+1) {
-		return // in progress, or the window is full: the client retransmits
+	if r.changing || r.assigned[m.Client] >= m.Timestamp {
+		return // in progress: the client retransmits
 	}
-	r.seq++
-	r.assigned[m.Client] = m.Timestamp
-	e := r.entry(r.seq)
-	req := m
-	e.req, e.digest = &req, Digest(m)
-	r.broadcast(env, PrePrepare{View: r.view, Seq: r.seq, Digest: e.digest, Req: m})
-	r.advance(env, r.seq)
+	if i, ok := r.queued[m.Client]; ok {
+		if r.queue[i].Timestamp < m.Timestamp {
+			r.queue[i] = m // a client's newest request supersedes its older one
+		}
+	} else {
+		r.queued[m.Client] = len(r.queue)
+		r.queue = append(r.queue, m)
+	}
+	r.propose(env)
+}
+
+// propose is the primary's batching (Castro and Liskov, OSDI 1999,
+// section 5.1; Castro's thesis, section 5.1.4): while fewer than inflight
+// batches are ordered and not executed and the window has room, it takes
+// the queued requests, oldest first, up to batch requests and batchBytes
+// bytes, into one pre-prepare at the next sequence number. Requests that
+// arrive while batches are in progress wait in the queue, which is how
+// batches form under load; with no load a batch holds one request.
+func (r *Replica) propose(env ordo.Env) {
+	for !r.changing && len(r.queue) > 0 && r.primary(env) == env.ID() && r.inWindow(r.seq+1) && r.seq-r.lastExec < r.inflight {
+		var reqs []Request
+		size, taken := 0, 0
+		for _, q := range r.queue {
+			if len(reqs) == r.batch {
+				break
+			}
+			qs := requestBytes(q)
+			if len(reqs) > 0 && size+qs > r.batchBytes {
+				break
+			}
+			taken++
+			if lr := r.clients[q.Client]; r.assigned[q.Client] >= q.Timestamp || lr != nil && lr.ts >= q.Timestamp {
+				continue // ordered meanwhile (a new view re-proposed it)
+			}
+			reqs = append(reqs, q)
+			size += qs
+		}
+		r.queue = r.queue[taken:]
+		clear(r.queued)
+		for i, q := range r.queue {
+			r.queued[q.Client] = i
+		}
+		if len(reqs) == 0 {
+			continue
+		}
+		r.seq++
+		for _, q := range reqs {
+			r.assigned[q.Client] = q.Timestamp
+		}
+		e := r.entry(r.seq)
+		e.b, e.digest = newBatch(reqs), BatchDigest(reqs)
+		r.broadcast(env, PrePrepare{View: r.view, Seq: r.seq, Digest: e.digest, Reqs: reqs})
+		r.advance(env, r.seq)
+	}
+}
+
+// requestBytes is the bytes q takes in a batch's encoding, at most.
+func requestBytes(q Request) int { return 3*10 + len(q.Op) }
+
+// dropQueue forgets the requests queued as primary (a view change: the
+// clients resend them to the new primary).
+func (r *Replica) dropQueue() {
+	r.queue = nil
+	clear(r.queued)
 }
 
 // onPrePrepare accepts the primary's assignment if it is in the view and
@@ -377,15 +483,15 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 	case !r.inWindow(m.Seq):
 		r.refuse(env, from, m, reasonWindow)
 		return
-	case m.Digest != Digest(m.Req):
+	case m.Digest != BatchDigest(m.Reqs):
 		r.refuse(env, from, m, reasonDigest)
 		return
-	case !r.validClient(env, m.Req.Client):
-		r.refuse(env, from, m, reasonSender) // no client of the roster (or client API) sent it
+	case len(m.Reqs) == 0 || slices.ContainsFunc(m.Reqs, func(q Request) bool { return !r.validClient(env, q.Client) }):
+		r.refuse(env, from, m, reasonSender) // no client of the roster (or client API) sent it (only a new-view orders a null request)
 		return
 	}
 	e := r.entry(m.Seq)
-	if e.req != nil || m.Seq <= r.lastExec {
+	if e.b != nil || m.Seq <= r.lastExec {
 		if e.digest != m.Digest {
 			r.refuse(env, from, m, reasonConflict) // the first pre-prepare for a sequence number binds
 		} else {
@@ -393,8 +499,7 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 		}
 		return
 	}
-	req := m.Req
-	e.req, e.digest = &req, m.Digest
+	e.b, e.digest = newBatch(m.Reqs), m.Digest
 	r.prepare(env, m.Seq)
 	r.advance(env, m.Seq)
 }
@@ -420,7 +525,7 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 	// simulation, differ from run to run.
 	var waiting []int64
 	for s, e := range r.log {
-		if e.req != nil && e.digest == d && e.view == r.view {
+		if e.b != nil && e.view == r.view && slices.Contains(e.b.ds, d) {
 			waiting = append(waiting, s)
 		}
 	}
@@ -431,19 +536,21 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 	}
 }
 
-// authentic reports whether the request of entry e may be prepared: a
-// null request of a new view, one its client sent this replica itself, or
-// one f+1 other replicas prepared (at least one of them correct, and a
-// correct replica prepares only what it heard from the client or saw so
-// vouched for). PBFT has clients sign requests so that a faulty primary
+// authentic reports whether the batch of entry e may be prepared: a
+// null request of a new view, a batch whose every request its client sent
+// this replica itself, or one f+1 other replicas prepared (at least one of
+// them correct, and a correct replica prepares only what it heard from the
+// clients or saw so vouched for). One request of the batch that no client
+// sent this replica keeps the whole batch from being prepared: a batch
+// is one value, voted for as a whole. PBFT has clients sign requests so that a faulty primary
 // cannot order a request no client sent; over authenticated links only,
 // hearing the request from the client stands for the signature (clients
 // send every request to every replica). Without it a primary and a backup
 // lying together made the odd-numbered half of n = 7 commit a forged
 // request (ordo bench bft -n 7 -f 2, validity).
 func (r *Replica) authentic(env ordo.Env, e *entry) bool {
-	if e.req.Client == 0 || r.heard[e.digest] {
-		return true
+	if !slices.ContainsFunc(e.b.ds, func(d string) bool { return !r.heard[d] }) {
+		return true // every request heard, or the null request
 	}
 	others := 0
 	for id, d := range e.prepares {
@@ -458,7 +565,7 @@ func (r *Replica) authentic(env ordo.Env, e *entry) bool {
 // is authentic, at most once per view.
 func (r *Replica) prepare(env ordo.Env, seq int64) {
 	e := r.log[seq]
-	if e == nil || e.req == nil || r.changing || e.view != r.view || r.primary(env) == env.ID() {
+	if e == nil || e.b == nil || r.changing || e.view != r.view || r.primary(env) == env.ID() {
 		return
 	}
 	if _, done := e.prepares[env.ID()]; done || !r.authentic(env, e) {
@@ -482,7 +589,7 @@ func count(votes map[ordo.NodeID]string, d string) int {
 // then executes what is committed in order.
 func (r *Replica) advance(env ordo.Env, seq int64) {
 	e := r.log[seq]
-	if e == nil || e.req == nil {
+	if e == nil || e.b == nil {
 		return
 	}
 	if r.changing {
@@ -490,10 +597,9 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 	}
 	if !e.sentCommit && count(e.prepares, e.digest) >= r.qs.Q-1 {
 		e.sentCommit = true
-		req := *e.req
-		e.pView, e.pReq = e.view, &req
+		e.pView, e.pB = e.view, e.b
 		e.commits[env.ID()] = e.digest
-		r.broadcast(env, Commit{View: r.view, Seq: seq, Req: *e.req})
+		r.broadcast(env, Commit{View: r.view, Seq: seq, Reqs: e.b.reqs})
 	}
 	if e.sentCommit && !e.committed && count(e.commits, e.digest) >= r.qs.Q {
 		e.committed = true
@@ -502,11 +608,13 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 }
 
 // executeCommitted executes the committed entries that follow the last
-// executed one, in order.
+// executed one, in order; a primary then orders what its queue holds, the
+// in-flight batches being fewer.
 func (r *Replica) executeCommitted(env ordo.Env) {
 	for {
 		next := r.log[r.lastExec+1]
 		if next == nil || !next.committed {
+			r.propose(env)
 			return
 		}
 		r.execute(env, r.lastExec+1, next)
@@ -524,11 +632,11 @@ func (r *Replica) executeCommitted(env ordo.Env) {
 // seed 9).
 func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
 	e := r.log[m.Seq]
-	if e == nil || e.view != m.View || e.req == nil || !e.sentCommit || e.committed {
+	if e == nil || e.view != m.View || e.b == nil || !e.sentCommit || e.committed {
 		r.refuse(env, from, m, reasonStaleView)
 		return
 	}
-	d := Digest(m.Req)
+	d := BatchDigest(m.Reqs)
 	if old, dup := e.commits[from]; dup {
 		if old != d {
 			r.refuse(env, from, m, reasonConflict)
@@ -556,24 +664,31 @@ func (r *Replica) lateCommitsPending() bool {
 	return false
 }
 
-// execute applies a committed request: the state digest chains it, the
-// decision is noted, the client answered, and every K a checkpoint sent.
+// execute applies a committed batch: its requests in order, each chained
+// into the state digest, noted as decided at (slot seq, index i) and
+// answered (a request whose client already has a reply for that timestamp
+// or a later one is not answered again: section 4.1's exactly-once);
+// every K sequence numbers a checkpoint is sent.
 func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 	r.lastExec = seq
-	h := sha256.Sum256([]byte(r.state + e.digest))
-	r.state = hex.EncodeToString(h[:])[:DigestLen]
-	req := *e.req
-	if req.Client == 0 { // a null request of a new view (section 4.4)
-		env.Note(agreement.NoteDecide, "slot", seq, "value", e.digest, "noop", true)
+	if len(e.b.reqs) == 0 { // a null request of a new view (section 4.4)
+		h := sha256.Sum256([]byte(r.state + e.digest))
+		r.state = hex.EncodeToString(h[:])[:DigestLen]
+		env.Note(agreement.NoteDecide, "slot", seq, "index", 0, "value", e.digest, "noop", true)
+		r.result(Request{}) // the service counts it too (service.go)
 	} else {
-		env.Note(agreement.NoteDecide, "slot", seq, "value", e.digest, "client", int64(req.Client), "ts", req.Timestamp)
+		r.batches++
+		r.largest = max(r.largest, len(e.b.reqs))
 	}
-	if r.watch.active && r.watch.client == req.Client && req.Timestamp >= r.watch.ts {
-		r.watch = watched{}
-	}
-	res := r.result(req) // service.go
-	if req.Client != 0 {
-		r.reply(env, req, res)
+	for i, req := range e.b.reqs {
+		h := sha256.Sum256([]byte(r.state + e.b.ds[i]))
+		r.state = hex.EncodeToString(h[:])[:DigestLen]
+		r.executed++
+		env.Note(agreement.NoteDecide, "slot", seq, "index", i, "value", e.b.ds[i], "batch", e.digest, "client", int64(req.Client), "ts", req.Timestamp)
+		if r.watch.active && r.watch.client == req.Client && req.Timestamp >= r.watch.ts {
+			r.watch = watched{}
+		}
+		r.reply(env, req, r.result(req)) // service.go
 	}
 	if seq%r.k == 0 {
 		r.vote(seq, env.ID(), r.state)
@@ -624,6 +739,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 		}
 	}
 	env.Note("checkpoint", "seq", seq, "state", mine)
+	r.propose(env) // the window moved: a primary orders what waited for it
 }
 
 // State is a replica's state as data (ordo.StateReporter).
@@ -639,6 +755,12 @@ type State struct {
 	Unsafe       bool        `json:"unsafe,omitempty"`
 	Changing     bool        `json:"changing_view,omitempty"`
 	ViewChanges  int         `json:"view_changes"`
+	// Executed counts the client requests executed, Batches the batches
+	// of them (null requests not counted), Largest the most requests one
+	// batch held.
+	Executed int `json:"executed"`
+	Batches  int `json:"batches"`
+	Largest  int `json:"largest_batch"`
 	// Refused counts the messages this replica would not take (stale or
 	// future view, out of window, bad digest, wrong sender for the role,
 	// a second vote that conflicts with the first, the same message
@@ -653,5 +775,6 @@ var _ ordo.StateReporter = (*Replica)(nil)
 func (r *Replica) State() any {
 	return State{View: r.view, Primary: r.prim, LastExecuted: r.lastExec, Stable: r.low, Log: len(r.log),
 		StateDigest: r.state, F: r.qs.F, Quorum: r.qs.Q, Unsafe: r.qs.Unsafe, Changing: r.changing, ViewChanges: r.viewChanges,
+		Executed: r.executed, Batches: r.batches, Largest: r.largest,
 		Refused: r.refused, RefusedBy: r.refusedByName()}
 }

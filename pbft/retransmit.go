@@ -88,7 +88,7 @@ func (r *Replica) pending() bool {
 		return true
 	}
 	for s, e := range r.log {
-		if s > r.lastExec && e.view == r.view && (e.req != nil || len(e.prepares) > 0 || len(e.commits) > 0) {
+		if s > r.lastExec && e.view == r.view && (e.b != nil || len(e.prepares) > 0 || len(e.commits) > 0) {
 			return true
 		}
 	}
@@ -110,17 +110,17 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	// the new view, from replicas that executed it in the old one.
 	for s := max(st.Stable, r.low) + 1; s <= r.low+r.window; s++ { // at most one window
 		e := r.log[s]
-		if e == nil || e.view != st.View || e.req == nil {
+		if e == nil || e.view != st.View || e.b == nil {
 			continue
 		}
-		if me == primary && e.req.Client != 0 && !r.changing {
-			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Req: *e.req})
+		if me == primary && len(e.b.reqs) > 0 && !r.changing {
+			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Reqs: e.b.reqs})
 		}
 		if d, ok := e.prepares[me]; ok && me != primary {
 			env.Send(from, Prepare{View: e.view, Seq: s, Digest: d})
 		}
 		if e.sentCommit {
-			env.Send(from, Commit{View: e.view, Seq: s, Req: *e.req})
+			env.Send(from, Commit{View: e.view, Seq: s, Reqs: e.b.reqs})
 		}
 	}
 	// Checkpoints it reached and cannot make stable: the stable one, and

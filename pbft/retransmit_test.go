@@ -1,6 +1,7 @@
 package pbft_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,13 +175,13 @@ func TestPBFTNewPrimaryAnswersALateViewChange(t *testing.T) {
 // request 2f+1 replicas committed is committed whoever learns it.
 func TestPBFTChangingReplicaExecutesLateCommits(t *testing.T) {
 	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
-	d := pbft.Digest(req)
+	d := pbft.BatchDigest([]pbft.Request{req})
 	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
 	tick := env.OneTimer(t, "retransmit").Timer
 	env.Receive(n, 5, req)
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
 	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 1, Digest: d}) // prepared: it commits
 	env.Receive(n, 2, pbft.ViewChange{View: 1})
 	env.Receive(n, 4, pbft.ViewChange{View: 1}) // f+1 above its view: it joins view 1
@@ -199,8 +200,8 @@ func TestPBFTChangingReplicaExecutesLateCommits(t *testing.T) {
 		t.Fatalf("on its tick sent %v, want its view-change and a status of view 0", env.Sent)
 	}
 	env.Sent = nil
-	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Req: req})
-	env.Receive(n, 4, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
+	env.Receive(n, 4, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
 	if len(env.NotesOf(agreement.NoteDecide)) != 1 {
 		t.Fatalf("did not execute with the late commits: %v", env.NoteKinds())
 	}
@@ -210,7 +211,7 @@ func TestPBFTChangingReplicaExecutesLateCommits(t *testing.T) {
 		}
 	}
 	// A commit of view 0 for a slot it never committed itself is refused.
-	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 2, Req: pbft.Request{Timestamp: 2, Client: 5, Op: "y"}})
+	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 2, Reqs: []pbft.Request{pbft.Request{Timestamp: 2, Client: 5, Op: "y"}}})
 	if st := replica2(n); st.LastExecuted != 1 || st.RefusedBy["stale-view"] != 1 {
 		t.Fatalf("after a commit of an unknown slot: %+v", st)
 	}
@@ -223,14 +224,14 @@ func replica2(n ordo.Node) pbft.State { return n.(ordo.StateReporter).State().(p
 // entry answers with its prepare and commit for it.
 func TestPBFTStatusBringsBackLostVotes(t *testing.T) {
 	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
-	d := pbft.Digest(req)
+	d := pbft.BatchDigest([]pbft.Request{req})
 	// Backup 3: pre-prepared and prepared, no commit arrived.
 	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
 	tick := env.OneTimer(t, "retransmit").Timer
 	env.Receive(n, 5, req)
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
 	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 1, Digest: d})
 	env.Sent = nil
 	env.Fire(n, tick) // nothing executed since the last tick, and slot 1 pending
@@ -244,17 +245,17 @@ func TestPBFTStatusBringsBackLostVotes(t *testing.T) {
 	n2 := env2.NewNode(t, pbft.Protocol, nil)
 	env2.Start(n2)
 	env2.Receive(n2, 5, req)
-	env2.Receive(n2, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Req: req})
+	env2.Receive(n2, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
 	env2.Receive(n2, 3, pbft.Prepare{View: 0, Seq: 1, Digest: d})
-	env2.Receive(n2, 1, pbft.Commit{View: 0, Seq: 1, Req: req})
-	env2.Receive(n2, 3, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env2.Receive(n2, 1, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
+	env2.Receive(n2, 3, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
 	if len(env2.NotesOf(agreement.NoteDecide)) != 1 {
 		t.Fatalf("replica 2 did not execute: %v", env2.NoteKinds())
 	}
 	env2.Receive(n2, 3, st)
 	env2.WantSent(t, "prepare→n3", "commit→n3")
 	env.Receive(n, 2, env2.Sent[1].Msg)
-	env.Receive(n, 1, pbft.Commit{View: 0, Seq: 1, Req: req})
+	env.Receive(n, 1, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
 	if len(env.NotesOf(agreement.NoteDecide)) != 1 {
 		t.Fatalf("did not execute with the resent commit: %v", env.NoteKinds())
 	}
@@ -271,17 +272,17 @@ func TestPBFTRefusedCounted(t *testing.T) {
 	n := env.NewNode(t, pbft.Protocol, nil)
 	env.Start(n)
 	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
-	d := pbft.Digest(req)
-	env.Receive(n, 1, pbft.Prepare{View: 0, Seq: 1, Digest: d})                               // wrong-sender
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: "0123456789abcdef", Req: req}) // bad-digest
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1 << 20, Digest: d, Req: req})            // out-of-window
-	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 2, Digest: d})                               // taken
-	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 2, Digest: "f" + d})                         // conflicting
-	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 2, Digest: d})                               // the same again: duplicate
-	env.Receive(n, 5, pbft.Request{Timestamp: 1, Client: 6, Op: "y"})                         // wrong-sender
-	env.Receive(n, 2, pbft.ViewChange{View: 1})                                               // (joins nothing: one of f+1)
-	env.Receive(n, 4, pbft.ViewChange{View: 1})                                               // joins view 1
-	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 3, Digest: d})                               // stale-view
+	d := pbft.BatchDigest([]pbft.Request{req})
+	env.Receive(n, 1, pbft.Prepare{View: 0, Seq: 1, Digest: d})                                                // wrong-sender
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: "0123456789abcdef", Reqs: []pbft.Request{req}}) // bad-digest
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1 << 20, Digest: d, Reqs: []pbft.Request{req}})            // out-of-window
+	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 2, Digest: d})                                                // taken
+	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 2, Digest: "f" + d})                                          // conflicting
+	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 2, Digest: d})                                                // the same again: duplicate
+	env.Receive(n, 5, pbft.Request{Timestamp: 1, Client: 6, Op: "y"})                                          // wrong-sender
+	env.Receive(n, 2, pbft.ViewChange{View: 1})                                                                // (joins nothing: one of f+1)
+	env.Receive(n, 4, pbft.ViewChange{View: 1})                                                                // joins view 1
+	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 3, Digest: d})                                                // stale-view
 	st := replica2(n)
 	want := map[string]int{"wrong-sender": 2, "bad-digest": 1, "out-of-window": 1, "conflicting": 1, "stale-view": 1, "duplicate": 1}
 	if st.Refused != 7 || len(st.RefusedBy) != len(want) {
@@ -447,7 +448,7 @@ func TestPBFTPrimaryOrdersAgainWhatAnOldViewLost(t *testing.T) {
 		}
 		return pbft.PrePrepare{}, false
 	}()
-	if !ok || pp.View != 5 || pp.Req != req {
+	if !ok || pp.View != 5 || !slices.Equal(pp.Reqs, []pbft.Request{req}) {
 		t.Fatalf("view 5: the resent request gave %v, want a pre-prepare of it", env.Sent)
 	}
 }

@@ -32,8 +32,9 @@ type watched struct {
 	ts     int64
 }
 
-// watchRequest: a backup that receives a client's request directly (the
-// client timed out on the primary) starts its timer, unless one runs.
+// watchRequest: a backup that receives a client's request directly
+// (clients send each request to every replica) starts its timer, unless
+// one runs.
 func (r *Replica) watchRequest(env ordo.Env, m Request) {
 	if r.changing || r.watch.active {
 		return
@@ -67,18 +68,19 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	}
 	r.view, r.changing, r.prim = v, true, Primary(env.Roster().Servers, v)
 	r.watch = watched{}
+	r.dropQueue()
 	r.viewChanges++
 	vc := ViewChange{View: v, Stable: r.low}
 	seqs := make([]int64, 0, len(r.log))
 	for s, e := range r.log {
-		if e.pReq != nil && s > r.low {
+		if e.pB != nil && s > r.low {
 			seqs = append(seqs, s)
 		}
 	}
 	slices.Sort(seqs)
 	for _, s := range seqs {
 		e := r.log[s]
-		vc.Prepared = append(vc.Prepared, Claim{Seq: s, View: e.pView, Req: *e.pReq})
+		vc.Prepared = append(vc.Prepared, Claim{Seq: s, View: e.pView, Reqs: e.pB.reqs})
 	}
 	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
 	r.keepViewChange(env.ID(), vc)
@@ -151,9 +153,11 @@ func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
 }
 
 // newViewSlots computes O from view-changes: above the highest stable
-// checkpoint, each sequence number gets the request prepared in the
-// highest view (the smallest digest on a tie), or a null request.
-func newViewSlots(vcs []ViewChange) (stable int64, reqs []Request) {
+// checkpoint, each sequence number gets the batch prepared in the highest
+// view (the smallest digest on a tie), or a null request (the empty
+// batch). A prepared batch keeps its sequence number: it may have
+// committed at some replica.
+func newViewSlots(vcs []ViewChange) (stable int64, batches [][]Request) {
 	for _, vc := range vcs {
 		stable = max(stable, vc.Stable)
 	}
@@ -165,22 +169,22 @@ func newViewSlots(vcs []ViewChange) (stable int64, reqs []Request) {
 				continue
 			}
 			b, ok := best[c.Seq]
-			if !ok || c.View > b.View || c.View == b.View && Digest(c.Req) < Digest(b.Req) {
+			if !ok || c.View > b.View || c.View == b.View && BatchDigest(c.Reqs) < BatchDigest(b.Reqs) {
 				best[c.Seq] = c
 			}
 			top = max(top, c.Seq)
 		}
 	}
 	for s := stable + 1; s <= top; s++ {
-		reqs = append(reqs, best[s].Req) // the zero Request is the null request
+		batches = append(batches, best[s].Reqs) // none: the null request
 	}
-	return stable, reqs
+	return stable, batches
 }
 
-func digests(reqs []Request) []string {
-	out := make([]string, len(reqs))
-	for i, q := range reqs {
-		out[i] = Digest(q)
+func digests(batches [][]Request) []string {
+	out := make([]string, len(batches))
+	for i, b := range batches {
+		out[i] = BatchDigest(b)
 	}
 	return out
 }
@@ -208,11 +212,12 @@ func (r *Replica) tryNewView(env ordo.Env) {
 	for i, id := range from {
 		vcs[i] = m[id]
 	}
-	stable, reqs := newViewSlots(vcs)
-	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(reqs)}
+	stable, batches := newViewSlots(vcs)
+	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(batches)}
 	r.sentNV = &nv // resent to a replica that asks for this view (retransmit.go)
 	r.broadcast(env, nv)
-	r.install(env, stable, reqs)
+	r.install(env, stable, batches)
+	r.propose(env)
 }
 
 // onNewView: a backup checks the new-view against the view-changes it
@@ -248,31 +253,32 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 		vcs = append(vcs, vc)
 	}
 	r.pendingNV = nil
-	stable, reqs := newViewSlots(vcs)
-	if stable != nv.Stable || !slices.Equal(digests(reqs), nv.Digests) {
+	stable, batches := newViewSlots(vcs)
+	if stable != nv.Stable || !slices.Equal(digests(batches), nv.Digests) {
 		r.refuse(env, from, nv, reasonNewView)
 		return // a new primary that lies: the view timer moves on
 	}
 	r.view, r.prim = nv.View, from
-	r.install(env, stable, reqs)
+	r.install(env, stable, batches)
 	// The new view's pre-prepares are the new-view's: prepare them.
-	for i := range reqs {
+	for i := range batches {
 		s := stable + int64(i) + 1
-		if e := r.log[s]; e != nil && e.view == r.view && e.req != nil {
+		if e := r.log[s]; e != nil && e.view == r.view && e.b != nil {
 			r.prepare(env, s)
 			r.advance(env, s)
 		}
 	}
 }
 
-// install starts view r.view with O = reqs at stable+1...
-func (r *Replica) install(env ordo.Env, stable int64, reqs []Request) {
+// install starts view r.view with O = batches at stable+1...
+func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request) {
 	r.changing, r.installed = false, r.view
 	r.installedVC = nil
 	if r.sentVC != nil && r.sentVC.View == r.view {
 		r.installedVC = r.sentVC // for a replica that missed this view change
 	}
 	r.watch = watched{}
+	r.dropQueue()
 	for v := range r.vcs {
 		if v <= r.view {
 			delete(r.vcs, v)
@@ -293,18 +299,17 @@ func (r *Replica) install(env ordo.Env, stable int64, reqs []Request) {
 	for c, lr := range r.clients {
 		r.assigned[c] = lr.ts
 	}
-	for i, q := range reqs {
+	for i, b := range batches {
 		s := stable + int64(i) + 1
 		r.seq = max(r.seq, s)
 		if !r.inWindow(s) {
 			continue
 		}
 		e := r.entry(s)
-		req := q
-		e.req, e.digest = &req, Digest(q)
-		if q.Client != 0 {
+		e.b, e.digest = newBatch(b), BatchDigest(b)
+		for _, q := range b {
 			r.assigned[q.Client] = max(r.assigned[q.Client], q.Timestamp)
 		}
 	}
-	env.Note("new-view", "view", r.view, "primary", int64(r.prim), "requests", len(reqs))
+	env.Note("new-view", "view", r.view, "primary", int64(r.prim), "requests", len(batches))
 }

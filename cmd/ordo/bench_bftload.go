@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"ordo/lab"
 	"ordo/lab/liveload"
+	"ordo/pbft"
 )
 
 func init() { benchCommands = append(benchCommands, newBenchBFTLoadCmd) }
@@ -20,6 +22,7 @@ func newBenchBFTLoadCmd() *cobra.Command {
 	var (
 		nodes, clients string
 		raftNodes      int
+		batches        string
 		duration       time.Duration
 		seed           uint64
 		asJSON, onLive bool
@@ -40,9 +43,15 @@ Simulated figures count messages and simulated time, not this machine's
 speed: they say what each protocol costs, not how fast ordo runs. With
 --live the same load runs on real processes on loopback (mutual TLS, real
 fsync), for --duration of wall time after a second of warm-up, and the
-figures are per second of this machine: what the messages cost here.`,
+figures are per second of this machine: what the messages cost here.
+
+PBFT's primary orders up to 64 requests per sequence number (its option
+batch; Castro and Liskov 1999, section 5.1): --batch 64,1 gives a row with
+batching and one without (batch=1, one request per sequence number, the
+protocol before batching) for each n.`,
 		Example: `  ordo bench bft-load
   ordo bench bft-load --nodes 4,7,10 --clients 16 --duration 10s --json
+  ordo bench bft-load --batch 64,1
   ordo bench bft-load --live --nodes 4 --clients 16 --duration 10s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,25 +66,38 @@ figures are per second of this machine: what the messages cost here.`,
 			if raftNodes < 1 || raftNodes > 64 {
 				return fmt.Errorf("--raft-nodes %d: want 1..64", raftNodes)
 			}
+			bs := []int{0}
+			if batches != "" {
+				if bs, err = kvParseInts("--batch", batches, 1, pbft.MaxBatch); err != nil {
+					return err
+				}
+			}
 			lr, err := newLoadRunner(cmd, onLive, duration, dir, "ordo-bft-load-")
 			if err != nil {
 				return err
 			}
 			defer lr.Close()
-			measure := func(protocol string, n, c int) (*lab.ReplicationLoadResult, error) {
-				return lr.Run(lab.ReplicationLoadConfig{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Seed: seed},
-					fmt.Sprintf("%s-n%d-c%d", protocol, n, c))
+			measure := func(protocol string, n, c, batch int) (*lab.ReplicationLoadResult, error) {
+				lc := lab.ReplicationLoadConfig{Protocol: protocol, Nodes: n, Clients: c, Duration: duration, Seed: seed}
+				name := fmt.Sprintf("%s-n%d-c%d", protocol, n, c)
+				if batch > 0 {
+					lc.Options = map[string]string{"batch": strconv.Itoa(batch)}
+					name += fmt.Sprintf("-b%d", batch)
+				}
+				return lr.Run(lc, name)
 			}
 			var rows []*lab.ReplicationLoadResult
 			for _, c := range cs {
 				for _, n := range ns {
-					r, err := measure("pbft", n, c)
-					if err != nil {
-						return err
+					for _, b := range bs {
+						r, err := measure("pbft", n, c, b)
+						if err != nil {
+							return err
+						}
+						rows = append(rows, r)
 					}
-					rows = append(rows, r)
 				}
-				r, err := measure("kv", raftNodes, c)
+				r, err := measure("kv", raftNodes, c, 0)
 				if err != nil {
 					return err
 				}
@@ -92,9 +114,16 @@ figures are per second of this machine: what the messages cost here.`,
 			if onLive {
 				per = "req/s"
 			}
-			fmt.Fprintf(tw, "protocol\tn\tclients\trequests\t%s\tmsgs/req\tbytes/req\tp50 ms\tp99 ms\t\n", per)
+			fmt.Fprintf(tw, "protocol\tn\tclients\tbatch\trequests\t%s\tmsgs/req\tbytes/req\tp50 ms\tp99 ms\t\n", per)
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.1f\t%.0f\t%.2f\t%.2f\t\n", r.Config.Protocol, r.Config.Nodes, r.Config.Clients, r.Ops, r.SimOpsPerS, r.MessagesPerOp, r.BytesPerOp, r.P50Ms, r.P99Ms)
+				batch := "-"
+				if r.Config.Protocol == "pbft" {
+					batch = "64"
+					if b := r.Config.Options["batch"]; b != "" {
+						batch = b
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%.0f\t%.1f\t%.0f\t%.2f\t%.2f\t\n", r.Config.Protocol, r.Config.Nodes, r.Config.Clients, batch, r.Ops, r.SimOpsPerS, r.MessagesPerOp, r.BytesPerOp, r.P50Ms, r.P99Ms)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -111,6 +140,7 @@ figures are per second of this machine: what the messages cost here.`,
 	fl.StringVar(&nodes, "nodes", "4,7,10", "PBFT replicas, comma-separated (each a row; 4..64)")
 	fl.StringVar(&clients, "clients", "16", "client nodes, comma-separated")
 	fl.IntVar(&raftNodes, "raft-nodes", 3, "servers of the Raft database row")
+	fl.StringVar(&batches, "batch", "", "PBFT's option batch, comma-separated (a row each; 1: no batching; default: the replicas' default, 64)")
 	fl.DurationVar(&duration, "duration", 5*time.Second, "simulated time per row")
 	fl.Uint64Var(&seed, "seed", 1, "seed of every run")
 	fl.BoolVar(&asJSON, "json", false, "print the rows as JSON")

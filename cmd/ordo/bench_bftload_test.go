@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// bench bft-load prints one row per PBFT size and one for the Raft
-// database, and refuses sizes it cannot run.
+// bench bft-load prints one row per PBFT size (and per --batch) and one
+// for the Raft database, and refuses sizes it cannot run.
 func TestBenchBFTLoad(t *testing.T) {
 	out, err := run(t, "bench", "bft-load", "--nodes", "4,7", "--clients", "2", "--duration", "300ms")
 	if err != nil {
@@ -18,7 +18,13 @@ func TestBenchBFTLoad(t *testing.T) {
 	if len(lines) != 5 || !strings.Contains(lines[0], "msgs/req") || row(1) != "pbft 4 2" || row(2) != "pbft 7 2" || row(3) != "kv 3 2" {
 		t.Fatalf("table:\n%s", out)
 	}
-	for _, args := range [][]string{{"--nodes", "3"}, {"--clients", "0"}, {"--duration", "0s"}, {"--raft-nodes", "0"}} {
+	out, err = run(t, "bench", "bft-load", "--nodes", "4", "--clients", "2", "--duration", "300ms", "--batch", "64,1")
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	row = func(i int) string { return strings.Join(strings.Fields(lines[i])[:4], " ") }
+	if err != nil || len(lines) != 5 || row(1) != "pbft 4 2 64" || row(2) != "pbft 4 2 1" || row(3) != "kv 3 2 -" {
+		t.Fatalf("--batch 64,1 (%v):\n%s", err, out)
+	}
+	for _, args := range [][]string{{"--nodes", "3"}, {"--clients", "0"}, {"--duration", "0s"}, {"--raft-nodes", "0"}, {"--batch", "0"}, {"--batch", "1025"}} {
 		if out, err := run(t, append([]string{"bench", "bft-load"}, args...)...); err == nil {
 			t.Errorf("%v accepted:\n%s", args, out)
 		}
@@ -36,8 +42,8 @@ func TestBenchBFTLoadLive(t *testing.T) {
 	var rows int
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
-		if len(f) == 9 && (f[0] == "pbft" || f[0] == "kv") {
-			if f[3] == "0" {
+		if len(f) == 10 && (f[0] == "pbft" || f[0] == "kv") {
+			if f[4] == "0" {
 				t.Errorf("no request completed: %s", l)
 			}
 			rows++
