@@ -10,6 +10,10 @@
 //
 //	POST /v1/kv        {"op":"put","key":"k","value":"v","session":7,"seq":1}
 //	                   → {"status":"ok","rev":12}
+//	POST /v1/kv/batch  [{"op":"put",...},{"op":"delete",...}]   1..256 requests
+//	                   → 200 [{"code":200,"status":"ok","rev":12},{"code":421,...}]
+//	                   each answered as alone (its status code in "code"),
+//	                   all handed to the server at once (Config.CallMany)
 //	GET  /v1/watch?key=K&after=REV[&timeout=30s]   long poll: answers once
 //	                   K's revision exceeds REV, or "timeout"
 //	GET  /v1/snapshot  the state machine's snapshot (application/octet-stream,

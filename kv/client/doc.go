@@ -11,7 +11,12 @@
 // may not have taken effect: no definite answer came before the
 // deadline), ErrUnavailable (nothing changed: no server could serve it),
 // ErrRefused (a bad request). A Client is safe for concurrent use; its
-// connection pool keeps up to 64 connections per server.
+// connection pool keeps up to 64 connections per server. Puts and deletes
+// that its goroutines make at the same time share one HTTP request (POST
+// /v1/kv/batch: one batch in flight per server, each write still its own
+// session and sequence number), so a server pays one turn, one
+// AppendEntries and one fsync for all of them; Config.Unbatched turns it
+// off (batch.go; measured in docs/kv.md).
 //
 //	c, err := client.FromCluster(".ordo-cluster") // cluster.yaml, tls/ca.pem, client.token
 //	if err != nil { ... }
