@@ -297,15 +297,17 @@ func GarbageBytes(b []byte, honest int, r *rand.Rand, decodes func([]byte) bool)
 // Flip flips one or two random bits of a copy of b (an empty b becomes
 // one nonzero byte): an equivocation of a message that cannot lie about
 // itself.
-func Flip(b []byte, r *rand.Rand) []byte {
-	cp := slices.Clone(b)
-	if len(cp) == 0 {
-		return append(cp, byte(1+r.IntN(255)))
+func Flip(b []byte, r *rand.Rand) []byte { return FlipInPlace(slices.Clone(b), r) }
+
+// FlipInPlace is Flip on b itself (the simulator flips its pooled copy).
+func FlipInPlace(b []byte, r *rand.Rand) []byte {
+	if len(b) == 0 {
+		return append(b, byte(1+r.IntN(255)))
 	}
 	for range 1 + r.IntN(2) {
-		cp[r.IntN(len(cp))] ^= 1 << r.IntN(8)
+		b[r.IntN(len(b))] ^= 1 << r.IntN(8)
 	}
-	return cp
+	return b
 }
 
 // maxShown bounds a message shown in a lie's note.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"ordo"
+	"ordo/adversary"
 )
 
 // Wire mode (Config.Wire): the network carries bytes, as a live cluster's
@@ -196,13 +197,6 @@ func (s *Sim) decode(it *item, w *wireMsg) (ordo.Message, bool) {
 // duplicates.
 func (ws *wireState) tamperBytes(w *wireMsg, r *rand.Rand) *wireMsg {
 	cp := ws.get(w.kind)
-	cp.b, cp.tag = append(cp.b, w.b...), w.tag
-	if len(cp.b) == 0 {
-		cp.b = append(cp.b, byte(1+r.IntN(255)))
-		return cp
-	}
-	for range 1 + r.IntN(2) {
-		cp.b[r.IntN(len(cp.b))] ^= 1 << r.IntN(8)
-	}
+	cp.b, cp.tag = adversary.FlipInPlace(append(cp.b, w.b...), r), w.tag
 	return cp
 }

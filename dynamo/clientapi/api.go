@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"ordo/kv/api"
 	"unicode/utf8"
 
 	"ordo/dynamo"
@@ -86,13 +87,9 @@ type Response struct {
 	Error string   `json:"error,omitempty"`
 }
 
-// Error is a request the API refuses, with the HTTP status it answers.
-type Error struct {
-	Status int
-	Msg    string
-}
-
-func (e *Error) Error() string { return e.Msg }
+// Error is a request the API refuses, with the HTTP status it answers
+// (the key-value API's: one type for every client API).
+type Error = api.Error
 
 func badRequest(format string, a ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, a...)}

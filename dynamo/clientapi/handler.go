@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"time"
 
@@ -82,21 +81,8 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 }
 
 func (h *handler) dynamo(w http.ResponseWriter, req *http.Request) {
-	if ct := req.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
-			return
-		}
-	}
-	req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
-	q, err := DecodeRequest(req.Body)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			writeError(w, e.Status, e.Msg)
-		} else {
-			writeError(w, http.StatusBadRequest, err.Error())
-		}
+	q, ok := api.DecodeBody(w, req, MaxBodyBytes, DecodeRequest, writeError)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)

@@ -91,6 +91,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
+// HTTPStatus is the status the API answers a refused request with.
+func (e *Error) HTTPStatus() int { return e.Status }
+
 func badRequest(format string, a ...any) *Error {
 	return &Error{Status: 400, Msg: fmt.Sprintf(format, a...)}
 }

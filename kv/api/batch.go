@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"sync"
 	"unicode/utf8"
@@ -114,21 +113,8 @@ func EncodeBatch(bodies [][]byte) []byte {
 // have had alone. A batch refused whole (malformed, oversize) is answered
 // like a single request refused.
 func (h *handler) batch(w http.ResponseWriter, req *http.Request) {
-	if ct := req.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
-			return
-		}
-	}
-	req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
-	items, err := DecodeBatch(req.Body)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			writeError(w, e.Status, e.Msg)
-		} else {
-			writeError(w, http.StatusBadRequest, err.Error())
-		}
+	items, ok := DecodeBody(w, req, MaxBodyBytes, DecodeBatch, writeError)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)

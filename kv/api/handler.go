@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,21 +109,8 @@ func Handler(call Caller) http.Handler { return NewHandler(Config{Call: call}) }
 type handler struct{ c Config }
 
 func (h *handler) kv(w http.ResponseWriter, req *http.Request) {
-	if ct := req.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
-			return
-		}
-	}
-	req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
-	r, err := DecodeRequest(req.Body)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			writeError(w, e.Status, e.Msg)
-		} else {
-			writeError(w, http.StatusBadRequest, err.Error())
-		}
+	r, ok := DecodeBody(w, req, MaxBodyBytes, DecodeRequest, writeError)
+	if !ok {
 		return
 	}
 	h.serve(w, req, r, h.c.Timeout)
