@@ -5,12 +5,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"ordo/adversary"
 	"ordo/live"
+	"ordo/pbft"
 )
 
 func newClusterByzantineCmd() *cobra.Command {
@@ -77,15 +79,39 @@ keep working and print what f+1 = 2 replicas agree on.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "n%d is honest again\n", id)
 			return nil
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "n%d lies: %s", id, b)
+		out := cmd.OutOrStdout()
+		fmt.Fprintf(out, "n%d lies: %s", id, b)
 		if rate > 0 && rate < 1 {
-			fmt.Fprintf(cmd.OutOrStdout(), " (rate %g)", rate)
+			fmt.Fprintf(out, " (rate %g)", rate)
 		}
-		fmt.Fprintln(cmd.OutOrStdout())
+		fmt.Fprintln(out)
+		warnLiars(cmd, c)
 		return nil
 	})
 	cmd.Flags().Float64Var(&rate, "rate", 0, "the probability of lying about one message (0: every message)")
 	cmd.Flags().DurationVar(&after, "after", 0, "replay: how long before a message is sent again (0: 1s)")
 	cmd.Flags().IntVar(&as, "as", 0, "forge: the node to claim to be (0: the lowest-numbered other server)")
 	return cmd
+}
+
+// warnLiars says what the liars now running mean for the cluster's
+// protocol: only PBFT tolerates them, f of 3f+1 (the lie counts in
+// ordo cluster status are since each node's boot).
+func warnLiars(cmd *cobra.Command, c *live.Cluster) {
+	w := cmd.ErrOrStderr()
+	if c.Cfg.Protocol != pbft.Protocol.Name {
+		fmt.Fprintf(w, "note: %s trusts its own nodes (crash faults only): a liar may break its guarantees; PBFT (ordo cluster up --protocol pbft) tolerates f liars of 3f+1\n", c.Cfg.Protocol)
+		return
+	}
+	servers := c.Cfg.Roster().Servers
+	var liars []string
+	for _, id := range servers {
+		if st, err := c.Status(id); err == nil && st.Byzantine != nil && st.Byzantine.Behaviour != "" && st.Byzantine.Behaviour != live.Honest {
+			liars = append(liars, fmt.Sprintf("n%d", id))
+		}
+	}
+	if f := (len(servers) - 1) / 3; len(liars) > f {
+		fmt.Fprintf(w, "warning: %d replicas lie (%s), more than f = %d of n = %d: PBFT's agreement and progress are no longer guaranteed (make one honest: ordo cluster byzantine N honest)\n",
+			len(liars), strings.Join(liars, ", "), f, len(servers))
+	}
 }

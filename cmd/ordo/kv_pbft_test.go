@@ -154,7 +154,9 @@ func TestPBFTLiveByzantine(t *testing.T) {
 
 	// Two liars of four are more than f = 1: no answer has f+1 voices.
 	byz("3", "silent")
-	byz("4", "silent")
+	if _, errs, _ := run("cluster", "byzantine", "4", "silent", "--dir", dir); !strings.Contains(errs, "warning: 2 replicas lie (n3, n4), more than f = 1") {
+		t.Errorf("a second liar of four: no warning in %q", errs)
+	}
 	_, errs, code := run("kv", "put", "w", "1", "--cluster", dir, "--timeout", "2s")
 	if code != 2 || !strings.Contains(errs, "fewer than f+1 replicas agree") {
 		t.Fatalf("two silent replicas: exit %d, %s; want exit 2 and fewer than f+1", code, errs)

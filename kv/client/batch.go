@@ -88,7 +88,7 @@ func (c *Client) batcherOf(ep string) *batcher {
 // BatchStats count what the batcher sent.
 type BatchStats struct {
 	Requests int64 // HTTP requests the batcher sent (a batch of one included)
-	Writes   int64 // writes they carried
+	Writes   int64 // writes they carried (a write sent again after a not-leader answer counts again)
 }
 
 // batchStats are BatchStats' counters.

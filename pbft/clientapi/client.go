@@ -236,9 +236,17 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 		var won *Result
 		for range asked {
 			a := <-ch
-			last[a.replica-1] = a
+			if a.err == nil || !isContext(a.err) || isNoAnswer(last[a.replica-1]) {
+				// An attempt cut off by its deadline says less than what
+				// the replica said before it (connection refused, 401).
+				last[a.replica-1] = a
+			}
 			if a.definite() {
 				final[a.replica-1] = &a
+			}
+			if unauthorized(last) > c.cfg.F {
+				cancel()
+				return Result{}, fmt.Errorf("%w: %s: %d replicas refused the client token (401): the cluster's client.token is not this client's (nothing was ordered)", ErrRefused, q.Op, unauthorized(last))
 			}
 			if r, ok := c.agreed(final); ok {
 				won = &r
@@ -253,14 +261,14 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 			return *won, nil
 		}
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(last)
+			return Result{}, c.noQuorum(q, last)
 		}
 		// Wait out the rest of the attempt before asking again: a
 		// replica that refused the connection at once is asked again
 		// after Retry, not in a tight loop.
 		<-actx.Done()
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(last)
+			return Result{}, c.noQuorum(q, last)
 		}
 	}
 }
@@ -294,12 +302,35 @@ func (c *Client) agreed(final []*answer) (Result, bool) {
 	return Result{}, false
 }
 
-func (c *Client) noQuorum(last []answer) error {
+func (c *Client) noQuorum(q Request, last []answer) error {
 	var parts []string
 	for _, a := range last {
 		parts = append(parts, fmt.Sprintf("replica %d: %s", a.replica, a))
 	}
-	return fmt.Errorf("%w (f=%d: %d matching answers needed); outcome unknown: %s", ErrNoQuorum, c.cfg.F, c.cfg.F+1, strings.Join(parts, "; "))
+	outcome := "outcome unknown (a replica may have executed it)"
+	if q.Op == OpGet {
+		outcome = "nothing changed (a get)"
+	}
+	return fmt.Errorf("%w (f=%d: %d matching answers needed; more than f replicas down, cut off or lying? see ordo cluster status); %s: %s", ErrNoQuorum, c.cfg.F, c.cfg.F+1, outcome, strings.Join(parts, "; "))
+}
+
+// isContext reports an attempt that ended by its own deadline.
+func isContext(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// isNoAnswer reports a replica not heard from yet.
+func isNoAnswer(a answer) bool { return a.err != nil && a.code == 0 && a.err.Error() == "no answer" }
+
+// unauthorized counts the replicas whose last answer was 401.
+func unauthorized(last []answer) int {
+	n := 0
+	for _, a := range last {
+		if a.code == http.StatusUnauthorized {
+			n++
+		}
+	}
+	return n
 }
 
 // post sends body to replica i+1 and reads its answer.
@@ -317,7 +348,11 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		a.err = fmt.Errorf("%s: %v", ep, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it names the URL again
+		}
+		a.err = fmt.Errorf("%s: %w", ep, err)
 		return a
 	}
 	defer resp.Body.Close()
@@ -329,6 +364,7 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 		a.err = fmt.Errorf("%s: answer larger than %d bytes", ep, maxRespBytes)
 	case resp.StatusCode == http.StatusUnauthorized:
 		a.err = fmt.Errorf("%s: 401 wrong client token (the replica refused the cluster's client.token)", ep)
+		a.code = http.StatusUnauthorized
 	default:
 		if json.Unmarshal(data, &a.resp) != nil || a.resp.Status == "" {
 			a.err = fmt.Errorf("%s: %d, not a pbft client API answer: %.200q", ep, resp.StatusCode, data)

@@ -3,6 +3,7 @@ package clientapi_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -94,5 +95,55 @@ func TestAnswerRefusesAMismatchedReply(t *testing.T) {
 		if code, resp := clientapi.Answer(2, r, m); code != 500 || resp.Error == "" {
 			t.Errorf("%+v: %d %+v, want 500", m, code, resp)
 		}
+	}
+}
+
+// A wrong client token is said at once (f+1 replicas answered 401), not
+// retried until the deadline; a stopped replica's refused connection is
+// not hidden behind the last attempt's deadline; a get that gets no
+// quorum says nothing changed.
+func TestClientWrongTokenAndDownReplicas(t *testing.T) {
+	var eps []string
+	for range 4 {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"status":"bad-request","error":"wrong token"}`))
+		}))
+		t.Cleanup(s.Close)
+		eps = append(eps, s.URL)
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 5 * time.Second, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrRefused) || !strings.Contains(err.Error(), "client token") {
+		t.Fatalf("err %v, want ErrRefused naming the client token", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("a wrong token took %v to report: retried to the deadline", d)
+	}
+
+	// Four replicas that refuse connections (closed servers).
+	var down []string
+	for range 4 {
+		s := httptest.NewServer(http.NotFoundHandler())
+		down = append(down, s.URL)
+		s.Close()
+	}
+	c2, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: down, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_, err = c2.Get(context.Background(), "x")
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "nothing changed") {
+		t.Fatalf("err %v, want ErrNoQuorum saying connection refused and nothing changed", err)
+	}
+	if strings.Count(err.Error(), down[0]) != 1 {
+		t.Errorf("replica 1's address appears %d times in %v", strings.Count(err.Error(), down[0]), err)
 	}
 }
