@@ -109,9 +109,10 @@ func TestPBFTPreparedBatchKeepsItsSequenceNumber(t *testing.T) {
 
 // §5.1 with the authentic rule per request: a primary's batch that holds
 // a request no client sent this backup (a forged one beside a genuine
-// one) is not prepared, and f prepares from others do not release it; so
-// the backup never commits it, whatever commits arrive. The batch of the
-// genuine request alone is prepared.
+// one) is not prepared, and f vouchers from others (a prepare and a
+// commit of the one liar, the primary's commit) do not release it; so the
+// backup never commits it. The batch of the genuine request alone is
+// prepared.
 func TestPBFTBatchWithForgedRequestNotPrepared(t *testing.T) {
 	genuine := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
 	forged := pbft.Forge(pbft.Request{Timestamp: 1, Client: 6, Op: "y"})
@@ -128,19 +129,49 @@ func TestPBFTBatchWithForgedRequestNotPrepared(t *testing.T) {
 		m    ordo.Message
 	}{
 		{1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: batch}},
-		{2, pbft.Prepare{View: 0, Seq: 1, Digest: d}}, // one (f) replica vouching
-		{1, pbft.Commit{View: 0, Seq: 1, Reqs: batch}},
-		{2, pbft.Commit{View: 0, Seq: 1, Reqs: batch}},
-		{4, pbft.Commit{View: 0, Seq: 1, Reqs: batch}},
+		{1, pbft.Commit{View: 0, Seq: 1, Reqs: batch}},                             // the forging primary: f = 1 voucher
+		{2, pbft.Prepare{View: 0, Seq: 1, Digest: pbft.BatchDigest(one(genuine))}}, // an honest backup vouches for another batch
+		{4, pbft.Commit{View: 0, Seq: 1, Reqs: one(genuine)}},
 	} {
 		env.Receive(n, step.from, step.m)
 		if len(env.Sent) != 0 || len(env.NotesOf(agreement.NoteDecide)) != 0 {
 			t.Fatalf("step %d, a batch with a request no client sent: sent %v, notes %v", i, env.Sent, env.NoteKinds())
 		}
 	}
-	one := []pbft.Request{genuine}
-	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 2, Digest: pbft.BatchDigest(one), Reqs: one})
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 2, Digest: pbft.BatchDigest(one(genuine)), Reqs: one(genuine)})
 	env.WantSent(t, "prepare→n1", "prepare→n2", "prepare→n4")
+}
+
+func one(q pbft.Request) []pbft.Request { return []pbft.Request{q} }
+
+// §5.1, the authentic rule and a lying backup (found live): backup 3
+// never heard the client's request (its call was given up once the
+// client had f+1 replies), backup 2 lies about its prepare, and backup 4
+// prepares honestly: one honest prepare is f, not f+1, and the primary
+// does not prepare. The primary's commit makes f+1
+// vouchers with backup 4's prepare: backup 3 prepares, commits and
+// executes, instead of staying behind for good.
+func TestPBFTCommitsVouchForAnUnheardRequest(t *testing.T) {
+	q := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
+	d := pbft.BatchDigest(one(q))
+	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 2, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: one(q)})
+	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 1, Digest: "lie"})
+	env.Receive(n, 4, pbft.Prepare{View: 0, Seq: 1, Digest: d})
+	if len(env.Sent) != 0 {
+		t.Fatalf("prepared on f vouchers: %v", env.SentSummary())
+	}
+	// f+1 vouchers: backup 4's prepare and the primary's commit (two
+	// replicas, so one of them correct). Prepared with backup 4's prepare.
+	env.Receive(n, 1, pbft.Commit{View: 0, Seq: 1, Reqs: one(q)})
+	env.WantSent(t, "prepare→n1", "prepare→n2", "prepare→n4", "commit→n1", "commit→n2", "commit→n4")
+	env.Receive(n, 4, pbft.Commit{View: 0, Seq: 1, Reqs: one(q)}) // 2f+1 commits with its own
+	env.WantSent(t, "reply→n5")
+	if len(env.NotesOf(agreement.NoteDecide)) != 1 {
+		t.Fatalf("notes %v, want the request decided", env.NoteKinds())
+	}
 }
 
 // §5.1 under the adversary: with 8 clients batches form, and a primary

@@ -102,8 +102,8 @@
 //
 // A backup prepares a batch only if it is authentic: every request in it
 // came to this replica from its client itself (the authenticated link
-// stands for the client's signature), or f+1 other replicas prepared the
-// batch (one of them correct). So a batch a lying primary padded with one
+// stands for the client's signature), or f+1 other replicas prepared or
+// committed the batch (one of them correct). So a batch a lying primary padded with one
 // forged request is prepared by no correct replica, and none of its
 // requests commits; the sequence number stalls until a view change
 // replaces the primary, and the genuine requests are ordered again when

@@ -142,7 +142,7 @@ type Replica struct {
 	// heard holds the digests of the requests clients sent this replica
 	// themselves (authenticated links), at most maxHeard, oldest forgotten
 	// first: a backup prepares only a request it heard from its client or
-	// f+1 replicas prepared (authentic).
+	// f+1 replicas prepared or committed (authentic).
 	heard     map[string]bool
 	heardFIFO []string
 
@@ -339,6 +339,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			} else {
 				r.refuse(env, from, m, reasonDuplicate)
 			}
+			r.prepare(env, m.Seq) // f+1 commits vouch too (authentic)
 			r.advance(env, m.Seq)
 		}
 	case Checkpoint:
@@ -538,7 +539,7 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 
 // authentic reports whether the batch of entry e may be prepared: a
 // null request of a new view, a batch whose every request its client sent
-// this replica itself, or one f+1 other replicas prepared (at least one of
+// this replica itself, or one f+1 other replicas prepared or committed (at least one of
 // them correct, and a correct replica prepares only what it heard from the
 // clients or saw so vouched for). One request of the batch that no client
 // sent this replica keeps the whole batch from being prepared: a batch
@@ -552,10 +553,22 @@ func (r *Replica) authentic(env ordo.Env, e *entry) bool {
 	if !slices.ContainsFunc(e.b.ds, func(d string) bool { return !r.heard[d] }) {
 		return true // every request heard, or the null request
 	}
+	// Prepares and commits both vouch: a correct replica commits only
+	// what it saw prepared, so f+1 commits name a batch a correct replica
+	// vouched for as surely as f+1 prepares. Without the commits, a
+	// backup that missed a client's request while another backup lied
+	// saw one honest prepare only (the primary does not prepare), never
+	// prepared, and stayed behind for good although the others committed
+	// (found live: ordo cluster byzantine 3 equivocate).
 	others := 0
 	for id, d := range e.prepares {
 		if id != env.ID() && d == e.digest {
 			others++
+		}
+	}
+	for id, d := range e.commits {
+		if p, ok := e.prepares[id]; id != env.ID() && d == e.digest && (!ok || p != e.digest) {
+			others++ // not counted above
 		}
 	}
 	return others >= r.qs.F+1
