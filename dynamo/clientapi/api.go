@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,33 +103,9 @@ func tooLarge(format string, a ...any) *Error {
 // anything but one object are refused) and checks it (Check). Errors are
 // *Error: 400 malformed, 413 oversize.
 func DecodeRequest(r io.Reader) (Request, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxBodyBytes+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
-		}
-		return Request{}, badRequest("reading the request: %v", err)
-	}
-	if len(data) > MaxBodyBytes {
-		return Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
-	}
-	// The JSON decoder would replace invalid bytes by U+FFFD and store
-	// that: a value the client never wrote.
-	if !utf8.Valid(data) {
-		return Request{}, badRequest("keys and values are UTF-8 text: the request body has bytes that are not UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var q Request
-	if err := dec.Decode(&q); err != nil {
-		if err == io.EOF {
-			return Request{}, badRequest(`empty request: want a JSON object such as {"op":"get","key":"x"}`)
-		}
-		return Request{}, badRequest("malformed request: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Request{}, badRequest("malformed request: trailing data after the JSON object")
+	if err := api.ReadObject(r, MaxBodyBytes, &q, `{"op":"get","key":"x"}`); err != nil {
+		return Request{}, err
 	}
 	if len(q.Context) == 0 {
 		q.Context = nil // "context":"" is no context

@@ -142,35 +142,47 @@ func ReadName(r kv.Read) string {
 // anything but one object are refused) and checks it (Check). Errors are
 // *Error: 400 malformed, 413 oversize.
 func DecodeRequest(r io.Reader) (kv.Request, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxBodyBytes+1))
+	var q Request
+	if err := ReadObject(r, MaxBodyBytes, &q, `{"op":"get","key":"k"}`); err != nil {
+		return kv.Request{}, err
+	}
+	return q.Check()
+}
+
+// ReadObject reads one JSON object of at most max bytes from r into v,
+// strictly: unknown fields, trailing data, bytes that are not UTF-8 (the
+// decoder would store U+FFFD, a key the client never wrote) and anything
+// but one object are refused. It is every client API's request decoder
+// (this package's, dynamo/clientapi's, pbft/clientapi's); example is the
+// object an empty body's error shows. Errors are *Error: 400 malformed,
+// 413 oversize.
+func ReadObject(r io.Reader, max int, v any, example string) error {
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return kv.Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
+			return tooLarge("request body larger than %d bytes", max)
 		}
-		return kv.Request{}, badRequest("reading the request: %v", err)
+		return badRequest("reading the request: %v", err)
 	}
-	if len(data) > MaxBodyBytes {
-		return kv.Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
+	if len(data) > max {
+		return tooLarge("request body larger than %d bytes", max)
 	}
-	// The JSON decoder would replace invalid bytes by U+FFFD and store
-	// that: a key the client never wrote. Check the raw bytes.
 	if !utf8.Valid(data) {
-		return kv.Request{}, badRequest("keys and values are UTF-8 text: the request body has bytes that are not UTF-8 (at offset %d)", invalidAt(data))
+		return badRequest("keys and values are UTF-8 text: the request body has bytes that are not UTF-8 (at offset %d)", invalidAt(data))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var q Request
-	if err := dec.Decode(&q); err != nil {
+	if err := dec.Decode(v); err != nil {
 		if err == io.EOF {
-			return kv.Request{}, badRequest("empty request: want a JSON object such as {\"op\":\"get\",\"key\":\"k\"}")
+			return badRequest("empty request: want a JSON object such as %s", example)
 		}
-		return kv.Request{}, badRequest("malformed request: %v", err)
+		return badRequest("malformed request: %v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return kv.Request{}, badRequest("malformed request: trailing data after the JSON object")
+		return badRequest("malformed request: trailing data after the JSON object")
 	}
-	return q.Check()
+	return nil
 }
 
 // Check turns a decoded request into a kv.Request, refusing what the

@@ -3,7 +3,6 @@ package clientapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -85,31 +84,9 @@ func tooLarge(format string, a ...any) *Error {
 // anything but one object are refused) and checks it (Check). Errors are
 // *Error: 400 malformed, 413 oversize.
 func DecodeRequest(r io.Reader) (Request, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxBodyBytes+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
-		}
-		return Request{}, badRequest("reading the request: %v", err)
-	}
-	if len(data) > MaxBodyBytes {
-		return Request{}, tooLarge("request body larger than %d bytes", MaxBodyBytes)
-	}
-	if !utf8.Valid(data) {
-		return Request{}, badRequest("keys and values are UTF-8 text: the request body has bytes that are not UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var q Request
-	if err := dec.Decode(&q); err != nil {
-		if err == io.EOF {
-			return Request{}, badRequest(`empty request: want a JSON object such as {"op":"get","key":"x","client":1,"timestamp":1}`)
-		}
-		return Request{}, badRequest("malformed request: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Request{}, badRequest("malformed request: trailing data after the JSON object")
+	if err := api.ReadObject(r, MaxBodyBytes, &q, `{"op":"get","key":"x","client":1,"timestamp":1}`); err != nil {
+		return Request{}, err
 	}
 	return q, q.Check()
 }
