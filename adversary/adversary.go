@@ -180,6 +180,14 @@ type Liar struct {
 	voted map[string]bool // VoteForEverything: the votes cast, at most maxVoted
 }
 
+// NewLiar is node's liar in a run of seed: its random source is derived
+// from the seed and the node alone, so the simulator and the live runtime
+// draw the same choices for the same node and seed.
+func NewLiar(seed uint64, node ordo.NodeID, b Behaviour, rate float64) *Liar {
+	rng := rand.New(rand.NewPCG(seed, 0x62797a00+uint64(node))) // "byz"
+	return &Liar{Node: node, Behaviour: b, Rate: rate, Rng: rng}
+}
+
 // Check refuses a rate outside [0, 1] (or NaN) and an unknown behaviour.
 func (l *Liar) Check() error {
 	if !slices.Contains(Behaviours, l.Behaviour) {

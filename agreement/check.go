@@ -21,8 +21,8 @@ const NoteDecide = "decide"
 // CheckName is the checker's registered name.
 const CheckName = "byzantine-agreement"
 
-// MaxSlots bounds the slots one judge remembers; beyond it the verdict is
-// unknown.
+// MaxSlots bounds the places (slot, index in its batch) one judge
+// remembers; beyond it the verdict is unknown.
 const MaxSlots = 1 << 20
 
 // Agreement is the byzantine-agreement checker: no two correct nodes (not
@@ -82,6 +82,7 @@ type judge struct {
 	decisions  int // by correct nodes
 	ignored    int // by Byzantine nodes
 	split      int
+	slots      int // distinct slots decided (places at index 0)
 	overflow   bool
 	violations []check.Violation
 }
@@ -130,9 +131,16 @@ func (j *judge) Observe(e *trace.Event) {
 			return
 		}
 		j.first[at] = decision{value: v, batch: b, node: e.Node, event: e.ID, t: e.T}
+		if index == 0 { // every slot has a place at index 0
+			j.slots++
+		}
 		return
 	}
 	if f.value == v && (f.batch == "" || b == "" || f.batch == b) {
+		if f.batch == "" && b != "" {
+			f.batch = b // later decisions are compared with this batch
+			j.first[at] = f
+		}
 		return
 	}
 	j.split++
@@ -171,10 +179,10 @@ func (j *judge) Result() check.Result {
 		r.Summary = "not applicable: no correct node noted a decision (" + j.liars + ")"
 	case j.overflow:
 		r.Verdict = check.Unknown
-		r.Summary = fmt.Sprintf("unknown: more than %d slots decided; only the first were compared", MaxSlots)
+		r.Summary = fmt.Sprintf("unknown: more than %d places (slot, index) decided; only the first were compared", MaxSlots)
 	default:
 		r.Verdict = check.Pass
-		r.Summary = fmt.Sprintf("correct nodes agree: %d %s in %d %s; %s", j.decisions, plural(j.decisions, "decision"), len(j.first), plural(len(j.first), "slot"), j.liars)
+		r.Summary = fmt.Sprintf("correct nodes agree: %d %s in %d %s; %s", j.decisions, plural(j.decisions, "decision"), j.slots, plural(j.slots, "slot"), j.liars)
 		if j.ignored > 0 {
 			r.Summary += fmt.Sprintf(" (%d %s by liars not judged)", j.ignored, plural(j.ignored, "decision"))
 		}

@@ -148,8 +148,15 @@ func TestAgreementComparesBatchesPerPlace(t *testing.T) {
 	ok := decisions(nil,
 		dec{node: 1, value: "a", slot: 1, batch: "B1"}, dec{node: 1, value: "b", slot: 1, index: 1, batch: "B1"},
 		dec{node: 2, value: "a", slot: 1, batch: "B1"}, dec{node: 2, value: "b", slot: 1, index: 1, batch: "B1"})
-	if r := run(t, ok); r.Verdict != check.Pass || !strings.Contains(r.Summary, "4 decisions in 2 slots") {
+	if r := run(t, ok); r.Verdict != check.Pass || !strings.Contains(r.Summary, "4 decisions in 1 slot;") {
 		t.Fatalf("one batch of two at two nodes: %+v", r)
+	}
+	// A first decision that names no batch does not hide two later
+	// ones that name different batches.
+	unnamed := decisions(nil,
+		dec{node: 1, value: "a", slot: 1}, dec{node: 2, value: "a", slot: 1, batch: "B1"}, dec{node: 3, value: "a", slot: 1, batch: "B2"})
+	if r := run(t, unnamed); r.Verdict != check.Fail {
+		t.Fatalf("batches B1 and B2 after a decision naming none: %+v", r)
 	}
 	prefix := decisions(nil,
 		dec{node: 1, value: "a", slot: 1, batch: "B1"}, dec{node: 1, value: "b", slot: 1, index: 1, batch: "B1"},

@@ -24,7 +24,6 @@ import (
 	"container/heap"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strings"
@@ -144,8 +143,7 @@ func (r *Runtime) liar() *adversary.Liar {
 		r.byz.seen = s
 		r.byz.liar, r.byz.book = nil, adversary.Book{}
 		if s != nil {
-			rng := rand.New(rand.NewPCG(r.cfg.Seed, 0x62797a00+uint64(r.id))) // "byz"
-			r.byz.liar = &adversary.Liar{Node: r.id, Behaviour: adversary.Behaviour(s.Behaviour), Rate: s.Rate, Rng: rng}
+			r.byz.liar = adversary.NewLiar(r.cfg.Seed, r.id, adversary.Behaviour(s.Behaviour), s.Rate)
 		}
 	}
 	return r.byz.liar
@@ -346,8 +344,11 @@ func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
 	if err := s.Check(c.N(), id); err != nil {
 		return err
 	}
-	body := fmt.Sprintf(`{"behaviour":%q,"rate":%g,"after":%d,"as":%d}`, s.Behaviour, s.Rate, int64(s.After), s.As)
-	if err := c.adminPostBody(id, "/byzantine", body); err != nil {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := c.adminPostBody(id, "/byzantine", string(body)); err != nil {
 		return err
 	}
 	b := s.Behaviour

@@ -9,7 +9,9 @@ import (
 
 // POST /byzantine: a bad setting is refused with the reason; garbage
 // from node 1 is refused by the others' decoders and counted in their
-// status; silent makes node 1's sends drops; honest ends it.
+// status; a switch to silent is taken (what silence does is asserted by
+// cmd/ordo's TestPBFTLiveByzantine, where replicas must send); honest
+// ends it.
 func TestByzantineAdmin(t *testing.T) {
 	c, tok := startGuarded(t, 3)
 	post := func(id int, body string) (int, string) {

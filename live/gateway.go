@@ -148,58 +148,8 @@ func (g *Gateway) Call(ctx context.Context, m ordo.Message) (ordo.Message, error
 	if m == nil {
 		return nil, errors.New("live: gateway call without a message")
 	}
-	select {
-	case <-g.r.done:
-		return nil, ErrShuttingDown
-	default:
-	}
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		g.refused.WithLabelValues("shutting-down").Inc()
-		return nil, ErrShuttingDown
-	}
-	if len(g.calls) >= g.max {
-		g.mu.Unlock()
-		g.refused.WithLabelValues("busy").Inc()
-		return nil, ErrBusy
-	}
-	g.next++
-	if g.next >= 1<<40 {
-		panic("live: gateway ids exhausted") // 2^40 calls: not in this process's life
-	}
-	id := GatewayBase + ordo.NodeID(g.next)
-	ch := make(chan ordo.Message, 1)
-	g.calls[id] = ch
-	g.mu.Unlock()
-	g.inflight.Add(1)
-	defer g.inflight.Add(-1)
-
-	in := inbound{env: transport.Envelope{From: id, To: g.r.id, Kind: m.Kind()}, msg: m, gateway: true}
-	select {
-	case g.r.inbox <- in:
-	case <-ctx.Done():
-		g.forget(id)
-		g.refused.WithLabelValues("inbox-full").Inc()
-		return nil, fmt.Errorf("%w (%w)", ErrInboxFull, ctx.Err())
-	case <-g.r.stop:
-		g.forget(id)
-		return nil, ErrShuttingDown
-	}
-	select {
-	case rep := <-ch:
-		return answer(rep)
-	case <-ctx.Done():
-		if !g.forget(id) {
-			return answer(<-ch) // answered as the context ended
-		}
-		return nil, ctx.Err()
-	case <-g.r.done:
-		if !g.forget(id) {
-			return answer(<-ch) // released by the last commit of a graceful stop
-		}
-		return nil, ErrNoAnswer
-	}
+	reps, errs := g.CallMany(ctx, []ordo.Message{m})
+	return reps[0], errs[0]
 }
 
 // MaxCallBatch bounds the messages of one CallMany.

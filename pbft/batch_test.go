@@ -192,6 +192,15 @@ func TestPBFTBatchesUnderLiars(t *testing.T) {
 			if got[agreement.CheckName] != check.Pass || got["validity"] != check.Pass || got["bft-liveness"] != check.Pass {
 				t.Fatalf("%v, seed %d: %v", liars, seed, got)
 			}
+			largest := 0
+			for id := ordo.NodeID(1); id <= 4; id++ {
+				if id != liars[0].Node {
+					largest = max(largest, replica(s, id).Largest)
+				}
+			}
+			if largest < 2 {
+				t.Fatalf("%v, seed %d: no correct replica executed a batch of more than one request", liars, seed)
+			}
 		}
 	}
 }

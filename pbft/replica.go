@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"ordo"
@@ -13,6 +14,10 @@ import (
 )
 
 // Protocol is "pbft", the replicas.
+// DefaultBatch is option batch's default: the most requests the primary
+// orders in one pre-prepare.
+const DefaultBatch = 64
+
 var Protocol = &ordo.Protocol{
 	Name: "pbft",
 	Doc:  "PBFT (Castro and Liskov 1999, sections 4.2-4.4, 5.1): pre-prepare, prepare, commit with 2f+1 of 3f+1 over batches of requests, checkpoints and log garbage collection, view change (section 5, Byzantine failure)",
@@ -23,7 +28,7 @@ var Protocol = &ordo.Protocol{
 		{Name: "window", Default: "32", Help: "L: the log accepts sequence numbers up to L above the stable checkpoint (a multiple of checkpoint)"},
 		{Name: "view_timeout", Default: "300ms", Help: "a backup that holds a client's request not executed this long moves to the next view (doubled for each view that fails to start)"},
 		{Name: "retransmit", Default: "100ms", Help: "a replica changing view resends its view-change this often, and one stuck on a sequence number multicasts a status so the others resend what it lacks (messages are lost)"},
-		{Name: "batch", Default: "64", Help: "the most client requests the primary orders in one pre-prepare (section 5.1, batching; 1: one request per sequence number), at most 1024 and at most 1/(2·window) of the message size bound in bytes"},
+		{Name: "batch", Default: strconv.Itoa(DefaultBatch), Help: "the most client requests the primary orders in one pre-prepare (section 5.1, batching; 1: one request per sequence number), at most 1024 and at most 1/(2·window) of the message size bound in bytes"},
 		{Name: "inflight", Default: "0", Help: "the primary starts a batch only while fewer than this many are ordered and not executed (the sliding window that makes batches form under load; 0: 2 when batching, the whole window with batch=1, the protocol before batching)"},
 	},
 	New:      New,

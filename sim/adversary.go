@@ -98,7 +98,6 @@ const (
 type byzNode struct {
 	Byzantine
 	liar *adversary.Liar
-	rng  *rand.Rand // liar.Rng
 }
 
 // validateByzantine checks cfg.Byzantine against a cluster of size nodes.
@@ -137,8 +136,7 @@ func (s *Sim) initByzantine() {
 		if b.After == 0 {
 			b.After = DefaultReplayAfter
 		}
-		rng := rand.New(rand.NewPCG(s.cfg.Seed, 0x62797a00+uint64(b.Node))) // "byz"
-		s.nodes[b.Node].adv = &byzNode{Byzantine: b, rng: rng, liar: &adversary.Liar{Node: b.Node, Behaviour: b.Behaviour, Rate: b.Rate, Rng: rng}}
+		s.nodes[b.Node].adv = &byzNode{Byzantine: b, liar: adversary.NewLiar(s.cfg.Seed, b.Node, b.Behaviour, b.Rate)}
 		if s.tr != nil {
 			s.tr.Meta.Byzantine = append(s.tr.Meta.Byzantine, trace.Liar{Node: int(b.Node), Behaviour: string(b.Behaviour)})
 		}
@@ -169,7 +167,6 @@ func (s *Sim) noteLie(ns *nodeState, b Behaviour, to ordo.NodeID, kind string, a
 }
 
 // shown is m in words for a note, bounded.
-func shown(m ordo.Message) string { return adversary.Shown(m) }
 
 // lie is Env.Send at a Byzantine node that lies about this message.
 func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
@@ -180,19 +177,19 @@ func (s *Sim) lie(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool) {
 	case Equivocate:
 		if m2, ok := a.liar.Equivocate(m, to, &s.liars); ok {
 			if adversary.Changed(m, m2) {
-				s.noteLie(ns, Equivocate, to, m.Kind(), "honest", shown(m), "sent", shown(m2))
+				s.noteLie(ns, Equivocate, to, m.Kind(), "honest", adversary.Shown(m), "sent", adversary.Shown(m2))
 			}
 			s.transmit(ns, to, m2, early, xHonest, 0)
 			return
 		}
 		if s.cfg.Wire {
-			s.noteLie(ns, Equivocate, to, m.Kind(), "honest", shown(m), "sent", "its bytes with bits flipped")
+			s.noteLie(ns, Equivocate, to, m.Kind(), "honest", adversary.Shown(m), "sent", "its bytes with bits flipped")
 			s.transmit(ns, to, m, early, xFlip, 0)
 			return
 		}
-		m2 := TamperFields(m, a.rng)
+		m2 := TamperFields(m, a.liar.Rng)
 		if adversary.Changed(m, m2) {
-			s.noteLie(ns, Equivocate, to, m.Kind(), "honest", shown(m), "sent", shown(m2))
+			s.noteLie(ns, Equivocate, to, m.Kind(), "honest", adversary.Shown(m), "sent", adversary.Shown(m2))
 		}
 		s.transmit(ns, to, m2, early, xHonest, 0)
 	case Garbage:
@@ -224,7 +221,7 @@ func (s *Sim) heard(ns *nodeState, m ordo.Message) {
 			if to == ns.id || !ns.up {
 				continue
 			}
-			s.noteLie(ns, VoteForEverything, to, vote.Kind(), "sent", shown(vote), "heard", m.Kind())
+			s.noteLie(ns, VoteForEverything, to, vote.Kind(), "sent", adversary.Shown(vote), "heard", m.Kind())
 			s.transmit(ns, to, vote, false, xHonest, 0)
 		}
 	}

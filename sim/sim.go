@@ -712,11 +712,11 @@ func (s *Sim) transmit(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool
 		w = s.encode(ns, m)
 		switch x {
 		case xFlip:
-			cp := s.wire.tamperBytes(w, ns.adv.rng)
+			cp := s.wire.tamperBytes(w, ns.adv.liar.Rng)
 			s.releaseWire(w)
 			w = cp
 		case xGarbage:
-			s.garbage(w, ns.adv.rng)
+			s.garbage(w, ns.adv.liar.Rng)
 			s.noteLie(ns, Garbage, to, w.kind, "bytes", len(w.b))
 		}
 		size = len(w.b)

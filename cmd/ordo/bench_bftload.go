@@ -118,7 +118,7 @@ protocol before batching) for each n.`,
 			for _, r := range rows {
 				batch := "-"
 				if r.Config.Protocol == "pbft" {
-					batch = "64"
+					batch = strconv.Itoa(pbft.DefaultBatch)
 					if b := r.Config.Options["batch"]; b != "" {
 						batch = b
 					}
@@ -140,7 +140,7 @@ protocol before batching) for each n.`,
 	fl.StringVar(&nodes, "nodes", "4,7,10", "PBFT replicas, comma-separated (each a row; 4..64)")
 	fl.StringVar(&clients, "clients", "16", "client nodes, comma-separated")
 	fl.IntVar(&raftNodes, "raft-nodes", 3, "servers of the Raft database row")
-	fl.StringVar(&batches, "batch", "", "PBFT's option batch, comma-separated (a row each; 1: no batching; default: the replicas' default, 64)")
+	fl.StringVar(&batches, "batch", "", "PBFT's option batch, comma-separated (a row each; 1: no batching; default: the replicas' default, "+strconv.Itoa(pbft.DefaultBatch)+")")
 	fl.DurationVar(&duration, "duration", 5*time.Second, "simulated time per row")
 	fl.Uint64Var(&seed, "seed", 1, "seed of every run")
 	fl.BoolVar(&asJSON, "json", false, "print the rows as JSON")

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ordo/adversary"
 	"ordo/live"
 	"ordo/pbft"
 )
@@ -66,11 +65,6 @@ keep working and print what f+1 = 2 replicas agree on.`,
 			return live.ErrStopped{Dir: c.Dir}
 		}
 		b := args[1]
-		if b != live.Honest {
-			if _, err := adversary.Parse(b); err != nil {
-				return fmt.Errorf("%v, or %s", err, live.Honest)
-			}
-		}
 		s := live.ByzantineSetting{Behaviour: b, Rate: rate, After: live.Duration(after), As: as}
 		if err := c.Byzantine(id, s); err != nil {
 			return err

@@ -179,18 +179,5 @@ func (h *handler) answer(r kv.Request, m ordo.Message, err error) (int, Response
 
 // errorResponse is the body of an error answered with HTTP status code.
 func errorResponse(code int, msg string) Response {
-	status := kv.StatusUnavailable.String() // 500: the server could not serve it
-	switch {
-	case code == http.StatusGatewayTimeout:
-		status = kv.StatusUnknown.String()
-	case code == http.StatusTooManyRequests:
-		status = kv.StatusBusy.String()
-	case code >= 400 && code < 500: // 400, 404, 405, 413, 415: a request the API refuses
-		status = kv.StatusBadRequest.String()
-	}
-	return Response{Status: status, Error: msg}
+	return Response{Status: ErrorStatus(code), Error: msg}
 }
-
-// ErrorOf is the body of an error answered with HTTP status code, as the
-// API writes it (the Go client gives a batch's failure to each request).
-func ErrorOf(code int, msg string) Response { return errorResponse(code, msg) }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+
+	"ordo/kv"
 )
 
 // DecodeBody is how every client API's POST endpoint starts (this
@@ -34,4 +36,30 @@ func DecodeBody[T any](w http.ResponseWriter, req *http.Request, max int64, deco
 		return zero, false
 	}
 	return v, true
+}
+
+// ErrorStatus is the status name a client API answers an error of HTTP
+// status code with (this package's, dynamo/clientapi's and
+// pbft/clientapi's): unknown for 504 (a write's outcome is unknown), busy
+// for 429, bad-request for the rest of 4xx (a request the API refuses),
+// unavailable otherwise (the server could not serve it).
+func ErrorStatus(code int) string {
+	switch {
+	case code == http.StatusGatewayTimeout:
+		return kv.StatusUnknown.String()
+	case code == http.StatusTooManyRequests:
+		return kv.StatusBusy.String()
+	case code >= 400 && code < 500:
+		return kv.StatusBadRequest.String()
+	}
+	return kv.StatusUnavailable.String()
+}
+
+// WriteJSON answers with status code and v as one line of JSON, leaving
+// <, > and & as they are (json.Marshal's HTML escaping would spend six
+// bytes on each).
+func WriteJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	encodeJSON(w, v)
 }

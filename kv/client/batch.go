@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -225,26 +224,15 @@ func (c *Client) postBatch(ctx context.Context, ep string, body []byte) (answers
 		return nil, r, 0, false, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	}
-	resp, err := c.hc.Do(req)
+	data, code, sent, err := c.exchange(req, maxBatchRespBytes)
 	if err != nil {
-		return nil, r, 0, !dialError(err), err
+		return nil, r, 0, sent, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBatchRespBytes+1))
-	if err != nil {
-		return nil, r, 0, true, err
-	}
-	if len(data) > maxBatchRespBytes {
-		return nil, r, 0, true, fmt.Errorf("batch answer larger than %d bytes", maxBatchRespBytes)
-	}
-	if resp.StatusCode != http.StatusOK {
+	if code != http.StatusOK {
 		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", resp.StatusCode, data)
+			return nil, r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
 		}
-		return nil, r, resp.StatusCode, true, nil
+		return nil, r, code, true, nil
 	}
 	if err := json.Unmarshal(data, &answers); err != nil {
 		return nil, r, 0, true, fmt.Errorf("a batch answer that is not the API's JSON: %.200q", data)

@@ -492,25 +492,36 @@ func (c *Client) post(ctx context.Context, ep string, body []byte) (r api.Respon
 
 // roundTrip sends req and decodes its JSON answer into r.
 func (c *Client) roundTrip(req *http.Request, r *api.Response) (api.Response, int, bool, error) {
+	data, code, sent, err := c.exchange(req, maxRespBytes)
+	if err != nil {
+		return *r, 0, sent, err
+	}
+	if err := json.Unmarshal(data, r); err != nil {
+		return *r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
+	}
+	return *r, code, true, nil
+}
+
+// exchange sends req with the client token and reads its answer's body,
+// at most limit bytes. sent reports whether the request may have reached
+// the server (false only when the connection could not be made).
+func (c *Client) exchange(req *http.Request, limit int) (data []byte, code int, sent bool, err error) {
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return *r, 0, !dialError(err), err
+		return nil, 0, !dialError(err), err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRespBytes+1))
+	data, err = io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
-		return *r, 0, true, err
+		return nil, 0, true, err
 	}
-	if len(data) > maxRespBytes {
-		return *r, 0, true, fmt.Errorf("answer larger than %d bytes", maxRespBytes)
+	if len(data) > limit {
+		return nil, 0, true, fmt.Errorf("answer larger than %d bytes", limit)
 	}
-	if err := json.Unmarshal(data, r); err != nil {
-		return *r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", resp.StatusCode, data)
-	}
-	return *r, resp.StatusCode, true, nil
+	return data, resp.StatusCode, true, nil
 }
 
 // dialError reports whether err happened before the request could be

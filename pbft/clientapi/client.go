@@ -220,7 +220,7 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 	final := make([]*answer, n) // definite answers, kept across attempts
 	last := make([]answer, n)   // the latest answer of each replica
 	for i := range last {
-		last[i] = answer{replica: i + 1, err: errors.New("no answer")}
+		last[i] = answer{replica: i + 1, err: errNoAnswer}
 	}
 	for {
 		actx, cancel := context.WithTimeout(ctx, c.cfg.Retry)
@@ -320,7 +320,10 @@ func isContext(err error) bool {
 }
 
 // isNoAnswer reports a replica not heard from yet.
-func isNoAnswer(a answer) bool { return a.err != nil && a.code == 0 && a.err.Error() == "no answer" }
+func isNoAnswer(a answer) bool { return a.err == errNoAnswer }
+
+// errNoAnswer is a replica's last answer before it gave one.
+var errNoAnswer = errors.New("no answer")
 
 // unauthorized counts the replicas whose last answer was 401.
 func unauthorized(last []answer) int {

@@ -2,7 +2,6 @@ package clientapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,7 +57,7 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "this server has no status endpoint")
 		return
 	}
-	writeJSON(w, http.StatusOK, h.c.Status())
+	api.WriteJSON(w, http.StatusOK, h.c.Status())
 }
 
 func (h *handler) pbft(w http.ResponseWriter, req *http.Request) {
@@ -69,7 +68,7 @@ func (h *handler) pbft(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)
 	defer cancel()
 	code, resp := h.serve(ctx, q)
-	writeJSON(w, code, resp)
+	api.WriteJSON(w, code, resp)
 }
 
 // Command is q as the pbft request a replica orders: the kv command as
@@ -149,27 +148,9 @@ func Answer(id ordo.NodeID, r pbft.Request, m ordo.Message) (int, Response) {
 
 // errorResponse is the answer of a failed request with HTTP status code.
 func errorResponse(code int, msg string) Response {
-	status := StatusUnavailable
-	switch {
-	case code == http.StatusGatewayTimeout:
-		status = StatusUnknown
-	case code == http.StatusTooManyRequests:
-		status = StatusBusy
-	case code >= 400 && code < 500:
-		status = StatusBadRequest
-	}
-	return Response{Status: status, Error: msg}
+	return Response{Status: api.ErrorStatus(code), Error: msg}
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, errorResponse(code, msg))
-}
-
-// writeJSON writes v as one line of JSON, leaving <, > and & as they are.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	api.WriteJSON(w, code, errorResponse(code, msg))
 }
