@@ -65,4 +65,28 @@ func TestSendForgedIsRefusedByMutualTLS(t *testing.T) {
 		t.Fatalf("the forged message was delivered: %+v", m)
 	case <-time.After(200 * time.Millisecond):
 	}
+
+	// The liar's own network faults apply to its forgeries: cut from
+	// node 1, node 2 forges to it nothing (dropped, partition), and node
+	// 1 sees no connection to refuse.
+	if err := t2.SetFaults(Faults{BlockOut: []ordo.NodeID{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := t2.SendForged(Envelope{To: 1, Msg: 2, Kind: "ping", Vector: clock.Vector{0, 2, 0}, Payload: payload}, 3); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	var last Dropped
+	if len(drops) > 0 {
+		last = drops[len(drops)-1]
+	}
+	mu.Unlock()
+	if last.Msg != 2 || last.Reason != ReasonPartitionOut || last.From != 2 {
+		t.Fatalf("a forgery across the liar's own cut: last drop %+v, want msg 2 dropped for the partition", last)
+	}
+	select {
+	case r := <-refused:
+		t.Fatalf("a forgery crossed the liar's cut and was refused (%s)", r)
+	case <-time.After(200 * time.Millisecond):
+	}
 }

@@ -259,14 +259,32 @@ func (t *Transport) Faults() Faults {
 // finds the peer's queue full is dropped and reported. An error means the
 // envelope cannot be framed at all (a bug of the caller).
 func (t *Transport) Send(e Envelope) error {
+	p, f, d, err := t.prepare(e, true)
+	if err != nil || d.Reason != "" {
+		return err
+	}
+	select {
+	case p.q <- f:
+	default:
+		d.Reason = ReasonQueueFull
+		t.cfg.OnDrop(d)
+	}
+	return nil
+}
+
+// prepare is what Send and SendForged share: the peer, the frame, and the
+// node's network faults' decision (d.Reason set: dropped and reported,
+// nothing to send). needConn: the frame goes over the peer's connection,
+// so it is unreachable while that is down (a forgery dials its own).
+func (t *Transport) prepare(e Envelope, needConn bool) (*peer, outFrame, Dropped, error) {
 	p := t.peers[e.To]
 	if p == nil {
-		return fmt.Errorf("transport: %v has no peer %v", t.cfg.ID, e.To)
+		return nil, outFrame{}, Dropped{}, fmt.Errorf("transport: %v has no peer %v", t.cfg.ID, e.To)
 	}
 	e.Version = Version
 	frame, err := e.AppendFrame(nil)
 	if err != nil {
-		return err
+		return nil, outFrame{}, Dropped{}, err
 	}
 	d := Dropped{From: t.cfg.ID, To: e.To, Msg: e.Msg, Kind: e.Kind, Bytes: len(e.Payload)}
 	t.mu.Lock()
@@ -279,24 +297,18 @@ func (t *Transport) Send(e Envelope) error {
 		d.Reason = ReasonPartitionOut
 	case lost:
 		d.Reason = ReasonLoss
-	case !p.connected.Load():
+	case needConn && !p.connected.Load():
 		d.Reason = ReasonUnreachable
 	}
 	if d.Reason != "" {
 		t.cfg.OnDrop(d)
-		return nil
+		return p, outFrame{}, d, nil
 	}
 	f := outFrame{frame: frame, msg: e.Msg, kind: e.Kind, bytes: len(e.Payload)}
 	if delay > 0 {
 		f.due = time.Now().Add(delay)
 	}
-	select {
-	case p.q <- f:
-	default:
-		d.Reason = ReasonQueueFull
-		t.cfg.OnDrop(d)
-	}
-	return nil
+	return p, f, d, nil
 }
 
 // dialLoop keeps one outbound connection to p, reconnecting with
@@ -396,16 +408,14 @@ const ReasonForgeBusy = "byzantine: forge busy"
 // the connection is made by a goroutine, at most maxForging at once (one
 // more is dropped and reported).
 func (t *Transport) SendForged(e Envelope, as ordo.NodeID) error {
-	p := t.peers[e.To]
-	if p == nil {
-		return fmt.Errorf("transport: %v has no peer %v", t.cfg.ID, e.To)
-	}
-	e.Version, e.From = Version, as
-	frame, err := e.AppendFrame(nil)
-	if err != nil {
+	e.From = as
+	// The liar's own network faults apply to its forgeries too: a cut
+	// liar forges to nobody.
+	p, f, d, err := t.prepare(e, false)
+	if err != nil || d.Reason != "" {
 		return err
 	}
-	d := Dropped{From: t.cfg.ID, To: e.To, Msg: e.Msg, Kind: e.Kind, Bytes: len(e.Payload)}
+	frame := f.frame
 	select {
 	case t.forging <- struct{}{}:
 	default:
@@ -417,6 +427,9 @@ func (t *Transport) SendForged(e Envelope, as ordo.NodeID) error {
 	go func() {
 		defer t.wg.Done()
 		defer func() { <-t.forging }()
+		if wait := time.Until(f.due); !f.due.IsZero() && wait > 0 {
+			time.Sleep(wait) // the liar's delay fault, as Send's writer waits
+		}
 		conn, err := t.dialAs(p, as)
 		if err != nil {
 			d.Reason = ReasonUnreachable
