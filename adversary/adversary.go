@@ -123,6 +123,17 @@ type Voter interface {
 	VotesFor(r *rand.Rand) []ordo.Message
 }
 
+// Signed is implemented by a message that carries its sender's
+// signature over what it says (ordo.Signer): a vote that may be passed on
+// as evidence, like PBFT's prepares in a view-change certificate. A
+// Byzantine node signs its lies with its own key — it has one — but
+// cannot sign as another: Resign returns the message signed again by
+// sign (the liar's Sign), and the runtimes resign every lie and vote a
+// liar sends (Liar.Sign).
+type Signed interface {
+	Resign(sign func([]byte) []byte) ordo.Message
+}
+
 // Bounds: MaxBook messages in the liars' book; MaxVotes votes one heard
 // message makes a vote-for-everything node cast, and maxVoted the
 // distinct votes it remembers having cast (so a vote heard again is not
@@ -176,7 +187,11 @@ type Liar struct {
 	// every message).
 	Rate float64
 	// Rng is the liar's own random source: every choice is drawn from it.
-	Rng   *rand.Rand
+	Rng *rand.Rand
+	// Sign is the liar's own signature (its node's ordo.Signer), with
+	// which its lies and votes that carry one (Signed) are signed again;
+	// nil leaves them as the honest code signed them.
+	Sign  func([]byte) []byte
 	voted map[string]bool // VoteForEverything: the votes cast, at most maxVoted
 }
 
@@ -228,6 +243,9 @@ func (l *Liar) Equivocate(m ordo.Message, to ordo.NodeID, book *Book) (lie ordo.
 	if lie == nil || lie.Kind() != m.Kind() {
 		panic(fmt.Sprintf("adversary: %T's lie is a %T, want a message of kind %s", m, lie, m.Kind()))
 	}
+	if Changed(m, lie) {
+		lie = l.resign(lie)
+	}
 	book.Add(lie, to)
 	return lie, true
 }
@@ -257,9 +275,22 @@ func (l *Liar) Votes(m ordo.Message) []ordo.Message {
 			l.voted = map[string]bool{}
 		}
 		l.voted[key] = true
-		out = append(out, vote)
+		out = append(out, l.resign(vote))
 	}
 	return out
+}
+
+// resign signs m with the liar's key when m carries a signature.
+func (l *Liar) resign(m ordo.Message) ordo.Message {
+	s, ok := m.(Signed)
+	if !ok || l.Sign == nil {
+		return m
+	}
+	re := s.Resign(l.Sign)
+	if re == nil || re.Kind() != m.Kind() {
+		panic(fmt.Sprintf("adversary: %T.Resign gave a %T, want a message of kind %s", m, re, m.Kind()))
+	}
+	return re
 }
 
 // Claim is the sender a forger claims to recipient to: as when set (and

@@ -63,3 +63,55 @@ func TestBookRing(t *testing.T) {
 		t.Fatalf("%d entries, newest %d, oldest %d", len(seen), seen[0], seen[len(seen)-1])
 	}
 }
+
+// vote is a signed message: odd recipients hear another value.
+type vote struct {
+	V   string
+	Sig string
+}
+
+func (vote) Kind() string { return "vote" }
+
+func (v vote) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
+	if to%2 == 1 {
+		v.V = "lie"
+	}
+	return v
+}
+
+func (v vote) Resign(sign func([]byte) []byte) ordo.Message {
+	v.Sig = string(sign([]byte(v.V)))
+	return v
+}
+
+func (v vote) VotesFor(*rand.Rand) []ordo.Message {
+	return []ordo.Message{vote{V: "mine"}, vote{V: "other"}}
+}
+
+// A liar signs its lies and its votes with its own key (Liar.Sign): a
+// lie is its own statement, which it can sign, so a receiver counts it as
+// the liar's (a conflicting vote), not as a forgery. The truth keeps the
+// honest signature, and without Sign nothing is signed again.
+func TestLiarSignsItsLies(t *testing.T) {
+	sign := func(b []byte) []byte { return append([]byte("liar:"), b...) }
+	l := adversary.NewLiar(1, 3, adversary.Equivocate, 1)
+	l.Sign = sign
+	honest := vote{V: "truth", Sig: "honest"}
+	if got, _ := l.Equivocate(honest, 2, nil); got != honest {
+		t.Fatalf("the truth told as %+v, want it as signed", got)
+	}
+	if got, _ := l.Equivocate(honest, 1, nil); got != (vote{V: "lie", Sig: "liar:lie"}) {
+		t.Fatalf("the lie %+v, want it signed by the liar", got)
+	}
+	v := adversary.NewLiar(1, 3, adversary.VoteForEverything, 1)
+	v.Sign = sign
+	for _, m := range v.Votes(honest) {
+		if m := m.(vote); m.Sig != "liar:"+m.V {
+			t.Fatalf("vote %+v not signed by the liar", m)
+		}
+	}
+	unsigned := adversary.NewLiar(1, 3, adversary.Equivocate, 1)
+	if got, _ := unsigned.Equivocate(honest, 1, nil); got != (vote{V: "lie", Sig: "honest"}) {
+		t.Fatalf("without Sign: %+v, want the lie with the honest signature", got)
+	}
+}

@@ -144,6 +144,7 @@ func (r *Runtime) liar() *adversary.Liar {
 		r.byz.liar, r.byz.book = nil, adversary.Book{}
 		if s != nil {
 			r.byz.liar = adversary.NewLiar(r.cfg.Seed, r.id, adversary.Behaviour(s.Behaviour), s.Rate)
+			r.byz.liar.Sign = r.Sign // its lies are signed by itself (sign.go)
 		}
 	}
 	return r.byz.liar

@@ -155,7 +155,7 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 		notes = append(notes, "disk: the real disk, not the simulator's disk model")
 	}
 	if sc.Network.Auth == "ed25519" { // sim.AuthEd25519
-		notes = append(notes, "network.auth ed25519: live links are mutual TLS under the cluster's CA; messages are not signed")
+		notes = append(notes, "network.auth ed25519: live links are mutual TLS under the cluster's CA; messages are not signed at the link (PBFT signs its votes with each node's certificate key)")
 	}
 	// A live service is a real system (etcd) behind each node's adapter:
 	// the cluster can cut nodes off from it, nothing more.

@@ -36,14 +36,15 @@ const (
 // Runtime runs one node of a live cluster: its event loop, transport, disk
 // storage, trace file and admin endpoint.
 type Runtime struct {
-	cfg   *Config
-	id    ordo.NodeID
-	n     int
-	proto *ordo.Protocol
-	opts  ordo.Options
-	codec *ordo.Codec
-	log   *slog.Logger
-	epoch time.Time
+	signer ordo.Signer // this node's signature (sign.go)
+	cfg    *Config
+	id     ordo.NodeID
+	n      int
+	proto  *ordo.Protocol
+	opts   ordo.Options
+	codec  *ordo.Codec
+	log    *slog.Logger
+	epoch  time.Time
 	// clock is the node's clock model (clock.go): Now, Monotonic and
 	// timers read the machine's clocks through a configured offset, drift
 	// and steps.
@@ -260,6 +261,10 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 			tf.close()
 			return nil, err
 		}
+	}
+	if r.signer, err = newSigner(cfg, id, tlsFiles, log); err != nil { // sign.go
+		tf.close()
+		return nil, err
 	}
 	adminAddr := nc.Admin
 	if o.AdminListen != "" {

@@ -3,6 +3,8 @@ package ordotest
 import (
 	"fmt"
 	"math/rand/v2"
+	"ordo/adversary"
+	"ordo/signature"
 	"slices"
 	"testing"
 	"time"
@@ -46,6 +48,7 @@ type Env struct {
 	peers  []ordo.NodeID
 	rng    *rand.Rand
 	store  recording
+	keys   *signature.Keys // made on first use (sign.go)
 }
 
 // Sent is one message handed to Env.Send.
@@ -164,9 +167,20 @@ func (e *Env) Reset() {
 // Start runs n.Start as one step.
 func (e *Env) Start(n ordo.Node) { e.Reset(); n.Start(e); ordo.Flush(n, e) }
 
-// Receive runs n.Receive(from, m) as one step. With Codec set, m is
-// round-tripped first, as a peer's message would be.
+// Receive runs n.Receive(from, m) as one step, m sent as its sender
+// would send it: a message that carries a signature (adversary.Signed) is
+// signed by from first, with from's key of Keys. With Codec set, m is
+// round-tripped first, as a peer's message would be. ReceiveAsIs sends a
+// signature as the test wrote it (a forged or a moved one).
 func (e *Env) Receive(n ordo.Node, from ordo.NodeID, m ordo.Message) {
+	if s, ok := m.(adversary.Signed); ok {
+		m = s.Resign(e.signKeys().For(from).Sign)
+	}
+	e.ReceiveAsIs(n, from, m)
+}
+
+// ReceiveAsIs is Receive without signing m.
+func (e *Env) ReceiveAsIs(n ordo.Node, from ordo.NodeID, m ordo.Message) {
 	e.Reset()
 	if _, ok := m.(ordo.PeerDown); !ok {
 		m = e.wire(m)

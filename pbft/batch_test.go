@@ -1,7 +1,6 @@
 package pbft_test
 
 import (
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -79,11 +78,12 @@ func TestPBFTPreparedBatchKeepsItsSequenceNumber(t *testing.T) {
 	env.WantSent(t, "commit→n1", "commit→n3", "commit→n4") // prepared, not committed
 	env.Fire(n, tm.Timer)                                  // the backup's request timer: the primary is suspected
 	vc, ok := env.SentTo(3)[0].(pbft.ViewChange)
-	if !ok || vc.View != 1 || len(vc.Prepared) != 1 || !reflect.DeepEqual(vc.Prepared[0], pbft.Claim{Seq: 1, View: 0, Reqs: batch}) {
+	if !ok || vc.View != 1 {
 		t.Fatalf("view-change %+v", env.SentTo(3))
 	}
+	wantClaim(t, env.Roster(), 3, vc, pbft.Claim{Seq: 1, View: 0, Reqs: batch})
 	env.Receive(n, 4, pbft.ViewChange{View: 1})
-	env.Receive(n, 3, pbft.ViewChange{View: 1, Prepared: []pbft.Claim{{Seq: 1, View: 0, Reqs: batch}}})
+	env.Receive(n, 3, pbft.ViewChange{View: 1, Prepared: []pbft.Claim{certify(env.Roster(), 3, pbft.Claim{Seq: 1, View: 0, Reqs: batch})}})
 	nv, ok := env.SentTo(4)[0].(pbft.NewView)
 	if !ok || nv.View != 1 || !slices.Equal(nv.Digests, []string{d}) {
 		t.Fatalf("new-view %+v, want the batch's digest at 1", env.SentTo(4))

@@ -46,28 +46,39 @@
 // primary's queue one request per client of the roster; a request waits
 // in the queue while the window is full.
 //
-// Messages carry no signatures: the simulator's authenticated links (wire
-// mode, `network: {authenticated: true}`: an HMAC per pair of nodes over
-// the encoded bytes, or with `auth: ed25519` a signature, sim/auth.go)
-// stand for PBFT's MAC authenticators, so
-// a forged sender is refused at the link and a replica trusts the sender
-// the runtime names. Two simplifications follow from that: a commit
-// carries the batch rather than only its digest (the receiver computes
-// the digest), and backups do not relay a client's request to the primary
-// (the client sends it to every replica itself).
+// Links are authenticated: the simulator's (wire mode, `network:
+// {authenticated: true}`: an HMAC per pair of nodes over the encoded
+// bytes, or with `auth: ed25519` a signature, sim/auth.go) stand for
+// PBFT's MAC authenticators, and live links are mutual TLS, so a forged
+// sender is refused at the link and a replica trusts the sender the
+// runtime names. Two simplifications follow from that: a commit carries
+// the batch rather than only its digest (the receiver computes the
+// digest), and backups do not relay a client's request to the primary
+// (the client sends it to every replica itself). A link proves the sender
+// to the receiver only, so the votes a replica must show a third are
+// also signed (ordo.Signer; certificates.go): pre-prepares, prepares and
+// checkpoints carry their sender's signature over what they state,
+// verified on receipt (bad-signature). The simulator signs with keys from
+// the seed (ed25519 under `auth: ed25519`, else a keyed hash only it can
+// compute), a live node with its TLS certificate's key.
 //
 // View change (section 4.4, viewchange.go): a backup that receives a
 // client's request directly and does not see it executed within
 // view_timeout moves to the next view and multicasts a view-change with
-// its stable checkpoint and the batches it prepared above it; a replica
+// its stable checkpoint and the batches it prepared above it, each with
+// its certificate — the signed pre-prepare and 2f signed prepares, and
+// for the stable checkpoint 2f+1 signed checkpoints — and a replica
+// refuses a view-change whose certificates do not verify
+// (bad-certificate, CheckViewChange); a replica
 // that sees f+1 view-changes for higher views joins the smallest. The new
 // primary, with 2f+1 view-changes (its own included), re-proposes at each
 // sequence number above the highest stable checkpoint the batch prepared
 // in the highest view, at the same sequence number, or a null request
 // (the empty batch, noted "decide" with "noop"), in a new-view naming the
-// view-changes it used; each backup recomputes that from the
-// view-changes it received itself from the same replicas and installs the
-// view only if they match. A view that does not start within twice the
+// view-changes it used and signing the pre-prepare of each batch it
+// re-proposes; each backup recomputes that from the view-changes it
+// received itself from the same replicas and installs the view only if
+// they match. A view that does not start within twice the
 // timeout (doubled per failed view) gives way to the next; that timer
 // starts only once 2f+1 view-changes for the view are in (section
 // 4.5.2), so a replica that alone suspects the primary waits for the
@@ -131,21 +142,16 @@
 // answers that gateway when it executes it; the API's Go client sends it
 // to every replica and accepts f+1 matching replies.
 //
-// What that leaves out: the certificates. PBFT's view-change carries,
-// for each prepared request, the signed pre-prepare and 2f prepares, so a
-// lying replica cannot claim a request prepared that was not. Here a
-// view-change is believed as its authenticated sender states it: safe
-// against every behaviour of the simulator's adversary (silent, garbage
-// and forged messages never arrive, a replay is an old view, the
-// equivocating view-change, ViewChange.Equivocate, reports nothing
-// prepared, which quorum intersection tolerates, and the replica that
-// votes for everything sends honest view-changes), but a hand-written
-// liar claiming a request prepared in a later view could make a new
-// primary re-propose the wrong request. Also not built: state transfer,
-// so a replica that fell behind a stable checkpoint (or was told a forged
-// pre-prepare) stays behind — retransmission brings back only what is
-// above the stable checkpoint — and one that restarts starts empty (its
-// state is volatile); the read-only optimisation. With n < 3f+1
+// What that leaves out: state transfer, so a replica that fell behind a
+// stable checkpoint (or was told a forged pre-prepare) stays behind —
+// retransmission brings back only what is above the stable checkpoint —
+// and one that restarts starts empty (its state is volatile); the
+// read-only optimisation; the MAC-only view change of Castro's thesis
+// (chapter 3: view-changes acknowledged instead of signed certificates).
+// The deliberately broken option unsafe_trust_view_changes believes
+// view-changes without their certificates, for the test that shows what
+// they stop (a liar's claim reorders a genuine request into a slot where
+// another committed). With n < 3f+1
 // the replica refuses to start unless option unsafe_quorum sets the
 // quorum by hand (the pbft-3-unsafe scenario: with 3 replicas and quorums
 // of 2, an equivocating primary makes two correct replicas execute

@@ -135,6 +135,7 @@ type PrePrepare struct {
 	Seq    int64
 	Digest string
 	Reqs   []Request
+	Sig    []byte // the primary's signature over PrePrepareStatement (certificates.go)
 }
 
 // Kind implements ordo.Message.
@@ -147,6 +148,9 @@ func (p PrePrepare) Validate() error {
 	}
 	if len(p.Digest) > maxDigest {
 		return errors.New("digest too long")
+	}
+	if len(p.Sig) > ordo.MaxSignature {
+		return errors.New("signature too long")
 	}
 	return validBatch(p.Reqs)
 }
@@ -198,6 +202,7 @@ type Prepare struct {
 	View   int64
 	Seq    int64
 	Digest string
+	Sig    []byte // the sender's signature over PrepareStatement (certificates.go)
 }
 
 // Kind implements ordo.Message.
@@ -210,6 +215,9 @@ func (p Prepare) Validate() error {
 	}
 	if len(p.Digest) > maxDigest {
 		return errors.New("digest too long")
+	}
+	if len(p.Sig) > ordo.MaxSignature {
+		return errors.New("signature too long")
 	}
 	return nil
 }
@@ -354,6 +362,7 @@ func (r Reply) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 type Checkpoint struct {
 	Seq   int64
 	State string
+	Sig   []byte // the sender's signature over CheckpointStatement (certificates.go)
 }
 
 // Kind implements ordo.Message.
@@ -366,6 +375,9 @@ func (c Checkpoint) Validate() error {
 	}
 	if len(c.State) > maxDigest {
 		return errors.New("state digest too long")
+	}
+	if len(c.Sig) > ordo.MaxSignature {
+		return errors.New("signature too long")
 	}
 	return nil
 }
@@ -390,22 +402,25 @@ func validVS(view, seq int64) error {
 }
 
 // Claim is one prepared batch a view-change reports: Reqs was prepared
-// at sequence number Seq in view View (PBFT's P set, without the
-// certificate: see the package comment; an empty batch is a null
-// request).
+// at sequence number Seq in view View, and Cert proves it (PBFT's P set;
+// an empty batch is a null request).
 type Claim struct {
 	Seq  int64
 	View int64
 	Reqs []Request
+	Cert Certificate
 }
 
 // ViewChange is ⟨VIEW-CHANGE, v+1, n, C, P, i⟩: the sender moves to view
-// View; Stable is its stable checkpoint, Prepared what it prepared above
-// it.
+// View; Stable is its stable checkpoint, StableState the state digest
+// there and StableProof the quorum of signed checkpoints that made it
+// stable (C; none at 0), Prepared what it prepared above it (P).
 type ViewChange struct {
-	View     int64
-	Stable   int64
-	Prepared []Claim
+	View        int64
+	Stable      int64
+	StableState string
+	StableProof []Endorsement
+	Prepared    []Claim
 }
 
 // Kind implements ordo.Message.
@@ -419,6 +434,12 @@ func (v ViewChange) Validate() error {
 	if len(v.Prepared) > MaxWindow {
 		return errors.New("too many prepared claims")
 	}
+	if len(v.StableState) > maxDigest {
+		return errors.New("state digest too long")
+	}
+	if err := validEndorsements(v.StableProof); err != nil {
+		return err
+	}
 	for _, c := range v.Prepared {
 		if err := validVS(c.View, c.Seq); err != nil {
 			return err
@@ -426,18 +447,42 @@ func (v ViewChange) Validate() error {
 		if err := validBatch(c.Reqs); err != nil {
 			return err
 		}
+		if err := c.Cert.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Equivocate implements sim.Equivocator: an odd-numbered replica is told
-// nothing was prepared. (A lie that claims a request prepared that was not
-// would need the signed certificates this package does not build: see the
-// package comment.)
+// Equivocate implements sim.Equivocator: every replica is told the same
+// lie — a split one could not count, as the new primary and its backups
+// must agree on the view-changes they read — that only the certificates
+// catch: a forged batch claimed prepared, in the view just before View,
+// at the sequence number above every one the view-change claims (a slot
+// no correct replica executed, so a new view that believed it would have
+// every correct replica execute the forgery), with a certificate of real
+// signatures moved from where they belong (the first honest claim's; a
+// liar holds no other replica's key). A correct replica refuses the
+// view-change (bad-certificate). (Believed, this forgery would still not
+// execute: no client sent it, so no correct backup prepares it —
+// Replica.authentic; a lie that reorders genuine requests is what the
+// certificates alone stop: TestPBFTTrustingViewChangesOrdersTheLie.)
 func (v ViewChange) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
-	if lies(to) {
-		v.Prepared = nil
+	top, forged := v.Stable, Request{Timestamp: 1, Client: to}
+	var moved Certificate
+	for _, c := range v.Prepared {
+		top = max(top, c.Seq)
 	}
+	if len(v.Prepared) > 0 {
+		moved = v.Prepared[0].Cert
+		if len(v.Prepared[0].Reqs) > 0 {
+			forged = v.Prepared[0].Reqs[0]
+		}
+	}
+	if len(v.Prepared) >= MaxWindow || v.View < 1 || top >= MaxSeq {
+		return v
+	}
+	v.Prepared = append(slices.Clone(v.Prepared), Claim{Seq: top + 1, View: v.View - 1, Reqs: []Request{Forge(forged)}, Cert: moved})
 	return v
 }
 
@@ -452,6 +497,11 @@ type NewView struct {
 	From    []ordo.NodeID
 	Stable  int64
 	Digests []string
+	// Sigs are the new primary's pre-prepares of the batches it
+	// re-proposes: its signature over PrePrepareStatement(View,
+	// Stable+1+i, Digests[i]) for each i, so a certificate of the new
+	// view has a pre-prepare to show for them.
+	Sigs [][]byte
 }
 
 // Kind implements ordo.Message.
@@ -470,6 +520,14 @@ func (n NewView) Validate() error {
 			return errors.New("digest too long")
 		}
 	}
+	if len(n.Sigs) != len(n.Digests) {
+		return errors.New("a signature for each digest, no more")
+	}
+	for _, sig := range n.Sigs {
+		if len(sig) > ordo.MaxSignature {
+			return errors.New("signature too long")
+		}
+	}
 	return nil
 }
 
@@ -478,7 +536,7 @@ func (n NewView) Validate() error {
 // the next view change).
 func (n NewView) Equivocate(to ordo.NodeID, _ *rand.Rand) ordo.Message {
 	if lies(to) {
-		n.Digests = nil
+		n.Digests, n.Sigs = nil, nil
 	}
 	return n
 }
@@ -505,7 +563,7 @@ func (c CatchUp) Validate() error {
 		return err
 	}
 	if !c.HasNV {
-		if c.NV.View != 0 || c.NV.Stable != 0 || len(c.NV.From) > 0 || len(c.NV.Digests) > 0 {
+		if c.NV.View != 0 || c.NV.Stable != 0 || len(c.NV.From) > 0 || len(c.NV.Digests) > 0 || len(c.NV.Sigs) > 0 {
 			return errors.New("a new-view where none is said to be")
 		}
 		return nil

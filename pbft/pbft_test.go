@@ -3,7 +3,6 @@ package pbft_test
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -346,13 +345,16 @@ func FuzzDecode(f *testing.F) {
 	kinds := []string{"request", "pre-prepare", "prepare", "commit", "reply", "checkpoint", "view-change", "new-view", "status", "catch-up"}
 	req := pbft.Request{Timestamp: 1 << 32, Client: 5, Op: "op 1"}
 	batch := []pbft.Request{req, {Timestamp: 7, Client: 6, Op: "op 2"}, {Timestamp: 8, Client: 7}}
+	sig := bytes.Repeat([]byte{0xa5}, 64)
 	for _, m := range []ordo.Message{req, pbft.PrePrepare{View: 0, Seq: 3, Digest: pbft.BatchDigest([]pbft.Request{req}), Reqs: []pbft.Request{req}},
 		pbft.PrePrepare{View: 2, Seq: 4, Digest: pbft.BatchDigest(batch), Reqs: batch}, pbft.Commit{View: 2, Seq: 4, Reqs: batch},
 		pbft.ViewChange{View: 3, Stable: 8, Prepared: []pbft.Claim{{Seq: 9, View: 2, Reqs: batch}, {Seq: 10, View: 1}}},
 		pbft.Prepare{Seq: 3, Digest: pbft.BatchDigest([]pbft.Request{req})}, pbft.Commit{Seq: 3, Reqs: []pbft.Request{req}},
 		pbft.Reply{Timestamp: 9, Client: 5, Result: "abc"}, pbft.Checkpoint{Seq: 8, State: "abc"},
-		pbft.ViewChange{View: 1, Stable: 8, Prepared: []pbft.Claim{{Seq: 9, View: 0, Reqs: []pbft.Request{req}}}},
-		pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8, Digests: []string{pbft.BatchDigest([]pbft.Request{req})}},
+		pbft.ViewChange{View: 1, Stable: 8, StableState: "abc", StableProof: []pbft.Endorsement{{From: 1, Sig: sig}, {From: 2, Sig: sig[:3]}},
+			Prepared: []pbft.Claim{{Seq: 9, View: 0, Reqs: []pbft.Request{req}, Cert: pbft.Certificate{PrePrepare: sig, Prepares: []pbft.Endorsement{{From: 3, Sig: sig}}}}}},
+		pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8, Digests: []string{pbft.BatchDigest([]pbft.Request{req})}, Sigs: [][]byte{sig}},
+		pbft.Prepare{View: 1, Seq: 3, Digest: "abc", Sig: sig}, pbft.Checkpoint{Seq: 16, State: "abc", Sig: sig},
 		pbft.Status{View: 2, Changing: true, Stable: 8, LastExec: 11},
 		pbft.CatchUp{VC: pbft.ViewChange{View: 1, Stable: 8}, HasNV: true, NV: pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8}}} {
 		i := slices.Index(kinds, m.Kind())
@@ -450,14 +452,15 @@ func TestPBFT4_4_PreparedRequestKeepsItsSequenceNumber(t *testing.T) {
 	tm := env.OneTimer(t, "request")
 	env.Fire(n, tm.Timer)
 	vc, ok := env.SentTo(3)[0].(pbft.ViewChange)
-	if !ok || vc.View != 1 || len(vc.Prepared) != 1 || !reflect.DeepEqual(vc.Prepared[0], pbft.Claim{Seq: 1, View: 0, Reqs: []pbft.Request{a}}) {
+	if !ok || vc.View != 1 {
 		t.Fatalf("view-change %+v", env.SentTo(3))
 	}
+	wantClaim(t, env.Roster(), 3, vc, pbft.Claim{Seq: 1, View: 0, Reqs: []pbft.Request{a}})
 	env.Receive(n, 4, pbft.ViewChange{View: 1})
 	if len(env.Sent) != 0 {
 		t.Fatal("a new-view with 2 view-changes of 2f+1 = 3")
 	}
-	env.Receive(n, 3, pbft.ViewChange{View: 1, Prepared: []pbft.Claim{{Seq: 1, View: 0, Reqs: []pbft.Request{a}}}})
+	env.Receive(n, 3, pbft.ViewChange{View: 1, Prepared: []pbft.Claim{certify(env.Roster(), 3, pbft.Claim{Seq: 1, View: 0, Reqs: []pbft.Request{a}})}})
 	nv, ok := env.SentTo(4)[0].(pbft.NewView)
 	if !ok || nv.View != 1 || !slices.Equal(nv.From, []ordo.NodeID{2, 3, 4}) || !slices.Equal(nv.Digests, []string{d}) {
 		t.Fatalf("new-view %+v", env.SentTo(4))

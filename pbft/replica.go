@@ -29,6 +29,7 @@ var Protocol = &ordo.Protocol{
 		{Name: "view_timeout", Default: "300ms", Help: "a backup that holds a client's request not executed this long moves to the next view (doubled for each view that fails to start)"},
 		{Name: "retransmit", Default: "100ms", Help: "a replica changing view resends its view-change this often, and one stuck on a sequence number multicasts a status so the others resend what it lacks (messages are lost)"},
 		{Name: "batch", Default: strconv.Itoa(DefaultBatch), Help: "the most client requests the primary orders in one pre-prepare (section 5.1, batching; 1: one request per sequence number), at most 1024 and at most 1/(2·window) of the message size bound in bytes"},
+		{Name: "unsafe_trust_view_changes", Default: "false", Help: "DELIBERATELY BROKEN: believe a view-change's prepared claims and stable checkpoint without checking their certificates; for tests that must find violations (a liar's view-change then makes the new view order a forged request)"},
 		{Name: "inflight", Default: "0", Help: "the primary starts a batch only while fewer than this many are ordered and not executed (the sliding window that makes batches form under load; 0: 2 when batching, the whole window with batch=1, the protocol before batching)"},
 	},
 	New:      New,
@@ -102,6 +103,12 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 	case w < k || w > MaxWindow || w%k != 0:
 		return nil, fmt.Errorf("pbft: window=%d must be a multiple of checkpoint=%d, at most %d", w, k, MaxWindow)
 	}
+	// A view-change carries up to a window of claims, each with a
+	// certificate of Q signatures (certificates.go): they must fit a
+	// quarter of a message (batches take half).
+	if certs := w * int64(qs.Q) * (ordo.MaxSignature + 16); certs > ordo.MaxMessageSize/4 {
+		return nil, fmt.Errorf("pbft: window=%d with quorum %d: a view-change's certificates could take %d bytes, over %d; lower window", w, qs.Q, certs, ordo.MaxMessageSize/4)
+	}
 	vt := cfg.Opts.Duration("view_timeout")
 	if vt <= 0 || vt > time.Hour {
 		return nil, fmt.Errorf("pbft: view_timeout %v out of range (0, 1h]", vt)
@@ -122,7 +129,8 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 		inflight = defaultInflight
 	}
 	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt, retransmit: rt,
-		batch: b, batchBytes: ordo.MaxMessageSize / (2 * int(w)), inflight: inflight}, nil
+		batch: b, batchBytes: ordo.MaxMessageSize / (2 * int(w)), inflight: inflight,
+		trustViewChanges: cfg.Opts.Bool("unsafe_trust_view_changes")}, nil
 }
 
 // defaultInflight is the batches a batching primary keeps in progress:
@@ -141,6 +149,9 @@ type Replica struct {
 	state     string                           // digest of the executed history
 	log       map[int64]*entry                 // sequence numbers in (low, low+window]
 	ckpts     map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
+	ckSigs    map[int64]map[ordo.NodeID][]byte // their signatures, as ckpts
+	proof     []Endorsement                    // the signed checkpoints that made low stable (certificates.go)
+	signer    ordo.Signer                      // the runtime's signatures (ordo.Signer)
 	clients   map[ordo.NodeID]*lastReply       // roster clients only
 	assigned  map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
 	prim      ordo.NodeID                      // the primary of view, for State
@@ -166,6 +177,8 @@ type Replica struct {
 	gen         int64                                // generation of the request timer
 	armed       int64                                // the view whose view timer runs (armViewTimer)
 	viewChanges int
+
+	trustViewChanges bool // unsafe_trust_view_changes: certificates not checked
 
 	// Retransmission (retransmit.go).
 	retransmit  time.Duration
@@ -212,11 +225,14 @@ func newBatch(reqs []Request) *batch {
 
 type entry struct {
 	view       int64 // the view of b and of the votes
-	pView      int64 // the view it was last prepared in, with pB
+	pView      int64 // the view it was last prepared in, with pB and pCert
 	pB         *batch
+	pCert      Certificate
 	b          *batch                 // nil: no pre-prepare yet
 	digest     string                 // BatchDigest of b
+	ppSig      []byte                 // the primary's signature of b's pre-prepare
 	prepares   map[ordo.NodeID]string // from backups, its own included
+	prepSigs   map[ordo.NodeID][]byte // their signatures, as prepares
 	commits    map[ordo.NodeID]string // its own included
 	sentCommit bool
 	committed  bool
@@ -232,6 +248,13 @@ func (r *Replica) Start(env ordo.Env) {
 	r.view, r.seq, r.low, r.lastExec, r.state = 0, 0, 0, 0, ""
 	r.log = map[int64]*entry{}
 	r.ckpts = map[int64]map[ordo.NodeID]string{}
+	r.ckSigs = map[int64]map[ordo.NodeID][]byte{}
+	r.proof = nil
+	s, ok := ordo.Signing(env)
+	if !ok {
+		panic(fmt.Sprintf("pbft: the runtime of %v does not sign (ordo.Signer): a view-change could not prove what it claims", env.ID()))
+	}
+	r.signer = s
 	r.clients = map[ordo.NodeID]*lastReply{}
 	r.assigned = map[ordo.NodeID]int64{}
 	r.heard, r.heardFIFO = map[string]bool{}, nil
@@ -260,12 +283,13 @@ func (r *Replica) inWindow(seq int64) bool { return seq > r.low && seq <= r.low+
 func (r *Replica) entry(seq int64) *entry {
 	e := r.log[seq]
 	if e == nil {
-		e = &entry{view: r.view, prepares: map[ordo.NodeID]string{}, commits: map[ordo.NodeID]string{}}
+		e = &entry{view: r.view, prepares: map[ordo.NodeID]string{}, prepSigs: map[ordo.NodeID][]byte{}, commits: map[ordo.NodeID]string{}}
 		r.log[seq] = e
 	}
 	if e.view < r.view {
-		e.view, e.b, e.digest, e.sentCommit, e.committed = r.view, nil, "", false, false
+		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed = r.view, nil, "", nil, false, false
 		clear(e.prepares)
+		clear(e.prepSigs)
 		clear(e.commits)
 	}
 	return e
@@ -315,10 +339,12 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			r.refuse(env, from, m, reasonWindow)
 		case from == r.primary(env):
 			r.refuse(env, from, m, reasonSender) // the primary pre-prepares, it does not prepare
+		case !r.signer.Verify(from, PrepareStatement(m.View, m.Seq, m.Digest), m.Sig):
+			r.refuse(env, from, m, reasonSignature)
 		default:
 			e := r.entry(m.Seq)
 			if d, dup := e.prepares[from]; !dup {
-				e.prepares[from] = m.Digest
+				e.prepares[from], e.prepSigs[from] = m.Digest, m.Sig
 			} else if d != m.Digest {
 				r.refuse(env, from, m, reasonConflict) // one vote per replica: the first binds
 			} else {
@@ -364,7 +390,11 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			}
 			return
 		}
-		r.vote(m.Seq, from, m.State)
+		if !r.signer.Verify(from, CheckpointStatement(m.Seq, m.State), m.Sig) {
+			r.refuse(env, from, m, reasonSignature)
+			return
+		}
+		r.vote(m.Seq, from, m.State, m.Sig)
 		r.checkStable(env, m.Seq)
 	default:
 		r.refuse(env, from, m, reasonKind) // a reply or other client-bound kind
@@ -457,7 +487,9 @@ func (r *Replica) propose(env ordo.Env) {
 		}
 		e := r.entry(r.seq)
 		e.b, e.digest = newBatch(reqs), BatchDigest(reqs)
-		r.broadcast(env, PrePrepare{View: r.view, Seq: r.seq, Digest: e.digest, Reqs: reqs})
+		pp := PrePrepare{View: r.view, Seq: r.seq, Digest: e.digest, Reqs: reqs}.Resign(r.signer.Sign).(PrePrepare)
+		e.ppSig = pp.Sig
+		r.broadcast(env, pp)
 		r.advance(env, r.seq)
 	}
 }
@@ -495,6 +527,9 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 	case len(m.Reqs) == 0 || slices.ContainsFunc(m.Reqs, func(q Request) bool { return !r.validClient(env, q.Client) }):
 		r.refuse(env, from, m, reasonSender) // no client of the roster (or client API) sent it (only a new-view orders a null request)
 		return
+	case !r.signer.Verify(from, PrePrepareStatement(m.View, m.Seq, m.Digest), m.Sig):
+		r.refuse(env, from, m, reasonSignature)
+		return
 	}
 	e := r.entry(m.Seq)
 	if e.b != nil || m.Seq <= r.lastExec {
@@ -505,7 +540,7 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 		}
 		return
 	}
-	e.b, e.digest = newBatch(m.Reqs), m.Digest
+	e.b, e.digest, e.ppSig = newBatch(m.Reqs), m.Digest, m.Sig
 	r.prepare(env, m.Seq)
 	r.advance(env, m.Seq)
 }
@@ -589,8 +624,9 @@ func (r *Replica) prepare(env ordo.Env, seq int64) {
 	if _, done := e.prepares[env.ID()]; done || !r.authentic(env, e) {
 		return
 	}
-	e.prepares[env.ID()] = e.digest
-	r.broadcast(env, Prepare{View: r.view, Seq: seq, Digest: e.digest})
+	p := Prepare{View: r.view, Seq: seq, Digest: e.digest}.Resign(r.signer.Sign).(Prepare)
+	e.prepares[env.ID()], e.prepSigs[env.ID()] = e.digest, p.Sig
+	r.broadcast(env, p)
 }
 
 func count(votes map[ordo.NodeID]string, d string) int {
@@ -615,7 +651,7 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 	}
 	if !e.sentCommit && count(e.prepares, e.digest) >= r.qs.Q-1 {
 		e.sentCommit = true
-		e.pView, e.pB = e.view, e.b
+		e.pView, e.pB, e.pCert = e.view, e.b, r.certificate(e)
 		e.commits[env.ID()] = e.digest
 		r.broadcast(env, Commit{View: r.view, Seq: seq, Reqs: e.b.reqs})
 	}
@@ -709,8 +745,9 @@ func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 		r.reply(env, req, r.result(req)) // service.go
 	}
 	if seq%r.k == 0 {
-		r.vote(seq, env.ID(), r.state)
-		r.broadcast(env, Checkpoint{Seq: seq, State: r.state})
+		c := Checkpoint{Seq: seq, State: r.state}.Resign(r.signer.Sign).(Checkpoint)
+		r.vote(seq, env.ID(), r.state, c.Sig)
+		r.broadcast(env, c)
 		r.checkStable(env, seq)
 	}
 }
@@ -725,14 +762,15 @@ func (r *Replica) reply(env ordo.Env, req Request, result string) {
 	}
 }
 
-func (r *Replica) vote(seq int64, from ordo.NodeID, state string) {
+func (r *Replica) vote(seq int64, from ordo.NodeID, state string, sig []byte) {
 	v := r.ckpts[seq]
 	if v == nil {
 		v = map[ordo.NodeID]string{}
 		r.ckpts[seq] = v
+		r.ckSigs[seq] = map[ordo.NodeID][]byte{}
 	}
 	if _, dup := v[from]; !dup {
-		v[from] = state
+		v[from], r.ckSigs[seq][from] = state, sig
 	}
 }
 
@@ -745,7 +783,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	if !ok || seq <= r.low || count(v, mine) < r.qs.Q {
 		return
 	}
-	r.low, r.stableState = seq, mine
+	r.low, r.stableState, r.proof = seq, mine, r.stableProof(seq, mine)
 	for s := range r.log {
 		if s <= seq {
 			delete(r.log, s)
@@ -754,6 +792,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	for s := range r.ckpts {
 		if s <= seq {
 			delete(r.ckpts, s)
+			delete(r.ckSigs, s)
 		}
 	}
 	env.Note("checkpoint", "seq", seq, "state", mine)

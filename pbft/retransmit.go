@@ -114,10 +114,10 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 			continue
 		}
 		if me == primary && len(e.b.reqs) > 0 && !r.changing {
-			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Reqs: e.b.reqs})
+			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Reqs: e.b.reqs, Sig: e.ppSig})
 		}
 		if d, ok := e.prepares[me]; ok && me != primary {
-			env.Send(from, Prepare{View: e.view, Seq: s, Digest: d})
+			env.Send(from, Prepare{View: e.view, Seq: s, Digest: d, Sig: e.prepSigs[me]})
 		}
 		if e.sentCommit {
 			env.Send(from, Commit{View: e.view, Seq: s, Reqs: e.b.reqs})
@@ -126,11 +126,11 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	// Checkpoints it reached and cannot make stable: the stable one, and
 	// this replica's votes above it.
 	if st.Stable < r.low && st.LastExec >= r.low && r.stableState != "" {
-		env.Send(from, Checkpoint{Seq: r.low, State: r.stableState})
+		env.Send(from, Checkpoint{Seq: r.low, State: r.stableState}.Resign(r.signer.Sign))
 	}
 	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
 		if v, ok := r.ckpts[c][me]; ok {
-			env.Send(from, Checkpoint{Seq: c, State: v})
+			env.Send(from, Checkpoint{Seq: c, State: v, Sig: r.ckSigs[c][me]})
 		}
 	}
 }

@@ -70,7 +70,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	r.watch = watched{}
 	r.dropQueue()
 	r.viewChanges++
-	vc := ViewChange{View: v, Stable: r.low}
+	vc := ViewChange{View: v, Stable: r.low, StableState: r.stableState, StableProof: r.proof}
 	seqs := make([]int64, 0, len(r.log))
 	for s, e := range r.log {
 		if e.pB != nil && s > r.low {
@@ -80,7 +80,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	slices.Sort(seqs)
 	for _, s := range seqs {
 		e := r.log[s]
-		vc.Prepared = append(vc.Prepared, Claim{Seq: s, View: e.pView, Reqs: e.pB.reqs})
+		vc.Prepared = append(vc.Prepared, Claim{Seq: s, View: e.pView, Reqs: e.pB.reqs, Cert: e.pCert})
 	}
 	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
 	r.keepViewChange(env.ID(), vc)
@@ -126,6 +126,11 @@ func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
 	}
 	if _, dup := r.vcs[vc.View][from]; dup {
 		r.refuse(env, from, vc, reasonDuplicate) // resent: still read below, its view may need joining
+	} else if vc.View <= r.installed+maxViewsAhead && !r.trustViewChanges {
+		if err := CheckViewChange(r.signer, env.Roster().Servers, r.qs.Q, vc); err != nil {
+			r.refuse(env, from, vc, reasonCertificate, err.Error()) // a liar: it counts toward no view
+			return
+		}
 	}
 	r.keepViewChange(from, vc)
 	r.armViewTimer(env)
@@ -213,10 +218,10 @@ func (r *Replica) tryNewView(env ordo.Env) {
 		vcs[i] = m[id]
 	}
 	stable, batches := newViewSlots(vcs)
-	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(batches)}
+	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(batches)}.Resign(r.signer.Sign).(NewView)
 	r.sentNV = &nv // resent to a replica that asks for this view (retransmit.go)
 	r.broadcast(env, nv)
-	r.install(env, stable, batches)
+	r.install(env, stable, batches, nv.Sigs)
 	r.propose(env)
 }
 
@@ -258,8 +263,14 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 		r.refuse(env, from, nv, reasonNewView)
 		return // a new primary that lies: the view timer moves on
 	}
+	for i, d := range nv.Digests {
+		if !r.signer.Verify(from, PrePrepareStatement(nv.View, stable+1+int64(i), d), nv.Sigs[i]) {
+			r.refuse(env, from, nv, reasonSignature)
+			return
+		}
+	}
 	r.view, r.prim = nv.View, from
-	r.install(env, stable, batches)
+	r.install(env, stable, batches, nv.Sigs)
 	// The new view's pre-prepares are the new-view's: prepare them.
 	for i := range batches {
 		s := stable + int64(i) + 1
@@ -270,8 +281,9 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 	}
 }
 
-// install starts view r.view with O = batches at stable+1...
-func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request) {
+// install starts view r.view with O = batches at stable+1..., each
+// pre-prepared by the new primary's signature in sigs.
+func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs [][]byte) {
 	r.changing, r.installed = false, r.view
 	r.installedVC = nil
 	if r.sentVC != nil && r.sentVC.View == r.view {
@@ -306,7 +318,7 @@ func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request) {
 			continue
 		}
 		e := r.entry(s)
-		e.b, e.digest = newBatch(b), BatchDigest(b)
+		e.b, e.digest, e.ppSig = newBatch(b), BatchDigest(b), sigs[i]
 		for _, q := range b {
 			r.assigned[q.Client] = max(r.assigned[q.Client], q.Timestamp)
 		}

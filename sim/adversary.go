@@ -136,7 +136,9 @@ func (s *Sim) initByzantine() {
 		if b.After == 0 {
 			b.After = DefaultReplayAfter
 		}
-		s.nodes[b.Node].adv = &byzNode{Byzantine: b, liar: adversary.NewLiar(s.cfg.Seed, b.Node, b.Behaviour, b.Rate)}
+		liar := adversary.NewLiar(s.cfg.Seed, b.Node, b.Behaviour, b.Rate)
+		liar.Sign = s.nodes[b.Node].Sign // its lies are signed by itself (sign.go)
+		s.nodes[b.Node].adv = &byzNode{Byzantine: b, liar: liar}
 		if s.tr != nil {
 			s.tr.Meta.Byzantine = append(s.tr.Meta.Byzantine, trace.Liar{Node: int(b.Node), Behaviour: string(b.Behaviour)})
 		}

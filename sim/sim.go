@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"ordo/signature"
 	"slices"
 	"time"
 
@@ -153,8 +154,9 @@ type Sim struct {
 	// observers see every recorded event as it happens (checkers, UIs).
 	observers []func(*trace.Event)
 	fallacy   Fallacies
-	wire      wireState // the run's codec (wire.go)
-	cur       item      // the item being dispatched (kept here so it never escapes)
+	wire      wireState       // the run's codec (wire.go)
+	signKeys  *signature.Keys // the nodes' signing keys, made on first use (sign.go)
+	cur       item            // the item being dispatched (kept here so it never escapes)
 
 	// discard: only Config.Observer wants events; each lives in last,
 	// numbered by seen.
