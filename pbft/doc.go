@@ -142,12 +142,22 @@
 // answers that gateway when it executes it; the API's Go client sends it
 // to every replica and accepts f+1 matching replies.
 //
-// What that leaves out: state transfer, so a replica that fell behind a
-// stable checkpoint (or was told a forged pre-prepare) stays behind —
-// retransmission brings back only what is above the stable checkpoint —
-// and one that restarts starts empty (its state is volatile); the
-// read-only optimisation; the MAC-only view change of Castro's thesis
-// (chapter 3: view-changes acknowledged instead of signed certificates).
+// State transfer (statetransfer.go; section 4.3): a checkpoint signs
+// the digest of the replica's snapshot (the chain of executed requests,
+// the client reply table, the kv machine), so a stable checkpoint
+// certifies a state. A replica behind the others' stable checkpoint — it
+// lost what it needed and the others garbage-collected it, or it
+// restarted empty (its state is volatile; its storage only says it ran
+// before) — asks with a status, and a replica past it answers with the
+// checkpoint, its 2f+1 signed checkpoints and the snapshot, which it
+// restores once they verify. A replica behind a primary that is visibly
+// ordering (its signed pre-prepare beyond the window) catches up instead
+// of suspecting it.
+//
+// What that leaves out: the read-only optimisation; the MAC-only view
+// change of Castro's thesis (chapter 3: view-changes acknowledged instead
+// of signed certificates); a state larger than MaxSnapshot (PBFT's
+// partition tree fetches only the parts that differ).
 // The deliberately broken option unsafe_trust_view_changes believes
 // view-changes without their certificates, for the test that shows what
 // they stop (a liar's claim reorders a genuine request into a slot where

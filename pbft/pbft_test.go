@@ -342,7 +342,7 @@ func TestPBFTLogBounded(t *testing.T) {
 // decoded without a panic, and what decodes encodes back to the same bytes.
 func FuzzDecode(f *testing.F) {
 	c := pbft.Protocol.Codec
-	kinds := []string{"request", "pre-prepare", "prepare", "commit", "reply", "checkpoint", "view-change", "new-view", "status", "catch-up"}
+	kinds := []string{"request", "pre-prepare", "prepare", "commit", "reply", "checkpoint", "view-change", "new-view", "status", "catch-up", "state-transfer"}
 	req := pbft.Request{Timestamp: 1 << 32, Client: 5, Op: "op 1"}
 	batch := []pbft.Request{req, {Timestamp: 7, Client: 6, Op: "op 2"}, {Timestamp: 8, Client: 7}}
 	sig := bytes.Repeat([]byte{0xa5}, 64)
@@ -355,6 +355,7 @@ func FuzzDecode(f *testing.F) {
 			Prepared: []pbft.Claim{{Seq: 9, View: 0, Reqs: []pbft.Request{req}, Cert: pbft.Certificate{PrePrepare: sig, Prepares: []pbft.Endorsement{{From: 3, Sig: sig}}}}}},
 		pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8, Digests: []string{pbft.BatchDigest([]pbft.Request{req})}, Sigs: [][]byte{sig}},
 		pbft.Prepare{View: 1, Seq: 3, Digest: "abc", Sig: sig}, pbft.Checkpoint{Seq: 16, State: "abc", Sig: sig},
+		pbft.StateTransfer{Seq: 16, State: "abc", Proof: []pbft.Endorsement{{From: 1, Sig: sig}}, Snap: []byte("pbftst1\x00")},
 		pbft.Status{View: 2, Changing: true, Stable: 8, LastExec: 11},
 		pbft.CatchUp{VC: pbft.ViewChange{View: 1, Stable: 8}, HasNV: true, NV: pbft.NewView{View: 1, From: []ordo.NodeID{1, 2, 3}, Stable: 8}}} {
 		i := slices.Index(kinds, m.Kind())

@@ -38,7 +38,7 @@ var Protocol = &ordo.Protocol{
 }
 
 // Messages are every message type of pbft and pbft-client.
-var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}, Status{}, CatchUp{}}
+var Messages = []ordo.Message{Request{}, PrePrepare{}, Prepare{}, Commit{}, Reply{}, Checkpoint{}, ViewChange{}, NewView{}, Status{}, CatchUp{}, StateTransfer{}}
 
 func init() {
 	ordo.Register(Protocol)
@@ -137,24 +137,29 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 // the requests that arrive meanwhile wait and form the next batch.
 const defaultInflight = 2
 
-// Replica is one PBFT replica. Its state is volatile (no state transfer:
-// see the package comment).
+// Replica is one PBFT replica. Its state is volatile: a restarted
+// replica starts empty and catches up by state transfer
+// (statetransfer.go).
 type Replica struct {
-	qs        Quorums
-	k, window int64
-	view      int64
-	seq       int64 // the primary's last assigned sequence number
-	low       int64 // h: the stable checkpoint
-	lastExec  int64
-	state     string                           // digest of the executed history
-	log       map[int64]*entry                 // sequence numbers in (low, low+window]
-	ckpts     map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
-	ckSigs    map[int64]map[ordo.NodeID][]byte // their signatures, as ckpts
-	proof     []Endorsement                    // the signed checkpoints that made low stable (certificates.go)
-	signer    ordo.Signer                      // the runtime's signatures (ordo.Signer)
-	clients   map[ordo.NodeID]*lastReply       // roster clients only
-	assigned  map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
-	prim      ordo.NodeID                      // the primary of view, for State
+	qs           Quorums
+	k, window    int64
+	view         int64
+	seq          int64 // the primary's last assigned sequence number
+	low          int64 // h: the stable checkpoint
+	lastExec     int64
+	state        string                           // digest of the executed history
+	log          map[int64]*entry                 // sequence numbers in (low, low+window]
+	ckpts        map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
+	ckSigs       map[int64]map[ordo.NodeID][]byte // their signatures, as ckpts
+	proof        []Endorsement                    // the signed checkpoints that made low stable (certificates.go)
+	ckSnaps      map[int64][]byte                 // this replica's snapshot at each checkpoint in (low, low+window] (statetransfer.go)
+	stableSnap   []byte                           // its snapshot at low, sent to a replica behind it
+	transfers    int                              // states restored from others
+	primaryAhead int64                            // the highest sequence number beyond the window the primary pre-prepared (statetransfer.go)
+	signer       ordo.Signer                      // the runtime's signatures (ordo.Signer)
+	clients      map[ordo.NodeID]*lastReply       // roster clients only
+	assigned     map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
+	prim         ordo.NodeID                      // the primary of view, for State
 	// heard holds the digests of the requests clients sent this replica
 	// themselves (authenticated links), at most maxHeard, oldest forgotten
 	// first: a backup prepares only a request it heard from its client or
@@ -250,6 +255,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.ckpts = map[int64]map[ordo.NodeID]string{}
 	r.ckSigs = map[int64]map[ordo.NodeID][]byte{}
 	r.proof = nil
+	r.ckSnaps, r.stableSnap, r.transfers, r.primaryAhead = map[int64][]byte{}, nil, 0, 0
 	s, ok := ordo.Signing(env)
 	if !ok {
 		panic(fmt.Sprintf("pbft: the runtime of %v does not sign (ordo.Signer): a view-change could not prove what it claims", env.ID()))
@@ -265,8 +271,19 @@ func (r *Replica) Start(env ordo.Env) {
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
 	r.sentVC, r.installedVC, r.sentNV, r.stableState, r.behind, r.lastTick, r.armed = nil, nil, nil, "", false, 0, 0
+	// The replica's state is volatile, but whether it ran before is kept:
+	// a restarted replica starts empty and asks at its first tick what it
+	// missed (a state transfer from a replica past it, statetransfer.go).
+	if _, ok := env.Store().Get(keyBooted); ok {
+		r.behind = true
+	} else {
+		env.Store().Put(keyBooted, []byte{1})
+	}
 	env.After(r.retransmit, ordo.Timer{Name: timerRetransmit})
 }
+
+// keyBooted marks, in the node's durable storage, that it started before.
+const keyBooted = "pbft/booted"
 
 // Primary is the primary of view v: the replica v mod n, in roster order.
 func Primary(servers []ordo.NodeID, v int64) ordo.NodeID {
@@ -332,11 +349,13 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		r.onStatus(env, from, m)
 	case CatchUp:
 		r.onCatchUp(env, from, m)
+	case StateTransfer:
+		r.onStateTransfer(env, from, m)
 	case Prepare:
 		switch {
 		case !r.sameView(env, from, m, m.View):
 		case !r.inWindow(m.Seq):
-			r.refuse(env, from, m, reasonWindow)
+			r.outOfWindow(env, from, m, m.Seq)
 		case from == r.primary(env):
 			r.refuse(env, from, m, reasonSender) // the primary pre-prepares, it does not prepare
 		case !r.signer.Verify(from, PrepareStatement(m.View, m.Seq, m.Digest), m.Sig):
@@ -359,7 +378,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			r.onLateCommit(env, from, m)
 		case !r.sameView(env, from, m, m.View):
 		case !r.inWindow(m.Seq):
-			r.refuse(env, from, m, reasonWindow)
+			r.outOfWindow(env, from, m, m.Seq)
 		default:
 			e := r.entry(m.Seq)
 			d := BatchDigest(m.Reqs)
@@ -378,7 +397,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			if m.Seq == r.low && m.Seq != 0 {
 				r.refuse(env, from, m, reasonDuplicate) // the stable one again: it changes nothing
 			} else {
-				r.refuse(env, from, m, reasonWindow)
+				r.outOfWindow(env, from, m, m.Seq)
 			}
 			return
 		}
@@ -519,7 +538,7 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 		r.refuse(env, from, m, reasonSender)
 		return
 	case !r.inWindow(m.Seq):
-		r.refuse(env, from, m, reasonWindow)
+		r.outOfWindow(env, from, m, m.Seq)
 		return
 	case m.Digest != BatchDigest(m.Reqs):
 		r.refuse(env, from, m, reasonDigest)
@@ -745,8 +764,14 @@ func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 		r.reply(env, req, r.result(req)) // service.go
 	}
 	if seq%r.k == 0 {
-		c := Checkpoint{Seq: seq, State: r.state}.Resign(r.signer.Sign).(Checkpoint)
-		r.vote(seq, env.ID(), r.state, c.Sig)
+		// The checkpoint signs the digest of the snapshot, so a stable
+		// one certifies the state a replica behind it restores.
+		snap := r.snapshotState()
+		if len(snap) <= MaxSnapshot {
+			r.ckSnaps[seq] = snap
+		}
+		c := Checkpoint{Seq: seq, State: snapshotDigest(snap)}.Resign(r.signer.Sign).(Checkpoint)
+		r.vote(seq, env.ID(), c.State, c.Sig)
 		r.broadcast(env, c)
 		r.checkStable(env, seq)
 	}
@@ -783,7 +808,12 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	if !ok || seq <= r.low || count(v, mine) < r.qs.Q {
 		return
 	}
-	r.low, r.stableState, r.proof = seq, mine, r.stableProof(seq, mine)
+	r.low, r.stableState, r.proof, r.stableSnap = seq, mine, r.stableProof(seq, mine), r.ckSnaps[seq]
+	for s := range r.ckSnaps {
+		if s <= seq {
+			delete(r.ckSnaps, s)
+		}
+	}
 	for s := range r.log {
 		if s <= seq {
 			delete(r.log, s)
@@ -824,6 +854,9 @@ type State struct {
 	// again), RefusedBy by reason.
 	Refused   int            `json:"refused"`
 	RefusedBy map[string]int `json:"refused_by,omitempty"`
+	// Transfers counts the states restored from other replicas (state
+	// transfer).
+	Transfers int `json:"state_transfers,omitempty"`
 }
 
 var _ ordo.StateReporter = (*Replica)(nil)
@@ -833,5 +866,5 @@ func (r *Replica) State() any {
 	return State{View: r.view, Primary: r.prim, LastExecuted: r.lastExec, Stable: r.low, Log: len(r.log),
 		StateDigest: r.state, F: r.qs.F, Quorum: r.qs.Q, Unsafe: r.qs.Unsafe, Changing: r.changing, ViewChanges: r.viewChanges,
 		Executed: r.executed, Batches: r.batches, Largest: r.largest,
-		Refused: r.refused, RefusedBy: r.refusedByName()}
+		Refused: r.refused, RefusedBy: r.refusedByName(), Transfers: r.transfers}
 }

@@ -123,6 +123,11 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 			env.Send(from, Commit{View: e.view, Seq: s, Reqs: e.b.reqs})
 		}
 	}
+	// Behind this replica's stable checkpoint: the entries it lacks are
+	// gone here, so the state there (statetransfer.go).
+	if st.LastExec < r.low && r.stableSnap != nil {
+		env.Send(from, StateTransfer{Seq: r.low, State: r.stableState, Proof: r.proof, Snap: r.stableSnap})
+	}
 	// Checkpoints it reached and cannot make stable: the stable one, and
 	// this replica's votes above it.
 	if st.Stable < r.low && st.LastExec >= r.low && r.stableState != "" {

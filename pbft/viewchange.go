@@ -48,7 +48,14 @@ func (r *Replica) watchRequest(env ordo.Env, m Request) {
 func (r *Replica) Fire(env ordo.Env, t ordo.Timer) {
 	switch t.Name {
 	case timerRequest:
-		if t.Arg == r.gen && r.watch.active && !r.changing {
+		switch {
+		case t.Arg != r.gen || !r.watch.active || r.changing:
+		case r.primaryAhead > r.lastExec:
+			// Behind a primary that is ordering (statetransfer.go): catch
+			// up first, and watch again.
+			r.gen++
+			env.After(r.viewTimeout, ordo.Timer{Name: timerRequest, Arg: r.gen})
+		default:
 			r.startViewChange(env, r.view+1)
 		}
 	case timerView:
