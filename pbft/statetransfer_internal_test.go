@@ -13,7 +13,7 @@ import (
 // bytes again.
 func TestSnapshotRoundTrip(t *testing.T) {
 	r := &Replica{state: "0123456789abcdef", clients: map[ordo.NodeID]*lastReply{
-		5: {ts: 3, reply: Reply{View: 2, Timestamp: 3, Client: 5, Result: "r5"}},
+		5:                {ts: 3, reply: Reply{View: 2, Timestamp: 3, Client: 5, Result: "r5"}},
 		ExternalBase + 1: {ts: 9, reply: Reply{View: 1, Timestamp: 9, Client: ExternalBase + 1, Result: "x"}},
 	}, externals: []ordo.NodeID{ExternalBase + 1}, machine: kv.NewMachine(kv.DefaultMachineConfig)}
 	r.machine.Apply(1, kv.EncodeCommand(kv.Request{Op: kv.OpPut, Key: "k", Value: "v"}))
