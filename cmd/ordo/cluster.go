@@ -353,8 +353,26 @@ func newClusterStatusCmd() *cobra.Command {
 	var asJSON bool
 	cmd := clusterOp(&cobra.Command{
 		Use:   "status",
-		Short: "show every node's role, term, leader and faults",
-		Args:  cobra.NoArgs,
+		Short: "show every node's protocol state (role, term, leader; PBFT: view, primary), links and faults",
+		Long: `Show every node of the cluster: its process, its protocol's state, whom it
+reaches, and the faults applied to it. The protocol's columns:
+
+  an election (raft, kv, bully, ...)  ROLE, TERM, LEADER (from the nodes' notes);
+                                      above the table, who leads
+  pbft                                VIEW the replica is in (or changing to),
+                                      PRIMARY of that view, MODE normal or
+                                      view-change, EXEC-SEQ the last sequence
+                                      number executed, CHECKPOINT the stable
+                                      checkpoint's, VIEW-CHANGES started since
+                                      boot, REFUSED messages its protocol refused
+                                      (by reason under the table); above the
+                                      table, the view and its primary
+  dynamo                              none: every replica is alike
+
+FAULTS shows a lying node's behaviour and its lies (ordo cluster byzantine),
+and the lines under the table what each node rejected as a receiver.
+--json prints every node's full status, the protocol's state included.`,
+		Args: cobra.NoArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		v := c.View()
 		if asJSON {
