@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ordo"
 	_ "ordo/election/raft" // the cluster's default protocol
@@ -51,7 +52,30 @@ node.log).`,
 		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
 	cmd.AddCommand(newClusterRunCmd(), newClusterPauseCmd(), newClusterResumeCmd()) // cluster_run.go
 	cmd.AddCommand(newClusterByzantineCmd())                                        // cluster_byzantine.go
+	dirAlias(cmd)
 	return cmd
+}
+
+// dirAlias makes --cluster DIR, as ordo kv calls the cluster's
+// directory, another name of --dir in c's commands, and says so in their
+// help.
+func dirAlias(c *cobra.Command) {
+	c.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "cluster" {
+			name = "dir"
+		}
+		return pflag.NormalizedName(name)
+	})
+	var note func(c *cobra.Command)
+	note = func(c *cobra.Command) {
+		if f := c.Flags().Lookup("dir"); f != nil && !strings.Contains(f.Usage, "--cluster") {
+			f.Usage += " (--cluster is the same flag, as ordo kv calls it)"
+		}
+		for _, sub := range c.Commands() {
+			note(sub)
+		}
+	}
+	note(c)
 }
 
 // protoFlags are the flags that choose a protocol and its timing.

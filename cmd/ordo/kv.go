@@ -117,7 +117,7 @@ leader's strict reconfiguration check refused: said at once, not retried).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token)")
+	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token); --dir is the same flag, as ordo cluster calls it")
 	// --dir, as `ordo cluster` calls it: the same flag under its name.
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", defaultClusterDir, "the cluster directory (as --cluster)")
 	cmd.PersistentFlags().MarkHidden("dir")
