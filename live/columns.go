@@ -44,9 +44,9 @@ func RegisterColumns(protocol string, c Columns) {
 	columns[protocol] = c
 }
 
-// ViewProtocol is the protocol the servers of a view run ("" when none
+// viewProtocol is the protocol the servers of a view run ("" when none
 // answered).
-func ViewProtocol(v []NodeView) string {
+func viewProtocol(v []NodeView) string {
 	for _, nv := range v {
 		if nv.Up && nv.Status != nil && nv.Kind == ordo.Server.String() {
 			return nv.Status.Protocol
@@ -59,7 +59,7 @@ func ViewProtocol(v []NodeView) string {
 // election's.
 func columnsOf(v []NodeView) Columns {
 	columnsMu.Lock()
-	c, ok := columns[ViewProtocol(v)]
+	c, ok := columns[viewProtocol(v)]
 	columnsMu.Unlock()
 	if ok {
 		return c

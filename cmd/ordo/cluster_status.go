@@ -7,6 +7,7 @@ package main
 // alike.
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -105,16 +106,10 @@ func pbftSummary(v []live.NodeView) string {
 		return fmt.Sprintf("view %d, primary n%d (%s)", groups[0].view, int(groups[0].primary), q)
 	}
 	slices.SortFunc(groups, func(a, b *group) int {
-		if a.view != b.view {
-			return int(a.view - b.view)
+		if c := cmp.Compare(a.view, b.view); c != 0 {
+			return c
 		}
-		if a.changing == b.changing {
-			return 0
-		}
-		if a.changing {
-			return 1
-		}
-		return -1
+		return cmp.Compare(btoi(a.changing), btoi(b.changing))
 	})
 	var parts []string
 	for _, g := range groups {
@@ -125,4 +120,11 @@ func pbftSummary(v []live.NodeView) string {
 		parts = append(parts, fmt.Sprintf("%s %s view %d (primary n%d)", strings.Join(g.nodes, ", "), in, g.view, int(g.primary)))
 	}
 	return fmt.Sprintf("views: %s (%s)", strings.Join(parts, "; "), q)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
