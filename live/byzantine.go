@@ -439,10 +439,16 @@ func counts(m map[string]uint64) string {
 // byzantineFault is the FAULTS column's word for a liar: its behaviour
 // now, and its lies since boot by behaviour ("byzantine:silent(lies since
 // boot: garbage 3, silent 12)"), so the lies of a behaviour it told
-// before are not counted as the current one's.
+// before are not counted as the current one's; a node honest again that
+// lied is "honest-again(lies since boot: ...)" (the merged trace names it
+// a liar).
 func byzantineFault(s *ByzantineStatus) string {
-	if s == nil || s.Behaviour == Honest {
+	if s == nil || s.Behaviour == Honest && s.Lies == 0 {
 		return ""
+	}
+	word := "byzantine:" + s.Behaviour
+	if s.Behaviour == Honest {
+		word = "honest-again"
 	}
 	by := s.LiesBy
 	if by == nil && s.Lies > 0 {
@@ -452,5 +458,5 @@ func byzantineFault(s *ByzantineStatus) string {
 	if parts := counts(by); parts != "" {
 		lies = "lies since boot: " + parts
 	}
-	return fmt.Sprintf("byzantine:%s(%s)", s.Behaviour, lies)
+	return fmt.Sprintf("%s(%s)", word, lies)
 }

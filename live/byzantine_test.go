@@ -58,6 +58,9 @@ func TestByzantineAdmin(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Byzantine == nil || st.Byzantine.Behaviour != Honest || st.Byzantine.Lies == 0 {
 		t.Fatalf("honest again: %s (%v), want behaviour honest and the lies counted", body, err)
 	}
+	if f := byzantineFault(st.Byzantine); !strings.HasPrefix(f, "honest-again(lies since boot: ") || !strings.Contains(f, "garbage ") {
+		t.Errorf("FAULTS of a node honest again: %q; want its lies still shown", f)
+	}
 	sum := uint64(0)
 	for _, n := range st.Byzantine.LiesBy {
 		sum += n

@@ -52,7 +52,9 @@ event of the cluster's fault log. On a PBFT cluster (ordo cluster up
 --protocol pbft -n 4) one liar of four is tolerated: ordo kv put and get
 keep working and print what f+1 = 2 replicas agree on. ordo cluster
 status shows a liar's behaviour now and its lies since boot by behaviour
-("byzantine:silent(lies since boot: garbage 3, silent 12)").`,
+("byzantine:silent(lies since boot: garbage 3, silent 12)"; once honest
+again, "honest-again(lies since boot: ...)"). ordo trace merge names every
+node that lied in the run as Byzantine, so the checkers judge the others.`,
 		Example: `  ordo cluster up --protocol pbft -n 4 --detach
   ordo cluster byzantine 1 equivocate      # the primary of view 0
   ordo kv put x 1 && ordo kv get x
