@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,7 +142,7 @@ func (t *table) least(col, w int) {
 	t.width[col] = max(t.width[col], w)
 }
 
-func (t *table) write(w interface{ Write([]byte) (int, error) }) {
+func (t *table) write(w io.Writer) {
 	for _, r := range t.rows {
 		var b strings.Builder
 		for i, c := range r {
