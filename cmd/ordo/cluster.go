@@ -466,6 +466,11 @@ func newClusterRestartCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if s.Term == 0 && s.Role == "" {
+			// No election (PBFT, Dynamo): no term to speak of.
+			fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d)\n", id, s.Pid, s.Boot)
+			return nil
+		}
 		fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d, term %d from disk)\n", id, s.Pid, s.Boot, s.Term)
 		return nil
 	})
