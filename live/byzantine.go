@@ -62,9 +62,26 @@ const (
 	replayTimer = "ordo/byzantine-replay"
 )
 
-// Check refuses a setting the runtime cannot follow.
+// ByzantineFlags says which behaviours take which part of a setting.
+const ByzantineFlags = "rate is for every behaviour but honest, after for replay only, as for forge only"
+
+// Check refuses a setting the runtime cannot follow, and one with a part
+// its behaviour ignores (after with silent, rate with honest: see
+// ByzantineFlags).
 func (s ByzantineSetting) Check(n int, self ordo.NodeID) error {
-	if s.Behaviour == "" || s.Behaviour == Honest {
+	b := s.Behaviour
+	if b == "" {
+		b = Honest
+	}
+	switch {
+	case s.Rate != 0 && b == Honest:
+		return fmt.Errorf("rate %g with %s: an honest node lies about nothing (%s)", s.Rate, Honest, ByzantineFlags)
+	case s.After != 0 && b != string(adversary.Replay):
+		return fmt.Errorf("after %v with %s: only %s sends a message again after a while (%s)", time.Duration(s.After), b, adversary.Replay, ByzantineFlags)
+	case s.As != 0 && b != string(adversary.Forge):
+		return fmt.Errorf("as %d with %s: only %s claims another sender (%s)", s.As, b, adversary.Forge, ByzantineFlags)
+	}
+	if b == Honest {
 		return nil
 	}
 	if err := (&adversary.Liar{Behaviour: adversary.Behaviour(s.Behaviour), Rate: s.Rate}).Check(); err != nil {
@@ -79,11 +96,15 @@ func (s ByzantineSetting) Check(n int, self ordo.NodeID) error {
 	return nil
 }
 
-// ByzantineStatus is what GET /status says of a liar.
+// ByzantineStatus is what GET /status says of a liar: its behaviour now
+// (honest when it stopped lying), and its lies since the node booted, in
+// all (Lies) and by the behaviour it told them with (LiesBy), whatever it
+// does now.
 type ByzantineStatus struct {
-	Behaviour string  `json:"behaviour"`
-	Rate      float64 `json:"rate,omitempty"`
-	Lies      uint64  `json:"lies"`
+	Behaviour string            `json:"behaviour"`
+	Rate      float64           `json:"rate,omitempty"`
+	Lies      uint64            `json:"lies"`
+	LiesBy    map[string]uint64 `json:"lies_by,omitempty"`
 }
 
 // byzantine is the runtime's side: the setting the admin endpoint sets
@@ -91,6 +112,9 @@ type ByzantineStatus struct {
 type byzantine struct {
 	cur  atomic.Pointer[ByzantineSetting] // nil: honest
 	lies atomic.Uint64
+	// liesBy counts lies by behaviour (one counter each, made at init:
+	// read-only map).
+	liesBy map[adversary.Behaviour]*atomic.Uint64
 	// Counted rejects of the node as a receiver, by reason: connections
 	// refused (a forged hello) and messages the decoder refused.
 	mu      sync.Mutex
@@ -115,6 +139,10 @@ type byzReplay struct {
 
 func (r *Runtime) initByzantine() {
 	r.byz.refused = map[string]uint64{}
+	r.byz.liesBy = map[adversary.Behaviour]*atomic.Uint64{}
+	for _, b := range adversary.Behaviours {
+		r.byz.liesBy[b] = new(atomic.Uint64)
+	}
 	r.byz.metric = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordo_byzantine_lies_total", Help: "Messages this node lied about (POST /byzantine), by behaviour."}, []string{"behaviour"})
 	r.metrics.reg.MustRegister(r.byz.metric)
 }
@@ -150,11 +178,19 @@ func (r *Runtime) liar() *adversary.Liar {
 	return r.byz.liar
 }
 
+// countLie counts one lie told with behaviour b.
+func (r *Runtime) countLie(b adversary.Behaviour) {
+	r.byz.lies.Add(1)
+	if c := r.byz.liesBy[b]; c != nil {
+		c.Add(1)
+	}
+	r.byz.metric.WithLabelValues(string(b)).Inc()
+}
+
 // noteLie counts one lie and notes it before the send it concerns (whose
 // message id is the next one).
 func (r *Runtime) noteLie(b adversary.Behaviour, to ordo.NodeID, kind string, attrs ...any) {
-	r.byz.lies.Add(1)
-	r.byz.metric.WithLabelValues(string(b)).Inc()
+	r.countLie(b)
 	next := uint64(r.id)<<40 | (r.msgSeq + 1)
 	r.Note(adversary.NoteByzantine, append([]any{"behaviour", string(b), "to", int64(to), "kind", kind, "msg", int64(next)}, attrs...)...)
 }
@@ -169,8 +205,7 @@ func (r *Runtime) lieSend(to ordo.NodeID, m ordo.Message, early bool) bool {
 	s := r.byz.seen
 	switch l.Behaviour {
 	case adversary.Silent:
-		r.byz.lies.Add(1)
-		r.byz.metric.WithLabelValues(string(l.Behaviour)).Inc()
+		r.countLie(l.Behaviour)
 		r.sendBytes(to, m.Kind(), r.encode(m), early, sendSilent, 0)
 	case adversary.Equivocate:
 		if lie, ok := l.Equivocate(m, to, &r.byz.book); ok {
@@ -217,8 +252,7 @@ func (r *Runtime) lieToClient(to ordo.NodeID, m ordo.Message) (lie ordo.Message,
 		return m, false
 	}
 	if l.Behaviour == adversary.Silent {
-		r.byz.lies.Add(1)
-		r.byz.metric.WithLabelValues(string(l.Behaviour)).Inc()
+		r.countLie(l.Behaviour)
 		return m, true
 	}
 	lie, ok := l.Equivocate(m, to, &r.byz.book)
@@ -314,7 +348,16 @@ func (r *Runtime) byzantineStatus() *ByzantineStatus {
 	if s == nil && r.byz.lies.Load() == 0 {
 		return nil
 	}
-	st := &ByzantineStatus{Behaviour: Honest, Lies: r.byz.lies.Load()}
+	st := &ByzantineStatus{Behaviour: Honest}
+	for b, c := range r.byz.liesBy {
+		if n := c.Load(); n > 0 {
+			if st.LiesBy == nil {
+				st.LiesBy = map[string]uint64{}
+			}
+			st.LiesBy[string(b)] = n
+			st.Lies += n // the whole is the sum of what is shown
+		}
+	}
 	if s != nil {
 		st.Behaviour, st.Rate = s.Behaviour, s.Rate
 	}
@@ -394,10 +437,27 @@ func counts(m map[string]uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// byzantineFault is the FAULTS column's word for a liar.
+// byzantineFault is the FAULTS column's word for a liar: its behaviour
+// now, and its lies since boot by behaviour ("byzantine:silent(lies since
+// boot: garbage 3, silent 12)"), so the lies of a behaviour it told
+// before are not counted as the current one's; a node honest again that
+// lied is "honest-again(lies since boot: ...)" (the merged trace names it
+// a liar).
 func byzantineFault(s *ByzantineStatus) string {
-	if s == nil || s.Behaviour == Honest {
+	if s == nil || s.Behaviour == Honest && s.Lies == 0 {
 		return ""
 	}
-	return fmt.Sprintf("byzantine:%s(%d lies)", s.Behaviour, s.Lies)
+	word := "byzantine:" + s.Behaviour
+	if s.Behaviour == Honest {
+		word = "honest-again"
+	}
+	by := s.LiesBy
+	if by == nil && s.Lies > 0 {
+		by = map[string]uint64{"all": s.Lies} // a node of before lies_by
+	}
+	lies := "no lies yet"
+	if parts := counts(by); parts != "" {
+		lies = "lies since boot: " + parts
+	}
+	return fmt.Sprintf("%s(%s)", word, lies)
 }

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// POST /byzantine: a bad setting is refused with the reason; garbage
+// POST /byzantine: a bad setting is refused with the reason (a part its
+// behaviour ignores too); garbage
 // from node 1 is refused by the others' decoders and counted in their
 // status; a switch to silent is taken (what silence does is asserted by
 // cmd/ordo's TestPBFTLiveByzantine, where replicas must send); honest
@@ -24,6 +25,11 @@ func TestByzantineAdmin(t *testing.T) {
 		`{"behaviour":"replay","after":"2h"}`: "after",
 		`{"behaviour":"silent","extra":true}`: "unknown field",
 		`{"behaviour":"silent"} {}`:           "",
+		// A part the behaviour ignores is refused, not ignored.
+		`{"behaviour":"silent","after":"1s"}`: "after 1s with silent: only replay",
+		`{"behaviour":"honest","rate":0.5}`:   "rate 0.5 with honest",
+		`{"rate":0.5}`:                        "rate 0.5 with honest",
+		`{"behaviour":"garbage","as":2}`:      "as 2 with garbage: only forge",
 	} {
 		if code, msg := post(1, body); code != 400 || !strings.Contains(msg, want) {
 			t.Errorf("%s: %d %q, want 400 with %q", body, code, msg, want)
@@ -43,9 +49,23 @@ func TestByzantineAdmin(t *testing.T) {
 	if code, msg := post(1, `{"behaviour":"silent"}`); code != 200 {
 		t.Fatalf("silent: %d %s", code, msg)
 	}
+	// The garbage told before is counted as garbage, not as silence.
+	if f := byzantineFault(c.rt[0].Status().Byzantine); !strings.HasPrefix(f, "byzantine:silent(lies since boot: ") || !strings.Contains(f, "garbage ") {
+		t.Errorf("FAULTS of a node silent after garbage: %q; want its garbage lies named", f)
+	}
 	var st Status
 	_, body := post(1, `{"behaviour":"honest"}`)
 	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Byzantine == nil || st.Byzantine.Behaviour != Honest || st.Byzantine.Lies == 0 {
 		t.Fatalf("honest again: %s (%v), want behaviour honest and the lies counted", body, err)
+	}
+	if f := byzantineFault(st.Byzantine); !strings.HasPrefix(f, "honest-again(lies since boot: ") || !strings.Contains(f, "garbage ") {
+		t.Errorf("FAULTS of a node honest again: %q; want its lies still shown", f)
+	}
+	sum := uint64(0)
+	for _, n := range st.Byzantine.LiesBy {
+		sum += n
+	}
+	if st.Byzantine.LiesBy["garbage"] == 0 || sum != st.Byzantine.Lies {
+		t.Errorf("lies by behaviour %v, %d in all; want garbage's counted and the sum the whole", st.Byzantine.LiesBy, st.Byzantine.Lies)
 	}
 }

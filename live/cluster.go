@@ -973,34 +973,16 @@ func (c *Cluster) View() []NodeView {
 	return out
 }
 
-// FormatView renders a view as a table.
+// FormatView renders a view as a table. The protocol's columns sit
+// between PID and BOOT: an election's ROLE, TERM and LEADER, or those its
+// protocol registered (RegisterColumns: a PBFT replica's view and
+// sequence numbers).
 func FormatView(w io.Writer, v []NodeView, partition string) {
-	leaders := map[ordo.NodeID]int64{}
-	elects := false // some node notes a role: the protocol elects a leader
-	for _, nv := range v {
-		if nv.Up && nv.Status.Role != "" {
-			elects = true
+	cols := columnsOf(v)
+	if cols.Summary != nil {
+		if line := cols.Summary(v); line != "" {
+			fmt.Fprintln(w, line)
 		}
-		if nv.Up && nv.Status.Role == "leader" {
-			leaders[nv.ID] = nv.Status.Term
-		}
-	}
-	switch {
-	case !elects:
-		// A protocol without leaders (a register, a broadcast): no line.
-	case len(leaders) == 0:
-		fmt.Fprintln(w, "leader: none")
-	case len(leaders) == 1:
-		for id, t := range leaders {
-			fmt.Fprintf(w, "leader: n%d (term %d)\n", int(id), t)
-		}
-	default:
-		var s []string
-		for id, t := range leaders {
-			s = append(s, fmt.Sprintf("n%d (term %d)", int(id), t))
-		}
-		sort.Strings(s)
-		fmt.Fprintf(w, "leaders: %s — more than one node believes it leads\n", strings.Join(s, ", "))
 	}
 	if partition != "" {
 		fmt.Fprintf(w, "partition: %s\n", partition)
@@ -1008,29 +990,46 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	// A cluster with clients shows each node's kind (server or client);
 	// ROLE stays what the protocol notes (leader, follower, ...).
 	kinds := slices.ContainsFunc(v, func(nv NodeView) bool { return nv.Kind != ordo.Server.String() })
-	kind := func(nv NodeView) string {
-		if !kinds {
-			return ""
+	var t table
+	row := func(nv NodeView, pid string, rest ...string) {
+		cells := []string{"n" + strconv.Itoa(int(nv.ID))}
+		if kinds {
+			cells = append(cells, nv.Kind)
 		}
-		return fmt.Sprintf("%-7s ", nv.Kind)
+		t.add(append(append(cells, pid), rest...)...)
 	}
-	head := ""
+	head := []string{"NODE"}
 	if kinds {
-		head = fmt.Sprintf("%-7s ", "KIND")
+		head = append(head, "KIND")
 	}
-	fmt.Fprintf(w, "%-5s %s%-7s %-10s %-5s %-7s %-6s %-14s %-14s %s\n", "NODE", head, "PID", "ROLE", "TERM", "LEADER", "BOOT", "CONNECTED-TO", "CUT-OFF", "FAULTS")
+	head = append(head, "PID")
+	first := len(head) // the protocol's first column
+	head = append(append(head, cols.Head...), "BOOT", "CONNECTED-TO", "CUT-OFF", "FAULTS")
+	t.add(head...)
+	// The widths of before (fixed then), so a table reads as it did.
+	t.least(0, 5)
+	if kinds {
+		t.least(1, 7)
+	}
+	t.least(first-1, 7)
+	for i, wd := range cols.Width {
+		t.least(first+i, wd)
+	}
+	t.least(first+len(cols.Head), 6)
+	t.least(first+len(cols.Head)+1, 14)
+	t.least(first+len(cols.Head)+2, 14)
 	up := 0
 	for _, nv := range v {
 		if nv.Service != "" {
-			fmt.Fprintf(w, "n%-4d %s%-7s %-10s\n", int(nv.ID), kind(nv), "-", nv.Service)
+			row(nv, "-", nv.Service)
 			continue
 		}
 		if nv.Paused {
-			fmt.Fprintf(w, "n%-4d %s%-7d %-10s\n", int(nv.ID), kind(nv), nv.Pid, "PAUSED")
+			row(nv, strconv.Itoa(nv.Pid), "PAUSED")
 			continue
 		}
 		if !nv.Up {
-			fmt.Fprintf(w, "n%-4d %s%-7s %-10s\n", int(nv.ID), kind(nv), "-", "DOWN")
+			row(nv, "-", "DOWN")
 			continue
 		}
 		up++
@@ -1039,20 +1038,20 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 		if svc := serviceLinks(s.Peers, s.Faults); svc != "" {
 			cut = strings.TrimPrefix(cut+","+svc, ",")
 		}
-		leader := "-"
-		if s.Leader != 0 {
-			leader = "n" + strconv.Itoa(int(s.Leader))
-		}
-		role := s.Role
-		if role == "" {
-			role = "running" // the protocol notes no role
-		}
 		faults := faultString(s.Faults)
 		if b := byzantineFault(s.Byzantine); b != "" {
 			faults = strings.TrimPrefix(strings.TrimPrefix(faults, "-")+" "+b, " ")
 		}
-		fmt.Fprintf(w, "n%-4d %s%-7d %-10s %-5d %-7s %-6d %-14s %-14s %s\n", int(nv.ID), kind(nv), s.Pid, role, s.Term, leader, s.Boot, orDash(conn), orDash(cut), faults)
+		var mine []string
+		if cols.Cells != nil && len(cols.Head) > 0 {
+			mine = cols.Cells(s)
+		}
+		for len(mine) < len(cols.Head) {
+			mine = append(mine, "-")
+		}
+		row(nv, strconv.Itoa(s.Pid), append(mine[:len(cols.Head)], strconv.Itoa(s.Boot), orDash(conn), orDash(cut), faults)...)
 	}
+	t.write(w)
 	if up == 0 {
 		fmt.Fprintln(w, "no node answers: the cluster is stopped")
 	}

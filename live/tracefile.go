@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"ordo"
+	"ordo/adversary"
 	"ordo/trace"
 )
 
@@ -276,6 +277,7 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 	} else if !os.IsNotExist(err) {
 		return nil, err
 	}
+	out.Meta.Byzantine = liars(streams)
 	// Where each message is sent: a receive waits for its send.
 	type at struct{ stream, k int }
 	sent := map[uint64]at{}
@@ -337,6 +339,55 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 		return nil, fmt.Errorf("merged trace: %v", err)
 	}
 	return out, nil
+}
+
+// liars are the nodes the run made lie (Meta.Byzantine), by node, each
+// with its behaviours in the order it first showed them ("equivocate,
+// silent"): a switch to a behaviour other than honest in the fault log
+// (ordo cluster byzantine), a lie a node noted ("byzantine") or a send a
+// silent node dropped ("byzantine: silent") in its own trace, which also
+// name a liar made by POST /byzantine alone. A node that lied at any time
+// is Byzantine for the whole run: the checkers judge the others only, as
+// they do a simulated run's liars.
+func liars(streams []nodeEvents) []trace.Liar {
+	var (
+		nodes []int
+		by    = map[int][]string{}
+	)
+	add := func(node int, b string) {
+		if node < 1 || b == "" || b == Honest {
+			return
+		}
+		if _, ok := by[node]; !ok {
+			nodes = append(nodes, node)
+		}
+		if !slices.Contains(by[node], b) {
+			by[node] = append(by[node], b)
+		}
+	}
+	for _, s := range streams {
+		for _, e := range s.events {
+			switch {
+			case e.Kind == trace.Fault && e.Name == "byzantine":
+				if id, ok := e.Attrs.Int("node"); ok {
+					b, _ := e.Attrs.Get("behaviour").(string)
+					add(int(id), b)
+				}
+			case s.node == 0:
+			case e.Kind == trace.Note && e.Name == adversary.NoteByzantine && e.Node == s.node:
+				b, _ := e.Attrs.Get("behaviour").(string)
+				add(int(e.Node), b)
+			case e.Kind == trace.Drop && e.Name == adversary.DropSilent && e.Node == s.node:
+				add(int(e.Node), string(adversary.Silent))
+			}
+		}
+	}
+	slices.Sort(nodes)
+	var out []trace.Liar
+	for _, id := range nodes {
+		out = append(out, trace.Liar{Node: id, Behaviour: strings.Join(by[id], ", ")})
+	}
+	return out
 }
 
 // mergeReadHook, when set by a test, runs after Merge reads a node's file:

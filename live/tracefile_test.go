@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"ordo"
+	"ordo/adversary"
 	"ordo/clock"
 	"ordo/trace"
 )
@@ -352,5 +353,54 @@ func TestMergeRefusesAReceiveNeverSent(t *testing.T) {
 	_, err := Merge(cfg)
 	if err == nil || !strings.Contains(err.Error(), "which no earlier event sends") {
 		t.Fatalf("err %v; want the receive without a send refused", err)
+	}
+}
+
+// Issue 14: the merged trace names the nodes made to lie
+// (Meta.Byzantine), as a simulated run's does, so the checkers judge the
+// correct nodes only: a switch in the fault log (ordo cluster byzantine;
+// honest is no lie), and a node whose own trace shows it lying (a silent
+// send dropped by itself) though no switch was logged (POST /byzantine
+// alone). A node that lied with two behaviours is one liar.
+func TestMergeNamesTheLiars(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "test-elect", 2, nil)
+	nodes := exchange()
+	n1 := nodes[0]
+	n1 = append(n1, trace.Event{ID: len(n1), Kind: trace.Drop, Node: 1, Peer: 2, Msg: uint64(1)<<40 | 9, MsgKind: "m", Name: adversary.DropSilent, T: n1[len(n1)-1].T + 1})
+	writeNodeFiles(t, cfg, [][]trace.Event{n1, nodes[1]}, nil)
+	tr, err := Merge(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Meta.Byzantine) != 1 || tr.Meta.Byzantine[0] != (trace.Liar{Node: 1, Behaviour: "silent"}) {
+		t.Fatalf("Meta.Byzantine %+v; want n1 (silent), from its own trace", tr.Meta.Byzantine)
+	}
+	for _, s := range []ByzantineSetting{{Behaviour: "equivocate"}, {Behaviour: Honest}, {Behaviour: "replay"}, {Behaviour: "equivocate"}} {
+		if err := LogFault(cfg, 5, "byzantine", "node", 2, "behaviour", s.Behaviour, "rate", s.Rate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := LogFault(cfg, 6, "byzantine", "node", 1, "behaviour", Honest, "rate", 0.0); err != nil {
+		t.Fatal(err)
+	}
+	if tr, err = Merge(cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := []trace.Liar{{Node: 1, Behaviour: "silent"}, {Node: 2, Behaviour: "equivocate, replay"}}
+	if !slices.Equal(tr.Meta.Byzantine, want) {
+		t.Fatalf("Meta.Byzantine %+v; want %+v", tr.Meta.Byzantine, want)
+	}
+	if !tr.Meta.IsByzantine(2) {
+		t.Fatal("IsByzantine(2) = false")
+	}
+	// It reads back, liars and all.
+	var b bytes.Buffer
+	if err := tr.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	back, err := trace.Read(&b)
+	if err != nil || !slices.Equal(back.Meta.Byzantine, want) {
+		t.Fatalf("read back: %v, liars %+v", err, back.Meta.Byzantine)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ordo"
 	_ "ordo/election/raft" // the cluster's default protocol
@@ -51,7 +52,30 @@ node.log).`,
 		newClusterPartitionCmd(), newClusterHealCmd(), newClusterFaultCmd(), newClusterDownCmd(), newClusterChaosCmd())
 	cmd.AddCommand(newClusterRunCmd(), newClusterPauseCmd(), newClusterResumeCmd()) // cluster_run.go
 	cmd.AddCommand(newClusterByzantineCmd())                                        // cluster_byzantine.go
+	dirAlias(cmd)
 	return cmd
+}
+
+// dirAlias makes --cluster DIR, as ordo kv calls the cluster's
+// directory, another name of --dir in c's commands, and says so in their
+// help.
+func dirAlias(c *cobra.Command) {
+	c.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "cluster" {
+			name = "dir"
+		}
+		return pflag.NormalizedName(name)
+	})
+	var note func(c *cobra.Command)
+	note = func(c *cobra.Command) {
+		if f := c.Flags().Lookup("dir"); f != nil && !strings.Contains(f.Usage, "--cluster") {
+			f.Usage += " (--cluster is the same flag, as ordo kv calls it)"
+		}
+		for _, sub := range c.Commands() {
+			note(sub)
+		}
+	}
+	note(c)
 }
 
 // protoFlags are the flags that choose a protocol and its timing.
@@ -353,8 +377,26 @@ func newClusterStatusCmd() *cobra.Command {
 	var asJSON bool
 	cmd := clusterOp(&cobra.Command{
 		Use:   "status",
-		Short: "show every node's role, term, leader and faults",
-		Args:  cobra.NoArgs,
+		Short: "show every node's protocol state (role, term, leader; PBFT: view, primary), links and faults",
+		Long: `Show every node of the cluster: its process, its protocol's state, whom it
+reaches, and the faults applied to it. The protocol's columns:
+
+  an election (raft, kv, bully, ...)  ROLE, TERM, LEADER (from the nodes' notes);
+                                      above the table, who leads
+  pbft                                VIEW the replica is in (or changing to),
+                                      PRIMARY of that view, MODE normal or
+                                      view-change, EXEC-SEQ the last sequence
+                                      number executed, CHECKPOINT the stable
+                                      checkpoint's, VIEW-CHANGES started since
+                                      boot, REFUSED messages its protocol refused
+                                      (by reason under the table); above the
+                                      table, the view and its primary
+  dynamo                              none: every replica is alike
+
+FAULTS shows a lying node's behaviour and its lies (ordo cluster byzantine),
+and the lines under the table what each node rejected as a receiver.
+--json prints every node's full status, the protocol's state included.`,
+		Args: cobra.NoArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		v := c.View()
 		if asJSON {
@@ -423,6 +465,11 @@ func newClusterRestartCmd() *cobra.Command {
 		s, err := c.Status(id)
 		if err != nil {
 			return err
+		}
+		if s.Term == 0 && s.Role == "" {
+			// No election (PBFT, Dynamo): no term to speak of.
+			fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d)\n", id, s.Pid, s.Boot)
+			return nil
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d, term %d from disk)\n", id, s.Pid, s.Boot, s.Term)
 		return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/adversary"
 	"ordo/live"
 	"ordo/pbft"
 )
@@ -42,10 +43,18 @@ protocol code runs honestly. BEHAVIOUR is one of:
                         for every digest it hears and for a forged one
   honest                stop lying
 
+--rate R (the probability of lying about one message) is for every
+behaviour but honest, --after D for replay only, --as M for forge only: a
+flag the behaviour would ignore is refused.
+
 Every lie is a "byzantine" note in the node's trace, and each switch an
 event of the cluster's fault log. On a PBFT cluster (ordo cluster up
 --protocol pbft -n 4) one liar of four is tolerated: ordo kv put and get
-keep working and print what f+1 = 2 replicas agree on.`,
+keep working and print what f+1 = 2 replicas agree on. ordo cluster
+status shows a liar's behaviour now and its lies since boot by behaviour
+("byzantine:silent(lies since boot: garbage 3, silent 12)"; once honest
+again, "honest-again(lies since boot: ...)"). ordo trace merge names every
+node that lied in the run as Byzantine, so the checkers judge the others.`,
 		Example: `  ordo cluster up --protocol pbft -n 4 --detach
   ordo cluster byzantine 1 equivocate      # the primary of view 0
   ordo kv put x 1 && ordo kv get x
@@ -58,13 +67,16 @@ keep working and print what f+1 = 2 replicas agree on.`,
 		if err != nil {
 			return err
 		}
+		b := args[1]
+		if err := byzantineFlags(cmd, b); err != nil {
+			return err
+		}
 		if err := c.RequireProcess(id); err != nil {
 			return err
 		}
 		if c.State.Stopped {
 			return live.ErrStopped{Dir: c.Dir}
 		}
-		b := args[1]
 		s := live.ByzantineSetting{Behaviour: b, Rate: rate, After: live.Duration(after), As: as}
 		if err := c.Byzantine(id, s); err != nil {
 			return err
@@ -86,6 +98,28 @@ keep working and print what f+1 = 2 replicas agree on.`,
 	cmd.Flags().DurationVar(&after, "after", 0, "replay: how long before a message is sent again (0: 1s)")
 	cmd.Flags().IntVar(&as, "as", 0, "forge: the node to claim to be (0: the lowest-numbered other server)")
 	return cmd
+}
+
+// byzantineFlags refuses an unknown behaviour, and a flag given with a behaviour that ignores it
+// (--after 0 with silent as much as --after 2s: the flag says the user
+// expects something of it).
+func byzantineFlags(cmd *cobra.Command, behaviour string) error {
+	if behaviour != live.Honest {
+		if _, err := adversary.Parse(behaviour); err != nil {
+			return fmt.Errorf("%v (or %s)", err, live.Honest)
+		}
+	}
+	takes := map[string]func(string) bool{
+		"rate":  func(b string) bool { return b != live.Honest },
+		"after": func(b string) bool { return b == string(adversary.Replay) },
+		"as":    func(b string) bool { return b == string(adversary.Forge) },
+	}
+	for _, flag := range []string{"rate", "after", "as"} {
+		if cmd.Flags().Changed(flag) && !takes[flag](behaviour) {
+			return fmt.Errorf("--%s means nothing with %s: --rate is for every behaviour but honest, --after for replay only, --as for forge only", flag, behaviour)
+		}
+	}
+	return nil
 }
 
 // warnLiars says what the liars now running mean for the cluster's

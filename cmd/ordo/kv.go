@@ -117,16 +117,47 @@ leader's strict reconfiguration check refused: said at once, not retried).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token)")
+	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token); --dir is the same flag, as ordo cluster calls it")
 	// --dir, as `ordo cluster` calls it: the same flag under its name.
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", defaultClusterDir, "the cluster directory (as --cluster)")
 	cmd.PersistentFlags().MarkHidden("dir")
-	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 5*time.Second, "give up on an operation after this long (retries included); watch: only when given, the longest wait for each change")
+	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 5*time.Second, "give up on an operation after this long, a positive duration (retries included); watch: only when given, the longest wait for each change")
 	cmd.AddCommand(newKVPutCmd(f), newKVGetCmd(f), newKVDelCmd(f), newKVCASCmd(f), newKVRangeCmd(f), newKVWatchCmd(f),
 		newKVSnapshotCmd(f), newKVMemberCmd(f), newKVTransferCmd(f), newKVStatusCmd(f))
 	dynamoKV(cmd, f) // kv_dynamo.go
 	pbftKV(cmd, f)   // kv_pbft.go
+	checkBeforeArgs(cmd, func(cmd *cobra.Command) error { return f.checkTimeout() })
 	return cmd
+}
+
+// checkTimeout refuses a --timeout that would give up before trying.
+func (f *kvFlags) checkTimeout() error {
+	if f.timeout <= 0 {
+		return fmt.Errorf("--timeout %v: want a positive duration, like 5s (how long an operation may take, retries included)", f.timeout)
+	}
+	return nil
+}
+
+// checkBeforeArgs makes c's commands that run (and theirs) run check
+// before they check their arguments (a refusal that concerns the whole
+// command is said before a wrong count of arguments).
+func checkBeforeArgs(c *cobra.Command, check func(cmd *cobra.Command) error) {
+	for _, sub := range c.Commands() {
+		checkBeforeArgs(sub, check)
+	}
+	if c.RunE == nil || len(c.Commands()) > 0 {
+		return
+	}
+	args := c.Args
+	c.Args = func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd); err != nil {
+			return err
+		}
+		if args == nil {
+			return nil // cobra's default for a command without subcommands: any
+		}
+		return args(cmd, a)
+	}
 }
 
 func newKVPutCmd(f *kvFlags) *cobra.Command {

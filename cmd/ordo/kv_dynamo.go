@@ -202,16 +202,16 @@ func refuseOnDynamo(c *cobra.Command, f *kvFlags) {
 	for _, sub := range c.Commands() {
 		refuseOnDynamo(sub, f)
 	}
-	orig := c.RunE
-	if orig == nil {
+	if c.RunE == nil || len(c.Commands()) > 0 {
 		return
 	}
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		if f.dynamo() && len(cmd.Commands()) == 0 {
+	// Before the arguments are counted, as on a PBFT cluster.
+	checkBeforeArgs(c, func(cmd *cobra.Command) error {
+		if f.dynamo() {
 			return fmt.Errorf("ordo kv %s is for the kv database (Raft); the cluster in %s runs the Dynamo-style store, which has get, put, del and cart (ordo kv --help)", strings.TrimPrefix(cmd.CommandPath(), "ordo kv "), f.dir)
 		}
-		return orig(cmd, args)
-	}
+		return nil
+	})
 }
 
 // dynGetJSON is what ordo kv get --json prints.

@@ -110,16 +110,17 @@ func refuseOnPBFT(c *cobra.Command, f *kvFlags) {
 	for _, sub := range c.Commands() {
 		refuseOnPBFT(sub, f)
 	}
-	orig := c.RunE
-	if orig == nil {
+	if c.RunE == nil || len(c.Commands()) > 0 {
 		return
 	}
-	c.RunE = func(cmd *cobra.Command, args []string) error {
-		if f.pbft() && len(cmd.Commands()) == 0 {
+	// Before the arguments are counted: ordo kv cas x on a PBFT cluster
+	// is refused for the cluster, not for a missing value.
+	checkBeforeArgs(c, func(cmd *cobra.Command) error {
+		if f.pbft() {
 			return fmt.Errorf("ordo kv %s is not for a PBFT cluster; the cluster in %s runs pbft, which has get, put and del (ordo kv --help)", strings.TrimPrefix(cmd.CommandPath(), "ordo kv "), f.dir)
 		}
-		return orig(cmd, args)
-	}
+		return nil
+	})
 }
 
 func pbftRun(cmd *cobra.Command, f *kvFlags, name string, args []string) error {

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Issue 14 on real processes: ordo cluster status of a PBFT cluster shows
+// the replicas' view, primary and sequence numbers (not an election's
+// ROLE, TERM and LEADER), follows a view change, labels a liar's lies by
+// the behaviour that told them; ordo cluster byzantine refuses a flag its
+// behaviour ignores; and the merged trace names the liars, so the
+// checkers judge the others only.
+func TestPBFTLiveStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ordo and runs real processes; skipped with -short")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "ordo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return out.String(), errb.String(), 0
+		case errors.As(err, &ee):
+			return out.String(), errb.String(), ee.ExitCode()
+		}
+		t.Fatalf("ordo %v: %v", args, err)
+		return "", "", -1
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, errs, code := run(args...)
+		if code != 0 {
+			t.Fatalf("ordo %v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out
+	}
+	dir := filepath.Join(tmp, "bft")
+	must("cluster", "up", "--protocol", "pbft", "-n", "4", "--detach", "--dir", dir)
+	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
+	// Until the replicas have connected, f+1 may not answer alike.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, _, code := run("kv", "get", "warm-up", "--cluster", dir, "--timeout", "2s"); code == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replicas never agreed on a get")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	put := func(key, value string) {
+		t.Helper()
+		if out := must("kv", "put", key, value, "--cluster", dir, "--timeout", "10s"); !strings.HasPrefix(out, "OK rev ") {
+			t.Fatalf("put %s printed %q", key, out)
+		}
+	}
+	// status waits (the replicas' state is copied at most every 100 ms)
+	// until ok accepts the table, and returns it.
+	status := func(what string, ok func(out string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out := must("cluster", "status", "--dir", dir)
+			if ok(out) {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster status never showed %s:\n%s", what, out)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	put("x", "1")
+	out := status("view 0 and an executed request", func(out string) bool {
+		return strings.HasPrefix(out, "view 0, primary n1 (f = 1, quorum 3)\n") && rowOf(out, "n1") != "" && strings.Fields(rowOf(out, "n1"))[5] != "0"
+	})
+	if got := rowOf(out, "NODE"); got != "NODE PID VIEW PRIMARY MODE EXEC-SEQ CHECKPOINT VIEW-CHANGES REFUSED BOOT CONNECTED-TO CUT-OFF FAULTS" {
+		t.Errorf("head %q\n%s", got, out)
+	}
+	if strings.Contains(out, "ROLE") || strings.Contains(out, "running") {
+		t.Errorf("an election's columns on a PBFT cluster:\n%s", out)
+	}
+	for _, n := range []string{"n1", "n2", "n3", "n4"} {
+		if f := strings.Fields(rowOf(out, n)); len(f) < 5 || f[2] != "0" || f[3] != "n1" || f[4] != "normal" {
+			t.Errorf("%s's row %q: want view 0, primary n1, normal\n%s", n, rowOf(out, n), out)
+		}
+	}
+
+	// A flag the behaviour ignores is refused, with which flag is whose.
+	for _, args := range [][]string{{"2", "silent", "--after", "1s"}, {"2", "honest", "--rate", "0.5"}, {"2", "garbage", "--as", "3"}} {
+		_, errs, code := run(append([]string{"cluster", "byzantine"}, append(args, "--dir", dir)...)...)
+		if code == 0 || !strings.Contains(errs, "means nothing with "+args[1]) || !strings.Contains(errs, "--after for replay only") {
+			t.Errorf("cluster byzantine %v: exit %d, %q; want it refused", args, code, errs)
+		}
+	}
+
+	// Backup 2 sends garbage, then goes silent: its FAULTS name the
+	// behaviour now and count the garbage as garbage.
+	must("cluster", "byzantine", "2", "garbage", "--dir", dir)
+	put("y", "g")
+	must("cluster", "byzantine", "2", "silent", "--dir", dir)
+	put("y", "s")
+	out = status("n2's lies by behaviour", func(out string) bool { return strings.Contains(rowOf(out, "n2"), "silent ") })
+	if row := rowOf(out, "n2"); !regexp.MustCompile(`byzantine:silent\(lies since boot: garbage [1-9]\d*, silent [1-9]\d*\)`).MatchString(row) {
+		t.Errorf("n2's FAULTS: %q; want its garbage and silent lies apart\n%s", row, out)
+	}
+	must("cluster", "byzantine", "2", "honest", "--dir", dir)
+
+	// The primary goes silent: the backups change view, and the status
+	// says so.
+	must("cluster", "byzantine", "1", "silent", "--dir", dir)
+	put("z", "1")
+	out = status("view 1", func(out string) bool { return strings.HasPrefix(out, "view 1, primary n2 (f = 1, quorum 3)\n") })
+	for _, n := range []string{"n2", "n3", "n4"} {
+		if f := strings.Fields(rowOf(out, n)); len(f) < 8 || f[2] != "1" || f[3] != "n2" || f[4] != "normal" || f[7] == "0" {
+			t.Errorf("%s's row %q: want view 1, primary n2, normal, a view change counted\n%s", n, rowOf(out, n), out)
+		}
+	}
+	must("cluster", "byzantine", "1", "honest", "--dir", dir)
+
+	// The merged trace names both liars; the checkers judge the others.
+	must("cluster", "down", "--dir", dir)
+	merged := filepath.Join(tmp, "run.jsonl")
+	must("trace", "merge", dir, "--output", merged)
+	out, errs, _ := run("trace", "check", merged)
+	for _, c := range []string{"byzantine-agreement", "validity"} {
+		if !regexp.MustCompile(c + `\s+pass`).MatchString(out) {
+			t.Errorf("%s does not pass on the merged trace:\n%s%s", c, out, errs)
+		}
+	}
+	if !strings.Contains(out, "Byzantine: n1 (silent), n2 (garbage, silent)") {
+		t.Errorf("the checkers do not name the liars:\n%s%s", out, errs)
+	}
+}
