@@ -155,6 +155,7 @@ type Replica struct {
 	ckSnaps      map[int64][]byte                 // this replica's snapshot at each checkpoint in (low, low+window] (statetransfer.go)
 	stableSnap   []byte                           // its snapshot at low, sent to a replica behind it
 	transfers    int                              // states restored from others
+	stableSig    []byte                           // its own signature of the stable checkpoint
 	primaryAhead int64                            // the highest sequence number beyond the window the primary pre-prepared (statetransfer.go)
 	signer       ordo.Signer                      // the runtime's signatures (ordo.Signer)
 	clients      map[ordo.NodeID]*lastReply       // roster clients only
@@ -255,7 +256,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.ckpts = map[int64]map[ordo.NodeID]string{}
 	r.ckSigs = map[int64]map[ordo.NodeID][]byte{}
 	r.proof = nil
-	r.ckSnaps, r.stableSnap, r.transfers, r.primaryAhead = map[int64][]byte{}, nil, 0, 0
+	r.ckSnaps, r.stableSnap, r.stableSig, r.transfers, r.primaryAhead = map[int64][]byte{}, nil, nil, 0, 0
 	s, ok := ordo.Signing(env)
 	if !ok {
 		panic(fmt.Sprintf("pbft: the runtime of %v does not sign (ordo.Signer): a view-change could not prove what it claims", env.ID()))
@@ -809,6 +810,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 		return
 	}
 	r.low, r.stableState, r.proof, r.stableSnap = seq, mine, r.stableProof(seq, mine), r.ckSnaps[seq]
+	r.stableSig = r.ckSigs[seq][env.ID()] // resent as signed first: a live signature differs each time it is made
 	for s := range r.ckSnaps {
 		if s <= seq {
 			delete(r.ckSnaps, s)

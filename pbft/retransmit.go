@@ -130,8 +130,8 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	}
 	// Checkpoints it reached and cannot make stable: the stable one, and
 	// this replica's votes above it.
-	if st.Stable < r.low && st.LastExec >= r.low && r.stableState != "" {
-		env.Send(from, Checkpoint{Seq: r.low, State: r.stableState}.Resign(r.signer.Sign))
+	if st.Stable < r.low && st.LastExec >= r.low && r.stableSig != nil {
+		env.Send(from, Checkpoint{Seq: r.low, State: r.stableState, Sig: r.stableSig})
 	}
 	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
 		if v, ok := r.ckpts[c][me]; ok {

@@ -241,7 +241,7 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 		r.assigned[c] = max(r.assigned[c], lr.ts)
 	}
 	r.lastExec, r.low, r.stableState, r.stableSnap = t.Seq, t.Seq, t.State, t.Snap
-	r.proof = t.Proof
+	r.proof, r.stableSig = t.Proof, nil // it never signed this checkpoint
 	r.seq = max(r.seq, t.Seq)
 	r.lastTick = r.lastExec
 	for s := range r.log {

@@ -63,3 +63,25 @@ func TestUnknownSchemePanics(t *testing.T) {
 	}()
 	New("rsa", 1, nil)
 }
+
+// BenchmarkSchemes: one signature made and checked under each scheme
+// (compare live/transport's BenchmarkSigner, ECDSA P-256).
+func BenchmarkSchemes(b *testing.B) {
+	msg := []byte("pbft prepare\x00\x02\x10\x1001234567890abcdef")
+	for _, scheme := range []string{Ed25519, Oracle} {
+		k := New(scheme, 1, []ordo.NodeID{1})
+		sig := k.Sign(1, msg)
+		b.Run(scheme+"/sign", func(b *testing.B) {
+			for range b.N {
+				k.Sign(1, msg)
+			}
+		})
+		b.Run(scheme+"/verify", func(b *testing.B) {
+			for range b.N {
+				if !k.Verify(1, msg, sig) {
+					b.Fatal("does not verify")
+				}
+			}
+		})
+	}
+}
