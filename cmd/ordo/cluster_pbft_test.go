@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,27 +18,7 @@ func TestPBFTLiveStatus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ordo and runs real processes; skipped with -short")
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "ordo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	run := func(args ...string) (string, string, int) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return out.String(), errb.String(), 0
-		case errors.As(err, &ee):
-			return out.String(), errb.String(), ee.ExitCode()
-		}
-		t.Fatalf("ordo %v: %v", args, err)
-		return "", "", -1
-	}
+	tmp, run := ordoProcs(t)
 	must := func(args ...string) string {
 		t.Helper()
 		out, errs, code := run(args...)

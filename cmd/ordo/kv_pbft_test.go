@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,27 +21,7 @@ func TestPBFTLiveByzantine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ordo and runs real processes; skipped with -short")
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "ordo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	run := func(args ...string) (string, string, int) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return out.String(), errb.String(), 0
-		case errors.As(err, &ee):
-			return out.String(), errb.String(), ee.ExitCode()
-		}
-		t.Fatalf("ordo %v: %v", args, err)
-		return "", "", -1
-	}
+	tmp, run := ordoProcs(t)
 	dir := filepath.Join(tmp, "bft")
 	if out, errs, code := run("cluster", "up", "--protocol", "pbft", "-n", "4", "--detach", "--dir", dir); code != 0 {
 		t.Fatalf("cluster up: %d\n%s%s", code, out, errs)
