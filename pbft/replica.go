@@ -156,6 +156,7 @@ type Replica struct {
 	stableSnap   []byte                           // its snapshot at low, sent to a replica behind it
 	transfers    int                              // states restored from others
 	stableSig    []byte                           // its own signature of the stable checkpoint
+	installedBy  map[ordo.NodeID]int64            // the view each replica last said it installed (retransmit.go)
 	primaryAhead int64                            // the highest sequence number beyond the window the primary pre-prepared (statetransfer.go)
 	signer       ordo.Signer                      // the runtime's signatures (ordo.Signer)
 	clients      map[ordo.NodeID]*lastReply       // roster clients only
@@ -257,6 +258,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.ckSigs = map[int64]map[ordo.NodeID][]byte{}
 	r.proof = nil
 	r.ckSnaps, r.stableSnap, r.stableSig, r.transfers, r.primaryAhead = map[int64][]byte{}, nil, nil, 0, 0
+	r.installedBy = map[ordo.NodeID]int64{}
 	s, ok := ordo.Signing(env)
 	if !ok {
 		panic(fmt.Sprintf("pbft: the runtime of %v does not sign (ordo.Signer): a view-change could not prove what it claims", env.ID()))
@@ -390,6 +392,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 			} else {
 				r.refuse(env, from, m, reasonDuplicate)
 			}
+			r.adoptCommitted(env, m.Seq, e, d, m.Reqs)
 			r.prepare(env, m.Seq) // f+1 commits vouch too (authentic)
 			r.advance(env, m.Seq)
 		}
@@ -638,8 +641,8 @@ func (r *Replica) authentic(env ordo.Env, e *entry) bool {
 // is authentic, at most once per view.
 func (r *Replica) prepare(env ordo.Env, seq int64) {
 	e := r.log[seq]
-	if e == nil || e.b == nil || r.changing || e.view != r.view || r.primary(env) == env.ID() {
-		return
+	if e == nil || e.b == nil || e.ppSig == nil || r.changing || e.view != r.view || r.primary(env) == env.ID() {
+		return // (no pre-prepare held: a batch decided by its commits, adoptCommitted)
 	}
 	if _, done := e.prepares[env.ID()]; done || !r.authentic(env, e) {
 		return
@@ -693,6 +696,26 @@ func (r *Replica) executeCommitted(env ordo.Env) {
 		}
 		r.execute(env, r.lastExec+1, next)
 	}
+}
+
+// adoptCommitted: a quorum of matching commits for digest d at seq (in
+// this view) decides the batch, whatever this replica was pre-prepared:
+// at least f+1 of those replicas are correct, and a correct replica
+// commits only what it prepared, so no other batch can commit there. A
+// replica that an equivocating primary told another batch (which it
+// never prepared), or that never got the pre-prepare, executes the
+// decided batch from the commits, which carry it, instead of staying
+// behind (found by a new user: the backup then suspected the primary
+// alone and left the view for good). It casts no vote for it: it holds
+// no pre-prepare of it.
+func (r *Replica) adoptCommitted(env ordo.Env, seq int64, e *entry, d string, reqs []Request) {
+	if e.committed || (e.b != nil && e.digest == d) || count(e.commits, d) < r.qs.Q {
+		return
+	}
+	e.b, e.digest, e.ppSig = newBatch(reqs), d, nil
+	e.sentCommit, e.committed = true, true // decided; and no vote of its own follows
+	env.Note("adopt-committed", "seq", seq, "batch", d)
+	r.executeCommitted(env)
 }
 
 // onLateCommit takes a commit of the view this replica installed last

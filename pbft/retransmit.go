@@ -97,6 +97,9 @@ func (r *Replica) pending() bool {
 
 // onStatus resends to a replica what its status says it lacks.
 func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
+	if !st.Changing {
+		r.saysInstalled(env, from, st.View)
+	}
 	r.catchUp(env, from, st.View, st.Changing)
 	if st.Changing {
 		return
@@ -169,6 +172,53 @@ func (r *Replica) onCatchUp(env ordo.Env, from ordo.NodeID, cu CatchUp) {
 	if cu.HasNV {
 		r.onNewView(env, from, cu.NV)
 	}
+	r.saysInstalled(env, from, cu.VC.View) // a catch-up comes from a replica that installed its view
+}
+
+// saysInstalled records that replica from says it installed view v (a
+// catch-up, or a status not changing view) and joins the highest view
+// f+1 replicas say so of — at least one of them correct, so the view
+// started with a valid new-view — when this replica has not installed
+// it. It needs no new-view of its own: one that lost its own view-change
+// by restarting could never recompute the new-view that used it
+// (bad-new-view, found by a new user: a replica restarted after a view
+// change stayed out for good), and a replica whose installed view fell
+// more than maxViewsAhead behind the others' could not follow their
+// view-changes. What the new view re-proposed reaches it as the others
+// resend it (the primary's pre-prepares of them carry the new-view's
+// signatures) or by state transfer. It does not join a view it would be
+// the primary of — restarted, it would not know what it assigned — and
+// asks for the next one instead.
+func (r *Replica) saysInstalled(env ordo.Env, from ordo.NodeID, v int64) {
+	if v <= 0 || v > MaxView {
+		return
+	}
+	if r.installedBy == nil {
+		r.installedBy = map[ordo.NodeID]int64{}
+	}
+	r.installedBy[from] = v
+	if v <= r.installed || v < r.view {
+		return
+	}
+	n := 0
+	for _, w := range r.installedBy {
+		if w == v {
+			n++
+		}
+	}
+	if n < r.qs.F+1 {
+		return
+	}
+	if Primary(env.Roster().Servers, v) == env.ID() {
+		r.startViewChange(env, v+1)
+		return
+	}
+	r.view, r.prim = v, Primary(env.Roster().Servers, v)
+	r.pendingNV = nil
+	r.install(env, r.low, nil, nil)
+	r.installedVC = nil // which view-change of its the new-view used, it does not know
+	env.Note("join-view", "view", v, "vouchers", n)
+	r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
 }
 
 // Equivocate implements sim.Equivocator: an odd-numbered replica is told

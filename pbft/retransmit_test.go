@@ -65,8 +65,8 @@ func TestPBFT4_4_ViewChangeUnderMessageLoss(t *testing.T) {
 		alone := 0
 		for id := ordo.NodeID(2); id <= 4; id++ {
 			st := replica(s, id)
-			if st.LastExecuted < 10 {
-				t.Fatalf("seed %d: %v ended %+v, want 10 requests executed", seed, id, st)
+			if st.Executed < 10 && st.Transfers == 0 {
+				t.Fatalf("seed %d: %v ended %+v, want the 10 requests executed (or restored)", seed, id, st)
 			}
 			if st.Changing {
 				alone++

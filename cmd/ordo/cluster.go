@@ -23,6 +23,7 @@ import (
 	"ordo/internal/style"
 	"ordo/lab"
 	"ordo/live"
+	"ordo/pbft"
 )
 
 func init() { commands = append(commands, newClusterCmd) }
@@ -259,6 +260,7 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
 			} else {
 				fmt.Fprintf(out, "%d nodes of %s up in %s\n", n, pf.protocol, c.Dir)
 			}
+			pbftNote(cmd, pf.protocol, n, opts)
 			if detach {
 				return nil
 			}
@@ -435,8 +437,9 @@ func newClusterStartCmd() *cobra.Command {
 		Use:   "start",
 		Short: "start a stopped cluster again from its data (after ordo cluster down)",
 		Long: `Start every node of a cluster that ordo cluster down stopped, from its
-directory: each node reads back its store (a database keeps its data) and
-its trace, and boots with a higher boot count. The network starts whole:
+directory: each node reads back its store (a database keeps its data; a
+PBFT replica's state is in memory, so a PBFT cluster starts empty) and its
+trace, and boots with a higher boot count. The network starts whole:
 the faults and the partition of the earlier run ended with it. A cluster
 with a running node is refused (ordo cluster restart N restarts one), and
 so is a --netns cluster, whose namespaces down removed.`,
@@ -450,6 +453,12 @@ so is a --netns cluster, whose namespaces down removed.`,
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%d nodes started again in %s\n", len(c.Processes()), c.Dir)
+		if c.Cfg.Protocol == pbft.Protocol.Name {
+			// A replica's state is volatile (state transfer brings back one
+			// that restarts while others run): with every replica stopped,
+			// nothing is left to transfer.
+			fmt.Fprintln(cmd.ErrOrStderr(), "note: PBFT replicas keep their state in memory: with every replica stopped, the database starts empty (docs/byzantine.md)")
+		}
 		return nil
 	})
 }
@@ -760,4 +769,19 @@ func keyValues(flag string, kvs []string) (map[string]string, error) {
 		o[k] = v
 	}
 	return o, nil
+}
+
+// pbftNote says how many liars a PBFT cluster of n replicas tolerates when
+// it is none: f defaults to (n-1)/3, 0 below 4 replicas, and a user who
+// asked for 3 may expect one.
+func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string) {
+	if protocol != pbft.Protocol.Name {
+		return
+	}
+	f, unsafe := -1, 0
+	fmt.Sscan(opts["f"], &f)
+	fmt.Sscan(opts["unsafe_quorum"], &unsafe)
+	if qs, err := pbft.QuorumsFor(n, f, unsafe); err == nil && qs.F == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %d PBFT replicas tolerate no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", n)
+	}
 }
