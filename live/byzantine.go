@@ -412,7 +412,13 @@ func formatRejects(v []NodeView) string {
 		if !nv.Up || nv.Status == nil {
 			continue
 		}
-		if parts := counts(nv.Status.Rejected); parts != "" {
+		// The reasons are the drop reasons ("rejected: truncated"):
+		// under the heading "rejected:" the prefix says it twice.
+		trimmed := make(map[string]uint64, len(nv.Status.Rejected))
+		for reason, n := range nv.Status.Rejected {
+			trimmed[strings.TrimPrefix(reason, "rejected: ")] += n
+		}
+		if parts := counts(trimmed); parts != "" {
 			lines = append(lines, fmt.Sprintf("n%d rejected: %s", int(nv.ID), parts))
 		}
 		var st struct {

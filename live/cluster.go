@@ -1064,7 +1064,7 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	// churn unexplained.
 	for _, nv := range v {
 		if nv.Up && nv.Status.Timers.Starved {
-			fmt.Fprintf(w, "warning: n%d fired timers up to %v late in the last %v (%d late since start): the host is starved (CPU, a paused process, a slow disk); elections now may be the host's doing, not the network's\n",
+			fmt.Fprintf(w, "warning: n%d fired timers up to %v late in the last %v (%d late since start): the host is starved (CPU, a paused process, a slow disk); timeouts (elections, view changes, suspicions) now may be the host's doing, not the network's\n",
 				int(nv.ID), time.Duration(nv.Status.Timers.Worst).Round(time.Millisecond), LatenessWindow, nv.Status.Timers.Late)
 		}
 	}
