@@ -58,7 +58,14 @@ func TestPBFTEquivocatingPrimaryLeavesNoCorrectReplicaBehind(t *testing.T) {
 // with its state: bad-new-view) and stayed out. A replica that learns
 // from f+1 replicas that they installed a later view joins it.
 func TestPBFTReplicaRestartedAfterAViewChangeRejoins(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		restartAfterViewChange(t, seed)
+	}
+}
+
+func restartAfterViewChange(t *testing.T, seed uint64) {
 	cfg := config(t, 4, 2, 600, nil)
+	cfg.Seed = seed
 	s, err := sim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -81,5 +88,5 @@ func TestPBFTReplicaRestartedAfterAViewChangeRejoins(t *testing.T) {
 	if replica(s, 2).View == 0 {
 		t.Fatal("no view change: the test does not test a restart after one")
 	}
-	converged(t, s, "after the restarts", 1, 2, 3, 4)
+	converged(t, s, fmt.Sprintf("seed %d, after the restarts", seed), 1, 2, 3, 4)
 }
