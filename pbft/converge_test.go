@@ -2,6 +2,7 @@ package pbft_test
 
 import (
 	"fmt"
+	"ordo/ordotest"
 	"testing"
 	"time"
 
@@ -89,4 +90,35 @@ func restartAfterViewChange(t *testing.T, seed uint64) {
 		t.Fatal("no view change: the test does not test a restart after one")
 	}
 	converged(t, s, fmt.Sprintf("seed %d, after the restarts", seed), 1, 2, 3, 4)
+}
+
+// Found by a new user: replicas whose new-views kept failing (two liars of
+// four) moved through more than eight views without installing one; the
+// bound on the view-changes a replica keeps was counted from the view
+// installed, so every later view-change, its own included, was dropped,
+// and the cluster never changed view again, liars gone or not. Counted
+// from the view a replica is in, replica 3 (installed: 0) follows f+1
+// view-changes through views 1..12 and installs view 12 from the
+// new-view of its primary, replica 1.
+func TestPBFTFollowsViewChangesFarPastTheViewInstalled(t *testing.T) {
+	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	// Views 1..12 fail one after another (no new-view comes): each time
+	// f+1 others move on, and replica 3 follows.
+	for v := int64(1); v <= 12; v++ {
+		if pbft.Primary(env.Roster().Servers, v) == 3 {
+			continue // (as their primary it would start those views itself)
+		}
+		env.Receive(n, 2, pbft.ViewChange{View: v})
+		env.Receive(n, 4, pbft.ViewChange{View: v})
+		if st := replica2(n); st.View != v || !st.Changing {
+			t.Fatalf("did not follow the view change to %d: %+v", v, st)
+		}
+	}
+	env.Receive(n, 1, pbft.ViewChange{View: 12})
+	env.Receive(n, 1, pbft.NewView{View: 12, From: []ordo.NodeID{1, 2, 3}})
+	if st := replica2(n); st.View != 12 || st.Changing || st.Primary != 1 {
+		t.Fatalf("after the new-view of view 12: %+v", st)
+	}
 }

@@ -13,8 +13,13 @@ import (
 // prepared above the stable checkpoint (a null request where none was) in
 // a new-view, and the view starts.
 
-// maxViewsAhead bounds the views above the installed one whose
-// view-changes a replica keeps.
+// maxViewsAhead bounds the views above the one a replica is in (or
+// changing to) whose view-changes it keeps. Relative to that view, not
+// to the last one installed: replicas whose new-views kept failing moved
+// through more views than this without installing one, and a bound on
+// the installed view then dropped every view-change, their own included,
+// and they never changed view again (found by a new user: an outage that
+// outlived its liars).
 const maxViewsAhead = 8
 
 // maxBackoff bounds the doubling of the view-change timeout.
@@ -99,6 +104,11 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 		return
 	}
 	r.view, r.changing, r.prim = v, true, Primary(env.Roster().Servers, v)
+	for w := range r.vcs {
+		if w < v {
+			delete(r.vcs, w) // views it moved past: their view-changes count for nothing now
+		}
+	}
 	r.watch = watched{}
 	r.dropQueue()
 	r.viewChanges++
@@ -135,8 +145,15 @@ func (r *Replica) armViewTimer(env ordo.Env) {
 	env.After(r.viewTimeout*time.Duration(int64(1)<<backoff)*2, ordo.Timer{Name: timerView, Arg: r.view})
 }
 
+// keepsViewChangesOf reports whether view-changes for view v are kept:
+// above the view installed, from the view this replica is in or changing
+// to, up to maxViewsAhead above it.
+func (r *Replica) keepsViewChangesOf(v int64) bool {
+	return v > r.installed && v >= r.view && v <= r.view+maxViewsAhead
+}
+
 func (r *Replica) keepViewChange(from ordo.NodeID, vc ViewChange) {
-	if vc.View <= r.installed || vc.View > r.installed+maxViewsAhead {
+	if !r.keepsViewChangesOf(vc.View) {
 		return
 	}
 	m := r.vcs[vc.View]
@@ -158,7 +175,7 @@ func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
 	}
 	if _, dup := r.vcs[vc.View][from]; dup {
 		r.refuse(env, from, vc, reasonDuplicate) // resent: still read below, its view may need joining
-	} else if vc.View <= r.installed+maxViewsAhead && !r.trustViewChanges {
+	} else if r.keepsViewChangesOf(vc.View) && !r.trustViewChanges {
 		if err := CheckViewChange(r.signer, env.Roster().Servers, r.qs.Q, vc); err != nil {
 			r.refuse(env, from, vc, reasonCertificate, err.Error()) // a liar: it counts toward no view
 			return
@@ -271,7 +288,7 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 	case nv.View < r.installed || nv.View < r.view:
 		r.refuse(env, from, nv, reasonStaleView)
 		return
-	case nv.View > r.installed+maxViewsAhead:
+	case nv.View > r.view+maxViewsAhead:
 		r.refuse(env, from, nv, reasonFutureView)
 		return
 	case len(nv.From) != r.qs.Q || !slices.IsSorted(nv.From) || len(slices.Compact(slices.Clone(nv.From))) != len(nv.From) || !slices.Contains(nv.From, from):
