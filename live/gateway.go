@@ -388,6 +388,15 @@ func (r *Runtime) release(o outbound) {
 	r.sendNow(o.env)
 }
 
+// releasesDirect reports whether the store's syncer may release o itself
+// once its fsync has returned (groupCommit's direct release): a message
+// for the transport or a reply to a client call, which touch nothing the
+// loop owns. A timer (AfterSync) or a service's message waits for the
+// loop.
+func (r *Runtime) releasesDirect(o outbound) bool {
+	return o.timer == nil && !r.isService(o.env.To)
+}
+
 // Bounds of the client API's HTTP server.
 const (
 	clientReadHeaderTimeout = 5 * time.Second

@@ -112,6 +112,10 @@ type DiskStorage struct {
 
 	// failNextSync makes the syncer's next fsync fail (faults_node.go).
 	failNextSync atomic.Bool
+	// afterSync, if set before the first write, is called by the syncer
+	// when n records are durable, before it signals Syncing
+	// (groupCommit.syncerDone).
+	afterSync func(n uint64)
 }
 
 // StoreFileName is the log file in a store's directory.
@@ -437,6 +441,9 @@ func (s *DiskStorage) syncer() {
 			s.syncs += syncs
 		}
 		s.mu.Unlock()
+		if err == nil && s.afterSync != nil {
+			s.afterSync(target)
+		}
 		if cap(buf) > 1<<20 {
 			buf = nil
 		}
