@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"ordo"
 	"ordo/kv"
@@ -234,6 +237,85 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 			if _, err := EncodeRequest(it.Req); err != nil {
 				t.Fatalf("accepted %+v, which does not re-encode: %v", it.Req, err)
+			}
+		}
+	})
+}
+
+// What the fast batch decoder accepts, encoding/json decodes to the same
+// items; what it leaves, encoding/json decodes (or refuses) alone.
+func FuzzDecodeBatchFast(f *testing.F) {
+	f.Add(`[{"op":"put","key":"a","value":"1","session":7,"seq":1}]`)
+	f.Add(` [ {"op" : "put", "key":"a\u0041","value":""} , {"op":"get","key":"a","read":"lease"} ] `)
+	f.Add(`[{"op":"range","key":"a","end":"b","limit":4294967295},{"op":"member","value":"add","node":4}]`)
+	f.Add(`[{"op":"put","key":"a","key":"b","session":18446744073709551615,"seq":01}]`)
+	f.Add(`[{"OP":"put","key":"a"},{"op":"cas","key":"a","expect":"1","exists":true}]`)
+	f.Add(`[{"op":"get","key":"a","limit":1.5},{},{"op":null}]`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if !utf8.ValidString(body) {
+			return
+		}
+		fast, ok := decodeBatchFast([]byte(body))
+		if !ok {
+			return
+		}
+		slow, err := decodeBatchJSON([]byte(body))
+		if err != nil {
+			t.Fatalf("the fast decoder accepted what encoding/json refuses (%v)", err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decoded differently:\nfast %+v\njson %+v", fast, slow)
+		}
+	})
+}
+
+// The batches kv/client sends take the fast path.
+func TestDecodeBatchFastTakesClientBatches(t *testing.T) {
+	var bodies [][]byte
+	for i, r := range []kv.Request{
+		{Op: kv.OpPut, Key: "k<&>", Value: "v é", Session: 7, Seq: 1},
+		{Op: kv.OpDelete, Key: "k", Session: 7, Seq: 2},
+		{Op: kv.OpGet, Key: "k", Read: kv.ReadLease},
+		{Op: kv.OpRange, Key: "a", End: "z", Limit: 10},
+	} {
+		b, err := EncodeRequest(r)
+		if err != nil {
+			t.Fatal(i, err)
+		}
+		bodies = append(bodies, b)
+	}
+	body := EncodeBatch(bodies)
+	fast, ok := decodeBatchFast(body)
+	if !ok {
+		t.Fatalf("a client's batch left the fast path: %s", body)
+	}
+	slow, err := decodeBatchJSON(body)
+	if err != nil || !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("fast %+v, json %+v (%v)", fast, slow, err)
+	}
+}
+
+// A batch of 16 puts of 100-byte values, as ordo bench kv sends them:
+// the fast decoder and encoding/json.
+func BenchmarkDecodeBatch(b *testing.B) {
+	var bodies [][]byte
+	for i := range 16 {
+		body, _ := EncodeRequest(kv.Request{Op: kv.OpPut, Key: fmt.Sprintf("key-%08d", i), Value: strings.Repeat("v", 100), Session: 1 << 60, Seq: uint64(1000 + i)})
+		bodies = append(bodies, body)
+	}
+	data := EncodeBatch(bodies)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := decodeBatchFast(data); !ok {
+				b.Fatal("left the fast path")
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeBatchJSON(data); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
