@@ -149,6 +149,10 @@ func (h *handler) batch(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
+	if b, ok := appendBatchAnswers(nil, out); ok {
+		w.Write(b)
+		return
+	}
 	encodeJSON(w, out)
 }
 

@@ -320,3 +320,52 @@ func BenchmarkDecodeBatch(b *testing.B) {
 		}
 	})
 }
+
+// The answers' fast paths: what appendBatchAnswers writes is encodeJSON's
+// bytes; what decodeAnswersFast reads, json.Unmarshal reads alike.
+func FuzzBatchAnswersFast(f *testing.F) {
+	f.Add(200, "ok", "", uint64(7), uint64(0), false, 0, "", "", `[{"code":200,"status":"ok","rev":7}]`)
+	f.Add(421, "not-leader", "", uint64(0), uint64(0), false, 2, "127.0.0.1:80", "not the leader", `[{"code":421,"status":"not-leader","leader":2,"leader_addr":"h:1"} , {"rev":1,"code":200}]`)
+	f.Add(200, "ok", "v\"é", uint64(1), uint64(1), true, 0, "", "x\n", `[{"code":200,"pairs":[],"more":false,"Rev":1}]`)
+	f.Fuzz(func(t *testing.T, code int, status, value string, rev, modRev uint64, more bool, leader int, addr, msg, body string) {
+		out := []BatchAnswer{{Code: code, Response: Response{Status: status, Value: value, Rev: rev, ModRev: modRev, More: more, Leader: leader, LeaderAddr: addr, Error: msg}}, {Code: 200, Response: Response{Status: "ok", Rev: rev}}}
+		if b, ok := appendBatchAnswers(nil, out); ok {
+			rec := httptest.NewRecorder()
+			encodeJSON(rec, out)
+			if string(b) != rec.Body.String() {
+				t.Fatalf("fast %s\njson %s", b, rec.Body.String())
+			}
+			if got, err := DecodeBatchAnswers(b); err != nil || !reflect.DeepEqual(got, out) {
+				t.Fatalf("%s read back as %+v (%v)", b, got, err)
+			}
+		}
+		if got, ok := decodeAnswersFast([]byte(body)); ok {
+			var want []BatchAnswer
+			if err := json.Unmarshal([]byte(body), &want); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: fast %+v, json %+v (%v)", body, got, want, err)
+			}
+		}
+	})
+}
+
+// appendRequest writes what encoding/json writes for the requests it
+// takes.
+func FuzzAppendRequest(f *testing.F) {
+	f.Add("put", "k", "", "v", uint32(0), "", uint64(7), uint64(1), 0)
+	f.Add("range", "a<", "z&", "", uint32(10), "lease", uint64(0), uint64(0), -3)
+	f.Add("get", "k\"é\u2028", "", "", uint32(0), "serializable", uint64(0), uint64(0), 0)
+	f.Fuzz(func(t *testing.T, op, key, end, value string, limit uint32, read string, session, seq uint64, node int) {
+		q := Request{Op: op, Key: key, End: end, Value: value, Limit: limit, Read: read, Session: session, Seq: seq, Node: node}
+		b, ok := appendRequest(nil, q)
+		if !ok {
+			return
+		}
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(q)
+		if want := strings.TrimSuffix(buf.String(), "\n"); string(b) != want {
+			t.Fatalf("fast %s\njson %s", b, want)
+		}
+	})
+}
