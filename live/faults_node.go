@@ -82,6 +82,8 @@ func (r *Runtime) Resume() error {
 // paused runs on the loop goroutine: the pause event, then nothing until
 // the resume (true: the node is stopping instead).
 func (r *Runtime) paused(p pauseReq) (stopping bool) {
+	r.gc.setDirect(false) // the syncer sends nothing during the pause
+	defer r.gc.setDirect(true)
 	r.stamp.Tick()
 	r.record(trace.Event{Kind: trace.Pause})
 	r.flushTrace() // a kill during the pause keeps it

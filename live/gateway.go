@@ -100,12 +100,26 @@ type Gateway struct {
 	mu     sync.Mutex
 	closed bool
 	next   uint64
-	calls  map[ordo.NodeID]chan ordo.Message // waiting calls; nil message: failed (fenced)
+	calls  map[ordo.NodeID]waiter // waiting calls
 
 	late     prometheus.Counter
 	lateN    atomic.Uint64 // late's count, for Late
 	refused  *prometheus.CounterVec
 	inflight atomic.Int64
+}
+
+// waiter is one call waiting for its answer: ch gets it (nil: failed,
+// fenced); a call of a CallMany of several also counts down its batch,
+// whose caller wakes once, when the last answer is in.
+type waiter struct {
+	ch    chan ordo.Message // buffered: deliver never blocks
+	batch *batchWait
+}
+
+// batchWait is a CallMany's count of answers still to come.
+type batchWait struct {
+	left atomic.Int64
+	all  chan struct{} // closed when left reaches 0
 }
 
 // Late counts the answers dropped because their caller had given up.
@@ -115,7 +129,7 @@ func newGateway(r *Runtime, max int) *Gateway {
 	if max <= 0 {
 		max = DefaultClientCalls
 	}
-	g := &Gateway{r: r, max: max, calls: map[ordo.NodeID]chan ordo.Message{}}
+	g := &Gateway{r: r, max: max, calls: map[ordo.NodeID]waiter{}}
 	g.late = prometheus.NewCounter(prometheus.CounterOpts{Name: "ordo_client_late_replies_total", Help: "Replies to client calls whose caller had given up (context ended): dropped."})
 	g.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordo_client_refused_total", Help: "Client calls refused before reaching the node, by reason."}, []string{"reason"})
 	r.metrics.reg.MustRegister(g.late, g.refused,
@@ -180,6 +194,11 @@ func (g *Gateway) CallMany(ctx context.Context, msgs []ordo.Message) ([]ordo.Mes
 	ids := make([]ordo.NodeID, len(msgs))
 	chans := make([]chan ordo.Message, len(msgs))
 	batch := make([]inbound, 0, len(msgs))
+	var bw *batchWait
+	if len(msgs) > 1 {
+		// The caller wakes once for the batch, not once an answer.
+		bw = &batchWait{all: make(chan struct{})}
+	}
 	g.mu.Lock()
 	for i, m := range msgs {
 		if m == nil {
@@ -202,7 +221,10 @@ func (g *Gateway) CallMany(ctx context.Context, msgs []ordo.Message) ([]ordo.Mes
 		}
 		ids[i] = GatewayBase + ordo.NodeID(g.next)
 		chans[i] = make(chan ordo.Message, 1)
-		g.calls[ids[i]] = chans[i]
+		g.calls[ids[i]] = waiter{ch: chans[i], batch: bw}
+		if bw != nil {
+			bw.left.Add(1)
+		}
 		batch = append(batch, inbound{env: transport.Envelope{From: ids[i], To: g.r.id, Kind: m.Kind()}, msg: m, gateway: true})
 	}
 	g.mu.Unlock()
@@ -232,6 +254,15 @@ func (g *Gateway) CallMany(ctx context.Context, msgs []ordo.Message) ([]ordo.Mes
 	case <-g.r.stop:
 		forgetAll(ErrShuttingDown)
 		return reps, errs
+	}
+	if bw != nil {
+		// Until every answer is in (or the call gives up: then each is
+		// collected or forgotten below, as for a single call).
+		select {
+		case <-bw.all:
+		case <-ctx.Done():
+		case <-g.r.done:
+		}
 	}
 	for i, ch := range chans {
 		if ch == nil {
@@ -280,7 +311,7 @@ func (g *Gateway) forget(id ordo.NodeID) bool {
 // reply nobody waits for any more is dropped, counted and traced.
 func (g *Gateway) deliver(o outbound) {
 	g.mu.Lock()
-	ch, ok := g.calls[o.env.To]
+	w, ok := g.calls[o.env.To]
 	if ok {
 		delete(g.calls, o.env.To)
 	}
@@ -291,7 +322,10 @@ func (g *Gateway) deliver(o outbound) {
 		g.r.record(trace.Event{Kind: trace.Drop, Node: g.r.id, Peer: o.env.To, Msg: o.env.Msg, MsgKind: o.env.Kind, Name: "client-gone"})
 		return
 	}
-	ch <- o.reply // buffered: never blocks
+	w.ch <- o.reply // buffered: never blocks
+	if w.batch != nil && w.batch.left.Add(-1) == 0 {
+		close(w.batch.all)
+	}
 }
 
 // close refuses new calls (a stopping node).
@@ -386,6 +420,15 @@ func (r *Runtime) release(o outbound) {
 		return
 	}
 	r.sendNow(o.env)
+}
+
+// releasesDirect reports whether the store's syncer may release o itself
+// once its fsync has returned (groupCommit's direct release): a message
+// for the transport or a reply to a client call, which touch nothing the
+// loop owns. A timer (AfterSync) or a service's message waits for the
+// loop.
+func (r *Runtime) releasesDirect(o outbound) bool {
+	return o.timer == nil && !r.isService(o.env.To)
 }
 
 // Bounds of the client API's HTTP server.

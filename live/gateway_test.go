@@ -391,3 +391,28 @@ func TestGatewayCallMany(t *testing.T) {
 		t.Errorf("calls left registered: %d in flight, %d waiting", rt.gw.inflight.Load(), len(rt.gw.calls))
 	}
 }
+
+// A CallMany whose context ends before every answer is in: the answers
+// given are returned, the others end with the context's error and are
+// forgotten (a late answer is dropped, counted).
+func TestGatewayCallManyGivesUp(t *testing.T) {
+	rt, _ := echoNode(t, false, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	msgs := []ordo.Message{gwEchoReq{N: 1}, gwEchoReq{N: 2, Delay: 5000}, gwEchoReq{N: 3}}
+	reps, errs := rt.gw.CallMany(ctx, msgs)
+	for _, i := range []int{0, 2} {
+		if errs[i] != nil || reps[i].(gwEchoResp).N != uint64(i+1) {
+			t.Errorf("call %d: %v, %v; want its answer", i, reps[i], errs[i])
+		}
+	}
+	if !errors.Is(errs[1], context.DeadlineExceeded) {
+		t.Errorf("the unanswered call: %v, want the context's deadline", errs[1])
+	}
+	rt.gw.mu.Lock()
+	left := len(rt.gw.calls)
+	rt.gw.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d calls left registered", left)
+	}
+}

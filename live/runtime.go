@@ -215,7 +215,8 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if r.store, err = OpenDiskStorage(filepath.Join(dir, "store")); err != nil {
 		return nil, err
 	}
-	r.gc = groupCommit[outbound]{store: r.store, release: r.release}
+	r.gc = groupCommit[outbound]{store: r.store, release: r.release, direct: r.releasesDirect}
+	r.store.afterSync = r.gc.syncerDone
 	if r.fence.term, r.fence.on, err = readFence(dir); err != nil {
 		r.store.Close()
 		return nil, err

@@ -305,6 +305,9 @@ func EncodeRequest(r kv.Request) ([]byte, error) {
 	if _, err := q.Check(); err != nil {
 		return nil, err
 	}
+	if b, ok := appendRequest(nil, q); ok {
+		return b, nil
+	}
 	// Without HTML escaping: json.Marshal would spend six bytes on each
 	// <, > and &. Control characters still take six (\u00XX), which
 	// MaxBodyBytes allows for.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"ordo"
 	"ordo/kv"
@@ -235,6 +238,134 @@ func FuzzDecodeBatch(f *testing.F) {
 			if _, err := EncodeRequest(it.Req); err != nil {
 				t.Fatalf("accepted %+v, which does not re-encode: %v", it.Req, err)
 			}
+		}
+	})
+}
+
+// What the fast batch decoder accepts, encoding/json decodes to the same
+// items; what it leaves, encoding/json decodes (or refuses) alone.
+func FuzzDecodeBatchFast(f *testing.F) {
+	f.Add(`[{"op":"put","key":"a","value":"1","session":7,"seq":1}]`)
+	f.Add(` [ {"op" : "put", "key":"a\u0041","value":""} , {"op":"get","key":"a","read":"lease"} ] `)
+	f.Add(`[{"op":"range","key":"a","end":"b","limit":4294967295},{"op":"member","value":"add","node":4}]`)
+	f.Add(`[{"op":"put","key":"a","key":"b","session":18446744073709551615,"seq":01}]`)
+	f.Add(`[{"OP":"put","key":"a"},{"op":"cas","key":"a","expect":"1","exists":true}]`)
+	f.Add(`[{"op":"get","key":"a","limit":1.5},{},{"op":null}]`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if !utf8.ValidString(body) {
+			return
+		}
+		fast, ok := decodeBatchFast([]byte(body))
+		if !ok {
+			return
+		}
+		slow, err := decodeBatchJSON([]byte(body))
+		if err != nil {
+			t.Fatalf("the fast decoder accepted what encoding/json refuses (%v)", err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decoded differently:\nfast %+v\njson %+v", fast, slow)
+		}
+	})
+}
+
+// The batches kv/client sends take the fast path.
+func TestDecodeBatchFastTakesClientBatches(t *testing.T) {
+	var bodies [][]byte
+	for i, r := range []kv.Request{
+		{Op: kv.OpPut, Key: "k<&>", Value: "v é", Session: 7, Seq: 1},
+		{Op: kv.OpDelete, Key: "k", Session: 7, Seq: 2},
+		{Op: kv.OpGet, Key: "k", Read: kv.ReadLease},
+		{Op: kv.OpRange, Key: "a", End: "z", Limit: 10},
+	} {
+		b, err := EncodeRequest(r)
+		if err != nil {
+			t.Fatal(i, err)
+		}
+		bodies = append(bodies, b)
+	}
+	body := EncodeBatch(bodies)
+	fast, ok := decodeBatchFast(body)
+	if !ok {
+		t.Fatalf("a client's batch left the fast path: %s", body)
+	}
+	slow, err := decodeBatchJSON(body)
+	if err != nil || !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("fast %+v, json %+v (%v)", fast, slow, err)
+	}
+}
+
+// A batch of 16 puts of 100-byte values, as ordo bench kv sends them:
+// the fast decoder and encoding/json.
+func BenchmarkDecodeBatch(b *testing.B) {
+	var bodies [][]byte
+	for i := range 16 {
+		body, _ := EncodeRequest(kv.Request{Op: kv.OpPut, Key: fmt.Sprintf("key-%08d", i), Value: strings.Repeat("v", 100), Session: 1 << 60, Seq: uint64(1000 + i)})
+		bodies = append(bodies, body)
+	}
+	data := EncodeBatch(bodies)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := decodeBatchFast(data); !ok {
+				b.Fatal("left the fast path")
+			}
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeBatchJSON(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The answers' fast paths: what appendBatchAnswers writes is encodeJSON's
+// bytes; what decodeAnswersFast reads, json.Unmarshal reads alike.
+func FuzzBatchAnswersFast(f *testing.F) {
+	f.Add(200, "ok", "", uint64(7), uint64(0), false, 0, "", "", `[{"code":200,"status":"ok","rev":7}]`)
+	f.Add(421, "not-leader", "", uint64(0), uint64(0), false, 2, "127.0.0.1:80", "not the leader", `[{"code":421,"status":"not-leader","leader":2,"leader_addr":"h:1"} , {"rev":1,"code":200}]`)
+	f.Add(200, "ok", "v\"é", uint64(1), uint64(1), true, 0, "", "x\n", `[{"code":200,"pairs":[],"more":false,"Rev":1}]`)
+	f.Fuzz(func(t *testing.T, code int, status, value string, rev, modRev uint64, more bool, leader int, addr, msg, body string) {
+		out := []BatchAnswer{{Code: code, Response: Response{Status: status, Value: value, Rev: rev, ModRev: modRev, More: more, Leader: leader, LeaderAddr: addr, Error: msg}}, {Code: 200, Response: Response{Status: "ok", Rev: rev}}}
+		if b, ok := appendBatchAnswers(nil, out); ok {
+			rec := httptest.NewRecorder()
+			encodeJSON(rec, out)
+			if string(b) != rec.Body.String() {
+				t.Fatalf("fast %s\njson %s", b, rec.Body.String())
+			}
+			if got, err := DecodeBatchAnswers(b); err != nil || !reflect.DeepEqual(got, out) {
+				t.Fatalf("%s read back as %+v (%v)", b, got, err)
+			}
+		}
+		if got, ok := decodeAnswersFast([]byte(body)); ok {
+			var want []BatchAnswer
+			if err := json.Unmarshal([]byte(body), &want); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: fast %+v, json %+v (%v)", body, got, want, err)
+			}
+		}
+	})
+}
+
+// appendRequest writes what encoding/json writes for the requests it
+// takes.
+func FuzzAppendRequest(f *testing.F) {
+	f.Add("put", "k", "", "v", uint32(0), "", uint64(7), uint64(1), 0)
+	f.Add("range", "a<", "z&", "", uint32(10), "lease", uint64(0), uint64(0), -3)
+	f.Add("get", "k\"é\u2028", "", "", uint32(0), "serializable", uint64(0), uint64(0), 0)
+	f.Fuzz(func(t *testing.T, op, key, end, value string, limit uint32, read string, session, seq uint64, node int) {
+		q := Request{Op: op, Key: key, End: end, Value: value, Limit: limit, Read: read, Session: session, Seq: seq, Node: node}
+		b, ok := appendRequest(nil, q)
+		if !ok {
+			return
+		}
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(q)
+		if want := strings.TrimSuffix(buf.String(), "\n"); string(b) != want {
+			t.Fatalf("fast %s\njson %s", b, want)
 		}
 	})
 }

@@ -234,7 +234,7 @@ func (c *Client) postBatch(ctx context.Context, ep string, body []byte) (answers
 		}
 		return nil, r, code, true, nil
 	}
-	if err := json.Unmarshal(data, &answers); err != nil {
+	if answers, err = api.DecodeBatchAnswers(data); err != nil {
 		return nil, r, 0, true, fmt.Errorf("a batch answer that is not the API's JSON: %.200q", data)
 	}
 	return answers, r, http.StatusOK, true, nil

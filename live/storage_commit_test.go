@@ -1,0 +1,98 @@
+package live
+
+import (
+	"slices"
+	"sync"
+	"testing"
+)
+
+// The syncer releases what direct accepts itself, once the fsync that
+// covers it has returned and never before; a failed fsync releases
+// nothing; what direct refuses (a wake-up) waits for the loop (synced);
+// with direct release off (a paused node) the syncer releases nothing.
+func TestGroupCommitDirectRelease(t *testing.T) {
+	type rig struct {
+		s   *DiskStorage
+		g   *groupCommit[int]
+		mu  sync.Mutex
+		got []int
+	}
+	open := func() *rig {
+		s, err := OpenDiskStorage(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &rig{s: s}
+		r.g = &groupCommit[int]{store: s, direct: func(x int) bool { return x > 0 }, release: func(x int) {
+			s.mu.Lock()
+			durable := s.syncedN >= 1 && s.syncErr == nil
+			s.mu.Unlock()
+			if !durable {
+				t.Errorf("%d released before the fsync covering it returned", x)
+			}
+			r.mu.Lock()
+			r.got = append(r.got, x)
+			r.mu.Unlock()
+		}}
+		s.afterSync = r.g.syncerDone
+		return r
+	}
+	released := func(r *rig) []int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return slices.Clone(r.got)
+	}
+	turn := func(r *rig) {
+		r.s.Put("k", []byte("v"))
+		r.s.EndBatch()
+		r.g.hold(1)
+		r.g.hold(-1) // a wake-up: the loop's
+		r.g.hold(2)
+		if err := r.g.endTurn(); err != nil {
+			t.Fatal(err)
+		}
+		<-r.s.Syncing() // the syncer has released and reports
+	}
+
+	r := open()
+	turn(r)
+	if got := released(r); !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("the syncer released %v, want [1 2] (the wake-up waits for the loop)", got)
+	}
+	if err := r.g.synced(); err != nil {
+		t.Fatal(err)
+	}
+	if got := released(r); !slices.Equal(got, []int{1, 2, -1}) {
+		t.Fatalf("after the loop's turn: %v, want [1 2 -1]", got)
+	}
+	r.s.Close()
+
+	r = open() // a failed fsync releases nothing, ever
+	r.s.failNextSync.Store(true)
+	turn(r)
+	if err := r.g.synced(); err == nil {
+		t.Fatal("a failed fsync reported no error")
+	}
+	if got := released(r); len(got) != 0 {
+		t.Fatalf("released %v after a failed fsync", got)
+	}
+	if held := r.g.held(); len(held) != 3 {
+		t.Fatalf("held after a failed fsync: %v, want all 3", held)
+	}
+	r.s.abandon()
+
+	r = open() // paused: the loop releases, after the pause
+	r.g.setDirect(false)
+	turn(r)
+	if got := released(r); len(got) != 0 {
+		t.Fatalf("direct release off: the syncer released %v", got)
+	}
+	r.g.setDirect(true)
+	if err := r.g.synced(); err != nil {
+		t.Fatal(err)
+	}
+	if got := released(r); !slices.Equal(got, []int{1, -1, 2}) {
+		t.Fatalf("released by the loop: %v, want [1 -1 2] in order", got)
+	}
+	r.s.Close()
+}
