@@ -171,7 +171,10 @@ func TestLiveClusterWithClient(t *testing.T) {
 		t.Fatalf("restarted client: %+v %v", s4, err)
 	}
 	restartAt := c.now()
-	time.Sleep(300 * time.Millisecond)
+	// Long enough for every server's link to the new client process to
+	// come back on a loaded host (-race beside other suites: 300 ms was
+	// not, once in a CI run).
+	time.Sleep(1500 * time.Millisecond)
 	tr, err := c.DownAndMerge()
 	if err != nil {
 		t.Fatal(err)
