@@ -90,110 +90,60 @@ func DecodeBatchAnswers(data []byte) ([]BatchAnswer, error) {
 // decodeAnswersFast reads what appendBatchAnswers writes (any order of
 // the fields, each once, spelled exactly; strings without escapes; plain
 // integers); false for anything else.
-func decodeAnswersFast(data []byte) ([]BatchAnswer, bool) {
+func decodeAnswersFast(data []byte) (out []BatchAnswer, ok bool) {
 	p := fastJSON{b: data}
-	p.ws()
-	if !p.eat('[') {
-		return nil, false
-	}
-	p.ws()
-	if p.eat(']') {
-		return nil, false
-	}
-	var out []BatchAnswer
-	for {
+	ok = p.array(func() bool {
 		a, ok := p.answer()
-		if !ok {
-			return nil, false
-		}
 		out = append(out, a)
-		p.ws()
-		if p.eat(',') {
-			p.ws()
-			continue
-		}
-		if !p.eat(']') {
-			return nil, false
-		}
-		p.ws()
-		return out, p.i == len(p.b)
+		return ok
+	})
+	if !ok {
+		return nil, false
 	}
+	return out, true
 }
 
-func (p *fastJSON) answer() (BatchAnswer, bool) {
-	var a BatchAnswer
-	if !p.eat('{') {
-		return a, false
-	}
-	p.ws()
-	if p.eat('}') {
-		return a, true
-	}
-	var seen uint
-	for {
-		p.ws()
-		k, ok := p.str()
-		if !ok {
-			return a, false
-		}
-		p.ws()
-		if !p.eat(':') {
-			return a, false
-		}
-		p.ws()
-		var bit uint
+func (p *fastJSON) answer() (a BatchAnswer, ok bool) {
+	ok = p.object(func(k []byte) (bit uint, ok bool) {
 		var s []byte
 		var v uint64
 		switch string(k) {
 		case "code":
-			bit = 1 << 0
 			v, ok = p.uint(math.MaxInt)
 			a.Code = int(v)
+			return 1 << 0, ok
 		case "status":
-			bit = 1 << 1
 			s, ok = p.str()
-			a.Status = string(s)
+			return 1 << 1, set(&a.Status, s, ok)
 		case "value":
-			bit = 1 << 2
 			s, ok = p.str()
-			a.Value = string(s)
+			return 1 << 2, set(&a.Value, s, ok)
 		case "rev":
-			bit = 1 << 3
 			a.Rev, ok = p.uint(math.MaxUint64)
+			return 1 << 3, ok
 		case "mod_rev":
-			bit = 1 << 4
 			a.ModRev, ok = p.uint(math.MaxUint64)
+			return 1 << 4, ok
 		case "more":
-			bit = 1 << 5
 			if ok = p.i+4 <= len(p.b) && string(p.b[p.i:p.i+4]) == "true"; ok {
 				p.i += 4
 				a.More = true
 			}
+			return 1 << 5, ok
 		case "leader":
-			bit = 1 << 6
 			v, ok = p.uint(math.MaxInt)
 			a.Leader = int(v)
+			return 1 << 6, ok
 		case "leader_addr":
-			bit = 1 << 7
 			s, ok = p.str()
-			a.LeaderAddr = string(s)
+			return 1 << 7, set(&a.LeaderAddr, s, ok)
 		case "error":
-			bit = 1 << 8
 			s, ok = p.str()
-			a.Error = string(s)
-		default:
-			return a, false // pairs, false, another spelling, unknown
+			return 1 << 8, set(&a.Error, s, ok)
 		}
-		if !ok || seen&bit != 0 {
-			return a, false
-		}
-		seen |= bit
-		p.ws()
-		if p.eat(',') {
-			continue
-		}
-		return a, p.eat('}')
-	}
+		return 0, false // pairs, false, another spelling, unknown
+	})
+	return a, ok
 }
 
 // appendRequest appends q as EncodeRequest's encoding/json writes it (the

@@ -14,21 +14,13 @@ import "math"
 // (FuzzDecodeBatchFast checks it). data is valid UTF-8.
 func decodeBatchFast(data []byte) (items []BatchItem, ok bool) {
 	p := fastJSON{b: data}
-	p.ws()
-	if !p.eat('[') {
-		return nil, false
-	}
-	p.ws()
-	if p.eat(']') {
-		return nil, false // empty: the decoder's refusal
-	}
-	for {
+	ok = p.array(func() bool {
 		if len(items) == MaxBatch {
-			return nil, false
+			return false
 		}
 		q, ok := p.request()
 		if !ok {
-			return nil, false
+			return false
 		}
 		r, err := q.Check()
 		it := BatchItem{Req: r}
@@ -36,17 +28,12 @@ func decodeBatchFast(data []byte) (items []BatchItem, ok bool) {
 			it.Err = err.(*Error)
 		}
 		items = append(items, it)
-		p.ws()
-		if p.eat(',') {
-			p.ws()
-			continue
-		}
-		if !p.eat(']') {
-			return nil, false
-		}
-		p.ws()
-		return items, p.i == len(p.b)
+		return true
+	})
+	if !ok {
+		return nil, false // (an empty batch too: the decoder's refusal)
 	}
+	return items, true
 }
 
 // fastJSON reads the subset of JSON decodeBatchFast accepts.
@@ -121,77 +108,117 @@ func (p *fastJSON) uint(max uint64) (uint64, bool) {
 	return v, true
 }
 
-// request reads one object of the batch.
-func (p *fastJSON) request() (Request, bool) {
-	var q Request
+// array reads a JSON array of at least one element, each read by elem
+// (at its first byte), and nothing after it but white space. An empty
+// array is false: both callers leave it to encoding/json.
+func (p *fastJSON) array(elem func() bool) bool {
+	p.ws()
+	if !p.eat('[') {
+		return false
+	}
+	p.ws()
+	if p.eat(']') {
+		return false
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		p.ws()
+		if p.eat(',') {
+			p.ws()
+			continue
+		}
+		if !p.eat(']') {
+			return false
+		}
+		p.ws()
+		return p.i == len(p.b)
+	}
+}
+
+// object reads one flat JSON object: for each member, field reads the
+// value (at its first byte) of the key it is given and returns the
+// field's bit (one per field: a field twice is false) and whether the
+// value read; an unknown key is false.
+func (p *fastJSON) object(field func(key []byte) (bit uint, ok bool)) bool {
 	if !p.eat('{') {
-		return q, false
+		return false
 	}
 	p.ws()
 	if p.eat('}') {
-		return q, true
+		return true
 	}
 	var seen uint
 	for {
 		p.ws()
 		k, ok := p.str()
 		if !ok {
-			return q, false
+			return false
 		}
 		p.ws()
 		if !p.eat(':') {
-			return q, false
+			return false
 		}
 		p.ws()
-		var bit uint
-		var s []byte
-		var v uint64
-		switch string(k) {
-		case "op":
-			bit = 1 << 0
-			s, ok = p.str()
-			q.Op = string(s)
-		case "key":
-			bit = 1 << 1
-			s, ok = p.str()
-			q.Key = string(s)
-		case "end":
-			bit = 1 << 2
-			s, ok = p.str()
-			q.End = string(s)
-		case "value":
-			bit = 1 << 3
-			s, ok = p.str()
-			q.Value = string(s)
-		case "read":
-			bit = 1 << 4
-			s, ok = p.str()
-			q.Read = string(s)
-		case "limit":
-			bit = 1 << 5
-			v, ok = p.uint(math.MaxUint32)
-			q.Limit = uint32(v)
-		case "session":
-			bit = 1 << 6
-			q.Session, ok = p.uint(math.MaxUint64)
-		case "seq":
-			bit = 1 << 7
-			q.Seq, ok = p.uint(math.MaxUint64)
-		case "node":
-			bit = 1 << 8
-			v, ok = p.uint(math.MaxInt)
-			q.Node = int(v)
-		default:
-			return q, false // expect, exists, another spelling, unknown
-		}
-		if !ok || seen&bit != 0 {
-			return q, false
+		bit, ok := field(k)
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
 		}
 		seen |= bit
 		p.ws()
 		if p.eat(',') {
 			continue
 		}
-		return q, p.eat('}')
+		return p.eat('}')
 	}
+}
+
+// request reads one object of the batch.
+func (p *fastJSON) request() (q Request, ok bool) {
+	ok = p.object(func(k []byte) (bit uint, ok bool) {
+		var s []byte
+		var v uint64
+		switch string(k) {
+		case "op":
+			s, ok = p.str()
+			return 1 << 0, set(&q.Op, s, ok)
+		case "key":
+			s, ok = p.str()
+			return 1 << 1, set(&q.Key, s, ok)
+		case "end":
+			s, ok = p.str()
+			return 1 << 2, set(&q.End, s, ok)
+		case "value":
+			s, ok = p.str()
+			return 1 << 3, set(&q.Value, s, ok)
+		case "read":
+			s, ok = p.str()
+			return 1 << 4, set(&q.Read, s, ok)
+		case "limit":
+			v, ok = p.uint(math.MaxUint32)
+			q.Limit = uint32(v)
+			return 1 << 5, ok
+		case "session":
+			q.Session, ok = p.uint(math.MaxUint64)
+			return 1 << 6, ok
+		case "seq":
+			q.Seq, ok = p.uint(math.MaxUint64)
+			return 1 << 7, ok
+		case "node":
+			v, ok = p.uint(math.MaxInt)
+			q.Node = int(v)
+			return 1 << 8, ok
+		}
+		return 0, false // expect, exists, another spelling, unknown
+	})
+	return q, ok
+}
+
+// set stores s in *dst when the string read (ok) and returns ok.
+func set(dst *string, s []byte, ok bool) bool {
+	if ok {
+		*dst = string(s)
+	}
+	return ok
 }
