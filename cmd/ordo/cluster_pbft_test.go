@@ -22,14 +22,7 @@ func TestPBFTLiveStatus(t *testing.T) {
 		t.Skip("builds ordo and runs real processes; skipped with -short")
 	}
 	tmp, run := ordoProcs(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, errs, code := run(args...)
-		if code != 0 {
-			t.Fatalf("ordo %v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return out
-	}
+	must := mustSucceed(t, run)
 	dir := filepath.Join(tmp, "bft")
 	must("cluster", "up", "--protocol", "pbft", "-n", "4", "--detach", "--dir", dir)
 	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
@@ -140,14 +133,7 @@ func TestPBFTLiveRestartedReplicaCatchesUp(t *testing.T) {
 		t.Skip("builds ordo and runs real processes; skipped with -short")
 	}
 	tmp, run := ordoProcs(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, errs, code := run(args...)
-		if code != 0 {
-			t.Fatalf("ordo %v: exit %d\n%s%s", args, code, out, errs)
-		}
-		return out
-	}
+	must := mustSucceed(t, run)
 	dir := filepath.Join(tmp, "bft")
 	must("cluster", "up", "--protocol", "pbft", "-n", "4", "-o", "checkpoint=4", "-o", "window=8", "-o", "batch=1", "--detach", "--dir", dir)
 	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })

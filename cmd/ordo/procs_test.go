@@ -36,3 +36,15 @@ func ordoProcs(t *testing.T) (tmp string, run func(args ...string) (string, stri
 		return "", "", -1
 	}
 }
+
+// mustSucceed wraps run: the command's stdout, failing t unless it exits 0.
+func mustSucceed(t *testing.T, run func(args ...string) (string, string, int)) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		out, errs, code := run(args...)
+		if code != 0 {
+			t.Fatalf("ordo %v: exit %d\n%s%s", args, code, out, errs)
+		}
+		return out
+	}
+}
