@@ -141,27 +141,26 @@ const defaultInflight = 2
 // replica starts empty and catches up by state transfer
 // (statetransfer.go).
 type Replica struct {
-	qs           Quorums
-	k, window    int64
-	view         int64
-	seq          int64 // the primary's last assigned sequence number
-	low          int64 // h: the stable checkpoint
-	lastExec     int64
-	state        string                           // digest of the executed history
-	log          map[int64]*entry                 // sequence numbers in (low, low+window]
-	ckpts        map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
-	ckSigs       map[int64]map[ordo.NodeID][]byte // their signatures, as ckpts
-	proof        []Endorsement                    // the signed checkpoints that made low stable (certificates.go)
-	ckSnaps      map[int64][]byte                 // this replica's snapshot at each checkpoint in (low, low+window] (statetransfer.go)
-	stableSnap   []byte                           // its snapshot at low, sent to a replica behind it
-	transfers    int                              // states restored from others
-	stableSig    []byte                           // its own signature of the stable checkpoint
-	installedBy  map[ordo.NodeID]int64            // the view each replica last said it installed (retransmit.go)
-	primaryAhead int64                            // the highest sequence number beyond the window the primary pre-prepared (statetransfer.go)
-	signer       ordo.Signer                      // the runtime's signatures (ordo.Signer)
-	clients      map[ordo.NodeID]*lastReply       // roster clients only
-	assigned     map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
-	prim         ordo.NodeID                      // the primary of view, for State
+	qs          Quorums
+	k, window   int64
+	view        int64
+	seq         int64 // the primary's last assigned sequence number
+	low         int64 // h: the stable checkpoint
+	lastExec    int64
+	state       string                           // digest of the executed history
+	log         map[int64]*entry                 // sequence numbers in (low, low+window]
+	ckpts       map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
+	ckSigs      map[int64]map[ordo.NodeID][]byte // their signatures, as ckpts
+	proof       []Endorsement                    // the signed checkpoints that made low stable (certificates.go)
+	ckSnaps     map[int64][]byte                 // this replica's snapshot at each checkpoint in (low, low+window] (statetransfer.go)
+	stableSnap  []byte                           // its snapshot at low, sent to a replica behind it
+	transfers   int                              // states restored from others
+	stableSig   []byte                           // its own signature of the stable checkpoint
+	installedBy map[ordo.NodeID]int64            // the view each replica last said it installed (retransmit.go)
+	signer      ordo.Signer                      // the runtime's signatures (ordo.Signer)
+	clients     map[ordo.NodeID]*lastReply       // roster clients only
+	assigned    map[ordo.NodeID]int64            // primary: the last timestamp ordered per client
+	prim        ordo.NodeID                      // the primary of view, for State
 	// heard holds the digests of the requests clients sent this replica
 	// themselves (authenticated links), at most maxHeard, oldest forgotten
 	// first: a backup prepares only a request it heard from its client or
@@ -257,7 +256,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.ckpts = map[int64]map[ordo.NodeID]string{}
 	r.ckSigs = map[int64]map[ordo.NodeID][]byte{}
 	r.proof = nil
-	r.ckSnaps, r.stableSnap, r.stableSig, r.transfers, r.primaryAhead = map[int64][]byte{}, nil, nil, 0, 0
+	r.ckSnaps, r.stableSnap, r.stableSig, r.transfers = map[int64][]byte{}, nil, nil, 0
 	r.installedBy = map[ordo.NodeID]int64{}
 	s, ok := ordo.Signing(env)
 	if !ok {
@@ -432,6 +431,12 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 func (r *Replica) sameView(env ordo.Env, from ordo.NodeID, m ordo.Message, v int64) bool {
 	switch {
 	case v < r.view:
+		if r.changing && v == r.installed {
+			// The others go on in the view it left: ask (a status of
+			// that view) for the commits and checkpoints it can still
+			// execute or restore without voting (retransmit.go).
+			r.behind = true
+		}
 		r.refuse(env, from, m, reasonStaleView)
 		return false
 	case v > r.view:
@@ -728,8 +733,19 @@ func (r *Replica) adoptCommitted(env ordo.Env, seq int64, e *entry, d string, re
 // until the others needed it (TestPBFT4_4_ViewChangeUnderMessageLoss,
 // seed 9).
 func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
+	if !r.inWindow(m.Seq) || m.Seq <= r.lastExec {
+		r.refuse(env, from, m, reasonStaleView)
+		return
+	}
 	e := r.log[m.Seq]
-	if e == nil || e.view != m.View || e.b == nil || !e.sentCommit || e.committed {
+	if e == nil {
+		// Not heard of in that view: 2f+1 matching commits still decide
+		// it (adoptCommitted), so a replica that suspected the primary
+		// alone keeps executing what the others commit, without voting.
+		e = &entry{view: m.View, prepares: map[ordo.NodeID]string{}, prepSigs: map[ordo.NodeID][]byte{}, commits: map[ordo.NodeID]string{}}
+		r.log[m.Seq] = e
+	}
+	if e.view != m.View || e.committed {
 		r.refuse(env, from, m, reasonStaleView)
 		return
 	}
@@ -743,10 +759,12 @@ func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
 		return
 	}
 	e.commits[from] = d
-	if count(e.commits, e.digest) >= r.qs.Q {
+	if e.b != nil && e.sentCommit && count(e.commits, e.digest) >= r.qs.Q {
 		e.committed = true
 		r.executeCommitted(env)
+		return
 	}
+	r.adoptCommitted(env, m.Seq, e, d, m.Reqs)
 }
 
 // lateCommitsPending reports whether, while changing view, an entry of
@@ -784,6 +802,14 @@ func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 		env.Note(agreement.NoteDecide, "slot", seq, "index", i, "value", e.b.ds[i], "batch", e.digest, "client", int64(req.Client), "ts", req.Timestamp)
 		if r.watch.active && r.watch.client == req.Client && req.Timestamp >= r.watch.ts {
 			r.watch = watched{}
+		}
+		if lr := r.clients[req.Client]; lr != nil && req.Timestamp <= lr.ts {
+			// Executed before: a faulty primary ordered a client's old
+			// request again (found by a new user's trial). Exactly once
+			// (section 4.1): no second effect and no second reply — a
+			// no-op for the machine, which counts it like every replica.
+			r.result(Request{})
+			continue
 		}
 		r.reply(env, req, r.result(req)) // service.go
 	}

@@ -69,7 +69,8 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		}
 		// Commits of the view it left that it still lacks (onLateCommit):
 		// a status of that view makes the replicas still in it resend them.
-		if stuck && r.lateCommitsPending() {
+		if stuck && r.lateCommitsPending() || r.behind {
+			r.behind = false
 			r.broadcast(env, Status{View: r.installed, Stable: r.low, LastExec: r.lastExec})
 		}
 		return

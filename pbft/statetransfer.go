@@ -288,14 +288,6 @@ const maxSnapClients = MaxExternal + 1<<12
 func (r *Replica) outOfWindow(env ordo.Env, from ordo.NodeID, m ordo.Message, seq int64) {
 	if seq > r.low+r.window {
 		r.behind = true
-		// The primary's own signed pre-prepare beyond the window: it is
-		// ordering, and this replica is the one behind, so it does not
-		// suspect it (a replica that is behind and suspects alone would
-		// leave the view the others stay in, for good).
-		if pp, ok := m.(PrePrepare); ok && pp.View == r.view && from == r.primary(env) &&
-			r.signer.Verify(from, PrePrepareStatement(pp.View, pp.Seq, pp.Digest), pp.Sig) {
-			r.primaryAhead = max(r.primaryAhead, seq)
-		}
 	}
 	r.refuse(env, from, m, reasonWindow)
 }

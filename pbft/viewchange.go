@@ -53,19 +53,7 @@ func (r *Replica) watchRequest(env ordo.Env, m Request) {
 func (r *Replica) Fire(env ordo.Env, t ordo.Timer) {
 	switch t.Name {
 	case timerRequest:
-		switch {
-		case t.Arg != r.gen || !r.watch.active || r.changing:
-		case r.primaryAhead > r.lastExec || r.othersCommitAhead():
-			// Behind a primary that is ordering for the others
-			// (statetransfer.go): catch up first, and watch again. (A
-			// primary that equivocates to this replica alone is suspected
-			// by no one else; suspecting it alone would leave this view
-			// for good.) A primary that censors a request is suspected by
-			// the replicas that are not behind, and this one joins them.
-			r.gen++
-			env.After(r.viewTimeout, ordo.Timer{Name: timerRequest, Arg: r.gen})
-			r.behind = true // ask: the others may be past a checkpoint it can restore
-		default:
+		if t.Arg == r.gen && r.watch.active && !r.changing {
 			r.startViewChange(env, r.view+1)
 		}
 	case timerView:
@@ -75,26 +63,6 @@ func (r *Replica) Fire(env ordo.Env, t ordo.Timer) {
 	case timerRetransmit:
 		r.onRetransmit(env)
 	}
-}
-
-// othersCommitAhead reports whether f+1 other replicas committed one
-// batch at a sequence number this replica has not executed, in this
-// view: at least one correct replica prepared it, so the primary is
-// ordering for the others.
-func (r *Replica) othersCommitAhead() bool {
-	for s, e := range r.log {
-		if s <= r.lastExec || e.view != r.view {
-			continue
-		}
-		votes := map[string]int{}
-		for _, d := range e.commits {
-			votes[d]++
-			if votes[d] >= r.qs.F+1 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // startViewChange moves to view v: stop taking part in the old one and

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // The answers of a batch, both ways, without encoding/json's reflection
@@ -91,6 +92,9 @@ func DecodeBatchAnswers(data []byte) ([]BatchAnswer, error) {
 // the fields, each once, spelled exactly; strings without escapes; plain
 // integers); false for anything else.
 func decodeAnswersFast(data []byte) (out []BatchAnswer, ok bool) {
+	if !utf8.Valid(data) {
+		return nil, false // encoding/json writes U+FFFD for what is not UTF-8 (found by FuzzBatchAnswersFast)
+	}
 	p := fastJSON{b: data}
 	ok = p.array(func() bool {
 		a, ok := p.answer()
