@@ -271,6 +271,8 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 	// cluster stays a window behind.
 	if !r.changing {
 		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
+	} else {
+		r.behind = true // its tick asks the view it left (retransmit.go)
 	}
 }
 
