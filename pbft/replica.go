@@ -187,13 +187,14 @@ type Replica struct {
 	trustViewChanges bool // unsafe_trust_view_changes: certificates not checked
 
 	// Retransmission (retransmit.go).
-	retransmit  time.Duration
-	sentVC      *ViewChange // the view-change this replica sent for its latest view, resent verbatim
-	installedVC *ViewChange // the view-change it sent for the view installed, if it sent one
-	sentNV      *NewView    // the new-view it sent as primary of its latest view
-	stableState string      // the state digest at the stable checkpoint, for a replica behind it
-	behind      bool        // a peer spoke of a later view: ask what was missed
-	lastTick    int64       // lastExec at the previous retransmit tick (progress since?)
+	retransmit    time.Duration
+	sentVC        *ViewChange // the view-change this replica sent for its latest view, resent verbatim
+	installedVC   *ViewChange // the view-change it sent for the view installed, if it sent one
+	sentNV        *NewView    // the new-view it sent as primary of its latest view
+	stableState   string      // the state digest at the stable checkpoint, for a replica behind it
+	behind        bool        // a peer spoke of a later view: ask what was missed
+	lastTick      int64       // lastExec at the previous retransmit tick (progress since?)
+	changingTicks int64       // retransmit ticks spent changing view
 
 	// Refused messages (refuse.go): counted by reason, every one of them.
 	refused   int
@@ -714,11 +715,16 @@ func (r *Replica) executeCommitted(env ordo.Env) {
 // alone and left the view for good). It casts no vote for it: it holds
 // no pre-prepare of it.
 func (r *Replica) adoptCommitted(env ordo.Env, seq int64, e *entry, d string, reqs []Request) {
-	if e.committed || (e.b != nil && e.digest == d) || count(e.commits, d) < r.qs.Q {
+	if e.committed || count(e.commits, d) < r.qs.Q {
 		return
 	}
-	e.b, e.digest, e.ppSig = newBatch(reqs), d, nil
-	e.sentCommit, e.committed = true, true // decided; and no vote of its own follows
+	if e.b == nil || e.digest != d {
+		e.b, e.digest, e.ppSig = newBatch(reqs), d, nil
+	}
+	// Decided (also when this replica holds the same batch but never
+	// committed it: it may be changing view, voting no more); and no vote
+	// of its own follows.
+	e.sentCommit, e.committed = true, true
 	env.Note("adopt-committed", "seq", seq, "batch", d)
 	r.executeCommitted(env)
 }

@@ -34,6 +34,10 @@ import (
 
 const timerRetransmit = "retransmit"
 
+// askEvery is how many retransmit ticks a replica changing view alone
+// waits between two statuses of the view it left when nothing else asks.
+const askEvery = 10
+
 // Status is ⟨STATUS, v, h, le⟩: the sender is in view View (changing to
 // it when Changing), its stable checkpoint is Stable and it executed up
 // to LastExec. The receivers resend what it lacks.
@@ -69,7 +73,12 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		}
 		// Commits of the view it left that it still lacks (onLateCommit):
 		// a status of that view makes the replicas still in it resend them.
-		if stuck && r.lateCommitsPending() || r.behind {
+		// And, once a second while no progress, in any case: a replica
+		// that suspected alone hears nothing more of the view it left
+		// once the others fall quiet, and may lack its last commits
+		// (found: a restarted replica two slots short, for good).
+		r.changingTicks++
+		if stuck && (r.lateCommitsPending() || r.changingTicks%askEvery == 0) || r.behind {
 			r.behind = false
 			r.broadcast(env, Status{View: r.installed, Stable: r.low, LastExec: r.lastExec})
 		}
