@@ -255,7 +255,10 @@ func TestBFTBreaksAtThreeFForF2(t *testing.T) {
 // correct replicas that both installed a view answered each other's
 // answers to a late view-change forever, and the run took 85 546 events in
 // 3 s of simulated time against 4 731 for seed 2. A catch-up is not
-// answered; the run is back within a few times the other seed's count.
+// answered; the run is back within a few times the other seed's count
+// (six: a replica changing view alone now also asks the view it left
+// once a second, and seed 1 has such replicas: 9 887 events against
+// 2 356 on 1 December 2026, an eighth of the ping-pong's).
 func TestBFTNoViewChangePingPong(t *testing.T) {
 	c := BFTConfig{N: 7, F: 3, Behaviour: sim.Equivocate}
 	var events [3]uint64
@@ -266,7 +269,7 @@ func TestBFTNoViewChangePingPong(t *testing.T) {
 		}
 		events[seed] = res.Events
 	}
-	if events[1] > 4*events[2] {
+	if events[1] > 6*events[2] {
 		t.Fatalf("seed 1: %d events, seed 2: %d; replay: go run ./cmd/ordo bench bft -n 7 -f 3 --behaviour equivocate --replay 1 --trace run.jsonl", events[1], events[2])
 	}
 }
