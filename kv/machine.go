@@ -438,8 +438,8 @@ func (m *Machine) Snapshot() []byte {
 	b = binary.AppendUvarint(b, m.lastDelete)
 	b = binary.AppendUvarint(b, uint64(m.tree.Len()))
 	m.tree.Ascend(func(it *item) bool {
-		b = appendString(b, it.key)
-		b = appendString(b, it.value)
+		b = rsm.AppendString(b, it.key)
+		b = rsm.AppendString(b, it.value)
 		b = binary.AppendUvarint(b, it.rev)
 		return true
 	})
@@ -448,26 +448,21 @@ func (m *Machine) Snapshot() []byte {
 		b = binary.AppendUvarint(b, s.id)
 		b = binary.AppendUvarint(b, s.seq)
 		b = binary.AppendUvarint(b, s.used)
-		b = appendString(b, string(s.result))
+		b = rsm.AppendString(b, string(s.result))
 	}
 	return b
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // SnapshotIndex reads the applied index a snapshot was taken at (for an
 // offline restore, which must tell Raft the index).
 func SnapshotIndex(snap []byte) (uint64, error) {
-	d := snapReader{b: snap}
+	d := rsm.NewReader(snap)
 	if !strings.HasPrefix(string(snap), snapMagic) {
 		return 0, errors.New("kv snapshot: no ordokv1 header")
 	}
-	d.b = d.b[len(snapMagic):]
-	i := d.uvarint("applied index", ordo.MaxIndex)
-	return i, d.err
+	d.Skip(len(snapMagic))
+	i := d.Uvarint("applied index", ordo.MaxIndex)
+	return i, d.Err()
 }
 
 // Restore implements rsm.Machine: it replaces the state with snap, taken
@@ -479,54 +474,54 @@ func (m *Machine) Restore(index uint64, snap []byte) error {
 	if !strings.HasPrefix(string(snap), snapMagic) {
 		return errors.New("kv snapshot: no ordokv1 header")
 	}
-	d := snapReader{b: snap[len(snapMagic):]}
-	applied := d.uvarint("applied index", ordo.MaxIndex)
-	if d.err == nil && applied != index {
+	d := rsm.NewReader(snap[len(snapMagic):])
+	applied := d.Uvarint("applied index", ordo.MaxIndex)
+	if d.Err() == nil && applied != index {
 		return fmt.Errorf("kv snapshot: taken at index %d, restored as %d", applied, index)
 	}
-	lastDelete := d.uvarint("last delete", index)
-	nkeys := d.uvarint("key count", MaxKeys)
+	lastDelete := d.Uvarint("last delete", index)
+	nkeys := d.Uvarint("key count", MaxKeys)
 	tree := btree.NewG(32, itemLess)
 	prev := ""
-	for i := uint64(0); i < nkeys && d.err == nil; i++ {
-		k := d.str("key", MaxKey)
-		v := d.str("value", MaxValue)
-		rev := d.uvarint("revision", index)
-		if d.err != nil {
+	for i := uint64(0); i < nkeys && d.Err() == nil; i++ {
+		k := d.Str("key", MaxKey)
+		v := d.Str("value", MaxValue)
+		rev := d.Uvarint("revision", index)
+		if d.Err() != nil {
 			break
 		}
 		if rev == 0 || (i > 0 && k <= prev) || k == "" {
-			d.err = fmt.Errorf("key %d (%q): empty, out of order or revision 0", i, k)
+			d.Fail(fmt.Errorf("key %d (%q): empty, out of order or revision 0", i, k))
 			break
 		}
 		prev = k
 		tree.ReplaceOrInsert(&item{key: k, value: v, rev: rev})
 	}
-	nsess := d.uvarint("session count", uint64(m.cfg.Sessions))
+	nsess := d.Uvarint("session count", uint64(m.cfg.Sessions))
 	sessions := map[uint64]*session{}
 	var oldest, newest *session
-	for i := uint64(0); i < nsess && d.err == nil; i++ {
+	for i := uint64(0); i < nsess && d.Err() == nil; i++ {
 		s := &session{}
-		s.id = d.uvarint("session id", 1<<64-1)
-		s.seq = d.uvarint("session seq", 1<<64-1)
-		s.used = d.uvarint("session use", index)
-		s.result = []byte(d.str("session result", MaxResult))
-		if d.err != nil {
+		s.id = d.Uvarint("session id", 1<<64-1)
+		s.seq = d.Uvarint("session seq", 1<<64-1)
+		s.used = d.Uvarint("session use", index)
+		s.result = []byte(d.Str("session result", MaxResult))
+		if d.Err() != nil {
 			break
 		}
 		_, dup := sessions[s.id]
 		switch {
 		case s.id == 0 || s.seq == 0 || dup:
-			d.err = fmt.Errorf("session %d: id 0, seq 0 or a duplicate", i)
+			d.Fail(fmt.Errorf("session %d: id 0, seq 0 or a duplicate", i))
 		case newest != nil && s.used <= newest.used:
-			d.err = fmt.Errorf("session %d: not in order of last use", i)
+			d.Fail(fmt.Errorf("session %d: not in order of last use", i))
 		case index-s.used > m.cfg.SessionWindow:
-			d.err = fmt.Errorf("session %d: used at %d, expired by %d", i, s.used, index)
+			d.Fail(fmt.Errorf("session %d: used at %d, expired by %d", i, s.used, index))
 		}
-		if _, err := DecodeResult(s.result); d.err == nil && err != nil {
-			d.err = fmt.Errorf("session %d: result: %v", i, err)
+		if _, err := DecodeResult(s.result); d.Err() == nil && err != nil {
+			d.Fail(fmt.Errorf("session %d: result: %v", i, err))
 		}
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 		sessions[s.id] = s
@@ -538,50 +533,13 @@ func (m *Machine) Restore(index uint64, snap []byte) error {
 		}
 		newest = s
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%d bytes after the last session", len(d.b))
+	if d.Err() == nil && d.Left() != 0 {
+		d.Fail(fmt.Errorf("%d bytes after the last session", d.Left()))
 	}
-	if d.err != nil {
-		return fmt.Errorf("kv snapshot: %w", d.err)
+	if d.Err() != nil {
+		return fmt.Errorf("kv snapshot: %w", d.Err())
 	}
 	m.tree, m.applied, m.lastDelete = tree, index, lastDelete
 	m.sessions, m.oldest, m.newest = sessions, oldest, newest
 	return nil
-}
-
-// snapReader reads a snapshot; the first error sticks.
-type snapReader struct {
-	b   []byte
-	err error
-}
-
-func (d *snapReader) uvarint(what string, limit uint64) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
-		d.err = fmt.Errorf("%s: not a minimal uvarint", what)
-		return 0
-	}
-	if v > limit {
-		d.err = fmt.Errorf("%s %d exceeds %d", what, v, limit)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *snapReader) str(what string, limit int) string {
-	n := d.uvarint(what+" length", uint64(limit))
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.err = fmt.Errorf("%s of %d bytes: only %d left", what, n, len(d.b))
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
 }

@@ -166,17 +166,7 @@ func CheckViewChange(s ordo.Signer, servers []ordo.NodeID, q int, vc ViewChange)
 // signature and Q-1 backups' signed prepares of its digest, lowest ids
 // first.
 func (r *Replica) certificate(e *entry) Certificate {
-	ids := make([]ordo.NodeID, 0, len(e.prepares))
-	for id, d := range e.prepares {
-		if d == e.digest && e.prepSigs[id] != nil {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	c := Certificate{PrePrepare: e.ppSig, Prepares: make([]Endorsement, 0, r.qs.Q-1)}
-	for _, id := range ids[:min(len(ids), r.qs.Q-1)] {
-		c.Prepares = append(c.Prepares, Endorsement{From: id, Sig: e.prepSigs[id]})
-	}
+	c := Certificate{PrePrepare: e.ppSig, Prepares: endorsements(e.prepares, e.prepSigs, e.digest, r.qs.Q-1)}
 	if e.ppSig == nil || len(c.Prepares) < r.qs.Q-1 {
 		// Every vote an entry counts was verified or signed here: a gap
 		// is a bug, and a view-change without it would be refused.
@@ -188,17 +178,22 @@ func (r *Replica) certificate(e *entry) Certificate {
 // stableProof is the signed checkpoints that made seq stable with state:
 // Q of them, lowest ids first.
 func (r *Replica) stableProof(seq int64, state string) []Endorsement {
-	v := r.ckpts[seq]
-	ids := make([]ordo.NodeID, 0, len(v))
-	for id, st := range v {
-		if st == state && r.ckSigs[seq][id] != nil {
+	return endorsements(r.ckpts[seq], r.ckSigs[seq], state, r.qs.Q)
+}
+
+// endorsements are the signatures (sigs, by voter) of at most k voters
+// whose vote in votes is want, lowest ids first.
+func endorsements(votes map[ordo.NodeID]string, sigs map[ordo.NodeID][]byte, want string, k int) []Endorsement {
+	ids := make([]ordo.NodeID, 0, len(votes))
+	for id, v := range votes {
+		if v == want && sigs[id] != nil {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	out := make([]Endorsement, 0, r.qs.Q)
-	for _, id := range ids[:min(len(ids), r.qs.Q)] {
-		out = append(out, Endorsement{From: id, Sig: r.ckSigs[seq][id]})
+	out := make([]Endorsement, 0, min(len(ids), k))
+	for _, id := range ids[:min(len(ids), k)] {
+		out = append(out, Endorsement{From: id, Sig: sigs[id]})
 	}
 	return out
 }

@@ -13,11 +13,11 @@ import (
 	"ordo/kv"
 )
 
-// Protocol is "pbft", the replicas.
 // DefaultBatch is option batch's default: the most requests the primary
 // orders in one pre-prepare.
 const DefaultBatch = 64
 
+// Protocol is "pbft", the replicas.
 var Protocol = &ordo.Protocol{
 	Name: "pbft",
 	Doc:  "PBFT (Castro and Liskov 1999, sections 4.2-4.4, 5.1): pre-prepare, prepare, commit with 2f+1 of 3f+1 over batches of requests, checkpoints and log garbage collection, view change (section 5, Byzantine failure)",
@@ -245,6 +245,10 @@ type entry struct {
 	committed  bool
 }
 
+func newEntry(view int64) *entry {
+	return &entry{view: view, prepares: map[ordo.NodeID]string{}, prepSigs: map[ordo.NodeID][]byte{}, commits: map[ordo.NodeID]string{}}
+}
+
 type lastReply struct {
 	ts    int64
 	reply Reply
@@ -303,7 +307,7 @@ func (r *Replica) inWindow(seq int64) bool { return seq > r.low && seq <= r.low+
 func (r *Replica) entry(seq int64) *entry {
 	e := r.log[seq]
 	if e == nil {
-		e = &entry{view: r.view, prepares: map[ordo.NodeID]string{}, prepSigs: map[ordo.NodeID][]byte{}, commits: map[ordo.NodeID]string{}}
+		e = newEntry(r.view)
 		r.log[seq] = e
 	}
 	if e.view < r.view {
@@ -678,7 +682,7 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 	if r.changing {
 		return
 	}
-	if !e.sentCommit && count(e.prepares, e.digest) >= r.qs.Q-1 {
+	if !e.sentCommit && !e.committed && count(e.prepares, e.digest) >= r.qs.Q-1 {
 		e.sentCommit = true
 		e.pView, e.pB, e.pCert = e.view, e.b, r.certificate(e)
 		e.commits[env.ID()] = e.digest
@@ -718,14 +722,18 @@ func (r *Replica) adoptCommitted(env ordo.Env, seq int64, e *entry, d string, re
 	if e.committed || count(e.commits, d) < r.qs.Q {
 		return
 	}
+	adopted := e.b == nil || e.digest != d || !e.sentCommit // (else the usual committed-local)
 	if e.b == nil || e.digest != d {
 		e.b, e.digest, e.ppSig = newBatch(reqs), d, nil
 	}
-	// Decided (also when this replica holds the same batch but never
-	// committed it: it may be changing view, voting no more); and no vote
-	// of its own follows.
-	e.sentCommit, e.committed = true, true
-	env.Note("adopt-committed", "seq", seq, "batch", d)
+	// Decided, also when this replica holds the same batch but never
+	// committed it (it may be changing view, voting no more). No vote of
+	// its own follows: advance sends no commit for a committed entry, and
+	// prepare none without the pre-prepare.
+	e.committed = true
+	if adopted {
+		env.Note("adopt-committed", "seq", seq, "batch", d)
+	}
 	r.executeCommitted(env)
 }
 
@@ -748,7 +756,7 @@ func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
 		// Not heard of in that view: 2f+1 matching commits still decide
 		// it (adoptCommitted), so a replica that suspected the primary
 		// alone keeps executing what the others commit, without voting.
-		e = &entry{view: m.View, prepares: map[ordo.NodeID]string{}, prepSigs: map[ordo.NodeID][]byte{}, commits: map[ordo.NodeID]string{}}
+		e = newEntry(m.View)
 		r.log[m.Seq] = e
 	}
 	if e.view != m.View || e.committed {
@@ -765,12 +773,7 @@ func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
 		return
 	}
 	e.commits[from] = d
-	if e.b != nil && e.sentCommit && count(e.commits, e.digest) >= r.qs.Q {
-		e.committed = true
-		r.executeCommitted(env)
-		return
-	}
-	r.adoptCommitted(env, m.Seq, e, d, m.Reqs)
+	r.adoptCommitted(env, m.Seq, e, d, m.Reqs) // 2f+1 matching commits, its own among them or not
 }
 
 // lateCommitsPending reports whether, while changing view, an entry of

@@ -203,9 +203,6 @@ func (r *Replica) saysInstalled(env ordo.Env, from ordo.NodeID, v int64) {
 	if v <= 0 || v > MaxView {
 		return
 	}
-	if r.installedBy == nil {
-		r.installedBy = map[ordo.NodeID]int64{}
-	}
 	r.installedBy[from] = v
 	if v <= r.installed || v < r.view {
 		return

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
 	"ordo"
 	"ordo/kv"
+	"ordo/rsm"
 )
 
 // State transfer (Castro and Liskov, OSDI 1999, section 4.3; Castro's
@@ -97,27 +99,22 @@ func (r *Replica) snapshotState() []byte {
 	}
 	slices.Sort(ids)
 	b := []byte(stateMagic)
-	b = appendStr(b, r.state)
+	b = rsm.AppendString(b, r.state)
 	b = binary.AppendUvarint(b, uint64(len(ids)))
 	for _, id := range ids {
 		lr := r.clients[id]
 		b = binary.AppendVarint(b, int64(id))
 		b = binary.AppendVarint(b, lr.ts)
-		b = appendStr(b, lr.reply.Result)
+		b = rsm.AppendString(b, lr.reply.Result)
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.externals)))
 	for _, id := range r.externals {
 		b = binary.AppendVarint(b, int64(id))
 	}
 	if r.machine == nil {
-		return appendStr(b, "")
+		return rsm.AppendString(b, "")
 	}
-	return appendStr(b, string(r.machine.Snapshot()))
-}
-
-func appendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
+	return rsm.AppendString(b, string(r.machine.Snapshot()))
 }
 
 // restored is a decoded snapshot.
@@ -128,74 +125,39 @@ type restored struct {
 	machine   *kv.Machine
 }
 
-// decodeState reads snapshotState's bytes; every count and length is
-// bounded by what is left and by the replica's own bounds.
+// decodeState reads snapshotState's bytes with the snapshot reader every
+// replicated machine uses (rsm.Reader: minimal varints, bounded counts
+// and lengths).
 func decodeState(b []byte) (restored, error) {
 	var out restored
 	if len(b) < len(stateMagic) || string(b[:len(stateMagic)]) != stateMagic {
 		return out, errors.New("pbft snapshot: no " + stateMagic + " header")
 	}
-	b = b[len(stateMagic):]
-	var err error
-	var scratch [binary.MaxVarintLen64]byte
-	uv := func(what string, bound uint64) uint64 {
-		v, n := binary.Uvarint(b)
-		if err == nil && (n <= 0 || v > bound || n != binary.PutUvarint(scratch[:], v)) { // minimal: one encoding a state
-			err = fmt.Errorf("pbft snapshot: %s", what)
-		}
-		if err != nil {
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	sv := func(what string) int64 {
-		v, n := binary.Varint(b)
-		if err == nil && (n <= 0 || n != binary.PutVarint(scratch[:], v)) {
-			err = fmt.Errorf("pbft snapshot: %s", what)
-		}
-		if err != nil {
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	str := func(what string, bound int) string {
-		n := uv(what, uint64(min(bound, len(b))))
-		if err != nil || int(n) > len(b) {
-			if err == nil {
-				err = fmt.Errorf("pbft snapshot: %s", what)
-			}
-			return ""
-		}
-		s := string(b[:n])
-		b = b[n:]
-		return s
-	}
-	out.chain = str("chain", maxDigest)
-	nc := uv("client count", maxSnapClients)
-	out.clients = make(map[ordo.NodeID]*lastReply, nc)
+	d := rsm.NewReader(b[len(stateMagic):])
+	out.chain = d.Str("chain", maxDigest)
+	nc := d.Uvarint("client count", maxSnapClients)
+	out.clients = make(map[ordo.NodeID]*lastReply, min(nc, uint64(d.Left())))
 	prev := ordo.NodeID(-1)
-	for i := uint64(0); i < nc && err == nil; i++ {
-		id := ordo.NodeID(sv("client"))
-		ts := sv("timestamp")
-		res := str("result", MaxResult)
-		if err == nil && (id <= prev || ts < 0) {
-			err = errors.New("pbft snapshot: clients not ascending, or a negative timestamp")
+	for i := uint64(0); i < nc && d.Err() == nil; i++ {
+		id := ordo.NodeID(d.Varint("client", math.MaxInt64))
+		ts := d.Varint("timestamp", math.MaxInt64)
+		res := d.Str("result", MaxResult)
+		if d.Err() == nil && id <= prev {
+			d.Fail(errors.New("clients not ascending"))
 		}
 		prev = id
 		out.clients[id] = &lastReply{ts: ts, reply: Reply{Timestamp: ts, Client: id, Result: res}}
 	}
-	ne := uv("external count", MaxExternal)
-	for i := uint64(0); i < ne && err == nil; i++ {
-		out.externals = append(out.externals, ordo.NodeID(sv("external client")))
+	ne := d.Uvarint("external count", MaxExternal)
+	for i := uint64(0); i < ne && d.Err() == nil; i++ {
+		out.externals = append(out.externals, ordo.NodeID(d.Varint("external client", math.MaxInt64)))
 	}
-	ms := str("machine", MaxSnapshot)
-	if err != nil {
-		return restored{}, err
+	ms := d.Str("machine", MaxSnapshot)
+	if d.Err() == nil && d.Left() != 0 {
+		d.Fail(errors.New("trailing bytes"))
 	}
-	if len(b) != 0 {
-		return restored{}, errors.New("pbft snapshot: trailing bytes")
+	if d.Err() != nil {
+		return restored{}, fmt.Errorf("pbft snapshot: %w", d.Err())
 	}
 	if ms != "" {
 		idx, e := kv.SnapshotIndex([]byte(ms))

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash"
+	"ordo/signature"
 
 	"ordo"
 )
@@ -58,11 +59,10 @@ type authState struct {
 	runKey  [32]byte // derived from the seed; no protocol sees it
 	pairs   map[LinkKey]hash.Hash
 	sum     []byte
-	hdr     []byte               // the MAC's header: from, to, id, kind
-	keys    []ed25519.PrivateKey // by node id, made on first use
-	pubs    []ed25519.PublicKey
-	last    []lastSig // by node id: the last message each signed
-	scratch []byte    // the signed message
+	hdr     []byte          // the MAC's header: from, to, id, kind
+	keys    *signature.Keys // ed25519: the run's node keys, those the nodes sign votes with (sign.go)
+	last    []lastSig       // by node id: the last message each signed
+	scratch []byte          // the signed message
 }
 
 // maxPairKeys bounds the cached pair MACs (each a keyed HMAC state of a
@@ -83,13 +83,13 @@ type lastSig struct {
 	sig  [ed25519.SignatureSize]byte
 }
 
-// newAuth is the authentication of a run with seed among nodes 1..size.
-func newAuth(mode string, seed uint64, size int) *authState {
+// newAuth is the authentication of a run with seed among nodes 1..size;
+// under AuthEd25519 it signs with keys, the run's ed25519 node keys
+// (signature.Ed25519), which must hold nodes 1..size.
+func newAuth(mode string, seed uint64, size int, keys *signature.Keys) *authState {
 	a := &authState{runKey: runKey(seed)}
 	if mode == AuthEd25519 {
-		a.sig = true
-		a.keys = make([]ed25519.PrivateKey, size+1)
-		a.pubs = make([]ed25519.PublicKey, size+1)
+		a.sig, a.keys = true, keys
 		a.last = make([]lastSig, size+1)
 	}
 	return a
@@ -115,23 +115,6 @@ func pairKey(runKey [32]byte, from, to ordo.NodeID) [sha256.Size]byte {
 	var k [sha256.Size]byte
 	m.Sum(k[:0])
 	return k
-}
-
-// nodeKey is node id's ed25519 key pair, from the seed.
-func nodeKey(seed uint64, id ordo.NodeID) ed25519.PrivateKey {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:], seed)
-	binary.LittleEndian.PutUint64(b[8:], uint64(id))
-	s := sha256.Sum256(append([]byte("ordo sim ed25519 key "), b[:]...))
-	return ed25519.NewKeyFromSeed(s[:])
-}
-
-func (a *authState) key(id ordo.NodeID, seed uint64) ed25519.PrivateKey {
-	if a.keys[id] == nil {
-		a.keys[id] = nodeKey(seed, id)
-		a.pubs[id] = a.keys[id].Public().(ed25519.PublicKey)
-	}
-	return a.keys[id]
 }
 
 // pairMAC is the keyed MAC of from → to, reset.
@@ -177,7 +160,7 @@ func (a *authState) signed(from ordo.NodeID, kind string, b []byte) []byte {
 }
 
 // seal writes w's tag as sent from → to with message id.
-func (a *authState) seal(seed uint64, from, to ordo.NodeID, id uint64, w *wireMsg) {
+func (a *authState) seal(from, to ordo.NodeID, id uint64, w *wireMsg) {
 	if !a.sig {
 		a.mac(from, to, id, w.kind, w.b, w.tag[:sha256.Size])
 		return
@@ -187,8 +170,7 @@ func (a *authState) seal(seed uint64, from, to ordo.NodeID, id uint64, w *wireMs
 		w.tag = l.sig // the same message to another recipient
 		return
 	}
-	sig := ed25519.Sign(a.key(from, seed), a.signed(from, w.kind, w.b))
-	copy(w.tag[:], sig)
+	copy(w.tag[:], a.keys.Sign(from, a.signed(from, w.kind, w.b)))
 	l.ok = len(w.b) <= maxLastSig
 	if l.ok {
 		l.kind, l.b, l.sig = w.kind, append(l.b[:0], w.b...), w.tag
@@ -197,14 +179,13 @@ func (a *authState) seal(seed uint64, from, to ordo.NodeID, id uint64, w *wireMs
 
 // check reports whether w's tag is right for a message from the sender it
 // claims to to with message id.
-func (a *authState) check(seed uint64, from, to ordo.NodeID, id uint64, w *wireMsg) bool {
+func (a *authState) check(from, to ordo.NodeID, id uint64, w *wireMsg) bool {
 	if !a.sig {
 		var t [sha256.Size]byte
 		a.mac(from, to, id, w.kind, w.b, t[:])
 		return hmac.Equal(t[:], w.tag[:sha256.Size])
 	}
-	a.key(from, seed)
-	return ed25519.Verify(a.pubs[from], a.signed(from, w.kind, w.b), w.tag[:])
+	return a.keys.Verify(from, a.signed(from, w.kind, w.b), w.tag[:])
 }
 
 // validateAuth checks Network.Auth against the rest of the configuration.

@@ -1,9 +1,8 @@
 package sim
 
 import (
-	"bytes"
-	"crypto/ed25519"
 	"fmt"
+	"ordo/signature"
 	"testing"
 
 	"ordo"
@@ -47,16 +46,16 @@ func TestAuthPairKeysDifferPerPair(t *testing.T) {
 // (transferable) and as from no other sender. Tampered bytes fail both.
 func TestAuthMACIsPerPairSignatureIsTransferable(t *testing.T) {
 	for _, mode := range AuthModes {
-		a := newAuth(mode, 7, 4)
+		a := newAuth(mode, 7, 4, testKeys(7))
 		w := &wireMsg{kind: "prepare", b: []byte("view 0 seq 1 digest d")}
-		a.seal(7, 1, 2, 10, w)
-		if !a.check(7, 1, 2, 10, w) {
+		a.seal(1, 2, 10, w)
+		if !a.check(1, 2, 10, w) {
 			t.Fatalf("%s: the tag of 1->2 fails at 2", mode)
 		}
-		if a.check(7, 3, 2, 10, w) {
+		if a.check(3, 2, 10, w) {
 			t.Fatalf("%s: the tag of 1->2 checks as from 3: a forgery passes", mode)
 		}
-		toOther := a.check(7, 1, 3, 10, w)
+		toOther := a.check(1, 3, 10, w)
 		if mode == AuthMAC && toOther {
 			t.Fatal("mac: the tag of 1->2 checks at 3: keys are not per pair")
 		}
@@ -64,31 +63,27 @@ func TestAuthMACIsPerPairSignatureIsTransferable(t *testing.T) {
 			t.Fatal("ed25519: node 1's signature fails at 3: not transferable")
 		}
 		w.b[0] ^= 1
-		if a.check(7, 1, 2, 10, w) {
+		if a.check(1, 2, 10, w) {
 			t.Fatalf("%s: a flipped bit passes", mode)
 		}
 	}
 }
 
-// Node keys are one per node and seed, and a multicast is signed once:
+// A multicast is signed once (node keys: signature.TestSchemes):
 // the second recipient's tag is the first's, and it verifies.
 func TestAuthNodeKeysAndSignOnce(t *testing.T) {
-	k1, k2 := nodeKey(1, 1), nodeKey(1, 2)
-	if bytes.Equal(k1, k2) || bytes.Equal(k1, nodeKey(2, 1)) || !bytes.Equal(k1, nodeKey(1, 1)) {
-		t.Fatal("node keys are not one per node and seed")
-	}
-	a := newAuth(AuthEd25519, 1, 4)
+	a := newAuth(AuthEd25519, 1, 4, testKeys(1))
 	w1 := &wireMsg{kind: "commit", b: []byte{1, 2, 3}}
 	w2 := &wireMsg{kind: "commit", b: []byte{1, 2, 3}}
-	a.seal(1, 1, 2, 1, w1)
+	a.seal(1, 2, 1, w1)
 	a.last[1].sig[0] ^= 0xff // the cached signature is what the next seal uses
-	a.seal(1, 1, 3, 2, w2)
-	if w1.tag == w2.tag || a.check(1, 1, 3, 2, w2) {
+	a.seal(1, 3, 2, w2)
+	if w1.tag == w2.tag || a.check(1, 3, 2, w2) {
 		t.Fatal("the second recipient's tag was signed again, not taken from the sign-once cache")
 	}
 	a.last[1].ok = false
-	a.seal(1, 1, 3, 2, w2)
-	if w1.tag != w2.tag || !a.check(1, 1, 3, 2, w2) {
+	a.seal(1, 3, 2, w2)
+	if w1.tag != w2.tag || !a.check(1, 3, 2, w2) {
 		t.Fatal("signing the same message again gives another signature (ed25519 is deterministic)")
 	}
 }
@@ -105,16 +100,16 @@ func BenchmarkAuth(b *testing.B) {
 	for _, mode := range AuthModes {
 		for _, size := range []int{32, 256, 1024, 4096} {
 			b.Run(fmt.Sprintf("%s/%dB", mode, size), func(b *testing.B) {
-				a := newAuth(mode, 1, 4)
+				a := newAuth(mode, 1, 4, testKeys(1))
 				w := &wireMsg{kind: "pre-prepare", b: make([]byte, size)}
-				a.seal(1, 1, 2, 1, w) // keys made outside the timing
+				a.seal(1, 2, 1, w) // keys made outside the timing
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := range b.N {
 					w.b[i%size]++
-					a.seal(1, 1, 2, uint64(i), w)
-					if !a.check(1, 1, 2, uint64(i), w) {
+					a.seal(1, 2, uint64(i), w)
+					if !a.check(1, 2, uint64(i), w) {
 						b.Fatal("check failed")
 					}
 				}
@@ -130,7 +125,12 @@ func BenchmarkAuth(b *testing.B) {
 	})
 	b.Run("node-key", func(b *testing.B) {
 		for i := range b.N {
-			_ = ed25519.PrivateKey(nodeKey(1, ordo.NodeID(i)))
+			signature.New(signature.Ed25519, 1, []ordo.NodeID{ordo.NodeID(i)})
 		}
 	})
+}
+
+// testKeys are the ed25519 node keys of nodes 1..4 in a run of seed.
+func testKeys(seed uint64) *signature.Keys {
+	return signature.New(signature.Ed25519, seed, []ordo.NodeID{1, 2, 3, 4})
 }

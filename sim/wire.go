@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"ordo/signature"
 
 	"ordo"
 	"ordo/adversary"
@@ -128,7 +129,11 @@ func (s *Sim) initWire() error {
 	if s.cfg.Wire && s.cfg.Network.Authenticated {
 		// Keys of the run's own: derived from the seed, so a run stays
 		// reproducible; no protocol sees them.
-		s.wire.auth = newAuth(s.cfg.Network.Auth, s.cfg.Seed, len(s.nodes)-1)
+		var keys *signature.Keys
+		if s.cfg.Network.Auth == AuthEd25519 {
+			keys = s.keys() // one key pair a node: its links and its votes
+		}
+		s.wire.auth = newAuth(s.cfg.Network.Auth, s.cfg.Seed, len(s.nodes)-1, keys)
 	}
 	return nil
 }
@@ -160,7 +165,7 @@ func (s *Sim) encode(ns *nodeState, m ordo.Message) *wireMsg {
 // seal tags w on authenticated networks, once its id is known.
 func (s *Sim) seal(from, to ordo.NodeID, id uint64, w *wireMsg) {
 	if s.wire.auth != nil {
-		s.wire.auth.seal(s.cfg.Seed, from, to, id, w)
+		s.wire.auth.seal(from, to, id, w)
 	}
 }
 
@@ -171,7 +176,7 @@ func (s *Sim) decode(it *item, w *wireMsg) (ordo.Message, bool) {
 	if s.wire.auth != nil {
 		// A forged message is checked as from the sender it claims,
 		// whose key its true sender does not have.
-		if !s.wire.auth.check(s.cfg.Seed, s.claimed(it), it.to, it.msgID, w) {
+		if !s.wire.auth.check(s.claimed(it), it.to, it.msgID, w) {
 			s.stats.AuthFailed++
 			s.dropInFlight(it, DropAuthFailed) // releases w
 			return nil, false

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,28 +24,7 @@ func TestKVDynamoCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ordo and runs real processes; skipped with -short")
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "ordo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	// run returns stdout, stderr and the exit status.
-	run := func(args ...string) (string, string, int) {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			return out.String(), errb.String(), 0
-		case errors.As(err, &ee):
-			return out.String(), errb.String(), ee.ExitCode()
-		}
-		t.Fatalf("ordo %v: %v", args, err)
-		return "", "", -1
-	}
+	tmp, run := ordoProcs(t) // run returns stdout, stderr and the exit status
 	up := func(dir string, n string, opts ...string) []string {
 		t.Helper()
 		args := append([]string{"cluster", "up", "--protocol", "dynamo", "-n", n, "--detach", "--dir", dir}, opts...)
