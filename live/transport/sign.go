@@ -9,10 +9,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"os"
 
 	"ordo"
+	"ordo/internal/bounded"
 )
 
 // Signer signs as one node with the private key of its TLS certificate,
@@ -50,9 +49,9 @@ func LoadSigner(files TLSFiles, dir string, self ordo.NodeID, ids []ordo.NodeID)
 	if _, ok := key.Public().(*ecdsa.PublicKey); !ok {
 		return nil, nil, fmt.Errorf("signing key: %s is not an ECDSA key", files.Key)
 	}
-	caPEM, err := readBounded(files.CA)
+	caPEM, err := bounded.ReadFile(files.CA, maxCertFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("signing key: %w", err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
@@ -77,28 +76,12 @@ func LoadSigner(files TLSFiles, dir string, self ordo.NodeID, ids []ordo.NodeID)
 	return s, skipped, nil
 }
 
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %v", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCertFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %s: %v", path, err)
-	}
-	if len(b) > maxCertFile {
-		return nil, fmt.Errorf("signing key: %s is over %d bytes", path, maxCertFile)
-	}
-	return b, nil
-}
-
 // nodeKey reads the certificate at path, checks that the CA issued it for
 // node id, and returns its public key.
 func nodeKey(path string, id ordo.NodeID, roots *x509.CertPool) (*ecdsa.PublicKey, error) {
-	b, err := readBounded(path)
+	b, err := bounded.ReadFile(path, maxCertFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "CERTIFICATE" {
