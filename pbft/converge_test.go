@@ -2,6 +2,7 @@ package pbft_test
 
 import (
 	"fmt"
+	"ordo/kv"
 	"ordo/ordotest"
 	"testing"
 	"time"
@@ -125,5 +126,67 @@ func TestPBFTFollowsViewChangesFarPastTheViewInstalled(t *testing.T) {
 	env.Receive(n, 1, pbft.NewView{View: 12, From: []ordo.NodeID{1, 2, 3}})
 	if st := replica2(n); st.View != 12 || st.Changing || st.Primary != 1 {
 		t.Fatalf("after the new-view of view 12: %+v", st)
+	}
+}
+
+// Exactly once (section 4.1), found by a second trial: a faulty primary
+// orders a client's request again at a later sequence number, and the
+// backups, which heard it from the client, prepare and commit it. The
+// second execution is a no-op: the kv machine does not apply the put a
+// second time (its revision does not move) and the client gets no second
+// reply. Its sibling, an older request of the client's (a lower
+// timestamp), is a no-op too.
+func TestPBFTRequestOrderedAgainIsANoOp(t *testing.T) {
+	roster := ordo.NewRoster(4, 1, 0)
+	env := ordotest.ForProtocol(pbft.Protocol, 2, roster, 1)
+	n := env.NewNode(t, pbft.Protocol, map[string]string{"batch": "1"})
+	env.Start(n)
+	op := func(key string) string {
+		s, err := pbft.EncodeKV(kv.Request{Op: kv.OpPut, Key: key, Value: "v"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	older := pbft.Request{Timestamp: 1, Client: 5, Op: op("a")}
+	req := pbft.Request{Timestamp: 2, Client: 5, Op: op("b")}
+	order := func(seq int64, q pbft.Request) {
+		t.Helper()
+		d := pbft.BatchDigest([]pbft.Request{q})
+		env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: seq, Digest: d, Reqs: []pbft.Request{q}})
+		env.Receive(n, 3, pbft.Prepare{View: 0, Seq: seq, Digest: d})
+		env.Receive(n, 1, pbft.Commit{View: 0, Seq: seq, Reqs: []pbft.Request{q}})
+		env.Receive(n, 3, pbft.Commit{View: 0, Seq: seq, Reqs: []pbft.Request{q}})
+	}
+	env.Receive(n, 5, older)
+	order(1, older)
+	env.Receive(n, 5, req)
+	order(2, req)
+	env.WantSent(t, "reply→n5")
+	first := env.SentTo(5)[0].(pbft.Reply).Result
+	for seq, q := range map[int64]pbft.Request{3: req, 4: older} {
+		order(seq, q)
+		if got := env.SentTo(5); len(got) != 0 {
+			t.Fatalf("request of timestamp %d ordered again at %d: answered again %v", q.Timestamp, seq, got)
+		}
+	}
+	if st := replica2(n); st.LastExecuted != 4 {
+		t.Fatalf("%+v, want 4 executed", st)
+	}
+	// The machine applied each put once: b was last modified at its first
+	// put (revision 2), not at 3 where it was ordered again.
+	if res, err := kv.DecodeResult([]byte(first)); err != nil || res.Rev != 2 {
+		t.Fatalf("first put of b: %+v %v, want revision 2", res, err)
+	}
+	get, err := pbft.EncodeKV(kv.Request{Op: kv.OpGet, Key: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := pbft.Request{Timestamp: 3, Client: 5, Op: get}
+	env.Receive(n, 5, q)
+	order(5, q)
+	res, err := kv.DecodeResult([]byte(env.SentTo(5)[0].(pbft.Reply).Result))
+	if err != nil || res.ModRev != 2 {
+		t.Fatalf("get b: %+v %v, want it last modified at revision 2", res, err)
 	}
 }
