@@ -151,11 +151,9 @@ type Replica struct {
 	log         map[int64]*entry                 // sequence numbers in (low, low+window]
 	ckpts       map[int64]map[ordo.NodeID]string // checkpoint votes in (low, low+window]
 	ckSigs      map[int64]map[ordo.NodeID][]byte // their signatures, as ckpts
-	proof       []Endorsement                    // the signed checkpoints that made low stable (certificates.go)
 	ckSnaps     map[int64][]byte                 // this replica's snapshot at each checkpoint in (low, low+window] (statetransfer.go)
-	stableSnap  []byte                           // its snapshot at low, sent to a replica behind it
+	stable      stableCheckpoint                 // what it holds of the checkpoint at low
 	transfers   int                              // states restored from others
-	stableSig   []byte                           // its own signature of the stable checkpoint
 	installedBy map[ordo.NodeID]int64            // the view each replica last said it installed (retransmit.go)
 	signer      ordo.Signer                      // the runtime's signatures (ordo.Signer)
 	clients     map[ordo.NodeID]*lastReply       // roster clients only
@@ -191,7 +189,6 @@ type Replica struct {
 	sentVC        *ViewChange // the view-change this replica sent for its latest view, resent verbatim
 	installedVC   *ViewChange // the view-change it sent for the view installed, if it sent one
 	sentNV        *NewView    // the new-view it sent as primary of its latest view
-	stableState   string      // the state digest at the stable checkpoint, for a replica behind it
 	behind        bool        // a peer spoke of a later view: ask what was missed
 	lastTick      int64       // lastExec at the previous retransmit tick (progress since?)
 	changingTicks int64       // retransmit ticks spent changing view
@@ -249,6 +246,18 @@ func newEntry(view int64) *entry {
 	return &entry{view: view, prepares: map[ordo.NodeID]string{}, prepSigs: map[ordo.NodeID][]byte{}, commits: map[ordo.NodeID]string{}}
 }
 
+// stableCheckpoint is what a replica holds of its stable checkpoint (the
+// sequence number is low): the state digest, the 2f+1 signed checkpoints
+// that made it stable (for its view-changes), its snapshot there (for a
+// replica behind it) and its own signature of it (nil when it restored
+// the state from another: it never signed it).
+type stableCheckpoint struct {
+	state string
+	proof []Endorsement
+	snap  []byte
+	sig   []byte
+}
+
 type lastReply struct {
 	ts    int64
 	reply Reply
@@ -260,8 +269,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.log = map[int64]*entry{}
 	r.ckpts = map[int64]map[ordo.NodeID]string{}
 	r.ckSigs = map[int64]map[ordo.NodeID][]byte{}
-	r.proof = nil
-	r.ckSnaps, r.stableSnap, r.stableSig, r.transfers = map[int64][]byte{}, nil, nil, 0
+	r.ckSnaps, r.stable, r.transfers = map[int64][]byte{}, stableCheckpoint{}, 0
 	r.installedBy = map[ordo.NodeID]int64{}
 	s, ok := ordo.Signing(env)
 	if !ok {
@@ -277,7 +285,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.prim = r.primary(env)
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
-	r.sentVC, r.installedVC, r.sentNV, r.stableState, r.behind, r.lastTick, r.armed = nil, nil, nil, "", false, 0, 0
+	r.sentVC, r.installedVC, r.sentNV, r.behind, r.lastTick, r.armed = nil, nil, nil, false, 0, 0
 	// The replica's state is volatile, but whether it ran before is kept:
 	// a restarted replica starts empty and asks at its first tick what it
 	// missed (a state transfer from a replica past it, statetransfer.go).
@@ -867,8 +875,9 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	if !ok || seq <= r.low || count(v, mine) < r.qs.Q {
 		return
 	}
-	r.low, r.stableState, r.proof, r.stableSnap = seq, mine, r.stableProof(seq, mine), r.ckSnaps[seq]
-	r.stableSig = r.ckSigs[seq][env.ID()] // resent as signed first: a live signature differs each time it is made
+	r.low = seq
+	r.stable = stableCheckpoint{state: mine, proof: r.stableProof(seq, mine), snap: r.ckSnaps[seq],
+		sig: r.ckSigs[seq][env.ID()]} // resent as signed first: a live signature differs each time it is made
 	for s := range r.ckSnaps {
 		if s <= seq {
 			delete(r.ckSnaps, s)

@@ -138,13 +138,13 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	}
 	// Behind this replica's stable checkpoint: the entries it lacks are
 	// gone here, so the state there (statetransfer.go).
-	if st.LastExec < r.low && r.stableSnap != nil {
-		env.Send(from, StateTransfer{Seq: r.low, State: r.stableState, Proof: r.proof, Snap: r.stableSnap})
+	if st.LastExec < r.low && r.stable.snap != nil {
+		env.Send(from, StateTransfer{Seq: r.low, State: r.stable.state, Proof: r.stable.proof, Snap: r.stable.snap})
 	}
 	// Checkpoints it reached and cannot make stable: the stable one, and
 	// this replica's votes above it.
-	if st.Stable < r.low && st.LastExec >= r.low && r.stableSig != nil {
-		env.Send(from, Checkpoint{Seq: r.low, State: r.stableState, Sig: r.stableSig})
+	if st.Stable < r.low && st.LastExec >= r.low && r.stable.sig != nil {
+		env.Send(from, Checkpoint{Seq: r.low, State: r.stable.state, Sig: r.stable.sig})
 	}
 	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
 		if v, ok := r.ckpts[c][me]; ok {

@@ -202,8 +202,8 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 		r.clients[c].reply.View = r.view
 		r.assigned[c] = max(r.assigned[c], lr.ts)
 	}
-	r.lastExec, r.low, r.stableState, r.stableSnap = t.Seq, t.Seq, t.State, t.Snap
-	r.proof, r.stableSig = t.Proof, nil // it never signed this checkpoint
+	r.lastExec, r.low = t.Seq, t.Seq
+	r.stable = stableCheckpoint{state: t.State, proof: t.Proof, snap: t.Snap}
 	r.seq = max(r.seq, t.Seq)
 	r.lastTick = r.lastExec
 	for s := range r.log {

@@ -80,7 +80,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	r.watch = watched{}
 	r.dropQueue()
 	r.viewChanges++
-	vc := ViewChange{View: v, Stable: r.low, StableState: r.stableState, StableProof: r.proof}
+	vc := ViewChange{View: v, Stable: r.low, StableState: r.stable.state, StableProof: r.stable.proof}
 	seqs := make([]int64, 0, len(r.log))
 	for s, e := range r.log {
 		if e.pB != nil && s > r.low {
