@@ -2,7 +2,6 @@ package live
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 )
 
@@ -25,29 +24,4 @@ func Filesystem(dir string) string {
 		return "overlayfs"
 	}
 	return fmt.Sprintf("0x%x", uint64(st.Type))
-}
-
-// datasync makes f's data durable (fdatasync): enough for writes over
-// blocks already allocated and written, as the store's preallocated
-// zeros are.
-func datasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			serr = syscall.Fdatasync(int(fd))
-			if serr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
-	}
-	return nil
 }

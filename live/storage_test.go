@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bufio"
 	"bytes"
 
 	"fmt"
@@ -58,29 +59,14 @@ func writeStore(t testing.TB, dir string, n int) string {
 	return filepath.Join(dir, StoreFileName)
 }
 
-// logEnd is where the log of the store file at path ends (its
-// preallocated zeros begin).
-func logEnd(t testing.TB, path string) int64 {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := replay(bytes.NewReader(data), int64(len(data)), ordo.NewMemStorage())
-	if err != nil || rep.torn != "" {
-		t.Fatalf("%s: %v, torn %q", path, err, rep.torn)
-	}
-	return rep.good
-}
-
 // A record cut short at the end of the file (a write a crash tore, never
 // acknowledged) is discarded, and the store opens with every whole record.
 func TestDiskStorageTornTail(t *testing.T) {
 	for _, cut := range []int{1, 5, 12, 50, 111} {
 		dir := t.TempDir()
 		path := writeStore(t, dir, 3)
-		// As an append-only file of before preallocation ends.
-		if err := os.Truncate(path, logEnd(t, path)-int64(cut)); err != nil {
+		st, _ := os.Stat(path)
+		if err := os.Truncate(path, st.Size()-int64(cut)); err != nil {
 			t.Fatal(err)
 		}
 		s, err := OpenDiskStorage(dir)
@@ -163,8 +149,9 @@ func TestDiskStorageCompacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s.size > 2*s.compactAt {
-		t.Fatalf("log of %d bytes after 1 MB of overwrites of 10 KB of data: not compacted", s.size)
+	st, _ := os.Stat(s.Path())
+	if st.Size() > 2*s.compactAt {
+		t.Fatalf("file of %d bytes after 1 MB of overwrites of 10 KB of data: not compacted", st.Size())
 	}
 	s.Close()
 	s, err = OpenDiskStorage(dir)
@@ -208,7 +195,7 @@ func FuzzStorageFile(f *testing.F) {
 	f.Add(seed[:len(seed)-7])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := ordo.NewMemStorage()
-		rep, err := replay(bytes.NewReader(data), int64(len(data)), m)
+		rep, err := replay(bufio.NewReader(bytes.NewReader(data)), int64(len(data)), m)
 		if err != nil {
 			if rep.good > int64(len(data)) {
 				t.Fatalf("good prefix %d past the end %d", rep.good, len(data))
@@ -217,7 +204,7 @@ func FuzzStorageFile(f *testing.F) {
 		}
 		// The good prefix replays to the same state, with nothing torn.
 		m2 := ordo.NewMemStorage()
-		rep2, err := replay(bytes.NewReader(data[:rep.good]), rep.good, m2)
+		rep2, err := replay(bufio.NewReader(bytes.NewReader(data[:rep.good])), rep.good, m2)
 		if err != nil || rep2.good != rep.good || rep2.torn != "" || rep2.records != rep.records {
 			t.Fatalf("the good prefix does not replay alike: %v %+v %+v", err, rep, rep2)
 		}
@@ -276,138 +263,4 @@ func TestHeldSendsNeverLeaveWithoutTheirFsync(t *testing.T) {
 			t.Fatalf("%v received message %d, sent in a turn whose fsync failed", e.Node, e.Msg)
 		}
 	}
-}
-
-// The file is preallocated (zeros after the log) and reopens silently; a
-// store of before preallocation (no zeros after its log) is read as it
-// is and preallocated from its end on.
-func TestDiskStoragePreallocated(t *testing.T) {
-	dir := t.TempDir()
-	path := writeStore(t, dir, 3)
-	end := logEnd(t, path)
-	if st, _ := os.Stat(path); st.Size() < end+PreallocBytes/2 {
-		t.Fatalf("file of %d bytes for a log of %d: not preallocated", st.Size(), end)
-	}
-	if err := os.Truncate(path, end); err != nil { // as an old store ends
-		t.Fatal(err)
-	}
-	s, err := OpenDiskStorage(dir)
-	if err != nil || s.mem.Len() != 3 || s.Info() != "" {
-		t.Fatalf("old store: %v, %d keys, info %q", err, s.mem.Len(), s.Info())
-	}
-	s.Put("after", []byte("x"))
-	if err := s.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if st, _ := os.Stat(path); st.Size() < end+PreallocBytes/2 {
-		t.Fatalf("old store after a write: file of %d bytes: not preallocated", st.Size())
-	}
-	s, err = OpenDiskStorage(dir)
-	if err != nil || s.mem.Len() != 4 || s.Info() != "" {
-		t.Fatalf("reopened: %v, %d keys, info %q", err, s.mem.Len(), s.Info())
-	}
-	s.Close()
-}
-
-// A crash during a write over the preallocated zeros can keep any of its
-// sectors from the disk (they read back as zeros). What it leaves after
-// the durable log is a torn write, discarded (nothing in it was
-// acknowledged: its sync never returned); the same bad record with data
-// further on than one sync writes, or without a sector of zeros (a
-// flipped bit), is corruption.
-func TestDiskStorageTornOverZeros(t *testing.T) {
-	rec := func(key string, n int) []byte {
-		return appendRecord(nil, appendOp(nil, ordo.OpPut, key, bytes.Repeat([]byte{'v'}, n)))
-	}
-	lost := func(w []byte, from, to int) { clear(w[from:to]) }
-	for _, c := range []struct {
-		name    string
-		damage  func(w []byte, end int64) // w is the write at offset end
-		far     bool                      // non-zero bytes past what one sync writes
-		corrupt bool
-		whole   int // records of the write that survive whole (kept)
-	}{
-		{name: "a sector of the first record lost", damage: func(w []byte, end int64) {
-			s := (end/sectorBytes + 2) * sectorBytes // a whole sector inside the 3000-byte record
-			lost(w, int(s-end), int(s-end)+sectorBytes)
-		}},
-		{name: "the first record's header lost", damage: func(w []byte, end int64) {
-			s := (end/sectorBytes + 1) * sectorBytes
-			if s-end < recordHeader {
-				s += sectorBytes
-			}
-			lost(w, 0, int(s-end))
-		}},
-		{name: "the second record lost", whole: 1, damage: func(w []byte, end int64) {
-			n := len(rec("a", 3000))
-			s := ((end+int64(n))/sectorBytes + 1) * sectorBytes
-			lost(w, n, min(len(w), int(s-end)))
-		}},
-		{name: "a lost sector with data too far after it", far: true, corrupt: true, damage: func(w []byte, end int64) {
-			s := (end/sectorBytes + 2) * sectorBytes
-			lost(w, int(s-end), int(s-end)+sectorBytes)
-		}},
-		{name: "a flipped bit", corrupt: true, damage: func(w []byte, end int64) { w[1000] ^= 4 }},
-	} {
-		dir := t.TempDir()
-		path := writeStore(t, dir, 3)
-		end := logEnd(t, path)
-		w := append(rec("a", 3000), rec("b", 10)...)
-		c.damage(w, end)
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteAt(w, end)
-		if c.far {
-			f.WriteAt([]byte{1}, end+int64(len(w))+maxSyncWrite)
-		}
-		f.Close()
-		s, err := OpenDiskStorage(dir)
-		if c.corrupt {
-			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "corrupt") {
-				t.Fatalf("%s: opened (%v), want corruption", c.name, err)
-			}
-			continue
-		}
-		// A whole record is kept (never acknowledged, but whole: as if its
-		// sync had returned); a lost one's zeros end the log.
-		if err != nil || s.mem.Len() != 3+c.whole || strings.Contains(s.Info(), "torn") != (c.whole == 0) {
-			t.Fatalf("%s: %v, %d keys, info %q; want the 3 durable keys and %d whole, a torn write discarded", c.name, err, s.mem.Len(), s.Info(), c.whole)
-		}
-		s.Put("after", []byte("x"))
-		s.Close()
-		s, err = OpenDiskStorage(dir)
-		if err != nil || s.mem.Len() != 4+c.whole || s.Info() != "" {
-			t.Fatalf("%s, reopened: %v, %d keys, info %q", c.name, err, s.mem.Len(), s.Info())
-		}
-		s.Close()
-	}
-}
-
-// A lot larger than one sync writes is made durable in pieces (so a crash
-// tears at most maxSyncWrite bytes), and reads back whole.
-func TestDiskStorageSyncsLargeLotsInPieces(t *testing.T) {
-	dir := t.TempDir()
-	s, err := OpenDiskStorage(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := bytes.Repeat([]byte{'v'}, 100<<10)
-	for i := range 25 { // 2.5 MB in one record
-		s.Put(fmt.Sprint("k", i), v)
-	}
-	if err := s.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if n := s.Syncs(); n != 3 {
-		t.Fatalf("2.5 MB committed with %d syncs, want 3 of at most %d bytes", n, maxSyncWrite)
-	}
-	s.Close()
-	s, err = OpenDiskStorage(dir)
-	if err != nil || s.mem.Len() != 25 || s.Info() != "" {
-		t.Fatalf("reopened: %v, %d keys, info %q", err, s.mem.Len(), s.Info())
-	}
-	s.Close()
 }
