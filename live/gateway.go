@@ -307,7 +307,8 @@ func (g *Gateway) forget(id ordo.NodeID) bool {
 	return true
 }
 
-// deliver hands a released reply to its call (event loop goroutine); a
+// deliver hands a released reply to its call (from the event loop, or
+// the store's syncer releasing it directly: g.mu guards the calls); a
 // reply nobody waits for any more is dropped, counted and traced.
 func (g *Gateway) deliver(o outbound) {
 	g.mu.Lock()

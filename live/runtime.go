@@ -581,14 +581,13 @@ func (r *Runtime) sendNow(env transport.Envelope) {
 
 // dropHeld records the messages a fail-stop keeps from leaving.
 func (r *Runtime) dropHeld() {
-	for _, o := range append(r.gc.held(), r.early...) {
+	for _, o := range append(r.gc.takeHeld(), r.early...) {
 		if o.timer != nil {
 			continue // an AfterSync wake-up dies with the writes
 		}
 		env := o.env
 		r.record(trace.Event{Kind: trace.Drop, Node: env.From, Peer: env.To, Msg: env.Msg, MsgKind: env.Kind, Bytes: len(env.Payload), Name: "fail-stop"})
 	}
-	r.gc.drop()
 	r.early = nil
 }
 

@@ -159,7 +159,7 @@ func benchBatched(dir string, writers int, value []byte, d time.Duration) (int64
 	if loopErr == nil {
 		loopErr = gc.flush()
 	}
-	for _, c := range gc.held() { // a failed commit: the writers learn it
+	for _, c := range gc.takeHeld() { // a failed commit: the writers learn it
 		c <- loopErr
 	}
 	// Answer the writers still waiting so they can see stop and return.

@@ -17,7 +17,8 @@ import "sync"
 // the loop must stop (fail-stop): held releases never happen.
 //
 // The runtime holds transport envelopes in it; `ordo bench storage` holds
-// its writers' replies, so the benchmark measures this very code.
+// its writers' replies (without direct release: the benchmark measures
+// the loop's release path).
 //
 // Direct release: what direct accepts (a message for the transport, a
 // reply to a client call) is released by the store's syncer itself, the
@@ -144,22 +145,21 @@ func (g *groupCommit[T]) flush() error {
 	return g.synced()
 }
 
-// held returns everything held (to record what a fail-stop keeps in).
-func (g *groupCommit[T]) held() []T {
+// takeHeld returns everything held and forgets it, and turns direct
+// release off, under one lock: what a fail-stop or a failed commit keeps
+// in is exactly what the syncer did not release (two calls would leave a
+// gap in which it could send one of them after all).
+func (g *groupCommit[T]) takeHeld() []T {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.noDirect = true
 	var out []T
 	for _, t := range g.waiting[g.head:] {
 		if !t.gone {
 			out = append(out, t.x)
 		}
 	}
-	return append(out, g.next...)
-}
-
-// drop forgets everything held.
-func (g *groupCommit[T]) drop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	out = append(out, g.next...)
 	g.next, g.waiting, g.head = nil, nil, 0
+	return out
 }

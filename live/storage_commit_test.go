@@ -76,7 +76,7 @@ func TestGroupCommitDirectRelease(t *testing.T) {
 	if got := released(r); len(got) != 0 {
 		t.Fatalf("released %v after a failed fsync", got)
 	}
-	if held := r.g.held(); len(held) != 3 {
+	if held := r.g.takeHeld(); len(held) != 3 {
 		t.Fatalf("held after a failed fsync: %v, want all 3", held)
 	}
 	r.s.abandon()

@@ -190,3 +190,58 @@ func TestPBFTRequestOrderedAgainIsANoOp(t *testing.T) {
 		t.Fatalf("get b: %+v %v, want it last modified at revision 2", res, err)
 	}
 }
+
+// Found by a third trial: a replica that moved on to view 3 before view 1
+// was installed (the primary of view 1 was silent when it suspected)
+// never installed view 1, where the others went on; it took only commits
+// of the view it had installed last, so it kept up only at each stable
+// checkpoint. 2f+1 matching commits decide a slot in any view: it
+// executes those of the view it skipped too, without voting. And a
+// replica answers a changing replica's status with its commits above
+// what that one executed, whatever their view.
+func TestPBFTReplicaChangingPastASkippedViewExecutesItsCommits(t *testing.T) {
+	roster := ordo.NewRoster(4, 1, 0)
+	env := ordotest.ForProtocol(pbft.Protocol, 3, roster, 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	for _, v := range []int64{1, 3} { // (not 2: replica 3 is its primary)
+		env.Receive(n, 2, pbft.ViewChange{View: v})
+		env.Receive(n, 4, pbft.ViewChange{View: v})
+	}
+	if st := replica2(n); st.View != 3 || !st.Changing {
+		t.Fatalf("%+v, want changing to view 3", st)
+	}
+	q := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
+	env.Sent = nil
+	for _, from := range []ordo.NodeID{1, 2, 4} {
+		env.Receive(n, from, pbft.Commit{View: 1, Seq: 1, Reqs: []pbft.Request{q}})
+	}
+	if st := replica2(n); st.LastExecuted != 1 || !st.Changing || st.View != 3 {
+		t.Fatalf("%+v, want slot 1 of view 1 executed, still changing to view 3", st)
+	}
+	for _, m := range env.Sent {
+		if k := m.Msg.Kind(); k == "prepare" || k == "commit" {
+			t.Fatalf("voted while changing view: %v", env.SentSummary())
+		}
+	}
+
+	// The other side: replica 2 committed slot 1 and is asked by a
+	// replica changing view that executed nothing.
+	env2 := ordotest.ForProtocol(pbft.Protocol, 2, roster, 1)
+	n2 := env2.NewNode(t, pbft.Protocol, nil)
+	env2.Start(n2)
+	d := pbft.BatchDigest([]pbft.Request{q})
+	env2.Receive(n2, 5, q)
+	env2.Receive(n2, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{q}})
+	env2.Receive(n2, 4, pbft.Prepare{View: 0, Seq: 1, Digest: d}) // prepared: it commits
+	env2.Receive(n2, 3, pbft.Status{View: 2, Changing: true})
+	found := false
+	for _, m := range env2.SentTo(3) {
+		if c, ok := m.(pbft.Commit); ok && c.Seq == 1 && c.View == 0 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("a changing replica's status answered with %v, want the commit of slot 1", env2.SentSummary())
+	}
+}

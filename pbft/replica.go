@@ -312,14 +312,18 @@ func (r *Replica) inWindow(seq int64) bool { return seq > r.low && seq <= r.low+
 // entry is sequence number seq's entry in the current view: one from an
 // earlier view is reset (its votes are of that view), keeping what it
 // prepared for the next view-change.
-func (r *Replica) entry(seq int64) *entry {
+func (r *Replica) entry(seq int64) *entry { return r.entryIn(seq, r.view) }
+
+// entryIn is sequence number seq's entry in view v, reset as entry says
+// when it holds an earlier view's.
+func (r *Replica) entryIn(seq, v int64) *entry {
 	e := r.log[seq]
 	if e == nil {
-		e = newEntry(r.view)
+		e = newEntry(v)
 		r.log[seq] = e
 	}
-	if e.view < r.view {
-		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed = r.view, nil, "", nil, false, false
+	if e.view < v {
+		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed = v, nil, "", nil, false, false
 		clear(e.prepares)
 		clear(e.prepSigs)
 		clear(e.commits)
@@ -389,7 +393,7 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		}
 	case Commit:
 		switch {
-		case r.changing && m.View == r.installed && m.View < r.view:
+		case r.changing && m.View >= r.installed && m.View < r.view:
 			r.onLateCommit(env, from, m)
 		case !r.sameView(env, from, m, m.View):
 		case !r.inWindow(m.Seq):
@@ -444,10 +448,10 @@ func (r *Replica) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 func (r *Replica) sameView(env ordo.Env, from ordo.NodeID, m ordo.Message, v int64) bool {
 	switch {
 	case v < r.view:
-		if r.changing && v == r.installed {
-			// The others go on in the view it left: ask (a status of
-			// that view) for the commits and checkpoints it can still
-			// execute or restore without voting (retransmit.go).
+		if r.changing && v >= r.installed {
+			// The others go on in a view it left (or skipped): ask for
+			// the commits and state it can still execute or restore
+			// without voting (retransmit.go).
 			r.behind = true
 		}
 		r.refuse(env, from, m, reasonStaleView)
@@ -759,18 +763,15 @@ func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
 		r.refuse(env, from, m, reasonStaleView)
 		return
 	}
-	e := r.log[m.Seq]
-	if e == nil {
-		// Not heard of in that view: 2f+1 matching commits still decide
-		// it (adoptCommitted), so a replica that suspected the primary
-		// alone keeps executing what the others commit, without voting.
-		e = newEntry(m.View)
-		r.log[m.Seq] = e
-	}
-	if e.view != m.View || e.committed {
+	// Of the view it left, or of one it skipped (it moved on before that
+	// view was installed): 2f+1 matching commits decide a slot in any
+	// view (adoptCommitted), so it keeps executing what the others
+	// commit, without voting.
+	if e := r.log[m.Seq]; e != nil && (e.view > m.View || e.committed) {
 		r.refuse(env, from, m, reasonStaleView)
 		return
 	}
+	e := r.entryIn(m.Seq, m.View)
 	d := BatchDigest(m.Reqs)
 	if old, dup := e.commits[from]; dup {
 		if old != d {

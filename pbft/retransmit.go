@@ -80,7 +80,7 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		r.changingTicks++
 		if stuck && (r.lateCommitsPending() || r.changingTicks%askEvery == 0) || r.behind {
 			r.behind = false
-			r.broadcast(env, Status{View: r.installed, Stable: r.low, LastExec: r.lastExec})
+			r.broadcast(env, Status{View: r.view, Changing: true, Stable: r.low, LastExec: r.lastExec})
 		}
 		return
 	}
@@ -111,7 +111,20 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 		r.saysInstalled(env, from, st.View)
 	}
 	r.catchUp(env, from, st.View, st.Changing)
+	// Behind this replica's stable checkpoint: the entries it lacks are
+	// gone here, so the state there (statetransfer.go).
+	if st.LastExec < r.low && r.stable.snap != nil {
+		env.Send(from, StateTransfer{Seq: r.low, State: r.stable.state, Proof: r.stable.proof, Snap: r.stable.snap})
+	}
 	if st.Changing {
+		// It votes in no view until its view change ends, but executes
+		// what 2f+1 commit (onLateCommit): this replica's commits above
+		// what it executed, whatever their view — a commit stays true.
+		for s := max(st.LastExec, r.low) + 1; s <= r.low+r.window; s++ {
+			if e := r.log[s]; e != nil && e.sentCommit && e.b != nil {
+				env.Send(from, Commit{View: e.view, Seq: s, Reqs: e.b.reqs})
+			}
+		}
 		return
 	}
 	// Its view's messages still in the log, even when this replica has
@@ -135,11 +148,6 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 		if e.sentCommit {
 			env.Send(from, Commit{View: e.view, Seq: s, Reqs: e.b.reqs})
 		}
-	}
-	// Behind this replica's stable checkpoint: the entries it lacks are
-	// gone here, so the state there (statetransfer.go).
-	if st.LastExec < r.low && r.stable.snap != nil {
-		env.Send(from, StateTransfer{Seq: r.low, State: r.stable.state, Proof: r.stable.proof, Snap: r.stable.snap})
 	}
 	// Checkpoints it reached and cannot make stable: the stable one, and
 	// this replica's votes above it.

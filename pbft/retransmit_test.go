@@ -170,7 +170,8 @@ func TestPBFTNewPrimaryAnswersALateViewChange(t *testing.T) {
 
 // One step: a backup that committed slot 1 in view 0, lost the others'
 // commits and suspected the primary alone keeps its view change (it votes
-// no more in view 0), asks with a status of view 0 on its tick, and
+// no more in view 0), asks with a status (changing to view 1, executed
+// nothing) on its tick, which the others answer with their commits, and
 // executes the slot when the resent commits complete the certificate: a
 // request 2f+1 replicas committed is committed whoever learns it.
 func TestPBFTChangingReplicaExecutesLateCommits(t *testing.T) {
@@ -196,8 +197,8 @@ func TestPBFTChangingReplicaExecutesLateCommits(t *testing.T) {
 			status = &st
 		}
 	}
-	if status == nil || status.View != 0 || status.Changing || status.LastExec != 0 {
-		t.Fatalf("on its tick sent %v, want its view-change and a status of view 0", env.Sent)
+	if status == nil || status.View != 1 || !status.Changing || status.LastExec != 0 {
+		t.Fatalf("on its tick sent %v, want its view-change and a status: changing to view 1, nothing executed", env.Sent)
 	}
 	env.Sent = nil
 	env.Receive(n, 2, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
