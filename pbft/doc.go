@@ -151,10 +151,11 @@
 // before) — asks with a status, and a replica past it answers with the
 // checkpoint, its 2f+1 signed checkpoints and the snapshot, which it
 // restores once they verify. A replica that suspects the primary alone
-// changes view and votes no more in the view it left, but keeps up
-// there: it asks that view's replicas, executes what 2f+1 of them commit
-// (adoptCommitted) and restores their stable checkpoints, and rejoins at
-// the next view change; a replica joins a view f+1 replicas say they
+// changes view and votes no more in the view it left, but keeps up: its
+// status (changing) is answered with the others' commits, it executes
+// what 2f+1 commit in any view it left or skipped (adoptCommitted) and
+// restores their stable checkpoints, and it rejoins at the next view
+// change; a replica joins a view f+1 replicas say they
 // installed. A request ordered again is a no-op (exactly once).
 //
 // What that leaves out: the read-only optimisation; the MAC-only view
