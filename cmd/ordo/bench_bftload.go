@@ -165,6 +165,9 @@ func newLoadRunner(cmd *cobra.Command, onLive bool, duration time.Duration, dir,
 	if !onLive {
 		return lr, nil
 	}
+	if duration <= 0 {
+		return nil, fmt.Errorf("--duration %v: want a positive duration", duration)
+	}
 	if duration > liveload.MaxDuration {
 		return nil, fmt.Errorf("--duration %v with --live: at most %v", duration, liveload.MaxDuration)
 	}

@@ -24,9 +24,9 @@ func TestBenchBFTLoad(t *testing.T) {
 	if err != nil || len(lines) != 5 || row(1) != "pbft 4 2 64" || row(2) != "pbft 4 2 1" || row(3) != "kv 3 2 -" {
 		t.Fatalf("--batch 64,1 (%v):\n%s", err, out)
 	}
-	for _, args := range [][]string{{"--nodes", "3"}, {"--clients", "0"}, {"--duration", "0s"}, {"--raft-nodes", "0"}, {"--batch", "0"}, {"--batch", "1025"}} {
-		if out, err := run(t, append([]string{"bench", "bft-load"}, args...)...); err == nil {
-			t.Errorf("%v accepted:\n%s", args, out)
+	for _, args := range [][]string{{"--nodes", "3"}, {"--clients", "0"}, {"--duration", "0s"}, {"--live", "--duration", "-1s"}, {"--raft-nodes", "0"}, {"--batch", "0"}, {"--batch", "1025"}} {
+		if out, err := run(t, append([]string{"bench", "bft-load"}, args...)...); err == nil || strings.Contains(out, "live: ") {
+			t.Errorf("%v accepted, or refused only after a cluster started:\n%s", args, out)
 		}
 	}
 }
