@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,9 +264,23 @@ func (s *DiskStorage) grow(ops, kv int) {
 }
 
 func (s *DiskStorage) putOp(kind ordo.OpKind, key string, value []byte) {
+	if len(s.open) == 0 {
+		s.open = append(s.open, make([]byte, recordHeader)...) // the header, sealed by EndBatch
+	}
 	s.open = appendOp(s.open, kind, key, value)
 	s.openOps++
 	s.openKV += len(key) + len(value)
+}
+
+// Reserve makes room in the open batch for n more bytes of operations, so
+// that one large write (a Raft snapshot's megabytes) grows the buffer
+// once: in fresh memory every growth is paid again in page faults.
+func (s *DiskStorage) Reserve(n int) {
+	n = min(max(n, 0), MaxRecordBytes)
+	if len(s.open) == 0 {
+		s.open = append(s.open, make([]byte, recordHeader)...)
+	}
+	s.open = slices.Grow(s.open, n)
 }
 
 // EndBatch closes the open batch into a record that the next Commit
@@ -275,7 +290,14 @@ func (s *DiskStorage) EndBatch() {
 	if s.openOps == 0 {
 		return
 	}
-	s.pend = appendRecord(s.pend, s.open)
+	if s.pendRecs == 0 {
+		// The turn's first record is sealed where it was built and taken
+		// whole: a large one is not copied again.
+		sealRecord(s.open)
+		s.pend, s.open = s.open, s.pend[:0]
+	} else {
+		s.pend = appendRecord(s.pend, s.open[recordHeader:])
+	}
 	s.pendRecs++
 	s.open, s.openOps, s.openKV = s.open[:0], 0, 0
 }
@@ -321,7 +343,11 @@ func (s *DiskStorage) handOff() (uint64, error) {
 	s.EndBatch()
 	if s.pendRecs > 0 {
 		s.mu.Lock()
-		s.sh = append(s.sh, s.pend...)
+		if len(s.sh) == 0 {
+			s.sh, s.pend = s.pend, s.sh // nothing waits: hand the buffer over, not a copy
+		} else {
+			s.sh = append(s.sh, s.pend...)
+		}
 		s.handed += uint64(s.pendRecs)
 		s.shTarget = s.handed
 		s.mu.Unlock()
@@ -586,12 +612,20 @@ func appendOp(b []byte, kind ordo.OpKind, key string, value []byte) []byte {
 }
 
 func appendRecord(b, payload []byte) []byte {
-	var h [recordHeader]byte
-	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(h[4:], crc32.Checksum(h[:4], castagnoli))
-	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(payload, castagnoli))
-	b = append(b, h[:]...)
-	return append(b, payload...)
+	n := len(b)
+	b = append(b, make([]byte, recordHeader)...)
+	b = append(b, payload...)
+	sealRecord(b[n:])
+	return b
+}
+
+// sealRecord writes the header of rec, a record whose payload follows
+// recordHeader bytes of room.
+func sealRecord(rec []byte) {
+	payload := rec[recordHeader:]
+	binary.LittleEndian.PutUint32(rec[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(rec[4:], crc32.Checksum(rec[:4], castagnoli))
+	binary.LittleEndian.PutUint32(rec[8:], crc32.Checksum(payload, castagnoli))
 }
 
 const recordHeader = 12

@@ -28,9 +28,19 @@ var (
 	leaseBinErr  error
 )
 
-// TestMain removes the binary leaseOrdo built, once every test has run.
+// TestMain removes the binary leaseOrdo built, once every test has run,
+// and the linearizability checker's pages that the broken variants'
+// violations write (ORDO_VIZ_DIR, inherited by the ordo processes the
+// tests start).
 func TestMain(m *testing.M) {
+	viz, vizErr := os.MkdirTemp("", "ordo-cmd-test-viz-")
+	if vizErr == nil {
+		os.Setenv("ORDO_VIZ_DIR", viz)
+	}
 	code := m.Run()
+	if vizErr == nil {
+		os.RemoveAll(viz)
+	}
 	if leaseBin != "" {
 		os.RemoveAll(filepath.Dir(leaseBin))
 	}

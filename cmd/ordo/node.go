@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,12 @@ GET /metrics, POST /faults, POST /heal).
 
 SIGTERM or Ctrl-C stops the node gracefully; SIGKILL is a real crash, after
 which the node restarts from its disk. A failing disk stops the node
-(fail-stop, exit status 1).`,
+(fail-stop, exit status 1).
+
+With ORDO_NODE_CPUPROFILE=PREFIX in its environment (inherited from ordo
+cluster up and ordo bench kv, which start the nodes), the node writes a Go
+CPU profile of its whole run to PREFIX-nN.prof when it stops gracefully
+(go tool pprof reads it; a SIGKILLed node leaves an empty file).`,
 		Example: `  ordo node --config .ordo-cluster/cluster.yaml --id 3`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,6 +48,14 @@ which the node restarts from its disk. A failing disk stops the node
 			rt, err := live.Start(cfg, ordo.NodeID(id), live.Options{Hold: hold})
 			if err != nil {
 				return err
+			}
+			if prefix := os.Getenv("ORDO_NODE_CPUPROFILE"); prefix != "" {
+				stop, err := startCPUProfile(fmt.Sprintf("%s-n%d.prof", prefix, id))
+				if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "node %d: no CPU profile: %v\n", id, err)
+				} else {
+					defer stop()
+				}
 			}
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
@@ -64,4 +78,17 @@ which the node restarts from its disk. A failing disk stops the node
 	cmd.MarkFlagRequired("config")
 	cmd.MarkFlagRequired("id")
 	return cmd
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -257,6 +257,9 @@ func chunkKey(n int) string {
 // writeSnapshot stores a snapshot (meta and chunks, replacing any older
 // one) through w: one event's batch, so it is there whole or not at all.
 func writeSnapshot(w ordo.Writer, m *snapMeta, data []byte) {
+	if r, ok := w.(interface{ Reserve(n int) }); ok {
+		r.Reserve(len(data) + 64*(len(data)/snapChunk+3)) // the live store: grow its batch once
+	}
 	w.DeleteRange(snapChunkPref, snapChunkEnd)
 	for n := 0; n*snapChunk < len(data); n++ {
 		w.Put(chunkKey(n), data[n*snapChunk:min(len(data), (n+1)*snapChunk)])

@@ -69,7 +69,7 @@ var ReplicaOptions = append(append([]ordo.Option(nil), Options...), []ordo.Optio
 	{Name: "max_batch_bytes", Default: "262144", Help: "bytes of entries in one AppendEntries (bounded by ordo.MaxMessageSize/2); also the largest command Propose takes"},
 	{Name: "max_inflight", Default: "64", Help: "un-acknowledged AppendEntries per follower (pipelining)"},
 	{Name: "max_uncommitted", Default: "8192", Help: "entries the leader holds uncommitted before Propose answers ErrBusy (backpressure)"},
-	{Name: "snapshot_entries", Default: "100000", Help: "take a snapshot and compact the log every this many applied entries (the snapshot serializes the whole machine inside the event loop: rarer means fewer stalls, a longer log to replay at restart)"},
+	{Name: "snapshot_entries", Default: "100000", Help: "take a snapshot and compact the log every this many applied entries, node n a further (n mod 5) tenths of it so that nodes do not snapshot together (the snapshot serializes the whole machine inside the event loop: rarer means fewer stalls, a longer log to replay at restart)"},
 	{Name: "note_every", Default: "16", Help: "note \"applied\" (index, hash) at every index this divides (1: every index); the hash chains every entry before it, so a divergence shows at the next noted index"},
 	{Name: "unsafe_commit_any_term", Default: "false", Help: "DELIBERATELY BROKEN: commit entries of earlier terms by counting replicas (the Raft paper's figure 8 bug); for tests that must find violations"},
 	{Name: "unsafe_early_conf_change", Default: "false", Help: "DELIBERATELY BROKEN: allow a membership change before the leader's no-op of its term commits; for tests that must find violations"},
