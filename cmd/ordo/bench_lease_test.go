@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"ordo/ordotest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,18 +30,11 @@ var (
 )
 
 // TestMain removes the binary leaseOrdo built, once every test has run,
-// and the linearizability checker's pages that the broken variants'
-// violations write (ORDO_VIZ_DIR, inherited by the ordo processes the
-// tests start).
+// and keeps the linearizability checker's pages of the violations the
+// broken variants provoke (in the ordo processes too: they inherit
+// ORDO_VIZ_DIR) out of the system's temporary directory.
 func TestMain(m *testing.M) {
-	viz, vizErr := os.MkdirTemp("", "ordo-cmd-test-viz-")
-	if vizErr == nil {
-		os.Setenv("ORDO_VIZ_DIR", viz)
-	}
-	code := m.Run()
-	if vizErr == nil {
-		os.RemoveAll(viz)
-	}
+	code := ordotest.RunKeepingVizDir(m)
 	if leaseBin != "" {
 		os.RemoveAll(filepath.Dir(leaseBin))
 	}
