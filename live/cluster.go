@@ -22,6 +22,7 @@ import (
 
 	"ordo"
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/live/transport"
 )
 
@@ -199,7 +200,7 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, err
 	}
 	if o.N+o.Clients+len(svcNodes) > MaxClusterNodes {
-		return nil, fmt.Errorf("%d servers, %d clients and %d services: at most %d nodes in all", o.N, o.Clients, len(svcNodes), MaxClusterNodes)
+		return nil, fmt.Errorf("%s, %s and %s: at most %d nodes in all", plural.Count(o.N, "server"), plural.Count(o.Clients, "client"), plural.Count(len(svcNodes), "service"), MaxClusterNodes)
 	}
 	total := o.N + o.Clients // the processes; the services follow
 	o.ClientAPI = o.ClientAPI || ClientAPIOf(o.Protocol) != nil

@@ -16,6 +16,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/internal/style"
 	"ordo/lab"
 	"ordo/sim"
@@ -206,8 +207,8 @@ func bftCellText(c *lab.BFTCell) string {
 func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 	c := rep.Campaign
 	x := rep.Cells[0].Config // with the defaults filled in
-	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %d seeds per cell (%d..%d), %d clients × %d requests, %v per run, links authenticated by %s; checks %s\n",
-		c.Seeds, c.First, c.First+uint64(c.Seeds-1), x.Clients, x.Ops, x.Duration, authWords(c.Auth), strings.Join(lab.BFTChecks, ", "))
+	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %s per cell (%d..%d), %s × %s, %v per run, links authenticated by %s; checks %s\n",
+		plural.Count(c.Seeds, "seed"), c.First, c.First+uint64(c.Seeds-1), plural.Count(x.Clients, "client"), plural.Count(x.Ops, "request"), x.Duration, authWords(c.Auth), strings.Join(lab.BFTChecks, ", "))
 	for _, b := range c.Behaviours {
 		fmt.Fprintf(w, "\nbehaviour %s:\n", b)
 		tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
@@ -251,12 +252,12 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 		for _, k := range lab.BFTChecks {
 			by = append(by, fmt.Sprintf("%s %d", k, cell.Failures[k]))
 		}
-		fmt.Fprintf(w, "  n=%d f=%d %s (quorum %d): %d broken (%s), %d of them with the primary lying, %d errors\n",
-			cell.Config.N, cell.Config.F, cell.Config.Behaviour, cell.Quorum, cell.Broken, strings.Join(by, ", "), cell.PrimaryBroken, cell.Errors)
+		fmt.Fprintf(w, "  n=%d f=%d %s (quorum %d): %d broken (%s), %d of them with the primary lying, %s\n",
+			cell.Config.N, cell.Config.F, cell.Config.Behaviour, cell.Quorum, cell.Broken, strings.Join(by, ", "), cell.PrimaryBroken, plural.Count(cell.Errors, "error"))
 		fmt.Fprintf(w, "    seed %d, liars %s: %s\n", b.Seed, nodeList(b.Liars), what)
 		fmt.Fprintf(w, "    replay: %s\n", bftReplayCommand(cell.Config, b.Seed))
 	}
-	fmt.Fprintf(w, "\n%d runs in %.1fs on %d workers (%.1f ms of wall time a run)\n", rep.Runs, rep.Wall.Seconds(), workersOf(c), float64(rep.Wall.Microseconds())/1000/float64(max(rep.Runs, 1)))
+	fmt.Fprintf(w, "\n%s in %.1fs on %s (%.1f ms of wall time a run)\n", plural.Count(rep.Runs, "run"), rep.Wall.Seconds(), plural.Count(workersOf(c), "worker"), float64(rep.Wall.Microseconds())/1000/float64(max(rep.Runs, 1)))
 	if u := rep.Unexpected(); len(u) > 0 {
 		fmt.Fprintln(w, "\nnot as expected:")
 		for _, s := range u {
@@ -340,8 +341,8 @@ func bftReplay(w io.Writer, x lab.BFTConfig, seed uint64, traceFile string, diag
 		}
 	}
 	fmt.Fprintf(w, "PBFT n=%d f=%d (%s), seed %d: liars %s (%s), behaviour %s, links authenticated by %s\n", x.N, x.F, q, seed, nodeList(x.Liars(seed)), role, x.Behaviour, authWords(x.Auth))
-	fmt.Fprintf(w, "byzantine: %d lies told; refused: %d malformed, %d unauthenticated; %d events in %v simulated (%.0f ms wall)\n",
-		st.Byzantine, st.Malformed, st.AuthFailed, len(tr.Events), simDuration(x), float64(time.Since(start).Microseconds())/1000)
+	fmt.Fprintf(w, "byzantine: %s told; refused: %d malformed, %d unauthenticated; %s in %v simulated (%.0f ms wall)\n",
+		plural.Count(st.Byzantine, "lie"), st.Malformed, st.AuthFailed, plural.Count(len(tr.Events), "event"), simDuration(x), float64(time.Since(start).Microseconds())/1000)
 	failed := false
 	for _, r := range results {
 		fmt.Fprintf(w, "  %s %s: %s\n", strings.ToUpper(verdictWord(r.Verdict)), r.Check, r.Summary)
@@ -358,7 +359,7 @@ func bftReplay(w io.Writer, x lab.BFTConfig, seed uint64, traceFile string, diag
 		if err := tr.WriteFile(traceFile); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\ntrace: %s (%d events); try: ordo trace html %s --output run.html\n", traceFile, len(tr.Events), traceFile)
+		fmt.Fprintf(w, "\ntrace: %s (%s); try: ordo trace html %s --output run.html\n", traceFile, plural.Count(len(tr.Events), "event"), traceFile)
 	}
 	if failed && x.Safe() {
 		fmt.Fprintln(w, "\nnot as expected: a violation at n >= 3f+1")

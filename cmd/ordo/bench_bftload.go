@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 	"ordo/lab/liveload"
 	"ordo/pbft"
@@ -187,7 +188,7 @@ func (lr *loadRunner) Run(c lab.ReplicationLoadConfig, name string) (*lab.Replic
 		return lab.ReplicationLoad(c)
 	}
 	d := filepath.Join(lr.dir, name)
-	fmt.Fprintf(lr.cmd.ErrOrStderr(), "live: %s, %d nodes, %d clients, %v (cluster in %s)\n", c.Protocol, c.Nodes, c.Clients, c.Duration, d)
+	fmt.Fprintf(lr.cmd.ErrOrStderr(), "live: %s, %s, %s, %v (cluster in %s)\n", c.Protocol, plural.Count(c.Nodes, "node"), plural.Count(c.Clients, "client"), c.Duration, d)
 	return liveload.Run(lr.cmd.Context(), liveload.Options{ReplicationLoadConfig: c, Dir: d})
 }
 

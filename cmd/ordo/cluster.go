@@ -20,6 +20,7 @@ import (
 	"ordo"
 	_ "ordo/election/raft" // the cluster's default protocol
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/internal/style"
 	"ordo/lab"
 	"ordo/live"
@@ -256,9 +257,9 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
 			defer stopEtcd() // a no-op when detached or external
 			out := cmd.OutOrStdout()
 			if clients > 0 {
-				fmt.Fprintf(out, "%d servers of %s and %d clients up in %s\n", n, pf.protocol, clients, c.Dir)
+				fmt.Fprintf(out, "%s of %s and %s up in %s\n", plural.Count(n, "server"), pf.protocol, plural.Count(clients, "client"), c.Dir)
 			} else {
-				fmt.Fprintf(out, "%d nodes of %s up in %s\n", n, pf.protocol, c.Dir)
+				fmt.Fprintf(out, "%s of %s up in %s\n", plural.Count(n, "node"), pf.protocol, c.Dir)
 			}
 			pbftNote(cmd, pf.protocol, n, opts)
 			if detach {
@@ -452,7 +453,7 @@ so is a --netns cluster, whose namespaces down removed.`,
 		if err := c.Start(); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%d nodes started again in %s\n", len(c.Processes()), c.Dir)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s started again in %s\n", plural.Count(len(c.Processes()), "node"), c.Dir)
 		if c.Cfg.Protocol == pbft.Protocol.Name {
 			// A replica's state is volatile (state transfer brings back one
 			// that restarts while others run): with every replica stopped,
@@ -719,7 +720,7 @@ Exit status 1 when a checker found a violation.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s\n", rep.Nodes, rep.Rounds, strings.TrimSpace(rep.Protocol+" "+lab.FormatOptions(rep.Options)))
+				fmt.Fprintf(out, "%s, %s, protocol %s\n", plural.Count(rep.Nodes, "node"), plural.Count(rep.Rounds, "round"), strings.TrimSpace(rep.Protocol+" "+lab.FormatOptions(rep.Options)))
 				writeChaosFailover(out, rep)
 				for _, r := range rep.Checks {
 					verdict := "ok"
@@ -730,7 +731,7 @@ Exit status 1 when a checker found a violation.`,
 					}
 					fmt.Fprintf(out, "check %-20s %s  %s\n", r.Check, verdict, r.Summary)
 				}
-				fmt.Fprintf(out, "violations: %d   (%d events in the merged trace)\n", rep.Violations, rep.Events)
+				fmt.Fprintf(out, "violations: %d   (%s in the merged trace)\n", rep.Violations, plural.Count(rep.Events, "event"))
 				if rep.Trace != "" {
 					fmt.Fprintf(out, "trace: %s\n", rep.Trace)
 				}
@@ -782,6 +783,6 @@ func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string
 	fmt.Sscan(opts["f"], &f)
 	fmt.Sscan(opts["unsafe_quorum"], &unsafe)
 	if qs, err := pbft.QuorumsFor(n, f, unsafe); err == nil && qs.F == 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "note: %d PBFT replicas tolerate no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", n)
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", plural.Count(n, "PBFT replica tolerates", "PBFT replicas tolerate"))
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"ordo"
 	"ordo/election/raft"
+	"ordo/internal/plural"
 	"ordo/kv"
 	"ordo/kv/api"
 	"ordo/kv/client"
@@ -630,7 +631,7 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 				}
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "restored %d bytes at rev %d into %d servers of %s\n", len(data), h.Rev, len(servers), c.Dir)
+			fmt.Fprintf(out, "restored %d bytes at rev %d into %s of %s\n", len(data), h.Rev, plural.Count(len(servers), "server"), c.Dir)
 			if noStart {
 				return nil
 			}
@@ -639,7 +640,7 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 			if err := c.Start(); err != nil {
 				return fmt.Errorf("restored, but the cluster did not start (ordo cluster start --dir %s): %w", c.Dir, err)
 			}
-			fmt.Fprintf(out, "%d nodes running again (ordo cluster status --dir %s)\n", c.N(), c.Dir)
+			fmt.Fprintf(out, "%s running again (ordo cluster status --dir %s)\n", plural.Count(c.N(), "node"), c.Dir)
 			return nil
 		},
 	}

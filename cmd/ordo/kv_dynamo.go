@@ -21,6 +21,7 @@ import (
 	dynclient "ordo/dynamo/client"
 	"ordo/dynamo/clientapi"
 	"ordo/internal/bounded"
+	"ordo/internal/plural"
 	"ordo/live"
 )
 
@@ -251,7 +252,7 @@ func dynGet(cmd *cobra.Command, f *kvFlags, key string, asJSON bool) error {
 		case !r.Found:
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", key)
 		case dead > 0 && !asJSON:
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d of %d siblings are tombstones (a delete concurrent with the writes)\n", key, dead, len(r.Siblings))
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d of %s %s (a delete concurrent with the writes)\n", key, dead, plural.Count(len(r.Siblings), "sibling"), plural.Noun(dead, "is a tombstone", "are tombstones"))
 		}
 		if !r.Found {
 			return exitCode(1)

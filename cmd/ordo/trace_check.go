@@ -11,6 +11,7 @@ import (
 
 	"ordo/check"
 	"ordo/election"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 
@@ -110,7 +111,7 @@ func writeTraceChecks(w io.Writer, file string, t *trace.Trace, res []check.Resu
 	if proto == "" {
 		proto = "(no protocol)"
 	}
-	fmt.Fprintf(w, "%s: %s run of %s, %d nodes, %d events\n", file, t.Meta.Runtime, proto, t.Meta.Nodes, len(t.Events))
+	fmt.Fprintf(w, "%s: %s run of %s, %s, %s\n", file, t.Meta.Runtime, proto, plural.Count(t.Meta.Nodes, "node"), plural.Count(len(t.Events), "event"))
 	for _, r := range res {
 		v := string(r.Verdict)
 		if r.Failed() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/live"
 )
 
@@ -56,7 +57,7 @@ ordo cluster down, for the whole run.`,
 			if err := t.WriteFile(out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d events from %d nodes → %s\n", len(t.Events), t.Meta.Nodes, out)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s from %s → %s\n", plural.Count(len(t.Events), "event"), plural.Count(t.Meta.Nodes, "node"), out)
 			return nil
 		},
 	}

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ordo/internal/plural"
 	kvclient "ordo/kv/client"
 )
 
@@ -79,7 +80,7 @@ func NewClient(c ClientConfig) (*Client, error) {
 		c.F = (n - 1) / 3
 	}
 	if c.F >= n {
-		return nil, fmt.Errorf("pbft client: f=%d of %d replicas: f+1 matching answers cannot come", c.F, n)
+		return nil, fmt.Errorf("pbft client: f=%d of %s: f+1 matching answers cannot come", c.F, plural.Count(n, "replica"))
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultClientTimeout
@@ -246,7 +247,7 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 			}
 			if unauthorized(last) > c.cfg.F {
 				cancel()
-				return Result{}, fmt.Errorf("%w: %s: %d replicas refused the client token (401): the cluster's client.token is not this client's (nothing was ordered)", ErrRefused, q.Op, unauthorized(last))
+				return Result{}, fmt.Errorf("%w: %s: %s the client token (401): the cluster's client.token is not this client's (nothing was ordered)", ErrRefused, q.Op, plural.Count(unauthorized(last), "replica refused", "replicas refused"))
 			}
 			if r, ok := c.agreed(final); ok {
 				won = &r
@@ -311,7 +312,7 @@ func (c *Client) noQuorum(q Request, last []answer) error {
 	if q.Op == OpGet {
 		outcome = "nothing changed (a get)"
 	}
-	return fmt.Errorf("%w (f=%d: %d matching answers needed; more than f replicas down, cut off or lying? see ordo cluster status); %s: %s", ErrNoQuorum, c.cfg.F, c.cfg.F+1, outcome, strings.Join(parts, "; "))
+	return fmt.Errorf("%w (f=%d: %s needed; more than f replicas down, cut off or lying? see ordo cluster status); %s: %s", ErrNoQuorum, c.cfg.F, plural.Count(c.cfg.F+1, "matching answer"), outcome, strings.Join(parts, "; "))
 }
 
 // isContext reports an attempt that ended by its own deadline.

@@ -149,3 +149,26 @@ func TestClientWrongTokenAndDownReplicas(t *testing.T) {
 		t.Errorf("replica 1's address appears %d times in %v", strings.Count(err.Error(), down[0]), err)
 	}
 }
+
+// A lone replica (f = 0) that refuses the token: the error agrees with
+// the count ("1 replica refused", not "1 replicas").
+func TestClientWrongTokenOfOneReplica(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"status":"bad-request","error":"wrong token"}`))
+	}))
+	t.Cleanup(s.Close)
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: []string{s.URL}, F: -1, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrRefused) || !strings.Contains(err.Error(), "1 replica refused the client token") {
+		t.Fatalf("err %v, want 1 replica refused the client token", err)
+	}
+	if _, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: []string{s.URL}, F: 1}); err == nil || !strings.Contains(err.Error(), "f=1 of 1 replica:") {
+		t.Fatalf("f=1 of one replica: %v", err)
+	}
+}
