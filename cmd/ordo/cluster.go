@@ -359,7 +359,7 @@ func clusterOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster,
 
 // nodeOp is clusterOp for a subcommand whose one argument is a node.
 func nodeOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error) *cobra.Command {
-	cmd.Args = cobra.ExactArgs(1)
+	cmd.Args = exactArgs(1)
 	return clusterOp(cmd, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		id, err := nodeArg(c, args[0])
 		if err != nil {
@@ -502,7 +502,7 @@ one-way cuts: ordo cluster fault cut '1->4' and '4->1'.
 Replaces any earlier partition.`,
 		Example: `  ordo cluster partition 1,2/3,4,5
   ordo cluster partition 1,2,3/4      # servers 1..3 cut off from service 4`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		groups, err := c.ParseGroups(args[0])
 		if err != nil {
@@ -569,7 +569,7 @@ see it.`,
   ordo cluster fault cut '1->4'       # with services: node 1 cannot reach etcd
   ordo cluster fault clock-step "3 by 2s"
   ordo cluster fault heal`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: rangeArgs(1, 2),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		k, err := fault.ParseKind(args[0])
 		if err != nil {

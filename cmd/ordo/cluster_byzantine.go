@@ -62,7 +62,7 @@ node that lied in the run as Byzantine, so the checkers judge the others.`,
   ordo cluster byzantine 1 honest
   ordo cluster byzantine 3 garbage --rate 0.5
   ordo cluster status                      # n3's lies, the others' rejects`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		id, err := nodeArg(c, args[0])
 		if err != nil {

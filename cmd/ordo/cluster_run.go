@@ -56,7 +56,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 		Example: `  ordo cluster run partition-raft
   ordo cluster run scenarios/leader-crash-raft.yaml --keep --dir /tmp/run1
   ordo trace check /tmp/run1/merged.jsonl --check single-leader`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
 			if err != nil {

@@ -83,7 +83,7 @@ lost writes are findings, expected (no-lost-write and no-lost-sibling fail
 in some seed without making the exit status 1; --expect CHECK=pass
 demands otherwise), and the report counts the notes dynamo-concurrent,
 lost-write and dynamo-refused.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				// ordo explore dynamo: the protocol (or workload) by name.
@@ -202,7 +202,7 @@ missing shard is reported and makes the exit status 1.
 
   for k in 1 2 3 4; do ordo explore --profile hostile --seeds 10000 --shard $k/4 --json > $k.json & done; wait
   ordo explore merge 1.json 2.json 3.json 4.json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minimumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fails, err := parseExpect(expect)
 			if err != nil {

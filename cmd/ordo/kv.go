@@ -165,7 +165,7 @@ func newKVPutCmd(f *kvFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "put KEY VALUE",
 		Short: "set KEY to VALUE; prints the write's revision",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				rev, err := c.Put(ctx, args[0], args[1])
@@ -205,7 +205,7 @@ func newKVGetCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get KEY",
 		Short: "print KEY's value (exit 1 if absent)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := readOpts(read)
 			if err != nil {
@@ -239,7 +239,7 @@ func newKVDelCmd(f *kvFlags) *cobra.Command {
 		Use:     "del KEY",
 		Aliases: []string{"delete"},
 		Short:   "delete KEY (exit 1 if it was absent)",
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				deleted, rev, err := c.Delete(ctx, args[0])
@@ -265,7 +265,7 @@ func newKVCASCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cas KEY VALUE (--expect OLD | --absent)",
 		Short: "set KEY to VALUE if its value is OLD (or it is absent); exit 1 on a mismatch",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			given := cmd.Flags().Changed("expect")
 			if given == absent {
@@ -307,7 +307,7 @@ func newKVRangeCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "range [START [END]]",
 		Short: "print the keys in [START, END) (or with --prefix), one KEY<TAB>VALUE a line",
-		Args:  cobra.MaximumNArgs(2),
+		Args:  maximumArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start, end := "", ""
 			if len(args) > 0 {
@@ -393,7 +393,7 @@ deleted after REV.
 Without --timeout a watch waits until Ctrl-C (exit 0); with --timeout D it
 waits at most D for each change and exits 2 ("no change of KEY within D")
 when none comes.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key := args[0]
 			if key == "" {
@@ -462,7 +462,7 @@ func newKVMemberCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "member add|remove ID",
 		Short: "add or remove server ID (one at a time, while the database serves)",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.Atoi(args[1])
 			if err != nil || id < 1 {
@@ -492,7 +492,7 @@ func newKVTransferCmd(f *kvFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "transfer ID",
 		Short: "ask the leader to hand its leadership to server ID",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.Atoi(args[0])
 			if err != nil || id < 1 {
@@ -579,7 +579,7 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "save FILE",
 		Short: "write the database's snapshot (from the leader) to FILE",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				var buf bytes.Buffer
@@ -605,7 +605,7 @@ the snapshot in FILE (written by ordo kv snapshot save): each server's log is
 emptied and starts at the snapshot's revision, with the cluster's servers as
 voters. Stop the cluster first (ordo cluster down); the restore starts its
 nodes again (detached) unless told --no-start (then: ordo cluster start).`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, data, err := readSnapshotFile(args[0])
 			if err != nil {

@@ -331,7 +331,7 @@ Items are 1..32 of [a-z0-9._-].
   ordo kv cart add CART ITEM      prints the cart's items after the add
   ordo kv cart remove CART ITEM   exit 1 if ITEM is not in the cart
   ordo kv cart show CART          one item a line; exit 1 if there is no cart`,
-		Args: cobra.RangeArgs(2, 3),
+		Args: rangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !f.dynamo() {
 				return fmt.Errorf("ordo kv cart is for a dynamo cluster (ordo cluster up --protocol dynamo -o resolution=merge); the cluster in %s runs %q", f.dir, clusterProtocol(f.dir))

@@ -91,10 +91,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			if list {
 				return cobra.NoArgs(cmd, args)
 			}
-			if len(args) != 1 {
-				return fmt.Errorf("sim needs one SCENARIO (a file or a built-in name; see ordo sim --list)")
-			}
-			return nil
+			return exactArgs(1, "a scenario file or a built-in name (ordo sim --list)")(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()

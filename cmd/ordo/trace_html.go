@@ -38,7 +38,7 @@ message kind, node or a time window. Only what is
 on screen is drawn, so a trace of 100 000 events opens.`,
 		Example: `  ordo sim partition-raft --trace run.jsonl
   ordo trace html run.jsonl --output run.html && xdg-open run.html`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("name the page with --output FILE.html (it is a file to open, not text for a terminal)")

@@ -44,7 +44,7 @@ back, no knowledge of an event the host never logged, no causal cycle.`,
   ordo trace import run.log --output run.jsonl
   ordo trace diagram run.jsonl
   ordo trace import shiviz.log --execution 1 --output second.jsonl`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := ordo.OpenInput(args[0], cmd.InOrStdin(), viz.MaxImportBytes)
 			if err != nil {

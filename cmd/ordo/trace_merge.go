@@ -37,7 +37,7 @@ run so far, never a receive without its send. Merge again, or after
 ordo cluster down, for the whole run.`,
 		Example: `  ordo trace merge .ordo-cluster --output run.jsonl
   ordo trace diagram run.jsonl`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			if st, err := os.Stat(path); err == nil && st.IsDir() {
