@@ -82,6 +82,11 @@ finish, 1 otherwise, 2 for bad input.`,
   ordo bench bft --json > bft.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Counts and durations first: the campaign's defaults stand
+			// for zero (lab.BFTConfig), so --clients 0 would run 2.
+			if err := bftCounts(cmd, c, replay); err != nil {
+				return err
+			}
 			var err error
 			if c.Ns, err = parseIntSet("-n", ns, lab.MinBFTNodes, lab.MaxBFTNodes); err != nil {
 				return err
@@ -152,6 +157,32 @@ finish, 1 otherwise, 2 for bad input.`,
 	fl.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress bar (there is none unless standard error is a terminal)")
 	return cmd
+}
+
+// bftCounts refuses a count or duration of bench bft that is not
+// positive, and seed 0: --clients 0 and --ops 0 would run the defaults
+// (lab.BFTConfig reads zero as "default"), --duration 0s too, and the
+// campaign's seeds are 1, 2, ... (--first-seed 1), so --replay 0 and
+// --first-seed 0 name a seed no campaign of the defaults runs.
+func bftCounts(cmd *cobra.Command, c lab.BFTCampaign, replay uint64) error {
+	fl := cmd.Flags()
+	switch {
+	case c.Clients < 1:
+		return fmt.Errorf("--clients %d: need 1..%d pbft-client nodes", c.Clients, lab.MaxBFTClients)
+	case c.Ops < 1:
+		return fmt.Errorf("--ops %d: need 1..%d requests per client", c.Ops, lab.MaxBFTOps)
+	case c.Duration <= 0:
+		return fmt.Errorf("--duration %v: need %v..%v of simulated time per run", c.Duration, lab.MinBFTDuration, lab.MaxBFTDuration)
+	case c.Seeds < 1:
+		return fmt.Errorf("--seeds %d: need 1..%d", c.Seeds, lab.MaxBFTSeeds)
+	case c.Workers < 1:
+		return fmt.Errorf("--workers %d: need 1..%d", c.Workers, lab.MaxWorkers)
+	case c.First < 1:
+		return fmt.Errorf("--first-seed %d: seeds are 1, 2, ... (the default campaign runs 1..--seeds)", c.First)
+	case fl.Changed("replay") && replay < 1:
+		return fmt.Errorf("--replay %d: want the seed to run, 1, 2, ... (a campaign's failing seed, as its replay line gives it)", replay)
+	}
+	return nil
 }
 
 // parseIntSet reads "3-10", "4,7" or "3-5,8": every value in lo..hi, in

@@ -128,6 +128,15 @@ func TestBenchBFTRefusesBadInput(t *testing.T) {
 		{[]string{"--replay", "1"}, "--replay needs one -n"},
 		{[]string{"--trace", "x.jsonl"}, "give --replay SEED"},
 		{[]string{"-n", "4", "-f", "1", "--replay", "1", "--json"}, "no --json"},
+		// Zero is no count: the campaign's defaults stand for it, so it
+		// ran 2 clients of 10 requests for 3s; seeds are 1, 2, ...
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--clients", "0"}, "--clients 0: need 1.."},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--ops", "0"}, "--ops 0: need 1.."},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--ops", "-2"}, "--ops -2: need 1.."},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--duration", "0s"}, "--duration 0s: need"},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--first-seed", "0"}, "--first-seed 0: seeds are 1, 2"},
+		{[]string{"-n", "4", "-f", "1", "--replay", "0"}, "--replay 0: want the seed"},
+		{[]string{"-n", "4", "-f", "1", "--replay", "3", "--clients", "0"}, "--clients 0"},
 	} {
 		out, err := run(t, append([]string{"bench", "bft"}, tc.args...)...)
 		var ec exitCode

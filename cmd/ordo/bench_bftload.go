@@ -56,6 +56,14 @@ protocol before batching) for each n.`,
   ordo bench bft-load --live --nodes 4 --clients 16 --duration 10s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A duration out of range is refused by its flag's name before
+			// any run (the simulator's own check says "duration").
+			if duration <= 0 {
+				return fmt.Errorf("--duration %v: want a positive duration", duration)
+			}
+			if !onLive && duration > lab.MaxLoadDuration {
+				return fmt.Errorf("--duration %v: at most %v of simulated time per row", duration, lab.MaxLoadDuration)
+			}
 			ns, err := kvParseInts("--nodes", nodes, 4, 64)
 			if err != nil {
 				return err
