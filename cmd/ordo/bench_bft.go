@@ -240,6 +240,7 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 	x := rep.Cells[0].Config // with the defaults filled in
 	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %s per cell (%d..%d), %s × %s, %v per run, links authenticated by %s; checks %s\n",
 		plural.Count(c.Seeds, "seed"), c.First, c.First+uint64(c.Seeds-1), plural.Count(x.Clients, "client"), plural.Count(x.Ops, "request"), x.Duration, authWords(c.Auth), strings.Join(lab.BFTChecks, ", "))
+	starred, dashed := false, false // a footnote only for a mark some cell carries
 	for _, b := range c.Behaviours {
 		fmt.Fprintf(w, "\nbehaviour %s:\n", b)
 		tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
@@ -253,8 +254,10 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 			for _, f := range c.Fs {
 				if cell := rep.Cell(n, f, b); cell != nil {
 					fmt.Fprintf(tw, "%s\t", bftCellText(cell))
+					starred = starred || cell.Unsafe
 				} else {
 					fmt.Fprint(tw, "-\t")
+					dashed = true
 				}
 			}
 			fmt.Fprintln(tw)
@@ -263,7 +266,16 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 			return err
 		}
 	}
-	fmt.Fprintln(w, "\n* n < 3f+1: the replicas refuse to start; run with unsafe_quorum = n - f.  -: f >= n.")
+	var legend []string
+	if starred {
+		legend = append(legend, "* n < 3f+1: the replicas refuse to start; run with unsafe_quorum = n - f.")
+	}
+	if dashed {
+		legend = append(legend, "-: f >= n.")
+	}
+	if len(legend) > 0 {
+		fmt.Fprintln(w, "\n"+strings.Join(legend, "  "))
+	}
 	var first bool
 	for i := range rep.Cells {
 		cell := &rep.Cells[i]

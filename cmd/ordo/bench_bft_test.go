@@ -145,3 +145,29 @@ func TestBenchBFTRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The table's footnotes explain only marks it shows: the star of a cell
+// run below the bound, the dash of a pair with f >= n.
+func TestBenchBFTFootnotesOnlyForMarksShown(t *testing.T) {
+	const star, dash = "* n < 3f+1", "-: f >= n."
+	for _, c := range []struct {
+		args       []string
+		star, dash bool
+	}{
+		{[]string{"-n", "4", "-f", "1"}, false, false},
+		{[]string{"-n", "3,4", "-f", "1"}, true, false},
+		{[]string{"-n", "4", "-f", "1,3"}, true, false},  // n=4 f=3: below the bound, starred
+		{[]string{"-n", "3,4", "-f", "1,3"}, true, true}, // n=3 f=3: left out
+	} {
+		out, err := run(t, append([]string{"bench", "bft", "--seeds", "1"}, c.args...)...)
+		if err != nil {
+			var ec exitCode
+			if !errors.As(err, &ec) {
+				t.Fatalf("%v: %v\n%s", c.args, err, out)
+			}
+		}
+		if strings.Contains(out, star) != c.star || strings.Contains(out, dash) != c.dash {
+			t.Errorf("%v: star footnote %v (want %v), dash footnote %v (want %v):\n%s", c.args, strings.Contains(out, star), c.star, strings.Contains(out, dash), c.dash, out)
+		}
+	}
+}
