@@ -392,8 +392,12 @@ reaches, and the faults applied to it. The protocol's columns:
                                       number executed, CHECKPOINT the stable
                                       checkpoint's, VIEW-CHANGES started since
                                       boot, REFUSED messages its protocol refused
-                                      (by reason under the table); above the
-                                      table, the view and its primary
+                                      but duplicates (by reason under the
+                                      table: a liar's conflicting votes, bad
+                                      certificates, stale views), DUPLICATES
+                                      the same message again (honest
+                                      retransmissions, a liar's replays); above
+                                      the table, the view and its primary
   dynamo                              none: every replica is alike
 
 FAULTS shows a lying node's behaviour and its lies (ordo cluster byzantine),
