@@ -8,6 +8,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 
@@ -173,7 +174,7 @@ func (j *judge) Result() check.Result {
 	switch {
 	case j.split > 0:
 		r.Verdict = check.Fail
-		r.Summary = fmt.Sprintf("%d %s among %d decisions of correct nodes; %s", j.split, plural(j.split, "disagreement"), j.decisions, j.liars)
+		r.Summary = fmt.Sprintf("%d %s among %d decisions of correct nodes; %s", j.split, plural.Noun(j.split, "disagreement"), j.decisions, j.liars)
 	case j.decisions == 0:
 		r.Verdict = check.NotApplicable
 		r.Summary = "not applicable: no correct node noted a decision (" + j.liars + ")"
@@ -182,19 +183,12 @@ func (j *judge) Result() check.Result {
 		r.Summary = fmt.Sprintf("unknown: more than %d places (slot, index) decided; only the first were compared", MaxSlots)
 	default:
 		r.Verdict = check.Pass
-		r.Summary = fmt.Sprintf("correct nodes agree: %d %s in %d %s; %s", j.decisions, plural(j.decisions, "decision"), j.slots, plural(j.slots, "slot"), j.liars)
+		r.Summary = fmt.Sprintf("correct nodes agree: %d %s in %d %s; %s", j.decisions, plural.Noun(j.decisions, "decision"), j.slots, plural.Noun(j.slots, "slot"), j.liars)
 		if j.ignored > 0 {
-			r.Summary += fmt.Sprintf(" (%d %s by liars not judged)", j.ignored, plural(j.ignored, "decision"))
+			r.Summary += fmt.Sprintf(" (%d %s by liars not judged)", j.ignored, plural.Noun(j.ignored, "decision"))
 		}
 	}
 	r.OK = r.Verdict == check.Pass
 	r.Unknown = r.Verdict == check.Unknown
 	return r
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

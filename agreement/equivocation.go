@@ -10,6 +10,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 
@@ -203,7 +204,7 @@ func (j *evidenceJudge) Result() check.Result {
 				names = append(names, id.String())
 			}
 		}
-		r.Summary = fmt.Sprintf("%d %s equivocated on (two different messages of one kind for one slot) by %s", j.found, plural(j.found, "slot"), strings.Join(names, ", "))
+		r.Summary = fmt.Sprintf("%d %s equivocated on (two different messages of one kind for one slot) by %s", j.found, plural.Noun(j.found, "slot"), strings.Join(names, ", "))
 		if j.byCorrect > 0 {
 			r.Summary += fmt.Sprintf("; %d by correct nodes", j.byCorrect)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 
@@ -134,7 +135,7 @@ func (j *validityJudge) Result() check.Result {
 		r.Summary = fmt.Sprintf("unknown: more than %d proposals", MaxProposals)
 	default:
 		r.Verdict = check.Pass
-		r.Summary = fmt.Sprintf("every one of %d decisions of correct nodes was proposed (%d %s)", j.decisions, len(j.proposed), plural(len(j.proposed), "proposal"))
+		r.Summary = fmt.Sprintf("every one of %d decisions of correct nodes was proposed (%d %s)", j.decisions, len(j.proposed), plural.Noun(len(j.proposed), "proposal"))
 		if j.unjudged > 0 {
 			r.Summary = fmt.Sprintf("%d of %d decisions of correct nodes were proposed; %d decided a value no node noted, which a Byzantine client may have sent (not judged: %s)", j.decisions-j.unjudged, j.decisions, j.unjudged, j.liars)
 		}

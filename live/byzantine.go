@@ -405,7 +405,10 @@ func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
 // formatRejects says what each node refused as a receiver: the runtime's
 // rejects (forged connections, malformed messages), and the protocol's
 // own refusals by reason when its state reports them (a PBFT replica's
-// refused_by: the replays, conflicting votes and stale views of a liar).
+// refused_by: the conflicting votes, bad certificates and stale views of
+// a liar), duplicates apart: the same message again is mostly an honest
+// retransmission, counted in a column of its own (PBFT's DUPLICATES), and
+// would bury a liar's few refusals in every node's line.
 func formatRejects(v []NodeView) string {
 	var lines []string
 	for _, nv := range v {
@@ -425,6 +428,7 @@ func formatRejects(v []NodeView) string {
 			RefusedBy map[string]uint64 `json:"refused_by"`
 		}
 		if len(nv.Status.State) > 0 && json.Unmarshal(nv.Status.State, &st) == nil {
+			delete(st.RefusedBy, duplicateReason)
 			if parts := counts(st.RefusedBy); parts != "" {
 				lines = append(lines, fmt.Sprintf("n%d refused (protocol): %s", int(nv.ID), parts))
 			}
@@ -432,6 +436,10 @@ func formatRejects(v []NodeView) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// duplicateReason is the refusal of the same message again in a
+// protocol's refused_by (pbft's "duplicate").
+const duplicateReason = "duplicate"
 
 // counts is "reason n, ..." sorted by reason ("" for none).
 func counts(m map[string]uint64) string {

@@ -22,6 +22,7 @@ import (
 
 	"ordo"
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/live/transport"
 )
 
@@ -199,7 +200,7 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, err
 	}
 	if o.N+o.Clients+len(svcNodes) > MaxClusterNodes {
-		return nil, fmt.Errorf("%d servers, %d clients and %d services: at most %d nodes in all", o.N, o.Clients, len(svcNodes), MaxClusterNodes)
+		return nil, fmt.Errorf("%s, %s and %s: at most %d nodes in all", plural.Count(o.N, "server"), plural.Count(o.Clients, "client"), plural.Count(len(svcNodes), "service"), MaxClusterNodes)
 	}
 	total := o.N + o.Clients // the processes; the services follow
 	o.ClientAPI = o.ClientAPI || ClientAPIOf(o.Protocol) != nil
@@ -1059,15 +1060,34 @@ func FormatView(w io.Writer, v []NodeView, partition string) {
 	if rj := formatRejects(v); rj != "" {
 		fmt.Fprintln(w, rj)
 	}
-	// Section 1: a starved host fires timers late, and late election
-	// timers look like a dead leader. Say so rather than leave the term
-	// churn unexplained.
+	if warning := starvedWarning(v); warning != "" {
+		fmt.Fprintln(w, warning)
+	}
+}
+
+// starvedWarning is the one warning of the nodes whose timers fired late
+// within LatenessWindow ("" for none). Section 1: a starved host fires
+// timers late, and late election timers look like a dead leader; say so
+// rather than leave the term churn unexplained. The nodes of one cluster
+// mostly share a host, so the warning is said once, naming them all.
+func starvedWarning(v []NodeView) string {
+	var (
+		nodes []string
+		worst Duration
+		late  uint64
+	)
 	for _, nv := range v {
-		if nv.Up && nv.Status.Timers.Starved {
-			fmt.Fprintf(w, "warning: n%d fired timers up to %v late in the last %v (%d late since start): the host is starved (CPU, a paused process, a slow disk); timeouts (elections, view changes, suspicions) now may be the host's doing, not the network's\n",
-				int(nv.ID), time.Duration(nv.Status.Timers.Worst).Round(time.Millisecond), LatenessWindow, nv.Status.Timers.Late)
+		if nv.Up && nv.Status != nil && nv.Status.Timers.Starved {
+			nodes = append(nodes, "n"+strconv.Itoa(int(nv.ID)))
+			worst = max(worst, nv.Status.Timers.Worst)
+			late += nv.Status.Timers.Late
 		}
 	}
+	if len(nodes) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("warning: %s up to %v late in the last %v (%s since start): the host is starved (CPU, a paused process, a slow disk); timeouts (elections, view changes, suspicions) now may be the host's doing, not the network's",
+		strings.Join(nodes, ", ")+" fired timers", time.Duration(worst).Round(time.Millisecond), LatenessWindow, plural.Count(late, "late timer"))
 }
 
 // formatClients lists the servers' client API addresses, if they have one.

@@ -16,6 +16,7 @@ import (
 
 	"ordo"
 	"ordo/adversary"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 
@@ -107,7 +108,7 @@ func openTrace(path string, meta trace.Meta, id ordo.NodeID, n int) (*traceFile,
 		if e.Kind.Stamped() && e.Node == id {
 			if len(e.Vector) != n {
 				f.Close()
-				return nil, r, fmt.Errorf("%s line %d: vector of %d entries, the cluster has %d nodes", path, i+2, len(e.Vector), n)
+				return nil, r, fmt.Errorf("%s line %d: vector of %s, the cluster has %s", path, i+2, plural.Count(len(e.Vector), "entry"), plural.Count(n, "node"))
 			}
 			// Resumed stamps keep counting: an absurd one would wrap.
 			if e.Lamport > ordo.MaxIndex || slices.ContainsFunc(e.Vector, func(v uint64) bool { return v > ordo.MaxIndex }) {
@@ -522,7 +523,7 @@ func decodeEvents(r io.Reader, name string, node ordo.NodeID, n int) (nodeEvents
 				return out, fmt.Errorf("%s line %d: format %q, this ordo reads %q", name, line, m.Format, trace.FormatVersion)
 			}
 			if m.Nodes != n {
-				return out, fmt.Errorf("%s line %d: written for %d nodes, the cluster has %d", name, line, m.Nodes, n)
+				return out, fmt.Errorf("%s line %d: written for %s, the cluster has %d", name, line, plural.Count(m.Nodes, "node"), n)
 			}
 			continue
 		}
@@ -592,7 +593,7 @@ func checkNodeEvent(e *trace.Event, node ordo.NodeID, n, k int) error {
 		return fmt.Errorf("an event of node %d in %v's trace file", e.Node, node)
 	}
 	if len(e.Vector) != n {
-		return fmt.Errorf("vector of %d entries, the cluster has %d nodes", len(e.Vector), n)
+		return fmt.Errorf("vector of %s, the cluster has %s", plural.Count(len(e.Vector), "entry"), plural.Count(n, "node"))
 	}
 	// A gateway id (>= GatewayBase) is a client API call (gateway.go).
 	if (e.Kind == trace.Send || e.Kind == trace.Recv) && !IsGateway(e.Peer) && (e.Peer < 1 || int(e.Peer) > n || e.Peer == node) {

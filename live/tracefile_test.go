@@ -153,7 +153,7 @@ func TestMergeRejectsBadNodeFiles(t *testing.T) {
 		{"node 99", replace(1, 3, `"node":1`, `"node":99`), "node1", "line 3: an event of node 99 in n1's trace file"},
 		{"bogus kind", replace(2, 2, `"kind":"start"`, `"kind":"bogus"`), "node2", `line 2: unknown event kind "bogus"`},
 		{"id gap", replace(2, 3, `"id":1`, `"id":7`), "node2", "line 3: event id 7, expected 1"},
-		{"short vector", replace(1, 2, `"vc":[1,0]`, `"vc":[1]`), "node1", "line 2: vector of 1 entries"},
+		{"short vector", replace(1, 2, `"vc":[1,0]`, `"vc":[1]`), "node1", "line 2: vector of 1 entry, the cluster has 2 nodes"},
 		{"not json", appendLine(1, `{"id":3,`), "node1", "line 5:"},
 		{"another cluster", replace(1, 1, `"nodes":2`, `"nodes":3`), "node1", "line 1: written for 3 nodes"},
 		{"recv of nothing", replace(1, 4, `"msg":2199023255553`, `"msg":2199023255559`), "node1", "line 4: recv of message 2199023255559, which no earlier event sends"},

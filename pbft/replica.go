@@ -924,6 +924,12 @@ type State struct {
 	// again), RefusedBy by reason.
 	Refused   int            `json:"refused"`
 	RefusedBy map[string]int `json:"refused_by,omitempty"`
+	// Duplicates is the part of Refused that was the same message again
+	// (refused_by "duplicate"): mostly honest retransmissions, and a
+	// replaying liar's copies. ordo cluster status shows it apart, so
+	// that the other refusals (a liar's conflicting votes, bad
+	// certificates, stale views) stand out.
+	Duplicates int `json:"duplicates,omitempty"`
 	// Transfers counts the states restored from other replicas (state
 	// transfer).
 	Transfers int `json:"state_transfers,omitempty"`
@@ -936,5 +942,5 @@ func (r *Replica) State() any {
 	return State{View: r.view, Primary: r.prim, LastExecuted: r.lastExec, Stable: r.low, Log: len(r.log),
 		StateDigest: r.state, F: r.qs.F, Quorum: r.qs.Q, Unsafe: r.qs.Unsafe, Changing: r.changing, ViewChanges: r.viewChanges,
 		Executed: r.executed, Batches: r.batches, Largest: r.largest,
-		Refused: r.refused, RefusedBy: r.refusedByName(), Transfers: r.transfers}
+		Refused: r.refused, RefusedBy: r.refusedByName(), Duplicates: r.refusedBy[reasonDuplicate], Transfers: r.transfers}
 }

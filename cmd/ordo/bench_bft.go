@@ -16,6 +16,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/internal/style"
 	"ordo/lab"
 	"ordo/sim"
@@ -81,6 +82,11 @@ finish, 1 otherwise, 2 for bad input.`,
   ordo bench bft --json > bft.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Counts and durations first: the campaign's defaults stand
+			// for zero (lab.BFTConfig), so --clients 0 would run 2.
+			if err := bftCounts(cmd, c, replay); err != nil {
+				return err
+			}
 			var err error
 			if c.Ns, err = parseIntSet("-n", ns, lab.MinBFTNodes, lab.MaxBFTNodes); err != nil {
 				return err
@@ -153,6 +159,32 @@ finish, 1 otherwise, 2 for bad input.`,
 	return cmd
 }
 
+// bftCounts refuses a count or duration of bench bft that is not
+// positive, and seed 0: --clients 0 and --ops 0 would run the defaults
+// (lab.BFTConfig reads zero as "default"), --duration 0s too, and the
+// campaign's seeds are 1, 2, ... (--first-seed 1), so --replay 0 and
+// --first-seed 0 name a seed no campaign of the defaults runs.
+func bftCounts(cmd *cobra.Command, c lab.BFTCampaign, replay uint64) error {
+	fl := cmd.Flags()
+	switch {
+	case c.Clients < 1:
+		return fmt.Errorf("--clients %d: need 1..%d pbft-client nodes", c.Clients, lab.MaxBFTClients)
+	case c.Ops < 1:
+		return fmt.Errorf("--ops %d: need 1..%d requests per client", c.Ops, lab.MaxBFTOps)
+	case c.Duration <= 0:
+		return fmt.Errorf("--duration %v: need %v..%v of simulated time per run", c.Duration, lab.MinBFTDuration, lab.MaxBFTDuration)
+	case c.Seeds < 1:
+		return fmt.Errorf("--seeds %d: need 1..%d", c.Seeds, lab.MaxBFTSeeds)
+	case c.Workers < 1:
+		return fmt.Errorf("--workers %d: need 1..%d", c.Workers, lab.MaxWorkers)
+	case c.First < 1:
+		return fmt.Errorf("--first-seed %d: seeds are 1, 2, ... (the default campaign runs 1..--seeds)", c.First)
+	case fl.Changed("replay") && replay < 1:
+		return fmt.Errorf("--replay %d: want the seed to run, 1, 2, ... (a campaign's failing seed, as its replay line gives it)", replay)
+	}
+	return nil
+}
+
 // parseIntSet reads "3-10", "4,7" or "3-5,8": every value in lo..hi, in
 // increasing order, none twice.
 func parseIntSet(flag, s string, lo, hi int) ([]int, error) {
@@ -206,8 +238,9 @@ func bftCellText(c *lab.BFTCell) string {
 func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 	c := rep.Campaign
 	x := rep.Cells[0].Config // with the defaults filled in
-	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %d seeds per cell (%d..%d), %d clients × %d requests, %v per run, links authenticated by %s; checks %s\n",
-		c.Seeds, c.First, c.First+uint64(c.Seeds-1), x.Clients, x.Ops, x.Duration, authWords(c.Auth), strings.Join(lab.BFTChecks, ", "))
+	fmt.Fprintf(w, "PBFT with f Byzantine replicas: %s per cell (%d..%d), %s × %s, %v per run, links authenticated by %s; checks %s\n",
+		plural.Count(c.Seeds, "seed"), c.First, c.First+uint64(c.Seeds-1), plural.Count(x.Clients, "client"), plural.Count(x.Ops, "request"), x.Duration, authWords(c.Auth), strings.Join(lab.BFTChecks, ", "))
+	starred, dashed := false, false // a footnote only for a mark some cell carries
 	for _, b := range c.Behaviours {
 		fmt.Fprintf(w, "\nbehaviour %s:\n", b)
 		tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
@@ -221,8 +254,10 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 			for _, f := range c.Fs {
 				if cell := rep.Cell(n, f, b); cell != nil {
 					fmt.Fprintf(tw, "%s\t", bftCellText(cell))
+					starred = starred || cell.Unsafe
 				} else {
 					fmt.Fprint(tw, "-\t")
+					dashed = true
 				}
 			}
 			fmt.Fprintln(tw)
@@ -231,7 +266,16 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 			return err
 		}
 	}
-	fmt.Fprintln(w, "\n* n < 3f+1: the replicas refuse to start; run with unsafe_quorum = n - f.  -: f >= n.")
+	var legend []string
+	if starred {
+		legend = append(legend, "* n < 3f+1: the replicas refuse to start; run with unsafe_quorum = n - f.")
+	}
+	if dashed {
+		legend = append(legend, "-: f >= n.")
+	}
+	if len(legend) > 0 {
+		fmt.Fprintln(w, "\n"+strings.Join(legend, "  "))
+	}
 	var first bool
 	for i := range rep.Cells {
 		cell := &rep.Cells[i]
@@ -251,12 +295,12 @@ func writeBFTReport(w io.Writer, rep *lab.BFTReport) error {
 		for _, k := range lab.BFTChecks {
 			by = append(by, fmt.Sprintf("%s %d", k, cell.Failures[k]))
 		}
-		fmt.Fprintf(w, "  n=%d f=%d %s (quorum %d): %d broken (%s), %d of them with the primary lying, %d errors\n",
-			cell.Config.N, cell.Config.F, cell.Config.Behaviour, cell.Quorum, cell.Broken, strings.Join(by, ", "), cell.PrimaryBroken, cell.Errors)
+		fmt.Fprintf(w, "  n=%d f=%d %s (quorum %d): %d broken (%s), %d of them with the primary lying, %s\n",
+			cell.Config.N, cell.Config.F, cell.Config.Behaviour, cell.Quorum, cell.Broken, strings.Join(by, ", "), cell.PrimaryBroken, plural.Count(cell.Errors, "error"))
 		fmt.Fprintf(w, "    seed %d, liars %s: %s\n", b.Seed, nodeList(b.Liars), what)
 		fmt.Fprintf(w, "    replay: %s\n", bftReplayCommand(cell.Config, b.Seed))
 	}
-	fmt.Fprintf(w, "\n%d runs in %.1fs on %d workers (%.1f ms of wall time a run)\n", rep.Runs, rep.Wall.Seconds(), workersOf(c), float64(rep.Wall.Microseconds())/1000/float64(max(rep.Runs, 1)))
+	fmt.Fprintf(w, "\n%s in %.1fs on %s (%.1f ms of wall time a run)\n", plural.Count(rep.Runs, "run"), rep.Wall.Seconds(), plural.Count(workersOf(c), "worker"), float64(rep.Wall.Microseconds())/1000/float64(max(rep.Runs, 1)))
 	if u := rep.Unexpected(); len(u) > 0 {
 		fmt.Fprintln(w, "\nnot as expected:")
 		for _, s := range u {
@@ -340,8 +384,8 @@ func bftReplay(w io.Writer, x lab.BFTConfig, seed uint64, traceFile string, diag
 		}
 	}
 	fmt.Fprintf(w, "PBFT n=%d f=%d (%s), seed %d: liars %s (%s), behaviour %s, links authenticated by %s\n", x.N, x.F, q, seed, nodeList(x.Liars(seed)), role, x.Behaviour, authWords(x.Auth))
-	fmt.Fprintf(w, "byzantine: %d lies told; refused: %d malformed, %d unauthenticated; %d events in %v simulated (%.0f ms wall)\n",
-		st.Byzantine, st.Malformed, st.AuthFailed, len(tr.Events), simDuration(x), float64(time.Since(start).Microseconds())/1000)
+	fmt.Fprintf(w, "byzantine: %s told; refused: %d malformed, %d unauthenticated; %s in %v simulated (%.0f ms wall)\n",
+		plural.Count(st.Byzantine, "lie"), st.Malformed, st.AuthFailed, plural.Count(len(tr.Events), "event"), simDuration(x), float64(time.Since(start).Microseconds())/1000)
 	failed := false
 	for _, r := range results {
 		fmt.Fprintf(w, "  %s %s: %s\n", strings.ToUpper(verdictWord(r.Verdict)), r.Check, r.Summary)
@@ -358,7 +402,7 @@ func bftReplay(w io.Writer, x lab.BFTConfig, seed uint64, traceFile string, diag
 		if err := tr.WriteFile(traceFile); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\ntrace: %s (%d events); try: ordo trace html %s --output run.html\n", traceFile, len(tr.Events), traceFile)
+		fmt.Fprintf(w, "\ntrace: %s (%s); try: ordo trace html %s --output run.html\n", traceFile, plural.Count(len(tr.Events), "event"), traceFile)
 	}
 	if failed && x.Safe() {
 		fmt.Fprintln(w, "\nnot as expected: a violation at n >= 3f+1")

@@ -128,11 +128,46 @@ func TestBenchBFTRefusesBadInput(t *testing.T) {
 		{[]string{"--replay", "1"}, "--replay needs one -n"},
 		{[]string{"--trace", "x.jsonl"}, "give --replay SEED"},
 		{[]string{"-n", "4", "-f", "1", "--replay", "1", "--json"}, "no --json"},
+		// Zero is no count: the campaign's defaults stand for it, so it
+		// ran 2 clients of 10 requests for 3s; seeds are 1, 2, ...
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--clients", "0"}, "--clients 0: need 1.."},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--ops", "0"}, "--ops 0: need 1.."},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--ops", "-2"}, "--ops -2: need 1.."},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--duration", "0s"}, "--duration 0s: need"},
+		{[]string{"-n", "4", "-f", "1", "--seeds", "1", "--first-seed", "0"}, "--first-seed 0: seeds are 1, 2"},
+		{[]string{"-n", "4", "-f", "1", "--replay", "0"}, "--replay 0: want the seed"},
+		{[]string{"-n", "4", "-f", "1", "--replay", "3", "--clients", "0"}, "--clients 0"},
 	} {
 		out, err := run(t, append([]string{"bench", "bft"}, tc.args...)...)
 		var ec exitCode
 		if err == nil || errors.As(err, &ec) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v\n%s; want an error with %q", tc.args, err, out, tc.want)
+		}
+	}
+}
+
+// The table's footnotes explain only marks it shows: the star of a cell
+// run below the bound, the dash of a pair with f >= n.
+func TestBenchBFTFootnotesOnlyForMarksShown(t *testing.T) {
+	const star, dash = "* n < 3f+1", "-: f >= n."
+	for _, c := range []struct {
+		args       []string
+		star, dash bool
+	}{
+		{[]string{"-n", "4", "-f", "1"}, false, false},
+		{[]string{"-n", "3,4", "-f", "1"}, true, false},
+		{[]string{"-n", "4", "-f", "1,3"}, true, false},  // n=4 f=3: below the bound, starred
+		{[]string{"-n", "3,4", "-f", "1,3"}, true, true}, // n=3 f=3: left out
+	} {
+		out, err := run(t, append([]string{"bench", "bft", "--seeds", "1"}, c.args...)...)
+		if err != nil {
+			var ec exitCode
+			if !errors.As(err, &ec) {
+				t.Fatalf("%v: %v\n%s", c.args, err, out)
+			}
+		}
+		if strings.Contains(out, star) != c.star || strings.Contains(out, dash) != c.dash {
+			t.Errorf("%v: star footnote %v (want %v), dash footnote %v (want %v):\n%s", c.args, strings.Contains(out, star), c.star, strings.Contains(out, dash), c.dash, out)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 	"ordo/lab/liveload"
 	"ordo/pbft"
@@ -55,6 +56,14 @@ protocol before batching) for each n.`,
   ordo bench bft-load --live --nodes 4 --clients 16 --duration 10s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A duration out of range is refused by its flag's name before
+			// any run (the simulator's own check says "duration").
+			if duration <= 0 {
+				return fmt.Errorf("--duration %v: want a positive duration", duration)
+			}
+			if !onLive && duration > lab.MaxLoadDuration {
+				return fmt.Errorf("--duration %v: at most %v of simulated time per row", duration, lab.MaxLoadDuration)
+			}
 			ns, err := kvParseInts("--nodes", nodes, 4, 64)
 			if err != nil {
 				return err
@@ -187,7 +196,7 @@ func (lr *loadRunner) Run(c lab.ReplicationLoadConfig, name string) (*lab.Replic
 		return lab.ReplicationLoad(c)
 	}
 	d := filepath.Join(lr.dir, name)
-	fmt.Fprintf(lr.cmd.ErrOrStderr(), "live: %s, %d nodes, %d clients, %v (cluster in %s)\n", c.Protocol, c.Nodes, c.Clients, c.Duration, d)
+	fmt.Fprintf(lr.cmd.ErrOrStderr(), "live: %s, %s, %s, %v (cluster in %s)\n", c.Protocol, plural.Count(c.Nodes, "node"), plural.Count(c.Clients, "client"), c.Duration, d)
 	return liveload.Run(lr.cmd.Context(), liveload.Options{ReplicationLoadConfig: c, Dir: d})
 }
 

@@ -31,6 +31,25 @@ func TestBenchBFTLoad(t *testing.T) {
 	}
 }
 
+// A duration out of range is refused by the flag's name, simulated or
+// live, before anything runs.
+func TestBenchBFTLoadRefusesDurationsByName(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--duration", "0s"}, "--duration 0s: want a positive duration"},
+		{[]string{"--duration", "-1s"}, "--duration -1s: want a positive duration"},
+		{[]string{"--live", "--duration", "0s"}, "--duration 0s: want a positive duration"},
+		{[]string{"--duration", "2h"}, "--duration 2h0m0s: at most 1h0m0s"},
+	} {
+		out, err := run(t, append([]string{"bench", "bft-load", "--nodes", "4", "--clients", "1"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(out, "live: ") {
+			t.Errorf("%v: %v\n%s; want %q before any run", c.args, err, out, c.want)
+		}
+	}
+}
+
 // --live runs the same load on real processes and measures their merged
 // trace: PBFT at n = 4 and the Raft database both complete operations.
 func TestBenchBFTLoadLive(t *testing.T) {

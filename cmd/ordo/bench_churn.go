@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 )
 
@@ -74,7 +75,7 @@ timeout for this reason).`,
 			if opts == "" {
 				opts = "the defaults"
 			}
-			fmt.Fprintf(w, "%s, %d nodes, %d seeds × %v, options: %s\n", protocol, n, seeds, duration, opts)
+			fmt.Fprintf(w, "%s, %s, %s × %v, options: %s\n", protocol, plural.Count(n, "node"), plural.Count(seeds, "seed"), duration, opts)
 			fmt.Fprintf(w, "%6s  %15s  %14s\n", "loss", "leader changes", "per minute")
 			for _, r := range rows {
 				fmt.Fprintf(w, "%5.0f%%  %15d  %14.3f\n", r.Loss*100, r.LeaderChanges, r.PerMinute)

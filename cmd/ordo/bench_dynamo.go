@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 )
 
@@ -94,9 +95,9 @@ warm-up, measured from the merged trace: per second of this machine.`,
 				return err
 			}
 			if onLive {
-				fmt.Fprintf(w, "%v of wall time per quorum after a 1s warm-up, real processes on loopback; %d clients × %d outstanding, %d keys, %d%% gets\n", duration, clients, outstanding, keys, reads)
+				fmt.Fprintf(w, "%v of wall time per quorum after a 1s warm-up, real processes on loopback; %s × %d outstanding, %s, %d%% gets\n", duration, plural.Count(clients, "client"), outstanding, plural.Count(keys, "key"), reads)
 			} else {
-				fmt.Fprintf(w, "%v simulated per quorum, seed %d; %d clients × %d outstanding, %d keys, %d%% gets\n", duration, seed, clients, outstanding, keys, reads)
+				fmt.Fprintf(w, "%v simulated per quorum, seed %d; %s × %d outstanding, %s, %d%% gets\n", duration, seed, plural.Count(clients, "client"), outstanding, plural.Count(keys, "key"), reads)
 			}
 			return nil
 		},

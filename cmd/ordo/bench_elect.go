@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 )
 
@@ -88,10 +89,10 @@ func benchFailover(w io.Writer, protocol string, opts map[string]string, seeds i
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %d seeds (%v wall)\n", withOptions(protocol, opts), seeds, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "%s, 5 nodes, LAN, leader crashed at a random instant after 2s, %s (%v wall)\n", withOptions(protocol, opts), plural.Count(seeds, "seed"), time.Since(start).Round(time.Millisecond))
 	writeFailoverTimes(w, seeds, elected, agreed)
 	if noLeader > 0 {
-		fmt.Fprintf(w, "%d seeds elected no new leader within 3s\n", noLeader)
+		fmt.Fprintf(w, "%s no new leader within 3s\n", plural.Count(noLeader, "seed elected", "seeds elected"))
 	}
 	return nil
 }

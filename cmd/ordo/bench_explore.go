@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 )
 
@@ -57,8 +58,8 @@ on a shared machine.`,
 			if asJSON {
 				return json.NewEncoder(w).Encode(sp)
 			}
-			fmt.Fprintf(w, "%s, %d nodes, %d seeds × %s, profile %s, checks %v, wire %v\n",
-				sp.Protocol, sp.Nodes, sp.Seeds, sp.Duration, sp.Profile, sp.Checks, sp.Wire)
+			fmt.Fprintf(w, "%s, %s, %s × %s, profile %s, checks %v, wire %v\n",
+				sp.Protocol, plural.Count(sp.Nodes, "node"), plural.Count(sp.Seeds, "seed"), sp.Duration, sp.Profile, sp.Checks, sp.Wire)
 			fmt.Fprintf(w, "messages delivered   %d\n", sp.Delivered)
 			fmt.Fprintf(w, "CPU                  %.2f s (wall %.2f s)\n", sp.CPUSeconds, sp.WallSeconds)
 			fmt.Fprintf(w, "msgs/cpu-s           %.0f\n", sp.MsgsPerCPU)
@@ -67,7 +68,7 @@ on a shared machine.`,
 				fmt.Fprintf(w, "ratio                %.3f\n", sp.Ratio)
 			}
 			if sp.Violations > 0 {
-				fmt.Fprintf(w, "(%d seeds had findings: ordo explore with the same flags lists them)\n", sp.Violations)
+				fmt.Fprintf(w, "(%s findings: ordo explore with the same flags lists them)\n", plural.Count(sp.Violations, "seed had", "seeds had"))
 			}
 			return nil
 		},

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/election/lease/failover"
+	"ordo/internal/plural"
 )
 
 func init() { benchCommands = append(benchCommands, newBenchLeaseCmd) }
@@ -134,8 +135,8 @@ every round begins with all candidates.`,
 }
 
 func writeLeaseReport(w io.Writer, rep *failover.Report) {
-	fmt.Fprintf(w, "failover after kill -9 of the leader: %d candidates, %d-member embedded etcd, %d interleaved rounds (%.0fs wall)\n",
-		rep.Candidates, rep.EtcdMembers, rep.Rounds, rep.WallSeconds)
+	fmt.Fprintf(w, "failover after kill -9 of the leader: %s, %d-member embedded etcd, %s (%.0fs wall)\n",
+		plural.Count(rep.Candidates, "candidate"), rep.EtcdMembers, plural.Count(rep.Rounds, "interleaved round"), rep.WallSeconds)
 	fmt.Fprintf(w, "%-18s %4s %10s %10s %10s %12s  %s\n", "system", "ttl", "p50", "p99", "max", "ack p50", "checks")
 	for _, r := range rep.Rows {
 		ttl, ack := r.TTL, "-"

@@ -14,6 +14,7 @@ import (
 
 	"ordo"
 	"ordo/detect"
+	"ordo/internal/plural"
 	"ordo/sim"
 )
 
@@ -312,7 +313,7 @@ func benchWire(workload string, nodes int, events int64) (benchWireRow, error) {
 		}
 	}
 	if ev[0] != ev[1] {
-		return row, fmt.Errorf("bench sim: %s ran %d events plain and %d in wire mode: the runs should be the same", workload, ev[0], ev[1])
+		return row, fmt.Errorf("bench sim: %s ran %s plain and %d in wire mode: the runs should be the same", workload, plural.Count(ev[0], "event"), ev[1])
 	}
 	row.Events = ev[1]
 	row.PlainSeconds, row.WireSeconds = took[0].Seconds(), took[1].Seconds()

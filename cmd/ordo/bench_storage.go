@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/live"
 )
 
@@ -55,7 +56,7 @@ tmpfs fsync costs nothing and the figures mean nothing: the command warns.`,
 			}
 			fmt.Fprintf(out, "disk: %s (%s)\n", res.Dir, res.Filesystem)
 			fmt.Fprintf(out, "one fsync a write, 1 writer:     %10.0f writes/s\n", res.FsyncPerWriteWritesPerS)
-			fmt.Fprintf(out, "group commit, %d writers:        %10.0f writes/s (%.1f writes an fsync)\n", res.Writers, res.BatchedWritesPerS, res.WritesPerFsync)
+			fmt.Fprintf(out, "group commit, %-18s%10.0f writes/s (%.1f writes an fsync)\n", plural.Count(res.Writers, "writer")+":", res.BatchedWritesPerS, res.WritesPerFsync)
 			fmt.Fprintf(out, "ratio:                           %10.1f×\n", res.Ratio)
 			return nil
 		},

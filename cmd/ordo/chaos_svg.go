@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"ordo/internal/plural"
 	"ordo/kv/bench"
 	"ordo/live"
 )
@@ -11,7 +12,7 @@ import (
 // writeChaosSVG draws a chaos run's client latencies over time with its
 // faults shaded (kv/bench's picture, as Jepsen's performance graphs).
 func writeChaosSVG(path string, rep *live.ChaosReport) error {
-	s := bench.Series{Title: fmt.Sprintf("%d servers, %d rounds", rep.Nodes, rep.Rounds), System: "ordo"}
+	s := bench.Series{Title: fmt.Sprintf("%s, %s", plural.Count(rep.Nodes, "server"), plural.Count(rep.Rounds, "round")), System: "ordo"}
 	origin := -1.0
 	for _, p := range rep.Latencies {
 		if origin < 0 || p.AtMs < origin {

@@ -84,7 +84,7 @@ list them, and draw the diagram with the stamps under the events.
 
 ` + diagramFormatHelp,
 		Example: "  ordo clock " + kind + " examples/seed/exercise-1.txt\n  ordo clock " + kind + " --json examples/seed/vector-figure.txt",
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := loadDiagram(cmd.InOrStdin(), args[0])
 			if err != nil {
@@ -123,7 +123,7 @@ A vector is dense, [2,1,0] (entry i is process i+1's), sparse with
 process ids, {1:2,3:1}, or named, {a:2,b:1} (named vectors compare with
 named vectors only). Quote each one: shells expand [..] and {..}.`,
 		Example: "  ordo clock compare '[2,1,0]' '[1,2,0]' '[2,2,1]' '[3,1,0]'     # exercise 2\n  ordo clock compare '{a:1,b:2}' '{b:2,c:1}'\n  ordo clock compare --json '[2,0]' '[1,1]'",
-		Args:    cobra.MinimumNArgs(2),
+		Args:    minimumArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vs, err := parseCompareArgs(args)
 			if err != nil {
@@ -185,7 +185,7 @@ Exit status 1 when any claim is wrong.
 
 ` + diagramFormatHelp,
 		Example: "  ordo clock check examples/seed/lamport-figure.txt\n  ordo clock check examples/seed/exercise-1-answer.txt",
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := loadDiagram(cmd.InOrStdin(), args[0])
 			if err != nil {
@@ -209,7 +209,7 @@ steps) that proves it.
 
 ` + diagramFormatHelp,
 		Example: "  ordo clock hb examples/seed/happens-before-figure.txt a d\n  ordo clock hb examples/seed/concurrent-figure.txt a b",
-		Args:    cobra.ExactArgs(3),
+		Args:    exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := loadDiagram(cmd.InOrStdin(), args[0])
 			if err != nil {

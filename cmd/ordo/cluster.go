@@ -20,6 +20,7 @@ import (
 	"ordo"
 	_ "ordo/election/raft" // the cluster's default protocol
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/internal/style"
 	"ordo/lab"
 	"ordo/live"
@@ -256,9 +257,9 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
 			defer stopEtcd() // a no-op when detached or external
 			out := cmd.OutOrStdout()
 			if clients > 0 {
-				fmt.Fprintf(out, "%d servers of %s and %d clients up in %s\n", n, pf.protocol, clients, c.Dir)
+				fmt.Fprintf(out, "%s of %s and %s up in %s\n", plural.Count(n, "server"), pf.protocol, plural.Count(clients, "client"), c.Dir)
 			} else {
-				fmt.Fprintf(out, "%d nodes of %s up in %s\n", n, pf.protocol, c.Dir)
+				fmt.Fprintf(out, "%s of %s up in %s\n", plural.Count(n, "node"), pf.protocol, c.Dir)
 			}
 			pbftNote(cmd, pf.protocol, n, opts)
 			if detach {
@@ -358,7 +359,7 @@ func clusterOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster,
 
 // nodeOp is clusterOp for a subcommand whose one argument is a node.
 func nodeOp(cmd *cobra.Command, run func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error) *cobra.Command {
-	cmd.Args = cobra.ExactArgs(1)
+	cmd.Args = exactArgs(1)
 	return clusterOp(cmd, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		id, err := nodeArg(c, args[0])
 		if err != nil {
@@ -391,8 +392,12 @@ reaches, and the faults applied to it. The protocol's columns:
                                       number executed, CHECKPOINT the stable
                                       checkpoint's, VIEW-CHANGES started since
                                       boot, REFUSED messages its protocol refused
-                                      (by reason under the table); above the
-                                      table, the view and its primary
+                                      but duplicates (by reason under the
+                                      table: a liar's conflicting votes, bad
+                                      certificates, stale views), DUPLICATES
+                                      the same message again (honest
+                                      retransmissions, a liar's replays); above
+                                      the table, the view and its primary
   dynamo                              none: every replica is alike
 
 FAULTS shows a lying node's behaviour and its lies (ordo cluster byzantine),
@@ -452,7 +457,7 @@ so is a --netns cluster, whose namespaces down removed.`,
 		if err := c.Start(); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%d nodes started again in %s\n", len(c.Processes()), c.Dir)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s started again in %s\n", plural.Count(len(c.Processes()), "node"), c.Dir)
 		if c.Cfg.Protocol == pbft.Protocol.Name {
 			// A replica's state is volatile (state transfer brings back one
 			// that restarts while others run): with every replica stopped,
@@ -501,7 +506,7 @@ one-way cuts: ordo cluster fault cut '1->4' and '4->1'.
 Replaces any earlier partition.`,
 		Example: `  ordo cluster partition 1,2/3,4,5
   ordo cluster partition 1,2,3/4      # servers 1..3 cut off from service 4`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		groups, err := c.ParseGroups(args[0])
 		if err != nil {
@@ -568,7 +573,7 @@ see it.`,
   ordo cluster fault cut '1->4'       # with services: node 1 cannot reach etcd
   ordo cluster fault clock-step "3 by 2s"
   ordo cluster fault heal`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: rangeArgs(1, 2),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		k, err := fault.ParseKind(args[0])
 		if err != nil {
@@ -719,7 +724,7 @@ Exit status 1 when a checker found a violation.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "%d nodes, %d rounds, protocol %s\n", rep.Nodes, rep.Rounds, strings.TrimSpace(rep.Protocol+" "+lab.FormatOptions(rep.Options)))
+				fmt.Fprintf(out, "%s, %s, protocol %s\n", plural.Count(rep.Nodes, "node"), plural.Count(rep.Rounds, "round"), strings.TrimSpace(rep.Protocol+" "+lab.FormatOptions(rep.Options)))
 				writeChaosFailover(out, rep)
 				for _, r := range rep.Checks {
 					verdict := "ok"
@@ -730,7 +735,7 @@ Exit status 1 when a checker found a violation.`,
 					}
 					fmt.Fprintf(out, "check %-20s %s  %s\n", r.Check, verdict, r.Summary)
 				}
-				fmt.Fprintf(out, "violations: %d   (%d events in the merged trace)\n", rep.Violations, rep.Events)
+				fmt.Fprintf(out, "violations: %d   (%s in the merged trace)\n", rep.Violations, plural.Count(rep.Events, "event"))
 				if rep.Trace != "" {
 					fmt.Fprintf(out, "trace: %s\n", rep.Trace)
 				}
@@ -782,6 +787,6 @@ func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string
 	fmt.Sscan(opts["f"], &f)
 	fmt.Sscan(opts["unsafe_quorum"], &unsafe)
 	if qs, err := pbft.QuorumsFor(n, f, unsafe); err == nil && qs.F == 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "note: %d PBFT replicas tolerate no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", n)
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", plural.Count(n, "PBFT replica tolerates", "PBFT replicas tolerate"))
 	}
 }

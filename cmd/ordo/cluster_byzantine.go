@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/adversary"
+	"ordo/internal/plural"
 	"ordo/live"
 	"ordo/pbft"
 )
@@ -61,7 +62,7 @@ node that lied in the run as Byzantine, so the checkers judge the others.`,
   ordo cluster byzantine 1 honest
   ordo cluster byzantine 3 garbage --rate 0.5
   ordo cluster status                      # n3's lies, the others' rejects`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		id, err := nodeArg(c, args[0])
 		if err != nil {
@@ -138,8 +139,18 @@ func warnLiars(cmd *cobra.Command, c *live.Cluster) {
 			liars = append(liars, fmt.Sprintf("n%d", id))
 		}
 	}
-	if f := (len(servers) - 1) / 3; len(liars) > f {
-		fmt.Fprintf(w, "warning: %d replicas lie (%s), more than f = %d of n = %d: PBFT's agreement and progress are no longer guaranteed (make one honest: ordo cluster byzantine N honest)\n",
-			len(liars), strings.Join(liars, ", "), f, len(servers))
+	if warning := liarsWarning(liars, len(servers)); warning != "" {
+		fmt.Fprintln(w, warning)
 	}
+}
+
+// liarsWarning is the warning of more than f = (n-1)/3 of n replicas
+// lying ("" for at most f).
+func liarsWarning(liars []string, n int) string {
+	f := (n - 1) / 3
+	if len(liars) <= f {
+		return ""
+	}
+	return fmt.Sprintf("warning: %s (%s), more than f = %d of n = %d: PBFT's agreement and progress are no longer guaranteed (make one honest: ordo cluster byzantine N honest)",
+		plural.Count(len(liars), "replica lies", "replicas lie"), strings.Join(liars, ", "), f, n)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -35,5 +36,41 @@ func TestClusterByzantineFlags(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s %v: %v, want %q", c.behaviour, c.flags, err, c.want)
 		}
+	}
+}
+
+// The warning of more than f liars agrees with their count: one liar of
+// three replicas (f = 0) "lies", two of four "lie"; f or fewer, none.
+func TestLiarsWarningAgreesWithTheCount(t *testing.T) {
+	for _, c := range []struct {
+		liars []string
+		n     int
+		want  string
+	}{
+		{[]string{"n1"}, 3, "warning: 1 replica lies (n1), more than f = 0 of n = 3:"},
+		{[]string{"n1", "n2"}, 4, "warning: 2 replicas lie (n1, n2), more than f = 1 of n = 4:"},
+		{[]string{"n1"}, 4, ""},
+	} {
+		got := liarsWarning(c.liars, c.n)
+		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
+			t.Errorf("%v of %d: %q, want %q...", c.liars, c.n, got, c.want)
+		}
+	}
+}
+
+// Counts of one in a report take the singular: a campaign of one seed,
+// one client of one request, one run on one worker.
+func TestBenchBFTCountsOfOne(t *testing.T) {
+	out, err := run(t, "bench", "bft", "-n", "4", "-f", "1", "--seeds", "1", "--clients", "1", "--ops", "1", "--workers", "1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"1 seed per cell", "1 client × 1 request,", "1 run in", "on 1 worker "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if m := regexp.MustCompile(`\b1 (seeds|clients|requests|runs|workers|errors)\b`).FindString(out); m != "" {
+		t.Errorf("%q in:\n%s", m, out)
 	}
 }

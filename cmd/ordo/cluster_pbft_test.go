@@ -63,7 +63,7 @@ func TestPBFTLiveStatus(t *testing.T) {
 	out := status("view 0 and an executed request", func(out string) bool {
 		return strings.HasPrefix(out, "view 0, primary n1 (f = 1, quorum 3)\n") && rowOf(out, "n1") != "" && strings.Fields(rowOf(out, "n1"))[5] != "0"
 	})
-	if got := rowOf(out, "NODE"); got != "NODE PID VIEW PRIMARY MODE EXEC-SEQ CHECKPOINT VIEW-CHANGES REFUSED BOOT CONNECTED-TO CUT-OFF FAULTS" {
+	if got := rowOf(out, "NODE"); got != "NODE PID VIEW PRIMARY MODE EXEC-SEQ CHECKPOINT VIEW-CHANGES REFUSED DUPLICATES BOOT CONNECTED-TO CUT-OFF FAULTS" {
 		t.Errorf("head %q\n%s", got, out)
 	}
 	if strings.Contains(out, "ROLE") || strings.Contains(out, "running") {

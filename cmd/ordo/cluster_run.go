@@ -15,6 +15,7 @@ import (
 	"ordo"
 	"ordo/check"
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/live"
 	"ordo/scenario"
 )
@@ -55,7 +56,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 		Example: `  ordo cluster run partition-raft
   ordo cluster run scenarios/leader-crash-raft.yaml --keep --dir /tmp/run1
   ordo trace check /tmp/run1/merged.jsonl --check single-leader`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
 			if err != nil {
@@ -140,7 +141,7 @@ func writeLiveRun(w io.Writer, r *live.ScenarioResult) {
 			fmt.Fprintf(w, "  %-8v → %-10v %s\n", a.At, a.Done.Round(time.Millisecond), what)
 		}
 	}
-	fmt.Fprintf(w, "\n%d events in the merged trace\n", r.Events)
+	fmt.Fprintf(w, "\n%s in the merged trace\n", plural.Count(r.Events, "event"))
 	if len(r.Traffic) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -160,7 +161,7 @@ func writeLiveRun(w io.Writer, r *live.ScenarioResult) {
 			fmt.Fprintln(w, "  "+checkLine(c))
 			for i, v := range c.Violations {
 				if i == 10 {
-					fmt.Fprintf(w, "    ... and %d more violations\n", len(c.Violations)-10)
+					fmt.Fprintf(w, "    ... and %d more %s\n", len(c.Violations)-10, plural.Noun(len(c.Violations)-10, "violation"))
 					break
 				}
 				fmt.Fprintf(w, "    - %s\n", v.Message)
@@ -235,7 +236,7 @@ func newClusterResumeCmd() *cobra.Command {
 // liveNodes says what processes a scenario starts: "5 servers of dynamo,
 // 2 clients (dynamo-client)".
 func liveNodes(sc *scenario.Scenario) string {
-	s := fmt.Sprintf("%d servers of %s", sc.Nodes, sc.Protocol.Name)
+	s := fmt.Sprintf("%s of %s", plural.Count(sc.Nodes, "server"), sc.Protocol.Name)
 	clients, protos := 0, []string{}
 	for _, g := range sc.Clients {
 		clients += g.Count

@@ -29,9 +29,11 @@ func init() {
 // normal or view-change, EXEC-SEQ the last sequence number it executed,
 // CHECKPOINT its stable checkpoint's sequence number, VIEW-CHANGES the
 // view changes it started since boot, REFUSED the messages its protocol
-// refused (by reason under the table).
+// refused but duplicates (by reason under the table), DUPLICATES the same
+// message again: honest retransmissions, which would swamp a liar's
+// refusals in one count, and a replaying liar's copies.
 var pbftColumns = live.Columns{
-	Head:    []string{"VIEW", "PRIMARY", "MODE", "EXEC-SEQ", "CHECKPOINT", "VIEW-CHANGES", "REFUSED"},
+	Head:    []string{"VIEW", "PRIMARY", "MODE", "EXEC-SEQ", "CHECKPOINT", "VIEW-CHANGES", "REFUSED", "DUPLICATES"},
 	Cells:   pbftCells,
 	Summary: pbftSummary,
 }
@@ -62,7 +64,7 @@ func pbftCells(s *live.Status) []string {
 		return nil // every cell "-"
 	}
 	return []string{strconv.FormatInt(st.View, 10), "n" + strconv.Itoa(int(st.Primary)), pbftMode(st),
-		strconv.FormatInt(st.LastExecuted, 10), strconv.FormatInt(st.Stable, 10), strconv.Itoa(st.ViewChanges), strconv.Itoa(st.Refused)}
+		strconv.FormatInt(st.LastExecuted, 10), strconv.FormatInt(st.Stable, 10), strconv.Itoa(st.ViewChanges), strconv.Itoa(st.Refused - st.Duplicates), strconv.Itoa(st.Duplicates)}
 }
 
 // pbftSummary says which view the replicas are in and who its primary

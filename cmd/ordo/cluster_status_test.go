@@ -41,16 +41,17 @@ func rowOf(out, name string) string {
 // in, not an election's ROLE, TERM and LEADER.
 func TestClusterStatusPBFTColumns(t *testing.T) {
 	normal := pbft.State{View: 1, Primary: 2, LastExecuted: 12, Stable: 8, F: 1, Quorum: 3, ViewChanges: 1, Refused: 4}
+	normal.RefusedBy = map[string]int{"stale-view": 4}
 	var b bytes.Buffer
 	live.FormatView(&b, replicaView(t, normal, normal, normal, normal), "")
 	out := b.String()
 	if !strings.HasPrefix(out, "view 1, primary n2 (f = 1, quorum 3)\n") {
 		t.Errorf("summary:\n%s", out)
 	}
-	if got := rowOf(out, "NODE"); got != "NODE PID VIEW PRIMARY MODE EXEC-SEQ CHECKPOINT VIEW-CHANGES REFUSED BOOT CONNECTED-TO CUT-OFF FAULTS" {
+	if got := rowOf(out, "NODE"); got != "NODE PID VIEW PRIMARY MODE EXEC-SEQ CHECKPOINT VIEW-CHANGES REFUSED DUPLICATES BOOT CONNECTED-TO CUT-OFF FAULTS" {
 		t.Errorf("head %q", got)
 	}
-	if got := rowOf(out, "n3"); got != "n3 103 1 n2 normal 12 8 1 4 1 - - -" {
+	if got := rowOf(out, "n3"); got != "n3 103 1 n2 normal 12 8 1 4 0 1 - - -" {
 		t.Errorf("n3's row %q\n%s", got, out)
 	}
 	if strings.Contains(out, "ROLE") || strings.Contains(out, "running") {
@@ -66,8 +67,32 @@ func TestClusterStatusPBFTColumns(t *testing.T) {
 	if !strings.HasPrefix(out, "views: n1, n2, n4 in view 1 (primary n2); n3 changing to view 2 (primary n3) (f = 1, quorum 3)\n") {
 		t.Errorf("summary with a view change under way:\n%s", out)
 	}
-	if got := rowOf(out, "n3"); got != "n3 103 2 n3 view-change 12 8 2 4 1 - - -" {
+	if got := rowOf(out, "n3"); got != "n3 103 2 n3 view-change 12 8 2 4 0 1 - - -" {
 		t.Errorf("n3's row %q\n%s", got, out)
+	}
+}
+
+// Honest retransmissions are counted apart (DUPLICATES), so that the few
+// refusals a liar causes stand out in REFUSED and under the table: here
+// every replica refused 900 copies of messages it had, and n3 also 12
+// conflicting votes.
+func TestClusterStatusPBFTDuplicatesApart(t *testing.T) {
+	honest := pbft.State{View: 0, Primary: 1, LastExecuted: 40, F: 1, Quorum: 3, Refused: 900, Duplicates: 900, RefusedBy: map[string]int{"duplicate": 900}}
+	lied := honest
+	lied.Refused, lied.RefusedBy = 912, map[string]int{"duplicate": 900, "conflicting": 12}
+	var b bytes.Buffer
+	live.FormatView(&b, replicaView(t, honest, honest, lied, honest), "")
+	out := b.String()
+	for _, n := range []string{"n1", "n2", "n4"} {
+		if f := strings.Fields(rowOf(out, n)); len(f) < 10 || f[8] != "0" || f[9] != "900" {
+			t.Errorf("%s's row %q: want REFUSED 0, DUPLICATES 900\n%s", n, rowOf(out, n), out)
+		}
+	}
+	if f := strings.Fields(rowOf(out, "n3")); len(f) < 10 || f[8] != "12" || f[9] != "900" {
+		t.Errorf("n3's row %q: want REFUSED 12, DUPLICATES 900\n%s", rowOf(out, "n3"), out)
+	}
+	if !strings.Contains(out, "n3 refused (protocol): conflicting 12\n") || strings.Count(out, "refused (protocol)") != 1 || strings.Contains(out, "duplicate ") {
+		t.Errorf("under the table, want n3's conflicting votes alone:\n%s", out)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"ordo/check"
 	"ordo/election"
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/lab"
 	"ordo/viz"
 )
@@ -103,7 +104,7 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 			}
 			if f.traceFile != "" {
 				n := len(o.Trace.Events)
-				fmt.Fprintf(w, "\ntrace: %s (%d events); try: ordo trace why %s e0 e%d\n", f.traceFile, n, f.traceFile, max(n-1, 0))
+				fmt.Fprintf(w, "\ntrace: %s (%s); try: ordo trace why %s e0 e%d\n", f.traceFile, plural.Count(n, "event"), f.traceFile, max(n-1, 0))
 			}
 			return verdictStatus(w, electUnexpected(o, fails))
 		},
@@ -250,7 +251,7 @@ func writeElectJSON(w io.Writer, o *lab.Outcome) error {
 
 func writeElectText(w io.Writer, o *lab.Outcome, diagram bool) error {
 	sp := o.Spec
-	fmt.Fprintf(w, "%s, %d nodes, seed %d, %v simulated\n", withOptions(sp.Protocol, sp.Options), sp.Nodes, sp.Seed, sp.Duration)
+	fmt.Fprintf(w, "%s, %s, seed %d, %v simulated\n", withOptions(sp.Protocol, sp.Options), plural.Count(sp.Nodes, "node"), sp.Seed, sp.Duration)
 	for _, f := range sp.Faults {
 		fmt.Fprintf(w, "  fault  %v\n", f)
 	}

@@ -18,6 +18,7 @@ import (
 	"ordo/check"
 	"ordo/election"
 	"ordo/fault"
+	"ordo/internal/plural"
 	"ordo/internal/style"
 	"ordo/lab"
 )
@@ -82,7 +83,7 @@ lost writes are findings, expected (no-lost-write and no-lost-sibling fail
 in some seed without making the exit status 1; --expect CHECK=pass
 demands otherwise), and the report counts the notes dynamo-concurrent,
 lost-write and dynamo-refused.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				// ordo explore dynamo: the protocol (or workload) by name.
@@ -201,7 +202,7 @@ missing shard is reported and makes the exit status 1.
 
   for k in 1 2 3 4; do ordo explore --profile hostile --seeds 10000 --shard $k/4 --json > $k.json & done; wait
   ordo explore merge 1.json 2.json 3.json 4.json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minimumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fails, err := parseExpect(expect)
 			if err != nil {
@@ -290,7 +291,7 @@ func finishExplore(w io.Writer, rep *lab.ExploreReport, fails []string, asJSON b
 		var found []string
 		for _, f := range fails {
 			if n := rep.Failures[f]; n > 0 {
-				found = append(found, fmt.Sprintf("%s (%d of %d seeds)", f, n, rep.Runs))
+				found = append(found, fmt.Sprintf("%s (%d of %s)", f, n, plural.Count(rep.Runs, "seed")))
 			}
 		}
 		if len(found) > 0 {
@@ -370,23 +371,23 @@ func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 		first, count = c.Slice()
 		where = fmt.Sprintf(", shard %d/%d", c.Shard, c.Shards)
 	} else if rep.Merged > 0 && rep.Runs != c.Seeds {
-		where = fmt.Sprintf(", %d of %d shards merged: %d runs", len(rep.ShardsRun), c.Shards, rep.Runs)
+		where = fmt.Sprintf(", %d of %s merged: %s", len(rep.ShardsRun), plural.Count(c.Shards, "shard"), plural.Count(rep.Runs, "run"))
 	} else if rep.Merged > 0 {
-		where = fmt.Sprintf(", %d shards merged", len(rep.ShardsRun))
+		where = fmt.Sprintf(", %s merged", plural.Count(len(rep.ShardsRun), "shard"))
 	}
-	fmt.Fprintf(w, "%s, %d nodes, %d seeds (%d..%d%s), profile %s, faults %s, %v each\n", withOptions(c.Protocol, c.Options), c.Nodes, count,
+	fmt.Fprintf(w, "%s, %s, %s (%d..%d%s), profile %s, faults %s, %v each\n", withOptions(c.Protocol, c.Options), plural.Count(c.Nodes, "node"), plural.Count(count, "seed"),
 		first, first+uint64(max(count, 1))-1, where, c.FaultProfile().Name, strings.Join(c.Families(), ","), c.Duration)
 	wall := fmt.Sprintf("wall %v", rep.Wall.Round(time.Millisecond))
 	if c.Workers > 0 {
-		wall += fmt.Sprintf(" on %d workers", c.Workers)
+		wall += fmt.Sprintf(" on %s", plural.Count(c.Workers, "worker"))
 	}
 	if rep.Merged > 0 {
 		wall = fmt.Sprintf("wall %v (slowest shard)", rep.Wall.Round(time.Millisecond))
 	}
 	if lab.Workloads[c.Protocol].Leaderless {
-		fmt.Fprintf(w, "%s, %d simulator steps\n", wall, rep.Events)
+		fmt.Fprintf(w, "%s, %s\n", wall, plural.Count(rep.Events, "simulator step"))
 	} else {
-		fmt.Fprintf(w, "%s, %d simulator steps, %d leaderships\n", wall, rep.Events, rep.Leaderships)
+		fmt.Fprintf(w, "%s, %s, %s\n", wall, plural.Count(rep.Events, "simulator step"), plural.Count(rep.Leaderships, "leadership"))
 	}
 	if wl, ok := lab.Workloads[c.Protocol]; ok && len(wl.Counted) > 0 {
 		// The workload's events over the campaign (each should be above 0).
@@ -418,7 +419,7 @@ func writeExplore(w io.Writer, rep *lab.ExploreReport) {
 	}
 	bad := slices.Clone(rep.Bad)
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Seed < bad[j].Seed })
-	fmt.Fprintf(w, "\nfindings (first %d of %d seeds with a violation or an error):\n", min(len(bad), 20), rep.BadSeeds)
+	fmt.Fprintf(w, "\nfindings (first %d of %s with a violation or an error):\n", min(len(bad), 20), plural.Count(rep.BadSeeds, "seed"))
 	for _, b := range bad[:min(len(bad), 20)] {
 		if b.Err != "" {
 			fmt.Fprintf(w, "  seed %d: error: %v\n", b.Seed, b.Err)

@@ -19,6 +19,7 @@ import (
 
 	"ordo"
 	"ordo/election/raft"
+	"ordo/internal/plural"
 	"ordo/kv"
 	"ordo/kv/api"
 	"ordo/kv/client"
@@ -164,7 +165,7 @@ func newKVPutCmd(f *kvFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "put KEY VALUE",
 		Short: "set KEY to VALUE; prints the write's revision",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				rev, err := c.Put(ctx, args[0], args[1])
@@ -204,7 +205,7 @@ func newKVGetCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get KEY",
 		Short: "print KEY's value (exit 1 if absent)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := readOpts(read)
 			if err != nil {
@@ -238,7 +239,7 @@ func newKVDelCmd(f *kvFlags) *cobra.Command {
 		Use:     "del KEY",
 		Aliases: []string{"delete"},
 		Short:   "delete KEY (exit 1 if it was absent)",
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				deleted, rev, err := c.Delete(ctx, args[0])
@@ -264,7 +265,7 @@ func newKVCASCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cas KEY VALUE (--expect OLD | --absent)",
 		Short: "set KEY to VALUE if its value is OLD (or it is absent); exit 1 on a mismatch",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			given := cmd.Flags().Changed("expect")
 			if given == absent {
@@ -306,7 +307,7 @@ func newKVRangeCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "range [START [END]]",
 		Short: "print the keys in [START, END) (or with --prefix), one KEY<TAB>VALUE a line",
-		Args:  cobra.MaximumNArgs(2),
+		Args:  maximumArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start, end := "", ""
 			if len(args) > 0 {
@@ -392,7 +393,7 @@ deleted after REV.
 Without --timeout a watch waits until Ctrl-C (exit 0); with --timeout D it
 waits at most D for each change and exits 2 ("no change of KEY within D")
 when none comes.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key := args[0]
 			if key == "" {
@@ -461,7 +462,7 @@ func newKVMemberCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "member add|remove ID",
 		Short: "add or remove server ID (one at a time, while the database serves)",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.Atoi(args[1])
 			if err != nil || id < 1 {
@@ -491,7 +492,7 @@ func newKVTransferCmd(f *kvFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "transfer ID",
 		Short: "ask the leader to hand its leadership to server ID",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.Atoi(args[0])
 			if err != nil || id < 1 {
@@ -578,7 +579,7 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "save FILE",
 		Short: "write the database's snapshot (from the leader) to FILE",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				var buf bytes.Buffer
@@ -604,7 +605,7 @@ the snapshot in FILE (written by ordo kv snapshot save): each server's log is
 emptied and starts at the snapshot's revision, with the cluster's servers as
 voters. Stop the cluster first (ordo cluster down); the restore starts its
 nodes again (detached) unless told --no-start (then: ordo cluster start).`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, data, err := readSnapshotFile(args[0])
 			if err != nil {
@@ -630,7 +631,7 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 				}
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "restored %d bytes at rev %d into %d servers of %s\n", len(data), h.Rev, len(servers), c.Dir)
+			fmt.Fprintf(out, "restored %d bytes at rev %d into %s of %s\n", len(data), h.Rev, plural.Count(len(servers), "server"), c.Dir)
 			if noStart {
 				return nil
 			}
@@ -639,7 +640,7 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 			if err := c.Start(); err != nil {
 				return fmt.Errorf("restored, but the cluster did not start (ordo cluster start --dir %s): %w", c.Dir, err)
 			}
-			fmt.Fprintf(out, "%d nodes running again (ordo cluster status --dir %s)\n", c.N(), c.Dir)
+			fmt.Fprintf(out, "%s running again (ordo cluster status --dir %s)\n", plural.Count(c.N(), "node"), c.Dir)
 			return nil
 		},
 	}

@@ -21,6 +21,7 @@ import (
 	dynclient "ordo/dynamo/client"
 	"ordo/dynamo/clientapi"
 	"ordo/internal/bounded"
+	"ordo/internal/plural"
 	"ordo/live"
 )
 
@@ -251,7 +252,7 @@ func dynGet(cmd *cobra.Command, f *kvFlags, key string, asJSON bool) error {
 		case !r.Found:
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: not found\n", key)
 		case dead > 0 && !asJSON:
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d of %d siblings are tombstones (a delete concurrent with the writes)\n", key, dead, len(r.Siblings))
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d of %s %s (a delete concurrent with the writes)\n", key, dead, plural.Count(len(r.Siblings), "sibling"), plural.Noun(dead, "is a tombstone", "are tombstones"))
 		}
 		if !r.Found {
 			return exitCode(1)
@@ -330,7 +331,7 @@ Items are 1..32 of [a-z0-9._-].
   ordo kv cart add CART ITEM      prints the cart's items after the add
   ordo kv cart remove CART ITEM   exit 1 if ITEM is not in the cart
   ordo kv cart show CART          one item a line; exit 1 if there is no cart`,
-		Args: cobra.RangeArgs(2, 3),
+		Args: rangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !f.dynamo() {
 				return fmt.Errorf("ordo kv cart is for a dynamo cluster (ordo cluster up --protocol dynamo -o resolution=merge); the cluster in %s runs %q", f.dir, clusterProtocol(f.dir))

@@ -141,8 +141,8 @@ func pbftRun(cmd *cobra.Command, f *kvFlags, name string, args []string) error {
 			return err
 		}
 		out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
-		for _, id := range slices.Sorted(maps.Keys(r.Disagree)) {
-			fmt.Fprintf(errw, "replica %d disagreed: %s\n", id, r.Disagree[id])
+		for _, l := range disagreeLines(r) {
+			fmt.Fprintln(errw, l)
 		}
 		if r.Status == clientapi.StatusNotFound {
 			fmt.Fprintf(errw, "%s: not found (replicas %s agree)\n", args[0], ids(r.Agree))
@@ -158,6 +158,17 @@ func pbftRun(cmd *cobra.Command, f *kvFlags, name string, args []string) error {
 		}
 		return nil
 	})
+}
+
+// disagreeLines name, for an accepted result, each replica that answered
+// otherwise: a Byzantine-fault symptom (the replica lies or is broken),
+// with what it answered, and which replicas agree on the result.
+func disagreeLines(r clientapi.Result) []string {
+	var lines []string
+	for _, id := range slices.Sorted(maps.Keys(r.Disagree)) {
+		lines = append(lines, fmt.Sprintf("replica %d disagreed, a Byzantine-fault symptom (it lies or is broken; replicas %s agree on the result): %s", id, ids(r.Agree), r.Disagree[id]))
+	}
+	return lines
 }
 
 func ids(v []int) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ordo/live"
+	"ordo/pbft/clientapi"
 )
 
 // `ordo kv` against `ordo cluster up --protocol pbft -n 4`, real
@@ -164,5 +165,21 @@ func TestPBFTLiveByzantine(t *testing.T) {
 	}
 	if !strings.Contains(out, "Byzantine: n1 (equivocate, silent), n2 (forge, garbage, replay), n3 (silent), n4 (silent)") {
 		t.Errorf("the checkers do not name the four liars:\n%s%s", out, errs)
+	}
+}
+
+// A replica that answered otherwise is named as a Byzantine-fault
+// symptom beside the replicas that agree, its answer as the client
+// described it (a malformed reply, not "500 unavailable").
+func TestPBFTDisagreeLines(t *testing.T) {
+	r := clientapi.Result{Agree: []int{1, 3}, Disagree: map[int]string{
+		4: "malformed reply: its result is not a kv answer (codec: truncated)",
+		2: `200 ok value "x" rev 3`,
+	}}
+	got := strings.Join(disagreeLines(r), "\n")
+	want := `replica 2 disagreed, a Byzantine-fault symptom (it lies or is broken; replicas 1,3 agree on the result): 200 ok value "x" rev 3
+replica 4 disagreed, a Byzantine-fault symptom (it lies or is broken; replicas 1,3 agree on the result): malformed reply: its result is not a kv answer (codec: truncated)`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"ordo/internal/plural"
 	"ordo/live"
 	"ordo/measure"
 )
@@ -50,7 +51,7 @@ func writeChaosFailover(w io.Writer, rep *live.ChaosReport) {
 		n := measured(xs)
 		if n == 0 {
 			// No percentile of nothing: 0.0 ms would read as instant.
-			fmt.Fprintf(w, "%s: not measured in any of %d rounds (%s)\n", what, len(xs), why)
+			fmt.Fprintf(w, "%s: not measured in any of %s (%s)\n", what, plural.Count(len(xs), "round"), why)
 			return
 		}
 		fmt.Fprintf(w, "%s: p50 %.1f ms, p99 %.1f ms", what, p50, p99)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/scenario"
 	"ordo/scenarios"
 	"ordo/viz"
@@ -90,10 +91,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			if list {
 				return cobra.NoArgs(cmd, args)
 			}
-			if len(args) != 1 {
-				return fmt.Errorf("sim needs one SCENARIO (a file or a built-in name; see ordo sim --list)")
-			}
-			return nil
+			return exactArgs(1, "a scenario file or a built-in name (ordo sim --list)")(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -151,7 +149,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 					return err
 				}
 				if traceFile != "" {
-					fmt.Fprintf(out, "\ntrace: %s (%d events); try: ordo trace why %s e0 e%d\n", traceFile, len(res.Trace.Events), traceFile, len(res.Trace.Events)-1)
+					fmt.Fprintf(out, "\ntrace: %s (%s); try: ordo trace why %s e0 e%d\n", traceFile, plural.Count(len(res.Trace.Events), "event"), traceFile, len(res.Trace.Events)-1)
 				}
 				if r := simReplay(args[0], res); r != "" {
 					fmt.Fprintf(out, "\n%s\n", r)

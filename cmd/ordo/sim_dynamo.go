@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"ordo/internal/plural"
 	"ordo/lab"
 )
 
@@ -54,6 +55,6 @@ func runLWWVsVector(w io.Writer, seed uint64) error {
 		}
 	}
 	n := len(lab.SkewSteps) * len(lab.WriterSteps)
-	fmt.Fprintf(w, "\nmore acknowledged siblings than writers: DVV in %d of %d runs, per-replica VV in %d of %d.\n", dvv, n, vv, n)
+	fmt.Fprintf(w, "\nmore acknowledged siblings than writers: DVV in %d of %s, per-replica VV in %d of %d.\n", dvv, plural.Count(n, "run"), vv, n)
 	return nil
 }

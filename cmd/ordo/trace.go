@@ -53,12 +53,7 @@ Events are written as e12 or 12 (their ids, as ordo sim --diagram and the
 trace show them). Drops and cluster faults are not process events.`,
 		Example: `  ordo sim broadcast-lossy --trace run.jsonl
   ordo trace why run.jsonl e3 e40`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 3 {
-				return fmt.Errorf("want a trace file and exactly two events (ordo trace why run.jsonl e3 e40), got %d argument(s)", len(args))
-			}
-			return nil
-		},
+		Args: exactArgs(3, "a trace file and two of its events, like ordo trace why run.jsonl e3 e40"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := trace.ReadFile(args[0])
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"ordo/check"
 	"ordo/election"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 
@@ -38,12 +39,7 @@ Exit status: 0 when no check failed, 1 when one did, 2 for bad input.`,
 		Example: `  ordo sim partition-bully --trace run.jsonl
   ordo trace check run.jsonl
   ordo trace check run.jsonl --check single-leader --check stale-leader`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("trace check takes one trace FILE (got %d arguments); name checkers with --check NAME, repeatable", len(args))
-			}
-			return nil
-		},
+		Args: exactArgs(1, "one trace file; name checkers with --check NAME, repeatable"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := trace.ReadFile(args[0])
 			if err != nil {
@@ -110,7 +106,7 @@ func writeTraceChecks(w io.Writer, file string, t *trace.Trace, res []check.Resu
 	if proto == "" {
 		proto = "(no protocol)"
 	}
-	fmt.Fprintf(w, "%s: %s run of %s, %d nodes, %d events\n", file, t.Meta.Runtime, proto, t.Meta.Nodes, len(t.Events))
+	fmt.Fprintf(w, "%s: %s run of %s, %s, %s\n", file, t.Meta.Runtime, proto, plural.Count(t.Meta.Nodes, "node"), plural.Count(len(t.Events), "event"))
 	for _, r := range res {
 		v := string(r.Verdict)
 		if r.Failed() {

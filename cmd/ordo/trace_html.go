@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/trace"
 	"ordo/viz/web"
 )
@@ -37,7 +38,7 @@ message kind, node or a time window. Only what is
 on screen is drawn, so a trace of 100 000 events opens.`,
 		Example: `  ordo sim partition-raft --trace run.jsonl
   ordo trace html run.jsonl --output run.html && xdg-open run.html`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("name the page with --output FILE.html (it is a file to open, not text for a terminal)")
@@ -76,7 +77,7 @@ on screen is drawn, so a trace of 100 000 events opens.`,
 					failed++
 				}
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %d events of %d nodes, %d checks (%d failed); open it in a browser\n", out, len(t.Events), t.Meta.Nodes, len(res), failed)
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s of %s, %s (%d failed); open it in a browser\n", out, plural.Count(len(t.Events), "event"), plural.Count(t.Meta.Nodes, "node"), plural.Count(len(res), "check"), failed)
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo"
+	"ordo/internal/plural"
 	"ordo/viz"
 )
 
@@ -43,7 +44,7 @@ back, no knowledge of an event the host never logged, no causal cycle.`,
   ordo trace import run.log --output run.jsonl
   ordo trace diagram run.jsonl
   ordo trace import shiviz.log --execution 1 --output second.jsonl`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := ordo.OpenInput(args[0], cmd.InOrStdin(), viz.MaxImportBytes)
 			if err != nil {
@@ -70,12 +71,12 @@ back, no knowledge of an event the host never logged, no causal cycle.`,
 			if rep.Ordo {
 				kind = "ordo's own ShiViz export"
 			}
-			fmt.Fprintf(w, "%s: %d events of %d hosts (%s), %d trace events; %d messages", kind, rep.Events, len(rep.Hosts), strings.Join(names, " "), len(t.Events), rep.Messages)
+			fmt.Fprintf(w, "%s: %s of %s (%s), %s; %s", kind, plural.Count(rep.Events, "event"), plural.Count(len(rep.Hosts), "host"), strings.Join(names, " "), plural.Count(len(t.Events), "trace event"), plural.Count(rep.Messages, "message"))
 			if !rep.Ordo {
-				fmt.Fprintf(w, " inferred from the clocks (%d broadcast events split into sends, %d merged receives split)", rep.SplitSends, rep.SplitReceives)
+				fmt.Fprintf(w, " inferred from the clocks (%s split into sends, %s split)", plural.Count(rep.SplitSends, "broadcast event"), plural.Count(rep.SplitReceives, "merged receive"))
 			}
 			if rep.Unpaired > 0 {
-				fmt.Fprintf(w, "; %d receives whose send is not in the log, kept as notes", rep.Unpaired)
+				fmt.Fprintf(w, "; %s not in the log, kept as notes", plural.Count(rep.Unpaired, "receive whose send is", "receives whose send is"))
 			}
 			if rep.Executions > 1 {
 				fmt.Fprintf(w, "; execution %d of %d", o.Execution, rep.Executions)

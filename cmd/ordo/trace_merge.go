@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/live"
 )
 
@@ -36,7 +37,7 @@ run so far, never a receive without its send. Merge again, or after
 ordo cluster down, for the whole run.`,
 		Example: `  ordo trace merge .ordo-cluster --output run.jsonl
   ordo trace diagram run.jsonl`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			if st, err := os.Stat(path); err == nil && st.IsDir() {
@@ -56,7 +57,7 @@ ordo cluster down, for the whole run.`,
 			if err := t.WriteFile(out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d events from %d nodes → %s\n", len(t.Events), t.Meta.Nodes, out)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s from %s → %s\n", plural.Count(len(t.Events), "event"), plural.Count(t.Meta.Nodes, "node"), out)
 			return nil
 		},
 	}

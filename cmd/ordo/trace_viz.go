@@ -33,7 +33,7 @@ terminal, the SVG and the browser viewer (ordo web, ordo trace html) draw.`,
   ordo trace diagram run.jsonl --stamps both --from 100 --max 40
   ordo trace diagram run.jsonl --svg run.svg --max 500
   ordo trace diagram run.jsonl --json --max 100000 > picture.json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := trace.ReadFile(args[0])
 			if err != nil {
@@ -95,7 +95,7 @@ event with those words, not as a picture. In ShiViz choose "load a file" (or
 paste the log); the first two lines already hold the regex and the
 delimiter. ordo trace import reads the log back into the same trace.`,
 		Example: "  ordo trace shiviz run.jsonl --output run.shiviz.log",
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := trace.ReadFile(args[0])
 			if err != nil {

@@ -60,7 +60,7 @@ see ordo trace html.`,
 		Example: `  ordo web                          # the Bully figure, stepped
   ordo web partition-bully          # the 2|3 split brain
   ordo web run.jsonl --open         # a trace, and start a browser on it`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			arg := defaultWebScenario
 			if len(args) == 1 {

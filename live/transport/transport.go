@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/internal/plural"
 )
 
 // Config configures one node's transport.
@@ -646,7 +647,7 @@ func (t *Transport) serve(raw net.Conn) error {
 			return t.refuse("bad frame", fmt.Errorf("frame %v→%v on the connection of %v→%v", e.From, e.To, hello.From, t.cfg.ID))
 		}
 		if len(e.Vector) != t.cfg.N {
-			return t.refuse("bad frame", fmt.Errorf("vector of %d entries in a cluster of %d", len(e.Vector), t.cfg.N))
+			return t.refuse("bad frame", fmt.Errorf("vector of %s in a cluster of %d", plural.Count(len(e.Vector), "entry"), t.cfg.N))
 		}
 		t.mu.Lock()
 		blocked := t.faults.blocksIn(e.From)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/internal/plural"
 	"ordo/partial"
 	"ordo/sim"
 )
@@ -92,7 +93,7 @@ func (o Outcome) AppliedClass() string {
 func (o Outcome) Errors() string {
 	var p []string
 	if o.View.Timeouts > 0 {
-		p = append(p, plural(o.View.Timeouts, "timeout"))
+		p = append(p, plural.Count(o.View.Timeouts, "timeout"))
 	}
 	if o.View.Open > 0 {
 		p = append(p, fmt.Sprintf("%d circuit-open", o.View.Open))
@@ -101,13 +102,6 @@ func (o Outcome) Errors() string {
 		return "-"
 	}
 	return strings.Join(p, ", ")
-}
-
-func plural(n int, s string) string {
-	if n == 1 {
-		return "1 " + s
-	}
-	return fmt.Sprintf("%d %ss", n, s)
 }
 
 // Answer is the client's final answer: "ok", "ok (replayed)" or why it gave

@@ -29,6 +29,10 @@ const (
 	// StatusUnknown: no reply in time (the request may still execute).
 	StatusUnknown = "unknown"
 	StatusBusy    = "busy"
+	// StatusBadReply: the replica's reply does not answer the request
+	// (another request's, or a result that is no kv answer): a lying or
+	// broken replica, a Byzantine-fault symptom, not an outage (500).
+	StatusBadReply = "bad-reply"
 )
 
 // Bounds of a request: a put of the largest key and value encodes, with

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ordo/internal/plural"
 	kvclient "ordo/kv/client"
 )
 
@@ -79,7 +80,7 @@ func NewClient(c ClientConfig) (*Client, error) {
 		c.F = (n - 1) / 3
 	}
 	if c.F >= n {
-		return nil, fmt.Errorf("pbft client: f=%d of %d replicas: f+1 matching answers cannot come", c.F, n)
+		return nil, fmt.Errorf("pbft client: f=%d of %s: f+1 matching answers cannot come", c.F, plural.Count(n, "replica"))
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultClientTimeout
@@ -169,6 +170,17 @@ type answer struct {
 	code    int
 	resp    Response
 	err     error
+	// garbled: the replica's API answered something that is no client
+	// API answer at all (not JSON, no status).
+	garbled bool
+}
+
+// malformed reports an answer that answers nothing: a replica's reply
+// that its API found malformed (500 bad-reply: another request's, or no
+// kv answer), or an answer that is no API answer at all. A lying or
+// broken replica, not an outage.
+func (a answer) malformed() bool {
+	return a.garbled || a.err == nil && a.code == http.StatusInternalServerError
 }
 
 // key is what must match for two answers to agree: the outcome, not
@@ -181,6 +193,14 @@ func (a answer) key() string {
 func (a answer) String() string {
 	if a.err != nil {
 		return a.err.Error()
+	}
+	if a.malformed() {
+		// Not "500 unavailable": the replica answered, and its answer
+		// answers nothing.
+		if strings.HasPrefix(a.resp.Error, "malformed reply") {
+			return a.resp.Error
+		}
+		return "malformed reply: " + a.resp.Error
 	}
 	s := fmt.Sprintf("%d %s", a.code, a.resp.Status)
 	if a.resp.Value != "" {
@@ -204,7 +224,9 @@ func (a answer) definite() bool {
 // Do runs q (its Client and Timestamp are set here) at every replica and
 // returns the answer f+1 replicas gave alike: ok or not-found (nil
 // error), or a refusal (ErrRefused). Without f+1 matching answers by the
-// deadline it returns ErrNoQuorum naming every replica's last answer.
+// deadline it returns ErrNoQuorum naming every replica's last answer, and
+// saying so when the replicas' answers disagreed or one was malformed (a
+// Byzantine-fault symptom, not an outage).
 func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 	q.Client, q.Timestamp = c.id, c.ts.Add(1)
 	body, err := EncodeRequest(q)
@@ -246,7 +268,7 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 			}
 			if unauthorized(last) > c.cfg.F {
 				cancel()
-				return Result{}, fmt.Errorf("%w: %s: %d replicas refused the client token (401): the cluster's client.token is not this client's (nothing was ordered)", ErrRefused, q.Op, unauthorized(last))
+				return Result{}, fmt.Errorf("%w: %s: %s the client token (401): the cluster's client.token is not this client's (nothing was ordered)", ErrRefused, q.Op, plural.Count(unauthorized(last), "replica refused", "replicas refused"))
 			}
 			if r, ok := c.agreed(final); ok {
 				won = &r
@@ -261,14 +283,14 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 			return *won, nil
 		}
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(q, last)
+			return Result{}, c.noQuorum(q, final, last)
 		}
 		// Wait out the rest of the attempt before asking again: a
 		// replica that refused the connection at once is asked again
 		// after Retry, not in a tight loop.
 		<-actx.Done()
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(q, last)
+			return Result{}, c.noQuorum(q, final, last)
 		}
 	}
 }
@@ -302,7 +324,10 @@ func (c *Client) agreed(final []*answer) (Result, bool) {
 	return Result{}, false
 }
 
-func (c *Client) noQuorum(q Request, last []answer) error {
+// noQuorum is ErrNoQuorum with every replica's last answer, and what the
+// definite answers (final) show: when they disagree, or one is
+// malformed, a replica lied or is broken, which the error says first.
+func (c *Client) noQuorum(q Request, final []*answer, last []answer) error {
 	var parts []string
 	for _, a := range last {
 		parts = append(parts, fmt.Sprintf("replica %d: %s", a.replica, a))
@@ -311,7 +336,54 @@ func (c *Client) noQuorum(q Request, last []answer) error {
 	if q.Op == OpGet {
 		outcome = "nothing changed (a get)"
 	}
-	return fmt.Errorf("%w (f=%d: %d matching answers needed; more than f replicas down, cut off or lying? see ordo cluster status); %s: %s", ErrNoQuorum, c.cfg.F, c.cfg.F+1, outcome, strings.Join(parts, "; "))
+	why := "more than f replicas down, cut off or lying? see ordo cluster status"
+	if d := disagreement(final, last); d != "" {
+		why = d + ": a Byzantine-fault symptom, a replica lies or is broken (see ordo cluster status)"
+	}
+	return fmt.Errorf("%w (f=%d: %s needed; %s); %s: %s", ErrNoQuorum, c.cfg.F, plural.Count(c.cfg.F+1, "matching answer"), why, outcome, strings.Join(parts, "; "))
+}
+
+// disagreement says how the replicas' answers disagree ("" when they do
+// not): the replicas whose answer was malformed, and those whose definite
+// answers differ.
+func disagreement(final []*answer, last []answer) string {
+	var bad []int
+	groups := map[string]bool{}
+	var answered []int
+	for i, a := range final {
+		switch {
+		case a == nil && last[i].garbled:
+			bad = append(bad, last[i].replica)
+		case a == nil:
+		case a.malformed():
+			bad = append(bad, a.replica)
+		default:
+			groups[a.key()] = true
+			answered = append(answered, a.replica)
+		}
+	}
+	var s []string
+	if len(bad) > 0 {
+		s = append(s, fmt.Sprintf("%s from %s %s", plural.Noun(len(bad), "a malformed reply", "malformed replies"), plural.Noun(len(bad), "replica", "replicas"), joinInts(bad)))
+	}
+	if len(groups) > 1 {
+		s = append(s, fmt.Sprintf("replicas %s gave %d different answers", joinInts(answered), len(groups)))
+	}
+	switch {
+	case len(s) == 0:
+		return ""
+	case len(groups) > 1 || len(answered) > 0:
+		return "the answers disagree: " + strings.Join(s, "; ")
+	}
+	return strings.Join(s, "; ") // malformed replies only
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 // isContext reports an attempt that ended by its own deadline.
@@ -370,7 +442,8 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 		a.code = http.StatusUnauthorized
 	default:
 		if json.Unmarshal(data, &a.resp) != nil || a.resp.Status == "" {
-			a.err = fmt.Errorf("%s: %d, not a pbft client API answer: %.200q", ep, resp.StatusCode, data)
+			a.err = fmt.Errorf("%s: malformed answer: %d, not a pbft client API answer: %.200q", ep, resp.StatusCode, data)
+			a.garbled = true
 		}
 		a.code = resp.StatusCode
 	}

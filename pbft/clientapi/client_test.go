@@ -38,6 +38,18 @@ func replica(t *testing.T, id ordo.NodeID, value func() string, silent bool) str
 
 func honest() string { return "1" }
 
+// equivocator is a replica whose reply's result is what Reply.Equivocate
+// tells an odd-numbered client: "forged", no kv answer at all.
+func equivocator(t *testing.T, id ordo.NodeID) string {
+	call := func(ctx context.Context, m ordo.Message) (ordo.Message, error) {
+		req := m.(pbft.Request)
+		return pbft.Reply{Client: req.Client, Timestamp: req.Timestamp, Result: "forged"}, nil
+	}
+	s := httptest.NewServer(clientapi.NewHandler(clientapi.Config{Call: call, ID: id, Timeout: time.Second}))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
 // PBFT's client rule (section 4.1): f+1 matching replies, whoever lies.
 func TestClientAcceptsFPlusOneMatching(t *testing.T) {
 	eps := []string{
@@ -82,6 +94,50 @@ func TestClientNoQuorum(t *testing.T) {
 	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), `replica 3: 200 ok value "a"`) || !strings.Contains(err.Error(), "replica 2:") {
 		t.Fatalf("err %v, want ErrNoQuorum naming each replica's answer", err)
 	}
+	if !strings.Contains(err.Error(), "the answers disagree: replicas 1, 3, 4 gave 3 different answers: a Byzantine-fault symptom") {
+		t.Fatalf("err %v, want it to say the answers disagree, a Byzantine-fault symptom", err)
+	}
+}
+
+// A replica whose reply is malformed (an equivocating replica's "forged"
+// result) is named as a malformed reply that disagrees, not as "500
+// unavailable" or a codec error, whether f+1 others agree or not.
+func TestClientNamesAMalformedReply(t *testing.T) {
+	eps := []string{
+		replica(t, 1, honest, false),
+		replica(t, 2, honest, true), // silent
+		replica(t, 3, honest, false),
+		equivocator(t, 4),
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 3 * time.Second, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Get(context.Background(), "x")
+	if err != nil || r.Value != "1" {
+		t.Fatalf("%+v, %v: want 1 from replicas 1 and 3", r, err)
+	}
+	// Replica 4's answer may come after the f+1th.
+	if d, ok := r.Disagree[4]; ok && (!strings.HasPrefix(d, "malformed reply: its result is not a kv answer") || strings.Contains(d, "500") || strings.Contains(d, "unavailable")) {
+		t.Errorf("replica 4's answer described as %q, want a malformed reply", d)
+	}
+
+	// Two liars of four: no f+1, and the error says why.
+	eps[2] = equivocator(t, 3)
+	c2, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_, err = c2.Put(context.Background(), "x", "2")
+	want := "the answers disagree: malformed replies from replicas 3, 4: a Byzantine-fault symptom, a replica lies or is broken"
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "replica 4: malformed reply: its result is not a kv answer") {
+		t.Fatalf("err %v, want ErrNoQuorum saying %q", err, want)
+	}
+	if strings.Contains(err.Error(), "500") || strings.Contains(err.Error(), "unavailable") || strings.Contains(err.Error(), "down, cut off") {
+		t.Fatalf("err %v reads like an outage", err)
+	}
 }
 
 // A reply for another request, or whose result is no kv answer, is a
@@ -93,8 +149,8 @@ func TestAnswerRefusesAMismatchedReply(t *testing.T) {
 		pbft.Reply{Client: r.Client, Timestamp: 5, Result: "not kv"},
 		pbft.Prepare{},
 	} {
-		if code, resp := clientapi.Answer(2, r, m); code != 500 || resp.Error == "" {
-			t.Errorf("%+v: %d %+v, want 500", m, code, resp)
+		if code, resp := clientapi.Answer(2, r, m); code != 500 || resp.Status != clientapi.StatusBadReply || resp.Replica != 2 || !strings.HasPrefix(resp.Error, "malformed reply: ") {
+			t.Errorf("%+v: %d %+v, want 500 bad-reply from replica 2", m, code, resp)
 		}
 	}
 }
@@ -145,7 +201,33 @@ func TestClientWrongTokenAndDownReplicas(t *testing.T) {
 	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "nothing changed") {
 		t.Fatalf("err %v, want ErrNoQuorum saying connection refused and nothing changed", err)
 	}
+	if strings.Contains(err.Error(), "disagree") || strings.Contains(err.Error(), "Byzantine") {
+		t.Errorf("replicas that are down called liars: %v", err)
+	}
 	if strings.Count(err.Error(), down[0]) != 1 {
 		t.Errorf("replica 1's address appears %d times in %v", strings.Count(err.Error(), down[0]), err)
+	}
+}
+
+// A lone replica (f = 0) that refuses the token: the error agrees with
+// the count ("1 replica refused", not "1 replicas").
+func TestClientWrongTokenOfOneReplica(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"status":"bad-request","error":"wrong token"}`))
+	}))
+	t.Cleanup(s.Close)
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: []string{s.URL}, F: -1, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrRefused) || !strings.Contains(err.Error(), "1 replica refused the client token") {
+		t.Fatalf("err %v, want 1 replica refused the client token", err)
+	}
+	if _, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: []string{s.URL}, F: 1}); err == nil || !strings.Contains(err.Error(), "f=1 of 1 replica:") {
+		t.Fatalf("f=1 of one replica: %v", err)
 	}
 }

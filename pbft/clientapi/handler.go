@@ -116,19 +116,19 @@ func (h *handler) serve(ctx context.Context, q Request) (int, Response) {
 
 // Answer is the client API's answer for reply m of replica id to request
 // r: a reply that does not match r, or whose result is no kv response,
-// is a 500 (a lying or broken replica; the Go client counts it as a
-// disagreeing answer).
+// is a 500 bad-reply (a lying or broken replica, not an outage; the Go
+// client counts it as a disagreeing answer).
 func Answer(id ordo.NodeID, r pbft.Request, m ordo.Message) (int, Response) {
 	rep, ok := m.(pbft.Reply)
 	switch {
 	case !ok:
-		return http.StatusInternalServerError, errorResponse(http.StatusInternalServerError, fmt.Sprintf("replica %v answered %s, not a reply", id, m.Kind()))
+		return badReply(id, fmt.Sprintf("the replica answered %s, not a reply", m.Kind()))
 	case rep.Client != r.Client || rep.Timestamp != r.Timestamp:
-		return http.StatusInternalServerError, errorResponse(http.StatusInternalServerError, fmt.Sprintf("replica %v answered another request (client %d, timestamp %d)", id, int64(rep.Client), rep.Timestamp))
+		return badReply(id, fmt.Sprintf("the replica answered another request (client %d, timestamp %d)", int64(rep.Client), rep.Timestamp))
 	}
 	kr, err := kv.DecodeResult([]byte(rep.Result))
 	if err != nil {
-		return http.StatusInternalServerError, errorResponse(http.StatusInternalServerError, fmt.Sprintf("replica %v's result is no kv answer: %v", id, err))
+		return badReply(id, fmt.Sprintf("its result is not a kv answer (%v)", err))
 	}
 	out := Response{Rev: kr.Rev, ModRev: kr.ModRev, Replica: int(id), View: rep.View}
 	switch kr.Status {
@@ -144,6 +144,12 @@ func Answer(id ordo.NodeID, r pbft.Request, m ordo.Message) (int, Response) {
 		return http.StatusServiceUnavailable, out
 	}
 	return http.StatusOK, out
+}
+
+// badReply is the answer for a reply of replica id that answers nothing
+// (why says how): 500 bad-reply, naming the replica.
+func badReply(id ordo.NodeID, why string) (int, Response) {
+	return http.StatusInternalServerError, Response{Status: StatusBadReply, Replica: int(id), Error: "malformed reply: " + why}
 }
 
 // errorResponse is the answer of a failed request with HTTP status code.
