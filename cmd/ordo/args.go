@@ -1,8 +1,8 @@
 package main
 
 // Arity: every command that counts its arguments says, when the count is
-// wrong, what it expects and where to read more ("ordo kv put needs KEY
-// VALUE (2 arguments, got 1: "x"); see ordo kv put --help"), not cobra's
+// wrong, what it expects and where to read more ("kv put needs KEY VALUE
+// (2 arguments, got 1: "x"); see ordo kv put --help"), not cobra's
 // bare "accepts 2 arg(s), received 1". cobra.ExactArgs and its siblings
 // are not used in this package (TestArityErrorsSayWhatIsExpected).
 
@@ -72,7 +72,9 @@ func arityError(cmd *cobra.Command, args []string, lo, hi int, hint string) erro
 	if lo == 0 {
 		verb = "takes"
 	}
-	msg := fmt.Sprintf("%s %s", path, verb)
+	// main prefixes every error with "ordo: ", so the command is named
+	// without the root: "ordo: kv put needs KEY VALUE ...".
+	msg := fmt.Sprintf("%s %s", strings.TrimPrefix(path, cmd.Root().Name()+" "), verb)
 	if want := useArgs(cmd.Use); want != "" {
 		msg += " " + want + " ("
 	} else {

@@ -15,14 +15,14 @@ func TestArityErrorsSayWhatIsExpected(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"kv", "put", "x"}, `ordo kv put needs KEY VALUE (2 arguments, got 1: "x"); see ordo kv put --help`},
-		{[]string{"kv", "get"}, `ordo kv get needs KEY (1 argument, got none); see ordo kv get --help`},
-		{[]string{"kv", "get", "a", "b", "c", "d"}, `ordo kv get needs KEY (1 argument, got 4: "a" "b" "c" ...); see ordo kv get --help`},
-		{[]string{"cluster", "byzantine", "1"}, `ordo cluster byzantine needs N BEHAVIOUR (2 arguments, got 1: "1"); see ordo cluster byzantine --help`},
-		{[]string{"cluster", "fault"}, `ordo cluster fault needs KIND SPEC (1 or 2 arguments, got none); see ordo cluster fault --help`},
-		{[]string{"clock", "compare", "1,0"}, `ordo clock compare needs V1 V2 [V3 ...] (at least 2 arguments, got 1: "1,0"); see ordo clock compare --help`},
-		{[]string{"kv", "range", "a", "b", "c"}, `ordo kv range takes [START [END]] (at most 2 arguments, got 3: "a" "b" "c"); see ordo kv range --help`},
-		{[]string{"trace", "why", "run.jsonl", "e1"}, `ordo trace why needs FILE EVENT_A EVENT_B (3 arguments, got 2: "run.jsonl" "e1"); a trace file and two of its events, like ordo trace why run.jsonl e3 e40; see ordo trace why --help`},
+		{[]string{"kv", "put", "x"}, `kv put needs KEY VALUE (2 arguments, got 1: "x"); see ordo kv put --help`},
+		{[]string{"kv", "get"}, `kv get needs KEY (1 argument, got none); see ordo kv get --help`},
+		{[]string{"kv", "get", "a", "b", "c", "d"}, `kv get needs KEY (1 argument, got 4: "a" "b" "c" ...); see ordo kv get --help`},
+		{[]string{"cluster", "byzantine", "1"}, `cluster byzantine needs N BEHAVIOUR (2 arguments, got 1: "1"); see ordo cluster byzantine --help`},
+		{[]string{"cluster", "fault"}, `cluster fault needs KIND SPEC (1 or 2 arguments, got none); see ordo cluster fault --help`},
+		{[]string{"clock", "compare", "1,0"}, `clock compare needs V1 V2 [V3 ...] (at least 2 arguments, got 1: "1,0"); see ordo clock compare --help`},
+		{[]string{"kv", "range", "a", "b", "c"}, `kv range takes [START [END]] (at most 2 arguments, got 3: "a" "b" "c"); see ordo kv range --help`},
+		{[]string{"trace", "why", "run.jsonl", "e1"}, `trace why needs FILE EVENT_A EVENT_B (3 arguments, got 2: "run.jsonl" "e1"); a trace file and two of its events, like ordo trace why run.jsonl e3 e40; see ordo trace why --help`},
 	} {
 		out, err := run(t, c.args...)
 		if err == nil || err.Error() != c.want {
@@ -48,7 +48,7 @@ func TestArityErrorsSayWhatIsExpected(t *testing.T) {
 			}
 			checked++
 			msg := err.Error()
-			if strings.Contains(msg, "arg(s)") || !strings.HasPrefix(msg, c.CommandPath()+" ") || !strings.HasSuffix(msg, "see "+c.CommandPath()+" --help") {
+			if strings.Contains(msg, "arg(s)") || !strings.HasPrefix(msg, strings.TrimPrefix(c.CommandPath(), "ordo ")+" ") || !strings.HasSuffix(msg, "see "+c.CommandPath()+" --help") {
 				t.Errorf("%s with %d arguments: %q, want what it expects and its --help", c.CommandPath(), n, msg)
 			}
 		}

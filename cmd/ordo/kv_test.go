@@ -70,7 +70,7 @@ func TestKVCommands(t *testing.T) {
 		{[]string{"kv", "get", "x", "--read", "serializable"}, 0, "2\n"},
 		{[]string{"kv", "get", "x", "--read", "sometimes"}, 2, "--read"},
 		{[]string{"kv", "status"}, 0, "leader"},
-		{[]string{"kv", "put", "x"}, 2, "ordo kv put needs KEY VALUE (2 arguments, got 1: \"x\")"},
+		{[]string{"kv", "put", "x"}, 2, "kv put needs KEY VALUE (2 arguments, got 1: \"x\")"},
 		{[]string{"kv", "watch", "x", "--after", "1", "--count", "1"}, 0, " x 2\n"},
 	} {
 		out, code := ordo(append(c.args, k...)...)

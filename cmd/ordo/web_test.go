@@ -116,7 +116,7 @@ func TestWebScenarioAndTrace(t *testing.T) {
 	}{
 		{[]string{"web", "no-such-scenario"}, "neither a file nor a built-in scenario"},
 		{[]string{"web", "--listen", "nonsense", "bully-section4"}, "HOST:PORT"},
-		{[]string{"web", "a", "b"}, "ordo web takes [TRACE | SCENARIO] (at most 1 argument, got 2"},
+		{[]string{"web", "a", "b"}, "web takes [TRACE | SCENARIO] (at most 1 argument, got 2"},
 	} {
 		out, err := run(t, c.args...)
 		if err == nil || !strings.Contains(err.Error()+out, c.want) {
