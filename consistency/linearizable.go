@@ -1,6 +1,7 @@
 package consistency
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -40,9 +41,15 @@ type Linearizable struct {
 	// duration up to MaxLinearizableTimeout, else
 	// DefaultLinearizableTimeout).
 	Timeout time.Duration
-	// Dir is where visualizations go ("": $ORDO_VIZ_DIR, else os.TempDir()).
+	// Dir is where visualizations go ("": $ORDO_VIZ_DIR, else
+	// os.TempDir(); NoPages: none are written).
 	Dir string
 }
+
+// NoPages as Linearizable.Dir (or $ORDO_VIZ_DIR) writes no visualization:
+// a campaign of many failing seeds (ordo explore) would leave a page for
+// each; its replay command writes the one asked for.
+const NoPages = "-"
 
 // Bounds of one linearizability check's search.
 const (
@@ -401,6 +408,9 @@ func (l *Linearizable) visualize(ops []porcupine.Operation, label string, timeou
 	}
 	if dir == "" {
 		dir = os.TempDir()
+	}
+	if dir == NoPages {
+		return "", info, errors.New("pages are off in a campaign: the seed's replay command writes one")
 	}
 	name := "ordo-linearizable-" + strings.Map(func(r rune) rune {
 		if r == '/' || r == os.PathSeparator || r == '*' || r == ' ' {

@@ -143,3 +143,23 @@ func TestLinearizableUnknownIsNotAPass(t *testing.T) {
 		t.Errorf("timed-out check: %+v", r)
 	}
 }
+
+// With pages off (a campaign: ordo explore) a violation is found and
+// described as before, and no file is written.
+func TestLinearizableNoPages(t *testing.T) {
+	t.Setenv("ORDO_VIZ_DIR", NoPages)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where a page would go if the sentinel were ignored
+	stale := []history.Operation{
+		op(1, 0, history.Put, "x", "a", "", ok, 0, 10),
+		op(2, 0, history.Put, "x", "b", "", ok, 20, 30),
+		op(3, 1, history.Get, "x", "", "a", ok, 40, 50),
+	}
+	r := (&Linearizable{}).CheckHistory(stale, "nopages")
+	if r.OK || len(r.Violations) == 0 || r.Violations[0].File != "" || !strings.Contains(r.Summary, "pages are off") {
+		t.Fatalf("OK=%v, violations %v: %s", r.OK, r.Violations, r.Summary)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("pages off, yet %d files were written", len(left))
+	}
+}

@@ -382,7 +382,7 @@ func (o *overlaps) Result() check.Result {
 	case o.stale:
 		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted", nspans)
 	case o.other > 0:
-		r.Summary = fmt.Sprintf("%d leaderships, never two undeposed at once (%s with a deposed leader: see stale-leader)", nspans, overlaps(o.other))
+		r.Summary = fmt.Sprintf("%d leaderships, never two undeposed at once (%s with a deposed leader not yet told, which is the stale-leader check's to judge)", nspans, overlaps(o.other))
 	default:
 		r.Summary = fmt.Sprintf("%d leaderships, never two at once", nspans)
 	}

@@ -326,7 +326,7 @@ func (s *Server) strictCheck(env ordo.Env, op raft.ConfOp, id ordo.NodeID) error
 // the local state).
 func (s *Server) read(env ordo.Env, from ordo.NodeID, req Request) {
 	if s.stale || req.Read == ReadSerializable {
-		s.reply(env, from, req, s.m.Read(&req))
+		s.reply(env, from, req, s.answer(&req))
 		return
 	}
 	if !s.IsLeader() {
@@ -355,7 +355,7 @@ func (s *Server) read(env ordo.Env, from ordo.NodeID, req Request) {
 // serve answers a confirmed read once the machine has applied its index.
 func (s *Server) serve(env ordo.Env, r pendingRead) {
 	if s.m.Applied() >= r.index {
-		s.reply(env, r.to, r.req, s.m.Read(&r.req))
+		s.reply(env, r.to, r.req, s.answer(&r.req))
 		return
 	}
 	s.waiting = append(s.waiting, r)
@@ -382,17 +382,33 @@ func (s *Server) watchResponse(key string) Response {
 	return Response{Status: StatusNotFound, Rev: s.m.Applied(), ModRev: s.m.lastDelete}
 }
 
+// snapshot serves an operator's backup as a linearizable read: the
+// leader answers once a ReadIndex round confirms it still leads, with its
+// machine applied at least that far, so the backup holds every write
+// acknowledged before it was asked for. A follower, a node cut off from
+// the majority or a deposed leader would hand out a machine that is
+// behind: they answer not-leader (the client follows the hint).
 func (s *Server) snapshot(env ordo.Env, from ordo.NodeID, req Request) {
 	if from < GatewayBase {
 		s.reply(env, from, req, Response{Status: StatusBadRequest, Err: "snapshot is served to the live client API only"})
 		return
 	}
+	req.Read = ReadIndex
+	s.read(env, from, req)
+}
+
+// answer is a confirmed read's answer: the machine's, or for a snapshot
+// the machine's state whole.
+func (s *Server) answer(req *Request) Response {
+	if req.Op != OpSnap {
+		return s.m.Read(req)
+	}
 	snap := s.m.Snapshot()
 	if len(snap) > MaxSnapReply {
-		s.reply(env, from, req, Response{Status: StatusUnavailable, Err: fmt.Sprintf("snapshot of %d bytes exceeds the %d a reply holds", len(snap), MaxSnapReply)})
-		return
+		// Definite, not unavailable: asking again gets the same answer.
+		return Response{Status: StatusBadRequest, Err: fmt.Sprintf("the database's snapshot is %d bytes and a backup over the client API holds at most %d (one reply; streaming is not built yet): stop the cluster and copy the nodes' directories instead", len(snap), MaxSnapReply)}
 	}
-	s.reply(env, from, req, Response{Status: StatusOK, Value: string(snap), Rev: s.m.Applied()})
+	return Response{Status: StatusOK, Value: string(snap), Rev: s.m.Applied()}
 }
 
 // Applied implements raft.Host: answer the write proposed at index if its
@@ -419,7 +435,7 @@ func (s *Server) Applied(env ordo.Env, index, term uint64, result []byte) {
 		kept := s.waiting[:0]
 		for _, r := range s.waiting {
 			if r.index <= index {
-				s.reply(env, r.to, r.req, s.m.Read(&r.req))
+				s.reply(env, r.to, r.req, s.answer(&r.req))
 			} else {
 				kept = append(kept, r)
 			}

@@ -58,6 +58,17 @@ func TestServerAnswersBadRequests(t *testing.T) {
 	if got := env.SentTo(6); len(got) != 1 || got[0].(Response).Status != StatusNotFound {
 		t.Fatalf("a serializable read on a follower: %v", env.Sent)
 	}
+	// A backup is a linearizable read: a follower (whose machine may be
+	// behind acknowledged writes) sends the operator to the leader; it
+	// used to hand out its own state (a fresh user's trial: a backup two
+	// acknowledged writes short, taken from a node cut off by a partition).
+	env.Outside = map[ordo.NodeID]bool{GatewayBase: true}
+	for _, read := range []Read{ReadIndex, ReadLease, ReadSerializable} {
+		env.Receive(n, GatewayBase, Request{ID: 9, Op: OpSnap, Read: read})
+		if got := env.SentTo(GatewayBase); len(got) != 1 || got[0].(Response).Status != StatusNotLeader {
+			t.Fatalf("a snapshot asked of a follower (read level %d): %v", read, env.Sent)
+		}
+	}
 }
 
 // run simulates protocol on 5 servers with 3 kv clients for d and

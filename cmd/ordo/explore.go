@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"ordo/consistency"
 	"os"
 	"runtime"
 	"slices"
@@ -157,6 +158,13 @@ lost-write and dynamo-refused.`,
 			// noise in a log or a pipe.
 			if f, ok := cmd.ErrOrStderr().(*os.File); ok && !quiet && !asJSON && style.IsTerminal(f) {
 				progress = terminalProgress(f, "seeds")
+			}
+			if _, set := os.LookupEnv("ORDO_VIZ_DIR"); !set {
+				// A page per failing seed would litter the temporary
+				// directory (a broken variant fails in most seeds); the
+				// replay command of a seed writes its page.
+				os.Setenv("ORDO_VIZ_DIR", consistency.NoPages)
+				defer os.Unsetenv("ORDO_VIZ_DIR")
 			}
 			rep, err := lab.Explore(c, progress)
 			if err != nil {

@@ -697,6 +697,17 @@ func readSnapshotFile(path string) (snapHeader, []byte, error) {
 	if crc32.Checksum(data, castagnoli) != h.CRC32C {
 		return h, nil, fmt.Errorf("%s: checksum mismatch: the file is damaged", path)
 	}
+	// The checksum covers the snapshot, not the header: a header edited
+	// (or written by another tool) must still agree with what the snapshot
+	// says of itself, or every server would refuse its store at boot.
+	if at, err := kv.SnapshotIndex(data); err != nil {
+		return h, nil, fmt.Errorf("%s: %w", path, err)
+	} else if at != h.Rev {
+		return h, nil, fmt.Errorf("%s: the header says rev %d, the snapshot was taken at rev %d: the file was edited or damaged", path, h.Rev, at)
+	}
+	if err := kv.NewMachine(kv.MachineConfig{SessionWindow: kv.MaxSessionWindow, Sessions: kv.MaxSessions}).Restore(h.Rev, data); err != nil {
+		return h, nil, fmt.Errorf("%s: the snapshot does not decode: %w", path, err)
+	}
 	return h, data, nil
 }
 

@@ -58,7 +58,8 @@ var (
 	// its bound, a transfer or a membership change is under way, or its
 	// no-op of the term has not committed yet); retry later.
 	ErrBusy = errors.New("raft: busy, retry")
-	// ErrTooLarge: the command exceeds max_entry_bytes.
+	// ErrTooLarge: the command exceeds max_batch_bytes (wrapped with the
+	// sizes: test with errors.Is).
 	ErrTooLarge = errors.New("raft: command too large")
 )
 

@@ -228,7 +228,7 @@ func (r *Node) Propose(env ordo.Env, cmd []byte) (index, term uint64, err error)
 		return 0, 0, ErrNotLeader
 	}
 	if len(cmd) > r.rc.maxBatch {
-		return 0, 0, ErrTooLarge
+		return 0, 0, fmt.Errorf("%w: %d bytes encoded, an entry holds at most max_batch_bytes=%d", ErrTooLarge, len(cmd), r.rc.maxBatch)
 	}
 	if r.transferring(env) || r.log.last()-r.commit >= r.rc.maxUncommitted {
 		return 0, 0, ErrBusy
