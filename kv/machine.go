@@ -9,6 +9,7 @@ import (
 	"github.com/google/btree"
 
 	"ordo"
+	"ordo/election/raft"
 	"ordo/rsm"
 )
 
@@ -228,6 +229,12 @@ func (r *Request) Check() error {
 		return fmt.Errorf("range limit %d exceeds %d", r.Limit, MaxRange)
 	case r.Session != 0 && r.Seq == 0:
 		return errors.New("a request of a session needs seq ≥ 1")
+	case r.Op != OpSnap && (r.Offset != 0 || r.SnapRev != 0):
+		return errors.New("offset and snapshot revision are for a snapshot only")
+	case r.Op == OpSnap && (r.Offset == 0) != (r.SnapRev == 0):
+		return errors.New("a snapshot read past its first byte names the backup's revision (and only then)")
+	case r.Offset > raft.MaxSnapshotBytes:
+		return fmt.Errorf("offset %d beyond any snapshot (%d bytes)", r.Offset, raft.MaxSnapshotBytes)
 	case r.Op != OpRange && r.Op != OpSnap && r.Op != OpMember && r.Op != OpMove && r.Key == "":
 		return fmt.Errorf("%v needs a key", r.Op)
 	case r.Op == OpRange && r.End != "" && r.End <= r.Key:

@@ -68,6 +68,12 @@ type Request struct {
 	Limit   uint32 // OpRange: most keys returned (0: MaxRange)
 	After   uint64 // OpWatch: answer once the key's revision exceeds this
 	Node    ordo.NodeID
+	// OpSnap: the byte of the backup to answer from. 0 takes a new backup
+	// (a linearizable read); above 0 reads on in the one taken at SnapRev,
+	// which the server keeps until its last byte is read or another is
+	// taken.
+	Offset  uint64
+	SnapRev uint64
 }
 
 // Status is how a request ended.
@@ -113,6 +119,7 @@ type Response struct {
 	Err    string      // human-readable detail of a non-OK status
 	ModRev uint64      // get, watch: the log index of the key's last change (watch: of the last delete when absent)
 	More   bool        // range: stopped at Limit or MaxRangeBytes before the end; continue after the last key
+	Total  uint64      // snapshot: the backup's bytes in all (Value holds those from the request's Offset)
 }
 
 func (Request) Kind() string  { return "KVRequest" }

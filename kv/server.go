@@ -72,7 +72,7 @@ func init() {
 const (
 	MaxPending  = 1 << 16
 	MaxWatchers = 1 << 14
-	// MaxSnapReply bounds a snapshot sent in one Response.
+	// MaxSnapReply bounds the part of a backup sent in one Response.
 	MaxSnapReply = ordo.MaxMessageSize - 64<<10
 )
 
@@ -89,12 +89,16 @@ type Server struct {
 	maxPending, maxWatchers int
 	watchTimeout            time.Duration
 
-	writes  map[uint64]pendingWrite // by log index
-	reads   map[uint64]pendingRead  // ReadIndex requests by ctx
-	waiting []pendingRead           // confirmed reads waiting for the machine to reach index
-	watches map[int64]pendingRead   // by watch id (timer arg)
-	nextCtx uint64
-	nextW   int64
+	writes map[uint64]pendingWrite // by log index
+	reads  map[uint64]pendingRead  // ReadIndex requests by ctx
+	// backup is the operator's backup being read (OpSnap), taken at
+	// backupRev; nil when none is.
+	backup    []byte
+	backupRev uint64
+	waiting   []pendingRead         // confirmed reads waiting for the machine to reach index
+	watches   map[int64]pendingRead // by watch id (timer arg)
+	nextCtx   uint64
+	nextW     int64
 
 	// heard: when (monotonic) each server last answered this node's
 	// replication (AppendResp, HeartbeatResp, InstallSnapshotResp): the
@@ -382,33 +386,57 @@ func (s *Server) watchResponse(key string) Response {
 	return Response{Status: StatusNotFound, Rev: s.m.Applied(), ModRev: s.m.lastDelete}
 }
 
-// snapshot serves an operator's backup as a linearizable read: the
-// leader answers once a ReadIndex round confirms it still leads, with its
-// machine applied at least that far, so the backup holds every write
-// acknowledged before it was asked for. A follower, a node cut off from
-// the majority or a deposed leader would hand out a machine that is
-// behind: they answer not-leader (the client follows the hint).
+// snapshot serves an operator's backup. Its first part (Offset 0) is a
+// linearizable read: the leader answers once a ReadIndex round confirms
+// it still leads, with its machine applied at least that far, so the
+// backup holds every write acknowledged before it was asked for; a
+// follower, a node cut off from the majority or a deposed leader would
+// hand out a machine that is behind, and answer not-leader instead (the
+// client follows the hint). The backup is taken whole then and kept
+// (one at a time, at most raft.MaxSnapshotBytes); the rest is read from
+// it by Offset and SnapRev, up to MaxSnapReply bytes an answer, so a
+// database of any size streams through replies of bounded size.
 func (s *Server) snapshot(env ordo.Env, from ordo.NodeID, req Request) {
 	if from < GatewayBase {
 		s.reply(env, from, req, Response{Status: StatusBadRequest, Err: "snapshot is served to the live client API only"})
 		return
 	}
-	req.Read = ReadIndex
-	s.read(env, from, req)
+	if req.Offset == 0 {
+		req.Read = ReadIndex
+		s.read(env, from, req)
+		return
+	}
+	if s.backup == nil || s.backupRev != req.SnapRev || req.Offset >= uint64(len(s.backup)) {
+		s.reply(env, from, req, Response{Status: StatusBadRequest,
+			Err: fmt.Sprintf("no backup at rev %d holds byte %d here (another backup was taken since, or the server restarted): take it again", req.SnapRev, req.Offset)})
+		return
+	}
+	s.reply(env, from, req, s.backupPart(req.Offset))
+}
+
+// backupPart answers the kept backup's bytes from off, at most
+// MaxSnapReply, and forgets the backup once its last byte is sent.
+func (s *Server) backupPart(off uint64) Response {
+	end := min(off+MaxSnapReply, uint64(len(s.backup)))
+	r := Response{Status: StatusOK, Value: string(s.backup[off:end]), Rev: s.backupRev, Total: uint64(len(s.backup))}
+	if end == uint64(len(s.backup)) {
+		s.backup, s.backupRev = nil, 0
+	}
+	return r
 }
 
 // answer is a confirmed read's answer: the machine's, or for a snapshot
-// the machine's state whole.
+// the backup's first part (the backup is taken now).
 func (s *Server) answer(req *Request) Response {
 	if req.Op != OpSnap {
 		return s.m.Read(req)
 	}
 	snap := s.m.Snapshot()
-	if len(snap) > MaxSnapReply {
-		// Definite, not unavailable: asking again gets the same answer.
-		return Response{Status: StatusBadRequest, Err: fmt.Sprintf("the database's snapshot is %d bytes and a backup over the client API holds at most %d (one reply; streaming is not built yet): stop the cluster and copy the nodes' directories instead", len(snap), MaxSnapReply)}
+	if len(snap) > raft.MaxSnapshotBytes {
+		return Response{Status: StatusBadRequest, Err: fmt.Sprintf("the database's snapshot is %d bytes, over the %d a backup holds", len(snap), raft.MaxSnapshotBytes)}
 	}
-	return Response{Status: StatusOK, Value: string(snap), Rev: s.m.Applied()}
+	s.backup, s.backupRev = snap, s.m.Applied()
+	return s.backupPart(0)
 }
 
 // Applied implements raft.Host: answer the write proposed at index if its

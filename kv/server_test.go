@@ -248,3 +248,42 @@ func FuzzServerRequest(f *testing.F) {
 		}
 	})
 }
+
+// The rest of a backup is read from the one kept, by offset and revision,
+// a reply of at most MaxSnapReply bytes at a time; the last part forgets
+// it, and a part of a backup not (or no longer) kept is refused, never
+// answered from another.
+func TestServerServesBackupParts(t *testing.T) {
+	env := ordotest.ForProtocol(Protocol, 1, roster, 1)
+	env.Outside = map[ordo.NodeID]bool{GatewayBase: true}
+	n := env.NewNode(t, Protocol, nil)
+	env.Start(n)
+	s := n.(*Server)
+	s.backup, s.backupRev = make([]byte, MaxSnapReply+10), 7
+	ask := func(off, rev uint64) Response {
+		t.Helper()
+		env.Receive(n, GatewayBase, Request{ID: off + 1, Op: OpSnap, Offset: off, SnapRev: rev})
+		got := env.SentTo(GatewayBase)
+		if len(got) != 1 {
+			t.Fatalf("offset %d: sent %v", off, env.Sent)
+		}
+		return got[0].(Response)
+	}
+	if r := ask(5, 8); r.Status != StatusBadRequest || !strings.Contains(r.Err, "no backup at rev 8") {
+		t.Fatalf("a part of another backup: %+v", r)
+	}
+	if r := ask(1, 7); r.Status != StatusOK || len(r.Value) != MaxSnapReply || r.Total != MaxSnapReply+10 || r.Rev != 7 {
+		t.Fatalf("a middle part: status %v, %d bytes, total %d, rev %d", r.Status, len(r.Value), r.Total, r.Rev)
+	}
+	if r := ask(MaxSnapReply, 7); r.Status != StatusOK || len(r.Value) != 10 || s.backup != nil {
+		t.Fatalf("the last part: status %v, %d bytes; kept after it: %v", r.Status, len(r.Value), s.backup != nil)
+	}
+	if r := ask(MaxSnapReply, 7); r.Status != StatusBadRequest {
+		t.Fatalf("a part after the last was read: %+v", r)
+	}
+	for _, bad := range []Request{{Op: OpSnap, Offset: 3}, {Op: OpSnap, SnapRev: 3}, {Op: OpGet, Key: "k", Offset: 1, SnapRev: 1}} {
+		if err := bad.Check(); err == nil {
+			t.Errorf("%+v passes Check", bad)
+		}
+	}
+}

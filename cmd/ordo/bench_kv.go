@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/kv"
 	"ordo/kv/bench"
 	"ordo/service/etcd"
 )
@@ -87,6 +88,21 @@ read ratios from one run, not figures from different runs.`,
 			}
 			if etcdTick < 0 || etcdElection < 0 || etcdTick%time.Millisecond != 0 || etcdElection%time.Millisecond != 0 {
 				return fmt.Errorf("--etcd-heartbeat %v, --etcd-election %v: want whole milliseconds", etcdTick, etcdElection)
+			}
+			// Counts and durations are checked here, by flag, before any
+			// cluster starts (zero meant "the default" to the library).
+			switch {
+			case reps < 1 || reps > bench.MaxReps:
+				return fmt.Errorf("--reps %d: want 1..%d", reps, bench.MaxReps)
+			case warmup < 0:
+				return fmt.Errorf("--warmup %v: want 0 or a positive duration", warmup)
+			case failover < 0 || failover > bench.MaxFailover:
+				return fmt.Errorf("--failover %d: want 0..%d rounds", failover, bench.MaxFailover)
+			case foCli < 1 || foCli > bench.MaxClients:
+				return fmt.Errorf("--failover-clients %d: want 1..%d", foCli, bench.MaxClients)
+			}
+			if _, err := kv.Protocol.Resolve(o); err != nil {
+				return fmt.Errorf("-o: %w", err)
 			}
 			bin, err := os.Executable()
 			if err != nil {

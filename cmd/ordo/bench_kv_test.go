@@ -83,3 +83,31 @@ func TestBenchKVSmoke(t *testing.T) {
 		t.Errorf("no progress line for etcd's failover round on stderr")
 	}
 }
+
+// Bad flags are refused by name before any cluster starts (in process, no
+// binary built: nothing is started when the flags are wrong). Zero meant
+// "the default" to the library, so --reps 0 ran once and --failover-clients
+// 0 ran 16 clients; -o bogus=1 started ordo's cluster first.
+func TestBenchKVRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--reps", "0"}, "--reps 0: want 1.."},
+		{[]string{"--reps", "-1"}, "--reps -1: want 1.."},
+		{[]string{"--warmup", "-1s"}, "--warmup -1s"},
+		{[]string{"--failover", "1", "--failover-clients", "0"}, "--failover-clients 0"},
+		{[]string{"--failover", "-1"}, "--failover -1"},
+		{[]string{"-o", "bogus=1"}, `no option "bogus"`},
+		{[]string{"--duration", "0s"}, "--duration 0s"},
+	} {
+		out, err := run(t, append([]string{"bench", "kv", "--nodes", "3", "--clients", "1", "--dir", dir, "--svg", ""}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "--keep") {
+			t.Errorf("%v: %v\n%s; want an error with %q (and no word of --keep)", tc.args, err, out, tc.want)
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("refused runs left %d entries in --dir", len(left))
+	}
+}

@@ -17,7 +17,9 @@
 //	GET  /v1/watch?key=K&after=REV[&timeout=30s]   long poll: answers once
 //	                   K's revision exceeds REV, or "timeout"
 //	GET  /v1/snapshot  the state machine's snapshot (application/octet-stream,
-//	                   X-Ordo-Rev: the log index it was taken at)
+//	                   X-Ordo-Rev: the log index it was taken at); the
+//	                   leader only, after a ReadIndex round; streamed
+//	                   from the server in parts of kv.MaxSnapReply bytes
 //	GET  /v1/status    the server's id, role, term and leader
 //
 // Status codes: 200 for ok, not-found and mismatch (the status field says

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"ordo/election/raft"
 	"strconv"
 	"strings"
 	"time"
@@ -149,11 +150,19 @@ func (h *handler) watch(w http.ResponseWriter, req *http.Request) {
 	h.serve(w, req, r, d)
 }
 
+// snapshot streams the server's backup: the first part decides the
+// answer (an error, or 200 with the size and revision), the rest is read
+// from the server part by part (each a reply of at most kv.MaxSnapReply
+// bytes) and written as it comes. Each part gets the full timeout. A part
+// that fails after the header is sent can only cut the body short: the
+// client sees fewer bytes than Content-Length and refuses the backup.
 func (h *handler) snapshot(w http.ResponseWriter, req *http.Request) {
-	ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)
-	defer cancel()
-	r := kv.Request{Op: kv.OpSnap}
-	resp, code, err := h.call(ctx, r)
+	part := func(r kv.Request) (kv.Response, int, error) {
+		ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)
+		defer cancel()
+		return h.call(ctx, r)
+	}
+	resp, code, err := part(kv.Request{Op: kv.OpSnap})
 	if err != nil {
 		writeError(w, code, err.Error())
 		return
@@ -162,11 +171,29 @@ func (h *handler) snapshot(w http.ResponseWriter, req *http.Request) {
 		writeResponse(w, h.toJSON(resp))
 		return
 	}
+	if resp.Total < uint64(len(resp.Value)) || resp.Total > raft.MaxSnapshotBytes || (resp.Total > uint64(len(resp.Value)) && len(resp.Value) == 0) {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the server's backup part does not add up (%d bytes of %d)", len(resp.Value), resp.Total))
+		return
+	}
+	rev, total := resp.Rev, resp.Total
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("X-Ordo-Rev", strconv.FormatUint(resp.Rev, 10))
-	w.Header().Set("Content-Length", strconv.Itoa(len(resp.Value)))
+	w.Header().Set("X-Ordo-Rev", strconv.FormatUint(rev, 10))
+	w.Header().Set("Content-Length", strconv.FormatUint(total, 10))
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(resp.Value))
+	sent := uint64(len(resp.Value))
+	if _, err := w.Write([]byte(resp.Value)); err != nil {
+		return
+	}
+	for sent < total {
+		resp, _, err := part(kv.Request{Op: kv.OpSnap, Offset: sent, SnapRev: rev})
+		if err != nil || resp.Status != kv.StatusOK || resp.Rev != rev || resp.Total != total || len(resp.Value) == 0 || sent+uint64(len(resp.Value)) > total {
+			return // cut short: the client counts the bytes
+		}
+		if _, err := w.Write([]byte(resp.Value)); err != nil {
+			return
+		}
+		sent += uint64(len(resp.Value))
+	}
 }
 
 func (h *handler) status(w http.ResponseWriter, req *http.Request) {

@@ -647,9 +647,11 @@ func (c *Client) Watch(ctx context.Context, key string, after uint64) (Result, e
 	}
 }
 
-// Snapshot writes the database's snapshot (the state machine's, as a
-// server serves it) to w and returns its revision (the log index it was
-// taken at). It asks the leader.
+// Snapshot writes the database's snapshot (the state machine's, as the
+// leader serves it after a ReadIndex round: it holds every write
+// acknowledged before the call) to w and returns its revision (the log
+// index it was taken at) and its size. It follows the leader; a body cut
+// short (the server streams it in parts) is an error.
 func (c *Client) Snapshot(ctx context.Context, w io.Writer) (rev uint64, n int64, err error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

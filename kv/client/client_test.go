@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"ordo"
-	_ "ordo/kv" // the "kv" protocol, which live.Up checks
+	"ordo/kv" // also the "kv" protocol, which live.Up checks
 	"ordo/kv/api"
 	"ordo/live"
 )
@@ -173,6 +173,30 @@ func TestClientAgainstRealCluster(t *testing.T) {
 	var snap bytes.Buffer
 	if rev, n, err := cl.Snapshot(ctx, &snap); err != nil || rev == 0 || n == 0 {
 		t.Fatalf("snapshot: rev %d, %d bytes, %v", rev, n, err)
+	}
+	// A backup larger than one reply streams from the leader, whole, and
+	// holds the last acknowledged write.
+	big := strings.Repeat("b", 200_000)
+	for i := range 6 {
+		if _, err := cl.Put(ctx, fmt.Sprint("big-", i), big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastRev, err := cl.Put(ctx, "last", "acknowledged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Reset()
+	rev, n, err := cl.Snapshot(ctx, &snap)
+	if err != nil || n < 1_200_000 || n != int64(snap.Len()) || rev < lastRev {
+		t.Fatalf("a backup of over a reply (%d bytes): rev %d (the last write at %d), %d bytes, %v", kv.MaxSnapReply, rev, lastRev, n, err)
+	}
+	m := kv.NewMachine(kv.DefaultMachineConfig)
+	if err := m.Restore(rev, snap.Bytes()); err != nil {
+		t.Fatalf("the streamed backup does not restore: %v", err)
+	}
+	if v, _, ok := m.Get("last"); !ok || v != "acknowledged" || m.Len() < 8 {
+		t.Fatalf("the streamed backup lacks the last write (%q, %v) or keys (%d)", v, ok, m.Len())
 	}
 
 	// Leadership transfer and membership, through the client.
