@@ -282,11 +282,7 @@ func adminGuard(next http.Handler, token string, own ...string) http.Handler {
 		}
 		open := req.Method == http.MethodGet && req.URL.Path == "/metrics"
 		if token != "" && !open {
-			got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-			// Hashing first makes the comparison's time independent of
-			// where the strings differ and of their lengths.
-			h := sha256.Sum256([]byte(got))
-			if !ok || subtle.ConstantTimeCompare(h[:], want[:]) != 1 {
+			if !bearerMatches(req, want) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ordo"`)
 				http.Error(w, "missing or wrong admin token (the cluster's admin.token)", http.StatusUnauthorized)
 				return
@@ -374,4 +370,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		fmt.Fprintln(w, err)
 	}
+}
+
+// bearerMatches reports whether req carries "Authorization: Bearer T"
+// with sha256(T) = want. The scheme's name is case-insensitive (RFC 7235,
+// section 2.1). Hashing first makes the comparison's time independent of
+// where the tokens differ and of their lengths.
+func bearerMatches(req *http.Request, want [sha256.Size]byte) bool {
+	scheme, got, ok := strings.Cut(req.Header.Get("Authorization"), " ")
+	h := sha256.Sum256([]byte(got))
+	return ok && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(h[:], want[:]) == 1
 }

@@ -15,7 +15,6 @@ import (
 	"container/heap"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -518,11 +516,7 @@ func clientGuard(next http.Handler, token string) http.Handler {
 	}
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-		// Hashing first makes the comparison's time independent of where
-		// the strings differ and of their lengths.
-		h := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(h[:], want[:]) != 1 {
+		if !bearerMatches(req, want) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ordo"`)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)

@@ -89,3 +89,21 @@ func TestClientGuard401IsJSON(t *testing.T) {
 		t.Errorf("401: %d %q (%v); want {status, error} saying client token", w.Code, w.Body.String(), err)
 	}
 }
+
+// The scheme's name is case-insensitive (RFC 7235): "bearer T" and
+// "BEARER T" pass, another scheme or a token without one does not.
+func TestClientGuardSchemeIsCaseInsensitive(t *testing.T) {
+	h := clientGuard(http.NotFoundHandler(), "the-token")
+	for auth, want := range map[string]int{
+		"Bearer the-token": 404, "bearer the-token": 404, "BEARER the-token": 404,
+		"Basic the-token": 401, "the-token": 401, "Bearer  the-token": 401, "Bearer the-token ": 401, "": 401,
+	} {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/v1/status", nil)
+		req.Header.Set("Authorization", auth)
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			t.Errorf("Authorization %q: %d, want %d", auth, w.Code, want)
+		}
+	}
+}
