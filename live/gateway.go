@@ -82,8 +82,9 @@ var (
 	// context ended; nothing was injected (503).
 	ErrInboxFull = &GatewayError{http.StatusServiceUnavailable, "node overloaded: its event loop's inbox stayed full"}
 	// ErrNoAnswer: the node stopped after the message was injected and
-	// before it answered: a write's outcome is unknown (504).
-	ErrNoAnswer = &GatewayError{http.StatusGatewayTimeout, "node stopped before answering: outcome unknown"}
+	// before it answered: a write's outcome is unknown (504; the client
+	// APIs say so for writes, and answer a read 503: it changed nothing).
+	ErrNoAnswer = &GatewayError{http.StatusGatewayTimeout, "node stopped before answering"}
 	// ErrFenced: the node lost its disk and listens only (amnesia.go); it
 	// dropped its answer (503).
 	ErrFenced = &GatewayError{http.StatusServiceUnavailable, "node restarted without its store and answers nobody yet"}
