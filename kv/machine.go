@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 
 	"github.com/google/btree"
@@ -77,6 +78,7 @@ type session struct {
 	seq        uint64
 	used       uint64 // log index of its last use
 	result     []byte
+	digest     uint64 // of the request seq was (requestDigest; 0: not known, a snapshot of format 1)
 	prev, next *session
 }
 
@@ -272,6 +274,12 @@ func (m *Machine) Apply(index uint64, cmd []byte) []byte {
 		s = m.sessions[r.Session]
 		if s != nil {
 			switch {
+			case r.Seq == s.seq && s.digest != 0 && s.digest != requestDigest(&r):
+				// A client bug (a sequence number used twice): answering
+				// the first request's result would tell it this one was
+				// applied.
+				m.touch(s, index)
+				return encodeResult(Response{Status: StatusBadRequest, Rev: index, Err: fmt.Sprintf("sequence %d of session %d was used by another request: not applied", r.Seq, r.Session)})
 			case r.Seq == s.seq:
 				m.touch(s, index)
 				m.dups++
@@ -288,13 +296,35 @@ func (m *Machine) Apply(index uint64, cmd []byte) []byte {
 		if s == nil {
 			s = m.newSession(r.Session)
 		}
-		s.seq = r.Seq
+		s.seq, s.digest = r.Seq, requestDigest(&r)
 		cached := resp
 		cached.Value = "" // a mismatch's current value is not kept (MaxResult)
 		s.result = encodeResult(cached)
 		m.touch(s, index)
 	}
 	return res
+}
+
+// requestDigest is a 64-bit FNV-1a hash of what a write asks (its
+// operation and operands, not its ID, session or sequence number, which a
+// retry may change or keeps): a retry has the digest of the request it
+// retries. Never 0.
+func requestDigest(r *Request) uint64 {
+	h := fnv.New64a()
+	var b []byte
+	b = append(b, byte(r.Op), byte(r.Read))
+	if r.Exists {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(r.Limit))
+	b = binary.AppendUvarint(b, uint64(r.Node))
+	for _, f := range []string{r.Key, r.End, r.Value, r.Expect} {
+		b = rsm.AppendString(b, f)
+	}
+	h.Write(b)
+	return max(h.Sum64(), 1)
 }
 
 func (m *Machine) exec(index uint64, r *Request) Response {
@@ -435,7 +465,13 @@ func (m *Machine) expire(index uint64) {
 //
 // numbers as uvarints; keys in ascending order, sessions in order of last
 // use (oldest first), which every replica agrees on.
-const snapMagic = "ordokv1"
+// snapMagic opens a snapshot of this format (2: sessions carry their
+// request's digest); snapMagic1 one written before, still read (digests
+// unknown: a duplicate is answered as before).
+const (
+	snapMagic  = "ordokv2"
+	snapMagic1 = "ordokv1"
+)
 
 // Snapshot implements rsm.Machine.
 func (m *Machine) Snapshot() []byte {
@@ -447,7 +483,7 @@ func (m *Machine) Snapshot() []byte {
 		return true
 	})
 	for s := m.oldest; s != nil; s = s.next {
-		size += len(s.result) + 4*binary.MaxVarintLen64
+		size += len(s.result) + 5*binary.MaxVarintLen64
 	}
 	b := make([]byte, 0, size)
 	b = append(b, snapMagic...)
@@ -466,6 +502,7 @@ func (m *Machine) Snapshot() []byte {
 		b = binary.AppendUvarint(b, s.seq)
 		b = binary.AppendUvarint(b, s.used)
 		b = rsm.AppendString(b, string(s.result))
+		b = binary.AppendUvarint(b, s.digest)
 	}
 	return b
 }
@@ -473,13 +510,24 @@ func (m *Machine) Snapshot() []byte {
 // SnapshotIndex reads the applied index a snapshot was taken at (for an
 // offline restore, which must tell Raft the index).
 func SnapshotIndex(snap []byte) (uint64, error) {
-	d := rsm.NewReader(snap)
-	if !strings.HasPrefix(string(snap), snapMagic) {
-		return 0, errors.New("kv snapshot: no ordokv1 header")
+	if _, err := snapFormat(snap); err != nil {
+		return 0, err
 	}
-	d.Skip(len(snapMagic))
+	d := rsm.NewReader(snap[len(snapMagic):])
 	i := d.Uvarint("applied index", ordo.MaxIndex)
 	return i, d.Err()
+}
+
+// snapFormat is the format of snap by its header: 2, or 1 (before the
+// sessions' digests). Both headers have the same length.
+func snapFormat(snap []byte) (int, error) {
+	switch {
+	case strings.HasPrefix(string(snap), snapMagic):
+		return 2, nil
+	case strings.HasPrefix(string(snap), snapMagic1):
+		return 1, nil
+	}
+	return 0, errors.New("kv snapshot: no ordokv2 (or ordokv1) header")
 }
 
 // Restore implements rsm.Machine: it replaces the state with snap, taken
@@ -488,8 +536,9 @@ func SnapshotIndex(snap []byte) (uint64, error) {
 // index, sessions must be unique and in order of use. On an error the
 // state is unchanged.
 func (m *Machine) Restore(index uint64, snap []byte) error {
-	if !strings.HasPrefix(string(snap), snapMagic) {
-		return errors.New("kv snapshot: no ordokv1 header")
+	format, err := snapFormat(snap)
+	if err != nil {
+		return err
 	}
 	d := rsm.NewReader(snap[len(snapMagic):])
 	applied := d.Uvarint("applied index", ordo.MaxIndex)
@@ -523,6 +572,9 @@ func (m *Machine) Restore(index uint64, snap []byte) error {
 		s.seq = d.Uvarint("session seq", 1<<64-1)
 		s.used = d.Uvarint("session use", index)
 		s.result = []byte(d.Str("session result", MaxResult))
+		if format >= 2 {
+			s.digest = d.Uvarint("session digest", 1<<64-1)
+		}
 		if d.Err() != nil {
 			break
 		}

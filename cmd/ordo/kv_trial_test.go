@@ -113,7 +113,7 @@ func (f *fakeKV) call(ctx context.Context, m ordo.Message) (ordo.Message, error)
 	case kv.OpMember:
 		return kv.Response{Status: kv.StatusUnavailable, Err: fmt.Sprintf("%s %d refused: 2 of the 4 voters after it answered within 150ms, 4 needed (strict reconfiguration check)", q.Value, int(q.Node))}, nil
 	case kv.OpSnap:
-		return kv.Response{Status: kv.StatusOK, Value: "snapshot bytes", Rev: f.applied}, nil
+		return kv.Response{Status: kv.StatusOK, Value: "snapshot bytes", Rev: f.applied, Total: uint64(len("snapshot bytes"))}, nil
 	}
 	return kv.Response{Status: kv.StatusOK, Rev: f.applied}, nil
 }
