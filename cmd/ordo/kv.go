@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -127,8 +130,36 @@ leader's strict reconfiguration check refused: said at once, not retried).`,
 		newKVSnapshotCmd(f), newKVMemberCmd(f), newKVTransferCmd(f), newKVStatusCmd(f))
 	dynamoKV(cmd, f) // kv_dynamo.go
 	pbftKV(cmd, f)   // kv_pbft.go
+	valueFromStdin(cmd, "put", "cas")
 	checkBeforeArgs(cmd, func(cmd *cobra.Command) error { return f.checkTimeout() })
 	return cmd
+}
+
+// valueFromStdin lets the VALUE of the named subcommands be "-": the value
+// is read from standard input, whole (at most api.MaxValueBytes), for
+// every protocol's form of the command. A value of more than about 128 KiB
+// does not fit the shell's argument list.
+func valueFromStdin(kvCmd *cobra.Command, names ...string) {
+	for _, c := range kvCmd.Commands() {
+		if !slices.Contains(names, c.Name()) {
+			continue
+		}
+		c.Long = strings.TrimRight(cmp.Or(c.Long, c.Short), "\n") + "\n\nVALUE - reads the value from standard input (at most " + strconv.Itoa(api.MaxValueBytes) + " bytes)."
+		inner := c.RunE
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) >= 2 && args[1] == "-" {
+				v, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), api.MaxValueBytes+1))
+				if err != nil {
+					return fmt.Errorf("VALUE -: reading standard input: %w", err)
+				}
+				if len(v) > api.MaxValueBytes {
+					return fmt.Errorf("VALUE -: standard input holds more than %d bytes, the largest value", api.MaxValueBytes)
+				}
+				args = append([]string{args[0], string(v)}, args[2:]...)
+			}
+			return inner(cmd, args)
+		}
+	}
 }
 
 // checkTimeout refuses a --timeout that would give up before trying.

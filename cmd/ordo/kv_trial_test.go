@@ -112,6 +112,10 @@ func (f *fakeKV) call(ctx context.Context, m ordo.Message) (ordo.Message, error)
 		}
 	case kv.OpMember:
 		return kv.Response{Status: kv.StatusUnavailable, Err: fmt.Sprintf("%s %d refused: 2 of the 4 voters after it answered within 150ms, 4 needed (strict reconfiguration check)", q.Value, int(q.Node))}, nil
+	case kv.OpPut:
+		f.applied++
+		f.keys[q.Key] = fakeVal{q.Value, f.applied}
+		return kv.Response{Status: kv.StatusOK, Rev: f.applied}, nil
 	case kv.OpSnap:
 		return kv.Response{Status: kv.StatusOK, Value: "snapshot bytes", Rev: f.applied, Total: uint64(len("snapshot bytes"))}, nil
 	}
@@ -266,5 +270,41 @@ func TestKVSmallFixes(t *testing.T) {
 	fi, serr := os.Stat(snap)
 	if err != nil || serr != nil || !strings.Contains(out, fmt.Sprintf("%d bytes", fi.Size())) {
 		t.Errorf("snapshot save: %q, %v, %v; want the file's size", out, err, serr)
+	}
+}
+
+// VALUE - reads the value from standard input, whole and bounded: a value
+// of more than about 128 KiB does not fit the shell's argument list (a
+// fresh user's trial found no other way to put one).
+func TestKVPutValueFromStdin(t *testing.T) {
+	f, dir := fakeCluster(t)
+	run := func(stdin string, args ...string) error {
+		cmd := newKVCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetIn(strings.NewReader(stdin))
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
+		cmd.SetArgs(args)
+		return cmd.Execute()
+	}
+	big := strings.Repeat("v", 200_000)
+	if err := run(big, "put", "big", "-", "--cluster", dir); err != nil {
+		t.Fatalf("put big -: %v", err)
+	}
+	f.mu.Lock()
+	got := f.keys["big"].v
+	f.mu.Unlock()
+	if got != big {
+		t.Fatalf("put big - stored %d bytes, want %d", len(got), len(big))
+	}
+	if err := run(strings.Repeat("v", api.MaxValueBytes+1), "put", "huge", "-", "--cluster", dir); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("a value over the bound from stdin: %v", err)
+	}
+	if err := run("x", "put", "dash", "--cluster", dir); err == nil || !strings.Contains(err.Error(), "KEY VALUE") {
+		t.Fatalf("put with no VALUE: %v", err)
+	}
+	if out, err := kvRun("put", "--help"); err != nil || !strings.Contains(out, "VALUE - reads the value from standard input") {
+		t.Fatalf("put --help: %v\n%s", err, out)
 	}
 }
