@@ -189,7 +189,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	if proto.SimOnly != "" {
 		return nil, fmt.Errorf("protocol %s runs in the simulator only: %s (use ordo sim)", proto.Name, proto.SimOnly)
 	}
-	if _, err := proto.Resolve(o.Options); err != nil {
+	if _, err := CheckOptions(proto, o.Options, o.N); err != nil {
 		return nil, err
 	}
 	if o.Clients > 0 && o.ClientProtocol == "" && proto.Client == "" && groupOf == nil {
@@ -1258,4 +1258,23 @@ func (c *Cluster) inNetnsSubnet() bool {
 		}
 	}
 	return false
+}
+
+// CheckOptions resolves given against proto's options and builds one node
+// of an n-server cluster with them (a protocol's New checks its options'
+// ranges: snapshot_entries=0 passes Resolve and is refused there), so a
+// bad option is refused before any process starts rather than as a node
+// that exits at start. New is a deterministic state machine's constructor:
+// the node is dropped.
+func CheckOptions(proto *ordo.Protocol, given map[string]string, n int) (ordo.Options, error) {
+	resolved, err := proto.Resolve(given)
+	if err != nil {
+		return nil, err
+	}
+	if n >= 1 {
+		if _, err := proto.New(ordo.Config{ID: 1, N: n, Opts: resolved, Proto: proto}); err != nil {
+			return nil, err
+		}
+	}
+	return resolved, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"ordo/kv"
 	"ordo/kv/bench"
+	"ordo/live"
 	"ordo/service/etcd"
 )
 
@@ -101,7 +102,7 @@ read ratios from one run, not figures from different runs.`,
 			case foCli < 1 || foCli > bench.MaxClients:
 				return fmt.Errorf("--failover-clients %d: want 1..%d", foCli, bench.MaxClients)
 			}
-			if _, err := kv.Protocol.Resolve(o); err != nil {
+			if _, err := live.CheckOptions(kv.Protocol, o, ns[0]); err != nil {
 				return fmt.Errorf("-o: %w", err)
 			}
 			bin, err := os.Executable()

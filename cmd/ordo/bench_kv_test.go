@@ -100,6 +100,7 @@ func TestBenchKVRefusesBadInput(t *testing.T) {
 		{[]string{"--failover", "1", "--failover-clients", "0"}, "--failover-clients 0"},
 		{[]string{"--failover", "-1"}, "--failover -1"},
 		{[]string{"-o", "bogus=1"}, `no option "bogus"`},
+		{[]string{"-o", "snapshot_entries=0"}, "snapshot_entries=0"}, // passes Resolve; the protocol's New refuses it
 		{[]string{"--duration", "0s"}, "--duration 0s"},
 	} {
 		out, err := run(t, append([]string{"bench", "kv", "--nodes", "3", "--clients", "1", "--dir", dir, "--svg", ""}, tc.args...)...)

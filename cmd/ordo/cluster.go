@@ -128,14 +128,8 @@ func (p *protoFlags) options(n int) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	resolved, err := proto.Resolve(o)
-	if err != nil {
+	if _, err := live.CheckOptions(proto, o, n); err != nil {
 		return nil, err
-	}
-	if n >= 1 {
-		if _, err := proto.New(ordo.Config{ID: 1, N: n, Opts: resolved, Proto: proto}); err != nil {
-			return nil, err
-		}
 	}
 	return o, nil
 }
