@@ -52,3 +52,33 @@ func TestSnapshotFileHeaderMustAgreeWithTheSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// Any file: readSnapshotFile refuses it or returns a snapshot that agrees
+// with its header in size and revision and restores; it never panics.
+func FuzzSnapshotFile(f *testing.F) {
+	m := kv.NewMachine(kv.DefaultMachineConfig)
+	m.Apply(1, nil)
+	good := m.Snapshot()
+	h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: 1, Bytes: int64(len(good)), CRC32C: crc32.Checksum(good, castagnoli)})
+	f.Add(append(append(h, '\n'), good...))
+	f.Add([]byte(`{"format":"ordo-kv-snapshot/1","rev":9,"bytes":3,"crc32c":0}` + "\nabc"))
+	f.Add([]byte("\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "f.snap")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h, data, err := readSnapshotFile(p)
+		if err != nil {
+			return
+		}
+		at, ierr := kv.SnapshotIndex(data)
+		if int64(len(data)) != h.Bytes || ierr != nil || at != h.Rev || h.Rev == 0 {
+			t.Fatalf("accepted: header %+v, %d bytes, index %d (%v)", h, len(data), at, ierr)
+		}
+		if err := kv.NewMachine(kv.MachineConfig{SessionWindow: kv.MaxSessionWindow, Sessions: kv.MaxSessions}).Restore(h.Rev, data); err != nil {
+			t.Fatalf("accepted, yet does not restore: %v", err)
+		}
+	})
+}
