@@ -344,9 +344,10 @@ func (m *Machine) exec(index uint64, r *Request) Response {
 		m.lastDelete = index
 		return Response{Status: StatusOK, Rev: index}
 	case OpCAS:
-		v, _, ok := m.Get(r.Key)
+		v, mod, ok := m.Get(r.Key)
 		if ok != r.Exists || ok && v != r.Expect {
-			return Response{Status: StatusMismatch, Value: v, Rev: index}
+			// ModRev says the key exists (0: absent): its value may be "".
+			return Response{Status: StatusMismatch, Value: v, Rev: index, ModRev: mod}
 		}
 		return m.put(index, r.Key, r.Value)
 	case OpRange:

@@ -288,3 +288,17 @@ func BenchmarkMachineApply(b *testing.B) {
 		m.Apply(m.Applied()+1, cmds[i%len(cmds)])
 	}
 }
+
+// A CAS mismatch says whether the key exists by its ModRev (0: absent),
+// since its value may be empty: a key holding "" read as absent (a fresh
+// user's re-trial: "mismatch: c1 is absent" for --absent on c1).
+func TestMachineCASMismatchSaysTheKeyExists(t *testing.T) {
+	m := NewMachine(DefaultMachineConfig)
+	put := apply(t, m, Request{Op: OpPut, Key: "c1", Value: ""})
+	if r := apply(t, m, Request{Op: OpCAS, Key: "c1", Exists: false, Value: "Y"}); r.Status != StatusMismatch || r.ModRev != put.Rev || r.Value != "" {
+		t.Fatalf("--absent on a key holding \"\": %+v, want mismatch with mod rev %d", r, put.Rev)
+	}
+	if r := apply(t, m, Request{Op: OpCAS, Key: "nope", Exists: true, Expect: "x", Value: "Y"}); r.Status != StatusMismatch || r.ModRev != 0 {
+		t.Fatalf("--expect on an absent key: %+v, want mismatch with mod rev 0", r)
+	}
+}

@@ -197,7 +197,11 @@ func (s *Server) reply(env ordo.Env, to ordo.NodeID, req Request, r Response) {
 }
 
 func (s *Server) notLeader(env ordo.Env, to ordo.NodeID, req Request) {
-	s.reply(env, to, req, Response{Status: StatusNotLeader, Leader: s.Leader(), Err: "not the leader"})
+	leader := s.Leader()
+	if leader == env.ID() {
+		leader = ordo.None // a leader that just learned it is deposed: no hint, not itself
+	}
+	s.reply(env, to, req, Response{Status: StatusNotLeader, Leader: leader, Err: "not the leader"})
 }
 
 func (s *Server) busy(env ordo.Env, to ordo.NodeID, req Request, why string) {

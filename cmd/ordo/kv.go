@@ -144,7 +144,7 @@ func valueFromStdin(kvCmd *cobra.Command, names ...string) {
 		if !slices.Contains(names, c.Name()) {
 			continue
 		}
-		c.Long = strings.TrimRight(cmp.Or(c.Long, c.Short), "\n") + "\n\nVALUE - reads the value from standard input (at most " + strconv.Itoa(api.MaxValueBytes) + " bytes)."
+		c.Long = strings.TrimRight(cmp.Or(c.Long, c.Short), "\n") + "\n\nVALUE - reads the value from standard input (at most " + strconv.Itoa(api.MaxValueBytes) + " bytes; a write must also fit one Raft entry, max_batch_bytes, with its key and about 25 bytes more)."
 		inner := c.RunE
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) >= 2 && args[1] == "-" {
@@ -764,5 +764,9 @@ func writeFileSync(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp) // e.g. path is a directory: leave nothing behind
+		return err
+	}
+	return nil
 }

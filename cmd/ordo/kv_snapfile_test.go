@@ -82,3 +82,22 @@ func FuzzSnapshotFile(f *testing.F) {
 		}
 	})
 }
+
+// A save whose rename fails (the path is a directory) leaves no temporary
+// file behind.
+func TestWriteFileSyncLeavesNoTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "adir")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(target, "x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileSync(target, []byte("backup")); err == nil {
+		t.Fatal("saved over a directory")
+	}
+	if _, err := os.Stat(target + ".tmp"); !os.IsNotExist(err) {
+		t.Fatalf("the temporary file is left: %v", err)
+	}
+}
