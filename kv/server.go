@@ -76,7 +76,14 @@ const (
 	MaxSnapReply = ordo.MaxMessageSize - 64<<10
 )
 
-const timerWatch = "kv-watch"
+const (
+	timerWatch  = "kv-watch"
+	timerBackup = "kv-backup"
+)
+
+// BackupIdle is how long a backup being read is kept without a part being
+// read: then it is dropped, and another may be taken.
+const BackupIdle = 10 * time.Second
 
 // Server is one database server: a Raft replica (embedded: its Start,
 // Fire, Flush, View are the server's) with the Machine it replicates
@@ -91,14 +98,19 @@ type Server struct {
 
 	writes map[uint64]pendingWrite // by log index
 	reads  map[uint64]pendingRead  // ReadIndex requests by ctx
+	waiting []pendingRead         // confirmed reads waiting for the machine to reach index
+	watches map[int64]pendingRead // by watch id (timer arg)
+	nextCtx uint64
+	nextW   int64
+
 	// backup is the operator's backup being read (OpSnap), taken at
-	// backupRev; nil when none is.
-	backup    []byte
-	backupRev uint64
-	waiting   []pendingRead         // confirmed reads waiting for the machine to reach index
-	watches   map[int64]pendingRead // by watch id (timer arg)
-	nextCtx   uint64
-	nextW     int64
+	// backupRev; nil when none is. One at a time: another is refused busy
+	// until its last part is read or it sat BackupIdle unread (monotonic
+	// time of the last read; backupGen is the idle timer's generation).
+	backup     []byte
+	backupRev  uint64
+	backupRead time.Duration
+	backupGen  int64
 
 	// heard: when (monotonic) each server last answered this node's
 	// replication (AppendResp, HeartbeatResp, InstallSnapshotResp): the
@@ -172,6 +184,18 @@ func (s *Server) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 
 // Fire implements ordo.Node.
 func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
+	if t.Name == timerBackup {
+		if t.Arg != s.backupGen || s.backup == nil {
+			return
+		}
+		if idle := env.Monotonic() - s.backupRead; idle < BackupIdle {
+			env.After(BackupIdle-idle, t)
+			return
+		}
+		env.Note("backup-dropped", "rev", s.backupRev, "idle", BackupIdle)
+		s.backup, s.backupRev = nil, 0
+		return
+	}
 	if t.Name == timerWatch {
 		if w, ok := s.watches[t.Arg]; ok {
 			delete(s.watches, t.Arg)
@@ -334,7 +358,7 @@ func (s *Server) strictCheck(env ordo.Env, op raft.ConfOp, id ordo.NodeID) error
 // the local state).
 func (s *Server) read(env ordo.Env, from ordo.NodeID, req Request) {
 	if s.stale || req.Read == ReadSerializable {
-		s.reply(env, from, req, s.answer(&req))
+		s.reply(env, from, req, s.answer(env, &req))
 		return
 	}
 	if !s.IsLeader() {
@@ -363,7 +387,7 @@ func (s *Server) read(env ordo.Env, from ordo.NodeID, req Request) {
 // serve answers a confirmed read once the machine has applied its index.
 func (s *Server) serve(env ordo.Env, r pendingRead) {
 	if s.m.Applied() >= r.index {
-		s.reply(env, r.to, r.req, s.answer(&r.req))
+		s.reply(env, r.to, r.req, s.answer(env, &r.req))
 		return
 	}
 	s.waiting = append(s.waiting, r)
@@ -415,14 +439,15 @@ func (s *Server) snapshot(env ordo.Env, from ordo.NodeID, req Request) {
 			Err: fmt.Sprintf("no backup at rev %d holds byte %d here (another backup was taken since, or the server restarted): take it again", req.SnapRev, req.Offset)})
 		return
 	}
-	s.reply(env, from, req, s.backupPart(req.Offset))
+	s.reply(env, from, req, s.backupPart(env, req.Offset))
 }
 
 // backupPart answers the kept backup's bytes from off, at most
 // MaxSnapReply, and forgets the backup once its last byte is sent.
-func (s *Server) backupPart(off uint64) Response {
+func (s *Server) backupPart(env ordo.Env, off uint64) Response {
 	end := min(off+MaxSnapReply, uint64(len(s.backup)))
 	r := Response{Status: StatusOK, Value: string(s.backup[off:end]), Rev: s.backupRev, Total: uint64(len(s.backup))}
+	s.backupRead = env.Monotonic()
 	if end == uint64(len(s.backup)) {
 		s.backup, s.backupRev = nil, 0
 	}
@@ -430,17 +455,23 @@ func (s *Server) backupPart(off uint64) Response {
 }
 
 // answer is a confirmed read's answer: the machine's, or for a snapshot
-// the backup's first part (the backup is taken now).
-func (s *Server) answer(req *Request) Response {
+// the backup's first part (the backup is taken now, unless another is
+// being read: busy, and the client retries).
+func (s *Server) answer(env ordo.Env, req *Request) Response {
 	if req.Op != OpSnap {
 		return s.m.Read(req)
+	}
+	if s.backup != nil {
+		return Response{Status: StatusBusy, Err: fmt.Sprintf("another backup (rev %d, %d bytes) is being read: retry (one unread for %v is dropped)", s.backupRev, len(s.backup), BackupIdle)}
 	}
 	snap := s.m.Snapshot()
 	if len(snap) > raft.MaxSnapshotBytes {
 		return Response{Status: StatusBadRequest, Err: fmt.Sprintf("the database's snapshot is %d bytes, over the %d a backup holds", len(snap), raft.MaxSnapshotBytes)}
 	}
 	s.backup, s.backupRev = snap, s.m.Applied()
-	return s.backupPart(0)
+	s.backupGen++
+	env.After(BackupIdle, ordo.Timer{Name: timerBackup, Arg: s.backupGen})
+	return s.backupPart(env, 0)
 }
 
 // Applied implements raft.Host: answer the write proposed at index if its
@@ -467,7 +498,7 @@ func (s *Server) Applied(env ordo.Env, index, term uint64, result []byte) {
 		kept := s.waiting[:0]
 		for _, r := range s.waiting {
 			if r.index <= index {
-				s.reply(env, r.to, r.req, s.answer(&r.req))
+				s.reply(env, r.to, r.req, s.answer(env, &r.req))
 			} else {
 				kept = append(kept, r)
 			}

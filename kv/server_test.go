@@ -281,6 +281,39 @@ func TestServerServesBackupParts(t *testing.T) {
 	if r := ask(MaxSnapReply, 7); r.Status != StatusBadRequest {
 		t.Fatalf("a part after the last was read: %+v", r)
 	}
+	// One backup at a time: while one is read, another is refused busy
+	// (the client retries) instead of displacing it — two concurrent saves
+	// used to cut each other short ("unexpected EOF", a re-trial). One
+	// left unread for BackupIdle is dropped.
+	for i := 0; i < 2*MaxSnapReply/100; i++ {
+		apply(t, s.m, Request{Op: OpPut, Key: fmt.Sprint("k", i), Value: strings.Repeat("v", 100)})
+	}
+	first := s.answer(env, &Request{Op: OpSnap})
+	if first.Status != StatusOK || first.Total <= MaxSnapReply || s.backup == nil {
+		t.Fatalf("a backup of two parts: %+v (kept: %v)", first.Status, s.backup != nil)
+	}
+	if r := s.answer(env, &Request{Op: OpSnap}); r.Status != StatusBusy || !strings.Contains(r.Err, "another backup") {
+		t.Fatalf("a second backup while the first is read: %v %q", r.Status, r.Err)
+	}
+	var idle ordo.Timer
+	for _, a := range env.Timers {
+		if a.Timer.Name == timerBackup {
+			idle = a.Timer
+		}
+	}
+	env.Advance(BackupIdle / 2)
+	env.Fire(n, idle)
+	if s.backup == nil {
+		t.Fatal("dropped before it sat BackupIdle unread")
+	}
+	env.Advance(BackupIdle)
+	env.Fire(n, idle)
+	if s.backup != nil {
+		t.Fatal("a backup unread for BackupIdle is kept")
+	}
+	if r := s.answer(env, &Request{Op: OpSnap}); r.Status != StatusOK {
+		t.Fatalf("a backup after the idle one was dropped: %v %q", r.Status, r.Err)
+	}
 	for _, bad := range []Request{{Op: OpSnap, Offset: 3}, {Op: OpSnap, SnapRev: 3}, {Op: OpGet, Key: "k", Offset: 1, SnapRev: 1}} {
 		if err := bad.Check(); err == nil {
 			t.Errorf("%+v passes Check", bad)

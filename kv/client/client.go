@@ -697,7 +697,11 @@ func (c *Client) snapshotFrom(ctx context.Context, ep string, w io.Writer) (rev 
 				c.forgetLeader(ep)
 			}
 			return 0, 0, true, fmt.Errorf("%s: not the leader", ep)
-		case http.StatusOK, http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusGatewayTimeout:
+		case http.StatusTooManyRequests:
+			// The leader is busy (another backup is being read): the same
+			// leader, later.
+			return 0, 0, true, fmt.Errorf("%s: %s: %s", ep, r.Status, r.Error)
+		case http.StatusOK, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			c.forgetLeader(ep)
 			return 0, 0, true, fmt.Errorf("%s: %s: %s", ep, r.Status, r.Error)
 		}

@@ -198,6 +198,24 @@ func TestClientAgainstRealCluster(t *testing.T) {
 	if v, _, ok := m.Get("last"); !ok || v != "acknowledged" || m.Len() < 8 {
 		t.Fatalf("the streamed backup lacks the last write (%q, %v) or keys (%d)", v, ok, m.Len())
 	}
+	// Concurrent backups wait their turn (busy, retried) instead of cutting
+	// each other short.
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			var b bytes.Buffer
+			_, n, err := cl.Snapshot(ctx, &b)
+			if err == nil && n != int64(snap.Len()) {
+				err = fmt.Errorf("%d bytes, want %d", n, snap.Len())
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("one of three concurrent backups: %v", err)
+		}
+	}
 
 	// Leadership transfer and membership, through the client.
 	leader, term, err := c.WaitLeader(0, nil, 5*time.Second)
