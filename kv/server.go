@@ -96,10 +96,10 @@ type Server struct {
 	maxPending, maxWatchers int
 	watchTimeout            time.Duration
 
-	writes map[uint64]pendingWrite // by log index
-	reads  map[uint64]pendingRead  // ReadIndex requests by ctx
-	waiting []pendingRead         // confirmed reads waiting for the machine to reach index
-	watches map[int64]pendingRead // by watch id (timer arg)
+	writes  map[uint64]pendingWrite // by log index
+	reads   map[uint64]pendingRead  // ReadIndex requests by ctx
+	waiting []pendingRead           // confirmed reads waiting for the machine to reach index
+	watches map[int64]pendingRead   // by watch id (timer arg)
 	nextCtx uint64
 	nextW   int64
 
