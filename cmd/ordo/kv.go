@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -612,6 +613,11 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 		Short: "write the database's snapshot (from the leader) to FILE",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "-" {
+				// Not standard output: a backup is written whole to a
+				// file, fsynced and renamed into place, or not at all.
+				return errors.New(`snapshot save -: give a file name (a backup is not written to standard output)`)
+			}
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				var buf bytes.Buffer
 				rev, n, err := c.Snapshot(ctx, &buf)

@@ -101,3 +101,14 @@ func TestWriteFileSyncLeavesNoTemporaryFile(t *testing.T) {
 		t.Fatalf("the temporary file is left: %v", err)
 	}
 }
+
+// "-" is not taken as a file named "-" (nor as standard output).
+func TestSnapshotSaveRefusesDash(t *testing.T) {
+	_, dir := fakeCluster(t)
+	if _, err := kvRun("snapshot", "save", "-", "--cluster", dir); err == nil || !strings.Contains(err.Error(), "give a file name") {
+		t.Fatalf("snapshot save -: %v", err)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Fatal("a file named - was written")
+	}
+}
