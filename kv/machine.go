@@ -4,13 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 
 	"github.com/google/btree"
 
 	"ordo"
-	"ordo/election/raft"
 	"ordo/rsm"
 )
 
@@ -231,12 +229,6 @@ func (r *Request) Check() error {
 		return fmt.Errorf("range limit %d exceeds %d", r.Limit, MaxRange)
 	case r.Session != 0 && r.Seq == 0:
 		return errors.New("a request of a session needs seq ≥ 1")
-	case r.Op != OpSnap && (r.Offset != 0 || r.SnapRev != 0):
-		return errors.New("offset and snapshot revision are for a snapshot only")
-	case r.Op == OpSnap && (r.Offset == 0) != (r.SnapRev == 0):
-		return errors.New("a snapshot read past its first byte names the backup's revision (and only then)")
-	case r.Offset > raft.MaxSnapshotBytes:
-		return fmt.Errorf("offset %d beyond any snapshot (%d bytes)", r.Offset, raft.MaxSnapshotBytes)
 	case r.Op != OpRange && r.Op != OpSnap && r.Op != OpMember && r.Op != OpMove && r.Key == "":
 		return fmt.Errorf("%v needs a key", r.Op)
 	case r.Op == OpRange && r.End != "" && r.End <= r.Key:
@@ -274,7 +266,7 @@ func (m *Machine) Apply(index uint64, cmd []byte) []byte {
 		s = m.sessions[r.Session]
 		if s != nil {
 			switch {
-			case r.Seq == s.seq && s.digest != 0 && s.digest != requestDigest(&r):
+			case r.Seq == s.seq && s.digest != 0 && s.digest != requestDigest(cmd):
 				// A client bug (a sequence number used twice): answering
 				// the first request's result would tell it this one was
 				// applied.
@@ -296,7 +288,7 @@ func (m *Machine) Apply(index uint64, cmd []byte) []byte {
 		if s == nil {
 			s = m.newSession(r.Session)
 		}
-		s.seq, s.digest = r.Seq, requestDigest(&r)
+		s.seq, s.digest = r.Seq, requestDigest(cmd)
 		cached := resp
 		cached.Value = "" // a mismatch's current value is not kept (MaxResult)
 		s.result = encodeResult(cached)
@@ -305,26 +297,16 @@ func (m *Machine) Apply(index uint64, cmd []byte) []byte {
 	return res
 }
 
-// requestDigest is a 64-bit FNV-1a hash of what a write asks (its
-// operation and operands, not its ID, session or sequence number, which a
-// retry may change or keeps): a retry has the digest of the request it
-// retries. Never 0.
-func requestDigest(r *Request) uint64 {
-	h := fnv.New64a()
-	var b []byte
-	b = append(b, byte(r.Op), byte(r.Read))
-	if r.Exists {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
+// requestDigest is the 64-bit FNV-1a hash of a write's command bytes,
+// never 0. Commands are canonical (EncodeCommand zeroes the ID and read
+// level; a retry keeps its session and sequence number), so a retry has
+// the digest of the request it retries, and any other request another.
+func requestDigest(cmd []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range cmd {
+		h = (h ^ uint64(c)) * 1099511628211
 	}
-	b = binary.AppendUvarint(b, uint64(r.Limit))
-	b = binary.AppendUvarint(b, uint64(r.Node))
-	for _, f := range []string{r.Key, r.End, r.Value, r.Expect} {
-		b = rsm.AppendString(b, f)
-	}
-	h.Write(b)
-	return max(h.Sum64(), 1)
+	return max(h, 1)
 }
 
 func (m *Machine) exec(index uint64, r *Request) Response {
@@ -461,14 +443,13 @@ func (m *Machine) expire(index uint64) {
 
 // The snapshot format (canonical: equal states give equal bytes):
 //
-//	"ordokv1" applied lastDelete nkeys {klen key vlen value rev}*
-//	nsessions {id seq used rlen result}*
+//	"ordokv2" applied lastDelete nkeys {klen key vlen value rev}*
+//	nsessions {id seq used rlen result digest}*
 //
 // numbers as uvarints; keys in ascending order, sessions in order of last
-// use (oldest first), which every replica agrees on.
-// snapMagic opens a snapshot of this format (2: sessions carry their
-// request's digest); snapMagic1 one written before, still read (digests
-// unknown: a duplicate is answered as before).
+// use (oldest first), which every replica agrees on. Format 1 ("ordokv1",
+// snapMagic1) has no digest; it is still read (digests unknown: a
+// duplicate is answered as before) and written as format 2.
 const (
 	snapMagic  = "ordokv2"
 	snapMagic1 = "ordokv1"

@@ -2,6 +2,8 @@ package kv
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -144,12 +146,41 @@ func TestMachineSessionsRefuseASequenceNumberReused(t *testing.T) {
 	if r := apply(t, r2, other); r.Status != StatusBadRequest {
 		t.Fatalf("after a snapshot, (9,5) with another key: %+v", r)
 	}
-	// Format 1: no sessions here, so the bytes differ by the header only.
+	// Format 1, with a session: format 2 but for the header and the
+	// session's trailing digest. It restores, its session answers a retry
+	// from the table, and a different request under its sequence number
+	// is taken as a retry (format 1 kept no digest).
+	v2 := m.Snapshot()
+	digest := binary.AppendUvarint(nil, m.sessions[9].digest)
+	if len(m.sessions) != 1 || !bytes.HasSuffix(v2, digest) {
+		t.Fatalf("the test's snapshot: %d sessions, digest not last", len(m.sessions))
+	}
+	v1 := append([]byte(snapMagic1), v2[len(snapMagic):len(v2)-len(digest)]...)
 	old := NewMachine(DefaultMachineConfig)
-	apply(t, old, Request{Op: OpPut, Key: "k", Value: "v"})
-	v1 := append([]byte(snapMagic1), old.Snapshot()[len(snapMagic):]...)
-	if err := NewMachine(DefaultMachineConfig).Restore(old.Applied(), v1); err != nil {
-		t.Fatalf("a snapshot of format 1: %v", err)
+	if err := old.Restore(m.Applied(), v1); err != nil {
+		t.Fatalf("a snapshot of format 1 with a session: %v", err)
+	}
+	if r := apply(t, old, retry); r.Status != StatusOK || r.Rev != first.Rev {
+		t.Fatalf("a retry after a format-1 restore: %+v", r)
+	}
+}
+
+// The stored encodings do not move: a command as the Raft log holds it
+// and a result as the session table holds it, written by earlier
+// versions, still decode (backup paging got messages of its own rather
+// than fields in these).
+func TestStoredEncodingsAreStable(t *testing.T) {
+	cmd, _ := hex.DecodeString(goldenPutCommand)
+	r, err := DecodeCommand(cmd)
+	if err != nil || r.Op != OpPut || r.Key != "k" || r.Value != "v" || r.Session != 2 || r.Seq != 1 {
+		t.Fatalf("an old put command: %+v, %v", r, err)
+	}
+	if got := hex.EncodeToString(EncodeCommand(r)); got != goldenPutCommand {
+		t.Fatalf("the put encodes as %s, the log holds %s", got, goldenPutCommand)
+	}
+	res, _ := hex.DecodeString(goldenOKResult)
+	if a, err := DecodeResult(res); err != nil || a.Status != StatusOK || a.Rev != 3 {
+		t.Fatalf("an old result: %+v, %v", a, err)
 	}
 }
 
@@ -302,3 +333,10 @@ func TestMachineCASMismatchSaysTheKeyExists(t *testing.T) {
 		t.Fatalf("--expect on an absent key: %+v, want mismatch with mod rev 0", r)
 	}
 }
+
+// Written by the code of e10c288 (before this change): EncodeCommand of
+// a put of k=v in session 2, seq 1, and encodeResult of an ok at rev 3.
+const (
+	goldenPutCommand = "0002010200016b0001760000000000"
+	goldenOKResult   = "000000000300000000"
+)

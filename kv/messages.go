@@ -68,12 +68,6 @@ type Request struct {
 	Limit   uint32 // OpRange: most keys returned (0: MaxRange)
 	After   uint64 // OpWatch: answer once the key's revision exceeds this
 	Node    ordo.NodeID
-	// OpSnap: the byte of the backup to answer from. 0 takes a new backup
-	// (a linearizable read); above 0 reads on in the one taken at SnapRev,
-	// which the server keeps until its last byte is read or another is
-	// taken.
-	Offset  uint64
-	SnapRev uint64
 }
 
 // Status is how a request ended.
@@ -119,8 +113,31 @@ type Response struct {
 	Err    string      // human-readable detail of a non-OK status
 	ModRev uint64      // get, watch: the log index of the key's last change (watch: of the last delete when absent)
 	More   bool        // range: stopped at Limit or MaxRangeBytes before the end; continue after the last key
-	Total  uint64      // snapshot: the backup's bytes in all (Value holds those from the request's Offset)
 }
+
+// BackupRead asks for the part of the backup taken at Rev that starts at
+// byte Offset (above 0: OpSnap answers the first part). The live client
+// API streams ordo kv snapshot save with it. Request and Response are
+// stored (Raft's log, the session table), this pair never: paging a
+// backup leaves their encoding as it was.
+type BackupRead struct {
+	ID     uint64
+	Rev    uint64
+	Offset uint64
+}
+
+// BackupPart answers OpSnap and BackupRead: the backup taken at Rev, its
+// bytes from Offset in Data (at most MaxSnapReply), Total in all.
+type BackupPart struct {
+	ID     uint64
+	Rev    uint64
+	Offset uint64
+	Total  uint64
+	Data   string
+}
+
+func (BackupRead) Kind() string { return "KVBackupRead" }
+func (BackupPart) Kind() string { return "KVBackupPart" }
 
 func (Request) Kind() string  { return "KVRequest" }
 func (Response) Kind() string { return "KVResponse" }

@@ -60,7 +60,7 @@ var StaleProtocol = &ordo.Protocol{
 }
 
 // Messages are the kv protocols' messages: Raft's and the client API's.
-var Messages = append(append([]ordo.Message(nil), raft.ReplicaMessages...), Request{}, Response{})
+var Messages = append(append([]ordo.Message(nil), raft.ReplicaMessages...), Request{}, Response{}, BackupRead{}, BackupPart{})
 
 func init() {
 	ordo.Register(Protocol)
@@ -72,8 +72,11 @@ func init() {
 const (
 	MaxPending  = 1 << 16
 	MaxWatchers = 1 << 14
-	// MaxSnapReply bounds the part of a backup sent in one Response.
+	// MaxSnapReply bounds the part of a backup sent in one BackupPart.
 	MaxSnapReply = ordo.MaxMessageSize - 64<<10
+	// MaxBackupBytes bounds a backup (ordo kv snapshot save): a Raft
+	// snapshot's bound, which the restored snapshot must fit.
+	MaxBackupBytes = raft.MaxSnapshotBytes
 )
 
 const (
@@ -169,8 +172,12 @@ func (s *Server) Machine() *Machine { return s.m }
 // Receive implements ordo.Node: Raft's messages go to Raft, requests are
 // served.
 func (s *Server) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
-	if r, ok := m.(Request); ok {
-		s.request(env, from, r)
+	switch m := m.(type) {
+	case Request:
+		s.request(env, from, m)
+		return
+	case BackupRead:
+		s.readBackup(env, from, m)
 		return
 	}
 	if raft.IsMessage(m) {
@@ -213,11 +220,17 @@ func (s *Server) Fire(env ordo.Env, t ordo.Timer) {
 // a reply wait for log writes of later, unrelated requests.
 func (s *Server) reply(env ordo.Env, to ordo.NodeID, req Request, r Response) {
 	r.ID = req.ID
+	s.send(env, to, r)
+}
+
+// send hands m to the client gateway to, early when the runtime allows
+// (see reply).
+func (s *Server) send(env ordo.Env, to ordo.NodeID, m ordo.Message) {
 	if es, _, ok := ordo.Early(env); ok {
-		es.SendEarly(to, r)
+		es.SendEarly(to, m)
 		return
 	}
-	env.Send(to, r)
+	env.Send(to, m)
 }
 
 func (s *Server) notLeader(env ordo.Env, to ordo.NodeID, req Request) {
@@ -358,7 +371,7 @@ func (s *Server) strictCheck(env ordo.Env, op raft.ConfOp, id ordo.NodeID) error
 // the local state).
 func (s *Server) read(env ordo.Env, from ordo.NodeID, req Request) {
 	if s.stale || req.Read == ReadSerializable {
-		s.reply(env, from, req, s.answer(env, &req))
+		s.replyRead(env, from, req)
 		return
 	}
 	if !s.IsLeader() {
@@ -387,7 +400,7 @@ func (s *Server) read(env ordo.Env, from ordo.NodeID, req Request) {
 // serve answers a confirmed read once the machine has applied its index.
 func (s *Server) serve(env ordo.Env, r pendingRead) {
 	if s.m.Applied() >= r.index {
-		s.reply(env, r.to, r.req, s.answer(env, &r.req))
+		s.replyRead(env, r.to, r.req)
 		return
 	}
 	s.waiting = append(s.waiting, r)
@@ -414,64 +427,71 @@ func (s *Server) watchResponse(key string) Response {
 	return Response{Status: StatusNotFound, Rev: s.m.Applied(), ModRev: s.m.lastDelete}
 }
 
-// snapshot serves an operator's backup. Its first part (Offset 0) is a
-// linearizable read: the leader answers once a ReadIndex round confirms
-// it still leads, with its machine applied at least that far, so the
-// backup holds every write acknowledged before it was asked for; a
-// follower, a node cut off from the majority or a deposed leader would
-// hand out a machine that is behind, and answer not-leader instead (the
-// client follows the hint). The backup is taken whole then and kept
-// (one at a time, at most raft.MaxSnapshotBytes); the rest is read from
-// it by Offset and SnapRev, up to MaxSnapReply bytes an answer, so a
-// database of any size streams through replies of bounded size.
+// snapshot serves an operator's backup: a linearizable read (read, then
+// replyRead). The leader answers once a ReadIndex round confirms it still
+// leads, with its machine applied at least that far, so the backup holds
+// every write acknowledged before it was asked for; a follower, a node
+// cut off from the majority or a deposed leader would hand out a machine
+// that is behind, and answer not-leader instead (the client follows the
+// hint). The backup is taken whole then and kept (one at a time, at most
+// MaxBackupBytes); its first part answers, the rest is read from it by
+// BackupRead, MaxSnapReply bytes a part, so a database of any size
+// streams through messages of bounded size.
 func (s *Server) snapshot(env ordo.Env, from ordo.NodeID, req Request) {
 	if from < GatewayBase {
 		s.reply(env, from, req, Response{Status: StatusBadRequest, Err: "snapshot is served to the live client API only"})
 		return
 	}
-	if req.Offset == 0 {
-		req.Read = ReadIndex
-		s.read(env, from, req)
-		return
-	}
-	if s.backup == nil || s.backupRev != req.SnapRev || req.Offset >= uint64(len(s.backup)) {
-		s.reply(env, from, req, Response{Status: StatusBadRequest,
-			Err: fmt.Sprintf("no backup at rev %d holds byte %d here (another backup was taken since, or the server restarted): take it again", req.SnapRev, req.Offset)})
-		return
-	}
-	s.reply(env, from, req, s.backupPart(env, req.Offset))
+	req.Read = ReadIndex
+	s.read(env, from, req)
 }
 
-// backupPart answers the kept backup's bytes from off, at most
-// MaxSnapReply, and forgets the backup once its last byte is sent.
-func (s *Server) backupPart(env ordo.Env, off uint64) Response {
-	end := min(off+MaxSnapReply, uint64(len(s.backup)))
-	r := Response{Status: StatusOK, Value: string(s.backup[off:end]), Rev: s.backupRev, Total: uint64(len(s.backup))}
-	s.backupRead = env.Monotonic()
-	if end == uint64(len(s.backup)) {
-		s.backup, s.backupRev = nil, 0
-	}
-	return r
-}
-
-// answer is a confirmed read's answer: the machine's, or for a snapshot
-// the backup's first part (the backup is taken now, unless another is
-// being read: busy, and the client retries).
-func (s *Server) answer(env ordo.Env, req *Request) Response {
+// replyRead answers a confirmed read: the machine's answer, or for a
+// snapshot the first part of the backup taken now (busy while another is
+// being read: the client retries).
+func (s *Server) replyRead(env ordo.Env, to ordo.NodeID, req Request) {
 	if req.Op != OpSnap {
-		return s.m.Read(req)
+		s.reply(env, to, req, s.m.Read(&req))
+		return
 	}
 	if s.backup != nil {
-		return Response{Status: StatusBusy, Err: fmt.Sprintf("another backup (rev %d, %d bytes) is being read: retry (one unread for %v is dropped)", s.backupRev, len(s.backup), BackupIdle)}
+		s.busy(env, to, req, fmt.Sprintf("another backup (rev %d, %d bytes) is being read: retry (one unread for %v is dropped)", s.backupRev, len(s.backup), BackupIdle))
+		return
 	}
 	snap := s.m.Snapshot()
-	if len(snap) > raft.MaxSnapshotBytes {
-		return Response{Status: StatusBadRequest, Err: fmt.Sprintf("the database's snapshot is %d bytes, over the %d a backup holds", len(snap), raft.MaxSnapshotBytes)}
+	if len(snap) > MaxBackupBytes {
+		s.reply(env, to, req, Response{Status: StatusBadRequest, Err: fmt.Sprintf("the database's snapshot is %d bytes, over the %d a backup holds", len(snap), MaxBackupBytes)})
+		return
 	}
 	s.backup, s.backupRev = snap, s.m.Applied()
 	s.backupGen++
 	env.After(BackupIdle, ordo.Timer{Name: timerBackup, Arg: s.backupGen})
-	return s.backupPart(env, 0)
+	s.send(env, to, s.backupPart(env, req.ID, 0))
+}
+
+// readBackup answers a BackupRead from the backup kept.
+func (s *Server) readBackup(env ordo.Env, from ordo.NodeID, m BackupRead) {
+	switch {
+	case from < GatewayBase:
+		s.send(env, from, Response{ID: m.ID, Status: StatusBadRequest, Err: "a backup is served to the live client API only"})
+	case s.backup == nil || s.backupRev != m.Rev || m.Offset >= uint64(len(s.backup)):
+		s.send(env, from, Response{ID: m.ID, Status: StatusBadRequest,
+			Err: fmt.Sprintf("no backup at rev %d holds byte %d here (it sat unread for %v, or the server restarted): take it again", m.Rev, m.Offset, BackupIdle)})
+	default:
+		s.send(env, from, s.backupPart(env, m.ID, m.Offset))
+	}
+}
+
+// backupPart is the kept backup's bytes from off, at most MaxSnapReply;
+// the backup is forgotten once its last byte is sent.
+func (s *Server) backupPart(env ordo.Env, id, off uint64) BackupPart {
+	end := min(off+MaxSnapReply, uint64(len(s.backup)))
+	p := BackupPart{ID: id, Rev: s.backupRev, Offset: off, Total: uint64(len(s.backup)), Data: string(s.backup[off:end])}
+	s.backupRead = env.Monotonic()
+	if end == uint64(len(s.backup)) {
+		s.backup, s.backupRev = nil, 0
+	}
+	return p
 }
 
 // Applied implements raft.Host: answer the write proposed at index if its
@@ -498,7 +518,7 @@ func (s *Server) Applied(env ordo.Env, index, term uint64, result []byte) {
 		kept := s.waiting[:0]
 		for _, r := range s.waiting {
 			if r.index <= index {
-				s.reply(env, r.to, r.req, s.answer(env, &r.req))
+				s.replyRead(env, r.to, r.req)
 			} else {
 				kept = append(kept, r)
 			}

@@ -117,7 +117,7 @@ func (f *fakeKV) call(ctx context.Context, m ordo.Message) (ordo.Message, error)
 		f.keys[q.Key] = fakeVal{q.Value, f.applied}
 		return kv.Response{Status: kv.StatusOK, Rev: f.applied}, nil
 	case kv.OpSnap:
-		return kv.Response{Status: kv.StatusOK, Value: "snapshot bytes", Rev: f.applied, Total: uint64(len("snapshot bytes"))}, nil
+		return kv.BackupPart{Rev: f.applied, Total: uint64(len("snapshot bytes")), Data: "snapshot bytes"}, nil
 	}
 	return kv.Response{Status: kv.StatusOK, Rev: f.applied}, nil
 }

@@ -206,7 +206,9 @@ func TestHandlerWatchAndSnapshot(t *testing.T) {
 			t.Errorf("%s: %d, want 400", q, w.Code)
 		}
 	}
-	h = NewHandler(Config{Call: callFunc(kv.Response{Status: kv.StatusOK, Value: "\x00snap", Rev: 42, Total: 5}, nil)})
+	h = NewHandler(Config{Call: func(ctx context.Context, m ordo.Message) (ordo.Message, error) {
+		return kv.BackupPart{Rev: 42, Total: 5, Data: "\x00snap"}, nil
+	}})
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/snapshot", nil))
 	if w.Code != 200 || w.Body.String() != "\x00snap" || w.Header().Get("X-Ordo-Rev") != "42" {
@@ -220,7 +222,7 @@ func TestHandlerWatchAndSnapshot(t *testing.T) {
 }
 
 // A backup larger than one reply streams: the handler reads it from the
-// server part by part (Offset, SnapRev) and writes it as it comes, under
+// server part by part (kv.BackupRead) and writes it as it comes, under
 // one Content-Length; a part that fails cuts the body short, so the
 // client, counting bytes, refuses it. A backup of 2.5 MB was refused
 // before ("exceeds the 983040 a reply holds").
@@ -232,16 +234,24 @@ func TestHandlerStreamsALargeSnapshot(t *testing.T) {
 	var asked []uint64
 	serve := func(failAt uint64) Caller {
 		return func(ctx context.Context, m ordo.Message) (ordo.Message, error) {
-			r := m.(kv.Request)
-			asked = append(asked, r.Offset)
-			if err := r.Check(); err != nil || r.Op != kv.OpSnap || (r.Offset > 0 && r.SnapRev != 9) {
-				return kv.Response{Status: kv.StatusBadRequest, Err: fmt.Sprint(err)}, nil
+			var off uint64
+			switch r := m.(type) {
+			case kv.Request:
+				if r.Op != kv.OpSnap {
+					return kv.Response{Status: kv.StatusBadRequest}, nil
+				}
+			case kv.BackupRead:
+				if r.Rev != 9 {
+					return kv.Response{Status: kv.StatusBadRequest, Err: "another backup"}, nil
+				}
+				off = r.Offset
 			}
-			if failAt > 0 && r.Offset >= failAt {
+			asked = append(asked, off)
+			if failAt > 0 && off >= failAt {
 				return nil, context.DeadlineExceeded
 			}
-			end := min(r.Offset+kv.MaxSnapReply, uint64(len(backup)))
-			return kv.Response{Status: kv.StatusOK, Value: string(backup[r.Offset:end]), Rev: 9, Total: uint64(len(backup))}, nil
+			end := min(off+kv.MaxSnapReply, uint64(len(backup)))
+			return kv.BackupPart{Rev: 9, Offset: off, Total: uint64(len(backup)), Data: string(backup[off:end])}, nil
 		}
 	}
 	w := httptest.NewRecorder()
@@ -257,5 +267,18 @@ func TestHandlerStreamsALargeSnapshot(t *testing.T) {
 	NewHandler(Config{Call: serve(2 * kv.MaxSnapReply)}).ServeHTTP(w, httptest.NewRequest("GET", "/v1/snapshot", nil))
 	if w.Body.Len() != 2*kv.MaxSnapReply || w.Header().Get("Content-Length") != fmt.Sprint(len(backup)) {
 		t.Fatalf("a part failing: %d bytes under a Content-Length of %q, want the body cut at %d", w.Body.Len(), w.Header().Get("Content-Length"), 2*kv.MaxSnapReply)
+	}
+}
+
+// A refusal of the first part (not the leader, busy) is the API's JSON
+// answer with its status code, not a stream.
+func TestHandlerSnapshotRefused(t *testing.T) {
+	for st, code := range map[kv.Status]int{kv.StatusBusy: 429, kv.StatusNotLeader: 421, kv.StatusBadRequest: 400} {
+		h := NewHandler(Config{Call: callFunc(kv.Response{Status: st, Err: "no"}, nil)})
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/snapshot", nil))
+		if w.Code != code || !strings.Contains(w.Body.String(), `"status":"`+st.String()+`"`) {
+			t.Errorf("%v: %d %s, want %d", st, w.Code, w.Body.String(), code)
+		}
 	}
 }

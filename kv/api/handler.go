@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"ordo/election/raft"
 	"strconv"
 	"strings"
 	"time"
@@ -152,48 +152,58 @@ func (h *handler) watch(w http.ResponseWriter, req *http.Request) {
 
 // snapshot streams the server's backup: the first part decides the
 // answer (an error, or 200 with the size and revision), the rest is read
-// from the server part by part (each a reply of at most kv.MaxSnapReply
-// bytes) and written as it comes. Each part gets the full timeout. A part
-// that fails after the header is sent can only cut the body short: the
-// client sees fewer bytes than Content-Length and refuses the backup.
+// from the server part by part (kv.BackupRead, each part at most
+// kv.MaxSnapReply bytes) and written as it comes. Each part gets the full
+// timeout. A part that fails after the header is sent can only cut the
+// body short: the client sees fewer bytes than Content-Length and refuses
+// the backup.
 func (h *handler) snapshot(w http.ResponseWriter, req *http.Request) {
-	part := func(r kv.Request) (kv.Response, int, error) {
+	part := func(m ordo.Message) (ordo.Message, error) {
 		ctx, cancel := context.WithTimeout(req.Context(), h.c.Timeout)
 		defer cancel()
-		return h.call(ctx, r)
+		return h.c.Call(ctx, m)
 	}
-	resp, code, err := part(kv.Request{Op: kv.OpSnap})
-	if err != nil {
-		writeError(w, code, err.Error())
-		return
-	}
-	if resp.Status != kv.StatusOK {
+	r := kv.Request{Op: kv.OpSnap}
+	m, err := part(r)
+	first, ok := m.(kv.BackupPart)
+	if err != nil || !ok {
+		// An error, or a refusal (not the leader, busy, too large).
+		resp, code, err := h.result(r, m, err)
+		if err != nil {
+			writeError(w, code, err.Error())
+			return
+		}
 		writeResponse(w, h.toJSON(resp))
 		return
 	}
-	if resp.Total < uint64(len(resp.Value)) || resp.Total > raft.MaxSnapshotBytes || (resp.Total > uint64(len(resp.Value)) && len(resp.Value) == 0) {
-		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the server's backup part does not add up (%d bytes of %d)", len(resp.Value), resp.Total))
+	if !partFits(first, first.Rev, 0, first.Total) {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("the server's backup part does not add up (%d bytes of %d)", len(first.Data), first.Total))
 		return
 	}
-	rev, total := resp.Rev, resp.Total
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("X-Ordo-Rev", strconv.FormatUint(rev, 10))
-	w.Header().Set("Content-Length", strconv.FormatUint(total, 10))
+	w.Header().Set("X-Ordo-Rev", strconv.FormatUint(first.Rev, 10))
+	w.Header().Set("Content-Length", strconv.FormatUint(first.Total, 10))
 	w.WriteHeader(http.StatusOK)
-	sent := uint64(len(resp.Value))
-	if _, err := w.Write([]byte(resp.Value)); err != nil {
-		return
-	}
-	for sent < total {
-		resp, _, err := part(kv.Request{Op: kv.OpSnap, Offset: sent, SnapRev: rev})
-		if err != nil || resp.Status != kv.StatusOK || resp.Rev != rev || resp.Total != total || len(resp.Value) == 0 || sent+uint64(len(resp.Value)) > total {
-			return // cut short: the client counts the bytes
-		}
-		if _, err := w.Write([]byte(resp.Value)); err != nil {
+	p := first
+	for sent := uint64(0); ; {
+		if _, err := io.WriteString(w, p.Data); err != nil {
 			return
 		}
-		sent += uint64(len(resp.Value))
+		if sent += uint64(len(p.Data)); sent == first.Total {
+			return
+		}
+		m, err := part(kv.BackupRead{Rev: first.Rev, Offset: sent})
+		if p, ok = m.(kv.BackupPart); err != nil || !ok || !partFits(p, first.Rev, sent, first.Total) {
+			return // cut short: the client counts the bytes
+		}
 	}
+}
+
+// partFits reports whether p is the part at off of the backup taken at
+// rev, total bytes in all: not empty (unless the backup is), not past it.
+func partFits(p kv.BackupPart, rev, off, total uint64) bool {
+	return p.Rev == rev && p.Offset == off && p.Total == total && total <= kv.MaxBackupBytes &&
+		off+uint64(len(p.Data)) <= total && (len(p.Data) > 0 || total == 0)
 }
 
 func (h *handler) status(w http.ResponseWriter, req *http.Request) {
