@@ -245,3 +245,38 @@ func TestPBFTReplicaChangingPastASkippedViewExecutesItsCommits(t *testing.T) {
 		t.Fatalf("a changing replica's status answered with %v, want the commit of slot 1", env2.SentSummary())
 	}
 }
+
+// A liar's commit of another view does not undo the honest commits a
+// changing replica counted: late commits are counted per view, apart
+// from the entry's own votes, each replica's latest only. A forged commit
+// of view 2 used to reset the slot's entry to view 2, after which every
+// honest commit of view 1 was refused as stale (a reviewer; n = 7, f = 2:
+// five honest commits of view 1 decide the slot whatever replica 6 says).
+func TestPBFTForgedCommitOfAnotherViewLeavesLateCommitsCounted(t *testing.T) {
+	roster := ordo.NewRoster(7, 1, 0)
+	env := ordotest.ForProtocol(pbft.Protocol, 7, roster, 1)
+	n := env.NewNode(t, pbft.Protocol, map[string]string{"f": "2"})
+	env.Start(n)
+	for _, v := range []int64{1, 3} {
+		for _, from := range []ordo.NodeID{1, 2, 3} {
+			env.Receive(n, from, pbft.ViewChange{View: v})
+		}
+	}
+	if st := replica2(n); st.View != 3 || !st.Changing {
+		t.Fatalf("%+v, want changing to view 3", st)
+	}
+	q := pbft.Request{Timestamp: 1, Client: 8, Op: "x"}
+	forged := pbft.Request{Timestamp: 1, Client: 8, Op: "forged"}
+	env.Receive(n, 1, pbft.Commit{View: 1, Seq: 1, Reqs: []pbft.Request{q}})
+	env.Receive(n, 6, pbft.Commit{View: 2, Seq: 1, Reqs: []pbft.Request{forged}})
+	for _, from := range []ordo.NodeID{2, 3, 4} {
+		env.Receive(n, from, pbft.Commit{View: 1, Seq: 1, Reqs: []pbft.Request{q}})
+	}
+	if st := replica2(n); st.LastExecuted != 0 {
+		t.Fatalf("decided on four commits of view 1 (and one of view 2): %+v", st)
+	}
+	env.Receive(n, 5, pbft.Commit{View: 1, Seq: 1, Reqs: []pbft.Request{q}})
+	if st := replica2(n); st.LastExecuted != 1 || !st.Changing {
+		t.Fatalf("five honest commits of view 1 beside a forged one of view 2: %+v, want slot 1 executed", st)
+	}
+}

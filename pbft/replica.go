@@ -240,6 +240,15 @@ type entry struct {
 	commits    map[ordo.NodeID]string // its own included
 	sentCommit bool
 	committed  bool
+	// late: each replica's latest commit of another view than this
+	// entry's, heard while changing view (onLateCommit); nil until one is.
+	late map[ordo.NodeID]viewVote
+}
+
+// viewVote is a commit's view and batch digest.
+type viewVote struct {
+	view   int64
+	digest string
 }
 
 func newEntry(view int64) *entry {
@@ -327,6 +336,7 @@ func (r *Replica) entryIn(seq, v int64) *entry {
 		clear(e.prepares)
 		clear(e.prepSigs)
 		clear(e.commits)
+		e.late = nil
 	}
 	return e
 }
@@ -734,8 +744,15 @@ func (r *Replica) adoptCommitted(env ordo.Env, seq int64, e *entry, d string, re
 	if e.committed || count(e.commits, d) < r.qs.Q {
 		return
 	}
-	adopted := e.b == nil || e.digest != d || !e.sentCommit // (else the usual committed-local)
-	if e.b == nil || e.digest != d {
+	r.decide(env, seq, e, d, reqs)
+}
+
+// decide marks seq's entry committed with the batch of digest d (reqs),
+// which a quorum's matching commits decided, and executes what follows.
+func (r *Replica) decide(env ordo.Env, seq int64, e *entry, d string, reqs []Request) {
+	other := e.b == nil || e.digest != d
+	adopted := other || !e.sentCommit // (else the usual committed-local)
+	if other {
 		e.b, e.digest, e.ppSig = newBatch(reqs), d, nil
 	}
 	// Decided, also when this replica holds the same batch but never
@@ -749,40 +766,84 @@ func (r *Replica) adoptCommitted(env ordo.Env, seq int64, e *entry, d string, re
 	r.executeCommitted(env)
 }
 
-// onLateCommit takes a commit of the view this replica installed last
-// while it changes view. It casts no vote in that view any more (its
-// view-change said what it prepared, and a vote after it would not be in
-// it), but a request 2f+1 replicas committed is committed whoever learns
-// it, so it may still execute one it had prepared and committed itself.
+// onLateCommit takes, while this replica changes view, a commit of the
+// view it installed last or of one it skipped (it moved on before that
+// view was installed). It casts no vote there any more (its view-change
+// said what it prepared, and a vote after it would not be in it), but a
+// batch 2f+1 replicas committed in one view is decided whoever learns it
+// (adoptCommitted), so it keeps executing what the others commit.
 // Without this, a replica that lost the last commits of a view to the
 // network and suspected the primary alone stayed behind, changing view,
 // until the others needed it (TestPBFT4_4_ViewChangeUnderMessageLoss,
-// seed 9).
+// seed 9). Commits of a view other than the entry's are counted apart,
+// the entry's own votes untouched, each replica's latest only: a forged
+// commit of another view once reset the entry and made every honest
+// commit of its view look stale (a reviewer).
 func (r *Replica) onLateCommit(env ordo.Env, from ordo.NodeID, m Commit) {
-	if !r.inWindow(m.Seq) || m.Seq <= r.lastExec {
+	e := r.log[m.Seq]
+	if !r.inWindow(m.Seq) || m.Seq <= r.lastExec || e != nil && e.committed {
 		r.refuse(env, from, m, reasonStaleView)
 		return
 	}
-	// Of the view it left, or of one it skipped (it moved on before that
-	// view was installed): 2f+1 matching commits decide a slot in any
-	// view (adoptCommitted), so it keeps executing what the others
-	// commit, without voting.
-	if e := r.log[m.Seq]; e != nil && (e.view > m.View || e.committed) {
+	if e == nil {
+		e = newEntry(m.View)
+		r.log[m.Seq] = e
+	}
+	v := viewVote{m.View, BatchDigest(m.Reqs)}
+	old, had := e.lateVote(from)
+	switch {
+	case had && old == v:
+		r.refuse(env, from, m, reasonDuplicate)
+		return
+	case had && old.view == v.view:
+		r.refuse(env, from, m, reasonConflict) // one vote a view: the first binds
+		return
+	case had && old.view > v.view:
 		r.refuse(env, from, m, reasonStaleView)
 		return
 	}
-	e := r.entryIn(m.Seq, m.View)
-	d := BatchDigest(m.Reqs)
-	if old, dup := e.commits[from]; dup {
-		if old != d {
-			r.refuse(env, from, m, reasonConflict)
-		} else {
-			r.refuse(env, from, m, reasonDuplicate)
+	if v.view == e.view {
+		e.commits[from] = v.digest
+		delete(e.late, from)
+	} else {
+		if e.late == nil {
+			e.late = map[ordo.NodeID]viewVote{}
 		}
-		return
+		e.late[from] = v
 	}
-	e.commits[from] = d
-	r.adoptCommitted(env, m.Seq, e, d, m.Reqs) // 2f+1 matching commits, its own among them or not
+	if e.lateCount(v) >= r.qs.Q {
+		r.decide(env, m.Seq, e, v.digest, m.Reqs)
+	}
+}
+
+// lateVote is replica from's latest commit for this entry: of another
+// view (late), else of the entry's view.
+func (e *entry) lateVote(from ordo.NodeID) (viewVote, bool) {
+	if v, ok := e.late[from]; ok {
+		return v, true
+	}
+	if d, ok := e.commits[from]; ok {
+		return viewVote{e.view, d}, true
+	}
+	return viewVote{}, false
+}
+
+// lateCount is how many replicas' latest commits for this entry are v.
+func (e *entry) lateCount(v viewVote) int {
+	n := 0
+	if v.view == e.view {
+		for from, d := range e.commits {
+			if _, newer := e.late[from]; !newer && d == v.digest {
+				n++
+			}
+		}
+	}
+	for _, l := range e.late {
+		if l == v {
+			n++
+		}
+	}
+	return n
 }
 
 // lateCommitsPending reports whether, while changing view, an entry of

@@ -35,7 +35,7 @@ import (
 const timerRetransmit = "retransmit"
 
 // askEvery is how many retransmit ticks a replica changing view alone
-// waits between two statuses of the view it left when nothing else asks.
+// waits between two changing statuses when nothing else asks.
 const askEvery = 10
 
 // Status is ⟨STATUS, v, h, le⟩: the sender is in view View (changing to
@@ -71,9 +71,10 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		if r.sentVC != nil && r.sentVC.View == r.view {
 			r.broadcast(env, *r.sentVC)
 		}
-		// Commits of the view it left that it still lacks (onLateCommit):
-		// a status of that view makes the replicas still in it resend them.
-		// And, once a second while no progress, in any case: a replica
+		// Commits it still lacks (onLateCommit): a changing status makes
+		// the others resend their commits above what it executed, of any
+		// view, and the checkpoints it reached. And, once a second while
+		// no progress, in any case: a replica
 		// that suspected alone hears nothing more of the view it left
 		// once the others fall quiet, and may lack its last commits
 		// (found: a restarted replica two slots short, for good).
@@ -116,6 +117,18 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	if st.LastExec < r.low && r.stable.snap != nil {
 		env.Send(from, StateTransfer{Seq: r.low, State: r.stable.state, Proof: r.stable.proof, Snap: r.stable.snap})
 	}
+	// Checkpoints it reached and cannot make stable: the stable one, and
+	// this replica's votes above it — also to a replica changing view,
+	// which keeps executing (and checkpointing) what the others commit.
+	me := env.ID()
+	if st.Stable < r.low && st.LastExec >= r.low && r.stable.sig != nil {
+		env.Send(from, Checkpoint{Seq: r.low, State: r.stable.state, Sig: r.stable.sig})
+	}
+	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
+		if v, ok := r.ckpts[c][me]; ok {
+			env.Send(from, Checkpoint{Seq: c, State: v, Sig: r.ckSigs[c][me]})
+		}
+	}
 	if st.Changing {
 		// It votes in no view until its view change ends, but executes
 		// what 2f+1 commit (onLateCommit): this replica's commits above
@@ -130,7 +143,7 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	// Its view's messages still in the log, even when this replica has
 	// moved on: a commit sent in view v stays true after it, and a replica
 	// still in v may need it to execute what the others executed.
-	me, primary := env.ID(), Primary(env.Roster().Servers, st.View)
+	primary := Primary(env.Roster().Servers, st.View)
 	// Every entry above its stable checkpoint, not only above what it
 	// executed: a slot a new-view re-proposed needs its quorum again in
 	// the new view, from replicas that executed it in the old one.
@@ -147,16 +160,6 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 		}
 		if e.sentCommit {
 			env.Send(from, Commit{View: e.view, Seq: s, Reqs: e.b.reqs})
-		}
-	}
-	// Checkpoints it reached and cannot make stable: the stable one, and
-	// this replica's votes above it.
-	if st.Stable < r.low && st.LastExec >= r.low && r.stable.sig != nil {
-		env.Send(from, Checkpoint{Seq: r.low, State: r.stable.state, Sig: r.stable.sig})
-	}
-	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
-		if v, ok := r.ckpts[c][me]; ok {
-			env.Send(from, Checkpoint{Seq: c, State: v, Sig: r.ckSigs[c][me]})
 		}
 	}
 }

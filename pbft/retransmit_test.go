@@ -467,3 +467,35 @@ func TestPBFTPrimaryOrdersAgainWhatAnOldViewLost(t *testing.T) {
 		t.Fatalf("view 5: the resent request gave %v, want a pre-prepare of it", env.Sent)
 	}
 }
+
+// A replica changing view gets the checkpoints it reached back too, as one
+// in a view does: it keeps executing what the others commit, and without
+// them it stalled at its window's edge until a state transfer (the
+// changing status's answer returned before the checkpoints; a reviewer).
+func TestPBFTChangingStatusGetsCheckpoints(t *testing.T) {
+	req := pbft.Request{Timestamp: 1, Client: 5, Op: "x"}
+	d := pbft.BatchDigest([]pbft.Request{req})
+	env := ordotest.ForProtocol(pbft.Protocol, 2, ordo.NewRoster(4, 1, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, map[string]string{"checkpoint": "1", "window": "4"})
+	env.Start(n)
+	env.Receive(n, 5, req)
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: d, Reqs: []pbft.Request{req}})
+	env.Receive(n, 3, pbft.Prepare{View: 0, Seq: 1, Digest: d})
+	env.Receive(n, 1, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
+	env.Receive(n, 3, pbft.Commit{View: 0, Seq: 1, Reqs: []pbft.Request{req}})
+	if st := replica2(n); st.LastExecuted != 1 {
+		t.Fatalf("slot 1 not executed: %+v", st)
+	}
+	for _, changing := range []bool{false, true} {
+		env.Receive(n, 3, pbft.Status{View: 1, Changing: changing, LastExec: 1})
+		found := false
+		for _, m := range env.SentTo(3) {
+			if c, ok := m.(pbft.Checkpoint); ok && c.Seq == 1 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("a status (changing %v) at checkpoint 1, not stable: answered %v, want the checkpoint", changing, env.SentSummary())
+		}
+	}
+}
