@@ -114,17 +114,7 @@ func (h *handler) call(ctx context.Context, r dynamo.Request) (dynamo.Reply, int
 	r.ID, r.Relay = 1, true // each call has a gateway id of its own
 	m, err := h.c.Call(ctx, r)
 	if err != nil {
-		code := http.StatusGatewayTimeout
-		var st interface{ HTTPStatus() int }
-		if errors.As(err, &st) {
-			code = st.HTTPStatus()
-		}
-		if code == http.StatusGatewayTimeout && r.Op == dynamo.OpGet {
-			code = http.StatusServiceUnavailable // a read changed nothing
-		}
-		if code == http.StatusGatewayTimeout {
-			err = fmt.Errorf("outcome unknown: %w", err)
-		}
+		code, err := api.NoAnswer(err, r.Op != dynamo.OpGet)
 		return dynamo.Reply{}, code, err
 	}
 	rep, ok := m.(dynamo.Reply)

@@ -235,6 +235,26 @@ func (h *handler) serve(w http.ResponseWriter, req *http.Request, r kv.Request, 
 	encodeJSON(w, out)
 }
 
+// NoAnswer is the HTTP status and error of a client API call the node did
+// not answer (err, from the live gateway): the gateway's own status when
+// it has one (busy 429, shutting down 503), else 504 with "outcome
+// unknown" for a write, which may still take effect, and 503 for a read,
+// which changed nothing. The kv, Dynamo and PBFT client APIs share it.
+func NoAnswer(err error, write bool) (int, error) {
+	code := http.StatusGatewayTimeout
+	var st interface{ HTTPStatus() int }
+	if errors.As(err, &st) {
+		code = st.HTTPStatus()
+	}
+	switch {
+	case code != http.StatusGatewayTimeout:
+		return code, err
+	case write:
+		return code, fmt.Errorf("outcome unknown: %w", err)
+	}
+	return http.StatusServiceUnavailable, err
+}
+
 // call makes one call; on error, code is the HTTP status to answer.
 func (h *handler) call(ctx context.Context, r kv.Request) (kv.Response, int, error) {
 	m, err := h.c.Call(ctx, r)
@@ -245,17 +265,7 @@ func (h *handler) call(ctx context.Context, r kv.Request) (kv.Response, int, err
 // answer.
 func (h *handler) result(r kv.Request, m ordo.Message, err error) (kv.Response, int, error) {
 	if err != nil {
-		code := http.StatusGatewayTimeout // no answer: the outcome of a write is unknown
-		var st interface{ HTTPStatus() int }
-		if errors.As(err, &st) {
-			code = st.HTTPStatus()
-		}
-		if code == http.StatusGatewayTimeout && !writes(r.Op) {
-			code = http.StatusServiceUnavailable // a read changed nothing: unavailable
-		}
-		if code == http.StatusGatewayTimeout {
-			err = fmt.Errorf("outcome unknown: %w", err)
-		}
+		code, err := NoAnswer(err, writes(r.Op))
 		return kv.Response{}, code, err
 	}
 	resp, ok := m.(kv.Response)

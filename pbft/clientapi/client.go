@@ -170,18 +170,14 @@ type answer struct {
 	code    int
 	resp    Response
 	err     error
-	// garbled: the replica's API answered something that is no client
-	// API answer at all (not JSON, no status).
-	garbled bool
 }
 
-// malformed reports an answer that answers nothing: a replica's reply
-// that its API found malformed (500 bad-reply: another request's, or no
-// kv answer), or an answer that is no API answer at all. A lying or
-// broken replica, not an outage.
-func (a answer) malformed() bool {
-	return a.garbled || a.err == nil && a.code == http.StatusInternalServerError
-}
+// malformed reports a replica's reply that its API found answers nothing
+// (bad-reply: another request's, or no kv answer): a lying or broken
+// replica, not an outage. An answer that is no API answer at all (a
+// proxy's error page) is an error, like no answer: the replica's API did
+// not write it.
+func (a answer) malformed() bool { return a.err == nil && a.resp.Status == StatusBadReply }
 
 // key is what must match for two answers to agree: the outcome, not
 // who said it or in which view.
@@ -195,12 +191,9 @@ func (a answer) String() string {
 		return a.err.Error()
 	}
 	if a.malformed() {
-		// Not "500 unavailable": the replica answered, and its answer
-		// answers nothing.
-		if strings.HasPrefix(a.resp.Error, "malformed reply") {
-			return a.resp.Error
-		}
-		return "malformed reply: " + a.resp.Error
+		// Not "500 bad-reply": the replica answered, and its answer
+		// answers nothing (the API's error says so).
+		return a.resp.Error
 	}
 	s := fmt.Sprintf("%d %s", a.code, a.resp.Status)
 	if a.resp.Value != "" {
@@ -304,7 +297,7 @@ func (c *Client) agreed(final []*answer) (Result, bool) {
 		}
 	}
 	for k, g := range groups {
-		if len(g) < c.cfg.F+1 || g[0].code == http.StatusInternalServerError {
+		if len(g) < c.cfg.F+1 || g[0].malformed() {
 			continue
 		}
 		r := Result{Response: g[0].resp, Disagree: map[int]string{}}
@@ -337,7 +330,7 @@ func (c *Client) noQuorum(q Request, final []*answer, last []answer) error {
 		outcome = "nothing changed (a get)"
 	}
 	why := "more than f replicas down, cut off or lying? see ordo cluster status"
-	if d := disagreement(final, last); d != "" {
+	if d := disagreement(final); d != "" {
 		why = d + ": a Byzantine-fault symptom, a replica lies or is broken (see ordo cluster status)"
 	}
 	return fmt.Errorf("%w (f=%d: %s needed; %s); %s: %s", ErrNoQuorum, c.cfg.F, plural.Count(c.cfg.F+1, "matching answer"), why, outcome, strings.Join(parts, "; "))
@@ -346,14 +339,12 @@ func (c *Client) noQuorum(q Request, final []*answer, last []answer) error {
 // disagreement says how the replicas' answers disagree ("" when they do
 // not): the replicas whose answer was malformed, and those whose definite
 // answers differ.
-func disagreement(final []*answer, last []answer) string {
+func disagreement(final []*answer) string {
 	var bad []int
 	groups := map[string]bool{}
 	var answered []int
-	for i, a := range final {
+	for _, a := range final {
 		switch {
-		case a == nil && last[i].garbled:
-			bad = append(bad, last[i].replica)
 		case a == nil:
 		case a.malformed():
 			bad = append(bad, a.replica)
@@ -442,8 +433,7 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 		a.code = http.StatusUnauthorized
 	default:
 		if json.Unmarshal(data, &a.resp) != nil || a.resp.Status == "" {
-			a.err = fmt.Errorf("%s: malformed answer: %d, not a pbft client API answer: %.200q", ep, resp.StatusCode, data)
-			a.garbled = true
+			a.err = fmt.Errorf("%s: %d, not a pbft client API answer: %.200q", ep, resp.StatusCode, data)
 		}
 		a.code = resp.StatusCode
 	}

@@ -100,14 +100,10 @@ func (h *handler) serve(ctx context.Context, q Request) (int, Response) {
 	}
 	m, err := h.c.Call(ctx, r)
 	if err != nil {
-		code := http.StatusGatewayTimeout
-		var st interface{ HTTPStatus() int }
-		if errors.As(err, &st) {
-			code = st.HTTPStatus()
-		}
+		code, err := api.NoAnswer(err, q.Op != "get")
 		msg := err.Error()
-		if code == http.StatusGatewayTimeout {
-			msg = fmt.Sprintf("outcome unknown: replica %v did not execute the request in time (%v); a retry with the same timestamp is answered once it does", h.c.ID, err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			msg = fmt.Sprintf("%v: replica %v did not execute the request in time; a retry with the same timestamp is answered once it does", err, h.c.ID)
 		}
 		return code, errorResponse(code, msg)
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // Every refusal is one JSON object with its status; a replica that does
-// not execute in time is 504, outcome unknown.
+// not execute in time is 504, outcome unknown, for a write and 503 for a
+// get.
 func TestHandlerStatuses(t *testing.T) {
 	silent := func(ctx context.Context, m ordo.Message) (ordo.Message, error) {
 		<-ctx.Done()
@@ -27,7 +28,9 @@ func TestHandlerStatuses(t *testing.T) {
 		code                      int
 		status, want              string
 	}{
-		{"POST", "/v1/pbft", "application/json", `{"op":"get","key":"x","client":1,"timestamp":1}`, 504, "unknown", "replica n3 did not execute"},
+		{"POST", "/v1/pbft", "application/json", `{"op":"put","key":"x","value":"1","client":1,"timestamp":1}`, 504, "unknown", "outcome unknown: context deadline exceeded: replica n3 did not execute"},
+		// A get changed nothing: unavailable, not unknown (as kv and dynamo).
+		{"POST", "/v1/pbft", "application/json", `{"op":"get","key":"x","client":1,"timestamp":1}`, 503, "unavailable", "replica n3 did not execute"},
 		{"POST", "/v1/pbft", "text/plain", `{}`, 415, "bad-request", "application/json"},
 		{"POST", "/v1/pbft", "", `{"op":"get"`, 400, "bad-request", "malformed"},
 		{"POST", "/v1/pbft", "", `{"op":"put","key":"x","value":"` + strings.Repeat("v", clientapi.MaxBodyBytes) + `","client":1,"timestamp":1}`, 413, "bad-request", "larger than"},
