@@ -141,8 +141,15 @@ var _ election.Elector = (*Server)(nil)
 // NewServer builds a "kv" server.
 func NewServer(c ordo.Config) (ordo.Node, error) { return newServer(c, false) }
 
+// MachineConfigOf is the machine's configuration under a server's
+// options (session_window, sessions): the same on every server of a
+// cluster, and what a restored snapshot must fit.
+func MachineConfigOf(opts ordo.Options) MachineConfig {
+	return MachineConfig{SessionWindow: uint64(max(opts.Int("session_window"), 0)), Sessions: opts.Int("sessions")}
+}
+
 func newServer(c ordo.Config, stale bool) (*Server, error) {
-	mc := MachineConfig{SessionWindow: uint64(max(c.Opts.Int("session_window"), 0)), Sessions: c.Opts.Int("sessions")}
+	mc := MachineConfigOf(c.Opts)
 	if err := mc.Check(); err != nil {
 		return nil, err
 	}

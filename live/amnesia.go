@@ -142,7 +142,7 @@ func (c *Cluster) guardAmnesia(id ordo.NodeID) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, AmnesiaFileName), []byte(strconv.FormatInt(highest, 10)+"\n")); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, AmnesiaFileName), []byte(strconv.FormatInt(highest, 10)+"\n")); err != nil {
 		return err
 	}
 	LogFault(c.Cfg, c.now(), "amnesia", "node", int(id), "fence", highest)

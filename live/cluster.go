@@ -480,7 +480,7 @@ func (c *Cluster) saveState() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(c.Dir, StateFileName), b)
+	return WriteFileAtomic(filepath.Join(c.Dir, StateFileName), b)
 }
 
 // N is the cluster's size: its nodes of every role.

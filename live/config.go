@@ -409,5 +409,5 @@ func (c *Config) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return WriteFileAtomic(path, data)
 }

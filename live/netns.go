@@ -333,7 +333,7 @@ func (x *Netns) save() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(x.dir, NetnsFileName), b)
+	return WriteFileAtomic(filepath.Join(x.dir, NetnsFileName), b)
 }
 
 func linkKey(a, b int) string { return strconv.Itoa(a) + ">" + strconv.Itoa(b) }

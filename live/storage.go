@@ -783,9 +783,9 @@ func decodeOps(p []byte, b *ordo.Batch) (err error) {
 	return nil
 }
 
-// writeFileAtomic writes path as temp file + fsync + rename + fsync of the
+// WriteFileAtomic writes path as temp file + fsync + rename + fsync of the
 // directory: after a crash, path holds the old contents or the new ones.
-func writeFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {

@@ -102,8 +102,10 @@ read ratios from one run, not figures from different runs.`,
 			case foCli < 1 || foCli > bench.MaxClients:
 				return fmt.Errorf("--failover-clients %d: want 1..%d", foCli, bench.MaxClients)
 			}
-			if _, err := live.CheckOptions(kv.Protocol, o, ns[0]); err != nil {
-				return fmt.Errorf("-o: %w", err)
+			for _, n := range ns {
+				if _, err := live.CheckOptions(kv.Protocol, o, n); err != nil {
+					return fmt.Errorf("-o (%d nodes): %w", n, err)
+				}
 			}
 			bin, err := os.Executable()
 			if err != nil {

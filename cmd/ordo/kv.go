@@ -625,7 +625,7 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 					return err
 				}
 				h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: rev, Bytes: n, CRC32C: crc32.Checksum(buf.Bytes(), castagnoli)})
-				if err := writeFileSync(args[0], append(append(h, '\n'), buf.Bytes()...)); err != nil {
+				if err := live.WriteFileAtomic(args[0], append(append(h, '\n'), buf.Bytes()...)); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "saved %s: %d bytes (a snapshot of %d bytes at rev %d)\n", args[0], len(h)+1+buf.Len(), n, rev)
@@ -644,10 +644,6 @@ voters. Stop the cluster first (ordo cluster down); the restore starts its
 nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, data, err := readSnapshotFile(args[0])
-			if err != nil {
-				return err
-			}
 			c, err := live.Open(f.dir)
 			if err != nil {
 				return err
@@ -658,6 +654,16 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 			if p := c.Cfg.Protocol; p != kv.Protocol.Name && p != kv.StaleProtocol.Name {
 				// Its servers would boot a store they do not read.
 				return fmt.Errorf("the cluster in %s runs protocol %s, not the kv database: a kv snapshot restores only into a kv cluster (ordo cluster up --protocol kv)", c.Dir, p)
+			}
+			opts, err := kv.Protocol.Resolve(c.Cfg.Options)
+			if err != nil {
+				return fmt.Errorf("the cluster's options: %w", err)
+			}
+			// Checked as its servers will restore it (their session table's
+			// bounds), before any store is touched.
+			h, data, err := readSnapshotFile(args[0], kv.MachineConfigOf(opts))
+			if err != nil {
+				return err
 			}
 			servers := c.Servers()
 			for _, id := range servers {
@@ -703,8 +709,9 @@ func restoreStore(dir string, rev uint64, voters []ordo.NodeID, data []byte) err
 	return s.Close()
 }
 
-// readSnapshotFile reads and checks a snapshot file (bounded, checksummed).
-func readSnapshotFile(path string) (snapHeader, []byte, error) {
+// readSnapshotFile reads and checks a snapshot file (bounded, checksummed)
+// and that it restores into a machine of configuration mc.
+func readSnapshotFile(path string, mc kv.MachineConfig) (snapHeader, []byte, error) {
 	var h snapHeader
 	fh, err := os.Open(path)
 	if err != nil {
@@ -742,37 +749,12 @@ func readSnapshotFile(path string) (snapHeader, []byte, error) {
 	} else if at != h.Rev {
 		return h, nil, fmt.Errorf("%s: the header says rev %d, the snapshot was taken at rev %d: the file was edited or damaged", path, h.Rev, at)
 	}
-	if err := kv.NewMachine(kv.MachineConfig{SessionWindow: kv.MaxSessionWindow, Sessions: kv.MaxSessions}).Restore(h.Rev, data); err != nil {
+	if err := mc.Check(); err != nil {
+		return h, nil, err
+	}
+	if err := kv.NewMachine(mc).Restore(h.Rev, data); err != nil {
 		return h, nil, fmt.Errorf("%s: the snapshot does not decode: %w", path, err)
 	}
 	return h, data, nil
 }
 
-// writeFileSync writes data to path through a temporary file, fsynced and
-// renamed into place.
-func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	fh, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(data); err != nil {
-		fh.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := fh.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp) // e.g. path is a directory: leave nothing behind
-		return err
-	}
-	return nil
-}

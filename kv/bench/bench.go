@@ -19,7 +19,7 @@ type Config struct {
 	Nodes    []int         // cluster sizes, each 1..MaxNodes (default 3, 5)
 	Clients  []int         // concurrent closed-loop clients, each 1..MaxClients (default 1, 16, 64)
 	Duration time.Duration // measured time per run (default 10 s)
-	Warmup   time.Duration // unmeasured load before it (default 2 s)
+	Warmup   time.Duration // unmeasured load before it (0: none; ordo bench kv's default is 2 s)
 	Reps     int           // repetitions of each cell, systems interleaved (default 1)
 
 	// Failover rounds (0: none): with FailoverClients writing to a
@@ -147,9 +147,6 @@ func (c *Config) defaults() error {
 	}
 	if c.Duration == 0 {
 		c.Duration = 10 * time.Second
-	}
-	if c.Warmup == 0 {
-		c.Warmup = 2 * time.Second
 	}
 	if c.Reps == 0 {
 		c.Reps = 1
