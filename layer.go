@@ -202,6 +202,14 @@ func (st *subStore) end(end string) string {
 	return st.prefix + end
 }
 
+// Reserve implements Reserver: the hint goes to the store beneath, if it
+// takes one.
+func (st *subStore) Reserve(n int) {
+	if r, ok := st.s.(Reserver); ok {
+		r.Reserve(n)
+	}
+}
+
 func (st *subStore) Get(key string) ([]byte, bool) { return st.s.Get(st.prefix + key) }
 func (st *subStore) Put(key string, value []byte)  { st.s.Put(st.prefix+key, value) }
 func (st *subStore) Delete(key string)             { st.s.Delete(st.prefix + key) }

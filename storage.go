@@ -168,6 +168,14 @@ type memKV struct {
 
 func lessKV(a, b memKV) bool { return a.k < b.k }
 
+// Reserver is implemented by a Storage that can make room ahead for one
+// large batch of about n bytes (the live store, whose batch buffer a Raft
+// snapshot's megabytes would otherwise grow many times). A hint: what a
+// reader sees does not change. Layers (SubEnv) pass it on.
+type Reserver interface {
+	Reserve(n int)
+}
+
 // NewMemStorage returns an empty MemStorage.
 func NewMemStorage() *MemStorage { return &MemStorage{t: btree.NewG(32, lessKV)} }
 

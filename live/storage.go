@@ -272,9 +272,10 @@ func (s *DiskStorage) putOp(kind ordo.OpKind, key string, value []byte) {
 	s.openKV += len(key) + len(value)
 }
 
-// Reserve makes room in the open batch for n more bytes of operations, so
-// that one large write (a Raft snapshot's megabytes) grows the buffer
-// once: in fresh memory every growth is paid again in page faults.
+// Reserve implements ordo.Reserver: it makes room in the open batch for n
+// more bytes of operations, so that one large write (a Raft snapshot's
+// megabytes) grows the buffer once: in fresh memory every growth is paid
+// again in page faults.
 func (s *DiskStorage) Reserve(n int) {
 	n = min(max(n, 0), MaxRecordBytes)
 	if len(s.open) == 0 {
@@ -300,6 +301,9 @@ func (s *DiskStorage) EndBatch() {
 	}
 	s.pendRecs++
 	s.open, s.openOps, s.openKV = s.open[:0], 0, 0
+	if cap(s.open) > 1<<20 {
+		s.open = nil // do not keep a large event's buffer (a snapshot's, after Reserve)
+	}
 }
 
 // Pending reports whether writes wait for a Commit.

@@ -757,4 +757,3 @@ func readSnapshotFile(path string, mc kv.MachineConfig) (snapHeader, []byte, err
 	}
 	return h, data, nil
 }
-

@@ -257,7 +257,7 @@ func chunkKey(n int) string {
 // writeSnapshot stores a snapshot (meta and chunks, replacing any older
 // one) through w: one event's batch, so it is there whole or not at all.
 func writeSnapshot(w ordo.Writer, m *snapMeta, data []byte) {
-	if r, ok := w.(interface{ Reserve(n int) }); ok {
+	if r, ok := w.(ordo.Reserver); ok {
 		r.Reserve(len(data) + 64*(len(data)/snapChunk+3)) // the live store: grow its batch once
 	}
 	w.DeleteRange(snapChunkPref, snapChunkEnd)
