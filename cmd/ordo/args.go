@@ -16,6 +16,16 @@ import (
 	"ordo/internal/plural"
 )
 
+// noArgs wants none. A command with subcommands answers a stray word as
+// cobra does (unknown command: a mistyped subcommand); a leaf says it
+// takes no arguments (cobra's "unknown command" misled there).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if cmd.HasSubCommands() {
+		return cobra.NoArgs(cmd, args)
+	}
+	return arity(0, 0)(cmd, args)
+}
+
 // exactArgs wants n arguments; hint, if given, is said after the count
 // (what the arguments are, where to find one).
 func exactArgs(n int, hint ...string) cobra.PositionalArgs { return arity(n, n, hint...) }
@@ -75,6 +85,9 @@ func arityError(cmd *cobra.Command, args []string, lo, hi int, hint string) erro
 	// main prefixes every error with "ordo: ", so the command is named
 	// without the root: "ordo: kv put needs KEY VALUE ...".
 	msg := fmt.Sprintf("%s %s", strings.TrimPrefix(path, cmd.Root().Name()+" "), verb)
+	if hi == 0 {
+		return fmt.Errorf("%s no arguments (got %s); see %s --help", msg, got, path)
+	}
 	if want := useArgs(cmd.Use); want != "" {
 		msg += " " + want + " ("
 	} else {

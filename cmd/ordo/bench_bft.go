@@ -80,7 +80,7 @@ finish, 1 otherwise, 2 for bad input.`,
   ordo bench bft -n 3,4 -f 1 --seeds 20 --behaviour all --auth ed25519   # signatures: same verdicts, more CPU
   ordo bench bft -n 3 -f 1 --behaviour equivocate --replay 1 --trace run.jsonl
   ordo bench bft --json > bft.json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Counts and durations first: the campaign's defaults stand
 			// for zero (lab.BFTConfig), so --clients 0 would run 2.

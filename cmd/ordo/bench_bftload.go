@@ -54,7 +54,7 @@ protocol before batching) for each n.`,
   ordo bench bft-load --nodes 4,7,10 --clients 16 --duration 10s --json
   ordo bench bft-load --batch 64,1
   ordo bench bft-load --live --nodes 4 --clients 16 --duration 10s`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A duration out of range is refused by its flag's name before
 			// any run (the simulator's own check says "duration").

@@ -34,7 +34,7 @@ depose a healthy leader (etcd keeps its heartbeat 10× below the election
 timeout for this reason).`,
 		Example: `  ordo bench churn
   ordo bench churn --loss 0.1,0.2,0.3 -o heartbeat=50ms --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := parseOptions(opts)
 			if err != nil {

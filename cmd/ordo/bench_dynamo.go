@@ -48,7 +48,7 @@ warm-up, measured from the merged trace: per second of this machine.`,
 		Example: `  ordo bench dynamo
   ordo bench dynamo --n5 --duration 10s --json
   ordo bench dynamo --live --clients 4 --outstanding 4 --duration 10s`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if wide {
 				quorums += ",5:3:3,5:1:1"

@@ -40,7 +40,7 @@ the K keys come from the client.
   ordo bench dynamo-sync                                   # 1 000 and 10 000 keys (quick)
   ordo bench dynamo-sync --store 1000,10000,100000         # the issue's table
   ordo bench dynamo-sync --store 100000 --differ 1,1000 --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ss, err := kvParseInts("--store", stores, 0, dynamo.MaxKeysCap)
 			if err != nil {

@@ -26,7 +26,7 @@ func newBenchElectCmd() *cobra.Command {
 messages of the election that follows, in its best and worst case, beside the
 chapter's complexity: Bully Θ(n²) in the worst case (node 1 detects first),
 Ring 2n (Chang–Roberts between 2n and 3n−1), Raft about 2(n−1).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if failover < 0 || failover > lab.MaxFailoverSeeds {
 				return fmt.Errorf("--failover %d: want 1..%d seeds (0, the default, measures messages per election instead)", failover, lab.MaxFailoverSeeds)

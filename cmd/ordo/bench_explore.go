@@ -35,7 +35,7 @@ on a shared machine.`,
 		Example: `  ordo bench explore
   ordo bench explore --seeds 500 --json
   ordo bench explore --anchor DIR   # DIR: etcd-io/raft's loop and its run.sh`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := c.Check(); err != nil {
 				return err

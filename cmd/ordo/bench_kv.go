@@ -70,7 +70,7 @@ read ratios from one run, not figures from different runs.`,
 		Example: `  ordo bench kv --nodes 3 --clients 1,16,64 --reps 3
   ordo bench kv --nodes 3 --failover 20 --failover-only
   ordo bench kv --nodes 3 --clients 2 --duration 1s --warmup 200ms`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ns, err := parseSizes("--nodes", nodes, 1, bench.MaxNodes)
 			if err != nil {

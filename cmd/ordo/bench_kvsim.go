@@ -34,7 +34,7 @@ no-lost-write, agreement): the cost of a campaign's run.
 
   ordo bench kv-sim --clients 1,4,16 --value-size 16,1024,65536
   ordo bench kv-sim --checks --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, err := kvParseInts("--clients", clients, 1, 1000)
 			if err != nil {

@@ -58,7 +58,7 @@ every round begins with all candidates.`,
 		Example: `  ordo bench lease
   ordo bench lease --ttl 2s --rounds 5 --systems etcd-election,ordo-lease
   ordo bench lease --json > lease.json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Zero means "the default" to failover.Run, never to a flag.
 			if rounds < 1 || rounds > failover.MaxRounds {

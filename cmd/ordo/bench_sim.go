@@ -89,7 +89,7 @@ long.`,
 		Example: `  ordo bench sim
   ordo bench sim --nodes 5,50,500 --json
   ordo bench sim --nodes 5 --duration 60s`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sizes, err := parseSizes("--nodes", nodesFlag, 2, sim.MaxNodes)
 			if err != nil {

@@ -39,7 +39,7 @@ The store lives in a fresh directory under --dir, removed afterwards. On
 tmpfs fsync costs nothing and the figures mean nothing: the command warns.`,
 		Example: `  ordo bench storage
   ordo bench storage --json --duration 5s`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := live.BenchStorage(dir, writers, value, duration)
 			if err != nil {

@@ -39,7 +39,7 @@ func newClockCmd() *cobra.Command {
 does by hand, on diagrams written as text.
 
 ` + diagramFormatHelp,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newClockStampCmd("lamport"), newClockStampCmd("vector"),

@@ -47,7 +47,7 @@ cluster byzantine makes a node lie about what it sends (a PBFT cluster,
 The cluster lives in a directory (default ./.ordo-cluster): cluster.yaml,
 state.json (the processes), faults.jsonl, and nodeN/ (store/, trace.jsonl,
 node.log).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newClusterUpCmd(), newClusterStatusCmd(), newClusterKillCmd(), newClusterRestartCmd(), newClusterStartCmd(),
@@ -211,7 +211,7 @@ the election prefix /leader-election/<dir name>-<random id>/ unless
   ordo cluster up -n 3 --clients 2 --protocol register --client-opt rate=50
   ordo cluster up -n 3 --protocol lease -o ttl=2s --detach
   ordo cluster kill 3; ordo cluster partition 1,2/3,4,5; ordo cluster heal`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := live.CheckSize(n, clients); err != nil {
 				return err // before an etcd is started for the cluster
@@ -397,7 +397,7 @@ reaches, and the faults applied to it. The protocol's columns:
 FAULTS shows a lying node's behaviour and its lies (ordo cluster byzantine),
 and the lines under the table what each node rejected as a receiver.
 --json prints every node's full status, the protocol's state included.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		v := c.View()
 		if asJSON {
@@ -443,7 +443,7 @@ the faults and the partition of the earlier run ended with it. A cluster
 with a running node is refused (ordo cluster restart N restarts one), and
 so is a --netns cluster, whose namespaces down removed.`,
 		Example: `  ordo cluster down && ordo cluster start`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		if err := restartClusterEtcd(cmd, c.Dir); err != nil { // etcd.go: the lease election's etcd first
 			return err
@@ -521,7 +521,7 @@ func newClusterHealCmd() *cobra.Command {
 	return clusterOp(&cobra.Command{
 		Use:   "heal",
 		Short: "clear every fault (partitions, delay, loss)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		if err := c.RequireRunning(); err != nil {
 			return err
@@ -536,7 +536,7 @@ func newClusterHealCmd() *cobra.Command {
 
 func newClusterFaultCmd() *cobra.Command {
 	return clusterOp(&cobra.Command{
-		Use:   "fault KIND SPEC",
+		Use:   "fault KIND [SPEC]",
 		Short: "apply one fault now, in the notation of scenario files and ordo elect",
 		Long: `Apply one fault to the running cluster now, written as the fault package
 writes it (the notation ordo elect and ordo explore print). The kinds the
@@ -596,7 +596,7 @@ func newClusterDownCmd() *cobra.Command {
 	return clusterOp(&cobra.Command{
 		Use:   "down",
 		Short: "stop every node gracefully (SIGTERM)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		if err := c.Down(); err != nil {
 			return errors.Join(err, stopClusterEtcd(cmd.OutOrStdout(), c.Dir))
@@ -646,7 +646,7 @@ Exit status 1 when a checker found a violation.`,
 		Example: `  ordo cluster chaos -n 5 --rounds 20
   ordo cluster chaos -n 5 --rounds 20 --heartbeat 100ms --election-timeout 1s --json
   ordo cluster chaos --protocol kv -n 5 --rounds 20 --pause`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := pf.options(n)
 			if err != nil {

@@ -68,7 +68,7 @@ and 2 to 3 only; --bridge '1/3 via 2@1s' leaves 1 and 3 apart, both reaching 2;
 
 Exit status: 0 when every check gives the expected verdict (pass, or fail
 for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sp, err := f.spec()
 			if err != nil {

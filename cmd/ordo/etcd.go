@@ -49,7 +49,7 @@ each run is a new etcd cluster on new ports).`,
 		Example: `  ordo etcd
   ordo etcd --members 3 --dir /tmp/etcd-data
   ordo cluster up --protocol lease --etcd http://127.0.0.1:2379`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if members < 1 || members > etcd.MaxMembers {
 				return fmt.Errorf("--members %d: want 1..%d", members, etcd.MaxMembers)

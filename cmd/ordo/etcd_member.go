@@ -21,7 +21,7 @@ func newServiceCmd() *cobra.Command {
 		Use:    etcd.MemberCommand[0],
 		Short:  "processes that ordo runs for real services (internal)",
 		Hidden: true,
-		Args:   cobra.NoArgs,
+		Args:   noArgs,
 		RunE:   func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	svc.AddCommand(&cobra.Command{

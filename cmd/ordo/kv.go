@@ -119,7 +119,7 @@ leader's strict reconfiguration check refused: said at once, not retried).`,
   ordo kv range --prefix user/
   ordo kv watch x
   ordo kv snapshot save backup.snap`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.PersistentFlags().StringVar(&f.dir, "cluster", defaultClusterDir, "the cluster directory (cluster.yaml, tls/, client.token); --dir is the same flag, as ordo cluster calls it")
@@ -552,7 +552,7 @@ refuses the client token says so (401 wrong client token), as it is up.
 Exit status: 0 every server answered; 1 some server is down or did not
 answer; 2 a server refused the request (a wrong client token) or the
 cluster directory could not be read.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				out := cmd.OutOrStdout()
@@ -605,7 +605,7 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshot",
 		Short: "back up the database to a file, or restore it from one",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(&cobra.Command{

@@ -62,7 +62,7 @@ terminal).`,
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "print ordo's version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		Run: func(cmd *cobra.Command, args []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "ordo", version)
 		},
@@ -70,7 +70,7 @@ terminal).`,
 	bench := &cobra.Command{
 		Use:   "bench",
 		Short: "measure end-to-end figures (simulator speed, elections, the 3f+1 line of PBFT, Dynamo quorums, ...)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},

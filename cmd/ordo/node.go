@@ -39,7 +39,7 @@ cluster up and ordo bench kv, which start the nodes), the node writes a Go
 CPU profile of its whole run to PREFIX-nN.prof when it stops gracefully
 (go tool pprof reads it; a SIGKILLed node leaves an empty file).`,
 		Example: `  ordo node --config .ordo-cluster/cluster.yaml --id 3`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := live.LoadConfig(config)
 			if err != nil {

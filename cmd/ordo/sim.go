@@ -89,7 +89,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
   ordo sim pbft-4 --auth ed25519`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list {
-				return cobra.NoArgs(cmd, args)
+				return noArgs(cmd, args)
 			}
 			return exactArgs(1, "a scenario file or a built-in name (ordo sim --list)")(cmd, args)
 		},

@@ -26,7 +26,7 @@ the checkers' verdicts. The tour takes a few seconds. It exits non-zero if
 any scene's own check fails, so it doubles as a smoke test.`,
 		Example: `  ordo tour
   ordo tour --section 1`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
 			return playTour(w, section, styler(cmd, w))

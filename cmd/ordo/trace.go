@@ -24,7 +24,7 @@ func newTraceCmd() *cobra.Command {
 		Long: `Read a trace written by ordo sim --trace (or by a live cluster): one JSON
 line of metadata, then one line per event, each process event stamped with a
 Lamport and a vector timestamp.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newTraceWhyCmd())

@@ -197,7 +197,7 @@ Bully figure of section 4; the 2|3 split brain and the Byzantine 5/7 figure
 of section 5, each with its failing check clicked) and write a PNG of each
 into --dir. The README's pictures are made this way.`,
 		Example: `  ordo web shots --dir docs/img`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
