@@ -428,7 +428,6 @@ func formatRejects(v []NodeView) string {
 			RefusedBy map[string]uint64 `json:"refused_by"`
 		}
 		if len(nv.Status.State) > 0 && json.Unmarshal(nv.Status.State, &st) == nil {
-			delete(st.RefusedBy, duplicateReason)
 			if parts := counts(st.RefusedBy); parts != "" {
 				lines = append(lines, fmt.Sprintf("n%d refused (protocol): %s", int(nv.ID), parts))
 			}
@@ -436,10 +435,6 @@ func formatRejects(v []NodeView) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// duplicateReason is the refusal of the same message again in a
-// protocol's refused_by (pbft's "duplicate").
-const duplicateReason = "duplicate"
 
 // counts is "reason n, ..." sorted by reason ("" for none).
 func counts(m map[string]uint64) string {

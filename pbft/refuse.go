@@ -55,7 +55,7 @@ func (r *Replica) refusedByName() map[string]int {
 	}
 	out := map[string]int{}
 	for w, n := range r.refusedBy {
-		if n > 0 {
+		if n > 0 && reason(w) != reasonDuplicate { // State.Duplicates
 			out[reason(w).String()] = n
 		}
 	}

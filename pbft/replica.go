@@ -986,7 +986,7 @@ type State struct {
 	Refused   int            `json:"refused"`
 	RefusedBy map[string]int `json:"refused_by,omitempty"`
 	// Duplicates is the part of Refused that was the same message again
-	// (refused_by "duplicate"): mostly honest retransmissions, and a
+	// (not in RefusedBy): mostly honest retransmissions, and a
 	// replaying liar's copies. ordo cluster status shows it apart, so
 	// that the other refusals (a liar's conflicting votes, bad
 	// certificates, stale views) stand out.

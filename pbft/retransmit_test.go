@@ -299,8 +299,8 @@ func TestPBFTRefusedCounted(t *testing.T) {
 	env.Receive(n, 4, pbft.ViewChange{View: 1})                                                                // joins view 1
 	env.Receive(n, 2, pbft.Prepare{View: 0, Seq: 3, Digest: d})                                                // stale-view
 	st := replica2(n)
-	want := map[string]int{"wrong-sender": 2, "bad-digest": 1, "out-of-window": 1, "conflicting": 1, "stale-view": 1, "duplicate": 1}
-	if st.Refused != 7 || len(st.RefusedBy) != len(want) {
+	want := map[string]int{"wrong-sender": 2, "bad-digest": 1, "out-of-window": 1, "conflicting": 1, "stale-view": 1} // and Duplicates
+	if st.Refused != 7 || len(st.RefusedBy) != len(want) || st.Duplicates != 1 {
 		t.Fatalf("refused %d: %v, want 7: %v", st.Refused, st.RefusedBy, want)
 	}
 	for k, v := range want {
@@ -414,7 +414,7 @@ func TestPBFTReplayedForgedMalformedCounted(t *testing.T) {
 	s, _ := run(t, cfg, 2*time.Second)
 	dup := 0
 	for _, id := range []ordo.NodeID{1, 3, 4} {
-		dup += replica(s, id).RefusedBy["duplicate"]
+		dup += replica(s, id).Duplicates
 	}
 	if dup == 0 {
 		t.Fatalf("replays counted nowhere: %+v", replica(s, 1))

@@ -95,7 +95,7 @@ func TestPBFTStateTransferChecked(t *testing.T) {
 		t.Fatalf("the genuine state transfer: %+v, want executed and stable at %d", st, genuine.Seq)
 	}
 	env.Receive(n, 2, genuine)
-	if st := replica2(n); st.Transfers != 1 || st.RefusedBy["duplicate"] == 0 {
+	if st := replica2(n); st.Transfers != 1 || st.Duplicates == 0 {
 		t.Fatalf("the same state again: %+v", st)
 	}
 }

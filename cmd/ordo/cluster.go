@@ -770,6 +770,17 @@ func keyValues(flag string, kvs []string) (map[string]string, error) {
 	return o, nil
 }
 
+// pbftF is the f a PBFT cluster of n replicas runs with under its options
+// (f, unsafe_quorum; f defaults to (n-1)/3); ok is false for options its
+// replicas refuse.
+func pbftF(n int, opts map[string]string) (f int, ok bool) {
+	f, unsafe := -1, 0
+	fmt.Sscan(opts["f"], &f)
+	fmt.Sscan(opts["unsafe_quorum"], &unsafe)
+	qs, err := pbft.QuorumsFor(n, f, unsafe)
+	return qs.F, err == nil
+}
+
 // pbftNote says how many liars a PBFT cluster of n replicas tolerates when
 // it is none: f defaults to (n-1)/3, 0 below 4 replicas, and a user who
 // asked for 3 may expect one.
@@ -777,10 +788,7 @@ func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string
 	if protocol != pbft.Protocol.Name {
 		return
 	}
-	f, unsafe := -1, 0
-	fmt.Sscan(opts["f"], &f)
-	fmt.Sscan(opts["unsafe_quorum"], &unsafe)
-	if qs, err := pbft.QuorumsFor(n, f, unsafe); err == nil && qs.F == 0 {
+	if f, ok := pbftF(n, opts); ok && f == 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", plural.Count(n, "PBFT replica tolerates", "PBFT replicas tolerate"))
 	}
 }

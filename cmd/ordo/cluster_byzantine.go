@@ -136,18 +136,21 @@ func warnLiars(cmd *cobra.Command, c *live.Cluster) {
 	var liars []string
 	for _, id := range servers {
 		if st, err := c.Status(id); err == nil && st.Byzantine != nil && st.Byzantine.Behaviour != "" && st.Byzantine.Behaviour != live.Honest {
-			liars = append(liars, fmt.Sprintf("n%d", id))
+			liars = append(liars, id.String())
 		}
 	}
-	if warning := liarsWarning(liars, len(servers)); warning != "" {
+	f, ok := pbftF(len(servers), c.Cfg.Options)
+	if !ok {
+		f = (len(servers) - 1) / 3
+	}
+	if warning := liarsWarning(liars, len(servers), f); warning != "" {
 		fmt.Fprintln(w, warning)
 	}
 }
 
-// liarsWarning is the warning of more than f = (n-1)/3 of n replicas
-// lying ("" for at most f).
-func liarsWarning(liars []string, n int) string {
-	f := (n - 1) / 3
+// liarsWarning is the warning of more than f of n replicas lying ("" for
+// at most f); f is the cluster's (its -o f, else (n-1)/3).
+func liarsWarning(liars []string, n, f int) string {
 	if len(liars) <= f {
 		return ""
 	}

@@ -45,13 +45,21 @@ func TestLiarsWarningAgreesWithTheCount(t *testing.T) {
 	for _, c := range []struct {
 		liars []string
 		n     int
+		opts  map[string]string
 		want  string
 	}{
-		{[]string{"n1"}, 3, "warning: 1 replica lies (n1), more than f = 0 of n = 3:"},
-		{[]string{"n1", "n2"}, 4, "warning: 2 replicas lie (n1, n2), more than f = 1 of n = 4:"},
-		{[]string{"n1"}, 4, ""},
+		{[]string{"n1"}, 3, nil, "warning: 1 replica lies (n1), more than f = 0 of n = 3:"},
+		{[]string{"n1", "n2"}, 4, nil, "warning: 2 replicas lie (n1, n2), more than f = 1 of n = 4:"},
+		{[]string{"n1"}, 4, nil, ""},
+		// The cluster's own f, not (n-1)/3: -o f=1 on seven replicas.
+		{[]string{"n1", "n2"}, 7, map[string]string{"f": "1"}, "warning: 2 replicas lie (n1, n2), more than f = 1 of n = 7:"},
+		{[]string{"n1", "n2"}, 7, nil, ""},
 	} {
-		got := liarsWarning(c.liars, c.n)
+		f, ok := pbftF(c.n, c.opts)
+		if !ok {
+			t.Fatalf("options %v of %d replicas refused", c.opts, c.n)
+		}
+		got := liarsWarning(c.liars, c.n, f)
 		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
 			t.Errorf("%v of %d: %q, want %q...", c.liars, c.n, got, c.want)
 		}

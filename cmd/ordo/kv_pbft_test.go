@@ -114,13 +114,13 @@ func TestPBFTLiveByzantine(t *testing.T) {
 			t.Errorf("n2 lied, yet its status says %+v", nv.Status.Byzantine)
 		}
 		var st struct {
-			RefusedBy map[string]uint64 `json:"refused_by"`
+			Duplicates uint64 `json:"duplicates"`
 		}
 		if nv.ID != 2 {
 			if err := json.Unmarshal(nv.Status.State, &st); err != nil {
 				t.Fatalf("n%d's protocol state %s: %v", nv.ID, nv.Status.State, err)
 			}
-			replays += st.RefusedBy["duplicate"]
+			replays += st.Duplicates
 		}
 	}
 	if forged == 0 || malformed == 0 || replays == 0 {
