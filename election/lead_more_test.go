@@ -172,11 +172,11 @@ func TestCheckerEdges(t *testing.T) {
 	one := &trace.Trace{Meta: trace.Meta{Nodes: 3}}
 	one.Append(trace.Event{Kind: trace.Note, Node: 1, T: 1, Name: election.NoteLeader, Attrs: trace.MakeAttrs([]any{"term", 1, "token", 1})})
 	sl, _ := check.Lookup("stale-leader")
-	if r := sl.Check(one); r.Summary != "1 leaderships, no deposed leader acted" {
+	if r := sl.Check(one); r.Summary != "1 leadership, no deposed leader acted" {
 		t.Errorf("stale-leader on one leadership: %q", r.Summary)
 	}
 	sg, _ := check.Lookup("single-leader")
-	if r := sg.Check(one); r.Summary != "1 leaderships, never two at once" {
+	if r := sg.Check(one); r.Summary != "1 leadership, never two at once" {
 		t.Errorf("single-leader on one leadership: %q", r.Summary)
 	}
 	same := &trace.Trace{Meta: trace.Meta{Nodes: 3}}

@@ -2,6 +2,7 @@ package election
 
 import (
 	"fmt"
+	"ordo/internal/plural"
 	"slices"
 	"sort"
 	"strconv"
@@ -364,27 +365,23 @@ func (o *overlaps) Result() check.Result {
 	}
 	total := fmtT(o.total) // 10 µs: an overlap of 490 µs is not "0s"
 	nspans := len(o.spans.spans)
-	overlaps := func(n int) string {
-		if n == 1 {
-			return "1 overlap"
-		}
-		return fmt.Sprintf("%d overlaps", n)
-	}
+	overlaps := func(n int) string { return plural.Count(n, "overlap") }
+	leaderships := plural.Count(nspans, "leadership")
 	switch {
 	case !r.OK && o.stale:
 		r.Summary = fmt.Sprintf("%s of a deposed leader with a new one, %s in all", overlaps(o.n), total)
 	case !r.OK:
 		r.Summary = fmt.Sprintf("%s of two leaders, %s in all", overlaps(o.n), total)
 	case o.stale && o.other > 0:
-		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (split brain, %s: see single-leader)", nspans, overlaps(o.other))
+		r.Summary = fmt.Sprintf("%s, no deposed leader acted (split brain, %s: see single-leader)", leaderships, overlaps(o.other))
 	case o.stale && o.idle > 0:
-		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted (%d held the role a moment and yielded without acting)", nspans, o.idle)
+		r.Summary = fmt.Sprintf("%s, no deposed leader acted (%d held the role a moment and yielded without acting)", leaderships, o.idle)
 	case o.stale:
-		r.Summary = fmt.Sprintf("%d leaderships, no deposed leader acted", nspans)
+		r.Summary = leaderships + ", no deposed leader acted"
 	case o.other > 0:
-		r.Summary = fmt.Sprintf("%d leaderships, never two undeposed at once (%s with a deposed leader not yet told, which is the stale-leader check's to judge)", nspans, overlaps(o.other))
+		r.Summary = fmt.Sprintf("%s, never two undeposed at once (%s with a deposed leader not yet told, which is the stale-leader check's to judge)", leaderships, overlaps(o.other))
 	default:
-		r.Summary = fmt.Sprintf("%d leaderships, never two at once", nspans)
+		r.Summary = leaderships + ", never two at once"
 	}
 	return r
 }
@@ -1117,7 +1114,7 @@ func (f *fence) Result() check.Result {
 	}
 	r.OK, r.Violations = f.lbad == 0, f.lvs
 	if r.OK {
-		r.Summary = fmt.Sprintf("%d leaderships, tokens increasing", len(f.spans.spans))
+		r.Summary = plural.Count(len(f.spans.spans), "leadership") + ", tokens increasing"
 	} else {
 		r.Summary = fmt.Sprintf("%d stale or shared tokens", len(r.Violations))
 	}

@@ -3,6 +3,7 @@ package fault
 import (
 	"fmt"
 	"math"
+	"ordo/internal/plural"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,9 +79,9 @@ func (m Members) serviceName(id ordo.NodeID) string {
 func (m Members) check() error {
 	if m.Servers < 1 || m.Clients < 0 || m.N() > maxServers {
 		if len(m.Services) > 0 {
-			return fmt.Errorf("a cluster of %d servers, %d clients and %d services (need 1..%d nodes)", m.Servers, m.Clients, len(m.Services), maxServers)
+			return fmt.Errorf("a cluster of %s, %s and %s (need 1..%d nodes)", plural.Count(m.Servers, "server"), plural.Count(m.Clients, "client"), plural.Count(len(m.Services), "service"), maxServers)
 		}
-		return fmt.Errorf("a cluster of %d servers and %d clients (need 1..%d nodes)", m.Servers, m.Clients, maxServers)
+		return fmt.Errorf("a cluster of %s and %s (need 1..%d nodes)", plural.Count(m.Servers, "server"), plural.Count(m.Clients, "client"), maxServers)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"ordo/internal/plural"
 	"slices"
 	"strings"
 
@@ -199,18 +200,10 @@ func (sc *Scenario) describeNodes() string {
 	}
 	out := fmt.Sprintf("%d servers", sc.Nodes)
 	if c > 0 {
-		noun := "clients"
-		if c == 1 {
-			noun = "client"
-		}
-		out += fmt.Sprintf(" + %d %s (%s)", c, noun, sc.clientProtocols())
+		out += fmt.Sprintf(" + %s (%s)", plural.Count(c, "client"), sc.clientProtocols())
 	}
 	if sv > 0 {
-		noun := "services"
-		if sv == 1 {
-			noun = "service"
-		}
-		out += fmt.Sprintf(" + %d %s (%s)", sv, noun, sc.serviceProtocols())
+		out += fmt.Sprintf(" + %s (%s)", plural.Count(sv, "service"), sc.serviceProtocols())
 	}
 	return out
 }

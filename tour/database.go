@@ -3,6 +3,7 @@ package tour
 import (
 	"fmt"
 	"io"
+	"ordo/internal/plural"
 	"time"
 
 	"ordo"
@@ -51,11 +52,7 @@ func sceneDatabase(w io.Writer) error {
 			transfers++
 		}
 	}
-	noun := "transfers"
-	if transfers == 1 {
-		noun = "transfer"
-	}
-	fmt.Fprintf(w, "  (from 6s an admin client transfers leadership or changes membership every 1.5s: %d %s)\n", transfers, noun)
+	fmt.Fprintf(w, "  (from 6s an admin client transfers leadership or changes membership every 1.5s: %s)\n", plural.Count(transfers, "transfer"))
 	ops, err := history.FromTrace(r.Trace)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package trace
 import (
 	"encoding/json"
 	"fmt"
+	"ordo/internal/plural"
 
 	"ordo"
 	"ordo/clock"
@@ -92,7 +93,7 @@ func (v *validator) check(prev []Event, e *Event) error {
 		}
 	}
 	if len(e.Vector) > v.nodes {
-		return fmt.Errorf("vector has %d entries for %d nodes", len(e.Vector), v.nodes)
+		return fmt.Errorf("vector has %s for %s", plural.Count(len(e.Vector), "entry", "entries"), plural.Count(v.nodes, "node"))
 	}
 	if !e.Kind.Stamped() {
 		return nil
@@ -159,7 +160,7 @@ func (v *validator) checkVector(e *Event, send *Event) error {
 		return nil
 	}
 	if len(e.Vector) != v.nodes {
-		return fmt.Errorf("vector has %d entries for %d nodes", len(e.Vector), v.nodes)
+		return fmt.Errorf("vector has %s for %s", plural.Count(len(e.Vector), "entry", "entries"), plural.Count(v.nodes, "node"))
 	}
 	i := int(e.Node) - 1
 	k := v.known[i]

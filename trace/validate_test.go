@@ -21,7 +21,7 @@ func TestValidateRejectsCorruptTraces(t *testing.T) {
 		want   string
 		line   int
 	}{
-		{"short vector", func(t *Trace) { t.Events[2].Vector = clock.Vector{1} }, "vector has 1 entries for 2 nodes", 4},
+		{"short vector", func(t *Trace) { t.Events[2].Vector = clock.Vector{1} }, "vector has 1 entry for 2 nodes", 4},
 		{"lamport goes back", func(t *Trace) { t.Events[3].Lamport = 2 }, "Lamport stamp 2 does not increase", 5},
 		{"own entry stalls", func(t *Trace) { t.Events[3].Vector = clock.Vector{1, 1} }, "own entry 1 does not increase", 5},
 		{"recv before send", func(t *Trace) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"ordo/internal/plural"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,11 +64,7 @@ func playTour(w io.Writer, section int, s style.Styler) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	noun := "scenes"
-	if len(scenes) == 1 {
-		noun = "scene"
-	}
-	done := fmt.Sprintf("%d %s in %.1fs", len(scenes), noun, time.Since(start).Seconds())
+	done := fmt.Sprintf("%s in %.1fs", plural.Count(len(scenes), "scene"), time.Since(start).Seconds())
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "\n%s\n", s.Fail(fmt.Sprintf("%s; %d FAILED:", done, len(failed))))
 		for _, f := range failed {
