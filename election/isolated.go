@@ -2,6 +2,7 @@ package election
 
 import (
 	"fmt"
+	"ordo/internal/plural"
 	"time"
 
 	"ordo"
@@ -167,9 +168,9 @@ func (j *isolated) Result() check.Result {
 	r := check.Result{Check: "isolated-leader", Verdict: check.Pass, OK: true, Violations: j.found}
 	if j.count > 0 {
 		r.Verdict, r.OK = check.Fail, false
-		r.Summary = fmt.Sprintf("%d leaderships outlived their quorum by more than %s", j.count, j.bound)
+		r.Summary = fmt.Sprintf("%s outlived %s quorum by more than %s", plural.Count(j.count, "leadership"), plural.Noun(j.count, "its", "their"), j.bound)
 		if j.auth.id != ordo.None {
-			r.Summary = fmt.Sprintf("%d leaderships outlived their link to %v by more than %s", j.count, j.auth.id, j.bound)
+			r.Summary = fmt.Sprintf("%s outlived %s link to %v by more than %s", plural.Count(j.count, "leadership"), plural.Noun(j.count, "its", "their"), j.auth.id, j.bound)
 		}
 		return r
 	}

@@ -35,7 +35,7 @@ func TestIsolatedLeader_Section5_LeaderWithoutQuorumReported(t *testing.T) {
 	if v.From != ms(5000) || v.To != ms(6000) || !strings.Contains(v.Message, "n1 (term 1)") {
 		t.Fatalf("finding %+v, want n1 (term 1) from 5s to 6s", v)
 	}
-	if r.Summary != "1 leaderships outlived their quorum by more than 1s" {
+	if r.Summary != "1 leadership outlived its quorum by more than 1s" {
 		t.Errorf("summary %q", r.Summary)
 	}
 }
