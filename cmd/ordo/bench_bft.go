@@ -82,9 +82,8 @@ finish, 1 otherwise, 2 for bad input.`,
   ordo bench bft --json > bft.json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Counts and durations first: the campaign's defaults stand
-			// for zero (lab.BFTConfig), so --clients 0 would run 2.
-			if err := bftCounts(cmd, c, replay); err != nil {
+			// Zeros first: the campaign's defaults stand for them.
+			if err := bftZeros(cmd, c, replay); err != nil {
 				return err
 			}
 			var err error
@@ -159,28 +158,24 @@ finish, 1 otherwise, 2 for bad input.`,
 	return cmd
 }
 
-// bftCounts refuses a count or duration of bench bft that is not
-// positive, and seed 0: --clients 0 and --ops 0 would run the defaults
-// (lab.BFTConfig reads zero as "default"), --duration 0s too, and the
-// campaign's seeds are 1, 2, ... (--first-seed 1), so --replay 0 and
-// --first-seed 0 name a seed no campaign of the defaults runs.
-func bftCounts(cmd *cobra.Command, c lab.BFTCampaign, replay uint64) error {
-	fl := cmd.Flags()
+// bftZeros refuses the zero counts the campaign reads as "the default"
+// (lab.BFTConfig: --clients 0 ran 2 clients, --duration 0s 3 s; --workers
+// 0 ran GOMAXPROCS) and seed 0 (seeds are 1, 2, ...), by flag. The ranges
+// are the campaign's own checks (BFTConfig.Check, BFTCampaign.Check).
+func bftZeros(cmd *cobra.Command, c lab.BFTCampaign, replay uint64) error {
 	switch {
-	case c.Clients < 1:
-		return fmt.Errorf("--clients %d: need 1..%d pbft-client nodes", c.Clients, lab.MaxBFTClients)
-	case c.Ops < 1:
-		return fmt.Errorf("--ops %d: need 1..%d requests per client", c.Ops, lab.MaxBFTOps)
-	case c.Duration <= 0:
-		return fmt.Errorf("--duration %v: need %v..%v of simulated time per run", c.Duration, lab.MinBFTDuration, lab.MaxBFTDuration)
-	case c.Seeds < 1:
-		return fmt.Errorf("--seeds %d: need 1..%d", c.Seeds, lab.MaxBFTSeeds)
-	case c.Workers < 1:
-		return fmt.Errorf("--workers %d: need 1..%d", c.Workers, lab.MaxWorkers)
-	case c.First < 1:
-		return fmt.Errorf("--first-seed %d: seeds are 1, 2, ... (the default campaign runs 1..--seeds)", c.First)
-	case fl.Changed("replay") && replay < 1:
-		return fmt.Errorf("--replay %d: want the seed to run, 1, 2, ... (a campaign's failing seed, as its replay line gives it)", replay)
+	case c.Clients == 0:
+		return fmt.Errorf("--clients 0: need 1..%d pbft-client nodes", lab.MaxBFTClients)
+	case c.Ops == 0:
+		return fmt.Errorf("--ops 0: need 1..%d requests per client", lab.MaxBFTOps)
+	case c.Duration == 0:
+		return fmt.Errorf("--duration 0s: need %v..%v of simulated time per run", lab.MinBFTDuration, lab.MaxBFTDuration)
+	case c.Workers == 0:
+		return fmt.Errorf("--workers 0: need 1..%d", lab.MaxWorkers)
+	case c.First == 0:
+		return fmt.Errorf("--first-seed 0: seeds are 1, 2, ... (the default campaign runs 1..--seeds)")
+	case cmd.Flags().Changed("replay") && replay == 0:
+		return fmt.Errorf("--replay 0: want the seed to run, 1, 2, ... (a campaign's failing seed, as its replay line gives it)")
 	}
 	return nil
 }

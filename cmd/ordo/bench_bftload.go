@@ -56,14 +56,6 @@ protocol before batching) for each n.`,
   ordo bench bft-load --live --nodes 4 --clients 16 --duration 10s`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// A duration out of range is refused by its flag's name before
-			// any run (the simulator's own check says "duration").
-			if duration <= 0 {
-				return fmt.Errorf("--duration %v: want a positive duration", duration)
-			}
-			if !onLive && duration > lab.MaxLoadDuration {
-				return fmt.Errorf("--duration %v: at most %v of simulated time per row", duration, lab.MaxLoadDuration)
-			}
 			ns, err := kvParseInts("--nodes", nodes, 4, 64)
 			if err != nil {
 				return err
@@ -168,17 +160,22 @@ type loadRunner struct {
 	tmp    string
 }
 
-// newLoadRunner checks the live limits and makes the temporary directory.
+// newLoadRunner checks --duration by its flag's name before any run (the
+// simulator's own check says "duration"), for the simulator or live, and
+// makes the temporary directory of a live run. bench bft-load and bench
+// dynamo share it.
 func newLoadRunner(cmd *cobra.Command, onLive bool, duration time.Duration, dir, tmpPrefix string) (*loadRunner, error) {
+	switch {
+	case duration <= 0:
+		return nil, fmt.Errorf("--duration %v: want a positive duration", duration)
+	case !onLive && duration > lab.MaxLoadDuration:
+		return nil, fmt.Errorf("--duration %v: at most %v of simulated time per row", duration, lab.MaxLoadDuration)
+	case onLive && duration > liveload.MaxDuration:
+		return nil, fmt.Errorf("--duration %v with --live: at most %v", duration, liveload.MaxDuration)
+	}
 	lr := &loadRunner{cmd: cmd, onLive: onLive, dir: dir}
 	if !onLive {
 		return lr, nil
-	}
-	if duration <= 0 {
-		return nil, fmt.Errorf("--duration %v: want a positive duration", duration)
-	}
-	if duration > liveload.MaxDuration {
-		return nil, fmt.Errorf("--duration %v with --live: at most %v", duration, liveload.MaxDuration)
 	}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", tmpPrefix)

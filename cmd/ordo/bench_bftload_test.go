@@ -47,6 +47,12 @@ func TestBenchBFTLoadRefusesDurationsByName(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(out, "live: ") {
 			t.Errorf("%v: %v\n%s; want %q before any run", c.args, err, out, c.want)
 		}
+		// bench dynamo shares the check (it said the simulator's
+		// "duration 0s: want (0, 1h0m0s]", without the flag's name).
+		out, err = run(t, append([]string{"bench", "dynamo"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("bench dynamo %v: %v\n%s; want %q before any run", c.args, err, out, c.want)
+		}
 	}
 }
 

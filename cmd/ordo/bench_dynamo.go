@@ -60,6 +60,11 @@ warm-up, measured from the merged trace: per second of this machine.`,
 			if clients < 1 || clients > lab.MaxLoadClients {
 				return fmt.Errorf("--clients %d: want 1..%d", clients, lab.MaxLoadClients)
 			}
+			lr, err := newLoadRunner(cmd, onLive, duration, dir, "ordo-bench-dynamo-") // --duration by its name, first
+			if err != nil {
+				return err
+			}
+			defer lr.Close()
 			var cfgs []lab.ReplicationLoadConfig
 			for _, q := range qs {
 				rc, err := lab.DynamoLoadConfig{Quorum: q, Servers: servers, Clients: clients, Outstanding: outstanding, Keys: keys,
@@ -69,11 +74,6 @@ warm-up, measured from the merged trace: per second of this machine.`,
 				}
 				cfgs = append(cfgs, rc)
 			}
-			lr, err := newLoadRunner(cmd, onLive, duration, dir, "ordo-bench-dynamo-")
-			if err != nil {
-				return err
-			}
-			defer lr.Close()
 			var rows []*lab.ReplicationLoadResult
 			for i, rc := range cfgs {
 				r, err := lr.Run(rc, fmt.Sprintf("dynamo-n%d-r%d-w%d", qs[i].N, qs[i].R, qs[i].W))
