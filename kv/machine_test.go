@@ -340,3 +340,20 @@ const (
 	goldenPutCommand = "0002010200016b0001760000000000"
 	goldenOKResult   = "000000000300000000"
 )
+
+// BenchmarkMachineSnapshot: the snapshot of 100 000 keys of 100 bytes
+// (about 11 MB), as Raft takes it every snapshot_entries in the event loop
+// (docs/kv.md, "Snapshots").
+func BenchmarkMachineSnapshot(b *testing.B) {
+	m := NewMachine(DefaultMachineConfig)
+	v := strings.Repeat("v", 100)
+	for i := range 100_000 {
+		m.Apply(uint64(i+1), EncodeCommand(Request{Op: OpPut, Key: fmt.Sprintf("key-%06d", i), Value: v}))
+	}
+	b.ResetTimer()
+	for range b.N {
+		if len(m.Snapshot()) < 10<<20 {
+			b.Fatal("a snapshot of less than 10 MB")
+		}
+	}
+}

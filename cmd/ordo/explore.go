@@ -47,7 +47,10 @@ func newExploreCmd() *cobra.Command {
 schedule of faults drawn from its seed, each checked by the election
 checkers (` + strings.Join(election.Checks, ", ") + `). Runs are deterministic and
 spread over the cores; every violation is reported with the command that
-replays it.
+replays it. A campaign writes no linearizability page (porcupine's HTML)
+for its failing seeds, which a broken variant has by the hundred; the
+replay of a seed writes its page (to $ORDO_VIZ_DIR, else the temporary
+directory), and ORDO_VIZ_DIR set for the campaign writes them all there.
 
 Profiles (--profile): friendly draws crashes that restart, partitions that
 heal, pauses, loss and clock steps, all undone before a quiet tail; hostile

@@ -145,7 +145,7 @@ func valueFromStdin(kvCmd *cobra.Command, names ...string) {
 		if !slices.Contains(names, c.Name()) {
 			continue
 		}
-		c.Long = strings.TrimRight(cmp.Or(c.Long, c.Short), "\n") + "\n\nVALUE - reads the value from standard input (at most " + strconv.Itoa(api.MaxValueBytes) + " bytes; a write must also fit one Raft entry, max_batch_bytes, with its key and about 25 bytes more)."
+		c.Long = strings.TrimRight(cmp.Or(c.Long, c.Short), "\n") + "\n\nVALUE - reads the value from standard input (at most " + strconv.Itoa(api.MaxValueBytes) + " bytes, the client API's bound; each store may bound a write further: the Raft database one log entry, max_batch_bytes, for the key, value and about 25 bytes more)."
 		inner := c.RunE
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			if len(args) >= 2 && args[1] == "-" {
