@@ -2,11 +2,11 @@ package election
 
 import (
 	"fmt"
-	"ordo/internal/plural"
 	"time"
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 

@@ -2,7 +2,6 @@ package election
 
 import (
 	"fmt"
-	"ordo/internal/plural"
 	"slices"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"ordo"
 	"ordo/check"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 

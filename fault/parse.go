@@ -3,13 +3,13 @@ package fault
 import (
 	"fmt"
 	"math"
-	"ordo/internal/plural"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"ordo"
+	"ordo/internal/plural"
 )
 
 // MaxSpec bounds the length of a notation (16 KiB): a partition naming

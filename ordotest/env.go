@@ -3,13 +3,13 @@ package ordotest
 import (
 	"fmt"
 	"math/rand/v2"
-	"ordo/adversary"
-	"ordo/signature"
 	"slices"
 	"testing"
 	"time"
 
 	"ordo"
+	"ordo/adversary"
+	"ordo/signature"
 )
 
 // Env is a recording ordo.Env for one-step tests, in the style of

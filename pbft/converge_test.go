@@ -2,12 +2,12 @@ package pbft_test
 
 import (
 	"fmt"
-	"ordo/kv"
-	"ordo/ordotest"
 	"testing"
 	"time"
 
 	"ordo"
+	"ordo/kv"
+	"ordo/ordotest"
 	"ordo/pbft"
 	"ordo/sim"
 )

@@ -2,13 +2,13 @@ package scenario
 
 import (
 	"fmt"
-	"ordo/internal/plural"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"ordo"
+	"ordo/internal/plural"
 	"ordo/sim"
 )
 

@@ -7,9 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash"
-	"ordo/signature"
 
 	"ordo"
+	"ordo/signature"
 )
 
 // Authenticated links in wire mode (Network.Authenticated, Network.Auth):

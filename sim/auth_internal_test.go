@@ -2,10 +2,10 @@ package sim
 
 import (
 	"fmt"
-	"ordo/signature"
 	"testing"
 
 	"ordo"
+	"ordo/signature"
 )
 
 // The MAC key is per ordered pair: every link of a 6-node cluster has its

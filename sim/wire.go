@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"ordo/signature"
 
 	"ordo"
 	"ordo/adversary"
+	"ordo/signature"
 )
 
 // Wire mode (Config.Wire): the network carries bytes, as a live cluster's

@@ -3,12 +3,12 @@ package tour
 import (
 	"fmt"
 	"io"
-	"ordo/internal/plural"
 	"time"
 
 	"ordo"
 	"ordo/election"
 	"ordo/history"
+	"ordo/internal/plural"
 	"ordo/trace"
 )
 

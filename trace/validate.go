@@ -3,10 +3,10 @@ package trace
 import (
 	"encoding/json"
 	"fmt"
-	"ordo/internal/plural"
 
 	"ordo"
 	"ordo/clock"
+	"ordo/internal/plural"
 )
 
 // Validate checks that t is causally consistent, so that what Relation and

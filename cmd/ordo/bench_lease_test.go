@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"ordo/ordotest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"ordo/election/lease/failover"
+	"ordo/ordotest"
 	"ordo/service/etcd"
 )
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"ordo/consistency"
 	"os"
 	"runtime"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordo/check"
+	"ordo/consistency"
 	"ordo/election"
 	"ordo/fault"
 	"ordo/internal/plural"

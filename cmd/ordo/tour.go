@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"ordo/internal/plural"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/plural"
 	"ordo/internal/style"
 	"ordo/tour"
 )

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"ordo/live"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
+	"ordo/live"
 	"ordo/measure"
 )
 

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"ordo/kv/api"
 	"unicode/utf8"
 
+	"ordo/kv/api"
 	"ordo/pbft"
 )
 
