@@ -100,8 +100,15 @@ type session struct {
 // SessionWindow indexes is dropped at the Apply that makes it so old, the
 // same on every replica.
 type Machine struct {
-	cfg        MachineConfig
-	tree       *btree.BTreeG[*item]
+	cfg  MachineConfig
+	tree *btree.BTreeG[*item]
+	// keys indexes tree's items by key: a get, and a put that replaces a
+	// key (nearly every put of a database of fixed keys), is one hash
+	// lookup instead of a descent of ~20 cache-missing comparisons (3.7
+	// against 1.x µs a put over 100 000 keys: BenchmarkMachineApply). An
+	// item is changed in place; the tree changes only when a key comes or
+	// goes.
+	keys       map[string]*item
 	applied    uint64
 	lastDelete uint64 // log index of the last delete of any key (watches of absent keys)
 	sessions   map[uint64]*session
@@ -119,7 +126,7 @@ func NewMachine(cfg MachineConfig) *Machine {
 	if err := cfg.Check(); err != nil {
 		panic(err)
 	}
-	return &Machine{cfg: cfg, tree: btree.NewG(32, itemLess), sessions: map[uint64]*session{}}
+	return &Machine{cfg: cfg, tree: btree.NewG(32, itemLess), keys: map[string]*item{}, sessions: map[uint64]*session{}}
 }
 
 // Applied is the log index of the last command applied (or restored).
@@ -137,8 +144,7 @@ func (m *Machine) Sessions() int { return len(m.sessions) }
 
 // Get reads key from the local state: its value and revision.
 func (m *Machine) Get(key string) (value string, rev uint64, ok bool) {
-	m.probe.key = key
-	it, ok := m.tree.Get(&m.probe)
+	it, ok := m.keys[key]
 	if !ok {
 		return "", 0, false
 	}
@@ -319,10 +325,12 @@ func (m *Machine) exec(index uint64, r *Request) Response {
 	case OpPut:
 		return m.put(index, r.Key, r.Value)
 	case OpDelete:
-		m.probe.key = r.Key
-		if _, ok := m.tree.Delete(&m.probe); !ok {
+		it, ok := m.keys[r.Key]
+		if !ok {
 			return Response{Status: StatusNotFound, Rev: index}
 		}
+		m.tree.Delete(it)
+		delete(m.keys, r.Key)
 		m.lastDelete = index
 		return Response{Status: StatusOK, Rev: index}
 	case OpCAS:
@@ -339,12 +347,16 @@ func (m *Machine) exec(index uint64, r *Request) Response {
 }
 
 func (m *Machine) put(index uint64, key, value string) Response {
-	if m.tree.Len() >= MaxKeys {
-		if _, _, ok := m.Get(key); !ok {
-			return Response{Status: StatusUnavailable, Rev: index, Err: fmt.Sprintf("the database holds %d keys, its bound: delete some first", MaxKeys)}
-		}
+	if it, ok := m.keys[key]; ok {
+		it.value, it.rev = value, index
+		return Response{Status: StatusOK, Rev: index}
 	}
-	m.tree.ReplaceOrInsert(&item{key: key, value: value, rev: index})
+	if m.tree.Len() >= MaxKeys {
+		return Response{Status: StatusUnavailable, Rev: index, Err: fmt.Sprintf("the database holds %d keys, its bound: delete some first", MaxKeys)}
+	}
+	it := &item{key: key, value: value, rev: index}
+	m.tree.ReplaceOrInsert(it)
+	m.keys[key] = it
 	return Response{Status: StatusOK, Rev: index}
 }
 
@@ -530,6 +542,7 @@ func (m *Machine) Restore(index uint64, snap []byte) error {
 	lastDelete := d.Uvarint("last delete", index)
 	nkeys := d.Uvarint("key count", MaxKeys)
 	tree := btree.NewG(32, itemLess)
+	keys := make(map[string]*item, min(nkeys, 1<<16))
 	prev := ""
 	for i := uint64(0); i < nkeys && d.Err() == nil; i++ {
 		k := d.Str("key", MaxKey)
@@ -543,7 +556,9 @@ func (m *Machine) Restore(index uint64, snap []byte) error {
 			break
 		}
 		prev = k
-		tree.ReplaceOrInsert(&item{key: k, value: v, rev: rev})
+		it := &item{key: k, value: v, rev: rev}
+		tree.ReplaceOrInsert(it)
+		keys[k] = it
 	}
 	nsess := d.Uvarint("session count", uint64(m.cfg.Sessions))
 	sessions := map[uint64]*session{}
@@ -590,7 +605,7 @@ func (m *Machine) Restore(index uint64, snap []byte) error {
 	if d.Err() != nil {
 		return fmt.Errorf("kv snapshot: %w", d.Err())
 	}
-	m.tree, m.applied, m.lastDelete = tree, index, lastDelete
+	m.tree, m.keys, m.applied, m.lastDelete = tree, keys, index, lastDelete
 	m.sessions, m.oldest, m.newest = sessions, oldest, newest
 	return nil
 }
