@@ -27,6 +27,7 @@ func newBenchKVCmd() *cobra.Command {
 		duration, warmup       time.Duration
 		reps, failover, foCli  int
 		asJSON, keep, tlsOn    bool
+		rounds                 bool
 		failoverOnly, unbatch  bool
 		svg, dir               string
 		seed                   uint64
@@ -63,13 +64,30 @@ per worker, a request per put).
 acknowledgement of a put invoked after it; N rounds per system, interleaved,
 the killed node restarted between rounds; p50/p99/max.
 
+--rounds breaks ordo's writes down into its leader's rounds, from the
+nodes' traces over each cell's measured windows (kept until the cluster
+stops, then removed unless --keep): a table under each cell's line, and
+"rounds" in its --json object. A round is a batch of puts; its segments,
+in µs (p50, p90, mean over the rounds):
+  A               leader: first KVRequest in → first AppendEntries out
+  B               AppendEntries out → in at the follower
+  C               follower: AppendEntries in → its AppendResp (send call)
+  D               AppendResp send call → in at the leader (follower fsync + transport)
+  leader durable  first AppendEntries out → the leader's own fsync done
+  first ack       first AppendEntries out → first AppendResp in
+  E               first AppendResp in → the first KVResponse out after it
+  G               a round's last KVResponse out → next round's first KVRequest in
+  total           first KVRequest in → that KVResponse out
+B, C and D count one sample per follower a round.
+
 --svg draws latency over time (log scale), one panel per cell with both
 systems overlaid and one per system's failover rounds with every period
 from a kill to the next acknowledged put shaded. The machine is shared:
 read ratios from one run, not figures from different runs.`,
 		Example: `  ordo bench kv --nodes 3 --clients 1,16,64 --reps 3
   ordo bench kv --nodes 3 --failover 20 --failover-only
-  ordo bench kv --nodes 3 --clients 2 --duration 1s --warmup 200ms`,
+  ordo bench kv --nodes 3 --clients 2 --duration 1s --warmup 200ms
+  ordo bench kv --nodes 3 --clients 16 --rounds --svg ""`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ns, err := parseSizes("--nodes", nodes, 1, bench.MaxNodes)
@@ -124,7 +142,7 @@ read ratios from one run, not figures from different runs.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			cfg := bench.Config{Nodes: ns, Clients: cs, Duration: duration, Warmup: warmup, Reps: reps,
-				Failover: failover, FailoverClients: foCli, FailoverOnly: failoverOnly, Seed: seed, Dir: root, Progress: stderr,
+				Failover: failover, FailoverClients: foCli, FailoverOnly: failoverOnly, Seed: seed, Dir: root, Progress: stderr, Rounds: rounds,
 				Ordo: bench.OrdoSystem(bench.OrdoOptions{Binary: bin, TLS: tlsOn, Seed: seed, Options: o, Unbatched: unbatch}),
 				Etcd: etcdSystem(etcd.Options{Binary: bin, TLS: tlsOn,
 					TickMs: uint(etcdTick / time.Millisecond), ElectionMs: uint(etcdElection / time.Millisecond)})}
@@ -167,6 +185,7 @@ read ratios from one run, not figures from different runs.`,
 	f.StringVar(&svg, "svg", "bench-kv.svg", "latency-over-time picture to write (\"\": none)")
 	f.StringVar(&dir, "dir", ".", "directory on the disk under test; a temporary directory is made inside")
 	f.BoolVar(&keep, "keep", false, "keep both systems' data and logs")
+	f.BoolVar(&rounds, "rounds", false, "break ordo's writes down into its leader's rounds from its nodes' traces (µs per segment, under each cell)")
 	f.BoolVar(&tlsOn, "tls", false, "TLS on both sides (default: off on both)")
 	f.BoolVar(&unbatch, "ordo-unbatched", false, "a kv/client per ordo worker and an HTTP request per put (default: one shared client batching concurrent puts)")
 	f.Uint64Var(&seed, "seed", 1, "seed of keys and values")

@@ -14,7 +14,7 @@ import (
 )
 
 // `ordo bench kv` end to end on one tiny cell (3 nodes, 2 clients, 1 s)
-// and one failover round: the real binary starts ordo's database and a
+// and one failover round, with --rounds: the real binary starts ordo's database and a
 // real etcd, and the JSON has every promised field, positive. No figure is
 // compared with another: the machine is shared and noisy (ratios are for
 // the command's user to read, not for a test to assert).
@@ -29,7 +29,7 @@ func TestBenchKVSmoke(t *testing.T) {
 	}
 	svg := filepath.Join(tmp, "kv.svg")
 	cmd := exec.Command(bin, "bench", "kv", "--nodes", "3", "--clients", "2", "--duration", "1s", "--warmup", "200ms",
-		"--failover", "1", "--failover-clients", "2", "--json", "--svg", svg, "--dir", tmp)
+		"--failover", "1", "--failover-clients", "2", "--rounds", "--json", "--svg", svg, "--dir", tmp)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -54,6 +54,18 @@ func TestBenchKVSmoke(t *testing.T) {
 			continue
 		}
 		cells++
+		// --rounds: every segment of ordo's rounds, A through total.
+		r, _ := obj["rounds"].(map[string]any)
+		segs, _ := r["segments"].([]any)
+		if n, _ := r["rounds"].(float64); !(n > 0) || len(segs) != 9 {
+			t.Errorf("rounds = %v: want some rounds and 9 segments", obj["rounds"])
+		}
+		for _, sg := range segs {
+			s, _ := sg.(map[string]any)
+			if s["segment"] == "total" && !(s["p50_us"].(float64) > 0) {
+				t.Errorf("rounds: total %v, want a positive p50_us", s)
+			}
+		}
 		for _, k := range []string{"nodes", "clients", "ordo_ops_per_s", "etcd_ops_per_s", "ratio", "ordo_p99_ms", "etcd_p99_ms"} {
 			if v, ok := obj[k].(float64); !ok || !(v > 0) {
 				t.Errorf("field %q = %v, want a positive number", k, obj[k])

@@ -17,7 +17,9 @@ import (
 // contract: every send waits for the fsync, so the leader's own entries
 // are durable before any acknowledgement can arrive.
 
-const timerDurable = "durable"
+// TimerDurable is the AfterSync wake-up that reports a leader's own
+// writes durable: a trace reader (kv.Rounds) times the leader's fsync by it.
+const TimerDurable = "durable"
 
 // syncAsk is one AfterSync wake-up in flight: entries up to index are
 // durable when generation gen fires.
@@ -60,7 +62,7 @@ func (r *Node) askSync(env ordo.Env) {
 	r.syncGen++
 	r.syncAsked = r.log.last()
 	r.syncAsks = append(r.syncAsks, syncAsk{gen: r.syncGen, index: r.syncAsked})
-	sn.AfterSync(ordo.Timer{Name: timerDurable, Arg: r.syncGen})
+	sn.AfterSync(ordo.Timer{Name: TimerDurable, Arg: r.syncGen})
 }
 
 // synced handles a wake-up: the entries it covers are durable. Wake-ups

@@ -357,7 +357,7 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		} else {
 			r.startElection(env, false)
 		}
-	case timerDurable:
+	case TimerDurable:
 		r.synced(env, t.Arg)
 	case timerHeartbeat:
 		if r.role != election.Leader || uint64(t.Arg) != r.term {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"ordo/kv"
 	"ordo/live"
 	"ordo/measure"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	Dir       string        // data of both systems, in subdirectories (required)
 
 	Ordo, Etcd System
+	// Rounds breaks ordo's writes down into its leader's rounds over each
+	// cell's measured windows (Cell.Rounds), from its nodes' traces read
+	// once each cluster size is done (System's Driver: a Rounder).
+	Rounds bool
 	// Progress, if set, receives one line per run (stderr in ordo bench).
 	Progress io.Writer
 }
@@ -79,8 +84,11 @@ type Cell struct {
 	EtcdErrors         int64     `json:"etcd_errors"`
 	Reps               int       `json:"reps"`
 	Ratios             []float64 `json:"ratios"` // per rep, in order
-	Ordo, Etcd         []Stats   `json:"-"`      // per rep
-	DurationS          float64   `json:"duration_s"`
+	// Rounds is where ordo's write rounds went over the measured windows
+	// of every rep (Config.Rounds; nil: not asked for).
+	Rounds     *kv.RoundBreakdown `json:"rounds,omitempty"`
+	Ordo, Etcd []Stats            `json:"-"` // per rep
+	DurationS  float64            `json:"duration_s"`
 }
 
 // FailoverStats are one system's failover rounds.
@@ -252,6 +260,7 @@ func (p *pair) close() error {
 			if err := d.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", p.sys[i].Name, err))
 			}
+			p.drv[i] = nil // closed once, whoever closes first
 		}
 	}
 	return errors.Join(errs...)
@@ -280,6 +289,7 @@ func runSize(ctx context.Context, cfg Config, n int) ([]Cell, []Series, error) {
 	defer p.close()
 	cells := make([]Cell, len(cfg.Clients))
 	var series []Series
+	periods := make([][]Period, len(cfg.Clients)) // ordo's measured windows, by cell
 	for i, c := range cfg.Clients {
 		cells[i] = Cell{Nodes: n, Clients: c, Reps: cfg.Reps, DurationS: cfg.Duration.Seconds()}
 	}
@@ -299,6 +309,10 @@ func runSize(ctx context.Context, cfg Config, n int) ([]Cell, []Series, error) {
 				cpu := cpuWindow(ctx, p.drv[k], cfg.Warmup, cfg.Duration)
 				l.run(rctx)
 				cancel()
+				if k == 0 {
+					from := l.start.Add(cfg.Warmup)
+					periods[i] = append(periods[i], Period{from, from.Add(cfg.Duration)})
+				}
 				use := <-cpu
 				if e := l.forkErr.Load(); e != nil {
 					return finish(cells), series, fmt.Errorf("%s: a client: %w", p.sys[k].Name, *e)
@@ -324,6 +338,24 @@ func runSize(ctx context.Context, cfg Config, n int) ([]Cell, []Series, error) {
 			}
 			cells[i].Ordo = append(cells[i].Ordo, st[0])
 			cells[i].Etcd = append(cells[i].Etcd, st[1])
+		}
+	}
+	if cfg.Rounds {
+		r, ok := p.drv[0].(Rounder)
+		if !ok {
+			return finish(cells), series, fmt.Errorf("%s cannot break its writes down into rounds", p.sys[0].Name)
+		}
+		if err := p.close(); err != nil { // the traces are complete once the nodes stop
+			return finish(cells), series, err
+		}
+		bs, err := r.Rounds(periods)
+		for i := range cells {
+			if i < len(bs) {
+				cells[i].Rounds = bs[i]
+			}
+		}
+		if err != nil {
+			return finish(cells), series, fmt.Errorf("%s, %d nodes: rounds: %w", p.sys[0].Name, n, err)
 		}
 	}
 	return finish(cells), series, nil

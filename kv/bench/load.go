@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ordo/kv"
 	"ordo/measure"
 )
 
@@ -43,6 +44,18 @@ type Batching interface {
 	// BatchStats are the requests sent and the puts they carried so far.
 	BatchStats() (requests, puts int64)
 }
+
+// Rounder is a Driver that can break its writes down into the rounds of
+// its leader (ordo: from its nodes' traces, kv.Rounds). The bench calls
+// it after Close, when the records are complete: one breakdown per set
+// of periods (a cell's measured windows), nil where that set has none,
+// and the errors of those joined.
+type Rounder interface {
+	Rounds(sets [][]Period) ([]*kv.RoundBreakdown, error)
+}
+
+// Period is a span of wall-clock time.
+type Period struct{ From, To time.Time }
 
 // Driver is one running system under test.
 type Driver interface {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"ordo/kv"
 	"ordo/kv/client"
 	"ordo/live"
+	"ordo/trace"
 )
 
 // OrdoOptions configure exercise 3's database for the bench.
@@ -170,6 +172,38 @@ func (d *ordoDriver) BatchStats() (requests, puts int64) {
 	}
 	st := d.shared.BatchStats()
 	return st.Requests, st.Writes
+}
+
+// Rounds merges the nodes' traces (live.Merge: each file bounded, a torn
+// last line cut) and breaks down the rounds of each set of periods
+// (kv.Rounds), on the trace's clock: ns since the cluster's epoch.
+func (d *ordoDriver) Rounds(sets [][]Period) ([]*kv.RoundBreakdown, error) {
+	epoch, err := d.c.Cfg.EpochTime()
+	if err != nil {
+		return nil, err
+	}
+	t, err := live.Merge(d.c.Cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*kv.RoundBreakdown, len(sets))
+	var errs []error
+	for i, set := range sets {
+		var ws []kv.Window
+		for _, p := range set {
+			ws = append(ws, kv.Window{From: p.From.Sub(epoch).Nanoseconds(), To: p.To.Sub(epoch).Nanoseconds()})
+		}
+		if len(ws) == 0 {
+			continue // a cell that did not run
+		}
+		b, err := kv.Rounds([]*trace.Trace{t}, ws...)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out[i] = &b
+	}
+	return out, errors.Join(errs...)
 }
 
 // Pids are the node processes (live.Cluster's state), for CPU accounting.

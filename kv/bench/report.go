@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"time"
 )
 
 // WriteTable prints one line per cell (medians over the repetitions) and
@@ -28,6 +29,12 @@ func WriteTable(w io.Writer, r *Result) error {
 		for _, c := range r.Cells {
 			fmt.Fprintf(bw, "%5d %7d | %10.0f %10.0f %6.2fx | %-24s | %-24s | %d/%d\n", c.Nodes, c.Clients, c.OrdoOpsPerS, c.EtcdOpsPerS, c.Ratio,
 				lat3(c.OrdoP50Ms, c.OrdoP99Ms, c.OrdoMaxMs), lat3(c.EtcdP50Ms, c.EtcdP99Ms, c.EtcdMaxMs), c.OrdoErrors, c.EtcdErrors)
+			if b := c.Rounds; b != nil {
+				fmt.Fprintf(bw, "%14s %-15s %8s %9s %9s %9s   ordo's leader %v, %d rounds\n", "", "round segment", "samples", "p50 µs", "p90 µs", "mean µs", b.Leader, b.Rounds)
+				for _, s := range b.Segments {
+					fmt.Fprintf(bw, "%14s %-15s %8d %9.1f %9.1f %9.1f\n", "", s.Name, s.N, us(s.P50), us(s.P90), us(s.Mean))
+				}
+			}
 		}
 		if r.Cells[0].OrdoServerCPUUs > 0 {
 			fmt.Fprintf(bw, "\nCPU time per acknowledged put (µs; servers: all nodes' processes, client: the bench's process), and ordo's puts per HTTP request\n")
@@ -67,13 +74,15 @@ func WriteTable(w io.Writer, r *Result) error {
 	return bw.Flush()
 }
 
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+
 func lat3(p50, p99, mx float64) string {
 	return fmt.Sprintf("%.2f / %.2f / %.1f", p50, p99, mx)
 }
 
 // WriteJSON writes one JSON object a line: one per cell (nodes, clients,
 // ordo_ops_per_s, etcd_ops_per_s, ratio, ordo_p99_ms, etcd_p99_ms and
-// more), then {"failover": {...}} if failover rounds ran.
+// more; "rounds" with Config.Rounds: kv.RoundBreakdown), then {"failover": {...}} if failover rounds ran.
 func WriteJSON(w io.Writer, r *Result) error {
 	enc := json.NewEncoder(w)
 	for _, c := range r.Cells {
