@@ -36,18 +36,6 @@ import (
 // twice the live data, it is rewritten as a snapshot (a new file, fsynced
 // and renamed over the old one), so it does not grow forever.
 //
-// The file is preallocated: the syncer writes zeros ahead of the records
-// (in steps that double from PreallocMin to PreallocMax, fsynced once)
-// and then writes records over them with fdatasync, which need not touch
-// the file system's journal since the file's size and blocks do not
-// change. An append with fsync journals the new size at every commit: on
-// this machine's ext4, 898 µs a sync alone and 1 056 µs with three
-// writers at once (three nodes on one disk), against 356 µs and 450 µs
-// for fdatasync over written zeros (measured once by a throwaway program,
-// 2 000 syncs of 2.4 KB each; `ordo bench storage` measures the store).
-// So replay reads a zero-filled tail as the end of the records, and a bad
-// record is torn only if nothing but zeros follows it.
-//
 // Why a log and not an embedded engine, measured on this machine's ext4
 // disk with 100-byte values (3 s each, same run, two rounds):
 // go.etcd.io/bbolt v1.4.3 commits 2,085 / 2,394 writes/s with one
@@ -82,7 +70,6 @@ type DiskStorage struct {
 	f         *os.File
 	mem       *ordo.MemStorage
 	liveBytes int64 // bytes a snapshot of mem would take
-	alloc     int64 // bytes of the file, records and the zeros preallocated after them (syncer, or loop while it is idle)
 	compactAt int64
 
 	open     []byte // the open batch's encoded ops
@@ -101,7 +88,7 @@ type DiskStorage struct {
 	syncedN  uint64 // records durable
 	syncErr  error
 	busy     bool  // the syncer is writing
-	size     int64 // bytes of records in the file (where the next write goes)
+	size     int64 // bytes of the file
 	syncs    uint64
 	kick     chan struct{} // cap 1: something was handed
 	done     chan struct{} // cap 1: an fsync finished
@@ -127,14 +114,6 @@ const MaxRecordBytes = ordo.MaxBatchBytes + 16*ordo.MaxBatchOps
 
 // CompactAt is the smallest file that Commit compacts (bytes).
 const CompactAt = 4 << 20
-
-// The preallocation steps (bytes): the first step, and the largest. A
-// step is the file's size, within them, so a store grows by doubling and
-// a small one (a test's, an election's) writes little.
-const (
-	PreallocMin = 64 << 10
-	PreallocMax = 16 << 20
-)
 
 // FailStop is the panic value of a storage failure: the runtime turns it
 // into a stop of the node rather than running on with lost state.
@@ -177,12 +156,9 @@ func OpenDiskStorage(dir string) (*DiskStorage, error) {
 		f.Close()
 		return nil, fmt.Errorf("live: storage %s: %w; the node cannot trust its state: restore the file from a backup, or wipe the node's directory and let the node rejoin the cluster empty", s.path, err)
 	}
-	s.alloc = st.Size() // records, then zeros
-	if rep.torn != "" {
+	if rep.good < st.Size() {
 		// A torn last record: a write the crash cut short. Its event's
 		// sends never left (they wait for the fsync), so nobody was told.
-		// Cut from it on, zeros included: what follows the next record
-		// must read as zeros or as records.
 		if err := f.Truncate(rep.good); err == nil {
 			err = f.Sync()
 		}
@@ -191,7 +167,10 @@ func OpenDiskStorage(dir string) (*DiskStorage, error) {
 			return nil, fmt.Errorf("live: storage %s: cutting a torn last record: %w", s.path, err)
 		}
 		s.info = fmt.Sprintf("discarded a torn last record (%d bytes at offset %d: %s)", st.Size()-rep.good, rep.good, rep.torn)
-		s.alloc = rep.good
+	}
+	if _, err := f.Seek(rep.good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("live: storage %s: %w", s.path, err)
 	}
 	s.f, s.size = f, rep.good
 	s.liveBytes = snapshotBytes(s.mem)
@@ -432,21 +411,17 @@ func (s *DiskStorage) syncer() {
 		buf, s.sh = s.sh, buf[:0]
 		target := s.shTarget
 		f := s.f // compaction may have replaced it while the syncer was idle
-		off, alloc := s.size, s.alloc
 		s.busy = true
 		s.mu.Unlock()
 
 		// The file must still be ours: a directory wiped or a file
 		// replaced under a running node would take every write with it.
 		err := s.stillOurs(f)
-		if err == nil && off+int64(len(buf)) > alloc {
-			alloc, err = preallocate(f, alloc, off+int64(len(buf)))
+		if err == nil {
+			_, err = f.Write(buf)
 		}
 		if err == nil {
-			_, err = f.WriteAt(buf, off)
-		}
-		if err == nil {
-			err = datasync(f)
+			err = f.Sync()
 		}
 		if err == nil && s.failNextSync.Swap(false) {
 			err = errInjectedSync // the fail-sync fault (faults_node.go)
@@ -457,10 +432,9 @@ func (s *DiskStorage) syncer() {
 			s.syncErr = err
 		} else {
 			s.syncedN = target
-			s.size = off + int64(len(buf))
+			s.size += int64(len(buf))
 			s.syncs++
 		}
-		s.alloc = alloc
 		s.mu.Unlock()
 		if err == nil && s.afterSync != nil {
 			s.afterSync(target)
@@ -521,7 +495,7 @@ func (s *DiskStorage) compact() error {
 	if err := writeSnapshot(s.path, s.mem); err != nil {
 		return fmt.Errorf("compacting: %w", err)
 	}
-	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return err
 	}
@@ -531,30 +505,8 @@ func (s *DiskStorage) compact() error {
 		return err
 	}
 	s.f.Close()
-	s.f, s.size, s.alloc = f, st.Size(), st.Size()
+	s.f, s.size = f, st.Size()
 	return nil
-}
-
-// preallocate writes zeros after the file's alloc bytes, in steps of its
-// size within PreallocMin..PreallocMax, until it holds need bytes, and
-// fsyncs the file (its size changed). It returns the new size.
-func preallocate(f *os.File, alloc, need int64) (int64, error) {
-	to := alloc
-	for to < need {
-		to += min(max(to, PreallocMin), PreallocMax)
-	}
-	zero := make([]byte, min(to-alloc, 1<<20))
-	for at := alloc; at < to; {
-		n, err := f.WriteAt(zero[:min(int64(len(zero)), to-at)], at)
-		if err != nil {
-			return alloc, err
-		}
-		at += int64(n)
-	}
-	if err := f.Sync(); err != nil {
-		return alloc, err
-	}
-	return to, nil
 }
 
 // Close commits what is pending, stops the syncer and closes the file.
@@ -690,17 +642,13 @@ type replayed struct {
 	torn    string
 }
 
-// replay reads a log of size bytes from r into m. A zero-filled tail (the
-// preallocated space, or a crash that grew the file before its data
-// reached the disk) ends the records. A bad record followed by nothing
-// but zeros (cut short by the end of the file, a checksum mismatch, a
-// header half written) is a torn last record: replay stops before it and
-// says why. A bad record with anything else after it, a bad magic or a
-// record that decodes to impossible operations is corruption: an error
-// with the offset. (A damaged last record that had been acknowledged reads
-// as torn: nothing after it tells the two apart; every record before the
-// last is protected by those after it.) Every length is checked against
-// the bounds and what the file holds before anything is allocated.
+// replay reads a log of size bytes from r into m. A bad record that ends
+// at or past the end of the file (or a zero-filled tail: the file grew,
+// its data never reached the disk) is a torn last record: replay stops
+// before it. A bad record with anything after it, a bad magic or a record
+// that decodes to impossible operations is corruption: an error with the
+// offset. Every length is checked against the bounds and what the file
+// holds before anything is allocated.
 func replay(r *bufio.Reader, size int64, m *ordo.MemStorage) (replayed, error) {
 	var rep replayed
 	magic := make([]byte, len(logMagic))
@@ -726,15 +674,12 @@ func replay(r *bufio.Reader, size int64, m *ordo.MemStorage) (replayed, error) {
 			return rep, err
 		}
 		if zeros(h[:]) && restZero(r) {
-			return rep, nil // the end of the records
+			return tornAt("zero-filled tail")
 		}
 		// The header has a checksum of its own, so a flipped length in
 		// the middle of the file is corruption, never mistaken for a
 		// torn last record (which would drop acknowledged records).
 		if crc32.Checksum(h[:4], castagnoli) != binary.LittleEndian.Uint32(h[4:]) {
-			if restZero(r) {
-				return tornAt("record header half written")
-			}
 			return corrupt("record header checksum mismatch")
 		}
 		n := int64(binary.LittleEndian.Uint32(h[:4]))
@@ -753,7 +698,7 @@ func replay(r *bufio.Reader, size int64, m *ordo.MemStorage) (replayed, error) {
 			return rep, err
 		}
 		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(h[8:]) {
-			if restZero(r) {
+			if end == size {
 				return tornAt("checksum mismatch in the last record")
 			}
 			return corrupt("checksum mismatch")

@@ -2,7 +2,6 @@ package live
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 )
 
@@ -25,27 +24,4 @@ func Filesystem(dir string) string {
 		return "overlayfs"
 	}
 	return fmt.Sprintf("0x%x", uint64(st.Type))
-}
-
-// datasync flushes f's data and what is needed to read it back
-// (fdatasync): over preallocated blocks, no journal commit.
-func datasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			if serr = syscall.Fdatasync(int(fd)); serr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
-	}
-	return nil
 }

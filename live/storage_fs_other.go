@@ -2,10 +2,5 @@
 
 package live
 
-import "os"
-
 // Filesystem is not known outside Linux.
 func Filesystem(string) string { return "unknown" }
-
-// datasync is fsync outside Linux.
-func datasync(f *os.File) error { return f.Sync() }

@@ -25,8 +25,7 @@ func newBenchStorageCmd() *cobra.Command {
 		Use:   "storage",
 		Short: "measure the live disk store: group commit against one fsync a write",
 		Long: `Measure the live runtime's disk store (an append-only log of checksummed
-records in a file preallocated with zeros, each sync an fdatasync on Linux)
-on the disk under --dir, in the same run:
+records) on the disk under --dir, in the same run:
 
   fsync_per_write_writes_per_s  one writer, one commit (one fsync) a write
   batched_writes_per_s          --writers closed-loop writers, each waiting until
