@@ -728,6 +728,12 @@ func readSnapshotFile(path string, mc kv.MachineConfig) (snapHeader, []byte, err
 	if err := dec.Decode(&h); err != nil || h.Format != snapFormat {
 		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (want a %s header)", path, snapFormat)
 	}
+	// The header is believed only in the one form save writes: JSON's
+	// leniency (names in any case, a name twice, text after the object)
+	// would let an edited header pass for a written one.
+	if canon, err := json.Marshal(h); err != nil || !bytes.Equal(canon, bytes.TrimSuffix(line, []byte("\n"))) {
+		return h, nil, fmt.Errorf("%s: the header line is not as ordo kv snapshot save writes it (want %s): the file was edited or damaged", path, canon)
+	}
 	if h.Bytes < 0 || h.Bytes > raft.MaxSnapshotBytes || h.Rev == 0 || h.Rev > ordo.MaxIndex {
 		return h, nil, fmt.Errorf("%s: header out of bounds (%d bytes, rev %d)", path, h.Bytes, h.Rev)
 	}

@@ -45,6 +45,23 @@ func TestSnapshotFileHeaderMustAgreeWithTheSnapshot(t *testing.T) {
 	if _, _, err := readSnapshotFile(write("two.snap", 2, two.Snapshot()), small); err == nil || !strings.Contains(err.Error(), "session count 2 exceeds 1") {
 		t.Errorf("two sessions into sessions=1: %v", err)
 	}
+	// The header in any form but the one save writes is refused: names
+	// in another case, a name twice, text after the object.
+	goodHeader, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: 2, Bytes: int64(len(good)), CRC32C: crc32.Checksum(good, castagnoli)})
+	for _, edit := range []func(string) string{
+		func(h string) string { return strings.Replace(h, `"rev"`, `"REV"`, 1) },
+		func(h string) string { return strings.Replace(h, `"rev":2`, `"rev":7,"rev":2`, 1) },
+		func(h string) string { return h + ` junk` },
+		func(h string) string { return h + ` {}` },
+		func(h string) string { return " " + h },
+	} {
+		line := edit(string(goodHeader))
+		p := filepath.Join(t.TempDir(), "edited.snap")
+		os.WriteFile(p, append([]byte(line+"\n"), good...), 0o600)
+		if _, _, err := readSnapshotFile(p, kv.DefaultMachineConfig); err == nil || !strings.Contains(err.Error(), "header") {
+			t.Errorf("header %s: %v, want refused", line, err)
+		}
+	}
 	for _, c := range []struct {
 		name string
 		rev  uint64
