@@ -467,6 +467,28 @@ const (
 	snapMagic1 = "ordokv1"
 )
 
+// RebaseSnapshot returns snap, a snapshot of a machine of configuration
+// cfg taken at index at, as a snapshot at index to (to >= at): the keys
+// and their revisions are kept, the session table is dropped (its entries
+// are positions in the log a restore replaces, and would expire or
+// answer retries against writes the restore took back). An offline
+// restore into a cluster whose logs have gone past at uses it, so that
+// the next write's revision is above every revision the cluster gave out
+// before (as etcd's restore --bump-revision). Errors: snap does not
+// restore at at, or to < at.
+func RebaseSnapshot(cfg MachineConfig, snap []byte, at, to uint64) ([]byte, error) {
+	if to < at || to > ordo.MaxIndex {
+		return nil, fmt.Errorf("kv snapshot: rebase from index %d to %d: only forward, up to %d", at, to, uint64(ordo.MaxIndex))
+	}
+	m := NewMachine(cfg)
+	if err := m.Restore(at, snap); err != nil {
+		return nil, err
+	}
+	m.applied = to
+	m.sessions, m.oldest, m.newest = map[uint64]*session{}, nil, nil
+	return m.Snapshot(), nil
+}
+
 // Snapshot implements rsm.Machine.
 func (m *Machine) Snapshot() []byte {
 	// Sized first (a pass over the tree costs ~1 ms for 100 000 keys):

@@ -640,7 +640,10 @@ func newKVSnapshotCmd(f *kvFlags) *cobra.Command {
 		Long: `Replace the state of every server of the stopped cluster (--cluster DIR) by
 the snapshot in FILE (written by ordo kv snapshot save): each server's log is
 emptied and starts at the snapshot's revision, with the cluster's servers as
-voters. Stop the cluster first (ordo cluster down); the restore starts its
+voters. If the cluster's logs had gone past that revision, the keys are
+restored at the highest index a server held instead (keys keep their own
+revisions; the backup's client sessions are dropped), so no revision is
+handed out twice. Stop the cluster first (ordo cluster down); the restore starts its
 nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -666,15 +669,38 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 				return err
 			}
 			servers := c.Servers()
+			// Revisions are never handed out twice: a cluster whose logs
+			// went past the backup's revision gets the backup's keys at
+			// the highest index any server holds, so its next write has a
+			// revision above all it gave out before.
+			var past uint64
+			for _, id := range servers {
+				nc, _ := c.Cfg.Node(id)
+				last, err := storeLastIndex(filepath.Join(c.Cfg.Path(nc.Dir), "store"))
+				if err != nil {
+					return fmt.Errorf("node %d: %w", id, err)
+				}
+				past = max(past, last)
+			}
+			rev := h.Rev
+			if past > rev {
+				if data, err = kv.RebaseSnapshot(kv.MachineConfigOf(opts), data, h.Rev, past); err != nil {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
+				rev = past
+			}
 			for _, id := range servers {
 				nc, _ := c.Cfg.Node(id)
 				// The node's store, as live.Start opens it.
-				if err := restoreStore(filepath.Join(c.Cfg.Path(nc.Dir), "store"), h.Rev, servers, data); err != nil {
+				if err := restoreStore(filepath.Join(c.Cfg.Path(nc.Dir), "store"), rev, servers, data); err != nil {
 					return fmt.Errorf("node %d: %w", id, err)
 				}
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "restored %d bytes at rev %d into %s of %s\n", len(data), h.Rev, plural.Count(len(servers), "server"), c.Dir)
+			fmt.Fprintf(out, "restored %d bytes at rev %d into %s of %s\n", len(data), rev, plural.Count(len(servers), "server"), c.Dir)
+			if rev != h.Rev {
+				fmt.Fprintf(out, "the backup was taken at rev %d; the cluster had reached rev %d, so its keys start there and the next write's revision is above every one given out before (sessions of the backup dropped)\n", h.Rev, rev)
+			}
 			if noStart {
 				return nil
 			}
@@ -690,6 +716,22 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 	restore.Flags().BoolVar(&noStart, "no-start", false, "leave the cluster stopped after the restore")
 	cmd.AddCommand(restore)
 	return cmd
+}
+
+// storeLastIndex is the highest log index in a stopped server's store (0
+// if it has none).
+func storeLastIndex(dir string) (last uint64, err error) {
+	s, err := live.OpenDiskStorage(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the store in %s: %v", dir, r) // ordo.Corrupt
+		}
+	}()
+	return raft.LastIndex(s), nil
 }
 
 // restoreStore writes the snapshot into one server's store durably.

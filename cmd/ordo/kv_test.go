@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,9 +92,18 @@ func TestKVCommands(t *testing.T) {
 	if out, code := ordo("kv", "snapshot", "save", snap, "--cluster", dir); code != 0 {
 		t.Fatalf("snapshot save: %d\n%s", code, out)
 	}
-	if out, code := ordo("kv", "put", "later", "1", "--cluster", dir); code != 0 {
-		t.Fatalf("put: %d\n%s", code, out)
+	// Several writes after the backup: the restored cluster's own
+	// entries (a new leader's no-op) must not reach their revisions by
+	// themselves.
+	var laterOut string
+	for i := range 6 {
+		var code int
+		if laterOut, code = ordo("kv", "put", "later", fmt.Sprint(i), "--cluster", dir); code != 0 {
+			t.Fatalf("put: %d\n%s", code, laterOut)
+		}
 	}
+	var laterRev uint64
+	fmt.Sscanf(strings.TrimSpace(laterOut), "OK rev %d", &laterRev)
 	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 2 || !strings.Contains(out, "stop it first") {
 		t.Errorf("restore into a running cluster: exit %d, %q; want 2 and a refusal", code, out)
 	}
@@ -106,6 +116,17 @@ func TestKVCommands(t *testing.T) {
 	}
 	if out, code := ordo("kv", "get", "later", "--cluster", dir); code != 1 {
 		t.Errorf("after the restore: a key written after the snapshot: exit %d, %q; want 1 (not found)", code, out)
+	}
+	// No revision is handed out twice: the cluster had gone past the
+	// backup, so the first write after the restore is above "later"'s.
+	if out, code := ordo("kv", "put", "again", "1", "--cluster", dir); code != 0 {
+		t.Errorf("put after the restore: %d\n%s", code, out)
+	} else {
+		var rev uint64
+		fmt.Sscanf(strings.TrimSpace(out), "OK rev %d", &rev)
+		if laterRev == 0 || rev <= laterRev {
+			t.Errorf("after the restore a put got rev %d (%q); the cluster had given out rev %d (%q) before", rev, out, laterRev, laterOut)
+		}
 	}
 	// A stopped cluster starts again from its data, the database's
 	// included (ordo cluster start).

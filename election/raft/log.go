@@ -332,6 +332,29 @@ func WriteSnapshot(s ordo.Storage, index, term uint64, voters []ordo.NodeID, dat
 	s.Apply(&b)
 }
 
+// LastIndex is the highest log index a stopped node's store holds: its
+// last entry's, or its log's start (the snapshot's index) when the log
+// after it is empty; 0 for an empty store. An offline restore reads it
+// so that a restored database does not hand out revisions again. It
+// panics with ordo.Corrupt on a malformed log start or entry key.
+func LastIndex(s ordo.Storage) uint64 {
+	var last uint64
+	if v, ok := s.Get(logStartKey); ok {
+		if len(v) != 16 {
+			panic(ordo.Corrupt{Key: logStartKey, Err: fmt.Errorf("%d bytes, want 16", len(v))})
+		}
+		last = binary.BigEndian.Uint64(v)
+	}
+	s.Scan(logPrefix, logEnd, func(k string, _ []byte) bool {
+		if len(k) != len(logPrefix)+8 {
+			panic(ordo.Corrupt{Key: k, Err: fmt.Errorf("log key of %d bytes", len(k))})
+		}
+		last = max(last, binary.BigEndian.Uint64([]byte(k[len(logPrefix):])))
+		return true
+	})
+	return last
+}
+
 // FNV-64a, chained: the "applied" note's hash at index i is FNV-64a over
 // (term, type, data) of entry i, started from the hash at i-1, so two
 // replicas with equal hashes at i applied the same entries up to i.
