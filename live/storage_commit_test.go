@@ -42,20 +42,27 @@ func TestGroupCommitDirectRelease(t *testing.T) {
 		defer r.mu.Unlock()
 		return slices.Clone(r.got)
 	}
-	turn := func(r *rig) {
+	// turn ends a turn holding two sends and a wake-up and waits for its
+	// fsync. A failed fsync may surface at once, in endTurn's own poll
+	// of the store (the syncer can fail before it), or at the loop's
+	// synced: its error is returned.
+	turn := func(r *rig) error {
 		r.s.Put("k", []byte("v"))
 		r.s.EndBatch()
 		r.g.hold(1)
 		r.g.hold(-1) // a wake-up: the loop's
 		r.g.hold(2)
 		if err := r.g.endTurn(); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		<-r.s.Syncing() // the syncer has released and reports
+		return nil
 	}
 
 	r := open()
-	turn(r)
+	if err := turn(r); err != nil {
+		t.Fatal(err)
+	}
 	if got := released(r); !slices.Equal(got, []int{1, 2}) {
 		t.Fatalf("the syncer released %v, want [1 2] (the wake-up waits for the loop)", got)
 	}
@@ -69,8 +76,11 @@ func TestGroupCommitDirectRelease(t *testing.T) {
 
 	r = open() // a failed fsync releases nothing, ever
 	r.s.failNextSync.Store(true)
-	turn(r)
-	if err := r.g.synced(); err == nil {
+	err := turn(r)
+	if err == nil {
+		err = r.g.synced()
+	}
+	if err == nil {
 		t.Fatal("a failed fsync reported no error")
 	}
 	if got := released(r); len(got) != 0 {
@@ -83,7 +93,9 @@ func TestGroupCommitDirectRelease(t *testing.T) {
 
 	r = open() // paused: the loop releases, after the pause
 	r.g.setDirect(false)
-	turn(r)
+	if err := turn(r); err != nil {
+		t.Fatal(err)
+	}
 	if got := released(r); len(got) != 0 {
 		t.Fatalf("direct release off: the syncer released %v", got)
 	}

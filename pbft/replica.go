@@ -190,6 +190,7 @@ type Replica struct {
 	installedVC   *ViewChange // the view-change it sent for the view installed, if it sent one
 	sentNV        *NewView    // the new-view it sent as primary of its latest view
 	behind        bool        // a peer spoke of a later view: ask what was missed
+	bootAsks      int64       // retransmit ticks left in which a restarted replica still asks (bootAskTicks)
 	lastTick      int64       // lastExec at the previous retransmit tick (progress since?)
 	changingTicks int64       // retransmit ticks spent changing view
 
@@ -297,9 +298,15 @@ func (r *Replica) Start(env ordo.Env) {
 	r.sentVC, r.installedVC, r.sentNV, r.behind, r.lastTick, r.armed = nil, nil, nil, false, 0, 0
 	// The replica's state is volatile, but whether it ran before is kept:
 	// a restarted replica starts empty and asks at its first tick what it
-	// missed (a state transfer from a replica past it, statetransfer.go).
+	// missed (a state transfer from a replica past it, statetransfer.go),
+	// and again now and then for a while: live, its first ask leaves
+	// before its links are up and is lost, and with no request coming
+	// nothing else would make it ask (found: a replica restarted after a
+	// window of requests stayed at sequence number 0 for good).
+	r.bootAsks = 0
 	if _, ok := env.Store().Get(keyBooted); ok {
 		r.behind = true
+		r.bootAsks = bootAskTicks
 	} else {
 		env.Store().Put(keyBooted, []byte{1})
 	}

@@ -38,6 +38,11 @@ const timerRetransmit = "retransmit"
 // waits between two changing statuses when nothing else asks.
 const askEvery = 10
 
+// bootAskTicks is how many retransmit ticks a restarted replica keeps
+// asking, every askEvery-th one, until it has executed something (five
+// asks after its first; 5 s at the default 100 ms).
+const bootAskTicks = 5 * askEvery
+
 // Status is ⟨STATUS, v, h, le⟩: the sender is in view View (changing to
 // it when Changing), its stable checkpoint is Stable and it executed up
 // to LastExec. The receivers resend what it lacks.
@@ -85,7 +90,12 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		}
 		return
 	}
-	if r.behind || stuck && r.pending() {
+	asking := false
+	if r.bootAsks > 0 {
+		r.bootAsks--
+		asking = r.lastExec == 0 && r.bootAsks%askEvery == 0
+	}
+	if r.behind || stuck && r.pending() || asking {
 		r.behind = false
 		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
 	}

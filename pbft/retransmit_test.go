@@ -499,3 +499,34 @@ func TestPBFTChangingStatusGetsCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// One step: a restarted replica (its storage says it ran before) asks
+// with a status at its first tick and keeps asking every askEvery-th
+// tick for a while, not only once: live, its first ask leaves before its
+// links are up and is lost, and a replica restarted after a window of
+// requests stayed at sequence number 0 for good (CI). A replica that
+// never ran asks nothing.
+func TestPBFTRestartedReplicaKeepsAsking(t *testing.T) {
+	for _, restarted := range []bool{false, true} {
+		env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
+		if restarted {
+			env.Store().Put("pbft/booted", []byte{1})
+		}
+		n := env.NewNode(t, pbft.Protocol, nil)
+		env.Start(n)
+		asks := 0
+		for range 60 {
+			tick := env.OneTimer(t, "retransmit").Timer
+			env.Sent = nil
+			env.Fire(n, tick)
+			for _, m := range env.SentTo(2) {
+				if _, ok := m.(pbft.Status); ok {
+					asks++
+				}
+			}
+		}
+		if restarted && asks < 5 || !restarted && asks != 0 {
+			t.Errorf("restarted %v: %d statuses over 60 ticks, want ≥ 5 when restarted, none otherwise", restarted, asks)
+		}
+	}
+}
