@@ -329,6 +329,11 @@ func WriteSnapshot(s ordo.Storage, index, term uint64, voters []ordo.NodeID, dat
 	b.DeleteRange(logPrefix, logEnd)
 	writeSnapshot(&b, &m, data)
 	b.Put(logStartKey, encodeWords(index, term))
+	// A node's term is never below its log's: one that never voted
+	// (term 0) would refuse the restored log at boot.
+	if hs, ok := s.Get(storeKey); !ok || len(hs) != 16 || binary.BigEndian.Uint64(hs) < term {
+		b.Put(storeKey, encodeWords(term, 0))
+	}
 	s.Apply(&b)
 }
 
@@ -338,13 +343,7 @@ func WriteSnapshot(s ordo.Storage, index, term uint64, voters []ordo.NodeID, dat
 // so that a restored database does not hand out revisions again. It
 // panics with ordo.Corrupt on a malformed log start or entry key.
 func LastIndex(s ordo.Storage) uint64 {
-	var last uint64
-	if v, ok := s.Get(logStartKey); ok {
-		if len(v) != 16 {
-			panic(ordo.Corrupt{Key: logStartKey, Err: fmt.Errorf("%d bytes, want 16", len(v))})
-		}
-		last = binary.BigEndian.Uint64(v)
-	}
+	last, _, _ := loadLogStart(s)
 	s.Scan(logPrefix, logEnd, func(k string, _ []byte) bool {
 		if len(k) != len(logPrefix)+8 {
 			panic(ordo.Corrupt{Key: k, Err: fmt.Errorf("log key of %d bytes", len(k))})
@@ -353,6 +352,19 @@ func LastIndex(s ordo.Storage) uint64 {
 		return true
 	})
 	return last
+}
+
+// loadLogStart reads the stored log start: its index and term, ok false
+// if there is none. A malformed one stops the node (ordo.Corrupt).
+func loadLogStart(s ordo.Storage) (start, term uint64, ok bool) {
+	v, ok := s.Get(logStartKey)
+	if !ok {
+		return 0, 0, false
+	}
+	if len(v) != 16 {
+		panic(ordo.Corrupt{Key: logStartKey, Err: fmt.Errorf("%d bytes, want 16", len(v))})
+	}
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), true
 }
 
 // FNV-64a, chained: the "applied" note's hash at index i is FNV-64a over

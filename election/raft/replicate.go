@@ -585,11 +585,8 @@ func (r *Node) load(env ordo.Env) {
 		r.confs = []confAt{{index: meta.index, voters: meta.voters}}
 	}
 	start, startTerm := r.snap.index, r.snap.term
-	if v, ok := st.Get(logStartKey); ok {
-		if len(v) != 16 {
-			panic(ordo.Corrupt{Key: logStartKey, Err: fmt.Errorf("%d bytes, want 16", len(v))})
-		}
-		start, startTerm = binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
+	if s, t, ok := loadLogStart(st); ok {
+		start, startTerm = s, t
 		if start > ordo.MaxIndex || startTerm > ordo.MaxTerm || start > r.snap.index || startTerm > r.term {
 			panic(ordo.Corrupt{Key: logStartKey, Err: fmt.Errorf("log start %d (term %d) out of bounds (snapshot %d, term %d)", start, startTerm, r.snap.index, r.term)})
 		}
