@@ -111,6 +111,9 @@ type UpOptions struct {
 	// file's client:) and writes a client token (ClientTokenFileName):
 	// for protocols whose nodes serve clients over HTTP (kv).
 	ClientAPI bool
+	// KeepMessages makes the nodes keep each send's message in their
+	// traces (Config.KeepMessages).
+	KeepMessages bool
 	// HoldClients starts the client nodes held (ordo node --hold): their
 	// protocols start at Cluster.Release. A client restarted later is not
 	// held.
@@ -247,7 +250,7 @@ func Up(o UpOptions) (*Cluster, error) {
 		return nil, err
 	}
 	cfg := &Config{Name: "local", Protocol: o.Protocol, Options: o.Options, Seed: o.Seed,
-		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: !o.Insecure, LogLevel: o.LogLevel}
+		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: !o.Insecure, LogLevel: o.LogLevel, KeepMessages: o.KeepMessages}
 	if cfg.TLS {
 		cfg.TLSDir = "tls"
 		if err := transport.GenerateDevCA(filepath.Join(dir, "tls"), total); err != nil {

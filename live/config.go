@@ -43,6 +43,14 @@ type Config struct {
 	// such a protocol's node refuses to start unless the options give
 	// the key.
 	Secret string `yaml:"secret,omitempty"`
+	// KeepMessages makes every node put each message it sends to a peer,
+	// as JSON (the codec's bytes decoded, so a liar's lie as it left), in
+	// the send's trace event (trace.Event.Body), as the simulator's
+	// KeepMessages does: the equivocation checker reads them. At most
+	// trace.MaxBody bytes a message and MaxKeptMessageBytes a boot of a
+	// node; later messages are not kept. Off by default: it costs a
+	// decoding and an encoding per send, and trace space.
+	KeepMessages bool `yaml:"keep_messages,omitempty"`
 	// QueueLen bounds each peer's send queue (default 1024).
 	QueueLen int    `yaml:"queue_len,omitempty"`
 	LogLevel string `yaml:"log_level,omitempty"` // debug, info, warn, error

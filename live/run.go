@@ -117,8 +117,11 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 	if sc.Protocol.SimOnly != "" {
 		return nil, refuse(0, "protocol %s runs in the simulator only: %s; run it with ordo sim", sc.Protocol.Name, sc.Protocol.SimOnly)
 	}
-	if len(sc.Byzantine) > 0 {
-		return nil, refuse(0, "byzantine: lying nodes are the simulator's for now (a live liar is issue 14's next step); run it with ordo sim")
+	for _, b := range sc.Byzantine {
+		if int(b.Node) > sc.Nodes {
+			return nil, refuse(0, "byzantine: node %d is not a server: live, only a server lies (ordo cluster byzantine)", b.Node)
+		}
+		notes = append(notes, fmt.Sprintf("byzantine: n%d lies (%s) from the moment every node answers, before the clients start; what it sent while booting was honest", b.Node, b.Behaviour))
 	}
 	if sc.Nemesis != nil {
 		return nil, refuse(sc.Nemesis.Line, "nemesis: the live cluster runs a written schedule only (draw one with ordo explore and write it as faults:)")
@@ -206,7 +209,8 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		}
 	}
 	up := UpOptions{N: sc.Nodes, Protocol: sc.Protocol.Name, Options: map[string]string(sc.Options), Insecure: o.Insecure,
-		Dir: dir, Binary: o.Binary, Seed: seed, LogLevel: o.LogLevel, DieWithParent: true}
+		Dir: dir, Binary: o.Binary, Seed: seed, LogLevel: o.LogLevel, DieWithParent: true,
+		KeepMessages: sc.NeedsMessageBodies()}
 	if up.LogLevel == "" {
 		up.LogLevel = "warn"
 	}
@@ -257,6 +261,13 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		off, ppm := Duration(m.Offset), m.DriftPPM
 		if err := c.SetClock(id, ClockChange{Offset: &off, DriftPPM: &ppm}); err != nil {
 			return nil, err
+		}
+	}
+	// The liars lie before the clients start: every request meets them.
+	for _, b := range sc.Byzantine {
+		set := ByzantineSetting{Behaviour: string(b.Behaviour), Rate: b.Rate, After: Duration(b.After), As: int(b.As)}
+		if err := c.Byzantine(b.Node, set); err != nil {
+			return nil, fmt.Errorf("%s: byzantine node %d: %w", sc.File, b.Node, err)
 		}
 	}
 	start := time.Now()

@@ -78,7 +78,6 @@ func TestLiveScenarioRefusesWhatItCannotDo(t *testing.T) {
 		{"disk: {sync_latency: 1ms}\nfaults:\n  - {at: 1s, disk_full: 2}\n", "disk-full"},
 		{"nemesis: {crash: 0.5}\n", "nemesis"},
 		{"network: {latency: lan, bandwidth: 1MB/s}\n", "bandwidth"},
-		{"byzantine: [{node: 1, behaviour: silent}]\n", "byzantine"},
 	} {
 		src := "name: x\nprotocol: raft\nnodes: 3\nduration: 2s\nchecks: [single-leader]\nexpect: {single-leader: pass}\nseed: 1\n" + c.yaml
 		sc, err := scenario.Parse("x.yaml", []byte(src))
@@ -99,8 +98,17 @@ func TestLiveScenarioRefusesWhatItCannotDo(t *testing.T) {
 	if _, err := CheckScenario(sc); err != nil {
 		t.Errorf("partition-raft refused: %v", err)
 	}
+	// A liar runs live, switched on before the clients start, and the
+	// notes say so.
+	sc, err := scenario.Parse("x.yaml", []byte("name: x\nprotocol: raft\nnodes: 3\nduration: 2s\nbyzantine: [{node: 1, behaviour: silent}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes, err := CheckScenario(sc); err != nil || !strings.Contains(strings.Join(notes, "\n"), "n1 lies (silent)") {
+		t.Errorf("a liar live: notes %q, err %v; want a note that n1 lies", notes, err)
+	}
 	// Signed links run live over TLS, and the notes say so.
-	sc, err := scenario.Parse("x.yaml", []byte("name: x\nprotocol: raft\nnodes: 3\nduration: 2s\nnetwork: {authenticated: true, auth: ed25519}\n"))
+	sc, err = scenario.Parse("x.yaml", []byte("name: x\nprotocol: raft\nnodes: 3\nduration: 2s\nnetwork: {authenticated: true, auth: ed25519}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package live
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -100,6 +101,8 @@ type Runtime struct {
 	byz byzantine
 	// state is the protocol's state as of a recent turn (state.go).
 	state stateCopy
+	// kept counts the message bodies the trace kept (Config.KeepMessages).
+	kept int
 }
 
 type inbound struct {
@@ -757,7 +760,11 @@ func (r *Runtime) sendBytes(to ordo.NodeID, kind string, payload []byte, early b
 	}
 	id := uint64(r.id)<<40 | r.msgSeq
 	r.stamp.Tick()
-	r.record(trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: len(payload)})
+	e := trace.Event{Kind: trace.Send, Peer: to, Msg: id, MsgKind: kind, Bytes: len(payload)}
+	if r.cfg.KeepMessages {
+		e.Body = r.body(kind, payload)
+	}
+	r.record(e)
 	if r.guardSend(to, id, kind, len(payload)) {
 		return id // fenced after losing its disk (amnesia.go)
 	}
@@ -778,6 +785,29 @@ func (r *Runtime) sendBytes(to ordo.NodeID, kind string, payload []byte, early b
 	// vector is copied, the stamper moves on.
 	r.gc.hold(o)
 	return id
+}
+
+// MaxKeptMessageBytes bounds the message bodies one boot of a node keeps
+// in its trace (Config.KeepMessages), as sim.MaxKeptMessageBytes bounds a
+// simulated run's.
+const MaxKeptMessageBytes = 64 << 20
+
+// body is the message in payload as JSON for its send event
+// (Config.KeepMessages): decoded from the bytes that leave, so a lie is
+// kept as told. nil for bytes the codec refuses (garbage, flipped bits:
+// no message to show) and past the bounds.
+func (r *Runtime) body(kind string, payload []byte) *json.RawMessage {
+	m, err := r.codec.Decode(kind, payload)
+	if err != nil {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil || len(b) > trace.MaxBody || r.kept+len(b) > MaxKeptMessageBytes {
+		return nil
+	}
+	r.kept += len(b)
+	raw := json.RawMessage(b)
+	return &raw
 }
 
 func (r *Runtime) After(d time.Duration, t ordo.Timer) {

@@ -146,7 +146,7 @@ type run struct {
 func (sc *Scenario) start(seed uint64, traced bool, maxEvents uint64, keepMessages bool) (*run, error) {
 	cfg := sc.Config(seed, traced)
 	cfg.MaxEvents = maxEvents
-	cfg.KeepMessages = keepMessages || sc.needsBodies()
+	cfg.KeepMessages = keepMessages || sc.NeedsMessageBodies()
 	s, err := sim.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
@@ -171,10 +171,10 @@ func (sc *Scenario) start(seed uint64, traced bool, maxEvents uint64, keepMessag
 	return r, nil
 }
 
-// needsBodies reports whether one of the scenario's checks reads message
-// bodies (the equivocation checker of package agreement), which the run
-// then keeps (sim.Config.KeepMessages).
-func (sc *Scenario) needsBodies() bool {
+// NeedsMessageBodies reports whether one of the scenario's checks reads
+// message bodies (the equivocation checker of package agreement), which
+// the run then keeps (sim.Config.KeepMessages; live, Config.KeepMessages).
+func (sc *Scenario) NeedsMessageBodies() bool {
 	for _, name := range sc.Checks {
 		c, err := check.Lookup(name)
 		if b, ok := c.(interface{ NeedsMessageBodies() bool }); err == nil && ok && b.NeedsMessageBodies() {

@@ -184,3 +184,45 @@ func TestPBFTLiveRestartedReplicaCatchesUp(t *testing.T) {
 		t.Fatalf("get x printed %q", out)
 	}
 }
+
+// Issue 14's scenarios on real processes (ordo cluster run): the file's
+// byzantine: liars lie live from before the clients start, and the same
+// expectations hold as in the simulator. The nodes keep their messages'
+// bodies when a check reads them, so equivocation judges a live trace:
+// it names the equivocating replica (pbft-4), the unsafe quorums of
+// pbft-3-unsafe split the correct replicas, and a silent primary is
+// replaced by a view change (pbft-4-primary). A liar that is a client is
+// refused before anything starts.
+func TestPBFTLiveScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ordo and runs real processes; skipped with -short")
+	}
+	tmp, run := ordoProcs(t)
+	for _, c := range []struct {
+		name string
+		want []string
+	}{
+		{"pbft-4", []string{"byzantine: n2 lies (equivocate)", "PASS byzantine-agreement", "PASS bft-liveness", "FAIL equivocation: ", "by n2", "expectations met (4)"}},
+		{"pbft-3-unsafe", []string{"FAIL byzantine-agreement", "FAIL equivocation: ", "by n1", "expectations met (4)"}},
+		{"pbft-4-primary", []string{"byzantine: n1 lies (silent)", "PASS byzantine-agreement", "PASS bft-liveness", "view-change", "expectations met (4)"}},
+	} {
+		out, errs, code := run("cluster", "run", c.name, "--dir", filepath.Join(tmp, c.name))
+		if code != 0 {
+			t.Errorf("cluster run %s: exit %d\n%s\n%s", c.name, code, out, errs)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("cluster run %s: no %q in\n%s", c.name, w, out)
+			}
+		}
+	}
+	f := filepath.Join(tmp, "client-liar.yaml")
+	src := "name: client-liar\nprotocol: pbft\nnodes: 4\nclients:\n  - {count: 1}\nduration: 2s\nnetwork: {authenticated: true}\nbyzantine:\n  - {node: 5, behaviour: silent}\n"
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := run("cluster", "run", f, "--dir", filepath.Join(tmp, "client-liar")); code != 2 || !strings.Contains(errs, "node 5 is not a server") {
+		t.Errorf("a client liar: exit %d, stderr %q (stdout %q); want exit 2 naming node 5", code, errs, out)
+	}
+}
