@@ -591,6 +591,8 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			defer release()
 		}
 	}
+	// A node gets its log, ExtraFiles and nothing else of the launcher's.
+	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting node %d: %w", id, err)
