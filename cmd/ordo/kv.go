@@ -590,7 +590,11 @@ cluster directory could not be read.`,
 }
 
 // The snapshot file: one JSON header line, then the state machine's bytes.
-const snapFormat = "ordo-kv-snapshot/1"
+// The header's format names the version after the slash.
+const (
+	snapFormatPrefix = "ordo-kv-snapshot/"
+	snapFormat       = snapFormatPrefix + "1"
+)
 
 type snapHeader struct {
 	Format string `json:"format"`
@@ -765,10 +769,18 @@ func readSnapshotFile(path string, mc kv.MachineConfig) (snapHeader, []byte, err
 	if err != nil {
 		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (no header line)", path)
 	}
+	// Another version's header may have other fields: its format alone
+	// tells an unsupported version from a file that is no snapshot.
+	var f struct{ Format string }
+	if json.Unmarshal(line, &f) == nil {
+		if v, ok := strings.CutPrefix(f.Format, snapFormatPrefix); ok && v != "" && f.Format != snapFormat {
+			return h, nil, fmt.Errorf("%s: unsupported snapshot format version %s (this ordo reads %s): restore it with the ordo release that saved it", path, v, strings.TrimPrefix(snapFormat, snapFormatPrefix))
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil || h.Format != snapFormat {
-		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (want a %s header)", path, snapFormat)
+		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (want an %s header line, as ordo kv snapshot save writes)", path, snapFormat)
 	}
 	// The header is believed only in the one form save writes: JSON's
 	// leniency (names in any case, a name twice, text after the object)
