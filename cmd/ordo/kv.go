@@ -646,9 +646,11 @@ the snapshot in FILE (written by ordo kv snapshot save): each server's log is
 emptied and starts at the snapshot's revision, with the cluster's servers as
 voters. If the cluster's logs had gone past that revision, the keys are
 restored at the highest index a server held instead (keys keep their own
-revisions; the backup's client sessions are dropped), so no revision is
-handed out twice. Stop the cluster first (ordo cluster down); the restore starts its
-nodes again (detached) unless told --no-start (then: ordo cluster start).`,
+revisions), so no revision is handed out twice; the backup's client
+sessions are then dropped (a write retried from before the restore is
+applied again), and the restore says how many. Stop the cluster first
+(ordo cluster down); the restore starts its nodes again (detached) unless
+told --no-start (then: ordo cluster start).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := live.Open(f.dir)
@@ -686,9 +688,9 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 				}
 				past = max(past, last)
 			}
-			rev := h.Rev
+			rev, dropped := h.Rev, 0
 			if past > rev {
-				if data, err = kv.RebaseSnapshot(kv.MachineConfigOf(opts), data, h.Rev, past); err != nil {
+				if data, dropped, err = kv.RebaseSnapshot(kv.MachineConfigOf(opts), data, h.Rev, past); err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 				rev = past
@@ -703,7 +705,12 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "restored %d bytes at rev %d into %s of %s\n", len(data), rev, plural.Count(len(servers), "server"), c.Dir)
 			if rev != h.Rev {
-				fmt.Fprintf(out, "the backup was taken at rev %d; the cluster had reached rev %d, so its keys start there and the next write's revision is above every one given out before (sessions of the backup dropped)\n", h.Rev, rev)
+				fmt.Fprintf(out, "the backup was taken at rev %d; the cluster had reached rev %d, so its keys start there and the next write's revision is above every one given out before\n", h.Rev, rev)
+			}
+			if dropped > 0 {
+				// A session's entry is a position in the log the restore
+				// replaced: kept, it would answer a retry wrongly.
+				fmt.Fprintf(out, "%s of the backup dropped: a write retried from before the restore is applied again, not recognized as a duplicate\n", plural.Count(dropped, "client session"))
 			}
 			if noStart {
 				return nil
