@@ -650,7 +650,13 @@ revisions), so no revision is handed out twice; the backup's client
 sessions are then dropped (a write retried from before the restore is
 applied again), and the restore says how many. Stop the cluster first
 (ordo cluster down); the restore starts its nodes again (detached) unless
-told --no-start (then: ordo cluster start).`,
+told --no-start (then: ordo cluster start), and waits up to --timeout
+until the database answers a read and every node still runs.
+
+Exit status: 0 restored (and, started, serving); 2 an error: a file that
+is no snapshot or of another format version, a running cluster, or a
+restored cluster that did not serve within --timeout (the error names
+each node that stopped and its log; the nodes are left running).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := live.Open(f.dir)
@@ -720,7 +726,22 @@ told --no-start (then: ordo cluster start).`,
 			if err := c.Start(); err != nil {
 				return fmt.Errorf("restored, but the cluster did not start (ordo cluster start --dir %s): %w", c.Dir, err)
 			}
-			fmt.Fprintf(out, "%s running again (ordo cluster status --dir %s)\n", plural.Count(c.N(), "node"), c.Dir)
+			// Started is not serving: a node can fail-stop on its
+			// restored store right after its admin endpoint answered.
+			kc, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer kc.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			if err := c.WaitServing(ctx, func(ctx context.Context) error {
+				_, err := kc.Get(ctx, "ordo/restore-check") // any key: absent is an answer too
+				return err
+			}); err != nil {
+				return fmt.Errorf("restored and started, but the database is not up and serving within %v: %w\n(the nodes were left running: ordo kv status --cluster %s shows each server; ordo cluster down --dir %s stops them)", f.timeout, err, c.Dir, c.Dir)
+			}
+			fmt.Fprintf(out, "%s running again; the database answered a read (ordo kv status --cluster %s)\n", plural.Count(c.N(), "node"), c.Dir)
 			return nil
 		},
 	}

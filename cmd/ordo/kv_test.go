@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"ordo/kv"
+	"ordo/live"
 )
 
 // `ordo kv` against `ordo cluster up --protocol kv`: real processes, TLS
@@ -115,6 +118,8 @@ func TestKVCommands(t *testing.T) {
 	ordo("cluster", "down", "--dir", dir)
 	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 0 {
 		t.Fatalf("snapshot restore: %d\n%s", code, out)
+	} else if !strings.Contains(out, "the database answered a read") {
+		t.Errorf("snapshot restore does not say the database serves:\n%s", out)
 	} else if !regexp.MustCompile(`\d+ client sessions? of the backup dropped`).MatchString(out) {
 		// The backup holds the sessions of the puts before it; the
 		// rebase past "later" drops them, and a retry is not deduplicated.
@@ -182,5 +187,82 @@ func writeSnapshotFile(t *testing.T, path string, rev uint64, data []byte) {
 	h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: rev, Bytes: int64(len(data)), CRC32C: crc32.Checksum(data, castagnoli)})
 	if err := os.WriteFile(path, append(append(h, '\n'), data...), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A restore that starts the cluster waits until the database serves: it
+// used to print "3 nodes running again" and exit 0 as soon as every
+// node's admin endpoint answered. Here no node campaigns within the wait
+// (a 30 s election timeout) and node 3 fail-stops after it answered:
+// exit 2, naming node 3 and its log.
+func TestKVRestoreWaitsUntilTheDatabaseServes(t *testing.T) {
+	bin := leaseOrdo(t)
+	dir := filepath.Join(t.TempDir(), "db")
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return string(out), 0
+		case errors.As(err, &ee):
+			return string(out), ee.ExitCode()
+		}
+		t.Fatalf("ordo %v: %v", args, err)
+		return "", -1
+	}
+	if out, code := run("cluster", "up", "--protocol", "kv", "-n", "3", "--detach", "--dir", dir, "--election-timeout", "30s-31s"); code != 0 {
+		t.Fatalf("cluster up: %d\n%s", code, out)
+	}
+	defer run("cluster", "down", "--dir", dir)
+	run("cluster", "down", "--dir", dir)
+	m := kv.NewMachine(kv.DefaultMachineConfig)
+	m.Apply(1, nil)
+	snap := filepath.Join(t.TempDir(), "x.snap")
+	writeSnapshotFile(t, snap, 1, m.Snapshot())
+
+	type result struct {
+		out  string
+		code int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := exec.Command(bin, "kv", "snapshot", "restore", snap, "--cluster", dir, "--timeout", "4s").CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		done <- result{string(out), code}
+	}()
+	// Node 3 fail-stops once it has answered on its admin endpoint (as a
+	// node that panics on its store right after its start would).
+	var c *live.Cluster
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var err error
+		if c, err = live.Open(dir); err == nil {
+			if s, err := c.Status(3); err == nil && s.Pid > 0 {
+				time.Sleep(300 * time.Millisecond) // after the restore's own check of it
+				syscall.Kill(s.Pid, syscall.SIGKILL)
+				break
+			}
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the restore ended before node 3 answered: exit %d\n%s", r.code, r.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node 3 never answered on its admin endpoint")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := <-done
+	for _, want := range []string{"not up and serving within 4s", "node 3 stopped after it started", c.LogPath(3)} {
+		if r.code != 2 || !strings.Contains(r.out, want) {
+			t.Errorf("restore with node 3 down and no leader: exit %d, want 2 and %q in:\n%s", r.code, want, r.out)
+		}
 	}
 }
