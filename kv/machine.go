@@ -474,19 +474,21 @@ const (
 // answer retries against writes the restore took back). An offline
 // restore into a cluster whose logs have gone past at uses it, so that
 // the next write's revision is above every revision the cluster gave out
-// before (as etcd's restore --bump-revision). Errors: snap does not
-// restore at at, or to < at.
-func RebaseSnapshot(cfg MachineConfig, snap []byte, at, to uint64) ([]byte, error) {
+// before (as etcd's restore --bump-revision). dropped is how many client
+// sessions the table had, so that the restore can say their retries are
+// no longer deduplicated. Errors: snap does not restore at at, or to < at.
+func RebaseSnapshot(cfg MachineConfig, snap []byte, at, to uint64) (out []byte, dropped int, err error) {
 	if to < at || to > ordo.MaxIndex {
-		return nil, fmt.Errorf("kv snapshot: rebase from index %d to %d: only forward, up to %d", at, to, uint64(ordo.MaxIndex))
+		return nil, 0, fmt.Errorf("kv snapshot: rebase from index %d to %d: only forward, up to %d", at, to, uint64(ordo.MaxIndex))
 	}
 	m := NewMachine(cfg)
 	if err := m.Restore(at, snap); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	m.applied = to
+	dropped = len(m.sessions)
 	m.sessions, m.oldest, m.newest = map[uint64]*session{}, nil, nil
-	return m.Snapshot(), nil
+	return m.Snapshot(), dropped, nil
 }
 
 // Snapshot implements rsm.Machine.

@@ -444,9 +444,9 @@ func TestRebaseSnapshot(t *testing.T) {
 	apply(t, m, Request{Session: 7, Seq: 1, Op: OpPut, Key: "a", Value: "1"})
 	apply(t, m, Request{Op: OpPut, Key: "b", Value: "2"})
 	snap := m.Snapshot()
-	out, err := RebaseSnapshot(DefaultMachineConfig, snap, 2, 50)
-	if err != nil {
-		t.Fatal(err)
+	out, dropped, err := RebaseSnapshot(DefaultMachineConfig, snap, 2, 50)
+	if err != nil || dropped != 1 {
+		t.Fatalf("rebase: %d sessions dropped, %v; want 1 (session 7)", dropped, err)
 	}
 	n := NewMachine(DefaultMachineConfig)
 	if err := n.Restore(2, out); err == nil {
@@ -464,10 +464,10 @@ func TestRebaseSnapshot(t *testing.T) {
 	if r := apply(t, n, Request{Op: OpPut, Key: "c", Value: "3"}); r.Rev != 51 {
 		t.Errorf("the next write's revision: %d, want 51", r.Rev)
 	}
-	if _, err := RebaseSnapshot(DefaultMachineConfig, snap, 2, 1); err == nil {
+	if _, _, err := RebaseSnapshot(DefaultMachineConfig, snap, 2, 1); err == nil {
 		t.Error("a rebase backwards was accepted")
 	}
-	if _, err := RebaseSnapshot(DefaultMachineConfig, snap, 3, 50); err == nil {
+	if _, _, err := RebaseSnapshot(DefaultMachineConfig, snap, 3, 50); err == nil {
 		t.Error("a snapshot rebased from the wrong index was accepted")
 	}
 }

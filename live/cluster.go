@@ -564,7 +564,7 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(c.LogPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -594,6 +594,8 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			defer release()
 		}
 	}
+	// A node gets its log, ExtraFiles and nothing else of the launcher's.
+	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting node %d: %w", id, err)
@@ -609,6 +611,12 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 	return nil
 }
 
+// LogPath is the file that takes node id's output (in its directory).
+func (c *Cluster) LogPath(id ordo.NodeID) string {
+	nc, _ := c.Cfg.Node(id)
+	return filepath.Join(c.Cfg.Path(nc.Dir), "node.log")
+}
+
 func (c *Cluster) waitReady(id ordo.NodeID, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for {
@@ -621,8 +629,7 @@ func (c *Cluster) waitReady(id ordo.NodeID, within time.Duration) error {
 		if ch != nil {
 			select {
 			case <-ch:
-				nc, _ := c.Cfg.Node(id)
-				return fmt.Errorf("node %d exited at start; see %s", id, filepath.Join(c.Cfg.Path(nc.Dir), "node.log"))
+				return fmt.Errorf("node %d exited at start; see %s", id, c.LogPath(id))
 			default:
 			}
 		}
@@ -1245,6 +1252,41 @@ func (c *Cluster) Start() error {
 		if err := c.waitReady(id, 10*time.Second); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// WaitServing waits until serves succeeds, then checks that every process
+// still runs. Start waits only for each node's admin endpoint: a node that
+// fail-stops right after (on a store it cannot read) or a cluster that
+// never elects would go unnoticed. serves is the protocol's own proof of
+// service (the kv database: a client's linearizable read, which needs a
+// leader that a majority follows), retried by it until ctx ends. The
+// error names each node that stopped and its log, or, all running, who
+// leads (as ordo cluster status says it) and the servers' logs.
+func (c *Cluster) WaitServing(ctx context.Context, serves func(context.Context) error) error {
+	err := serves(ctx)
+	var gone []string
+	for _, id := range c.Processes() {
+		if !c.alive(id) {
+			gone = append(gone, fmt.Sprintf("node %d stopped after it started (see %s)", id, c.LogPath(id)))
+		}
+	}
+	switch {
+	case len(gone) > 0 && err != nil:
+		return fmt.Errorf("%s; and the cluster did not serve: %w", strings.Join(gone, "; "), err)
+	case len(gone) > 0:
+		return errors.New(strings.Join(gone, "; "))
+	case err != nil:
+		var logs []string
+		for _, id := range c.Servers() {
+			logs = append(logs, c.LogPath(id))
+		}
+		what := "every node runs, but the cluster did not serve"
+		if who := leaderLine(c.View()); who != "" {
+			what += " (" + who + ")"
+		}
+		return fmt.Errorf("%s: %w\n(the servers' logs: %s)", what, err, strings.Join(logs, ", "))
 	}
 	return nil
 }

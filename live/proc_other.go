@@ -12,3 +12,8 @@ import (
 func procAttr(cmd *exec.Cmd, dieWithParent bool) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
+
+// closeInheritedOnExec does nothing outside Linux (no /proc/self/fd): a
+// descriptor the launcher inherited without close-on-exec passes to its
+// nodes.
+func closeInheritedOnExec() {}

@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 }
 
 // leaseOrdo builds the ordo binary once for this file's tests (they run
-// real processes: nodes, etcd members, etcd's candidates).
+// real processes: nodes, etcd members, etcd's candidates) and for others
+// that run real nodes (TestKVRestoreWaitsUntilTheDatabaseServes).
 func leaseOrdo(t *testing.T) string {
 	t.Helper()
 	if testing.Short() && os.Getenv("CI") != "true" {

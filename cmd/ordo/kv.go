@@ -590,7 +590,11 @@ cluster directory could not be read.`,
 }
 
 // The snapshot file: one JSON header line, then the state machine's bytes.
-const snapFormat = "ordo-kv-snapshot/1"
+// The header's format names the version after the slash.
+const (
+	snapFormatPrefix = "ordo-kv-snapshot/"
+	snapFormat       = snapFormatPrefix + "1"
+)
 
 type snapHeader struct {
 	Format string `json:"format"`
@@ -642,9 +646,17 @@ the snapshot in FILE (written by ordo kv snapshot save): each server's log is
 emptied and starts at the snapshot's revision, with the cluster's servers as
 voters. If the cluster's logs had gone past that revision, the keys are
 restored at the highest index a server held instead (keys keep their own
-revisions; the backup's client sessions are dropped), so no revision is
-handed out twice. Stop the cluster first (ordo cluster down); the restore starts its
-nodes again (detached) unless told --no-start (then: ordo cluster start).`,
+revisions), so no revision is handed out twice; the backup's client
+sessions are then dropped (a write retried from before the restore is
+applied again), and the restore says how many. Stop the cluster first
+(ordo cluster down); the restore starts its nodes again (detached) unless
+told --no-start (then: ordo cluster start), and waits up to --timeout
+until the database answers a read and every node still runs.
+
+Exit status: 0 restored (and, started, serving); 2 an error: a file that
+is no snapshot or of another format version, a running cluster, or a
+restored cluster that did not serve within --timeout (the error names
+each node that stopped and its log; the nodes are left running).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := live.Open(f.dir)
@@ -682,9 +694,9 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 				}
 				past = max(past, last)
 			}
-			rev := h.Rev
+			rev, dropped := h.Rev, 0
 			if past > rev {
-				if data, err = kv.RebaseSnapshot(kv.MachineConfigOf(opts), data, h.Rev, past); err != nil {
+				if data, dropped, err = kv.RebaseSnapshot(kv.MachineConfigOf(opts), data, h.Rev, past); err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 				rev = past
@@ -699,7 +711,12 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "restored %d bytes at rev %d into %s of %s\n", len(data), rev, plural.Count(len(servers), "server"), c.Dir)
 			if rev != h.Rev {
-				fmt.Fprintf(out, "the backup was taken at rev %d; the cluster had reached rev %d, so its keys start there and the next write's revision is above every one given out before (sessions of the backup dropped)\n", h.Rev, rev)
+				fmt.Fprintf(out, "the backup was taken at rev %d; the cluster had reached rev %d, so its keys start there and the next write's revision is above every one given out before\n", h.Rev, rev)
+			}
+			if dropped > 0 {
+				// A session's entry is a position in the log the restore
+				// replaced: kept, it would answer a retry wrongly.
+				fmt.Fprintf(out, "%s of the backup dropped: a write retried from before the restore is applied again, not recognized as a duplicate\n", plural.Count(dropped, "client session"))
 			}
 			if noStart {
 				return nil
@@ -709,7 +726,22 @@ nodes again (detached) unless told --no-start (then: ordo cluster start).`,
 			if err := c.Start(); err != nil {
 				return fmt.Errorf("restored, but the cluster did not start (ordo cluster start --dir %s): %w", c.Dir, err)
 			}
-			fmt.Fprintf(out, "%s running again (ordo cluster status --dir %s)\n", plural.Count(c.N(), "node"), c.Dir)
+			// Started is not serving: a node can fail-stop on its
+			// restored store right after its admin endpoint answered.
+			kc, err := f.client()
+			if err != nil {
+				return err
+			}
+			defer kc.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			if err := c.WaitServing(ctx, func(ctx context.Context) error {
+				_, err := kc.Get(ctx, "ordo/restore-check") // any key: absent is an answer too
+				return err
+			}); err != nil {
+				return fmt.Errorf("restored and started, but the database is not up and serving within %v: %w\n(the nodes were left running: ordo kv status --cluster %s shows each server; ordo cluster down --dir %s stops them)", f.timeout, err, c.Dir, c.Dir)
+			}
+			fmt.Fprintf(out, "%s running again; the database answered a read (ordo kv status --cluster %s)\n", plural.Count(c.N(), "node"), c.Dir)
 			return nil
 		},
 	}
@@ -765,10 +797,18 @@ func readSnapshotFile(path string, mc kv.MachineConfig) (snapHeader, []byte, err
 	if err != nil {
 		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (no header line)", path)
 	}
+	// Another version's header may have other fields: its format alone
+	// tells an unsupported version from a file that is no snapshot.
+	var f struct{ Format string }
+	if json.Unmarshal(line, &f) == nil {
+		if v, ok := strings.CutPrefix(f.Format, snapFormatPrefix); ok && v != "" && f.Format != snapFormat {
+			return h, nil, fmt.Errorf("%s: unsupported snapshot format version %s (this ordo reads %s): restore it with the ordo release that saved it", path, v, strings.TrimPrefix(snapFormat, snapFormatPrefix))
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil || h.Format != snapFormat {
-		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (want a %s header)", path, snapFormat)
+		return h, nil, fmt.Errorf("%s: not an ordo kv snapshot (want an %s header line, as ordo kv snapshot save writes)", path, snapFormat)
 	}
 	// The header is believed only in the one form save writes: JSON's
 	// leniency (names in any case, a name twice, text after the object)

@@ -80,6 +80,32 @@ func TestSnapshotFileHeaderMustAgreeWithTheSnapshot(t *testing.T) {
 	}
 }
 
+// A header of another format version is told apart from a file that is
+// no snapshot at all: both used to get "not an ordo kv snapshot (want a
+// ordo-kv-snapshot/1 header)".
+func TestSnapshotFileOfAnotherVersion(t *testing.T) {
+	m := kv.NewMachine(kv.DefaultMachineConfig)
+	m.Apply(1, nil)
+	good := m.Snapshot()
+	for _, c := range []struct {
+		name, header, want string
+	}{
+		{"newer", `{"format":"ordo-kv-snapshot/2","rev":1,"bytes":3,"crc32c":0,"compression":"zstd"}`, "unsupported snapshot format version 2 (this ordo reads 1)"},
+		{"older", `{"format":"ordo-kv-snapshot/0"}`, "unsupported snapshot format version 0 (this ordo reads 1)"},
+		{"other-tool", `{"format":"etcd-snapshot/3","rev":1}`, "not an ordo kv snapshot (want an ordo-kv-snapshot/1 header line"},
+		{"no-format", `{"rev":1}`, "not an ordo kv snapshot (want an ordo-kv-snapshot/1 header line"},
+		{"not-json", `hello, world`, "not an ordo kv snapshot (want an ordo-kv-snapshot/1 header line"},
+	} {
+		p := filepath.Join(t.TempDir(), c.name+".snap")
+		if err := os.WriteFile(p, append([]byte(c.header+"\n"), good...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := readSnapshotFile(p, kv.DefaultMachineConfig); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
+		}
+	}
+}
+
 // Any file: readSnapshotFile refuses it or returns a snapshot that agrees
 // with its header in size and revision and restores; it never panics.
 func FuzzSnapshotFile(f *testing.F) {

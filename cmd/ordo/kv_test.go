@@ -2,13 +2,21 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"ordo/kv"
+	"ordo/live"
 )
 
 // `ordo kv` against `ordo cluster up --protocol kv`: real processes, TLS
@@ -110,6 +118,12 @@ func TestKVCommands(t *testing.T) {
 	ordo("cluster", "down", "--dir", dir)
 	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 0 {
 		t.Fatalf("snapshot restore: %d\n%s", code, out)
+	} else if !strings.Contains(out, "the database answered a read") {
+		t.Errorf("snapshot restore does not say the database serves:\n%s", out)
+	} else if !regexp.MustCompile(`\d+ client sessions? of the backup dropped`).MatchString(out) {
+		// The backup holds the sessions of the puts before it; the
+		// rebase past "later" drops them, and a retry is not deduplicated.
+		t.Errorf("a rebased restore does not say the backup's client sessions were dropped:\n%s", out)
 	}
 	if out, code := ordo("kv", "get", "x", "--cluster", dir); code != 0 || out != "2\n" {
 		t.Errorf("after the restore: get x: exit %d, %q; want 2", code, out)
@@ -146,6 +160,16 @@ func TestKVCommands(t *testing.T) {
 	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", rdir); code != 2 || !strings.Contains(out, "not the kv database") {
 		t.Errorf("restore into a raft cluster: exit %d, %q; want 2 and a refusal", code, out)
 	}
+	// A rebase of a backup without sessions drops none and says none.
+	ordo("cluster", "down", "--dir", dir)
+	m := kv.NewMachine(kv.DefaultMachineConfig)
+	m.Apply(1, nil)
+	m.Apply(2, nil)
+	bare := filepath.Join(tmp, "bare.snap")
+	writeSnapshotFile(t, bare, 2, m.Snapshot())
+	if out, code := ordo("kv", "snapshot", "restore", bare, "--no-start", "--cluster", dir); code != 0 || !strings.Contains(out, "the backup was taken at rev 2") || strings.Contains(out, "session") {
+		t.Errorf("restore of a backup without sessions past its revision: exit %d, %q; want 0, a rebase and no word of sessions", code, out)
+	}
 	// A damaged snapshot file is refused.
 	b, _ := os.ReadFile(snap)
 	b[len(b)-1] ^= 1
@@ -153,5 +177,92 @@ func TestKVCommands(t *testing.T) {
 	ordo("cluster", "down", "--dir", dir)
 	if out, code := ordo("kv", "snapshot", "restore", snap, "--cluster", dir); code != 2 || !strings.Contains(out, "checksum") {
 		t.Errorf("a damaged snapshot: exit %d, %q; want 2 and a checksum error", code, out)
+	}
+}
+
+// writeSnapshotFile writes data, a kv snapshot at rev, as ordo kv snapshot
+// save does.
+func writeSnapshotFile(t *testing.T, path string, rev uint64, data []byte) {
+	t.Helper()
+	h, _ := json.Marshal(snapHeader{Format: snapFormat, Rev: rev, Bytes: int64(len(data)), CRC32C: crc32.Checksum(data, castagnoli)})
+	if err := os.WriteFile(path, append(append(h, '\n'), data...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A restore that starts the cluster waits until the database serves: it
+// used to print "3 nodes running again" and exit 0 as soon as every
+// node's admin endpoint answered. Here no node campaigns within the wait
+// (a 30 s election timeout) and node 3 fail-stops after it answered:
+// exit 2, naming node 3 and its log.
+func TestKVRestoreWaitsUntilTheDatabaseServes(t *testing.T) {
+	bin := leaseOrdo(t)
+	dir := filepath.Join(t.TempDir(), "db")
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return string(out), 0
+		case errors.As(err, &ee):
+			return string(out), ee.ExitCode()
+		}
+		t.Fatalf("ordo %v: %v", args, err)
+		return "", -1
+	}
+	if out, code := run("cluster", "up", "--protocol", "kv", "-n", "3", "--detach", "--dir", dir, "--election-timeout", "30s-31s"); code != 0 {
+		t.Fatalf("cluster up: %d\n%s", code, out)
+	}
+	defer run("cluster", "down", "--dir", dir)
+	run("cluster", "down", "--dir", dir)
+	m := kv.NewMachine(kv.DefaultMachineConfig)
+	m.Apply(1, nil)
+	snap := filepath.Join(t.TempDir(), "x.snap")
+	writeSnapshotFile(t, snap, 1, m.Snapshot())
+
+	type result struct {
+		out  string
+		code int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := exec.Command(bin, "kv", "snapshot", "restore", snap, "--cluster", dir, "--timeout", "4s").CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		done <- result{string(out), code}
+	}()
+	// Node 3 fail-stops once it has answered on its admin endpoint (as a
+	// node that panics on its store right after its start would).
+	var c *live.Cluster
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var err error
+		if c, err = live.Open(dir); err == nil {
+			if s, err := c.Status(3); err == nil && s.Pid > 0 {
+				time.Sleep(300 * time.Millisecond) // after the restore's own check of it
+				syscall.Kill(s.Pid, syscall.SIGKILL)
+				break
+			}
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the restore ended before node 3 answered: exit %d\n%s", r.code, r.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node 3 never answered on its admin endpoint")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := <-done
+	for _, want := range []string{"not up and serving within 4s", "node 3 stopped after it started", c.LogPath(3)} {
+		if r.code != 2 || !strings.Contains(r.out, want) {
+			t.Errorf("restore with node 3 down and no leader: exit %d, want 2 and %q in:\n%s", r.code, want, r.out)
+		}
 	}
 }
