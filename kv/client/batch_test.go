@@ -34,6 +34,11 @@ type fakeServer struct {
 }
 
 func newFakeServer(t *testing.T, delay time.Duration, leader string) *fakeServer {
+	return newFake(t, delay, leader).started(false)
+}
+
+// newFake is newFakeServer, not started.
+func newFake(t *testing.T, delay time.Duration, leader string) *fakeServer {
 	f := &fakeServer{delay: delay, leader: leader, seen: map[[2]uint64]int{}}
 	one := func(m ordo.Message) ordo.Message {
 		q := m.(kv.Request)
@@ -62,7 +67,7 @@ func newFakeServer(t *testing.T, delay time.Duration, leader string) *fakeServer
 		},
 		LeaderAddr: func(ordo.NodeID) string { return f.leader },
 	})
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
 		h.ServeHTTP(w, r)
 	}))
@@ -70,7 +75,20 @@ func newFakeServer(t *testing.T, delay time.Duration, leader string) *fakeServer
 	return f
 }
 
-func (f *fakeServer) addr() string { return strings.TrimPrefix(f.srv.URL, "http://") }
+// started starts f's server, over TLS if asked (its addr is then
+// https's, with the test certificate's pool for a client).
+func (f *fakeServer) started(tls bool) *fakeServer {
+	if tls {
+		f.srv.StartTLS()
+	} else {
+		f.srv.Start()
+	}
+	return f
+}
+
+func (f *fakeServer) addr() string {
+	return strings.TrimPrefix(strings.TrimPrefix(f.srv.URL, "http://"), "https://")
+}
 
 // putMany runs n concurrent puts through cl and fails on any error or a
 // revision seen twice.

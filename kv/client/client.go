@@ -12,10 +12,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ordo"
@@ -60,6 +62,15 @@ type Config struct {
 	// AttemptTimeout bounds one HTTP attempt (default 2s): a server that
 	// hangs (paused, cut off) is given up for the next.
 	AttemptTimeout time.Duration
+	// ConnectTimeout bounds making a connection to a server, the TCP
+	// connect and the TLS handshake (default DefaultConnectTimeout, at
+	// most AttemptTimeout). A paused server's kernel still accepts
+	// connections but the server never completes a handshake: without
+	// this bound the first attempt at it would wait the whole
+	// AttemptTimeout before the next server is tried. (Over a connection
+	// already made, or without TLS, a paused server is given up at
+	// AttemptTimeout: its silence looks like a slow commit.)
+	ConnectTimeout time.Duration
 	// MaxConns bounds the connections kept per server (default 64).
 	MaxConns int
 	// Unbatched sends every request in an HTTP request of its own. By
@@ -80,6 +91,9 @@ type Config struct {
 const (
 	DefaultTimeout        = 5 * time.Second
 	DefaultAttemptTimeout = 2 * time.Second
+	// DefaultConnectTimeout is Config.ConnectTimeout's default: a
+	// handshake takes milliseconds, on loopback or across a LAN.
+	DefaultConnectTimeout = 500 * time.Millisecond
 	DefaultMaxConns       = 64
 	// maxRespBytes bounds a JSON answer: a range of MaxRangeBytes,
 	// escaped, and the rest.
@@ -125,6 +139,10 @@ func New(c Config) (*Client, error) {
 	if c.AttemptTimeout <= 0 {
 		c.AttemptTimeout = DefaultAttemptTimeout
 	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	c.ConnectTimeout = min(c.ConnectTimeout, c.AttemptTimeout)
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns
 	}
@@ -153,9 +171,9 @@ func New(c Config) (*Client, error) {
 	}
 	tr := &http.Transport{
 		Proxy:               nil, // a cluster on loopback is never behind a proxy
-		DialContext:         (&net.Dialer{Timeout: c.AttemptTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         (&net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:     c.TLS,
-		TLSHandshakeTimeout: c.AttemptTimeout,
+		TLSHandshakeTimeout: c.ConnectTimeout,
 		MaxIdleConns:        c.MaxConns * len(c.Endpoints),
 		MaxIdleConnsPerHost: c.MaxConns,
 		IdleConnTimeout:     90 * time.Second,
@@ -509,9 +527,14 @@ func (c *Client) exchange(req *http.Request, limit int) (data []byte, code int, 
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
+	// Sent means some of the request was written: a connection refused,
+	// or one whose TLS handshake failed or timed out (a paused server),
+	// carried nothing.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, 0, !dialError(err), err
+		return nil, 0, wrote.Load(), err
 	}
 	defer resp.Body.Close()
 	data, err = io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
@@ -522,13 +545,6 @@ func (c *Client) exchange(req *http.Request, limit int) (data []byte, code int, 
 		return nil, 0, true, fmt.Errorf("answer larger than %d bytes", limit)
 	}
 	return data, resp.StatusCode, true, nil
-}
-
-// dialError reports whether err happened before the request could be
-// written (the connection was refused or never made).
-func dialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // pick is the endpoint to try: the cached leader, else the next in turn.

@@ -4,7 +4,10 @@
 // servers' HTTP/JSON client API (package kv/api).
 //
 // It finds the leader and remembers it, follows a follower's not-leader
-// hint, moves on from a server that is down, cut off or shutting down,
+// hint, moves on from a server that is down, cut off, paused or shutting
+// down (a server that does not complete a connection's TLS handshake
+// within Config.ConnectTimeout, 500 ms, is given up at once; one that
+// takes a request and stays silent, after Config.AttemptTimeout, 2 s),
 // and retries a write with the same session and sequence number, so a
 // retried write applies once (the chapter's exercise 3; the Raft thesis,
 // section 6.3). An error says what is known: ErrUnknown (a write may or
