@@ -94,15 +94,7 @@ func New(c Config) (*Client, error) {
 		}
 		cl.endpoints = append(cl.endpoints, scheme+"://"+e)
 	}
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     c.TLS,
-		TLSHandshakeTimeout: 2 * time.Second,
-		MaxIdleConnsPerHost: 16,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
+	tr := kvclient.Transport(c.TLS, kvclient.DefaultConnectTimeout, 16)
 	cl.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return cl, nil
 }

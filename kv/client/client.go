@@ -169,18 +169,27 @@ func New(c Config) (*Client, error) {
 		}
 		cl.endpoints = append(cl.endpoints, u)
 	}
-	tr := &http.Transport{
-		Proxy:               nil, // a cluster on loopback is never behind a proxy
-		DialContext:         (&net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     c.TLS,
-		TLSHandshakeTimeout: c.ConnectTimeout,
-		MaxIdleConns:        c.MaxConns * len(c.Endpoints),
-		MaxIdleConnsPerHost: c.MaxConns,
+	tr := Transport(c.TLS, c.ConnectTimeout, c.MaxConns)
+	tr.MaxIdleConns = c.MaxConns * len(c.Endpoints)
+	cl.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return cl, nil
+}
+
+// Transport is the HTTP transport of ordo's store clients (this one,
+// pbft/clientapi's and dynamo/client's): keep-alive connections, at most
+// maxIdle idle ones per server, each made within connect (the TCP
+// connect and the TLS handshake: see Config.ConnectTimeout), no proxy (a
+// cluster on loopback is never behind one), no compression (small JSON).
+func Transport(tlsCfg *tls.Config, connect time.Duration, maxIdle int) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsCfg,
+		TLSHandshakeTimeout: connect,
+		MaxIdleConnsPerHost: maxIdle,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	cl.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return cl, nil
 }
 
 // session is a client session: a random id and the last sequence number

@@ -2,46 +2,15 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"net"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
-	"crypto/tls"
+	"ordo/coord/coordtest"
 )
-
-// hangingServer accepts connections and never says a word: a paused
-// server, whose kernel still completes the TCP handshake.
-func hangingServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
 
 // A paused server is given up when its TLS handshake does not come
 // within ConnectTimeout, not after the whole AttemptTimeout: a put whose
@@ -52,7 +21,9 @@ func TestPausedServerGivenUpAtConnect(t *testing.T) {
 	f := newFake(t, 0, "").started(true)
 	pool := x509.NewCertPool()
 	pool.AddCert(f.srv.Certificate())
-	hung := hangingServer(t)
+	// Accepts connections and never says a word: a paused server, whose
+	// kernel still completes the TCP handshake.
+	hung := strings.TrimPrefix(coordtest.SilentEndpoint(t), "http://")
 	cfg := Config{
 		Endpoints:      []string{hung, f.addr()},
 		TLS:            &tls.Config{RootCAs: pool},

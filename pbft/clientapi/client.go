@@ -110,15 +110,7 @@ func NewClient(c ClientConfig) (*Client, error) {
 		}
 		cl.endpoints = append(cl.endpoints, scheme+"://"+e)
 	}
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     c.TLS,
-		TLSHandshakeTimeout: 2 * time.Second,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
+	tr := kvclient.Transport(c.TLS, kvclient.DefaultConnectTimeout, 4)
 	cl.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return cl, nil
 }
