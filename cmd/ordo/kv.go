@@ -57,8 +57,16 @@ func kvClientAPI(gw *live.Gateway) http.Handler {
 // kvStatus is GET /v1/status: the node's role, term and leader.
 func kvStatus(gw *live.Gateway) any {
 	s := gw.Status()
-	return map[string]any{"id": int(s.ID), "role": s.Role, "term": s.Term, "leader": int(s.Leader),
+	out := map[string]any{"id": int(s.ID), "role": s.Role, "term": s.Term, "leader": int(s.Leader),
 		"leader_addr": gw.ClientAddr(s.Leader), "boot": s.Boot, "pid": s.Pid}
+	// The configuration the node knows (its Raft state's voters): a
+	// server removed from the cluster learns it only from a leader that
+	// no longer talks to it, so kv status judges by the leader's.
+	var st struct{ Voters []int }
+	if json.Unmarshal(s.State, &st) == nil && st.Voters != nil {
+		out["voters"] = st.Voters
+	}
+	return out
 }
 
 // kvFlags are the flags every `ordo kv` command shares.
@@ -541,6 +549,27 @@ func newKVTransferCmd(f *kvFlags) *cobra.Command {
 	}
 }
 
+// leaderVoters is the configuration of the answering leader of the
+// highest term (nil: none answered with one).
+func leaderVoters(all []client.EndpointStatus) []int {
+	var voters []int
+	best := -1.0
+	for _, s := range all {
+		term, _ := s.Status["term"].(float64)
+		vs, ok := s.Status["voters"].([]any)
+		if s.Err != nil || s.Status["role"] != "leader" || !ok || term <= best {
+			continue
+		}
+		best, voters = term, make([]int, 0, len(vs))
+		for _, v := range vs {
+			if f, ok := v.(float64); ok {
+				voters = append(voters, int(f))
+			}
+		}
+	}
+	return voters
+}
+
 func newKVStatusCmd(f *kvFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
@@ -548,6 +577,9 @@ func newKVStatusCmd(f *kvFlags) *cobra.Command {
 		Long: `Ask every server's client API for its id, role, term and leader, one line a
 server. A server that does not answer is DOWN (with why); a server that
 refuses the client token says so (401 wrong client token), as it is up.
+A server outside the configuration of the leader (of the highest term
+answering) is marked "not a voter": one removed by ordo kv member remove
+never hears of it, so by its own account it is still a follower.
 
 Exit status: 0 every server answered; 1 some server is down or did not
 answer; 2 a server refused the request (a wrong client token) or the
@@ -558,7 +590,9 @@ cluster directory could not be read.`,
 				out := cmd.OutOrStdout()
 				fmt.Fprintf(out, "%-28s %-4s %-10s %-5s %s\n", "ENDPOINT", "ID", "ROLE", "TERM", "LEADER")
 				down, refused := 0, 0
-				for _, s := range c.Status(ctx) {
+				all := c.Status(ctx)
+				voters := leaderVoters(all)
+				for _, s := range all {
 					switch {
 					case s.Err != nil && s.Code == http.StatusUnauthorized:
 						refused++
@@ -573,6 +607,9 @@ cluster directory could not be read.`,
 						leader := fmt.Sprintf("n%v", s.Status["leader"])
 						if l, _ := s.Status["leader"].(float64); l == 0 {
 							leader = "none known"
+						}
+						if id, _ := s.Status["id"].(float64); voters != nil && !slices.Contains(voters, int(id)) {
+							leader += " (not a voter: removed from the leader's configuration " + ids(voters) + ")"
 						}
 						fmt.Fprintf(out, "%-28s %-4v %-10v %-5v %s\n", s.Endpoint, s.Status["id"], s.Status["role"], s.Status["term"], leader)
 					}

@@ -308,3 +308,35 @@ func TestKVPutValueFromStdin(t *testing.T) {
 		t.Fatalf("put --help: %v\n%s", err, out)
 	}
 }
+
+// kv status marks a server that is not in the configuration of the
+// leader of the highest term: a removed server never hears of its own
+// removal (the leader stops talking to it), so by its own account it is
+// a follower of the old configuration. A deposed leader's configuration
+// is not the one judged by.
+func TestKVStatusMarksRemovedServer(t *testing.T) {
+	dir := t.TempDir()
+	status := []map[string]any{
+		{"id": 1, "role": "leader", "term": 2, "leader": 1, "voters": []int{1, 2, 3}}, // deposed, has not heard
+		{"id": 2, "role": "leader", "term": 3, "leader": 2, "voters": []int{2, 3}},
+		{"id": 3, "role": "follower", "term": 3, "leader": 2, "voters": []int{2, 3}},
+	}
+	y := "nodes:\n"
+	for i := range status {
+		srv := httptest.NewServer(api.NewHandler(api.Config{Call: newFakeKV().call, Status: func() any { return status[i] }}))
+		t.Cleanup(srv.Close)
+		y += fmt.Sprintf("  - {id: %d, client: %q}\n", i+1, srv.Listener.Addr().String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cluster.yaml"), []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := kvRun("status", "--cluster", dir)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "not a voter: removed from the leader's configuration 2,3") ||
+		strings.Contains(lines[2], "not a voter") || strings.Contains(lines[3], "not a voter") {
+		t.Errorf("status with n1 out of the term-3 leader's configuration:\n%s", out)
+	}
+}
