@@ -12,13 +12,19 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"ordo/internal/bounded"
 	"ordo/internal/plural"
 	kvclient "ordo/kv/client"
+	"ordo/pbft"
 )
 
 // ErrNoQuorum: fewer than f+1 replicas gave one answer before the
@@ -125,14 +131,65 @@ func NewClient(c ClientConfig) (*Client, error) {
 
 // ClusterConfig is the ClientConfig of the cluster in dir (what `ordo
 // cluster up --protocol pbft` wrote: cluster.yaml, tls/ca.pem,
-// client.token), with F = (n-1)/3.
+// client.token), with the F its replicas run with: their option f
+// (-o f=...), else (n-1)/3. A cluster run unsafely with more liars than
+// n allows (-n 3 -o f=1 -o unsafe_quorum=2) has its client wait for
+// f+1 = 2 matching answers too, not for the one of (n-1)/3 = 0, which
+// would take a lying replica's word alone.
 func ClusterConfig(dir string) (ClientConfig, error) {
 	k, err := kvclient.ClusterConfig(dir)
 	if err != nil {
 		return ClientConfig{}, err
 	}
-	return ClientConfig{Endpoints: k.Endpoints, TLS: k.TLS, Token: k.Token, F: -1}, nil
+	f, err := clusterF(dir, len(k.Endpoints))
+	if err != nil {
+		return ClientConfig{}, err
+	}
+	return ClientConfig{Endpoints: k.Endpoints, TLS: k.TLS, Token: k.Token, F: f}, nil
 }
+
+// clusterF is the f the n replicas of the cluster in dir run with
+// (pbft.QuorumsFor of their options f and unsafe_quorum).
+func clusterF(dir string, n int) (int, error) {
+	path := filepath.Join(dir, "cluster.yaml")
+	data, err := bounded.ReadFile(path, maxClusterFile)
+	if err != nil {
+		return 0, err
+	}
+	var file struct {
+		Options map[string]string `yaml:"options"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		return 0, fmt.Errorf("%s: %v", path, err)
+	}
+	opt := func(name string, def int) (int, error) {
+		s, ok := file.Options[name]
+		if !ok {
+			return def, nil
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return 0, fmt.Errorf("%s: option %s=%q: want an integer", path, name, s)
+		}
+		return v, nil
+	}
+	f, err := opt("f", -1)
+	if err != nil {
+		return 0, err
+	}
+	unsafe, err := opt("unsafe_quorum", 0)
+	if err != nil {
+		return 0, err
+	}
+	qs, err := pbft.QuorumsFor(n, f, unsafe)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v", path, err)
+	}
+	return qs.F, nil
+}
+
+// maxClusterFile bounds the cluster file ClusterConfig reads.
+const maxClusterFile = 1 << 20
 
 // Close closes the client's idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
