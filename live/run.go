@@ -118,7 +118,7 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 		return nil, refuse(0, "protocol %s runs in the simulator only: %s; run it with ordo sim", sc.Protocol.Name, sc.Protocol.SimOnly)
 	}
 	if len(sc.Byzantine) > 0 {
-		return nil, refuse(0, "byzantine: lying nodes are the simulator's for now (a live liar is issue 14's next step); run it with ordo sim")
+		return nil, refuse(0, "byzantine: a file's liars are not scheduled live yet (ordo cluster run does not drive POST /byzantine); run it with ordo sim, or make a node of a live cluster lie by hand with ordo cluster byzantine N BEHAVIOUR")
 	}
 	if sc.Nemesis != nil {
 		return nil, refuse(sc.Nemesis.Line, "nemesis: the live cluster runs a written schedule only (draw one with ordo explore and write it as faults:)")

@@ -78,7 +78,8 @@ func TestLiveScenarioRefusesWhatItCannotDo(t *testing.T) {
 		{"disk: {sync_latency: 1ms}\nfaults:\n  - {at: 1s, disk_full: 2}\n", "disk-full"},
 		{"nemesis: {crash: 0.5}\n", "nemesis"},
 		{"network: {latency: lan, bandwidth: 1MB/s}\n", "bandwidth"},
-		{"byzantine: [{node: 1, behaviour: silent}]\n", "byzantine"},
+		// Live liars exist, by hand: the refusal says how, not "issue 14's next step".
+		{"byzantine: [{node: 1, behaviour: silent}]\n", "by hand with ordo cluster byzantine N BEHAVIOUR"},
 	} {
 		src := "name: x\nprotocol: raft\nnodes: 3\nduration: 2s\nchecks: [single-leader]\nexpect: {single-leader: pass}\nseed: 1\n" + c.yaml
 		sc, err := scenario.Parse("x.yaml", []byte(src))
