@@ -84,8 +84,12 @@ func (s ByzantineSetting) Check(n int, self ordo.NodeID) error {
 	if b == Honest {
 		return nil
 	}
-	if err := (&adversary.Liar{Behaviour: adversary.Behaviour(s.Behaviour), Rate: s.Rate}).Check(); err != nil {
+	if _, err := adversary.Parse(b); err != nil {
 		return fmt.Errorf("%v (or %s)", err, Honest)
+	}
+	// A rate out of range: "(or honest)" would answer another question.
+	if err := (&adversary.Liar{Behaviour: adversary.Behaviour(b), Rate: s.Rate}).Check(); err != nil {
+		return err
 	}
 	switch {
 	case s.After < 0 || time.Duration(s.After) > maxReplayAfter:

@@ -69,3 +69,27 @@ func TestByzantineAdmin(t *testing.T) {
 		t.Errorf("lies by behaviour %v, %d in all; want garbage's counted and the sum the whole", st.Byzantine.LiesBy, st.Byzantine.Lies)
 	}
 }
+
+// A refusal says what is wrong with the setting: "(or honest)" follows
+// an unknown behaviour's list of the valid ones, never a bad rate (ordo
+// cluster byzantine 1 silent --rate 1.5 said "rate 1.5 out of range
+// [0, 1] (or honest)").
+func TestByzantineSettingCheckSaysWhatIsWrong(t *testing.T) {
+	for _, c := range []struct {
+		s          ByzantineSetting
+		want, miss string
+	}{
+		{ByzantineSetting{Behaviour: "lie"}, `unknown behaviour "lie"`, ""},
+		{ByzantineSetting{Behaviour: "lie"}, "(or honest)", ""},
+		{ByzantineSetting{Behaviour: "silent", Rate: 1.5}, "rate 1.5 out of range [0, 1]", "honest"},
+		{ByzantineSetting{Behaviour: "equivocate", Rate: -1}, "rate -1 out of range", "honest"},
+	} {
+		err := c.s.Check(4, 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) || (c.miss != "" && strings.Contains(err.Error(), c.miss)) {
+			t.Errorf("%+v: %v, want an error with %q and without %q", c.s, err, c.want, c.miss)
+		}
+	}
+	if err := (ByzantineSetting{Behaviour: "silent", Rate: 0.5}).Check(4, 1); err != nil {
+		t.Errorf("silent at rate 0.5: %v", err)
+	}
+}
