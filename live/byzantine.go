@@ -392,6 +392,12 @@ func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
 	if err := s.Check(c.N(), id); err != nil {
 		return err
 	}
+	// A paused node's admin endpoint takes the request into its socket
+	// and answers nothing: the call timed out, said it failed and logged
+	// no switch, and the node took the behaviour when it resumed.
+	if c.Paused(id) {
+		return fmt.Errorf("node %d is paused (SIGSTOP): it would take the behaviour only once resumed, unlogged; resume it first (ordo cluster resume %d --dir %s)", id, id, c.Dir)
+	}
 	body, err := json.Marshal(s)
 	if err != nil {
 		return err
