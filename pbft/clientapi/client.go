@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -227,6 +228,10 @@ type answer struct {
 	code    int
 	resp    Response
 	err     error
+	// conn: the call got a connection to the replica, so the request
+	// may have reached it (a call refused at the dial, or given up
+	// before it had a connection, did not).
+	conn bool
 }
 
 // malformed reports a replica's reply that its API found answers nothing
@@ -294,6 +299,9 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 	for i := range last {
 		last[i] = answer{replica: i + 1, err: errNoAnswer}
 	}
+	// reached: some attempt may have handed the request to a replica
+	// (every one that was not refused at the dial).
+	reached := false
 	for {
 		actx, cancel := context.WithTimeout(ctx, c.cfg.Retry)
 		ch := make(chan answer, n)
@@ -308,6 +316,9 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 		var won *Result
 		for range asked {
 			a := <-ch
+			if a.conn {
+				reached = true
+			}
 			if a.err == nil || !isContext(a.err) || isNoAnswer(last[a.replica-1]) {
 				// An attempt cut off by its deadline says less than what
 				// the replica said before it (connection refused, 401).
@@ -333,14 +344,14 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 			return *won, nil
 		}
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(q, final, last)
+			return Result{}, c.noQuorum(q, final, last, reached)
 		}
 		// Wait out the rest of the attempt before asking again: a
 		// replica that refused the connection at once is asked again
 		// after Retry, not in a tight loop.
 		<-actx.Done()
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(q, final, last)
+			return Result{}, c.noQuorum(q, final, last, reached)
 		}
 	}
 }
@@ -377,14 +388,17 @@ func (c *Client) agreed(final []*answer) (Result, bool) {
 // noQuorum is ErrNoQuorum with every replica's last answer, and what the
 // definite answers (final) show: when they disagree, or one is
 // malformed, a replica lied or is broken, which the error says first.
-func (c *Client) noQuorum(q Request, final []*answer, last []answer) error {
+func (c *Client) noQuorum(q Request, final []*answer, last []answer, reached bool) error {
 	var parts []string
 	for _, a := range last {
 		parts = append(parts, fmt.Sprintf("replica %d: %s", a.replica, a))
 	}
 	outcome := "outcome unknown (a replica may have executed it)"
-	if q.Op == OpGet {
+	switch {
+	case q.Op == OpGet:
 		outcome = "nothing changed (a get)"
+	case !reached:
+		outcome = "nothing changed (no replica took the request: every connection was refused)"
 	}
 	why := "more than f replicas down, cut off or lying? see ordo cluster status"
 	if d := disagreement(final); d != "" {
@@ -469,7 +483,10 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
+	var conn atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conn.Store(true) }}))
 	resp, err := c.hc.Do(req)
+	a.conn = conn.Load()
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -251,3 +251,36 @@ func TestClientProxyErrorIsNoLie(t *testing.T) {
 		t.Fatalf("err %v, want no quorum naming the non-API answers, no lie", err)
 	}
 }
+
+// A put no replica took (every connection refused: a stopped cluster)
+// changed nothing, and says so, where it said "outcome unknown (a replica
+// may have executed it)"; a put one replica took and did not answer
+// (silent) is still unknown.
+func TestClientPutNoReplicaTookChangedNothing(t *testing.T) {
+	var down []string
+	for range 4 {
+		s := httptest.NewServer(http.NotFoundHandler())
+		down = append(down, s.URL)
+		s.Close()
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: down, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), "nothing changed (no replica took the request") || strings.Contains(err.Error(), "outcome unknown") {
+		t.Fatalf("err %v, want ErrNoQuorum saying nothing changed", err)
+	}
+
+	eps := append([]string{replica(t, 1, honest, true)}, down[1:]...)
+	c2, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_, err = c2.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), "outcome unknown") {
+		t.Fatalf("err %v, want ErrNoQuorum with the outcome unknown (replica 1 took it)", err)
+	}
+}
