@@ -300,9 +300,10 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 		last[i] = answer{replica: i + 1, err: errNoAnswer}
 	}
 	// reached: some attempt may have handed the request to a replica
-	// (every one that was not refused at the dial).
+	// (a call that got a connection).
 	reached := false
 	for {
+		next := time.NewTimer(c.cfg.Retry) // the next attempt, at the earliest
 		actx, cancel := context.WithTimeout(ctx, c.cfg.Retry)
 		ch := make(chan answer, n)
 		asked := 0
@@ -338,19 +339,25 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 		}
 		cancel() // the calls still out give up
 		if won != nil {
+			next.Stop()
 			if won.Status == StatusBadRequest {
 				return *won, fmt.Errorf("%w: %s", ErrRefused, won.Error)
 			}
 			return *won, nil
 		}
 		if ctx.Err() != nil {
+			next.Stop()
 			return Result{}, c.noQuorum(q, final, last, reached)
 		}
 		// Wait out the rest of the attempt before asking again: a
 		// replica that refused the connection at once is asked again
-		// after Retry, not in a tight loop.
-		<-actx.Done()
-		if ctx.Err() != nil {
+		// after Retry, not in a tight loop. (Not <-actx.Done(): cancel
+		// above has closed it already, and the loop asked thousands of
+		// times a second, at full CPU, while replicas were down.)
+		select {
+		case <-next.C:
+		case <-ctx.Done():
+			next.Stop()
 			return Result{}, c.noQuorum(q, final, last, reached)
 		}
 	}

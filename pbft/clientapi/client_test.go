@@ -284,3 +284,40 @@ func TestClientPutNoReplicaTookChangedNothing(t *testing.T) {
 		t.Fatalf("err %v, want ErrNoQuorum with the outcome unknown (replica 1 took it)", err)
 	}
 }
+
+// Replicas that answer at once without executing (503, connections
+// refused) are asked again after Retry, not in a tight loop: the loop
+// waited on its attempt's context after cancelling it, so ordo kv on a
+// stopped cluster spun at full CPU, tens of thousands of calls in a few
+// seconds.
+func TestClientRetriesAfterRetryNotInATightLoop(t *testing.T) {
+	var calls atomic.Int32
+	var eps []string
+	for range 4 {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"unavailable","error":"not now"}`))
+		}))
+		t.Cleanup(s.Close)
+		eps = append(eps, s.URL)
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: time.Second, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrNoQuorum) {
+		t.Fatalf("err %v, want ErrNoQuorum", err)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Errorf("gave up after %v, want about the 1s timeout", d)
+	}
+	// 1s / 200ms: about 5 attempts of 4 calls each.
+	if n := calls.Load(); n > 4*8 {
+		t.Errorf("%d calls in 1s with Retry 200ms: a tight loop", n)
+	}
+}
