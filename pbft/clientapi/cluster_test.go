@@ -47,6 +47,7 @@ func TestClusterConfigUsesTheClustersF(t *testing.T) {
 		{"unsafe n=3 f=1", 3, "    f: \"1\"\n    unsafe_quorum: \"2\"\n", 1},
 		{"n=7 f=1", 7, "    f: \"1\"\n", 1},
 		{"f=-1", 4, "    f: \"-1\"\n", 1},
+		{"unquoted, as written by hand", 3, "    f: 1\n    unsafe_quorum: 2\n", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := clientapi.ClusterConfig(clusterDir(t, c.n, c.options))
