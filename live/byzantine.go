@@ -84,8 +84,12 @@ func (s ByzantineSetting) Check(n int, self ordo.NodeID) error {
 	if b == Honest {
 		return nil
 	}
-	if err := (&adversary.Liar{Behaviour: adversary.Behaviour(s.Behaviour), Rate: s.Rate}).Check(); err != nil {
+	if _, err := adversary.Parse(b); err != nil {
 		return fmt.Errorf("%v (or %s)", err, Honest)
+	}
+	// A rate out of range: "(or honest)" would answer another question.
+	if err := (&adversary.Liar{Behaviour: adversary.Behaviour(b), Rate: s.Rate}).Check(); err != nil {
+		return err
 	}
 	switch {
 	case s.After < 0 || time.Duration(s.After) > maxReplayAfter:
@@ -387,6 +391,12 @@ func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
 	}
 	if err := s.Check(c.N(), id); err != nil {
 		return err
+	}
+	// A paused node's admin endpoint takes the request into its socket
+	// and answers nothing: the call timed out, said it failed and logged
+	// no switch, and the node took the behaviour when it resumed.
+	if c.Paused(id) {
+		return fmt.Errorf("node %d is paused (SIGSTOP): it would take the behaviour only once resumed, unlogged; resume it first (ordo cluster resume %d --dir %s)", id, id, c.Dir)
 	}
 	body, err := json.Marshal(s)
 	if err != nil {

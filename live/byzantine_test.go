@@ -69,3 +69,62 @@ func TestByzantineAdmin(t *testing.T) {
 		t.Errorf("lies by behaviour %v, %d in all; want garbage's counted and the sum the whole", st.Byzantine.LiesBy, st.Byzantine.Lies)
 	}
 }
+
+// A refusal says what is wrong with the setting: "(or honest)" follows
+// an unknown behaviour's list of the valid ones, never a bad rate (ordo
+// cluster byzantine 1 silent --rate 1.5 said "rate 1.5 out of range
+// [0, 1] (or honest)").
+func TestByzantineSettingCheckSaysWhatIsWrong(t *testing.T) {
+	for _, c := range []struct {
+		s          ByzantineSetting
+		want, miss string
+	}{
+		{ByzantineSetting{Behaviour: "lie"}, `unknown behaviour "lie"`, ""},
+		{ByzantineSetting{Behaviour: "lie"}, "(or honest)", ""},
+		{ByzantineSetting{Behaviour: "silent", Rate: 1.5}, "rate 1.5 out of range [0, 1]", "honest"},
+		{ByzantineSetting{Behaviour: "equivocate", Rate: -1}, "rate -1 out of range", "honest"},
+	} {
+		err := c.s.Check(4, 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) || (c.miss != "" && strings.Contains(err.Error(), c.miss)) {
+			t.Errorf("%+v: %v, want an error with %q and without %q", c.s, err, c.want, c.miss)
+		}
+	}
+	if err := (ByzantineSetting{Behaviour: "silent", Rate: 0.5}).Check(4, 1); err != nil {
+		t.Errorf("silent at rate 0.5: %v", err)
+	}
+}
+
+// A paused node is refused at once: before, its admin endpoint took the
+// POST into its socket and answered nothing, so ordo cluster byzantine
+// timed out with an error and logged no switch, and the node took the
+// behaviour when it resumed (status: byzantine:silent).
+func TestByzantineRefusesAPausedNode(t *testing.T) {
+	bin := buildOrdo(t)
+	c := upCluster(t, bin, 3, false)
+	if err := c.Pause(2); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := c.Byzantine(2, ByzantineSetting{Behaviour: "silent"})
+	if err == nil || !strings.Contains(err.Error(), "paused") || !strings.Contains(err.Error(), "ordo cluster resume 2") {
+		t.Errorf("byzantine on a paused node: %v, want a refusal saying it is paused", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the refusal took %v: it waited for the paused node", d)
+	}
+	if err := c.Resume(2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	st, err := c.Status(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Byzantine != nil && st.Byzantine.Behaviour != "" && st.Byzantine.Behaviour != Honest {
+		t.Errorf("node 2 lies (%s) after a refused switch", st.Byzantine.Behaviour)
+	}
+	// Resumed, it takes one.
+	if err := c.Byzantine(2, ByzantineSetting{Behaviour: "silent"}); err != nil {
+		t.Errorf("byzantine on the resumed node: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"ordo/check"
 	"ordo/fault"
 	"ordo/scenario"
+	"ordo/sim"
 	"ordo/trace"
 )
 
@@ -121,7 +122,7 @@ func CheckScenario(sc *scenario.Scenario) (notes []string, err error) {
 		if int(b.Node) > sc.Nodes {
 			return nil, refuse(0, "byzantine: node %d is not a server: live, only a server lies (ordo cluster byzantine)", b.Node)
 		}
-		notes = append(notes, fmt.Sprintf("byzantine: n%d lies (%s) from the moment every node answers, before the clients start; what it sent while booting was honest", b.Node, b.Behaviour))
+		notes = append(notes, fmt.Sprintf("byzantine: n%d lies (%s) from the moment every node answers, before the clients start, and again after each restart; what it sent while booting was honest", b.Node, b.Behaviour))
 	}
 	if sc.Nemesis != nil {
 		return nil, refuse(sc.Nemesis.Line, "nemesis: the live cluster runs a written schedule only (draw one with ordo explore and write it as faults:)")
@@ -265,8 +266,7 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	}
 	// The liars lie before the clients start: every request meets them.
 	for _, b := range sc.Byzantine {
-		set := ByzantineSetting{Behaviour: string(b.Behaviour), Rate: b.Rate, After: Duration(b.After), As: int(b.As)}
-		if err := c.Byzantine(b.Node, set); err != nil {
+		if err := c.Byzantine(b.Node, byzantineSetting(b)); err != nil {
 			return nil, fmt.Errorf("%s: byzantine node %d: %w", sc.File, b.Node, err)
 		}
 	}
@@ -306,6 +306,15 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 		if !a.Skipped {
 			if err := c.Apply(f); err != nil {
 				return nil, fmt.Errorf("%s: fault %v: %w", sc.File, f, err)
+			}
+			// A liar restarted boots honest: it lies again, as a
+			// simulated liar lies for the whole run.
+			if f.Kind == fault.Restart {
+				if b, ok := liar(sc, f.Node); ok {
+					if err := c.Byzantine(b.Node, byzantineSetting(b)); err != nil {
+						return nil, fmt.Errorf("%s: byzantine node %d after its restart: %w", sc.File, b.Node, err)
+					}
+				}
 			}
 		}
 		a.Done = time.Since(start)
@@ -347,6 +356,21 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	}
 	res.Wall = time.Since(begin)
 	return res, nil
+}
+
+// liar is node id's entry in sc's byzantine: list, if it has one.
+func liar(sc *scenario.Scenario, id ordo.NodeID) (sim.Byzantine, bool) {
+	for _, b := range sc.Byzantine {
+		if b.Node == id {
+			return b, true
+		}
+	}
+	return sim.Byzantine{}, false
+}
+
+// byzantineSetting is a scenario's liar as POST /byzantine's body.
+func byzantineSetting(b sim.Byzantine) ByzantineSetting {
+	return ByzantineSetting{Behaviour: string(b.Behaviour), Rate: b.Rate, After: Duration(b.After), As: int(b.As)}
 }
 
 // Leader is the server whose status says it leads now (the role of its

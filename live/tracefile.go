@@ -292,6 +292,25 @@ func Merge(cfg *Config) (*trace.Trace, error) {
 			}
 		}
 	}
+	// A forged receive (ordo cluster byzantine N forge on --insecure
+	// links, where the receiver believes the hello): the receiver names
+	// the sender claimed, the message id its true sender, whose trace
+	// has the send. As in the simulator, peer is the true sender and
+	// claimed_from the claim; merge refused the whole run before ("recv
+	// of message ... from n1, but e126 sent it from n2").
+	for si := range streams {
+		for k := range streams[si].events {
+			e := &streams[si].events[k]
+			p, ok := sent[e.Msg]
+			if e.Kind != trace.Recv || !ok {
+				continue
+			}
+			if snd := streams[p.stream].events[p.k]; snd.Node != e.Peer && snd.Peer == e.Node {
+				e.Attrs = append(slices.Clone(e.Attrs), trace.Attr{Key: "claimed_from", Value: int(e.Peer)})
+				e.Peer = snd.Node
+			}
+		}
+	}
 	emitted := map[uint64]bool{}
 	heads := make([]int, len(streams))
 	total := 0

@@ -404,3 +404,45 @@ func TestMergeNamesTheLiars(t *testing.T) {
 		t.Fatalf("read back: %v, liars %+v", err, back.Meta.Byzantine)
 	}
 }
+
+// A forged receive (a forger on --insecure links, whose receiver believes
+// the hello) merges: peer is the true sender, whose trace has the send,
+// and claimed_from the sender claimed, as in the simulator. Merge refused
+// the whole run before ("recv of message ... from n1, but e1 sent it from
+// n3").
+func TestMergeNamesTheTrueSenderOfAForgedReceive(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "test-elect", 3, nil)
+	s1, s2, s3 := trace.NewStamper(1, 3), trace.NewStamper(2, 3), trace.NewStamper(3, 3)
+	ev := func(s *trace.Stamper, id int, e trace.Event) trace.Event {
+		e.ID, e.Node = id, ordo.NodeID(s.Node)
+		e.Lamport, e.Vector = s.Lamport, slices.Clone(s.Vector)
+		e.T = int64(10 * (int(e.Lamport) + s.Node))
+		return e
+	}
+	m := uint64(3)<<40 | 1 // n3's message
+	s1.Tick()
+	n1 := []trace.Event{ev(&s1, 0, trace.Event{Kind: trace.Start})}
+	s3.Tick()
+	n3 := []trace.Event{ev(&s3, 0, trace.Event{Kind: trace.Start})}
+	s3.Tick()
+	n3 = append(n3, ev(&s3, 1, trace.Event{Kind: trace.Send, Peer: 2, Msg: m, MsgKind: "m"}))
+	s2.Tick()
+	n2 := []trace.Event{ev(&s2, 0, trace.Event{Kind: trace.Start})}
+	s2.Recv(s3.Lamport, s3.Vector)
+	n2 = append(n2, ev(&s2, 1, trace.Event{Kind: trace.Recv, Peer: 1, Msg: m, MsgKind: "m"})) // n3 claims to be n1
+	writeNodeFiles(t, cfg, [][]trace.Event{n1, n2, n3}, nil)
+	tr, err := Merge(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range tr.Events {
+		if e.Kind != trace.Recv {
+			continue
+		}
+		claimed, ok := e.Attrs.Int("claimed_from")
+		if e.Peer != 3 || !ok || claimed != 1 {
+			t.Errorf("forged receive merged with peer %v, claimed_from %v (%v); want peer n3, claimed_from 1", e.Peer, claimed, ok)
+		}
+	}
+}

@@ -467,8 +467,18 @@ func newClusterRestartCmd() *cobra.Command {
 		Use:   "restart N",
 		Short: "start node N again from its disk (killing it first if it runs)",
 	}, func(cmd *cobra.Command, c *live.Cluster, id ordo.NodeID) error {
+		// A liar's behaviour lives in its process: the new one starts
+		// honest, which the user is told (the fault log and the merged
+		// trace keep naming the node a liar for the run).
+		var before *live.ByzantineStatus
+		if s, err := c.Status(id); err == nil {
+			before = s.Byzantine
+		}
 		if err := c.Restart(id); err != nil {
 			return err
+		}
+		if note := restartedLiarNote(id, before); note != "" {
+			fmt.Fprintln(cmd.ErrOrStderr(), note)
 		}
 		s, err := c.Status(id)
 		if err != nil {
@@ -482,6 +492,16 @@ func newClusterRestartCmd() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), "restarted n%d (pid %d, boot %d, term %d from disk)\n", id, s.Pid, s.Boot, s.Term)
 		return nil
 	})
+}
+
+// restartedLiarNote says that node id, lying before its restart
+// (before: its status's byzantine part), runs honest now ("" when it
+// did not lie).
+func restartedLiarNote(id ordo.NodeID, before *live.ByzantineStatus) string {
+	if before == nil || before.Behaviour == "" || before.Behaviour == live.Honest {
+		return ""
+	}
+	return fmt.Sprintf("note: n%d lied (%s) before the restart; its new process starts honest (ordo cluster byzantine %d %s to make it lie again)", id, before.Behaviour, id, before.Behaviour)
 }
 
 func newClusterPartitionCmd() *cobra.Command {

@@ -48,6 +48,9 @@ protocol code runs honestly. BEHAVIOUR is one of:
 behaviour but honest, --after D for replay only, --as M for forge only: a
 flag the behaviour would ignore is refused.
 
+The behaviour lasts until honest, or until the node's process ends: a
+node restarted (ordo cluster restart, start) runs honest again.
+
 Every lie is a "byzantine" note in the node's trace, and each switch an
 event of the cluster's fault log. On a PBFT cluster (ordo cluster up
 --protocol pbft -n 4) one liar of four is tolerated: ordo kv put and get

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"ordo/live"
 )
 
 // ordo cluster byzantine refuses a flag its behaviour ignores, saying
@@ -80,5 +82,18 @@ func TestBenchBFTCountsOfOne(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`\b1 (seeds|clients|requests|runs|workers|errors)\b`).FindString(out); m != "" {
 		t.Errorf("%q in:\n%s", m, out)
+	}
+}
+
+// A liar restarted runs honest (its behaviour lived in the old process):
+// ordo cluster restart says so, and says nothing of an honest node.
+func TestRestartedLiarNote(t *testing.T) {
+	if n := restartedLiarNote(2, &live.ByzantineStatus{Behaviour: "silent", Lies: 3}); !strings.Contains(n, "n2 lied (silent)") || !strings.Contains(n, "starts honest") || !strings.Contains(n, "ordo cluster byzantine 2 silent") {
+		t.Errorf("note for a silent liar: %q", n)
+	}
+	for _, b := range []*live.ByzantineStatus{nil, {Behaviour: ""}, {Behaviour: live.Honest, Lies: 9}} {
+		if n := restartedLiarNote(2, b); n != "" {
+			t.Errorf("note for %+v: %q, want none", b, n)
+		}
 	}
 }

@@ -217,8 +217,24 @@ func TestPBFTLiveScenarios(t *testing.T) {
 			}
 		}
 	}
+	// A liar restarted boots honest; the run makes it lie again (a
+	// "byzantine" fault event for each switch in the merged trace).
+	restart := filepath.Join(tmp, "liar-restart.yaml")
+	src := "name: liar-restart\nprotocol: pbft\nnodes: 4\nclients:\n  - {count: 1, options: {ops: 10}}\nduration: 3s\nnetwork: {authenticated: true}\n" +
+		"byzantine:\n  - {node: 3, behaviour: garbage}\nfaults:\n  - {at: 1s, crash: 3}\n  - {at: 1500ms, restart: 3}\nchecks: [byzantine-agreement, validity]\n"
+	if err := os.WriteFile(restart, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rdir := filepath.Join(tmp, "liar-restart")
+	if out, errs, code := run("cluster", "run", restart, "--dir", rdir); code != 0 || !strings.Contains(out, "PASS byzantine-agreement") {
+		t.Errorf("liar-restart: exit %d\n%s\n%s", code, out, errs)
+	} else if data, err := os.ReadFile(filepath.Join(rdir, "merged.jsonl")); err != nil {
+		t.Error(err)
+	} else if n := len(regexp.MustCompile(`"kind":"fault"[^\n]*"name":"byzantine"`).FindAll(data, -1)); n != 2 {
+		t.Errorf("liar-restart: %d byzantine switches in the merged trace, want 2 (at the start and after the restart)", n)
+	}
 	f := filepath.Join(tmp, "client-liar.yaml")
-	src := "name: client-liar\nprotocol: pbft\nnodes: 4\nclients:\n  - {count: 1}\nduration: 2s\nnetwork: {authenticated: true}\nbyzantine:\n  - {node: 5, behaviour: silent}\n"
+	src = "name: client-liar\nprotocol: pbft\nnodes: 4\nclients:\n  - {count: 1}\nduration: 2s\nnetwork: {authenticated: true}\nbyzantine:\n  - {node: 5, behaviour: silent}\n"
 	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

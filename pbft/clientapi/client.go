@@ -11,14 +11,21 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"ordo/internal/bounded"
 	"ordo/internal/plural"
 	kvclient "ordo/kv/client"
+	"ordo/pbft"
 )
 
 // ErrNoQuorum: fewer than f+1 replicas gave one answer before the
@@ -117,14 +124,65 @@ func NewClient(c ClientConfig) (*Client, error) {
 
 // ClusterConfig is the ClientConfig of the cluster in dir (what `ordo
 // cluster up --protocol pbft` wrote: cluster.yaml, tls/ca.pem,
-// client.token), with F = (n-1)/3.
+// client.token), with the F its replicas run with: their option f
+// (-o f=...), else (n-1)/3. A cluster run unsafely with more liars than
+// n allows (-n 3 -o f=1 -o unsafe_quorum=2) has its client wait for
+// f+1 = 2 matching answers too, not for the one of (n-1)/3 = 0, which
+// would take a lying replica's word alone.
 func ClusterConfig(dir string) (ClientConfig, error) {
 	k, err := kvclient.ClusterConfig(dir)
 	if err != nil {
 		return ClientConfig{}, err
 	}
-	return ClientConfig{Endpoints: k.Endpoints, TLS: k.TLS, Token: k.Token, F: -1}, nil
+	f, err := clusterF(dir, len(k.Endpoints))
+	if err != nil {
+		return ClientConfig{}, err
+	}
+	return ClientConfig{Endpoints: k.Endpoints, TLS: k.TLS, Token: k.Token, F: f}, nil
 }
+
+// clusterF is the f the n replicas of the cluster in dir run with
+// (pbft.QuorumsFor of their options f and unsafe_quorum).
+func clusterF(dir string, n int) (int, error) {
+	path := filepath.Join(dir, "cluster.yaml")
+	data, err := bounded.ReadFile(path, maxClusterFile)
+	if err != nil {
+		return 0, err
+	}
+	var file struct {
+		Options map[string]string `yaml:"options"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		return 0, fmt.Errorf("%s: %v", path, err)
+	}
+	opt := func(name string, def int) (int, error) {
+		s, ok := file.Options[name]
+		if !ok {
+			return def, nil
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return 0, fmt.Errorf("%s: option %s=%q: want an integer", path, name, s)
+		}
+		return v, nil
+	}
+	f, err := opt("f", -1)
+	if err != nil {
+		return 0, err
+	}
+	unsafe, err := opt("unsafe_quorum", 0)
+	if err != nil {
+		return 0, err
+	}
+	qs, err := pbft.QuorumsFor(n, f, unsafe)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v", path, err)
+	}
+	return qs.F, nil
+}
+
+// maxClusterFile bounds the cluster file ClusterConfig reads.
+const maxClusterFile = 1 << 20
 
 // Close closes the client's idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
@@ -162,6 +220,10 @@ type answer struct {
 	code    int
 	resp    Response
 	err     error
+	// conn: the call got a connection to the replica, so the request
+	// may have reached it (a call refused at the dial, or given up
+	// before it had a connection, did not).
+	conn bool
 }
 
 // malformed reports a replica's reply that its API found answers nothing
@@ -229,7 +291,11 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 	for i := range last {
 		last[i] = answer{replica: i + 1, err: errNoAnswer}
 	}
+	// reached: some attempt may have handed the request to a replica
+	// (a call that got a connection).
+	reached := false
 	for {
+		next := time.NewTimer(c.cfg.Retry) // the next attempt, at the earliest
 		actx, cancel := context.WithTimeout(ctx, c.cfg.Retry)
 		ch := make(chan answer, n)
 		asked := 0
@@ -243,6 +309,9 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 		var won *Result
 		for range asked {
 			a := <-ch
+			if a.conn {
+				reached = true
+			}
 			if a.err == nil || !isContext(a.err) || isNoAnswer(last[a.replica-1]) {
 				// An attempt cut off by its deadline says less than what
 				// the replica said before it (connection refused, 401).
@@ -262,20 +331,26 @@ func (c *Client) Do(ctx context.Context, q Request) (Result, error) {
 		}
 		cancel() // the calls still out give up
 		if won != nil {
+			next.Stop()
 			if won.Status == StatusBadRequest {
 				return *won, fmt.Errorf("%w: %s", ErrRefused, won.Error)
 			}
 			return *won, nil
 		}
 		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(q, final, last)
+			next.Stop()
+			return Result{}, c.noQuorum(q, final, last, reached)
 		}
 		// Wait out the rest of the attempt before asking again: a
 		// replica that refused the connection at once is asked again
-		// after Retry, not in a tight loop.
-		<-actx.Done()
-		if ctx.Err() != nil {
-			return Result{}, c.noQuorum(q, final, last)
+		// after Retry, not in a tight loop. (Not <-actx.Done(): cancel
+		// above has closed it already, and the loop asked thousands of
+		// times a second, at full CPU, while replicas were down.)
+		select {
+		case <-next.C:
+		case <-ctx.Done():
+			next.Stop()
+			return Result{}, c.noQuorum(q, final, last, reached)
 		}
 	}
 }
@@ -312,14 +387,17 @@ func (c *Client) agreed(final []*answer) (Result, bool) {
 // noQuorum is ErrNoQuorum with every replica's last answer, and what the
 // definite answers (final) show: when they disagree, or one is
 // malformed, a replica lied or is broken, which the error says first.
-func (c *Client) noQuorum(q Request, final []*answer, last []answer) error {
+func (c *Client) noQuorum(q Request, final []*answer, last []answer, reached bool) error {
 	var parts []string
 	for _, a := range last {
 		parts = append(parts, fmt.Sprintf("replica %d: %s", a.replica, a))
 	}
 	outcome := "outcome unknown (a replica may have executed it)"
-	if q.Op == OpGet {
+	switch {
+	case q.Op == OpGet:
 		outcome = "nothing changed (a get)"
+	case !reached:
+		outcome = "nothing changed (no replica took the request: every connection was refused)"
 	}
 	why := "more than f replicas down, cut off or lying? see ordo cluster status"
 	if d := disagreement(final); d != "" {
@@ -404,7 +482,10 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
+	var conn atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conn.Store(true) }}))
 	resp, err := c.hc.Do(req)
+	a.conn = conn.Load()
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

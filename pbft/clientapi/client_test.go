@@ -251,3 +251,73 @@ func TestClientProxyErrorIsNoLie(t *testing.T) {
 		t.Fatalf("err %v, want no quorum naming the non-API answers, no lie", err)
 	}
 }
+
+// A put no replica took (every connection refused: a stopped cluster)
+// changed nothing, and says so, where it said "outcome unknown (a replica
+// may have executed it)"; a put one replica took and did not answer
+// (silent) is still unknown.
+func TestClientPutNoReplicaTookChangedNothing(t *testing.T) {
+	var down []string
+	for range 4 {
+		s := httptest.NewServer(http.NotFoundHandler())
+		down = append(down, s.URL)
+		s.Close()
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: down, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), "nothing changed (no replica took the request") || strings.Contains(err.Error(), "outcome unknown") {
+		t.Fatalf("err %v, want ErrNoQuorum saying nothing changed", err)
+	}
+
+	eps := append([]string{replica(t, 1, honest, true)}, down[1:]...)
+	c2, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_, err = c2.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrNoQuorum) || !strings.Contains(err.Error(), "outcome unknown") {
+		t.Fatalf("err %v, want ErrNoQuorum with the outcome unknown (replica 1 took it)", err)
+	}
+}
+
+// Replicas that answer at once without executing (503, connections
+// refused) are asked again after Retry, not in a tight loop: the loop
+// waited on its attempt's context after cancelling it, so ordo kv on a
+// stopped cluster spun at full CPU, tens of thousands of calls in a few
+// seconds.
+func TestClientRetriesAfterRetryNotInATightLoop(t *testing.T) {
+	var calls atomic.Int32
+	var eps []string
+	for range 4 {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"unavailable","error":"not now"}`))
+		}))
+		t.Cleanup(s.Close)
+		eps = append(eps, s.URL)
+	}
+	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: time.Second, Retry: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_, err = c.Put(context.Background(), "x", "1")
+	if !errors.Is(err, clientapi.ErrNoQuorum) {
+		t.Fatalf("err %v, want ErrNoQuorum", err)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Errorf("gave up after %v, want about the 1s timeout", d)
+	}
+	// 1s / 200ms: about 5 attempts of 4 calls each.
+	if n := calls.Load(); n > 4*8 {
+		t.Errorf("%d calls in 1s with Retry 200ms: a tight loop", n)
+	}
+}
