@@ -23,6 +23,7 @@ import (
 	"ordo"
 	"ordo/fault"
 	"ordo/internal/plural"
+	"ordo/internal/spawn"
 	"ordo/live/transport"
 )
 
@@ -576,7 +577,7 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 	}
 	c.mu.Unlock()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	procAttr(cmd, c.DieWithParent)
+	spawn.Prepare(cmd, c.DieWithParent) // a node gets its log, ExtraFiles and nothing else of the launcher's
 	if c.net != nil {
 		release, err := c.net.netnsCommand(cmd, id, nc.Admin)
 		if err != nil {
@@ -594,8 +595,6 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			defer release()
 		}
 	}
-	// A node gets its log, ExtraFiles and nothing else of the launcher's.
-	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("starting node %d: %w", id, err)

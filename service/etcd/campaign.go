@@ -20,6 +20,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
+
+	"ordo/internal/spawn"
 )
 
 // etcd's own leader election (go.etcd.io/etcd/client/v3/concurrency) as a
@@ -238,7 +240,7 @@ func StartCandidate(binary string, c Campaign, log string) (*Candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	procAttr(cmd, true)
+	spawn.Prepare(cmd, true)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("etcd: starting candidate %s: %w", c.Name, err)
 	}

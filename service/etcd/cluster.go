@@ -16,6 +16,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"ordo/internal/spawn"
 )
 
 // MaxMembers bounds a cluster's size (etcd recommends at most 7 voters).
@@ -315,7 +317,7 @@ func (c *Cluster) spawn(i int) error {
 	defer logf.Close()
 	cmd := exec.Command(c.opts.Binary, append(append([]string(nil), MemberCommand...), m.Args()...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	procAttr(cmd, !c.opts.Detach)
+	spawn.Prepare(cmd, !c.opts.Detach)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("etcd: starting member %s: %w", m.Name, err)
 	}

@@ -2,23 +2,9 @@ package etcd
 
 import (
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 )
-
-// procAttr puts a member in its own process group (a Ctrl-C at the
-// terminal reaches the launcher, which stops the members in order) and,
-// unless it is detached, has the kernel kill it if the launcher dies, so
-// no member outlives a bench.
-func procAttr(cmd *exec.Cmd, dieWithParent bool) {
-	a := &syscall.SysProcAttr{Setpgid: true}
-	if dieWithParent {
-		a.Pdeathsig = syscall.SIGKILL
-	}
-	cmd.SysProcAttr = a
-}
 
 // isMember reports whether pid runs the member whose data directory is
 // dir (its command line says so), so that StopDir never signals a pid

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"ordo"
+	"ordo/internal/spawn"
 )
 
 // StateFileName is the file in Options.Dir where Start records the
@@ -165,7 +166,7 @@ func RestartDir(ctx context.Context, dir string) (int, error) {
 		}
 		cmd := exec.Command(ms.Binary, append(append([]string(nil), MemberCommand...), ms.Args...)...)
 		cmd.Stdout, cmd.Stderr = logf, logf
-		procAttr(cmd, false)
+		spawn.Prepare(cmd, false)
 		err = cmd.Start()
 		logf.Close()
 		if err != nil {
