@@ -186,12 +186,7 @@ func TestClientWrongTokenAndDownReplicas(t *testing.T) {
 	}
 
 	// Four replicas that refuse connections (closed servers).
-	var down []string
-	for range 4 {
-		s := httptest.NewServer(http.NotFoundHandler())
-		down = append(down, s.URL)
-		s.Close()
-	}
+	down := closedEndpoints(4)
 	c2, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: down, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -257,12 +252,7 @@ func TestClientProxyErrorIsNoLie(t *testing.T) {
 // may have executed it)"; a put one replica took and did not answer
 // (silent) is still unknown.
 func TestClientPutNoReplicaTookChangedNothing(t *testing.T) {
-	var down []string
-	for range 4 {
-		s := httptest.NewServer(http.NotFoundHandler())
-		down = append(down, s.URL)
-		s.Close()
-	}
+	down := closedEndpoints(4)
 	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: down, F: -1, Timeout: 700 * time.Millisecond, Retry: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -320,4 +310,16 @@ func TestClientRetriesAfterRetryNotInATightLoop(t *testing.T) {
 	if n := calls.Load(); n > 4*8 {
 		t.Errorf("%d calls in 1s with Retry 200ms: a tight loop", n)
 	}
+}
+
+// closedEndpoints are the URLs of n servers that refuse connections (each
+// started and closed: a stopped replica).
+func closedEndpoints(n int) []string {
+	var down []string
+	for range n {
+		s := httptest.NewServer(http.NotFoundHandler())
+		down = append(down, s.URL)
+		s.Close()
+	}
+	return down
 }
