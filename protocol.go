@@ -60,6 +60,40 @@ type Option struct {
 	// cluster up writes (mode 0600). A protocol must not ship a usable
 	// default for it: a default is public.
 	Secret bool
+	// FromServers marks a client protocol's option that, when a client's
+	// options do not give it, takes the value the servers' options give
+	// an option of the same name (WithServers): PBFT's f, so that a
+	// client accepts a result from f+1 matching replies of the f the
+	// replicas run with, not the f its n would allow.
+	FromServers bool
+}
+
+// WithServers returns given with each FromServers option of client p
+// that given lacks taken from servers (the servers' options as written:
+// a value they leave to its default stays the client's default). given
+// is not modified.
+func (p *Protocol) WithServers(given, servers map[string]string) map[string]string {
+	out := given
+	for _, o := range p.Options {
+		if !o.FromServers {
+			continue
+		}
+		if _, ok := given[o.Name]; ok {
+			continue
+		}
+		v, ok := servers[o.Name]
+		if !ok {
+			continue
+		}
+		if len(out) == len(given) {
+			out = make(map[string]string, len(given)+1)
+			for k, x := range given {
+				out[k] = x
+			}
+		}
+		out[o.Name] = v
+	}
+	return out
 }
 
 // SecretShown is what traces and reports print for a Secret option.

@@ -131,6 +131,9 @@ func (c *Config) ProtocolOf(id ordo.NodeID) (*ordo.Protocol, ordo.Options, ordo.
 	if p.Role != role {
 		return nil, nil, 0, fmt.Errorf("%s: %s is a %s protocol, and node %d is a %s", field, p.Name, p.Role, id, role)
 	}
+	if role == ordo.Client {
+		given = p.WithServers(given, c.Options)
+	}
 	opts, err := p.Resolve(given)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("%s: %w", strings.TrimSuffix(field, "protocol")+"options", err)

@@ -15,7 +15,7 @@ var ClientProtocol = &ordo.Protocol{
 	Doc:  "PBFT client: one request at a time to the primary (to every replica after a timeout), accepted on f+1 matching replies",
 	Options: []ordo.Option{
 		{Name: "ops", Default: "20", Help: "requests this client issues in all"},
-		{Name: "f", Default: "-1", Help: "faulty replicas assumed: a result is accepted from f+1 matching replies (-1: (n-1)/3)"},
+		{Name: "f", Default: "-1", Help: "faulty replicas assumed: a result is accepted from f+1 matching replies (-1: (n-1)/3); not given, the replicas' f", FromServers: true},
 		{Name: "timeout", Default: "200ms", Help: "resend to every replica after this long without f+1 matching replies"},
 		{Name: "think", Default: "5ms", Help: "pause between an accepted reply and the next request"},
 		{Name: "start", Default: "50ms", Help: "wait this long after boot before the first request"},

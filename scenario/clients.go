@@ -42,7 +42,14 @@ func (sc *Scenario) ClientCount() int {
 func (sc *Scenario) clientGroups() []sim.ClientGroup {
 	var out []sim.ClientGroup
 	for _, g := range sc.Clients {
-		out = append(out, sim.ClientGroup{Protocol: g.Protocol, Options: g.Options, Count: g.Count})
+		opts := g.Options
+		// An option the client takes from the servers (ordo.Option.FromServers).
+		if given := g.Protocol.WithServers(g.Given, sc.Given); len(given) != len(g.Given) {
+			if o, err := g.Protocol.Resolve(given); err == nil {
+				opts = o
+			}
+		}
+		out = append(out, sim.ClientGroup{Protocol: g.Protocol, Options: opts, Count: g.Count})
 	}
 	return out
 }
