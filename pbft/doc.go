@@ -147,8 +147,7 @@
 // the client reply table, the kv machine), so a stable checkpoint
 // certifies a state. A replica behind the others' stable checkpoint — it
 // lost what it needed and the others garbage-collected it, or it
-// restarted empty (its state is volatile; its storage only says it ran
-// before) — asks with a status, and a replica past it answers with the
+// restarted from an older checkpoint than theirs — asks with a status, and a replica past it answers with the
 // checkpoint, its 2f+1 signed checkpoints and the snapshot, which it
 // restores once they verify. A replica that suspects the primary alone
 // changes view and votes no more in the view it left, but keeps up: its

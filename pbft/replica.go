@@ -137,9 +137,10 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 // the requests that arrive meanwhile wait and form the next batch.
 const defaultInflight = 2
 
-// Replica is one PBFT replica. Its state is volatile: a restarted
-// replica starts empty and catches up by state transfer
-// (statetransfer.go).
+// Replica is one PBFT replica. What its votes commit it to is durable
+// (durable.go): a restarted replica starts from its last stable
+// checkpoint and the votes it cast above it, and catches up with the
+// others by their commits and state transfer (statetransfer.go).
 type Replica struct {
 	qs          Quorums
 	k, window   int64
@@ -241,6 +242,11 @@ type entry struct {
 	commits    map[ordo.NodeID]string // its own included
 	sentCommit bool
 	committed  bool
+	// vouched: b is a new view's batch for this sequence number, taken
+	// from a prepared certificate of an earlier view (2f+1 replicas
+	// prepared it, f+1 of them correct): authentic however few of its
+	// requests this replica heard from their clients (authentic).
+	vouched bool
 	// late: each replica's latest commit of another view than this
 	// entry's, heard while changing view (onLateCommit); nil until one is.
 	late map[ordo.NodeID]viewVote
@@ -296,15 +302,15 @@ func (r *Replica) Start(env ordo.Env) {
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
 	r.sentVC, r.installedVC, r.sentNV, r.behind, r.lastTick, r.armed = nil, nil, nil, false, 0, 0
-	// The replica's state is volatile, but whether it ran before is kept:
-	// a restarted replica starts empty and asks at its first tick what it
-	// missed (a state transfer from a replica past it, statetransfer.go),
+	// A restarted replica reads back what it voted for (durable.go) and
+	// asks at its first tick what it missed (a state transfer from a replica past it, statetransfer.go),
 	// and again now and then for a while: live, its first ask leaves
 	// before its links are up and is lost, and with no request coming
 	// nothing else would make it ask (found: a replica restarted after a
 	// window of requests stayed at sequence number 0 for good).
 	r.bootAsks = 0
 	if _, ok := env.Store().Get(keyBooted); ok {
+		r.recoverState(env) // what it voted for (durable.go)
 		r.behind = true
 		r.bootAsks = bootAskTicks
 	} else {
@@ -339,7 +345,7 @@ func (r *Replica) entryIn(seq, v int64) *entry {
 		r.log[seq] = e
 	}
 	if e.view < v {
-		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed = v, nil, "", nil, false, false
+		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed, e.vouched = v, nil, "", nil, false, false, false
 		clear(e.prepares)
 		clear(e.prepSigs)
 		clear(e.commits)
@@ -551,6 +557,7 @@ func (r *Replica) propose(env ordo.Env) {
 		e.b, e.digest = newBatch(reqs), BatchDigest(reqs)
 		pp := PrePrepare{View: r.view, Seq: r.seq, Digest: e.digest, Reqs: reqs}.Resign(r.signer.Sign).(PrePrepare)
 		e.ppSig = pp.Sig
+		r.persist(env, r.seq, e) // before its pre-prepare leaves (durable.go)
 		r.broadcast(env, pp)
 		r.advance(env, r.seq)
 	}
@@ -652,8 +659,8 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 // lying together made the odd-numbered half of n = 7 commit a forged
 // request (ordo bench bft -n 7 -f 2, validity).
 func (r *Replica) authentic(env ordo.Env, e *entry) bool {
-	if !slices.ContainsFunc(e.b.ds, func(d string) bool { return !r.heard[d] }) {
-		return true // every request heard, or the null request
+	if e.vouched || !slices.ContainsFunc(e.b.ds, func(d string) bool { return !r.heard[d] }) {
+		return true // a certificate's batch, every request heard, or the null request
 	}
 	// Prepares and commits both vouch: a correct replica commits only
 	// what it saw prepared, so f+1 commits name a batch a correct replica
@@ -688,6 +695,7 @@ func (r *Replica) prepare(env ordo.Env, seq int64) {
 	}
 	p := Prepare{View: r.view, Seq: seq, Digest: e.digest}.Resign(r.signer.Sign).(Prepare)
 	e.prepares[env.ID()], e.prepSigs[env.ID()] = e.digest, p.Sig
+	r.persist(env, seq, e)
 	r.broadcast(env, p)
 }
 
@@ -715,6 +723,7 @@ func (r *Replica) advance(env ordo.Env, seq int64) {
 		e.sentCommit = true
 		e.pView, e.pB, e.pCert = e.view, e.b, r.certificate(e)
 		e.commits[env.ID()] = e.digest
+		r.persist(env, seq, e) // prepared: its view-changes claim it
 		r.broadcast(env, Commit{View: r.view, Seq: seq, Reqs: e.b.reqs})
 	}
 	if e.sentCommit && !e.committed && count(e.commits, e.digest) >= r.qs.Q {
@@ -947,6 +956,13 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	r.low = seq
 	r.stable = stableCheckpoint{state: mine, proof: r.stableProof(seq, mine), snap: r.ckSnaps[seq],
 		sig: r.ckSigs[seq][env.ID()]} // resent as signed first: a live signature differs each time it is made
+	if r.stable.snap != nil {
+		// The checkpoint a restart starts from (durable.go); over
+		// MaxSnapshot, a restart starts from the last one that fit and
+		// learns the rest from the others.
+		put(env, keyStable, StateTransfer{Seq: seq, State: mine, Proof: r.stable.proof, Snap: r.stable.snap})
+	}
+	r.forget(env, seq)
 	for s := range r.ckSnaps {
 		if s <= seq {
 			delete(r.ckSnaps, s)

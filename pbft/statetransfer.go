@@ -197,6 +197,28 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 		r.refuse(env, from, t, reasonCertificate, err.Error())
 		return
 	}
+	r.restore(t, st)
+	put(env, keyStable, t) // durable.go
+	r.forget(env, t.Seq)
+	if lr := r.clients[r.watch.client]; r.watch.active && lr != nil && lr.ts >= r.watch.ts {
+		r.watch = watched{} // the request it watched executed in the state restored
+	}
+	r.transfers++
+	env.Note(NoteStateTransfer, "seq", t.Seq, "from", int64(from), "bytes", len(t.Snap))
+	r.executeCommitted(env)
+	// Ask at once for what the others hold above the checkpoint: waiting
+	// for the next tick, a replica restored one window behind a busy
+	// cluster stays a window behind.
+	if !r.changing {
+		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
+	} else {
+		r.behind = true // its tick asks the view it left (retransmit.go)
+	}
+}
+
+// restore makes the stable checkpoint t, whose snapshot decodes to st,
+// this replica's state: what it executed, its window and its log.
+func (r *Replica) restore(t StateTransfer, st restored) {
 	r.state, r.clients, r.externals, r.machine = st.chain, st.clients, st.externals, st.machine
 	for c, lr := range r.clients {
 		r.clients[c].reply.View = r.view
@@ -221,20 +243,6 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 		if s <= t.Seq {
 			delete(r.ckSnaps, s)
 		}
-	}
-	if lr := r.clients[r.watch.client]; r.watch.active && lr != nil && lr.ts >= r.watch.ts {
-		r.watch = watched{} // the request it watched executed in the state restored
-	}
-	r.transfers++
-	env.Note(NoteStateTransfer, "seq", t.Seq, "from", int64(from), "bytes", len(t.Snap))
-	r.executeCommitted(env)
-	// Ask at once for what the others hold above the checkpoint: waiting
-	// for the next tick, a replica restored one window behind a busy
-	// cluster stays a window behind.
-	if !r.changing {
-		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
-	} else {
-		r.behind = true // its tick asks the view it left (retransmit.go)
 	}
 }
 

@@ -95,6 +95,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
 	r.keepViewChange(env.ID(), vc)
 	r.sentVC = &vc // resent verbatim until the view is installed (retransmit.go)
+	put(env, keySentVC, vc) // and after a restart (durable.go)
 	r.broadcast(env, vc)
 	r.armViewTimer(env)
 	r.tryNewView(env)
@@ -237,6 +238,7 @@ func (r *Replica) tryNewView(env ordo.Env) {
 	stable, batches := newViewSlots(vcs)
 	nv := NewView{View: r.view, From: from, Stable: stable, Digests: digests(batches)}.Resign(r.signer.Sign).(NewView)
 	r.sentNV = &nv // resent to a replica that asks for this view (retransmit.go)
+	put(env, keySentNV, nv)
 	r.broadcast(env, nv)
 	r.install(env, stable, batches, nv.Sigs)
 	r.propose(env)
@@ -314,8 +316,15 @@ func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs 
 		}
 	}
 	for s, e := range r.log {
-		if e.view < r.view && s > r.lastExec {
-			delete(r.log, s) // not re-proposed: never committed anywhere
+		// Not re-proposed: never committed anywhere. A re-proposed one
+		// keeps what it prepared (entryIn resets the rest) until it
+		// prepares again in this view: dropped, its certificate was gone
+		// from this replica's next view-change, and after a few view
+		// changes from every one's (found with replicas restarted in
+		// turn: a decided slot re-ordered as a null request).
+		if e.view < r.view && s > r.lastExec && (s <= stable || s > stable+int64(len(batches))) {
+			delete(r.log, s)
+			env.Store().Delete(entryKey(s))
 		}
 	}
 	r.seq = max(stable, r.lastExec, r.low)
@@ -336,6 +345,7 @@ func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs 
 		}
 		e := r.entry(s)
 		e.b, e.digest, e.ppSig = newBatch(b), BatchDigest(b), sigs[i]
+		e.vouched = len(b) > 0 && !r.trustViewChanges // its certificate was checked (CheckViewChange)
 		for _, q := range b {
 			r.assigned[q.Client] = max(r.assigned[q.Client], q.Timestamp)
 		}

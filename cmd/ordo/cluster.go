@@ -437,8 +437,9 @@ func newClusterStartCmd() *cobra.Command {
 		Short: "start a stopped cluster again from its data (after ordo cluster down)",
 		Long: `Start every node of a cluster that ordo cluster down stopped, from its
 directory: each node reads back its store (a database keeps its data; a
-PBFT replica's state is in memory, so a PBFT cluster starts empty) and its
-trace, and boots with a higher boot count. The network starts whole:
+PBFT replica starts from its last stable checkpoint and the votes it cast
+above it, and learns the rest from the others) and its trace, and boots
+with a higher boot count. The network starts whole:
 the faults and the partition of the earlier run ended with it. A cluster
 with a running node is refused (ordo cluster restart N restarts one), and
 so is a --netns cluster, whose namespaces down removed.`,
@@ -452,12 +453,6 @@ so is a --netns cluster, whose namespaces down removed.`,
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s started again in %s\n", plural.Count(len(c.Processes()), "node"), c.Dir)
-		if c.Cfg.Protocol == pbft.Protocol.Name {
-			// A replica's state is volatile (state transfer brings back one
-			// that restarts while others run): with every replica stopped,
-			// nothing is left to transfer.
-			fmt.Fprintln(cmd.ErrOrStderr(), "note: PBFT replicas keep their state in memory: with every replica stopped, the database starts empty (docs/byzantine.md)")
-		}
 		return nil
 	})
 }

@@ -1,0 +1,197 @@
+package pbft
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"ordo"
+)
+
+// Durable replica state. A replica restarted without what it voted for
+// is faulty in PBFT's model until its state is back: restart the
+// replicas one after another, with a little message loss so that
+// catch-ups lag, and more than f of them have forgotten the same slots —
+// a new view built from their view-changes re-ordered a decided slot,
+// and correct replicas disagreed with no liar (a fresh user's trial;
+// pbft/restarts_test.go). So a replica writes, in the event that casts
+// it, what each of its votes commits it to, and the runtime's durability
+// contract (a turn's sends leave after its writes are durable) keeps
+// every vote behind its record:
+//
+//   - each sequence number's entry above the stable checkpoint, when this
+//     replica pre-prepares, prepares or commits there: the view, the batch
+//     and the primary's signature it accepted, its own prepare, and what it
+//     prepared (the certificate its view-changes claim);
+//   - the view-change it sent last and the new-view it sent last, resent
+//     verbatim after a restart rather than computed again differently;
+//   - the stable checkpoint with its proof and snapshot, from which a
+//     restarted replica starts instead of from nothing.
+//
+// What a replica only learned (others' votes, commits decided without
+// its vote, executions above the checkpoint) is not written: it learns
+// them again, as a replica behind does. Every record read back is checked
+// as the message it came from would be (Validate) and refused as corrupt
+// (ordo.Corrupt: the node stops and says which file) if it is not.
+
+// Storage keys.
+const (
+	keyEntryPrefix = "pbft/entry/" // + 20-digit sequence number
+	keyStable      = "pbft/stable"
+	keySentVC      = "pbft/view-change"
+	keySentNV      = "pbft/new-view"
+)
+
+func entryKey(seq int64) string { return fmt.Sprintf("%s%020d", keyEntryPrefix, seq) }
+
+// storedEntry is one sequence number's entry as written.
+type storedEntry struct {
+	Seq     int64
+	View    int64     // the view of Reqs, PPSig and Prepare
+	Digest  string    // BatchDigest(Reqs); "" with no pre-prepare accepted
+	Reqs    []Request `json:",omitempty"`
+	PPSig   []byte    `json:",omitempty"`
+	Prepare []byte    `json:",omitempty"` // its own prepare's signature (nil: none sent in View)
+	Commit  bool      `json:",omitempty"` // its commit sent in View
+	Vouched bool      `json:",omitempty"` // Reqs came from a new view's certificates
+	// What it prepared, in PView (PReqs nil: nothing).
+	PView int64       `json:",omitempty"`
+	PReqs []Request   `json:",omitempty"`
+	PCert Certificate `json:",omitempty"`
+}
+
+// persist writes seq's entry (in the event that casts this replica's vote
+// there, so that the vote leaves after it).
+func (r *Replica) persist(env ordo.Env, seq int64, e *entry) {
+	s := storedEntry{Seq: seq, View: e.view, Digest: e.digest, PPSig: e.ppSig, Commit: e.sentCommit, Vouched: e.vouched, PView: e.pView, PCert: e.pCert}
+	if e.b != nil {
+		s.Reqs = e.b.reqs
+	}
+	if e.pB != nil {
+		s.PReqs = e.pB.reqs
+	}
+	if _, ok := e.prepares[env.ID()]; ok {
+		s.Prepare = e.prepSigs[env.ID()]
+	}
+	put(env, entryKey(seq), s)
+}
+
+// forget deletes the entries at and below seq (a stable checkpoint).
+func (r *Replica) forget(env ordo.Env, seq int64) {
+	env.Store().DeleteRange(keyEntryPrefix, entryKey(seq+1))
+}
+
+func put(env ordo.Env, key string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("pbft: %s cannot be encoded: %v", key, err)) // a bug
+	}
+	env.Store().Put(key, b)
+}
+
+// recoverState restores what a restarted replica wrote before (Start).
+func (r *Replica) recoverState(env ordo.Env) {
+	st := env.Store()
+	if b, ok := st.Get(keyStable); ok {
+		var t StateTransfer
+		if err := json.Unmarshal(b, &t); err != nil || t.Validate() != nil || t.Seq <= 0 || t.Seq%r.k != 0 || snapshotDigest(t.Snap) != t.State {
+			panic(ordo.Corrupt{Key: keyStable, Err: fmt.Errorf("not the stable checkpoint this replica wrote (%v)", err)})
+		}
+		s, err := decodeState(t.Snap)
+		if err != nil {
+			panic(ordo.Corrupt{Key: keyStable, Err: err})
+		}
+		r.restore(t, s)
+	}
+	voted := int64(0) // the highest view it voted in
+	st.Scan(keyEntryPrefix, keyEntryPrefix+"~", func(key string, b []byte) bool {
+		var s storedEntry
+		seq, err := strconv.ParseInt(strings.TrimPrefix(key, keyEntryPrefix), 10, 64)
+		if err == nil {
+			err = json.Unmarshal(b, &s)
+		}
+		if err == nil {
+			err = s.check(seq)
+		}
+		if err != nil {
+			panic(ordo.Corrupt{Key: key, Err: err})
+		}
+		if seq <= r.low {
+			return true // below the checkpoint (its deletion and the checkpoint were one batch: not expected)
+		}
+		e := newEntry(s.View)
+		if s.Reqs != nil || s.Digest != "" {
+			e.b, e.digest, e.ppSig, e.vouched = newBatch(s.Reqs), s.Digest, s.PPSig, s.Vouched
+		}
+		if s.Prepare != nil {
+			e.prepares[env.ID()], e.prepSigs[env.ID()] = s.Digest, s.Prepare
+		}
+		if s.Commit {
+			e.sentCommit = true
+			e.commits[env.ID()] = s.Digest
+		}
+		if s.PReqs != nil {
+			e.pView, e.pB, e.pCert = s.PView, newBatch(s.PReqs), s.PCert
+		}
+		r.log[seq] = e
+		r.seq = max(r.seq, seq)
+		voted = max(voted, s.View)
+		return true
+	})
+	if b, ok := st.Get(keySentVC); ok {
+		var vc ViewChange
+		if err := json.Unmarshal(b, &vc); err != nil || vc.Validate() != nil {
+			panic(ordo.Corrupt{Key: keySentVC, Err: fmt.Errorf("not a view-change (%v)", err)})
+		}
+		r.sentVC = &vc
+	}
+	if b, ok := st.Get(keySentNV); ok {
+		var nv NewView
+		if err := json.Unmarshal(b, &nv); err != nil || nv.Validate() != nil {
+			panic(ordo.Corrupt{Key: keySentNV, Err: fmt.Errorf("not a new-view (%v)", err)})
+		}
+		r.sentNV = &nv
+		voted = max(voted, nv.View)
+	}
+	// Back in the view it last voted in, or changing to the one its last
+	// view-change named: never again in a view it left, where it could
+	// vote otherwise than it did.
+	r.view, r.installed = voted, voted
+	if r.sentVC != nil && r.sentVC.View > voted {
+		r.view, r.changing = r.sentVC.View, true
+		r.keepViewChange(env.ID(), *r.sentVC)
+	}
+	r.prim = r.primary(env)
+	if r.low > 0 || voted > 0 || r.sentVC != nil {
+		env.Note("recovered", "view", r.view, "stable", r.low, "entries", len(r.log))
+	}
+}
+
+// check refuses a stored entry that is not one persist wrote for seq.
+func (s storedEntry) check(seq int64) error {
+	switch {
+	case s.Seq != seq || seq <= 0 || seq > MaxSeq:
+		return fmt.Errorf("entry %d under the key of %d", s.Seq, seq)
+	case s.View < 0 || s.View > MaxView || s.PView < 0 || s.PView > s.View:
+		return fmt.Errorf("views %d, %d out of bounds", s.View, s.PView)
+	case (s.Prepare != nil || s.Commit) && s.Digest == "":
+		return fmt.Errorf("a vote without a batch")
+	}
+	if s.Digest != "" {
+		pp := PrePrepare{View: s.View, Seq: seq, Digest: s.Digest, Reqs: s.Reqs, Sig: s.PPSig}
+		if err := pp.Validate(); err != nil {
+			return err
+		}
+		if s.Digest != BatchDigest(s.Reqs) {
+			return fmt.Errorf("batch digest")
+		}
+	}
+	if s.PReqs != nil {
+		vc := ViewChange{View: s.PView + 1, Prepared: []Claim{{Seq: seq, View: s.PView, Reqs: s.PReqs, Cert: s.PCert}}}
+		if err := vc.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
