@@ -94,7 +94,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	}
 	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
 	r.keepViewChange(env.ID(), vc)
-	r.sentVC = &vc // resent verbatim until the view is installed (retransmit.go)
+	r.sentVC = &vc          // resent verbatim until the view is installed (retransmit.go)
 	put(env, keySentVC, vc) // and after a restart (durable.go)
 	r.broadcast(env, vc)
 	r.armViewTimer(env)
