@@ -106,17 +106,11 @@ func (r *Replica) recoverState(env ordo.Env) {
 	}
 	voted := int64(0) // the highest view it voted in
 	st.Scan(keyEntryPrefix, keyEntryPrefix+"~", func(key string, b []byte) bool {
-		var s storedEntry
-		seq, err := strconv.ParseInt(strings.TrimPrefix(key, keyEntryPrefix), 10, 64)
-		if err == nil {
-			err = json.Unmarshal(b, &s)
-		}
-		if err == nil {
-			err = s.check(seq)
-		}
+		s, err := parseEntry(key, b)
 		if err != nil {
 			panic(ordo.Corrupt{Key: key, Err: err})
 		}
+		seq := s.Seq
 		if seq <= r.low {
 			return true // below the checkpoint (its deletion and the checkpoint were one batch: not expected)
 		}
@@ -166,6 +160,20 @@ func (r *Replica) recoverState(env ordo.Env) {
 	if r.low > 0 || voted > 0 || r.sentVC != nil {
 		env.Note("recovered", "view", r.view, "stable", r.low, "entries", len(r.log))
 	}
+}
+
+// parseEntry reads the entry stored under key, refusing one persist
+// did not write there.
+func parseEntry(key string, b []byte) (storedEntry, error) {
+	var s storedEntry
+	seq, err := strconv.ParseInt(strings.TrimPrefix(key, keyEntryPrefix), 10, 64)
+	if err == nil {
+		err = json.Unmarshal(b, &s)
+	}
+	if err == nil {
+		err = s.check(seq)
+	}
+	return s, err
 }
 
 // check refuses a stored entry that is not one persist wrote for seq.
