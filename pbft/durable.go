@@ -156,6 +156,14 @@ func (r *Replica) recoverState(env ordo.Env) {
 		r.view, r.changing = r.sentVC.View, true
 		r.keepViewChange(env.ID(), *r.sentVC)
 	}
+	// A primary back in the view of its last new-view assigned the new
+	// view's slots there, whose entries it never wrote (the primary does
+	// not prepare): it must not assign them again (found: a primary
+	// restarted right after its new-view pre-prepared, in the same view,
+	// another batch at the new-view's first slot).
+	if r.sentNV != nil && r.sentNV.View == r.view && !r.changing {
+		r.seq = max(r.seq, r.sentNV.Stable+int64(len(r.sentNV.Digests)))
+	}
 	r.prim = r.primary(env)
 	if r.low > 0 || voted > 0 || r.sentVC != nil {
 		env.Note("recovered", "view", r.view, "stable", r.low, "entries", len(r.log))

@@ -162,7 +162,7 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 		if e == nil || e.view != st.View || e.b == nil {
 			continue
 		}
-		if me == primary && len(e.b.reqs) > 0 && !r.changing {
+		if me == primary && len(e.b.reqs) > 0 && !r.changing && e.ppSig != nil { // (nil: decided from others' commits, adoptCommitted: its pre-prepare, lost in a restart, is not resent unsigned)
 			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Reqs: e.b.reqs, Sig: e.ppSig})
 		}
 		if d, ok := e.prepares[me]; ok && me != primary {
@@ -243,7 +243,7 @@ func (r *Replica) saysInstalled(env ordo.Env, from ordo.NodeID, v int64) {
 	}
 	r.view, r.prim = v, Primary(env.Roster().Servers, v)
 	r.pendingNV = nil
-	r.install(env, r.low, nil, nil)
+	r.install(env, r.low, nil, nil, false)
 	r.installedVC = nil // which view-change of its the new-view used, it does not know
 	env.Note("join-view", "view", v, "vouchers", n)
 	r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})

@@ -240,7 +240,7 @@ func (r *Replica) tryNewView(env ordo.Env) {
 	r.sentNV = &nv // resent to a replica that asks for this view (retransmit.go)
 	put(env, keySentNV, nv)
 	r.broadcast(env, nv)
-	r.install(env, stable, batches, nv.Sigs)
+	r.install(env, stable, batches, nv.Sigs, true)
 	r.propose(env)
 }
 
@@ -289,7 +289,7 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 		}
 	}
 	r.view, r.prim = nv.View, from
-	r.install(env, stable, batches, nv.Sigs)
+	r.install(env, stable, batches, nv.Sigs, true)
 	// The new view's pre-prepares are the new-view's: prepare them.
 	for i := range batches {
 		s := stable + int64(i) + 1
@@ -301,8 +301,12 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 }
 
 // install starts view r.view with O = batches at stable+1..., each
-// pre-prepared by the new primary's signature in sigs.
-func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs [][]byte) {
+// pre-prepared by the new primary's signature in sigs. known says O is the
+// new view's (a new-view checked or sent): only then are the entries it
+// does not re-propose known never to have committed, and dropped. A
+// replica joining a view f+1 others say they installed (saysInstalled)
+// does not know O and keeps every entry it holds, certificates and all.
+func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs [][]byte, known bool) {
 	r.changing, r.installed = false, r.view
 	r.installedVC = nil
 	if r.sentVC != nil && r.sentVC.View == r.view {
@@ -322,7 +326,13 @@ func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs 
 		// from this replica's next view-change, and after a few view
 		// changes from every one's (found with replicas restarted in
 		// turn: a decided slot re-ordered as a null request).
-		if e.view < r.view && s > r.lastExec && (s <= stable || s > stable+int64(len(batches))) {
+		// Joined without O (saysInstalled), it dropped them all, from its
+		// store too: replicas restarted (executed nothing above their
+		// checkpoint) and then joining by vouchers forgot a decided slot's
+		// certificate, and a later new view re-ordered it as a null request
+		// (a trial: two replicas down at a time under 10% loss); a primary
+		// restarted after so joining re-assigned its own sequence numbers.
+		if known && e.view < r.view && s > r.lastExec && (s <= stable || s > stable+int64(len(batches))) {
 			delete(r.log, s)
 			env.Store().Delete(entryKey(s))
 		}
