@@ -101,12 +101,18 @@ type sent struct {
 	event int
 	to    ordo.NodeID
 	t     int64
+	msg   uint64
 }
 
 type evidenceJudge struct {
-	meta       *trace.Meta
-	types      map[string]reflect.Type
-	first      map[slotKey]sent
+	meta  *trace.Meta
+	types map[string]reflect.Type
+	first map[slotKey]sent
+	// byMsg finds a first send by its message id, and crashed when each
+	// node last crashed: a send held for its fsync and dropped at its
+	// sender's crash or fail-stop never left, and is no evidence.
+	byMsg      map[uint64]slotKey
+	crashed    map[ordo.NodeID]int64
 	reported   map[slotKey]bool // slots already found equivocated (one finding each)
 	judged     int              // slotted sends read
 	missing    int              // slotted sends without a readable body
@@ -117,11 +123,44 @@ type evidenceJudge struct {
 	violations []check.Violation
 }
 
-func (j *evidenceJudge) Wants(k trace.Kind) bool { return k == trace.Send }
-func (j *evidenceJudge) VectorFree()             {}
+func (j *evidenceJudge) Wants(k trace.Kind) bool {
+	return k == trace.Send || k == trace.Drop || k == trace.Crash
+}
+func (j *evidenceJudge) VectorFree() {}
+
+// heldDrop reports whether drop e lost a send its sender held for an
+// fsync: a drop named fail-stop (the runtime's, live and simulated), or
+// one named "node crashed" of a message whose sender crashed at that
+// very time (the simulator's crash drops its held sends then; a crashed
+// receiver's inbox is dropped under the same name, but its senders did
+// not crash).
+func (j *evidenceJudge) heldDrop(e *trace.Event) bool {
+	switch e.Name {
+	case "fail-stop":
+		return true
+	case "node crashed":
+		t, ok := j.crashed[e.Node]
+		return ok && t == e.T
+	}
+	return false
+}
 
 func (j *evidenceJudge) Observe(e *trace.Event) {
-	if e.Kind != trace.Send {
+	switch e.Kind {
+	case trace.Crash:
+		if j.crashed == nil {
+			j.crashed = map[ordo.NodeID]int64{}
+		}
+		j.crashed[e.Node] = e.T
+		return
+	case trace.Drop:
+		if k, ok := j.byMsg[e.Msg]; ok && k.node == e.Node && j.heldDrop(e) {
+			delete(j.first, k) // it never left: the next send of the slot stands alone
+			delete(j.byMsg, e.Msg)
+		}
+		return
+	case trace.Send:
+	default:
 		return
 	}
 	typ, ok := j.types[e.MsgKind]
@@ -146,7 +185,7 @@ func (j *evidenceJudge) Observe(e *trace.Event) {
 	j.judged++
 	view, seq := msg.(Slotted).Slot()
 	k := slotKey{node: e.Node, kind: e.MsgKind, view: view, seq: seq}
-	s := sent{sum: sha256.Sum256(canon), event: e.ID, to: e.Peer, t: e.T}
+	s := sent{sum: sha256.Sum256(canon), event: e.ID, to: e.Peer, t: e.T, msg: e.Msg}
 	f, seen := j.first[k]
 	if !seen {
 		if len(j.first) >= MaxEvidence {
@@ -154,6 +193,10 @@ func (j *evidenceJudge) Observe(e *trace.Event) {
 			return
 		}
 		j.first[k] = s
+		if j.byMsg == nil {
+			j.byMsg = map[uint64]slotKey{}
+		}
+		j.byMsg[e.Msg] = k
 		return
 	}
 	if f.sum == s.sum || j.reported[k] {

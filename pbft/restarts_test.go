@@ -2,6 +2,7 @@ package pbft_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"ordo/check"
@@ -129,6 +130,36 @@ func TestPBFTRestartsTwoAtATimeKeepAgreement(t *testing.T) {
 			if e.Kind == trace.Note && e.Name == "refused" && e.Attrs.Get("reason") == "conflicting" && e.Attrs.Get("kind") == "pre-prepare" {
 				t.Errorf("%s seed %d: n%d refused a pre-prepare of n%v as conflicting (e%d); no replica lies", sc.Name, seed, e.Node, e.Attrs.Get("from"), e.ID)
 				break
+			}
+		}
+	}
+}
+
+// A send held for its fsync and dropped when the fsync failed never left:
+// equivocation does not count it, so a correct replica that fail-stops
+// and restarts is not named (a trial: disk faults beside an equivocating
+// replica named n3, a correct one, at seeds 8 and 11).
+func TestPBFTHeldSendsDroppedAtFailStopAreNoEvidence(t *testing.T) {
+	src := "name: disk\nprotocol: pbft\nnodes: 4\nclients: [{count: 3, options: {ops: 30}}]\nduration: 8s\n" +
+		"network: {latency: lan, authenticated: true, loss: 0.05}\ndisk: {sync_latency: 1ms, fail_sync: 0.001, tear: 0.5, corrupt_read: 0.2}\n" +
+		"faults: [{at: 200ms, crash_torn: 1}, {at: 400ms, restart: 1}, {at: 700ms, crash_torn: 2}, {at: 900ms, restart: 2}, {at: 1200ms, fail_sync: 3}, {at: 1500ms, restart: 3}, " +
+		"{at: 1800ms, corrupt_read: 4}, {at: 2000ms, crash: 4}, {at: 2200ms, restart: 4}, {at: 2500ms, disk_full: 1}, {at: 2800ms, restart: 1}]\n" +
+		"byzantine: [{node: 2, behaviour: equivocate}]\nchecks: [byzantine-agreement, validity, equivocation]\n"
+	sc, err := scenario.Parse("disk.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seed := range []uint64{8, 11} {
+		res, err := sc.Run(scenario.RunOptions{Seed: &seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Checks {
+			switch {
+			case c.Check == "equivocation" && strings.Contains(c.Summary, "correct node"):
+				t.Errorf("seed %d: %s", seed, c.Summary)
+			case c.Check != "equivocation" && c.Verdict != check.Pass:
+				t.Errorf("seed %d: %s %s (%s)", seed, c.Check, c.Verdict, c.Summary)
 			}
 		}
 	}
