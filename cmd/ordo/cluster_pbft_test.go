@@ -18,14 +18,7 @@ import (
 // behaviour ignores; and the merged trace names the liars, so the
 // checkers judge the others only.
 func TestPBFTLiveStatus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds ordo and runs real processes; skipped with -short")
-	}
-	tmp, run := ordoProcs(t)
-	must := mustSucceed(t, run)
-	dir := filepath.Join(tmp, "bft")
-	must("cluster", "up", "--protocol", "pbft", "-n", "4", "--detach", "--dir", dir)
-	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
+	tmp, dir, run, must := upPBFT(t)
 	// Until the replicas have connected, f+1 may not answer alike.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -129,14 +122,7 @@ func TestPBFTLiveStatus(t *testing.T) {
 // executes on with them — its EXEC-SEQ reaches theirs, and with replica 1
 // then silent (f = 1) puts and gets still work, which needs replica 4.
 func TestPBFTLiveRestartedReplicaCatchesUp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds ordo and runs real processes; skipped with -short")
-	}
-	tmp, run := ordoProcs(t)
-	must := mustSucceed(t, run)
-	dir := filepath.Join(tmp, "bft")
-	must("cluster", "up", "--protocol", "pbft", "-n", "4", "-o", "checkpoint=4", "-o", "window=8", "-o", "batch=1", "--detach", "--dir", dir)
-	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
+	_, dir, run, must := upPBFT(t, "-o", "checkpoint=4", "-o", "window=8", "-o", "batch=1")
 	put := func(key, value string) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -249,14 +235,7 @@ func TestPBFTLiveScenarios(t *testing.T) {
 // the next revision, and the merged trace of both runs judges clean (it
 // reported the second run's slots as disagreements with the first's).
 func TestPBFTLiveFullRestartKeepsTheDatabase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds ordo and runs real processes; skipped with -short")
-	}
-	tmp, run := ordoProcs(t)
-	must := mustSucceed(t, run)
-	dir := filepath.Join(tmp, "bft")
-	must("cluster", "up", "--protocol", "pbft", "-n", "4", "--detach", "--dir", dir)
-	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
+	tmp, dir, run, must := upPBFT(t)
 	last := ""
 	for i := 1; i <= 11; i++ { // past the first checkpoint (8)
 		last = must("kv", "put", fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i), "--cluster", dir, "--timeout", "20s")
@@ -281,4 +260,20 @@ func TestPBFTLiveFullRestartKeepsTheDatabase(t *testing.T) {
 	if out, errs, code := run("trace", "check", merged, "--check", "byzantine-agreement", "--check", "validity"); code != 0 || strings.Count(out, " pass ") != 2 {
 		t.Errorf("trace check of both runs: exit %d\n%s\n%s", code, out, errs)
 	}
+}
+
+// upPBFT starts a detached 4-replica PBFT cluster (with the extra flags
+// of ordo cluster up) in a temporary directory, stopped when the test
+// ends; skipped with -short.
+func upPBFT(t *testing.T, flags ...string) (tmp, dir string, run func(args ...string) (string, string, int), must func(args ...string) string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds ordo and runs real processes; skipped with -short")
+	}
+	tmp, run = ordoProcs(t)
+	must = mustSucceed(t, run)
+	dir = filepath.Join(tmp, "bft")
+	must(append(append([]string{"cluster", "up", "--protocol", "pbft", "-n", "4"}, flags...), "--detach", "--dir", dir)...)
+	t.Cleanup(func() { run("cluster", "down", "--dir", dir) })
+	return tmp, dir, run, must
 }

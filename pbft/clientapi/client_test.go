@@ -160,18 +160,8 @@ func TestAnswerRefusesAMismatchedReply(t *testing.T) {
 // not hidden behind the last attempt's deadline; a get that gets no
 // quorum says nothing changed.
 func TestClientWrongTokenAndDownReplicas(t *testing.T) {
-	var eps []string
 	var asked atomic.Int32
-	for range 4 {
-		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			asked.Add(1)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"status":"bad-request","error":"wrong token"}`))
-		}))
-		t.Cleanup(s.Close)
-		eps = append(eps, s.URL)
-	}
+	eps := answering(t, 4, &asked, http.StatusUnauthorized, `{"status":"bad-request","error":"wrong token"}`)
 	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 5 * time.Second, Retry: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -282,17 +272,7 @@ func TestClientPutNoReplicaTookChangedNothing(t *testing.T) {
 // seconds.
 func TestClientRetriesAfterRetryNotInATightLoop(t *testing.T) {
 	var calls atomic.Int32
-	var eps []string
-	for range 4 {
-		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			calls.Add(1)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte(`{"status":"unavailable","error":"not now"}`))
-		}))
-		t.Cleanup(s.Close)
-		eps = append(eps, s.URL)
-	}
+	eps := answering(t, 4, &calls, http.StatusServiceUnavailable, `{"status":"unavailable","error":"not now"}`)
 	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: time.Second, Retry: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -322,4 +302,21 @@ func closedEndpoints(n int) []string {
 		s.Close()
 	}
 	return down
+}
+
+// answering are the URLs of n servers that answer every request with
+// code and the JSON body, counting the requests in calls.
+func answering(t *testing.T, n int, calls *atomic.Int32, code int, body string) []string {
+	var eps []string
+	for range n {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			w.Write([]byte(body))
+		}))
+		t.Cleanup(s.Close)
+		eps = append(eps, s.URL)
+	}
+	return eps
 }
