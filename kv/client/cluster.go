@@ -16,9 +16,10 @@ import (
 // the servers' client addresses, TLS and the client token. Other fields
 // are the runtime's business and are ignored here.
 type clusterFile struct {
-	TLS         bool   `yaml:"tls"`
-	TLSDir      string `yaml:"tls_dir"`
-	ClientToken string `yaml:"client_token"`
+	TLS         bool              `yaml:"tls"`
+	TLSDir      string            `yaml:"tls_dir"`
+	ClientToken string            `yaml:"client_token"`
+	Options     map[string]string `yaml:"options"`
 	Nodes       []struct {
 		ID     int    `yaml:"id"`
 		Client string `yaml:"client"`
@@ -44,17 +45,34 @@ func FromCluster(dir string) (*Client, error) {
 	return New(cfg)
 }
 
-// ClusterConfig is the Config FromCluster uses (to adjust before New).
-func ClusterConfig(dir string) (Config, error) {
-	var c Config
+// readCluster reads the cluster file in dir (and says its path).
+func readCluster(dir string) (clusterFile, string, error) {
+	var f clusterFile
 	path := filepath.Join(dir, "cluster.yaml")
 	data, err := bounded.ReadFile(path, maxClusterFile)
 	if err != nil {
-		return c, err
+		return f, path, err
 	}
-	var f clusterFile
 	if err := yaml.Unmarshal(data, &f); err != nil {
-		return c, fmt.Errorf("%s: %v", path, err)
+		return f, path, fmt.Errorf("%s: %v", path, err)
+	}
+	return f, path, nil
+}
+
+// ClusterOptions are the servers' protocol options the cluster file in
+// dir gives (ordo cluster up -o NAME=VALUE), as written: for a client
+// whose behaviour follows the servers' (PBFT's f).
+func ClusterOptions(dir string) (map[string]string, error) {
+	f, _, err := readCluster(dir)
+	return f.Options, err
+}
+
+// ClusterConfig is the Config FromCluster uses (to adjust before New).
+func ClusterConfig(dir string) (Config, error) {
+	var c Config
+	f, path, err := readCluster(dir)
+	if err != nil {
+		return c, err
 	}
 	for _, n := range f.Nodes {
 		if n.Client != "" {

@@ -15,14 +15,10 @@ import (
 	"net/url"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
-	"ordo/internal/bounded"
 	"ordo/internal/plural"
 	kvclient "ordo/kv/client"
 	"ordo/pbft"
@@ -141,48 +137,23 @@ func ClusterConfig(dir string) (ClientConfig, error) {
 	return ClientConfig{Endpoints: k.Endpoints, TLS: k.TLS, Token: k.Token, F: f}, nil
 }
 
-// clusterF is the f the n replicas of the cluster in dir run with
-// (pbft.QuorumsFor of their options f and unsafe_quorum).
+// clusterF is the f the n replicas of the cluster in dir run with: their
+// options resolved as a replica resolves them, then pbft.QuorumsFor.
 func clusterF(dir string, n int) (int, error) {
-	path := filepath.Join(dir, "cluster.yaml")
-	data, err := bounded.ReadFile(path, maxClusterFile)
+	given, err := kvclient.ClusterOptions(dir)
 	if err != nil {
 		return 0, err
 	}
-	var file struct {
-		Options map[string]string `yaml:"options"`
-	}
-	if err := yaml.Unmarshal(data, &file); err != nil {
-		return 0, fmt.Errorf("%s: %v", path, err)
-	}
-	opt := func(name string, def int) (int, error) {
-		s, ok := file.Options[name]
-		if !ok {
-			return def, nil
-		}
-		v, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			return 0, fmt.Errorf("%s: option %s=%q: want an integer", path, name, s)
-		}
-		return v, nil
-	}
-	f, err := opt("f", -1)
+	o, err := pbft.Protocol.Resolve(given)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s: %v", filepath.Join(dir, "cluster.yaml"), err)
 	}
-	unsafe, err := opt("unsafe_quorum", 0)
+	qs, err := pbft.QuorumsFor(n, o.Int("f"), o.Int("unsafe_quorum"))
 	if err != nil {
-		return 0, err
-	}
-	qs, err := pbft.QuorumsFor(n, f, unsafe)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %v", path, err)
+		return 0, fmt.Errorf("%s: %v", filepath.Join(dir, "cluster.yaml"), err)
 	}
 	return qs.F, nil
 }
-
-// maxClusterFile bounds the cluster file ClusterConfig reads.
-const maxClusterFile = 1 << 20
 
 // Close closes the client's idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }

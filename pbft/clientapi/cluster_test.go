@@ -65,7 +65,7 @@ func TestClusterConfigUsesTheClustersF(t *testing.T) {
 		})
 	}
 	for _, c := range []struct{ name, options, want string }{
-		{"not a number", "    f: \"one\"\n", "want an integer"},
+		{"not a number", "    f: \"one\"\n", "is not an integer"},
 		{"below 3f+1", "    f: \"1\"\n", "cannot tolerate"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
