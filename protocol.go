@@ -73,25 +73,15 @@ type Option struct {
 // a value they leave to its default stays the client's default). given
 // is not modified.
 func (p *Protocol) WithServers(given, servers map[string]string) map[string]string {
-	out := given
+	out := maps.Clone(given)
 	for _, o := range p.Options {
-		if !o.FromServers {
-			continue
-		}
-		if _, ok := given[o.Name]; ok {
-			continue
-		}
-		v, ok := servers[o.Name]
-		if !ok {
-			continue
-		}
-		if len(out) == len(given) {
-			out = make(map[string]string, len(given)+1)
-			for k, x := range given {
-				out[k] = x
+		_, mine := given[o.Name]
+		if v, ok := servers[o.Name]; o.FromServers && ok && !mine {
+			if out == nil {
+				out = map[string]string{}
 			}
+			out[o.Name] = v
 		}
-		out[o.Name] = v
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 	"ordo/adversary"
 	"ordo/election"
 	"ordo/live/transport"
+	"ordo/sim"
 	"ordo/trace"
 )
 
@@ -788,9 +789,8 @@ func (r *Runtime) sendBytes(to ordo.NodeID, kind string, payload []byte, early b
 }
 
 // MaxKeptMessageBytes bounds the message bodies one boot of a node keeps
-// in its trace (Config.KeepMessages), as sim.MaxKeptMessageBytes bounds a
-// simulated run's.
-const MaxKeptMessageBytes = 64 << 20
+// in its trace (Config.KeepMessages): the simulator's bound of a run.
+const MaxKeptMessageBytes = sim.MaxKeptMessageBytes
 
 // body is the message in payload as JSON for its send event
 // (Config.KeepMessages): decoded from the bytes that leave, so a lie is

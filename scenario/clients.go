@@ -42,14 +42,7 @@ func (sc *Scenario) ClientCount() int {
 func (sc *Scenario) clientGroups() []sim.ClientGroup {
 	var out []sim.ClientGroup
 	for _, g := range sc.Clients {
-		opts := g.Options
-		// An option the client takes from the servers (ordo.Option.FromServers).
-		if given := g.Protocol.WithServers(g.Given, sc.Given); len(given) != len(g.Given) {
-			if o, err := g.Protocol.Resolve(given); err == nil {
-				opts = o
-			}
-		}
-		out = append(out, sim.ClientGroup{Protocol: g.Protocol, Options: opts, Count: g.Count})
+		out = append(out, sim.ClientGroup{Protocol: g.Protocol, Options: g.Options, Count: g.Count})
 	}
 	return out
 }
@@ -153,7 +146,9 @@ func (p *parser) clientGroup(sc *Scenario, n *yaml.Node, field string) (Clients,
 		}
 		last = x.key
 	}
-	if g.Options, err = g.Protocol.Resolve(g.Given); err != nil {
+	// An option the client takes from the servers' when it gives none
+	// (ordo.Option.FromServers: PBFT's f).
+	if g.Options, err = g.Protocol.Resolve(g.Protocol.WithServers(g.Given, sc.Given)); err != nil {
 		return Clients{}, p.errf(last, join(field, "options"), "%v", err)
 	}
 	// The client protocol judges its options as a whole: build one client
@@ -240,7 +235,7 @@ func (sc *Scenario) SetClients(n int) error {
 		if p.Role != ordo.Client {
 			return fmt.Errorf("protocol %s names %s as its client, which is a %s protocol", sc.Protocol.Name, p.Name, p.Role)
 		}
-		opts, err := p.Resolve(nil)
+		opts, err := p.Resolve(p.WithServers(nil, sc.Given))
 		if err != nil {
 			return err
 		}
