@@ -192,6 +192,17 @@ func Transport(tlsCfg *tls.Config, connect time.Duration, maxIdle int) *http.Tra
 	}
 }
 
+// TraceSent returns req traced, and a func that says whether some of the
+// request was written to a connection, so it may have reached the
+// server: a connection refused, or one whose TLS handshake failed or
+// timed out (a paused server), carried nothing. For every store client
+// that tells "unavailable" (nothing changed) from "outcome unknown".
+func TraceSent(req *http.Request) (*http.Request, func() bool) {
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}))
+	return req, wrote.Load
+}
+
 // session is a client session: a random id and the last sequence number
 // it used. One write at a time uses it.
 type session struct{ id, seq uint64 }
@@ -531,19 +542,15 @@ func (c *Client) roundTrip(req *http.Request, r *api.Response) (api.Response, in
 
 // exchange sends req with the client token and reads its answer's body,
 // at most limit bytes. sent reports whether the request may have reached
-// the server (false only when the connection could not be made).
+// the server (TraceSent).
 func (c *Client) exchange(req *http.Request, limit int) (data []byte, code int, sent bool, err error) {
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
-	// Sent means some of the request was written: a connection refused,
-	// or one whose TLS handshake failed or timed out (a paused server),
-	// carried nothing.
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}))
+	req, wrote := TraceSent(req)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, 0, wrote.Load(), err
+		return nil, 0, wrote(), err
 	}
 	defer resp.Body.Close()
 	data, err = io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))

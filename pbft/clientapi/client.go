@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -191,9 +190,9 @@ type answer struct {
 	code    int
 	resp    Response
 	err     error
-	// conn: the call got a connection to the replica, so the request
-	// may have reached it (a call refused at the dial, or given up
-	// before it had a connection, did not).
+	// conn: some of the request was written to the replica, so it may
+	// have reached it (kvclient.TraceSent: a call refused at the dial, or
+	// given up before its handshake ended, did not).
 	conn bool
 }
 
@@ -453,10 +452,9 @@ func (c *Client) post(ctx context.Context, i int, body []byte) answer {
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
-	var conn atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conn.Store(true) }}))
+	req, sent := kvclient.TraceSent(req)
 	resp, err := c.hc.Do(req)
-	a.conn = conn.Load()
+	a.conn = sent()
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
