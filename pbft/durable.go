@@ -90,13 +90,30 @@ func put(env ordo.Env, key string, v any) {
 	env.Store().Put(key, b)
 }
 
+// get reads the message stored under key into m, if there is one; one
+// that does not decode or validate as the message put wrote stops the
+// node as corrupt.
+func get(env ordo.Env, key string, m interface{ Validate() error }) bool {
+	b, ok := env.Store().Get(key)
+	if !ok {
+		return false
+	}
+	err := json.Unmarshal(b, m)
+	if err == nil {
+		err = m.Validate()
+	}
+	if err != nil {
+		panic(ordo.Corrupt{Key: key, Err: err})
+	}
+	return true
+}
+
 // recoverState restores what a restarted replica wrote before (Start).
 func (r *Replica) recoverState(env ordo.Env) {
-	st := env.Store()
-	if b, ok := st.Get(keyStable); ok {
-		var t StateTransfer
-		if err := json.Unmarshal(b, &t); err != nil || t.Validate() != nil || t.Seq <= 0 || t.Seq%r.k != 0 || snapshotDigest(t.Snap) != t.State {
-			panic(ordo.Corrupt{Key: keyStable, Err: fmt.Errorf("not the stable checkpoint this replica wrote (%v)", err)})
+	var t StateTransfer
+	if get(env, keyStable, &t) {
+		if t.Seq <= 0 || t.Seq%r.k != 0 || snapshotDigest(t.Snap) != t.State {
+			panic(ordo.Corrupt{Key: keyStable, Err: fmt.Errorf("checkpoint %d is not one of every %d, or its snapshot not the one its digest names", t.Seq, r.k)})
 		}
 		s, err := decodeState(t.Snap)
 		if err != nil {
@@ -105,7 +122,7 @@ func (r *Replica) recoverState(env ordo.Env) {
 		r.restore(t, s)
 	}
 	voted := int64(0) // the highest view it voted in
-	st.Scan(keyEntryPrefix, keyEntryPrefix+"~", func(key string, b []byte) bool {
+	env.Store().Scan(keyEntryPrefix, keyEntryPrefix+"~", func(key string, b []byte) bool {
 		s, err := parseEntry(key, b)
 		if err != nil {
 			panic(ordo.Corrupt{Key: key, Err: err})
@@ -133,19 +150,11 @@ func (r *Replica) recoverState(env ordo.Env) {
 		voted = max(voted, s.View)
 		return true
 	})
-	if b, ok := st.Get(keySentVC); ok {
-		var vc ViewChange
-		if err := json.Unmarshal(b, &vc); err != nil || vc.Validate() != nil {
-			panic(ordo.Corrupt{Key: keySentVC, Err: fmt.Errorf("not a view-change (%v)", err)})
-		}
-		r.sentVC = &vc
+	if vc := new(ViewChange); get(env, keySentVC, vc) {
+		r.sentVC = vc
 	}
-	if b, ok := st.Get(keySentNV); ok {
-		var nv NewView
-		if err := json.Unmarshal(b, &nv); err != nil || nv.Validate() != nil {
-			panic(ordo.Corrupt{Key: keySentNV, Err: fmt.Errorf("not a new-view (%v)", err)})
-		}
-		r.sentNV = &nv
+	if nv := new(NewView); get(env, keySentNV, nv) {
+		r.sentNV = nv
 		voted = max(voted, nv.View)
 	}
 	// Back in the view it last voted in, or changing to the one its last
