@@ -24,11 +24,14 @@ func TestPausedServerGivenUpAtConnect(t *testing.T) {
 	// Accepts connections and never says a word: a paused server, whose
 	// kernel still completes the TCP handshake.
 	hung := strings.TrimPrefix(coordtest.SilentEndpoint(t), "http://")
+	// The operation's deadline (20 s) comes before the attempt's (1 min):
+	// the put succeeds only if the paused server's attempt was given up
+	// at the connect bound — no clock is read here.
 	cfg := Config{
 		Endpoints:      []string{hung, f.addr()},
 		TLS:            &tls.Config{RootCAs: pool},
-		Timeout:        30 * time.Second,
-		AttemptTimeout: 10 * time.Second,
+		Timeout:        20 * time.Second,
+		AttemptTimeout: time.Minute,
 		ConnectTimeout: 200 * time.Millisecond,
 	}
 	cl, err := New(cfg)
@@ -36,14 +39,8 @@ func TestPausedServerGivenUpAtConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	start := time.Now()
 	if _, err := cl.Put(context.Background(), "k", "v"); err != nil {
-		t.Fatalf("put with the first server paused: %v", err)
-	}
-	// Not a timing claim: 10 s is the attempt bound the connect bound
-	// must have cut short (it takes ConnectTimeout, give or take).
-	if took := time.Since(start); took >= cfg.AttemptTimeout {
-		t.Fatalf("put took %v: the paused server held the attempt for its whole AttemptTimeout", took)
+		t.Fatalf("put with the first server paused: %v (the paused server held the attempt past the operation's deadline)", err)
 	}
 
 	// Unbatched: a batched write whose deadline ends while its batch is
