@@ -119,7 +119,7 @@ func (r *Replica) recoverState(env ordo.Env) {
 		if err != nil {
 			panic(ordo.Corrupt{Key: keyStable, Err: err})
 		}
-		r.restore(t, s)
+		r.restore(env, t, s)
 	}
 	voted := int64(0) // the highest view it voted in
 	env.Store().Scan(keyEntryPrefix, keyEntryPrefix+"~", func(key string, b []byte) bool {

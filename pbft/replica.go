@@ -962,7 +962,15 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 		// learns the rest from the others.
 		put(env, keyStable, StateTransfer{Seq: seq, State: mine, Proof: r.stable.proof, Snap: r.stable.snap})
 	}
-	r.forget(env, seq)
+	r.truncate(env, seq)
+	env.Note("checkpoint", "seq", seq, "state", mine)
+	r.propose(env) // the window moved: a primary orders what waited for it
+}
+
+// truncate drops the log, the checkpoint votes and snapshots at and
+// below seq, a stable checkpoint, from memory and the log's entries from
+// storage (durable.go): garbage collection (section 4.3).
+func (r *Replica) truncate(env ordo.Env, seq int64) {
 	for s := range r.ckSnaps {
 		if s <= seq {
 			delete(r.ckSnaps, s)
@@ -979,8 +987,7 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 			delete(r.ckSigs, s)
 		}
 	}
-	env.Note("checkpoint", "seq", seq, "state", mine)
-	r.propose(env) // the window moved: a primary orders what waited for it
+	r.forget(env, seq)
 }
 
 // State is a replica's state as data (ordo.StateReporter).

@@ -197,9 +197,8 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 		r.refuse(env, from, t, reasonCertificate, err.Error())
 		return
 	}
-	r.restore(t, st)
+	r.restore(env, t, st)
 	put(env, keyStable, t) // durable.go
-	r.forget(env, t.Seq)
 	if lr := r.clients[r.watch.client]; r.watch.active && lr != nil && lr.ts >= r.watch.ts {
 		r.watch = watched{} // the request it watched executed in the state restored
 	}
@@ -218,7 +217,7 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 
 // restore makes the stable checkpoint t, whose snapshot decodes to st,
 // this replica's state: what it executed, its window and its log.
-func (r *Replica) restore(t StateTransfer, st restored) {
+func (r *Replica) restore(env ordo.Env, t StateTransfer, st restored) {
 	r.state, r.clients, r.externals, r.machine = st.chain, st.clients, st.externals, st.machine
 	for c, lr := range r.clients {
 		r.clients[c].reply.View = r.view
@@ -228,22 +227,7 @@ func (r *Replica) restore(t StateTransfer, st restored) {
 	r.stable = stableCheckpoint{state: t.State, proof: t.Proof, snap: t.Snap}
 	r.seq = max(r.seq, t.Seq)
 	r.lastTick = r.lastExec
-	for s := range r.log {
-		if s <= t.Seq {
-			delete(r.log, s)
-		}
-	}
-	for s := range r.ckpts {
-		if s <= t.Seq {
-			delete(r.ckpts, s)
-			delete(r.ckSigs, s)
-		}
-	}
-	for s := range r.ckSnaps {
-		if s <= t.Seq {
-			delete(r.ckSnaps, s)
-		}
-	}
+	r.truncate(env, t.Seq)
 }
 
 // NoteStateTransfer is the note of a state restored from another replica.
