@@ -136,9 +136,9 @@ func (j *evidenceJudge) VectorFree() {}
 // not crash).
 func (j *evidenceJudge) heldDrop(e *trace.Event) bool {
 	switch e.Name {
-	case "fail-stop":
+	case trace.NameFailStop:
 		return true
-	case "node crashed":
+	case trace.NameCrashed:
 		t, ok := j.crashed[e.Node]
 		return ok && t == e.T
 	}

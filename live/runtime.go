@@ -448,7 +448,7 @@ func (r *Runtime) loop(started chan<- struct{}) {
 		r.stamp.Tick()
 		name := "stop"
 		if r.err != nil {
-			name = "fail-stop"
+			name = trace.NameFailStop
 		}
 		r.record(trace.Event{Kind: trace.Crash, Name: name})
 		r.flushTrace()
@@ -590,7 +590,7 @@ func (r *Runtime) dropHeld() {
 			continue // an AfterSync wake-up dies with the writes
 		}
 		env := o.env
-		r.record(trace.Event{Kind: trace.Drop, Node: env.From, Peer: env.To, Msg: env.Msg, MsgKind: env.Kind, Bytes: len(env.Payload), Name: "fail-stop"})
+		r.record(trace.Event{Kind: trace.Drop, Node: env.From, Peer: env.To, Msg: env.Msg, MsgKind: env.Kind, Bytes: len(env.Payload), Name: trace.NameFailStop})
 	}
 	r.early = nil
 }

@@ -330,7 +330,7 @@ func (ns *nodeState) crashEvent() trace.Event {
 	if ns.stopWhy == "" {
 		return trace.Event{Kind: trace.Crash}
 	}
-	return trace.Event{Kind: trace.Crash, Name: "fail-stop", Attrs: trace.Attrs{{Key: "why", Value: ns.stopWhy}}}
+	return trace.Event{Kind: trace.Crash, Name: trace.NameFailStop, Attrs: trace.Attrs{{Key: "why", Value: ns.stopWhy}}}
 }
 
 func (s *Sim) diskOf(id ordo.NodeID) (*nodeDisk, error) {

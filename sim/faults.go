@@ -28,9 +28,9 @@ func (s *Sim) crash(id ordo.NodeID, hint bool) {
 	}
 	s.emit(ns, ns.crashEvent())
 	if ns.disk != nil {
-		why := "node crashed"
+		why := trace.NameCrashed
 		if ns.stopWhy != "" {
-			why = "fail-stop"
+			why = trace.NameFailStop
 		}
 		ns.disk.crashed(why)
 	}

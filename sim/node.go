@@ -171,7 +171,7 @@ func (n *nodeState) drain() {
 func (n *nodeState) clearInbox() {
 	for i := n.head; i < len(n.inbox); i++ {
 		if it := &n.inbox[i]; it.kind == itemDeliver && !it.hint() {
-			n.sim.dropInFlight(it, "node crashed")
+			n.sim.dropInFlight(it, trace.NameCrashed)
 		}
 		n.inbox[i] = item{}
 	}

@@ -58,6 +58,16 @@ type Event struct {
 	Body *json.RawMessage `json:"body,omitempty"`
 }
 
+// Names of drops and stops that more than one runtime records and
+// checkers read: a node's fail-stop (its storage failed: the sends it
+// held for an fsync are dropped under this name, and a simulated node's
+// crash event is named so), and a crash's loss of the messages held in
+// the node (sends waiting for an fsync, a simulated receiver's inbox).
+const (
+	NameFailStop = "fail-stop"
+	NameCrashed  = "node crashed"
+)
+
 // MaxBody bounds an event's Body, in bytes.
 const MaxBody = 1 << 20
 
