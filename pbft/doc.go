@@ -84,6 +84,13 @@
 // 4.5.2), so a replica that alone suspects the primary waits for the
 // others instead of running ahead through views they will not join.
 //
+// Roles: a replica notes its role as the election package's protocols
+// do (election.NoteLeader for the primary of the view it installed,
+// NoteFollower naming the primary for a backup, or no leader while it
+// changes view; the view is the term), so a live node's status names the
+// primary as leader and a fault aimed at `leader` strikes the primary
+// (Leads; the pbft-4-primary-crash scenario, in the simulator and live).
+//
 // Retransmission (retransmit.go; Castro's thesis, section 5.2): every
 // message is sent once, and the network loses some. On a timer (option
 // retransmit, 100ms) a replica changing view resends its view-change,

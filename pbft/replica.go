@@ -128,7 +128,7 @@ func New(cfg ordo.Config) (ordo.Node, error) {
 	case inflight == 0:
 		inflight = defaultInflight
 	}
-	return &Replica{qs: qs, k: k, window: w, viewTimeout: vt, retransmit: rt,
+	return &Replica{self: cfg.ID, qs: qs, k: k, window: w, viewTimeout: vt, retransmit: rt,
 		batch: b, batchBytes: ordo.MaxMessageSize / (2 * int(w)), inflight: inflight,
 		trustViewChanges: cfg.Opts.Bool("unsafe_trust_view_changes")}, nil
 }
@@ -142,6 +142,7 @@ const defaultInflight = 2
 // checkpoint and the votes it cast above it, and catches up with the
 // others by their commits and state transfer (statetransfer.go).
 type Replica struct {
+	self        ordo.NodeID // for Leads, which has no env
 	qs          Quorums
 	k, window   int64
 	view        int64
@@ -316,6 +317,7 @@ func (r *Replica) Start(env ordo.Env) {
 	} else {
 		env.Store().Put(keyBooted, []byte{1})
 	}
+	r.noteRole(env)
 	env.After(r.retransmit, ordo.Timer{Name: timerRetransmit})
 }
 

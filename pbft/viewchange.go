@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/election"
 )
 
 // Section 4.4, view changes: a backup that holds a client's request not
@@ -93,6 +94,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 		vc.Prepared = append(vc.Prepared, Claim{Seq: s, View: e.pView, Reqs: e.pB.reqs, Cert: e.pCert})
 	}
 	env.Note("view-change", "view", v, "prepared", len(vc.Prepared))
+	r.noteRole(env)
 	r.keepViewChange(env.ID(), vc)
 	r.sentVC = &vc          // resent verbatim until the view is installed (retransmit.go)
 	put(env, keySentVC, vc) // and after a restart (durable.go)
@@ -361,4 +363,30 @@ func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs 
 		}
 	}
 	env.Note("new-view", "view", r.view, "primary", int64(r.prim), "requests", len(batches))
+	r.noteRole(env)
+}
+
+// noteRole notes this replica's role in the election package's terms
+// (election.NoteLeader for the primary of the view it installed,
+// election.NoteFollower with the primary for a backup, a follower that
+// knows no leader while it changes view), with the view as the term: so
+// a live node's status names its primary as the leader, and a fault
+// aimed at `leader` (a scenario's crash: leader, a live run's) strikes
+// the primary, section 4's leader, as it strikes a Raft leader.
+func (r *Replica) noteRole(env ordo.Env) {
+	switch {
+	case r.changing:
+		env.Note(election.NoteFollower, "term", r.view)
+	case r.prim == env.ID():
+		env.Note(election.NoteLeader, "term", r.view)
+	default:
+		env.Note(election.NoteFollower, "term", r.view, "leader", int64(r.prim))
+	}
+}
+
+// Leads reports whether this replica is the primary of the view it has
+// installed, and that view: what a fault aimed at `leader` strikes in the
+// simulator (scenario.Leader), with the view as the term.
+func (r *Replica) Leads() (view int64, primary bool) {
+	return r.view, !r.changing && r.prim != ordo.None && r.prim == r.self
 }

@@ -61,7 +61,8 @@ var notLeading = map[string]string{
 }
 
 // Leader is the server that holds the leader role in s now, by the
-// election package's views (election.Elector) of the servers that are up
+// election package's views (election.Elector), or the primary of a
+// protocol with one (primaried: PBFT), of the servers that are up
 // and not paused: a paused node acts on nothing, whatever it last
 // believed. When several claim the role (a split brain, or a deposed
 // leader that has not heard yet), the one with the highest term, then the
@@ -73,11 +74,17 @@ func Leader(s *sim.Sim) ordo.NodeID {
 		if !s.Up(id) || s.Paused(id) {
 			continue
 		}
-		e, ok := s.Node(id).(election.Elector)
-		if !ok {
+		var v election.View
+		switch nd := s.Node(id).(type) {
+		case election.Elector:
+			v = nd.View()
+		case primaried:
+			if view, ok := nd.Leads(); ok && view >= 0 {
+				v = election.View{Role: election.Leader, Term: uint64(view)}
+			}
+		default:
 			continue
 		}
-		v := e.View()
 		if v.Role != election.Leader {
 			continue
 		}
@@ -86,6 +93,13 @@ func Leader(s *sim.Sim) ordo.NodeID {
 		}
 	}
 	return best
+}
+
+// primaried is a server of a protocol with a primary instead of an
+// elected leader (PBFT, pbft.Replica.Leads): the primary of the view it
+// installed is the leader a fault strikes, its view the term.
+type primaried interface {
+	Leads() (view int64, primary bool)
 }
 
 // Struck is what a fault aimed at `leader` struck in one run.

@@ -177,7 +177,8 @@ func TestPBFTLiveRestartedReplicaCatchesUp(t *testing.T) {
 // bodies when a check reads them, so equivocation judges a live trace:
 // it names the equivocating replica (pbft-4), the unsafe quorums of
 // pbft-3-unsafe split the correct replicas, and a silent primary is
-// replaced by a view change (pbft-4-primary). A liar that is a client is
+// replaced by a view change (pbft-4-primary), and `crash: leader`
+// strikes the primary of the view (pbft-4-primary-crash). A liar that is a client is
 // refused before anything starts.
 func TestPBFTLiveScenarios(t *testing.T) {
 	if testing.Short() {
@@ -191,6 +192,8 @@ func TestPBFTLiveScenarios(t *testing.T) {
 		{"pbft-4", []string{"byzantine: n2 lies (equivocate)", "PASS byzantine-agreement", "PASS bft-liveness", "FAIL equivocation: ", "by n2", "expectations met (4)"}},
 		{"pbft-3-unsafe", []string{"FAIL byzantine-agreement", "FAIL equivocation: ", "by n1", "expectations met (4)"}},
 		{"pbft-4-primary", []string{"byzantine: n1 lies (silent)", "PASS byzantine-agreement", "PASS bft-liveness", "view-change", "expectations met (4)"}},
+		// crash: leader strikes the primary (its role notes), live too.
+		{"pbft-4-primary-crash", []string{"crash 1 (the leader)", "restart 1 (the crashed leader)", "crash 2 (the leader)", "PASS bft-liveness", "expectations met (4)"}},
 	} {
 		out, errs, code := run("cluster", "run", c.name, "--dir", filepath.Join(tmp, c.name))
 		if code != 0 {
