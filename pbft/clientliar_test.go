@@ -4,9 +4,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"ordo/check"
-	"ordo/scenario"
 )
 
 // A Byzantine client is outside what PBFT here defends against in time,
@@ -29,19 +26,8 @@ func TestPBFTByzantineClientCostsViewsNotSafety(t *testing.T) {
 	}
 	newViews := func(t *testing.T, src string, seed uint64) int {
 		t.Helper()
-		sc, err := scenario.Parse("pbft-4-client-liar.yaml", []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := sc.Run(scenario.RunOptions{Seed: &seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range res.Checks {
-			if c.Verdict != check.Pass {
-				t.Errorf("seed %d: %s %s (%s); replay: ordo sim scenarios/pbft-4-client-liar.yaml --seed %d", seed, c.Check, c.Verdict, c.Summary, seed)
-			}
-		}
+		res := runScenario(t, src, seed, false)
+		wantChecks(t, res, src, nil)
 		if ks := res.Stats.Kinds["new-view"]; ks != nil {
 			return ks.Sent
 		}

@@ -26,19 +26,7 @@ import (
 func TestPBFTRestartsInTurnKeepAgreement(t *testing.T) {
 	run := func(t *testing.T, src string, seed uint64, want map[string]check.Verdict) {
 		t.Helper()
-		sc, err := scenario.Parse("restarts.yaml", []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := sc.Run(scenario.RunOptions{Seed: &seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range res.Checks {
-			if w, ok := want[c.Check]; ok && c.Verdict != w {
-				t.Errorf("seed %d: %s %s (%s), want %s; replay: ordo sim FILE --seed %d with FILE:\n%s", seed, c.Check, c.Verdict, c.Summary, w, seed, src)
-			}
-		}
+		wantChecks(t, runScenario(t, src, seed, false), src, want)
 	}
 	pass := func(names ...string) map[string]check.Verdict {
 		m := map[string]check.Verdict{}
@@ -109,20 +97,9 @@ func TestPBFTRestartsTwoAtATimeKeepAgreement(t *testing.T) {
 	}
 	for _, r := range runs {
 		src := r.src + head
-		sc, err := scenario.Parse("two.yaml", []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		seed := r.seed
-		res, err := sc.Run(scenario.RunOptions{Seed: &seed, Trace: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range res.Checks {
-			if c.Verdict != check.Pass {
-				t.Errorf("%s seed %d: %s %s (%s); replay: ordo sim FILE --seed %d with FILE:\n%s", sc.Name, seed, c.Check, c.Verdict, c.Summary, seed, src)
-			}
-		}
+		res := runScenario(t, src, r.seed, true)
+		wantChecks(t, res, src, nil)
+		sc, seed := res.Scenario, res.Seed
 		// A correct primary's pre-prepare that conflicts with its new-view
 		// (which the equivocation check, comparing messages of one kind,
 		// does not see): refused by a correct backup as conflicting.
