@@ -78,7 +78,10 @@
 // view-changes it used and signing the pre-prepare of each batch it
 // re-proposes; each backup recomputes that from the view-changes it
 // received itself from the same replicas and installs the view only if
-// they match. A view that does not start within twice the
+// they match. A replica that executed a slot the new view re-proposes
+// votes for it again (the batch it executed, nothing else), so that the
+// replicas that had not executed it reach their quorum, and asks for the
+// votes it lacks until it committed it in the new view (pending). A view that does not start within twice the
 // timeout (doubled per failed view) gives way to the next; that timer
 // starts only once 2f+1 view-changes for the view are in (section
 // 4.5.2), so a replica that alone suspects the primary waits for the

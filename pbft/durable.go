@@ -26,6 +26,8 @@ import (
 //     prepared (the certificate its view-changes claim);
 //   - the view-change it sent last and the new-view it sent last, resent
 //     verbatim after a restart rather than computed again differently;
+//   - the view it installed last, so that it comes back in that view
+//     rather than changing to it again (below);
 //   - the stable checkpoint with its proof and snapshot, from which a
 //     restarted replica starts instead of from nothing.
 //
@@ -41,7 +43,19 @@ const (
 	keyStable      = "pbft/stable"
 	keySentVC      = "pbft/view-change"
 	keySentNV      = "pbft/new-view"
+	keyInstalled   = "pbft/installed"
 )
+
+// installedView is the view a replica installed last, as stored.
+type installedView struct{ View int64 }
+
+// Validate bounds the view as a message's.
+func (v installedView) Validate() error {
+	if v.View < 0 || v.View > MaxView {
+		return fmt.Errorf("installed view %d out of range 0..%d", v.View, MaxView)
+	}
+	return nil
+}
 
 func entryKey(seq int64) string { return fmt.Sprintf("%s%020d", keyEntryPrefix, seq) }
 
@@ -156,6 +170,16 @@ func (r *Replica) recoverState(env ordo.Env) {
 	if nv := new(NewView); get(env, keySentNV, nv) {
 		r.sentNV = nv
 		voted = max(voted, nv.View)
+	}
+	// A view it installed and cast no vote in that it still holds (its
+	// log emptied by a stable checkpoint, or nothing ordered since): back
+	// in it, not changing to it again. Changing, it waited for a new-view
+	// or for 2f+1 view-changes of a view the others had left: restart every
+	// correct replica in turn under a liar that is the view's primary,
+	// and none of them could install it or move on (found live: a trial's
+	// four replicas at one checkpoint, three of them changing for good).
+	if iv := new(installedView); get(env, keyInstalled, iv) {
+		voted = max(voted, iv.View)
 	}
 	// Back in the view it last voted in, or changing to the one its last
 	// view-change named: never again in a view it left, where it could

@@ -251,6 +251,10 @@ type entry struct {
 	// late: each replica's latest commit of another view than this
 	// entry's, heard while changing view (onLateCommit); nil until one is.
 	late map[ordo.NodeID]viewVote
+	// exec is the digest of the batch this replica executed here ("" not
+	// yet), kept when a later view resets the entry: the batch a new view
+	// may re-propose, which this replica then votes for again.
+	exec string
 }
 
 // viewVote is a commit's view and batch digest.
@@ -603,6 +607,20 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 		return
 	}
 	e := r.entry(m.Seq)
+	if e.b == nil && m.Seq <= r.lastExec && e.exec == m.Digest {
+		// A slot it executed, re-proposed by this view with the batch it
+		// executed (decided: a correct new primary re-proposes nothing
+		// else there): it votes for it again, as the new-view's replicas
+		// do, so that those that had not executed it reach their quorum.
+		// A replica that joined the view by vouchers (saysInstalled) got
+		// no new-view, and refused these as conflicting: the others, one
+		// vote short, waited for good (a fresh user's trial: pbft-4-loss,
+		// seed 25 once another fault was mended).
+		e.b, e.digest, e.ppSig, e.vouched = newBatch(m.Reqs), m.Digest, m.Sig, true
+		r.prepare(env, m.Seq)
+		r.advance(env, m.Seq)
+		return
+	}
 	if e.b != nil || m.Seq <= r.lastExec {
 		if e.digest != m.Digest {
 			r.refuse(env, from, m, reasonConflict) // the first pre-prepare for a sequence number binds
@@ -883,6 +901,7 @@ func (r *Replica) lateCommitsPending() bool {
 // every K sequence numbers a checkpoint is sent.
 func (r *Replica) execute(env ordo.Env, seq int64, e *entry) {
 	r.lastExec = seq
+	e.exec = e.digest
 	if len(e.b.reqs) == 0 { // a null request of a new view (section 4.4)
 		h := sha256.Sum256([]byte(r.state + e.digest))
 		r.state = hex.EncodeToString(h[:])[:DigestLen]

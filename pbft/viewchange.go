@@ -310,6 +310,7 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 // does not know O and keeps every entry it holds, certificates and all.
 func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs [][]byte, known bool) {
 	r.changing, r.installed = false, r.view
+	put(env, keyInstalled, installedView{View: r.view}) // durable.go
 	r.installedVC = nil
 	if r.sentVC != nil && r.sentVC.View == r.view {
 		r.installedVC = r.sentVC // for a replica that missed this view change
