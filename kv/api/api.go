@@ -65,7 +65,9 @@ type Pair struct {
 
 // Response is every JSON answer. Status is the kv.Status's name (ok,
 // not-found, mismatch, not-leader, unavailable, unknown, bad-request,
-// busy, timeout); Error says why for anything but ok.
+// busy, timeout), or unauthorized for a 401 (the runtime's token check,
+// live/gateway.go, before this API sees the request); Error says why for
+// anything but ok.
 type Response struct {
 	Status string `json:"status"`
 	Value  string `json:"value,omitempty"`
