@@ -99,6 +99,10 @@ func TestAdminEndpointRefusesUnauthenticatedAndMalformedRequests(t *testing.T) {
 		{"text/plain with the token", adminReq{method: "POST", path: "/faults", body: cut, ctype: "text/plain", token: tok}, http.StatusUnsupportedMediaType},
 		{"form with the token", adminReq{method: "POST", path: "/faults", body: "block_out=2", ctype: "application/x-www-form-urlencoded", token: tok}, http.StatusUnsupportedMediaType},
 		{"no content type", adminReq{method: "POST", path: "/heal", token: tok}, http.StatusUnsupportedMediaType},
+		// The token is checked first: a wrong one is told so, whatever
+		// the content type (a fresh user's trial reported 415 here).
+		{"byzantine, wrong token, no content type", adminReq{method: "POST", path: "/byzantine", body: `{}`, token: strings.Repeat("0", len(tok))}, http.StatusUnauthorized},
+		{"pause, no token, no content type", adminReq{method: "POST", path: "/pause"}, http.StatusUnauthorized},
 		// DNS rebinding: the page's own name resolves to 127.0.0.1, and
 		// the browser sends that name as Host.
 		{"foreign Host", adminReq{method: "POST", path: "/faults", body: cut, ctype: "application/json", token: tok, host: "evil.example:80"}, http.StatusForbidden},

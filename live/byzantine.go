@@ -40,8 +40,8 @@ import (
 // Honest is the behaviour name that makes a liar honest again.
 const Honest = "honest"
 
-// ByzantineSetting is POST /byzantine's body: the behaviour ("honest" or
-// "" for none), the probability of lying about one message (0: every
+// ByzantineSetting is POST /byzantine's body: the behaviour (required:
+// one of adversary.Behaviours, or "honest"), the probability of lying about one message (0: every
 // one), Replay's delay (0: adversary.DefaultReplayAfter) and the sender
 // Forge claims (0: adversary.Claim's choice).
 type ByzantineSetting struct {
@@ -70,8 +70,10 @@ const ByzantineFlags = "rate is for every behaviour but honest, after for replay
 // ByzantineFlags).
 func (s ByzantineSetting) Check(n int, self ordo.NodeID) error {
 	b := s.Behaviour
+	// No behaviour is refused, not taken as honest: a body of {} or null
+	// (a script's mistake) made a liar honest without a word.
 	if b == "" {
-		b = Honest
+		return fmt.Errorf(`missing field "behaviour": want one of %s, or %s to stop lying`, adversary.Names(), Honest)
 	}
 	switch {
 	case s.Rate != 0 && b == Honest:
@@ -156,7 +158,7 @@ func (r *Runtime) SetByzantine(s ByzantineSetting) error {
 	if err := s.Check(r.n, r.id); err != nil {
 		return err
 	}
-	if s.Behaviour == "" || s.Behaviour == Honest {
+	if s.Behaviour == Honest {
 		r.byz.cur.Store(nil)
 		r.log.Info("byzantine: honest again")
 		return nil
@@ -405,11 +407,7 @@ func (c *Cluster) Byzantine(id ordo.NodeID, s ByzantineSetting) error {
 	if err := c.adminPostBody(id, "/byzantine", string(body)); err != nil {
 		return err
 	}
-	b := s.Behaviour
-	if b == "" {
-		b = Honest
-	}
-	return LogFault(c.Cfg, c.now(), "byzantine", "node", int(id), "behaviour", b, "rate", s.Rate)
+	return LogFault(c.Cfg, c.now(), "byzantine", "node", int(id), "behaviour", s.Behaviour, "rate", s.Rate)
 }
 
 // formatRejects says what each node refused as a receiver: the runtime's

@@ -28,8 +28,11 @@ func TestByzantineAdmin(t *testing.T) {
 		// A part the behaviour ignores is refused, not ignored.
 		`{"behaviour":"silent","after":"1s"}`: "after 1s with silent: only replay",
 		`{"behaviour":"honest","rate":0.5}`:   "rate 0.5 with honest",
-		`{"rate":0.5}`:                        "rate 0.5 with honest",
-		`{"behaviour":"garbage","as":2}`:      "as 2 with garbage: only forge",
+		// No behaviour is refused, not taken as honest.
+		`{"rate":0.5}`:                   `missing field "behaviour"`,
+		`{}`:                             `missing field "behaviour"`,
+		`null`:                           `missing field "behaviour"`,
+		`{"behaviour":"garbage","as":2}`: "as 2 with garbage: only forge",
 	} {
 		if code, msg := post(1, body); code != 400 || !strings.Contains(msg, want) {
 			t.Errorf("%s: %d %q, want 400 with %q", body, code, msg, want)
@@ -48,6 +51,15 @@ func TestByzantineAdmin(t *testing.T) {
 	}, func() string { return "node 2 never rejected node 1's garbage" })
 	if code, msg := post(1, `{"behaviour":"silent"}`); code != 200 {
 		t.Fatalf("silent: %d %s", code, msg)
+	}
+	// A body without a behaviour leaves a liar lying (it made it honest).
+	for _, body := range []string{`{}`, `null`} {
+		if code, msg := post(1, body); code != 400 || !strings.Contains(msg, "honest to stop lying") {
+			t.Errorf("%s to a liar: %d %q, want 400 naming honest", body, code, msg)
+		}
+	}
+	if b := c.rt[0].Status().Byzantine; b == nil || b.Behaviour != "silent" {
+		t.Errorf("after bodies without a behaviour: %+v, want still silent", b)
 	}
 	// The garbage told before is counted as garbage, not as silence.
 	if f := byzantineFault(c.rt[0].Status().Byzantine); !strings.HasPrefix(f, "byzantine:silent(lies since boot: ") || !strings.Contains(f, "garbage ") {

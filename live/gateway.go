@@ -521,8 +521,9 @@ func clientGuard(next http.Handler, token string) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ordo"`)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
-			// The client API's error shape (kv/api's Response).
-			fmt.Fprintln(w, `{"status":"bad-request","error":"missing or wrong client token (the cluster's client.token)"}`)
+			// The client API's error shape (kv/api's Response), with a
+			// status of its own: the request was fine, its token was not.
+			fmt.Fprintln(w, `{"status":"unauthorized","error":"missing or wrong client token (the cluster's client.token)"}`)
 			return
 		}
 		next.ServeHTTP(w, req)

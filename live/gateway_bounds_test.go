@@ -85,7 +85,7 @@ func TestClientGuard401IsJSON(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer wrong")
 	h.ServeHTTP(w, req)
 	var r struct{ Status, Error string }
-	if err := json.Unmarshal(w.Body.Bytes(), &r); w.Code != 401 || err != nil || r.Status != "bad-request" || !strings.Contains(r.Error, "client token") {
+	if err := json.Unmarshal(w.Body.Bytes(), &r); w.Code != 401 || err != nil || r.Status != "unauthorized" || !strings.Contains(r.Error, "client token") {
 		t.Errorf("401: %d %q (%v); want {status, error} saying client token", w.Code, w.Body.String(), err)
 	}
 }

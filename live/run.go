@@ -341,7 +341,7 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	if err != nil {
 		return nil, err
 	}
-	tr := CutAt(merged, end)
+	tr := runTrace(sc, merged, end)
 	res.Trace = filepath.Join(dir, "merged.jsonl")
 	if err := tr.WriteFile(res.Trace); err != nil {
 		return nil, err
@@ -396,6 +396,15 @@ func leaderOf(view []NodeView) ordo.NodeID {
 }
 
 func clientIDs(c *Cluster) []ordo.NodeID { return c.Cfg.Roster().Clients }
+
+// runTrace is a run's merged trace: cut at the run's end, and named for
+// its scenario, as the simulator's trace is (the cluster Up made is named
+// "local", and the merged trace said "scenario":"local").
+func runTrace(sc *scenario.Scenario, merged *trace.Trace, end int64) *trace.Trace {
+	tr := CutAt(merged, end)
+	tr.Meta.Scenario = sc.Name
+	return tr
+}
 
 // CutAt is the longest prefix of t's events at or before time end (ns):
 // a live run's trace as the simulator would have ended it, without the

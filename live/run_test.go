@@ -68,6 +68,22 @@ func TestLiveScenarioVerdictsMatchSim_PartitionRaft(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `"partition"`) || !strings.Contains(string(b), `"heal"`) {
 		t.Errorf("fault log without the partition and heal (%v):\n%s", err, b)
 	}
+	if tr, err := trace.ReadFile(liveRes.Trace); err != nil || tr.Meta.Scenario != sc.Name {
+		t.Errorf("merged trace of the run: %v, want scenario %q in its metadata", err, sc.Name)
+	}
+}
+
+// A run's merged trace is named for its scenario, as the simulator's is:
+// it said "scenario":"local", the name of the cluster the run made.
+func TestRunTraceNamedForItsScenario(t *testing.T) {
+	sc := loadBuiltin(t, "partition-raft")
+	merged := &trace.Trace{Meta: trace.Meta{Runtime: "live", Nodes: 5, Scenario: "local"}}
+	merged.Append(trace.Event{Kind: trace.Note, Node: 1, T: 1, Name: "in"})
+	merged.Append(trace.Event{Kind: trace.Note, Node: 1, T: 3, Name: "after the end"})
+	tr := runTrace(sc, merged, 2)
+	if tr.Meta.Scenario != "partition-raft" || len(tr.Events) != 1 {
+		t.Fatalf("meta %+v, %d events; want scenario partition-raft and the one event before the end", tr.Meta, len(tr.Events))
+	}
 }
 
 // What the live cluster cannot do is refused at load, with the line.

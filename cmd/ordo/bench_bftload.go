@@ -162,10 +162,14 @@ type loadRunner struct {
 
 // newLoadRunner checks --duration by its flag's name before any run (the
 // simulator's own check says "duration"), for the simulator or live, and
-// makes the temporary directory of a live run. bench bft-load and bench
-// dynamo share it.
+// --dir, and makes the temporary directory of a live run. bench bft-load
+// and bench dynamo share it.
 func newLoadRunner(cmd *cobra.Command, onLive bool, duration time.Duration, dir, tmpPrefix string) (*loadRunner, error) {
 	switch {
+	// The simulator writes no directory: --dir without --live was
+	// ignored, and the user looked for traces that were never kept.
+	case !onLive && cmd.Flags().Changed("dir"):
+		return nil, fmt.Errorf("--dir is for --live runs (the simulator keeps no cluster directory): add --live, or drop --dir")
 	case duration <= 0:
 		return nil, fmt.Errorf("--duration %v: want a positive duration", duration)
 	case !onLive && duration > lab.MaxLoadDuration:

@@ -56,6 +56,27 @@ func TestBenchBFTLoadRefusesDurationsByName(t *testing.T) {
 	}
 }
 
+// A size given twice is refused as bench bft -n refuses it (it ran the
+// same row twice), and --dir without --live is refused, not ignored (the
+// simulator keeps no directory): before any run.
+func TestBenchBFTLoadRefusesDuplicatesAndDirWithoutLive(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bft-load", "--nodes", "4,4"}, `--nodes "4,4": 4 given twice`},
+		{[]string{"bft-load", "--nodes", "4", "--clients", "2,1,2"}, `--clients "2,1,2": 2 given twice`},
+		{[]string{"bft-load", "--nodes", "4", "--batch", "64,64"}, `--batch "64,64": 64 given twice`},
+		{[]string{"bft-load", "--nodes", "4", "--dir", t.TempDir()}, "--dir is for --live runs"},
+		{[]string{"dynamo", "--dir", t.TempDir()}, "--dir is for --live runs"},
+	} {
+		out, err := run(t, append([]string{"bench"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(out, "msgs/req") {
+			t.Errorf("%v: %v\n%s; want %q before any run", c.args, err, out, c.want)
+		}
+	}
+}
+
 // --live runs the same load on real processes and measures their merged
 // trace: PBFT at n = 4 and the Raft database both complete operations.
 func TestBenchBFTLoadLive(t *testing.T) {

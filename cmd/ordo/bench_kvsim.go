@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -97,13 +98,18 @@ no-lost-write, agreement): the cost of a campaign's run.
 	return cmd
 }
 
-// parseInts reads "1,4,16" with every value in [lo, hi].
+// kvParseInts reads "1,4,16" with every value in [lo, hi], none twice
+// (a row each: the same row twice is a typo, refused as parseIntSet
+// refuses it), in the order given.
 func kvParseInts(flag, s string, lo, hi int) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < lo || n > hi {
 			return nil, fmt.Errorf("%s %q: want comma-separated integers in %d..%d", flag, s, lo, hi)
+		}
+		if slices.Contains(out, n) {
+			return nil, fmt.Errorf("%s %q: %d given twice", flag, s, n)
 		}
 		out = append(out, n)
 	}

@@ -453,6 +453,8 @@ so is a --netns cluster, whose namespaces down removed.`,
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s started again in %s\n", plural.Count(len(c.Processes()), "node"), c.Dir)
+		// The notes of ordo cluster up again: the cluster runs as it did.
+		pbftNote(cmd, c.Cfg.Protocol, len(c.Cfg.Roster().Servers), c.Cfg.Options)
 		return nil
 	})
 }
@@ -789,16 +791,22 @@ func keyValues(flag string, kvs []string) (map[string]string, error) {
 // (f, unsafe_quorum; f defaults to (n-1)/3); ok is false for options its
 // replicas refuse.
 func pbftF(n int, opts map[string]string) (f int, ok bool) {
+	qs, err := pbftQuorums(n, opts)
+	return qs.F, err == nil
+}
+
+// pbftQuorums are the quorums the replicas of a PBFT cluster of n run
+// with under its options (f, unsafe_quorum).
+func pbftQuorums(n int, opts map[string]string) (pbft.Quorums, error) {
 	f, unsafe := -1, 0
 	fmt.Sscan(opts["f"], &f)
 	fmt.Sscan(opts["unsafe_quorum"], &unsafe)
-	qs, err := pbft.QuorumsFor(n, f, unsafe)
-	return qs.F, err == nil
+	return pbft.QuorumsFor(n, f, unsafe)
 }
 
 // pbftNote says how many liars a PBFT cluster of n replicas tolerates when
 // it is none: f defaults to (n-1)/3, 0 below 4 replicas, and a user who
-// asked for 3 may expect one.
+// asked for 3 may expect one. And what a quorum set by hand does.
 func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string) {
 	if protocol != pbft.Protocol.Name {
 		return
@@ -806,4 +814,35 @@ func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string
 	if f, ok := pbftF(n, opts); ok && f == 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s no Byzantine replica (f = 0: n >= 3f+1; -n 4 tolerates one)\n", plural.Count(n, "PBFT replica tolerates", "PBFT replicas tolerate"))
 	}
+	if w := pbftQuorumWarning(n, opts); w != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), w)
+	}
+}
+
+// pbftQuorumWarning is the line that says what unsafe_quorum does to a
+// PBFT cluster of n replicas ("" without it): ordo cluster status says
+// "an unsafe quorum" once the replicas run, and cluster up said nothing.
+// A quorum is safe when any two share f+1 replicas (one correct) and the
+// n-f correct replicas make one (pbft.QuorumsFor); a quorum set by hand
+// may be either, or neither.
+func pbftQuorumWarning(n int, opts map[string]string) string {
+	qs, err := pbftQuorums(n, opts)
+	if err != nil || !qs.Unsafe {
+		return ""
+	}
+	own := fmt.Sprintf("none: n < 3f+1 = %d", 3*qs.F+1)
+	if safe, err := pbft.QuorumsFor(n, qs.F, 0); err == nil {
+		own = strconv.Itoa(safe.Q)
+	}
+	var why []string
+	if meet := 2*qs.Q - n; meet < qs.F+1 {
+		why = append(why, fmt.Sprintf("two quorums may share %s, fewer than f+1 = %d, so liars can make replicas commit different requests", plural.Count(max(meet, 0), "replica"), qs.F+1))
+	}
+	if qs.Q > n-qs.F {
+		why = append(why, fmt.Sprintf("the %s left when f = %d are silent make no quorum, so it may stall", plural.Count(n-qs.F, "replica"), qs.F))
+	}
+	if len(why) == 0 {
+		return fmt.Sprintf("note: unsafe_quorum = %d of %d replicas with f = %d is safe all the same (PBFT's own quorum: %s); ordo cluster status calls it an unsafe quorum because it is set by hand", qs.Q, n, qs.F, own)
+	}
+	return fmt.Sprintf("warning: unsafe quorum: unsafe_quorum = %d of %d replicas with f = %d (PBFT's own quorum: %s): %s; a demonstration, not a safe cluster", qs.Q, n, qs.F, own, strings.Join(why, "; "))
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"ordo/live"
 )
@@ -65,6 +68,41 @@ func TestLiarsWarningAgreesWithTheCount(t *testing.T) {
 		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
 			t.Errorf("%v of %d: %q, want %q...", c.liars, c.n, got, c.want)
 		}
+	}
+}
+
+// A quorum set by hand is named at cluster up (ordo cluster status said
+// "an unsafe quorum", up said nothing): a warning when it breaks safety
+// or progress for the cluster's f, a note when it is safe all the same.
+func TestPBFTQuorumWarning(t *testing.T) {
+	for _, c := range []struct {
+		n          int
+		opts       map[string]string
+		want, miss string
+	}{
+		{4, nil, "", ""},
+		{3, map[string]string{"unsafe_quorum": "0"}, "", ""},
+		// Quorums of 2 of 3 with f = 1: they may meet in the liar alone.
+		{3, map[string]string{"f": "1", "unsafe_quorum": "2"}, "warning: unsafe quorum: unsafe_quorum = 2 of 3 replicas with f = 1 (PBFT's own quorum: none: n < 3f+1 = 4): two quorums may share 1 replica, fewer than f+1 = 2", "stall"},
+		{4, map[string]string{"unsafe_quorum": "2"}, "two quorums may share 0 replicas", "stall"},
+		// All four for a quorum: one silent replica stops it.
+		{4, map[string]string{"unsafe_quorum": "4"}, "(PBFT's own quorum: 3): the 3 replicas left when f = 1 are silent make no quorum", "two quorums"},
+		// The trial's: -n 3 is f = 0, where 2 of 3 is PBFT's own quorum.
+		{3, map[string]string{"unsafe_quorum": "2"}, "note: unsafe_quorum = 2 of 3 replicas with f = 0 is safe all the same (PBFT's own quorum: 2)", "warning"},
+	} {
+		got := pbftQuorumWarning(c.n, c.opts)
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) || c.miss != "" && strings.Contains(got, c.miss) {
+			t.Errorf("n = %d %v: %q, want %q without %q", c.n, c.opts, got, c.want, c.miss)
+		}
+	}
+	// What cluster up and cluster start print, on stderr, one line each.
+	var out, errw bytes.Buffer
+	cmd := &cobra.Command{}
+	cmd.SetOut(&out)
+	cmd.SetErr(&errw)
+	pbftNote(cmd, "pbft", 4, map[string]string{"unsafe_quorum": "2"})
+	if lines := strings.Split(strings.TrimSpace(errw.String()), "\n"); out.Len() != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "warning: unsafe quorum") {
+		t.Errorf("pbftNote: stdout %q, stderr %q; want the warning alone on stderr", out.String(), errw.String())
 	}
 }
 

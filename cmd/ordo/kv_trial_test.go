@@ -236,7 +236,7 @@ func TestKVStatusWrongToken(t *testing.T) {
 	dir := clusterDir(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"status":"bad-request","error":"missing or wrong client token (the cluster's client.token)"}` + "\n"))
+		w.Write([]byte(`{"status":"unauthorized","error":"missing or wrong client token (the cluster's client.token)"}` + "\n"))
 	}))
 	out, err := kvRun("status", "--cluster", dir)
 	var ec exitCode

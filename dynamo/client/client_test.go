@@ -56,7 +56,7 @@ func TestErrorsAndFailover(t *testing.T) {
 		{"429 moves on", 429, clientapi.Response{Status: "busy", Error: "busy"}, true, nil, 1},
 		{"504 write: unknown", 504, clientapi.Response{Status: "unknown", Error: "outcome unknown: 1 of 3"}, true, client.ErrUnknown, 0},
 		{"400: refused", 400, clientapi.Response{Status: "bad-request", Error: "forged context"}, true, client.ErrRefused, 0},
-		{"401: refused", 401, clientapi.Response{Status: "bad-request", Error: "token"}, false, client.ErrRefused, 0},
+		{"401: refused", 401, clientapi.Response{Status: "unauthorized", Error: "token"}, false, client.ErrRefused, 0},
 		{"500 read moves on", 500, clientapi.Response{Status: "unavailable", Error: "?"}, false, nil, 1},
 		{"500 write: unknown", 500, clientapi.Response{Status: "unavailable", Error: "?"}, true, client.ErrUnknown, 0},
 	} {

@@ -99,7 +99,7 @@ func tooLarge(format string, a ...any) *Error {
 }
 
 // DecodeRequest reads one JSON request of at most MaxBodyBytes from r
-// (strict: unknown fields, trailing data, bytes that are not UTF-8 and
+// (strict: unknown fields, a field twice, trailing data, bytes that are not UTF-8 and
 // anything but one object are refused) and checks it (Check). Errors are
 // *Error: 400 malformed, 413 oversize.
 func DecodeRequest(r io.Reader) (Request, error) {

@@ -32,7 +32,7 @@
 // Status codes: 200 for ok and not-found; 400 a request refused (the
 // server's reason: a malformed or forged context, a bad cart, the
 // sibling cap, a full store); 413 oversize; 415 not JSON; 401 a missing
-// or wrong client token (checked by the runtime); 429 busy; 503
+// or wrong client token (checked by the runtime, status "unauthorized"); 429 busy; 503
 // unavailable (fewer than R replicas answered, the node is stopping:
 // nothing changed); 504 outcome unknown (a put or delete that fewer than
 // W replicas acknowledged in time: the coordinator may have stored it,

@@ -159,6 +159,7 @@ func TestRefusals(t *testing.T) {
 		{`{"op":"cas","key":"x"}`, 400, "unknown op"},
 		{`{"op":"get","key":"x","extra":1}`, 400, "unknown field"},
 		{`{"op":"get","key":"x"} {}`, 400, "trailing"},
+		{`{"op":"put","key":"x","value":"v","value":"w"}`, 400, `field "value" given twice`},
 		{`{"op":"get","key":"x","item":"a"}`, 400, "means nothing"},
 		{``, 400, "empty request"},
 		{`{"op":"get","key":"` + strings.Repeat("k", dynamo.MaxKeyLen+1) + `"}`, 413, "key of 129 bytes"},

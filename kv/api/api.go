@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"ordo"
@@ -65,7 +67,9 @@ type Pair struct {
 
 // Response is every JSON answer. Status is the kv.Status's name (ok,
 // not-found, mismatch, not-leader, unavailable, unknown, bad-request,
-// busy, timeout); Error says why for anything but ok.
+// busy, timeout), or unauthorized for a 401 (the runtime's token check,
+// live/gateway.go, before this API sees the request); Error says why for
+// anything but ok.
 type Response struct {
 	Status string `json:"status"`
 	Value  string `json:"value,omitempty"`
@@ -138,7 +142,7 @@ func ReadName(r kv.Read) string {
 }
 
 // DecodeRequest reads one JSON request of at most MaxBodyBytes from r
-// (strict: unknown fields, trailing data, bytes that are not UTF-8 and
+// (strict: unknown fields, a field twice, trailing data, bytes that are not UTF-8 and
 // anything but one object are refused) and checks it (Check). Errors are
 // *Error: 400 malformed, 413 oversize.
 func DecodeRequest(r io.Reader) (kv.Request, error) {
@@ -150,9 +154,9 @@ func DecodeRequest(r io.Reader) (kv.Request, error) {
 }
 
 // ReadObject reads one JSON object of at most max bytes from r into v,
-// strictly: unknown fields, trailing data, bytes that are not UTF-8 (the
-// decoder would store U+FFFD, a key the client never wrote) and anything
-// but one object are refused. It is every client API's request decoder
+// strictly: unknown fields, a field given twice, trailing data, bytes
+// that are not UTF-8 (the decoder would store U+FFFD, a key the client
+// never wrote) and anything but one object are refused. It is every client API's request decoder
 // (this package's, dynamo/clientapi's, pbft/clientapi's); example is the
 // object an empty body's error shows. Errors are *Error: 400 malformed,
 // 413 oversize.
@@ -182,7 +186,56 @@ func ReadObject(r io.Reader, max int, v any, example string) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("malformed request: trailing data after the JSON object")
 	}
+	if err := duplicateField(data); err != "" {
+		return badRequest("malformed request: %s", err)
+	}
 	return nil
+}
+
+// duplicateField says which field the JSON object data names twice, or
+// "": encoding/json keeps the last value silently, so {"key":"x",
+// "key":"y"} would act on y where the client (or a proxy that checked
+// it) may read x. Names match as encoding/json matches them to struct
+// fields, without case. data has decoded already; a value that is not an
+// object has no fields. One token scan of a bounded body, values skipped.
+func duplicateField(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	seen := map[string]string{} // folded name: the name as first given
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := t.(string)
+		if first, ok := seen[foldName(name)]; ok {
+			if first == name {
+				return fmt.Sprintf("field %q given twice (name each field once)", name)
+			}
+			return fmt.Sprintf("field %q given twice, as %q and %q (names match without case; name each field once)", first, first, name)
+		}
+		seen[foldName(name)] = name
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
+}
+
+// foldName maps each rune of s to the least of its case folds, so that
+// two names are equal under strings.EqualFold exactly when their
+// foldNames are equal.
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
 
 // Check turns a decoded request into a kv.Request, refusing what the

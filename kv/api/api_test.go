@@ -102,7 +102,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 // encodes and decodes back to itself.
 func FuzzDecodeRequest(f *testing.F) {
 	for _, s := range []string{`{"op":"get","key":"a"}`, `{"op":"cas","key":"a","expect":"1","exists":true,"value":"2","session":1,"seq":2}`,
-		`{"op":"range","key":"a","end":"b","limit":3,"read":"lease"}`, `{"op":"member","value":"add","node":4}`, `{"op":"put","key":"\u00e9","value":"\ud800"}`} {
+		`{"op":"range","key":"a","end":"b","limit":3,"read":"lease"}`, `{"op":"member","value":"add","node":4}`, `{"op":"put","key":"\u00e9","value":"\ud800"}`,
+		`{"op":"put","key":"a","key":"b","value":"v"}`, `{"op":"get","Key":"a","key":"b"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -78,8 +78,15 @@ func decodeBatchJSON(data []byte) ([]BatchItem, error) {
 			return nil, tooLarge("batch of more than %d requests", MaxBatch)
 		}
 		var q Request
+		start := dec.InputOffset()
 		if err := dec.Decode(&q); err != nil {
 			return nil, badRequest("malformed batch: request %d: %v", len(items), err)
+		}
+		// A field given twice is refused as POST /v1/kv refuses it (the
+		// fast path leaves such a request here). The span may start with
+		// the comma before the request.
+		if err := duplicateField(bytes.TrimLeft(data[start:dec.InputOffset()], ", \t\r\n")); err != "" {
+			return nil, badRequest("malformed batch: request %d: %s", len(items), err)
 		}
 		r, err := q.Check()
 		it := BatchItem{Req: r}

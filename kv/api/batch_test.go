@@ -219,6 +219,7 @@ func FuzzDecodeBatch(f *testing.F) {
 	f.Add(`[]`)
 	f.Add(`[{"op":"cas","key":"a","expect":"1","value":"2"}] x`)
 	f.Add(`[[[[`)
+	f.Add(`[{"op":"get","key":"a"} , {"op":"put","key":"a","value":"1","KEY":"b"}]`)
 	f.Fuzz(func(t *testing.T, body string) {
 		items, err := DecodeBatch(strings.NewReader(body))
 		if err != nil {

@@ -57,6 +57,40 @@ func TestInvalidUTF8Refused(t *testing.T) {
 	}
 }
 
+// A field given twice is refused by name, in a request and in a batch
+// (encoding/json kept the last silently: {"key":"x","key":"y"} put y),
+// before the server sees it; names match without case, as the decoder
+// matches them to fields.
+func TestDuplicateFieldRefused(t *testing.T) {
+	var calls atomic.Int64
+	h := NewHandler(Config{Call: func(ctx context.Context, m ordo.Message) (ordo.Message, error) {
+		calls.Add(1)
+		return kv.Response{Status: kv.StatusOK, Rev: 1}, nil
+	}})
+	for body, want := range map[string]string{
+		`{"op":"put","key":"x","key":"y","value":"v"}`:      `field "key" given twice`,
+		`{"op":"put","key":"x","value":"v","value":"v"}`:    `field "value" given twice`,
+		`{"op":"put","key":"x","KEY":"y","value":"v"}`:      `field "key" given twice, as "key" and "KEY"`,
+		`{"op":"put","key":"x","value":"v","op":"delete"}`:  `field "op" given twice`,
+		`{"op":"get","key":"x","read":"lease","read":null}`: `field "read" given twice`,
+		`{"op":"put","key":"x","value":"v","\u006bey":"y"}`: `field "key" given twice (name each`,
+	} {
+		code, r := post(t, h, []byte(body))
+		if code != 400 || r.Status != "bad-request" || !strings.Contains(r.Error, want) {
+			t.Errorf("%s: %d %q %q; want 400 bad-request with %q", body, code, r.Status, r.Error, want)
+		}
+		if _, err := DecodeBatch(strings.NewReader(`[{"op":"get","key":"a"}, ` + body + `]`)); err == nil || !strings.Contains(err.Error(), "request 1: "+want) {
+			t.Errorf("batch with %s: %v; want %q", body, err, want)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d requests with a field twice reached the server", n)
+	}
+	if code, r := post(t, h, []byte(`{"op":"put","key":"x","value":"{\"key\":1,\"key\":2}"}`)); code != 200 {
+		t.Errorf("a value that reads as JSON with a key twice: %d %+v, want 200", code, r)
+	}
+}
+
 // The largest legal request of the worst characters to escape (a CAS:
 // key, expected value and value at their bounds) fits the body bound as
 // EncodeRequest writes it, and as json.Marshal (HTML escaping) would.

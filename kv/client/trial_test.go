@@ -111,7 +111,7 @@ func TestStatusWrongToken(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"status":"bad-request","error":"missing or wrong client token (the cluster's client.token)"}` + "\n"))
+		w.Write([]byte(`{"status":"unauthorized","error":"missing or wrong client token (the cluster's client.token)"}` + "\n"))
 	}))
 	defer srv.Close()
 	c, err := New(Config{Endpoints: []string{srv.URL, "127.0.0.1:1"}, Token: "wrong"})

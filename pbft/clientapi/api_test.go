@@ -25,6 +25,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"op":"get","key":"x","client":1,"timestamp":1} x`,
 		`{"op":"put","key":"\u0000","value":"\u00ff","client":1,"timestamp":1}`,
 		`{"op":"get","key":"x","client":1,"timestamp":1,"extra":1}`,
+		`{"op":"put","key":"x","key":"y","value":"v","client":1,"timestamp":1}`,
 		`[]`, `null`, `{"op":1}`, "\xff",
 	} {
 		f.Add([]byte(s))

@@ -161,7 +161,7 @@ func TestAnswerRefusesAMismatchedReply(t *testing.T) {
 // quorum says nothing changed.
 func TestClientWrongTokenAndDownReplicas(t *testing.T) {
 	var asked atomic.Int32
-	eps := answering(t, 4, &asked, http.StatusUnauthorized, `{"status":"bad-request","error":"wrong token"}`)
+	eps := answering(t, 4, &asked, http.StatusUnauthorized, `{"status":"unauthorized","error":"wrong token"}`)
 	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: eps, F: -1, Timeout: 5 * time.Second, Retry: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func TestClientWrongTokenOfOneReplica(t *testing.T) {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"status":"bad-request","error":"wrong token"}`))
+		w.Write([]byte(`{"status":"unauthorized","error":"wrong token"}`))
 	}))
 	t.Cleanup(s.Close)
 	c, err := clientapi.NewClient(clientapi.ClientConfig{Endpoints: []string{s.URL}, F: -1, Timeout: 5 * time.Second})

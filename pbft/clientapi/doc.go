@@ -28,7 +28,7 @@
 //
 // Status codes: 200 for ok and not-found; 400 a request refused; 413
 // oversize; 415 not JSON; 401 a wrong client token (checked by the
-// runtime); 429 busy; 500 bad-reply, the replica's reply answers nothing
+// runtime, status "unauthorized"); 429 busy; 500 bad-reply, the replica's reply answers nothing
 // (another request's, or a result that is no kv answer: the replica lies
 // or is broken, and the Go client counts it as a disagreeing answer);
 // 503 the node is stopping; 504 no reply from this

@@ -33,6 +33,8 @@ func TestHandlerStatuses(t *testing.T) {
 		{"POST", "/v1/pbft", "application/json", `{"op":"get","key":"x","client":1,"timestamp":1}`, 503, "unavailable", "replica n3 did not execute"},
 		{"POST", "/v1/pbft", "text/plain", `{}`, 415, "bad-request", "application/json"},
 		{"POST", "/v1/pbft", "", `{"op":"get"`, 400, "bad-request", "malformed"},
+		// The shared decoder refuses a field twice (api.ReadObject).
+		{"POST", "/v1/pbft", "", `{"op":"put","key":"x","key":"y","value":"1","client":1,"timestamp":1}`, 400, "bad-request", `field "key" given twice`},
 		{"POST", "/v1/pbft", "", `{"op":"put","key":"x","value":"` + strings.Repeat("v", clientapi.MaxBodyBytes) + `","client":1,"timestamp":1}`, 413, "bad-request", "larger than"},
 		{"GET", "/v1/pbft", "", "", 405, "bad-request", "method not allowed"},
 		{"GET", "/v1/kv", "", "", 404, "bad-request", "no endpoint"},
