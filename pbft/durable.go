@@ -27,7 +27,9 @@ import (
 //   - the view-change it sent last and the new-view it sent last, resent
 //     verbatim after a restart rather than computed again differently;
 //   - the view it installed last, so that it comes back in that view
-//     rather than changing to it again (below);
+//     rather than changing to it again (below), and the view-changes it
+//     sent for that view and the views it moved past since, which a
+//     replica still changing to one of them may need;
 //   - the stable checkpoint with its proof and snapshot, from which a
 //     restarted replica starts instead of from nothing.
 //
@@ -44,7 +46,45 @@ const (
 	keySentVC      = "pbft/view-change"
 	keySentNV      = "pbft/new-view"
 	keyInstalled   = "pbft/installed"
+	keyEarlierVC   = "pbft/earlier-view-change/" // + 20-digit view
 )
+
+func earlierKey(view int64) string { return fmt.Sprintf("%s%020d", keyEarlierVC, view) }
+
+// maxEarlier bounds the earlier view-changes a replica keeps: views whose
+// timeouts double, so several minutes of failed views at the default.
+const maxEarlier = 8
+
+// keepEarlier keeps vc, a view-change it sent for a view it moves past
+// (the view it installed, or one it never installed), in memory and on
+// disk; beyond maxEarlier the lowest view's is forgotten.
+func (r *Replica) keepEarlier(env ordo.Env, vc ViewChange) {
+	r.earlier[vc.View] = vc
+	put(env, earlierKey(vc.View), vc)
+	if len(r.earlier) > maxEarlier {
+		lowest := vc.View
+		for v := range r.earlier {
+			lowest = min(lowest, v)
+		}
+		delete(r.earlier, lowest)
+		env.Store().Delete(earlierKey(lowest))
+	}
+}
+
+// forgetEarlier drops the earlier view-changes of views below the one
+// installed (that one's is the installed view's, for catchUp): a replica
+// that missed those view changes catches up to the installed view.
+func (r *Replica) forgetEarlier(env ordo.Env) {
+	if len(r.earlier) == 0 {
+		return
+	}
+	for v := range r.earlier {
+		if v < r.installed {
+			delete(r.earlier, v)
+		}
+	}
+	env.Store().DeleteRange(keyEarlierVC, earlierKey(r.installed))
+}
 
 // installedView is the view a replica installed last, as stored.
 type installedView struct{ View int64 }
@@ -188,6 +228,39 @@ func (r *Replica) recoverState(env ordo.Env) {
 	if r.sentVC != nil && r.sentVC.View > voted {
 		r.view, r.changing = r.sentVC.View, true
 		r.keepViewChange(env.ID(), *r.sentVC)
+	}
+	// The view-change it sent for the view it is back in (for a replica
+	// that missed that view change: catchUp). Without it a primary
+	// restarted after its new-view answered the backups still changing to
+	// its view with nothing, and they waited for good (a fresh user's
+	// trial, live and in the simulator).
+	env.Store().Scan(keyEarlierVC, keyEarlierVC+"~", func(key string, b []byte) bool {
+		vc := new(ViewChange)
+		err := json.Unmarshal(b, vc)
+		if err == nil {
+			err = vc.Validate()
+		}
+		if err == nil && key != earlierKey(vc.View) {
+			err = fmt.Errorf("holds the view-change of view %d", vc.View)
+		}
+		if err != nil {
+			panic(ordo.Corrupt{Key: key, Err: err})
+		}
+		if vc.View >= r.installed && vc.View < r.view {
+			r.earlier[vc.View] = *vc
+		}
+		return true
+	})
+	// The view-change it sent for the view it installed (for a replica
+	// that missed that view change: catchUp), its last one or kept as
+	// earlier when it moved on. Without it a primary restarted after its
+	// new-view, or a replica restarted changing to the next view, answered
+	// the replicas still changing to the installed view with nothing, and
+	// they waited for good (a fresh user's trial, live and simulated).
+	if r.sentVC != nil && r.sentVC.View == r.installed {
+		r.installedVC = r.sentVC
+	} else if vc, ok := r.earlier[r.installed]; ok {
+		r.installedVC = &vc
 	}
 	// A primary back in the view of its last new-view assigned the new
 	// view's slots there, whose entries it never wrote (the primary does

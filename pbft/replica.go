@@ -187,14 +187,19 @@ type Replica struct {
 	trustViewChanges bool // unsafe_trust_view_changes: certificates not checked
 
 	// Retransmission (retransmit.go).
-	retransmit    time.Duration
-	sentVC        *ViewChange // the view-change this replica sent for its latest view, resent verbatim
+	retransmit time.Duration
+	sentVC     *ViewChange // the view-change this replica sent for its latest view, resent verbatim
+	// earlier: the view-changes it sent for the view it installed and
+	// the views above it that it has moved past (at most maxEarlier,
+	// durable), given again to a replica still changing to one of them.
+	earlier       map[int64]ViewChange
 	installedVC   *ViewChange // the view-change it sent for the view installed, if it sent one
 	sentNV        *NewView    // the new-view it sent as primary of its latest view
 	behind        bool        // a peer spoke of a later view: ask what was missed
 	bootAsks      int64       // retransmit ticks left in which a restarted replica still asks (bootAskTicks)
 	lastTick      int64       // lastExec at the previous retransmit tick (progress since?)
 	changingTicks int64       // retransmit ticks spent changing view
+	stalledTicks  int64       // retransmit ticks a backup held a slot of its view not committed, executing nothing (retransmit.go)
 
 	// Refused messages (refuse.go): counted by reason, every one of them.
 	refused   int
@@ -307,6 +312,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.changing, r.installed, r.pendingNV, r.watch = false, 0, nil, watched{}
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
 	r.sentVC, r.installedVC, r.sentNV, r.behind, r.lastTick, r.armed = nil, nil, nil, false, 0, 0
+	r.earlier = map[int64]ViewChange{}
 	// A restarted replica reads back what it voted for (durable.go) and
 	// asks at its first tick what it missed (a state transfer from a replica past it, statetransfer.go),
 	// and again now and then for a while: live, its first ask leaves
@@ -974,8 +980,14 @@ func (r *Replica) checkStable(env ordo.Env, seq int64) {
 	if !ok || seq <= r.low || count(v, mine) < r.qs.Q {
 		return
 	}
+	r.makeStable(env, seq, mine, r.stableProof(seq, mine))
+}
+
+// makeStable makes checkpoint seq, where this replica's state is mine,
+// its stable checkpoint, proved by proof (2f+1 signed checkpoints).
+func (r *Replica) makeStable(env ordo.Env, seq int64, mine string, proof []Endorsement) {
 	r.low = seq
-	r.stable = stableCheckpoint{state: mine, proof: r.stableProof(seq, mine), snap: r.ckSnaps[seq],
+	r.stable = stableCheckpoint{state: mine, proof: proof, snap: r.ckSnaps[seq],
 		sig: r.ckSigs[seq][env.ID()]} // resent as signed first: a live signature differs each time it is made
 	if r.stable.snap != nil {
 		// The checkpoint a restart starts from (durable.go); over

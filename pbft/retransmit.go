@@ -3,6 +3,7 @@ package pbft
 import (
 	"errors"
 	"math/rand/v2"
+	"time"
 
 	"ordo"
 )
@@ -90,6 +91,10 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		}
 		return
 	}
+	if r.stalled(env, stuck) {
+		r.startViewChange(env, r.view+1)
+		return
+	}
 	asking := false
 	if r.bootAsks > 0 {
 		r.bootAsks--
@@ -99,6 +104,39 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		r.behind = false
 		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
 	}
+}
+
+// stalled reports, once a tick, whether this backup has held a slot of
+// its view that is pre-prepared and not committed in it for twice the
+// view timeout while executing nothing: it then suspects the primary, as
+// for a client's request it watches (viewchange.go). A backup that had
+// executed every request it heard watched none, so when the only other
+// correct backup left the view alone (its own timer expired under loss)
+// and the primary cannot suspect itself, nobody moved again: the two in
+// the view waited for the third's votes, the third for f+1 view-changes
+// (pbft-4-loss, seeds 152 and 190, found after the trial's other fixes).
+func (r *Replica) stalled(env ordo.Env, stuck bool) bool {
+	if !stuck || r.primary(env) == env.ID() || !r.holdsUncommitted() {
+		r.stalledTicks = 0
+		return false
+	}
+	r.stalledTicks++
+	if time.Duration(r.stalledTicks)*r.retransmit < 2*r.viewTimeout {
+		return false
+	}
+	r.stalledTicks = 0
+	return true
+}
+
+// holdsUncommitted reports whether a slot of the replica's view holds a
+// batch not committed in that view.
+func (r *Replica) holdsUncommitted() bool {
+	for _, e := range r.log {
+		if e.view == r.view && e.b != nil && !e.committed {
+			return true
+		}
+	}
+	return false
 }
 
 // pending reports whether the replica waits for something others may
@@ -133,6 +171,15 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	if !st.Changing {
 		r.saysInstalled(env, from, st.View)
 	}
+	// A replica of this view behind this one: the slots between may need
+	// this replica's votes again in this view, for which it may lack the
+	// primary's pre-prepares (joined by vouchers, or lost): it asks too,
+	// at its next tick. Without it a replica that had executed them asked
+	// for nothing, and the others waited for its votes for good
+	// (pbft-4-loss, seed 190, found after the trial's other fixes).
+	if !st.Changing && !r.changing && st.View == r.view && st.LastExec < r.lastExec {
+		r.behind = true
+	}
 	r.catchUp(env, from, st.View, st.Changing)
 	// Behind this replica's stable checkpoint: the entries it lacks are
 	// gone here, so the state there (statetransfer.go).
@@ -145,6 +192,12 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	me := env.ID()
 	if st.Stable < r.low && st.LastExec >= r.low && r.stable.sig != nil {
 		env.Send(from, Checkpoint{Seq: r.low, State: r.stable.state, Sig: r.stable.sig})
+	}
+	// And the proof of it, which it may not gather vote by vote: the
+	// replicas past it dropped their votes (onStableProof). Small: 2f+1
+	// signatures, no snapshot (it executed as far).
+	if st.Stable < r.low && st.LastExec >= r.low && len(r.stable.proof) >= r.qs.Q {
+		env.Send(from, StateTransfer{Seq: r.low, State: r.stable.state, Proof: r.stable.proof})
 	}
 	for c := max(st.Stable, r.low)/r.k*r.k + r.k; c <= min(st.LastExec, r.low+r.window); c += r.k {
 		if v, ok := r.ckpts[c][me]; ok {

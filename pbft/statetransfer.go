@@ -178,8 +178,12 @@ func decodeState(b []byte) (restored, error) {
 // signs; the log and votes at and below it are dropped, and what was
 // committed above it executes.
 func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfer) {
-	if t.Seq <= r.lastExec || t.Seq%r.k != 0 {
+	if t.Seq <= r.low || t.Seq%r.k != 0 {
 		r.refuse(env, from, t, reasonDuplicate) // nothing it lacks (or not a checkpoint)
+		return
+	}
+	if t.Seq <= r.lastExec {
+		r.onStableProof(env, from, t)
 		return
 	}
 	if got := endorsedBy(r.signer, env.Roster().Servers, 0, t.Proof, CheckpointStatement(t.Seq, t.State)); got < r.qs.Q {
@@ -213,6 +217,29 @@ func (r *Replica) onStateTransfer(env ordo.Env, from ordo.NodeID, t StateTransfe
 	} else {
 		r.behind = true // its tick asks the view it left (retransmit.go)
 	}
+}
+
+// onStableProof takes the proof of a checkpoint this replica executed
+// past but could not make stable itself: its own state there must be
+// the one 2f+1 replicas signed. Votes for a checkpoint are resent only by
+// the replicas that still hold them — the ones above it garbage-collected
+// theirs, and a replica that restored its checkpoint by state transfer
+// has no vote of its own to give — so a replica behind on checkpoints
+// only (it executed as far as the others) could gather fewer than 2f+1
+// for good, its window stuck below the others' sequence numbers: a
+// fresh user's trial, n = 7 with a silent and an equivocating replica and
+// restarts, every view failing from 10 s to the end.
+func (r *Replica) onStableProof(env ordo.Env, from ordo.NodeID, t StateTransfer) {
+	mine, ok := r.ckpts[t.Seq][env.ID()]
+	if !ok || mine != t.State {
+		r.refuse(env, from, t, reasonDigest) // not the state this replica reached there
+		return
+	}
+	if got := endorsedBy(r.signer, env.Roster().Servers, 0, t.Proof, CheckpointStatement(t.Seq, t.State)); got < r.qs.Q {
+		r.refuse(env, from, t, reasonCertificate, fmt.Sprintf("checkpoint %d: %d valid signed checkpoints, want %d", t.Seq, got, r.qs.Q))
+		return
+	}
+	r.makeStable(env, t.Seq, mine, t.Proof)
 }
 
 // restore makes the stable checkpoint t, whose snapshot decodes to st,

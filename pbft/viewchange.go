@@ -72,6 +72,9 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 	if v <= r.view && r.changing || v <= r.installed || v > MaxView {
 		return
 	}
+	if r.sentVC != nil && r.sentVC.View >= r.installed && r.sentVC.View < v {
+		r.keepEarlier(env, *r.sentVC)
+	}
 	r.view, r.changing, r.prim = v, true, Primary(env.Roster().Servers, v)
 	for w := range r.vcs {
 		if w < v {
@@ -143,6 +146,21 @@ func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
 		// missed the new-view (or the view-changes it names). Help it.
 		r.catchUp(env, from, vc.View, true)
 		return
+	}
+	if vc.View < r.view {
+		// The sender still changes to a view this replica moved past
+		// without installing it: its own view-change for that view, if
+		// it sent one (the sender may never have had it, or lost it in a
+		// restart, and without it waits for 2f+1 that will not come), and
+		// the one for its view now (the sender joins it with f others).
+		// Found by a fresh user's trial: two correct replicas restarted
+		// changing to view 4, the third changing to 5, none moving again.
+		if e, ok := r.earlier[vc.View]; ok {
+			env.Send(from, e)
+		}
+		if r.changing && r.sentVC != nil && r.sentVC.View == r.view {
+			env.Send(from, *r.sentVC)
+		}
 	}
 	if _, dup := r.vcs[vc.View][from]; dup {
 		r.refuse(env, from, vc, reasonDuplicate) // resent: still read below, its view may need joining
@@ -311,6 +329,7 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs [][]byte, known bool) {
 	r.changing, r.installed = false, r.view
 	put(env, keyInstalled, installedView{View: r.view}) // durable.go
+	r.forgetEarlier(env)
 	r.installedVC = nil
 	if r.sentVC != nil && r.sentVC.View == r.view {
 		r.installedVC = r.sentVC // for a replica that missed this view change

@@ -80,3 +80,95 @@ func TestPBFTReproposedSlotsGetTheirQuorumAgain(t *testing.T) {
 		wantChecks(t, runScenario(t, long, seed, false), long, nil)
 	}
 }
+
+// Correct replicas split between views after restarts, none moving
+// again (a second fresh trial, 2 December 2026; each case failed in
+// every seed listed before the fix, and passes in all now):
+//
+//   - a primary restarted after its new-view kept no view-change of its
+//     own for the view it installed, so the backups still changing to it
+//     got no catch-up (the view-change it sent for its installed view is
+//     now kept: installedVC, durable as an earlier view-change);
+//   - a replica that moved on to view v+1 stopped resending its
+//     view-change for v, and two restarted replicas changing to v held two
+//     view-changes of the 2f+1 that arm their timer, for good (it now
+//     answers a view-change for a view it moved past with its own for that
+//     view and for its current one);
+//   - a replica that executed as far as the others but whose stable
+//     checkpoint lagged could not gather 2f+1 votes for a later one (the
+//     replicas past it dropped theirs), and its window stayed below the
+//     others' sequence numbers (it now takes the others' proof,
+//     onStableProof);
+//   - the only other correct backup left the view alone and the one that
+//     remained had executed everything it heard, so nobody suspected the
+//     primary (a backup holding a slot of its view not committed for twice
+//     the view timeout now suspects it: stalled), and a replica that joined
+//     a view by vouchers asked for nothing while others behind it waited
+//     for its votes (a status of its view from a replica behind now makes
+//     it ask too).
+func TestPBFTSplitViewsAfterRestartsMoveOn(t *testing.T) {
+	const head = "protocol: pbft\nchecks: [byzantine-agreement, validity, bft-liveness]\n"
+	cases := []struct {
+		name, src string
+		seeds     []uint64
+	}{
+		{"primary-restarted", `nodes: 4
+clients: [{count: 3, options: {ops: 40, think: 150ms}}]
+duration: 25s
+network: {latency: lan, authenticated: true}
+faults:
+  - {at: 4349.6ms, partition: "2,3/1,4"}
+  - {at: 4794.8ms, crash: 3}
+  - {at: 5346.7ms, heal: true}
+  - {at: 5819.9ms, crash: 2}
+  - {at: 5939.5ms, crash: 4}
+  - {at: 5940.2ms, restart: 4}
+  - {at: 6544.6ms, restart: 3}
+  - {at: 6696.1ms, crash: 4}
+  - {at: 6763.2ms, partition: "1,2/3,4"}
+  - {at: 6837.8ms, restart: 4}
+  - {at: 6844.7ms, restart: 2}
+  - {at: 7400.0ms, heal: true}
+`, []uint64{1, 2, 3}},
+		{"split-views", `nodes: 4
+clients: [{count: 3, options: {ops: 40, think: 150ms}}]
+duration: 30s
+network: {latency: lan, authenticated: true, loss: 0.05}
+byzantine: [{node: 1, behaviour: silent}]
+faults:
+  - {at: 1810.1ms, crash: 3}
+  - {at: 2218.3ms, restart: 3}
+  - {at: 4547.8ms, crash: 4}
+  - {at: 4600.0ms, crash: 2}
+  - {at: 5079.5ms, restart: 2}
+  - {at: 5839.2ms, crash: 3}
+  - {at: 6447.5ms, restart: 4}
+  - {at: 7399.2ms, crash: 4}
+  - {at: 7472.2ms, crash: 1}
+  - {at: 7498.0ms, restart: 1}
+  - {at: 7953.2ms, restart: 3}
+  - {at: 8000.0ms, restart: 4}
+`, []uint64{10, 17, 27}},
+		{"nemesis-4", `nodes: 4
+clients: [{count: 3, options: {ops: 40, think: 150ms}}]
+duration: 25s
+network: {latency: lan, authenticated: true, loss: 0.05}
+nemesis: {start: 500ms, stop: 8s, crash: 0.6, partition: 0.3, pause: 0.3, clock_jump: 0.2, loss: 0.3, mean_downtime: 700ms}
+byzantine: [{node: 1, behaviour: silent}]
+`, []uint64{4, 18, 94}},
+		{"nemesis-7", `nodes: 7
+options: {f: 2}
+clients: [{count: 3, options: {ops: 30, think: 150ms}}]
+duration: 40s
+network: {latency: lan, authenticated: true, loss: 0.05}
+nemesis: {start: 500ms, stop: 8s, crash: 1.0, partition: 0.3, mean_downtime: 600ms}
+byzantine: [{node: 1, behaviour: silent}, {node: 3, behaviour: equivocate}]
+`, []uint64{16, 28, 33}},
+	}
+	for _, c := range cases {
+		src := "name: " + c.name + "\n" + head + c.src
+		for _, seed := range c.seeds {
+			wantChecks(t, runScenario(t, src, seed, false), src, nil)
+		}
+	}
+}
