@@ -75,9 +75,6 @@ func (r *Replica) keepEarlier(env ordo.Env, vc ViewChange) {
 // installed (that one's is the installed view's, for catchUp): a replica
 // that missed those view changes catches up to the installed view.
 func (r *Replica) forgetEarlier(env ordo.Env) {
-	if len(r.earlier) == 0 {
-		return
-	}
 	for v := range r.earlier {
 		if v < r.installed {
 			delete(r.earlier, v)
@@ -229,11 +226,8 @@ func (r *Replica) recoverState(env ordo.Env) {
 		r.view, r.changing = r.sentVC.View, true
 		r.keepViewChange(env.ID(), *r.sentVC)
 	}
-	// The view-change it sent for the view it is back in (for a replica
-	// that missed that view change: catchUp). Without it a primary
-	// restarted after its new-view answered the backups still changing to
-	// its view with nothing, and they waited for good (a fresh user's
-	// trial, live and in the simulator).
+	// The view-changes it sent for the view it installed and for views it
+	// moved past since (keepEarlier); older ones recovery drops.
 	env.Store().Scan(keyEarlierVC, keyEarlierVC+"~", func(key string, b []byte) bool {
 		vc := new(ViewChange)
 		err := json.Unmarshal(b, vc)

@@ -195,7 +195,7 @@ type Replica struct {
 	earlier       map[int64]ViewChange
 	installedVC   *ViewChange // the view-change it sent for the view installed, if it sent one
 	sentNV        *NewView    // the new-view it sent as primary of its latest view
-	behind        bool        // a peer spoke of a later view: ask what was missed
+	behind        bool        // ask at the next tick: a peer spoke of a later view, or is behind in this one (retransmit.go)
 	bootAsks      int64       // retransmit ticks left in which a restarted replica still asks (bootAskTicks)
 	lastTick      int64       // lastExec at the previous retransmit tick (progress since?)
 	changingTicks int64       // retransmit ticks spent changing view
@@ -605,15 +605,15 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 	case m.Digest != BatchDigest(m.Reqs):
 		r.refuse(env, from, m, reasonDigest)
 		return
-	case len(m.Reqs) == 0 || slices.ContainsFunc(m.Reqs, func(q Request) bool { return !r.validClient(env, q.Client) }):
-		r.refuse(env, from, m, reasonSender) // no client of the roster (or client API) sent it (only a new-view orders a null request)
+	case len(m.Reqs) == 0 && !r.executedHere(m.Seq, m.Digest) || slices.ContainsFunc(m.Reqs, func(q Request) bool { return !r.validClient(env, q.Client) }):
+		r.refuse(env, from, m, reasonSender) // no client of the roster (or client API) sent it (only a new-view orders a null request; the re-vote below takes one it executed)
 		return
 	case !r.signer.Verify(from, PrePrepareStatement(m.View, m.Seq, m.Digest), m.Sig):
 		r.refuse(env, from, m, reasonSignature)
 		return
 	}
 	e := r.entry(m.Seq)
-	if e.b == nil && m.Seq <= r.lastExec && e.exec == m.Digest {
+	if e.b == nil && r.executedHere(m.Seq, m.Digest) {
 		// A slot it executed, re-proposed by this view with the batch it
 		// executed (decided: a correct new primary re-proposes nothing
 		// else there): it votes for it again, as the new-view's replicas
@@ -635,9 +635,27 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 		}
 		return
 	}
+	// A batch it prepared in an earlier view binds it until a new-view it
+	// checked says otherwise: a replica that joined this view by vouchers
+	// (saysInstalled) does not know what the new-view re-proposed, and a
+	// lying primary could get another batch prepared there by the replicas
+	// that joined so, while the batch this one prepared had committed in
+	// the earlier view (a review of the vouchers path; a replica that
+	// installed the new-view holds its batch here, or none above it).
+	if e.pB != nil && BatchDigest(e.pB.reqs) != m.Digest {
+		r.refuse(env, from, m, reasonConflict)
+		return
+	}
 	e.b, e.digest, e.ppSig = newBatch(m.Reqs), m.Digest, m.Sig
 	r.prepare(env, m.Seq)
 	r.advance(env, m.Seq)
+}
+
+// executedHere reports whether this replica executed batch digest d at
+// seq (entry.exec), the one batch it votes for again there.
+func (r *Replica) executedHere(seq int64, d string) bool {
+	e := r.log[seq]
+	return seq <= r.lastExec && e != nil && e.exec == d
 }
 
 // maxHeard bounds the request digests a replica remembers hearing from

@@ -128,6 +128,20 @@ func (r *Replica) stalled(env ordo.Env, stuck bool) bool {
 	return true
 }
 
+// lacksPrePrepares reports whether a slot in (from, lastExec] within the
+// window holds no batch of this replica's view: what a replica behind it
+// may need its vote for again. Only then does it ask (a status from a
+// replica behind is no reason to ask for what it holds: every replica
+// ahead would, every tick, for as long as one lags).
+func (r *Replica) lacksPrePrepares(from int64) bool {
+	for s := max(from, r.low) + 1; s <= r.lastExec; s++ {
+		if e := r.log[s]; e == nil || e.view != r.view || e.b == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // holdsUncommitted reports whether a slot of the replica's view holds a
 // batch not committed in that view.
 func (r *Replica) holdsUncommitted() bool {
@@ -177,7 +191,7 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	// at its next tick. Without it a replica that had executed them asked
 	// for nothing, and the others waited for its votes for good
 	// (pbft-4-loss, seed 190, found after the trial's other fixes).
-	if !st.Changing && !r.changing && st.View == r.view && st.LastExec < r.lastExec {
+	if !st.Changing && !r.changing && st.View == r.view && st.LastExec < r.lastExec && r.lacksPrePrepares(st.LastExec) {
 		r.behind = true
 	}
 	r.catchUp(env, from, st.View, st.Changing)
@@ -227,7 +241,11 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 		if e == nil || e.view != st.View || e.b == nil {
 			continue
 		}
-		if me == primary && len(e.b.reqs) > 0 && !r.changing && e.ppSig != nil { // (nil: decided from others' commits, adoptCommitted: its pre-prepare, lost in a restart, is not resent unsigned)
+		// A null request's too (a replica that executed it votes for it
+		// again: onPrePrepare). ppSig nil: decided from others' commits
+		// (adoptCommitted), its pre-prepare lost in a restart: not resent
+		// unsigned.
+		if me == primary && !r.changing && e.ppSig != nil {
 			env.Send(from, PrePrepare{View: e.view, Seq: s, Digest: e.digest, Reqs: e.b.reqs, Sig: e.ppSig})
 		}
 		if d, ok := e.prepares[me]; ok && me != primary {

@@ -76,6 +76,7 @@ func (r *Replica) startViewChange(env ordo.Env, v int64) {
 		r.keepEarlier(env, *r.sentVC)
 	}
 	r.view, r.changing, r.prim = v, true, Primary(env.Roster().Servers, v)
+	r.stalledTicks = 0
 	for w := range r.vcs {
 		if w < v {
 			delete(r.vcs, w) // views it moved past: their view-changes count for nothing now
@@ -327,7 +328,7 @@ func (r *Replica) onNewView(env ordo.Env, from ordo.NodeID, nv NewView) {
 // replica joining a view f+1 others say they installed (saysInstalled)
 // does not know O and keeps every entry it holds, certificates and all.
 func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs [][]byte, known bool) {
-	r.changing, r.installed = false, r.view
+	r.changing, r.installed, r.stalledTicks = false, r.view, 0
 	put(env, keyInstalled, installedView{View: r.view}) // durable.go
 	r.forgetEarlier(env)
 	r.installedVC = nil

@@ -4,6 +4,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"ordo"
+	"ordo/ordotest"
+	"ordo/pbft"
 )
 
 // Liveness wedges a fresh user's trial found (2 December 2026), each a
@@ -169,6 +173,40 @@ byzantine: [{node: 1, behaviour: silent}, {node: 3, behaviour: equivocate}]
 		src := "name: " + c.name + "\n" + head + c.src
 		for _, seed := range c.seeds {
 			wantChecks(t, runScenario(t, src, seed, false), src, nil)
+		}
+	}
+}
+
+// A replica that joined a view by vouchers does not know what its
+// new-view re-proposed: a batch it prepared in an earlier view binds it
+// there, so a lying primary cannot get another batch prepared by the
+// replicas that joined so (the batch it prepared may have committed).
+// The very batch it prepared it takes. Found by a review of the vouchers
+// path; accepted before.
+func TestPBFTVoucherJoinedReplicaKeepsWhatItPrepared(t *testing.T) {
+	d := []pbft.Request{{Timestamp: 1, Client: 5, Op: "d"}}
+	other := []pbft.Request{{Timestamp: 1, Client: 6, Op: "e"}}
+	for _, c := range []struct {
+		name    string
+		batch   []pbft.Request
+		prepare bool
+	}{{"another batch", other, false}, {"the batch it prepared", d, true}} {
+		env := ordotest.ForProtocol(pbft.Protocol, 2, ordo.NewRoster(4, 2, 0), 1)
+		n := env.NewNode(t, pbft.Protocol, nil)
+		env.Start(n)
+		env.Receive(n, 5, d[0])
+		env.Receive(n, 6, other[0]) // both genuine: heard from their clients
+		env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: pbft.BatchDigest(d), Reqs: d})
+		env.Receive(n, 3, pbft.Prepare{View: 0, Seq: 1, Digest: pbft.BatchDigest(d)}) // prepared d: it commits; the commits are lost
+		env.Receive(n, 3, pbft.Status{View: 2})
+		env.Receive(n, 4, pbft.Status{View: 2}) // f+1 say they installed view 2 (primary n3): it joins
+		if st := replica2(n); st.View != 2 || st.Changing {
+			t.Fatalf("%s: not in view 2: %+v", c.name, st)
+		}
+		env.Sent = nil
+		env.Receive(n, 3, pbft.PrePrepare{View: 2, Seq: 1, Digest: pbft.BatchDigest(c.batch), Reqs: c.batch})
+		if got := len(env.SentKind("prepare")) > 0; got != c.prepare {
+			t.Errorf("%s: prepared %v, want %v (sent %v)", c.name, got, c.prepare, env.SentSummary())
 		}
 	}
 }
