@@ -81,7 +81,10 @@
 // they match. A replica that executed a slot the new view re-proposes
 // votes for it again (the batch it executed, nothing else), so that the
 // replicas that had not executed it reach their quorum, and asks for the
-// votes it lacks until it committed it in the new view (pending). A view that does not start within twice the
+// votes it lacks until it committed it in the new view (pending). A
+// batch a replica prepared in an earlier view binds it until a new-view
+// it checked says otherwise: a replica that joined a view by vouchers
+// (below) refuses a pre-prepare of another batch there. A view that does not start within twice the
 // timeout (doubled per failed view) gives way to the next; that timer
 // starts only once 2f+1 view-changes for the view are in (section
 // 4.5.2), so a replica that alone suspects the primary waits for the
@@ -106,7 +109,17 @@
 // pre-prepares, prepares, commits and checkpoints of that view they hold
 // above its stable checkpoint — the same messages again, never a second,
 // different one for a slot. Bounded: one status or view-change per
-// replica per tick, an answer at most one window. The pbft-4-loss
+// replica per tick, an answer at most one window. After restarts, a
+// replica keeps (durable) the view-change it sent for the view it
+// installed and for views it moved past, and answers a view-change for
+// one of them with it and with its current one, so replicas split
+// between views meet again; a replica whose stable checkpoint lags takes
+// the others' proof of a later one (onStableProof) when its own state
+// there is the one signed; a backup holding an uncommitted slot of its
+// view for twice the view timeout, executing nothing, suspects the
+// primary (stalled); and a status from a replica of its view behind it
+// makes a replica ask, at its next tick, when it lacks pre-prepares that
+// replica may need (behind). The pbft-4-loss
 // scenario (15% loss, the primary silent) completes every request;
 // without retransmission it stalled on every seed tried.
 //
