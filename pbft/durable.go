@@ -98,14 +98,14 @@ func entryKey(seq int64) string { return fmt.Sprintf("%s%020d", keyEntryPrefix, 
 
 // storedEntry is one sequence number's entry as written.
 type storedEntry struct {
-	Seq     int64
-	View    int64     // the view of Reqs, PPSig and Prepare
-	Digest  string    // BatchDigest(Reqs); "" with no pre-prepare accepted
-	Reqs    []Request `json:",omitempty"`
-	PPSig   []byte    `json:",omitempty"`
-	Prepare []byte    `json:",omitempty"` // its own prepare's signature (nil: none sent in View)
-	Commit  bool      `json:",omitempty"` // its commit sent in View
-	Vouched bool      `json:",omitempty"` // Reqs came from a new view's certificates
+	Seq       int64
+	View      int64     // the view of Reqs, PPSig and Prepare
+	Digest    string    // BatchDigest(Reqs); "" with no pre-prepare accepted
+	Reqs      []Request `json:",omitempty"`
+	PPSig     []byte    `json:",omitempty"`
+	Prepare   []byte    `json:",omitempty"`        // its own prepare's signature (nil: none sent in View)
+	Commit    bool      `json:",omitempty"`        // its commit sent in View
+	Certified bool      `json:"Vouched,omitempty"` // entry.certified (the name on disk is the earlier one)
 	// What it prepared, in PView (PReqs nil: nothing).
 	PView int64       `json:",omitempty"`
 	PReqs []Request   `json:",omitempty"`
@@ -115,7 +115,7 @@ type storedEntry struct {
 // persist writes seq's entry (in the event that casts this replica's vote
 // there, so that the vote leaves after it).
 func (r *Replica) persist(env ordo.Env, seq int64, e *entry) {
-	s := storedEntry{Seq: seq, View: e.view, Digest: e.digest, PPSig: e.ppSig, Commit: e.sentCommit, Vouched: e.vouched, PView: e.pView, PCert: e.pCert}
+	s := storedEntry{Seq: seq, View: e.view, Digest: e.digest, PPSig: e.ppSig, Commit: e.sentCommit, Certified: e.certified, PView: e.pView, PCert: e.pCert}
 	if e.b != nil {
 		s.Reqs = e.b.reqs
 	}
@@ -184,7 +184,7 @@ func (r *Replica) recoverState(env ordo.Env) {
 		}
 		e := newEntry(s.View)
 		if s.Reqs != nil || s.Digest != "" {
-			e.b, e.digest, e.ppSig, e.vouched = newBatch(s.Reqs), s.Digest, s.PPSig, s.Vouched
+			e.b, e.digest, e.ppSig, e.certified = newBatch(s.Reqs), s.Digest, s.PPSig, s.Certified
 		}
 		if s.Prepare != nil {
 			e.prepares[env.ID()], e.prepSigs[env.ID()] = s.Digest, s.Prepare

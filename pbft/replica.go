@@ -248,11 +248,13 @@ type entry struct {
 	commits    map[ordo.NodeID]string // its own included
 	sentCommit bool
 	committed  bool
-	// vouched: b is a new view's batch for this sequence number, taken
-	// from a prepared certificate of an earlier view (2f+1 replicas
-	// prepared it, f+1 of them correct): authentic however few of its
-	// requests this replica heard from their clients (authentic).
-	vouched bool
+	// certified: a quorum's certificate shows b authentic however few of
+	// its requests this replica heard from their clients (authentic):
+	// b is a new view's batch for this sequence number, taken from a
+	// prepared certificate of an earlier view (2f+1 replicas prepared
+	// it, f+1 of them correct), or the batch this replica executed here
+	// (2f+1 committed it), re-proposed by a later view.
+	certified bool
 	// late: each replica's latest commit of another view than this
 	// entry's, heard while changing view (onLateCommit); nil until one is.
 	late map[ordo.NodeID]viewVote
@@ -357,7 +359,7 @@ func (r *Replica) entryIn(seq, v int64) *entry {
 		r.log[seq] = e
 	}
 	if e.view < v {
-		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed, e.vouched = v, nil, "", nil, false, false, false
+		e.view, e.b, e.digest, e.ppSig, e.sentCommit, e.committed, e.certified = v, nil, "", nil, false, false, false
 		clear(e.prepares)
 		clear(e.prepSigs)
 		clear(e.commits)
@@ -622,7 +624,7 @@ func (r *Replica) onPrePrepare(env ordo.Env, from ordo.NodeID, m PrePrepare) {
 		// no new-view, and refused these as conflicting: the others, one
 		// vote short, waited for good (a fresh user's trial: pbft-4-loss,
 		// seed 25 once another fault was mended).
-		e.b, e.digest, e.ppSig, e.vouched = newBatch(m.Reqs), m.Digest, m.Sig, true
+		e.b, e.digest, e.ppSig, e.certified = newBatch(m.Reqs), m.Digest, m.Sig, true
 		r.prepare(env, m.Seq)
 		r.advance(env, m.Seq)
 		return
@@ -703,7 +705,7 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 // lying together made the odd-numbered half of n = 7 commit a forged
 // request (ordo bench bft -n 7 -f 2, validity).
 func (r *Replica) authentic(env ordo.Env, e *entry) bool {
-	if e.vouched || !slices.ContainsFunc(e.b.ds, func(d string) bool { return !r.heard[d] }) {
+	if e.certified || !slices.ContainsFunc(e.b.ds, func(d string) bool { return !r.heard[d] }) {
 		return true // a certificate's batch, every request heard, or the null request
 	}
 	// Prepares and commits both vouch: a correct replica commits only

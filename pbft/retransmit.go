@@ -272,6 +272,13 @@ func (r *Replica) catchUp(env ordo.Env, to ordo.NodeID, v int64, changing bool) 
 		}
 		env.Send(to, cu)
 	}
+	r.sendViewChangePast(env, to, v)
+}
+
+// sendViewChangePast sends to a replica of view v the view-change this
+// replica is changing with, to a later view: with f others it joins that
+// view.
+func (r *Replica) sendViewChangePast(env ordo.Env, to ordo.NodeID, v int64) {
 	if r.changing && r.view > v && r.sentVC != nil && r.sentVC.View == r.view {
 		env.Send(to, *r.sentVC)
 	}
@@ -326,8 +333,7 @@ func (r *Replica) saysInstalled(env ordo.Env, from ordo.NodeID, v int64) {
 	}
 	r.view, r.prim = v, Primary(env.Roster().Servers, v)
 	r.pendingNV = nil
-	r.install(env, r.low, nil, nil, false)
-	r.installedVC = nil // which view-change of its the new-view used, it does not know
+	r.install(env, r.low, nil, nil, false) // its view-change for v, if it sent one, is what it gives as installedVC (as after a restart)
 	env.Note("join-view", "view", v, "vouchers", n)
 	r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
 }

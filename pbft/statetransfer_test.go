@@ -147,3 +147,55 @@ func transferFrom(t *testing.T, roster *ordo.Roster) pbft.StateTransfer {
 	t.Fatalf("no state transfer answered a status from nothing: %v", env.SentSummary())
 	return pbft.StateTransfer{}
 }
+
+// One step at backup 2, which executed to checkpoint 4 with the others
+// but holds only its own checkpoint vote there (the others' were lost and
+// garbage-collected): a stable checkpoint's proof without a snapshot makes
+// its checkpoint stable only when the state 2f+1 replicas signed is the one
+// it reached there and the proof verifies. A proof of another state and a
+// proof one signature short are refused; the genuine proof is taken.
+func TestPBFTLaggingStableCheckpointTakesTheOthersProof(t *testing.T) {
+	roster := ordo.NewRoster(4, 1, 0)
+	genuine := transferFrom(t, roster)
+	proof := genuine
+	proof.Snap = nil
+
+	env := ordotest.ForProtocol(pbft.Protocol, 2, roster, 1)
+	n := env.NewNode(t, pbft.Protocol, map[string]string{"checkpoint": "4", "window": "8", "batch": "1"})
+	env.Start(n)
+	for ts := int64(1); ts <= 4; ts++ {
+		q := pbft.Request{Timestamp: ts, Client: 5, Op: "op"}
+		d := pbft.BatchDigest([]pbft.Request{q})
+		env.Receive(n, 5, q)
+		env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: ts, Digest: d, Reqs: []pbft.Request{q}})
+		env.Receive(n, 3, pbft.Prepare{View: 0, Seq: ts, Digest: d})
+		for _, b := range []ordo.NodeID{1, 3} {
+			env.Receive(n, b, pbft.Commit{View: 0, Seq: ts, Reqs: []pbft.Request{q}})
+		}
+	}
+	var mine pbft.Checkpoint
+	for _, sent := range env.SentKind("checkpoint") {
+		mine = sent.Msg.(pbft.Checkpoint)
+	}
+	if st := replica2(n); st.LastExecuted != 4 || st.Stable != 0 || mine.Seq != 4 || mine.State != genuine.State {
+		t.Fatalf("backup 2 before the proof: %+v, checkpoint %+v, want executed to 4 in state %s, nothing stable", st, mine, genuine.State)
+	}
+	other := proof
+	other.State = "0123456789abcdef"
+	short := proof
+	short.Proof = short.Proof[:2]
+	for _, c := range []struct {
+		name string
+		t    pbft.StateTransfer
+		why  string
+	}{{"proof of another state", other, "bad-digest"}, {"short proof", short, "bad-certificate"}} {
+		env.Receive(n, 1, c.t)
+		if st := replica2(n); st.Stable != 0 || st.RefusedBy[c.why] == 0 {
+			t.Fatalf("%s: stable at %d or not refused as %s: %+v", c.name, st.Stable, c.why, st)
+		}
+	}
+	env.Receive(n, 1, proof)
+	if st := replica2(n); st.Stable != 4 || st.LastExecuted != 4 || st.Transfers != 0 {
+		t.Fatalf("the genuine proof: %+v, want stable at 4, nothing restored", st)
+	}
+}

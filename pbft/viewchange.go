@@ -159,9 +159,7 @@ func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
 		if e, ok := r.earlier[vc.View]; ok {
 			env.Send(from, e)
 		}
-		if r.changing && r.sentVC != nil && r.sentVC.View == r.view {
-			env.Send(from, *r.sentVC)
-		}
+		r.sendViewChangePast(env, from, vc.View)
 	}
 	if _, dup := r.vcs[vc.View][from]; dup {
 		r.refuse(env, from, vc, reasonDuplicate) // resent: still read below, its view may need joining
@@ -378,7 +376,7 @@ func (r *Replica) install(env ordo.Env, stable int64, batches [][]Request, sigs 
 		}
 		e := r.entry(s)
 		e.b, e.digest, e.ppSig = newBatch(b), BatchDigest(b), sigs[i]
-		e.vouched = len(b) > 0 && !r.trustViewChanges // its certificate was checked (CheckViewChange)
+		e.certified = len(b) > 0 && !r.trustViewChanges // its certificate was checked (CheckViewChange)
 		for _, q := range b {
 			r.assigned[q.Client] = max(r.assigned[q.Client], q.Timestamp)
 		}

@@ -2,6 +2,7 @@ package pbft_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,5 +209,101 @@ func TestPBFTVoucherJoinedReplicaKeepsWhatItPrepared(t *testing.T) {
 		if got := len(env.SentKind("prepare")) > 0; got != c.prepare {
 			t.Errorf("%s: prepared %v, want %v (sent %v)", c.name, got, c.prepare, env.SentSummary())
 		}
+	}
+}
+
+// One step at replica 2, pushed through twelve views by f+1 others'
+// view-changes for each (none installed; none of them its own as primary): it keeps the view-change it sent
+// for each view it moved past, on disk, for a replica still changing to
+// that view, but only the newest eight (maxEarlier); and a replica
+// restarted on that store answers a view-change for one of them with its
+// own for that view, and for the oldest ones with nothing of that view.
+func TestPBFTEarlierViewChangesAreBounded(t *testing.T) {
+	env := ordotest.ForProtocol(pbft.Protocol, 2, ordo.NewRoster(4, 1, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	views := []int64{2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15, 16} // primary n2 at 1, 5, 9, 13
+	for _, v := range views {
+		env.Receive(n, 3, pbft.ViewChange{View: v})
+		env.Receive(n, 4, pbft.ViewChange{View: v})
+		if st := replica2(n); st.View != v || !st.Changing {
+			t.Fatalf("view %d: %+v", v, st)
+		}
+	}
+	var kept []string
+	env.Storage().Scan("pbft/earlier-view-change/", "pbft/earlier-view-change/~", func(key string, _ []byte) bool {
+		kept = append(kept, strings.TrimLeft(strings.TrimPrefix(key, "pbft/earlier-view-change/"), "0"))
+		return true
+	})
+	want := []string{"6", "7", "8", "10", "11", "12", "14", "15"} // the newest eight of the views moved past
+	if !slices.Equal(kept, want) {
+		t.Fatalf("earlier view-changes on disk for views %v, want %v", kept, want)
+	}
+
+	// Restarted on that store: a view-change for view 10 (kept) is answered
+	// with its own for view 10; one for view 3 (forgotten) with none of view 3.
+	again := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(again)
+	for _, c := range []struct {
+		view int64
+		kept bool
+	}{{10, true}, {3, false}} {
+		env.Receive(again, 1, pbft.ViewChange{View: c.view})
+		got := false
+		for _, m := range env.SentTo(1) {
+			if cu, ok := m.(pbft.CatchUp); ok && cu.VC.View == c.view {
+				got = true
+			}
+			if vc, ok := m.(pbft.ViewChange); ok && vc.View == c.view {
+				got = true
+			}
+		}
+		if got != c.kept {
+			t.Errorf("a view-change for view %d answered with its own for that view: %v, want %v (sent %v)", c.view, got, c.kept, env.SentSummary())
+		}
+	}
+}
+
+// One step at backup 3: a backup suspects the primary once it has held a
+// slot of its view pre-prepared and not committed for twice the view
+// timeout (six retransmit ticks at the defaults), executing nothing — and
+// the count starts again with each view: ticks spent in view 0 do not
+// count against view 1's primary, which gets its own six.
+func TestPBFTStalledCountStartsAgainWithEachView(t *testing.T) {
+	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
+	n := env.NewNode(t, pbft.Protocol, nil)
+	env.Start(n)
+	timer := env.OneTimer(t, "retransmit").Timer
+	q := []pbft.Request{{Timestamp: 1, Client: 5, Op: "d"}}
+	env.Receive(n, 5, q[0])
+	tick := func() (suspected bool) { // the next view-change sent?
+		t.Helper()
+		before := replica2(n).View
+		env.Fire(n, timer)
+		timer = env.OneTimer(t, "retransmit").Timer
+		for _, s := range env.SentKind("view-change") {
+			suspected = suspected || s.Msg.(pbft.ViewChange).View == before+1
+		}
+		return suspected
+	}
+	env.Receive(n, 1, pbft.PrePrepare{View: 0, Seq: 1, Digest: pbft.BatchDigest(q), Reqs: q})
+	for i := 1; i <= 5; i++ {
+		if tick() {
+			t.Fatalf("view 0: suspected the primary after %d ticks, want 6", i)
+		}
+	}
+	env.Receive(n, 2, pbft.Status{View: 1})
+	env.Receive(n, 4, pbft.Status{View: 1}) // f+1 say they installed view 1: it joins
+	env.Receive(n, 2, pbft.PrePrepare{View: 1, Seq: 1, Digest: pbft.BatchDigest(q), Reqs: q})
+	if st := replica2(n); st.View != 1 || st.Changing {
+		t.Fatalf("not in view 1: %+v", st)
+	}
+	for i := 1; i <= 6; i++ {
+		if got := tick(); got != (i == 6) {
+			t.Fatalf("view 1, tick %d: suspected the primary %v, want only at tick 6 (sent %v)", i, got, env.SentSummary())
+		}
+	}
+	if st := replica2(n); st.View != 2 || !st.Changing {
+		t.Fatalf("after view 1's six ticks: %+v, want changing to view 2", st)
 	}
 }
