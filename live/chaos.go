@@ -127,6 +127,9 @@ func Chaos(o ChaosOptions) (rep *ChaosReport, err error) {
 		progress = io.Discard
 	}
 	o.Up.DieWithParent = true
+	if o.Up.Name == "" {
+		o.Up.Name = "chaos" // its merged trace's scenario
+	}
 	c, err := Up(o.Up)
 	if err != nil {
 		return nil, err

@@ -119,6 +119,10 @@ type UpOptions struct {
 	// protocols start at Cluster.Release. A client restarted later is not
 	// held.
 	HoldClients bool
+	// Name names the cluster in its file and its merged trace
+	// (trace.Meta.Scenario): a scenario's name for a run (Run), "chaos"
+	// for Chaos; default "local", a cluster started by hand.
+	Name string
 	// Services are the service nodes, after the clients (nil: one per
 	// name in the protocol's Services, default options; empty: none).
 	Services []UpService
@@ -250,7 +254,11 @@ func Up(o UpOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &Config{Name: "local", Protocol: o.Protocol, Options: o.Options, Seed: o.Seed,
+	name := o.Name
+	if name == "" {
+		name = "local"
+	}
+	cfg := &Config{Name: name, Protocol: o.Protocol, Options: o.Options, Seed: o.Seed,
 		Epoch: time.Now().UTC().Format(time.RFC3339Nano), TLS: !o.Insecure, LogLevel: o.LogLevel, KeepMessages: o.KeepMessages}
 	if cfg.TLS {
 		cfg.TLSDir = "tls"

@@ -226,6 +226,7 @@ func RunScenario(sc *scenario.Scenario, o ScenarioOptions) (*ScenarioResult, err
 	// Clients wait for the run's clock: a script counts from the client's
 	// Start, the faults from the moment every node answers.
 	up.HoldClients = true
+	up.Name = sc.Name
 	c, err := Up(up)
 	if err != nil {
 		return nil, err
@@ -398,8 +399,8 @@ func leaderOf(view []NodeView) ordo.NodeID {
 func clientIDs(c *Cluster) []ordo.NodeID { return c.Cfg.Roster().Clients }
 
 // runTrace is a run's merged trace: cut at the run's end, and named for
-// its scenario, as the simulator's trace is (the cluster Up made is named
-// "local", and the merged trace said "scenario":"local").
+// its scenario, as the simulator's trace is (Up names the cluster so too,
+// and ordo trace merge of the run's directory says the same).
 func runTrace(sc *scenario.Scenario, merged *trace.Trace, end int64) *trace.Trace {
 	tr := CutAt(merged, end)
 	tr.Meta.Scenario = sc.Name

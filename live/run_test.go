@@ -71,6 +71,13 @@ func TestLiveScenarioVerdictsMatchSim_PartitionRaft(t *testing.T) {
 	if tr, err := trace.ReadFile(liveRes.Trace); err != nil || tr.Meta.Scenario != sc.Name {
 		t.Errorf("merged trace of the run: %v, want scenario %q in its metadata", err, sc.Name)
 	}
+	// And merged again from its directory (ordo trace merge): the cluster
+	// the run made is named for the scenario too (it was "local").
+	if c, err := Open(liveRes.Dir); err != nil {
+		t.Error(err)
+	} else if tr, err := Merge(c.Cfg); err != nil || tr.Meta.Scenario != sc.Name {
+		t.Errorf("the run's directory merged again: %v, want scenario %q in its metadata", err, sc.Name)
+	}
 }
 
 // A run's merged trace is named for its scenario, as the simulator's is:

@@ -57,6 +57,16 @@ type Quorums struct {
 	Unsafe  bool // Q was set by hand (unsafe_quorum)
 }
 
+// Splittable reports whether two quorums may share fewer than F+1
+// replicas, so that F liars can make correct replicas commit different
+// requests at one sequence number: never for QuorumsFor's own quorum, a
+// risk of a quorum set by hand (unsafe_quorum).
+func (q Quorums) Splittable() bool { return 2*q.Q-q.N < q.F+1 }
+
+// Stallable reports whether the N-F correct replicas make no quorum when
+// F liars are silent: progress may stop.
+func (q Quorums) Stallable() bool { return q.Q > q.N-q.F }
+
 // defaultF is the most Byzantine replicas n tolerate: n >= 3f+1.
 func defaultF(n int) int { return (n - 1) / 3 }
 

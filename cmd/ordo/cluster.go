@@ -820,8 +820,8 @@ func pbftNote(cmd *cobra.Command, protocol string, n int, opts map[string]string
 }
 
 // pbftQuorumWarning is the line that says what unsafe_quorum does to a
-// PBFT cluster of n replicas ("" without it): ordo cluster status says
-// "an unsafe quorum" once the replicas run, and cluster up said nothing.
+// PBFT cluster of n replicas ("" without it): cluster up said nothing of
+// it before (status names it too).
 // A quorum is safe when any two share f+1 replicas (one correct) and the
 // n-f correct replicas make one (pbft.QuorumsFor); a quorum set by hand
 // may be either, or neither.
@@ -835,14 +835,14 @@ func pbftQuorumWarning(n int, opts map[string]string) string {
 		own = strconv.Itoa(safe.Q)
 	}
 	var why []string
-	if meet := 2*qs.Q - n; meet < qs.F+1 {
-		why = append(why, fmt.Sprintf("two quorums may share %s, fewer than f+1 = %d, so liars can make replicas commit different requests", plural.Count(max(meet, 0), "replica"), qs.F+1))
+	if qs.Splittable() {
+		why = append(why, fmt.Sprintf("two quorums may share %s, fewer than f+1 = %d, so liars can make replicas commit different requests", plural.Count(max(2*qs.Q-n, 0), "replica"), qs.F+1))
 	}
-	if qs.Q > n-qs.F {
+	if qs.Stallable() {
 		why = append(why, fmt.Sprintf("the %s left when f = %d are silent make no quorum, so it may stall", plural.Count(n-qs.F, "replica"), qs.F))
 	}
 	if len(why) == 0 {
-		return fmt.Sprintf("note: unsafe_quorum = %d of %d replicas with f = %d is safe all the same (PBFT's own quorum: %s); ordo cluster status calls it an unsafe quorum because it is set by hand", qs.Q, n, qs.F, own)
+		return fmt.Sprintf("note: unsafe_quorum = %d of %d replicas with f = %d is safe all the same (PBFT's own quorum: %s); ordo cluster status calls it a quorum set by hand", qs.Q, n, qs.F, own)
 	}
 	return fmt.Sprintf("warning: unsafe quorum: unsafe_quorum = %d of %d replicas with f = %d (PBFT's own quorum: %s): %s; a demonstration, not a safe cluster", qs.Q, n, qs.F, own, strings.Join(why, "; "))
 }

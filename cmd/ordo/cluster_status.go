@@ -81,6 +81,12 @@ func pbftSummary(v []live.NodeView) string {
 		groups []*group
 		one    *pbft.State
 	)
+	servers := 0
+	for _, nv := range v {
+		if nv.Kind == ordo.Server.String() {
+			servers++ // up or down: quorums are of all n
+		}
+	}
 	for _, nv := range v {
 		if !nv.Up || nv.Kind != ordo.Server.String() {
 			continue
@@ -101,8 +107,10 @@ func pbftSummary(v []live.NodeView) string {
 		return ""
 	}
 	q := fmt.Sprintf("f = %d, quorum %d", one.F, one.Quorum)
-	if one.Unsafe {
-		q += ", an unsafe quorum"
+	if qs := (pbft.Quorums{N: servers, F: one.F, Q: one.Quorum}); one.Unsafe && (qs.Splittable() || qs.Stallable()) {
+		q += ", an unsafe quorum" // (pbftQuorumWarning says why)
+	} else if one.Unsafe {
+		q += ", set by hand: safe all the same"
 	}
 	if len(groups) == 1 && !groups[0].changing {
 		return fmt.Sprintf("view %d, primary n%d (%s)", groups[0].view, int(groups[0].primary), q)

@@ -104,3 +104,30 @@ func TestClusterStatusDynamoColumns(t *testing.T) {
 		t.Errorf("dynamo head %q\n%s", got, b.String())
 	}
 }
+
+// A quorum set by hand (unsafe_quorum) is called unsafe above the table
+// only when it is: quorums that may meet in fewer than f+1 replicas, or
+// one the n-f correct replicas cannot make; else "set by hand: safe all
+// the same" (the status said "an unsafe quorum" for any, cluster up a
+// note that it was safe).
+func TestClusterStatusPBFTQuorumSetByHand(t *testing.T) {
+	for _, c := range []struct {
+		n, f, q int
+		want    string
+	}{
+		{3, 1, 2, "(f = 1, quorum 2, an unsafe quorum)"},               // two quorums of 2 of 3 meet in the liar alone
+		{4, 1, 4, "(f = 1, quorum 4, an unsafe quorum)"},               // one silent replica stalls it
+		{3, 0, 2, "(f = 0, quorum 2, set by hand: safe all the same)"}, // -n 3 is f = 0: PBFT's own quorum
+	} {
+		st := pbft.State{View: 0, Primary: 1, F: c.f, Quorum: c.q, Unsafe: true}
+		states := make([]pbft.State, c.n)
+		for i := range states {
+			states[i] = st
+		}
+		var b bytes.Buffer
+		live.FormatView(&b, replicaView(t, states...), "")
+		if first, _, _ := strings.Cut(b.String(), "\n"); first != "view 0, primary n1 "+c.want {
+			t.Errorf("n = %d, f = %d, unsafe_quorum = %d: %q, want %q", c.n, c.f, c.q, first, "view 0, primary n1 "+c.want)
+		}
+	}
+}
