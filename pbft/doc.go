@@ -108,7 +108,10 @@
 // checkpoint, last executed), which the others answer with the
 // pre-prepares, prepares, commits and checkpoints of that view they hold
 // above its stable checkpoint — the same messages again, never a second,
-// different one for a slot. Bounded: one status or view-change per
+// different one for a slot. A catch-up is never answered, and one peer's
+// statuses and stale view-changes are answered at most answerBudget
+// times a tick, so a liar costs in proportion to time, not to what it
+// sends. Bounded: one status or view-change per
 // replica per tick, an answer at most one window. After restarts, a
 // replica keeps (durable) the view-change it sent for the view it
 // installed and for views it moved past, and answers a view-change for
@@ -127,7 +130,9 @@
 // not yet installed view, outside the window, with a digest that is not
 // its request's, from the wrong sender for its role, a second vote for a
 // slot that differs from the sender's first, a new-view the view-changes
-// do not give, the same message again (a retransmission or a replay) — is
+// do not give, the same message again (a retransmission or a replay), a
+// status or stale view-change beyond the answerBudget (4) a replica
+// answers one peer per tick (rate-limited) — is
 // dropped and counted by reason in State (refused, refused_by), with a
 // note "refused" at the 1st, 2nd, 4th, 8th... of each reason. A forged
 // sender and a malformed message never reach it: the link's MAC and the

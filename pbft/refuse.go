@@ -23,10 +23,11 @@ const (
 	reasonDuplicate                 // the same message again: a retransmission or a replay, already counted
 	reasonSignature                 // a pre-prepare, prepare or checkpoint whose signature is not its sender's over what it says
 	reasonCertificate               // a view-change whose prepared certificate or stable-checkpoint proof does not verify
+	reasonRate                      // a status or stale view-change beyond what one peer is answered a tick (answerBudget)
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"stale-view", "future-view", "out-of-window", "bad-digest", "wrong-sender", "conflicting", "bad-new-view", "wrong-kind", "duplicate", "bad-signature", "bad-certificate"}
+var reasonNames = [numReasons]string{"stale-view", "future-view", "out-of-window", "bad-digest", "wrong-sender", "conflicting", "bad-new-view", "wrong-kind", "duplicate", "bad-signature", "bad-certificate", "rate-limited"}
 
 func (w reason) String() string { return reasonNames[w] }
 

@@ -203,13 +203,14 @@ type Replica struct {
 	// the views above it that it has moved past (at most maxEarlier,
 	// durable), given again to a replica still changing to one of them.
 	earlier       map[int64]ViewChange
-	installedVC   *ViewChange // the view-change it sent for the view installed, if it sent one
-	sentNV        *NewView    // the new-view it sent as primary of its latest view
-	behind        bool        // ask at the next tick: a peer spoke of a later view, or is behind in this one (retransmit.go)
-	bootAsks      int64       // retransmit ticks left in which a restarted replica still asks (bootAskTicks)
-	lastTick      int64       // lastExec at the previous retransmit tick (progress since?)
-	changingTicks int64       // retransmit ticks spent changing view
-	stalledTicks  int64       // retransmit ticks a backup held a slot of its view not committed, executing nothing (retransmit.go)
+	installedVC   *ViewChange         // the view-change it sent for the view installed, if it sent one
+	sentNV        *NewView            // the new-view it sent as primary of its latest view
+	behind        bool                // ask at the next tick: a peer spoke of a later view, or is behind in this one (retransmit.go)
+	bootAsks      int64               // retransmit ticks left in which a restarted replica still asks (bootAskTicks)
+	lastTick      int64               // lastExec at the previous retransmit tick (progress since?)
+	changingTicks int64               // retransmit ticks spent changing view
+	stalledTicks  int64               // retransmit ticks a backup held a slot of its view not committed, executing nothing (retransmit.go)
+	answered      map[ordo.NodeID]int // statuses and stale view-changes answered this tick, per peer (answerBudget)
 
 	// Refused messages (refuse.go): counted by reason, every one of them.
 	refused   int
@@ -325,6 +326,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.vcs = map[int64]map[ordo.NodeID]ViewChange{}
 	r.sentVC, r.installedVC, r.sentNV, r.behind, r.lastTick, r.armed = nil, nil, nil, false, 0, 0
 	r.earlier = map[int64]ViewChange{}
+	r.answered = map[ordo.NodeID]int{}
 	// A restarted replica reads back what it voted for (durable.go) and
 	// asks at its first tick what it missed (a state transfer from a replica past it, statetransfer.go),
 	// and again now and then for a while: live, its first ask leaves

@@ -71,6 +71,7 @@ func (s Status) Validate() error {
 // onRetransmit is the retransmit timer: one per replica, always armed.
 func (r *Replica) onRetransmit(env ordo.Env) {
 	env.After(r.retransmit, ordo.Timer{Name: timerRetransmit})
+	clear(r.answered)
 	stuck := r.lastExec == r.lastTick
 	r.lastTick = r.lastExec
 	if r.changing {
@@ -194,6 +195,9 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	if !st.Changing && !r.changing && st.View == r.view && st.LastExec < r.lastExec && r.lacksPrePrepares(st.LastExec) {
 		r.behind = true
 	}
+	if !r.mayAnswer(env, from, st) {
+		return
+	}
 	r.catchUp(env, from, st.View, st.Changing)
 	// Behind this replica's stable checkpoint: the entries it lacks are
 	// gone here, so the state there (statetransfer.go).
@@ -257,6 +261,30 @@ func (r *Replica) onStatus(env ordo.Env, from ordo.NodeID, st Status) {
 	}
 }
 
+// answerBudget bounds the statuses and stale view-changes of one peer a
+// replica answers per retransmit tick. A correct replica sends one status
+// a tick, with its view-change when changing view, and a status more
+// after a state transfer or a join; an answer is up to a window of
+// messages. A liar sending faster was answered message for message: an
+// equivocating backup that answered each catch-up with two view-changes
+// kept two correct replicas sending catch-ups to it at a thousand a
+// second each, for good (a fresh user's trial: a backup equivocating and
+// the primary restarted). Beyond the budget the message is refused
+// (rate-limited) and still read for what it says of views; the sender's
+// next tick asks again.
+const answerBudget = 4
+
+// mayAnswer takes one of from's answers this tick, or refuses m
+// (rate-limited) when none is left.
+func (r *Replica) mayAnswer(env ordo.Env, from ordo.NodeID, m ordo.Message) bool {
+	if r.answered[from] >= answerBudget {
+		r.refuse(env, from, m, reasonRate)
+		return false
+	}
+	r.answered[from]++
+	return true
+}
+
 // catchUp answers a replica in view v (changing to it when changing)
 // with the view-changes and new-view of a later view this replica has
 // installed or is changing to, so it can follow.
@@ -288,7 +316,7 @@ func (r *Replica) sendViewChangePast(env ordo.Env, to ordo.NodeID, v int64) {
 // come alone, except that nothing in it is answered (CatchUp says why).
 func (r *Replica) onCatchUp(env ordo.Env, from ordo.NodeID, cu CatchUp) {
 	if cu.VC.View > r.installed {
-		r.onViewChange(env, from, cu.VC)
+		r.takeViewChange(env, from, cu.VC, false)
 	}
 	if cu.HasNV {
 		r.onNewView(env, from, cu.NV)

@@ -141,14 +141,29 @@ func (r *Replica) keepViewChange(from ordo.NodeID, vc ViewChange) {
 	}
 }
 
+// onViewChange takes a view-change (section 4.4): it answers one for a
+// view it installed or moved past (within answerBudget), keeps one for a
+// view it may join, and joins the smallest later view f+1 replicas
+// change to.
 func (r *Replica) onViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange) {
+	r.takeViewChange(env, from, vc, true)
+}
+
+// takeViewChange is onViewChange; answer is false for a catch-up's
+// view-change, which is never answered (CatchUp): answered, a replica
+// changing to a later view sent its view-changes back, which were
+// answered with a catch-up again, for as long as it changed view (and
+// for good when the view-changes were a liar's).
+func (r *Replica) takeViewChange(env ordo.Env, from ordo.NodeID, vc ViewChange, answer bool) {
 	if vc.View <= r.installed {
 		// A view-change for a view this replica installed: the sender
 		// missed the new-view (or the view-changes it names). Help it.
-		r.catchUp(env, from, vc.View, true)
+		if answer && r.mayAnswer(env, from, vc) {
+			r.catchUp(env, from, vc.View, true)
+		}
 		return
 	}
-	if vc.View < r.view {
+	if vc.View < r.view && answer && r.mayAnswer(env, from, vc) {
 		// The sender still changes to a view this replica moved past
 		// without installing it: its own view-change for that view, if
 		// it sent one (the sender may never have had it, or lost it in a
