@@ -405,3 +405,24 @@ func TestPBFTAnswersArePerPeerPerTick(t *testing.T) {
 		}
 	}
 }
+
+// The equivocation checker judges a run with a replaying liar: a replayed
+// copy's send event keeps the original's body (it had none, and the
+// verdict was unknown, "255 had no body to read", in every such run: a
+// fresh user's trial). A replay is the same message again, no evidence.
+func TestPBFTReplayLiarIsJudgedByEquivocation(t *testing.T) {
+	const src = `name: replay-judged
+protocol: pbft
+nodes: 4
+clients:
+  - {count: 2, options: {ops: 20}}
+duration: 3s
+network: {latency: lan, authenticated: true}
+byzantine:
+  - {node: 2, behaviour: replay}
+checks: [byzantine-agreement, validity, bft-liveness, equivocation]
+`
+	for seed := uint64(1); seed <= 3; seed++ {
+		wantChecks(t, runScenario(t, src, seed, false), src, nil)
+	}
+}

@@ -260,6 +260,7 @@ type replayed struct {
 	m    ordo.Message
 	kind string
 	b    []byte
+	val  ordo.Message // the value, when its send event keeps a body (Config.KeepMessages)
 }
 
 // replay sends r again from ns, now: an authentic old message. A node that
@@ -287,7 +288,14 @@ func (s *Sim) replay(ns *nodeState, r *replayed) {
 	s.tick(ns)
 	s.stats.sent(kind, size)
 	if s.tr != nil && !s.skip(trace.Send) {
-		s.record(ns, trace.Event{Kind: trace.Send, Peer: r.to, Msg: id, MsgKind: kind, Bytes: size})
+		e := trace.Event{Kind: trace.Send, Peer: r.to, Msg: id, MsgKind: kind, Bytes: size}
+		if r.val != nil {
+			// The same body as the original's: without it the equivocation
+			// checker could judge no run with a replaying liar (unknown:
+			// "had no body to read"; a fresh user's trial).
+			e.Body = s.body(r.val)
+		}
+		s.record(ns, e)
 	}
 	if w, ok := m.(*wireMsg); ok {
 		s.seal(ns.id, r.to, id, w)

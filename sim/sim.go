@@ -740,6 +740,7 @@ func (s *Sim) transmit(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool
 		}
 		s.record(ns, e)
 	}
+	val := m // the message value, for a replay's body
 	if w != nil {
 		s.seal(ns.id, to, id, w) // a forger can only seal as itself
 		m = w
@@ -768,6 +769,9 @@ func (s *Sim) transmit(ns *nodeState, to ordo.NodeID, m ordo.Message, early bool
 			r.kind, r.b = w.kind, slices.Clone(w.b)
 		} else {
 			r.m = m
+		}
+		if s.tr != nil && s.cfg.KeepMessages {
+			r.val = val // its send event keeps the body, as the original's
 		}
 		s.At(s.now+ns.adv.After, func(s *Sim) { s.replay(ns, r) })
 	}

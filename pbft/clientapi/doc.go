@@ -13,6 +13,15 @@
 //	  → {"status":"ok","value":"1","rev":4,"mod_rev":3,"replica":2,"view":0}
 //	GET  /v1/status
 //
+// Send every request to every replica's API: a replica prepares a
+// request only once it heard it from its client itself (or f+1 others
+// vouch for it), the authenticated link standing for the client's
+// signature of Castro and Liskov's protocol, and backups do not relay
+// requests to the primary. A request POSTed to one replica alone is
+// never executed (504 after the deadline): the primary orders it and the
+// backups do not prepare it, and a backup that alone heard it suspects
+// the primary and changes view by itself, until the others move too.
+//
 // One replica's answer proves nothing: it may be the liar. The Go client
 // (Client) sends each request, with its client id and a timestamp that
 // grows with every request, to every replica's API, and accepts a result
