@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -119,6 +120,11 @@ type Transport struct {
 	rng    *rand.Rand
 	conns  map[net.Conn]struct{} // every open connection, to close on Close
 	slots  chan struct{}         // bounds inbound connections
+	// unauth lists the inbound connections not yet through their
+	// handshake and hello, oldest first; evicted those closed to make
+	// room (evictOldest).
+	unauth  []unauthConn
+	evicted map[net.Conn]bool
 	// forging bounds the forged connections in flight (SendForged).
 	forging chan struct{}
 }
@@ -135,7 +141,36 @@ type peer struct {
 	// when an inbound connection from the peer ends.
 	armed atomic.Bool
 	lost  chan struct{}
+	// in: its inbound connections through their hello, oldest first
+	// (t.mu), at most maxInboundPerPeer.
+	in []net.Conn
 }
+
+// unauthConn is an inbound connection not yet through its handshake
+// and hello.
+type unauthConn struct{ c *inConn }
+
+// inConn is an accepted connection that knows whether its peer has sent
+// anything yet: a peer's TLS client hello (or plain hello) leaves at
+// once, an idle flood's connection sends nothing.
+type inConn struct {
+	net.Conn
+	heard atomic.Bool
+}
+
+func (c *inConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.heard.Store(true)
+	}
+	return n, err
+}
+
+// maxInboundPerPeer bounds one peer's authenticated inbound connections:
+// its current one and the one it replaces, which may not have failed yet
+// (a half-open connection). A newer one closes the oldest, so a peer (a
+// Byzantine replica has a certificate too) cannot fill the slots.
+const maxInboundPerPeer = 2
 
 type outFrame struct {
 	frame []byte
@@ -180,6 +215,7 @@ func Listen(cfg Config) (*Transport, error) {
 		cfg: cfg, ln: ln, peers: map[ordo.NodeID]*peer{}, ctx: ctx, cancel: cancel,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
 		conns:   map[net.Conn]struct{}{},
+		evicted: map[net.Conn]bool{},
 		slots:   make(chan struct{}, 4*cfg.N+8),
 		forging: make(chan struct{}, maxForging),
 	}
@@ -227,6 +263,9 @@ func (t *Transport) track(c net.Conn) bool {
 		return false
 	}
 	t.conns[c] = struct{}{}
+	if ic, ok := c.(*inConn); ok {
+		t.unauth = append(t.unauth, unauthConn{ic})
+	}
 	return true
 }
 
@@ -234,7 +273,55 @@ func (t *Transport) untrack(c net.Conn) {
 	c.Close()
 	t.mu.Lock()
 	delete(t.conns, c)
+	t.authenticated(c)
+	delete(t.evicted, c)
 	t.mu.Unlock()
+}
+
+// takeSlot takes an inbound slot for a new connection. With every slot
+// taken it closes the oldest connection not yet through its handshake
+// and hello that has sent nothing at all, and waits for its slot: a process holding idle connections
+// (no certificate needed) otherwise filled the slots and kept restarted
+// peers out for as long as it held them (a fresh user's trial: 64 idle
+// connections a port; the handshake timeout did not help, the flood
+// reconnected). A peer's handshake takes milliseconds; the flood's idle
+// connections are the oldest. False when no connection can be closed so
+// (the caller refuses the new one). A flood that dials faster than
+// handshakes end can still crowd peers out: denial of service is not
+// defended (docs/live.md), this only ends the cheap idle one.
+func (t *Transport) takeSlot() bool {
+	select {
+	case t.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t.mu.Lock()
+	i := slices.IndexFunc(t.unauth, func(u unauthConn) bool { return !u.c.heard.Load() })
+	if i < 0 {
+		t.mu.Unlock()
+		return false
+	}
+	oldest := t.unauth[i].c
+	t.unauth = slices.Delete(t.unauth, i, i+1)
+	t.evicted[oldest] = true
+	t.mu.Unlock()
+	t.cfg.OnRefused("too many connections: the oldest unauthenticated closed")
+	oldest.Close() // its serve returns and frees its slot
+	select {
+	case t.slots <- struct{}{}:
+		return true
+	case <-t.ctx.Done():
+		return false
+	case <-time.After(handshakeTimeout):
+		return false
+	}
+}
+
+// authenticated takes c off the unauthenticated list (t.mu held).
+func (t *Transport) authenticated(c net.Conn) {
+	if i := slices.IndexFunc(t.unauth, func(u unauthConn) bool { return net.Conn(u.c) == c }); i >= 0 {
+		t.unauth = slices.Delete(t.unauth, i, i+1)
+	}
 }
 
 // SetFaults replaces the fault layer's setting.
@@ -543,10 +630,10 @@ func (t *Transport) accept() {
 			}
 			continue
 		}
-		select {
-		case t.slots <- struct{}{}:
-		default:
-			// More connections than a cluster of N needs: refuse.
+		c = &inConn{Conn: c}
+		if !t.takeSlot() {
+			// More connections than a cluster of N needs, every one
+			// through its handshake: refuse.
 			t.cfg.OnRefused("too many connections")
 			c.Close()
 			continue
@@ -580,6 +667,18 @@ func (t *Transport) refuse(reason string, err error) error {
 	return &refusal{reason, err}
 }
 
+// refuseConn is refuse for inbound connection c, which an eviction may
+// have closed (counted then, as too many connections).
+func (t *Transport) refuseConn(c net.Conn, reason string, err error) error {
+	t.mu.Lock()
+	evicted := t.evicted[c]
+	t.mu.Unlock()
+	if evicted {
+		return &refusal{"evicted", err}
+	}
+	return t.refuse(reason, err)
+}
+
 // serve reads one inbound connection: handshake, hello, then frames until
 // the connection ends or a frame fails to decode, which closes it (and only
 // it).
@@ -590,35 +689,54 @@ func (t *Transport) serve(raw net.Conn) error {
 	if t.cfg.TLS != nil {
 		tc := tls.Server(raw, t.cfg.TLS)
 		if err := tc.HandshakeContext(t.ctx); err != nil {
-			return t.refuse("tls handshake", err)
+			return t.refuseConn(raw, "tls handshake", err)
 		}
 		id, err := peerIdentity(tc.ConnectionState())
 		if err != nil {
-			return t.refuse("tls identity", err)
+			return t.refuseConn(raw, "tls identity", err)
 		}
 		certID = id
 		conn = tc
 	}
 	buf, err := ReadFrame(conn, nil)
 	if err != nil {
-		return t.refuse("hello", err)
+		return t.refuseConn(raw, "hello", err)
 	}
 	hello, err := DecodeFrame(buf)
 	if err != nil {
-		return t.refuse("hello", err)
+		return t.refuseConn(raw, "hello", err)
 	}
 	p := t.peers[hello.From]
 	switch {
 	case hello.Kind != HelloKind:
-		return t.refuse("hello", fmt.Errorf("first frame is %q, not a hello", hello.Kind))
+		return t.refuseConn(raw, "hello", fmt.Errorf("first frame is %q, not a hello", hello.Kind))
 	case p == nil:
-		return t.refuse("hello", fmt.Errorf("node %d is not a peer of %v", hello.From, t.cfg.ID))
+		return t.refuseConn(raw, "hello", fmt.Errorf("node %d is not a peer of %v", hello.From, t.cfg.ID))
 	case hello.To != t.cfg.ID:
-		return t.refuse("hello", fmt.Errorf("hello addressed to %v, this is %v", hello.To, t.cfg.ID))
+		return t.refuseConn(raw, "hello", fmt.Errorf("hello addressed to %v, this is %v", hello.To, t.cfg.ID))
 	case t.cfg.TLS != nil && certID != hello.From:
-		return t.refuse("tls identity", fmt.Errorf("certificate of %v claims to be %v", certID, hello.From))
+		return t.refuseConn(raw, "tls identity", fmt.Errorf("certificate of %v claims to be %v", certID, hello.From))
 	}
 	raw.SetDeadline(time.Time{})
+	t.mu.Lock()
+	t.authenticated(raw)
+	p.in = append(p.in, raw)
+	var replaced net.Conn
+	if len(p.in) > maxInboundPerPeer {
+		replaced, p.in = p.in[0], p.in[1:]
+	}
+	t.mu.Unlock()
+	if replaced != nil {
+		t.cfg.OnRefused("too many connections: a peer's oldest closed")
+		replaced.Close()
+	}
+	defer func() {
+		t.mu.Lock()
+		if i := slices.Index(p.in, raw); i >= 0 {
+			p.in = slices.Delete(p.in, i, i+1)
+		}
+		t.mu.Unlock()
+	}()
 	p.inbound.Add(1)
 	p.armed.Store(true)
 	defer func() {
