@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -77,7 +78,9 @@ func (sc *Scenario) Config(seed uint64, traced bool) sim.Config {
 // Run runs the scenario in the simulator for its duration, then runs its
 // checks and compares them with its expectations. An error means the run
 // could not happen as written (a fault the cluster refused, the event
-// bound); a failed check is not an error but a Result.
+// bound; a run cut at its bound of events, traced, returns with the error
+// a Result holding its trace up to there and no checks); a failed check
+// is not an error but a Result.
 func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 	start := time.Now()
 	seed := sc.Seed
@@ -91,6 +94,12 @@ func (sc *Scenario) Run(o RunOptions) (*Result, error) {
 	}
 	s := x.s
 	if err := s.RunFor(sc.Duration); err != nil {
+		var cut sim.ErrEventLimit
+		if errors.As(err, &cut) && o.Trace {
+			// Cut at its bound: the trace up to there, for a look at
+			// what flooded it (ordo sim --trace wrote nothing before).
+			return &Result{Scenario: sc, Seed: seed, Stats: s.Stats(), Trace: s.Trace(), Events: s.Events(), SimTime: s.Now(), Wall: time.Since(start)}, fmt.Errorf("%s: %w", sc.File, err)
+		}
 		return nil, fmt.Errorf("%s: %w", sc.File, err)
 	}
 	if x.err != nil {

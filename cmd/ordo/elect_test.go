@@ -1,8 +1,11 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"ordo/trace"
 )
 
 func TestElectRejectsNonsense(t *testing.T) {
@@ -77,5 +80,15 @@ func TestSimMaxEvents(t *testing.T) {
 	}
 	if _, err := run(t, "sim", "broadcast-lossy", "--max-events", "1000000"); err != nil {
 		t.Fatal(err)
+	}
+	// Cut with --trace: the trace up to the cut is written, to see what
+	// flooded the run (a fresh user's trial: nothing was written).
+	file := filepath.Join(t.TempDir(), "cut.jsonl")
+	out, err = run(t, "sim", "pbft-4", "--max-events", "500", "--trace", file)
+	if err == nil || !strings.Contains(out, "trace up to the cut: "+file) {
+		t.Fatalf("err %v, want the cut and the trace named\n%s", err, out)
+	}
+	if tr, err := trace.ReadFile(file); err != nil || len(tr.Events) < 500 {
+		t.Fatalf("the cut run's trace: %v, %d events", err, len(tr.Events))
 	}
 }

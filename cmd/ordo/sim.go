@@ -127,6 +127,12 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			}
 			res, err := sc.Run(opts)
 			if err != nil {
+				if res != nil && res.Trace != nil && traceFile != "" {
+					// Cut at its bound: the trace up to there.
+					if werr := res.Trace.WriteFile(traceFile); werr == nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "trace up to the cut: %s (%s, %v simulated)\n", traceFile, plural.Count(len(res.Trace.Events), "event"), res.SimTime)
+					}
+				}
 				return err
 			}
 			if traceFile != "" {
