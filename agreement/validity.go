@@ -65,6 +65,7 @@ type validityJudge struct {
 	liars     string
 	proposed  map[string]bool
 	decisions int
+	noops     int // correct nodes' null requests: decided, not judged
 	invalid   int
 	// liarClients counts Byzantine clients: a request one of them sent is
 	// legitimate (PBFT commits what an authenticated client asks) though
@@ -95,8 +96,12 @@ func (j *validityJudge) Observe(e *trace.Event) {
 		}
 		j.proposed[valueText(e.Attrs.Get("value"))] = true
 	case isDecide(e.Name):
-		if j.meta.IsByzantine(int(e.Node)) || e.Attrs.Get("noop") == true {
-			return // a liar's decision binds nobody; a no-op proposes nothing
+		if j.meta.IsByzantine(int(e.Node)) {
+			return // a liar's decision binds nobody
+		}
+		if e.Attrs.Get("noop") == true {
+			j.noops++ // a no-op proposes nothing
+			return
 		}
 		j.decisions++
 		v := valueText(e.Attrs.Get("value"))
@@ -136,6 +141,10 @@ func (j *validityJudge) Result() check.Result {
 	default:
 		r.Verdict = check.Pass
 		r.Summary = fmt.Sprintf("every one of %d decisions of correct nodes was proposed (%d %s)", j.decisions, len(j.proposed), plural.Noun(len(j.proposed), "proposal"))
+		if j.noops > 0 {
+			// byzantine-agreement counts them: say why the counts differ.
+			r.Summary += fmt.Sprintf("; %s not judged (a null request proposes nothing)", plural.Count(j.noops, "null request"))
+		}
 		if j.unjudged > 0 {
 			r.Summary = fmt.Sprintf("%d of %d decisions of correct nodes were proposed; %d decided a value no node noted, which a Byzantine client may have sent (not judged: %s)", j.decisions-j.unjudged, j.decisions, j.unjudged, j.liars)
 		}
