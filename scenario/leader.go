@@ -169,5 +169,34 @@ func (f *Fault) aim(id ordo.NodeID, leader bool, strike func(*sim.Sim, ordo.Node
 		return
 	}
 	f.Desc = fmt.Sprintf("%s %d", f.Kind, id)
+	f.node = id
 	f.apply = func(s *sim.Sim) error { return strike(s, id) }
+}
+
+// Warnings are what the file says that it may not mean, one line each:
+// a restart of a node no earlier fault crashed (a restart of a running
+// node crashes it first, so a scenario meant to bring one node back
+// crashes another: more faults than it meant; a fresh user's trial).
+// None when crashes are random (nemesis) or aimed at the leader, whose
+// node the file does not say.
+func (sc *Scenario) Warnings() []string {
+	if sc.Nemesis != nil && sc.Nemesis.Crash > 0 {
+		return nil
+	}
+	down := map[ordo.NodeID]bool{}
+	var out []string
+	for _, f := range sc.Faults {
+		switch {
+		case f.Leader && f.Kind == "crash":
+			return nil
+		case f.Kind == "crash" && f.node != ordo.None:
+			down[f.node] = true
+		case f.Kind == "restart" && f.node != ordo.None:
+			if !down[f.node] {
+				out = append(out, fmt.Sprintf("%s:%d: restart: %d at %v: no fault before crashed node %d, so this restart crashes it first (a running node restarted loses what it did not write); crash it earlier if you meant to bring it back", sc.File, f.Line, f.node, f.At, f.node))
+			}
+			delete(down, f.node)
+		}
+	}
+	return out
 }

@@ -71,6 +71,9 @@ type Fault struct {
 	// resolved when the fault fires, in each runtime; its Spec then names
 	// node None.
 	Leader bool
+	// node is the node a fault aimed at one by number strikes (None for
+	// leader, links and partitions).
+	node ordo.NodeID
 	// apply performs the fault on a running simulator; nil for a Leader
 	// fault, which strike performs on the node resolved.
 	apply  func(s *sim.Sim) error

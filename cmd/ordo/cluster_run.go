@@ -62,6 +62,9 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 			if err != nil {
 				return err
 			}
+			for _, w := range sc.Warnings() {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+			}
 			if _, err := live.CheckScenario(sc); err != nil {
 				return err
 			}
