@@ -35,7 +35,10 @@ const MaxEvidence = 1 << 20
 // the node lies, whoever it is — a node of Meta.Byzantine (the checker's
 // purpose is to name the liar from what it sent, not from the simulator's
 // confession), or a correct node (a bug). A retransmission, the same
-// message again, is no evidence.
+// message again, is no evidence, nor is a message no node received (a
+// recv event of its message id): one the network lost, or one held for
+// its sender's fsync and lost at its crash, never left for anyone to
+// hold.
 //
 // It reads what was sent from the send events' bodies, which a run keeps
 // with sim.Config.KeepMessages (a scenario that asks for this check keeps
@@ -87,7 +90,7 @@ func (Equivocation) Start(m *trace.Meta) (check.Judge, error) {
 	if len(types) == 0 {
 		return nil, fmt.Errorf("protocol %q has no message that names a slot (agreement.Slotted)", m.Protocol)
 	}
-	return &evidenceJudge{meta: m, types: types, first: map[slotKey]sent{}, reported: map[slotKey]bool{}}, nil
+	return &evidenceJudge{meta: m, types: types, first: map[slotKey]sent{}, pending: map[uint64]pendingSend{}, reported: map[slotKey]bool{}}, nil
 }
 
 type slotKey struct {
@@ -104,15 +107,23 @@ type sent struct {
 	msg   uint64
 }
 
+// pendingSend is a slotted send not yet received by anyone.
+type pendingSend struct {
+	k slotKey
+	s sent
+}
+
 type evidenceJudge struct {
 	meta  *trace.Meta
 	types map[string]reflect.Type
 	first map[slotKey]sent
-	// byMsg finds a first send by its message id, and crashed when each
-	// node last crashed: a send held for its fsync and dropped at its
-	// sender's crash or fail-stop never left, and is no evidence.
-	byMsg      map[uint64]slotKey
-	crashed    map[ordo.NodeID]int64
+	// pending holds the slotted sends no node has received yet: a message
+	// is evidence once someone holds it. A send held for its sender's
+	// fsync and lost at its crash never left (live, a SIGKILL leaves no
+	// drop in the trace: a primary's pre-prepare was judged against the
+	// one it sent for the slot after its restart, a correct node called a
+	// liar), nor did one the network lost.
+	pending    map[uint64]pendingSend
 	reported   map[slotKey]bool // slots already found equivocated (one finding each)
 	judged     int              // slotted sends read
 	missing    int              // slotted sends without a readable body
@@ -123,40 +134,15 @@ type evidenceJudge struct {
 	violations []check.Violation
 }
 
-func (j *evidenceJudge) Wants(k trace.Kind) bool {
-	return k == trace.Send || k == trace.Drop || k == trace.Crash
-}
-func (j *evidenceJudge) VectorFree() {}
-
-// heldDrop reports whether drop e lost a send its sender held for an
-// fsync: a drop named fail-stop (the runtime's, live and simulated), or
-// one named "node crashed" of a message whose sender crashed at that
-// very time (the simulator's crash drops its held sends then; a crashed
-// receiver's inbox is dropped under the same name, but its senders did
-// not crash).
-func (j *evidenceJudge) heldDrop(e *trace.Event) bool {
-	switch e.Name {
-	case trace.NameFailStop:
-		return true
-	case trace.NameCrashed:
-		t, ok := j.crashed[e.Node]
-		return ok && t == e.T
-	}
-	return false
-}
+func (j *evidenceJudge) Wants(k trace.Kind) bool { return k == trace.Send || k == trace.Recv }
+func (j *evidenceJudge) VectorFree()             {}
 
 func (j *evidenceJudge) Observe(e *trace.Event) {
 	switch e.Kind {
-	case trace.Crash:
-		if j.crashed == nil {
-			j.crashed = map[ordo.NodeID]int64{}
-		}
-		j.crashed[e.Node] = e.T
-		return
-	case trace.Drop:
-		if k, ok := j.byMsg[e.Msg]; ok && k.node == e.Node && j.heldDrop(e) {
-			delete(j.first, k) // it never left: the next send of the slot stands alone
-			delete(j.byMsg, e.Msg)
+	case trace.Recv:
+		if p, ok := j.pending[e.Msg]; ok {
+			delete(j.pending, e.Msg)
+			j.compare(p.k, p.s)
 		}
 		return
 	case trace.Send:
@@ -184,8 +170,19 @@ func (j *evidenceJudge) Observe(e *trace.Event) {
 	}
 	j.judged++
 	view, seq := msg.(Slotted).Slot()
-	k := slotKey{node: e.Node, kind: e.MsgKind, view: view, seq: seq}
-	s := sent{sum: sha256.Sum256(canon), event: e.ID, to: e.Peer, t: e.T, msg: e.Msg}
+	if len(j.pending) >= MaxEvidence {
+		j.overflow = true
+		return
+	}
+	j.pending[e.Msg] = pendingSend{
+		k: slotKey{node: e.Node, kind: e.MsgKind, view: view, seq: seq},
+		s: sent{sum: sha256.Sum256(canon), event: e.ID, to: e.Peer, t: e.T, msg: e.Msg},
+	}
+}
+
+// compare judges send s of slot k, received: the slot's first received
+// send, or the same message again, or evidence.
+func (j *evidenceJudge) compare(k slotKey, s sent) {
 	f, seen := j.first[k]
 	if !seen {
 		if len(j.first) >= MaxEvidence {
@@ -193,10 +190,6 @@ func (j *evidenceJudge) Observe(e *trace.Event) {
 			return
 		}
 		j.first[k] = s
-		if j.byMsg == nil {
-			j.byMsg = map[uint64]slotKey{}
-		}
-		j.byMsg[e.Msg] = k
 		return
 	}
 	if f.sum == s.sum || j.reported[k] {
@@ -205,22 +198,25 @@ func (j *evidenceJudge) Observe(e *trace.Event) {
 	j.reported[k] = true
 	j.found++
 	who := "a correct node: a bug"
-	if j.meta.IsByzantine(int(e.Node)) {
-		who = "Byzantine: " + j.behaviour(e.Node)
+	if j.meta.IsByzantine(int(k.node)) {
+		who = "Byzantine: " + j.behaviour(k.node)
 	} else {
 		j.byCorrect++
 	}
 	if j.liars == nil {
 		j.liars = map[ordo.NodeID]bool{}
 	}
-	j.liars[e.Node] = true
+	j.liars[k.node] = true
+	if s.event < f.event {
+		f, s = s, f // named in the order they were sent
+	}
 	if len(j.violations) < check.MaxReported {
 		j.violations = append(j.violations, check.Violation{
 			Message: fmt.Sprintf("%v sent two different %s messages for view %d, sequence number %d: e%d (to %v) and e%d (to %v); %s",
-				e.Node, e.MsgKind, view, seq, f.event, f.to, e.ID, e.Peer, who),
-			Events: []int{f.event, e.ID},
+				k.node, k.kind, k.view, k.seq, f.event, f.to, s.event, s.to, who),
+			Events: []int{f.event, s.event},
 			From:   f.t,
-			To:     e.T,
+			To:     s.t,
 		})
 	}
 }

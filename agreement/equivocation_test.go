@@ -37,9 +37,11 @@ type send struct {
 	from, to ordo.NodeID
 	m        ordo.Message
 	nobody   bool // no body kept
+	lost     bool // never received
 }
 
-// sends is a trace of send events of votingProto, with their bodies.
+// sends is a trace of send events of votingProto, with their bodies, each
+// but a lost one received at once (event ids: send 2i, its receive 2i+1).
 func sends(liars []trace.Liar, ss ...send) *trace.Trace {
 	tr := &trace.Trace{Meta: trace.Meta{Format: trace.FormatVersion, Runtime: "sim", Nodes: 4, Protocol: votingProto.Name, Byzantine: liars}}
 	for i, s := range ss {
@@ -50,6 +52,9 @@ func sends(liars []trace.Liar, ss ...send) *trace.Trace {
 			e.Body = &r
 		}
 		tr.Append(e)
+		if !s.lost {
+			tr.Append(trace.Event{Kind: trace.Recv, Node: s.to, Peer: s.from, T: int64(i + 1), Msg: uint64(i + 1), MsgKind: s.m.Kind()})
+		}
 	}
 	return tr
 }
@@ -74,7 +79,7 @@ func TestEquivocationEvidence(t *testing.T) {
 		send{from: 2, to: 3, m: vote{1, "a"}}, // the same: no evidence
 		send{from: 1, to: 3, m: vote{1, "b"}}, // another node
 		send{from: 2, to: 1, m: vote{2, "b"}}, // another round
-		send{from: 2, to: 4, m: vote{1, "b"}}, // the lie: e4 against e0
+		send{from: 2, to: 4, m: vote{1, "b"}}, // the lie: e8 against e0
 		send{from: 2, to: 3, m: vote{1, "c"}}, // the same slot again: one finding a slot
 		send{from: 3, to: 1, m: hello{"x"}}, send{from: 3, to: 2, m: hello{"y"}},
 	))
@@ -82,7 +87,7 @@ func TestEquivocationEvidence(t *testing.T) {
 		t.Fatalf("%v: %s %v", r.Verdict, r.Summary, r.Violations)
 	}
 	v := r.Violations[0]
-	if v.Events[0] != 0 || v.Events[1] != 4 || !strings.HasPrefix(v.Message, "n2 sent two different vote messages for view 1, sequence number 0: e0 (to n1) and e4 (to n4); Byzantine: n2 (equivocate)") {
+	if v.Events[0] != 0 || v.Events[1] != 8 || !strings.HasPrefix(v.Message, "n2 sent two different vote messages for view 1, sequence number 0: e0 (to n1) and e8 (to n4); Byzantine: n2 (equivocate)") {
 		t.Fatalf("%+v", v)
 	}
 	// A correct node caught lying is named too, as a bug.
@@ -94,6 +99,28 @@ func TestEquivocationEvidence(t *testing.T) {
 	r = equivocation(t, sends(liar, send{from: 2, to: 1, m: vote{1, "a"}}, send{from: 2, to: 1, m: vote{1, "a"}}))
 	if r.Verdict != check.Pass {
 		t.Fatalf("%v: %s", r.Verdict, r.Summary)
+	}
+}
+
+// A message no node received is no evidence: a send held for its
+// sender's fsync and lost when it was killed never left (live, the trace
+// has its send event and no drop: a restarted primary, correct, was
+// called a liar for the pre-prepare it sent after its restart for a slot
+// whose first pre-prepare never left), nor did one the network lost.
+// Received, the same two are evidence.
+func TestEquivocationOnlyFromReceivedMessages(t *testing.T) {
+	r := equivocation(t, sends(nil,
+		send{from: 1, to: 2, m: vote{1, "a"}, lost: true},
+		send{from: 1, to: 2, m: vote{1, "b"}},
+		send{from: 1, to: 3, m: vote{1, "b"}}))
+	if r.Verdict != check.Pass {
+		t.Fatalf("a lost send judged: %v: %s %v", r.Verdict, r.Summary, r.Violations)
+	}
+	r = equivocation(t, sends(nil,
+		send{from: 1, to: 2, m: vote{1, "a"}},
+		send{from: 1, to: 2, m: vote{1, "b"}}))
+	if r.Verdict != check.Fail {
+		t.Fatalf("received: %v: %s", r.Verdict, r.Summary)
 	}
 }
 
