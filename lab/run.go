@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -196,7 +197,9 @@ func New(sp Spec) (*sim.Sim, error) {
 	return s, nil
 }
 
-// Run runs a spec to its duration and checks the trace.
+// Run runs a spec to its duration and checks the trace. A run cut at its
+// bound of events returns the error with an Outcome holding its trace up
+// to there (and no checks) unless Online.
 func Run(sp Spec) (*Outcome, error) {
 	if sp.Duration <= 0 {
 		return nil, fmt.Errorf("--duration %v: must be positive", sp.Duration)
@@ -206,6 +209,11 @@ func Run(sp Spec) (*Outcome, error) {
 		return nil, err
 	}
 	if err := s.RunUntil(sp.Duration); err != nil {
+		var cut sim.ErrEventLimit
+		if errors.As(err, &cut) && !sp.Online {
+			// Cut at its bound: the trace up to there (ordo elect --trace).
+			return &Outcome{Spec: sp, Trace: s.Trace(), Stats: s.Stats()}, err
+		}
 		return nil, err
 	}
 	return Finish(sp, s)

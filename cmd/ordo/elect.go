@@ -80,6 +80,11 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 			}
 			o, err := lab.Run(sp)
 			if err != nil {
+				if o != nil && o.Trace != nil && f.traceFile != "" {
+					if werr := o.Trace.WriteFile(f.traceFile); werr == nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "trace up to the cut: %s (%s)\n", f.traceFile, plural.Count(len(o.Trace.Events), "event"))
+					}
+				}
 				return err
 			}
 			// The trace is written before the report, like ordo sim's, so a
@@ -129,7 +134,7 @@ for the checks named by --expect CHECK=fail), 1 otherwise, 2 for bad input.`,
 	fl.BoolVar(&f.diagram, "diagram", false, "draw the first events as an ASCII space-time diagram")
 	fl.BoolVar(&f.json, "json", false, "print JSON")
 	fl.StringVar(&f.traceFile, "trace", "", "write the run's trace (JSON Lines) to `FILE` (read it with ordo trace ...)")
-	fl.Uint64Var(&f.maxEvents, "max-events", 0, "stop the run after this many simulator steps (0: the traced default, about 2 GiB of trace)")
+	fl.Uint64Var(&f.maxEvents, "max-events", 0, "stop the run after this many simulator steps (0: the traced default, about 2 GiB of trace); with --trace, the trace up to the cut is written")
 	return cmd
 }
 

@@ -91,4 +91,13 @@ func TestSimMaxEvents(t *testing.T) {
 	if tr, err := trace.ReadFile(file); err != nil || len(tr.Events) < 500 {
 		t.Fatalf("the cut run's trace: %v, %d events", err, len(tr.Events))
 	}
+	// And ordo elect, which the error names too.
+	file = filepath.Join(t.TempDir(), "elect-cut.jsonl")
+	out, err = run(t, "elect", "--protocol", "raft", "--max-events", "300", "--trace", file)
+	if err == nil || !strings.Contains(out, "trace up to the cut: "+file) {
+		t.Fatalf("elect: err %v, want the cut and the trace named\n%s", err, out)
+	}
+	if tr, err := trace.ReadFile(file); err != nil || len(tr.Events) < 300 {
+		t.Fatalf("elect: the cut run's trace: %v", err)
+	}
 }

@@ -183,7 +183,7 @@ Exit status: 0 when every expect of the file is met, 1 when one is not,
 	f.IntVar(&vopts.From, "from", 0, "first event of the diagram")
 	f.IntVar(&vopts.MaxEvents, "max", viz.DefaultMaxEvents, "at most this many events in the diagram")
 	f.IntVar(&vopts.Width, "width", viz.DefaultWidth, "the diagram's maximum line width")
-	f.Uint64Var(&maxEvents, "max-events", 0, "stop the run after this many simulator steps (0: 50M untraced; traced, about 2 GiB of trace)")
+	f.Uint64Var(&maxEvents, "max-events", 0, "stop the run after this many simulator steps (0: 50M untraced; traced, about 2 GiB of trace); with --trace, the trace up to the cut is written")
 	return cmd
 }
 

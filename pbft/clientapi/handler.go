@@ -104,7 +104,7 @@ func (h *handler) serve(ctx context.Context, q Request) (int, Response) {
 		msg := err.Error()
 		if errors.Is(err, context.DeadlineExceeded) {
 			msg = fmt.Sprintf("%v: replica %v did not execute the request in time; a retry with the same timestamp is answered once it does. "+
-				"A request sent to this replica alone is never executed: a replica orders a request only once every correct one heard it from its client, so send it to every replica's API (as ordo kv and this package's Client do)", err, h.c.ID)
+				"A request that did not reach every replica may never execute: a backup prepares a request only once it heard it from its client itself (or f+1 replicas vouch for it), and backups do not relay requests, so send it to every replica's API (as ordo kv and this package's Client do)", err, h.c.ID)
 		}
 		return code, errorResponse(code, msg)
 	}
