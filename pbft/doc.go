@@ -111,8 +111,12 @@
 // different one for a slot. A catch-up is never answered, and one peer's
 // statuses and stale view-changes are answered at most answerBudget
 // times a tick, so a liar costs in proportion to time, not to what it
-// sends. Bounded: one status or view-change per
-// replica per tick, an answer at most one window. After restarts, a
+// sends. A replica that keeps asking while nothing changes (its
+// statuses, its view-change resent) backs off after askPatience (8) asks
+// a tick: 2, 4, ... ticks apart, up to 1.6 s (0.4 s for a view-change),
+// and every tick again once something moves (askBackoff). Bounded: one
+// status or view-change per replica per tick, an answer at most one
+// window. After restarts, a
 // replica keeps (durable) the view-change it sent for the view it
 // installed and for views it moved past, and answers a view-change for
 // one of them with it and with its current one, so replicas split

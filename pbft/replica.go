@@ -211,6 +211,8 @@ type Replica struct {
 	changingTicks int64               // retransmit ticks spent changing view
 	stalledTicks  int64               // retransmit ticks a backup held a slot of its view not committed, executing nothing (retransmit.go)
 	answered      map[ordo.NodeID]int // statuses and stale view-changes answered this tick, per peer (answerBudget)
+	ask           askBackoff          // when to ask again while nothing changes (retransmit.go)
+	heardCount    int64               // requests heard from their clients so far (a change askBackoff sees)
 
 	// Refused messages (refuse.go): counted by reason, every one of them.
 	refused   int
@@ -327,6 +329,7 @@ func (r *Replica) Start(env ordo.Env) {
 	r.sentVC, r.installedVC, r.sentNV, r.behind, r.lastTick, r.armed = nil, nil, nil, false, 0, 0
 	r.earlier = map[int64]ViewChange{}
 	r.answered = map[ordo.NodeID]int{}
+	r.ask, r.heardCount = askBackoff{}, 0
 	// A restarted replica reads back what it voted for (durable.go) and
 	// asks at its first tick what it missed (a state transfer from a replica past it, statetransfer.go),
 	// and again now and then for a while: live, its first ask leaves
@@ -689,6 +692,7 @@ func (r *Replica) hear(env ordo.Env, m Request) {
 	}
 	r.heard[d] = true
 	r.heardFIFO = append(r.heardFIFO, d)
+	r.heardCount++
 	// In sequence order: a map's order would make the sends, and so the
 	// simulation, differ from run to run.
 	var waiting []int64

@@ -39,6 +39,73 @@ const timerRetransmit = "retransmit"
 // waits between two changing statuses when nothing else asks.
 const askEvery = 10
 
+// maxAskGap bounds, in retransmit ticks, how long a replica that keeps
+// asking while nothing changes waits between two asks (1.6 s at the
+// default retransmit); maxResendGap the same for the view-change a
+// replica resends while it changes view (0.4 s), which the others need
+// to move on together (a longer gap slowed view changes under 15% loss).
+const (
+	maxAskGap    = 16
+	maxResendGap = 4
+)
+
+// askBackoff spaces a replica's asks — its view-change resent while it
+// changes view, and the statuses of a replica stuck with something
+// pending — while nothing changes: every tick for askPatience asks, then
+// 2, 4, ... up to maxAskGap ticks apart, and every tick again once
+// something moves (its view, what it
+// executed or made stable, its log, the view-changes it holds, a request
+// heard). Each ask is answered with up to a window of messages, and when
+// no answer can help (a view change a liar's refused view-change keeps
+// one short, a checkpoint that never becomes stable) they went on every
+// tick for as long as the cluster was idle: n = 7 with two liars and 5%
+// loss sent 193 253 messages in 30 s, 1.3 MB a second after its last
+// request (a fresh user's trial).
+type askBackoff struct {
+	mark       askMark
+	tries      int64 // asks since the last change
+	gap, after int64 // the next gap, and the ticks left before the next ask
+	most       int64 // the gap's bound (0: maxAskGap)
+}
+
+// askPatience is how many asks, one a tick, a replica makes after a
+// change before it backs off: a lost answer is asked for again at once
+// (under 15% loss, backing off from the first ask left more runs
+// unfinished), a stall that asking cannot end is asked about less and less.
+const askPatience = 8
+
+// askMark is what moving resets the backoff on.
+type askMark struct {
+	view, lastExec, low, installed, heard int64
+	changing                              bool
+	log, vcs                              int
+}
+
+func (r *Replica) askMark() askMark {
+	return askMark{view: r.view, lastExec: r.lastExec, low: r.low, installed: r.installed, heard: r.heardCount,
+		changing: r.changing, log: len(r.log), vcs: len(r.vcs[r.view])}
+}
+
+// due reports whether a replica that wants to ask may ask this tick.
+func (a *askBackoff) due(m askMark) bool {
+	if m != a.mark || a.gap == 0 {
+		a.mark, a.tries, a.gap, a.after = m, 0, 1, 0
+	}
+	if a.after > 0 {
+		a.after--
+		return false
+	}
+	a.after = a.gap - 1
+	if a.tries++; a.tries >= askPatience {
+		most := a.most
+		if most == 0 {
+			most = maxAskGap
+		}
+		a.gap = min(2*a.gap, most)
+	}
+	return true
+}
+
 // bootAskTicks is how many retransmit ticks a restarted replica keeps
 // asking, every askEvery-th one, until it has executed something (five
 // asks after its first; 5 s at the default 100 ms).
@@ -75,7 +142,9 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 	stuck := r.lastExec == r.lastTick
 	r.lastTick = r.lastExec
 	if r.changing {
-		if r.sentVC != nil && r.sentVC.View == r.view {
+		r.ask.most = maxResendGap
+		due := r.ask.due(r.askMark())
+		if due && r.sentVC != nil && r.sentVC.View == r.view {
 			r.broadcast(env, *r.sentVC)
 		}
 		// Commits it still lacks (onLateCommit): a changing status makes
@@ -86,7 +155,7 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		// once the others fall quiet, and may lack its last commits
 		// (found: a restarted replica two slots short, for good).
 		r.changingTicks++
-		if stuck && (r.lateCommitsPending() || r.changingTicks%askEvery == 0) || r.behind {
+		if due && stuck && (r.lateCommitsPending() || r.changingTicks%askEvery == 0) || r.behind {
 			r.behind = false
 			r.broadcast(env, Status{View: r.view, Changing: true, Stable: r.low, LastExec: r.lastExec})
 		}
@@ -101,7 +170,8 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		r.bootAsks--
 		asking = r.lastExec == 0 && r.bootAsks%askEvery == 0
 	}
-	if r.behind || stuck && r.pending() || asking {
+	r.ask.most = maxAskGap
+	if r.behind || stuck && r.pending() && r.ask.due(r.askMark()) || asking {
 		r.behind = false
 		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
 	}

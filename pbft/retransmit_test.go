@@ -78,8 +78,11 @@ func TestPBFT4_4_ViewChangeUnderMessageLoss(t *testing.T) {
 	}
 }
 
-// One step: a backup changing view resends its view-change, verbatim, on
-// every retransmit tick until the new view is installed; then it stops.
+// One step: a backup changing view resends its view-change, verbatim,
+// until the new view is installed, then stops; while nothing changes the
+// resends back off after askPatience of them (every tick to the ninth,
+// then 2 and 4 ticks apart, maxResendGap: askBackoff), and a view-change
+// more for its view starts them again at every tick.
 func TestPBFTViewChangeResentUntilInstalled(t *testing.T) {
 	env := ordotest.ForProtocol(pbft.Protocol, 3, ordo.NewRoster(4, 1, 0), 1)
 	n := env.NewNode(t, pbft.Protocol, nil)
@@ -92,14 +95,26 @@ func TestPBFTViewChangeResentUntilInstalled(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("joined with %v", env.Sent)
 	}
-	for range 3 {
+	var resent []int
+	for i := 1; i <= 20; i++ {
 		env.Fire(n, tick)
-		if got := env.SentTo(2); len(got) != 1 || !sameMessage(got[0], first[0]) {
-			t.Fatalf("resent %v, want %v", got, first)
+		if got := env.SentTo(2); len(got) == 1 && sameMessage(got[0], first[0]) {
+			resent = append(resent, i)
+			env.WantSent(t, "view-change→n1", "view-change→n2", "view-change→n4")
+		} else if len(env.Sent) != 0 {
+			t.Fatalf("tick %d: sent %v, want its view-change or nothing", i, env.Sent)
 		}
-		env.WantSent(t, "view-change→n1", "view-change→n2", "view-change→n4")
 		tick = env.OneTimer(t, "retransmit").Timer
 	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 15, 19}; !slices.Equal(resent, want) {
+		t.Fatalf("resent at ticks %v, want %v", resent, want)
+	}
+	env.Receive(n, 1, pbft.ViewChange{View: 1}) // a third view-change: something moved
+	env.Fire(n, tick)
+	if got := env.SentTo(2); len(got) != 1 || !sameMessage(got[0], first[0]) {
+		t.Fatalf("after a change, resent %v, want %v at once", got, first)
+	}
+	tick = env.OneTimer(t, "retransmit").Timer
 	env.Receive(n, 2, pbft.NewView{View: 1, From: []ordo.NodeID{2, 3, 4}})
 	env.Fire(n, tick)
 	if len(env.Sent) != 0 {
