@@ -113,8 +113,9 @@
 // times a tick, so a liar costs in proportion to time, not to what it
 // sends. A replica that keeps asking while nothing changes (its
 // statuses, its view-change resent) backs off after askPatience (8) asks
-// a tick: 2, 4, ... ticks apart, up to 1.6 s (0.4 s for a view-change),
-// and every tick again once something moves (askBackoff). Bounded: one
+// a tick: 2, 4, ... ticks apart, up to 1.6 s (0.4 s while it changes
+// view), and every tick again once something moves (askBackoff); the
+// once-a-second status of a replica changing view is never backed off. Bounded: one
 // status or view-change per replica per tick, an answer at most one
 // window. After restarts, a
 // replica keeps (durable) the view-change it sent for the view it

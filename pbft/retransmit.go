@@ -155,7 +155,11 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		// once the others fall quiet, and may lack its last commits
 		// (found: a restarted replica two slots short, for good).
 		r.changingTicks++
-		if due && stuck && (r.lateCommitsPending() || r.changingTicks%askEvery == 0) || r.behind {
+		// The once-a-second status is not backed off: spaced on the
+		// backoff's turns it could fall on none of them, and the
+		// replica it is for stayed short for good again (a fresh user's
+		// check of the backoff).
+		if stuck && (due && r.lateCommitsPending() || r.changingTicks%askEvery == 0) || r.behind {
 			r.behind = false
 			r.broadcast(env, Status{View: r.view, Changing: true, Stable: r.low, LastExec: r.lastExec})
 		}

@@ -434,7 +434,7 @@ checks: [byzantine-agreement, validity, bft-liveness, equivocation]
 // stuck changing view (a liar's view-change refused left them one short)
 // and three waiting for a checkpoint that never became stable asked every
 // tick, each ask answered with a window: 193 253 messages (40 MB) in 30 s,
-// 1.3 MB a second for as long as the cluster was idle. Now about 54 000.
+// 1.3 MB a second for as long as the cluster was idle. Now about 56 000.
 func TestPBFTIdleAfterAViewSplitBacksOff(t *testing.T) {
 	const src = `name: idle-after-split
 protocol: pbft
