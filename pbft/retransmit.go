@@ -65,7 +65,6 @@ type askBackoff struct {
 	mark       askMark
 	tries      int64 // asks since the last change
 	gap, after int64 // the next gap, and the ticks left before the next ask
-	most       int64 // the gap's bound (0: maxAskGap)
 }
 
 // askPatience is how many asks, one a tick, a replica makes after a
@@ -86,8 +85,9 @@ func (r *Replica) askMark() askMark {
 		changing: r.changing, log: len(r.log), vcs: len(r.vcs[r.view])}
 }
 
-// due reports whether a replica that wants to ask may ask this tick.
-func (a *askBackoff) due(m askMark) bool {
+// due reports whether a replica that wants to ask may ask this tick,
+// with gaps of at most most ticks.
+func (a *askBackoff) due(m askMark, most int64) bool {
 	if m != a.mark || a.gap == 0 {
 		a.mark, a.tries, a.gap, a.after = m, 0, 1, 0
 	}
@@ -97,10 +97,6 @@ func (a *askBackoff) due(m askMark) bool {
 	}
 	a.after = a.gap - 1
 	if a.tries++; a.tries >= askPatience {
-		most := a.most
-		if most == 0 {
-			most = maxAskGap
-		}
 		a.gap = min(2*a.gap, most)
 	}
 	return true
@@ -142,8 +138,7 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 	stuck := r.lastExec == r.lastTick
 	r.lastTick = r.lastExec
 	if r.changing {
-		r.ask.most = maxResendGap
-		due := r.ask.due(r.askMark())
+		due := r.ask.due(r.askMark(), maxResendGap)
 		if due && r.sentVC != nil && r.sentVC.View == r.view {
 			r.broadcast(env, *r.sentVC)
 		}
@@ -174,8 +169,7 @@ func (r *Replica) onRetransmit(env ordo.Env) {
 		r.bootAsks--
 		asking = r.lastExec == 0 && r.bootAsks%askEvery == 0
 	}
-	r.ask.most = maxAskGap
-	if r.behind || stuck && r.pending() && r.ask.due(r.askMark()) || asking {
+	if r.behind || stuck && r.pending() && r.ask.due(r.askMark(), maxAskGap) || asking {
 		r.behind = false
 		r.broadcast(env, Status{View: r.view, Stable: r.low, LastExec: r.lastExec})
 	}

@@ -121,10 +121,8 @@ type Transport struct {
 	conns  map[net.Conn]struct{} // every open connection, to close on Close
 	slots  chan struct{}         // bounds inbound connections
 	// unauth lists the inbound connections not yet through their
-	// handshake and hello, oldest first; evicted those closed to make
-	// room (evictOldest).
-	unauth  []unauthConn
-	evicted map[net.Conn]bool
+	// handshake and hello, oldest first (takeSlot).
+	unauth []*inConn
 	// forging bounds the forged connections in flight (SendForged).
 	forging chan struct{}
 }
@@ -146,16 +144,13 @@ type peer struct {
 	in []net.Conn
 }
 
-// unauthConn is an inbound connection not yet through its handshake
-// and hello.
-type unauthConn struct{ c *inConn }
-
 // inConn is an accepted connection that knows whether its peer has sent
-// anything yet: a peer's TLS client hello (or plain hello) leaves at
-// once, an idle flood's connection sends nothing.
+// anything yet (a peer's TLS client hello, or plain hello, leaves at
+// once; an idle flood's connection sends nothing), and whether takeSlot
+// closed it to make room.
 type inConn struct {
 	net.Conn
-	heard atomic.Bool
+	heard, evicted atomic.Bool
 }
 
 func (c *inConn) Read(b []byte) (int, error) {
@@ -215,7 +210,6 @@ func Listen(cfg Config) (*Transport, error) {
 		cfg: cfg, ln: ln, peers: map[ordo.NodeID]*peer{}, ctx: ctx, cancel: cancel,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
 		conns:   map[net.Conn]struct{}{},
-		evicted: map[net.Conn]bool{},
 		slots:   make(chan struct{}, 4*cfg.N+8),
 		forging: make(chan struct{}, maxForging),
 	}
@@ -264,7 +258,7 @@ func (t *Transport) track(c net.Conn) bool {
 	}
 	t.conns[c] = struct{}{}
 	if ic, ok := c.(*inConn); ok {
-		t.unauth = append(t.unauth, unauthConn{ic})
+		t.unauth = append(t.unauth, ic)
 	}
 	return true
 }
@@ -274,7 +268,6 @@ func (t *Transport) untrack(c net.Conn) {
 	t.mu.Lock()
 	delete(t.conns, c)
 	t.authenticated(c)
-	delete(t.evicted, c)
 	t.mu.Unlock()
 }
 
@@ -296,14 +289,14 @@ func (t *Transport) takeSlot() bool {
 	default:
 	}
 	t.mu.Lock()
-	i := slices.IndexFunc(t.unauth, func(u unauthConn) bool { return !u.c.heard.Load() })
+	i := slices.IndexFunc(t.unauth, func(c *inConn) bool { return !c.heard.Load() })
 	if i < 0 {
 		t.mu.Unlock()
 		return false
 	}
-	oldest := t.unauth[i].c
+	oldest := t.unauth[i]
 	t.unauth = slices.Delete(t.unauth, i, i+1)
-	t.evicted[oldest] = true
+	oldest.evicted.Store(true)
 	t.mu.Unlock()
 	t.cfg.OnRefused("too many connections: the oldest unauthenticated closed")
 	oldest.Close() // its serve returns and frees its slot
@@ -319,7 +312,7 @@ func (t *Transport) takeSlot() bool {
 
 // authenticated takes c off the unauthenticated list (t.mu held).
 func (t *Transport) authenticated(c net.Conn) {
-	if i := slices.IndexFunc(t.unauth, func(u unauthConn) bool { return net.Conn(u.c) == c }); i >= 0 {
+	if i := slices.IndexFunc(t.unauth, func(u *inConn) bool { return net.Conn(u) == c }); i >= 0 {
 		t.unauth = slices.Delete(t.unauth, i, i+1)
 	}
 }
@@ -670,10 +663,7 @@ func (t *Transport) refuse(reason string, err error) error {
 // refuseConn is refuse for inbound connection c, which an eviction may
 // have closed (counted then, as too many connections).
 func (t *Transport) refuseConn(c net.Conn, reason string, err error) error {
-	t.mu.Lock()
-	evicted := t.evicted[c]
-	t.mu.Unlock()
-	if evicted {
+	if ic, ok := c.(*inConn); ok && ic.evicted.Load() {
 		return &refusal{"evicted", err}
 	}
 	return t.refuse(reason, err)
