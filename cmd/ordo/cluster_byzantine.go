@@ -65,16 +65,21 @@ node that lied in the run as Byzantine, so the checkers judge the others.`,
   ordo cluster byzantine 1 honest
   ordo cluster byzantine 3 garbage --rate 0.5
   ordo cluster status                      # n3's lies, the others' rejects`,
-		Args: exactArgs(2),
+		// The behaviour and its flags are checked before the cluster is
+		// opened: a bad name said "open .../cluster.yaml: no such file"
+		// outside a cluster directory, not what was wrong.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := exactArgs(2)(cmd, args); err != nil {
+				return err
+			}
+			return byzantineFlags(cmd, args[1])
+		},
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		id, err := nodeArg(c, args[0])
 		if err != nil {
 			return err
 		}
 		b := args[1]
-		if err := byzantineFlags(cmd, b); err != nil {
-			return err
-		}
 		if err := c.RequireProcess(id); err != nil {
 			return err
 		}

@@ -42,6 +42,14 @@ func TestClusterByzantineFlags(t *testing.T) {
 			t.Errorf("%s %v: %v, want %q", c.behaviour, c.flags, err, c.want)
 		}
 	}
+	// Checked before the cluster is opened: outside a cluster directory a
+	// bad name is named, not the missing cluster file (a fresh user's try).
+	for _, args := range [][]string{{"2", "lie"}, {"2", "silent", "--after", "1s"}} {
+		out, err := run(t, append([]string{"cluster", "byzantine", "--dir", t.TempDir()}, args...)...)
+		if err == nil || strings.Contains(err.Error(), "cluster.yaml") || !strings.Contains(err.Error(), args[1]) {
+			t.Errorf("cluster byzantine %v outside a cluster: %v\n%s", args, err, out)
+		}
+	}
 }
 
 // The warning of more than f liars agrees with their count: one liar of
