@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"ordo/sim"
 	"time"
 
 	"ordo"
@@ -290,5 +292,18 @@ func TestRestartOfARunningNodeIsWarned(t *testing.T) {
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 			t.Errorf("%s: warnings %q, want %q", c.faults, got, c.want)
 		}
+	}
+}
+
+// The reliable-network fallacy counts what the network lost, naming a
+// silent liar's withheld messages apart (they were counted as lost).
+func TestReliableEvidenceSeparatesWithheld(t *testing.T) {
+	r := &Result{Stats: &sim.Stats{Dropped: 1378, ByzantineBy: map[sim.Behaviour]int{sim.Silent: 996}}}
+	if got := r.evidence(sim.FallacyReliable); got != ": 382 messages lost (and 996 withheld by silent liars)" {
+		t.Fatalf("%q", got)
+	}
+	r = &Result{Stats: &sim.Stats{Dropped: 5}}
+	if got := r.evidence(sim.FallacyReliable); got != ": 5 messages lost" {
+		t.Fatalf("%q", got)
 	}
 }
