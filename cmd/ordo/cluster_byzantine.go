@@ -68,12 +68,8 @@ node that lied in the run as Byzantine, so the checkers judge the others.`,
 		// The behaviour and its flags are checked before the cluster is
 		// opened: a bad name said "open .../cluster.yaml: no such file"
 		// outside a cluster directory, not what was wrong.
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := exactArgs(2)(cmd, args); err != nil {
-				return err
-			}
-			return byzantineFlags(cmd, args[1])
-		},
+		Args:    exactArgs(2),
+		PreRunE: func(cmd *cobra.Command, args []string) error { return byzantineFlags(cmd, args[1]) },
 	}, func(cmd *cobra.Command, c *live.Cluster, args []string) error {
 		id, err := nodeArg(c, args[0])
 		if err != nil {
