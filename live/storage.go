@@ -17,24 +17,27 @@ import (
 	"ordo"
 )
 
-// DiskStorage is a node's durable state: an append-only log of checksummed
-// records in one file (StoreFileName in its directory), replayed into
-// memory (an ordo.MemStorage) at open.
+// DiskStorage is a node's durable state: a log of checksummed records in
+// one file (StoreFileName in its directory), replayed into memory (an
+// ordo.MemStorage) at open.
 //
 // Writes change memory at once (reads see them) and are encoded into the
 // open batch. The runtime closes the batch after every event (EndBatch), so
 // each event's writes become one record, and after each turn of its loop
 // hands the turn's records to the store's syncer goroutine, which writes
-// everything handed to it with one write and one fsync, then the next lot
-// (group commit; see groupCommit for how sends wait for it). Commit does
-// the same for a caller outside a runtime and waits. A record is all or
-// nothing across a crash: replay checks each record's CRC-32C and length,
-// discards a torn last record (a write the crash cut short, never
-// acknowledged: the runtime releases an event's sends only after its
-// fsync) and refuses a file corrupt anywhere else with an error naming it
-// and saying how to recover. When the file has grown past CompactAt and
-// twice the live data, it is rewritten as a snapshot (a new file, fsynced
-// and renamed over the old one), so it does not grow forever.
+// everything handed to it with one write and one fdatasync, then the next
+// lot (group commit; see groupCommit for how sends wait for it). Commit
+// does the same for a caller outside a runtime and waits. The file keeps
+// zeros written ahead of its end, so that an fdatasync has no size to
+// commit, and every write is framed by a mark (storage_format.go). A
+// record is all or nothing across a crash: replay checks each write whole
+// (CRC-32C and length of every record), discards a torn last write (one
+// the crash cut short, never acknowledged: the runtime releases an
+// event's sends only after its fsync) and refuses a file damaged anywhere
+// else with an error naming it and saying how to recover. When the writes
+// have grown past CompactAt and twice the live data, the file is
+// rewritten as a snapshot (a new file, fsynced and renamed over the old
+// one), so it does not grow forever.
 //
 // Why a log and not an embedded engine, measured on this machine's ext4
 // disk with 100-byte values (3 s each, same run, two rounds):
@@ -42,13 +45,13 @@ import (
 // transaction a write and 4,102 / 4,642 writes/s with 64 writers through
 // its own DB.Batch; this log commits 5,293 / 3,759 writes/s with one
 // fsync a write and 117,896 / 96,360 writes/s with 64 writers through the
-// group commit. bbolt pays two fsyncs and page rewrites per transaction; a
-// node's store is small (terms, votes, a log of some MB), so memory holds
-// it and one append is the cheapest durable write. The format
-// (appendRecord and replay below) is small enough to audit, and fuzzed
-// (FuzzStorageFile).
+// group commit (format 1, appended). bbolt pays two fsyncs and page
+// rewrites per transaction; a node's store is small (terms, votes, a log
+// of some MB), so memory holds it and one write is the cheapest durable
+// write. The format (appendRecord, storage_format.go) is small enough to
+// audit, and fuzzed (FuzzStorageFile).
 //
-// The file format: an 8-byte magic "ORDOLOG1", then records
+// A record:
 //
 //	length  uint32 little-endian, bytes of payload, 1..MaxRecordBytes
 //	hcrc    uint32 little-endian, CRC-32C (Castagnoli) of length
@@ -88,7 +91,8 @@ type DiskStorage struct {
 	syncedN  uint64 // records durable
 	syncErr  error
 	busy     bool  // the syncer is writing
-	size     int64 // bytes of the file
+	size     int64 // bytes of the file's writes; zeros follow, up to alloc
+	alloc    int64 // bytes of the file: zeros ahead of size (syncer's while busy)
 	syncs    uint64
 	kick     chan struct{} // cap 1: something was handed
 	done     chan struct{} // cap 1: an fsync finished
@@ -106,7 +110,7 @@ type DiskStorage struct {
 // StoreFileName is the log file in a store's directory.
 const StoreFileName = "store.log"
 
-const logMagic = "ORDOLOG1"
+const logMagic = "ORDOLOG2"
 
 // MaxRecordBytes bounds one record's payload: one batch at its bounds plus
 // the encoding's overhead (at most 16 bytes an operation).
@@ -151,28 +155,34 @@ func OpenDiskStorage(dir string) (*DiskStorage, error) {
 		f.Close()
 		return nil, fmt.Errorf("live: storage %s: %w", s.path, err)
 	}
-	rep, err := replay(bufio.NewReaderSize(f, 1<<16), st.Size(), s.mem)
+	rep, err := replay(f, st.Size(), s.mem)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("live: storage %s: %w; the node cannot trust its state: restore the file from a backup, or wipe the node's directory and let the node rejoin the cluster empty", s.path, err)
 	}
-	if rep.good < st.Size() {
-		// A torn last record: a write the crash cut short. Its event's
-		// sends never left (they wait for the fsync), so nobody was told.
+	alloc := st.Size()
+	if rep.torn != "" {
+		// A torn last write: a crash cut it short. Its sends never left
+		// (they wait for its fsync), so nobody was told. Cut it off, so
+		// that no byte of it lies past the end of the good writes.
 		if err := f.Truncate(rep.good); err == nil {
 			err = f.Sync()
 		}
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("live: storage %s: cutting a torn last record: %w", s.path, err)
+			return nil, fmt.Errorf("live: storage %s: cutting a torn last write: %w", s.path, err)
 		}
-		s.info = fmt.Sprintf("discarded a torn last record (%d bytes at offset %d: %s)", st.Size()-rep.good, rep.good, rep.torn)
+		s.info = fmt.Sprintf("discarded a torn last write (%d bytes at offset %d: %s)", st.Size()-rep.good, rep.good, rep.torn)
+		alloc = rep.good
 	}
-	if _, err := f.Seek(rep.good, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("live: storage %s: %w", s.path, err)
+	s.f, s.size, s.alloc = f, rep.good, alloc
+	if rep.version == 1 {
+		// Format 1 (appended records): rewritten at once in format 2.
+		if err := s.compact(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("live: storage %s: rewriting a format-1 file: %w", s.path, err)
+		}
 	}
-	s.f, s.size = f, rep.good
 	s.liveBytes = snapshotBytes(s.mem)
 	return s, nil
 }
@@ -396,7 +406,7 @@ func (s *DiskStorage) startSyncer() {
 // (maybeCompact, under mu).
 func (s *DiskStorage) syncer() {
 	defer close(s.exited)
-	var buf []byte
+	var buf, w []byte
 	for {
 		s.mu.Lock()
 		for len(s.sh) == 0 {
@@ -411,17 +421,23 @@ func (s *DiskStorage) syncer() {
 		buf, s.sh = s.sh, buf[:0]
 		target := s.shTarget
 		f := s.f // compaction may have replaced it while the syncer was idle
+		at := s.size
 		s.busy = true
 		s.mu.Unlock()
 
 		// The file must still be ours: a directory wiped or a file
 		// replaced under a running node would take every write with it.
 		err := s.stillOurs(f)
-		if err == nil {
-			_, err = f.Write(buf)
+		for rest := buf; err == nil && len(rest) > 0; {
+			n := writeSpan(rest)
+			w = appendMark(w[:0], int64(markBytes+n), at)
+			w = append(w, rest[:n]...)
+			err = s.writeDurably(f, w, at)
+			at += int64(len(w))
+			rest = rest[n:]
 		}
-		if err == nil {
-			err = f.Sync()
+		if cap(w) > 1<<20 {
+			w = nil
 		}
 		if err == nil && s.failNextSync.Swap(false) {
 			err = errInjectedSync // the fail-sync fault (faults_node.go)
@@ -432,7 +448,7 @@ func (s *DiskStorage) syncer() {
 			s.syncErr = err
 		} else {
 			s.syncedN = target
-			s.size += int64(len(buf))
+			s.size = at
 			s.syncs++
 		}
 		s.mu.Unlock()
@@ -495,7 +511,7 @@ func (s *DiskStorage) compact() error {
 	if err := writeSnapshot(s.path, s.mem); err != nil {
 		return fmt.Errorf("compacting: %w", err)
 	}
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_APPEND, 0)
+	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
@@ -505,7 +521,7 @@ func (s *DiskStorage) compact() error {
 		return err
 	}
 	s.f.Close()
-	s.f, s.size = f, st.Size()
+	s.f, s.size, s.alloc = f, st.Size(), st.Size()
 	return nil
 }
 
@@ -538,7 +554,8 @@ func (s *DiskStorage) abandon() {
 }
 
 // writeSnapshot writes path as a log holding m's keys as puts (records of
-// at most ~1 MB), through a temporary file renamed over path.
+// at most ~1 MB, in writes of at most writeSplit), through a temporary
+// file renamed over path.
 func writeSnapshot(path string, m *ordo.MemStorage) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -547,22 +564,36 @@ func writeSnapshot(path string, m *ordo.MemStorage) error {
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
 	w.WriteString(logMagic)
-	var rec []byte
+	off := int64(len(logMagic))
+	var rec, chunk []byte
 	var werr error
-	flush := func() {
-		if len(rec) > 0 && werr == nil {
-			_, werr = w.Write(appendRecord(nil, rec))
+	endWrite := func() {
+		if len(chunk) > 0 && werr == nil {
+			if _, werr = w.Write(appendMark(nil, int64(markBytes+len(chunk)), off)); werr == nil {
+				_, werr = w.Write(chunk)
+			}
+			off += int64(markBytes + len(chunk))
+		}
+		chunk = chunk[:0]
+	}
+	endRecord := func() {
+		if len(rec) > 0 {
+			if len(chunk) > 0 && len(chunk)+recordHeader+len(rec) > writeSplit {
+				endWrite()
+			}
+			chunk = appendRecord(chunk, rec)
 		}
 		rec = rec[:0]
 	}
 	m.Scan("", "", func(k string, v []byte) bool {
 		rec = appendOp(rec, ordo.OpPut, k, v)
 		if len(rec) >= 1<<20 {
-			flush()
+			endRecord()
 		}
 		return werr == nil
 	})
-	flush()
+	endRecord()
+	endWrite()
 	if werr == nil {
 		werr = w.Flush()
 	}
@@ -634,28 +665,20 @@ func sealRecord(rec []byte) {
 
 const recordHeader = 12
 
-// replayed is what replay found: the length of the good prefix, and why
-// the rest (if any) was a torn last record.
-type replayed struct {
-	good    int64
-	records int
-	torn    string
-}
-
-// replay reads a log of size bytes from r into m. A bad record that ends
+// replayV1 reads a format-1 log of size bytes from r into m. A bad record that ends
 // at or past the end of the file (or a zero-filled tail: the file grew,
 // its data never reached the disk) is a torn last record: replay stops
 // before it. A bad record with anything after it, a bad magic or a record
 // that decodes to impossible operations is corruption: an error with the
 // offset. Every length is checked against the bounds and what the file
 // holds before anything is allocated.
-func replay(r *bufio.Reader, size int64, m *ordo.MemStorage) (replayed, error) {
+func replayV1(r *bufio.Reader, size int64, m *ordo.MemStorage) (replayed, error) {
 	var rep replayed
-	magic := make([]byte, len(logMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != logMagic {
-		return rep, fmt.Errorf("not an ordo store file (no %q header)", logMagic)
+	magic := make([]byte, len(logMagicV1))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != logMagicV1 {
+		return rep, fmt.Errorf("not an ordo store file (no %q header)", logMagicV1)
 	}
-	off := int64(len(logMagic))
+	off := int64(len(logMagicV1))
 	rep.good = off
 	var h [recordHeader]byte
 	var payload []byte

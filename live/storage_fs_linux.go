@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 )
 
@@ -24,4 +25,28 @@ func Filesystem(dir string) string {
 		return "overlayfs"
 	}
 	return fmt.Sprintf("0x%x", uint64(st.Type))
+}
+
+// datasync is fdatasync(2): the file's data and the metadata needed to
+// read it, not its timestamps (storage_format.go: over preallocated zeros
+// nothing else changes).
+func datasync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			if serr = syscall.Fdatasync(int(fd)); serr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bufio"
 	"bytes"
 
 	"fmt"
@@ -59,40 +58,132 @@ func writeStore(t testing.TB, dir string, n int) string {
 	return filepath.Join(dir, StoreFileName)
 }
 
-// A record cut short at the end of the file (a write a crash tore, never
-// acknowledged) is discarded, and the store opens with every whole record.
+// dataEnd is where the writes of a store file end: the zeros written
+// ahead of them (preallocation) follow. Test stores end in a value.
+func dataEnd(t testing.TB, path string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(data)
+	for n > 0 && data[n-1] == 0 {
+		n--
+	}
+	return int64(n)
+}
+
+// A last write cut short (the file's end inside it) or torn over the
+// preallocated zeros (any mix of its bytes and zeros, its mark included)
+// was never acknowledged: it is discarded whole, and the store opens with
+// every write before it.
 func TestDiskStorageTornTail(t *testing.T) {
-	for _, cut := range []int{1, 5, 12, 50, 111} {
+	recLen := int64(recordHeader + len(appendOp(nil, ordo.OpPut, "k2", bytes.Repeat([]byte{'v'}, 100))))
+	lastWrite := markBytes + recLen
+	tears := []struct {
+		name string
+		tear func(f *os.File, start, end int64)
+	}{
+		{"cut", func(f *os.File, start, end int64) { f.Truncate(end - 1) }},
+		{"cut in the mark", func(f *os.File, start, end int64) { f.Truncate(start + 5) }},
+		{"cut after the mark", func(f *os.File, start, end int64) { f.Truncate(start + markBytes + 3) }},
+		{"record zeroed", func(f *os.File, start, end int64) { f.WriteAt(make([]byte, recLen), start+markBytes) }},
+		{"record's end zeroed", func(f *os.File, start, end int64) { f.WriteAt(make([]byte, 20), end-20) }},
+		{"mark zeroed, record kept", func(f *os.File, start, end int64) { f.WriteAt(make([]byte, markBytes), start) }},
+		{"mark's first bytes zeroed", func(f *os.File, start, end int64) { f.WriteAt(make([]byte, 4), start) }},
+		{"garbage over the record", func(f *os.File, start, end int64) { f.WriteAt(bytes.Repeat([]byte{0x5a}, 40), start+markBytes+8) }},
+	}
+	for _, tc := range tears {
 		dir := t.TempDir()
 		path := writeStore(t, dir, 3)
-		st, _ := os.Stat(path)
-		if err := os.Truncate(path, st.Size()-int64(cut)); err != nil {
-			t.Fatal(err)
-		}
+		end := dataEnd(t, path)
+		f, _ := os.OpenFile(path, os.O_RDWR, 0)
+		tc.tear(f, end-lastWrite, end)
+		f.Close()
 		s, err := OpenDiskStorage(dir)
 		if err != nil {
-			t.Fatalf("cut %d: %v", cut, err)
+			t.Fatalf("%s: %v", tc.name, err)
 		}
 		if s.mem.Len() != 2 || !strings.Contains(s.Info(), "torn") {
-			t.Fatalf("cut %d: %d keys, info %q; want 2 keys and a torn record discarded", cut, s.mem.Len(), s.Info())
+			t.Fatalf("%s: %d keys, info %q; want 2 keys and a torn write discarded", tc.name, s.mem.Len(), s.Info())
 		}
-		s.Put("after", nil) // appends where the torn record was
+		s.Put("after", nil) // written where the torn write was
 		s.Close()
 		s, err = OpenDiskStorage(dir)
 		if err != nil || s.mem.Len() != 3 || s.Info() != "" {
-			t.Fatalf("cut %d, reopened: %v, %d keys, info %q", cut, err, s.mem.Len(), s.Info())
+			t.Fatalf("%s, reopened: %v, %d keys, info %q", tc.name, err, s.mem.Len(), s.Info())
 		}
 		s.Close()
 	}
-	// A zero-filled tail (the file grew, its blocks never written).
+	// A zero-filled tail of any length is the end, not damage.
+	for _, zeros := range []int{1, markBytes - 1, 5000} {
+		dir := t.TempDir()
+		path := writeStore(t, dir, 2)
+		f, _ := os.OpenFile(path, os.O_RDWR, 0)
+		f.Truncate(dataEnd(t, path))
+		f.WriteAt(make([]byte, zeros), dataEnd(t, path))
+		f.Close()
+		s, err := OpenDiskStorage(dir)
+		if err != nil || s.mem.Len() != 2 || s.Info() != "" {
+			t.Fatalf("zero tail of %d: %v", zeros, err)
+		}
+		s.Close()
+	}
+}
+
+// The store writes over zeros written ahead (preallocation), so that
+// its fsyncs have no size to commit: the file is longer than its writes,
+// and a reopened store finds the end of its writes, discarding nothing.
+func TestDiskStoragePreallocates(t *testing.T) {
 	dir := t.TempDir()
-	path := writeStore(t, dir, 2)
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.Write(make([]byte, 5000))
-	f.Close()
+	path := writeStore(t, dir, 50)
+	st, _ := os.Stat(path)
+	end := dataEnd(t, path)
+	if st.Size() < preallocStep || st.Size()%preallocStep != 0 || end >= st.Size() {
+		t.Fatalf("file of %d bytes, writes end at %d: want zeros written ahead to a multiple of %d", st.Size(), end, preallocStep)
+	}
 	s, err := OpenDiskStorage(dir)
-	if err != nil || s.mem.Len() != 2 {
-		t.Fatalf("zero tail: %v", err)
+	if err != nil || s.mem.Len() != 50 || s.Info() != "" || s.size != end {
+		t.Fatalf("reopened: %v, %d keys, info %q, writes end at %d (file: %d)", err, s.mem.Len(), s.Info(), s.size, end)
+	}
+	// Writes past the zeros extend them.
+	big := bytes.Repeat([]byte{'b'}, 700<<10)
+	for i := range 3 {
+		s.Put(fmt.Sprint("big", i), big)
+		if err := s.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = OpenDiskStorage(dir)
+	if err != nil || s.mem.Len() != 53 || s.Info() != "" {
+		t.Fatalf("after growing: %v, %d keys, info %q", err, s.mem.Len(), s.Info())
+	}
+	s.Close()
+}
+
+// A format-1 file (appended records, no write marks) opens as before and
+// is rewritten in format 2.
+func TestDiskStorageReadsFormat1(t *testing.T) {
+	dir := t.TempDir()
+	data := []byte(logMagicV1)
+	for i := range 3 {
+		data = appendRecord(data, appendOp(nil, ordo.OpPut, fmt.Sprint("k", i), []byte("v")))
+	}
+	path := filepath.Join(dir, StoreFileName)
+	os.WriteFile(path, append(data, 1, 2), 0o644) // and a torn last record
+	s, err := OpenDiskStorage(dir)
+	if err != nil || s.mem.Len() != 3 || !strings.Contains(s.Info(), "torn") {
+		t.Fatalf("format 1: %v, %d keys, info %q", err, s.mem.Len(), s.Info())
+	}
+	s.Put("k3", []byte("v"))
+	s.Close()
+	if head, _ := os.ReadFile(path); string(head[:len(logMagic)]) != logMagic {
+		t.Fatalf("not rewritten in format 2: %q", head[:len(logMagic)])
+	}
+	s, err = OpenDiskStorage(dir)
+	if err != nil || s.mem.Len() != 4 || s.Info() != "" {
+		t.Fatalf("format 1 rewritten, reopened: %v, %d keys, info %q", err, s.mem.Len(), s.Info())
 	}
 	s.Close()
 }
@@ -149,9 +240,8 @@ func TestDiskStorageCompacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, _ := os.Stat(s.Path())
-	if st.Size() > 2*s.compactAt {
-		t.Fatalf("file of %d bytes after 1 MB of overwrites of 10 KB of data: not compacted", st.Size())
+	if end := dataEnd(t, s.Path()); end > 2*s.compactAt {
+		t.Fatalf("writes of %d bytes after 1 MB of overwrites of 10 KB of data: not compacted", end)
 	}
 	s.Close()
 	s, err = OpenDiskStorage(dir)
@@ -188,14 +278,21 @@ func TestDiskStorageFailStop(t *testing.T) {
 // that a clean write of it gives back, or errors naming the file.
 func FuzzStorageFile(f *testing.F) {
 	dir := f.TempDir()
-	seed, _ := os.ReadFile(writeStore(f, dir, 3))
+	path := writeStore(f, dir, 3)
+	seed, _ := os.ReadFile(path)
+	seed = seed[:dataEnd(f, path)+100] // its writes and some of the zeros ahead
 	f.Add(seed)
+	v1 := []byte(logMagicV1)
+	for i := range 3 {
+		v1 = appendRecord(v1, appendOp(nil, ordo.OpPut, fmt.Sprint("k", i), []byte("v")))
+	}
+	f.Add(v1)
 	f.Add([]byte(logMagic))
 	f.Add(append([]byte(logMagic), 1, 0, 0, 0))
 	f.Add(seed[:len(seed)-7])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := ordo.NewMemStorage()
-		rep, err := replay(bufio.NewReader(bytes.NewReader(data)), int64(len(data)), m)
+		rep, err := replay(bytes.NewReader(data), int64(len(data)), m)
 		if err != nil {
 			if rep.good > int64(len(data)) {
 				t.Fatalf("good prefix %d past the end %d", rep.good, len(data))
@@ -204,7 +301,7 @@ func FuzzStorageFile(f *testing.F) {
 		}
 		// The good prefix replays to the same state, with nothing torn.
 		m2 := ordo.NewMemStorage()
-		rep2, err := replay(bufio.NewReader(bytes.NewReader(data[:rep.good])), rep.good, m2)
+		rep2, err := replay(bytes.NewReader(data[:rep.good]), rep.good, m2)
 		if err != nil || rep2.good != rep.good || rep2.torn != "" || rep2.records != rep.records {
 			t.Fatalf("the good prefix does not replay alike: %v %+v %+v", err, rep, rep2)
 		}
@@ -335,31 +432,36 @@ func TestDiskStorageTurnsOfManyRecords(t *testing.T) {
 // after them, and called the damage torn when the records were small).
 func TestDiskStorageZeroedMiddleRecordIsCorrupt(t *testing.T) {
 	for _, size := range []int{40, 1000} {
-		for _, k := range []int{2, 10, 18} { // records 3, 11 and 19 of 20
-			for _, headerOnly := range []bool{false, true} {
+		recLen := int64(recordHeader + len(appendOp(nil, ordo.OpPut, "k0", make([]byte, size))))
+		for _, k := range []int{2, 10, 18} { // writes 3, 11 and 19 of 20
+			for _, what := range []string{"record", "record header", "write mark", "write mark and record"} {
 				dir := t.TempDir()
 				s, err := OpenDiskStorage(dir)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var offs []int64
 				for i := range 20 {
-					offs = append(offs, int64(len(logMagic))+int64(i)*(recordHeader+int64(len(appendOp(nil, ordo.OpPut, fmt.Sprint("k", i%10), make([]byte, size))))))
 					s.Put(fmt.Sprint("k", i%10), bytes.Repeat([]byte{'v'}, size))
 					if err := s.Commit(); err != nil {
 						t.Fatal(err)
 					}
 				}
 				s.Close()
-				end := offs[k+1]
-				if headerOnly {
-					end = offs[k] + recordHeader
+				mark := int64(len(logMagic)) + int64(k)*(markBytes+recLen) // one write a commit: a mark and a record
+				from, to := mark+markBytes, mark+markBytes+recLen
+				switch what {
+				case "record header":
+					to = from + recordHeader
+				case "write mark":
+					from, to = mark, mark+markBytes
+				case "write mark and record":
+					from = mark
 				}
 				f, _ := os.OpenFile(s.Path(), os.O_WRONLY, 0)
-				f.WriteAt(make([]byte, end-offs[k]), offs[k])
+				f.WriteAt(make([]byte, to-from), from)
 				f.Close()
 				if _, err := OpenDiskStorage(dir); err == nil || !strings.Contains(err.Error(), "corrupt") {
-					t.Fatalf("%d-byte values, record %d zeroed (header only %v): %v, want corrupt", size, k+1, headerOnly, err)
+					t.Fatalf("%d-byte values, write %d's %s zeroed: %v, want corrupt", size, k+1, what, err)
 				}
 			}
 		}

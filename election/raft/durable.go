@@ -21,6 +21,10 @@ import (
 // writes durable: a trace reader (kv.Rounds) times the leader's fsync by it.
 const TimerDurable = "durable"
 
+// TimerApply is the AfterSync wake-up of a follower's deferred apply
+// (applyLater).
+const TimerApply = "apply"
+
 // syncAsk is one AfterSync wake-up in flight: entries up to index are
 // durable when generation gen fires.
 type syncAsk struct {
@@ -92,4 +96,29 @@ func (r *Node) sendAppend(env ordo.Env, p ordo.NodeID, m AppendEntries) {
 		}
 	}
 	env.Send(p, m)
+}
+
+// applyLater defers a follower's apply of newly committed entries to an
+// AfterSync wake-up, on a runtime that offers one, and reports whether it
+// did. The turn that learns a commit index usually also appends entries
+// whose fsync the leader is waiting for; the runtime starts that fsync
+// only at the turn's end, so applying first (a B-tree insert a put) would
+// sit on every write's critical path. Deferred, the apply runs while the
+// disk works. The commit index is already raised: only the machine lags,
+// by at most one fsync, and nothing a follower answers depends on it
+// before it catches up (reads wait for the applied index). A leader
+// applies at once: its answers wait for the apply.
+func (r *Node) applyLater(env ordo.Env) bool {
+	if r.role == election.Leader {
+		return false
+	}
+	_, sn, ok := ordo.Early(env)
+	if !ok {
+		return false
+	}
+	if !r.applyAsked {
+		r.applyAsked = true
+		sn.AfterSync(ordo.Timer{Name: TimerApply})
+	}
+	return true
 }

@@ -101,6 +101,9 @@ type Node struct {
 	syncAsked uint64
 	syncGen   int64
 	syncAsks  []syncAsk
+	// applyAsked: a follower's deferred apply waits for its wake-up
+	// (applyLater).
+	applyAsked bool
 
 	role     election.Role
 	pre      bool // a pre-candidate: asked for PreVotes, term unchanged
@@ -359,6 +362,9 @@ func (r *Node) Fire(env ordo.Env, t ordo.Timer) {
 		}
 	case TimerDurable:
 		r.synced(env, t.Arg)
+	case TimerApply:
+		r.applyAsked = false
+		r.applyTo(env)
 	case timerHeartbeat:
 		if r.role != election.Leader || uint64(t.Arg) != r.term {
 			return

@@ -420,7 +420,8 @@ func (r *Node) maybeCommit(env ordo.Env) {
 }
 
 // commitTo raises the commit index to n (at most the last index) and
-// applies up to it.
+// applies up to it (a follower on a runtime with AfterSync: once the
+// turn's writes are durable, applyLater).
 func (r *Node) commitTo(env ordo.Env, n uint64) {
 	if n <= r.commit {
 		return
@@ -429,6 +430,9 @@ func (r *Node) commitTo(env ordo.Env, n uint64) {
 		panic(fmt.Sprintf("raft: commit %d beyond the last index %d", n, r.log.last()))
 	}
 	r.commit = n
+	if r.applyLater(env) {
+		return
+	}
 	r.applyTo(env)
 	if r.role == election.Leader && !r.isVoter(r.id) && r.commit >= r.confs[len(r.confs)-1].index {
 		// Its own removal committed: it stops leading (thesis 4.2.2).
