@@ -295,9 +295,12 @@ func (m *Machine) Apply(index uint64, cmd []byte) []byte {
 			s = m.newSession(r.Session)
 		}
 		s.seq, s.digest = r.Seq, requestDigest(cmd)
-		cached := resp
-		cached.Value = "" // a mismatch's current value is not kept (MaxResult)
-		s.result = encodeResult(cached)
+		s.result = res // results are never modified: shared, not copied
+		if resp.Value != "" {
+			cached := resp
+			cached.Value = "" // a mismatch's current value is not kept (MaxResult)
+			s.result = encodeResult(cached)
+		}
 		m.touch(s, index)
 	}
 	return res

@@ -467,3 +467,39 @@ func TestDiskStorageZeroedMiddleRecordIsCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// A power loss can keep any pages of the unsynced last write and drop the
+// others: a write of many records over several pages, its first or a
+// middle page lost, is discarded whole (none of its records applied), and
+// the writes before it are kept.
+func TestDiskStorageTornMultiPageWrite(t *testing.T) {
+	for _, lost := range []int64{0, 4096, 8192} { // the page of the mark, a middle page, the last page
+		dir := t.TempDir()
+		path := writeStore(t, dir, 3)
+		s, err := OpenDiskStorage(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := s.size
+		for i := range 40 { // one write of 40 records, about 12 KB
+			s.Put(fmt.Sprint("w", i), bytes.Repeat([]byte{'w'}, 300))
+			s.EndBatch()
+		}
+		s.Close()
+		end := dataEnd(t, path)
+		if end-start < 3*4096 {
+			t.Fatalf("the write is %d bytes: the test means several pages", end-start)
+		}
+		f, _ := os.OpenFile(path, os.O_RDWR, 0)
+		f.WriteAt(make([]byte, 4096), start+lost)
+		f.Close()
+		s, err = OpenDiskStorage(dir)
+		if err != nil {
+			t.Fatalf("page at +%d lost: %v", lost, err)
+		}
+		if s.mem.Len() != 3 || !strings.Contains(s.Info(), "torn") {
+			t.Fatalf("page at +%d lost: %d keys, info %q; want the 3 keys before the write", lost, s.mem.Len(), s.Info())
+		}
+		s.Close()
+	}
+}
