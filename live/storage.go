@@ -2,6 +2,7 @@ package live
 
 import (
 	"bufio"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -93,6 +94,7 @@ type DiskStorage struct {
 	busy     bool  // the syncer is writing
 	size     int64 // bytes of the file's writes; zeros follow, up to alloc
 	alloc    int64 // bytes of the file: zeros ahead of size (syncer's while busy)
+	salt     salt  // the file's (storage_format.go); compaction makes a new one
 	syncs    uint64
 	kick     chan struct{} // cap 1: something was handed
 	done     chan struct{} // cap 1: an fsync finished
@@ -142,7 +144,7 @@ func OpenDiskStorage(dir string) (*DiskStorage, error) {
 	os.Remove(s.path + ".tmp") // a compaction cut short by a crash
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		if err := writeSnapshot(s.path, ordo.NewMemStorage()); err != nil {
+		if _, err := writeSnapshot(s.path, ordo.NewMemStorage()); err != nil {
 			return nil, fmt.Errorf("live: storage %s: %w", s.path, err)
 		}
 		f, err = os.OpenFile(s.path, os.O_RDWR, 0)
@@ -175,7 +177,7 @@ func OpenDiskStorage(dir string) (*DiskStorage, error) {
 		s.info = fmt.Sprintf("discarded a torn last write (%d bytes at offset %d: %s)", st.Size()-rep.good, rep.good, rep.torn)
 		alloc = rep.good
 	}
-	s.f, s.size, s.alloc = f, rep.good, alloc
+	s.f, s.size, s.alloc, s.salt = f, rep.good, alloc, rep.salt
 	if rep.version == 1 {
 		// Format 1 (appended records): rewritten at once in format 2.
 		if err := s.compact(); err != nil {
@@ -430,7 +432,7 @@ func (s *DiskStorage) syncer() {
 		err := s.stillOurs(f)
 		for rest := buf; err == nil && len(rest) > 0; {
 			n := writeSpan(rest)
-			w = appendMark(w[:0], int64(markBytes+n), at)
+			w = appendMark(w[:0], s.salt, int64(markBytes+n), at)
 			w = append(w, rest[:n]...)
 			err = s.writeDurably(f, w, at)
 			at += int64(len(w))
@@ -508,7 +510,8 @@ func (s *DiskStorage) stillOurs(f *os.File) error {
 // leaves the old file or the new one. Called with mu held and the syncer
 // idle.
 func (s *DiskStorage) compact() error {
-	if err := writeSnapshot(s.path, s.mem); err != nil {
+	salt, err := writeSnapshot(s.path, s.mem)
+	if err != nil {
 		return fmt.Errorf("compacting: %w", err)
 	}
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
@@ -521,7 +524,7 @@ func (s *DiskStorage) compact() error {
 		return err
 	}
 	s.f.Close()
-	s.f, s.size, s.alloc = f, st.Size(), st.Size()
+	s.f, s.size, s.alloc, s.salt = f, st.Size(), st.Size(), salt
 	return nil
 }
 
@@ -555,21 +558,25 @@ func (s *DiskStorage) abandon() {
 
 // writeSnapshot writes path as a log holding m's keys as puts (records of
 // at most ~1 MB, in writes of at most writeSplit), through a temporary
-// file renamed over path.
-func writeSnapshot(path string, m *ordo.MemStorage) error {
+// file renamed over path, under a new salt (returned).
+func writeSnapshot(path string, m *ordo.MemStorage) (salt, error) {
+	var sl salt
+	if _, err := rand.Read(sl[:]); err != nil {
+		return sl, err
+	}
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return err
+		return sl, err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
-	w.WriteString(logMagic)
-	off := int64(len(logMagic))
+	w.Write(appendHeader(nil, sl))
+	off := int64(headerBytes)
 	var rec, chunk []byte
 	var werr error
 	endWrite := func() {
 		if len(chunk) > 0 && werr == nil {
-			if _, werr = w.Write(appendMark(nil, int64(markBytes+len(chunk)), off)); werr == nil {
+			if _, werr = w.Write(appendMark(nil, sl, int64(markBytes+len(chunk)), off)); werr == nil {
 				_, werr = w.Write(chunk)
 			}
 			off += int64(markBytes + len(chunk))
@@ -612,7 +619,7 @@ func writeSnapshot(path string, m *ordo.MemStorage) error {
 	if werr != nil {
 		os.Remove(tmp)
 	}
-	return werr
+	return sl, werr
 }
 
 func syncDir(dir string) error {

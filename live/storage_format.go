@@ -35,7 +35,11 @@ import (
 //	length  uint64 little-endian, bytes of the write, the mark included
 //	offset  uint64 little-endian, where the write begins in the file
 //
-// and the writes tile the file after the magic "ORDOLOG2". Replay checks
+// and the writes tile the file after its header: the magic "ORDOLOG2", a
+// salt of 8 random bytes drawn when the file is made, and the salt's
+// CRC-32C. A mark's payload checksum covers the salt and the payload, so
+// that bytes a client stored (a value holding a copy of a mark) never
+// pass for a mark of this file. Replay checks
 // a write whole before applying any of it. A write with a bad record is
 // the torn last write if only zeros follow its end, and corruption
 // otherwise; a bad mark (its length unknown) is the torn last write if
@@ -50,6 +54,8 @@ const (
 	logMagicV1 = "ORDOLOG1"
 	// markKind is a mark's first payload byte: no ordo.OpKind is 0xFF.
 	markKind     = 0xFF
+	saltBytes    = 8
+	headerBytes  = len(logMagic) + saltBytes + 4 // magic, salt, the salt's CRC-32C
 	markPayload  = 1 + 8 + 8
 	markBytes    = recordHeader + markPayload
 	minWrite     = markBytes + recordHeader + 1 // a mark and one record
@@ -61,19 +67,41 @@ const (
 // zeroBlock is what preallocation writes (read only).
 var zeroBlock [64 << 10]byte
 
+// salt is a store file's salt (its header).
+type salt [saltBytes]byte
+
+// appendHeader appends a format-2 file's header.
+func appendHeader(b []byte, s salt) []byte {
+	b = append(b, logMagic...)
+	b = append(b, s[:]...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(s[:], castagnoli))
+}
+
+// markCRC is a mark payload's checksum: over the file's salt and the
+// payload.
+func markCRC(s salt, payload []byte) uint32 {
+	return crc32.Update(crc32.Checksum(s[:], castagnoli), castagnoli, payload)
+}
+
 // appendMark appends the mark of a write of length bytes (the mark
-// included) at offset off.
-func appendMark(b []byte, length, off int64) []byte {
-	var p [markPayload]byte
+// included) at offset off of a file salted s.
+func appendMark(b []byte, s salt, length, off int64) []byte {
+	n := len(b)
+	b = append(b, make([]byte, markBytes)...)
+	m := b[n:]
+	p := m[recordHeader:]
 	p[0] = markKind
 	binary.LittleEndian.PutUint64(p[1:], uint64(length))
 	binary.LittleEndian.PutUint64(p[9:], uint64(off))
-	return appendRecord(b, p[:])
+	binary.LittleEndian.PutUint32(m[0:], markPayload)
+	binary.LittleEndian.PutUint32(m[4:], crc32.Checksum(m[:4], castagnoli))
+	binary.LittleEndian.PutUint32(m[8:], markCRC(s, p))
+	return b
 }
 
-// parseMark reads a mark found at off: its write's length, or why it is
-// not a valid mark.
-func parseMark(b []byte, off int64) (int64, string) {
+// parseMark reads a mark found at off of a file salted s: its write's
+// length, or why it is not a valid mark.
+func parseMark(b []byte, s salt, off int64) (int64, string) {
 	switch {
 	case len(b) < markBytes:
 		return 0, "a write's mark cut short"
@@ -81,7 +109,7 @@ func parseMark(b []byte, off int64) (int64, string) {
 		return 0, "a write's mark: header checksum mismatch"
 	case binary.LittleEndian.Uint32(b[:4]) != markPayload:
 		return 0, "a write's mark: wrong length"
-	case crc32.Checksum(b[recordHeader:markBytes], castagnoli) != binary.LittleEndian.Uint32(b[8:]):
+	case markCRC(s, b[recordHeader:markBytes]) != binary.LittleEndian.Uint32(b[8:]):
 		return 0, "a write's mark: checksum mismatch"
 	case b[recordHeader] != markKind:
 		return 0, "a record where a write's mark belongs"
@@ -138,6 +166,7 @@ type replayed struct {
 	records int
 	torn    string
 	version int
+	salt    salt // format 2
 }
 
 // replay reads a store file of size bytes from ra into m, either format.
@@ -159,11 +188,18 @@ func replay(ra io.ReaderAt, size int64, m *ordo.MemStorage) (replayed, error) {
 func replayV2(ra io.ReaderAt, size int64, m *ordo.MemStorage) (replayed, error) {
 	var rep replayed
 	r := bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 1<<16)
-	magic := make([]byte, len(logMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != logMagic {
+	var h [headerBytes]byte
+	if _, err := io.ReadFull(r, h[:len(logMagic)]); err != nil || string(h[:len(logMagic)]) != logMagic {
 		return rep, fmt.Errorf("not an ordo store file (no %q header)", logMagic)
 	}
-	off := int64(len(logMagic))
+	if _, err := io.ReadFull(r, h[len(logMagic):]); err != nil {
+		return rep, fmt.Errorf("corrupt at byte %d: the file's header cut short", len(logMagic))
+	}
+	copy(rep.salt[:], h[len(logMagic):])
+	if crc32.Checksum(rep.salt[:], castagnoli) != binary.LittleEndian.Uint32(h[len(logMagic)+saltBytes:]) {
+		return rep, fmt.Errorf("corrupt at byte %d: the file header's checksum mismatch", len(logMagic))
+	}
+	off := int64(headerBytes)
 	rep.good = off
 	var mark [markBytes]byte
 	var body []byte
@@ -177,7 +213,7 @@ func replayV2(ra io.ReaderAt, size int64, m *ordo.MemStorage) (replayed, error) 
 			var later bool
 			var err error
 			if end < 0 {
-				later, err = markAfter(ra, off+1, size)
+				later, err = markAfter(ra, rep.salt, off+1, size)
 			} else {
 				later, err = nonZero(ra, end, size)
 			}
@@ -205,7 +241,7 @@ func replayV2(ra io.ReaderAt, size int64, m *ordo.MemStorage) (replayed, error) 
 				return rep, err // the preallocated zeros: the end
 			}
 		}
-		length, why := parseMark(mark[:], off)
+		length, why := parseMark(mark[:], rep.salt, off)
 		if why != "" {
 			return bad(off, -1, why)
 		}
@@ -291,7 +327,7 @@ func nonZero(ra io.ReaderAt, from, size int64) (bool, error) {
 
 // markAfter reports whether a valid mark begins anywhere in [from, size):
 // a write after a damaged one, so the damage is not a torn last write.
-func markAfter(ra io.ReaderAt, from, size int64) (bool, error) {
+func markAfter(ra io.ReaderAt, s salt, from, size int64) (bool, error) {
 	buf := make([]byte, 64<<10+markBytes)
 	for from+markBytes <= size {
 		n, err := ra.ReadAt(buf[:min(int64(len(buf)), size-from)], from)
@@ -306,7 +342,7 @@ func markAfter(ra io.ReaderAt, from, size int64) (bool, error) {
 			if buf[i] != markPayload || buf[i+1] != 0 || buf[i+2] != 0 || buf[i+3] != 0 {
 				continue
 			}
-			if _, why := parseMark(buf[i:i+markBytes], from+int64(i)); why == "" {
+			if _, why := parseMark(buf[i:i+markBytes], s, from+int64(i)); why == "" {
 				return true, nil
 			}
 		}
