@@ -490,17 +490,28 @@ func TestDiskStorageTornMultiPageWrite(t *testing.T) {
 		if end-start < 3*4096 {
 			t.Fatalf("the write is %d bytes: the test means several pages", end-start)
 		}
-		f, _ := os.OpenFile(path, os.O_RDWR, 0)
-		f.WriteAt(make([]byte, 4096), start+lost)
-		f.Close()
-		s, err = OpenDiskStorage(dir)
-		if err != nil {
-			t.Fatalf("page at +%d lost: %v", lost, err)
-		}
-		if s.mem.Len() != 3 || !strings.Contains(s.Info(), "torn") {
-			t.Fatalf("page at +%d lost: %d keys, info %q; want the 3 keys before the write", lost, s.mem.Len(), s.Info())
-		}
-		s.Close()
+		loseAndReopen(t, dir, start+lost, 4096, 3, fmt.Sprintf("page at +%d lost", lost))
+	}
+}
+
+// loseAndReopen zeroes n bytes of dir's store file at off (a power loss
+// that kept none of them) and reopens the store, which must hold keys
+// keys and say that it discarded a torn write.
+func loseAndReopen(t *testing.T, dir string, off, n int64, keys int, what string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, StoreFileName), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(make([]byte, n), off)
+	f.Close()
+	s, err := OpenDiskStorage(dir)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	defer s.Close()
+	if s.mem.Len() != keys || !strings.Contains(s.Info(), "torn") {
+		t.Fatalf("%s: %d keys, info %q; want %d keys and a torn write discarded", what, s.mem.Len(), s.Info(), keys)
 	}
 }
 
@@ -512,7 +523,7 @@ func TestDiskStorageTornMultiPageWrite(t *testing.T) {
 func TestDiskStorageForgedMarkInAValue(t *testing.T) {
 	for _, guess := range []salt{{}, {1, 2, 3, 4, 5, 6, 7, 8}} {
 		dir := t.TempDir()
-		path := writeStore(t, dir, 3)
+		writeStore(t, dir, 3)
 		s, err := OpenDiskStorage(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -527,16 +538,7 @@ func TestDiskStorageForgedMarkInAValue(t *testing.T) {
 		s.Put("x", val)
 		s.Commit()
 		s.Close()
-		f, _ := os.OpenFile(path, os.O_RDWR, 0) // a power loss: the mark's page lost, the next kept
-		f.WriteAt(make([]byte, page-start), start)
-		f.Close()
-		s, err = OpenDiskStorage(dir)
-		if err != nil {
-			t.Fatalf("salt guessed %v: %v", guess, err)
-		}
-		if s.mem.Len() != 3 || !strings.Contains(s.Info(), "torn") {
-			t.Fatalf("salt guessed %v: %d keys, info %q", guess, s.mem.Len(), s.Info())
-		}
-		s.Close()
+		// A power loss: the mark's page lost, the next kept.
+		loseAndReopen(t, dir, start, page-start, 3, fmt.Sprintf("salt guessed %v", guess))
 	}
 }
