@@ -233,7 +233,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	// Those traces are a stopped run's record: deleted only when asked.
 	if !o.Fresh {
 		if old := staleRun(dir); len(old) > 0 {
-			return nil, fmt.Errorf("%s holds a stopped run's data (%s): its traces would be lost; replace it with ordo cluster up --fresh, or choose another directory", dir, strings.Join(old, ", "))
+			return nil, fmt.Errorf("%s holds a stopped run's data (%s): start it again from its data with ordo cluster start, replace it with ordo cluster up --fresh (its traces would be lost), or choose another directory", dir, strings.Join(old, ", "))
 		}
 	}
 	for i := 1; i <= MaxClusterNodes; i++ {

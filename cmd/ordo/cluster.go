@@ -407,7 +407,7 @@ and the lines under the table what each node rejected as a receiver.
 		}
 		live.FormatView(cmd.OutOrStdout(), v, c.State.Partition)
 		if c.State.Stopped {
-			fmt.Fprintf(cmd.OutOrStdout(), "stopped; start a new cluster there with ordo cluster up --fresh --dir %s (it replaces this run's data: copy the directory first to keep its traces)\n", c.Dir)
+			fmt.Fprintf(cmd.OutOrStdout(), "stopped; start it again from its data with ordo cluster start --dir %s, or a new cluster there with ordo cluster up --fresh --dir %s (it replaces this run's data: copy the directory first to keep its traces)\n", c.Dir, c.Dir)
 		}
 		return nil
 	})
