@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -70,6 +69,8 @@ type batcher struct {
 	// batch of one and a second of the rest.
 	expect int
 	full   chan struct{} // closed when the queue reaches expect; nil: nobody waits
+	idle   []*batchConn  // its own connections, idle (batchconn.go)
+	closed bool          // Client.Close: no connection is kept
 }
 
 // batcherOf is ep's batcher, made on first use.
@@ -194,7 +195,7 @@ func (b *batcher) send(batch []*pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.c.cfg.AttemptTimeout)
 	defer cancel()
 	if len(batch) == 1 {
-		r, code, sent, err := b.c.post(ctx, b.ep, batch[0].body)
+		r, code, sent, err := b.post(ctx, batch[0].body)
 		batch[0].done <- attemptResult{r, code, sent, err}
 		return
 	}
@@ -202,7 +203,7 @@ func (b *batcher) send(batch []*pending) {
 	for i, p := range batch {
 		bodies[i] = p.body
 	}
-	answers, r, code, sent, err := b.c.postBatch(ctx, b.ep, api.EncodeBatch(bodies))
+	answers, r, code, sent, err := b.postBatch(ctx, api.EncodeBatch(bodies))
 	for i, p := range batch {
 		switch {
 		case err != nil || code != http.StatusOK:
@@ -216,15 +217,24 @@ func (b *batcher) send(batch []*pending) {
 	}
 }
 
-// postBatch sends one POST /v1/kv/batch. On a 200 answers holds one
-// answer per request; otherwise r and code are the refusal of the whole.
-func (c *Client) postBatch(ctx context.Context, ep string, body []byte) (answers []api.BatchAnswer, r api.Response, code int, sent bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+"/v1/kv/batch", bytes.NewReader(body))
+// post sends a batch of one as an ordinary POST /v1/kv, on the
+// batcher's own connection.
+func (b *batcher) post(ctx context.Context, body []byte) (r api.Response, code int, sent bool, err error) {
+	data, code, sent, err := b.exchangeOwn(ctx, "/v1/kv", body, maxRespBytes)
 	if err != nil {
-		return nil, r, 0, false, err
+		return r, 0, sent, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	data, code, sent, err := c.exchange(req, maxBatchRespBytes)
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
+	}
+	return r, code, true, nil
+}
+
+// postBatch sends one POST /v1/kv/batch on the batcher's own connection.
+// On a 200 answers holds one answer per request; otherwise r and code
+// are the refusal of the whole.
+func (b *batcher) postBatch(ctx context.Context, body []byte) (answers []api.BatchAnswer, r api.Response, code int, sent bool, err error) {
+	data, code, sent, err := b.exchangeOwn(ctx, "/v1/kv/batch", body, maxBatchRespBytes)
 	if err != nil {
 		return nil, r, 0, sent, err
 	}

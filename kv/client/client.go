@@ -256,7 +256,14 @@ func (c *Client) baseURL(e string) (string, error) {
 }
 
 // Close closes the client's idle connections.
-func (c *Client) Close() { c.hc.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.hc.CloseIdleConnections()
+	c.bmu.Lock()
+	defer c.bmu.Unlock()
+	for _, b := range c.batchers {
+		b.closeConns()
+	}
+}
 
 // Result is a key's value and revisions.
 type Result struct {

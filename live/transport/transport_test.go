@@ -36,13 +36,17 @@ func freeAddr(t *testing.T) string {
 }
 
 // newPair starts transports of nodes 1 and 2; messages 1→2 arrive on got.
-func newPair(t *testing.T, tlsDir string) *pair {
+func newPair(t *testing.T, tlsDir string) *pair { return newPairQueue(t, tlsDir, 0) }
+
+// newPairQueue is newPair with each peer's send queue bounded by queueLen
+// (0: the default).
+func newPairQueue(t *testing.T, tlsDir string, queueLen int) *pair {
 	t.Helper()
 	codec, _ := ordo.NewCodec([]ordo.Message{ping{}})
 	p := &pair{got: make(chan ordo.Message, 16), codec: codec}
 	a1, a2 := freeAddr(t), freeAddr(t)
 	mk := func(id ordo.NodeID, listen string, peers map[ordo.NodeID]string) *Transport {
-		cfg := Config{ID: id, N: 2, Listen: listen, Peers: peers, Codec: codec,
+		cfg := Config{ID: id, N: 2, Listen: listen, Peers: peers, Codec: codec, QueueLen: queueLen,
 			Deliver:   func(e Envelope, m ordo.Message) { p.got <- m },
 			OnRefused: func(string) { p.refuse.Add(1) },
 			OnDrop: func(d Dropped) {
