@@ -234,6 +234,9 @@ func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
 // than avoid.
 func (c *Client) target(env ordo.Env, avoid ordo.NodeID) ordo.NodeID {
 	servers := env.Roster().Servers
+	if c.isDown(env, c.leader) {
+		c.leader = ordo.None // reported gone since it was learned
+	}
 	if c.leader != ordo.None && c.leader != avoid {
 		return c.leader
 	}
@@ -256,6 +259,23 @@ func (c *Client) target(env ordo.Env, avoid ordo.NodeID) ordo.NodeID {
 		s = servers[(env.Rand().IntN(len(servers)-1)+indexOf(servers, s)+1)%len(servers)]
 	}
 	return s
+}
+
+// isDown reports whether server s was reported gone (a peer-down hint)
+// and has not answered since, within the hint's period (serverDown).
+func (c *Client) isDown(env ordo.Env, s ordo.NodeID) bool {
+	return s != ordo.None && c.downUntil[s] > env.Monotonic()
+}
+
+// leaderHint is a server's word on who leads: ordo.None when it names
+// none, or names a server reported gone. A follower that has not yet
+// noticed its leader's crash still names it for an election timeout; a
+// write sent there would only wait out the client's timeout.
+func (c *Client) leaderHint(env ordo.Env, named ordo.NodeID) ordo.NodeID {
+	if c.isDown(env, named) {
+		return ordo.None
+	}
+	return named
 }
 
 func indexOf(l []ordo.NodeID, id ordo.NodeID) int {
@@ -424,9 +444,9 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 	case StatusNotLeader, StatusBusy, StatusUnavailable:
 		// Nothing changed at this server: ask the leader named, or
 		// another server (after a pause when busy).
-		if r.Status == StatusNotLeader && r.Leader != ordo.None && r.Leader != from {
-			c.leader = r.Leader
-		} else if c.leader == from {
+		if hint := c.leaderHint(env, r.Leader); r.Status == StatusNotLeader && hint != ordo.None && hint != from {
+			c.leader = hint
+		} else if c.leader == from || c.isDown(env, c.leader) {
 			c.leader = ordo.None
 		}
 		pr.redirects++
@@ -451,7 +471,7 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		}
 		env.After(wait, ordo.Timer{Name: timerResend, Arg: int64(p)})
 	case StatusUnknown:
-		c.leader = r.Leader
+		c.leader = c.leaderHint(env, r.Leader)
 		c.retry(env, p, "unknown outcome")
 	default: // bad request, a watch's timeout (never asked for)
 		c.end(env, p, r.Status.String()+": "+r.Err)
