@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,12 +24,10 @@ import (
 
 // batchConn is one keep-alive HTTP/1.1 connection to a server.
 type batchConn struct {
-	c  net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
-	// used: it has carried an exchange, so the server may have closed it
-	// as idle (its IdleTimeout) before the next.
-	used bool
+	c   net.Conn // TLS over raw, or raw
+	raw net.Conn // the TCP connection
+	br  *bufio.Reader
+	bw  *bufio.Writer
 }
 
 // maxIdleBatchConns bounds a batcher's idle connections (one per batch
@@ -41,20 +38,28 @@ const maxIdleBatchConns = maxBatchInflight
 // or write at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// errStale is a reused connection that failed before any byte of an
-// answer: the server had closed it as idle, and did not read the request.
-var errStale = errors.New("stale keep-alive connection")
-
-// takeConn is an idle connection to the batcher's server, or nil.
+// takeConn is an idle connection to the batcher's server that the
+// server has not closed, or nil. One it closed meanwhile (its idle
+// timeout, a restart) shows its end of stream, or a TLS alert, waiting
+// in the socket: such a one is closed and the next tried. The request is
+// then written only on a connection that was open a moment before, so a
+// failure after it is a real "outcome unknown", never a stale one.
 func (b *batcher) takeConn() *batchConn {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if n := len(b.idle); n > 0 {
+	for {
+		b.mu.Lock()
+		n := len(b.idle)
+		if n == 0 {
+			b.mu.Unlock()
+			return nil
+		}
 		bc := b.idle[n-1]
 		b.idle = b.idle[:n-1]
-		return bc
+		b.mu.Unlock()
+		if bc.br.Buffered() == 0 && !peerClosed(bc.raw) {
+			return bc
+		}
+		bc.c.Close()
 	}
-	return nil
 }
 
 // putConn keeps bc for the next batch, or closes it past the bound or
@@ -95,10 +100,11 @@ func (b *batcher) dial(ctx context.Context) (*batchConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.c.cfg.ConnectTimeout)
 	defer cancel()
 	d := net.Dialer{KeepAlive: 30 * time.Second}
-	c, err := d.DialContext(ctx, "tcp", u.Host)
+	raw, err := d.DialContext(ctx, "tcp", dialAddr(u))
 	if err != nil {
 		return nil, err
 	}
+	c := raw
 	if b.c.cfg.TLS != nil {
 		cfg := b.c.cfg.TLS.Clone()
 		if cfg.ServerName == "" {
@@ -112,51 +118,55 @@ func (b *batcher) dial(ctx context.Context) (*batchConn, error) {
 		}
 		c = tc
 	}
-	return &batchConn{c: c, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 16<<10)}, nil
+	return &batchConn{c: c, raw: raw, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 16<<10)}, nil
 }
 
-// exchangeOwn is exchange on one of the batcher's own connections: req
-// (POST, body in memory) with the client token, and its answer's body up
-// to limit bytes. sent is false only when no connection could be made.
-// A reused connection the server had closed as idle is redialled once.
-func (b *batcher) exchangeOwn(ctx context.Context, path string, body []byte, limit int) (data []byte, code int, sent bool, err error) {
-	for try := 0; ; try++ {
-		bc := b.takeConn()
-		if bc == nil {
-			if bc, err = b.dial(ctx); err != nil {
-				return nil, 0, sent, err // sent: a first try's bytes may have been read
-			}
-		}
-		data, code, err = b.roundTrip(ctx, bc, path, body, limit)
-		sent = true
-		if errors.Is(err, errStale) && try == 0 {
-			// Sent again with the same sessions and sequence numbers:
-			// a server that did apply them answers from its sessions.
-			continue
-		}
-		return data, code, sent, err
+// dialAddr is u's host:port, the scheme's port when u names none (as
+// net/http dials).
+func dialAddr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
 	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// exchangeOwn is exchange on one of the batcher's own connections: a
+// POST of body to path with the client token, and its answer's body up
+// to limit bytes. sent is false only when no connection could be made.
+func (b *batcher) exchangeOwn(ctx context.Context, path string, body []byte, limit int) (data []byte, code int, sent bool, err error) {
+	bc := b.takeConn()
+	if bc == nil {
+		if bc, err = b.dial(ctx); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	data, code, err = b.roundTrip(ctx, bc, path, body, limit)
+	return data, code, true, err
 }
 
 // roundTrip sends one request on bc and reads its answer; bc goes back to
 // the idle list when the exchange left it sound, else it is closed.
 func (b *batcher) roundTrip(ctx context.Context, bc *batchConn, path string, body []byte, limit int) (data []byte, code int, err error) {
-	keep := false
-	defer func() {
-		if keep {
-			bc.used = true
-			b.putConn(bc)
-		} else {
-			bc.c.Close()
-		}
-	}()
 	if d, ok := ctx.Deadline(); ok {
 		bc.c.SetDeadline(d)
 	} else {
 		bc.c.SetDeadline(time.Time{})
 	}
 	stop := context.AfterFunc(ctx, func() { bc.c.SetDeadline(aLongTimeAgo) })
-	defer stop()
+	keep := false
+	defer func() {
+		// A cancellation that fired meanwhile may set its past deadline
+		// at any moment: that connection is not used again.
+		if stop() && keep {
+			b.putConn(bc)
+		} else {
+			bc.c.Close()
+		}
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.ep+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, 0, err
@@ -166,13 +176,10 @@ func (b *batcher) roundTrip(ctx context.Context, bc *batchConn, path string, bod
 		req.Header.Set("Authorization", "Bearer "+b.c.cfg.Token)
 	}
 	if err := req.Write(bc.bw); err != nil {
-		return nil, 0, b.failed(ctx, bc, err)
+		return nil, 0, ctxErr(ctx, err)
 	}
 	if err := bc.bw.Flush(); err != nil {
-		return nil, 0, b.failed(ctx, bc, err)
-	}
-	if _, err := bc.br.Peek(1); err != nil {
-		return nil, 0, b.failed(ctx, bc, err)
+		return nil, 0, ctxErr(ctx, err)
 	}
 	resp, err := http.ReadResponse(bc.br, req)
 	if err != nil {
@@ -188,19 +195,6 @@ func (b *batcher) roundTrip(ctx context.Context, bc *batchConn, path string, bod
 	}
 	keep = !resp.Close
 	return data, resp.StatusCode, nil
-}
-
-// failed is the error of an exchange that broke before any byte of its
-// answer: errStale on a reused connection the server closed (EOF or a
-// reset, not a timeout), else the context's error or err.
-func (b *batcher) failed(ctx context.Context, bc *batchConn, err error) error {
-	if bc.used && ctx.Err() == nil {
-		var ne net.Error
-		if !(errors.As(err, &ne) && ne.Timeout()) {
-			return fmt.Errorf("%w: %w", errStale, err)
-		}
-	}
-	return ctxErr(ctx, err)
 }
 
 // ctxErr is ctx's error when it ended the exchange (its deadline or a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,5 +106,73 @@ func TestOwnConnectionRefusedIsUnavailable(t *testing.T) {
 	defer cl.Close()
 	if _, err := cl.Put(context.Background(), "k", "v"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("put with nothing listening: %v, want ErrUnavailable", err)
+	}
+}
+
+// A long-lived client whose server went away while its batch connection
+// sat idle: nothing reaches any server, so a put is unavailable (nothing
+// changed), not of unknown outcome.
+func TestOwnConnectionToAServerGoneIsUnavailable(t *testing.T) {
+	f := newFakeServer(t, 0, "")
+	cl, err := New(Config{Endpoints: []string{f.addr()}, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.Put(context.Background(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Close() // closes the idle connection and the listener
+	if _, err := cl.Put(context.Background(), "k", "v"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("put after the server went away: %v, want ErrUnavailable", err)
+	}
+}
+
+// Many idle connections (BatchInflight > 1), all closed by the server:
+// the next put skips every one of them (none carries a request to a dead
+// end) and succeeds on a fresh one, as one request.
+func TestOwnConnectionsAllClosedAreSkipped(t *testing.T) {
+	f := newFakeServer(t, 10*time.Millisecond, "")
+	cl, err := New(Config{Endpoints: []string{f.addr()}, BatchInflight: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	putMany(t, cl, 64)
+	b := cl.batcherOf(cl.endpoints[0])
+	b.mu.Lock()
+	idle := len(b.idle)
+	b.mu.Unlock()
+	if idle < 2 {
+		t.Fatalf("%d idle connections after 64 concurrent puts with BatchInflight 8: the test needs several", idle)
+	}
+	f.srv.CloseClientConnections()
+	before, reqs := cl.BatchStats().Requests, f.requests.Load()
+	if _, err := cl.Put(context.Background(), "k", "v"); err != nil {
+		t.Fatalf("put after the server closed %d idle connections: %v", idle, err)
+	}
+	if got := cl.BatchStats().Requests - before; got != 1 {
+		t.Errorf("the put took %d batcher requests, want 1", got)
+	}
+	if got := f.requests.Load() - reqs; got != 1 {
+		t.Errorf("the server saw %d requests for one put, want 1", got)
+	}
+}
+
+func TestDialAddrAddsTheSchemesPort(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1":      "127.0.0.1:80",
+		"https://node-1.ordo":   "node-1.ordo:443",
+		"http://127.0.0.1:2379": "127.0.0.1:2379",
+		"https://[::1]":         "[::1]:443",
+		"http://[::1]:9":        "[::1]:9",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dialAddr(u); got != want {
+			t.Errorf("dialAddr(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -134,3 +134,24 @@ func TestSendNeverWaitsAndKeepsOrderOnAFullSocket(t *testing.T) {
 		})
 	}
 }
+
+// A frame held back by a delay fault when its connection breaks is lost
+// with it: reported dropped, and no longer counted as queued (a count
+// left behind would turn direct sends off for that peer for good).
+func TestHeldFrameLostWithItsConnection(t *testing.T) {
+	p := newPair(t, "")
+	waitConnected(t, p.a)
+	if err := p.a.SetFaults(Faults{Delay: Duration(10 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	p.send(t, 1)
+	pe := p.a.peers[2]
+	waitFor(t, "the writer to hold the frame", func() bool { return len(pe.q) == 0 && pe.queued.Load() == 1 })
+	p.b.Close() // the connection breaks while the writer waits out the delay
+	waitFor(t, "the held frame's drop", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.drops) == 1 && p.drops[0].Reason == ReasonConnLost && p.drops[0].Msg == 1
+	})
+	waitFor(t, "the queued count to return to 0", func() bool { return pe.queued.Load() == 0 })
+}

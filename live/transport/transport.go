@@ -386,15 +386,8 @@ func (t *Transport) sendDirect(p *peer, f outFrame) outFrame {
 	if p.raw == nil || p.queued.Load() != 0 {
 		return f
 	}
-	n := 0
-	err := p.raw.Write(func(fd uintptr) bool {
-		var werr error
-		if n, werr = syscall.Write(int(fd), f.frame); werr != nil {
-			n = 0 // a full socket (EAGAIN) or a broken connection
-		}
-		return true // one attempt: never wait for the socket
-	})
-	if err != nil || n == 0 {
+	n := writeOnce(p.raw, f.frame)
+	if n == 0 {
 		// Nothing written (an expired deadline, a full socket, a broken
 		// connection): the writer takes the frame as it would have.
 		return f
@@ -655,10 +648,15 @@ func (t *Transport) writeLoop(p *peer, conn net.Conn) {
 			}
 			select {
 			case <-t.ctx.Done():
-				return
 			case <-broken:
-				return
 			case <-timer.C:
+			}
+			if t.ctx.Err() != nil || isClosed(broken) {
+				// The held frame is lost with the connection, like those
+				// still queued (and no longer counted as queued).
+				p.queued.Add(-1)
+				t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+				return
 			}
 		}
 		tc.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
@@ -675,6 +673,16 @@ func (t *Transport) writeLoop(p *peer, conn net.Conn) {
 			return
 		}
 		t.cfg.OnTraffic(Out, f.kind, f.bytes)
+	}
+}
+
+// isClosed reports whether ch is closed, without waiting.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
