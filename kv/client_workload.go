@@ -234,9 +234,6 @@ func (c *Client) Fire(env ordo.Env, t ordo.Timer) {
 // than avoid.
 func (c *Client) target(env ordo.Env, avoid ordo.NodeID) ordo.NodeID {
 	servers := env.Roster().Servers
-	if c.isDown(env, c.leader) {
-		c.leader = ordo.None // reported gone since it was learned
-	}
 	if c.leader != ordo.None && c.leader != avoid {
 		return c.leader
 	}
@@ -270,7 +267,9 @@ func (c *Client) isDown(env ordo.Env, s ordo.NodeID) bool {
 // leaderHint is a server's word on who leads: ordo.None when it names
 // none, or names a server reported gone. A follower that has not yet
 // noticed its leader's crash still names it for an election timeout; a
-// write sent there would only wait out the client's timeout.
+// write sent there would only wait out the client's timeout. Every hint
+// goes through it and serverDown forgets a leader reported gone, so
+// c.leader never names a server reported gone.
 func (c *Client) leaderHint(env ordo.Env, named ordo.NodeID) ordo.NodeID {
 	if c.isDown(env, named) {
 		return ordo.None
@@ -446,7 +445,7 @@ func (c *Client) Receive(env ordo.Env, from ordo.NodeID, m ordo.Message) {
 		// another server (after a pause when busy).
 		if hint := c.leaderHint(env, r.Leader); r.Status == StatusNotLeader && hint != ordo.None && hint != from {
 			c.leader = hint
-		} else if c.leader == from || c.isDown(env, c.leader) {
+		} else if c.leader == from {
 			c.leader = ordo.None
 		}
 		pr.redirects++
@@ -518,7 +517,7 @@ func (c *Client) adminSend(env ordo.Env, server ordo.NodeID) {
 func (c *Client) adminReply(env ordo.Env, from ordo.NodeID, r Response) {
 	req := c.admin.req
 	switch {
-	case r.Status == StatusNotLeader && r.Leader != ordo.None && r.Leader != from && c.admin.redirects < maxRedirects:
+	case r.Status == StatusNotLeader && c.leaderHint(env, r.Leader) != ordo.None && r.Leader != from && c.admin.redirects < maxRedirects:
 		c.leader = r.Leader
 		c.admin.redirects++
 		c.adminSend(env, r.Leader)
@@ -534,7 +533,7 @@ func (c *Client) adminReply(env ordo.Env, from ordo.NodeID, r Response) {
 	case req.Op == OpMember && req.Value == "remove" && r.Status != StatusOK && r.Status != StatusUnknown:
 		c.admin.removed = ordo.None // refused: nothing changed
 	case r.Status == StatusOK && req.Op == OpMove:
-		c.leader = req.Node
+		c.leader = c.leaderHint(env, req.Node)
 	case r.Status != StatusOK:
 		c.adminFailed(env)
 		return

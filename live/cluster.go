@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -251,7 +250,7 @@ func Up(o UpOptions) (*Cluster, error) {
 	if o.ClientAPI {
 		ports += o.N // a client address per server
 	}
-	addrs, err := freePorts(ports)
+	addrs, err := spawn.FreePorts(ports)
 	if err != nil {
 		return nil, err
 	}
@@ -1197,66 +1196,6 @@ func faultString(f transport.Faults) string {
 		return "-"
 	}
 	return strings.Join(s, " ")
-}
-
-// freePorts finds n loopback addresses free at the moment, on ports
-// outside the kernel's ephemeral range (ephemeralRange). A port from that
-// range, once its node is killed, can be taken as the source port of any
-// outgoing connection on the machine (the other nodes redial it every
-// few hundred milliseconds), and the restarted node then cannot bind it
-// again ("exited at start").
-func freePorts(n int) ([]string, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	lo, hi := ephemeralRange()
-	// Below the range if there is room, else above it.
-	from, to := minClusterPort, lo-1
-	if to-from < 1000 {
-		from, to = hi+1, 65535
-	}
-	var out []string
-	for tries := 0; len(out) < n; tries++ {
-		if tries > 64*n {
-			return nil, fmt.Errorf("no %d free loopback ports in %d-%d (outside the ephemeral range %d-%d)", n, from, to, lo, hi)
-		}
-		port := from + rand.IntN(to-from+1)
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue // taken: another
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	return out, nil
-}
-
-// minClusterPort is the lowest port a cluster takes: above the ports
-// services are usually configured on.
-const minClusterPort = 10000
-
-// ephemeralRange is the kernel's range of source ports for outgoing
-// connections (Linux: /proc/sys/net/ipv4/ip_local_port_range), or
-// Linux's default when it cannot be read.
-func ephemeralRange() (lo, hi int) {
-	lo, hi = 32768, 60999
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return lo, hi
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return lo, hi
-	}
-	l, err1 := strconv.Atoi(f[0])
-	h, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil || l < 1 || h > 65535 || l > h {
-		return lo, hi
-	}
-	return l, h
 }
 
 // Start starts every node of a stopped cluster (`ordo cluster down`)

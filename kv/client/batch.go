@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -224,8 +223,8 @@ func (b *batcher) post(ctx context.Context, body []byte) (r api.Response, code i
 	if err != nil {
 		return r, 0, sent, err
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
+	if err := decodeResponse(data, code, &r); err != nil {
+		return r, 0, true, err
 	}
 	return r, code, true, nil
 }
@@ -239,8 +238,8 @@ func (b *batcher) postBatch(ctx context.Context, body []byte) (answers []api.Bat
 		return nil, r, 0, sent, err
 	}
 	if code != http.StatusOK {
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
+		if err := decodeResponse(data, code, &r); err != nil {
+			return nil, r, 0, true, err
 		}
 		return nil, r, code, true, nil
 	}

@@ -23,11 +23,10 @@ func peerClosed(c net.Conn) bool {
 	closed := false
 	var b [1]byte
 	err = rc.Read(func(fd uintptr) bool {
-		n, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		// n == 0 without error: end of stream; n > 0: unasked bytes;
-		// EAGAIN: nothing waits, the connection is open.
-		closed = rerr == nil || rerr != syscall.EAGAIN && rerr != syscall.EWOULDBLOCK && rerr != syscall.EINTR
-		_ = n
+		_, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		// No error: end of stream (0 bytes) or unasked bytes; EAGAIN:
+		// nothing waits, the connection is open; any other error: broken.
+		closed = rerr != syscall.EAGAIN && rerr != syscall.EWOULDBLOCK
 		return true // one look: never wait
 	})
 	return closed || err != nil

@@ -541,31 +541,52 @@ func (c *Client) roundTrip(req *http.Request, r *api.Response) (api.Response, in
 	if err != nil {
 		return *r, 0, sent, err
 	}
-	if err := json.Unmarshal(data, r); err != nil {
-		return *r, 0, true, fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
+	if err := decodeResponse(data, code, r); err != nil {
+		return *r, 0, true, err
 	}
 	return *r, code, true, nil
+}
+
+// decodeResponse decodes an answer's body (HTTP status code) into r.
+func decodeResponse(data []byte, code int, r *api.Response) error {
+	if err := json.Unmarshal(data, r); err != nil {
+		return fmt.Errorf("HTTP %d with a body that is not the API's JSON: %.200q", code, data)
+	}
+	return nil
+}
+
+// authorize adds the client token to req, if the client has one.
+func (c *Client) authorize(req *http.Request) {
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+}
+
+// readAnswer reads an answer's body, at most limit bytes.
+func readAnswer(body io.Reader, limit int) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("answer larger than %d bytes", limit)
+	}
+	return data, nil
 }
 
 // exchange sends req with the client token and reads its answer's body,
 // at most limit bytes. sent reports whether the request may have reached
 // the server (TraceSent).
 func (c *Client) exchange(req *http.Request, limit int) (data []byte, code int, sent bool, err error) {
-	if c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	}
+	c.authorize(req)
 	req, wrote := TraceSent(req)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, 0, wrote(), err
 	}
 	defer resp.Body.Close()
-	data, err = io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
-	if err != nil {
+	if data, err = readAnswer(resp.Body, limit); err != nil {
 		return nil, 0, true, err
-	}
-	if len(data) > limit {
-		return nil, 0, true, fmt.Errorf("answer larger than %d bytes", limit)
 	}
 	return data, resp.StatusCode, true, nil
 }
@@ -717,9 +738,7 @@ func (c *Client) snapshotFrom(ctx context.Context, ep string, w io.Writer) (rev 
 	if err != nil {
 		return 0, 0, false, err
 	}
-	if c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	}
+	c.authorize(req)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.forgetLeader(ep)
@@ -787,9 +806,7 @@ func (c *Client) Status(ctx context.Context) []EndpointStatus {
 			actx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
 			defer cancel()
 			req, _ := http.NewRequestWithContext(actx, http.MethodGet, ep+"/v1/status", nil)
-			if c.cfg.Token != "" {
-				req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-			}
+			c.authorize(req)
 			resp, err := c.hc.Do(req)
 			if err != nil {
 				out[i].Err = err

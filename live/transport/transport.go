@@ -380,8 +380,9 @@ func (t *Transport) Send(e Envelope) error {
 // write, so a peer that stopped reading cannot hold up the caller (the
 // node's event loop or its store's syncer); the rest is queued ahead of
 // everything else, the queue being empty. This saves the wake-up of the
-// writer goroutine on a message's critical path: 100-170 µs p50 on a
-// loaded 2-core machine (`ordo bench kv --rounds`, segments B and D).
+// writer goroutine on a message's critical path (`ordo bench kv
+// --rounds`: segment B's p50 fell from 370–440 to 260–300 µs at 16
+// clients on a loaded 2-core machine).
 func (t *Transport) sendDirect(p *peer, f outFrame) outFrame {
 	if p.raw == nil || p.queued.Load() != 0 {
 		return f
@@ -610,6 +611,11 @@ func (t *Transport) writeLoop(p *peer, conn net.Conn) {
 			}
 		}
 	}
+	// lost drops a frame taken from the queue, with the connection.
+	lost := func(f outFrame) {
+		p.queued.Add(-1) // no longer queued nor in hand
+		t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+	}
 	p.connected.Store(true)
 	defer func() {
 		p.smu.Lock()
@@ -622,8 +628,7 @@ func (t *Transport) writeLoop(p *peer, conn net.Conn) {
 		for {
 			select {
 			case f := <-p.q:
-				p.queued.Add(-1)
-				t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+				lost(f)
 			default:
 				return
 			}
@@ -648,15 +653,12 @@ func (t *Transport) writeLoop(p *peer, conn net.Conn) {
 			}
 			select {
 			case <-t.ctx.Done():
-			case <-broken:
-			case <-timer.C:
-			}
-			if t.ctx.Err() != nil || isClosed(broken) {
-				// The held frame is lost with the connection, like those
-				// still queued (and no longer counted as queued).
-				p.queued.Add(-1)
-				t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+				lost(f) // the held frame, like those still queued
 				return
+			case <-broken:
+				lost(f)
+				return
+			case <-timer.C:
 			}
 		}
 		tc.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
@@ -665,24 +667,14 @@ func (t *Transport) writeLoop(p *peer, conn net.Conn) {
 			// A direct send's raw write would see an expired deadline.
 			tc.raw.SetWriteDeadline(time.Time{})
 		}
-		p.queued.Add(-1) // the connection is the direct sends' again
 		if err != nil {
 			msg := err.Error()
 			p.lastErr.Store(&msg)
-			t.cfg.OnDrop(Dropped{From: t.cfg.ID, To: p.id, Msg: f.msg, Kind: f.kind, Bytes: f.bytes, Reason: ReasonConnLost})
+			lost(f)
 			return
 		}
+		p.queued.Add(-1) // the connection is the direct sends' again
 		t.cfg.OnTraffic(Out, f.kind, f.bytes)
-	}
-}
-
-// isClosed reports whether ch is closed, without waiting.
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
 	}
 }
 

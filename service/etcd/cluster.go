@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +96,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	addrs, err := freePorts(2 * opts.N)
+	addrs, err := spawn.FreePorts(2 * opts.N)
 	if err != nil {
 		return nil, err
 	}
@@ -353,26 +352,6 @@ func (c *Cluster) waitServing(ctx context.Context, i int) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// freePorts finds n loopback addresses free at the moment.
-func freePorts(n int) ([]string, error) {
-	var out []string
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	return out, nil
 }
 
 // Pids are the running members' process ids (for CPU accounting).
