@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -564,6 +565,26 @@ func (c *Cluster) isNode(pid int, id ordo.NodeID) bool {
 	return err == nil && s.Pid == pid
 }
 
+// NodeProcs is the GOMAXPROCS of each of nodes node processes that one
+// launcher runs on a machine where it has procs CPUs (its own
+// GOMAXPROCS): the CPUs shared among the nodes, at least one each.
+//
+// Why: a Go process assumes it owns its GOMAXPROCS CPUs. When one of its
+// goroutines readies another (a message handed from the transport to the
+// event loop, from the loop to the syncer), the runtime wakes an idle
+// P's thread, which spins looking for work before it sleeps; with three
+// nodes of two Ps each on two CPUs, those thread wake-ups and spins were
+// 18-22% of every node's CPU (docs/live.md, "CPUs shared among the
+// nodes"). With one P per node, a hand-off within a node wakes no thread.
+// GOMAXPROCS in the launcher's environment overrides it (Cluster passes
+// the environment through unchanged).
+func NodeProcs(procs, nodes int) int {
+	if nodes < 1 {
+		return max(procs, 1)
+	}
+	return max(procs/nodes, 1)
+}
+
 func (c *Cluster) spawn(id ordo.NodeID) error {
 	if err := c.Cfg.notService(id); err != nil {
 		return err
@@ -602,6 +623,12 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			}
 			defer release()
 		}
+	}
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		if cmd.Env == nil {
+			cmd.Env = os.Environ()
+		}
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), len(c.Cfg.Processes()))))
 	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -2,11 +2,15 @@ package live
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -267,4 +271,55 @@ func TestStoppedClusterStartsAgain(t *testing.T) {
 	if err := c2.Start(); err == nil || !strings.Contains(err.Error(), "runs") {
 		t.Fatalf("starting a running cluster: %v", err)
 	}
+}
+
+// The nodes one launcher runs share the machine's CPUs (NodeProcs); a
+// GOMAXPROCS in the launcher's environment reaches them unchanged.
+func TestNodesShareTheMachinesCPUs(t *testing.T) {
+	for _, c := range []struct{ procs, nodes, want int }{
+		{2, 3, 1}, {2, 5, 1}, {1, 3, 1}, {8, 3, 2}, {16, 5, 3}, {16, 1, 16}, {4, 0, 4}, {0, 3, 1},
+	} {
+		if got := NodeProcs(c.procs, c.nodes); got != c.want {
+			t.Errorf("NodeProcs(%d CPUs, %d nodes) = %d, want %d", c.procs, c.nodes, got, c.want)
+		}
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the nodes' environment from /proc")
+	}
+	bin := buildOrdo(t)
+	check := func(t *testing.T, c *Cluster, want string) {
+		t.Helper()
+		for _, id := range c.Processes() {
+			pid := c.State.Pids[int(id)]
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, kv := range strings.Split(string(b), "\x00") {
+				if v, ok := strings.CutPrefix(kv, "GOMAXPROCS="); ok {
+					got = append(got, v)
+				}
+			}
+			if len(got) != 1 || got[0] != want {
+				t.Errorf("n%d (pid %d): GOMAXPROCS %q, want [%s]", id, pid, got, want)
+			}
+		}
+	}
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		t.Run("shared", func(t *testing.T) {
+			c := upCluster(t, bin, 3, false)
+			check(t, c, strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), 3)))
+		})
+	}
+	t.Run("environment", func(t *testing.T) {
+		t.Setenv("GOMAXPROCS", "3")
+		c := upCluster(t, bin, 3, false)
+		check(t, c, "3")
+		// A restarted node is spawned the same way.
+		if err := c.Restart(2); err != nil {
+			t.Fatal(err)
+		}
+		check(t, c, "3")
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -359,7 +360,7 @@ func Start(cfg *Config, id ordo.NodeID, o Options) (*Runtime, error) {
 	if r.client != nil {
 		go r.client.Serve(r.clientLn)
 	}
-	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "client", r.ClientAddr(), "protocol", proto.Name, "role", role, "boot", r.boot, "tls", cfg.TLS)
+	log.Info("node started", "addr", r.tr.Addr().String(), "admin", r.adminLn.Addr().String(), "client", r.ClientAddr(), "protocol", proto.Name, "role", role, "boot", r.boot, "tls", cfg.TLS, "procs", runtime.GOMAXPROCS(0))
 	booted = true
 	return r, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,6 +33,7 @@ func newBenchKVCmd() *cobra.Command {
 		svg, dir               string
 		seed                   uint64
 		etcdTick, etcdElection time.Duration
+		etcdProcs              int
 		opts                   []string
 	)
 	cmd := &cobra.Command{
@@ -105,6 +107,9 @@ read ratios from one run, not figures from different runs.`,
 			if err != nil {
 				return err
 			}
+			if etcdProcs < 0 || etcdProcs > etcd.MaxProcs {
+				return fmt.Errorf("--etcd-procs %d: want 0 (Go's default) or 1..%d", etcdProcs, etcd.MaxProcs)
+			}
 			if etcdTick < 0 || etcdElection < 0 || etcdTick%time.Millisecond != 0 || etcdElection%time.Millisecond != 0 {
 				return fmt.Errorf("--etcd-heartbeat %v, --etcd-election %v: want whole milliseconds", etcdTick, etcdElection)
 			}
@@ -145,7 +150,7 @@ read ratios from one run, not figures from different runs.`,
 				Failover: failover, FailoverClients: foCli, FailoverOnly: failoverOnly, Seed: seed, Dir: root, Progress: stderr, Rounds: rounds,
 				Ordo: bench.OrdoSystem(bench.OrdoOptions{Binary: bin, TLS: tlsOn, Seed: seed, Options: o, Unbatched: unbatch}),
 				Etcd: etcdSystem(etcd.Options{Binary: bin, TLS: tlsOn,
-					TickMs: uint(etcdTick / time.Millisecond), ElectionMs: uint(etcdElection / time.Millisecond)})}
+					TickMs: uint(etcdTick / time.Millisecond), ElectionMs: uint(etcdElection / time.Millisecond), Procs: etcdProcs})}
 			res, err := bench.Run(ctx, cfg)
 			if res != nil && svg != "" && len(res.Series) > 0 {
 				if werr := writeSVGFile(svg, res); werr != nil {
@@ -191,6 +196,7 @@ read ratios from one run, not figures from different runs.`,
 	f.Uint64Var(&seed, "seed", 1, "seed of keys and values")
 	f.DurationVar(&etcdTick, "etcd-heartbeat", 0, "etcd's heartbeat interval (0: its default, 100ms)")
 	f.DurationVar(&etcdElection, "etcd-election", 0, "etcd's election timeout (0: its default, 1s)")
+	f.IntVar(&etcdProcs, "etcd-procs", 0, "each etcd member's GOMAXPROCS (0: Go's default, this machine's CPUs, as etcd runs unless told; ordo's nodes share the CPUs)")
 	optionFlag(f, &opts, "an option of ordo's kv protocol KEY=VALUE (repeatable), e.g. -o election_timeout_min=500ms")
 	return cmd
 }
@@ -206,9 +212,13 @@ func etcdSystem(o etcd.Options) bench.System {
 	if o.TickMs != 0 || o.ElectionMs != 0 {
 		timing = fmt.Sprintf("heartbeat %dms, election timeout %dms (0: default)", o.TickMs, o.ElectionMs)
 	}
+	procs := fmt.Sprintf("GOMAXPROCS %d (Go's default: this machine's CPUs)", runtime.GOMAXPROCS(0))
+	if o.Procs > 0 {
+		procs = fmt.Sprintf("GOMAXPROCS %d (--etcd-procs)", o.Procs)
+	}
 	return bench.System{
 		Name:  "etcd",
-		About: "etcd v3.7 embedded, one process per member, fsync on (its default), TLS " + tls + ", " + timing + ", clientv3 pinned to the leader",
+		About: "etcd v3.7 embedded, one process per member, fsync on (its default), TLS " + tls + ", " + timing + ", " + procs + ", clientv3 pinned to the leader",
 		Start: func(ctx context.Context, nodes int, dir string) (bench.Driver, error) {
 			o.N, o.Dir = nodes, dir
 			return etcd.NewDriver(ctx, o)

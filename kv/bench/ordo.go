@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +28,16 @@ type OrdoOptions struct {
 	// kv/client, whose concurrent puts share HTTP requests (batching),
 	// as etcd's clients share one clientv3 and its gRPC connection.
 	Unbatched bool
+}
+
+// procs says the nodes' GOMAXPROCS as the cluster launcher sets it
+// (live.NodeProcs).
+func procs() string {
+	if v, set := os.LookupEnv("GOMAXPROCS"); set {
+		return "GOMAXPROCS " + v + " (the environment's)"
+	}
+	n := runtime.GOMAXPROCS(0)
+	return fmt.Sprintf("GOMAXPROCS this machine's %d CPUs shared among the nodes (%d each for 3 nodes, %d for 5)", n, live.NodeProcs(n, 3), live.NodeProcs(n, 5))
 }
 
 // OrdoSystem is exercise 3's database as `ordo cluster up --protocol kv`
@@ -52,8 +64,8 @@ func OrdoSystem(o OrdoOptions) System {
 	}
 	return System{
 		Name: "ordo",
-		About: fmt.Sprintf("ordo cluster up --protocol %s: one process per node, fsync before acknowledging, TLS %s, %s, kv/client over HTTP/JSON (%s, follows the leader)",
-			kv.Protocol.Name, tls, opts, cl),
+		About: fmt.Sprintf("ordo cluster up --protocol %s: one process per node, fsync before acknowledging, TLS %s, %s, %s, kv/client over HTTP/JSON (%s, follows the leader)",
+			kv.Protocol.Name, tls, opts, procs(), cl),
 		Start: func(ctx context.Context, nodes int, dir string) (Driver, error) {
 			c, err := live.Up(live.UpOptions{N: nodes, Protocol: kv.Protocol.Name, Options: o.Options, Insecure: !o.TLS,
 				Dir: dir, Binary: o.Binary, Seed: o.Seed, LogLevel: "warn", DieWithParent: true, ClientAPI: true})

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,7 +46,14 @@ type Options struct {
 	// Detach lets the members outlive this process (`ordo cluster up
 	// --detach`): StopDir(Dir) stops them later, from any process.
 	Detach bool
+	// Procs is each member's GOMAXPROCS (0: Go's default, the machine's
+	// CPUs, as etcd runs unless told; a GOMAXPROCS in this process's
+	// environment reaches the members either way).
+	Procs int
 }
+
+// MaxProcs bounds Options.Procs.
+const MaxProcs = 1024
 
 // Cluster is a running etcd cluster of member processes started by Start.
 type Cluster struct {
@@ -67,6 +75,9 @@ type Cluster struct {
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.N < 1 || opts.N > MaxMembers {
 		return nil, fmt.Errorf("etcd: %d members: want 1..%d", opts.N, MaxMembers)
+	}
+	if opts.Procs < 0 || opts.Procs > MaxProcs {
+		return nil, fmt.Errorf("etcd: GOMAXPROCS %d: want 0 (Go's default) or 1..%d", opts.Procs, MaxProcs)
 	}
 	if opts.Dir == "" {
 		return nil, errors.New("etcd: Options.Dir is required")
@@ -316,6 +327,9 @@ func (c *Cluster) spawn(i int) error {
 	defer logf.Close()
 	cmd := exec.Command(c.opts.Binary, append(append([]string(nil), MemberCommand...), m.Args()...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if c.opts.Procs > 0 {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(c.opts.Procs))
+	}
 	spawn.Prepare(cmd, !c.opts.Detach)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("etcd: starting member %s: %w", m.Name, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -186,11 +188,24 @@ func TestTLSDriver(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := NewDriver(ctx, Options{N: 1, Dir: t.TempDir(), Binary: bin, TLS: true})
+	if _, err := Start(ctx, Options{N: 1, Dir: t.TempDir(), Binary: bin, Procs: -1}); err == nil || !strings.Contains(err.Error(), "GOMAXPROCS -1") {
+		t.Fatalf("Procs -1: %v, want it refused", err)
+	}
+	d, err := NewDriver(ctx, Options{N: 1, Dir: t.TempDir(), Binary: bin, TLS: true, Procs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	// Options.Procs reaches the member (ordo bench kv --etcd-procs).
+	if runtime.GOOS == "linux" {
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", d.Pids()[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Split(string(env), "\x00"), "GOMAXPROCS=1") {
+			t.Fatalf("member's environment has no GOMAXPROCS=1: %q", env)
+		}
+	}
 	if ep := d.Endpoints()[0]; !strings.HasPrefix(ep, "https://") {
 		t.Fatalf("endpoint %s, want https", ep)
 	}
