@@ -175,6 +175,9 @@ var CommandCodec = func() *ordo.Codec {
 // equal commands encode equally.
 func EncodeCommand(r Request) []byte {
 	r.ID, r.Read = 0, 0
+	if b := appendCommand(make([]byte, 0, commandSize(&r)), &r); len(b) <= ordo.MaxMessageSize {
+		return b // command_fast.go: the codec's bytes
+	}
 	b, err := CommandCodec.Encode(r)
 	if err != nil {
 		panic(err) // a Request always encodes
@@ -185,6 +188,9 @@ func EncodeCommand(r Request) []byte {
 // DecodeCommand decodes a log command (strictly: no trailing bytes, no
 // length beyond what is there); it never panics.
 func DecodeCommand(b []byte) (Request, error) {
+	if r, ok := decodeCommandFast(b); ok {
+		return r, nil
+	}
 	m, err := CommandCodec.Decode(Request{}.Kind(), b)
 	if err != nil {
 		return Request{}, err
@@ -194,6 +200,9 @@ func DecodeCommand(b []byte) (Request, error) {
 
 // DecodeResult decodes an Apply result.
 func DecodeResult(b []byte) (Response, error) {
+	if r, ok := decodeResultFast(b); ok {
+		return r, nil
+	}
 	m, err := CommandCodec.Decode(Response{}.Kind(), b)
 	if err != nil {
 		return Response{}, err
@@ -202,6 +211,9 @@ func DecodeResult(b []byte) (Response, error) {
 }
 
 func encodeResult(r Response) []byte {
+	if b, ok := appendResult(make([]byte, 0, 5*binary.MaxVarintLen64+len(r.Value)+len(r.Err)+3), &r); ok && len(b) <= ordo.MaxMessageSize {
+		return b
+	}
 	b, err := CommandCodec.Encode(r)
 	if err != nil {
 		panic(err)
