@@ -38,7 +38,7 @@ func appendCommand(b []byte, r *Request) []byte {
 
 // commandSize bounds appendCommand's output from above.
 func commandSize(r *Request) int {
-	return 9*binary.MaxVarintLen64 + 4*binary.MaxVarintLen64 + len(r.Key) + len(r.End) + len(r.Value) + len(r.Expect)
+	return 13*binary.MaxVarintLen64 + 1 + len(r.Key) + len(r.End) + len(r.Value) + len(r.Expect)
 }
 
 // appendResult appends r's encoding; ok false when r has range pairs (the

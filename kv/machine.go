@@ -211,7 +211,7 @@ func DecodeResult(b []byte) (Response, error) {
 }
 
 func encodeResult(r Response) []byte {
-	if b, ok := appendResult(make([]byte, 0, 5*binary.MaxVarintLen64+len(r.Value)+len(r.Err)+3), &r); ok && len(b) <= ordo.MaxMessageSize {
+	if b, ok := appendResult(make([]byte, 0, 7*binary.MaxVarintLen64+2+len(r.Value)+len(r.Err)), &r); ok && len(b) <= ordo.MaxMessageSize {
 		return b
 	}
 	b, err := CommandCodec.Encode(r)
