@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -358,6 +359,35 @@ const (
 	goldenOKResult   = "000000000300000000"
 )
 
+// BenchmarkMachineInsertDelete: over 100 000 keys, puts and deletes of
+// keys that come and go (the B-tree's share of Apply: a descent a put of
+// a new key, a delete): odd keys of a 200 000 key space, in random order,
+// each put when absent and deleted when present.
+func BenchmarkMachineInsertDelete(b *testing.B) {
+	m := NewMachine(DefaultMachineConfig)
+	value := strings.Repeat("v", 100)
+	for i := range 100_000 {
+		m.Apply(m.Applied()+1, EncodeCommand(Request{Op: OpPut, Key: fmt.Sprintf("key-%07d", 2*i), Value: value}))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	puts, dels := make([][]byte, 4096), make([][]byte, 4096)
+	for i := range puts {
+		k := fmt.Sprintf("key-%07d", 2*rng.IntN(100_000)+1)
+		puts[i] = EncodeCommand(Request{Op: OpPut, Key: k, Value: value})
+		dels[i] = EncodeCommand(Request{Op: OpDelete, Key: k})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := i % len(puts)
+		if i/len(puts)%2 == 0 {
+			m.Apply(m.Applied()+1, puts[j])
+		} else {
+			m.Apply(m.Applied()+1, dels[j])
+		}
+	}
+}
+
 // BenchmarkMachineSnapshot: the snapshot of 100 000 keys of 100 bytes
 // (about 11 MB), as Raft takes it every snapshot_entries in the event loop
 // (docs/kv.md, "Snapshots").
@@ -469,5 +499,58 @@ func TestRebaseSnapshot(t *testing.T) {
 	}
 	if _, _, err := RebaseSnapshot(DefaultMachineConfig, snap, 3, 50); err == nil {
 		t.Error("a snapshot rebased from the wrong index was accepted")
+	}
+}
+
+// The B-tree's order (refLess over 16-byte prefixes) is the keys' bytewise
+// order, for keys that end inside, at and past the prefix, share it, or
+// differ only by trailing zero bytes.
+func TestRefOrderIsTheKeysOrder(t *testing.T) {
+	keys := []string{"", "\x00", "\x00\x00", "a", "a\x00", "a\x00b", "ab", "ab\x00", "ab\x01",
+		"key-0000123", "key-0000124", "key-00001230", strings.Repeat("k", 15), strings.Repeat("k", 16),
+		strings.Repeat("k", 16) + "\x00", strings.Repeat("k", 16) + "a", strings.Repeat("k", 17), strings.Repeat("k", 15) + "\xff",
+		"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = []byte{0, 1, 'k', 0xff}[rng.IntN(4)]
+		}
+		keys = append(keys, string(b))
+	}
+	for _, a := range keys {
+		for _, b := range keys[:60] {
+			ra, rb := refOf(&item{key: a}), refOf(&item{key: b})
+			if refLess(ra, rb) != (a < b) || refLess(rb, ra) != (b < a) {
+				t.Fatalf("refLess(%q, %q) = %v, refLess(%q, %q) = %v; bytewise %v, %v", a, b, refLess(ra, rb), b, a, refLess(rb, ra), a < b, b < a)
+			}
+		}
+	}
+	// And the machine ranges over such keys in bytewise order.
+	m := NewMachine(DefaultMachineConfig)
+	var want []string
+	for _, k := range keys {
+		if k == "" || len(k) > MaxKey {
+			continue
+		}
+		if _, _, ok := m.Get(k); !ok {
+			want = append(want, k)
+		}
+		apply(t, m, Request{Op: OpPut, Key: k, Value: "v"})
+	}
+	slices.Sort(want)
+	var got []string
+	for from := ""; ; {
+		r := m.Range(from, "", 0, m.Applied())
+		for _, p := range r.Pairs {
+			got = append(got, p.Key)
+		}
+		if !r.More {
+			break
+		}
+		from = r.Pairs[len(r.Pairs)-1].Key + "\x00"
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("range over %d keys: %d back, not in bytewise order or not all", len(want), len(got))
 	}
 }
