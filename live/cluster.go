@@ -576,13 +576,31 @@ func (c *Cluster) isNode(pid int, id ordo.NodeID) bool {
 // nodes of two Ps each on two CPUs, those thread wake-ups and spins were
 // 18-22% of every node's CPU (docs/live.md, "CPUs shared among the
 // nodes"). With one P per node, a hand-off within a node wakes no thread.
-// GOMAXPROCS in the launcher's environment overrides it (Cluster passes
-// the environment through unchanged).
+// A valid GOMAXPROCS in the launcher's environment overrides it
+// (EnvProcs; Cluster passes the environment through unchanged). nodes
+// counts the cluster's node processes, servers and clients; a service
+// the cluster uses (the embedded etcd of `--protocol lease`) keeps Go's
+// default.
 func NodeProcs(procs, nodes int) int {
 	if nodes < 1 {
 		return max(procs, 1)
 	}
 	return max(procs/nodes, 1)
+}
+
+// EnvProcs is the GOMAXPROCS of this process's environment when the Go
+// runtime would take it (a positive integer); ok false when it is unset,
+// empty or invalid (the runtime ignores it and uses its default).
+func EnvProcs() (n int, ok bool) {
+	v, set := os.LookupEnv("GOMAXPROCS")
+	if !set {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
 }
 
 func (c *Cluster) spawn(id ordo.NodeID) error {
@@ -624,7 +642,9 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			defer release()
 		}
 	}
-	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+	if _, valid := EnvProcs(); !valid {
+		// Unset, or a value the runtime would ignore: the share (exec
+		// keeps the last of two GOMAXPROCS).
 		if cmd.Env == nil {
 			cmd.Env = os.Environ()
 		}

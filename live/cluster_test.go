@@ -283,6 +283,20 @@ func TestNodesShareTheMachinesCPUs(t *testing.T) {
 			t.Errorf("NodeProcs(%d CPUs, %d nodes) = %d, want %d", c.procs, c.nodes, got, c.want)
 		}
 	}
+	orig, origSet := os.LookupEnv("GOMAXPROCS")
+	for v, want := range map[string]int{"": 0, "abc": 0, "0": 0, "-1": 0, " 2": 0, "2": 2, "300": 300} {
+		t.Setenv("GOMAXPROCS", v) // restored when the test ends
+		if n, ok := EnvProcs(); n != want || ok != (want > 0) {
+			t.Errorf("GOMAXPROCS=%q: EnvProcs() = %d, %v; want %d", v, n, ok, want)
+		}
+	}
+	os.Unsetenv("GOMAXPROCS")
+	if n, ok := EnvProcs(); ok {
+		t.Errorf("GOMAXPROCS unset: EnvProcs() = %d, true", n)
+	}
+	if origSet {
+		os.Setenv("GOMAXPROCS", orig)
+	}
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the nodes' environment from /proc")
 	}
@@ -308,6 +322,14 @@ func TestNodesShareTheMachinesCPUs(t *testing.T) {
 	}
 	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
 		t.Run("shared", func(t *testing.T) {
+			c := upCluster(t, bin, 3, false)
+			check(t, c, strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), 3)))
+		})
+		// A value the Go runtime would ignore is not taken for the
+		// user's choice (helper-98's trial: "GOMAXPROCS=" turned the
+		// share off and every node ran at Go's default).
+		t.Run("invalid environment", func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", "abc")
 			c := upCluster(t, bin, 3, false)
 			check(t, c, strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), 3)))
 		})

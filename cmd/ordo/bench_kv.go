@@ -196,7 +196,7 @@ read ratios from one run, not figures from different runs.`,
 	f.Uint64Var(&seed, "seed", 1, "seed of keys and values")
 	f.DurationVar(&etcdTick, "etcd-heartbeat", 0, "etcd's heartbeat interval (0: its default, 100ms)")
 	f.DurationVar(&etcdElection, "etcd-election", 0, "etcd's election timeout (0: its default, 1s)")
-	f.IntVar(&etcdProcs, "etcd-procs", 0, "each etcd member's GOMAXPROCS (0: Go's default, this machine's CPUs, as etcd runs unless told; ordo's nodes share the CPUs)")
+	f.IntVar(&etcdProcs, "etcd-procs", 0, "each etcd member's GOMAXPROCS (0: as etcd runs unless told: a GOMAXPROCS in the environment, else Go's default, this machine's CPUs; ordo's nodes share the CPUs)")
 	optionFlag(f, &opts, "an option of ordo's kv protocol KEY=VALUE (repeatable), e.g. -o election_timeout_min=500ms")
 	return cmd
 }
@@ -213,6 +213,9 @@ func etcdSystem(o etcd.Options) bench.System {
 		timing = fmt.Sprintf("heartbeat %dms, election timeout %dms (0: default)", o.TickMs, o.ElectionMs)
 	}
 	procs := fmt.Sprintf("GOMAXPROCS %d (Go's default: this machine's CPUs)", runtime.GOMAXPROCS(0))
+	if n, ok := live.EnvProcs(); ok {
+		procs = fmt.Sprintf("GOMAXPROCS %d (the environment's)", n)
+	}
 	if o.Procs > 0 {
 		procs = fmt.Sprintf("GOMAXPROCS %d (--etcd-procs)", o.Procs)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -33,8 +32,8 @@ type OrdoOptions struct {
 // procs says the nodes' GOMAXPROCS as the cluster launcher sets it
 // (live.NodeProcs).
 func procs() string {
-	if v, set := os.LookupEnv("GOMAXPROCS"); set {
-		return "GOMAXPROCS " + v + " (the environment's)"
+	if n, ok := live.EnvProcs(); ok {
+		return fmt.Sprintf("GOMAXPROCS %d (the environment's)", n)
 	}
 	n := runtime.GOMAXPROCS(0)
 	return fmt.Sprintf("GOMAXPROCS this machine's %d CPUs shared among the nodes (%d each for 3 nodes, %d for 5)", n, live.NodeProcs(n, 3), live.NodeProcs(n, 5))

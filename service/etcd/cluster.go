@@ -46,9 +46,9 @@ type Options struct {
 	// Detach lets the members outlive this process (`ordo cluster up
 	// --detach`): StopDir(Dir) stops them later, from any process.
 	Detach bool
-	// Procs is each member's GOMAXPROCS (0: Go's default, the machine's
-	// CPUs, as etcd runs unless told; a GOMAXPROCS in this process's
-	// environment reaches the members either way).
+	// Procs is each member's GOMAXPROCS, over a GOMAXPROCS in this
+	// process's environment (0: the environment's, else Go's default, the
+	// machine's CPUs: as etcd runs unless told).
 	Procs int
 }
 
