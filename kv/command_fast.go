@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"ordo"
+	"ordo/rsm"
 )
 
 // Log commands and results in CommandCodec's format, by hand. Every node
@@ -26,10 +27,10 @@ func appendCommand(b []byte, r *Request) []byte {
 	b = binary.AppendUvarint(b, r.Seq)
 	b = binary.AppendUvarint(b, uint64(r.Op))
 	b = binary.AppendUvarint(b, uint64(r.Read))
-	b = appendString(b, r.Key)
-	b = appendString(b, r.End)
-	b = appendString(b, r.Value)
-	b = appendString(b, r.Expect)
+	b = rsm.AppendString(b, r.Key)
+	b = rsm.AppendString(b, r.End)
+	b = rsm.AppendString(b, r.Value)
+	b = rsm.AppendString(b, r.Expect)
 	b = appendBool(b, r.Exists)
 	b = binary.AppendUvarint(b, uint64(r.Limit))
 	b = binary.AppendUvarint(b, r.After)
@@ -50,16 +51,12 @@ func appendResult(b []byte, r *Response) ([]byte, bool) {
 	b = binary.AppendUvarint(b, r.ID)
 	b = binary.AppendUvarint(b, uint64(r.Status))
 	b = binary.AppendVarint(b, int64(r.Leader))
-	b = appendString(b, r.Value)
+	b = rsm.AppendString(b, r.Value)
 	b = binary.AppendUvarint(b, r.Rev)
 	b = append(b, 0) // Pairs: none
-	b = appendString(b, r.Err)
+	b = rsm.AppendString(b, r.Err)
 	b = binary.AppendUvarint(b, r.ModRev)
 	return appendBool(b, r.More), true
-}
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
 func appendBool(b []byte, v bool) []byte {

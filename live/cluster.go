@@ -565,44 +565,6 @@ func (c *Cluster) isNode(pid int, id ordo.NodeID) bool {
 	return err == nil && s.Pid == pid
 }
 
-// NodeProcs is the GOMAXPROCS of each of nodes node processes that one
-// launcher runs on a machine where it has procs CPUs (its own
-// GOMAXPROCS): the CPUs shared among the nodes, at least one each.
-//
-// Why: a Go process assumes it owns its GOMAXPROCS CPUs. When one of its
-// goroutines readies another (a message handed from the transport to the
-// event loop, from the loop to the syncer), the runtime wakes an idle
-// P's thread, which spins looking for work before it sleeps; with three
-// nodes of two Ps each on two CPUs, those thread wake-ups and spins were
-// 18-22% of every node's CPU (docs/live.md, "CPUs shared among the
-// nodes"). With one P per node, a hand-off within a node wakes no thread.
-// A valid GOMAXPROCS in the launcher's environment overrides it
-// (EnvProcs; Cluster passes the environment through unchanged). nodes
-// counts the cluster's node processes, servers and clients; a service
-// the cluster uses (the embedded etcd of `--protocol lease`) keeps Go's
-// default.
-func NodeProcs(procs, nodes int) int {
-	if nodes < 1 {
-		return max(procs, 1)
-	}
-	return max(procs/nodes, 1)
-}
-
-// EnvProcs is the GOMAXPROCS of this process's environment when the Go
-// runtime would take it (a positive integer); ok false when it is unset,
-// empty or invalid (the runtime ignores it and uses its default).
-func EnvProcs() (n int, ok bool) {
-	v, set := os.LookupEnv("GOMAXPROCS")
-	if !set {
-		return 0, false
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, false
-	}
-	return n, true
-}
-
 func (c *Cluster) spawn(id ordo.NodeID) error {
 	if err := c.Cfg.notService(id); err != nil {
 		return err
@@ -642,13 +604,12 @@ func (c *Cluster) spawn(id ordo.NodeID) error {
 			defer release()
 		}
 	}
-	if _, valid := EnvProcs(); !valid {
-		// Unset, or a value the runtime would ignore: the share (exec
-		// keeps the last of two GOMAXPROCS).
-		if cmd.Env == nil {
-			cmd.Env = os.Environ()
-		}
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), len(c.Cfg.Processes()))))
+	if _, valid := spawn.EnvProcs(); !valid {
+		// The nodes of a cluster share this machine's CPUs (the node
+		// processes, servers and clients; a service the cluster uses,
+		// such as the embedded etcd of --protocol lease, keeps Go's
+		// default). A valid GOMAXPROCS of the environment is the user's.
+		spawn.SetProcs(cmd, spawn.Share(runtime.GOMAXPROCS(0), len(c.Cfg.Processes())))
 	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -19,6 +19,7 @@ import (
 	"ordo/check"
 	"ordo/election"
 	_ "ordo/election/raft"
+	"ordo/internal/spawn"
 	"ordo/live/transport"
 )
 
@@ -273,30 +274,10 @@ func TestStoppedClusterStartsAgain(t *testing.T) {
 	}
 }
 
-// The nodes one launcher runs share the machine's CPUs (NodeProcs); a
-// GOMAXPROCS in the launcher's environment reaches them unchanged.
+// The nodes one launcher runs share the machine's CPUs (spawn.Share); a
+// valid GOMAXPROCS in the launcher's environment reaches them unchanged,
+// an invalid one does not turn the share off.
 func TestNodesShareTheMachinesCPUs(t *testing.T) {
-	for _, c := range []struct{ procs, nodes, want int }{
-		{2, 3, 1}, {2, 5, 1}, {1, 3, 1}, {8, 3, 2}, {16, 5, 3}, {16, 1, 16}, {4, 0, 4}, {0, 3, 1},
-	} {
-		if got := NodeProcs(c.procs, c.nodes); got != c.want {
-			t.Errorf("NodeProcs(%d CPUs, %d nodes) = %d, want %d", c.procs, c.nodes, got, c.want)
-		}
-	}
-	orig, origSet := os.LookupEnv("GOMAXPROCS")
-	for v, want := range map[string]int{"": 0, "abc": 0, "0": 0, "-1": 0, " 2": 0, "2": 2, "300": 300} {
-		t.Setenv("GOMAXPROCS", v) // restored when the test ends
-		if n, ok := EnvProcs(); n != want || ok != (want > 0) {
-			t.Errorf("GOMAXPROCS=%q: EnvProcs() = %d, %v; want %d", v, n, ok, want)
-		}
-	}
-	os.Unsetenv("GOMAXPROCS")
-	if n, ok := EnvProcs(); ok {
-		t.Errorf("GOMAXPROCS unset: EnvProcs() = %d, true", n)
-	}
-	if origSet {
-		os.Setenv("GOMAXPROCS", orig)
-	}
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the nodes' environment from /proc")
 	}
@@ -323,7 +304,7 @@ func TestNodesShareTheMachinesCPUs(t *testing.T) {
 	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
 		t.Run("shared", func(t *testing.T) {
 			c := upCluster(t, bin, 3, false)
-			check(t, c, strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), 3)))
+			check(t, c, strconv.Itoa(spawn.Share(runtime.GOMAXPROCS(0), 3)))
 		})
 		// A value the Go runtime would ignore is not taken for the
 		// user's choice (helper-98's trial: "GOMAXPROCS=" turned the
@@ -331,7 +312,7 @@ func TestNodesShareTheMachinesCPUs(t *testing.T) {
 		t.Run("invalid environment", func(t *testing.T) {
 			t.Setenv("GOMAXPROCS", "abc")
 			c := upCluster(t, bin, 3, false)
-			check(t, c, strconv.Itoa(NodeProcs(runtime.GOMAXPROCS(0), 3)))
+			check(t, c, strconv.Itoa(spawn.Share(runtime.GOMAXPROCS(0), 3)))
 		})
 	}
 	t.Run("environment", func(t *testing.T) {

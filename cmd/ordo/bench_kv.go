@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"ordo/internal/spawn"
 	"ordo/kv"
 	"ordo/kv/bench"
 	"ordo/live"
@@ -213,7 +214,7 @@ func etcdSystem(o etcd.Options) bench.System {
 		timing = fmt.Sprintf("heartbeat %dms, election timeout %dms (0: default)", o.TickMs, o.ElectionMs)
 	}
 	procs := fmt.Sprintf("GOMAXPROCS %d (Go's default: this machine's CPUs)", runtime.GOMAXPROCS(0))
-	if n, ok := live.EnvProcs(); ok {
+	if n, ok := spawn.EnvProcs(); ok {
 		procs = fmt.Sprintf("GOMAXPROCS %d (the environment's)", n)
 	}
 	if o.Procs > 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ordo"
+	"ordo/internal/spawn"
 	"ordo/kv"
 	"ordo/kv/client"
 	"ordo/live"
@@ -30,13 +31,13 @@ type OrdoOptions struct {
 }
 
 // procs says the nodes' GOMAXPROCS as the cluster launcher sets it
-// (live.NodeProcs).
+// (spawn.Share).
 func procs() string {
-	if n, ok := live.EnvProcs(); ok {
+	if n, ok := spawn.EnvProcs(); ok {
 		return fmt.Sprintf("GOMAXPROCS %d (the environment's)", n)
 	}
 	n := runtime.GOMAXPROCS(0)
-	return fmt.Sprintf("GOMAXPROCS this machine's %d CPUs shared among the nodes (%d each for 3 nodes, %d for 5)", n, live.NodeProcs(n, 3), live.NodeProcs(n, 5))
+	return fmt.Sprintf("GOMAXPROCS this machine's %d CPUs shared among the nodes (%d each for 3 nodes, %d for 5)", n, spawn.Share(n, 3), spawn.Share(n, 5))
 }
 
 // OrdoSystem is exercise 3's database as `ordo cluster up --protocol kv`

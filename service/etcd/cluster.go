@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -328,7 +327,7 @@ func (c *Cluster) spawn(i int) error {
 	cmd := exec.Command(c.opts.Binary, append(append([]string(nil), MemberCommand...), m.Args()...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if c.opts.Procs > 0 {
-		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(c.opts.Procs))
+		spawn.SetProcs(cmd, c.opts.Procs)
 	}
 	spawn.Prepare(cmd, !c.opts.Detach)
 	if err := cmd.Start(); err != nil {
