@@ -33,11 +33,11 @@ func EnvProcs() (n int, ok bool) {
 	if !set {
 		return 0, false
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
+	p, err := strconv.ParseInt(v, 10, 32) // the runtime's parse: an int32
+	if err != nil || p < 1 {
 		return 0, false
 	}
-	return n, true
+	return int(p), true
 }
 
 // SetProcs gives the process cmd will start GOMAXPROCS n, over any

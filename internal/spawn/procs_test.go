@@ -22,7 +22,7 @@ func TestShare(t *testing.T) {
 // GOMAXPROCS: an empty or invalid one is ignored by the runtime, so a
 // launcher must not take it for the user's choice (helper-98's trial).
 func TestEnvProcs(t *testing.T) {
-	for v, want := range map[string]int{"": 0, "abc": 0, "0": 0, "-1": 0, " 2": 0, "2": 2, "300": 300} {
+	for v, want := range map[string]int{"": 0, "abc": 0, "0": 0, "-1": 0, " 2": 0, "2": 2, "300": 300, "2147483647": 2147483647, "2147483648": 0, "99999999999": 0} {
 		t.Setenv("GOMAXPROCS", v) // restored when the test ends
 		if n, ok := EnvProcs(); n != want || ok != (want > 0) {
 			t.Errorf("GOMAXPROCS=%q: EnvProcs() = %d, %v; want %d", v, n, ok, want)
